@@ -1,0 +1,32 @@
+"""One family of errors and warnings, so callers can catch everything journey-lab raises.
+
+Every error derives from :class:`JourneyError`. Errors about the data or the arguments also
+derive from :class:`ValueError`, so code written against pandas or scikit-learn conventions
+(``except ValueError``) keeps working.
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "JourneyDataError",
+    "JourneyDataWarning",
+    "JourneyError",
+    "JourneyParameterError",
+]
+
+
+class JourneyError(Exception):
+    """Base class of every error journey-lab raises on purpose."""
+
+
+class JourneyDataError(JourneyError, ValueError):
+    """The data cannot be used: a required column is missing, a file is unreadable, or no
+    valid row remains. The message names the column or file, the count and an example."""
+
+
+class JourneyParameterError(JourneyError, ValueError):
+    """An argument has an invalid value; the message lists the valid ones."""
+
+
+class JourneyDataWarning(UserWarning):
+    """Rows were quarantined or values reinterpreted; the data was still usable."""

@@ -1,0 +1,352 @@
+"""Reading touchpoint logs from files and frames, and the adapters for other shapes of data.
+
+:func:`read_events` reads and validates, returning the whole :class:`ValidationReport`;
+:func:`load_events` returns just the clean log and warns when rows were quarantined.
+"""
+
+from __future__ import annotations
+
+import bz2
+import codecs
+import csv
+import gzip
+import lzma
+import os
+import warnings
+from collections.abc import Mapping
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.json as pa_json
+
+from .errors import JourneyDataError, JourneyDataWarning
+from .schema import MALFORMED, ValidationReport, validate_events
+
+__all__ = ["load_events", "read_events", "read_table"]
+
+_COMPRESSIONS = (".gz", ".bz2", ".xz", ".zst", ".zip")
+_FORMATS = {
+    ".csv": "csv",
+    ".tsv": "csv",
+    ".txt": "csv",
+    ".parquet": "parquet",
+    ".pq": "parquet",
+    ".jsonl": "jsonl",
+    ".ndjson": "jsonl",
+    ".json": "json",
+}
+_DELIMITERS = (",", ";", "\t", "|")
+# Errors the readers raise for content they cannot make sense of.
+_READ_ERRORS = (
+    pa.ArrowException,
+    pd.errors.ParserError,
+    pd.errors.EmptyDataError,
+    UnicodeDecodeError,
+    ValueError,
+    EOFError,
+    OSError,
+)
+
+
+def read_table(path: str | os.PathLike, **read_options: Any) -> tuple[pd.DataFrame, list[str]]:
+    """Read a CSV, Parquet or JSON(-lines) file, compressed or not, into pandas.
+
+    Parameters
+    ----------
+    path : str or path-like
+        The file. Its format comes from the extension (``.csv``, ``.tsv``, ``.parquet``,
+        ``.jsonl``/``.ndjson``, ``.json``), optionally followed by ``.gz``, ``.bz2``, ``.xz``,
+        ``.zst`` or ``.zip``.
+    **read_options
+        Passed to the reader: :func:`pandas.read_csv` (``engine="pyarrow"``: multithreaded, no
+        Python per line), :func:`pandas.read_parquet`, or :func:`pandas.read_json`.
+
+    Returns
+    -------
+    frame : pandas.DataFrame
+        The rows that could be read, every column as the reader typed it.
+    malformed : list of str
+        CSV lines with the wrong number of fields, ``"expected 3 fields, found 4: <line>"``;
+        they are reported rather than silently skipped.
+
+    Notes
+    -----
+    For CSV without an explicit ``sep`` the delimiter is guessed from the header line among
+    ``, ; TAB |``. Text that is not UTF-8 is read as Latin-1 (which maps every byte, so nothing
+    is lost) with a :class:`JourneyDataWarning`; pass ``encoding=`` to choose.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> path = pathlib.Path(tempfile.mkdtemp()) / "log.csv"
+    >>> _ = path.write_text("id;when;what\\n1;2024-01-01;ad_view\\n2;2024-01-02;a;b\\n")
+    >>> frame, malformed = read_table(path)
+    >>> frame
+       id        when     what
+    0   1  2024-01-01  ad_view
+    >>> malformed
+    ['expected 3 fields, found 4: 2;2024-01-02;a;b']
+    """
+    path = Path(path)
+    if not path.exists():
+        raise JourneyDataError(f"{path}: no such file")
+    if path.is_dir():
+        raise JourneyDataError(f"{path} is a folder, not a file")
+    if path.stat().st_size == 0:
+        raise JourneyDataError(f"{path} is empty (0 bytes)")
+    kind = _format_of(path)
+    try:
+        if kind == "csv":
+            frame, malformed = _read_csv(path, dict(read_options))
+        elif kind == "parquet":
+            frame, malformed = pd.read_parquet(path, **read_options), []
+        else:
+            frame, malformed = _read_json(path, lines=kind == "jsonl", options=read_options), []
+    except JourneyDataError:
+        raise
+    except _READ_ERRORS as exc:
+        detail = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise JourneyDataError(f"could not read {path} as {kind.upper()}: {detail}") from None
+    if len(frame) == 0 and not malformed:
+        raise JourneyDataError(
+            f"{path} has no data rows (header only: {list(frame.columns)[:10]})"
+        )
+    return frame, malformed
+
+
+def read_events(
+    source: Any,
+    *,
+    columns: Mapping[str, str] | None = None,
+    as_of: Any = None,
+    **read_options: Any,
+) -> ValidationReport:
+    """Read a touchpoint log from a file or frame and validate it.
+
+    Parameters
+    ----------
+    source : str, path-like or DataFrame
+        A file (see :func:`read_table` for formats) or a frame of any supported engine.
+    columns : mapping, optional
+        The input's column names -> canonical names (``customer_id``, ``timestamp``,
+        ``event``, ``channel``, ``value``).
+    as_of : str or datetime-like, optional
+        Rows timed after this are quarantined.
+    **read_options
+        Passed to the file reader.
+
+    Returns
+    -------
+    ValidationReport
+        As :func:`validate_events`; CSV lines with the wrong number of fields are in its
+        quarantine too, with every column missing and the line in the reason.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> raw = pd.DataFrame({"customer_id": [1, 1], "timestamp": ["2024-01-01", "2024-01-01"],
+    ...                     "event": ["ad_view", "ad_view"]})
+    >>> read_events(raw).duplicates
+    1
+    """
+    if isinstance(source, str | os.PathLike):
+        id_column = next((k for k, v in (columns or {}).items() if v == "customer_id"), None)
+        frame, malformed = read_table(source, **_with_id_as_text(source, id_column, read_options))
+    else:
+        frame, malformed = source, []
+    report = validate_events(frame, columns=columns, as_of=as_of)
+    return _add_malformed(report, malformed) if malformed else report
+
+
+def load_events(
+    source: Any,
+    *,
+    columns: Mapping[str, str] | None = None,
+    as_of: Any = None,
+    **read_options: Any,
+) -> pd.DataFrame:
+    """Load a touchpoint log as a clean pandas DataFrame.
+
+    Reads (when ``source`` is a path) and validates, warns with the validation summary when
+    rows were quarantined, and returns the clean rows: canonical columns first, UTC
+    timestamps, sorted by customer and time. Use :func:`read_events` to keep the quarantine.
+
+    Parameters
+    ----------
+    source : str, path-like or DataFrame
+        CSV, Parquet or JSON lines, compressed or not; or a frame of any supported engine.
+    columns : mapping, optional
+        The input's column names -> canonical names, ``{"user_id": "customer_id"}``.
+    as_of : str or datetime-like, optional
+        Rows timed after this are quarantined.
+    **read_options
+        Passed to the file reader (``sep``, ``encoding``, ...).
+
+    Returns
+    -------
+    pandas.DataFrame
+        The clean touchpoint log.
+
+    Raises
+    ------
+    JourneyDataError
+        When the file is missing, empty or unreadable, a required column is missing, or no
+        valid row remains.
+
+    Warns
+    -----
+    JourneyDataWarning
+        When rows were quarantined, with the summary.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> raw = pd.DataFrame({"user": [7, 7], "ts": ["2024-03-01 10:00", "2024-03-01 09:00"],
+    ...                     "event": ["purchase", "site_visit"], "value": [25.0, None]})
+    >>> load_events(raw, columns={"user": "customer_id", "ts": "timestamp"})
+       customer_id                 timestamp       event channel  value
+    0            7 2024-03-01 09:00:00+00:00  site_visit     NaN    0.0
+    1            7 2024-03-01 10:00:00+00:00    purchase     NaN   25.0
+    """
+    report = read_events(source, columns=columns, as_of=as_of, **read_options)
+    if report.clean.empty:
+        raise JourneyDataError("no valid row remains after validation:\n" + report.summary())
+    if not report.ok:
+        warnings.warn(
+            "rows were quarantined; use read_events() to see them:\n" + report.summary(),
+            JourneyDataWarning,
+            stacklevel=2,
+        )
+    return report.clean
+
+
+def _format_of(path: Path) -> str:
+    suffixes = [s.lower() for s in path.suffixes]
+    if suffixes and suffixes[-1] in _COMPRESSIONS:
+        suffixes = suffixes[:-1]
+    kind = _FORMATS.get(suffixes[-1]) if suffixes else None
+    if kind is None:
+        raise JourneyDataError(
+            f"{path}: cannot tell the format from the extension; use one of "
+            f"{sorted(_FORMATS)}, optionally compressed ({', '.join(_COMPRESSIONS)})"
+        )
+    return kind
+
+
+def _with_id_as_text(
+    source: str | os.PathLike, id_column: str | None, options: dict[str, Any]
+) -> dict[str, Any]:
+    """Ask CSV readers for ids as text, so "007" keeps its zeros (validation decides)."""
+    path = Path(source)
+    # A missing path or a folder is left to read_table, whose message names the problem.
+    if not path.is_file() or _format_of(path) != "csv" or "dtype" in options:
+        return options
+    return {**options, "dtype": {id_column or "customer_id": "str"}}
+
+
+def _read_csv(path: Path, options: dict[str, Any]) -> tuple[pd.DataFrame, list[str]]:
+    malformed: list[str] = []
+
+    def keep_bad_line(row: Any) -> str:
+        text = row.text if len(row.text) <= 200 else row.text[:200] + "..."
+        malformed.append(
+            f"expected {row.expected_columns} fields, found {row.actual_columns}: {text}"
+        )
+        return "skip"
+
+    explicit_encoding = "encoding" in options
+    if not explicit_encoding and not _is_utf8(path):
+        # Checked up front: pyarrow would otherwise type such columns as bytes, and fail on a
+        # malformed line that is not UTF-8 with a traceback from inside its handler.
+        warnings.warn(
+            f"{path} is not valid UTF-8; read it as Latin-1 (pass encoding= to choose)",
+            JourneyDataWarning,
+            stacklevel=4,
+        )
+        options["encoding"] = "latin-1"
+    options.setdefault("encoding", "utf-8")
+    header = _header_line(path, options["encoding"])
+    if "sep" not in options and "delimiter" not in options:
+        counts = {d: header.count(d) for d in _DELIMITERS}
+        options["sep"] = max(counts, key=counts.get) if max(counts.values()) else ","
+    if "dtype" in options:
+        names = set(header.replace('"', "").split(options.get("sep", options.get("delimiter"))))
+        options["dtype"] = {k: v for k, v in options["dtype"].items() if k in names} or None
+    try:
+        frame = pd.read_csv(path, engine="pyarrow", on_bad_lines=keep_bad_line, **options)
+    except (pa.ArrowInvalid, UnicodeDecodeError) as exc:
+        if explicit_encoding or "utf" not in str(exc).lower():
+            raise
+        warnings.warn(
+            f"{path} is not valid UTF-8; read it as Latin-1 (pass encoding= to choose)",
+            JourneyDataWarning,
+            stacklevel=4,
+        )
+        malformed.clear()
+        options["encoding"] = "latin-1"
+        frame = pd.read_csv(path, engine="pyarrow", on_bad_lines=keep_bad_line, **options)
+    return frame, malformed
+
+
+_OPENERS = {".gz": gzip.open, ".bz2": bz2.open, ".xz": lzma.open}
+
+
+def _is_utf8(path: Path) -> bool:
+    """Whether the (decompressed) text is valid UTF-8; read in 16 MB blocks.
+
+    ``.zip`` and ``.zst`` are not checked here (the Latin-1 retry in _read_csv remains)."""
+    suffix = path.suffix.lower()
+    if suffix in (".zip", ".zst"):
+        return True
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    with _OPENERS.get(suffix, open)(path, "rb") as stream:
+        try:
+            while block := stream.read(1 << 24):
+                decoder.decode(block)
+            decoder.decode(b"", final=True)
+        except UnicodeDecodeError:
+            return False
+    return True
+
+
+def _header_line(path: Path, encoding: str) -> str:
+    """The first line of a (possibly compressed) text file, via pandas' own decompression."""
+    try:
+        first = pd.read_csv(
+            path, sep="\x1f", nrows=0, encoding=encoding, quoting=csv.QUOTE_NONE,
+            encoding_errors="replace", engine="c",
+        )
+    except pd.errors.EmptyDataError:
+        raise JourneyDataError(f"{path} has no header line (the file holds no text)") from None
+    return str(first.columns[0])
+
+
+def _read_json(path: Path, *, lines: bool, options: Mapping[str, Any]) -> pd.DataFrame:
+    if lines and not options:
+        try:
+            # pyarrow parses JSON lines in C++ threads and decompresses by extension.
+            return pa_json.read_json(path).to_pandas()
+        except pa.ArrowInvalid:
+            pass  # mixed types in a column: pandas copes, more slowly
+    # Text stays text ("007" is not 7) and dates are parsed by validation, as for CSV.
+    return pd.read_json(path, lines=lines, **{"dtype": False, "convert_dates": False, **options})
+
+
+def _add_malformed(report: ValidationReport, malformed: list[str]) -> ValidationReport:
+    q = report.quarantine
+    start = int(q.index.max()) + 1 if len(q) and pd.api.types.is_integer_dtype(q.index) else 0
+    start = max(start, report.n_input)
+    rows = pd.DataFrame(
+        {c: pd.Series(np.nan, index=range(len(malformed)), dtype=object) for c in q.columns},
+    )
+    rows[report.reason_column] = [f"{MALFORMED}: {line}" for line in malformed]
+    rows.index = pd.RangeIndex(start, start + len(malformed))
+    return replace(
+        report,
+        quarantine=pd.concat([q, rows]) if len(q) else rows,
+        n_input=report.n_input + len(malformed),
+    )
