@@ -28,7 +28,7 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/run.py
 
 data: $(STAMP)
-	$(BIN)/python -m journey_lib.sample data/sample
+	$(BIN)/journey simulate --customers 2000 --seed 0 --out data/sample/events.csv.gz --customers-out data/sample/customers.csv
 
 lab: $(STAMP)
 	$(BIN)/jupyter lab notebooks

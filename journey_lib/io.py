@@ -6,13 +6,11 @@
 
 from __future__ import annotations
 
-import bz2
 import codecs
-import csv
-import gzip
 import lzma
 import os
 import warnings
+import zipfile
 from collections.abc import Mapping
 from dataclasses import replace
 from pathlib import Path
@@ -21,12 +19,13 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.csv as pa_csv
 import pyarrow.json as pa_json
 
-from .errors import JourneyDataError, JourneyDataWarning
+from .errors import JourneyDataError, JourneyDataWarning, JourneyParameterError
 from .schema import MALFORMED, ValidationReport, validate_events
 
-__all__ = ["load_events", "read_events", "read_table"]
+__all__ = ["load_events", "read_events", "read_table", "write_table"]
 
 _COMPRESSIONS = (".gz", ".bz2", ".xz", ".zst", ".zip")
 _FORMATS = {
@@ -40,6 +39,10 @@ _FORMATS = {
     ".json": "json",
 }
 _DELIMITERS = (",", ";", "\t", "|")
+# What reads as missing in CSV, as pandas reads it.
+_ARROW_NULLS = ("", "#N/A", "#N/A N/A", "#NA", "-1.#IND", "-1.#QNAN", "-NaN", "-nan",
+                "1.#IND", "1.#QNAN", "<NA>", "N/A", "NA", "NULL", "NaN", "None", "n/a",
+                "nan", "null")  # fmt: skip
 # Errors the readers raise for content they cannot make sense of.
 _READ_ERRORS = (
     pa.ArrowException,
@@ -62,8 +65,10 @@ def read_table(path: str | os.PathLike, **read_options: Any) -> tuple[pd.DataFra
         ``.jsonl``/``.ndjson``, ``.json``), optionally followed by ``.gz``, ``.bz2``, ``.xz``,
         ``.zst`` or ``.zip``.
     **read_options
-        Passed to the reader: :func:`pandas.read_csv` (``engine="pyarrow"``: multithreaded, no
-        Python per line), :func:`pandas.read_parquet`, or :func:`pandas.read_json`.
+        For CSV, read by pyarrow's multithreaded reader (no Python per line): ``sep`` (or
+        ``delimiter``), ``encoding``, ``quotechar``, ``escapechar``, ``skiprows``,
+        ``usecols``, ``na_values`` and ``dtype`` (a mapping), as in :func:`pandas.read_csv`.
+        Otherwise passed to :func:`pandas.read_parquet` or :func:`pandas.read_json`.
 
     Returns
     -------
@@ -248,62 +253,41 @@ def _with_id_as_text(
     return {**options, "dtype": {id_column or "customer_id": "str"}}
 
 
+# pandas-style names accepted for CSV, and what each sets in pyarrow's reader.
+_CSV_OPTIONS = ("sep", "delimiter", "encoding", "quotechar", "escapechar", "skiprows",
+                "usecols", "na_values", "dtype")  # fmt: skip
+
+
 def _read_csv(path: Path, options: dict[str, Any]) -> tuple[pd.DataFrame, list[str]]:
-    malformed: list[str] = []
-
-    def keep_bad_line(row: Any) -> str:
-        text = row.text if len(row.text) <= 200 else row.text[:200] + "..."
-        malformed.append(
-            f"expected {row.expected_columns} fields, found {row.actual_columns}: {text}"
+    unknown = sorted(set(options) - set(_CSV_OPTIONS))
+    if unknown:
+        raise JourneyParameterError(
+            f"unsupported CSV read option(s) {unknown}; supported: {list(_CSV_OPTIONS)}"
         )
-        return "skip"
-
-    explicit_encoding = "encoding" in options
-    if not explicit_encoding and not _is_utf8(path):
-        # Checked up front: pyarrow would otherwise type such columns as bytes, and fail on a
-        # malformed line that is not UTF-8 with a traceback from inside its handler.
+    encoding = options.get("encoding", "utf8")
+    if "encoding" not in options and not _is_utf8(path):
+        # Checked up front: pyarrow would type such columns as bytes, and fail inside the
+        # malformed-line handler on a line that is not UTF-8.
         warnings.warn(
             f"{path} is not valid UTF-8; read it as Latin-1 (pass encoding= to choose)",
             JourneyDataWarning,
             stacklevel=4,
         )
-        options["encoding"] = "latin-1"
-    options.setdefault("encoding", "utf-8")
-    header = _header_line(path, options["encoding"])
-    if "sep" not in options and "delimiter" not in options:
+        encoding = "latin-1"
+    header = _header_line(path, encoding, options.get("skiprows", 0))
+    sep = options.get("sep", options.get("delimiter"))
+    if sep is None:
         counts = {d: header.count(d) for d in _DELIMITERS}
-        options["sep"] = max(counts, key=counts.get) if max(counts.values()) else ","
-    if "dtype" in options:
-        names = set(header.replace('"', "").split(options.get("sep", options.get("delimiter"))))
-        options["dtype"] = {k: v for k, v in options["dtype"].items() if k in names} or None
-    try:
-        frame = pd.read_csv(path, engine="pyarrow", on_bad_lines=keep_bad_line, **options)
-    except (pa.ArrowInvalid, UnicodeDecodeError) as exc:
-        if explicit_encoding or "utf" not in str(exc).lower():
-            raise
-        warnings.warn(
-            f"{path} is not valid UTF-8; read it as Latin-1 (pass encoding= to choose)",
-            JourneyDataWarning,
-            stacklevel=4,
-        )
-        malformed.clear()
-        options["encoding"] = "latin-1"
-        frame = pd.read_csv(path, engine="pyarrow", on_bad_lines=keep_bad_line, **options)
-    return frame, malformed
-
-
-_OPENERS = {".gz": gzip.open, ".bz2": bz2.open, ".xz": lzma.open}
+        sep = max(counts, key=counts.get) if max(counts.values()) else ","
+    names = {n.strip().strip('"') for n in header.split(sep)}
+    types = {k: _arrow_type(v) for k, v in (options.get("dtype") or {}).items() if k in names}
+    return _arrow_csv(path, options, sep, encoding, types)
 
 
 def _is_utf8(path: Path) -> bool:
-    """Whether the (decompressed) text is valid UTF-8; read in 16 MB blocks.
-
-    ``.zip`` and ``.zst`` are not checked here (the Latin-1 retry in _read_csv remains)."""
-    suffix = path.suffix.lower()
-    if suffix in (".zip", ".zst"):
-        return True
+    """Whether the decompressed text is valid UTF-8, decoded in 16 MB blocks."""
     decoder = codecs.getincrementaldecoder("utf-8")()
-    with _OPENERS.get(suffix, open)(path, "rb") as stream:
+    with _open_stream(path) as stream:
         try:
             while block := stream.read(1 << 24):
                 decoder.decode(block)
@@ -313,16 +297,67 @@ def _is_utf8(path: Path) -> bool:
     return True
 
 
-def _header_line(path: Path, encoding: str) -> str:
-    """The first line of a (possibly compressed) text file, via pandas' own decompression."""
-    try:
-        first = pd.read_csv(
-            path, sep="\x1f", nrows=0, encoding=encoding, quoting=csv.QUOTE_NONE,
-            encoding_errors="replace", engine="c",
+def _arrow_csv(
+    path: Path, options: dict[str, Any], sep: str, encoding: str, types: dict[str, pa.DataType]
+) -> tuple[pd.DataFrame, list[str]]:
+    """Read with pyarrow's multithreaded CSV reader (which infers each column's type from the
+    whole file), keeping lines with a wrong field count."""
+    malformed: list[str] = []
+
+    def keep_bad_line(row: Any) -> str:
+        text = row.text if len(row.text) <= 200 else row.text[:200] + "..."
+        malformed.append(
+            f"expected {row.expected_columns} fields, found {row.actual_columns}: {text}"
         )
-    except pd.errors.EmptyDataError:
-        raise JourneyDataError(f"{path} has no header line (the file holds no text)") from None
-    return str(first.columns[0])
+        return "skip"
+
+    parse = pa_csv.ParseOptions(
+        delimiter=sep,
+        quote_char=options.get("quotechar", '"'),
+        escape_char=options.get("escapechar", False),
+        invalid_row_handler=keep_bad_line,
+    )
+    read = pa_csv.ReadOptions(encoding=encoding, skip_rows=int(options.get("skiprows", 0)))
+    convert = pa_csv.ConvertOptions(
+        column_types=types,
+        include_columns=list(options.get("usecols", ())),
+        null_values=[*_ARROW_NULLS, *options.get("na_values", ())],
+        strings_can_be_null=True,
+    )
+    with _open_stream(path) as stream:
+        table = pa_csv.read_csv(stream, read, parse, convert)
+    return table.to_pandas(), malformed
+
+
+def _header_line(path: Path, encoding: str, skiprows: int) -> str:
+    """The first line of a (possibly compressed) text file."""
+    with _open_stream(path) as stream:
+        head = stream.read(1 << 16)
+    lines = head.decode(encoding, errors="replace").splitlines()[skiprows:]
+    if not lines or not lines[0].strip():
+        raise JourneyDataError(f"{path} has no header line")
+    return lines[0]
+
+
+def _open_stream(path: Path) -> Any:
+    """A binary stream of the decompressed file: Arrow's codecs, or the standard library
+    for .xz and .zip, which Arrow cannot read."""
+    suffix = path.suffix.lower()
+    if suffix == ".xz":
+        return lzma.open(path, "rb")
+    if suffix == ".zip":
+        archive = zipfile.ZipFile(path)
+        members = [m for m in archive.namelist() if not m.endswith("/")]
+        if len(members) != 1:
+            raise JourneyDataError(f"{path} holds {len(members)} files; expected exactly one")
+        return archive.open(members[0])
+    return pa.input_stream(str(path), compression="detect")
+
+
+def _arrow_type(dtype: Any) -> pa.DataType:
+    if dtype in (str, "str", "string", object, "object"):
+        return pa.string()
+    return pa.from_numpy_dtype(np.dtype(dtype))
 
 
 def _read_json(path: Path, *, lines: bool, options: Mapping[str, Any]) -> pd.DataFrame:
@@ -332,8 +367,9 @@ def _read_json(path: Path, *, lines: bool, options: Mapping[str, Any]) -> pd.Dat
             return pa_json.read_json(path).to_pandas()
         except pa.ArrowInvalid:
             pass  # mixed types in a column: pandas copes, more slowly
-    # Text stays text ("007" is not 7) and dates are parsed by validation, as for CSV.
-    return pd.read_json(path, lines=lines, **{"dtype": False, "convert_dates": False, **options})
+    # dtype=False: text stays text ("007" is not 7) and dates are left to validation, as for
+    # CSV (pandas 3.1 deprecates convert_dates; dtype=False turns date conversion off too).
+    return pd.read_json(path, lines=lines, **{"dtype": False, **options})
 
 
 def _add_malformed(report: ValidationReport, malformed: list[str]) -> ValidationReport:
@@ -350,3 +386,49 @@ def _add_malformed(report: ValidationReport, malformed: list[str]) -> Validation
         quarantine=pd.concat([q, rows]) if len(q) else rows,
         n_input=report.n_input + len(malformed),
     )
+
+
+def write_table(frame: pd.DataFrame, path: str | os.PathLike) -> Path:
+    """Write a frame to CSV, Parquet or JSON lines, chosen by the extension.
+
+    Compressed CSV and JSON lines (``.csv.gz``, ...) are written reproducibly: the gzip
+    header carries no timestamp, so the same frame always gives the same bytes. Parent
+    folders are created.
+
+    Parameters
+    ----------
+    frame : pandas.DataFrame
+    path : str or path-like
+        ``.parquet``/``.pq``, ``.csv``/``.tsv``, ``.jsonl``/``.ndjson``, optionally compressed.
+
+    Returns
+    -------
+    pathlib.Path
+        The path written.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib, pandas as pd
+    >>> out = write_table(pd.DataFrame({"a": [1]}), pathlib.Path(tempfile.mkdtemp()) / "t.csv.gz")
+    >>> pd.read_csv(out)["a"].tolist()
+    [1]
+    """
+    path = Path(path)
+    kind = _format_of(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    compression: Any = "infer"
+    if path.suffix.lower() == ".gz":
+        compression = {"method": "gzip", "mtime": 0}
+    if kind == "parquet":
+        # Quarantined rows can mix types in one column; Parquet needs one type per column.
+        mixed = {c: frame[c].astype("str") for c in frame.columns if frame[c].dtype == object}
+        frame.assign(**mixed).to_parquet(path, index=False)
+    elif kind == "csv":
+        sep = "\t" if ".tsv" in [s.lower() for s in path.suffixes] else ","
+        frame.to_csv(path, index=False, sep=sep, compression=compression)
+    elif kind == "jsonl":
+        frame.to_json(path, orient="records", lines=True, date_format="iso",
+                      compression=compression)  # fmt: skip
+    else:
+        raise JourneyDataError(f"{path}: write .jsonl for JSON; plain .json is read-only here")
+    return path

@@ -59,7 +59,9 @@ MALFORMED = "malformed line"
 
 # Spellings of "nothing here" that arrive as text from exports and spreadsheets.
 NULL_TOKENS = frozenset({"", "nan", "na", "n/a", "null", "none", "<na>", "nat"})
-_CANONICAL_INT = r"^(?:0|-?[1-9][0-9]{0,17})$"
+# An integer without leading zeros, optionally spelled as a float ("7.0", as CSV writers spell
+# integer ids from a float column with gaps).
+_CANONICAL_INT = r"^(?:0|-?[1-9][0-9]{0,17})(?:\.0*)?$"
 _UTC_SUFFIX = r"\s*(?:UTC|GMT|Z)$"
 
 
@@ -357,6 +359,8 @@ def _parse_ids(raw: pd.Series) -> tuple[pd.Series, np.ndarray]:
     missing = _null_text(text)
     present = text[~missing]
     if len(present) and present.str.fullmatch(_CANONICAL_INT).all():
+        if present.str.contains(".", regex=False).any():
+            text = text.str.replace(r"\.0*$", "", regex=True)
         return text.where(~missing, "0").astype("int64"), missing
     return text, missing
 

@@ -72,20 +72,53 @@ __all__ = [
 ]
 
 CHANNELS: tuple[str, ...] = (
-    "tv", "online_ads", "search", "social", "email", "referral", "store",
-    "web", "app", "delivery", "support", "phone",
-)  # fmt: skip
+    "tv",
+    "online_ads",
+    "search",
+    "social",
+    "email",
+    "referral",
+    "store",
+    "web",
+    "app",
+    "delivery",
+    "support",
+    "phone",
+)
 EVENTS: tuple[str, ...] = (
-    "ad_view", "referral_invite", "site_visit", "product_view", "signup", "purchase",
-    "order_update", "thank_you", "surprise_fee", "delivery_on_time", "delivery_late",
-    "support_ticket", "ticket_resolved", "apology", "personalised_offer", "generic_offer",
-    "unwanted_contact", "loyalty_reward", "review", "referral", "cancellation",
-)  # fmt: skip
+    "ad_view",
+    "referral_invite",
+    "site_visit",
+    "product_view",
+    "signup",
+    "purchase",
+    "order_update",
+    "thank_you",
+    "surprise_fee",
+    "delivery_on_time",
+    "delivery_late",
+    "support_ticket",
+    "ticket_resolved",
+    "apology",
+    "personalised_offer",
+    "generic_offer",
+    "unwanted_contact",
+    "loyalty_reward",
+    "review",
+    "referral",
+    "cancellation",
+)
 MARKETING_CHANNELS: tuple[str, ...] = CHANNELS[:7]
 TRUST_DRIVERS: tuple[str, ...] = (
-    "communication", "care", "fair_treatment", "personalisation",
-    "owning_mistakes", "keeping_promises", "respect", "service_quality",
-)  # fmt: skip
+    "communication",
+    "care",
+    "fair_treatment",
+    "personalisation",
+    "owning_mistakes",
+    "keeping_promises",
+    "respect",
+    "service_quality",
+)
 SEGMENTS: tuple[str, ...] = ("consumer", "small_business", "enterprise")
 PLANS: tuple[str, ...] = ("basic", "plus", "premium")
 REGIONS: tuple[str, ...] = ("north", "south", "east", "west")
@@ -114,10 +147,15 @@ class SimulationParameters:
     #: Weight of each driver in trust; they sum to 1 (re-normalised when changed).
     trust_weights: Mapping[str, float] = field(
         default_factory=lambda: {
-            "keeping_promises": 0.25, "service_quality": 0.2, "fair_treatment": 0.15,
-            "respect": 0.1, "owning_mistakes": 0.1, "communication": 0.08, "care": 0.07,
+            "keeping_promises": 0.25,
+            "service_quality": 0.2,
+            "fair_treatment": 0.15,
+            "respect": 0.1,
+            "owning_mistakes": 0.1,
+            "communication": 0.08,
+            "care": 0.07,
             "personalisation": 0.05,
-        }  # fmt: skip
+        }
     )
     #: Spread of customers' own probabilities around the levels, on the logit scale.
     heterogeneity: float = 1.0
@@ -138,16 +176,26 @@ class SimulationParameters:
     # Acquisition.
     channel_mix: Mapping[str, float] = field(
         default_factory=lambda: {
-            "tv": 0.15, "online_ads": 0.2, "search": 0.2, "social": 0.15, "email": 0.1,
-            "referral": 0.1, "store": 0.1,
-        }  # fmt: skip
+            "tv": 0.15,
+            "online_ads": 0.2,
+            "search": 0.2,
+            "social": 0.15,
+            "email": 0.1,
+            "referral": 0.1,
+            "store": 0.1,
+        }
     )
     #: Added to the purchase log odds for every distinct channel that touched the customer.
     channel_lift: Mapping[str, float] = field(
         default_factory=lambda: {
-            "tv": 0.2, "online_ads": 0.3, "search": 0.6, "social": 0.1, "email": 0.4,
-            "referral": 0.8, "store": 0.5,
-        }  # fmt: skip
+            "tv": 0.2,
+            "online_ads": 0.3,
+            "search": 0.6,
+            "social": 0.1,
+            "email": 0.4,
+            "referral": 0.8,
+            "store": 0.5,
+        }
     )
     extra_touches: float = 1.5  #: mean marketing touches after the first
     consideration_days: float = 7.0  #: mean days from first touch to decision
@@ -171,14 +219,30 @@ class SimulationParameters:
     settle_days: float = 14.0  #: every experience of an order is logged within this
 
     def __post_init__(self) -> None:
-        for name in (*TRUST_DRIVERS, "base_churn", "cancellation_logged", "review_rate",
-                     "visit_rate", "signup_rate", "purchase_rate", "ticket_rate",
-                     "ticket_rate_late"):  # fmt: skip
+        for name in (
+            *TRUST_DRIVERS,
+            "base_churn",
+            "cancellation_logged",
+            "review_rate",
+            "visit_rate",
+            "signup_rate",
+            "purchase_rate",
+            "ticket_rate",
+            "ticket_rate_late",
+        ):
             value = getattr(self, name)
             if not 0.0 <= value <= 1.0:
-                raise JourneyParameterError(f"{name} must be a probability in [0, 1], got {value!r}")
-        for name in ("orders_per_year", "visits_per_month", "extra_touches",
-                     "consideration_days", "settle_days", "heterogeneity"):  # fmt: skip
+                raise JourneyParameterError(
+                    f"{name} must be a probability in [0, 1], got {value!r}"
+                )
+        for name in (
+            "orders_per_year",
+            "visits_per_month",
+            "extra_touches",
+            "consideration_days",
+            "settle_days",
+            "heterogeneity",
+        ):
             if getattr(self, name) < 0:
                 raise JourneyParameterError(f"{name} must be >= 0, got {getattr(self, name)!r}")
         _check_keys("trust_weights", self.trust_weights, TRUST_DRIVERS)
@@ -370,24 +434,34 @@ class _Simulator:
     """One simulation run. Arrays are indexed by customer row (0..n-1) or by flat order;
     each step appends event blocks that are sorted once at the end."""
 
-    def __init__(self, n: int, params: SimulationParameters, rng: np.random.Generator,
-                 days: float, bar: tqdm) -> None:  # fmt: skip
+    def __init__(
+        self, n: int, params: SimulationParameters, rng: np.random.Generator, days: float, bar: tqdm
+    ) -> None:
         self.n, self.p, self.rng, self.days, self.bar = n, params, rng, days, bar
         self.blocks: list[dict[str, np.ndarray]] = []
 
-    def emit(self, row: np.ndarray, time: np.ndarray, event: str | np.ndarray,
-             channel: str | np.ndarray, value: Any = 0.0, rating: Any = np.nan,
-             referred: Any = -1) -> None:  # fmt: skip
+    def emit(
+        self,
+        row: np.ndarray,
+        time: np.ndarray,
+        event: str | np.ndarray,
+        channel: str | np.ndarray,
+        value: Any = 0.0,
+        rating: Any = np.nan,
+        referred: Any = -1,
+    ) -> None:
         size = len(row)
-        self.blocks.append({
-            "row": row,
-            "time": time,
-            "event": _codes(event, _EV, size),
-            "channel": _codes(channel, _CH, size),
-            "value": np.broadcast_to(np.asarray(value, dtype="float64"), size),
-            "rating": np.broadcast_to(np.asarray(rating, dtype="float64"), size),
-            "referred": np.broadcast_to(np.asarray(referred, dtype="int64"), size),
-        })  # fmt: skip
+        self.blocks.append(
+            {
+                "row": row,
+                "time": time,
+                "event": _codes(event, _EV, size),
+                "channel": _codes(channel, _CH, size),
+                "value": np.broadcast_to(np.asarray(value, dtype="float64"), size),
+                "rating": np.broadcast_to(np.asarray(rating, dtype="float64"), size),
+                "referred": np.broadcast_to(np.asarray(referred, dtype="int64"), size),
+            }
+        )
 
     def run(self, origin: pd.Timestamp) -> tuple[pd.DataFrame, pd.DataFrame, GroundTruth]:
         self.people()
@@ -450,8 +524,9 @@ class _Simulator:
         vtime = self.arrival[vrow] + consider[vrow] * rng.uniform(0.05, 0.9, len(vrow))
         self.emit(vrow, vtime, "site_visit", "web")
         looks = rng.random(len(vrow)) < 0.7
-        self.emit(vrow[looks], vtime[looks] + rng.uniform(1e-3, 0.02, looks.sum()),
-                  "product_view", "web")  # fmt: skip
+        self.emit(
+            vrow[looks], vtime[looks] + rng.uniform(1e-3, 0.02, looks.sum()), "product_view", "web"
+        )
         srow = np.flatnonzero(signs)
         self.emit(srow, self.arrival[srow] + consider[srow] * 0.95, "signup", "web")
         self.lift = lift
@@ -460,8 +535,11 @@ class _Simulator:
     # -- orders and what they bring ----------------------------------------------------
     def orders(self, buyers: np.ndarray) -> dict[str, np.ndarray]:
         p, rng = self.p, self.rng
-        plan_p = {"consumer": (0.6, 0.3, 0.1), "small_business": (0.3, 0.5, 0.2),
-                  "enterprise": (0.1, 0.4, 0.5)}  # fmt: skip
+        plan_p = {
+            "consumer": (0.6, 0.3, 0.1),
+            "small_business": (0.3, 0.5, 0.2),
+            "enterprise": (0.1, 0.4, 0.5),
+        }
         self.plan = np.full(self.n, -1)
         cum = np.cumsum(np.array([plan_p[s] for s in SEGMENTS]), axis=1)[self.segment[buyers]]
         self.plan[buyers] = (rng.random((len(buyers), 1)) > cum).sum(axis=1)
@@ -502,29 +580,53 @@ class _Simulator:
         plan = self.plan[row]
         amount = _order_value(rng, self.segment[row], plan)
         in_store = rng.random(size) < np.where(self.channel[row] == _CH["store"], 0.6, 0.15)
-        where = np.where(in_store, _CH["store"], np.where(rng.random(size) < 0.8, _CH["web"],
-                                                          _CH["app"]))  # fmt: skip
+        where = np.where(
+            in_store, _CH["store"], np.where(rng.random(size) < 0.8, _CH["web"], _CH["app"])
+        )
 
         o["blocks"] = [
             (np.ones(size, bool), t, _EV["purchase"], where, amount),
-            (good["communication"], t + rng.uniform(0.05, 1, size), _EV["order_update"],
-             _CH["email"], 0.0),
+            (
+                good["communication"],
+                t + rng.uniform(0.05, 1, size),
+                _EV["order_update"],
+                _CH["email"],
+                0.0,
+            ),
             (good["care"], t + rng.uniform(0.01, 1, size), _EV["thank_you"], _CH["email"], 0.0),
             (~good["fair_treatment"], t + 0.001, _EV["surprise_fee"], where, 4.99),
-            (np.ones(size, bool), delivery,
-             np.where(on_time, _EV["delivery_on_time"], _EV["delivery_late"]), _CH["delivery"],
-             0.0),
+            (
+                np.ones(size, bool),
+                delivery,
+                np.where(on_time, _EV["delivery_on_time"], _EV["delivery_late"]),
+                _CH["delivery"],
+                0.0,
+            ),
             (ticket, ticket_time, _EV["support_ticket"], _CH["support"], 0.0),
             (resolved, resolve_time, _EV["ticket_resolved"], _CH["support"], 0.0),
             (apology, apology_time, _EV["apology"], _CH["email"], 0.0),
-            (np.ones(size, bool), t + rng.uniform(2, p.settle_days - 2, size),
-             np.where(good["personalisation"], _EV["personalised_offer"], _EV["generic_offer"]),
-             _CH["email"], 0.0),
-            (~good["respect"], t + rng.uniform(0.5, p.settle_days - 1, size),
-             _EV["unwanted_contact"], _CH["phone"], 0.0),
-            ((o["number"] % 3 == 2) & (plan > 0), t + rng.uniform(0.5, 2, size),
-             _EV["loyalty_reward"], _CH["email"], 0.0),
-        ]  # fmt: skip
+            (
+                np.ones(size, bool),
+                t + rng.uniform(2, p.settle_days - 2, size),
+                np.where(good["personalisation"], _EV["personalised_offer"], _EV["generic_offer"]),
+                _CH["email"],
+                0.0,
+            ),
+            (
+                ~good["respect"],
+                t + rng.uniform(0.5, p.settle_days - 1, size),
+                _EV["unwanted_contact"],
+                _CH["phone"],
+                0.0,
+            ),
+            (
+                (o["number"] % 3 == 2) & (plan > 0),
+                t + rng.uniform(0.5, 2, size),
+                _EV["loyalty_reward"],
+                _CH["email"],
+                0.0,
+            ),
+        ]
         o["delivery"] = delivery
 
         # Bad share per driver after each order: running sums within each customer.
@@ -544,8 +646,9 @@ class _Simulator:
         for driver, (misses, chances) in bad.items():
             misses_so_far = _grouped_cumsum(misses.astype(float), o["starts"], o["count"])
             chances_so_far = _grouped_cumsum(chances.astype(float), o["starts"], o["count"])
-            share = np.divide(misses_so_far, chances_so_far, out=np.zeros(size),
-                              where=chances_so_far > 0)  # fmt: skip
+            share = np.divide(
+                misses_so_far, chances_so_far, out=np.zeros(size), where=chances_so_far > 0
+            )
             erosion += weights[driver] * share
         o["trust"] = 1.0 - erosion
 
@@ -562,9 +665,10 @@ class _Simulator:
         )
         hazard = np.exp(log_h)
         start = o["time"] + p.settle_days
-        end = np.append(start[1:], np.inf)
-        last = np.append(o["starts"][1:], len(row)) - 1
-        end[last] = np.inf
+        # A segment lasts until the next order settles; a customer's last one never ends.
+        end = np.full_like(start, np.inf)
+        end[:-1] = start[1:]
+        end[o["starts"] + o["count"] - 1] = np.inf
         with np.errstate(divide="ignore"):
             wait = rng.exponential(1.0, len(row)) / hazard
         candidate = np.where(start + wait < end, start + wait, np.inf)
@@ -600,10 +704,16 @@ class _Simulator:
         count = rng.poisson(rate * np.maximum(stop - first, 0.0))
         vrow = np.repeat(np.arange(len(buyers)), count)
         vtime = first[vrow] + rng.uniform(0, 1, len(vrow)) * (stop - first)[vrow]
-        self.emit(buyers[vrow], vtime, "site_visit", rng.choice(
-            [_CH["web"], _CH["app"]], len(vrow), p=[0.6, 0.4]))  # fmt: skip
-        cancels = buyers[(self.churn_time[buyers] <= self.days)
-                         & (rng.random(len(buyers)) < p.cancellation_logged)]  # fmt: skip
+        self.emit(
+            buyers[vrow],
+            vtime,
+            "site_visit",
+            rng.choice([_CH["web"], _CH["app"]], len(vrow), p=[0.6, 0.4]),
+        )
+        cancels = buyers[
+            (self.churn_time[buyers] <= self.days)
+            & (rng.random(len(buyers)) < p.cancellation_logged)
+        ]
         self.emit(cancels, self.churn_time[cancels], "cancellation", "web")
         self.referrals(o)
 
@@ -620,8 +730,12 @@ class _Simulator:
         at = self.arrival[referred] - rng.uniform(0.05, 2.0, len(referred))
         k = np.searchsorted(since, at, side="left")
         has = k > 0
-        pick = np.searchsorted(cum_weight, rng.random(len(referred)) * np.where(
-            has, cum_weight[np.maximum(k - 1, 0)] if len(cum_weight) else 0.0, 0.0), side="right")
+        pick = np.searchsorted(
+            cum_weight,
+            rng.random(len(referred))
+            * np.where(has, cum_weight[np.maximum(k - 1, 0)] if len(cum_weight) else 0.0, 0.0),
+            side="right",
+        )
         referrer = np.where(has, buyers[np.minimum(pick, max(len(buyers) - 1, 0))], -1)
         # A referrer who had already left cannot refer: the invite came from outside the data.
         active = has & (self.churn_time[np.maximum(referrer, 0)] > at)
@@ -644,26 +758,30 @@ class _Simulator:
         key = (cols["row"][kept] << 32) | seconds[kept]
         order = kept[np.argsort(key, kind="stable")]
         stamps = (origin.value // 1000 + seconds[order] * 1_000_000).astype("datetime64[us]")
-        return pd.DataFrame({
-            "customer_id": cols["row"][order] + 1,
-            "timestamp": pd.Series(stamps).dt.tz_localize("UTC"),
-            "event": _strings(cols["event"][order], EVENTS),
-            "channel": _strings(cols["channel"][order], CHANNELS),
-            "value": cols["value"][order],
-            "rating": cols["rating"][order],
-            "referred_id": _optional_ids(cols["referred"][order]),
-        })  # fmt: skip
+        return pd.DataFrame(
+            {
+                "customer_id": cols["row"][order] + 1,
+                "timestamp": pd.Series(stamps).dt.tz_localize("UTC"),
+                "event": _strings(cols["event"][order], EVENTS),
+                "channel": _strings(cols["channel"][order], CHANNELS),
+                "value": cols["value"][order],
+                "rating": cols["rating"][order],
+                "referred_id": _optional_ids(cols["referred"][order]),
+            }
+        )
 
     def customer_table(self, origin: pd.Timestamp) -> pd.DataFrame:
-        return pd.DataFrame({
-            "customer_id": np.arange(1, self.n + 1),
-            "first_seen": _timestamps(self.arrival, origin),
-            "acquisition_channel": _strings(self.channel, CHANNELS),
-            "segment": _strings(self.segment, SEGMENTS),
-            "region": _strings(self.region, REGIONS),
-            "plan": _strings(self.plan, PLANS),
-            "referrer_id": _optional_ids(self.referrer),
-        })  # fmt: skip
+        return pd.DataFrame(
+            {
+                "customer_id": np.arange(1, self.n + 1),
+                "first_seen": _timestamps(self.arrival, origin),
+                "acquisition_channel": _strings(self.channel, CHANNELS),
+                "segment": _strings(self.segment, SEGMENTS),
+                "region": _strings(self.region, REGIONS),
+                "plan": _strings(self.plan, PLANS),
+                "referrer_id": _optional_ids(self.referrer),
+            }
+        )
 
     def truth(self, o: dict[str, np.ndarray], origin: pd.Timestamp) -> GroundTruth:
         p = self.p
@@ -685,20 +803,28 @@ class _Simulator:
         first = np.full(self.n, np.nan)
         first[buyers] = o["time"][o["starts"]]
 
-        segments = pd.DataFrame({"row": row, "start": o["seg_start"], "end": o["seg_end"],
-                                 "hazard": o["hazard"]})  # fmt: skip
-        customers = pd.DataFrame({
-            "customer_id": np.arange(1, self.n + 1),
-            "engagement": self.engagement,
-            "purchased": ~np.isnan(first),
-            "first_purchase": _timestamps(first, origin),
-            "trust": trust,
-            "churn_time": _timestamps(self.churn_time, origin),
-            "churned": self.churn_time <= end,
-            "churn_hazard": hazard,
-        })  # fmt: skip
-        truth = GroundTruth(customers=customers, effects=_effects(p), start=origin,
-                            end=_stamp(end, origin), _segments=segments)  # fmt: skip
+        segments = pd.DataFrame(
+            {"row": row, "start": o["seg_start"], "end": o["seg_end"], "hazard": o["hazard"]}
+        )
+        customers = pd.DataFrame(
+            {
+                "customer_id": np.arange(1, self.n + 1),
+                "engagement": self.engagement,
+                "purchased": ~np.isnan(first),
+                "first_purchase": _timestamps(first, origin),
+                "trust": trust,
+                "churn_time": _timestamps(self.churn_time, origin),
+                "churned": self.churn_time <= end,
+                "churn_hazard": hazard,
+            }
+        )
+        truth = GroundTruth(
+            customers=customers,
+            effects=_effects(p),
+            start=origin,
+            end=_stamp(end, origin),
+            _segments=segments,
+        )
         prob = truth.churn_probability(truth.end, "90D").to_numpy()
         return dataclasses.replace(truth, customers=customers.assign(churn_probability=prob))
 
@@ -716,23 +842,56 @@ def _effects(p: SimulationParameters) -> pd.DataFrame:
         "service_quality": "support tickets left unresolved",
     }
     rows = [
-        (d, "churn", p.trust_effect * weights[d], getattr(p, d),
-         f"log hazard ratio when every chance went badly: {meaning[d]}")
+        (
+            d,
+            "churn",
+            p.trust_effect * weights[d],
+            getattr(p, d),
+            f"log hazard ratio when every chance went badly: {meaning[d]}",
+        )
         for d in TRUST_DRIVERS
-    ]  # fmt: skip
-    rows.append(("engagement", "churn", p.engagement_churn, np.nan,
-                 "log hazard ratio per standard deviation of engagement"))  # fmt: skip
-    rows += [(f"segment={s}", "churn", v, np.nan, "log hazard ratio against consumer")
-             for s, v in p.segment_churn.items() if s != "consumer"]  # fmt: skip
-    rows += [(f"plan={x}", "churn", v, np.nan, "log hazard ratio against basic")
-             for x, v in p.plan_churn.items() if x != "basic"]  # fmt: skip
-    rows.append(("trust", "churn", p.trust_effect, np.nan,
-                 "log hazard ratio of trust 0 against trust 1"))  # fmt: skip
-    rows.append(("trust", "advocacy", p.advocacy_effect, np.nan,
-                 "log odds ratio of a review per order, and log referral weight, per unit trust"))
-    rows += [(f"channel={c}", "purchase", v, np.nan,
-              "log odds added to buying by a touch through this channel")
-             for c, v in p.channel_lift.items()]  # fmt: skip
+    ]
+    rows.append(
+        (
+            "engagement",
+            "churn",
+            p.engagement_churn,
+            np.nan,
+            "log hazard ratio per standard deviation of engagement",
+        )
+    )
+    rows += [
+        (f"segment={s}", "churn", v, np.nan, "log hazard ratio against consumer")
+        for s, v in p.segment_churn.items()
+        if s != "consumer"
+    ]
+    rows += [
+        (f"plan={x}", "churn", v, np.nan, "log hazard ratio against basic")
+        for x, v in p.plan_churn.items()
+        if x != "basic"
+    ]
+    rows.append(
+        ("trust", "churn", p.trust_effect, np.nan, "log hazard ratio of trust 0 against trust 1")
+    )
+    rows.append(
+        (
+            "trust",
+            "advocacy",
+            p.advocacy_effect,
+            np.nan,
+            "log odds ratio of a review per order, and log referral weight, per unit trust",
+        )
+    )
+    rows += [
+        (
+            f"channel={c}",
+            "purchase",
+            v,
+            np.nan,
+            "log odds added to buying by a touch through this channel",
+        )
+        for c, v in p.channel_lift.items()
+    ]
     rows.append(("region", "churn", 0.0, np.nan, "none: region is planted without effect"))
     return pd.DataFrame(rows, columns=["driver", "outcome", "effect", "level", "meaning"])
 
@@ -744,8 +903,9 @@ def _check_keys(name: str, mapping: Mapping[str, float], allowed: tuple[str, ...
         )
 
 
-def _choice(rng: np.random.Generator, names: tuple[str, ...], weights: Mapping[str, float],
-            size: int) -> np.ndarray:  # fmt: skip
+def _choice(
+    rng: np.random.Generator, names: tuple[str, ...], weights: Mapping[str, float], size: int
+) -> np.ndarray:
     """Codes (positions in ``names``) drawn with the given weights."""
     codes = np.array([names.index(k) for k in weights])
     w = np.array(list(weights.values()), dtype=float)
@@ -789,7 +949,7 @@ def _days(stamp: pd.Timestamp, origin: pd.Timestamp) -> float:
 
 
 def _group_starts(counts: np.ndarray) -> np.ndarray:
-    return np.concatenate([[0], np.cumsum(counts)[:-1]]).astype("int64")
+    return (np.cumsum(counts) - counts).astype("int64")
 
 
 def _grouped_cumsum(values: np.ndarray, starts: np.ndarray, counts: np.ndarray) -> np.ndarray:

@@ -1,0 +1,209 @@
+"""The ``journey`` command.
+
+Exit codes: 0 success (``validate``: every row clean), 1 ``validate`` quarantined rows,
+2 unusable input or a usage error. Errors are one line on stderr; ``--traceback`` shows the
+full trace of an unexpected failure.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from . import __version__
+from .errors import JourneyError
+from .io import read_events, write_table
+from .simulate import SimulationParameters, simulate
+
+EXIT_OK, EXIT_QUARANTINED, EXIT_UNUSABLE = 0, 1, 2
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, but a usage error is one line and exit code 2, like every other error."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        self.exit(EXIT_UNUSABLE, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of ``journey`` and its subcommands."""
+    parser = _Parser(
+        prog="journey",
+        description="Customer-journey analytics and analytical CRM from the command line.",
+    )
+    parser.add_argument("--version", action="version", version=f"journey-lab {__version__}")
+    parser.add_argument(
+        "--traceback", action="store_true", help="show the full traceback of unexpected errors"
+    )
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+
+    sim = sub.add_parser(
+        "simulate",
+        help="simulate a touchpoint log with known ground truth",
+        description="Simulate customer journeys (see journey_lib.simulate) and write the log.",
+    )
+    sim.add_argument(
+        "--customers",
+        type=_positive_int,
+        default=2000,
+        metavar="N",
+        help="customers reached (default 2000)",
+    )
+    sim.add_argument("--seed", type=int, default=0, metavar="S", help="random seed (default 0)")
+    sim.add_argument("--start", default="2024-01-01", help="first day, UTC (default 2024-01-01)")
+    sim.add_argument("--days", type=_positive_int, default=365, help="window length in days")
+    sim.add_argument(
+        "--out",
+        required=True,
+        type=Path,
+        metavar="PATH",
+        help="events file; format from the extension: .parquet, .csv, .csv.gz, .jsonl",
+    )
+    sim.add_argument(
+        "--customers-out", type=Path, metavar="PATH", help="also write the customer table here"
+    )
+    sim.add_argument(
+        "--truth-out",
+        type=Path,
+        metavar="PATH",
+        help="also write the per-customer ground truth here",
+    )
+    sim.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="a simulation parameter, e.g. keeping_promises=0.6 (repeatable; mappings as JSON)",
+    )
+    sim.add_argument(
+        "--progress",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="progress bar (default: from 100,000 customers)",
+    )
+    sim.set_defaults(handler=_simulate)
+
+    val = sub.add_parser(
+        "validate",
+        help="check a touchpoint log and report unusable rows",
+        description="Validate a touchpoint log. Exit 0 when every row is clean, 1 when rows "
+        "were quarantined, 2 when the input is unusable.",
+    )
+    val.add_argument("path", type=Path, help="CSV, Parquet or JSON lines, compressed or not")
+    val.add_argument(
+        "--columns",
+        type=_column_map,
+        default=None,
+        metavar="OLD=NEW,...",
+        help="rename columns to canonical names, e.g. user=customer_id,ts=timestamp",
+    )
+    val.add_argument(
+        "--quarantine",
+        type=Path,
+        metavar="OUT",
+        help="write quarantined rows (with their reason) here",
+    )
+    val.add_argument("--as-of", metavar="DATE", help="quarantine rows timed after this")
+    val.add_argument("--sep", help="CSV delimiter (default: guessed from the header)")
+    val.set_defaults(handler=_validate)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run ``journey`` with ``argv`` (default: the command line) and return the exit code."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command is None:
+        parser.print_help(sys.stderr)
+        return EXIT_UNUSABLE
+    try:
+        return args.handler(args)
+    except JourneyError as exc:
+        _fail(str(exc))
+    except OSError as exc:
+        _fail(f"{exc.strerror or exc}: {exc.filename}" if exc.filename else str(exc))
+    except KeyboardInterrupt:
+        _fail("interrupted")
+    except Exception as exc:
+        if args.traceback:
+            raise
+        _fail(f"unexpected {type(exc).__name__}: {exc} (rerun with --traceback for details)")
+    return EXIT_UNUSABLE
+
+
+def _simulate(args: argparse.Namespace) -> int:
+    drivers = dict(_parameter(item) for item in args.set)
+    sim = simulate(
+        args.customers,
+        seed=args.seed,
+        start=args.start,
+        days=args.days,
+        progress=args.progress,
+        **drivers,
+    )
+    write_table(sim.events, args.out)
+    written = [f"{len(sim.events):,} events to {args.out}"]
+    if args.customers_out:
+        write_table(sim.customers, args.customers_out)
+        written.append(f"{len(sim.customers):,} customers to {args.customers_out}")
+    if args.truth_out:
+        write_table(sim.truth.customers, args.truth_out)
+        written.append(f"ground truth to {args.truth_out}")
+    print(f"simulated seed {args.seed}: " + "; ".join(written))
+    return EXIT_OK
+
+
+def _validate(args: argparse.Namespace) -> int:
+    options = {"sep": args.sep} if args.sep else {}
+    report = read_events(args.path, columns=args.columns, as_of=args.as_of, **options)
+    print(report.summary())
+    if args.quarantine is not None:
+        write_table(report.quarantine, args.quarantine)
+        print(f"quarantined rows written to {args.quarantine}")
+    if report.clean.empty:
+        _fail(f"{args.path}: no usable row")
+        return EXIT_UNUSABLE
+    return EXIT_OK if report.ok else EXIT_QUARANTINED
+
+
+def _parameter(item: str) -> tuple[str, Any]:
+    name, sep, raw = item.partition("=")
+    fields = {f.name for f in dataclasses.fields(SimulationParameters)}
+    if not sep or name not in fields:
+        raise JourneyError(
+            f"--set {item!r}: expected NAME=VALUE with NAME one of {', '.join(sorted(fields))}"
+        )
+    try:
+        return name, json.loads(raw)
+    except json.JSONDecodeError:
+        raise JourneyError(f"--set {item!r}: {raw!r} is not a number or JSON value") from None
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return value
+
+
+def _column_map(text: str) -> dict[str, str]:
+    pairs = [p for p in text.split(",") if p.strip()]
+    if not pairs or any("=" not in p for p in pairs):
+        raise argparse.ArgumentTypeError(f"{text!r}: expected OLD=NEW pairs separated by commas")
+    return {old.strip(): new.strip() for old, new in (p.split("=", 1) for p in pairs)}
+
+
+def _fail(message: str) -> None:
+    print(f"journey: error: {message}", file=sys.stderr)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,311 @@
+"""Journey stage frameworks and :func:`assign_stages`.
+
+A stage framework names the stages of a journey in order and says which touchpoints belong
+to each. Three are built in:
+
+``customer_journey``
+    The customer's side: Awareness -> Investigation & Consideration -> Purchase ->
+    Retention -> Advocacy & Loyalty.
+``business``
+    The business mirror of the same five steps: Reach -> Acquire -> Develop & Nurture ->
+    Retention & Service -> Advocacy & Loyalty.
+``decision_journey``
+    The six-step decision journey: Identification of need -> Discovery -> Evaluation ->
+    Trial or purchase -> Confirmation & reassurance -> Assignment of loyalty.
+
+Each maps the simulator's touchpoints and a few widely used generic names. A customer's
+second and later purchases belong to the retention (or loyalty) stage, not to the purchase
+stage: buying again is what retention looks like.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+import narwhals.stable.v2 as nw
+
+from .errors import JourneyDataError, JourneyDataWarning, JourneyParameterError
+
+__all__ = ["FRAMEWORKS", "StageFramework", "assign_stages", "get_framework"]
+
+
+@dataclass(frozen=True)
+class StageFramework:
+    """An ordered set of journey stages and the events that belong to each.
+
+    Parameters
+    ----------
+    name : str
+        Short name, used in reports.
+    stages : tuple of str
+        Stage names, in journey order.
+    events : mapping of str to str
+        Event name -> stage. An event belongs to one stage.
+    repeat : mapping of str to str, optional
+        Event name -> stage for a customer's second and later occurrences of that event
+        (all occurrences at the customer's earliest time for it count as the first).
+
+    Examples
+    --------
+    >>> fw = StageFramework.from_mapping({"Aware": ["ad_view"], "Buy": ["purchase"]})
+    >>> fw.stages
+    ('Aware', 'Buy')
+    >>> fw.events["purchase"]
+    'Buy'
+    """
+
+    name: str
+    stages: tuple[str, ...]
+    events: Mapping[str, str]
+    repeat: Mapping[str, str] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if len(set(self.stages)) != len(self.stages):
+            raise JourneyParameterError(f"stage names repeat in {list(self.stages)}")
+        stray = sorted(
+            {s for s in (*self.events.values(), *self.repeat.values())} - set(self.stages)
+        )
+        if stray:
+            raise JourneyParameterError(
+                f"events are mapped to {stray}, which are not among the stages {list(self.stages)}"
+            )
+
+    @classmethod
+    def from_mapping(
+        cls,
+        mapping: Mapping[str, Iterable[str]] | Mapping[str, str],
+        *,
+        name: str = "custom",
+        repeat: Mapping[str, str] | None = None,
+    ) -> StageFramework:
+        """Build a framework from ``{stage: [events, ...]}`` (stage order is the mapping's
+        order) or from ``{event: stage}`` (stage order is first appearance).
+
+        Raises
+        ------
+        JourneyParameterError
+            When an event is listed under two stages.
+        """
+        if not mapping:
+            raise JourneyParameterError("a stage mapping needs at least one stage")
+        if all(isinstance(v, str) for v in mapping.values()):
+            events = dict(mapping)
+            stages = tuple(dict.fromkeys(events.values()))
+            return cls(name, stages, events, dict(repeat or {}))
+        events: dict[str, str] = {}
+        for stage, names in mapping.items():
+            for event in [names] if isinstance(names, str) else names:
+                if event in events and events[event] != stage:
+                    raise JourneyParameterError(
+                        f"event {event!r} is listed under both {events[event]!r} and {stage!r}"
+                    )
+                events[event] = stage
+        return cls(name, tuple(mapping), events, dict(repeat or {}))
+
+
+_AFTER_PURCHASE = (
+    "order_update",
+    "thank_you",
+    "surprise_fee",
+    "delivery_on_time",
+    "delivery_late",
+    "support_ticket",
+    "ticket_resolved",
+    "apology",
+    "personalised_offer",
+    "generic_offer",
+    "unwanted_contact",
+    "loyalty_reward",
+    "cancellation",
+    "renewal",
+    "login",
+    "app_open",
+)
+_FIVE_STEPS = (
+    ("ad_view", "ad_impression", "referral_invite"),
+    (
+        "site_visit",
+        "page_view",
+        "product_view",
+        "view",
+        "search",
+        "ad_click",
+        "signup",
+        "add_to_cart",
+        "cart",
+        "checkout_start",
+        "trial_start",
+        "demo_request",
+    ),
+    ("purchase", "order", "checkout_complete", "subscription_start"),
+    _AFTER_PURCHASE,
+    ("review", "referral", "share"),
+)
+
+
+def _five_step(name: str, stages: tuple[str, ...]) -> StageFramework:
+    mapping = dict(zip(stages, _FIVE_STEPS, strict=True))
+    return StageFramework.from_mapping(
+        mapping, name=name, repeat={e: stages[3] for e in _FIVE_STEPS[2]}
+    )
+
+
+#: The built-in frameworks by name.
+FRAMEWORKS: dict[str, StageFramework] = {
+    "customer_journey": _five_step(
+        "customer_journey",
+        (
+            "Awareness",
+            "Investigation & Consideration",
+            "Purchase",
+            "Retention",
+            "Advocacy & Loyalty",
+        ),
+    ),
+    "business": _five_step(
+        "business",
+        ("Reach", "Acquire", "Develop & Nurture", "Retention & Service", "Advocacy & Loyalty"),
+    ),
+    "decision_journey": StageFramework.from_mapping(
+        {
+            "Identification of need": ("ad_view", "ad_impression", "referral_invite"),
+            "Discovery": ("site_visit", "page_view", "search", "ad_click", "signup"),
+            "Evaluation": (
+                "product_view",
+                "view",
+                "add_to_cart",
+                "cart",
+                "checkout_start",
+                "demo_request",
+            ),
+            "Trial or purchase": (
+                "trial_start",
+                "purchase",
+                "order",
+                "checkout_complete",
+                "subscription_start",
+            ),
+            "Confirmation & reassurance": _AFTER_PURCHASE,
+            "Assignment of loyalty": ("review", "referral", "share"),
+        },
+        name="decision_journey",
+        repeat={e: "Assignment of loyalty" for e in _FIVE_STEPS[2]},
+    ),
+}
+
+
+def get_framework(framework: str | Mapping[str, Any] | StageFramework) -> StageFramework:
+    """Resolve a framework given by name, as a mapping, or as a :class:`StageFramework`.
+
+    Examples
+    --------
+    >>> get_framework("business").stages[0]
+    'Reach'
+    """
+    if isinstance(framework, StageFramework):
+        return framework
+    if isinstance(framework, str):
+        try:
+            return FRAMEWORKS[framework]
+        except KeyError:
+            raise JourneyParameterError(
+                f"unknown stage framework {framework!r}; built in: {sorted(FRAMEWORKS)}, "
+                f"or pass a mapping {{stage: [events]}}"
+            ) from None
+    if isinstance(framework, Mapping):
+        return StageFramework.from_mapping(framework)
+    raise JourneyParameterError(
+        f"framework must be a name, a mapping or a StageFramework, not {type(framework).__name__}"
+    )
+
+
+def assign_stages(
+    events: Any,
+    framework: str | Mapping[str, Any] | StageFramework = "customer_journey",
+    *,
+    unmapped: Literal["warn", "raise", "ignore"] = "warn",
+) -> Any:
+    """Add a ``stage`` column naming each touchpoint's journey stage.
+
+    Parameters
+    ----------
+    events : DataFrame
+        A touchpoint log (``customer_id``, ``timestamp``, ``event``) of any engine: pandas,
+        Polars, DuckDB, PySpark. The result is the same kind; lazy stays lazy.
+    framework : str, mapping or StageFramework, default "customer_journey"
+        ``"customer_journey"``, ``"business"``, ``"decision_journey"``, a mapping
+        ``{stage: [events]}`` / ``{event: stage}``, or a :class:`StageFramework`.
+    unmapped : {"warn", "raise", "ignore"}, default "warn"
+        What to do about events the framework does not map. Their ``stage`` is missing
+        either way: a stage is never guessed. ``"warn"`` and ``"raise"`` name the events and
+        their counts, which for a lazy frame computes one small aggregation; ``"ignore"``
+        computes nothing.
+
+    Returns
+    -------
+    DataFrame
+        ``events`` with a text column ``stage``.
+
+    Raises
+    ------
+    JourneyDataError
+        With ``unmapped="raise"`` when some events are unmapped.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> log = pd.DataFrame({
+    ...     "customer_id": [1, 1, 1, 1],
+    ...     "timestamp": pd.to_datetime(["2024-01-01", "2024-01-02", "2024-01-03",
+    ...                                  "2024-02-01"], utc=True),
+    ...     "event": ["ad_view", "purchase", "review", "purchase"]})
+    >>> assign_stages(log)["stage"].tolist()
+    ['Awareness', 'Purchase', 'Advocacy & Loyalty', 'Retention']
+    """
+    if unmapped not in ("warn", "raise", "ignore"):
+        raise JourneyParameterError(
+            f"unmapped must be 'warn', 'raise' or 'ignore', got {unmapped!r}"
+        )
+    fw = get_framework(framework)
+    frame = nw.from_native(events)
+    missing = [c for c in ("customer_id", "timestamp", "event") if c not in frame.columns]
+    if missing:
+        raise JourneyDataError(
+            f"assign_stages needs columns {missing}; the frame has {list(frame.columns)}"
+        )
+    none = nw.lit(None, dtype=nw.String())
+    stage = nw.col("event").replace_strict(fw.events, default=none, return_dtype=nw.String())
+    if fw.repeat:
+        first_time = nw.col("timestamp").min().over("customer_id", "event")
+        again = nw.col("event").is_in(list(fw.repeat)) & (nw.col("timestamp") > first_time)
+        later = nw.col("event").replace_strict(fw.repeat, default=none, return_dtype=nw.String())
+        stage = nw.when(again).then(later).otherwise(stage)
+    result = frame.with_columns(stage.alias("stage"))
+    if unmapped != "ignore":
+        _report_unmapped(result, fw, unmapped)
+    return result.to_native()
+
+
+def _report_unmapped(frame: Any, fw: StageFramework, action: str) -> None:
+    counts = (
+        frame.filter(nw.col("stage").is_null() & ~nw.col("event").is_null())
+        .group_by("event")
+        .agg(nw.len().alias("rows"))
+        .sort("rows", descending=True)
+    )
+    if isinstance(counts, nw.LazyFrame):
+        counts = counts.collect()
+    if len(counts) == 0:
+        return
+    listed = ", ".join(f"{e!r} ({n:,} rows)" for e, n in counts.head(10).iter_rows())
+    more = f" and {len(counts) - 10} more" if len(counts) > 10 else ""
+    message = (
+        f"{len(counts)} event type(s) have no stage in framework {fw.name!r}: {listed}{more}. "
+        f"Their stage is left missing; pass a mapping {{stage: [events]}} to place them"
+    )
+    if action == "raise":
+        raise JourneyDataError(message)
+    warnings.warn(message, JourneyDataWarning, stacklevel=3)
