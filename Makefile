@@ -18,6 +18,7 @@ report: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/ruff check journey_lib tests benchmarks
+	$(BIN)/ruff format --check journey_lib tests benchmarks
 	$(BIN)/python -m pytest
 
 lint: $(STAMP)

@@ -40,9 +40,27 @@ _FORMATS = {
 }
 _DELIMITERS = (",", ";", "\t", "|")
 # What reads as missing in CSV, as pandas reads it.
-_ARROW_NULLS = ("", "#N/A", "#N/A N/A", "#NA", "-1.#IND", "-1.#QNAN", "-NaN", "-nan",
-                "1.#IND", "1.#QNAN", "<NA>", "N/A", "NA", "NULL", "NaN", "None", "n/a",
-                "nan", "null")  # fmt: skip
+_ARROW_NULLS = (
+    "",
+    "#N/A",
+    "#N/A N/A",
+    "#NA",
+    "-1.#IND",
+    "-1.#QNAN",
+    "-NaN",
+    "-nan",
+    "1.#IND",
+    "1.#QNAN",
+    "<NA>",
+    "N/A",
+    "NA",
+    "NULL",
+    "NaN",
+    "None",
+    "n/a",
+    "nan",
+    "null",
+)
 # Errors the readers raise for content they cannot make sense of.
 _READ_ERRORS = (
     pa.ArrowException,
@@ -117,9 +135,7 @@ def read_table(path: str | os.PathLike, **read_options: Any) -> tuple[pd.DataFra
         detail = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise JourneyDataError(f"could not read {path} as {kind.upper()}: {detail}") from None
     if len(frame) == 0 and not malformed:
-        raise JourneyDataError(
-            f"{path} has no data rows (header only: {list(frame.columns)[:10]})"
-        )
+        raise JourneyDataError(f"{path} has no data rows (header only: {list(frame.columns)[:10]})")
     return frame, malformed
 
 
@@ -254,8 +270,17 @@ def _with_id_as_text(
 
 
 # pandas-style names accepted for CSV, and what each sets in pyarrow's reader.
-_CSV_OPTIONS = ("sep", "delimiter", "encoding", "quotechar", "escapechar", "skiprows",
-                "usecols", "na_values", "dtype")  # fmt: skip
+_CSV_OPTIONS = (
+    "sep",
+    "delimiter",
+    "encoding",
+    "quotechar",
+    "escapechar",
+    "skiprows",
+    "usecols",
+    "na_values",
+    "dtype",
+)
 
 
 def _read_csv(path: Path, options: dict[str, Any]) -> tuple[pd.DataFrame, list[str]]:
@@ -427,8 +452,9 @@ def write_table(frame: pd.DataFrame, path: str | os.PathLike) -> Path:
         sep = "\t" if ".tsv" in [s.lower() for s in path.suffixes] else ","
         frame.to_csv(path, index=False, sep=sep, compression=compression)
     elif kind == "jsonl":
-        frame.to_json(path, orient="records", lines=True, date_format="iso",
-                      compression=compression)  # fmt: skip
+        frame.to_json(
+            path, orient="records", lines=True, date_format="iso", compression=compression
+        )
     else:
         raise JourneyDataError(f"{path}: write .jsonl for JSON; plain .json is read-only here")
     return path

@@ -27,7 +27,10 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 from pandas.api import types as ptypes
+from pandas.tseries.api import guess_datetime_format
 
 from ._frames import to_pandas
 from .errors import JourneyDataError, JourneyParameterError
@@ -62,7 +65,7 @@ NULL_TOKENS = frozenset({"", "nan", "na", "n/a", "null", "none", "<na>", "nat"})
 # An integer without leading zeros, optionally spelled as a float ("7.0", as CSV writers spell
 # integer ids from a float column with gaps).
 _CANONICAL_INT = r"^(?:0|-?[1-9][0-9]{0,17})(?:\.0*)?$"
-_UTC_SUFFIX = r"\s*(?:UTC|GMT|Z)$"
+_UTC_SUFFIX = r"\s*(?:UTC|GMT)$"
 
 
 @dataclass(frozen=True)
@@ -104,7 +107,6 @@ class ValidationReport:
     def ok(self) -> bool:
         """True when no row was quarantined (dropped duplicates do not count against it)."""
         return len(self.quarantine) == 0
-
 
     def reason_counts(self) -> pd.Series:
         """Quarantined rows per reason; a row with several reasons counts under each.
@@ -253,7 +255,7 @@ def validate_events(
     quarantine = raw.loc[unusable].assign(**{reason_column: _join_reasons(masks, unusable)})
 
     properties = [c for c in data.columns if c not in CANONICAL_COLUMNS]
-    clean = pd.concat(
+    parsed = pd.concat(
         [
             pd.DataFrame(
                 {
@@ -268,13 +270,19 @@ def validate_events(
             data[properties],
         ],
         axis=1,
-    ).loc[~unusable]
-    duplicated = _duplicated(clean)
-    clean = (
-        clean.loc[~duplicated]
-        .sort_values(["customer_id", "timestamp"], kind="stable")
-        .reset_index(drop=True)
     )
+    # Decide the rows and their order on positions, then copy the frame once.
+    usable = np.flatnonzero(~unusable)
+    # Integer stand-ins for ids (text ids by their sorted codes): cheap to sort and compare.
+    codes = (
+        customer_id.to_numpy()
+        if ptypes.is_integer_dtype(customer_id)
+        else pd.factorize(customer_id, sort=True)[0]
+    )
+    times = timestamp.array.asi8
+    ordered = usable[_customer_time_order(codes[usable], times[usable])]
+    duplicated = _sorted_duplicates(parsed, ordered, codes[ordered], times[ordered])
+    clean = parsed.take(ordered[~duplicated]).reset_index(drop=True)
     return ValidationReport(
         clean=clean,
         quarantine=quarantine,
@@ -359,9 +367,11 @@ def _parse_ids(raw: pd.Series) -> tuple[pd.Series, np.ndarray]:
     missing = _null_text(text)
     present = text[~missing]
     if len(present) and present.str.fullmatch(_CANONICAL_INT).all():
-        if present.str.contains(".", regex=False).any():
-            text = text.str.replace(r"\.0*$", "", regex=True)
-        return text.where(~missing, "0").astype("int64"), missing
+        # Arrow's kernels: pandas' own text-to-int conversion is ten times slower.
+        digits = pa.array(text.where(~missing, "0"), type=pa.large_string())
+        digits = pc.replace_substring_regex(digits, r"\.0*$", "")
+        ids = pc.cast(digits, pa.int64()).to_numpy(zero_copy_only=False)
+        return pd.Series(ids, index=raw.index), missing
     return text, missing
 
 
@@ -379,20 +389,38 @@ def _parse_timestamps(raw: pd.Series) -> tuple[pd.Series, np.ndarray, np.ndarray
 
     text = raw.astype("str").str.strip()
     missing = _null_text(text)
-    # Normalise "... UTC" suffixes (REES46, BigQuery exports) so the fast ISO path takes them.
-    iso = text.str.replace(_UTC_SUFFIX, "+00:00", regex=True)
-    parsed = pd.to_datetime(iso, utc=True, format="ISO8601", errors="coerce")
+    parsed = pd.to_datetime(text, utc=True, format="ISO8601", errors="coerce").dt.as_unit("us")
     retry = parsed.isna().to_numpy() & ~missing
     if retry.any():
-        # Only rows the ISO parser refused pay for the slower element-wise parser.
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", UserWarning)
-            parsed.loc[retry] = pd.to_datetime(
-                iso[retry], utc=True, format="mixed", errors="coerce"
-            )
-    parsed = parsed.dt.as_unit("us")
+        parsed.loc[retry] = _parse_other_formats(text[retry])
     unparseable = parsed.isna().to_numpy() & ~missing
     return parsed, missing, unparseable
+
+
+def _parse_other_formats(text: pd.Series) -> pd.Series:
+    """Times the ISO 8601 parser refused, cheapest reading first; NaT where none works.
+
+    A " UTC" or " GMT" suffix (REES46, BigQuery exports) is dropped, naive meaning UTC. Then
+    one format guessed from the first value ("12/1/2010 8:26" -> "%m/%d/%Y %H:%M") is
+    applied to all at once; only what still fails is parsed value by value.
+    """
+    bare = pd.Series(
+        pc.replace_substring_regex(pa.array(text, type=pa.large_string()), _UTC_SUFFIX, ""),
+        index=text.index,
+        dtype="str",
+    )
+    parsed = pd.to_datetime(bare, utc=True, format="ISO8601", errors="coerce").dt.as_unit("us")
+    left = parsed.isna()
+    if left.any():
+        guessed = guess_datetime_format(bare[left].iloc[0])
+        if guessed is not None:
+            parsed[left] = pd.to_datetime(bare[left], utc=True, format=guessed, errors="coerce")
+            left = parsed.isna()
+    if left.any():
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", UserWarning)
+            parsed[left] = pd.to_datetime(bare[left], utc=True, format="mixed", errors="coerce")
+    return parsed
 
 
 def _parse_epochs(raw: pd.Series) -> tuple[pd.Series, np.ndarray, np.ndarray]:
@@ -441,14 +469,36 @@ def _join_reasons(masks: dict[str, np.ndarray], unusable: np.ndarray) -> np.ndar
     return joined.to_numpy()
 
 
+def _customer_time_order(codes: np.ndarray, times: np.ndarray) -> np.ndarray:
+    """Positions that sort by customer code, then time, ties in input order (Arrow's
+    stable multi-key sort: several times faster than pandas' two-column sort_values)."""
+    keys = pa.table({"id": codes, "time": times})
+    order = pc.sort_indices(keys, sort_keys=[("id", "ascending"), ("time", "ascending")])
+    return order.to_numpy()
+
+
+def _sorted_duplicates(
+    parsed: pd.DataFrame, ordered: np.ndarray, codes: np.ndarray, times: np.ndarray
+) -> np.ndarray:
+    """Which of the rows at ``ordered`` (sorted stably by customer and time; ``codes`` and
+    ``times`` are theirs) equal an earlier one in every column. Only neighbours sharing
+    customer and time can, so only they are compared in full."""
+    same = (codes[1:] == codes[:-1]) & (times[1:] == times[:-1])
+    candidate = np.zeros(len(ordered), dtype=bool)
+    candidate[1:] |= same
+    candidate[:-1] |= same
+    duplicated = np.zeros(len(ordered), dtype=bool)
+    duplicated[candidate] = _duplicated(parsed.take(ordered[candidate]))
+    return duplicated
+
+
 def _duplicated(clean: pd.DataFrame) -> np.ndarray:
+    """Rows equal to an earlier row in every column."""
     try:
         return clean.duplicated(keep="first").to_numpy()
     except TypeError:
         # Properties holding lists or dicts (JSON exports) are compared by their text.
-        unhashable = {
-            c: clean[c].map(repr) for c in clean.columns if clean[c].dtype == object
-        }
+        unhashable = {c: clean[c].map(repr) for c in clean.columns if clean[c].dtype == object}
         return clean.assign(**unhashable).duplicated(keep="first").to_numpy()
 
 

@@ -757,6 +757,12 @@ class _Simulator:
         # so the log is identical on every machine.
         key = (cols["row"][kept] << 32) | seconds[kept]
         order = kept[np.argsort(key, kind="stable")]
+        # Two identical touchpoints in the same second are one: a log has no exact duplicates.
+        same = np.ones(max(len(order) - 1, 0), dtype=bool)
+        for values in (seconds, *(v for k, v in cols.items() if k != "time")):
+            ranked = np.nan_to_num(values[order], nan=-1.0)
+            same &= ranked[1:] == ranked[:-1]
+        order = order[np.concatenate([[True], ~same])] if len(order) else order
         stamps = (origin.value // 1000 + seconds[order] * 1_000_000).astype("datetime64[us]")
         return pd.DataFrame(
             {
