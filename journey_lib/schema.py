@@ -271,22 +271,11 @@ def validate_events(
         ],
         axis=1,
     )
-    # Decide the rows and their order on positions, then copy the frame once.
-    usable = np.flatnonzero(~unusable)
-    # Integer stand-ins for ids (text ids by their sorted codes): cheap to sort and compare.
-    codes = (
-        customer_id.to_numpy()
-        if ptypes.is_integer_dtype(customer_id)
-        else pd.factorize(customer_id, sort=True)[0]
-    )
-    times = timestamp.array.asi8
-    ordered = usable[_customer_time_order(codes[usable], times[usable])]
-    duplicated = _sorted_duplicates(parsed, ordered, codes[ordered], times[ordered])
-    clean = parsed.take(ordered[~duplicated]).reset_index(drop=True)
+    clean, duplicates = _sort_and_deduplicate(parsed, np.flatnonzero(~unusable))
     return ValidationReport(
         clean=clean,
         quarantine=quarantine,
-        duplicates=int(duplicated.sum()),
+        duplicates=duplicates,
         n_input=n,
         columns=mapping,
         as_of=bound,
@@ -469,27 +458,30 @@ def _join_reasons(masks: dict[str, np.ndarray], unusable: np.ndarray) -> np.ndar
     return joined.to_numpy()
 
 
-def _customer_time_order(codes: np.ndarray, times: np.ndarray) -> np.ndarray:
-    """Positions that sort by customer code, then time, ties in input order (Arrow's
-    stable multi-key sort: several times faster than pandas' two-column sort_values)."""
-    keys = pa.table({"id": codes, "time": times})
+def _sort_and_deduplicate(parsed: pd.DataFrame, usable: np.ndarray) -> tuple[pd.DataFrame, int]:
+    """The usable rows sorted stably by customer and time, exact duplicates dropped (the
+    first copy kept), and how many were dropped.
+
+    Rows and order are decided on integer positions, and the frame is copied once. Ids are
+    stood in for by integers (text ids by their sorted codes) for Arrow's stable multi-key
+    sort, several times faster than pandas' two-column ``sort_values``. Exact duplicates
+    share customer and time, so after sorting only such neighbours are compared in full.
+    """
+    ids = parsed["customer_id"]
+    codes = ids.to_numpy() if ptypes.is_integer_dtype(ids) else pd.factorize(ids, sort=True)[0]
+    times = parsed["timestamp"].array.asi8
+    keys = pa.table({"id": codes[usable], "time": times[usable]})
     order = pc.sort_indices(keys, sort_keys=[("id", "ascending"), ("time", "ascending")])
-    return order.to_numpy()
+    ordered = usable[order.to_numpy()]
 
-
-def _sorted_duplicates(
-    parsed: pd.DataFrame, ordered: np.ndarray, codes: np.ndarray, times: np.ndarray
-) -> np.ndarray:
-    """Which of the rows at ``ordered`` (sorted stably by customer and time; ``codes`` and
-    ``times`` are theirs) equal an earlier one in every column. Only neighbours sharing
-    customer and time can, so only they are compared in full."""
+    codes, times = codes[ordered], times[ordered]
     same = (codes[1:] == codes[:-1]) & (times[1:] == times[:-1])
     candidate = np.zeros(len(ordered), dtype=bool)
     candidate[1:] |= same
     candidate[:-1] |= same
     duplicated = np.zeros(len(ordered), dtype=bool)
     duplicated[candidate] = _duplicated(parsed.take(ordered[candidate]))
-    return duplicated
+    return parsed.take(ordered[~duplicated]).reset_index(drop=True), int(duplicated.sum())
 
 
 def _duplicated(clean: pd.DataFrame) -> np.ndarray:
