@@ -177,9 +177,13 @@ def read_events(
     if isinstance(source, str | os.PathLike):
         id_column = next((k for k, v in (columns or {}).items() if v == "customer_id"), None)
         frame, malformed = read_table(source, **_with_id_as_text(source, id_column, read_options))
+        try:
+            report = validate_events(frame, columns=columns, as_of=as_of)
+        except JourneyDataError as exc:
+            raise JourneyDataError(f"{source}: {exc}") from None
     else:
         frame, malformed = source, []
-    report = validate_events(frame, columns=columns, as_of=as_of)
+        report = validate_events(frame, columns=columns, as_of=as_of)
     return _add_malformed(report, malformed) if malformed else report
 
 

@@ -149,7 +149,7 @@ def test_missing_required_column_in_a_file(tmp_path):
     path = write(tmp_path, "log.csv", "user_id,Timestamp,event\n1,2024-01-01,view\n")
     data_error(
         path,
-        "missing required column(s) ['customer_id', 'timestamp']",
+        f"{path}: missing required column(s) ['customer_id', 'timestamp']",
         "['user_id', 'Timestamp', 'event']",
         "columns={'user_id': 'customer_id', 'Timestamp': 'timestamp'}",
     )
@@ -158,7 +158,7 @@ def test_missing_required_column_in_a_file(tmp_path):
 def test_missing_required_column_in_parquet(tmp_path):
     path = tmp_path / "log.parquet"
     pd.DataFrame({"customer_id": [1], "timestamp": ["2024-01-01"]}).to_parquet(path)
-    data_error(path, "missing required column(s) ['event']")
+    data_error(path, f"{path}: missing required column(s) ['event']")
 
 
 def test_nonexistent_path(tmp_path):

@@ -208,3 +208,10 @@ def test_tiny_and_short_simulations_work():
     assert len(one.customers) == 1 and len(one.events) >= 1
     short = jl.simulate(200, seed=0, days=10, start="2023-05-01")
     assert short.events["timestamp"].max() < pd.Timestamp("2023-05-11", tz="UTC")
+
+
+def test_progress_bar_is_shown_on_request_and_silent_by_default(capsys):
+    jl.simulate(50, seed=0, progress=True)
+    assert "simulate" in capsys.readouterr().err
+    jl.simulate(50, seed=0)
+    assert capsys.readouterr().err == ""
