@@ -1,13 +1,27 @@
-"""The few Narwhals helpers that engine-agnostic modules share."""
+"""The few Narwhals helpers that engine-agnostic modules share.
+
+Analytics functions take a touchpoint log of any engine, work on a Narwhals LazyFrame, and
+hand back the kind they were given: :func:`lazy_events` opens, :func:`finish` closes. Time is
+compared as integer microseconds since the Unix epoch (:func:`microseconds`), which every
+engine handles alike; calendar periods come from :func:`period_start`.
+"""
 
 from __future__ import annotations
 
+import datetime as dt
+from collections.abc import Iterable
 from typing import Any
 
 import narwhals.stable.v2 as nw
 import pandas as pd
 
-from .errors import JourneyParameterError
+from .errors import JourneyDataError, JourneyParameterError
+
+EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
+#: Calendar periods understood by :func:`period_start`; weeks start on Monday.
+PERIODS: tuple[str, ...] = ("day", "week", "month", "quarter", "year")
+_TRUNCATE = {"day": "1d", "month": "1mo", "quarter": "1q", "year": "1y"}
+_DAY = dt.timedelta(days=1)
 
 
 def to_pandas(frame: Any, *, what: str = "events") -> pd.DataFrame:
@@ -18,13 +32,120 @@ def to_pandas(frame: Any, *, what: str = "events") -> pd.DataFrame:
     """
     if isinstance(frame, pd.DataFrame):
         return frame
+    native = _narwhals(frame, what)
+    if isinstance(native, nw.LazyFrame):
+        native = native.collect()
+    return native.to_pandas()
+
+
+def lazy_events(
+    events: Any,
+    *,
+    required: Iterable[str] = ("customer_id", "timestamp", "event"),
+    what: str = "events",
+) -> tuple[nw.LazyFrame, bool]:
+    """Open a frame of any engine as a Narwhals LazyFrame, checking its columns.
+
+    Returns the LazyFrame and whether the input was eager, for :func:`finish`. A pandas or
+    eager Polars frame becomes lazy here and is collected again at the end.
+
+    Raises
+    ------
+    JourneyDataError
+        When a required column is missing, or ``timestamp`` is not a datetime column (the
+        message points to :func:`journey_lib.load_events`, which parses times).
+    """
+    frame = _narwhals(events, what)
+    schema = frame.collect_schema()
+    missing = [c for c in required if c not in schema]
+    if missing:
+        raise JourneyDataError(
+            f"{what} lack required column(s) {missing}; they have {list(schema)}. "
+            f"Load or validate the log first (journey_lib.load_events / validate_events)"
+        )
+    if "timestamp" in schema and not isinstance(schema["timestamp"], nw.Datetime):
+        raise JourneyDataError(
+            f"{what}: 'timestamp' is {schema['timestamp']}, not a datetime; load the log with "
+            f"journey_lib.load_events (or validate_events) so times are parsed to UTC"
+        )
+    eager = isinstance(frame, nw.DataFrame)
+    return (frame.lazy() if eager else frame), eager
+
+
+def finish(result: nw.LazyFrame, eager: bool) -> Any:
+    """The result as the kind of frame the caller gave: collected when the input was eager
+    (pandas results get a fresh RangeIndex), left lazy otherwise."""
+    if not eager:
+        return result.to_native()
+    native = result.collect().to_native()
+    return native.reset_index(drop=True) if isinstance(native, pd.DataFrame) else native
+
+
+def microseconds(expr: nw.Expr, frame: nw.LazyFrame) -> nw.Expr:
+    """A datetime expression of ``frame`` as integer microseconds since 1970-01-01 UTC.
+
+    Spark-like engines lack duration arithmetic in Narwhals; there whole seconds (a cast)
+    and the microsecond of the second are added, which is the same for times after 1970.
+    """
+    if frame.implementation.is_spark_like():
+        return expr.cast(nw.Int64) * 1_000_000 + expr.dt.microsecond()
+    return (expr - nw.lit(EPOCH)).dt.total_microseconds()
+
+
+def period_start(expr: nw.Expr, period: str) -> nw.Expr:
+    """The start of the calendar period holding each time: day, week (Monday), month,
+    quarter or year, in the frame's time zone (UTC for logs from journey_lib)."""
+    check_choice("period", period, PERIODS)
+    if period == "week":
+        # Days since Monday; (weekday + 6) % 7 reads Sunday as 6 whether an engine numbers
+        # it 7 (ISO, as Polars) or 0 (as Narwhals on Spark).
+        since_monday = (expr.dt.weekday() + 6) % 7
+        return expr.dt.truncate("1d") - since_monday * nw.lit(_DAY)
+    return expr.dt.truncate(_TRUNCATE[period])
+
+
+def duration_us(value: Any, name: str) -> int | None:
+    """A positive duration ("1h", "14D", "30min", a Timedelta or timedelta) in
+    microseconds; None stays None (unlimited)."""
+    if value is None:
+        return None
     try:
-        native = nw.from_native(frame)
+        span = pd.Timedelta(value)
+    except (TypeError, ValueError):
+        raise JourneyParameterError(
+            f"{name}={value!r} is not a duration; use e.g. '30min', '1h', '14D' or a timedelta"
+        ) from None
+    if pd.isna(span) or span <= pd.Timedelta(0):
+        raise JourneyParameterError(f"{name} must be a positive duration, got {value!r}")
+    return int(span / pd.Timedelta(microseconds=1))
+
+
+def utc_datetime(value: Any, name: str) -> dt.datetime:
+    """A point in time as a timezone-aware UTC datetime; naive input means UTC."""
+    try:
+        stamp = pd.Timestamp(value)
+    except (TypeError, ValueError):
+        raise JourneyParameterError(f"{name}={value!r} is not a date or time") from None
+    if pd.isna(stamp):
+        raise JourneyParameterError(f"{name} must be a date or time, got {value!r}")
+    stamp = stamp.tz_localize("UTC") if stamp.tzinfo is None else stamp.tz_convert("UTC")
+    return stamp.to_pydatetime()
+
+
+def check_choice(name: str, value: Any, choices: Iterable[Any]) -> None:
+    """Raise JourneyParameterError naming the valid values unless ``value`` is one."""
+    options = tuple(choices)
+    if value not in options:
+        raise JourneyParameterError(
+            f"{name} must be one of {', '.join(map(repr, options))}; got {value!r}"
+        )
+
+
+def _narwhals(frame: Any, what: str) -> nw.DataFrame | nw.LazyFrame:
+    try:
+        return nw.from_native(frame)
     except TypeError:
         raise JourneyParameterError(
             f"{what} must be a DataFrame (pandas, Polars, DuckDB, PySpark, ...); "
             f"got {type(frame).__name__}"
         ) from None
-    if isinstance(native, nw.LazyFrame):
-        native = native.collect()
-    return native.to_pandas()

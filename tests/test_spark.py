@@ -1,31 +1,10 @@
 """PySpark (local mode) gets the same answers as pandas: stages stay lazy, validation collects."""
 
-import shutil
-
 import pandas as pd
 import pytest
+from engines import is_kind
 
 import journey_lib as jl
-
-pyspark = pytest.importorskip("pyspark", reason="pyspark is not installed (extra 'scale')")
-if shutil.which("java") is None:
-    pytest.skip("PySpark needs a Java runtime and none is on PATH", allow_module_level=True)
-
-
-@pytest.fixture(scope="module")
-def spark():
-    from pyspark.sql import SparkSession
-
-    session = (
-        SparkSession.builder.master("local[1]")
-        .appName("journey-lab tests")
-        .config("spark.ui.enabled", "false")
-        .config("spark.sql.session.timeZone", "UTC")
-        .config("spark.sql.shuffle.partitions", "2")
-        .getOrCreate()
-    )
-    yield session
-    session.stop()
 
 
 @pytest.fixture(scope="module")
@@ -35,7 +14,7 @@ def events():
 
 def test_assign_stages_on_spark_matches_pandas_and_stays_lazy(spark, events):
     result = jl.assign_stages(spark.createDataFrame(events))
-    assert isinstance(result, pyspark.sql.DataFrame)
+    assert is_kind(result, "pyspark")
     key = ["customer_id", "timestamp", "event"]
     got = result.toPandas().sort_values(key, kind="stable")["stage"].tolist()
     want = jl.assign_stages(events).sort_values(key, kind="stable")["stage"].tolist()
