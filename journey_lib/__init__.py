@@ -11,7 +11,9 @@ from importlib.metadata import PackageNotFoundError, version
 
 from .adapters import from_customer_table, from_transactions, validate_customers
 from .errors import JourneyDataError, JourneyDataWarning, JourneyError, JourneyParameterError
+from .funnels import Step, funnel, funnel_trend, time_to_convert
 from .io import load_events, read_events, read_table, write_table
+from .rfm import calibration_holdout, rfm, rfm_segments
 from .schema import CANONICAL_COLUMNS, REQUIRED_COLUMNS, ValidationReport, validate_events
 from .simulate import GroundTruth, Simulation, SimulationParameters, simulate
 from .stages import FRAMEWORKS, StageFramework, assign_stages, get_framework
@@ -33,16 +35,23 @@ __all__ = [
     "Simulation",
     "SimulationParameters",
     "StageFramework",
+    "Step",
     "ValidationReport",
     "__version__",
     "assign_stages",
+    "calibration_holdout",
     "from_customer_table",
     "from_transactions",
+    "funnel",
+    "funnel_trend",
     "get_framework",
     "load_events",
     "read_events",
     "read_table",
+    "rfm",
+    "rfm_segments",
     "simulate",
+    "time_to_convert",
     "validate_customers",
     "validate_events",
     "write_table",

@@ -1,0 +1,998 @@
+"""Conversion funnels: :func:`funnel`, :func:`funnel_trend` and :func:`time_to_convert`.
+
+Definitions (shared by all three)
+---------------------------------
+A **step** is an event name, or an event name with property filters:
+``"purchase"`` or ``("page_view", {"url": "/checkout"})`` (a list of values means any of
+them). A row *matches* a step when its event and every filtered column agree.
+
+A customer's rows are taken in a fixed **order**: by time; rows with the same timestamp by the
+first step they match (rows matching no step last), then by which steps they match, then by
+the breakdown value. So a later step can always be completed at the same instant as the step
+before it, and the answer never depends on how the input happened to be sorted.
+
+An **attempt** starts at a row matching step 1 (``order="any"``: any step) that falls in
+``date_range``. From it, each further step is completed by the *earliest* row after the
+previous step's row that matches it, so every step uses its own row: steps ``[a, a]`` need two
+``a`` rows. Taking the earliest row at each step reaches the furthest step possible.
+
+- ``order="ordered"``: other rows may come in between.
+- ``order="strict"``: each step must be the customer's very next row.
+- ``order="any"``: the steps in any order. The attempt starts at its first matching row and
+  level *k* means *k* of the steps were completed by distinct rows within the window; steps
+  naming the same event count that event's rows (the step matchers must then be identical or
+  disjoint). The time of step *k* is when the *k*-th step was completed.
+
+``window`` (e.g. ``"1h"``, ``"14D"``; None: unlimited) is counted from the attempt's first row
+and includes its end: a step at exactly ``start + window`` counts.
+
+``entry="any"``: every qualifying row starts an attempt and the customer counts at the
+furthest step any attempt reaches (ClickHouse's ``windowFunnel``, PostHog). ``entry="first"``:
+only the customer's first qualifying row in the date range starts one (Mixpanel's uniques).
+Of several attempts reaching the same step, the one that started first is the customer's
+**counted attempt**; its rows give the breakdown value, the times to convert and the
+exclusions.
+
+``date_range=(start, end)`` is half-open, ``start <= t < end``: ``("2024-01-01",
+"2024-02-01")`` is January. Step 1 must fall in it; with
+``range_mode="entry_and_completion"`` every step must.
+
+``exclusions=[(event, from_step, to_step)]``: a customer whose counted attempt has such an
+event strictly after its ``from_step`` and strictly before its ``to_step`` (or, when it never
+reached ``to_step``, before its window closed) leaves the funnel entirely.
+
+Times are computed as integer microseconds; ``median_time_to_convert`` is in seconds.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import narwhals.stable.v2 as nw
+
+from ._frames import (
+    PERIODS,
+    check_choice,
+    duration_us,
+    finish,
+    lazy_events,
+    microseconds,
+    period_start,
+    utc_datetime,
+)
+from .errors import JourneyDataError, JourneyParameterError
+
+__all__ = ["Step", "funnel", "funnel_trend", "time_to_convert"]
+
+ORDERS = ("ordered", "strict", "any")
+ENTRIES = ("any", "first")
+RANGE_MODES = ("entry", "entry_and_completion")
+RESULT_COLUMNS = (
+    "step",
+    "event",
+    "customers",
+    "conversion_rate",
+    "step_conversion_rate",
+    "median_time_to_convert",
+)
+# Beyond any real time: stands for "no upper bound" in integer microseconds.
+_FOREVER = 2**62
+
+
+@dataclass(frozen=True)
+class Step:
+    """One funnel step: an event name and optional property filters.
+
+    ``filters`` maps a column to a value, or to a list/tuple of accepted values.
+    """
+
+    event: str
+    filters: tuple[tuple[str, tuple[Any, ...]], ...] = ()
+
+    @classmethod
+    def parse(cls, spec: Any, position: int) -> Step:
+        if isinstance(spec, Step):
+            return spec
+        if isinstance(spec, str):
+            event, filters = spec, {}
+        elif isinstance(spec, tuple) and len(spec) == 2 and isinstance(spec[1], Mapping):
+            event, filters = spec
+        else:
+            raise JourneyParameterError(
+                f"step {position} is {spec!r}; a step is an event name or "
+                f"(event name, {{column: value}})"
+            )
+        if not isinstance(event, str) or not event:
+            raise JourneyParameterError(f"step {position} needs a non-empty event name")
+        normalised = tuple(
+            sorted(
+                (str(column), tuple(v) if isinstance(v, list | tuple | set) else (v,))
+                for column, v in filters.items()
+            )
+        )
+        return cls(event, normalised)
+
+    @property
+    def label(self) -> str:
+        """How the step is named in results: ``page_view[url='/checkout']``."""
+        if not self.filters:
+            return self.event
+        parts = [
+            f"{c}={vals[0]!r}" if len(vals) == 1 else f"{c} in {list(vals)!r}"
+            for c, vals in self.filters
+        ]
+        return f"{self.event}[{', '.join(parts)}]"
+
+    def matches(self) -> nw.Expr:
+        """Boolean expression: the row matches this step."""
+        condition = nw.col("event") == self.event
+        for column, values in self.filters:
+            if len(values) == 1:
+                condition = condition & (nw.col(column) == values[0])
+            else:
+                condition = condition & nw.col(column).is_in(list(values))
+        return condition.fill_null(value=False)
+
+    def disjoint_from(self, other: Step) -> bool:
+        """True when no row can match both steps (different events, or a shared filter
+        column whose accepted values do not overlap)."""
+        if self.event != other.event:
+            return True
+        mine, theirs = dict(self.filters), dict(other.filters)
+        return any(not set(mine[c]) & set(theirs[c]) for c in mine.keys() & theirs.keys())
+
+
+@dataclass(frozen=True)
+class _Spec:
+    steps: tuple[Step, ...]
+    window: int | None
+    order: str
+    entry: str
+    exclusions: tuple[tuple[Step, int, int], ...]
+    breakdown: str | None
+    attribution: str | int
+    range_start: int | None
+    range_end: int | None
+    completion_in_range: bool
+    period: str | None = None
+
+    @property
+    def k(self) -> int:
+        return len(self.steps)
+
+    @property
+    def keys(self) -> list[str]:
+        """What an attempt is counted per: the customer, and the period in a trend."""
+        return ["customer_id", "period"] if self.period else ["customer_id"]
+
+
+def funnel(
+    events: Any,
+    steps: Sequence[Any],
+    *,
+    window: Any = None,
+    order: str = "ordered",
+    entry: str = "any",
+    exclusions: Sequence[tuple[Any, int, int]] = (),
+    breakdown: str | None = None,
+    breakdown_attribution: str | int = "first",
+    date_range: tuple[Any, Any] | None = None,
+    range_mode: str = "entry",
+) -> Any:
+    """Customers reaching each step of a conversion funnel.
+
+    The definitions (steps, row order, attempts, window, entry, date range, exclusions) are
+    in the module docstring of :mod:`journey_lib.funnels`; read them once.
+
+    Parameters
+    ----------
+    events : DataFrame
+        A touchpoint log of any engine (pandas, Polars, DuckDB, PySpark), with parsed UTC
+        timestamps. The result is the same kind; lazy stays lazy.
+    steps : sequence
+        Event names or ``(event, {column: value})`` pairs, in funnel order.
+    window : str, timedelta or None
+        Longest time from the attempt's first row to its last step, inclusive.
+    order : {"ordered", "strict", "any"}
+    entry : {"any", "first"}
+    exclusions : sequence of (step, from_step, to_step)
+        ``1 <= from_step < to_step <= len(steps)``.
+    breakdown : str, optional
+        A column; results are given per value (missing values form their own group).
+    breakdown_attribution : {"first", "last"} or int
+        Whose value a customer is counted under: the counted attempt's first row, the row of
+        the furthest step it reached, or the row of step *k* (customers who did not reach
+        step *k* are counted under a missing value). Any-order funnels support "first" only.
+    date_range : (start, end), optional
+        Half-open; naive times are UTC.
+    range_mode : {"entry", "entry_and_completion"}
+
+    Returns
+    -------
+    DataFrame
+        One row per step (per breakdown value and step when given), sorted: ``step``
+        (1-based), ``event`` (the step's label), ``customers`` (reaching at least that step),
+        ``conversion_rate`` (share of step 1), ``step_conversion_rate`` (share of the step
+        before; 1 at step 1), ``median_time_to_convert`` (seconds from the step before,
+        over the customers reaching this step; missing at step 1). Rates are missing when
+        their denominator is 0.
+
+    Examples
+    --------
+    Mixpanel's documented case: a 1-hour window and events a 1:00, a 1:30, b 1:45, c 2:15.
+
+    >>> import pandas as pd
+    >>> log = pd.DataFrame({
+    ...     "customer_id": [1, 1, 1, 1],
+    ...     "timestamp": pd.to_datetime(["2024-01-01 01:00", "2024-01-01 01:30",
+    ...                                  "2024-01-01 01:45", "2024-01-01 02:15"], utc=True),
+    ...     "event": ["a", "a", "b", "c"]})
+    >>> funnel(log, ["a", "b", "c"], window="1h")[["step", "event", "customers"]]
+       step event  customers
+    0     1     a          1
+    1     2     b          1
+    2     3     c          1
+    >>> funnel(log, ["a", "b", "c"], window="1h", entry="first")["customers"].tolist()
+    [1, 1, 0]
+    """
+    frame, eager = lazy_events(events)
+    spec = _spec(
+        frame,
+        steps,
+        window,
+        order,
+        entry,
+        exclusions,
+        breakdown,
+        breakdown_attribution,
+        date_range,
+        range_mode,
+    )
+    counted = _counted_attempts(frame, spec)
+    return finish(_step_table(counted, spec), eager)
+
+
+def funnel_trend(
+    events: Any,
+    steps: Sequence[Any],
+    *,
+    period: str = "week",
+    window: Any = None,
+    order: str = "ordered",
+    entry: str = "any",
+    exclusions: Sequence[tuple[Any, int, int]] = (),
+    date_range: tuple[Any, Any] | None = None,
+    range_mode: str = "entry",
+) -> Any:
+    """Conversion through the whole funnel, by the period its attempts started in.
+
+    Each period is its own funnel: a customer's attempts starting in that period compete,
+    the furthest (then the first) counts, exactly as :func:`funnel` does for the whole log;
+    with ``entry="first"`` it is the customer's first qualifying row *in that period*. A
+    customer can so count in several periods. Definitions are those of
+    :mod:`journey_lib.funnels`.
+
+    Parameters
+    ----------
+    events, steps, window, order, entry, exclusions, date_range, range_mode
+        As for :func:`funnel`.
+    period : {"day", "week", "month", "quarter", "year"}, default "week"
+        Calendar periods in UTC; weeks start on Monday.
+
+    Returns
+    -------
+    DataFrame
+        One row per period with entries, sorted: ``period`` (its start), ``customers``
+        (entering: reaching step 1), ``converted`` (reaching the last step),
+        ``conversion_rate`` and ``complete``. A period is complete when its end plus the
+        window (without a window: its end) lies before the last event in the log, so later
+        data can no longer raise its conversion.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> log = pd.DataFrame({
+    ...     "customer_id": [1, 1, 2, 3, 3],
+    ...     "timestamp": pd.to_datetime(["2024-01-01", "2024-01-02", "2024-01-03",
+    ...                                  "2024-01-09", "2024-01-20"], utc=True),
+    ...     "event": ["visit", "buy", "visit", "visit", "buy"]})
+    >>> funnel_trend(log, ["visit", "buy"], period="week")
+                         period  customers  converted  conversion_rate  complete
+    0 2024-01-01 00:00:00+00:00          2          1              0.5      True
+    1 2024-01-08 00:00:00+00:00          1          1              1.0      True
+    """
+    frame, eager = lazy_events(events)
+    check_choice("period", period, PERIODS)
+    spec = _spec(
+        frame,
+        steps,
+        window,
+        order,
+        entry,
+        exclusions,
+        None,
+        "first",
+        date_range,
+        range_mode,
+        period,
+    )
+    counted = _counted_attempts(frame, spec)
+    k = spec.k
+    per_period = (
+        counted.with_columns(_done=(nw.col("level") >= k).cast(nw.Int64))
+        .group_by("period")
+        .agg(nw.len().alias("customers"), nw.col("_done").sum().alias("converted"))
+    )
+    # The log's last time, as a one-row frame (no row for an empty log, rather than a NaT
+    # that pandas would strip of its time zone).
+    latest = (
+        frame.filter(nw.col("timestamp") == nw.col("timestamp").max())
+        .select(_end=nw.col("timestamp"))
+        .head(1)
+    )
+    if spec.window is not None:
+        latest = latest.with_columns(_end=nw.col("_end") - nw.lit(_timedelta(spec.window)))
+    settled = latest.select(_settled=period_start(nw.col("_end"), period))
+    table = per_period.join(settled, how="cross").select(
+        "period",
+        nw.col("customers").cast(nw.Int64),
+        nw.col("converted").fill_null(0).cast(nw.Int64),
+        conversion_rate=nw.col("converted").fill_null(0) / nw.col("customers"),
+        complete=(nw.col("period") < nw.col("_settled")).fill_null(value=False),
+    )
+    return finish(table.sort("period"), eager)
+
+
+def time_to_convert(
+    events: Any,
+    steps: Sequence[Any],
+    *,
+    from_step: int = 1,
+    to_step: int | None = None,
+    bins: Sequence[Any] | None = None,
+    window: Any = None,
+    order: str = "ordered",
+    entry: str = "any",
+    exclusions: Sequence[tuple[Any, int, int]] = (),
+    date_range: tuple[Any, Any] | None = None,
+    range_mode: str = "entry",
+) -> Any:
+    """How long customers took from one funnel step to a later one: a histogram.
+
+    Each customer's counted attempt (as in :func:`funnel`) that reached ``to_step``
+    contributes the time from its ``from_step`` to its ``to_step``.
+
+    Parameters
+    ----------
+    events, steps, window, order, entry, exclusions, date_range, range_mode
+        As for :func:`funnel`.
+    from_step, to_step : int
+        Step numbers, ``1 <= from_step < to_step``; ``to_step`` defaults to the last step.
+    bins : sequence of durations, optional
+        Increasing bin edges after 0 (``["1h", "1D", "7D"]``); the last bin is open-ended.
+        Default: 1min, 5min, 15min, 30min, 1h, 3h, 6h, 12h, 1D, 2D, 3D, 7D, 14D, 30D, 60D,
+        90D.
+
+    Returns
+    -------
+    DataFrame
+        One row per bin, every bin listed: ``bin`` (a label such as ``"1h to 3h"``),
+        ``lower_seconds`` (inclusive), ``upper_seconds`` (exclusive; infinite for the last),
+        ``customers``, ``share`` (of the customers converting) and ``cumulative_share``.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> log = pd.DataFrame({
+    ...     "customer_id": [1, 1, 2, 2],
+    ...     "timestamp": pd.to_datetime(["2024-01-01 00:00", "2024-01-01 00:30",
+    ...                                  "2024-01-01 00:00", "2024-01-03 00:00"], utc=True),
+    ...     "event": ["visit", "buy", "visit", "buy"]})
+    >>> time_to_convert(log, ["visit", "buy"], bins=["1h", "1D"])
+              bin  lower_seconds  upper_seconds  customers  share  cumulative_share
+    0    0s to 1h            0.0         3600.0          1    0.5               0.5
+    1    1h to 1D         3600.0        86400.0          0    0.0               0.5
+    2  1D or more        86400.0            inf          1    0.5               1.0
+    """
+    frame, eager = lazy_events(events)
+    spec = _spec(
+        frame, steps, window, order, entry, exclusions, None, "first", date_range, range_mode
+    )
+    last = spec.k if to_step is None else to_step
+    if not (
+        isinstance(from_step, int) and isinstance(last, int) and 1 <= from_step < last <= spec.k
+    ):
+        raise JourneyParameterError(
+            f"need 1 <= from_step < to_step <= {spec.k}; got from_step={from_step!r}, "
+            f"to_step={to_step!r}"
+        )
+    edges = _bin_edges(bins)
+    counted = _counted_attempts(frame, spec).filter(nw.col("level") >= last)
+    spans = counted.select(d=(nw.col(f"t{last}") - nw.col(f"t{from_step}")) / 1_000_000)
+    bounds = [0.0, *edges, float("inf")]
+    wide = spans.select(
+        _total=nw.len(),
+        **{
+            f"n{i}": ((nw.col("d") >= lo) & (nw.col("d") < hi)).cast(nw.Int64).sum()
+            for i, (lo, hi) in enumerate(itertools.pairwise(bounds))
+        },
+    )
+    total = nw.col("_total").cast(nw.Int64)
+    parts = []
+    for i, (lo, hi) in enumerate(itertools.pairwise(bounds)):
+        count = nw.col(f"n{i}").fill_null(0).cast(nw.Int64)
+        below = nw.sum_horizontal(*(nw.col(f"n{j}").fill_null(0) for j in range(i + 1)))
+        parts.append(
+            wide.select(
+                bin=nw.lit(_bin_label(lo, hi), dtype=nw.String()),
+                lower_seconds=nw.lit(lo, dtype=nw.Float64()),
+                upper_seconds=nw.lit(hi, dtype=nw.Float64()),
+                customers=count,
+                share=nw.when(total > 0).then(count / total),
+                cumulative_share=nw.when(total > 0).then(below / total),
+            )
+        )
+    return finish(nw.concat(parts, how="vertical"), eager)
+
+
+_DEFAULT_BINS = (
+    "1min",
+    "5min",
+    "15min",
+    "30min",
+    "1h",
+    "3h",
+    "6h",
+    "12h",
+    "1D",
+    "2D",
+    "3D",
+    "7D",
+    "14D",
+    "30D",
+    "60D",
+    "90D",
+)
+
+
+def _bin_edges(bins: Sequence[Any] | None) -> list[float]:
+    raw = _DEFAULT_BINS if bins is None else bins
+    if isinstance(raw, str) or not isinstance(raw, Sequence) or not raw:
+        raise JourneyParameterError("bins must be a non-empty list of durations, e.g. ['1h', '1D']")
+    edges = [duration_us(b, "bins") / 1_000_000 for b in raw]
+    if any(b <= a for a, b in itertools.pairwise(edges)):
+        raise JourneyParameterError(f"bins must increase, got {list(raw)!r}")
+    return edges
+
+
+def _bin_label(lower: float, upper: float) -> str:
+    if upper == float("inf"):
+        return f"{_human(lower)} or more"
+    return f"{_human(lower)} to {_human(upper)}"
+
+
+def _human(seconds: float) -> str:
+    for unit, size in (("D", 86_400), ("h", 3_600), ("min", 60)):
+        if seconds >= size and seconds % size == 0:
+            return f"{int(seconds // size)}{unit}"
+    return f"{seconds:g}s"
+
+
+def _timedelta(us: int) -> dt.timedelta:
+    return dt.timedelta(microseconds=us)
+
+
+# -- checking the arguments --------------------------------------------------------------
+
+
+def _spec(
+    frame,
+    steps,
+    window,
+    order,
+    entry,
+    exclusions,
+    breakdown,
+    attribution,
+    date_range,
+    range_mode,
+    period=None,
+) -> _Spec:
+    check_choice("order", order, ORDERS)
+    check_choice("entry", entry, ENTRIES)
+    check_choice("range_mode", range_mode, RANGE_MODES)
+    if isinstance(steps, str | Step) or not isinstance(steps, Sequence) or not steps:
+        raise JourneyParameterError("steps must be a non-empty list of steps, e.g. ['a', 'b']")
+    parsed = tuple(Step.parse(s, i) for i, s in enumerate(steps, start=1))
+    k = len(parsed)
+    excluded = []
+    for item in exclusions:
+        if not (isinstance(item, tuple | list) and len(item) == 3):
+            raise JourneyParameterError(
+                f"an exclusion is (event, from_step, to_step), got {item!r}"
+            )
+        step, lo, hi = item
+        if not (isinstance(lo, int) and isinstance(hi, int) and 1 <= lo < hi <= k):
+            raise JourneyParameterError(f"exclusion {item!r}: need 1 <= from_step < to_step <= {k}")
+        excluded.append((Step.parse(step, 0), lo, hi))
+    if attribution not in ("first", "last") and not (
+        isinstance(attribution, int) and not isinstance(attribution, bool) and 1 <= attribution <= k
+    ):
+        raise JourneyParameterError(
+            f"breakdown_attribution must be 'first', 'last' or a step number 1..{k}; "
+            f"got {attribution!r}"
+        )
+    if order == "any":
+        if attribution != "first":
+            raise JourneyParameterError(
+                "in an any-order funnel steps have no fixed rows to take a breakdown value "
+                "from; use breakdown_attribution='first'"
+            )
+        for i, a in enumerate(parsed):
+            for b in parsed[i + 1 :]:
+                if a != b and not a.disjoint_from(b):
+                    raise JourneyParameterError(
+                        f"order='any' needs steps that are identical or cannot match the same "
+                        f"row; {a.label} and {b.label} overlap"
+                    )
+    columns = frame.collect_schema()
+    needed = {c for s in parsed for c, _ in s.filters} | {
+        c for s, _, _ in excluded for c, _ in s.filters
+    }
+    if breakdown is not None:
+        if breakdown in RESULT_COLUMNS:
+            raise JourneyParameterError(
+                f"breakdown={breakdown!r} would clash with the result's own column of that "
+                f"name; rename the column first"
+            )
+        needed.add(breakdown)
+    missing = sorted(needed - set(columns))
+    if missing:
+        raise JourneyDataError(f"the funnel names column(s) {missing}; the log has {list(columns)}")
+    start = end = None
+    if date_range is not None:
+        if not (isinstance(date_range, tuple | list) and len(date_range) == 2):
+            raise JourneyParameterError("date_range must be (start, end)")
+        lo_t, hi_t = (utc_datetime(v, "date_range") for v in date_range)
+        if not lo_t < hi_t:
+            raise JourneyParameterError(f"date_range must have start < end, got {date_range!r}")
+        start, end = (_to_us(t) for t in (lo_t, hi_t))
+    return _Spec(
+        steps=parsed,
+        window=duration_us(window, "window"),
+        order=order,
+        entry=entry,
+        exclusions=tuple(excluded),
+        breakdown=breakdown,
+        attribution=attribution,
+        range_start=start,
+        range_end=end,
+        completion_in_range=range_mode == "entry_and_completion",
+        period=period,
+    )
+
+
+def _to_us(moment) -> int:
+    return round(moment.timestamp() * 1_000_000)
+
+
+# -- attempts --------------------------------------------------------------------------
+
+
+def _rows(frame: nw.LazyFrame, spec: _Spec) -> nw.LazyFrame:
+    """The rows a funnel looks at, in funnel order: ``pos`` (rank in that order), ``us``
+    (time), ``m1..mk`` (matches step s, later steps only inside the date range when
+    completion must be), ``start`` (may start an attempt) and ``b`` (breakdown value)."""
+    k = spec.k
+    rows = frame.with_columns(
+        **{f"m{s}": step.matches() for s, step in enumerate(spec.steps, start=1)},
+        us=microseconds(nw.col("timestamp"), frame),
+        b=nw.col(spec.breakdown) if spec.breakdown else nw.lit(None, dtype=nw.String()),
+    )
+    if spec.period:
+        rows = rows.with_columns(period=period_start(nw.col("timestamp"), spec.period))
+    in_range = nw.lit(value=True)
+    if spec.range_start is not None:
+        in_range = (nw.col("us") >= spec.range_start) & (nw.col("us") < spec.range_end)
+    rows = rows.with_columns(in_range=in_range)
+    if spec.completion_in_range:
+        rows = rows.with_columns(
+            **{f"m{s}": nw.col(f"m{s}") & nw.col("in_range") for s in range(1, k + 1)}
+        )
+    any_step = nw.any_horizontal(*(nw.col(f"m{s}") for s in range(1, k + 1)), ignore_nulls=True)
+    if spec.order != "strict":
+        # Only step rows matter; a strict funnel must also see the rows in between.
+        rows = rows.filter(any_step)
+    first_step = nw.lit(k + 1)
+    for s in range(k, 0, -1):
+        first_step = nw.when(nw.col(f"m{s}")).then(nw.lit(s)).otherwise(first_step)
+    mask = nw.sum_horizontal(
+        *(nw.col(f"m{s}").cast(nw.Int64) * (1 << (s - 1)) for s in range(1, k + 1))
+    )
+    starter = any_step if spec.order == "any" else nw.col("m1")
+    rows = rows.with_columns(
+        first_step=first_step,
+        mask=mask,
+        b_missing=nw.col("b").is_null(),
+        start=starter & nw.col("in_range"),
+    )
+    order = ["customer_id", "us", "first_step", "mask", "b_missing", "b"]
+    columns = [*spec.keys, "us", "b", "start", *(f"m{s}" for s in range(1, k + 1))]
+    return rows.with_row_index("pos", order_by=order).select("pos", *columns)
+
+
+def _starts(rows: nw.LazyFrame, spec: _Spec) -> nw.LazyFrame:
+    """Rows that start an attempt: every qualifying row, or each customer's first."""
+    return _first_only(rows.filter(nw.col("start")), spec)
+
+
+def _first_only(starts: nw.LazyFrame, spec: _Spec) -> nw.LazyFrame:
+    """With ``entry="first"``, each customer's (per period: each customer-period's) first."""
+    if spec.entry != "first":
+        return starts
+    starts = starts.with_columns(_first=nw.col("pos").min().over(*spec.keys))
+    return starts.filter(nw.col("pos") == nw.col("_first")).drop("_first")
+
+
+def _attempts(rows: nw.LazyFrame, spec: _Spec) -> nw.LazyFrame:
+    """One row per attempt: ``customer_id``, ``p1`` (its first row), ``b``, ``level``
+    (steps reached) and ``t1..tk`` (microseconds; missing beyond the level)."""
+    if spec.order == "any":
+        return _any_order_attempts(rows, spec)
+    return _sequence_attempts(rows, spec)
+
+
+def _sequence_attempts(rows: nw.LazyFrame, spec: _Spec) -> nw.LazyFrame:
+    k = spec.k
+    attempts = _starts(rows, spec).select(
+        *spec.keys, "b", p1=nw.col("pos"), t1=nw.col("us"), level=nw.lit(1)
+    )
+    if k == 1:
+        return attempts
+    pointers = _pointers(rows, spec)
+    for s in range(2, k + 1):
+        # Follow the chain: step s is the next match after the row that completed step s-1.
+        lookup = pointers.select(
+            nw.col("pos").alias(f"_from{s}"),
+            nw.col(f"n{s}").alias(f"p{s}"),
+            nw.col(f"u{s}").alias(f"t{s}"),
+        )
+        attempts = attempts.join(lookup, left_on=f"p{s - 1}", right_on=f"_from{s}", how="left")
+    reached = nw.lit(value=True)
+    ok: dict[str, nw.Expr] = {}
+    for s in range(2, k + 1):
+        step_ok = ~nw.col(f"p{s}").is_null()
+        if spec.window is not None:
+            step_ok = step_ok & (nw.col(f"t{s}") - nw.col("t1") <= spec.window)
+        reached = reached & step_ok
+        ok[f"ok{s}"] = reached
+    attempts = attempts.with_columns(**ok)
+    return attempts.with_columns(
+        level=nw.sum_horizontal(
+            nw.lit(1), *(nw.col(f"ok{s}").cast(nw.Int64) for s in range(2, k + 1))
+        ),
+        **{f"p{s}": nw.when(nw.col(f"ok{s}")).then(nw.col(f"p{s}")) for s in range(2, k + 1)},
+        **{f"t{s}": nw.when(nw.col(f"ok{s}")).then(nw.col(f"t{s}")) for s in range(2, k + 1)},
+    ).drop(*ok)
+
+
+def _pointers(rows: nw.LazyFrame, spec: _Spec) -> nw.LazyFrame:
+    """For each row and each step s >= 2: ``n{s}``/``u{s}``, the position and time of the
+    row that would complete step s after it (missing when there is none)."""
+    later = range(2, spec.k + 1)
+
+    def over(expr: nw.Expr) -> nw.Expr:
+        return expr.over("customer_id", order_by="pos")
+
+    if spec.order == "strict":
+        # The next step must be the very next row.
+        pointers = rows.with_columns(
+            **{f"nm{s}": over(nw.col(f"m{s}").shift(-1)) for s in later},
+            next_us=over(nw.col("us").shift(-1)),
+        )
+        follows = {s: nw.col(f"nm{s}").fill_null(value=False) for s in later}
+        pointers = pointers.with_columns(
+            **{f"n{s}": nw.when(follows[s]).then(nw.col("pos") + 1) for s in later},
+            **{f"u{s}": nw.when(follows[s]).then(nw.col("next_us")) for s in later},
+        )
+    else:
+        # The next matching row strictly after each row: a running minimum from the end
+        # (gaps filled so it runs through them), shifted by one row.
+        pointers = rows.with_columns(
+            **{
+                f"x{s}": nw.when(nw.col(f"m{s}")).then(nw.col("pos")).otherwise(_FOREVER)
+                for s in later
+            },
+            **{
+                f"y{s}": nw.when(nw.col(f"m{s}")).then(nw.col("us")).otherwise(_FOREVER)
+                for s in later
+            },
+        )
+        for stage in ("cum_min", "shift"):
+            pointers = pointers.with_columns(
+                **{
+                    c: over(
+                        nw.col(c).cum_min(reverse=True)
+                        if stage == "cum_min"
+                        else nw.col(c).shift(-1)
+                    )
+                    for s in later
+                    for c in (f"x{s}", f"y{s}")
+                }
+            )
+        pointers = pointers.with_columns(
+            **{f"n{s}": nw.when(nw.col(f"x{s}") < _FOREVER).then(nw.col(f"x{s}")) for s in later},
+            **{f"u{s}": nw.when(nw.col(f"y{s}") < _FOREVER).then(nw.col(f"y{s}")) for s in later},
+        )
+    return pointers.select("pos", *(c for s in later for c in (f"n{s}", f"u{s}")))
+
+
+def _groups(spec: _Spec) -> list[tuple[int, int]]:
+    """Identical steps of an any-order funnel: (first step number, how many)."""
+    groups: dict[Step, list[int]] = {}
+    for s, step in enumerate(spec.steps, start=1):
+        groups.setdefault(step, []).append(s)
+    return [(members[0], len(members)) for members in groups.values()]
+
+
+def _any_order_attempts(rows: nw.LazyFrame, spec: _Spec) -> nw.LazyFrame:
+    groups = _groups(spec)
+    by = {"order_by": "pos"}
+    counted = (
+        rows.with_columns(
+            **{f"g{j}": nw.col(f"m{j}").cast(nw.Int64) for j, _ in groups},
+        )
+        .with_columns(
+            **{f"c{j}": nw.col(f"g{j}").cum_sum().over("customer_id", **by) for j, _ in groups},
+        )
+        .with_columns(
+            # Rows of the group strictly before this instant: the count before the first row at
+            # this time (rows sharing a time all fall inside any window starting then).
+            **{
+                f"before{j}": (nw.col(f"c{j}") - nw.col(f"g{j}")).min().over("customer_id", "us")
+                for j, _ in groups
+            },
+        )
+    )
+    starts = counted.filter(nw.col("start"))
+    # Attempts starting at the same instant are the same attempt: keep the first row.
+    starts = starts.with_columns(_first=nw.col("pos").min().over("customer_id", "us"))
+    starts = _first_only(starts.filter(nw.col("pos") == nw.col("_first")).drop("_first"), spec)
+    upto = _counts_until(counted, starts, groups, spec.window)
+    attempts = starts.select(
+        *spec.keys,
+        "b",
+        p1=nw.col("pos"),
+        t1=nw.col("us"),
+        **{f"before{j}": nw.col(f"before{j}") for j, _ in groups},
+    ).join(upto, left_on="p1", right_on="_probe", how="left")
+    level = nw.sum_horizontal(
+        *(
+            nw.min_horizontal(nw.lit(n), nw.col(f"upto{j}") - nw.col(f"before{j}"))
+            for j, n in groups
+        )
+    )
+    attempts = attempts.with_columns(level=level)
+    return _completion_times(attempts, counted, groups, spec)
+
+
+def _counts_until(counted: nw.LazyFrame, starts: nw.LazyFrame, groups, window):
+    """For each start, the customer's rows of each group up to the window's end (inclusive),
+    keyed by ``_probe`` (the start's position)."""
+    if window is None:
+        totals = counted.group_by("customer_id").agg(
+            *(nw.col(f"g{j}").sum().alias(f"upto{j}") for j, _ in groups)
+        )
+        return (
+            starts.select("customer_id", _probe=nw.col("pos"))
+            .join(totals, on="customer_id", how="left")
+            .drop("customer_id")
+        )
+    # Probe rows at each window end, placed after real rows at the same instant, pick up the
+    # running counts there: an as-of lookup every engine can do.
+    real = counted.select(
+        "customer_id",
+        "us",
+        _probe=nw.lit(-1, dtype=nw.Int64()),
+        _is_probe=nw.lit(0),
+        **{f"g{j}": nw.col(f"g{j}") for j, _ in groups},
+    )
+    probes = starts.select(
+        "customer_id",
+        us=nw.col("us") + window,
+        _probe=nw.col("pos").cast(nw.Int64()),
+        _is_probe=nw.lit(1),
+        **{f"g{j}": nw.lit(0, dtype=nw.Int64()) for j, _ in groups},
+    )
+    both = nw.concat([real, probes.select(real.collect_schema().names())], how="vertical")
+    both = both.with_row_index("_order", order_by=["customer_id", "us", "_is_probe", "_probe"])
+    both = both.with_columns(
+        **{
+            f"upto{j}": nw.col(f"g{j}").cum_sum().over("customer_id", order_by="_order")
+            for j, _ in groups
+        }
+    )
+    return both.filter(nw.col("_is_probe") == 1).select("_probe", *(f"upto{j}" for j, _ in groups))
+
+
+def _completion_times(attempts, counted, groups, spec: _Spec) -> nw.LazyFrame:
+    """When each number of steps was completed: the i-th row of each group after the start
+    completes that group's i-th step; step s is done when s completions have happened."""
+    k = spec.k
+    candidates = []
+    for j, n in groups:
+        ranked = counted.filter(nw.col(f"g{j}") == 1).select(
+            "customer_id", _rank=nw.col(f"c{j}"), _t=nw.col("us")
+        )
+        for i in range(1, n + 1):
+            name = f"tau{j}_{i}"
+            attempts = (
+                attempts.with_columns(_want=nw.col(f"before{j}") + i)
+                .join(
+                    ranked.rename({"_t": name}),
+                    left_on=["customer_id", "_want"],
+                    right_on=["customer_id", "_rank"],
+                    how="left",
+                )
+                .drop("_want")
+            )
+            if spec.window is not None:
+                attempts = attempts.with_columns(
+                    nw.when(nw.col(name) - nw.col("t1") <= spec.window)
+                    .then(nw.col(name))
+                    .alias(name)
+                )
+            candidates.append((j, i, name))
+    done_by = {}
+    for _, _, name in candidates:
+        # Steps completed by time of this candidate.
+        done_by[name] = nw.sum_horizontal(
+            *(
+                nw.min_horizontal(
+                    nw.lit(n),
+                    nw.sum_horizontal(
+                        *(
+                            (nw.col(f"tau{j}_{i}") <= nw.col(name))
+                            .fill_null(value=False)
+                            .cast(nw.Int64)
+                            for i in range(1, n + 1)
+                        )
+                    ),
+                )
+                for j, n in groups
+            )
+        )
+    attempts = attempts.with_columns(**{f"done_{name}": e for name, e in done_by.items()})
+    times = {
+        f"t{s}": nw.min_horizontal(
+            *(nw.when(nw.col(f"done_{name}") >= s).then(nw.col(name)) for _, _, name in candidates)
+        )
+        for s in range(1, k + 1)
+    }
+    keep = [*spec.keys, "b", "p1", "level", *times]
+    return attempts.with_columns(**times).select(*keep)
+
+
+def _counted(attempts: nw.LazyFrame, keys: Sequence[str]) -> nw.LazyFrame:
+    """The attempt that counts for each key: the furthest, and of those the first."""
+    best = attempts.with_columns(_best=nw.col("level").max().over(*keys))
+    best = best.filter(nw.col("level") == nw.col("_best"))
+    best = best.with_columns(_first=nw.col("p1").min().over(*keys))
+    return best.filter(nw.col("p1") == nw.col("_first")).drop("_best", "_first")
+
+
+def _exclude(
+    counted: nw.LazyFrame, frame: nw.LazyFrame, spec: _Spec, keys: Sequence[str]
+) -> nw.LazyFrame:
+    """Drop counted attempts with an excluded event between their from and to steps."""
+    if not spec.exclusions:
+        return counted
+    bounds = {}
+    for e, (_, lo, hi) in enumerate(spec.exclusions):
+        ceiling = nw.lit(_FOREVER) if spec.window is None else nw.col("t1") + spec.window
+        bounds[f"lo{e}"] = nw.col(f"t{lo}")
+        # Past the window's end nothing belongs to the attempt any more.
+        bounds[f"hi{e}"] = (
+            nw.when(~nw.col(f"t{hi}").is_null()).then(nw.col(f"t{hi}")).otherwise(ceiling)
+        )
+    marked = counted.with_columns(**bounds)
+    hits = frame.with_columns(xus=microseconds(nw.col("timestamp"), frame)).with_columns(
+        **{f"x{e}": step.matches() for e, (step, _, _) in enumerate(spec.exclusions)}
+    )
+    hits = hits.filter(
+        nw.any_horizontal(
+            *(nw.col(f"x{e}") for e in range(len(spec.exclusions))), ignore_nulls=True
+        )
+    ).select("customer_id", "xus", *(f"x{e}" for e in range(len(spec.exclusions))))
+    inside = nw.any_horizontal(
+        *(
+            nw.col(f"x{e}")
+            & (nw.col("xus") > nw.col(f"lo{e}"))
+            & (nw.col("xus") < nw.col(f"hi{e}"))
+            for e in range(len(spec.exclusions))
+        ),
+        ignore_nulls=True,
+    )
+    excluded = (
+        marked.select(*keys, "p1", *bounds)
+        .join(hits, on="customer_id", how="inner")
+        .filter(inside.fill_null(value=False))
+        .select(*keys, "p1")
+        .unique()
+    )
+    return counted.join(excluded, on=[*keys, "p1"], how="anti")
+
+
+def _attribute(counted: nw.LazyFrame, rows: nw.LazyFrame, spec: _Spec) -> nw.LazyFrame:
+    """Replace ``b`` (the first row's breakdown value) by the attributed one."""
+    if spec.breakdown is None or spec.attribution == "first":
+        return counted
+    k = spec.k
+    if spec.attribution == "last":
+        row = nw.coalesce(*(nw.col(f"p{s}") for s in range(k, 1, -1)), nw.col("p1"))
+    elif spec.attribution == 1:
+        return counted
+    else:
+        row = nw.col(f"p{spec.attribution}")
+    values = rows.select(_row=nw.col("pos"), _value=nw.col("b"))
+    return (
+        counted.with_columns(_row=row)
+        .join(values, on="_row", how="left")
+        .with_columns(b=nw.col("_value"))
+        .drop("_row", "_value")
+    )
+
+
+def _counted_attempts(frame: nw.LazyFrame, spec: _Spec) -> nw.LazyFrame:
+    """The counted attempt of each customer (per period in a trend), exclusions applied and
+    the breakdown value attributed."""
+    rows = _rows(frame, spec)
+    counted = _counted(_attempts(rows, spec), spec.keys)
+    counted = _exclude(counted, frame, spec, spec.keys)
+    return _attribute(counted, rows, spec)
+
+
+# -- results ---------------------------------------------------------------------------
+
+
+def _step_table(counted: nw.LazyFrame, spec: _Spec) -> nw.LazyFrame:
+    k = spec.k
+    prepared = counted.with_columns(
+        **{f"r{s}": (nw.col("level") >= s).cast(nw.Int64) for s in range(1, k + 1)},
+        **{f"d{s}": (nw.col(f"t{s}") - nw.col(f"t{s - 1}")) / 1_000_000 for s in range(2, k + 1)},
+    )
+    aggregations = [
+        *(nw.col(f"r{s}").sum().alias(f"n{s}") for s in range(1, k + 1)),
+        *(nw.col(f"d{s}").median().alias(f"med{s}") for s in range(2, k + 1)),
+    ]
+    keys: list[str] = []
+    if spec.breakdown is None:
+        wide = prepared.select(*aggregations)
+    else:
+        keys = [spec.breakdown]
+        wide = prepared.rename({"b": spec.breakdown}).group_by(spec.breakdown).agg(*aggregations)
+    n = {s: nw.col(f"n{s}").fill_null(0).cast(nw.Int64) for s in range(1, k + 1)}
+    parts = []
+    for s, step in enumerate(spec.steps, start=1):
+        previous = n[s - 1] if s > 1 else n[1]
+        parts.append(
+            wide.select(
+                *keys,
+                step=nw.lit(s, dtype=nw.Int64()),
+                event=nw.lit(step.label, dtype=nw.String()),
+                customers=n[s],
+                conversion_rate=nw.when(n[1] > 0).then(n[s] / n[1]),
+                step_conversion_rate=nw.when(previous > 0).then(n[s] / previous),
+                median_time_to_convert=(
+                    nw.col(f"med{s}").cast(nw.Float64())
+                    if s > 1
+                    else nw.lit(None, dtype=nw.Float64())
+                ),
+            )
+        )
+    table = nw.concat(parts, how="vertical")
+    return table.sort(*keys, "step", nulls_last=True)

@@ -1,0 +1,412 @@
+"""Recency, frequency and monetary value per customer, as CLV models read them.
+
+:func:`rfm` gives each buyer the four numbers of lifetimes'
+``summary_data_from_transaction_data`` (``frequency``, ``recency``, ``T``,
+``monetary_value``), so BG/NBD, Pareto/NBD and Gamma-Gamma fitters can consume the frame as
+it is. :func:`calibration_holdout` splits the history at a date the way lifetimes'
+``calibration_and_holdout_data`` does, for checking such models out of sample.
+:func:`rfm_segments` scores the summary in quintiles and names the widely used RFM segments
+(champions ... lost).
+
+Times are counted in whole periods of ``freq``: ``"D"`` calendar days, ``"W"`` weeks from
+Monday to Sunday, ``"h"`` (or ``"H"``) hours, all in UTC, as pandas' ``to_period`` numbers
+them in lifetimes. Months are not offered: lifetimes itself cannot measure ``T`` in months
+(NumPy months have no fixed length).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import narwhals.stable.v2 as nw
+
+from ._frames import EPOCH, check_choice, finish, lazy_events, microseconds, utc_datetime
+from .errors import JourneyDataError, JourneyParameterError
+
+__all__ = ["FREQS", "SEGMENTS", "calibration_holdout", "rfm", "rfm_segments"]
+
+#: Period lengths ``freq`` accepts: days, weeks (Monday to Sunday), hours ("h" or "H").
+FREQS: tuple[str, ...] = ("D", "W", "h", "H")
+
+#: The segment names :func:`rfm_segments` gives, best first.
+SEGMENTS: tuple[str, ...] = (
+    "champions",
+    "loyal",
+    "potential loyalists",
+    "new customers",
+    "promising",
+    "need attention",
+    "about to sleep",
+    "at risk",
+    "cannot lose them",
+    "hibernating",
+    "lost",
+)
+
+# Segment by R score (rows) and FM score 1..5 (columns): the widely used 5 x 5 R-by-F map,
+# with F and M read as one axis (as in Putler's table, where every segment has the same range
+# for F and M) and "lost" the corner of "hibernating" that is lowest on everything.
+_GRID: dict[int, tuple[str, str, str, str, str]] = {
+    5: ("new customers", "potential loyalists", "potential loyalists", "champions", "champions"),
+    4: ("promising", "potential loyalists", "potential loyalists", "loyal", "loyal"),
+    3: ("about to sleep", "about to sleep", "need attention", "loyal", "loyal"),
+    2: ("hibernating", "hibernating", "at risk", "at risk", "cannot lose them"),
+    1: ("lost", "hibernating", "at risk", "at risk", "cannot lose them"),
+}
+
+_HOUR_US = 3_600_000_000
+_DAY_US = 24 * _HOUR_US
+_SUMMARY = ("frequency", "recency", "T", "monetary_value")
+
+
+def rfm(
+    events: Any,
+    *,
+    observation_end: Any,
+    purchase_event: str = "purchase",
+    freq: str = "D",
+) -> Any:
+    """Frequency, recency, age and mean repeat value of every buyer, as lifetimes defines them.
+
+    A *transaction* is a ``purchase_event`` row at or before ``observation_end`` (inclusive,
+    to the microsecond). Its time is truncated to its period of ``freq``; all of a customer's
+    transactions in one period are one *purchase period*, worth the sum of their ``value``.
+    Then, in whole periods of ``freq``:
+
+    * ``frequency``: the customer's number of purchase periods minus one (repeat periods);
+    * ``recency``: last purchase period minus first purchase period (0 without a repeat);
+    * ``T``: the period of ``observation_end`` minus the first purchase period;
+    * ``monetary_value``: the mean value of the repeat periods (the first period left out),
+      0 when ``frequency`` is 0.
+
+    These are the definitions of lifetimes' ``summary_data_from_transaction_data`` with
+    ``monetary_value_col`` and ``freq_multiplier=1``, and the numbers agree with it exactly
+    whenever ``observation_end`` is the start of a period (a date with ``freq="D"``, a Monday
+    with ``"W"``). lifetimes also keeps purchases later in ``observation_end``'s own period;
+    here nothing after ``observation_end`` counts, so the summary never sees the future
+    (lifetimes' ``calibration_and_holdout_data`` cuts its calibration data the same way).
+    Note that ``recency`` is the customer's age at the last purchase, not the time since it
+    (that is ``T - recency``).
+
+    Parameters
+    ----------
+    events : DataFrame
+        A touchpoint log (``customer_id``, ``timestamp``, ``event``, optional ``value``) of
+        any engine: pandas, Polars, DuckDB, PySpark. The result is the same kind.
+    observation_end : str, datetime or Timestamp
+        End of the observation, inclusive; naive times are UTC.
+    purchase_event : str, default "purchase"
+        The event that is a transaction.
+    freq : {"D", "W", "h", "H"}, default "D"
+        Period of time: UTC calendar days, weeks from Monday to Sunday, or hours.
+
+    Returns
+    -------
+    DataFrame
+        One row per customer with a transaction, sorted by ``customer_id``: ``customer_id``,
+        ``frequency``, ``recency``, ``T``, ``monetary_value`` (floats, as lifetimes gives).
+        Customers without a transaction up to ``observation_end`` are absent, so an
+        ``observation_end`` before every purchase gives an empty frame.
+
+    Raises
+    ------
+    JourneyParameterError
+        For a ``freq`` other than those above, or an ``observation_end`` that is not a time.
+    JourneyDataError
+        When a required column is missing or ``value`` is not numeric.
+
+    Notes
+    -----
+    Values are used as they are: zero and negative values (refunds booked as purchases) count
+    like any other, and a missing ``value`` (null or NaN, or no ``value`` column) counts as
+    0, as the touchpoint log defines it. Gamma-Gamma needs positive ``monetary_value``:
+    filter before fitting. Rows with a missing ``customer_id`` or ``timestamp`` are not
+    transactions.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> log = pd.DataFrame({
+    ...     "customer_id": [1, 1, 1, 2],
+    ...     "timestamp": pd.to_datetime(["2024-01-01 09:00", "2024-01-01 18:00",
+    ...                                  "2024-01-08 00:00", "2024-01-05 00:00"], utc=True),
+    ...     "event": "purchase",
+    ...     "value": [10.0, 5.0, 30.0, 20.0]})
+    >>> rfm(log, observation_end="2024-01-11")
+       customer_id  frequency  recency     T  monetary_value
+    0            1        1.0      7.0  10.0            30.0
+    1            2        0.0      0.0   6.0             0.0
+    """
+    frame, eager = lazy_events(events)
+    check_choice("freq", freq, FREQS)
+    end_us = _instant_us(observation_end, "observation_end")
+    purchases = _purchases(frame, purchase_event, freq)
+    summary = _summary(purchases.filter(nw.col("_us") <= end_us), _period(end_us, freq))
+    return finish(summary.sort("customer_id"), eager)
+
+
+def calibration_holdout(
+    events: Any,
+    *,
+    calibration_end: Any,
+    observation_end: Any,
+    purchase_event: str = "purchase",
+    freq: str = "D",
+) -> Any:
+    """The :func:`rfm` summary up to ``calibration_end`` and what each customer did after it.
+
+    The same as lifetimes' ``calibration_and_holdout_data`` with ``monetary_value_col``. The
+    *calibration* transactions are the ``purchase_event`` rows at or before
+    ``calibration_end``; the *holdout* ones are after ``calibration_end`` and at or before
+    ``observation_end``. For every customer with a calibration transaction:
+
+    * ``frequency_cal``, ``recency_cal``, ``T_cal``, ``monetary_value_cal``: exactly
+      ``rfm(events, observation_end=calibration_end)``;
+    * ``frequency_holdout``: the number of distinct periods of ``freq`` holding a holdout
+      transaction (no first period is subtracted; a period that ``calibration_end`` cuts in
+      two counts in both parts);
+    * ``monetary_value_holdout``: the mean ``value`` of the holdout transactions, taken row
+      by row rather than per period (as lifetimes does), 0 without one;
+    * ``duration_holdout``: periods of ``freq`` from ``calibration_end``'s period to
+      ``observation_end``'s, the same for every customer.
+
+    Customers whose first purchase comes after ``calibration_end`` are left out, since the
+    models cannot be calibrated on them. Where lifetimes raises because no customer bought in
+    the holdout, the holdout columns here are simply 0.
+
+    Parameters
+    ----------
+    events : DataFrame
+        A touchpoint log of any engine, as for :func:`rfm`; the result is the same kind.
+    calibration_end, observation_end : str, datetime or Timestamp
+        Ends of the calibration and of the whole observation, inclusive; naive times are UTC.
+    purchase_event : str, default "purchase"
+        The event that is a transaction.
+    freq : {"D", "W", "h", "H"}, default "D"
+        Period of time, as for :func:`rfm`.
+
+    Returns
+    -------
+    DataFrame
+        Sorted by ``customer_id``: ``customer_id``, ``frequency_cal``, ``recency_cal``,
+        ``T_cal``, ``monetary_value_cal``, ``frequency_holdout``, ``monetary_value_holdout``,
+        ``duration_holdout`` (floats).
+
+    Raises
+    ------
+    JourneyParameterError
+        When ``observation_end`` is before ``calibration_end``, for an unknown ``freq``, or a
+        bound that is not a time.
+    JourneyDataError
+        When a required column is missing or ``value`` is not numeric.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> log = pd.DataFrame({
+    ...     "customer_id": [1, 1, 1, 1, 2],
+    ...     "timestamp": pd.to_datetime(["2024-01-01 00:00", "2024-01-03 00:00", "2024-01-12 08:00",
+    ...                                  "2024-01-12 20:00", "2024-01-15 00:00"], utc=True),
+    ...     "event": "purchase",
+    ...     "value": [10.0, 30.0, 5.0, 15.0, 8.0]})
+    >>> out = calibration_holdout(log, calibration_end="2024-01-10", observation_end="2024-01-20")
+    >>> out.T[0]
+    customer_id                1.0
+    frequency_cal              1.0
+    recency_cal                2.0
+    T_cal                      9.0
+    monetary_value_cal        30.0
+    frequency_holdout          1.0
+    monetary_value_holdout    10.0
+    duration_holdout          10.0
+    Name: 0, dtype: float64
+    """
+    frame, eager = lazy_events(events)
+    check_choice("freq", freq, FREQS)
+    cal_us = _instant_us(calibration_end, "calibration_end")
+    end_us = _instant_us(observation_end, "observation_end")
+    if end_us < cal_us:
+        raise JourneyParameterError(
+            f"observation_end ({observation_end!r}) is before calibration_end "
+            f"({calibration_end!r}); the holdout runs from calibration_end to observation_end"
+        )
+    purchases = _purchases(frame, purchase_event, freq)
+    us = nw.col("_us")
+    calibration = _summary(purchases.filter(us <= cal_us), _period(cal_us, freq)).rename(
+        {c: f"{c}_cal" for c in _SUMMARY}
+    )
+    holdout = (
+        purchases.filter(us > cal_us, us <= end_us)
+        .group_by("customer_id")
+        .agg(
+            nw.col("_period").n_unique().alias("frequency_holdout"),
+            nw.col("value").mean().alias("monetary_value_holdout"),
+        )
+    )
+    duration = float(_period(end_us, freq) - _period(cal_us, freq))
+    result = (
+        calibration.join(holdout, on="customer_id", how="left")
+        .with_columns(
+            nw.col("frequency_holdout", "monetary_value_holdout").cast(nw.Float64).fill_null(0.0),
+            nw.lit(duration, dtype=nw.Float64()).alias("duration_holdout"),
+        )
+        .sort("customer_id")
+    )
+    return finish(result, eager)
+
+
+def rfm_segments(rfm_frame: Any) -> Any:
+    """Quintile R, F and M scores (1-5, 5 best) and the RFM segment of every customer.
+
+    Reads the output of :func:`rfm` (any engine; the result is the same kind) and scores, over
+    all its ``n`` customers:
+
+    * R on the periods since the last purchase, ``T - recency`` (fewer is better);
+    * F on ``frequency`` (more is better);
+    * M on ``monetary_value``, the mean repeat value (more is better; one-time buyers have 0).
+
+    **Scores.** Each customer's rank ``k`` is 1 plus the number of customers strictly worse
+    on that measure (``rank(method="min")``, worst first), and the score is
+    ``1 + (5 * (k - 1)) // n``: rank-based quintiles in which tied customers always share a
+    score, that of the lowest rank of their tie. A tie can therefore hold more than a fifth
+    of the customers and leave some scores unused (if most customers never came back, they
+    all get F = 1).
+
+    **Segments.** With ``FM = (F + M) // 2`` (frequency and monetary value as one axis), the
+    segment is read from this map, which names every (R, FM) pair once:
+
+    ====  ==============  ===================  ===================  =========  ================
+    R     FM = 1          FM = 2               FM = 3               FM = 4     FM = 5
+    ====  ==============  ===================  ===================  =========  ================
+    5     new customers   potential loyalists  potential loyalists  champions  champions
+    4     promising       potential loyalists  potential loyalists  loyal      loyal
+    3     about to sleep  about to sleep       need attention       loyal      loyal
+    2     hibernating     hibernating          at risk              at risk    cannot lose them
+    1     lost            hibernating          at risk              at risk    cannot lose them
+    ====  ==============  ===================  ===================  =========  ================
+
+    Parameters
+    ----------
+    rfm_frame : DataFrame
+        ``customer_id``, ``frequency``, ``recency``, ``T``, ``monetary_value``, one row per
+        customer, such as :func:`rfm` returns. Other columns are kept.
+
+    Returns
+    -------
+    DataFrame
+        ``rfm_frame`` sorted by ``customer_id`` with integer ``r_score``, ``f_score``,
+        ``m_score`` and a text ``segment`` (one of :data:`SEGMENTS`). Empty in, empty out.
+
+    Raises
+    ------
+    JourneyDataError
+        When a column above is missing.
+
+    Notes
+    -----
+    Ranking needs the whole frame at once: on PySpark it runs in a single partition (Spark
+    warns so), which is fine for one row per customer.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> summary = pd.DataFrame({
+    ...     "customer_id": [1, 2, 3, 4, 5],
+    ...     "frequency": [6.0, 0.0, 2.0, 4.0, 0.0],
+    ...     "recency": [50.0, 0.0, 10.0, 20.0, 0.0],
+    ...     "T": [52.0, 3.0, 60.0, 80.0, 90.0],
+    ...     "monetary_value": [40.0, 0.0, 25.0, 60.0, 0.0]})
+    >>> rfm_segments(summary)[["customer_id", "r_score", "f_score", "m_score", "segment"]]
+       customer_id  r_score  f_score  m_score         segment
+    0            1        5        5        4       champions
+    1            2        4        1        1       promising
+    2            3        3        3        3  need attention
+    3            4        2        4        5         at risk
+    4            5        1        1        1            lost
+    """
+    frame, eager = lazy_events(rfm_frame, required=("customer_id", *_SUMMARY), what="the RFM frame")
+    since_last = nw.col("T") - nw.col("recency")
+    scores = frame.with_columns(
+        _quintile(since_last.rank("min", descending=True)).alias("r_score"),
+        _quintile(nw.col("frequency").rank("min")).alias("f_score"),
+        _quintile(nw.col("monetary_value").rank("min")).alias("m_score"),
+    )
+    cells = {10 * r + fm: name for r, row in _GRID.items() for fm, name in enumerate(row, 1)}
+    cell = 10 * nw.col("r_score") + (nw.col("f_score") + nw.col("m_score")) // 2
+    # Every cell is mapped; the default only satisfies DuckDB, which insists on one.
+    segment = cell.replace_strict(cells, default=nw.lit(None), return_dtype=nw.String())
+    result = scores.with_columns(segment.alias("segment")).sort("customer_id")
+    return finish(result, eager)
+
+
+def _quintile(rank: nw.Expr) -> nw.Expr:
+    return 1 + (5 * (rank.cast(nw.Int64) - 1)) // nw.len()
+
+
+def _instant_us(value: Any, name: str) -> int:
+    """A user's point in time as integer microseconds since the epoch, like
+    :func:`~journey_lib._frames.microseconds` reads the log's times."""
+    return (utc_datetime(value, name) - EPOCH) // dt.timedelta(microseconds=1)
+
+
+def _period(us: Any, freq: str) -> Any:
+    """The number of the ``freq`` period holding ``us`` microseconds since the epoch; the
+    same arithmetic serves Python ints and expressions (every engine floors ``//``)."""
+    if freq == "W":
+        # 1970-01-01 was a Thursday: three days on, weeks start on Monday, as pandas' weekly
+        # periods (W-SUN) do.
+        return (us // _DAY_US + 3) // 7
+    return us // (_DAY_US if freq == "D" else _HOUR_US)
+
+
+def _purchases(frame: nw.LazyFrame, purchase_event: str, freq: str) -> nw.LazyFrame:
+    """Transactions as ``customer_id``, ``_us`` (time), ``_period`` and ``value``."""
+    if not isinstance(purchase_event, str):
+        raise JourneyParameterError(
+            f"purchase_event must be an event name, got {type(purchase_event).__name__}"
+        )
+    schema = frame.collect_schema()
+    if "value" in schema:
+        if not schema["value"].is_numeric():
+            raise JourneyDataError(
+                f"'value' is {schema['value']}, not numeric; load the log with "
+                f"journey_lib.load_events so values are parsed"
+            )
+        value = nw.col("value").cast(nw.Float64).fill_nan(0.0).fill_null(0.0)
+    else:
+        value = nw.lit(0.0, dtype=nw.Float64())
+    us = microseconds(nw.col("timestamp"), frame)
+    return frame.filter(
+        nw.col("event") == purchase_event,
+        ~nw.col("customer_id").is_null(),
+        ~nw.col("timestamp").is_null(),
+    ).select(
+        nw.col("customer_id"),
+        us.alias("_us"),
+        _period(us, freq).alias("_period"),
+        value.alias("value"),
+    )
+
+
+def _summary(purchases: nw.LazyFrame, end_period: int) -> nw.LazyFrame:
+    """lifetimes' frequency, recency, T and monetary_value from (already cut) transactions."""
+    first = nw.col("_period").min().over("customer_id")
+    periods = (
+        purchases.group_by("customer_id", "_period")
+        .agg(nw.col("value").sum())
+        .with_columns(nw.when(nw.col("_period") > first).then(nw.col("value")).alias("_repeat"))
+    )
+    per_customer = periods.group_by("customer_id").agg(
+        nw.len().alias("_n"),
+        nw.col("_period").min().alias("_first"),
+        nw.col("_period").max().alias("_last"),
+        nw.col("_repeat").mean().alias("_repeat"),
+    )
+    return per_customer.select(
+        nw.col("customer_id"),
+        (nw.col("_n") - 1).cast(nw.Float64).alias("frequency"),
+        (nw.col("_last") - nw.col("_first")).cast(nw.Float64).alias("recency"),
+        (end_period - nw.col("_first")).cast(nw.Float64).alias("T"),
+        nw.col("_repeat").cast(nw.Float64).fill_null(0.0).alias("monetary_value"),
+    )
