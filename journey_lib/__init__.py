@@ -13,6 +13,8 @@ from .adapters import from_customer_table, from_transactions, validate_customers
 from .errors import JourneyDataError, JourneyDataWarning, JourneyError, JourneyParameterError
 from .funnels import Step, funnel, funnel_trend, time_to_convert
 from .io import load_events, read_events, read_table, write_table
+from .paths import as_matrix, paths, sessionize, transition_matrix
+from .progression import stage_funnel
 from .rfm import calibration_holdout, rfm, rfm_segments
 from .schema import CANONICAL_COLUMNS, REQUIRED_COLUMNS, ValidationReport, validate_events
 from .simulate import GroundTruth, Simulation, SimulationParameters, simulate
@@ -38,6 +40,7 @@ __all__ = [
     "Step",
     "ValidationReport",
     "__version__",
+    "as_matrix",
     "assign_stages",
     "calibration_holdout",
     "from_customer_table",
@@ -46,12 +49,16 @@ __all__ = [
     "funnel_trend",
     "get_framework",
     "load_events",
+    "paths",
     "read_events",
     "read_table",
     "rfm",
     "rfm_segments",
+    "sessionize",
     "simulate",
+    "stage_funnel",
     "time_to_convert",
+    "transition_matrix",
     "validate_customers",
     "validate_events",
     "write_table",

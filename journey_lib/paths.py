@@ -1,0 +1,381 @@
+"""Sessions, touchpoint transitions and the most frequent journey paths.
+
+:func:`sessionize` splits each customer's log into sessions at gaps longer than a threshold
+(Google Analytics' 30-minute rule by default). :func:`transition_matrix` counts which
+touchpoint follows which, from a start state to an end state, and :func:`paths` ranks the most
+frequent opening sequences of journeys. All three are written once with Narwhals and accept
+pandas, Polars, DuckDB or PySpark frames, returning the kind they were given (lazy stays lazy);
+:func:`as_matrix` pivots a transition table into a pandas matrix for display.
+
+Sequences (for :func:`transition_matrix` and :func:`paths`) are each customer's events (or each
+session's, with ``within="session"``) ordered by ``timestamp``; events at the same instant are
+ordered by their text value of the ``by`` column, ascending, so that every engine builds the
+same sequence from the same log, whatever the input's row order.
+"""
+
+from __future__ import annotations
+
+import numbers
+from typing import Any, Literal
+
+import narwhals.stable.v2 as nw
+import pandas as pd
+
+from ._frames import check_choice, duration_us, finish, lazy_events, microseconds, to_pandas
+from .errors import JourneyDataError, JourneyParameterError
+
+__all__ = ["END", "START", "as_matrix", "paths", "sessionize", "transition_matrix"]
+
+#: The state before a sequence's first touchpoint in :func:`transition_matrix`.
+START = "(start)"
+#: The state after a sequence's last touchpoint in :func:`transition_matrix`.
+END = "(end)"
+
+_T = "_jl_t"
+_STATE = "_jl_state"
+_WITHIN = ("customer", "session")
+
+
+def sessionize(events: Any, gap: Any = "30min") -> Any:
+    """Add a ``session`` column numbering each customer's sessions 1, 2, 3, ... in time order.
+
+    A customer's first event opens session 1. Every later event belongs to the session of the
+    event before it unless the time since that event is **strictly greater** than ``gap``, in
+    which case it opens the next session (the Google Analytics rule: with the default 30
+    minutes, an event exactly 30 minutes after the previous one continues the session).
+    Events at the same instant always share a session. A session is identified by the pair
+    (``customer_id``, ``session``).
+
+    Parameters
+    ----------
+    events : DataFrame
+        A touchpoint log (``customer_id``, ``timestamp``, ``event``) of any engine: pandas,
+        Polars, DuckDB, PySpark. Row order does not matter.
+    gap : str or timedelta, default "30min"
+        The longest pause inside a session: a positive duration such as ``"30min"``,
+        ``"1h"`` or a ``datetime.timedelta``.
+
+    Returns
+    -------
+    DataFrame
+        ``events`` with an int64 column ``session`` (replacing any existing one), of the
+        same kind as the input. pandas and eager Polars rows keep their order; lazy engines
+        make no promise about row order.
+
+    Raises
+    ------
+    JourneyParameterError
+        When ``gap`` is not a positive duration.
+    JourneyDataError
+        When a required column is missing or ``timestamp`` is not a datetime.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> log = pd.DataFrame({
+    ...     "customer_id": [1, 1, 1, 1, 2],
+    ...     "timestamp": pd.to_datetime(["2024-01-01 10:00", "2024-01-01 10:30",
+    ...                                  "2024-01-01 11:01", "2024-01-01 11:01",
+    ...                                  "2024-01-01 10:00"], utc=True),
+    ...     "event": ["ad_view", "site_visit", "site_visit", "purchase", "ad_view"]})
+    >>> sessionize(log)["session"].tolist()
+    [1, 1, 2, 2, 1]
+    """
+    if gap is None:
+        raise JourneyParameterError("gap must be a positive duration such as '30min', not None")
+    gap_us = duration_us(gap, "gap")
+    frame, eager = lazy_events(events)
+    t = nw.col(_T)
+    opens, run = "_jl_opens", "_jl_run"
+    result = (
+        frame.with_columns(microseconds(nw.col("timestamp"), frame).alias(_T))
+        .with_columns(
+            # Among rows at one instant only the first (in whatever order the engine breaks
+            # the tie) sees the real pause; the others see 0, so an instant opens at most once.
+            ((t - t.shift(1).over("customer_id", order_by=_T)).fill_null(gap_us + 1) > gap_us)
+            .cast(nw.Int64)
+            .alias(opens)
+        )
+        .with_columns(nw.col(opens).cum_sum().over("customer_id", order_by=_T).alias(run))
+        # The running count at the last row of an instant is complete whichever row the
+        # engine put first; every row of the instant takes it.
+        .with_columns(nw.col(run).max().over("customer_id", _T).cast(nw.Int64).alias("session"))
+        .drop(_T, opens, run)
+    )
+    return finish(result, eager)
+
+
+def transition_matrix(
+    events: Any,
+    *,
+    normalize: bool = True,
+    by: str = "event",
+    within: Literal["customer", "session"] = "customer",
+) -> Any:
+    """First-order transitions between consecutive touchpoints, as a long table.
+
+    Each sequence (a customer's events, or a session's with ``within="session"``) ordered by
+    time, ties broken by the ``by`` value ascending, is read as the chain ``(start) -> x1 ->
+    x2 -> ... -> xn -> (end)``: a sequence of n touchpoints gives n + 1 transitions, counted
+    once each. Repeats are kept (``site_visit -> site_visit`` is a transition). Rows whose
+    ``by`` value is missing are left out before sequences are built, so a sequence runs from
+    the event before such a row to the one after it.
+
+    Parameters
+    ----------
+    events : DataFrame
+        A touchpoint log of any engine; the result is the same kind (lazy stays lazy).
+    normalize : bool, default True
+        ``True``: a ``probability`` column, each count divided by the number of transitions
+        out of its ``from`` state (every ``from`` state's probabilities sum to 1: the
+        maximum-likelihood first-order Markov chain). ``False``: a ``count`` column.
+    by : str, default "event"
+        The column whose values are the states: ``"event"``, ``"channel"``, ``"stage"``
+        (after :func:`journey_lib.assign_stages`) or any other column. Values are compared
+        as text; ``(start)`` and ``(end)`` are reserved for the start and end states.
+    within : {"customer", "session"}, default "customer"
+        Whether a sequence is a customer's whole history or one session (a ``session``
+        column is then required: see :func:`sessionize`). Session starts and ends then
+        become ``(start)`` and ``(end)`` transitions.
+
+    Returns
+    -------
+    DataFrame
+        Columns ``from``, ``to`` (text) and ``count`` (int64) or ``probability`` (float),
+        one row per observed transition, sorted by ``from`` then ``to``. Empty for an empty
+        log. :func:`as_matrix` pivots it into a square pandas table.
+
+    Raises
+    ------
+    JourneyParameterError
+        For an unknown ``within`` or ``normalize`` value, or ``by`` naming the customer or
+        time column.
+    JourneyDataError
+        When the ``by`` column (or ``session`` for ``within="session"``) is missing.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> log = pd.DataFrame({
+    ...     "customer_id": [1, 1, 1, 2, 2],
+    ...     "timestamp": pd.to_datetime(["2024-01-01", "2024-01-02", "2024-01-03",
+    ...                                  "2024-01-01", "2024-01-05"], utc=True),
+    ...     "event": ["ad_view", "site_visit", "purchase", "ad_view", "purchase"]})
+    >>> transition_matrix(log, normalize=False)
+             from          to  count
+    0     (start)     ad_view      2
+    1     ad_view    purchase      1
+    2     ad_view  site_visit      1
+    3    purchase       (end)      2
+    4  site_visit    purchase      1
+    >>> transition_matrix(log).query("`from` == 'ad_view'")["probability"].tolist()
+    [0.5, 0.5]
+    """
+    check_choice("normalize", normalize, (True, False))
+    frame, eager, keys = _sequences(events, by, within)
+    order = [_T, _STATE]
+    state = nw.col(_STATE)
+    linked = frame.with_columns(
+        state.shift(1).over(*keys, order_by=order).fill_null(START).alias("from"),
+        state.shift(-1).over(*keys, order_by=order).alias("_jl_next"),
+    )
+    steps = linked.select("from", state.alias("to"))
+    ends = linked.filter(nw.col("_jl_next").is_null()).select(
+        state.alias("from"), nw.lit(END, dtype=nw.String()).alias("to")
+    )
+    counts = (
+        nw.concat([steps, ends], how="vertical")
+        .group_by("from", "to")
+        .agg(nw.len().alias("count"))
+        .with_columns(nw.col("count").cast(nw.Int64))
+    )
+    if normalize:
+        counts = counts.select(
+            "from",
+            "to",
+            (nw.col("count") / nw.col("count").sum().over("from")).alias("probability"),
+        )
+    return finish(counts.sort("from", "to"), eager)
+
+
+def as_matrix(transitions: Any) -> pd.DataFrame:
+    """Pivot a :func:`transition_matrix` table into a pandas matrix (rows ``from``, columns
+    ``to``), filling unobserved transitions with 0.
+
+    Rows are ``(start)`` then the other states alphabetically; columns are the states
+    alphabetically then ``(end)``. A lazy table is computed here (it is small: one row per
+    observed transition).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> table = pd.DataFrame({"from": ["(start)", "a", "a"], "to": ["a", "a", "(end)"],
+    ...                       "count": [1, 1, 1]})
+    >>> as_matrix(table)  # doctest: +NORMALIZE_WHITESPACE
+    to       a  (end)
+    from
+    (start)  1      0
+    a        1      1
+    """
+    table = to_pandas(transitions, what="transitions")
+    values = [c for c in ("count", "probability") if c in table.columns]
+    if not {"from", "to"} <= set(table.columns) or len(values) != 1:
+        raise JourneyDataError(
+            "as_matrix needs a transition_matrix result (from, to, and count or probability); "
+            f"got columns {list(table.columns)}"
+        )
+    if table.duplicated(["from", "to"]).any():
+        raise JourneyDataError("as_matrix: some (from, to) pairs appear more than once")
+    origins, targets = set(table["from"]), set(table["to"])
+    rows = [START] * (START in origins) + sorted(origins - {START})
+    columns = sorted(targets - {END}) + [END] * (END in targets)
+    matrix = table.pivot(index="from", columns="to", values=values[0])
+    return matrix.reindex(index=rows, columns=columns).fillna(0).astype(table[values[0]].dtype)
+
+
+def paths(
+    events: Any,
+    *,
+    max_steps: int = 5,
+    top: int | None = 20,
+    collapse_repeats: bool = False,
+    by: str = "event",
+    within: Literal["customer", "session"] = "customer",
+    separator: str = " > ",
+) -> Any:
+    """The most frequent journey openings: the first ``max_steps`` touchpoints of each
+    customer (or session), counted and ranked.
+
+    Each sequence is ordered by time, ties broken by the ``by`` value ascending. With
+    ``collapse_repeats=True`` an event with the same ``by`` value as the one just before it
+    in the sequence is dropped first (``site_visit, site_visit, purchase`` reads
+    ``site_visit > purchase``), like Amplitude Journeys' "collapse repeated events". The path
+    is the first ``max_steps`` remaining values joined by ``separator``; a sequence shorter
+    than that gives a shorter path, so with ``max_steps=3`` the path ``a > b`` means the
+    sequence had exactly two steps while ``a > b > c`` may have continued. Rows whose ``by``
+    value is missing are left out.
+
+    Parameters
+    ----------
+    events : DataFrame
+        A touchpoint log of any engine; the result is the same kind (lazy stays lazy).
+    max_steps : int, default 5
+        How many leading touchpoints make a path (at least 1).
+    top : int or None, default 20
+        How many paths to return; ``None`` returns all.
+    collapse_repeats : bool, default False
+        Whether consecutive repeats of one value count once.
+    by : str, default "event"
+        The column whose values are the steps (``"event"``, ``"channel"``, ``"stage"``, ...),
+        compared as text.
+    within : {"customer", "session"}, default "customer"
+        Whether a sequence is a customer's whole history (the customer journey, over weeks)
+        or one session, as Amplitude's Pathfinder counts paths (needs a ``session`` column:
+        see :func:`sessionize`).
+    separator : str, default " > "
+        Placed between steps in the path text.
+
+    Returns
+    -------
+    DataFrame
+        ``path`` (text), ``count`` (int64: sequences with that path) and ``share`` (count
+        divided by all sequences with at least one step, so the shares of all paths sum to
+        1), ranked by count descending then path ascending. Empty for an empty log.
+
+    Raises
+    ------
+    JourneyParameterError
+        For ``max_steps`` or ``top`` below 1 or not whole numbers, an unknown ``within``,
+        or ``by`` naming the customer or time column.
+    JourneyDataError
+        When the ``by`` column (or ``session`` for ``within="session"``) is missing.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> log = pd.DataFrame({
+    ...     "customer_id": [1, 1, 1, 2, 2, 3],
+    ...     "timestamp": pd.to_datetime(["2024-01-01", "2024-01-02", "2024-01-03",
+    ...                                  "2024-01-01", "2024-01-05", "2024-01-01"], utc=True),
+    ...     "event": ["ad_view", "site_visit", "purchase", "ad_view", "site_visit",
+    ...               "ad_view"]})
+    >>> paths(log, max_steps=2)
+                       path  count     share
+    0  ad_view > site_visit      2  0.666667
+    1               ad_view      1  0.333333
+    """
+    _check_count("max_steps", max_steps)
+    if top is not None:
+        _check_count("top", top)
+    check_choice("collapse_repeats", collapse_repeats, (True, False))
+    if not isinstance(separator, str):
+        raise JourneyParameterError(f"separator must be text, got {separator!r}")
+    frame, eager, keys = _sequences(events, by, within)
+    order = [_T, _STATE]
+    state = nw.col(_STATE)
+    if collapse_repeats:
+        previous = nw.col("_jl_previous")
+        frame = (
+            frame.with_columns(state.shift(1).over(*keys, order_by=order).alias("_jl_previous"))
+            .filter(previous.is_null() | (previous != state))
+            .drop("_jl_previous")
+        )
+    # A running sum of ones numbers the steps; cum_count over an order_by column is avoided
+    # because narwhals' pandas backend then sorts by the counted column's null mask.
+    step = nw.col("_jl_one").cum_sum().over(*keys, order_by=order)
+    numbered = (
+        frame.with_columns(nw.lit(1, dtype=nw.Int64()).alias("_jl_one"))
+        .with_columns(step.alias("_jl_step"))
+        .filter(nw.col("_jl_step") <= int(max_steps))
+    )
+    names = [f"_jl_step_{k}" for k in range(1, max_steps + 1)]
+    spread = numbered.with_columns(
+        nw.when(nw.col("_jl_step") == k).then(state).alias(name)
+        for k, name in enumerate(names, start=1)
+    )
+    ranked = (
+        spread.group_by(*keys)
+        .agg(nw.col(name).max() for name in names)
+        .select(nw.concat_str(names, separator=separator, ignore_nulls=True).alias("path"))
+        .group_by("path")
+        .agg(nw.len().alias("count"))
+        .with_columns(
+            nw.col("count").cast(nw.Int64),
+            (nw.col("count") / nw.col("count").sum()).alias("share"),
+        )
+        .sort(["count", "path"], descending=[True, False])
+    )
+    if top is not None:
+        ranked = ranked.head(int(top))
+    return finish(ranked, eager)
+
+
+def _sequences(events: Any, by: str, within: str) -> tuple[nw.LazyFrame, bool, list[str]]:
+    """The log reduced to sequence keys, time (µs) and the ``by`` value as text, with rows
+    whose ``by`` value is missing left out."""
+    check_choice("within", within, _WITHIN)
+    if by in ("customer_id", "timestamp") or not isinstance(by, str):
+        raise JourneyParameterError(
+            f"by must name a touchpoint column such as 'event', 'channel' or 'stage'; got {by!r}"
+        )
+    keys = ["customer_id"] if within == "customer" else ["customer_id", "session"]
+    frame, eager = lazy_events(events)
+    columns = frame.collect_schema()
+    if by not in columns:
+        hint = " (add it with journey_lib.assign_stages)" if by == "stage" else ""
+        raise JourneyDataError(f"events have no column {by!r}{hint}; they have {list(columns)}")
+    if within == "session" and "session" not in columns:
+        raise JourneyDataError(
+            "within='session' needs a 'session' column; add one with journey_lib.sessionize"
+        )
+    reduced = frame.filter(~nw.col(by).is_null()).select(
+        *keys,
+        microseconds(nw.col("timestamp"), frame).alias(_T),
+        nw.col(by).cast(nw.String()).alias(_STATE),
+    )
+    return reduced, eager, keys
+
+
+def _check_count(name: str, value: Any) -> None:
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
+        raise JourneyParameterError(f"{name} must be a whole number of at least 1, got {value!r}")
