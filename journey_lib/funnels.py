@@ -620,7 +620,9 @@ def _rows(frame: nw.LazyFrame, spec: _Spec) -> nw.LazyFrame:
         b_missing=nw.col("b").is_null(),
         start=starter & nw.col("in_range"),
     )
-    order = ["customer_id", "us", "first_step", "mask", "b_missing", "b"]
+    order = ["customer_id", "us", "first_step", "mask"]
+    if spec.breakdown:
+        order += ["b_missing", "b"]
     columns = [*spec.keys, "us", "b", "start", *(f"m{s}" for s in range(1, k + 1))]
     return rows.with_row_index("pos", order_by=order).select("pos", *columns)
 
@@ -647,88 +649,67 @@ def _attempts(rows: nw.LazyFrame, spec: _Spec) -> nw.LazyFrame:
 
 
 def _sequence_attempts(rows: nw.LazyFrame, spec: _Spec) -> nw.LazyFrame:
+    """Attempts of an ordered or strict funnel, without joins.
+
+    The greedy chain from a row is followed backwards, step by step: a chain that has just
+    completed step s at some row completes step L exactly when the chain from the next
+    step-(s+1) row does. Those times (and rows) never decrease along the customer's rows,
+    so "the value at the next matching row" is a running minimum from the end: window
+    functions every engine has, in one pass per step rather than a join per step.
+    """
     k = spec.k
-    attempts = _starts(rows, spec).select(
-        *spec.keys, "b", p1=nw.col("pos"), t1=nw.col("us"), level=nw.lit(1)
-    )
-    if k == 1:
-        return attempts
-    pointers = _pointers(rows, spec)
-    for s in range(2, k + 1):
-        # Follow the chain: step s is the next match after the row that completed step s-1.
-        lookup = pointers.select(
-            nw.col("pos").alias(f"_from{s}"),
-            nw.col(f"n{s}").alias(f"p{s}"),
-            nw.col(f"u{s}").alias(f"t{s}"),
+    chain = rows
+    for s in range(k - 1, 0, -1):
+        # Values carried by rows that complete step s+1: the chain times (and rows) of every
+        # later step L, for the chain that completes step s+1 there.
+        carried = {}
+        for L in range(s + 1, k + 1):
+            time = nw.col("us") if L == s + 1 else nw.col(f"tt{L}")
+            carried[f"tt{L}"] = time
+            if _needs_rows(spec):
+                carried[f"pp{L}"] = nw.col("pos") if L == s + 1 else nw.col(f"pp{L}")
+        chain = chain.with_columns(
+            **{
+                c: nw.when(nw.col(f"m{s + 1}")).then(e).otherwise(_FOREVER)
+                for c, e in carried.items()
+            }
         )
-        attempts = attempts.join(lookup, left_on=f"p{s - 1}", right_on=f"_from{s}", how="left")
+        chain = _next_row_values(chain, list(carried), strict=spec.order == "strict")
+    attempts = _starts(chain, spec)
     reached = nw.lit(value=True)
-    ok: dict[str, nw.Expr] = {}
-    for s in range(2, k + 1):
-        step_ok = ~nw.col(f"p{s}").is_null()
+    columns: dict[str, nw.Expr] = {"p1": nw.col("pos"), "t1": nw.col("us")}
+    for L in range(2, k + 1):
+        ok = nw.col(f"tt{L}") < _FOREVER
         if spec.window is not None:
-            step_ok = step_ok & (nw.col(f"t{s}") - nw.col("t1") <= spec.window)
-        reached = reached & step_ok
-        ok[f"ok{s}"] = reached
-    attempts = attempts.with_columns(**ok)
-    return attempts.with_columns(
-        level=nw.sum_horizontal(
-            nw.lit(1), *(nw.col(f"ok{s}").cast(nw.Int64) for s in range(2, k + 1))
-        ),
-        **{f"p{s}": nw.when(nw.col(f"ok{s}")).then(nw.col(f"p{s}")) for s in range(2, k + 1)},
-        **{f"t{s}": nw.when(nw.col(f"ok{s}")).then(nw.col(f"t{s}")) for s in range(2, k + 1)},
-    ).drop(*ok)
+            ok = ok & (nw.col(f"tt{L}") - nw.col("us") <= spec.window)
+        reached = reached & ok
+        columns[f"ok{L}"] = reached
+        columns[f"t{L}"] = nw.when(reached).then(nw.col(f"tt{L}"))
+        if _needs_rows(spec):
+            columns[f"p{L}"] = nw.when(reached).then(nw.col(f"pp{L}"))
+    attempts = attempts.select(*spec.keys, "b", **columns)
+    later = range(2, k + 1)
+    level = nw.sum_horizontal(nw.lit(1), *(nw.col(f"ok{L}").cast(nw.Int64) for L in later))
+    return attempts.with_columns(level=level).drop(*(f"ok{L}" for L in later))
 
 
-def _pointers(rows: nw.LazyFrame, spec: _Spec) -> nw.LazyFrame:
-    """For each row and each step s >= 2: ``n{s}``/``u{s}``, the position and time of the
-    row that would complete step s after it (missing when there is none)."""
-    later = range(2, spec.k + 1)
+def _needs_rows(spec: _Spec) -> bool:
+    """Whether the rows of later steps are needed: to take the breakdown value there."""
+    return spec.breakdown is not None and spec.attribution not in ("first", 1)
+
+
+def _next_row_values(chain: nw.LazyFrame, columns: list[str], *, strict: bool) -> nw.LazyFrame:
+    """Replace each column by its value at the next row carrying one (strictly after this
+    row; the very next row when ``strict``). Missing values are ``_FOREVER``."""
 
     def over(expr: nw.Expr) -> nw.Expr:
         return expr.over("customer_id", order_by="pos")
 
-    if spec.order == "strict":
-        # The next step must be the very next row.
-        pointers = rows.with_columns(
-            **{f"nm{s}": over(nw.col(f"m{s}").shift(-1)) for s in later},
-            next_us=over(nw.col("us").shift(-1)),
-        )
-        follows = {s: nw.col(f"nm{s}").fill_null(value=False) for s in later}
-        pointers = pointers.with_columns(
-            **{f"n{s}": nw.when(follows[s]).then(nw.col("pos") + 1) for s in later},
-            **{f"u{s}": nw.when(follows[s]).then(nw.col("next_us")) for s in later},
-        )
-    else:
-        # The next matching row strictly after each row: a running minimum from the end
-        # (gaps filled so it runs through them), shifted by one row.
-        pointers = rows.with_columns(
-            **{
-                f"x{s}": nw.when(nw.col(f"m{s}")).then(nw.col("pos")).otherwise(_FOREVER)
-                for s in later
-            },
-            **{
-                f"y{s}": nw.when(nw.col(f"m{s}")).then(nw.col("us")).otherwise(_FOREVER)
-                for s in later
-            },
-        )
-        for stage in ("cum_min", "shift"):
-            pointers = pointers.with_columns(
-                **{
-                    c: over(
-                        nw.col(c).cum_min(reverse=True)
-                        if stage == "cum_min"
-                        else nw.col(c).shift(-1)
-                    )
-                    for s in later
-                    for c in (f"x{s}", f"y{s}")
-                }
-            )
-        pointers = pointers.with_columns(
-            **{f"n{s}": nw.when(nw.col(f"x{s}") < _FOREVER).then(nw.col(f"x{s}")) for s in later},
-            **{f"u{s}": nw.when(nw.col(f"y{s}") < _FOREVER).then(nw.col(f"y{s}")) for s in later},
-        )
-    return pointers.select("pos", *(c for s in later for c in (f"n{s}", f"u{s}")))
+    chain = chain.with_columns(**{c: over(nw.col(c).shift(-1)) for c in columns})
+    chain = chain.with_columns(**{c: nw.col(c).fill_null(_FOREVER) for c in columns})
+    if strict:
+        return chain
+    return chain.with_columns(**{c: over(nw.col(c).cum_min(reverse=True)) for c in columns})
 
 
 def _groups(spec: _Spec) -> list[tuple[int, int]]:
