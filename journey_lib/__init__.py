@@ -15,6 +15,7 @@ from .funnels import Step, funnel, funnel_trend, time_to_convert
 from .io import load_events, read_events, read_table, write_table
 from .paths import as_matrix, paths, sessionize, transition_matrix
 from .progression import stage_funnel
+from .retention import churn_rate, lifecycle, retention, retention_matrix
 from .rfm import calibration_holdout, rfm, rfm_segments
 from .schema import CANONICAL_COLUMNS, REQUIRED_COLUMNS, ValidationReport, validate_events
 from .simulate import GroundTruth, Simulation, SimulationParameters, simulate
@@ -43,15 +44,19 @@ __all__ = [
     "as_matrix",
     "assign_stages",
     "calibration_holdout",
+    "churn_rate",
     "from_customer_table",
     "from_transactions",
     "funnel",
     "funnel_trend",
     "get_framework",
+    "lifecycle",
     "load_events",
     "paths",
     "read_events",
     "read_table",
+    "retention",
+    "retention_matrix",
     "rfm",
     "rfm_segments",
     "sessionize",
