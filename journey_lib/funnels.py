@@ -640,14 +640,6 @@ def _first_only(starts: nw.LazyFrame, spec: _Spec) -> nw.LazyFrame:
     return starts.filter(nw.col("pos") == nw.col("_first")).drop("_first")
 
 
-def _attempts(rows: nw.LazyFrame, spec: _Spec) -> nw.LazyFrame:
-    """One row per attempt: ``customer_id``, ``p1`` (its first row), ``b``, ``level``
-    (steps reached) and ``t1..tk`` (microseconds; missing beyond the level)."""
-    if spec.order == "any":
-        return _any_order_attempts(rows, spec)
-    return _sequence_attempts(rows, spec)
-
-
 def _sequence_attempts(rows: nw.LazyFrame, spec: _Spec) -> nw.LazyFrame:
     """Attempts of an ordered or strict funnel, without joins.
 
@@ -720,30 +712,39 @@ def _groups(spec: _Spec) -> list[tuple[int, int]]:
     return [(members[0], len(members)) for members in groups.values()]
 
 
-def _any_order_attempts(rows: nw.LazyFrame, spec: _Spec) -> nw.LazyFrame:
-    groups = _groups(spec)
-    by = {"order_by": "pos"}
-    counted = (
-        rows.with_columns(
-            **{f"g{j}": nw.col(f"m{j}").cast(nw.Int64) for j, _ in groups},
+def _tally(rows: nw.LazyFrame, groups: list[tuple[int, int]]) -> nw.LazyFrame:
+    """Rows of an any-order funnel with, per group of identical steps j: ``g{j}`` (the row
+    matches), ``c{j}`` (the customer's matching rows so far) and ``before{j}`` (matching
+    rows strictly before this instant)."""
+    return (
+        rows.with_columns(**{f"g{j}": nw.col(f"m{j}").cast(nw.Int64) for j, _ in groups})
+        .with_columns(
+            **{
+                f"c{j}": nw.col(f"g{j}").cum_sum().over("customer_id", order_by="pos")
+                for j, _ in groups
+            },
         )
         .with_columns(
-            **{f"c{j}": nw.col(f"g{j}").cum_sum().over("customer_id", **by) for j, _ in groups},
-        )
-        .with_columns(
-            # Rows of the group strictly before this instant: the count before the first row at
-            # this time (rows sharing a time all fall inside any window starting then).
+            # The count before the first row at this time: rows sharing a time all fall
+            # inside any window starting then.
             **{
                 f"before{j}": (nw.col(f"c{j}") - nw.col(f"g{j}")).min().over("customer_id", "us")
                 for j, _ in groups
             },
         )
     )
-    starts = counted.filter(nw.col("start"))
+
+
+def _any_order_attempts(tallied: nw.LazyFrame, spec: _Spec) -> nw.LazyFrame:
+    """Attempts of an any-order funnel with their level (times come later, for the counted
+    attempts only): an attempt at instant t reaches, per group of identical steps, as many
+    steps as the group has rows in [t, t + window]."""
+    groups = _groups(spec)
+    starts = tallied.filter(nw.col("start"))
     # Attempts starting at the same instant are the same attempt: keep the first row.
     starts = starts.with_columns(_first=nw.col("pos").min().over("customer_id", "us"))
     starts = _first_only(starts.filter(nw.col("pos") == nw.col("_first")).drop("_first"), spec)
-    upto = _counts_until(counted, starts, groups, spec.window)
+    upto = _counts_until(tallied, starts, groups, spec.window)
     attempts = starts.select(
         *spec.keys,
         "b",
@@ -757,15 +758,14 @@ def _any_order_attempts(rows: nw.LazyFrame, spec: _Spec) -> nw.LazyFrame:
             for j, n in groups
         )
     )
-    attempts = attempts.with_columns(level=level)
-    return _completion_times(attempts, counted, groups, spec)
+    return attempts.with_columns(level=level)
 
 
-def _counts_until(counted: nw.LazyFrame, starts: nw.LazyFrame, groups, window):
+def _counts_until(tallied: nw.LazyFrame, starts: nw.LazyFrame, groups, window):
     """For each start, the customer's rows of each group up to the window's end (inclusive),
     keyed by ``_probe`` (the start's position)."""
     if window is None:
-        totals = counted.group_by("customer_id").agg(
+        totals = tallied.group_by("customer_id").agg(
             *(nw.col(f"g{j}").sum().alias(f"upto{j}") for j, _ in groups)
         )
         return (
@@ -775,7 +775,7 @@ def _counts_until(counted: nw.LazyFrame, starts: nw.LazyFrame, groups, window):
         )
     # Probe rows at each window end, placed after real rows at the same instant, pick up the
     # running counts there: an as-of lookup every engine can do.
-    real = counted.select(
+    real = tallied.select(
         "customer_id",
         "us",
         _probe=nw.lit(-1, dtype=nw.Int64()),
@@ -800,13 +800,13 @@ def _counts_until(counted: nw.LazyFrame, starts: nw.LazyFrame, groups, window):
     return both.filter(nw.col("_is_probe") == 1).select("_probe", *(f"upto{j}" for j, _ in groups))
 
 
-def _completion_times(attempts, counted, groups, spec: _Spec) -> nw.LazyFrame:
+def _completion_times(attempts, tallied, groups, spec: _Spec) -> nw.LazyFrame:
     """When each number of steps was completed: the i-th row of each group after the start
     completes that group's i-th step; step s is done when s completions have happened."""
     k = spec.k
     candidates = []
     for j, n in groups:
-        ranked = counted.filter(nw.col(f"g{j}") == 1).select(
+        ranked = tallied.filter(nw.col(f"g{j}") == 1).select(
             "customer_id", _rank=nw.col(f"c{j}"), _t=nw.col("us")
         )
         for i in range(1, n + 1):
@@ -929,10 +929,16 @@ def _attribute(counted: nw.LazyFrame, rows: nw.LazyFrame, spec: _Spec) -> nw.Laz
 
 
 def _counted_attempts(frame: nw.LazyFrame, spec: _Spec) -> nw.LazyFrame:
-    """The counted attempt of each customer (per period in a trend), exclusions applied and
-    the breakdown value attributed."""
+    """The counted attempt of each customer (per period in a trend) with ``level`` and step
+    times ``t1..tk``, exclusions applied and the breakdown value attributed as ``b``."""
     rows = _rows(frame, spec)
-    counted = _counted(_attempts(rows, spec), spec.keys)
+    if spec.order == "any":
+        groups = _groups(spec)
+        tallied = _tally(rows, groups)
+        counted = _counted(_any_order_attempts(tallied, spec), spec.keys)
+        counted = _completion_times(counted, tallied, groups, spec)
+    else:
+        counted = _counted(_sequence_attempts(rows, spec), spec.keys)
     counted = _exclude(counted, frame, spec, spec.keys)
     return _attribute(counted, rows, spec)
 
