@@ -22,6 +22,7 @@ EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 PERIODS: tuple[str, ...] = ("day", "week", "month", "quarter", "year")
 _TRUNCATE = {"day": "1d", "month": "1mo", "quarter": "1q", "year": "1y"}
 _DAY = dt.timedelta(days=1)
+_UTC_NAMES = frozenset({"UTC", "Etc/UTC", "Etc/Universal", "Universal", "Zulu", "Etc/Zulu"})
 
 
 def to_pandas(frame: Any, *, what: str = "events") -> pd.DataFrame:
@@ -81,15 +82,24 @@ def finish(result: nw.LazyFrame, eager: bool) -> Any:
     return native.reset_index(drop=True) if isinstance(native, pd.DataFrame) else native
 
 
-def microseconds(expr: nw.Expr, frame: nw.LazyFrame) -> nw.Expr:
-    """A datetime expression of ``frame`` as integer microseconds since 1970-01-01 UTC.
+def microseconds(frame: nw.LazyFrame, column: str = "timestamp") -> nw.Expr:
+    """A datetime column of ``frame`` as integer microseconds since 1970-01-01 UTC.
 
-    Spark-like engines lack duration arithmetic in Narwhals; there whole seconds (a cast)
-    and the microsecond of the second are added, which is the same for times after 1970.
+    Zoned times are read as their UTC wall clock first: arithmetic on zoned timestamps goes
+    through ICU on DuckDB, five times slower. (DuckDB zoned timestamps are in the
+    connection's time zone, which Narwhals requires to be UTC.) Spark-like engines lack
+    duration arithmetic in Narwhals; there whole seconds (a cast) and the microsecond of the
+    second are added, which is the same for times after 1970.
     """
+    expr = nw.col(column)
     if frame.implementation.is_spark_like():
         return expr.cast(nw.Int64) * 1_000_000 + expr.dt.microsecond()
-    return (expr - nw.lit(EPOCH)).dt.total_microseconds()
+    zone = getattr(frame.collect_schema()[column], "time_zone", None)
+    if zone is not None:
+        if zone not in _UTC_NAMES:
+            expr = expr.dt.convert_time_zone("UTC")
+        expr = expr.dt.replace_time_zone(None)
+    return (expr - nw.lit(EPOCH.replace(tzinfo=None))).dt.total_microseconds()
 
 
 def period_start(expr: nw.Expr, period: str) -> nw.Expr:

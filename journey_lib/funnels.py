@@ -590,7 +590,7 @@ def _rows(frame: nw.LazyFrame, spec: _Spec) -> nw.LazyFrame:
     k = spec.k
     rows = frame.with_columns(
         **{f"m{s}": step.matches() for s, step in enumerate(spec.steps, start=1)},
-        us=microseconds(nw.col("timestamp"), frame),
+        us=microseconds(frame),
         b=nw.col(spec.breakdown) if spec.breakdown else nw.lit(None, dtype=nw.String()),
     )
     if spec.period:
@@ -881,7 +881,7 @@ def _exclude(
             nw.when(~nw.col(f"t{hi}").is_null()).then(nw.col(f"t{hi}")).otherwise(ceiling)
         )
     marked = counted.with_columns(**bounds)
-    hits = frame.with_columns(xus=microseconds(nw.col("timestamp"), frame)).with_columns(
+    hits = frame.with_columns(xus=microseconds(frame)).with_columns(
         **{f"x{e}": step.matches() for e, (step, _, _) in enumerate(spec.exclusions)}
     )
     hits = hits.filter(

@@ -88,7 +88,7 @@ def sessionize(events: Any, gap: Any = "30min") -> Any:
     t = nw.col(_T)
     opens, run = "_jl_opens", "_jl_run"
     result = (
-        frame.with_columns(microseconds(nw.col("timestamp"), frame).alias(_T))
+        frame.with_columns(microseconds(frame).alias(_T))
         .with_columns(
             # Among rows at one instant only the first (in whatever order the engine breaks
             # the tie) sees the real pause; the others see 0, so an instant opens at most once.
@@ -370,7 +370,7 @@ def _sequences(events: Any, by: str, within: str) -> tuple[nw.LazyFrame, bool, l
         )
     reduced = frame.filter(~nw.col(by).is_null()).select(
         *keys,
-        microseconds(nw.col("timestamp"), frame).alias(_T),
+        microseconds(frame).alias(_T),
         nw.col(by).cast(nw.String()).alias(_STATE),
     )
     return reduced, eager, keys

@@ -142,7 +142,7 @@ def _stage_times(frame: nw.LazyFrame, stages: tuple[str, ...]) -> nw.LazyFrame:
     t, idx = nw.col("_jl_t"), nw.col("_jl_idx")
     mapped = frame.filter(~nw.col("stage").is_null()).select(
         "customer_id",
-        microseconds(nw.col("timestamp"), frame).alias("_jl_t"),
+        microseconds(frame).alias("_jl_t"),
         # Every remaining stage is one of the framework's (assign_stages names no other); the
         # default is only there because DuckDB insists on one.
         nw.col("stage")

@@ -376,7 +376,7 @@ def _purchases(frame: nw.LazyFrame, purchase_event: str, freq: str) -> nw.LazyFr
         value = nw.col("value").cast(nw.Float64).fill_nan(0.0).fill_null(0.0)
     else:
         value = nw.lit(0.0, dtype=nw.Float64())
-    us = microseconds(nw.col("timestamp"), frame)
+    us = microseconds(frame)
     return frame.filter(
         nw.col("event") == purchase_event,
         ~nw.col("customer_id").is_null(),
