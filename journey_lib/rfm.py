@@ -376,16 +376,16 @@ def _purchases(frame: nw.LazyFrame, purchase_event: str, freq: str) -> nw.LazyFr
         value = nw.col("value").cast(nw.Float64).fill_nan(0.0).fill_null(0.0)
     else:
         value = nw.lit(0.0, dtype=nw.Float64())
-    us = microseconds(frame)
-    return frame.filter(
-        nw.col("event") == purchase_event,
-        ~nw.col("customer_id").is_null(),
-        ~nw.col("timestamp").is_null(),
-    ).select(
-        nw.col("customer_id"),
-        us.alias("_us"),
-        _period(us, freq).alias("_period"),
-        value.alias("value"),
+    # Times become a column before periods are derived from it: engines would otherwise
+    # repeat the conversion inside every branch of their floor-division expression.
+    return (
+        frame.filter(
+            nw.col("event") == purchase_event,
+            ~nw.col("customer_id").is_null(),
+            ~nw.col("timestamp").is_null(),
+        )
+        .select(nw.col("customer_id"), microseconds(frame).alias("_us"), value.alias("value"))
+        .with_columns(_period(nw.col("_us"), freq).alias("_period"))
     )
 
 

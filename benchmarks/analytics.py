@@ -1,0 +1,1081 @@
+"""Speed of the analytics engine, as ratios against references timed in the same run.
+
+    python benchmarks/analytics.py --quick             # smoke test: 200,000 events, < 1 minute
+    python benchmarks/analytics.py                     # 1M and 10M events, pandas/Polars/DuckDB
+    python benchmarks/analytics.py --sizes 1e6 --spark --repeat 3
+    python benchmarks/analytics.py --huge              # also 100M events from Parquet
+
+For each log size and engine it times journey-lab's funnel (4 steps, 14-day window), rfm,
+transition_matrix, retention (monthly), churn_rate and paths, forcing lazy results (Polars
+``collect``, DuckDB ``df``), and a reference doing the same work in the same run: hand-written
+DuckDB SQL, pandas and Polars (benchmarks/_references.py), lifetimes'
+``summary_data_from_transaction_data`` and pm4py's ``discover_dfg`` (each in a scratch venv,
+since neither runs beside pandas 3). Before timing, the funnel, RFM, transition, retention,
+churn and path references are checked to give journey-lab's numbers (an assertion fails
+otherwise).
+
+Every measurement runs in a fresh process that first loads the data (not timed), so its
+peak resident memory (``ru_maxrss``) is that measurement's, data included; the time is the
+best of ``--repeat`` runs. Logs come from ``journey_lib.simulate`` (about 16 events per
+customer) and are written once to Parquet in ``--data`` (a temporary folder by default);
+RFM is also timed on a synthetic purchase log of as many rows as the size (numpy: a tenth
+as many customers, uniform times over 2024, log-normal values), since a simulated log holds
+only about 6% purchases and the lifetimes target is about 10M transactions. The 100M-event
+log (``--huge``) is simulated in chunks of 500,000 customers into a Parquet dataset and read
+by DuckDB and Polars straight from the files.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import importlib
+import json
+import math
+import os
+import resource
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+HERE = Path(__file__).resolve().parent
+STEPS = ["ad_view", "site_visit", "signup", "purchase"]
+WINDOW = "14D"
+WINDOW_US = 14 * 86_400_000_000
+INACTIVITY_US = 90 * 86_400_000_000
+OBSERVATION_END = "2025-01-01"  # the day after the simulated and synthetic logs end
+END_US = 1_735_689_600_000_000  # OBSERVATION_END in microseconds since the epoch
+EVENTS_PER_CUSTOMER = 16.2  # journey_lib.simulate's default drivers
+HUGE_EVENTS = 100_000_000
+HUGE_CHUNK = 500_000  # customers per simulated chunk of the 100M-event log
+DUCKDB_MEMORY_LIMIT = "14GB"  # for the 100M-event log, read from Parquet
+LIFETIMES_VENV = Path("/tmp/lt")
+PM4PY_VENV = Path("/tmp/pm4py")
+ENGINES = ("pandas", "polars", "duckdb", "spark")
+WORKS = ("funnel", "rfm", "transitions", "retention", "churn", "paths", "rfm_tx")
+RESULT = "@@RESULT "
+
+# -- the journey-lab work, per engine ------------------------------------------------------
+
+
+def _retention_module():
+    # journey_lib.retention is still in progress in the tree; it may fail to import.
+    return importlib.import_module("journey_lib.retention")
+
+
+def jl_work(work: str) -> Callable[[Any], Any]:
+    import journey_lib as jl
+
+    if work == "funnel":
+        return lambda events: jl.funnel(events, STEPS, window=WINDOW)
+    if work in ("rfm", "rfm_tx"):
+        return lambda purchases: jl.rfm(purchases, observation_end=OBSERVATION_END)
+    if work == "transitions":
+        return jl.transition_matrix
+    if work == "retention":
+        return lambda events: _retention_module().retention(events, period="month")
+    if work == "churn":
+        return _retention_module().churn_rate
+    if work == "paths":
+        return jl.paths
+    raise ValueError(work)
+
+
+def dataset_of(work: str) -> str:
+    """Which file a work reads: the log, its purchases, or the synthetic purchase log."""
+    return {"rfm": "purchases", "rfm_tx": "transactions"}.get(work, "events")
+
+
+def force(result: Any) -> Any:
+    """Compute a lazy result: Polars collect, DuckDB df, Spark collect."""
+    kind = type(result).__module__
+    if kind.startswith("polars") and hasattr(result, "collect"):
+        return result.collect()
+    if kind.startswith("duckdb"):
+        return result.df()
+    if kind.startswith("pyspark"):
+        return result.collect()
+    return result
+
+
+# -- references -----------------------------------------------------------------------------
+
+
+def reference_work(name: str) -> Callable[[Any], Any]:
+    """A reference by name; it takes the engine's frame (a DuckDB connection for SQL)."""
+    import _references as ref
+
+    sql = {
+        "sql_funnel_asof": ref.funnel_sql_asof(STEPS, WINDOW_US),
+        "sql_funnel_window": ref.funnel_sql_window(STEPS, WINDOW_US),
+        "sql_rfm": ref.rfm_sql(END_US),
+        "sql_transitions": ref.TRANSITIONS_SQL,
+        "sql_retention": ref.RETENTION_SQL,
+        "sql_churn": ref.churn_sql(INACTIVITY_US),
+        "sql_paths": ref.paths_sql(5, 20),
+    }
+    if name in sql:
+        query = sql[name]
+        return lambda con: con.sql(query).df()
+    native = {
+        "pandas_funnel": lambda e: ref.funnel_pandas(e, STEPS, WINDOW_US),
+        "polars_funnel": lambda e: ref.funnel_polars(e, STEPS, WINDOW_US),
+        "polars_rfm": lambda e: ref.rfm_polars(e, END_US),
+        "pandas_transitions": ref.transitions_pandas,
+        "polars_transitions": ref.transitions_polars,
+    }
+    return native[name]
+
+
+REFERENCE_LABELS = {
+    "sql_funnel": "hand-written DuckDB SQL",
+    "sql_funnel_asof": "hand-written DuckDB SQL (ASOF joins)",
+    "sql_funnel_window": "hand-written DuckDB SQL (window functions)",
+    "pandas_funnel": "hand-written pandas (merge_asof)",
+    "polars_funnel": "hand-written Polars (join_asof)",
+    "sql_rfm": "hand-written DuckDB SQL",
+    "polars_rfm": "hand-written Polars",
+    "lifetimes": "lifetimes 0.11 summary_data_from_transaction_data (pandas 2.1)",
+    "sql_transitions": "hand-written DuckDB SQL (lag/lead)",
+    "pandas_transitions": "pandas: sort, groupby shift, groupby size",
+    "polars_transitions": "hand-written Polars (sort, shift)",
+    "pm4py": "pm4py discover_dfg (pandas 3.1)",
+    "sql_retention": "hand-written DuckDB SQL (counts only)",
+    "sql_churn": "hand-written DuckDB SQL (active at start, lost)",
+    "sql_paths": "hand-written DuckDB SQL (row_number, string_agg)",
+}
+
+# The reference each (work, engine) row is compared with: the same work written by hand in
+# that engine where there is one, else in DuckDB SQL. "sql_funnel" runs both SQL versions
+# and keeps the faster.
+REFERENCES = {
+    ("funnel", "pandas"): "pandas_funnel",
+    ("funnel", "polars"): "polars_funnel",
+    ("funnel", "duckdb"): "sql_funnel",
+    ("funnel", "spark"): "sql_funnel",
+    ("rfm", "pandas"): "lifetimes",
+    ("rfm", "polars"): "polars_rfm",
+    ("rfm", "duckdb"): "sql_rfm",
+    ("rfm", "spark"): "sql_rfm",
+    ("rfm_tx", "pandas"): "lifetimes",
+    ("rfm_tx", "polars"): "polars_rfm",
+    ("rfm_tx", "duckdb"): "sql_rfm",
+    ("rfm_tx", "spark"): "sql_rfm",
+    ("transitions", "pandas"): "pandas_transitions",
+    ("transitions", "polars"): "polars_transitions",
+    ("transitions", "duckdb"): "sql_transitions",
+    ("transitions", "spark"): "sql_transitions",
+}
+
+
+def reference_for(work: str, engine: str) -> str:
+    return REFERENCES.get((work, engine), f"sql_{work}")
+
+
+def reference_engine(name: str) -> str:
+    if name.startswith("sql_"):
+        return "sql"
+    return name.split("_")[0]
+
+
+# -- data -----------------------------------------------------------------------------------
+
+
+def customers_for(n_events: int) -> int:
+    return max(100, round(n_events / EVENTS_PER_CUSTOMER))
+
+
+def size_label(n_events: int) -> str:
+    for unit, name in ((1_000_000, "M"), (1_000, "k")):
+        if n_events >= unit:
+            return f"{n_events / unit:g}{name}"
+    return str(n_events)
+
+
+def generate_events(folder: Path, n_events: int, seed: int = 0) -> None:
+    """Simulate a log of about ``n_events`` events; write it, its purchases (Parquet and a
+    numpy file for lifetimes) and a synthetic purchase log of ``n_events`` rows."""
+    import numpy as np
+
+    import journey_lib as jl
+
+    tag = size_label(n_events)
+    events_path = folder / f"events-{tag}.parquet"
+    if not events_path.exists():
+        events = jl.simulate(customers_for(n_events), seed=seed, progress=False).events
+        events = events[["customer_id", "timestamp", "event", "channel", "value"]]
+        purchases = events[events["event"] == "purchase"].reset_index(drop=True)
+        purchases.to_parquet(folder / f"purchases-{tag}.parquet")
+        _save_npz(folder / f"purchases-{tag}.npz", purchases)
+        events.to_parquet(events_path.with_suffix(".tmp"))
+        events_path.with_suffix(".tmp").rename(events_path)
+        del events, purchases
+    tx_path = folder / f"transactions-{tag}.parquet"
+    if not tx_path.exists():
+        tx = synthetic_transactions(n_events, np.random.default_rng(seed + 1))
+        _save_npz(folder / f"transactions-{tag}.npz", tx)
+        tx.to_parquet(tx_path.with_suffix(".tmp"))
+        tx_path.with_suffix(".tmp").rename(tx_path)
+
+
+def synthetic_transactions(n_rows: int, rng: Any) -> Any:
+    """``n_rows`` purchases of ``n_rows // 10`` customers over 2024 (leap year: 366 days),
+    uniform times to the second, log-normal values to the cent; sorted by customer, time."""
+    import numpy as np
+    import pandas as pd
+
+    n_customers = max(1, n_rows // 10)
+    customer = rng.integers(1, n_customers + 1, n_rows)
+    seconds = rng.integers(0, 366 * 86_400, n_rows)
+    order = np.argsort(customer * (366 * 86_400) + seconds, kind="stable")
+    start = np.datetime64("2024-01-01T00:00:00", "us")
+    stamps = start + (seconds[order] * 1_000_000).astype("timedelta64[us]")
+    return pd.DataFrame(
+        {
+            "customer_id": customer[order],
+            "timestamp": pd.DatetimeIndex(stamps).tz_localize("UTC"),
+            "event": "purchase",
+            "value": np.round(rng.lognormal(3.5, 0.8, n_rows), 2),
+        }
+    )
+
+
+def _save_npz(path: Path, purchases: Any) -> None:
+    import numpy as np
+    from _references import _us_numpy
+
+    np.savez(
+        path,
+        customer_id=purchases["customer_id"].to_numpy(),
+        us=_us_numpy(purchases["timestamp"]),
+        value=purchases["value"].fillna(0.0).to_numpy(),
+    )
+
+
+def generate_huge_chunk(folder: Path, index: int, n_customers: int) -> None:
+    """One chunk of the 100M-event log: its own seed, customer ids offset past the others."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    import journey_lib as jl
+
+    path = folder / f"part-{index:03d}.parquet"
+    if path.exists():
+        return
+    events = jl.simulate(n_customers, seed=1000 + index, progress=False).events
+    events = events[["customer_id", "timestamp", "event", "channel", "value"]]
+    events["customer_id"] += index * HUGE_CHUNK
+    table = pa.Table.from_pandas(events, preserve_index=False)
+    del events
+    pq.write_table(table, path.with_suffix(".tmp"), row_group_size=1_000_000)
+    path.with_suffix(".tmp").rename(path)
+
+
+# -- one measurement, in its own process ----------------------------------------------------
+
+
+def rss_gb() -> float:
+    with open("/proc/self/statm") as f:
+        return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 1e9
+
+
+def peak_gb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1e6
+
+
+def load(engine: str, source: str) -> tuple[Any, Any]:
+    """The data for ``engine`` (not timed) and a handle to close. ``source`` is a Parquet
+    file, or a folder of Parquet files read straight from disk (the 100M-event log)."""
+    folder = os.path.isdir(source)
+    pattern = os.path.join(source, "*.parquet") if folder else source
+    if engine == "pandas":
+        import pandas as pd
+
+        return pd.read_parquet(source), None
+    if engine == "polars":
+        import polars as pl
+
+        if folder:
+            return pl.scan_parquet(pattern), None
+        return pl.read_parquet(source).lazy(), None
+    if engine in ("duckdb", "sql"):
+        import duckdb
+
+        con = duckdb.connect()
+        con.execute("set TimeZone = 'UTC'")
+        scratch = tempfile.mkdtemp(prefix="duckdb-", dir=os.path.dirname(source))
+        con.execute(f"set temp_directory = '{scratch}'")
+        if folder:
+            # Out of core: DuckDB keeps under this and spills the rest to the temp folder.
+            con.execute(f"set memory_limit = '{DUCKDB_MEMORY_LIMIT}'")
+        kind = "view" if folder else "table"
+        con.execute(f"create {kind} events as select * from read_parquet('{pattern}')")
+        handle = (con, scratch)
+        return (con if engine == "sql" else con.table("events")), handle
+    if engine == "spark":
+        from pyspark.sql import SparkSession
+
+        spark = (
+            SparkSession.builder.master("local[2]")
+            .appName("journey-lab benchmarks")
+            .config("spark.ui.enabled", "false")
+            .config("spark.sql.session.timeZone", "UTC")
+            .config("spark.sql.shuffle.partitions", "8")
+            .config("spark.driver.memory", "12g")
+            .getOrCreate()
+        )
+        spark.sparkContext.setLogLevel("ERROR")
+        frame = spark.read.parquet(source).cache()
+        frame.count()
+        return frame, spark
+    raise ValueError(engine)
+
+
+def close(engine: str, handle: Any) -> dict[str, float]:
+    extra: dict[str, float] = {}
+    if engine in ("duckdb", "sql") and handle is not None:
+        con, scratch = handle
+        con.close()
+        shutil.rmtree(scratch, ignore_errors=True)
+    if engine == "spark" and handle is not None:
+        jvm = _jvm_peak_gb(handle)
+        if jvm is not None:
+            extra["jvm_peak_gb"] = jvm
+        handle.stop()
+    return extra
+
+
+def _jvm_peak_gb(spark: Any) -> float | None:
+    """The Spark JVM's peak resident memory (it is a separate process)."""
+    with contextlib.suppress(Exception):
+        pid = spark.sparkContext._gateway.proc.pid
+        for candidate in [pid, *_children(pid)]:
+            with open(f"/proc/{candidate}/status") as f:
+                status = dict(line.split(":", 1) for line in f if ":" in line)
+            if "java" in open(f"/proc/{candidate}/comm").read():
+                return int(status["VmHWM"].split()[0]) / 1e6
+    return None
+
+
+def _children(pid: int) -> list[int]:
+    with contextlib.suppress(OSError):
+        with open(f"/proc/{pid}/task/{pid}/children") as f:
+            return [int(p) for p in f.read().split()]
+    return []
+
+
+def child(spec: dict[str, Any]) -> dict[str, Any]:
+    """Load the data, time each work ``repeat`` times; report times and memory."""
+    engine, repeat = spec["engine"], spec["repeat"]
+    data, handle = load(engine, spec["source"])
+    out: dict[str, Any] = {"data_gb": rss_gb(), "times": {}}
+    for work in spec["works"]:
+        if work == "sql_funnel":
+            # Both SQL formulations; the faster is the reference.
+            for variant in ("sql_funnel_asof", "sql_funnel_window"):
+                out["times"][variant] = _time(reference_work(variant), data, repeat)
+            continue
+        run = jl_work(work) if spec["kind"] == "jl" else reference_work(work)
+        out["times"][work] = _time(run, data, repeat)
+    out["peak_gb"] = peak_gb()
+    out.update(close(engine, handle))
+    return out
+
+
+def _time(run: Callable[[Any], Any], data: Any, repeat: int) -> list[float]:
+    times = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        force(run(data))
+        times.append(time.perf_counter() - start)
+    return times
+
+
+# -- checks: the references give journey-lab's numbers --------------------------------------
+
+
+def check(folder: Path, tag: str) -> list[str]:
+    """Assert that each reference gives journey-lab's numbers on the ``tag`` log. Returns
+    what was checked; raises AssertionError on the first difference."""
+    import _references as ref
+    import numpy as np
+    import pandas as pd
+
+    import journey_lib as jl
+
+    done = []
+    events_path = str(folder / f"events-{tag}.parquet")
+    events = pd.read_parquet(events_path)
+    lazy, _ = load("polars", events_path)
+    con, handle = load("sql", events_path)
+    rel = con.table("events")
+
+    expected = jl.funnel(rel, STEPS, window=WINDOW).df()["customers"].tolist()
+    assert expected == jl.funnel(events, STEPS, window=WINDOW)["customers"].tolist()
+    for name in ("sql_funnel_asof", "sql_funnel_window"):
+        got = reference_work(name)(con)["customers"].tolist()
+        assert got == expected, f"funnel: {name} gives {got}, journey_lib {expected}"
+    got = ref.funnel_pandas(events, STEPS, WINDOW_US)
+    assert got == expected, f"funnel: pandas merge_asof gives {got}, journey_lib {expected}"
+    got = ref.funnel_polars(lazy, STEPS, WINDOW_US)
+    assert got == expected, f"funnel: Polars join_asof gives {got}, journey_lib {expected}"
+    done.append(f"funnel per-step customers {expected} (SQL both ways, pandas, Polars)")
+
+    for dataset in ("purchases", "transactions"):
+        path = str(folder / f"{dataset}-{tag}.parquet")
+        pcon, phandle = load("sql", path)
+        mine = jl.rfm(pd.read_parquet(path), observation_end=OBSERVATION_END)
+        duck = jl.rfm(pcon.table("events"), observation_end=OBSERVATION_END).df()
+        _same_summary(mine, duck, f"rfm on {dataset}: journey_lib DuckDB vs pandas")
+        _same_summary(mine, reference_work("sql_rfm")(pcon), f"rfm on {dataset}: SQL")
+        plazy, _ = load("polars", path)
+        polars_ref = reference_work("polars_rfm")(plazy).to_pandas()
+        _same_summary(mine, polars_ref, f"rfm on {dataset}: Polars")
+        if lifetimes_ready():
+            result = run_lifetimes(folder / f"{dataset}-{tag}.npz", 1, folder / "lt.csv")
+            if "error" in result:
+                done.append(f"rfm on {dataset}: lifetimes failed: {result['error']}")
+            else:
+                theirs = pd.read_csv(folder / "lt.csv")
+                done.append(_soft(_same_summary, mine, theirs, f"rfm on {dataset}: lifetimes"))
+        close("sql", phandle)
+        done.append(f"rfm on {dataset} ({len(mine):,} customers): SQL and Polars")
+
+    counts = jl.transition_matrix(events, normalize=False)
+    for name, got in (
+        ("pandas", ref.transitions_pandas(events)),
+        ("Polars", ref.transitions_polars(lazy).to_pandas()),
+        ("SQL", reference_work("sql_transitions")(con)),
+    ):
+        _same_counts(counts, got, f"transitions: {name}")
+    done.append(f"transition counts ({len(counts)} pairs): pandas, Polars, SQL")
+    if pm4py_ready():
+        result = run_pm4py(events_path, 1, folder / "pm4py.csv")
+        if "error" in result:
+            done.append(f"transitions: pm4py failed: {result['error']}")
+        else:
+            theirs = pd.read_csv(folder / "pm4py.csv")
+            done.append(_soft(_same_counts, counts, theirs, "transitions: pm4py"))
+
+    with contextlib.suppress(ImportError):
+        retention = _retention_module()
+        mine = retention.retention(events, period="month")
+        mine = mine[mine["customers"] > 0]
+        mine = mine.assign(
+            cohort=mine["cohort"].dt.year * 12 + mine["cohort"].dt.month - 1
+        ).reset_index(drop=True)
+        theirs = reference_work("sql_retention")(con)
+        cols = ["cohort", "period", "cohort_size", "customers"]
+        assert (mine[cols].to_numpy() == theirs[cols].to_numpy()).all(), "retention differs"
+        done.append(f"retention cells ({len(theirs)} non-zero): SQL")
+        mine = retention.churn_rate(events)
+        theirs = reference_work("sql_churn")(con)
+        assert len(mine) == len(theirs), f"churn periods: {len(mine)} vs {len(theirs)}"
+        for col in ("active_start", "lost"):
+            assert (mine[col].to_numpy() == theirs[col].to_numpy()).all(), f"churn {col}"
+        done.append(f"churn active_start and lost ({len(mine)} months): SQL")
+
+    mine = jl.paths(events)
+    theirs = reference_work("sql_paths")(con)
+    assert mine["path"].tolist() == theirs["path"].tolist(), "paths: different top 20"
+    assert (mine["count"].to_numpy() == theirs["count"].to_numpy()).all(), "paths: counts"
+    assert np.allclose(mine["share"], theirs["share"]), "paths: shares"
+    done.append("top 20 paths and counts: SQL")
+    close("sql", handle)
+    return done
+
+
+def _soft(compare: Callable[..., None], mine: Any, theirs: Any, what: str) -> str:
+    """A peer's agreement, reported rather than asserted (a peer may define ties otherwise)."""
+    try:
+        compare(mine, theirs, what)
+    except AssertionError as error:
+        return f"MISMATCH: {error}"
+    return f"{what} agrees with journey_lib"
+
+
+def _same_summary(mine: Any, theirs: Any, what: str) -> None:
+    import numpy as np
+
+    theirs = theirs.sort_values("customer_id").reset_index(drop=True)
+    assert len(mine) == len(theirs), f"{what}: {len(theirs)} customers, journey_lib {len(mine)}"
+    assert (mine["customer_id"].to_numpy() == theirs["customer_id"].to_numpy()).all(), what
+    for col in ("frequency", "recency", "T"):
+        bad = mine[col].to_numpy() != theirs[col].to_numpy()
+        assert not bad.any(), f"{what}: {col} differs for {bad.sum()} customers"
+    close_enough = np.isclose(mine["monetary_value"], theirs["monetary_value"], rtol=1e-9)
+    assert close_enough.all(), f"{what}: monetary_value differs for {(~close_enough).sum()}"
+
+
+def _same_counts(mine: Any, theirs: Any, what: str) -> None:
+    key = ["from", "to"]
+    merged = mine.merge(theirs, on=key, how="outer", suffixes=("", "_ref"))
+    bad = merged[merged["count"].fillna(-1) != merged["count_ref"].fillna(-1)]
+    assert bad.empty, f"{what}: {len(bad)} pairs differ, e.g.\n{bad.head()}"
+
+
+# -- peers in scratch venvs ------------------------------------------------------------------
+
+
+def lifetimes_ready(create: bool = False) -> bool:
+    python = LIFETIMES_VENV / "bin" / "python"
+    ok = _imports(python, "lifetimes")
+    if ok or not create:
+        return ok
+    print(f"creating {LIFETIMES_VENV} with lifetimes and pandas < 2.2 ...", flush=True)
+    with contextlib.suppress(subprocess.SubprocessError, OSError):
+        subprocess.run([sys.executable, "-m", "venv", str(LIFETIMES_VENV)], check=True)
+        subprocess.run(
+            [str(LIFETIMES_VENV / "bin" / "pip"), "install", "-q", "lifetimes", "pandas<2.2"],
+            check=True,
+            timeout=600,
+        )
+    return _imports(python, "lifetimes")
+
+
+def pm4py_ready(create: bool = False) -> bool:
+    python = PM4PY_VENV / "bin" / "python"
+    ok = _imports(python, "pm4py")
+    if ok or not create:
+        return ok
+    print(f"creating {PM4PY_VENV} with pm4py (at most 5 minutes) ...", flush=True)
+    with contextlib.suppress(subprocess.SubprocessError, OSError):
+        subprocess.run([sys.executable, "-m", "venv", str(PM4PY_VENV)], check=True)
+        subprocess.run(
+            [str(PM4PY_VENV / "bin" / "pip"), "install", "-q", "pm4py", "pyarrow"],
+            check=True,
+            timeout=300,
+        )
+    return _imports(python, "pm4py")
+
+
+def _imports(python: Path, module: str) -> bool:
+    if not python.exists():
+        return False
+    done = subprocess.run([str(python), "-c", f"import {module}"], capture_output=True)
+    return done.returncode == 0
+
+
+def run_lifetimes(npz: Path, repeat: int, out: Path | None = None) -> dict[str, Any]:
+    import _references as ref
+
+    python = str(LIFETIMES_VENV / "bin" / "python")
+    args = [python, "-c", ref.LIFETIMES_SCRIPT, str(npz), OBSERVATION_END, str(repeat)]
+    return _run([*args, str(out or "")])
+
+
+def run_pm4py(parquet: str, repeat: int, out: Path | None = None) -> dict[str, Any]:
+    import _references as ref
+
+    python = str(PM4PY_VENV / "bin" / "python")
+    return _run([python, "-c", ref.PM4PY_SCRIPT, parquet, str(repeat), str(out or "")])
+
+
+# -- the parent: plan, run, tabulate --------------------------------------------------------
+
+
+@dataclass
+class Measure:
+    """The outcome of one child process."""
+
+    times: dict[str, list[float]] = field(default_factory=dict)
+    peak_gb: float = math.nan
+    data_gb: float = math.nan
+    jvm_peak_gb: float | None = None
+    error: str | None = None
+    seconds: float = 0.0
+
+    def best(self, name: str) -> float | None:
+        got = self.times.get(name)
+        return min(got) if got else None
+
+
+TIMEOUT = 3600
+MEMORY_BUDGET_GB = 20.0
+
+
+def _run(command: list[str], timeout: float | None = None) -> dict[str, Any]:
+    """Run a child; its last ``@@RESULT`` line is its answer. A child whose processes hold
+    more than ``MEMORY_BUDGET_GB`` together is stopped and reported as out of memory, so a
+    run never drives this shared machine into its OOM killer."""
+    limit = timeout or TIMEOUT
+    with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
+        process = subprocess.Popen(command, stdout=out, stderr=err, text=True, cwd=HERE.parent)
+        start, over = time.monotonic(), None
+        while process.poll() is None:
+            used = _tree_rss_gb(process.pid)
+            if used > MEMORY_BUDGET_GB:
+                over = used
+            elif time.monotonic() - start > limit:
+                over = -1.0
+            if over is not None:
+                _kill_tree(process.pid)
+                process.wait()
+                break
+            time.sleep(0.2)
+        out.seek(0)
+        err.seek(0)
+        stdout, stderr = out.read(), err.read()
+    if over == -1.0:
+        return {"error": f"timed out after {limit:.0f} s"}
+    if over is not None:
+        return {"error": f"out of memory (stopped at {over:.1f} GB, over the budget)"}
+    lines = [x for x in stdout.splitlines() if x.startswith(RESULT)]
+    if process.returncode == 0 and lines:
+        return json.loads(lines[-1][len(RESULT) :])
+    if process.returncode in (-9, 137):
+        return {"error": "killed (out of memory)"}
+    tail = (stderr.strip().splitlines() or ["(no output)"])[-1]
+    return {"error": f"exit {process.returncode}: {tail[:200]}"}
+
+
+def _tree(pid: int) -> list[int]:
+    """``pid`` and all its descendants (the Spark JVM is a grandchild)."""
+    found, todo = [], [pid]
+    while todo:
+        current = todo.pop()
+        found.append(current)
+        todo.extend(_children(current))
+    return found
+
+
+def _tree_rss_gb(pid: int) -> float:
+    total = 0
+    for member in _tree(pid):
+        with contextlib.suppress(OSError, ValueError, IndexError):
+            with open(f"/proc/{member}/statm") as f:
+                total += int(f.read().split()[1])
+    return total * os.sysconf("SC_PAGE_SIZE") / 1e9
+
+
+def _kill_tree(pid: int) -> None:
+    for member in reversed(_tree(pid)):
+        with contextlib.suppress(OSError):
+            os.kill(member, 9)
+
+
+def measure(spec: dict[str, Any]) -> Measure:
+    start = time.perf_counter()
+    got = _run([sys.executable, str(Path(__file__).resolve()), "--child", json.dumps(spec)])
+    m = Measure(seconds=time.perf_counter() - start)
+    if "error" in got:
+        m.error = got["error"]
+        return m
+    m.times, m.peak_gb, m.data_gb = got["times"], got["peak_gb"], got["data_gb"]
+    m.jvm_peak_gb = got.get("jvm_peak_gb")
+    return m
+
+
+def measure_peer(kind: str, source: Path, repeat: int) -> Measure:
+    start = time.perf_counter()
+    if kind == "lifetimes":
+        got = run_lifetimes(source, repeat)
+    else:
+        got = run_pm4py(str(source), repeat)
+    m = Measure(seconds=time.perf_counter() - start)
+    if "error" in got:
+        m.error = got["error"]
+    else:
+        m.times, m.peak_gb = {kind: got["times"]}, got["peak_gb"]
+    return m
+
+
+def fmt_s(seconds: float | None) -> str:
+    if seconds is None or math.isnan(seconds):
+        return "—"
+    return f"{seconds:.2f} s" if seconds < 100 else f"{seconds:.0f} s"
+
+
+def fmt_mem(m: Measure) -> str:
+    if m.error:
+        return "—"
+    text = f"{m.peak_gb:.1f} GB"
+    if m.jvm_peak_gb:
+        text += f" + JVM {m.jvm_peak_gb:.1f} GB"
+    return text
+
+
+WORK_LABELS = {
+    "funnel": "funnel, 4 steps, 14D window",
+    "rfm": "rfm, the log's purchases",
+    "rfm_tx": "rfm",
+    "transitions": "transition_matrix",
+    "retention": "retention(period='month')",
+    "churn": "churn_rate (month, 90D)",
+    "paths": "paths (top 20 of 5 steps)",
+}
+ENGINE_LABELS = {
+    "pandas": "pandas",
+    "polars": "Polars lazy",
+    "duckdb": "DuckDB",
+    "spark": "PySpark",
+}
+
+
+@dataclass
+class Row:
+    work: str
+    engine: str
+    ours: Measure
+    reference: str
+    theirs: Measure
+    theirs_name: str
+
+    @property
+    def ours_s(self) -> float | None:
+        return None if self.ours.error else self.ours.best(self.work)
+
+    @property
+    def theirs_s(self) -> float | None:
+        return None if self.theirs.error else self.theirs.best(self.theirs_name)
+
+    @property
+    def ratio(self) -> float | None:
+        if self.ours_s is None or self.theirs_s is None:
+            return None
+        return self.ours_s / self.theirs_s
+
+
+def table(rows: list[Row], sizes: dict[str, str]) -> str:
+    lines = [
+        "| work | journey-lab | reference | reference time | ratio | peak memory (ours / ref) |",
+        "|---|---|---|---|---|---|",
+    ]
+    for r in rows:
+        label = f"{WORK_LABELS[r.work]}{sizes.get(r.work, '')} ({ENGINE_LABELS[r.engine]})"
+        ours = r.ours.error if r.ours.error else fmt_s(r.ours_s)
+        theirs = r.theirs.error if r.theirs.error else fmt_s(r.theirs_s)
+        ratio = "—" if r.ratio is None else f"{r.ratio:.2f}"
+        mem = f"{fmt_mem(r.ours)} / {fmt_mem(r.theirs)}"
+        ref_label = REFERENCE_LABELS[r.theirs_name]
+        lines.append(f"| {label} | {ours} | {ref_label} | {theirs} | {ratio} | {mem} |")
+    return "\n".join(lines)
+
+
+def run_size(
+    args: argparse.Namespace, folder: Path, n_events: int, engines: list[str], works: list[str]
+) -> list[Row]:
+    """Every measurement for one log size, as table rows. Each measurement is a process of
+    its own; with ``--quick`` one process per engine and file does all its works."""
+    tag = size_label(n_events)
+    source = {d: str(folder / f"{d}-{tag}.parquet") for d in ("events", "purchases")}
+    source["transactions"] = str(folder / f"transactions-{tag}.parquet")
+    engines = [e for e in engines if e != "spark" or n_events <= 1_000_000]
+    plan: list[tuple[str, str, str, str]] = []  # (kind, engine, dataset, work)
+    pairs = []
+    for work in works:
+        for engine in engines:
+            name = reference_for(work, engine)
+            pairs.append((work, engine, name))
+            plan.append(("jl", engine, dataset_of(work), work))
+            if name != "lifetimes":
+                plan.append(("ref", reference_engine(name), dataset_of(work), name))
+    plan = list(dict.fromkeys(plan))
+    batches: dict[tuple[str, ...], list[str]] = {}
+    for kind, engine, dataset, work in plan:
+        key = (kind, engine, dataset) if args.quick else (kind, engine, dataset, work)
+        batches.setdefault(key, []).append(work)
+    results: dict[tuple[str, str, str, str], Measure] = {}
+    for key, batch in batches.items():
+        kind, engine, dataset = key[:3]
+        spec = {"kind": kind, "engine": engine, "repeat": args.repeat, "works": batch}
+        m = measure({**spec, "source": source[dataset]})
+        state = m.error or ", ".join(f"{w} {fmt_s(m.best(w))}" for w in m.times)
+        print(f"  [{tag}] {engine} {state} (peak {m.peak_gb:.1f} GB)", flush=True)
+        for work in batch:
+            results[(kind, engine, dataset, work)] = m
+    peers: dict[tuple[str, str], Measure] = {}
+    rows: list[Row] = []
+    for work, engine, name in pairs:
+        dataset = dataset_of(work)
+        ours = results[("jl", engine, dataset, work)]
+        if name == "lifetimes":
+            if (name, dataset) not in peers:
+                if args.no_peers or not lifetimes_ready():
+                    peers[(name, dataset)] = Measure(
+                        error="off (--no-peers)" if args.no_peers else "skipped: no lifetimes venv"
+                    )
+                else:
+                    npz = folder / f"{dataset}-{tag}.npz"
+                    peers[(name, dataset)] = measure_peer("lifetimes", npz, args.repeat)
+            theirs = peers[(name, dataset)]
+        else:
+            theirs = results[("ref", reference_engine(name), dataset, name)]
+        shown = name
+        if name == "sql_funnel" and not theirs.error:
+            shown = min(("sql_funnel_asof", "sql_funnel_window"), key=theirs.best)
+        rows.append(Row(work, engine, ours, name, theirs, shown))
+        print(_progress(rows[-1], tag), flush=True)
+        if work == "transitions" and engine == "pandas" and not args.no_peers:
+            if pm4py_ready():
+                peer = measure_peer("pm4py", Path(source["events"]), args.repeat)
+            else:
+                peer = Measure(error="skipped: pm4py did not install")
+            rows.append(Row(work, engine, ours, "pm4py", peer, "pm4py"))
+            print(_progress(rows[-1], tag), flush=True)
+    return rows
+
+
+def _progress(r: Row, tag: str) -> str:
+    ratio = "—" if r.ratio is None else f"{r.ratio:.2f}"
+    return (
+        f"  [{tag}] {r.work:<11} {r.engine:<7} ours {fmt_s(r.ours_s):>9} "
+        f"({r.ours.error or fmt_mem(r.ours)})  {r.theirs_name}: {fmt_s(r.theirs_s)} "
+        f"({r.theirs.error or fmt_mem(r.theirs)})  ratio {ratio}"
+    )
+
+
+def run_huge(args: argparse.Namespace, folder: Path) -> dict[str, Any]:
+    """The 100M-event log as a Parquet dataset, through DuckDB and Polars (funnel, and the
+    hand-written SQL funnel for scale)."""
+    huge = folder / "events-huge"
+    huge.mkdir(exist_ok=True)
+    n_customers = customers_for(HUGE_EVENTS)
+    chunks = math.ceil(n_customers / HUGE_CHUNK)
+    start = time.perf_counter()
+    for i in range(chunks):
+        size = min(HUGE_CHUNK, n_customers - i * HUGE_CHUNK)
+        got = _run([sys.executable, str(Path(__file__).resolve()), "--chunk", str(huge), str(i)])
+        if "error" in got:
+            return {"error": f"generating chunk {i} ({size} customers): {got['error']}"}
+    generated = time.perf_counter() - start
+    rows = sum(_parquet_rows(p) for p in huge.glob("*.parquet"))
+    size_gb = sum(p.stat().st_size for p in huge.glob("*.parquet")) / 1e9
+    print(f"100M log: {rows:,} events in {chunks} files, {size_gb:.1f} GB, {generated:.0f} s")
+    results: dict[str, Any] = {"rows": rows, "gb": size_gb, "generated_s": generated}
+    results["files"] = chunks
+    for engine, kind, work in (
+        ("duckdb", "jl", "funnel"),
+        ("polars", "jl", "funnel"),
+        ("sql", "ref", "sql_funnel_asof"),
+    ):
+        spec = {"kind": kind, "engine": engine, "repeat": 1, "works": [work], "source": str(huge)}
+        m = measure(spec)
+        results[f"{engine}:{work}"] = m
+        status = m.error or f"{fmt_s(m.best(work))}, peak {m.peak_gb:.1f} GB"
+        print(f"  [100M] {engine} {work}: {status} (process {m.seconds:.0f} s)", flush=True)
+    return results
+
+
+def summary(all_rows: dict[int, list[Row]], huge: dict[str, Any] | None) -> list[str]:
+    """The issue's targets, met or missed."""
+    lines = _target_lines(all_rows) if all_rows else []
+    lines.append(_huge_line(huge))
+    return lines
+
+
+def _target_lines(all_rows: dict[int, list[Row]]) -> list[str]:
+    lines = []
+    biggest = max(all_rows)
+    tag = f"{biggest:,} events" + ("" if biggest == 10_000_000 else " (10M not run)")
+    rows = all_rows[biggest]
+
+    def find(work: str, engine: str, ref: str | None = None) -> Row | None:
+        for r in rows:
+            if r.work == work and r.engine == engine and (ref is None or r.reference == ref):
+                return r
+        return None
+
+    def verdict(ok: bool | None) -> str:
+        # The targets are set at 10M events / transactions.
+        if ok is None or biggest < 10_000_000:
+            return ""
+        return " MET" if ok else " MISSED"
+
+    fp, fd, fl = find("funnel", "pandas"), find("funnel", "duckdb"), find("funnel", "polars")
+    sp = fp.ours_s if fp else None
+    sd = fd.ours_s if fd else None
+    sl = fl.ours_s if fl else None
+    lines.append(
+        f"- 4-step windowed funnel over {tag}: pandas {fmt_s(sp)} (target < 10 s)"
+        f"{verdict(None if sp is None else sp < 10)}, DuckDB {fmt_s(sd)}, Polars {fmt_s(sl)} "
+        f"(target < 3 s){verdict(None if sl is None else sl < 3)}"
+    )
+    r = fd.ratio if fd else None
+    lines.append(
+        f"- funnel, DuckDB / hand-written SQL "
+        f"({REFERENCE_LABELS[fd.theirs_name] if fd else '—'}, "
+        f"{fmt_s(fd.theirs_s) if fd else '—'}) = "
+        f"{'—' if r is None else f'{r:.2f}'} (target <= 2){verdict(None if r is None else r <= 2)}"
+    )
+    lt = find("rfm_tx", "pandas", "lifetimes")
+    speedup = None if lt is None or lt.ratio is None else 1 / lt.ratio
+    lines.append(
+        f"- RFM on {biggest:,} transactions, lifetimes / journey-lab pandas = "
+        f"{fmt_s(lt.theirs_s) if lt else '—'} / {fmt_s(lt.ours_s) if lt else '—'} = "
+        f"{'—' if speedup is None else f'{speedup:.1f}x'} faster (target >= 5x)"
+        f"{verdict(None if speedup is None else speedup >= 5)}"
+    )
+    rd = find("rfm_tx", "duckdb")
+    r = rd.ratio if rd else None
+    lines.append(
+        f"- RFM on {biggest:,} transactions, DuckDB / hand-written SQL = "
+        f"{fmt_s(rd.ours_s) if rd else '—'} / {fmt_s(rd.theirs_s) if rd else '—'} = "
+        f"{'—' if r is None else f'{r:.2f}'} (target <= 2){verdict(None if r is None else r <= 2)}"
+    )
+    return lines
+
+
+def _huge_line(huge: dict[str, Any] | None) -> str:
+    if huge is None:
+        return "- 100M-event Parquet through DuckDB and Polars: not run (--huge)"
+    if "error" in huge:
+        return f"- 100M-event Parquet: {huge['error']}"
+    parts = []
+    for key, name in (
+        ("duckdb:funnel", "DuckDB funnel"),
+        ("polars:funnel", "Polars funnel"),
+        ("sql:sql_funnel_asof", "hand-written SQL funnel"),
+    ):
+        m = huge[key]
+        work = key.split(":")[1]
+        state = (
+            f"{'out of memory' if 'memory' in m.error.lower() else 'failed'} ({m.error})"
+            if m.error
+            else f"completed in {fmt_s(m.best(work))}, peak {m.peak_gb:.1f} GB"
+        )
+        parts.append(f"{name} {state}")
+    return (
+        f"- 100M-event Parquet ({huge['rows']:,} events in {huge['files']} files, "
+        f"{huge['gb']:.1f} GB on disk, simulated in {huge['generated_s']:.0f} s): "
+        + "; ".join(parts)
+    )
+
+
+def main() -> None:
+    global TIMEOUT, MEMORY_BUDGET_GB
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", default="1e6,1e7", help="log sizes in events, e.g. 1e6,1e7")
+    parser.add_argument("--engines", default="pandas,polars,duckdb", help="of " + ",".join(ENGINES))
+    parser.add_argument("--works", default=",".join(WORKS), help="of " + ",".join(WORKS))
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--huge", action="store_true", help="also 100M events from Parquet")
+    parser.add_argument("--spark", action="store_true", help="also PySpark (1M events at most)")
+    parser.add_argument("--quick", action="store_true", help="200k events, 1 repeat, no peers")
+    parser.add_argument("--no-peers", action="store_true", help="skip lifetimes and pm4py")
+    parser.add_argument("--no-check", action="store_true", help="skip the reference checks")
+    parser.add_argument("--data", help="folder for the generated logs (kept; reused)")
+    parser.add_argument("--timeout", type=float, default=3600, help="per process, seconds")
+    parser.add_argument(
+        "--memory-budget", type=float, default=20.0, help="GB a process may hold (else OOM)"
+    )
+    parser.add_argument("--child", help=argparse.SUPPRESS)
+    parser.add_argument("--chunk", nargs=2, help=argparse.SUPPRESS)
+    parser.add_argument("--generate", nargs=2, help=argparse.SUPPRESS)
+    parser.add_argument("--check", nargs=2, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    sys.path.insert(0, str(HERE))
+    if args.child:
+        print(RESULT + json.dumps(child(json.loads(args.child))), flush=True)
+        return
+    if args.chunk:
+        folder, index = Path(args.chunk[0]), int(args.chunk[1])
+        n = min(HUGE_CHUNK, customers_for(HUGE_EVENTS) - index * HUGE_CHUNK)
+        generate_huge_chunk(folder, index, n)
+        print(RESULT + json.dumps({"peak_gb": peak_gb()}))
+        return
+    if args.check:
+        print(RESULT + json.dumps({"checked": check(Path(args.check[0]), args.check[1])}))
+        return
+    if args.generate:
+        generate_events(Path(args.generate[0]), int(args.generate[1]))
+        print(RESULT + json.dumps({"peak_gb": peak_gb()}))
+        return
+
+    TIMEOUT, MEMORY_BUDGET_GB = args.timeout, args.memory_budget
+    if args.quick:
+        args.sizes, args.repeat, args.no_peers = "2e5", 1, True
+    sizes = [int(float(s)) for s in args.sizes.split(",") if s and s != "none"]
+    engines = [e for e in args.engines.split(",") if e]
+    if args.spark and "spark" not in engines:
+        engines.append("spark")
+    works = [w for w in args.works.split(",") if w]
+    if not {"retention", "churn"}.isdisjoint(works):
+        try:
+            _retention_module()
+        except Exception as error:
+            print(f"journey_lib.retention does not import ({error}); skipping retention, churn")
+            works = [w for w in works if w not in ("retention", "churn")]
+    if not args.no_peers:
+        if not lifetimes_ready(create=True):
+            print("lifetimes could not be installed in a scratch venv: its row is skipped")
+        if "transitions" in works and not pm4py_ready(create=True):
+            print("pm4py could not be installed in a scratch venv: its row is skipped")
+
+    folder = Path(args.data) if args.data else Path(tempfile.mkdtemp(prefix="jl-bench-"))
+    folder.mkdir(parents=True, exist_ok=True)
+    started = time.perf_counter()
+    try:
+        print(_versions(), flush=True)
+        all_rows: dict[int, list[Row]] = {}
+        event_rows: dict[int, int] = {}
+        me = [sys.executable, str(Path(__file__).resolve())]
+        checked = False
+        for n in sizes:
+            t = time.perf_counter()
+            got = _run([*me, "--generate", str(folder), str(n)])
+            if "error" in got:
+                raise SystemExit(f"generating {n:,} events failed: {got['error']}")
+            event_rows[n] = _parquet_rows(folder / f"events-{size_label(n)}.parquet")
+            print(f"data for {size_label(n)} events ready ({time.perf_counter() - t:.0f} s)")
+            first_big = n >= 1_000_000 or args.quick or n == max(sizes)
+            if not checked and not args.no_check and first_big:
+                t = time.perf_counter()
+                got = _run([*me, "--check", str(folder), size_label(n)])
+                if "error" in got:
+                    raise SystemExit(f"a reference disagrees with journey_lib: {got['error']}")
+                for line in got["checked"]:
+                    print(f"  checked on {size_label(n)}: {line}")
+                print(f"  checks passed ({time.perf_counter() - t:.0f} s)", flush=True)
+                checked = True
+            all_rows[n] = run_size(args, folder, n, engines, works)
+        huge = run_huge(args, folder) if args.huge else None
+        for n, rows in all_rows.items():
+            heading = f"{event_rows[n]:,} events ({customers_for(n):,} simulated customers)"
+            print(f"\n### {heading}, best of {args.repeat}\n")
+            print(table(rows, {"rfm_tx": f", {n:,} synthetic transactions"}))
+            sql = next((r.theirs for r in rows if r.reference == "sql_funnel"), None)
+            if sql is not None and not sql.error:
+                print(
+                    f"\nThe hand-written SQL funnel both ways: ASOF joins "
+                    f"{fmt_s(sql.best('sql_funnel_asof'))}, window functions "
+                    f"{fmt_s(sql.best('sql_funnel_window'))}; the faster is the reference."
+                )
+            print(
+                "\nPeak memory: each measurement's own process (ru_maxrss), the data it loaded "
+                "before timing included."
+            )
+        print("\n### Targets\n")
+        print("\n".join(summary(all_rows, huge)))
+        print(f"\nwhole run: {time.perf_counter() - started:.0f} s")
+    finally:
+        if not args.data:
+            shutil.rmtree(folder, ignore_errors=True)
+
+
+def _parquet_rows(path: Path) -> int:
+    import pyarrow.parquet as pq
+
+    return pq.ParquetFile(path).metadata.num_rows
+
+
+def _versions() -> str:
+    import duckdb
+    import narwhals
+    import pandas as pd
+    import polars as pl
+
+    return (
+        f"pandas {pd.__version__}, Polars {pl.__version__}, DuckDB {duckdb.__version__}, "
+        f"Narwhals {narwhals.__version__}, {os.cpu_count()} cores"
+    )
+
+
+if __name__ == "__main__":
+    main()
