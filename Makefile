@@ -27,6 +27,7 @@ lint: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/run.py
+	$(BIN)/python benchmarks/analytics.py
 
 data: $(STAMP)
 	$(BIN)/journey simulate --customers 2000 --seed 0 --out data/sample/events.csv.gz --customers-out data/sample/customers.csv

@@ -42,12 +42,21 @@ event strictly after its ``from_step`` and strictly before its ``to_step`` (or, 
 reached ``to_step``, before its window closed) leaves the funnel entirely.
 
 Times are computed as integer microseconds; ``median_time_to_convert`` is in seconds.
+
+How chains are followed: an ordered funnel whose steps can never match the same row and
+that has no breakdown uses forward as-of joins on pandas, Polars and DuckDB (DuckDB
+relations of the default connection: Narwhals runs the join there); every other funnel,
+and every funnel on PySpark, uses window functions (running minima from the end). Both give
+the same answers (tests hold them to a brute-force reference). Collecting such a funnel from
+a Polars LazyFrame may print Polars' notice that it "cannot check sortedness" within
+customers: harmless, both sides are sorted.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import itertools
+import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -81,6 +90,8 @@ RESULT_COLUMNS = (
 )
 # Beyond any real time: stands for "no upper bound" in integer microseconds.
 _FOREVER = 2**62
+# Steps an as-of funnel handles: its row key packs the first step into four bits.
+_MAX_AS_OF_STEPS = 15
 
 
 @dataclass(frozen=True)
@@ -253,7 +264,7 @@ def funnel(
         range_mode,
     )
     counted = _counted_attempts(frame, spec)
-    return finish(_step_table(counted, spec), eager)
+    return _finish(_step_table(counted, spec), eager)
 
 
 def funnel_trend(
@@ -344,7 +355,7 @@ def funnel_trend(
         conversion_rate=nw.col("converted").fill_null(0) / nw.col("customers"),
         complete=(nw.col("period") < nw.col("_settled")).fill_null(value=False),
     )
-    return finish(table.sort("period"), eager)
+    return _finish(table.sort("period"), eager)
 
 
 def time_to_convert(
@@ -436,7 +447,7 @@ def time_to_convert(
                 cumulative_share=nw.when(total > 0).then(below / total),
             )
         )
-    return finish(nw.concat(parts, how="vertical"), eager)
+    return _finish(nw.concat(parts, how="vertical"), eager)
 
 
 _DEFAULT_BINS = (
@@ -487,6 +498,14 @@ def _timedelta(us: int) -> dt.timedelta:
 
 
 # -- checking the arguments --------------------------------------------------------------
+
+
+def _finish(result: nw.LazyFrame, eager: bool) -> Any:
+    """:func:`journey_lib._frames.finish`, without Polars' notice that it cannot check the
+    as-of join's sortedness within customers (both sides are sorted by the join key)."""
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", "Sortedness of columns cannot be checked")
+        return finish(result, eager)
 
 
 def _spec(
@@ -583,10 +602,11 @@ def _to_us(moment) -> int:
 # -- attempts --------------------------------------------------------------------------
 
 
-def _rows(frame: nw.LazyFrame, spec: _Spec) -> nw.LazyFrame:
-    """The rows a funnel looks at, in funnel order: ``pos`` (rank in that order), ``us``
-    (time), ``m1..mk`` (matches step s, later steps only inside the date range when
-    completion must be), ``start`` (may start an attempt) and ``b`` (breakdown value)."""
+def _step_rows(frame: nw.LazyFrame, spec: _Spec) -> nw.LazyFrame:
+    """The rows a funnel looks at: ``us`` (time), ``m1..mk`` (matches step s, later steps
+    only inside the date range when completion must be), ``start`` (may start an attempt),
+    ``b`` (breakdown value), and the keys of the funnel order: ``first_step`` (the first
+    step a row matches), ``mask`` (all it matches) and ``b_missing``."""
     k = spec.k
     rows = frame.with_columns(
         **{f"m{s}": step.matches() for s, step in enumerate(spec.steps, start=1)},
@@ -620,11 +640,17 @@ def _rows(frame: nw.LazyFrame, spec: _Spec) -> nw.LazyFrame:
         b_missing=nw.col("b").is_null(),
         start=starter & nw.col("in_range"),
     )
+    return rows
+
+
+def _rows(frame: nw.LazyFrame, spec: _Spec) -> nw.LazyFrame:
+    """The funnel's rows (:func:`_step_rows`) numbered in funnel order: ``pos``."""
     order = ["customer_id", "us", "first_step", "mask"]
     if spec.breakdown:
         order += ["b_missing", "b"]
-    columns = [*spec.keys, "us", "b", "start", *(f"m{s}" for s in range(1, k + 1))]
-    return rows.with_row_index("pos", order_by=order).select("pos", *columns)
+    columns = [*spec.keys, "us", "b", "start", *(f"m{s}" for s in range(1, spec.k + 1))]
+    rows = _step_rows(frame, spec).with_row_index("pos", order_by=order)
+    return rows.select("pos", *columns)
 
 
 def _starts(rows: nw.LazyFrame, spec: _Spec) -> nw.LazyFrame:
@@ -667,22 +693,104 @@ def _sequence_attempts(rows: nw.LazyFrame, spec: _Spec) -> nw.LazyFrame:
             }
         )
         chain = _next_row_values(chain, list(carried), strict=spec.order == "strict")
-    attempts = _starts(chain, spec)
+
+    def found(column: str) -> nw.Expr:
+        return nw.when(nw.col(column) < _FOREVER).then(nw.col(column))
+
+    attempts = _starts(chain, spec).select(
+        *spec.keys,
+        "b",
+        p1=nw.col("pos"),
+        t1=nw.col("us"),
+        **{f"t{L}": found(f"tt{L}") for L in range(2, k + 1)},
+        **({f"p{L}": found(f"pp{L}") for L in range(2, k + 1)} if _needs_rows(spec) else {}),
+    )
+    return _level(attempts, spec, rows=_needs_rows(spec))
+
+
+def _as_of_joins_apply(frame: nw.LazyFrame, spec: _Spec) -> bool:
+    """Whether an ordered funnel can follow its chains with as-of joins, several times
+    faster than window functions: on engines with as-of joins, when no row can match two
+    steps (so a row's time and first step order it exactly) and no breakdown value has to
+    break ties between simultaneous rows."""
+    impl = frame.implementation
+    return (
+        spec.order == "ordered"
+        and 2 <= spec.k <= _MAX_AS_OF_STEPS
+        and spec.breakdown is None
+        and (impl.is_pandas() or impl.is_polars() or impl.is_duckdb())
+        and all(a.disjoint_from(b) for i, a in enumerate(spec.steps) for b in spec.steps[i + 1 :])
+    )
+
+
+def _as_of_attempts(frame: nw.LazyFrame, spec: _Spec) -> nw.LazyFrame:
+    """Attempts of an ordered funnel by as-of joins: the same greedy chains as
+    :func:`_sequence_attempts`.
+
+    ``_key`` = time x 16 + first step orders a customer's rows as the funnel order does
+    (with no row matching two steps, rows sharing both are rows of one step, which the
+    chain never needs to tell apart), so the row completing step s after the row with key
+    K is the first step-s row with a key above K: a forward as-of join.
+    """
+    k = spec.k
+    rows = _step_rows(frame, spec).with_columns(
+        _key=nw.col("us") * (_MAX_AS_OF_STEPS + 1) + nw.col("first_step")
+    )
+    # Simultaneous start rows make identical attempts: keep one.
+    starts = rows.filter(nw.col("start")).unique([*spec.keys, "_key"], keep="any")
+    if spec.entry == "first":
+        starts = starts.with_columns(_first=nw.col("_key").min().over(*spec.keys))
+        starts = starts.filter(nw.col("_key") == nw.col("_first"))
+    attempts = starts.select(*spec.keys, "b", p1=nw.col("_key"), t1=nw.col("us"))
+    for s in range(2, k + 1):
+        later = rows.filter(nw.col(f"m{s}")).select(
+            "customer_id", _k=nw.col("_key"), **{f"p{s}": nw.col("_key"), f"t{s}": nw.col("us")}
+        )
+        probe = nw.when(~nw.col(f"p{s - 1}").is_null()).then(nw.col(f"p{s - 1}") + 1)
+        with warnings.catch_warnings():
+            # Polars cannot check sortedness within groups; both sides are sorted here.
+            warnings.filterwarnings("ignore", "Sortedness of columns cannot be checked")
+            joined = (
+                attempts.with_columns(_probe=probe.fill_null(_FOREVER).cast(nw.Int64))
+                .sort("_probe")
+                .join_asof(
+                    later.sort("_k"),
+                    left_on="_probe",
+                    right_on="_k",
+                    by="customer_id",
+                    strategy="forward",
+                )
+            )
+        steps_so_far = (c for r in range(2, s + 1) for c in (f"p{r}", f"t{r}"))
+        attempts = joined.select(*spec.keys, "b", "p1", "t1", *steps_so_far)
+    return _level(attempts, spec)
+
+
+def _level(attempts: nw.LazyFrame, spec: _Spec, *, rows: bool = True) -> nw.LazyFrame:
+    """``level`` from a chain's step times ``t{s}`` (missing: never reached), the window
+    applied; the times (and rows ``p{s}``, when kept) beyond the level made missing."""
+    later = range(2, spec.k + 1)
+    if not later:
+        return attempts.with_columns(level=nw.lit(1, dtype=nw.Int64()))
     reached = nw.lit(value=True)
-    columns: dict[str, nw.Expr] = {"p1": nw.col("pos"), "t1": nw.col("us")}
-    for L in range(2, k + 1):
-        ok = nw.col(f"tt{L}") < _FOREVER
+    ok: dict[str, nw.Expr] = {}
+    for s in later:
+        step_ok = ~nw.col(f"t{s}").is_null()
         if spec.window is not None:
-            ok = ok & (nw.col(f"tt{L}") - nw.col("us") <= spec.window)
-        reached = reached & ok
-        columns[f"ok{L}"] = reached
-        columns[f"t{L}"] = nw.when(reached).then(nw.col(f"tt{L}"))
-        if _needs_rows(spec):
-            columns[f"p{L}"] = nw.when(reached).then(nw.col(f"pp{L}"))
-    attempts = attempts.select(*spec.keys, "b", **columns)
-    later = range(2, k + 1)
-    level = nw.sum_horizontal(nw.lit(1), *(nw.col(f"ok{L}").cast(nw.Int64) for L in later))
-    return attempts.with_columns(level=level).drop(*(f"ok{L}" for L in later))
+            step_ok = step_ok & (nw.col(f"t{s}") - nw.col("t1") <= spec.window)
+        reached = reached & step_ok
+        ok[f"ok{s}"] = reached
+    kept = {f"t{s}": nw.when(nw.col(f"ok{s}")).then(nw.col(f"t{s}")) for s in later}
+    if rows:
+        kept |= {f"p{s}": nw.when(nw.col(f"ok{s}")).then(nw.col(f"p{s}")) for s in later}
+    return (
+        attempts.with_columns(**ok)
+        .with_columns(
+            level=nw.sum_horizontal(nw.lit(1), *(nw.col(c).cast(nw.Int64) for c in ok)),
+            **kept,
+        )
+        .drop(*ok)
+    )
 
 
 def _needs_rows(spec: _Spec) -> bool:
@@ -931,6 +1039,17 @@ def _attribute(counted: nw.LazyFrame, rows: nw.LazyFrame, spec: _Spec) -> nw.Laz
 def _counted_attempts(frame: nw.LazyFrame, spec: _Spec) -> nw.LazyFrame:
     """The counted attempt of each customer (per period in a trend) with ``level`` and step
     times ``t1..tk``, exclusions applied and the breakdown value attributed as ``b``."""
+    if _as_of_joins_apply(frame, spec):
+        try:
+            attempts = _as_of_attempts(frame, spec)
+        except Exception as exc:
+            # Narwhals runs DuckDB's as-of join on the default connection, so relations of
+            # another connection cannot take part (it fails while building the plan, before
+            # any work): follow the chains with window functions instead.
+            if "duckdb" not in type(exc).__module__:
+                raise
+        else:
+            return _exclude(_counted(attempts, spec.keys), frame, spec, spec.keys)
     rows = _rows(frame, spec)
     if spec.order == "any":
         groups = _groups(spec)

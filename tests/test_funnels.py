@@ -678,3 +678,51 @@ def test_trend_and_time_to_convert_on_pyspark(spark):
         parity(jl.time_to_convert, SIMULATED, "pyspark", steps, spark=spark, bins=["1D", "7D"]),
         want,
     )
+
+
+# -- the two ways of following chains agree ------------------------------------------------
+
+funnels_module = __import__("journey_lib.funnels", fromlist=["_as_of_joins_apply"])
+
+
+def test_as_of_joins_are_used_only_where_they_are_exact():
+    from journey_lib._frames import lazy_events
+
+    frame, _ = lazy_events(log((1, 0, "a")).assign(ch="u", p=1))
+
+    def applies(steps, **options):
+        spec = funnels_module._spec(
+            frame,
+            steps,
+            options.get("window"),
+            options.get("order", "ordered"),
+            "any",
+            (),
+            options.get("breakdown"),
+            "first",
+            None,
+            "entry",
+        )
+        return funnels_module._as_of_joins_apply(frame, spec)
+
+    assert applies(["a", "b", "c"])
+    assert not applies(["a", "b"], order="strict")
+    assert not applies(["a", "a"])  # one row can match both steps
+    assert not applies(["a", ("a", {"p": 1})])
+    assert not applies(["a", "b"], breakdown="ch")
+    assert applies(["a", ("b", {"p": 1}), ("b", {"p": 2})])
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(events=random_logs(), case=funnel_options())
+def test_property_window_chains_match_as_of_chains(events, case):
+    steps, options = case
+    assume(_valid(steps, options))
+    with_as_of = funnel(events, steps, **options)
+    original = funnels_module._as_of_joins_apply
+    funnels_module._as_of_joins_apply = lambda frame, spec: False
+    try:
+        with_windows = funnel(events, steps, **options)
+    finally:
+        funnels_module._as_of_joins_apply = original
+    assert_same_frame(with_windows, with_as_of)
