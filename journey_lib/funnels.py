@@ -254,14 +254,14 @@ def funnel(
     spec = _spec(
         frame,
         steps,
-        window,
-        order,
-        entry,
-        exclusions,
-        breakdown,
-        breakdown_attribution,
-        date_range,
-        range_mode,
+        window=window,
+        order=order,
+        entry=entry,
+        exclusions=exclusions,
+        breakdown=breakdown,
+        attribution=breakdown_attribution,
+        date_range=date_range,
+        range_mode=range_mode,
     )
     counted = _counted_attempts(frame, spec)
     return _finish(_step_table(counted, spec), eager)
@@ -321,15 +321,13 @@ def funnel_trend(
     spec = _spec(
         frame,
         steps,
-        window,
-        order,
-        entry,
-        exclusions,
-        None,
-        "first",
-        date_range,
-        range_mode,
-        period,
+        window=window,
+        order=order,
+        entry=entry,
+        exclusions=exclusions,
+        date_range=date_range,
+        range_mode=range_mode,
+        period=period,
     )
     counted = _counted_attempts(frame, spec)
     k = spec.k
@@ -411,7 +409,14 @@ def time_to_convert(
     """
     frame, eager = lazy_events(events)
     spec = _spec(
-        frame, steps, window, order, entry, exclusions, None, "first", date_range, range_mode
+        frame,
+        steps,
+        window=window,
+        order=order,
+        entry=entry,
+        exclusions=exclusions,
+        date_range=date_range,
+        range_mode=range_mode,
     )
     last = spec.k if to_step is None else to_step
     if not (
@@ -509,17 +514,18 @@ def _finish(result: nw.LazyFrame, eager: bool) -> Any:
 
 
 def _spec(
-    frame,
-    steps,
-    window,
-    order,
-    entry,
-    exclusions,
-    breakdown,
-    attribution,
-    date_range,
-    range_mode,
-    period=None,
+    frame: nw.LazyFrame,
+    steps: Any,
+    *,
+    window: Any,
+    order: str,
+    entry: str,
+    exclusions: Any,
+    date_range: Any,
+    range_mode: str,
+    breakdown: str | None = None,
+    attribution: str | int = "first",
+    period: str | None = None,
 ) -> _Spec:
     check_choice("order", order, ORDERS)
     check_choice("entry", entry, ENTRIES)

@@ -694,14 +694,13 @@ def test_as_of_joins_are_used_only_where_they_are_exact():
         spec = funnels_module._spec(
             frame,
             steps,
-            options.get("window"),
-            options.get("order", "ordered"),
-            "any",
-            (),
-            options.get("breakdown"),
-            "first",
-            None,
-            "entry",
+            window=None,
+            order=options.get("order", "ordered"),
+            entry="any",
+            exclusions=(),
+            date_range=None,
+            range_mode="entry",
+            breakdown=options.get("breakdown"),
         )
         return funnels_module._as_of_joins_apply(frame, spec)
 
