@@ -739,6 +739,8 @@ def _as_of_attempts(frame: nw.LazyFrame, spec: _Spec) -> nw.LazyFrame:
     K is the first step-s row with a key above K: a forward as-of join.
     """
     k = spec.k
+    # pandas and Polars join sorted frames; DuckDB's ASOF JOIN sorts for itself.
+    presorted = frame.implementation.is_duckdb()
     rows = _step_rows(frame, spec).with_columns(
         _key=nw.col("us") * (_MAX_AS_OF_STEPS + 1) + nw.col("first_step")
     )
@@ -756,16 +758,11 @@ def _as_of_attempts(frame: nw.LazyFrame, spec: _Spec) -> nw.LazyFrame:
         with warnings.catch_warnings():
             # Polars cannot check sortedness within groups; both sides are sorted here.
             warnings.filterwarnings("ignore", "Sortedness of columns cannot be checked")
-            joined = (
-                attempts.with_columns(_probe=probe.fill_null(_FOREVER).cast(nw.Int64))
-                .sort("_probe")
-                .join_asof(
-                    later.sort("_k"),
-                    left_on="_probe",
-                    right_on="_k",
-                    by="customer_id",
-                    strategy="forward",
-                )
+            left = attempts.with_columns(_probe=probe.fill_null(_FOREVER).cast(nw.Int64))
+            if not presorted:
+                left, later = left.sort("_probe"), later.sort("_k")
+            joined = left.join_asof(
+                later, left_on="_probe", right_on="_k", by="customer_id", strategy="forward"
             )
         steps_so_far = (c for r in range(2, s + 1) for c in (f"p{r}", f"t{r}"))
         attempts = joined.select(*spec.keys, "b", "p1", "t1", *steps_so_far)
