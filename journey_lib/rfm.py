@@ -390,23 +390,33 @@ def _purchases(frame: nw.LazyFrame, purchase_event: str, freq: str) -> nw.LazyFr
 
 
 def _summary(purchases: nw.LazyFrame, end_period: int) -> nw.LazyFrame:
-    """lifetimes' frequency, recency, T and monetary_value from (already cut) transactions."""
+    """lifetimes' frequency, recency, T and monetary_value from (already cut) transactions.
+
+    One aggregation per customer, no per-period table: the mean over repeat periods of
+    each period's total is the value of everything after the first period divided by the
+    number of those periods.
+    """
     first = nw.col("_period").min().over("customer_id")
-    periods = (
-        purchases.group_by("customer_id", "_period")
-        .agg(nw.col("value").sum())
-        .with_columns(nw.when(nw.col("_period") > first).then(nw.col("value")).alias("_repeat"))
+    rows = purchases.with_columns(_first=first).with_columns(
+        _repeat_value=nw.when(nw.col("_period") > nw.col("_first"))
+        .then(nw.col("value"))
+        .otherwise(0.0)
     )
-    per_customer = periods.group_by("customer_id").agg(
-        nw.len().alias("_n"),
-        nw.col("_period").min().alias("_first"),
+    per_customer = rows.group_by("customer_id").agg(
+        nw.col("_period").n_unique().alias("_n"),
+        nw.col("_first").min(),
         nw.col("_period").max().alias("_last"),
-        nw.col("_repeat").mean().alias("_repeat"),
+        nw.col("_repeat_value").sum(),
     )
+    repeats = nw.col("_n") - 1
     return per_customer.select(
         nw.col("customer_id"),
-        (nw.col("_n") - 1).cast(nw.Float64).alias("frequency"),
+        repeats.cast(nw.Float64).alias("frequency"),
         (nw.col("_last") - nw.col("_first")).cast(nw.Float64).alias("recency"),
         (end_period - nw.col("_first")).cast(nw.Float64).alias("T"),
-        nw.col("_repeat").cast(nw.Float64).fill_null(0.0).alias("monetary_value"),
+        nw.when(repeats > 0)
+        .then(nw.col("_repeat_value") / repeats)
+        .otherwise(0.0)
+        .cast(nw.Float64)
+        .alias("monetary_value"),
     )
