@@ -69,9 +69,9 @@ from ._frames import (
     duration_us,
     finish,
     lazy_events,
-    microseconds,
     period_start,
     utc_datetime,
+    with_microseconds,
 )
 from .errors import JourneyDataError, JourneyParameterError
 
@@ -264,7 +264,7 @@ def funnel(
         range_mode=range_mode,
     )
     counted = _counted_attempts(frame, spec)
-    return _finish(_step_table(counted, spec), eager)
+    return _finish(_step_table(counted, spec, frame), eager)
 
 
 def funnel_trend(
@@ -614,9 +614,8 @@ def _step_rows(frame: nw.LazyFrame, spec: _Spec) -> nw.LazyFrame:
     ``b`` (breakdown value), and the keys of the funnel order: ``first_step`` (the first
     step a row matches), ``mask`` (all it matches) and ``b_missing``."""
     k = spec.k
-    rows = frame.with_columns(
+    rows = with_microseconds(frame, "us").with_columns(
         **{f"m{s}": step.matches() for s, step in enumerate(spec.steps, start=1)},
-        us=microseconds(frame),
         b=nw.col(spec.breakdown) if spec.breakdown else nw.lit(None, dtype=nw.String()),
     )
     if spec.period:
@@ -744,12 +743,22 @@ def _as_of_attempts(frame: nw.LazyFrame, spec: _Spec) -> nw.LazyFrame:
     rows = _step_rows(frame, spec).with_columns(
         _key=nw.col("us") * (_MAX_AS_OF_STEPS + 1) + nw.col("first_step")
     )
-    # Simultaneous start rows make identical attempts: keep one.
-    starts = rows.filter(nw.col("start")).unique([*spec.keys, "_key"], keep="any")
+    # Start rows are step-1 rows, keyed time x 16 + 1. Simultaneous ones make identical
+    # attempts, so one per key (a plain group-by; unique() would number rows).
+    starts = rows.filter(nw.col("start"))
     if spec.entry == "first":
-        starts = starts.with_columns(_first=nw.col("_key").min().over(*spec.keys))
-        starts = starts.filter(nw.col("_key") == nw.col("_first"))
-    attempts = starts.select(*spec.keys, "b", p1=nw.col("_key"), t1=nw.col("us"))
+        starts = starts.group_by(*spec.keys).agg(nw.col("_key").min())
+    else:
+        starts = starts.group_by(*spec.keys, "_key").agg()
+    # pandas loses the key types grouping an empty frame: they are cast back.
+    types = rows.collect_schema()
+    key = nw.col("_key").cast(nw.Int64())
+    attempts = starts.select(
+        *(nw.col(c).cast(types[c]) for c in spec.keys),
+        b=nw.lit(None, dtype=nw.String()),
+        p1=key,
+        t1=(key - 1) // (_MAX_AS_OF_STEPS + 1),
+    )
     for s in range(2, k + 1):
         later = rows.filter(nw.col(f"m{s}")).select(
             "customer_id", _k=nw.col("_key"), **{f"p{s}": nw.col("_key"), f"t{s}": nw.col("us")}
@@ -767,6 +776,20 @@ def _as_of_attempts(frame: nw.LazyFrame, spec: _Spec) -> nw.LazyFrame:
         steps_so_far = (c for r in range(2, s + 1) for c in (f"p{r}", f"t{r}"))
         attempts = joined.select(*spec.keys, "b", "p1", "t1", *steps_so_far)
     return _level(attempts, spec)
+
+
+def _counted_as_of(attempts: nw.LazyFrame, keys: Sequence[str], k: int) -> nw.LazyFrame:
+    """:func:`_counted` for as-of attempts, with one window rather than two.
+
+    The furthest attempt, and of those the first, has the smallest rank (k - level) x
+    2**59 + start time: levels are 2**59 apart, more than the span of start times (from
+    year -7000 to 11000, any Python datetime), and an as-of funnel's attempts of one
+    customer never share a start time.
+    """
+    rank = (k - nw.col("level")) * 2**59 + nw.col("t1")
+    ranked = attempts.with_columns(_rank=rank)
+    ranked = ranked.with_columns(_best=nw.col("_rank").min().over(*keys))
+    return ranked.filter(nw.col("_rank") == nw.col("_best")).drop("_rank", "_best")
 
 
 def _level(attempts: nw.LazyFrame, spec: _Spec, *, rows: bool = True) -> nw.LazyFrame:
@@ -992,7 +1015,7 @@ def _exclude(
             nw.when(~nw.col(f"t{hi}").is_null()).then(nw.col(f"t{hi}")).otherwise(ceiling)
         )
     marked = counted.with_columns(**bounds)
-    hits = frame.with_columns(xus=microseconds(frame)).with_columns(
+    hits = with_microseconds(frame, "xus").with_columns(
         **{f"x{e}": step.matches() for e, (step, _, _) in enumerate(spec.exclusions)}
     )
     hits = hits.filter(
@@ -1052,7 +1075,8 @@ def _counted_attempts(frame: nw.LazyFrame, spec: _Spec) -> nw.LazyFrame:
             if "duckdb" not in type(exc).__module__:
                 raise
         else:
-            return _exclude(_counted(attempts, spec.keys), frame, spec, spec.keys)
+            counted = _counted_as_of(attempts, spec.keys, spec.k)
+            return _exclude(counted, frame, spec, spec.keys)
     rows = _rows(frame, spec)
     if spec.order == "any":
         groups = _groups(spec)
@@ -1068,7 +1092,15 @@ def _counted_attempts(frame: nw.LazyFrame, spec: _Spec) -> nw.LazyFrame:
 # -- results ---------------------------------------------------------------------------
 
 
-def _step_table(counted: nw.LazyFrame, spec: _Spec) -> nw.LazyFrame:
+def _step_table(counted: nw.LazyFrame, spec: _Spec, frame: nw.LazyFrame) -> nw.LazyFrame:
+    """One row per step (per breakdown value) from the counted attempts.
+
+    Everything is aggregated in one pass into one wide row (per breakdown value), which is
+    then crossed with a k-row frame of step numbers: lazy engines without common-subplan
+    reuse (DuckDB, Spark) would compute the attempts once per step if each step were
+    selected from the wide row separately. The k rows come from ``frame`` (the log) with no
+    row read, so they exist on every engine and connection, even for an empty log.
+    """
     k = spec.k
     prepared = counted.with_columns(
         **{f"r{s}": (nw.col("level") >= s).cast(nw.Int64) for s in range(1, k + 1)},
@@ -1084,24 +1116,33 @@ def _step_table(counted: nw.LazyFrame, spec: _Spec) -> nw.LazyFrame:
     else:
         keys = [spec.breakdown]
         wide = prepared.rename({"b": spec.breakdown}).group_by(spec.breakdown).agg(*aggregations)
-    n = {s: nw.col(f"n{s}").fill_null(0).cast(nw.Int64) for s in range(1, k + 1)}
-    parts = []
-    for s, step in enumerate(spec.steps, start=1):
-        previous = n[s - 1] if s > 1 else n[1]
-        parts.append(
-            wide.select(
-                *keys,
-                step=nw.lit(s, dtype=nw.Int64()),
-                event=nw.lit(step.label, dtype=nw.String()),
-                customers=n[s],
-                conversion_rate=nw.when(n[1] > 0).then(n[s] / n[1]),
-                step_conversion_rate=nw.when(previous > 0).then(n[s] / previous),
-                median_time_to_convert=(
-                    nw.col(f"med{s}").cast(nw.Float64())
-                    if s > 1
-                    else nw.lit(None, dtype=nw.Float64())
-                ),
-            )
-        )
-    table = nw.concat(parts, how="vertical")
+    one_row = frame.head(0).select(nw.len().alias("_none"))
+    numbers = nw.concat(
+        [one_row.select(step=nw.lit(s, dtype=nw.Int64())) for s in range(1, k + 1)],
+        how="vertical",
+    )
+
+    def per_step(values: dict[int, nw.Expr], dtype: Any = None) -> nw.Expr:
+        chosen = nw.lit(None, dtype=dtype or nw.Float64())
+        for s, value in values.items():
+            chosen = nw.when(nw.col("step") == s).then(value).otherwise(chosen)
+        return chosen
+
+    n = {s: nw.col(f"n{s}").fill_null(0).cast(nw.Float64) for s in range(1, k + 1)}
+    previous = {s: n[s - 1] if s > 1 else n[1] for s in range(1, k + 1)}
+    table = numbers.join(wide, how="cross").select(
+        *keys,
+        "step",
+        event=per_step(
+            {s: nw.lit(step.label) for s, step in enumerate(spec.steps, start=1)}, nw.String()
+        ),
+        customers=per_step(n).cast(nw.Int64()),
+        conversion_rate=per_step({s: nw.when(n[1] > 0).then(n[s] / n[1]) for s in n}),
+        step_conversion_rate=per_step(
+            {s: nw.when(previous[s] > 0).then(n[s] / previous[s]) for s in n}
+        ),
+        median_time_to_convert=per_step(
+            {s: nw.col(f"med{s}").cast(nw.Float64()) for s in range(2, k + 1)}
+        ),
+    )
     return table.sort(*keys, "step", nulls_last=True)

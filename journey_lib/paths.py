@@ -21,7 +21,7 @@ from typing import Any, Literal
 import narwhals.stable.v2 as nw
 import pandas as pd
 
-from ._frames import check_choice, duration_us, finish, lazy_events, microseconds, to_pandas
+from ._frames import check_choice, duration_us, finish, lazy_events, to_pandas, with_microseconds
 from .errors import JourneyDataError, JourneyParameterError
 
 __all__ = ["END", "START", "as_matrix", "paths", "sessionize", "transition_matrix"]
@@ -88,7 +88,7 @@ def sessionize(events: Any, gap: Any = "30min") -> Any:
     t = nw.col(_T)
     opens, run = "_jl_opens", "_jl_run"
     result = (
-        frame.with_columns(microseconds(frame).alias(_T))
+        with_microseconds(frame, _T)
         .with_columns(
             # Among rows at one instant only the first (in whatever order the engine breaks
             # the tie) sees the real pause; the others see 0, so an instant opens at most once.
@@ -368,9 +368,9 @@ def _sequences(events: Any, by: str, within: str) -> tuple[nw.LazyFrame, bool, l
         raise JourneyDataError(
             "within='session' needs a 'session' column; add one with journey_lib.sessionize"
         )
-    reduced = frame.filter(~nw.col(by).is_null()).select(
+    reduced = with_microseconds(frame.filter(~nw.col(by).is_null()), _T).select(
         *keys,
-        microseconds(frame).alias(_T),
+        _T,
         nw.col(by).cast(nw.String()).alias(_STATE),
     )
     return reduced, eager, keys

@@ -11,7 +11,7 @@ from typing import Any, Literal
 
 import narwhals.stable.v2 as nw
 
-from ._frames import finish, lazy_events, microseconds
+from ._frames import finish, lazy_events, unpivot, with_microseconds
 from .stages import StageFramework, assign_stages, get_framework
 
 __all__ = ["stage_funnel"]
@@ -140,9 +140,9 @@ def _stage_times(frame: nw.LazyFrame, stages: tuple[str, ...]) -> nw.LazyFrame:
     of their first event in any later stage and ``next_i`` of their first event in a later
     stage at or after ``first_i`` (each missing when there is none)."""
     t, idx = nw.col("_jl_t"), nw.col("_jl_idx")
-    mapped = frame.filter(~nw.col("stage").is_null()).select(
+    mapped = with_microseconds(frame.filter(~nw.col("stage").is_null()), "_jl_t").select(
         "customer_id",
-        microseconds(frame).alias("_jl_t"),
+        "_jl_t",
         # Every remaining stage is one of the framework's (assign_stages names no other); the
         # default is only there because DuckDB insists on one.
         nw.col("stage")
@@ -236,7 +236,7 @@ def _one_row_per_stage(
     the per-customer table once."""
     cell = nw.col("_jl_cell")
     long = (
-        wide.unpivot(on=list(cells), index=None, variable_name="_jl_cell", value_name="_jl_value")
+        unpivot(wide, list(cells), index=None, variable_name="_jl_cell", value_name="_jl_value")
         .with_columns(
             cell.replace_strict(
                 {c: step for c, (_, step) in cells.items()},

@@ -38,7 +38,15 @@ import narwhals.stable.v2 as nw
 import pandas as pd
 import pyarrow as pa
 
-from ._frames import PERIODS, check_choice, duration_us, finish, lazy_events, to_pandas
+from ._frames import (
+    PERIODS,
+    check_choice,
+    duration_us,
+    finish,
+    lazy_events,
+    to_pandas,
+    unpivot,
+)
 from .errors import JourneyDataError, JourneyParameterError
 
 __all__ = [
@@ -556,8 +564,9 @@ def lifecycle(
     )
     order = {status: rank for rank, status in enumerate(LIFECYCLE_STATUSES)}
     result = (
-        wide.unpivot(
-            on=counts,
+        unpivot(
+            wide,
+            counts,
             index=["period", "complete"],
             variable_name="status",
             value_name="customers",

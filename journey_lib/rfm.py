@@ -21,7 +21,7 @@ from typing import Any
 
 import narwhals.stable.v2 as nw
 
-from ._frames import EPOCH, check_choice, finish, lazy_events, microseconds, utc_datetime
+from ._frames import EPOCH, check_choice, finish, lazy_events, utc_datetime, with_microseconds
 from .errors import JourneyDataError, JourneyParameterError
 
 __all__ = ["FREQS", "SEGMENTS", "calibration_holdout", "rfm", "rfm_segments"]
@@ -346,7 +346,7 @@ def _quintile(rank: nw.Expr) -> nw.Expr:
 
 def _instant_us(value: Any, name: str) -> int:
     """A user's point in time as integer microseconds since the epoch, like
-    :func:`~journey_lib._frames.microseconds` reads the log's times."""
+    :func:`~journey_lib._frames.with_microseconds` reads the log's times."""
     return (utc_datetime(value, name) - EPOCH) // dt.timedelta(microseconds=1)
 
 
@@ -378,13 +378,14 @@ def _purchases(frame: nw.LazyFrame, purchase_event: str, freq: str) -> nw.LazyFr
         value = nw.lit(0.0, dtype=nw.Float64())
     # Times become a column before periods are derived from it: engines would otherwise
     # repeat the conversion inside every branch of their floor-division expression.
+    purchases = frame.filter(
+        nw.col("event") == purchase_event,
+        ~nw.col("customer_id").is_null(),
+        ~nw.col("timestamp").is_null(),
+    )
     return (
-        frame.filter(
-            nw.col("event") == purchase_event,
-            ~nw.col("customer_id").is_null(),
-            ~nw.col("timestamp").is_null(),
-        )
-        .select(nw.col("customer_id"), microseconds(frame).alias("_us"), value.alias("value"))
+        with_microseconds(purchases, "_us")
+        .select("customer_id", "_us", value.alias("value"))
         .with_columns(_period(nw.col("_us"), freq).alias("_period"))
     )
 

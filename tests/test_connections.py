@@ -1,0 +1,52 @@
+"""DuckDB relations of any connection, not only the default one.
+
+Narwhals runs some DuckDB operations (as-of joins, unpivots) through the default
+connection, which cannot read relations of another; every analytics function must still
+answer on a user's own connection, and give the pandas answer there.
+"""
+
+from __future__ import annotations
+
+import duckdb
+import narwhals.stable.v2 as nw
+import pytest
+
+import journey_lib as jl
+from tests.engines import assert_same_frame, collect
+
+EVENTS = jl.simulate(150, seed=4).events
+STEPS = ["ad_view", "site_visit", "signup", "purchase"]
+STAGED = jl.assign_stages(EVENTS)
+
+CALLS = {
+    "funnel": (EVENTS, lambda e: jl.funnel(e, STEPS, window="14D")),
+    "funnel breakdown": (
+        EVENTS,
+        lambda e: jl.funnel(e, STEPS, breakdown="channel", breakdown_attribution="last"),
+    ),
+    "funnel any order": (EVENTS, lambda e: jl.funnel(e, STEPS[:3], order="any")),
+    "funnel_trend": (EVENTS, lambda e: jl.funnel_trend(e, STEPS[:2], period="month")),
+    "time_to_convert": (EVENTS, lambda e: jl.time_to_convert(e, STEPS[:2])),
+    "stage_funnel": (STAGED, jl.stage_funnel),
+    "transition_matrix": (EVENTS, jl.transition_matrix),
+    "paths": (EVENTS, lambda e: jl.paths(e, max_steps=3)),
+    "sessionize": (EVENTS, jl.sessionize),
+    "retention": (EVENTS, jl.retention),
+    "churn_rate": (EVENTS, jl.churn_rate),
+    "lifecycle": (EVENTS, jl.lifecycle),
+    "rfm": (EVENTS, lambda e: jl.rfm(e, observation_end="2024-06-30")),
+}
+
+
+@pytest.mark.parametrize("name", list(CALLS))
+def test_relations_of_another_connection_give_the_pandas_answer(name):
+    events, call = CALLS[name]
+    con = duckdb.connect()
+    con.execute("SET TimeZone = 'UTC'")
+    relation = con.from_arrow(nw.from_native(events).to_arrow())
+    got = call(relation)
+    assert isinstance(got, duckdb.DuckDBPyRelation)
+    want = collect(call(events))
+    columns = list(want.columns)
+    assert_same_frame(collect(got), want, sort_by=columns[: min(3, len(columns))])
+    con.close()
