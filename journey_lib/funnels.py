@@ -749,7 +749,8 @@ def _as_of_attempts(frame: nw.LazyFrame, spec: _Spec) -> nw.LazyFrame:
     if spec.entry == "first":
         starts = starts.group_by(*spec.keys).agg(nw.col("_key").min())
     else:
-        starts = starts.group_by(*spec.keys, "_key").agg()
+        # (An aggregation, even unused: Narwhals groups pandas frames slowly without one.)
+        starts = starts.group_by(*spec.keys, "_key").agg(nw.len().alias("_rows"))
     # pandas loses the key types grouping an empty frame: they are cast back.
     types = rows.collect_schema()
     key = nw.col("_key").cast(nw.Int64())
