@@ -1,0 +1,607 @@
+"""Point-in-time churn datasets: features from before a cutoff, labels from after it.
+
+Definitions (``c`` is the cutoff, ``H`` the horizon, ``W`` the inactivity window)
+----------------------------------------------------------------------------------
+* **Before the cutoff** means ``timestamp < c``. Every feature is computed from those
+  events only (and from the customer table), so changing or deleting any later event
+  leaves ``X`` unchanged.
+* A customer is **acquired** at ``c`` when they have an ``acquisition_event`` (any event
+  when that is None) before ``c``.
+* ``definition="inactivity"`` (as :func:`journey_lib.churn_rate`): a customer is *active
+  at t* when they have an event in ``[t - W, t)``. Acquired customers not active at ``c``
+  have **already churned**; the others are the population, and ``y = 1`` when they are
+  not active at ``c + H``: no event in ``[c + H - W, c + H)``.
+* ``definition="event"``: a customer with a ``churn_event`` (say ``"cancellation"``)
+  before ``c`` has already churned; ``y = 1`` when the customer has one in
+  ``[c, c + H)``.
+* The log must reach ``c + H``: its last event (or ``data_end``) at or after it, or the
+  labels of the last customers would be guesses.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import itertools
+import warnings
+from collections.abc import Sequence
+from typing import Any
+
+import narwhals.stable.v2 as nw
+import pandas as pd
+
+from .._frames import (
+    EPOCH,
+    check_choice,
+    duration_us,
+    lazy_events,
+    to_pandas,
+    utc_datetime,
+    with_microseconds,
+)
+from ..errors import JourneyDataError, JourneyDataWarning, JourneyParameterError
+from ..rfm import rfm
+from ..stages import assign_stages, get_framework
+
+__all__ = ["ChurnDataset", "DatasetReport", "build_dataset"]
+
+_DAY_US = 86_400_000_000
+_DEFAULT_WINDOWS = ("30D", "90D", "365D")
+
+
+@dataclasses.dataclass(frozen=True)
+class DatasetReport:
+    """Who is in a churn dataset, who was left out and why.
+
+    Attributes
+    ----------
+    cutoff, label_end : pandas.Timestamp
+        Features use events before ``cutoff``; labels look up to ``label_end`` (c + H).
+    definition : str
+        ``"inactivity"`` or ``"event"``, with ``rule`` stating the label in words.
+    customers_in_log : int
+        Customers with any event before ``label_end``.
+    not_acquired : int
+        Customers without an acquisition event before the cutoff (left out).
+    already_churned : int
+        Acquired customers who had churned by the cutoff (left out).
+    included : int
+        Rows of ``X``; ``churned`` of them have ``y = 1``.
+    features : tuple of str
+        The columns of ``X``.
+    dropped_columns : tuple of str
+        Customer-table columns left out because they look like identifiers.
+    """
+
+    cutoff: pd.Timestamp
+    label_end: pd.Timestamp
+    definition: str
+    rule: str
+    customers_in_log: int
+    not_acquired: int
+    already_churned: int
+    included: int
+    churned: int
+    features: tuple[str, ...]
+    dropped_columns: tuple[str, ...] = ()
+
+    @property
+    def churn_rate(self) -> float:
+        """Share of the included customers who churned within the horizon."""
+        return self.churned / self.included if self.included else float("nan")
+
+    def summary(self) -> str:
+        """A few lines for logs and reports."""
+        lines = [
+            f"churn dataset at {self.cutoff:%Y-%m-%d %H:%M} UTC, labels to "
+            f"{self.label_end:%Y-%m-%d %H:%M} UTC ({self.definition}: {self.rule})",
+            f"  {self.customers_in_log:,} customers in the log; left out: "
+            f"{self.not_acquired:,} not yet acquired, {self.already_churned:,} already churned",
+            f"  {self.included:,} customers, {self.churned:,} churned "
+            f"({self.churn_rate:.1%}); {len(self.features)} features",
+        ]
+        if self.dropped_columns:
+            lines.append(f"  identifier-like columns dropped: {list(self.dropped_columns)}")
+        return "\n".join(lines)
+
+
+class ChurnDataset(tuple):
+    """``(X, y)``, which unpacks as a pair, with the :class:`DatasetReport` as ``.report``."""
+
+    report: DatasetReport
+
+    def __new__(cls, X: pd.DataFrame, y: pd.Series, report: DatasetReport) -> ChurnDataset:
+        made = super().__new__(cls, (X, y))
+        made.report = report
+        return made
+
+    @property
+    def X(self) -> pd.DataFrame:
+        return self[0]
+
+    @property
+    def y(self) -> pd.Series:
+        return self[1]
+
+
+def build_dataset(
+    events: Any,
+    *,
+    cutoff: Any,
+    horizon: Any = "90D",
+    definition: str = "inactivity",
+    inactivity: Any = "90D",
+    churn_event: str | None = None,
+    customers: Any = None,
+    acquisition_event: str | None = "purchase",
+    purchase_event: str = "purchase",
+    windows: Sequence[Any] = _DEFAULT_WINDOWS,
+    framework: Any = "customer_journey",
+    ticket_event: str = "support_ticket",
+    resolved_event: str = "ticket_resolved",
+    data_end: Any = None,
+) -> ChurnDataset:
+    """Features at ``cutoff`` and churn labels over the ``horizon`` after it.
+
+    See the module docstring for the exact definitions of the population and the label.
+
+    Parameters
+    ----------
+    events : DataFrame
+        A touchpoint log of any engine (pandas, Polars, DuckDB, PySpark); the result is
+        pandas either way.
+    cutoff : date or time
+        The moment the prediction is made (naive means UTC).
+    horizon : str or timedelta, default "90D"
+        How far after the cutoff a churn counts.
+    definition : {"inactivity", "event"}, default "inactivity"
+        Churn as a lapse of ``inactivity`` without events, or as a ``churn_event``.
+    inactivity : str or timedelta, default "90D"
+        ``W`` for ``definition="inactivity"``.
+    churn_event : str, optional
+        The event that marks churn, for ``definition="event"``.
+    customers : DataFrame, optional
+        One row per customer (``customer_id`` and attributes, as from
+        :func:`journey_lib.validate_customers`). Its columns join ``X``: dates become days
+        before the cutoff (dates after it are future knowledge, made missing and counted in
+        a warning) and identifier-like columns are dropped with a warning.
+    acquisition_event : str or None, default "purchase"
+        The event that makes someone a customer; None: any event.
+    purchase_event : str, default "purchase"
+        The event whose rows are transactions for the RFM features.
+    windows : sequence of durations, default ("30D", "90D", "365D")
+        Look-back windows for the counts, shortest first.
+    framework : str, mapping or StageFramework, default "customer_journey"
+        Journey stages for the per-stage counts and ``stage_reached`` (see
+        :func:`journey_lib.assign_stages`).
+    ticket_event, resolved_event : str
+        Support tickets and their resolutions: ``unresolved_tickets`` counts tickets
+        without a later resolution before the cutoff.
+    data_end : date or time, optional
+        Where the log's observation ends; the log's last event when None.
+
+    Returns
+    -------
+    ChurnDataset
+        Unpacks as ``X, y``: ``X`` one row per included customer (index ``customer_id``,
+        sorted) and ``y`` the 0/1 label named ``churned``; ``.report`` says who was left out.
+
+    Features
+    --------
+    ``recency_days`` (since the last event), ``tenure_days`` (since the first),
+    ``events_{w}`` and ``trend_events`` (events in the last window minus the earlier
+    windows' average per the last window's length: ``n_w0 - (n_w1 - n_w0) * w0 / (w1 - w0)``),
+    ``event_{name}_{w}``, ``channel_{name}_{w}`` and ``stage_{name}_{w}`` counts per window,
+    ``trend_stage_{name}``, ``stage_reached`` (1-based index of the furthest stage),
+    ``channels_used``, ``tickets`` and ``unresolved_tickets``, ``value_total``,
+    ``{column}_mean`` of other numeric event columns, lifetimes' RFM as ``rfm_frequency``,
+    ``rfm_recency``, ``rfm_T`` and ``rfm_monetary_value`` (daily periods), and the customer
+    table's columns. Names are cleaned to letters, digits and underscores.
+
+    Raises
+    ------
+    JourneyParameterError
+        For unknown options, a missing ``churn_event``, or windows that are not increasing.
+    JourneyDataError
+        When the cutoff lies outside the log, the log ends before ``cutoff + horizon``, or
+        no customer is left.
+
+    Examples
+    --------
+    >>> import journey_lib as jl
+    >>> sim = jl.simulate(400, seed=3)
+    >>> X, y = jl.churn.build_dataset(sim.events, cutoff="2024-09-01")
+    >>> X.index.name, y.name, len(X) == len(y)
+    ('customer_id', 'churned', True)
+    >>> bool(set(y.unique()) <= {0, 1})
+    True
+    """
+    check_choice("definition", definition, ("inactivity", "event"))
+    horizon_us = duration_us(horizon, "horizon")
+    inactivity_us = duration_us(inactivity, "inactivity")
+    window_us = _windows(windows)
+    if definition == "event" and not churn_event:
+        raise JourneyParameterError(
+            'definition="event" needs churn_event, the event that marks churn '
+            '(e.g. churn_event="cancellation")'
+        )
+    cut = utc_datetime(cutoff, "cutoff")
+    c = (cut - EPOCH) // dt.timedelta(microseconds=1)
+    end = c + horizon_us
+
+    frame, _ = lazy_events(events)
+    schema = frame.collect_schema()
+    frame = with_microseconds(frame, "_us")
+    first_us, last_us, names = _extent(frame, end)
+    observed_to = last_us
+    if data_end is not None:
+        observed_to = (utc_datetime(data_end, "data_end") - EPOCH) // dt.timedelta(microseconds=1)
+    _check_span(c, end, first_us, observed_to)
+    if acquisition_event is not None and acquisition_event not in names:
+        raise JourneyDataError(
+            f"acquisition_event={acquisition_event!r} never occurs before the labels end; "
+            f"pass the event that makes someone a customer, or acquisition_event=None to "
+            f"count any event"
+        )
+    if definition == "event" and churn_event not in names:
+        warnings.warn(
+            f"churn_event={churn_event!r} never occurs in the log: every label is 0",
+            JourneyDataWarning,
+            stacklevel=2,
+        )
+
+    status = _status(frame, c, end, definition, inactivity_us, churn_event, acquisition_event)
+    acquired = status["_acquired"]
+    churned_before = status["_gone"] & acquired
+    population = status.index[acquired & ~churned_before]
+    if population.empty:
+        raise JourneyDataError(
+            f"no customer is acquired and still active at the cutoff {cut:%Y-%m-%d %H:%M}; "
+            f"choose a later cutoff"
+        )
+
+    before = frame.filter(nw.col("_us") < c)
+    X = _features(before, schema, c, window_us, framework, ticket_event, resolved_event)
+    X = X.reindex(population)
+    if purchase_event in names:
+        X = X.join(_rfm_features(before, c, purchase_event))
+    dropped: tuple[str, ...] = ()
+    if customers is not None:
+        table, dropped = _customer_features(customers, cut, X.index)
+        X = X.join(table)
+    X = _fill_counts(X)
+    X.columns = _clean_names(X.columns)
+    X = X.sort_index()
+    y = status.loc[X.index, "_label"].astype("int64").rename("churned")
+    report = DatasetReport(
+        cutoff=pd.Timestamp(cut),
+        label_end=pd.Timestamp(cut) + pd.Timedelta(microseconds=horizon_us),
+        definition=definition,
+        rule=_rule(definition, horizon, inactivity, churn_event),
+        customers_in_log=len(status),
+        not_acquired=int((~acquired).sum()),
+        already_churned=int(churned_before.sum()),
+        included=len(X),
+        churned=int(y.sum()),
+        features=tuple(X.columns),
+        dropped_columns=dropped,
+    )
+    return ChurnDataset(X, y, report)
+
+
+def _windows(windows: Sequence[Any]) -> list[int]:
+    if isinstance(windows, str) or not windows:
+        raise JourneyParameterError(
+            f"windows must be a non-empty sequence of durations, got {windows!r}"
+        )
+    spans = [duration_us(w, "windows") for w in windows]
+    if any(b <= a for a, b in itertools.pairwise(spans)):
+        raise JourneyParameterError(f"windows must grow, shortest first; got {list(windows)}")
+    return spans
+
+
+def _extent(frame: nw.LazyFrame, end: int) -> tuple[int | None, int | None, set[str]]:
+    """The first and last event times, and the event names before ``end``."""
+    bounds = frame.select(nw.col("_us").min().alias("lo"), nw.col("_us").max().alias("hi"))
+    lo, hi = (None if pd.isna(v) else int(v) for v in bounds.collect().row(0))
+    names = frame.filter(nw.col("_us") < end).select("event").unique().collect()
+    return lo, hi, set(names["event"].to_list())
+
+
+def _check_span(c: int, end: int, first: int | None, last: int | None) -> None:
+    def stamp(us: int) -> str:
+        return f"{EPOCH + dt.timedelta(microseconds=us):%Y-%m-%d %H:%M}"
+
+    if first is None:
+        raise JourneyDataError("the log is empty: there is nothing to learn churn from")
+    if not first < c <= last:
+        raise JourneyDataError(
+            f"cutoff {stamp(c)} lies outside the log, which runs from {stamp(first)} to "
+            f"{stamp(last)}; choose a cutoff inside it"
+        )
+    if last < end:
+        raise JourneyDataError(
+            f"the horizon runs to {stamp(end)} but the log ends at {stamp(last)}: labels "
+            f"there would be guesses. Choose a cutoff at least the horizon before the end "
+            f"(at or before {stamp(last - (end - c))}), a shorter horizon, or pass data_end "
+            f"if the log was observed for longer than its last event"
+        )
+
+
+def _status(
+    frame: nw.LazyFrame,
+    c: int,
+    end: int,
+    definition: str,
+    inactivity_us: int | None,
+    churn_event: str | None,
+    acquisition_event: str | None,
+) -> pd.DataFrame:
+    """Per customer: ``_acquired``, ``_gone`` (churned by the cutoff) and ``_label``."""
+    t = nw.col("_us")
+    acquiring = t < c
+    if acquisition_event is not None:
+        acquiring = acquiring & (nw.col("event") == acquisition_event)
+    if definition == "inactivity":
+        active_at_cut = (t >= c - inactivity_us) & (t < c)
+        active_at_end = (t >= end - inactivity_us) & (t < end)
+        flags = {"_acq": acquiring, "_was": active_at_cut, "_stays": active_at_end}
+    else:
+        is_churn = nw.col("event") == churn_event
+        flags = {
+            "_acq": acquiring,
+            "_quit": is_churn & (t < c),
+            "_leaves": is_churn & (t >= c) & (t < end),
+        }
+    # Conditions become columns before grouping: Narwhals' pandas backend mishandles
+    # conditional expressions inside a group-by aggregation.
+    per_customer = (
+        frame.filter(t < end)
+        .with_columns(**{k: v.cast(nw.Int64) for k, v in flags.items()})
+        .group_by("customer_id")
+        .agg(*(nw.col(k).max() for k in flags))
+    )
+    table = to_pandas(per_customer.collect()).set_index("customer_id")
+    table = table.fillna(0).astype(bool)
+    if definition == "inactivity":
+        gone, label = ~table["_was"], ~table["_stays"]
+    else:
+        gone, label = table["_quit"], table["_leaves"]
+    return pd.DataFrame({"_acquired": table["_acq"], "_gone": gone, "_label": label})
+
+
+def _features(
+    before: nw.LazyFrame,
+    schema: Any,
+    c: int,
+    window_us: list[int],
+    framework: Any,
+    ticket_event: str,
+    resolved_event: str,
+) -> pd.DataFrame:
+    """Everything but RFM and the customer table, one row per customer seen before ``c``."""
+    t = nw.col("_us")
+    # Bucket b holds events within windows[b] but not windows[b-1]; older ones are left out
+    # of the windowed counts (they still count in tenure and the totals).
+    age = c - t
+    bucket = nw.lit(len(window_us))
+    for b in range(len(window_us) - 1, -1, -1):
+        bucket = nw.when(age <= window_us[b]).then(nw.lit(b)).otherwise(bucket)
+    staged = assign_stages(before.to_native(), framework, unmapped="ignore")
+    rows = nw.from_native(staged).lazy().with_columns(_bucket=bucket)
+    stages = get_framework(framework).stages
+
+    numeric = [
+        name
+        for name, dtype in schema.items()
+        if dtype.is_numeric() and name != "customer_id" and not _looks_like_id(name)
+    ]
+    # Expressions become columns before grouping: Narwhals' pandas backend mishandles
+    # anything but a plain column inside a group-by aggregation.
+    prepared = rows.with_columns(
+        _ticket=(nw.col("event") == ticket_event).cast(nw.Int64),
+        _resolved=(nw.col("event") == resolved_event).cast(nw.Int64),
+        _stage=nw.col("stage")
+        .replace_strict(
+            {name: i for i, name in enumerate(stages, start=1)},
+            default=nw.lit(0, dtype=nw.Int64()),
+            return_dtype=nw.Int64(),
+        )
+        .fill_null(0),
+        **{f"_num_{name}": nw.col(name).cast(nw.Float64).fill_nan(None) for name in numeric},
+    )
+    aggregations = [
+        t.min().alias("_first"),
+        t.max().alias("_last"),
+        nw.len().alias("events_total"),
+        nw.col("_ticket").sum().alias("tickets"),
+        nw.col("_resolved").sum().alias("_resolved"),
+        nw.col("_stage").max().alias("stage_reached"),
+    ]
+    for name in numeric:
+        column = nw.col(f"_num_{name}")
+        if name == "value":
+            aggregations.append(column.sum().alias("value_total"))
+        else:
+            aggregations.append(column.mean().alias(f"{name}_mean"))
+    totals = to_pandas(prepared.group_by("customer_id").agg(*aggregations).collect()).set_index(
+        "customer_id"
+    )
+    if "channel" in schema:
+        used = (
+            rows.filter(~nw.col("channel").is_null())
+            .group_by("customer_id")
+            .agg(nw.col("channel").n_unique().alias("channels_used"))
+        )
+        totals = totals.join(to_pandas(used.collect()).set_index("customer_id"))
+    totals["recency_days"] = (c - totals.pop("_last")) / _DAY_US
+    totals["tenure_days"] = (c - totals.pop("_first")) / _DAY_US
+    # Tickets are resolved in order, so those without a resolution are the surplus.
+    totals["unresolved_tickets"] = (totals["tickets"] - totals.pop("_resolved")).clip(lower=0)
+
+    labels = [_label(w) for w in window_us]
+    parts = [totals, _windowed(rows, None, "events", labels)]
+    parts.append(_windowed(rows, "event", "event", labels))
+    if "channel" in schema:
+        parts.append(_windowed(rows, "channel", "channel", labels))
+    parts.append(_windowed(rows, "stage", "stage", labels, categories=stages))
+    X = pd.concat(parts, axis=1)
+    trends = {"trend_events": _trend(X, "events", labels, window_us)}
+    for stage in stages:
+        trends[f"trend_stage_{stage}"] = _trend(X, f"stage_{stage}", labels, window_us)
+    return pd.concat([X, pd.DataFrame(trends)], axis=1)
+
+
+def _windowed(
+    rows: nw.LazyFrame,
+    column: str | None,
+    prefix: str,
+    labels: list[str],
+    categories: Sequence[str] | None = None,
+) -> pd.DataFrame:
+    """Counts per customer (and value of ``column``) within each look-back window."""
+    keys = ["customer_id", "_bucket"] + ([column] if column else [])
+    inside = rows.filter(nw.col("_bucket") < len(labels))
+    if column:
+        inside = inside.filter(~nw.col(column).is_null())
+    long = to_pandas(inside.group_by(*keys).agg(nw.len().alias("_n")).collect())
+    if column:
+        values = list(categories) if categories is not None else sorted(long[column].unique())
+        long[column] = pd.Categorical(long[column], categories=values)
+        wide = long.pivot_table(
+            index="customer_id",
+            columns=[column, "_bucket"],
+            values="_n",
+            aggfunc="sum",
+            fill_value=0,
+            observed=False,
+        )
+    else:
+        wide = long.pivot_table(
+            index="customer_id", columns="_bucket", values="_n", aggfunc="sum", fill_value=0
+        )
+        wide.columns = pd.MultiIndex.from_arrays([["" for _ in wide.columns], wide.columns])
+    # Windows are nested: a window's count is the running total over the buckets within it.
+    values = list(wide.columns.levels[0])
+    full = pd.MultiIndex.from_product([values, range(len(labels))])
+    cube = wide.reindex(columns=full, fill_value=0).to_numpy(dtype="int64")
+    cube = cube.reshape(len(wide), len(values), len(labels)).cumsum(axis=2)
+    names = [
+        f"{prefix}_{value}_{label}" if value != "" else f"{prefix}_{label}"
+        for value in values
+        for label in labels
+    ]
+    return pd.DataFrame(cube.reshape(len(wide), -1), index=wide.index, columns=names)
+
+
+def _trend(X: pd.DataFrame, stem: str, labels: list[str], window_us: list[int]) -> pd.Series:
+    """Events in the shortest window minus the next window's earlier part, scaled to the
+    shortest window's length: positive when activity is picking up."""
+    if len(labels) < 2:
+        return pd.Series(0.0, index=X.index)
+    recent = X[f"{stem}_{labels[0]}"].astype("float64")
+    earlier = X[f"{stem}_{labels[1]}"].astype("float64") - recent
+    return recent - earlier * window_us[0] / (window_us[1] - window_us[0])
+
+
+def _rfm_features(before: nw.LazyFrame, c: int, purchase_event: str) -> pd.DataFrame:
+    """lifetimes' summary at the cutoff, in days."""
+    cut = EPOCH + dt.timedelta(microseconds=c)
+    native = before.drop("_us").to_native()
+    summary = to_pandas(rfm(native, observation_end=cut, purchase_event=purchase_event))
+    return summary.set_index("customer_id").add_prefix("rfm_")
+
+
+def _customer_features(
+    customers: Any, cut: dt.datetime, population: pd.Index
+) -> tuple[pd.DataFrame, tuple[str, ...]]:
+    """The customer table's columns for ``population``: identifiers dropped, dates as days
+    before the cutoff."""
+    table = to_pandas(customers, what="customers")
+    if "customer_id" not in table.columns:
+        raise JourneyDataError(
+            f"customers lack a 'customer_id' column; they have {list(table.columns)}"
+        )
+    duplicated = table["customer_id"].duplicated()
+    if duplicated.any():
+        example = table.loc[duplicated, "customer_id"].iloc[0]
+        raise JourneyDataError(
+            f"customers has {int(duplicated.sum())} repeated customer_id value(s), e.g. "
+            f"{example!r}; give one row per customer"
+        )
+    table = table.set_index("customer_id")
+    dropped = tuple(c for c in table.columns if _looks_like_id(c, table[c]))
+    if dropped:
+        warnings.warn(
+            f"customer columns {list(dropped)} look like identifiers and were left out of "
+            f"the features (a model would memorise them)",
+            JourneyDataWarning,
+            stacklevel=3,
+        )
+    table = table.drop(columns=list(dropped)).reindex(population)
+    moment = pd.Timestamp(cut)
+    future = 0
+    for name in table.columns:
+        column = table[name]
+        if isinstance(column.dtype, pd.DatetimeTZDtype) or pd.api.types.is_datetime64_dtype(column):
+            stamps = column if column.dt.tz is not None else column.dt.tz_localize("UTC")
+            days = (moment - stamps) / pd.Timedelta(days=1)
+            future += int((days < 0).sum())
+            table[name] = days.where(days >= 0)
+            table = table.rename(columns={name: f"{name}_days_before"})
+    if future:
+        warnings.warn(
+            f"{future} customer-table date(s) fall after the cutoff {moment:%Y-%m-%d}: future "
+            f"knowledge, made missing",
+            JourneyDataWarning,
+            stacklevel=3,
+        )
+    return table.add_prefix("customer_"), dropped
+
+
+def _looks_like_id(name: str, column: pd.Series | None = None) -> bool:
+    """An identifier by name (``id``, ``*_id``, ``*ID``) or, for text, by being unique per row."""
+    lowered = name.lower()
+    if lowered == "id" or lowered.endswith("_id") or name.endswith("ID"):
+        return True
+    if column is not None and len(column) > 50:
+        text = pd.api.types.is_string_dtype(column) or column.dtype == object
+        return bool(text and column.nunique(dropna=True) == len(column))
+    return False
+
+
+def _fill_counts(X: pd.DataFrame) -> pd.DataFrame:
+    """Customers without rows in a count table have zero of it."""
+    counts = [
+        c
+        for c in X.columns
+        if c.startswith(("events_", "event_", "channel_", "stage_", "trend_"))
+        or c in ("tickets", "unresolved_tickets", "channels_used")
+    ]
+    # Filling by column leaves a block per column; the copy consolidates them.
+    return X.fillna(dict.fromkeys(counts, 0)).copy()
+
+
+def _clean_names(columns: pd.Index) -> list[str]:
+    cleaned = (
+        pd.Series(columns, dtype="str")
+        .str.replace(r"[^0-9A-Za-z_]+", "_", regex=True)
+        .str.strip("_")
+    )
+    return cleaned.tolist()
+
+
+def _label(us: int) -> str:
+    """A window's name in a column: 30D, 12h, 90min."""
+    span = pd.Timedelta(microseconds=us)
+    if span % pd.Timedelta(days=1) == pd.Timedelta(0):
+        return f"{span.days}D"
+    if span % pd.Timedelta(hours=1) == pd.Timedelta(0):
+        return f"{int(span / pd.Timedelta(hours=1))}h"
+    return f"{int(span / pd.Timedelta(minutes=1))}min"
+
+
+def _rule(definition: str, horizon: Any, inactivity: Any, churn_event: str | None) -> str:
+    if definition == "inactivity":
+        return f"no event in the last {inactivity} of the {horizon} after the cutoff"
+    return f"a {churn_event!r} event within {horizon} after the cutoff"

@@ -1,0 +1,205 @@
+"""Point-in-time churn datasets: hand-computed features and labels, no leakage, any engine."""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import journey_lib as jl
+from journey_lib.churn import build_dataset
+from tests.engines import ENGINES, assert_same_frame, to_engine
+
+T0 = pd.Timestamp("2024-01-01", tz="UTC")
+CUT = T0 + pd.Timedelta(days=100)
+
+
+def log(*rows):
+    """A log from (customer, day, event, channel) rows; days may be fractional."""
+    frame = pd.DataFrame(rows, columns=["customer_id", "day", "event", "channel"])
+    frame["timestamp"] = T0 + pd.to_timedelta(frame.pop("day"), unit="D")
+    frame["value"] = np.where(frame["event"] == "purchase", 10.0, np.nan)
+    return frame[["customer_id", "timestamp", "event", "channel", "value"]]
+
+
+SMALL = log(
+    # 1: bought on day 10, two tickets, one resolved, active at the cutoff and after it.
+    (1, 10, "purchase", "web"),
+    (1, 93, "support_ticket", "support"),
+    (1, 94, "support_ticket", "support"),
+    (1, 95, "ticket_resolved", "support"),
+    (1, 95, "site_visit", "web"),
+    (1, 110, "site_visit", "web"),
+    # 2: bought on day 80; an event exactly at the cutoff is after it: no feature, label 0.
+    (2, 80, "purchase", "store"),
+    (2, 100, "site_visit", "web"),
+    # 3: never bought: not acquired.
+    (3, 90, "site_visit", "web"),
+    # 4: bought on day 20, silent for 80 days before the cutoff: already churned.
+    (4, 20, "purchase", "web"),
+    (4, 105, "site_visit", "web"),
+    # 5: buys only after the labels end: not in the population at all.
+    (5, 150, "purchase", "web"),
+    # 6: bought half a day before the cutoff and never came back: churned.
+    (6, 99.5, "purchase", "app"),
+    # Someone active to the end of the log, so that it reaches the label window's end.
+    (7, 200, "site_visit", "web"),
+)
+
+
+def small(**options):
+    options = {"cutoff": CUT, "horizon": "30D", "inactivity": "30D", "windows": ("7D", "30D")}
+    return build_dataset(SMALL, **options)
+
+
+def test_population_and_labels_by_inactivity():
+    X, y = dataset = small()
+    # Active at the cutoff = an event in [day 70, day 100); churned = none in [100, 130).
+    assert X.index.tolist() == [1, 2, 6]
+    assert y.tolist() == [0, 0, 1]
+    assert y.name == "churned"
+    report = dataset.report
+    assert (report.not_acquired, report.already_churned, report.included) == (1, 1, 3)
+    assert report.customers_in_log == 5  # 5 and 7 appear only after the labels end
+    assert report.churned == 1
+    assert report.churn_rate == pytest.approx(1 / 3)
+    assert "3 customers, 1 churned" in report.summary()
+
+
+def test_hand_computed_features():
+    X, _ = small()
+    one = X.loc[1]
+    assert one["events_total"] == 5
+    assert one["recency_days"] == pytest.approx(5)
+    assert one["tenure_days"] == pytest.approx(90)
+    # Days 93 (exactly 7 days before: inside), 94, 95, 95 are in the 7-day window.
+    assert one["events_7D"] == 4 and one["events_30D"] == 4
+    assert one["event_support_ticket_7D"] == 2 and one["event_purchase_30D"] == 0
+    assert one["channel_support_7D"] == 3 and one["channel_web_30D"] == 1
+    assert one["trend_events"] == pytest.approx(4)  # 4 - (4 - 4) * 7 / 23
+    assert (one["tickets"], one["unresolved_tickets"]) == (2, 1)
+    assert one["channels_used"] == 2
+    assert one["stage_reached"] == 4  # support tickets are Retention, the fourth stage
+    assert one["value_total"] == 10
+    assert (one["rfm_frequency"], one["rfm_recency"], one["rfm_T"]) == (0, 0, 90)
+    two = X.loc[2]
+    # Its site visit at the cutoff itself is not a feature.
+    assert two["events_total"] == 1 and two["event_site_visit_30D"] == 0
+    assert two["recency_days"] == pytest.approx(20)
+    assert two["events_7D"] == 0 and two["events_30D"] == 1
+    assert two["trend_events"] == pytest.approx(-7 / 23)
+    six = X.loc[6]
+    assert six["recency_days"] == pytest.approx(0.5)
+    assert six["rfm_T"] == 1  # daily periods: day 99 to day 100
+    assert six["channels_used"] == 1 and six["stage_reached"] == 3
+
+
+def test_labels_by_churn_event():
+    events = pd.concat(
+        [SMALL, log((1, 120, "cancellation", "web"), (2, 50, "cancellation", "web"))]
+    )
+    X, y = dataset = build_dataset(
+        events,
+        cutoff=CUT,
+        horizon="30D",
+        definition="event",
+        churn_event="cancellation",
+        windows=("7D", "30D"),
+    )
+    # 2 cancelled before the cutoff (already churned); 1 cancels within the horizon; with
+    # no inactivity rule 4 stays in, despite its silence.
+    assert X.index.tolist() == [1, 4, 6]
+    assert y.tolist() == [1, 0, 0]
+    assert dataset.report.already_churned == 1
+
+
+def test_acquisition_by_any_event():
+    X, _ = build_dataset(SMALL, cutoff=CUT, horizon="30D", inactivity="30D", acquisition_event=None)
+    assert X.index.tolist() == [1, 2, 3, 6]
+
+
+SIM = jl.simulate(600, seed=11)
+SIM_CUT = pd.Timestamp("2024-08-15", tz="UTC")
+
+
+def test_no_leakage_whatever_happens_after_the_cutoff():
+    events = SIM.events
+    later = events["timestamp"] >= SIM_CUT
+    end = events["timestamp"].max()
+    base = build_dataset(events, cutoff=SIM_CUT, data_end=end)
+    rng = np.random.default_rng(0)
+    changed = events.copy()
+    names = events["event"].unique()
+    changed.loc[later, "event"] = rng.choice(names, later.sum())
+    changed.loc[later, "value"] = rng.normal(100, 50, later.sum())
+    changed.loc[later, "channel"] = "somewhere_new"
+    shift = pd.to_timedelta(rng.integers(0, 86_400, later.sum()), unit="s")
+    changed.loc[later, "timestamp"] = events.loc[later, "timestamp"] + shift
+    deleted = events[~later]
+    for variant in (changed, deleted):
+        X, _ = build_dataset(variant, cutoff=SIM_CUT, data_end=end)
+        pd.testing.assert_frame_equal(X, base.X)
+    # The labels, which are about the future, do change.
+    _, y = build_dataset(deleted, cutoff=SIM_CUT, data_end=end)
+    assert y.sum() > base.y.sum()
+
+
+def test_customer_table_joins_without_identifiers_or_future_dates():
+    with pytest.warns(jl.JourneyDataWarning, match="referrer_id"):
+        X, _ = build_dataset(SIM.events, cutoff=SIM_CUT, customers=SIM.customers)
+    assert "customer_referrer_id" not in X.columns
+    assert {"customer_segment", "customer_plan", "customer_region"} <= set(X.columns)
+    seen = SIM.customers.set_index("customer_id").loc[X.index, "first_seen"]
+    expected = (SIM_CUT - seen) / pd.Timedelta(days=1)
+    np.testing.assert_allclose(X["customer_first_seen_days_before"], expected)
+    assert (X["customer_first_seen_days_before"] >= 0).all()
+
+
+@pytest.mark.parametrize("engine", [e for e in ENGINES if e != "pandas"])
+def test_engines_give_the_pandas_dataset(engine):
+    X, y = build_dataset(SIM.events, cutoff=SIM_CUT)
+    X2, y2 = build_dataset(to_engine(SIM.events, engine), cutoff=SIM_CUT)
+    assert list(X2.columns) == list(X.columns)
+    assert_same_frame(X2.reset_index(), X.reset_index())
+    pd.testing.assert_series_equal(y2, y)
+
+
+def test_spark_gives_the_pandas_dataset(spark):
+    events = SIM.events.drop(columns=["referred_id"])
+    X, y = build_dataset(events, cutoff=SIM_CUT)
+    X2, y2 = build_dataset(to_engine(events, "pyspark", spark), cutoff=SIM_CUT)
+    assert_same_frame(X2.reset_index(), X.reset_index())
+    pd.testing.assert_series_equal(y2, y)
+
+
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        ({"cutoff": "2023-01-01"}, "outside the log"),
+        ({"cutoff": "2030-01-01"}, "outside the log"),
+        ({"cutoff": T0 + pd.Timedelta(days=180)}, "log ends at"),
+        ({"cutoff": CUT, "definition": "event"}, "needs churn_event"),
+        ({"cutoff": CUT, "definition": "lapse"}, "definition must be one of"),
+        ({"cutoff": CUT, "horizon": "soon"}, "not a duration"),
+        ({"cutoff": CUT, "windows": ("30D", "7D")}, "shortest first"),
+        ({"cutoff": CUT, "acquisition_event": "order"}, "acquisition_event='order'"),
+        ({"cutoff": T0 + pd.Timedelta(days=12), "inactivity": "1D"}, "no customer is acq"),
+    ],
+)
+def test_bad_input_is_named(options, message):
+    with pytest.raises(jl.JourneyError, match=message):
+        build_dataset(SMALL, **{"horizon": "30D", "inactivity": "30D", **options})
+
+
+def test_empty_log_is_an_error():
+    with pytest.raises(jl.JourneyDataError, match="empty"):
+        build_dataset(SMALL.iloc[:0], cutoff=CUT)
+
+
+def test_unknown_churn_event_warns_and_labels_nobody():
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        with pytest.raises(jl.JourneyDataWarning, match="never occurs"):
+            build_dataset(SMALL, cutoff=CUT, horizon="30D", definition="event", churn_event="quit")
