@@ -9,6 +9,7 @@ Everything a notebook needs is importable from here::
 
 from importlib.metadata import PackageNotFoundError, version
 
+from . import churn
 from .adapters import from_customer_table, from_transactions, validate_customers
 from .errors import JourneyDataError, JourneyDataWarning, JourneyError, JourneyParameterError
 from .funnels import Step, funnel, funnel_trend, time_to_convert
@@ -42,6 +43,7 @@ __all__ = [
     "ValidationReport",
     "__version__",
     "as_matrix",
+    "churn",
     "assign_stages",
     "calibration_holdout",
     "churn_rate",

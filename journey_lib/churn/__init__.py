@@ -1,8 +1,20 @@
 """Analytical CRM churn modelling: who is about to leave, and what keeping them is worth.
 
-``build_dataset`` turns a touchpoint log into point-in-time features and labels.
+``build_dataset`` turns a touchpoint log into point-in-time features and labels; ``train``
+fits a calibrated scikit-learn model with its baselines.
 """
 
 from .dataset import ChurnDataset, DatasetReport, build_dataset
+from .evaluation import Evaluation
+from .model import CALIBRATIONS, MODELS, ChurnModel, train
 
-__all__ = ["ChurnDataset", "DatasetReport", "build_dataset"]
+__all__ = [
+    "CALIBRATIONS",
+    "MODELS",
+    "ChurnDataset",
+    "ChurnModel",
+    "DatasetReport",
+    "Evaluation",
+    "build_dataset",
+    "train",
+]

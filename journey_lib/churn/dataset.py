@@ -42,6 +42,7 @@ from .._frames import (
 from ..errors import JourneyDataError, JourneyDataWarning, JourneyParameterError
 from ..rfm import rfm
 from ..stages import assign_stages, get_framework
+from ._inputs import looks_like_id
 
 __all__ = ["ChurnDataset", "DatasetReport", "build_dataset"]
 
@@ -394,7 +395,7 @@ def _features(
     numeric = [
         name
         for name, dtype in schema.items()
-        if dtype.is_numeric() and name != "customer_id" and not _looks_like_id(name)
+        if dtype.is_numeric() and name != "customer_id" and not looks_like_id(name)
     ]
     # Expressions become columns before grouping: Narwhals' pandas backend mishandles
     # anything but a plain column inside a group-by aggregation.
@@ -530,7 +531,7 @@ def _customer_features(
             f"{example!r}; give one row per customer"
         )
     table = table.set_index("customer_id")
-    dropped = tuple(c for c in table.columns if _looks_like_id(c, table[c]))
+    dropped = tuple(c for c in table.columns if looks_like_id(c, table[c]))
     if dropped:
         warnings.warn(
             f"customer columns {list(dropped)} look like identifiers and were left out of "
@@ -557,17 +558,6 @@ def _customer_features(
             stacklevel=3,
         )
     return table.add_prefix("customer_"), dropped
-
-
-def _looks_like_id(name: str, column: pd.Series | None = None) -> bool:
-    """An identifier by name (``id``, ``*_id``, ``*ID``) or, for text, by being unique per row."""
-    lowered = name.lower()
-    if lowered == "id" or lowered.endswith("_id") or name.endswith("ID"):
-        return True
-    if column is not None and len(column) > 50:
-        text = pd.api.types.is_string_dtype(column) or column.dtype == object
-        return bool(text and column.nunique(dropna=True) == len(column))
-    return False
 
 
 def _fill_counts(X: pd.DataFrame) -> pd.DataFrame:
