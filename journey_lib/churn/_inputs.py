@@ -73,6 +73,11 @@ def tidy_features(X: Any, *, stacklevel: int = 3) -> pd.DataFrame:
     if frame.shape[1] == 0:
         raise JourneyDataError("X has no columns: there is nothing to learn from")
     frame.columns = [str(c) for c in frame.columns]
+    for name in frame.columns:
+        column = frame[name]
+        if not pd.api.types.is_numeric_dtype(column) and not _is_datetime(column):
+            # Numbers written as text first, so that unique amounts are not taken for ids.
+            frame[name] = _numbers_if_numeric(column)
     ids = [c for c in frame.columns if looks_like_id(c, frame[c])]
     empty = [c for c in frame.columns if c not in ids and frame[c].isna().all()]
     if ids:
@@ -98,8 +103,6 @@ def tidy_features(X: Any, *, stacklevel: int = 3) -> pd.DataFrame:
         column = frame[name]
         if pd.api.types.is_bool_dtype(column):
             frame[name] = column.astype("float64")
-        elif not pd.api.types.is_numeric_dtype(column) and not _is_datetime(column):
-            frame[name] = _numbers_if_numeric(column)
         elif _is_datetime(column):
             raise JourneyDataError(
                 f"X column {name!r} holds dates; turn it into a number first (say, days "
