@@ -22,7 +22,10 @@ EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 PERIODS: tuple[str, ...] = ("day", "week", "month", "quarter", "year")
 _TRUNCATE = {"day": "1d", "month": "1mo", "quarter": "1q", "year": "1y"}
 _DAY = dt.timedelta(days=1)
-_UTC_NAMES = frozenset({"UTC", "Etc/UTC", "Etc/Universal", "Universal", "Zulu", "Etc/Zulu"})
+#: Names of the UTC time zone.
+UTC_NAMES = frozenset(
+    {"UTC", "Etc/UTC", "UCT", "Etc/UCT", "Universal", "Etc/Universal", "Zulu", "Etc/Zulu"}
+)
 
 
 def to_pandas(frame: Any, *, what: str = "events") -> pd.DataFrame:
@@ -108,7 +111,7 @@ def with_microseconds(frame: nw.LazyFrame, name: str, column: str = "timestamp")
         )
     zone = getattr(frame.collect_schema()[column], "time_zone", None)
     if zone is not None:
-        if zone not in _UTC_NAMES:
+        if zone not in UTC_NAMES:
             expr = expr.dt.convert_time_zone("UTC")
         expr = expr.dt.replace_time_zone(None)
     return frame.with_columns(
@@ -200,7 +203,7 @@ def _readable_zone(frame: pd.DataFrame) -> pd.DataFrame:
     digit (America/New_York, Etc/GMT+5), calling the column's type unknown.
     """
     dtype = frame.dtypes.get("timestamp")
-    if not isinstance(dtype, pd.DatetimeTZDtype) or str(dtype.tz) in _UTC_NAMES:
+    if not isinstance(dtype, pd.DatetimeTZDtype) or str(dtype.tz) in UTC_NAMES:
         return frame
     if isinstance(nw.from_native(frame).schema["timestamp"], nw.Datetime):
         return frame

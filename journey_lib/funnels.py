@@ -779,20 +779,6 @@ def _as_of_attempts(frame: nw.LazyFrame, spec: _Spec) -> nw.LazyFrame:
     return _level(attempts, spec)
 
 
-def _counted_as_of(attempts: nw.LazyFrame, keys: Sequence[str], k: int) -> nw.LazyFrame:
-    """:func:`_counted` for as-of attempts, with one window rather than two.
-
-    The furthest attempt, and of those the first, has the smallest rank (k - level) x
-    2**59 + start time: levels are 2**59 apart, more than the span of start times (from
-    year -7000 to 11000, any Python datetime), and an as-of funnel's attempts of one
-    customer never share a start time.
-    """
-    rank = (k - nw.col("level")) * 2**59 + nw.col("t1")
-    ranked = attempts.with_columns(_rank=rank)
-    ranked = ranked.with_columns(_best=nw.col("_rank").min().over(*keys))
-    return ranked.filter(nw.col("_rank") == nw.col("_best")).drop("_rank", "_best")
-
-
 def _level(attempts: nw.LazyFrame, spec: _Spec, *, rows: bool = True) -> nw.LazyFrame:
     """``level`` from a chain's step times ``t{s}`` (missing: never reached), the window
     applied; the times (and rows ``p{s}``, when kept) beyond the level made missing."""
@@ -993,12 +979,22 @@ def _completion_times(attempts, tallied, groups, spec: _Spec) -> nw.LazyFrame:
     return attempts.with_columns(**times).select(*keep)
 
 
-def _counted(attempts: nw.LazyFrame, keys: Sequence[str]) -> nw.LazyFrame:
-    """The attempt that counts for each key: the furthest, and of those the first."""
-    best = attempts.with_columns(_best=nw.col("level").max().over(*keys))
-    best = best.filter(nw.col("level") == nw.col("_best"))
-    best = best.with_columns(_first=nw.col("p1").min().over(*keys))
-    return best.filter(nw.col("p1") == nw.col("_first")).drop("_best", "_first")
+def _counted(
+    attempts: nw.LazyFrame, keys: Sequence[str], k: int, first: str = "p1"
+) -> nw.LazyFrame:
+    """The attempt that counts for each key: the furthest, and of those the first.
+
+    ``first`` orders a key's attempts without ties: the start row's number, or, for as-of
+    attempts (whose ``p1`` packs the step into the time, too wide for what follows), the
+    start time, which no two of a customer's as-of attempts share. The counted attempt has
+    the smallest rank (k - level) x 2**59 + ``first``, so one window finds it: levels are
+    2**59 apart, more than the span of row numbers or of start times (year -7000 to 11000,
+    any Python datetime).
+    """
+    rank = (k - nw.col("level")) * 2**59 + nw.col(first)
+    ranked = attempts.with_columns(_rank=rank)
+    ranked = ranked.with_columns(_best=nw.col("_rank").min().over(*keys))
+    return ranked.filter(nw.col("_rank") == nw.col("_best")).drop("_rank", "_best")
 
 
 def _exclude(
@@ -1076,16 +1072,16 @@ def _counted_attempts(frame: nw.LazyFrame, spec: _Spec) -> nw.LazyFrame:
             if "duckdb" not in type(exc).__module__:
                 raise
         else:
-            counted = _counted_as_of(attempts, spec.keys, spec.k)
+            counted = _counted(attempts, spec.keys, spec.k, first="t1")
             return _exclude(counted, frame, spec, spec.keys)
     rows = _rows(frame, spec)
     if spec.order == "any":
         groups = _groups(spec)
         tallied = _tally(rows, groups)
-        counted = _counted(_any_order_attempts(tallied, spec), spec.keys)
+        counted = _counted(_any_order_attempts(tallied, spec), spec.keys, spec.k)
         counted = _completion_times(counted, tallied, groups, spec)
     else:
-        counted = _counted(_sequence_attempts(rows, spec), spec.keys)
+        counted = _counted(_sequence_attempts(rows, spec), spec.keys, spec.k)
     counted = _exclude(counted, frame, spec, spec.keys)
     return _attribute(counted, rows, spec)
 

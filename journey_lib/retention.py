@@ -40,6 +40,7 @@ import pyarrow as pa
 
 from ._frames import (
     PERIODS,
+    UTC_NAMES,
     check_choice,
     duration_us,
     finish,
@@ -67,7 +68,6 @@ _DAY = dt.timedelta(days=1)
 _DAY_US = 86_400_000_000
 _EPOCH_UTC = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 _EPOCH_NAIVE = dt.datetime(1970, 1, 1)
-_UTC_NAMES = ("UTC", "Etc/UTC", "Etc/UCT", "UCT", "Etc/Universal", "Universal", "Zulu")
 # Period grids are counted up in base-_BASE digits: _LEVELS digits reach 100**3 - 1 periods
 # (2,700 years of days), far beyond any log a datetime column can hold usefully.
 _BASE = 100
@@ -595,7 +595,7 @@ def _open(events: Any, period: str) -> tuple[nw.LazyFrame, bool, _Calendar]:
     dtype = lf.collect_schema()["timestamp"]
     zone = getattr(dtype, "time_zone", None)
     lf = lf.select("customer_id", "timestamp", "event")
-    if zone is not None and zone not in _UTC_NAMES:
+    if zone is not None and zone not in UTC_NAMES:
         lf = lf.with_columns(nw.col("timestamp").dt.convert_time_zone("UTC"))
     spark = lf.implementation.is_spark_like()
     return lf, eager, _Calendar(period, aware=zone is not None or spark, spark=spark)

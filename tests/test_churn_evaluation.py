@@ -10,13 +10,15 @@ from hypothesis import strategies as st
 from sklearn.metrics import average_precision_score, brier_score_loss, log_loss, roc_auc_score
 
 import journey_lib as jl
-from journey_lib.churn.evaluation import _metrics, evaluate_scores
+from journey_lib.churn.evaluation import _metrics, _sorted_blocks, evaluate_scores
+
+
+def metrics(y, p, W, top=(0.05, 0.1, 0.2)):
+    return _metrics(y, p, W, top, _sorted_blocks(y, p, W))
 
 
 def point(y, p):
-    return {
-        k: float(v[0]) for k, v in _metrics(y, p, np.ones((1, len(y))), (0.05, 0.1, 0.2)).items()
-    }
+    return {k: float(v[0]) for k, v in metrics(y, p, np.ones((1, len(y)))).items()}
 
 
 def test_hand_computed_capture_and_lift():
@@ -71,10 +73,9 @@ def test_resample_weights_equal_explicit_resampling(seed):
     p = rng.integers(0, 10, 40) / 10
     draws = rng.integers(0, 40, 40)
     counts = np.bincount(draws, minlength=40).astype(float)[None, :]
-    weighted = {k: float(v[0]) for k, v in _metrics(y, p, counts, (0.1, 0.2)).items()}
+    weighted = {k: float(v[0]) for k, v in metrics(y, p, counts, (0.1, 0.2)).items()}
     explicit = {
-        k: float(v[0])
-        for k, v in _metrics(y[draws], p[draws], np.ones((1, 40)), (0.1, 0.2)).items()
+        k: float(v[0]) for k, v in metrics(y[draws], p[draws], np.ones((1, 40)), (0.1, 0.2)).items()
     }
     for metric, value in explicit.items():
         assert weighted[metric] == pytest.approx(value, nan_ok=True), metric

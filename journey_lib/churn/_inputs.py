@@ -114,13 +114,24 @@ def tidy_features(X: Any, *, stacklevel: int = 3) -> pd.DataFrame:
 def _numbers_if_numeric(column: pd.Series) -> pd.Series:
     """Text whose every non-blank value parses as a number (as TotalCharges in the IBM telco
     table) becomes numbers, blanks missing; other text stays categorical, as strings."""
-    text = column.astype("str").where(column.notna())
-    stripped = text.str.strip()
-    filled = stripped.where(stripped != "")
-    numbers = pd.to_numeric(filled, errors="coerce")
-    if filled.notna().any() and numbers.notna().sum() == filled.notna().sum():
-        return numbers.astype("float64")
-    return filled.astype("str").where(filled.notna())
+    text = as_text(column)
+    numbers = as_numbers(text)
+    if text.notna().any() and numbers.notna().sum() == text.notna().sum():
+        return numbers
+    return text
+
+
+def as_numbers(column: pd.Series) -> pd.Series:
+    """``column`` as float64; text that does not parse (blanks included) becomes missing."""
+    if pd.api.types.is_numeric_dtype(column):
+        return column.astype("float64")
+    return pd.to_numeric(as_text(column), errors="coerce").astype("float64")
+
+
+def as_text(column: pd.Series) -> pd.Series:
+    """``column`` as stripped strings, blanks and missing values missing."""
+    stripped = column.astype("str").str.strip().where(column.notna())
+    return stripped.where(stripped != "")
 
 
 def _is_datetime(column: pd.Series) -> bool:

@@ -133,7 +133,10 @@ def evaluate_scores(
         p = np.asarray(score, dtype="float64")
         if p.shape != y.shape:
             raise JourneyDataError(f"{name}: {len(p)} scores for {n} outcomes")
-        values = _metrics(y, p, W, top)
+        blocks = _sorted_blocks(y, p, W)
+        if name == main_name:
+            main_blocks = blocks
+        values = _metrics(y, p, W, top, blocks)
         for metric, series in values.items():
             low, high = _interval(series, alpha)
             rows.append((name, metric, float(series[0]), float(low), float(high)))
@@ -141,7 +144,7 @@ def evaluate_scores(
     p_main = np.asarray(scores[main_name], dtype="float64")
     return Evaluation(
         metrics=metrics,
-        gains=_gains(y, p_main, W, alpha),
+        gains=_gains(main_blocks, alpha),
         calibration=_calibration(y, p_main, W, alpha),
         n_bootstraps=n_bootstraps,
         confidence=confidence,
@@ -177,9 +180,14 @@ def _captured(total: np.ndarray, positives: np.ndarray, share: float) -> np.ndar
 
 
 def _metrics(
-    y: np.ndarray, p: np.ndarray, W: np.ndarray, top: Sequence[float]
+    y: np.ndarray,
+    p: np.ndarray,
+    W: np.ndarray,
+    top: Sequence[float],
+    blocks: tuple[np.ndarray, np.ndarray, np.ndarray],
 ) -> dict[str, np.ndarray]:
-    total, tp, fp = _sorted_blocks(y, p, W)
+    """Every metric for each row of weights ``W``, given :func:`_sorted_blocks`' counts."""
+    total, tp, fp = blocks
     positives, negatives = tp[:, -1], fp[:, -1]
     # A resample can lack a class (tiny samples); its ranking metrics are then undefined.
     with np.errstate(invalid="ignore", divide="ignore"):
@@ -215,8 +223,9 @@ def _interval(series: np.ndarray, alpha: float) -> tuple[np.ndarray, np.ndarray]
     return low, high
 
 
-def _gains(y: np.ndarray, p: np.ndarray, W: np.ndarray, alpha: float) -> pd.DataFrame:
-    total, tp, _ = _sorted_blocks(y, p, W)
+def _gains(blocks: tuple[np.ndarray, np.ndarray, np.ndarray], alpha: float) -> pd.DataFrame:
+    """Deciles by score from :func:`_sorted_blocks`' cumulative counts."""
+    total, tp, _ = blocks
     shares = np.arange(1, 11) / 10
     captured = np.stack([_captured(total, tp, s) for s in shares], axis=1)
     cumulative_rows = np.outer(total[:, -1], shares)

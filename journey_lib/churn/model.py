@@ -22,9 +22,9 @@ from sklearn.model_selection import StratifiedKFold
 from sklearn.pipeline import Pipeline, make_pipeline
 from sklearn.preprocessing import OneHotEncoder, OrdinalEncoder, StandardScaler
 
-from .._frames import check_choice
+from .._frames import check_choice, to_pandas
 from ..errors import JourneyDataError
-from ._inputs import binary_labels, tidy_features
+from ._inputs import as_numbers, as_text, binary_labels, tidy_features
 from .evaluation import Evaluation, evaluate_scores
 
 __all__ = ["CALIBRATIONS", "MODELS", "ChurnModel", "train"]
@@ -55,8 +55,8 @@ class ChurnModel:
     features, numeric, categorical : tuple of str
         The columns used, and which of them were treated as numbers and as categories.
     training : dict
-        ``rows``, ``churned``, ``fingerprint`` (SHA-256 of the training features and labels)
-        and, when given, the dataset's cutoff, horizon rule and population counts.
+        ``rows``, ``churned`` and ``fingerprint`` (SHA-256 of the training features and
+        labels).
     """
 
     pipeline: Any
@@ -131,7 +131,8 @@ class ChurnModel:
         )
 
     def _features(self, X: Any) -> pd.DataFrame:
-        frame = tidy_features(X, stacklevel=4) if not isinstance(X, pd.DataFrame) else X
+        """The model's columns of ``X``, typed as in training."""
+        frame = to_pandas(X, what="X")
         missing = [c for c in self.features if c not in frame.columns]
         if missing:
             raise JourneyDataError(
@@ -140,10 +141,9 @@ class ChurnModel:
             )
         frame = frame[list(self.features)].copy()
         for name in self.numeric:
-            if not pd.api.types.is_numeric_dtype(frame[name]):
-                frame[name] = pd.to_numeric(frame[name].astype("str").str.strip(), errors="coerce")
+            frame[name] = as_numbers(frame[name])
         for name in self.categorical:
-            frame[name] = frame[name].astype("str").where(frame[name].notna())
+            frame[name] = as_text(frame[name])
         return frame
 
     def __repr__(self) -> str:
