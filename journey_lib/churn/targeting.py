@@ -1,0 +1,240 @@
+"""Retention targeting: whom to contact, given what an offer costs and what it saves.
+
+Definitions (``p`` a customer's churn probability, ``v`` the value of keeping them)
+----------------------------------------------------------------------------------
+* An offer costs ``offer_cost`` per contacted customer, and keeps a share ``save_rate`` of
+  the contacted customers who would otherwise have churned (those who would have stayed
+  are unaffected). The **expected value** of contacting a customer is therefore
+  ``p * save_rate * v - offer_cost``, and contacting pays above the **break-even**
+  probability ``offer_cost / (save_rate * v)``.
+* Customers are ranked by expected value. The **profit curve** is the expected profit of
+  contacting the top ``k``, for every ``k``; with outcomes ``y`` it also gives the
+  **realised** profit, ``sum(y * save_rate * v - offer_cost)`` over the top ``k``: what the
+  campaign would have earned had the model's ranking been used.
+* **By cost**, every customer with a positive expected value is contacted, the peak of the
+  expected profit curve. **By budget**, at most ``budget`` customers are contacted: the
+  top ones, and never one whose contact is expected to lose money.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+
+from .._frames import to_pandas
+from ..errors import JourneyDataError, JourneyParameterError
+from ._inputs import binary_labels
+
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
+
+    from .model import ChurnModel
+
+__all__ = ["Targeting"]
+
+#: The column of :func:`build_dataset` used as value when none is given.
+DEFAULT_VALUE = "value_total"
+
+
+@dataclasses.dataclass(frozen=True)
+class Targeting:
+    """A ranked contact list and the profit curve behind it.
+
+    Attributes
+    ----------
+    contacts : pandas.DataFrame
+        Every customer, best contact first, indexed as ``X``: ``churn_probability``,
+        ``value``, ``break_even`` (the probability above which contacting pays),
+        ``expected_value`` of contacting, ``expected_profit`` (cumulative down the list)
+        and ``contact`` (True for the chosen ones).
+    curve : pandas.DataFrame
+        ``contacted`` (0 to all), ``share`` of the customers, ``cost`` of the offers,
+        ``expected_saved`` customers, ``expected_profit`` and, when outcomes were given,
+        ``realised_profit``.
+    chosen : int
+        Customers to contact.
+    rule : str
+        ``"cost"`` or ``"budget"``.
+    offer_cost, save_rate : float
+    budget : int or None
+    """
+
+    contacts: pd.DataFrame
+    curve: pd.DataFrame
+    chosen: int
+    rule: str
+    offer_cost: float
+    save_rate: float
+    budget: int | None
+
+    @property
+    def expected_profit(self) -> float:
+        """Expected profit of contacting the chosen customers."""
+        return float(self.curve["expected_profit"].iloc[self.chosen])
+
+    @property
+    def threshold(self) -> float:
+        """The lowest churn probability among the chosen customers (NaN when none is)."""
+        chosen = self.contacts["churn_probability"].iloc[: self.chosen]
+        return float(chosen.min()) if self.chosen else float("nan")
+
+    def summary(self) -> str:
+        """The decision in a few lines, for logs and reports."""
+        total = len(self.contacts)
+        share = self.chosen / total if total else 0.0
+        why = (
+            "every customer whose expected saved value exceeds the offer cost"
+            if self.rule == "cost"
+            else f"the best of a budget of {self.budget:,} contacts"
+        )
+        lines = [
+            f"contact {self.chosen:,} of {total:,} customers ({share:.1%}): {why}",
+            f"  offer cost {self.offer_cost:,.2f}, save rate {self.save_rate:.0%}; expected "
+            f"profit {self.expected_profit:,.2f}, expected customers kept "
+            f"{self.curve['expected_saved'].iloc[self.chosen]:,.1f}",
+        ]
+        if self.rule == "budget" and self.budget is not None and self.chosen < self.budget:
+            lines.append(
+                f"  {self.budget - self.chosen:,} contacts of the budget are left unused: each "
+                f"would be expected to cost more than it saves"
+            )
+        if "realised_profit" in self.curve:
+            lines.append(
+                f"  realised profit on the outcomes given: "
+                f"{self.curve['realised_profit'].iloc[self.chosen]:,.2f}"
+            )
+        return "\n".join(lines)
+
+    def plot(self, ax: Axes | None = None) -> Axes:
+        """The profit curve(s) against the share contacted, the choice marked."""
+        import matplotlib.pyplot as plt
+
+        ax = ax if ax is not None else plt.subplots(figsize=(7, 4))[1]
+        ax.plot(self.curve["share"], self.curve["expected_profit"], label="expected profit")
+        if "realised_profit" in self.curve:
+            ax.plot(self.curve["share"], self.curve["realised_profit"], label="realised profit")
+        ax.axvline(self.curve["share"].iloc[self.chosen], color="grey", linestyle="--")
+        ax.axhline(0, color="black", linewidth=0.8)
+        ax.set_xlabel("share of customers contacted, best first")
+        ax.set_ylabel("profit")
+        ax.legend()
+        return ax
+
+
+def target(
+    model: ChurnModel,
+    X: Any,
+    *,
+    offer_cost: float,
+    save_rate: float,
+    value: Any = None,
+    budget: int | None = None,
+    y: Any = None,
+) -> Targeting:
+    """See :meth:`ChurnModel.target`."""
+    if not np.isfinite(offer_cost) or offer_cost < 0:
+        raise JourneyParameterError(f"offer_cost must be a non-negative number; got {offer_cost}")
+    if not 0 < save_rate <= 1:
+        raise JourneyParameterError(
+            f"save_rate is the share of would-be churners an offer keeps, in (0, 1]; got "
+            f"{save_rate}"
+        )
+    if budget is not None and (isinstance(budget, bool) or int(budget) != budget or budget < 0):
+        raise JourneyParameterError(
+            f"budget is the most customers to contact, a whole number >= 0; got {budget!r}"
+        )
+    frame = to_pandas(X, what="X")
+    probability = model.predict_proba(frame).to_numpy()
+    worth = _values(value, frame)
+    expected = probability * save_rate * worth - offer_cost
+    with np.errstate(over="ignore"):
+        break_even = np.divide(
+            offer_cost / save_rate, worth, out=np.full_like(worth, np.inf), where=worth > 0
+        )
+    # Best contact first; equal expected values go to the likelier churner.
+    order = np.lexsort((-probability, -expected))
+    ranked_value = expected[order]
+    paying = int((ranked_value > 0).sum())
+    chosen = paying if budget is None else min(paying, int(budget))
+    contacts = pd.DataFrame(
+        {
+            "churn_probability": probability[order],
+            "value": worth[order],
+            "break_even": break_even[order],
+            "expected_value": ranked_value,
+            "expected_profit": np.cumsum(ranked_value),
+            "contact": np.arange(len(order)) < chosen,
+        },
+        index=frame.index[order],
+    )
+    contacted = np.arange(len(order) + 1)
+    curve = pd.DataFrame(
+        {
+            "contacted": contacted,
+            "share": contacted / max(len(order), 1),
+            "cost": contacted * float(offer_cost),
+            "expected_saved": _cumulative(probability[order] * save_rate),
+            "expected_profit": _cumulative(ranked_value),
+        }
+    )
+    if y is not None:
+        outcome = binary_labels(y).to_numpy()
+        if len(outcome) != len(frame):
+            raise JourneyDataError(f"X has {len(frame)} rows but y has {len(outcome)}")
+        curve["realised_profit"] = _cumulative(
+            outcome[order] * save_rate * worth[order] - offer_cost
+        )
+    return Targeting(
+        contacts=contacts,
+        curve=curve,
+        chosen=chosen,
+        rule="cost" if budget is None else "budget",
+        offer_cost=float(offer_cost),
+        save_rate=float(save_rate),
+        budget=None if budget is None else int(budget),
+    )
+
+
+def _values(value: Any, frame: pd.DataFrame) -> np.ndarray:
+    """The value of keeping each customer: a constant, a column of ``X`` or values aligned
+    with ``X``'s index; ``value_total`` (past spend) when None."""
+    if value is None:
+        if DEFAULT_VALUE not in frame.columns:
+            raise JourneyParameterError(
+                f"give the value of keeping each customer: a constant (value=100), a column of "
+                f"X, or a Series indexed by customer (a CLV); X has no {DEFAULT_VALUE!r} "
+                f"column (past spend, from build_dataset) to fall back on"
+            )
+        value = DEFAULT_VALUE
+    if isinstance(value, str):
+        if value not in frame.columns:
+            raise JourneyParameterError(f"value names column {value!r}, which X does not have")
+        series = pd.to_numeric(frame[value], errors="coerce")
+        what = f"column {value!r}"
+    elif isinstance(value, pd.Series):
+        series = pd.to_numeric(value.reindex(frame.index), errors="coerce")
+        what = "value"
+    elif np.ndim(value) == 0:
+        series = pd.Series(float(value), index=frame.index)
+        what = "value"
+    else:
+        array = np.asarray(value, dtype="float64")
+        if len(array) != len(frame):
+            raise JourneyDataError(f"X has {len(frame)} rows but value has {len(array)}")
+        series = pd.Series(array, index=frame.index)
+        what = "value"
+    bad = series.isna() | ~np.isfinite(series.astype("float64")) | (series < 0)
+    if bad.any():
+        raise JourneyDataError(
+            f"{what} is missing, infinite or negative for {int(bad.sum())} customer(s), e.g. "
+            f"{series.index[bad][0]!r}; the value of keeping a customer must be a number >= 0"
+        )
+    return series.to_numpy(dtype="float64")
+
+
+def _cumulative(values: np.ndarray) -> np.ndarray:
+    """Running totals with a leading zero: the total over the first ``k``, for k = 0..n."""
+    return np.concatenate([[0.0], np.cumsum(values)])
