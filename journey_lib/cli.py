@@ -11,11 +11,13 @@ import argparse
 import dataclasses
 import json
 import sys
+import warnings
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 from . import __version__
+from .churn.commands import add_commands as add_churn_commands
 from .errors import JourneyError
 from .io import read_events, write_table
 from .simulate import SimulationParameters, simulate
@@ -111,6 +113,7 @@ def build_parser() -> argparse.ArgumentParser:
     val.add_argument("--as-of", metavar="DATE", help="quarantine rows timed after this")
     val.add_argument("--sep", help="CSV delimiter (default: guessed from the header)")
     val.set_defaults(handler=_validate)
+    add_churn_commands(sub, _Parser)
     return parser
 
 
@@ -122,7 +125,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.print_help(sys.stderr)
         return EXIT_UNUSABLE
     try:
-        return args.handler(args)
+        with warnings.catch_warnings():
+            warnings.showwarning = _warn
+            return args.handler(args)
     except JourneyError as exc:
         _fail(str(exc))
     except OSError as exc:
@@ -199,6 +204,11 @@ def _column_map(text: str) -> dict[str, str]:
     if not pairs or any("=" not in p for p in pairs):
         raise argparse.ArgumentTypeError(f"{text!r}: expected OLD=NEW pairs separated by commas")
     return {old.strip(): new.strip() for old, new in (p.split("=", 1) for p in pairs)}
+
+
+def _warn(message: Warning | str, *_: Any, **__: Any) -> None:
+    """Warnings as one line on stderr, like errors; the data was still usable."""
+    print(f"journey: warning: {message}", file=sys.stderr)
 
 
 def _fail(message: str) -> None:

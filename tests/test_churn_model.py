@@ -30,9 +30,16 @@ def simulated():
     return sim, cut, split
 
 
-def test_model_comes_within_003_of_the_oracle(simulated):
-    sim, cut, (X_train, X_test, y_train, y_test) = simulated
-    model = train(X_train, y_train)
+@pytest.fixture(scope="module")
+def fitted(simulated):
+    """The default model trained on the simulated training customers."""
+    _, _, (X_train, _, y_train, _) = simulated
+    return train(X_train, y_train)
+
+
+def test_model_comes_within_003_of_the_oracle(simulated, fitted):
+    sim, cut, (_, X_test, _, y_test) = simulated
+    model = fitted
     auc = roc_auc_score(y_test, model.predict_proba(X_test))
     # The oracle knows every customer's true hazard; customers who had already (silently)
     # churned by the cutoff will certainly show no activity, so their true probability is 1.
@@ -48,11 +55,29 @@ def test_model_comes_within_003_of_the_oracle(simulated):
     assert table.loc["brier", "hgb"] < table.loc["brier", "base rate"]
 
 
-def test_calibration_does_not_worsen_brier_on_simulated_data(simulated):
+def test_calibration_does_not_worsen_brier_on_simulated_data(simulated, fitted):
     _, _, (X_train, X_test, y_train, y_test) = simulated
     raw = train(X_train, y_train, calibrate=False).predict_proba(X_test)
-    calibrated = train(X_train, y_train).predict_proba(X_test)
+    calibrated = fitted.predict_proba(X_test)
     assert brier_score_loss(y_test, calibrated) <= brier_score_loss(y_test, raw)
+
+
+def test_planted_drivers_rank_among_the_top_importances(simulated, fitted):
+    sim, _, (_, X_test, _, y_test) = simulated
+    importance = fitted.importance(X_test, y_test, scoring="log_loss", n_repeats=5, max_rows=2500)
+    rank = {name: i + 1 for i, name in enumerate(importance.table["feature"])}
+    planted = set(sim.truth.effects["driver"])
+    assert {"keeping_promises", "service_quality", "fair_treatment", "plan=premium"} <= planted
+    # Their observable traces: late deliveries (keeping promises, the strongest trust
+    # driver), tickets left unresolved (service quality), surprise fees (fair treatment)
+    # and the plan. Only recency and cancellations, which are churn itself showing, and
+    # stage activity may rank above them, among 57 feature groups.
+    traces = ["event_delivery_late", "unresolved_tickets", "event_surprise_fee", "customer_plan"]
+    assert rank["event_delivery_late"] <= 3
+    assert importance.table.set_index("feature").loc["event_delivery_late", "low"] > 0
+    assert all(rank[name] <= 12 for name in traces), {name: rank[name] for name in traces}
+    # Region is planted without effect: every driver's trace outranks it.
+    assert rank["customer_region"] > max(rank[name] for name in traces)
 
 
 @pytest.fixture(scope="module")

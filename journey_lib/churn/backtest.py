@@ -112,8 +112,7 @@ def backtest(
             X_train, y_train, model=model, calibrate=calibrate, random_state=random_state
         )
         result = fitted.evaluate(
-            # An event never seen before the test cutoff happened zero times.
-            X_test.reindex(columns=list(fitted.features), fill_value=0),
+            fitted.align(X_test),
             y_test,
             n_bootstraps=n_bootstraps,
             random_state=random_state,

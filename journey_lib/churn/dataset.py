@@ -44,7 +44,11 @@ from ..rfm import rfm
 from ..stages import assign_stages, get_framework
 from ._inputs import looks_like_id
 
-__all__ = ["ChurnDataset", "DatasetReport", "build_dataset"]
+__all__ = ["ATTRS_KEY", "ChurnDataset", "DatasetReport", "build_dataset", "build_features"]
+
+#: Where :func:`build_dataset` and :func:`build_features` record, in ``X.attrs``, how the
+#: features were built.
+ATTRS_KEY = "journey_lib.churn"
 
 _DAY_US = 86_400_000_000
 _DEFAULT_WINDOWS = ("30D", "90D", "365D")
@@ -217,8 +221,113 @@ def build_dataset(
     >>> bool(set(y.unique()) <= {0, 1})
     True
     """
-    check_choice("definition", definition, ("inactivity", "event"))
     horizon_us = duration_us(horizon, "horizon")
+    options = {
+        "definition": definition,
+        "inactivity": inactivity,
+        "churn_event": churn_event,
+        "acquisition_event": acquisition_event,
+        "purchase_event": purchase_event,
+        "windows": windows,
+        "framework": framework,
+        "ticket_event": ticket_event,
+        "resolved_event": resolved_event,
+    }
+    X, status, facts = _build(events, cutoff, horizon_us, data_end, customers, **options)
+    y = status.loc[X.index, "_label"].astype("int64").rename("churned")
+    X.attrs[ATTRS_KEY] = _recipe(facts["cutoff"], horizon, customers, options)
+    report = DatasetReport(
+        cutoff=facts["cutoff"],
+        label_end=facts["cutoff"] + pd.Timedelta(microseconds=horizon_us),
+        definition=definition,
+        rule=_rule(definition, horizon, inactivity, churn_event),
+        customers_in_log=len(status),
+        not_acquired=facts["not_acquired"],
+        already_churned=facts["already_churned"],
+        included=len(X),
+        churned=int(y.sum()),
+        features=tuple(X.columns),
+        dropped_columns=facts["dropped"],
+    )
+    return ChurnDataset(X, y, report)
+
+
+def build_features(
+    events: Any,
+    *,
+    cutoff: Any,
+    definition: str = "inactivity",
+    inactivity: Any = "90D",
+    churn_event: str | None = None,
+    customers: Any = None,
+    acquisition_event: str | None = "purchase",
+    purchase_event: str = "purchase",
+    windows: Sequence[Any] = _DEFAULT_WINDOWS,
+    framework: Any = "customer_journey",
+    ticket_event: str = "support_ticket",
+    resolved_event: str = "ticket_resolved",
+) -> pd.DataFrame:
+    """The features of :func:`build_dataset` without labels: the customers to score now.
+
+    The population is the same (acquired before ``cutoff`` and not churned by it), and so
+    are the features; nothing after the cutoff is needed, so the cutoff may be the end of
+    the log or later. The options are those of :func:`build_dataset`.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per customer to score, indexed by ``customer_id``; ``attrs`` records how it
+        was built.
+
+    Raises
+    ------
+    JourneyDataError
+        When the cutoff is not after the log's first event, or no customer is left.
+
+    Examples
+    --------
+    >>> import journey_lib as jl
+    >>> sim = jl.simulate(400, seed=3)
+    >>> X = jl.churn.build_features(sim.events, cutoff="2025-01-01")
+    >>> X.index.name, "recency_days" in X
+    ('customer_id', True)
+    """
+    options = {
+        "definition": definition,
+        "inactivity": inactivity,
+        "churn_event": churn_event,
+        "acquisition_event": acquisition_event,
+        "purchase_event": purchase_event,
+        "windows": windows,
+        "framework": framework,
+        "ticket_event": ticket_event,
+        "resolved_event": resolved_event,
+    }
+    X, _, facts = _build(events, cutoff, None, None, customers, **options)
+    X.attrs[ATTRS_KEY] = _recipe(facts["cutoff"], None, customers, options)
+    return X
+
+
+def _build(
+    events: Any,
+    cutoff: Any,
+    horizon_us: int | None,
+    data_end: Any,
+    customers: Any,
+    *,
+    definition: str,
+    inactivity: Any,
+    churn_event: str | None,
+    acquisition_event: str | None,
+    purchase_event: str,
+    windows: Sequence[Any],
+    framework: Any,
+    ticket_event: str,
+    resolved_event: str,
+) -> tuple[pd.DataFrame, pd.DataFrame, dict[str, Any]]:
+    """Features of the population at the cutoff, the status of every customer (labels over
+    ``horizon_us`` when given) and facts for the report."""
+    check_choice("definition", definition, ("inactivity", "event"))
     inactivity_us = duration_us(inactivity, "inactivity")
     window_us = _windows(windows)
     if definition == "event" and not churn_event:
@@ -228,7 +337,7 @@ def build_dataset(
         )
     cut = utc_datetime(cutoff, "cutoff")
     c = (cut - EPOCH) // dt.timedelta(microseconds=1)
-    end = c + horizon_us
+    end = c + (horizon_us or 0)
 
     frame, _ = lazy_events(events)
     schema = frame.collect_schema()
@@ -237,18 +346,18 @@ def build_dataset(
     observed_to = last_us
     if data_end is not None:
         observed_to = (utc_datetime(data_end, "data_end") - EPOCH) // dt.timedelta(microseconds=1)
-    _check_span(c, end, first_us, observed_to)
+    _check_span(c, end, first_us, observed_to, labelled=horizon_us is not None)
     if acquisition_event is not None and acquisition_event not in names:
         raise JourneyDataError(
             f"acquisition_event={acquisition_event!r} never occurs before the labels end; "
             f"pass the event that makes someone a customer, or acquisition_event=None to "
             f"count any event"
         )
-    if definition == "event" and churn_event not in names:
+    if horizon_us is not None and definition == "event" and churn_event not in names:
         warnings.warn(
             f"churn_event={churn_event!r} never occurs in the log: every label is 0",
             JourneyDataWarning,
-            stacklevel=2,
+            stacklevel=3,
         )
 
     status = _status(frame, c, end, definition, inactivity_us, churn_event, acquisition_event)
@@ -273,21 +382,34 @@ def build_dataset(
     X = _fill_counts(X)
     X.columns = _clean_names(X.columns)
     X = X.sort_index()
-    y = status.loc[X.index, "_label"].astype("int64").rename("churned")
-    report = DatasetReport(
-        cutoff=pd.Timestamp(cut),
-        label_end=pd.Timestamp(cut) + pd.Timedelta(microseconds=horizon_us),
-        definition=definition,
-        rule=_rule(definition, horizon, inactivity, churn_event),
-        customers_in_log=len(status),
-        not_acquired=int((~acquired).sum()),
-        already_churned=int(churned_before.sum()),
-        included=len(X),
-        churned=int(y.sum()),
-        features=tuple(X.columns),
-        dropped_columns=dropped,
-    )
-    return ChurnDataset(X, y, report)
+    facts = {
+        "cutoff": pd.Timestamp(cut),
+        "not_acquired": int((~acquired).sum()),
+        "already_churned": int(churned_before.sum()),
+        "dropped": dropped,
+    }
+    return X, status, facts
+
+
+def _recipe(
+    cutoff: pd.Timestamp, horizon: Any, customers: Any, options: dict[str, Any]
+) -> dict[str, Any]:
+    """How a feature table was built, in plain values (``X.attrs``; a model card keeps it,
+    and the CLI rebuilds features for scoring from it)."""
+
+    def plain(value: Any) -> Any:
+        if value is None or isinstance(value, str | int | float | bool):
+            return value
+        if isinstance(value, list | tuple):
+            return [plain(v) for v in value]
+        if isinstance(value, dt.timedelta | pd.Timedelta):
+            return str(pd.Timedelta(value))
+        return repr(value)
+
+    recipe = {"cutoff": cutoff.isoformat(), "horizon": plain(horizon)}
+    recipe |= {name: plain(value) for name, value in options.items()}
+    recipe["customers"] = customers is not None
+    return recipe
 
 
 def _windows(windows: Sequence[Any]) -> list[int]:
@@ -309,18 +431,18 @@ def _extent(frame: nw.LazyFrame, end: int) -> tuple[int | None, int | None, set[
     return lo, hi, set(names["event"].to_list())
 
 
-def _check_span(c: int, end: int, first: int | None, last: int | None) -> None:
+def _check_span(c: int, end: int, first: int | None, last: int | None, *, labelled: bool) -> None:
     def stamp(us: int) -> str:
         return f"{EPOCH + dt.timedelta(microseconds=us):%Y-%m-%d %H:%M}"
 
     if first is None:
         raise JourneyDataError("the log is empty: there is nothing to learn churn from")
-    if not first < c <= last:
+    if not first < c or (labelled and c > last):
         raise JourneyDataError(
             f"cutoff {stamp(c)} lies outside the log, which runs from {stamp(first)} to "
             f"{stamp(last)}; choose a cutoff inside it"
         )
-    if last < end:
+    if labelled and last < end:
         raise JourneyDataError(
             f"the horizon runs to {stamp(end)} but the log ends at {stamp(last)}: labels "
             f"there would be guesses. Choose a cutoff at least the horizon before the end "
@@ -537,7 +659,7 @@ def _customer_features(
             f"customer columns {list(dropped)} look like identifiers and were left out of "
             f"the features (a model would memorise them)",
             JourneyDataWarning,
-            stacklevel=3,
+            stacklevel=4,
         )
     table = table.drop(columns=list(dropped)).reindex(population)
     moment = pd.Timestamp(cut)
@@ -555,19 +677,24 @@ def _customer_features(
             f"{future} customer-table date(s) fall after the cutoff {moment:%Y-%m-%d}: future "
             f"knowledge, made missing",
             JourneyDataWarning,
-            stacklevel=3,
+            stacklevel=4,
         )
     return table.add_prefix("customer_"), dropped
 
 
+def is_count(name: str) -> bool:
+    """Whether a feature of :func:`build_dataset` counts touchpoints, so that its absence
+    means zero (a customer without such events, or an event no one had before the cutoff)."""
+    return name.startswith(("events_", "event_", "channel_", "stage_", "trend_")) or name in (
+        "tickets",
+        "unresolved_tickets",
+        "channels_used",
+    )
+
+
 def _fill_counts(X: pd.DataFrame) -> pd.DataFrame:
     """Customers without rows in a count table have zero of it."""
-    counts = [
-        c
-        for c in X.columns
-        if c.startswith(("events_", "event_", "channel_", "stage_", "trend_"))
-        or c in ("tickets", "unresolved_tickets", "channels_used")
-    ]
+    counts = [c for c in X.columns if is_count(c)]
     # Filling by column leaves a block per column; the copy consolidates them.
     return X.fillna(dict.fromkeys(counts, 0)).copy()
 

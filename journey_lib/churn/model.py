@@ -9,6 +9,9 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import os
+from collections.abc import Mapping, Sequence
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -24,10 +27,18 @@ from sklearn.preprocessing import OneHotEncoder, OrdinalEncoder, StandardScaler
 
 from .._frames import check_choice, to_pandas
 from ..errors import JourneyDataError
+from . import explain, persist, targeting
 from ._inputs import as_numbers, as_text, binary_labels, tidy_features
+from .dataset import ATTRS_KEY, is_count
 from .evaluation import Evaluation, evaluate_scores
+from .explain import Importance, PartialDependence
+from .targeting import Targeting
 
 __all__ = ["CALIBRATIONS", "MODELS", "ChurnModel", "train"]
+
+_BLOCK = 8192
+#: Metrics the Markdown card shows (the card itself keeps them all).
+_CARD_METRICS = ("roc_auc", "pr_auc", "brier", "ece", "lift_top_10%")
 
 #: The model families :func:`train` builds.
 MODELS: tuple[str, ...] = ("hgb", "logistic", "forest")
@@ -57,6 +68,14 @@ class ChurnModel:
     training : dict
         ``rows``, ``churned`` and ``fingerprint`` (SHA-256 of the training features and
         labels).
+    reference : dict
+        A typical training customer: the median of each number (missing when most are),
+        the commonest value of each category; the comparison point of :meth:`reasons`.
+    provenance : dict
+        ``built_from`` (how the features were built, when they came from
+        :func:`build_dataset`: cutoff, horizon, definition, windows...), ``created`` (UTC),
+        ``versions`` (of Python and the packages) and ``metrics`` (held-out metrics saved
+        with the model, empty until then). :attr:`card` gathers everything.
     """
 
     pipeline: Any
@@ -68,6 +87,91 @@ class ChurnModel:
     numeric: tuple[str, ...]
     categorical: tuple[str, ...]
     training: dict[str, Any]
+    reference: dict[str, Any]
+    provenance: dict[str, Any]
+
+    @property
+    def card(self) -> dict[str, Any]:
+        """The model card: what the model is, what it was trained on and how well it did,
+        in plain values (JSON-ready)."""
+        return {
+            "model": self.model,
+            "calibration": self.calibration,
+            "base_rate": self.base_rate,
+            "training": dict(self.training),
+            "built_from": dict(self.provenance.get("built_from", {})),
+            "features": list(self.features),
+            "numeric": list(self.numeric),
+            "categorical": list(self.categorical),
+            "reference": dict(self.reference),
+            "metrics": dict(self.provenance.get("metrics", {})),
+            "created": self.provenance.get("created"),
+            "versions": dict(self.provenance.get("versions", {})),
+        }
+
+    def describe(self) -> str:
+        """The model card as Markdown, for reports and the command line."""
+        card = self.card
+        training = card["training"]
+        lines = [
+            f"# Churn model: {card['model']}, calibration {card['calibration']}",
+            "",
+            f"- trained {card['created']} on {training['rows']:,} customers, "
+            f"{training['churned']:,} churned (base rate {card['base_rate']:.1%})",
+            f"- training data fingerprint (SHA-256): `{training['fingerprint']}`",
+        ]
+        built = card["built_from"]
+        if built:
+            lines.append(
+                f"- features at cutoff {built['cutoff']}, horizon {built['horizon']}, churn by "
+                f"{built['definition']}"
+                + (
+                    f" ({built['inactivity']} without events)"
+                    if built["definition"] == "inactivity"
+                    else f" ({built['churn_event']})"
+                )
+                + f", windows {', '.join(map(str, built['windows']))}"
+            )
+        lines.append(
+            f"- {len(card['features'])} features: {len(card['numeric'])} numeric, "
+            f"{len(card['categorical'])} categorical"
+        )
+        metrics = card["metrics"]
+        if metrics:
+            lines += [
+                "",
+                f"## Held-out metrics ({metrics['confidence']:.0%} bootstrap intervals, "
+                f"{metrics['n_bootstraps']} resamples)",
+                "",
+                "| scorer | metric | value | interval |",
+                "|---|---|---|---|",
+            ]
+            lines += [
+                f"| {r['scorer']} | {r['metric']} | {r['value']:.4f} | "
+                f"{r['low']:.4f} to {r['high']:.4f} |"
+                for r in metrics["table"]
+                if r["metric"] in _CARD_METRICS
+            ]
+        lines += ["", "## Versions", ""]
+        lines += [f"- {name} {number}" for name, number in card["versions"].items()]
+        return "\n".join(lines)
+
+    def save(self, path: str | os.PathLike[str], *, evaluation: Evaluation | None = None) -> Path:
+        """Write the model and its card to a skops file (see :mod:`journey_lib.churn.persist`).
+
+        Parameters
+        ----------
+        path : str or path
+            The file to write, conventionally ``*.skops``; its folder is created.
+        evaluation : Evaluation, optional
+            Held-out metrics (from :meth:`evaluate`) to record in the card.
+
+        Returns
+        -------
+        pathlib.Path
+            ``path``; :func:`journey_lib.churn.load` reads it back.
+        """
+        return persist.save(self, path, evaluation)
 
     def predict_proba(self, X: Any) -> pd.Series:
         """Each customer's churn probability, indexed as ``X``.
@@ -75,15 +179,13 @@ class ChurnModel:
         Columns of ``X`` beyond the model's features are ignored; missing ones are an error.
         """
         frame = self._features(X)
-        return pd.Series(
-            self.pipeline.predict_proba(frame)[:, 1], index=frame.index, name="churn_probability"
-        )
+        return pd.Series(self._probabilities(frame), index=frame.index, name="churn_probability")
 
     def baseline_proba(self, X: Any) -> pd.Series:
         """The logistic baseline's churn probabilities, indexed as ``X``."""
         frame = self._features(X)
         return pd.Series(
-            self.baseline.predict_proba(frame)[:, 1], index=frame.index, name="baseline"
+            self._probabilities(frame, self.baseline), index=frame.index, name="baseline"
         )
 
     def evaluate(
@@ -130,6 +232,261 @@ class ChurnModel:
             random_state=random_state,
         )
 
+    def align(self, X: Any) -> pd.DataFrame:
+        """``X`` with exactly the model's features, in order and typed as in training.
+
+        Features built at another cutoff differ a little: an event, channel or stage that
+        no customer had before one cutoff has no column at it. Such missing count features
+        are zero; any other missing feature is an error, and columns the model does not
+        use are dropped.
+
+        Examples
+        --------
+        >>> import pandas as pd
+        >>> from journey_lib.churn import train
+        >>> X = pd.DataFrame({"tenure_days": range(100), "event_apology_90D": [0, 1] * 50})
+        >>> model = train(X, (X["tenure_days"] < 30).astype(int), model="logistic")
+        >>> model.align(pd.DataFrame({"tenure_days": [3.0], "other": [1]})).to_dict("records")
+        [{'tenure_days': 3.0, 'event_apology_90D': 0.0}]
+        """
+        frame = to_pandas(X, what="X")
+        zero = [c for c in self.features if c not in frame.columns and is_count(c)]
+        if zero:
+            frame = pd.concat([frame, pd.DataFrame(0, index=frame.index, columns=zero)], axis=1)
+        return self._features(frame)
+
+    def importance(
+        self,
+        X: Any,
+        y: Any,
+        *,
+        groups: str | Mapping[str, Sequence[str]] | None = "auto",
+        scoring: str = "roc_auc",
+        n_repeats: int = 10,
+        max_rows: int | None = 2000,
+        confidence: float = 0.95,
+        random_state: int = 0,
+    ) -> Importance:
+        """Permutation importance of each feature group, with bootstrap intervals.
+
+        The drop in ROC AUC (or rise in Brier score or log loss) on held-out customers when
+        a group's columns are shuffled together; see :mod:`journey_lib.churn.explain` for
+        the definitions. It costs ``groups x n_repeats x max_rows`` predictions: about two
+        minutes for the default booster on 150 features and two cores.
+
+        Parameters
+        ----------
+        X, y : DataFrame, array-like
+            Held-out customers and their 0/1 labels (on training data, importance measures
+            what the model memorised).
+        groups : "auto", None or mapping, default "auto"
+            ``"auto"`` groups each count's windows and trend (:func:`feature_groups`);
+            None shuffles every column alone; a mapping names groups of columns (columns
+            it leaves out stand alone).
+        scoring : {"roc_auc", "brier", "log_loss"}, default "roc_auc"
+        n_repeats : int, default 10
+            Bootstrap resamples, each with a fresh shuffle.
+        max_rows : int or None, default 2000
+            Customers sampled from ``X`` (None: all).
+        confidence : float, default 0.95
+        random_state : int, default 0
+
+        Returns
+        -------
+        Importance
+            ``.table`` (most important first), ``.top(n)``, ``.summary()``, ``.plot()``.
+
+        Examples
+        --------
+        >>> import numpy as np, pandas as pd
+        >>> from journey_lib.churn import train
+        >>> rng = np.random.default_rng(0)
+        >>> X = pd.DataFrame({"late_deliveries": rng.poisson(1, 600),
+        ...                   "noise": rng.normal(size=600)})
+        >>> y = (rng.random(600) < 0.1 + 0.2 * X["late_deliveries"].clip(upper=3)).astype(int)
+        >>> model = train(X, y, model="logistic")
+        >>> model.importance(X, y, n_repeats=5).top(2)
+        ['late_deliveries', 'noise']
+        """
+        return explain.permutation_importance(
+            self,
+            X,
+            y,
+            groups=groups,
+            scoring=scoring,
+            n_repeats=n_repeats,
+            max_rows=max_rows,
+            confidence=confidence,
+            random_state=random_state,
+        )
+
+    def partial_dependence(
+        self,
+        X: Any,
+        features: Sequence[str],
+        *,
+        grid: int = 20,
+        max_rows: int | None = 1000,
+        random_state: int = 0,
+    ) -> PartialDependence:
+        """Mean churn probability as each of ``features`` moves over a grid.
+
+        For each grid value ``v`` of a column, every customer's value is set to ``v`` and
+        the churn probabilities are averaged (Friedman's partial dependence).
+
+        Parameters
+        ----------
+        X : DataFrame
+            Customers to average over (held-out or not).
+        features : sequence of str
+            Columns, or feature groups (their widest window stands for them), such as
+            ``importance.top(6)``.
+        grid : int, default 20
+            Numbers: their distinct values when at most ``grid``, else ``grid`` quantiles
+            from the 5th to the 95th percentile. Categories: the ``grid`` commonest.
+        max_rows : int or None, default 1000
+            Customers sampled from ``X`` (None: all).
+        random_state : int, default 0
+
+        Returns
+        -------
+        PartialDependence
+            ``.table`` (feature, column, value, churn_probability, share) and ``.plot()``.
+
+        Examples
+        --------
+        >>> import pandas as pd
+        >>> from journey_lib.churn import train
+        >>> X = pd.DataFrame({"tickets": [0, 1, 2, 3] * 50, "plan": ["a", "b"] * 100})
+        >>> y = (X["tickets"] >= 2).astype(int)
+        >>> pd_ = train(X, y, model="logistic").partial_dependence(X, ["tickets"])
+        >>> bool(pd_.table["churn_probability"].is_monotonic_increasing)
+        True
+        """
+        return explain.partial_dependence(
+            self, X, features, grid=grid, max_rows=max_rows, random_state=random_state
+        )
+
+    def reasons(
+        self,
+        X: Any,
+        *,
+        top: int = 3,
+        groups: str | Mapping[str, Sequence[str]] | None = "auto",
+    ) -> pd.DataFrame:
+        """Each customer's top reasons for their score.
+
+        A group's effect is the customer's churn probability minus the probability with
+        the group's columns set to a typical training customer's (:attr:`reference`); the
+        top reasons are the largest positive effects. A one-at-a-time comparison, not a
+        Shapley value (see :mod:`journey_lib.churn.explain`). It costs one prediction of
+        ``X`` per feature group.
+
+        Parameters
+        ----------
+        X : DataFrame
+            The customers to explain.
+        top : int, default 3
+            Reasons per customer at most; customers with fewer risk-raising groups get
+            fewer rows, and a customer with none, no row.
+        groups : "auto", None or mapping, default "auto"
+            As in :meth:`importance`.
+
+        Returns
+        -------
+        pandas.DataFrame
+            Long: the customer (named as ``X``'s index), ``rank`` (1 = strongest),
+            ``feature``, ``effect`` (probability points), ``values`` (the group's columns
+            where the customer is not typical, with the typical value) and the customer's
+            ``churn_probability``.
+
+        Examples
+        --------
+        >>> import pandas as pd
+        >>> from journey_lib.churn import train
+        >>> X = pd.DataFrame({"tickets": [0, 1, 0, 5] * 50, "visits": [3, 2, 3, 2] * 50})
+        >>> y = (X["tickets"] > 2).astype(int)
+        >>> model = train(X, y, model="logistic")
+        >>> model.reasons(X.tail(1), top=1)[["rank", "feature", "values"]].to_dict("records")
+        [{'rank': 1, 'feature': 'tickets', 'values': 'tickets=5 (typical 0.5)'}]
+        """
+        return explain.reasons(self, X, top=top, groups=groups)
+
+    def target(
+        self,
+        X: Any,
+        *,
+        offer_cost: float,
+        save_rate: float,
+        value: Any = None,
+        budget: int | None = None,
+        y: Any = None,
+    ) -> Targeting:
+        """A ranked contact list for a retention offer, and the profit curve behind it.
+
+        Contacting a customer with churn probability ``p`` and value ``v`` is expected to
+        earn ``p * save_rate * v - offer_cost`` (see :mod:`journey_lib.churn.targeting`).
+        Customers are ranked by that; by cost (the default) every customer with a positive
+        expected value is chosen, and with a ``budget`` at most that many.
+
+        Parameters
+        ----------
+        X : DataFrame
+            The customers, with the model's features.
+        offer_cost : float
+            Cost of contacting one customer with the offer (its price plus the discount).
+        save_rate : float
+            Share of the contacted would-be churners whom the offer keeps, in (0, 1].
+        value : float, str or Series, optional
+            The value of keeping a customer: a constant, a column of ``X``, or values per
+            customer aligned on ``X``'s index (a CLV). Defaults to ``value_total``, the past
+            spend :func:`build_dataset` computes.
+        budget : int, optional
+            The most customers to contact.
+        y : array-like, optional
+            Known outcomes (a held-out set), to add the realised profit curve.
+
+        Returns
+        -------
+        Targeting
+            ``.contacts`` (ranked), ``.curve``, ``.chosen``, ``.expected_profit``,
+            ``.threshold``, ``.summary()`` and ``.plot()``.
+
+        Examples
+        --------
+        >>> import pandas as pd
+        >>> from journey_lib.churn import train
+        >>> X = pd.DataFrame({"tickets": [0, 1, 2, 3] * 50})
+        >>> y = (X["tickets"] >= 2).astype(int)
+        >>> model = train(X, y, model="logistic")
+        >>> plan = model.target(X, offer_cost=10, save_rate=0.5, value=100)
+        >>> chosen = plan.contacts[plan.contacts["contact"]]
+        >>> plan.chosen, sorted(X.loc[chosen.index, "tickets"].unique().tolist())
+        (100, [2, 3])
+        >>> model.target(X, offer_cost=10, save_rate=0.5, value=100, budget=30).chosen
+        30
+        """
+        return targeting.target(
+            self,
+            X,
+            offer_cost=offer_cost,
+            save_rate=save_rate,
+            value=value,
+            budget=budget,
+            y=y,
+        )
+
+    def _probabilities(self, frame: pd.DataFrame, estimator: Any = None) -> np.ndarray:
+        """Churn probabilities of a frame of the model's typed features."""
+        estimator = self.pipeline if estimator is None else estimator
+        # Blocks that stay in cache: gradient boosting walks every row once per tree, and
+        # walking a frame larger than the cache takes almost twice as long.
+        parts = [
+            estimator.predict_proba(frame.iloc[start : start + _BLOCK])[:, 1]
+            for start in range(0, len(frame), _BLOCK)
+        ]
+        return np.concatenate(parts) if parts else np.empty(0)
+
     def _features(self, X: Any) -> pd.DataFrame:
         """The model's columns of ``X``, typed as in training."""
         frame = to_pandas(X, what="X")
@@ -139,12 +496,12 @@ class ChurnModel:
                 f"X lacks {len(missing)} of the model's features, e.g. {missing[:5]}; build it "
                 f"the way the training features were built"
             )
-        frame = frame[list(self.features)].copy()
-        for name in self.numeric:
-            frame[name] = as_numbers(frame[name])
-        for name in self.categorical:
-            frame[name] = as_text(frame[name])
-        return frame
+        numeric = set(self.numeric)
+        typed = {
+            name: as_numbers(frame[name]) if name in numeric else as_text(frame[name])
+            for name in self.features
+        }
+        return pd.DataFrame(typed, index=frame.index)
 
     def __repr__(self) -> str:
         rows, churned = self.training["rows"], self.training["churned"]
@@ -247,7 +604,30 @@ def train(
         numeric=numeric,
         categorical=categorical,
         training=training,
+        reference=typical(frame, categorical),
+        provenance={
+            "built_from": dict(frame.attrs.get(ATTRS_KEY, {})),
+            "created": persist.created(),
+            "versions": persist.versions(),
+            "metrics": {},
+        },
     )
+
+
+def typical(frame: pd.DataFrame, categorical: Sequence[str]) -> dict[str, Any]:
+    """A typical row: each number's median (missing when most values are), each category's
+    commonest value (missing included)."""
+    reference: dict[str, Any] = {}
+    for name in frame.columns:
+        column = frame[name]
+        if name in categorical:
+            value = column.value_counts(dropna=False).idxmax()
+            reference[name] = None if pd.isna(value) else str(value)
+        elif column.notna().mean() < 0.5:
+            reference[name] = float("nan")
+        else:
+            reference[name] = float(column.median())
+    return reference
 
 
 def fingerprint(X: pd.DataFrame, y: pd.Series) -> str:

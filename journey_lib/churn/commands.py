@@ -1,0 +1,353 @@
+"""``journey churn``: train, score and evaluate churn models from the command line.
+
+A model trained on a touchpoint log records in its card how its features were built
+(cutoff, horizon, churn definition, windows), and ``score`` and ``evaluate`` rebuild them
+the same way at their own cutoff. A model trained on a one-row-per-customer table
+(``--label``) records its label and identifier columns instead.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+from sklearn.model_selection import train_test_split
+
+from ..errors import JourneyDataError, JourneyParameterError
+from ..io import read_events, read_table, write_table
+from ._inputs import binary_labels, looks_like_id
+from .dataset import ATTRS_KEY, build_dataset, build_features
+from .model import CALIBRATIONS, MODELS, ChurnModel, train
+from .persist import load
+
+#: Options of :func:`build_dataset` a model card records and scoring reuses.
+_RECIPE = (
+    "definition",
+    "inactivity",
+    "churn_event",
+    "acquisition_event",
+    "purchase_event",
+    "windows",
+    "framework",
+    "ticket_event",
+    "resolved_event",
+)
+
+
+def add_commands(sub: Any, parser_class: type[argparse.ArgumentParser]) -> None:
+    """Add ``churn train|score|evaluate`` to the ``journey`` subcommands."""
+    churn = sub.add_parser(
+        "churn",
+        help="train, score and evaluate churn models",
+        description="Churn models on touchpoint logs or one-row-per-customer tables.",
+    )
+    commands = churn.add_subparsers(
+        dest="churn_command", metavar="COMMAND", parser_class=parser_class
+    )
+    churn.set_defaults(handler=lambda args: _usage(churn))
+
+    fit = commands.add_parser(
+        "train",
+        help="build a dataset, train and evaluate on a holdout, save the model",
+        description="Train a churn model. On a touchpoint log, give --cutoff: features come "
+        "from before it and labels from the horizon after it. On a one-row-per-customer "
+        "table, give --label instead. A stratified holdout is evaluated and its metrics "
+        "are saved in the model card.",
+    )
+    fit.add_argument("data", type=Path, help="touchpoint log, or a customer table with --label")
+    source = fit.add_mutually_exclusive_group(required=True)
+    source.add_argument("--cutoff", metavar="DATE", help="prediction moment, for a touchpoint log")
+    source.add_argument("--label", metavar="COLUMN", help="churn column, for a customer table")
+    _dataset_options(fit)
+    fit.add_argument("--model", choices=MODELS, default="hgb", help="model family (default hgb)")
+    fit.add_argument(
+        "--calibrate",
+        choices=(*CALIBRATIONS, "none"),
+        default="sigmoid",
+        help="probability calibration (default sigmoid)",
+    )
+    fit.add_argument(
+        "--holdout",
+        type=_share,
+        default=0.25,
+        metavar="SHARE",
+        help="share of customers held out for evaluation (default 0.25)",
+    )
+    fit.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    fit.add_argument("--out", type=Path, required=True, metavar="MODEL", help="model file (.skops)")
+    fit.set_defaults(handler=_train)
+
+    score = commands.add_parser(
+        "score",
+        help="score customers with a saved model",
+        description="Write each customer's churn probability, highest first; optionally "
+        "their top reasons and a retention-offer decision.",
+    )
+    score.add_argument("model", type=Path, help="a model saved by journey churn train")
+    score.add_argument("data", type=Path, help="touchpoint log or customer table")
+    score.add_argument(
+        "--cutoff",
+        metavar="DATE",
+        help="score as of this moment (default: midnight after the log's last event)",
+    )
+    score.add_argument("--customers", type=Path, metavar="PATH", help="customer table")
+    score.add_argument(
+        "--reasons",
+        type=int,
+        default=0,
+        metavar="N",
+        help="add each customer's top N reasons (one extra scoring per feature group)",
+    )
+    score.add_argument("--offer-cost", type=float, metavar="COST", help="cost of one offer")
+    score.add_argument(
+        "--save-rate", type=float, metavar="SHARE", help="share of would-be churners kept"
+    )
+    score.add_argument(
+        "--value",
+        metavar="NUMBER|COLUMN",
+        help="value of keeping a customer: a number or a feature column (default value_total)",
+    )
+    score.add_argument("--budget", type=int, metavar="N", help="most customers to contact")
+    score.add_argument("--out", type=Path, required=True, metavar="PATH", help="scores file")
+    score.set_defaults(handler=_score)
+
+    check = commands.add_parser(
+        "evaluate",
+        help="evaluate a saved model on labelled customers",
+        description="Metrics with bootstrap intervals for the model and its baselines. On a "
+        "touchpoint log, labels come from the horizon after --cutoff (default: the model's "
+        "cutoff plus its horizon, the first moment a fresh test is possible).",
+    )
+    check.add_argument("model", type=Path, help="a model saved by journey churn train")
+    check.add_argument("data", type=Path, help="touchpoint log or customer table")
+    check.add_argument("--cutoff", metavar="DATE", help="test cutoff, for a touchpoint log")
+    check.add_argument("--customers", type=Path, metavar="PATH", help="customer table")
+    check.add_argument(
+        "--bootstraps", type=int, default=200, metavar="B", help="resamples (default 200)"
+    )
+    check.add_argument("--out", type=Path, metavar="PATH", help="also write the metrics here")
+    check.set_defaults(handler=_evaluate)
+
+
+def _dataset_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--horizon", default="90D", help="churn horizon (default 90D)")
+    parser.add_argument(
+        "--definition",
+        choices=("inactivity", "event"),
+        default="inactivity",
+        help="churn as inactivity or as a churn event (default inactivity)",
+    )
+    parser.add_argument(
+        "--inactivity", default="90D", help="inactivity that counts as churn (default 90D)"
+    )
+    parser.add_argument("--churn-event", metavar="EVENT", help="event that marks churn")
+    parser.add_argument(
+        "--acquisition-event",
+        default="purchase",
+        metavar="EVENT",
+        help="event that makes someone a customer (default purchase)",
+    )
+    parser.add_argument("--customers", type=Path, metavar="PATH", help="customer table to join")
+
+
+def _train(args: argparse.Namespace) -> int:
+    if args.label is not None:
+        X, y = _labelled_table(args.data, args.label)
+    else:
+        dataset = build_dataset(
+            _events(args.data),
+            cutoff=args.cutoff,
+            horizon=args.horizon,
+            definition=args.definition,
+            inactivity=args.inactivity,
+            churn_event=args.churn_event,
+            acquisition_event=args.acquisition_event,
+            customers=_table(args.customers),
+        )
+        print(dataset.report.summary())
+        X, y = dataset
+    X_train, X_test, y_train, y_test = train_test_split(
+        X, y, test_size=args.holdout, stratify=y, random_state=args.seed
+    )
+    calibrate = False if args.calibrate == "none" else args.calibrate
+    model = train(X_train, y_train, model=args.model, calibrate=calibrate, random_state=args.seed)
+    evaluation = model.evaluate(X_test, y_test, random_state=args.seed)
+    model.save(args.out, evaluation=evaluation)
+    print(
+        f"trained on {len(X_train):,} customers, evaluated on {len(X_test):,} held out "
+        f"({args.holdout:.0%})"
+    )
+    print(evaluation.summary())
+    print(f"model and card written to {args.out}")
+    return 0
+
+
+def _score(args: argparse.Namespace) -> int:
+    model = load(args.model)
+    deciding = args.offer_cost is not None or args.save_rate is not None
+    if deciding and (args.offer_cost is None or args.save_rate is None):
+        raise JourneyParameterError("a retention decision needs both --offer-cost and --save-rate")
+    if args.reasons < 0:
+        raise JourneyParameterError(f"--reasons must be 0 or more; got {args.reasons}")
+    X = _features_for(model, args, cutoff=args.cutoff)
+    X = model.align(X)
+    if deciding:
+        plan = model.target(
+            X,
+            offer_cost=args.offer_cost,
+            save_rate=args.save_rate,
+            value=_value(args.value),
+            budget=args.budget,
+        )
+        scores = plan.contacts
+        print(plan.summary())
+    else:
+        scores = model.predict_proba(X).sort_values(ascending=False, kind="stable").to_frame()
+    scores.insert(0, "rank", range(1, len(scores) + 1))
+    if args.reasons:
+        wide = _wide_reasons(model.reasons(X, top=args.reasons), scores.index)
+        scores = scores.join(wide)
+    write_table(scores.rename_axis(scores.index.name or "customer").reset_index(), args.out)
+    print(f"{len(scores):,} customers scored; written to {args.out}")
+    return 0
+
+
+def _evaluate(args: argparse.Namespace) -> int:
+    model = load(args.model)
+    built = model.provenance.get("built_from", {})
+    if "label" in built:
+        X, y = _labelled_table(args.data, built["label"], index=built.get("id"))
+    else:
+        cutoff = args.cutoff
+        if cutoff is None:
+            cutoff = pd.Timestamp(built["cutoff"]) + pd.Timedelta(built["horizon"])
+            print(f"testing at {cutoff:%Y-%m-%d} (the model's cutoff plus its horizon)")
+        X, y = build_dataset(
+            _events(args.data),
+            cutoff=cutoff,
+            horizon=built["horizon"],
+            customers=_customers_for(model, args),
+            **_recipe(built),
+        )
+    evaluation = model.evaluate(model.align(X), y, n_bootstraps=args.bootstraps)
+    print(f"{len(X):,} customers, {int(binary_labels(y).sum()):,} churned")
+    print(evaluation.summary())
+    if args.out is not None:
+        write_table(evaluation.metrics, args.out)
+        print(f"metrics written to {args.out}")
+    return 0
+
+
+def _features_for(model: ChurnModel, args: argparse.Namespace, cutoff: Any) -> pd.DataFrame:
+    """The customers to score: a customer table as it is, or features built from a log the
+    way the model's were."""
+    built = model.provenance.get("built_from", {})
+    if "label" in built:
+        table = _table(args.data)
+        index = built.get("id")
+        if index in table.columns:
+            table = table.set_index(index)
+        return table.drop(columns=[built["label"]], errors="ignore")
+    if not built:
+        raise JourneyDataError(
+            f"{args.model} does not record how its features were built (it was trained in "
+            f"Python on a table without build_dataset); score it with ChurnModel.predict_proba"
+        )
+    events = _events(args.data)
+    if cutoff is None:
+        last = pd.to_datetime(events["timestamp"]).max()
+        cutoff = last.floor("D") + pd.Timedelta(days=1)
+        print(f"scoring as of {cutoff:%Y-%m-%d %H:%M} UTC (after the log's last event)")
+    return build_features(
+        events, cutoff=cutoff, customers=_customers_for(model, args), **_recipe(built)
+    )
+
+
+def _recipe(built: dict[str, Any]) -> dict[str, Any]:
+    return {name: built[name] for name in _RECIPE if name in built}
+
+
+def _customers_for(model: ChurnModel, args: argparse.Namespace) -> pd.DataFrame | None:
+    needed = model.provenance.get("built_from", {}).get("customers", False)
+    if needed and args.customers is None:
+        raise JourneyParameterError(
+            f"{args.model} was trained with a customer table; pass it with --customers"
+        )
+    return _table(args.customers) if needed else None
+
+
+def _labelled_table(
+    path: Path, label: str, index: str | None = None
+) -> tuple[pd.DataFrame, pd.Series]:
+    """A one-row-per-customer table split into features and labels; its identifier column
+    (by name, or the first that looks like one) becomes the index."""
+    table = _table(path)
+    if label not in table.columns:
+        raise JourneyDataError(
+            f"{path} has no column {label!r}; its columns are {list(table.columns)[:10]}"
+        )
+    if index is None:
+        index = next((c for c in table.columns if c != label and looks_like_id(c)), None)
+    if index in table.columns:
+        table = table.set_index(index)
+    y = table.pop(label)
+    table.attrs[ATTRS_KEY] = {"label": label, "id": index}
+    return table, y
+
+
+def _events(path: Path) -> pd.DataFrame:
+    report = read_events(path)
+    if not report.ok:
+        print(report.summary(), file=sys.stderr)
+    if report.clean.empty:
+        raise JourneyDataError(f"{path}: no usable row")
+    return report.clean
+
+
+def _table(path: Path | None) -> pd.DataFrame | None:
+    if path is None:
+        return None
+    table, malformed = read_table(path)
+    if malformed:
+        print(
+            f"{path}: {len(malformed)} malformed line(s) skipped, e.g. {malformed[0]}",
+            file=sys.stderr,
+        )
+    return table
+
+
+def _value(text: str | None) -> Any:
+    if text is None:
+        return None
+    try:
+        return float(text)
+    except ValueError:
+        return text
+
+
+def _wide_reasons(long: pd.DataFrame, index: pd.Index) -> pd.DataFrame:
+    """``reason_k``, ``reason_k_effect`` and ``reason_k_values`` columns per customer."""
+    key = long.columns[0]
+    wide = long.pivot(index=key, columns="rank", values=["feature", "effect", "values"])
+    names = {"feature": "reason_{}", "effect": "reason_{}_effect", "values": "reason_{}_values"}
+    wide.columns = [names[what].format(rank) for what, rank in wide.columns]
+    order = sorted(wide.columns, key=lambda c: (int(c.split("_")[1]), c))
+    return wide[order].reindex(index)
+
+
+def _share(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    if not 0 < value < 1:
+        raise argparse.ArgumentTypeError(f"must lie between 0 and 1, got {value}")
+    return value
+
+
+def _usage(parser: argparse.ArgumentParser) -> int:
+    parser.print_help(sys.stderr)
+    return 2
