@@ -139,6 +139,7 @@ def test_partial_dependence_matches_a_brute_force_average(linear):
     assert plan["churn_probability"].idxmax() == "basic"
     assert plan["share"].sum() == pytest.approx(1.0)
     assert result.categorical == ("plan",)
+    assert result.method.startswith("Partial dependence: the mean churn probability of 1,500")
 
 
 def test_partial_dependence_grid_of_a_continuous_column_spans_its_middle(linear):
@@ -176,6 +177,7 @@ def test_reasons_compare_each_customer_with_the_typical_one(linear):
     assert reasons.groupby("customer")["rank"].apply(list).map(lambda r: r in ([1], [1, 2])).all()
     ordered = reasons.pivot(index="customer", columns="rank", values="effect").dropna()
     assert (ordered[1] >= ordered[2]).all()
+    assert "not a Shapley value" in reasons.attrs["method"]
 
 
 def test_reason_values_say_what_is_unusual(linear):
@@ -205,3 +207,20 @@ def test_reason_values_say_what_is_unusual(linear):
     # A perfectly typical customer has no reason at all.
     plain = pd.DataFrame({name: [value] for name, value in model.reference.items()})
     assert model.reasons(plain).empty
+
+
+def test_plots_draw_what_the_tables_hold(linear):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    model, X, y = linear
+    importance = model.importance(X, y, n_repeats=3)
+    ax = importance.plot(n=3)
+    assert len(ax.patches) == 3
+    shown = [label.get_text() for label in ax.get_yticklabels()]
+    assert shown == importance.top(3)[::-1]  # most important on top
+    result = model.partial_dependence(X, ["late", "plan"], max_rows=300)
+    axes = result.plot()
+    late = result.table[result.table["feature"] == "late"]
+    np.testing.assert_allclose(axes[0].lines[0].get_ydata(), late["churn_probability"])
+    assert axes[1].get_xlabel() == "plan"

@@ -141,3 +141,16 @@ def test_a_real_model_targets_its_riskiest_customers():
     expected = scores * 0.3 * X["value_total"] - 5
     assert plan.chosen == int((expected > 0).sum())
     assert plan.contacts["churn_probability"].to_dict() == pytest.approx(scores.to_dict())
+
+
+def test_the_plot_marks_the_choice():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    y = pd.Series([1, 0, 1, 1, 0], index=X5.index)
+    plan = target(_scorer(P5), X5, offer_cost=10, save_rate=0.5, y=y)
+    ax = plan.plot()
+    expected, realised, choice = ax.lines[:3]
+    np.testing.assert_allclose(expected.get_ydata(), plan.curve["expected_profit"])
+    np.testing.assert_allclose(realised.get_ydata(), plan.curve["realised_profit"])
+    assert choice.get_xdata()[0] == pytest.approx(0.8)

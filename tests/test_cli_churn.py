@@ -137,7 +137,9 @@ def test_a_customer_table_trains_scores_and_evaluates_by_its_label(tmp_path):
         "--out", tmp_path / "t.skops",
     )  # fmt: skip
     assert trained.returncode == 0, trained.stderr
-    assert load(tmp_path / "t.skops").card["built_from"] == {"label": "Churn", "id": "customerID"}
+    model = load(tmp_path / "t.skops")
+    assert model.card["built_from"] == {"label": "Churn", "id": "customerID"}
+    assert "labels from column `Churn`" in model.describe()
     scored = journey(
         "churn", "score", tmp_path / "t.skops", tmp_path / "table.csv",
         "--out", tmp_path / "s.csv",

@@ -54,6 +54,12 @@ SCORINGS: dict[str, tuple[Any, bool]] = {
     "brier": (brier_score_loss, False),
     "log_loss": (lambda y, p: log_loss(y, p, labels=[0, 1]), False),
 }
+REASONS_METHOD = (
+    "Reasons: a customer's churn probability minus the probability with one feature group "
+    "set to a typical training customer's values (medians, commonest categories), in "
+    "probability points; the largest positive differences first. One group at a time, not "
+    "a Shapley value"
+)
 _WINDOWED = re.compile(r"^(?P<base>.+)_(?P<window>\d+[A-Za-z]+)$")
 
 
@@ -187,11 +193,14 @@ class PartialDependence:
         The columns whose grid is categories.
     rows : int
         Customers averaged over.
+    method : str
+        The definition, in a sentence, for reports.
     """
 
     table: pd.DataFrame
     categorical: tuple[str, ...]
     rows: int
+    method: str
 
     def plot(self, axes: Sequence[Axes] | None = None) -> Sequence[Axes]:
         """One panel per feature; categories as points, numbers as lines."""
@@ -345,7 +354,13 @@ def partial_dependence(
         )
     columns = ["feature", "column", "value", "churn_probability", "share"]
     table = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=columns)
-    return PartialDependence(table=table, categorical=model.categorical, rows=len(frame))
+    method = (
+        f"Partial dependence: the mean churn probability of {len(frame):,} customers with "
+        f"the column set to each grid value, their other columns as observed"
+    )
+    return PartialDependence(
+        table=table, categorical=model.categorical, rows=len(frame), method=method
+    )
 
 
 def reasons(
@@ -379,7 +394,7 @@ def reasons(
     for j in np.unique(group):
         at = group == j
         values[at] = _describe(frame.iloc[customer[at]], named[names[j]], model.reference)
-    return pd.DataFrame(
+    result = pd.DataFrame(
         {
             frame.index.name or "customer": frame.index.to_numpy()[customer],
             "rank": rank + 1,
@@ -389,6 +404,8 @@ def reasons(
             "churn_probability": scores[customer],
         }
     )
+    result.attrs["method"] = REASONS_METHOD
+    return result
 
 
 def resolve_groups(

@@ -121,17 +121,18 @@ class ChurnModel:
             f"- training data fingerprint (SHA-256): `{training['fingerprint']}`",
         ]
         built = card["built_from"]
-        if built:
-            lines.append(
-                f"- features at cutoff {built['cutoff']}, horizon {built['horizon']}, churn by "
-                f"{built['definition']}"
-                + (
-                    f" ({built['inactivity']} without events)"
-                    if built["definition"] == "inactivity"
-                    else f" ({built['churn_event']})"
-                )
-                + f", windows {', '.join(map(str, built['windows']))}"
+        if "cutoff" in built:
+            rule = (
+                f"{built['inactivity']} without events"
+                if built["definition"] == "inactivity"
+                else f"a {built['churn_event']} event"
             )
+            lines.append(
+                f"- features at cutoff {built['cutoff']}, horizon {built['horizon']}, churn "
+                f"as {rule}, windows {', '.join(map(str, built['windows']))}"
+            )
+        elif "label" in built:
+            lines.append(f"- trained on a customer table, labels from column `{built['label']}`")
         lines.append(
             f"- {len(card['features'])} features: {len(card['numeric'])} numeric, "
             f"{len(card['categorical'])} categorical"
@@ -351,7 +352,8 @@ class ChurnModel:
         Returns
         -------
         PartialDependence
-            ``.table`` (feature, column, value, churn_probability, share) and ``.plot()``.
+            ``.table`` (feature, column, value, churn_probability, share), ``.method`` and
+            ``.plot()``.
 
         Examples
         --------
@@ -398,7 +400,7 @@ class ChurnModel:
             Long: the customer (named as ``X``'s index), ``rank`` (1 = strongest),
             ``feature``, ``effect`` (probability points), ``values`` (the group's columns
             where the customer is not typical, with the typical value) and the customer's
-            ``churn_probability``.
+            ``churn_probability``; ``attrs["method"]`` states the method.
 
         Examples
         --------
