@@ -1,0 +1,438 @@
+"""Every figure of journey_lib.plots draws exactly its data twin: titled, labelled, readable,
+and with bar heights, line data and heatmap cells equal to the twin's numbers."""
+
+from __future__ import annotations
+
+import warnings
+
+import matplotlib
+import matplotlib.pyplot as plt
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from matplotlib.container import BarContainer
+from sklearn.metrics import average_precision_score, roc_auc_score
+
+import journey_lib as jl
+from journey_lib import churn, plots
+from journey_lib.rfm import SEGMENTS
+
+matplotlib.use("Agg")  # pyplot switches to it: no figure has been made yet
+
+STEPS = ["ad_view", "site_visit", "signup", "purchase"]
+
+
+@pytest.fixture(scope="module")
+def events():
+    return jl.simulate(800, seed=1).events
+
+
+@pytest.fixture(scope="module")
+def churn_model(events):
+    X, y = churn.build_dataset(events, cutoff="2024-09-01", horizon="60D")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        model = churn.train(X, y, model="logistic")
+    return model, X, y
+
+
+@pytest.fixture(autouse=True)
+def _close_figures():
+    yield
+    plt.close("all")
+
+
+def assert_readable(ax, title=None):
+    """Titled, both axes labelled, and no text smaller than 10 points."""
+    assert ax.get_title(), "no title"
+    assert ax.get_xlabel() and ax.get_ylabel(), "an axis is not labelled"
+    if title is not None:
+        assert title in ax.get_title()
+    sizes = [ax.title.get_fontsize(), ax.xaxis.label.get_fontsize(), ax.yaxis.label.get_fontsize()]
+    sizes += [t.get_fontsize() for t in ax.get_xticklabels() + ax.get_yticklabels()]
+    sizes += [t.get_fontsize() for t in ax.texts]
+    assert min(sizes) >= 10
+
+
+def lines_labelled(ax, label):
+    return [line for line in ax.get_lines() if line.get_label() == label]
+
+
+def heights(container):
+    return np.array([patch.get_height() for patch in container.patches])
+
+
+def widths(container):
+    return np.array([patch.get_width() for patch in container.patches])
+
+
+def heatmap_cells(ax):
+    return np.ma.filled(ax.collections[0].get_array().astype(float), np.nan)
+
+
+# --------------------------------------------------------------------------------------------
+# touchpoints
+# --------------------------------------------------------------------------------------------
+
+
+def test_volumes_draws_each_stage_with_the_partial_period_apart(events):
+    twin = jl.volumes(events)
+    ax = plots.volumes(twin)
+    assert_readable(ax, "Touchpoints per week by stage")
+    legend = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert legend == list(dict.fromkeys(twin["stage"]))  # framework order
+    for stage in legend:
+        rows = twin[twin["stage"] == stage]
+        solid = lines_labelled(ax, stage)[0]
+        np.testing.assert_array_equal(solid.get_ydata(), rows["touchpoints"][rows["complete"]])
+        assert solid.get_linestyle() == "-"
+    # The last week is not over: each stage ends on a dashed stretch reaching its count.
+    dashed = [line for line in ax.get_lines() if line.get_linestyle() == "--"]
+    assert len(dashed) == len(legend)
+    last = twin[~twin["complete"]]["touchpoints"].to_numpy()
+    np.testing.assert_array_equal([line.get_ydata()[-1] for line in dashed], last)
+
+
+def test_volumes_keeps_the_largest_groups(events):
+    twin = jl.volumes(events, by="channel", period="month")
+    ax = plots.volumes(twin, value="customers", top=3)
+    largest = twin.groupby("channel")["touchpoints"].sum().nlargest(3).index
+    shown = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert sorted(shown) == sorted(largest)
+    assert "the 3 largest of 12" in ax.get_title() and ax.get_ylabel() == "distinct customers"
+    rows = twin[(twin["channel"] == shown[0]) & twin["complete"]]
+    np.testing.assert_array_equal(lines_labelled(ax, shown[0])[0].get_ydata(), rows["customers"])
+
+
+def test_volumes_of_the_whole_log(events):
+    twin = jl.volumes(events, by=None, period="month")
+    ax = plots.volumes(twin)
+    assert_readable(ax, "Touchpoints per month")
+    solid, dashed = ax.get_lines()
+    done = twin["complete"]
+    np.testing.assert_array_equal(solid.get_ydata(), twin["touchpoints"][done])
+    # The dashed stretch runs from the last complete month to the one not over.
+    np.testing.assert_array_equal(dashed.get_ydata(), twin["touchpoints"].iloc[-2:])
+    assert ax.get_legend() is None
+
+
+def test_touchpoints_per_customer_folds_the_tail_into_the_last_bar(events):
+    twin = jl.touchpoints_per_customer(events)
+    ax = plots.touchpoints_per_customer(twin, cap=20)
+    assert_readable(ax, "Touchpoints per customer")
+    bars = heights(ax.containers[0])
+    below = twin[twin["touchpoints"] < 20]
+    np.testing.assert_array_equal(bars[:-1], below["customers"])
+    assert bars[-1] == twin.loc[twin["touchpoints"] >= 20, "customers"].sum()
+    assert bars.sum() == events["customer_id"].nunique()
+    assert "20 or more" in ax.get_xlabel()
+    assert ax.texts[-1].get_text() == "20+"
+
+
+def test_touchpoints_per_customer_auto_cap_and_no_cap(events):
+    twin = jl.touchpoints_per_customer(events)
+    auto = plots.touchpoints_per_customer(twin)
+    cap = int(auto.texts[-1].get_text().rstrip("+"))
+    covered = twin.loc[twin["touchpoints"] <= cap, "customers"].sum() / twin["customers"].sum()
+    assert covered >= 0.95
+    full = plots.touchpoints_per_customer(twin, cap=None)
+    assert len(full.containers[0].patches) == len(twin)
+
+
+def test_touchpoints_per_customer_by_stage_draws_shares(events):
+    twin = jl.touchpoints_per_customer(events, by="stage")
+    ax = plots.touchpoints_per_customer(twin, cap=None)
+    assert_readable(ax, "by stage")
+    retention = twin[twin["stage"] == "Retention"].set_index("touchpoints")["share"]
+    line = lines_labelled(ax, "Retention")[0]
+    every = np.arange(1, retention.index.max() + 1)
+    assert len(every) > len(retention)  # some counts nobody has: drawn at 0, not bridged
+    np.testing.assert_array_equal(line.get_xdata(), every)
+    np.testing.assert_allclose(line.get_ydata(), retention.reindex(every, fill_value=0))
+
+
+def test_timeline_places_each_touchpoint(events):
+    chosen = [11, 3, 7]
+    twin = jl.timeline(events, chosen)
+    ax = plots.timeline(twin)
+    assert_readable(ax, "Customer journeys")
+    assert [t.get_text() for t in ax.get_yticklabels()] == ["11", "3", "7"]
+    stages = [t.get_text() for t in ax.get_legend().get_texts()]
+    framework = jl.get_framework("customer_journey").stages
+    assert stages == [s for s in framework if s in set(twin["stage"])]
+    for points, stage in zip(ax.collections[1:], stages, strict=True):
+        rows = twin[twin["stage"] == stage]
+        want = np.column_stack([rows["days_since_first"], rows["customer_id"].map(chosen.index)])
+        np.testing.assert_allclose(points.get_offsets(), want)
+
+
+# --------------------------------------------------------------------------------------------
+# journeys and funnels
+# --------------------------------------------------------------------------------------------
+
+
+def test_transition_matrix_heatmap_holds_the_matrix(events):
+    twin = jl.transition_matrix(events, by="channel")
+    ax = plots.transition_matrix(twin)
+    assert_readable(ax, "transition probabilities")
+    matrix = jl.as_matrix(twin)
+    np.testing.assert_allclose(heatmap_cells(ax), matrix.to_numpy())
+    assert [t.get_text() for t in ax.get_yticklabels()] == list(matrix.index)
+    assert len(ax.texts) == matrix.size  # small enough to annotate, as percentages
+    assert all(t.get_text().endswith("%") for t in ax.texts)
+    # The pivoted matrix draws the same picture.
+    again = plots.transition_matrix(matrix)
+    np.testing.assert_allclose(heatmap_cells(again), matrix.to_numpy())
+
+
+def test_transition_counts_of_many_states_are_not_annotated(events):
+    twin = jl.transition_matrix(events, normalize=False)
+    ax = plots.transition_matrix(twin)
+    assert "transition counts" in ax.get_title()
+    np.testing.assert_array_equal(heatmap_cells(ax), jl.as_matrix(twin).to_numpy())
+    assert len(ax.texts) == 0  # 22 states: numbers would not fit
+
+
+def test_paths_are_bars_ranked_from_the_top(events):
+    twin = jl.paths(events, top=8)
+    ax = plots.paths(twin)
+    assert_readable(ax, "journey openings")
+    np.testing.assert_array_equal(widths(ax.containers[0]), twin["count"])
+    labels = [t.get_text().replace("\n", " ") for t in ax.get_yticklabels()]
+    assert labels == twin["path"].tolist()
+    assert ax.yaxis_inverted()  # the most frequent on top
+    assert [t.get_text() for t in ax.texts] == [f"{s:.1%}" for s in twin["share"]]
+
+
+def test_funnel_bars_carry_conversion_and_drop_off(events):
+    twin = jl.funnel(events, STEPS)
+    ax = plots.funnel(twin)
+    assert_readable(ax, "Conversion funnel")
+    np.testing.assert_array_equal(heights(ax.containers[0]), twin["customers"])
+    texts = [t.get_text() for t in ax.texts]
+    for n, rate in zip(twin["customers"], twin["conversion_rate"], strict=True):
+        assert f"{n:,}\n{rate:.0%} of step 1" in texts
+    drops = [f"−{1 - r:.0%}" for r in twin["step_conversion_rate"].iloc[1:]]
+    assert texts[-len(drops) :] == drops
+    assert [t.get_text() for t in ax.get_xticklabels()] == STEPS
+
+
+def test_stage_funnel_draws_stages(events):
+    twin = jl.stage_funnel(events)
+    ax = plots.funnel(twin)
+    assert_readable(ax, "Journey stages reached")
+    np.testing.assert_array_equal(heights(ax.containers[0]), twin["customers"])
+    assert any("of entrants" in t.get_text() for t in ax.texts)
+    assert ax.get_xlabel() == "stage"
+
+
+def test_funnel_breakdown_bars_are_conversion_per_value(events):
+    twin = jl.funnel(events, STEPS[:2] + STEPS[3:], breakdown="channel")
+    with pytest.raises(jl.JourneyParameterError, match="funnel_breakdown"):
+        plots.funnel(twin)
+    ax = plots.funnel_breakdown(twin, top=4)
+    assert_readable(ax, "Funnel conversion by channel")
+    entrants = twin[twin["step"] == 1].set_index("channel")["customers"]
+    largest = entrants.sort_values(ascending=False, kind="stable").head(4)
+    legend = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert legend == [f"{c} (n={n:,})" for c, n in largest.items()]
+    assert "the 4 largest of" in ax.get_title()
+    for container, channel in zip(ax.containers, largest.index, strict=True):
+        rows = twin[twin["channel"] == channel]
+        np.testing.assert_allclose(heights(container), rows["conversion_rate"])
+    with pytest.raises(jl.JourneyParameterError, match="no breakdown"):
+        plots.funnel_breakdown(jl.funnel(events, STEPS))
+
+
+def test_funnel_trend_marks_incomplete_periods(events):
+    twin = jl.funnel_trend(events, ["site_visit", "purchase"], period="month")
+    ax = plots.funnel_trend(twin)
+    assert_readable(ax, "Funnel conversion by month of entry")
+    done = twin["complete"]
+    solid = lines_labelled(ax, "complete")[0]
+    np.testing.assert_allclose(solid.get_ydata(), twin["conversion_rate"][done])
+    hollow = lines_labelled(ax, "not complete: may still rise")[0]
+    np.testing.assert_allclose(hollow.get_ydata()[1:], twin["conversion_rate"][~done])
+    assert hollow.get_linestyle() == "--" and hollow.get_markerfacecolor() == "white"
+
+
+def test_time_to_convert_bars_are_shares_of_the_used_bins(events):
+    twin = jl.time_to_convert(events, ["site_visit", "purchase"])
+    ax = plots.time_to_convert(twin)
+    assert_readable(ax, "Time to convert")
+    used = twin.index[twin["customers"] > 0]
+    shown = twin.loc[used.min() : used.max()]
+    np.testing.assert_allclose(heights(ax.containers[0]), shown["share"])
+    np.testing.assert_allclose(ax.get_lines()[0].get_ydata(), shown["cumulative_share"])
+    assert [t.get_text() for t in ax.get_xticklabels()] == shown["bin"].tolist()
+    assert f"{twin['customers'].sum():,} customers" in ax.get_title()
+
+
+# --------------------------------------------------------------------------------------------
+# retention, churn rate, lifecycle, RFM
+# --------------------------------------------------------------------------------------------
+
+
+def test_retention_heatmap_is_the_retention_matrix(events):
+    twin = jl.retention(events)
+    ax = plots.retention(twin)
+    assert_readable(ax, "Cohort retention")
+    matrix = jl.retention_matrix(twin).dropna(axis=1, how="all")
+    np.testing.assert_allclose(heatmap_cells(ax), matrix.to_numpy())
+    assert [t.get_text() for t in ax.get_yticklabels()] == [
+        c.strftime("%Y-%m") for c in matrix.index
+    ]
+    assert ax.get_xlabel() == "months since the cohort's first month"
+    counts = plots.retention(jl.retention_matrix(twin, "customers"), values="customers")
+    want = jl.retention_matrix(twin, "customers").dropna(axis=1, how="all").to_numpy()
+    np.testing.assert_allclose(heatmap_cells(counts), want)
+
+
+def test_churn_rate_line_is_the_rate(events):
+    twin = jl.churn_rate(events)
+    ax = plots.churn_rate(twin)
+    assert_readable(ax, "Churn rate per month")
+    np.testing.assert_allclose(ax.get_lines()[0].get_ydata(), twin["churn_rate"])
+
+
+def test_lifecycle_stacks_statuses_with_dormant_below_zero(events):
+    twin = jl.lifecycle(events)
+    ax = plots.lifecycle(twin)
+    assert_readable(ax, "Customer lifecycle per month")
+    wide = twin.pivot(index="period", columns="status", values="customers")
+    bottom = np.zeros(len(wide))
+    for container in ax.containers:
+        status = container.get_label()
+        np.testing.assert_array_equal(heights(container), wide[status])
+        if status != "dormant":
+            np.testing.assert_array_equal([p.get_y() for p in container.patches], bottom)
+            bottom = bottom + wide[status].to_numpy()
+    assert (heights(ax.containers[-1]) <= 0).all()
+    hatched = [p.get_hatch() == "//" for p in ax.containers[0].patches]
+    assert hatched == (~twin.groupby("period")["complete"].first()).tolist()
+
+
+def test_rfm_segments_bars_count_customers(events):
+    twin = jl.rfm_segments(jl.rfm(events, observation_end="2025-01-01"))
+    ax = plots.rfm_segments(twin)
+    assert_readable(ax, "RFM segments")
+    counts = twin["segment"].value_counts().reindex(list(SEGMENTS), fill_value=0)
+    np.testing.assert_array_equal(widths(ax.containers[0]), counts)
+    assert [t.get_text() for t in ax.get_yticklabels()] == list(SEGMENTS)
+
+
+# --------------------------------------------------------------------------------------------
+# churn models
+# --------------------------------------------------------------------------------------------
+
+
+@settings(max_examples=30, deadline=None)
+@given(
+    st.lists(st.tuples(st.booleans(), st.integers(0, 6)), min_size=2, max_size=40).filter(
+        lambda rows: len({r[0] for r in rows}) == 2
+    )
+)
+def test_curve_points_give_scikit_learns_areas(rows):
+    y = [r[0] for r in rows]
+    scores = [r[1] / 6 for r in rows]  # few distinct values: ties
+    roc = plots.roc_points(y, scores)
+    area = np.trapezoid(roc["true_positive_rate"], roc["false_positive_rate"])
+    assert area == pytest.approx(roc_auc_score(y, scores))
+    pr = plots.pr_points(y, scores)
+    average = (pr["recall"].diff().fillna(0) * pr["precision"]).sum()
+    assert average == pytest.approx(average_precision_score(y, scores))
+    assert pr["recall"].is_monotonic_increasing and roc["threshold"].is_monotonic_decreasing
+
+
+def test_roc_and_precision_recall_draw_their_points(churn_model):
+    model, X, y = churn_model
+    scores = {"model": model.predict_proba(X), "logistic baseline": model.baseline_proba(X)}
+    ax = plots.roc(y, scores)
+    assert_readable(ax, "ROC curve")
+    for line, (name, values) in zip(ax.get_lines(), scores.items(), strict=False):
+        points = plots.roc_points(y, values)
+        np.testing.assert_allclose(line.get_ydata(), points["true_positive_rate"])
+        assert line.get_label() == f"{name} (AUC {roc_auc_score(y, values):.3f})"
+    ax = plots.precision_recall(y, scores["model"])
+    assert_readable(ax, "Precision-recall")
+    points = plots.pr_points(y, scores["model"])
+    np.testing.assert_allclose(ax.get_lines()[0].get_ydata(), points["precision"])
+    assert ax.get_lines()[0].get_label().startswith("model (AP ")
+    assert ax.get_lines()[1].get_ydata()[0] == pytest.approx(y.mean())
+
+
+def test_curve_points_reject_mismatched_or_missing_scores():
+    with pytest.raises(jl.JourneyDataError, match="3 outcomes"):
+        plots.roc_points([0, 1, 1], [0.2, 0.4])
+    with pytest.raises(jl.JourneyDataError, match="missing or infinite"):
+        plots.pr_points([0, 1], [0.2, np.nan])
+
+
+def test_calibration_gains_and_lift_draw_the_evaluation(churn_model):
+    model, X, y = churn_model
+    evaluation = model.evaluate(X, y, n_bootstraps=30)
+    table = evaluation.calibration
+    ax = plots.calibration(evaluation)
+    assert_readable(ax, "Calibration")
+    points = ax.get_lines()[0]
+    np.testing.assert_allclose(points.get_xdata(), table["mean_score"])
+    np.testing.assert_allclose(points.get_ydata(), table["churn_rate"])
+    gains = evaluation.gains
+    ax = plots.gains(evaluation)
+    assert_readable(ax, "Cumulative gains")
+    np.testing.assert_allclose(ax.get_lines()[0].get_ydata(), np.r_[0, gains["capture"]])
+    np.testing.assert_allclose(ax.get_lines()[0].get_xdata(), np.linspace(0, 1, 11))
+    ax = plots.lift(gains)  # the table alone works too
+    assert_readable(ax, "Cumulative lift")
+    bars = next(c for c in ax.containers if isinstance(c, BarContainer))
+    np.testing.assert_allclose(heights(bars), gains["lift"])
+    assert ax.get_xticklabels()[0].get_text() == "10%"
+
+
+def test_model_explanations_wrap_their_own_plots(churn_model):
+    model, X, y = churn_model
+    importance = model.importance(X, y, n_repeats=3, max_rows=300)
+    ax = plots.importance(importance, n=5)
+    assert_readable(ax, "Permutation importance")
+    assert [t.get_text() for t in ax.get_yticklabels()] == importance.top(5)[::-1]
+    dependence = model.partial_dependence(X, importance.top(2), max_rows=200, grid=6)
+    figure = plots.partial_dependence(dependence)
+    assert "Partial dependence" in figure.get_suptitle()
+    first = dependence.table[dependence.table["feature"] == importance.top(1)[0]]
+    panel = figure.axes[0]
+    assert panel.get_title() == importance.top(1)[0]
+    np.testing.assert_allclose(panel.get_lines()[0].get_ydata(), first["churn_probability"])
+    targeting = model.target(X, offer_cost=5, save_rate=0.3, y=y)
+    ax = plots.profit_curve(targeting)
+    assert_readable(ax, "Retention offer")
+    np.testing.assert_allclose(ax.get_lines()[0].get_ydata(), targeting.curve["expected_profit"])
+
+
+# --------------------------------------------------------------------------------------------
+# input checks and drawing into given axes
+# --------------------------------------------------------------------------------------------
+
+
+def test_a_frame_of_the_wrong_twin_is_named(events):
+    paths = jl.paths(events)
+    with pytest.raises(jl.JourneyDataError, match=r"expected a funnel or stage_funnel\(\)"):
+        plots.funnel(paths)
+    with pytest.raises(jl.JourneyDataError, match="lacks \\['period'"):
+        plots.churn_rate(paths)
+    with pytest.raises(jl.JourneyParameterError, match="top must be"):
+        plots.volumes(jl.volumes(events), top=12)
+    with pytest.raises(jl.JourneyParameterError, match="cap must be"):
+        plots.touchpoints_per_customer(jl.touchpoints_per_customer(events), cap=0)
+
+
+def test_figures_draw_into_given_axes_and_accept_any_engine(events):
+    import polars as pl
+
+    figure, (left, right) = plt.subplots(1, 2)
+    twin = jl.lifecycle(pl.from_pandas(events[list(jl.CANONICAL_COLUMNS)]).lazy())
+    assert plots.lifecycle(twin, ax=left) is left
+    assert plots.churn_rate(jl.churn_rate(events), ax=right) is right
+    assert len(left.containers) == 4 and figure.axes == [left, right]
+    wide = twin.collect().to_pandas().pivot(index="period", columns="status", values="customers")
+    np.testing.assert_array_equal(heights(left.containers[0]), wide["new"])
