@@ -1,8 +1,8 @@
 """The ``journey`` command.
 
-Exit codes: 0 success (``validate``: every row clean), 1 ``validate`` quarantined rows,
-2 unusable input or a usage error. Errors are one line on stderr; ``--traceback`` shows the
-full trace of an unexpected failure.
+Exit codes: 0 success (``validate``: every row clean), 1 ``validate`` quarantined rows or a
+``report`` notebook failed, 2 unusable input or a usage error. Errors are one line on stderr;
+``--traceback`` shows the full trace of an unexpected failure.
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ from . import __version__
 from .churn.commands import add_commands as add_churn_commands
 from .errors import JourneyError
 from .io import read_events, write_table
+from .report import read_parameters, run_report
 from .simulate import SimulationParameters, simulate
 
 EXIT_OK, EXIT_QUARANTINED, EXIT_UNUSABLE = 0, 1, 2
@@ -113,6 +114,70 @@ def build_parser() -> argparse.ArgumentParser:
     val.add_argument("--as-of", metavar="DATE", help="quarantine rows timed after this")
     val.add_argument("--sep", help="CSV delimiter (default: guessed from the header)")
     val.set_defaults(handler=_validate)
+
+    rep = sub.add_parser(
+        "report",
+        help="re-run the notebooks into a dated report folder",
+        description="Run every notebook with papermill into OUT/<YYYYMMDD-HHMMSS>/: executed "
+        "notebooks, HTML without code, metrics.json, manifest.json and index.html; OUT/latest "
+        "points at it. Parameters are checked before anything runs. Exit 0 when every "
+        "notebook ran, 1 when one failed or timed out, 2 when the input is unusable.",
+    )
+    rep.add_argument(
+        "--params",
+        type=Path,
+        metavar="FILE.yaml",
+        help="parameters as a YAML mapping, NAME: VALUE per line",
+    )
+    rep.add_argument(
+        "-p",
+        "--parameter",
+        dest="pairs",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="a parameter, VALUE read as YAML (repeatable; overrides --params)",
+    )
+    rep.add_argument(
+        "--only",
+        action="append",
+        default=[],
+        metavar="NAMES",
+        help="run only these notebooks: names or number prefixes, comma-separated",
+    )
+    rep.add_argument(
+        "--data",
+        type=Path,
+        metavar="PATH",
+        help="data file or folder, passed as data_path (default: each notebook's own)",
+    )
+    rep.add_argument(
+        "--out",
+        type=Path,
+        default=Path("reports"),
+        metavar="DIR",
+        help="where run folders go (default reports)",
+    )
+    rep.add_argument(
+        "--fail-fast",
+        action="store_true",
+        help="stop at the first failure; the notebooks after it are recorded as skipped",
+    )
+    rep.add_argument(
+        "--timeout",
+        type=_positive_seconds,
+        default=600.0,
+        metavar="S",
+        help="seconds each notebook may take, kernel start included (default 600)",
+    )
+    rep.add_argument(
+        "--notebooks",
+        type=Path,
+        default=Path("notebooks"),
+        metavar="DIR",
+        help="folder of the notebooks to run (default notebooks)",
+    )
+    rep.set_defaults(handler=_report)
     add_churn_commands(sub, _Parser)
     return parser
 
@@ -176,6 +241,26 @@ def _validate(args: argparse.Namespace) -> int:
     return EXIT_OK if report.ok else EXIT_QUARANTINED
 
 
+def _report(args: argparse.Namespace) -> int:
+    parameters = read_parameters(args.params, args.pairs)
+    only = [name.strip() for item in args.only for name in item.split(",") if name.strip()]
+    result = run_report(
+        args.notebooks,
+        parameters=parameters,
+        only=only or None,
+        data=args.data,
+        out=args.out,
+        fail_fast=args.fail_fast,
+        timeout=args.timeout,
+        progress=lambda line: print(line, flush=True),
+    )
+    print(result.summary())
+    stopped = [f"{name} ({status})" for name, status in result.statuses.items() if status != "ok"]
+    if stopped:
+        _fail(f"not every notebook ran: {', '.join(stopped)}; see {result.folder / 'index.html'}")
+    return result.exit_code
+
+
 def _parameter(item: str) -> tuple[str, Any]:
     name, sep, raw = item.partition("=")
     fields = {f.name for f in dataclasses.fields(SimulationParameters)}
@@ -196,6 +281,16 @@ def _positive_int(text: str) -> int:
         raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
     if value < 1:
         raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return value
+
+
+def _positive_seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds") from None
+    if not value > 0 or value == float("inf"):
+        raise argparse.ArgumentTypeError(f"must be a positive number of seconds, got {text}")
     return value
 
 
