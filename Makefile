@@ -13,8 +13,7 @@ $(STAMP): pyproject.toml
 	touch $@
 
 report: $(STAMP)
-	$(BIN)/journey simulate --customers 2000 --seed 0 --out reports/simulated/events.parquet
-	$(BIN)/journey validate reports/simulated/events.parquet
+	$(BIN)/journey report
 
 test: $(STAMP)
 	$(BIN)/ruff check journey_lib tests benchmarks
@@ -36,4 +35,4 @@ lab: $(STAMP)
 	$(BIN)/jupyter lab notebooks
 
 clean:
-	rm -rf $(VENV) reports/simulated .pytest_cache .ruff_cache
+	rm -rf $(VENV) .pytest_cache .ruff_cache

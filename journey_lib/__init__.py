@@ -9,8 +9,9 @@ Everything a notebook needs is importable from here::
 
 from importlib.metadata import PackageNotFoundError, version
 
-from . import churn
+from . import churn, plots, report, teach
 from .adapters import from_customer_table, from_transactions, validate_customers
+from .dates import within
 from .errors import JourneyDataError, JourneyDataWarning, JourneyError, JourneyParameterError
 from .funnels import Step, funnel, funnel_trend, time_to_convert
 from .io import load_events, read_events, read_table, write_table
@@ -21,6 +22,7 @@ from .rfm import calibration_holdout, rfm, rfm_segments
 from .schema import CANONICAL_COLUMNS, REQUIRED_COLUMNS, ValidationReport, validate_events
 from .simulate import GroundTruth, Simulation, SimulationParameters, simulate
 from .stages import FRAMEWORKS, StageFramework, assign_stages, get_framework
+from .touchpoints import timeline, touchpoints_per_customer, volumes
 
 try:
     __version__ = version("journey-lab")
@@ -55,8 +57,10 @@ __all__ = [
     "lifecycle",
     "load_events",
     "paths",
+    "plots",
     "read_events",
     "read_table",
+    "report",
     "retention",
     "retention_matrix",
     "rfm",
@@ -64,9 +68,14 @@ __all__ = [
     "sessionize",
     "simulate",
     "stage_funnel",
+    "teach",
     "time_to_convert",
+    "timeline",
+    "touchpoints_per_customer",
     "transition_matrix",
     "validate_customers",
     "validate_events",
+    "volumes",
+    "within",
     "write_table",
 ]
