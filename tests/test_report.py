@@ -218,7 +218,7 @@ def test_a_notebook_over_its_timeout_is_stopped_and_reported(notebooks, tmp_path
 
 def test_only_and_two_runs_in_the_same_second(notebooks, tmp_path, monkeypatch):
     moment = dt.datetime(2026, 1, 1, 6, 0, tzinfo=dt.UTC)
-    monkeypatch.setattr(report, "_utcnow", lambda: moment)
+    monkeypatch.setattr(report.runner, "_utcnow", lambda: moment)
     out = tmp_path / "out"
     first = run_report(notebooks, only=["03_sleep.ipynb"], out=out, timeout=300)
     manifest = (first.folder / "manifest.json").read_bytes()

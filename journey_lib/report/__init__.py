@@ -1,0 +1,61 @@
+"""Scheduled report runs: every notebook re-run with papermill into a dated run folder.
+
+:func:`run_report` (and ``journey report``) runs the notebooks of a folder, in name order,
+each with the parameters it declares, and writes one run folder::
+
+    reports/20260101-060000/
+        01_touchpoints.ipynb    the executed notebook (kept when it failed, up to the error)
+        01_touchpoints.html     the same without code cells, images embedded
+        ...
+        metrics.json            key figures the notebooks recorded with record_metrics
+        manifest.json           parameters, data fingerprint, versions, times and statuses
+        index.html              links to all of the above, with statuses
+    reports/latest -> 20260101-060000
+
+The rules a run follows:
+
+* **Parameters are checked before anything runs.** A notebook declares its parameters in its
+  one cell tagged ``parameters`` (the papermill convention). Every parameter given must be
+  declared by a selected notebook and fit the declared type, or :class:`JourneyParameterError`
+  lists the valid ones and nothing is run. Each notebook receives only what it declares.
+* **Two parameters are filled in by the runner** for notebooks that declare them:
+  ``run_folder`` (where :func:`record_metrics` writes) and ``data_path`` (from ``data``).
+* **A run is never half-visible.** It is built in ``.<stamp>.partial`` and renamed into place
+  when done; ``latest`` then points at it. Earlier runs are never touched.
+* **Run folders are named by the UTC start time**, with ``-2``, ``-3`` ... when runs start in
+  the same second. An interrupted run (Ctrl-C) stays in its ``.partial`` folder.
+* **Each notebook runs in a child process** with its own wall-clock timeout, kernel start
+  included; a notebook that exceeds it is stopped, recorded as ``"timeout"`` and its partial
+  output is kept. A failure does not stop the others unless ``fail_fast``.
+* **Where a notebook stopped** is given as the cell's index in the author's notebook (0-based,
+  as nbformat counts, leaving out the cells papermill adds) and the first line of its source.
+"""
+
+# Names imported "as" themselves are there as before but outside __all__: the documented
+# constants, and the private names tests reach for.
+from .execute import _GRACE as _GRACE
+from .execute import KERNEL as KERNEL
+from .execute import NotebookRun
+from .fingerprint import data_fingerprint
+from .metrics import record_metrics
+from .parameters import DATA_PATH as DATA_PATH
+from .parameters import RUN_FOLDER as RUN_FOLDER
+from .parameters import CommandLineValue, NotebookParameter, notebook_parameters, read_parameters
+from .plan import _data_record as _data_record
+from .plan import _given_data as _given_data
+from .plan import _plan as _plan
+from .runner import STATUSES as STATUSES
+from .runner import RunResult, run_report
+from .runner import _point_latest as _point_latest
+
+__all__ = [
+    "CommandLineValue",
+    "NotebookParameter",
+    "NotebookRun",
+    "RunResult",
+    "data_fingerprint",
+    "notebook_parameters",
+    "read_parameters",
+    "record_metrics",
+    "run_report",
+]

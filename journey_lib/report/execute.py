@@ -1,0 +1,281 @@
+"""Running one notebook with papermill in a child process, under a wall-clock timeout, and
+reading from its executed copy where and why it failed or was stopped.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+import platform
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from ..errors import JourneyDataError
+from .files import _read_json, _read_notebook
+from .parameters import RUN_FOLDER
+from .plan import _Planned
+from .text import _iso, _shorten, _utcnow
+
+__all__ = ["NotebookRun"]
+
+
+#: The kernel every notebook runs on; the runner points it at the current interpreter.
+KERNEL = "python3"
+
+# Cells papermill (and a timeout) add to an executed notebook; cell indices in messages count
+# only the author's cells, so that "cell 2" is the cell the author sees in their notebook.
+_TIMEOUT_TAG = "journey-report-timeout"
+_ADDED_TAGS = frozenset({"injected-parameters", "papermill-error-cell-tag", _TIMEOUT_TAG})
+# Seconds a stopped child gets to exit after SIGTERM before it is killed.
+_GRACE = 5.0
+
+# The child process runs papermill only: importing journey_lib there would cost seconds per
+# notebook. It writes its outcome to a JSON file; cell details are read from the executed
+# notebook by the parent, which also covers children stopped before they could write anything.
+_WORKER = """
+import json, sys
+import papermill
+spec = json.loads(open(sys.argv[1], encoding="utf-8").read())
+outcome = {"status": "ok"}
+try:
+    papermill.execute_notebook(
+        spec["input"], spec["output"], parameters=spec["parameters"], kernel_name=spec["kernel"],
+        language="python", cwd=spec["cwd"], progress_bar=False, log_output=False,
+    )
+except papermill.PapermillExecutionError as exc:
+    outcome = {"status": "failed", "ename": exc.ename, "evalue": exc.evalue}
+except BaseException as exc:
+    outcome = {"status": "failed", "ename": type(exc).__name__, "evalue": str(exc)}
+with open(spec["result"], "w", encoding="utf-8") as handle:
+    json.dump(outcome, handle)
+"""
+
+
+@dataclasses.dataclass
+class NotebookRun:
+    """How one notebook of a run went. Paths are relative to the run folder."""
+
+    name: str
+    status: str
+    duration: float = 0.0
+    started_at: str | None = None
+    finished_at: str | None = None
+    parameters: dict[str, Any] = dataclasses.field(default_factory=dict)
+    defaults: dict[str, str] = dataclasses.field(default_factory=dict)
+    executed: str | None = None
+    html: str | None = None
+    error: dict[str, Any] | None = None
+    html_error: str | None = None
+
+    def problem(self) -> str:
+        """One line saying where and why the notebook stopped (empty when it did not)."""
+        if self.status == "skipped":
+            return "skipped after an earlier failure (fail-fast)"
+        if self.error is None:
+            return ""
+        cell = ""
+        if self.error.get("cell_index") is not None:
+            cell = f"cell {self.error['cell_index']} `{self.error.get('cell_source', '')}`"
+        if self.status == "timeout":
+            return f"{self.error['evalue']} in {cell}" if cell else self.error["evalue"]
+        what = f"{self.error['ename']}: {_shorten(self.error['evalue'], 160)}"
+        return f"{cell}: {what}" if cell else what
+
+
+def _child_env(scratch: Path) -> dict[str, str]:
+    """The child's environment: a ``python3`` kernel spec running this very interpreter."""
+    spec_dir = scratch / "jupyter" / "kernels" / KERNEL
+    spec_dir.mkdir(parents=True)
+    spec = {
+        "argv": [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"],
+        "display_name": f"Python {platform.python_version()} (journey report)",
+        "language": "python",
+    }
+    (spec_dir / "kernel.json").write_text(json.dumps(spec), encoding="utf-8")
+    env = dict(os.environ)
+    # JUPYTER_PATH comes first in the kernel spec search, before a user's own "python3".
+    env["JUPYTER_PATH"] = os.pathsep.join(
+        filter(None, [str(scratch / "jupyter"), env.get("JUPYTER_PATH")])
+    )
+    # Connection files go to the scratch folder too: a stopped kernel leaves its file behind.
+    env["JUPYTER_RUNTIME_DIR"] = str(scratch / "runtime")
+    # Figures must land in the notebook as inline PNGs even where MPLBACKEND=Agg is set.
+    env["MPLBACKEND"] = "module://matplotlib_inline.backend_inline"
+    return env
+
+
+def _run_notebook(
+    plan: _Planned, folder: Path, cwd: Path, timeout: float, env: dict[str, str], scratch: Path
+) -> NotebookRun:
+    run = NotebookRun(plan.name, "failed", started_at=_iso(_utcnow()))
+    run.parameters = dict(plan.parameters)
+    if RUN_FOLDER in plan.declared:
+        run.parameters[RUN_FOLDER] = str(folder.resolve())
+    run.defaults = {
+        name: p.default for name, p in plan.declared.items() if name not in run.parameters
+    }
+    output = folder / plan.path.name
+    result = scratch / f"{plan.name}.result.json"
+    spec = {
+        "input": str(plan.path),
+        "output": str(output),
+        "parameters": run.parameters,
+        "kernel": KERNEL,
+        "cwd": str(cwd),
+        "result": str(result),
+    }
+    (spec_file := scratch / f"{plan.name}.spec.json").write_text(json.dumps(spec), "utf-8")
+    log = scratch / f"{plan.name}.log"
+    start = time.monotonic()
+    timed_out = _execute(spec_file, log, timeout, env)
+    run.duration = time.monotonic() - start
+    run.finished_at = _iso(_utcnow())
+    run.executed = output.name if output.exists() else None
+    outcome = _read_json(result) if result.exists() else None
+    if timed_out:
+        run.status = "timeout"
+        run.error = _timeout_error(output, timeout)
+    elif outcome is not None and outcome["status"] == "ok":
+        run.status = "ok"
+    else:
+        run.error = _failure(output, outcome, log)
+    return run
+
+
+def _execute(spec_file: Path, log: Path, timeout: float, env: dict[str, str]) -> bool:
+    """Run the worker on ``spec_file``; True when it had to be stopped after ``timeout``."""
+    # The child's output (papermill, kernel warnings) goes to a log, not the screen: the
+    # runner prints one line per notebook instead of papermill's progress bar.
+    with log.open("wb") as sink:
+        child = subprocess.Popen(
+            [sys.executable, "-c", _WORKER, str(spec_file)],
+            stdin=subprocess.DEVNULL,
+            stdout=sink,
+            stderr=subprocess.STDOUT,
+            env=env,
+            start_new_session=True,  # its own process group, so it can be stopped as a whole
+        )
+        try:
+            child.wait(timeout=timeout)
+            return False
+        except subprocess.TimeoutExpired:
+            return True
+        finally:
+            # Also on KeyboardInterrupt. The kernel, started by the child in a session of its
+            # own, exits by itself once its parent is gone (ipykernel's parent poller).
+            _stop(child)
+
+
+def _stop(child: subprocess.Popen[bytes]) -> None:
+    if child.poll() is not None:
+        return
+    _signal(child, signal.SIGTERM)
+    try:
+        child.wait(timeout=_GRACE)
+    except subprocess.TimeoutExpired:
+        _signal(child, signal.SIGKILL if hasattr(signal, "SIGKILL") else signal.SIGTERM)
+        child.wait()
+
+
+def _signal(child: subprocess.Popen[bytes], signum: int) -> None:
+    try:
+        if hasattr(os, "killpg"):
+            os.killpg(child.pid, signum)
+        else:  # pragma: no cover - Windows has no process groups to signal
+            child.send_signal(signum)
+    except ProcessLookupError:
+        pass
+
+
+def _failure(output: Path, outcome: dict | None, log: Path) -> dict[str, Any]:
+    """Where and why a notebook failed: from its executed copy, else from the child."""
+    found = _error_cell(nb) if (nb := _read_partial(output)) is not None else None
+    if found is not None:
+        return found
+    if outcome is not None:
+        return {"cell_index": None, "ename": outcome["ename"], "evalue": outcome["evalue"]}
+    lines = [line for line in log.read_text("utf-8", "replace").splitlines() if line.strip()]
+    evalue = lines[-1] if lines else "the runner's child process ended without a result"
+    return {"cell_index": None, "ename": "RunnerError", "evalue": evalue}
+
+
+def _error_cell(nb: Any) -> dict[str, Any] | None:
+    for index, cell in _authored_cells(nb):
+        for output in cell.get("outputs", []):
+            if output.get("output_type") == "error" and not _clean_exit(output):
+                return _cell_error(index, cell, output["ename"], output["evalue"])
+    for index, cell in _authored_cells(nb):
+        if cell.get("metadata", {}).get("papermill", {}).get("exception"):
+            return _cell_error(index, cell, "CellExecutionError", "the cell did not complete")
+    return None
+
+
+def _clean_exit(output: Any) -> bool:
+    """``sys.exit()`` or ``sys.exit(0)`` in a cell, which papermill does not count as failing."""
+    return output.get("ename") == "SystemExit" and output.get("evalue") in ("", "0")
+
+
+def _timeout_error(output: Path, timeout: float) -> dict[str, Any]:
+    """The running cell of a stopped notebook, marked at the top of its executed copy."""
+    message = f"stopped after {timeout:g} s"
+    nb = _read_partial(output)
+    if nb is None:
+        return {"cell_index": None, "ename": "Timeout", "evalue": message}
+    import nbformat
+
+    running = next(
+        (
+            (index, cell)
+            for index, cell in _authored_cells(nb)
+            if cell.get("metadata", {}).get("papermill", {}).get("status") == "running"
+        ),
+        None,
+    )
+    error = (
+        _cell_error(*running, "Timeout", message)
+        if running
+        else {"cell_index": None, "ename": "Timeout", "evalue": message}
+    )
+    where = f" while cell {error['cell_index']} was running" if running else ""
+    banner = nbformat.v4.new_markdown_cell(
+        f"**journey report stopped this notebook after {timeout:g} s{where}.** "
+        "Cells after that point did not run."
+    )
+    banner.metadata["tags"] = [_TIMEOUT_TAG]
+    nb.cells.insert(0, banner)
+    nbformat.write(nb, str(output))
+    return error
+
+
+def _authored_cells(nb: Any) -> Iterator[tuple[int, Any]]:
+    """(index in the author's notebook, cell), skipping the cells papermill added."""
+    index = 0
+    for cell in nb.cells:
+        if _ADDED_TAGS.isdisjoint(cell.get("metadata", {}).get("tags", [])):
+            yield index, cell
+            index += 1
+
+
+def _cell_error(index: int, cell: Any, ename: str, evalue: str) -> dict[str, Any]:
+    first = next((line.strip() for line in cell.source.splitlines() if line.strip()), "")
+    return {
+        "cell_index": index,
+        "cell_source": _shorten(first, 80),
+        "execution_count": cell.get("execution_count"),
+        "ename": ename,
+        "evalue": evalue,
+    }
+
+
+def _read_partial(path: Path) -> Any:
+    """An executed notebook, or None when there is none or it was cut off mid-write."""
+    try:
+        return _read_notebook(path) if path.exists() else None
+    except JourneyDataError:
+        return None

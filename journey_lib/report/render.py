@@ -1,0 +1,188 @@
+"""A run's pages and records: each executed notebook as HTML without code cells, the
+manifest (parameters, data, versions, times, statuses) and the run's ``index.html``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import html
+import json
+import platform
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+from .execute import NotebookRun
+from .files import _read_notebook
+from .parameters import _NOT_LITERAL, _literal
+from .plan import _Planned
+from .text import _iso
+
+_MANIFEST_FORMAT = 1
+_VERSIONS = (
+    "journey-lab",
+    "pandas",
+    "numpy",
+    "scikit-learn",
+    "scipy",
+    "matplotlib",
+    "seaborn",
+    "narwhals",
+    "pyarrow",
+    "papermill",
+    "nbconvert",
+    "nbformat",
+    "nbclient",
+    "ipykernel",
+    "jupyter_client",
+    "ipywidgets",
+)
+
+
+def _html_exporter() -> Any:
+    from nbconvert import HTMLExporter
+
+    # Code cells are left out entirely (readers get the story and the results); images
+    # referenced from markdown are embedded, and plot outputs are inline PNGs already.
+    return HTMLExporter(
+        exclude_input=True,
+        exclude_input_prompt=True,
+        exclude_output_prompt=True,
+        embed_images=True,
+    )
+
+
+def _render(exporter: Any, folder: Path, plan: _Planned, run: NotebookRun, cwd: Path) -> None:
+    if run.executed is None:
+        return
+    target = folder / _html_name(plan.name)
+    try:
+        nb = _read_notebook(folder / run.executed)
+        resources = {"metadata": {"name": plan.name, "path": str(cwd)}}
+        body, _ = exporter.from_notebook_node(nb, resources=resources)
+    except Exception as exc:  # a page that cannot render must not lose the rest of the run
+        run.html_error = f"{type(exc).__name__}: {exc}"
+        return
+    target.write_text(body, encoding="utf-8")
+    run.html = target.name
+
+
+def _html_name(name: str) -> str:
+    # "index.html" is the run's own page; a notebook called "index" gets another name.
+    return f"{name}.notebook.html" if name == "index" else f"{name}.html"
+
+
+def _manifest(
+    name: str,
+    started: dt.datetime,
+    finished: dt.datetime,
+    notebooks_dir: Path,
+    given: dict[str, Any],
+    data: dict[str, Any],
+    runs: dict[str, NotebookRun],
+) -> dict[str, Any]:
+    overall = "ok" if all(run.status == "ok" for run in runs.values()) else "failed"
+    return {
+        "format": _MANIFEST_FORMAT,
+        "folder": name,
+        "status": overall,
+        "exit_code": 0 if overall == "ok" else 1,
+        "started_at": _iso(started),
+        "finished_at": _iso(finished),
+        "duration": round((finished - started).total_seconds(), 3),
+        "notebooks_dir": str(notebooks_dir),
+        "parameters": given,
+        "seed": _seeds(runs),
+        "data": data,
+        "versions": _versions(),
+        "notebooks": {
+            run.name: dataclasses.asdict(run) | {"duration": round(run.duration, 3)}
+            for run in runs.values()
+        },
+    }
+
+
+def _seeds(runs: dict[str, NotebookRun]) -> dict[str, Any]:
+    """Each notebook's ``seed``: the value passed, else its default."""
+    seeds = {}
+    for name, run in runs.items():
+        if "seed" in run.parameters:
+            seeds[name] = run.parameters["seed"]
+        elif "seed" in run.defaults:
+            default = _literal(run.defaults["seed"])
+            seeds[name] = run.defaults["seed"] if default is _NOT_LITERAL else default
+    return seeds
+
+
+def _versions() -> dict[str, str | None]:
+    versions: dict[str, str | None] = {"python": platform.python_version()}
+    for dist in _VERSIONS:
+        try:
+            versions[dist] = metadata.version(dist)
+        except metadata.PackageNotFoundError:
+            versions[dist] = None
+    versions["platform"] = platform.platform()
+    return versions
+
+
+def _write_index(
+    path: Path, manifest: dict[str, Any], runs: dict[str, NotebookRun], metrics: dict[str, Any]
+) -> None:
+    esc = html.escape
+    rows = []
+    for name, run in runs.items():
+        links = " ".join(
+            f'<a href="{quote(target)}">{label}</a>'
+            for label, target in (("report", run.html), ("notebook", run.executed))
+            if target
+        )
+        rows.append(
+            f'<tr class="{esc(run.status)}"><td>{esc(name)}</td>'
+            f"<td>{esc(run.status)}</td><td>{run.duration:.1f} s</td>"
+            f"<td>{links}</td><td>{esc(run.problem())}</td></tr>"
+        )
+    figures = [
+        f"<tr><td>{esc(notebook)}</td><td>{esc(key)}</td><td>{esc(json.dumps(value))}</td></tr>"
+        for notebook, values in metrics.items()
+        for key, value in values.items()
+    ]
+    fingerprints = "".join(
+        f"<li><code>{esc(f['path'])}</code>: sha256 <code>{esc(str(f.get('sha256')))}</code></li>"
+        for f in manifest["data"]["fingerprints"]
+    )
+    page = f"""<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<title>journey report {esc(manifest["folder"])}</title>
+<style>
+body {{ font-family: system-ui, sans-serif; margin: 2rem; }}
+table {{ border-collapse: collapse; }}
+td, th {{ border: 1px solid #ccc; padding: 0.3rem 0.6rem; text-align: left; }}
+tr.ok td:nth-child(2) {{ color: #1a7f37; }}
+tr.failed td:nth-child(2), tr.timeout td:nth-child(2) {{ color: #cf222e; font-weight: bold; }}
+tr.skipped td:nth-child(2) {{ color: #6e7781; }}
+</style>
+</head>
+<body>
+<h1>journey report {esc(manifest["folder"])}: {esc(manifest["status"])}</h1>
+<p>Started {esc(manifest["started_at"])}, finished {esc(manifest["finished_at"])}
+({manifest["duration"]:.1f} s). Data ({esc(manifest["data"]["source"])}):</p>
+<ul>{fingerprints or "<li>none</li>"}</ul>
+<table>
+<tr><th>notebook</th><th>status</th><th>duration</th><th>outputs</th><th>problem</th></tr>
+{"".join(rows)}
+</table>
+<h2>Key figures</h2>
+<table>
+<tr><th>notebook</th><th>figure</th><th>value</th></tr>
+{"".join(figures) or '<tr><td colspan="3">none recorded</td></tr>'}
+</table>
+<p><a href="manifest.json">manifest.json</a> (parameters, data fingerprint, versions)
+&middot; <a href="metrics.json">metrics.json</a></p>
+</body>
+</html>
+"""
+    path.write_text(page, encoding="utf-8")

@@ -1,0 +1,211 @@
+"""``run_report``: checks, runs and renders every notebook of a folder into a run folder
+built aside, renamed into place when done, and pointed at by ``latest``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import itertools
+import os
+import tempfile
+from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from ..errors import JourneyParameterError
+from .execute import NotebookRun, _child_env, _run_notebook
+from .files import _read_json, _write_json, _write_text
+from .plan import _assign, _data_record, _given_data, _plan, _Planned
+from .render import _html_exporter, _manifest, _render, _write_index
+from .text import _utcnow
+
+__all__ = ["RunResult", "run_report"]
+
+
+#: Statuses a notebook can end a run with.
+STATUSES: tuple[str, ...] = ("ok", "failed", "timeout", "skipped")
+
+
+@dataclasses.dataclass
+class RunResult:
+    """The outcome of :func:`run_report`.
+
+    ``folder`` is the finished run folder, ``statuses`` maps each notebook to ``"ok"``,
+    ``"failed"``, ``"timeout"`` or ``"skipped"``, ``exit_code`` is 0 when every notebook
+    ran and 1 otherwise, ``manifest`` is what ``manifest.json`` holds.
+    """
+
+    folder: Path
+    notebooks: dict[str, NotebookRun]
+    manifest: dict[str, Any]
+
+    @property
+    def statuses(self) -> dict[str, str]:
+        return {name: run.status for name, run in self.notebooks.items()}
+
+    @property
+    def ok(self) -> bool:
+        return all(status == "ok" for status in self.statuses.values())
+
+    @property
+    def exit_code(self) -> int:
+        return 0 if self.ok else 1
+
+    def summary(self) -> str:
+        """A few lines: overall status, then one line per notebook with where it failed."""
+        counts = {s: n for s in STATUSES if (n := list(self.statuses.values()).count(s))}
+        overall = "ok" if self.ok else "failed"
+        tally = ", ".join(f"{n} {status}" for status, n in counts.items())
+        lines = [
+            f"report {self.folder.name}: {overall} ({tally}) in {self.manifest['duration']:.1f} s",
+            f"  {self.folder / 'index.html'}",
+        ]
+        width = max(len(name) for name in self.notebooks)
+        for name, run in self.notebooks.items():
+            line = f"  {name:<{width}}  {run.status:<7} {run.duration:6.1f} s"
+            lines.append(f"{line}  {run.problem()}".rstrip())
+        return "\n".join(lines)
+
+
+def run_report(
+    notebooks_dir: str | os.PathLike[str],
+    *,
+    parameters: Mapping[str, Any] | None = None,
+    only: Sequence[str] | None = None,
+    data: str | os.PathLike[str] | None = None,
+    out: str | os.PathLike[str] = "reports",
+    fail_fast: bool = False,
+    timeout: float = 600,
+    progress: Callable[[str], None] | None = None,
+) -> RunResult:
+    """Run the notebooks of a folder with papermill into a new run folder under ``out``.
+
+    Everything is checked first (notebooks, ``only``, parameters and their types, ``data``);
+    a problem raises before any notebook runs or any folder is made. Then each notebook runs
+    in a child process on the ``python3`` kernel of the current interpreter, with the
+    notebooks folder as working folder, and the run folder is written as described in
+    :mod:`journey_lib.report`.
+
+    Parameters
+    ----------
+    notebooks_dir : path
+        The folder whose ``*.ipynb`` files are run, in name order.
+    parameters : mapping, optional
+        Parameter values by name (see :func:`read_parameters`). Each must be declared by a
+        selected notebook and fit its type; each notebook receives those it declares.
+    only : sequence of str, optional
+        Notebooks to run: names with or without ``.ipynb``, or number prefixes (``"01"``).
+    data : path, optional
+        A data file or folder, passed (made absolute) as ``data_path`` to the notebooks
+        declaring it; a ``data_path`` in ``parameters`` means the same. Without either, they
+        use their own default. The fingerprint of the data used is recorded either way.
+    out : path
+        Where run folders go (default ``reports``).
+    fail_fast : bool
+        Stop at the first notebook that fails or times out; the rest are ``"skipped"``.
+    timeout : float
+        Seconds each notebook may take, kernel start included (default 600).
+    progress : callable, optional
+        Called with one line as each notebook starts and finishes (``print`` will do).
+
+    Returns
+    -------
+    RunResult
+        The run folder, each notebook's status, the exit code (0 when all ran, 1 otherwise)
+        and the manifest.
+
+    Raises
+    ------
+    JourneyParameterError
+        No or unknown notebooks, a notebook without exactly one ``parameters`` cell, an
+        unknown parameter or one of the wrong type (the message lists the valid ones).
+    JourneyDataError
+        ``data`` does not exist, or a notebook cannot be read.
+
+    Examples
+    --------
+    >>> result = run_report("notebooks", parameters={"seed": 1}, out="reports")  # doctest: +SKIP
+    >>> print(result.summary())  # doctest: +SKIP
+    report 20260101-060000: ok (5 ok) in 48.2 s
+    """
+    if not timeout > 0:
+        raise JourneyParameterError(f"timeout must be a positive number of seconds, got {timeout}")
+    notebooks_dir = Path(notebooks_dir).resolve()
+    planned = _plan(notebooks_dir, only)
+    given = dict(parameters or {})
+    data_path = _given_data(data, given, planned)
+    _assign(planned, given)
+    data_info = _data_record(planned, notebooks_dir, data_path)
+    say = progress or (lambda line: None)
+
+    started = _utcnow()
+    out = Path(out)
+    name, partial = _reserve(out, started.strftime("%Y%m%d-%H%M%S"))
+    runs: dict[str, NotebookRun] = {}
+    exporter = _html_exporter()
+    with tempfile.TemporaryDirectory(prefix="journey-report-") as scratch:
+        env = _child_env(Path(scratch))
+        stop = False
+        for number, plan in enumerate(planned, start=1):
+            step = f"[{number}/{len(planned)}] {plan.name}"
+            if stop:
+                runs[plan.name] = _skipped(plan)
+                say(f"{step}: skipped")
+                continue
+            say(f"{step}: running")
+            run = _run_notebook(plan, partial, notebooks_dir, timeout, env, Path(scratch))
+            _render(exporter, partial, plan, run, notebooks_dir)
+            runs[plan.name] = run
+            say(f"{step}: {run.status} in {run.duration:.1f} s")
+            stop = fail_fast and run.status != "ok"
+    finished = _utcnow()
+    metrics = partial / "metrics.json"
+    if not metrics.exists():
+        _write_json(metrics, {})
+    manifest = _manifest(name, started, finished, notebooks_dir, given, data_info, runs)
+    manifest.update(timeout=timeout, fail_fast=fail_fast, only=list(only) if only else None)
+    _write_json(partial / "manifest.json", manifest)
+    _write_index(partial / "index.html", manifest, runs, _read_json(metrics))
+    folder = out / name
+    partial.rename(folder)
+    _point_latest(out, name)
+    return RunResult(folder=folder, notebooks=runs, manifest=manifest)
+
+
+def _reserve(out: Path, stamp: str) -> tuple[str, Path]:
+    """A free run name and its ``.partial`` folder; ``-2``, ``-3`` ... within one second."""
+    out.mkdir(parents=True, exist_ok=True)
+    for attempt in itertools.count(1):
+        name = stamp if attempt == 1 else f"{stamp}-{attempt}"
+        partial = out / f".{name}.partial"
+        if (out / name).exists():
+            continue
+        try:
+            partial.mkdir()  # atomic: two runs never share a partial folder
+        except FileExistsError:
+            continue
+        if (out / name).exists():  # another run finished under this name meanwhile
+            partial.rmdir()
+            continue
+        return name, partial
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+def _skipped(plan: _Planned) -> NotebookRun:
+    defaults = {name: p.default for name, p in plan.declared.items()}
+    return NotebookRun(plan.name, "skipped", parameters=dict(plan.parameters), defaults=defaults)
+
+
+def _point_latest(out: Path, name: str) -> None:
+    """Point ``out/latest`` at the run: a relative symlink, else a ``latest.txt`` file."""
+    link, marker = out / "latest", out / "latest.txt"
+    temporary = out / f".latest.{os.getpid()}"
+    try:
+        temporary.symlink_to(name, target_is_directory=True)
+        os.replace(temporary, link)  # atomic: readers see the old run or the new one
+    except (OSError, NotImplementedError):
+        temporary.unlink(missing_ok=True)
+        _write_text(marker, name + "\n")
+        return
+    if marker.exists():  # left by a run where symlinks failed; keep it true
+        _write_text(marker, name + "\n")
