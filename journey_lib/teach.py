@@ -112,8 +112,7 @@ EXERCISES: dict[str, Exercise] = {
             get_framework("customer_journey").stages.index("Awareness")
         ],
         why="the business reaches people as they become aware of it",
-        hint="jl.get_framework('business').stages, stage by stage beside the customer "
-        "journey's",
+        hint="jl.get_framework('business').stages, stage by stage beside the customer journey's",
     ),
     "crm_kind": Exercise(
         question="Of the four kinds of CRM (strategic, operational, analytical, "
