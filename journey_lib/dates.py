@@ -38,8 +38,8 @@ def within(events: Any, start: Any = None, end: Any = None) -> Any:
     --------
     >>> import pandas as pd, journey_lib as jl
     >>> log = pd.DataFrame({"customer_id": [1, 1, 2], "event": ["a", "b", "a"],
-    ...     "timestamp": pd.to_datetime(["2024-06-30 23:00", "2024-07-01", "2024-07-02"],
-    ...                                 utc=True)})
+    ...     "timestamp": pd.to_datetime(["2024-06-30 23:00", "2024-07-01 00:00",
+    ...                                  "2024-07-02 00:00"], utc=True)})
     >>> jl.within(log, end="2024-07-01")["event"].tolist()
     ['a']
     >>> len(jl.within(log, start="2024-07-01", end=""))
