@@ -69,5 +69,5 @@ def test_every_notebook_records_its_key_figures(run):
 def test_the_html_shows_figures_and_no_code(run, name):
     page = (run.folder / f"{name}.html").read_text()
     assert page.count("data:image/png;base64") >= 1
-    # Code cells keep their output but lose their input (the stylesheet still names it).
-    assert '<div class="jp-InputArea' not in page and "import journey_lib" not in page
+    # Code cells keep their output but lose their input: no code editor area, no source.
+    assert 'class="jp-CodeMirrorEditor' not in page and "import journey_lib" not in page
