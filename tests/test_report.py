@@ -515,6 +515,10 @@ def test_the_data_fingerprinted_is_the_path_the_notebooks_use(notebooks, tmp_pat
     assert recorded["source"] == "given"
     assert recorded["fingerprints"] == [data_fingerprint(tmp_path / "mine.csv")]
 
+    for empty in ("data_path=null", "data_path="):
+        with pytest.raises(JourneyParameterError, match="data_path must be a file or folder"):
+            report._given_data(None, read_parameters(None, [empty]), planned)
+
     tiny.unlink()  # a default that is missing is recorded; the notebook will say so itself
     (missing,) = report._data_record(planned, notebooks, None)["fingerprints"]
     assert missing["sha256"] is None and "no such file" in missing["problem"]

@@ -101,7 +101,11 @@ def _given_data(
             )
         raw = given[DATA_PATH]
         if (raw.value if isinstance(raw, CommandLineValue) else raw) is None:
-            return None  # no path at all: the type check decides whether None is allowed
+            shown = raw.text if isinstance(raw, CommandLineValue) else raw
+            raise JourneyParameterError(
+                f"{DATA_PATH} must be a file or folder; got {shown!r} (leave it out to use "
+                f"each notebook's own)"
+            )
         data, where = (raw.text if isinstance(raw, CommandLineValue) else raw), DATA_PATH
         if not isinstance(data, str | os.PathLike):
             return None  # not a path: the type check reports it
