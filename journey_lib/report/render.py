@@ -60,6 +60,9 @@ def _render(exporter: Any, folder: Path, plan: _Planned, run: NotebookRun, cwd: 
     target = folder / _html_name(plan.name)
     try:
         nb = _read_notebook(folder / run.executed)
+        # Without saved widget state nbconvert shows each widget's static PNG fallback; with
+        # it, a live view whose JavaScript comes from the network.
+        nb.metadata.pop("widgets", None)
         resources = {"metadata": {"name": plan.name, "path": str(cwd)}}
         body, _ = exporter.from_notebook_node(nb, resources=resources)
     except Exception as exc:  # a page that cannot render must not lose the rest of the run

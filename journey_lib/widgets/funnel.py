@@ -1,0 +1,161 @@
+"""Funnel builder: steps, order, window, breakdown and date range; the funnel updates."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+import narwhals.stable.v2 as nw
+import pandas as pd
+
+from .. import plots
+from .._frames import to_pandas
+from ..errors import JourneyParameterError
+from ..funnels import funnel
+from .base import JourneyWidget
+
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
+
+__all__ = ["FunnelBuilder"]
+
+#: Columns that are not properties to break a funnel down by.
+_NOT_BREAKDOWNS = ("customer_id", "timestamp", "event", "value")
+
+
+class FunnelBuilder(JourneyWidget):
+    """Build a conversion funnel by clicking: :func:`journey_lib.funnel` as a widget.
+
+    Controls (``.controls[name].value``): ``steps`` (event names in order, picked from the
+    log's events and reordered by dragging), ``order`` ("ordered", "strict", "any"),
+    ``window`` (``"30D"``; ``""`` for none), ``breakdown`` (a column, ``""`` for none),
+    ``start`` and ``end`` (dates, ``None`` for the log's first and last day). The date range
+    is the funnel's ``date_range=(start, end)``: attempts must *start* in it (half-open).
+    Notebook ``02_funnels`` instead cuts the whole log to ``start``/``end`` with
+    :func:`journey_lib.within`, so its counts can differ for attempts that finish after
+    ``end``.
+
+    ``.data`` is ``funnel(events, steps, window=..., order=..., breakdown=...,
+    date_range=...)``, drawn with :func:`journey_lib.plots.funnel` (or
+    :func:`journey_lib.plots.funnel_breakdown` with a breakdown) and shown with its table.
+
+    Parameters
+    ----------
+    events : DataFrame
+        A touchpoint log of any engine journey_lib accepts.
+    steps : sequence of str
+        The first steps.
+    window, order, breakdown : str
+        The first settings; ``""`` means no window and no breakdown.
+    start, end : str, date or None
+        The first date range; ``None`` or ``""`` leaves that end open.
+
+    Examples
+    --------
+    >>> builder = FunnelBuilder(events, ["ad_view", "site_visit", "purchase"])  # doctest: +SKIP
+    >>> builder.controls["window"].value = "7D"  # doctest: +SKIP
+    >>> builder  # doctest: +SKIP
+    """
+
+    notebook = "02_funnels.ipynb"
+    report_names = ("steps", "window", "order", "breakdown", "start", "end")
+
+    def __init__(
+        self,
+        events: Any,
+        steps: Sequence[str] = ("ad_view", "site_visit", "signup", "purchase"),
+        *,
+        window: str = "30D",
+        order: str = "ordered",
+        breakdown: str = "",
+        start: str | dt.date | None = None,
+        end: str | dt.date | None = None,
+    ) -> None:
+        import ipywidgets as w
+
+        self.events = events
+        names, columns, first, last = _describe(events)
+        self._span = (first, last)
+        controls = {
+            "steps": w.TagsInput(
+                value=list(steps), allowed_tags=names, allow_duplicates=True, description="steps"
+            ),
+            "order": w.Dropdown(
+                options=["ordered", "strict", "any"], value=order, description="order"
+            ),
+            "window": w.Text(value=window, description="window", continuous_update=False),
+            "breakdown": w.Dropdown(
+                options=[("(none)", ""), *[(c, c) for c in columns]],
+                value=breakdown,
+                description="breakdown",
+            ),
+            "start": w.DatePicker(value=_date(start), description="start"),
+            "end": w.DatePicker(value=_date(end), description="end"),
+        }
+        super().__init__(controls)
+
+    def compute(self, params: dict[str, Any]) -> pd.DataFrame:
+        return to_pandas(funnel(self.events, **self.funnel_arguments(params)), what="funnel")
+
+    def funnel_arguments(self, params: dict[str, Any] | None = None) -> dict[str, Any]:
+        """The arguments of :func:`journey_lib.funnel` for these settings (the current ones
+        by default): an open end of the date range becomes the log's first or last day."""
+        params = self.params if params is None else params
+        date_range = None
+        if params["start"] or params["end"]:
+            first, last = self._span
+            date_range = (params["start"] or first, params["end"] or last)
+        return {
+            "steps": list(params["steps"]),
+            "window": params["window"].strip() or None,
+            "order": params["order"],
+            "breakdown": params["breakdown"] or None,
+            "date_range": date_range,
+        }
+
+    def report_params(self) -> dict[str, Any]:
+        params = super().report_params()
+        if not params["window"].strip():
+            raise JourneyParameterError(
+                f"{self.notebook} needs a window (e.g. '30D'); the funnel without one cannot "
+                f"be written as its parameters"
+            )
+        return params
+
+    def is_empty(self, data: pd.DataFrame) -> bool:
+        return len(data) == 0 or not data["customers"].any()
+
+    def draw(self, data: pd.DataFrame, params: dict[str, Any]) -> Axes:
+        if params["breakdown"]:
+            return plots.funnel_breakdown(data)
+        return plots.funnel(data)
+
+    def caption(self, data: pd.DataFrame, params: dict[str, Any]) -> str:
+        return data.to_string(index=False, max_rows=40)
+
+
+def _describe(events: Any) -> tuple[list[str], list[str], str, str]:
+    """The log's event names, its breakdown columns, its first day and the day after its
+    last (so a half-open range to it includes the last event)."""
+    frame = nw.from_native(events)
+    summary = frame.select(
+        nw.col("timestamp").min().alias("first"), nw.col("timestamp").max().alias("last")
+    )
+    names = frame.select(nw.col("event").drop_nulls().unique())
+    if isinstance(frame, nw.LazyFrame):
+        summary, names = summary.collect(), names.collect()
+    first, last = (pd.Timestamp(summary[c].item()) for c in ("first", "last"))
+    columns = [c for c in frame.columns if c not in _NOT_BREAKDOWNS]
+    return (
+        sorted(str(n) for n in names["event"].to_list()),
+        columns,
+        first.strftime("%Y-%m-%d"),
+        (last.normalize() + pd.Timedelta(days=1)).strftime("%Y-%m-%d"),
+    )
+
+
+def _date(value: str | dt.date | None) -> dt.date | None:
+    if value is None or value == "":
+        return None
+    return pd.Timestamp(value).date()

@@ -1,0 +1,126 @@
+"""Churn targeting what-if: offer cost, save rate and budget; the profit curve updates."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import pandas as pd
+
+from .. import plots
+from ..churn.targeting import Targeting, target
+from .base import JourneyWidget
+
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
+
+    from ..churn.model import ChurnModel
+
+__all__ = ["TargetingWhatIf"]
+
+
+class TargetingWhatIf(JourneyWidget):
+    """What if an offer cost more, saved fewer, or the budget were smaller?
+
+    :meth:`ChurnModel.target` as a widget. The model scores ``X`` once, when the widget is
+    made (scoring is the slow part); each change re-runs only the ranking and the profit
+    curve on those cached probabilities.
+
+    Controls (``.controls[name].value``): ``offer_cost`` (>= 0), ``save_rate`` (in (0, 1])
+    and ``budget`` (most customers to contact; 0 = as many as pay, as notebook
+    ``04_churn_model`` reads it). ``.data`` is the profit curve, ``Targeting.curve``, drawn
+    with :func:`journey_lib.plots.profit_curve`; ``.result`` is the whole
+    :class:`~journey_lib.churn.Targeting` (``.contacts``, ``.threshold``,
+    ``.expected_profit``), None when the settings are invalid.
+
+    Parameters
+    ----------
+    model : ChurnModel
+        A trained model.
+    X : DataFrame
+        The customers to rank, as the model takes them.
+    y : array-like, optional
+        Their outcomes, for the realised profit curve.
+    value : float, str or Series, optional
+        The value of keeping each customer (see :meth:`ChurnModel.target`).
+    offer_cost, save_rate, budget
+        The first settings.
+
+    Examples
+    --------
+    >>> whatif = TargetingWhatIf(model, X_test, y=y_test)  # doctest: +SKIP
+    >>> whatif.controls["offer_cost"].value = 10  # doctest: +SKIP
+    >>> whatif.result.chosen, whatif.result.expected_profit  # doctest: +SKIP
+    """
+
+    notebook = "04_churn_model.ipynb"
+    report_names = ("offer_cost", "save_rate", "budget")
+
+    def __init__(
+        self,
+        model: ChurnModel,
+        X: Any,
+        *,
+        y: Any = None,
+        value: Any = None,
+        offer_cost: float = 5.0,
+        save_rate: float = 0.3,
+        budget: int = 0,
+    ) -> None:
+        import ipywidgets as w
+
+        self.X, self.y, self.value = X, y, value
+        self.scorer = _Scored(model.predict_proba(X))
+        self.result: Targeting | None = None
+        controls = {
+            "offer_cost": w.BoundedFloatText(
+                value=offer_cost, min=0, max=1e9, step=0.5, description="offer cost"
+            ),
+            "save_rate": w.FloatSlider(
+                value=save_rate,
+                min=0.01,
+                max=1,
+                step=0.01,
+                description="save rate",
+                continuous_update=False,
+            ),
+            "budget": w.BoundedIntText(value=budget, min=0, max=10**9, description="budget"),
+        }
+        super().__init__(controls)
+
+    def compute(self, params: dict[str, Any]) -> pd.DataFrame:
+        self.result = None
+        self.result = target(
+            self.scorer,  # type: ignore[arg-type]  # only predict_proba is used
+            self.X,
+            offer_cost=float(params["offer_cost"]),
+            save_rate=float(params["save_rate"]),
+            value=self.value,
+            budget=int(params["budget"]) or None,
+            y=self.y,
+        )
+        return self.result.curve
+
+    def draw(self, data: pd.DataFrame, params: dict[str, Any]) -> Axes:
+        assert self.result is not None
+        return plots.profit_curve(self.result)
+
+    def caption(self, data: pd.DataFrame, params: dict[str, Any]) -> str:
+        if self.result is None:
+            return ""
+        if not self.result.chosen:
+            return f"{self.result.summary()}\n  threshold: none, nobody is worth contacting"
+        return (
+            f"{self.result.summary()}\n  threshold: contact customers with a churn "
+            f"probability of {self.result.threshold:.1%} or more"
+        )
+
+
+class _Scored:
+    """Stands in for the model in :func:`journey_lib.churn.targeting.target`, which only
+    calls ``predict_proba``: it returns the probabilities computed once."""
+
+    def __init__(self, probabilities: pd.Series) -> None:
+        self.probabilities = probabilities
+
+    def predict_proba(self, X: Any) -> pd.Series:
+        return self.probabilities

@@ -1,0 +1,244 @@
+"""The widgets, driven from plain Python: settings in, the journey_lib answer out."""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+from pathlib import Path
+
+import matplotlib
+import pandas as pd
+import pytest
+from pandas.testing import assert_frame_equal
+
+import journey_lib as jl
+import journey_lib.widgets as widgets
+from journey_lib.errors import JourneyParameterError
+from journey_lib.report import notebook_parameters, read_parameters
+
+matplotlib.use("Agg")
+
+ROOT = Path(__file__).parents[1]
+STEPS = ["ad_view", "site_visit", "purchase"]
+PNG = b"\x89PNG"
+
+
+@pytest.fixture(scope="module")
+def events() -> pd.DataFrame:
+    return jl.load_events(ROOT / "data" / "sample" / "events.csv.gz")
+
+
+@pytest.fixture(scope="module")
+def churn_data():
+    sim = jl.simulate(800, seed=1)
+    X, y = jl.churn.build_dataset(sim.events, cutoff="2024-08-01")
+    return jl.churn.train(X, y, model="logistic"), X, y
+
+
+def check_report_params(widget: widgets.JourneyWidget, tmp_path: Path) -> dict:
+    """The written file reads back as `journey report --params` reads it, naming only
+    parameters the widget's notebook declares, with the widget's values and types."""
+    written = widget.to_report_params(tmp_path / "params.yaml")
+    given = read_parameters(params_file=written)
+    declared = notebook_parameters(ROOT / "notebooks" / widget.notebook)
+    assert given and set(given) <= set(declared)
+    for name, value in given.items():
+        assert value == widget.params[name]
+        assert declared[name].accepts(value), (name, value)
+    return given
+
+
+def check_fallback(widget: widgets.JourneyWidget) -> None:
+    bundle = widget._repr_mimebundle_()
+    assert "application/vnd.jupyter.widget-view+json" in bundle
+    assert base64.b64decode(bundle["image/png"]).startswith(PNG)
+    assert bundle["text/plain"].startswith(type(widget).__name__)
+    output = widget.output.outputs[0]["data"]
+    assert output["image/png"] == bundle["image/png"]
+
+
+# -- funnel builder ---------------------------------------------------------------------------
+
+
+def test_funnel_builder_follows_its_controls(events, tmp_path):
+    builder = widgets.FunnelBuilder(events, STEPS)
+    assert builder.error is None
+    assert_frame_equal(builder.data, jl.funnel(events, STEPS, window="30D"))
+    assert set(builder.controls["steps"].allowed_tags) == set(events["event"].unique())
+    check_fallback(builder)
+
+    before = builder.png
+    builder.controls["window"].value = "7D"
+    assert_frame_equal(builder.data, jl.funnel(events, STEPS, window="7D"))
+    assert builder.png != before
+
+    before = builder.png
+    builder.controls["steps"].value = ["site_visit", "signup", "purchase"]
+    builder.controls["order"].value = "any"
+    builder.controls["breakdown"].value = "channel"
+    builder.controls["start"].value = dt.date(2024, 3, 1)
+    builder.controls["end"].value = dt.date(2024, 6, 1)
+    expected = jl.funnel(
+        events,
+        ["site_visit", "signup", "purchase"],
+        window="7D",
+        order="any",
+        breakdown="channel",
+        date_range=("2024-03-01", "2024-06-01"),
+    )
+    assert_frame_equal(builder.data, expected)
+    assert builder.png != before
+    assert builder.params == {
+        "steps": ["site_visit", "signup", "purchase"],
+        "order": "any",
+        "window": "7D",
+        "breakdown": "channel",
+        "start": "2024-03-01",
+        "end": "2024-06-01",
+    }
+    assert check_report_params(builder, tmp_path) == builder.params
+    check_fallback(builder)
+
+
+def test_funnel_builder_open_date_range_runs_to_the_log_end(events):
+    builder = widgets.FunnelBuilder(events, STEPS, start="2024-05-01")
+    last = events["timestamp"].max().normalize() + pd.Timedelta(days=1)
+    expected = jl.funnel(events, STEPS, window="30D", date_range=("2024-05-01", last))
+    assert_frame_equal(builder.data, expected)
+    assert builder.params["end"] == ""
+
+
+def test_funnel_builder_bad_settings_show_a_message(events, tmp_path):
+    builder = widgets.FunnelBuilder(events, STEPS)
+    builder.controls["steps"].value = []
+    assert builder.data.empty and builder.png is None
+    assert "steps must be a non-empty list" in builder.error
+    shown = builder.output.outputs[0]["data"]
+    assert "Cannot show these settings" in shown["text/plain"]
+    assert "image/png" not in builder._repr_mimebundle_()
+    assert "error: steps" in builder._repr_mimebundle_()["text/plain"]
+
+    builder.controls["steps"].value = STEPS
+    builder.controls["window"].value = "soon"
+    assert "'soon' is not a duration" in builder.error
+    builder.controls["window"].value = "14D"
+    assert builder.error is None and builder.png is not None
+
+    builder.controls["window"].value = ""  # no window: the widget can, the notebook cannot
+    assert_frame_equal(builder.data, jl.funnel(events, STEPS))
+    with pytest.raises(JourneyParameterError, match="needs a window"):
+        builder.to_report_params(tmp_path / "p.yaml")
+
+
+def test_funnel_builder_with_no_customers_says_so(events):
+    builder = widgets.FunnelBuilder(events, STEPS, start="2030-01-01", end="2030-02-01")
+    assert builder.error == "nothing to show: no customers match these settings"
+    assert builder.data.empty and builder.png is None
+    builder.controls["breakdown"].value = "channel"
+    assert builder.error.startswith("nothing to show")
+    builder.controls["start"].value = None
+    builder.controls["end"].value = None
+    assert builder.error is None
+    assert_frame_equal(builder.data, jl.funnel(events, STEPS, window="30D", breakdown="channel"))
+
+
+# -- cohort explorer --------------------------------------------------------------------------
+
+
+def test_cohort_explorer_follows_its_controls(events, tmp_path):
+    explorer = widgets.CohortExplorer(events)
+    assert_frame_equal(explorer.data, jl.retention(events, period="month"))
+    check_fallback(explorer)
+
+    before = explorer.png
+    explorer.controls["period"].value = "quarter"
+    explorer.controls["kind"].value = "on_or_after"
+    explorer.controls["cohort_event"].value = "signup"
+    explorer.controls["return_event"].value = "purchase"
+    expected = jl.retention(
+        events,
+        period="quarter",
+        kind="on_or_after",
+        cohort_event="signup",
+        return_event="purchase",
+    )
+    assert_frame_equal(explorer.data, expected)
+    assert explorer.png != before
+    assert explorer.params == {
+        "period": "quarter",
+        "kind": "on_or_after",
+        "cohort_event": "signup",
+        "return_event": "purchase",
+    }
+    assert check_report_params(explorer, tmp_path) == {"period": "quarter"}
+    check_fallback(explorer)
+
+
+# -- churn targeting what-if ------------------------------------------------------------------
+
+
+def test_targeting_scores_once_and_follows_its_controls(churn_data, tmp_path, monkeypatch):
+    model, X, y = churn_data
+    whatif = widgets.TargetingWhatIf(model, X, y=y)
+    expected = model.target(X, offer_cost=5.0, save_rate=0.3, y=y)
+    assert_frame_equal(whatif.data, expected.curve)
+    assert_frame_equal(whatif.result.contacts, expected.contacts)
+    check_fallback(whatif)
+
+    def no_scoring(*args, **kwargs):
+        raise AssertionError("the model scored again")
+
+    monkeypatch.setattr(type(model), "predict_proba", no_scoring)
+    before, chosen = whatif.png, whatif.result.chosen
+    whatif.controls["offer_cost"].value = 20.0
+    whatif.controls["save_rate"].value = 0.5
+    whatif.controls["budget"].value = 10
+    monkeypatch.undo()
+    expected = model.target(X, offer_cost=20.0, save_rate=0.5, budget=10, y=y)
+    assert_frame_equal(whatif.data, expected.curve)
+    assert whatif.result.chosen == expected.chosen <= 10 and expected.chosen != chosen
+    assert whatif.result.threshold == expected.threshold
+    assert whatif.result.expected_profit == expected.expected_profit
+    assert whatif.png != before
+    assert f"{expected.expected_profit:,.2f}" in whatif.text()
+    assert whatif.params == {"offer_cost": 20.0, "save_rate": 0.5, "budget": 10}
+    assert check_report_params(whatif, tmp_path) == whatif.params
+    check_fallback(whatif)
+
+
+def test_targeting_bad_value_shows_a_message(churn_data):
+    model, X, _ = churn_data
+    whatif = widgets.TargetingWhatIf(model, X, value="no_such_column")
+    assert "no_such_column" in whatif.error and whatif.result is None
+    assert "Cannot show these settings" in whatif.output.outputs[0]["data"]["text/plain"]
+
+
+# -- without a front end ----------------------------------------------------------------------
+
+
+def test_executed_and_exported_notebook_shows_the_figure(tmp_path):
+    """Run headless (as papermill does), the widget's output keeps a PNG. nbconvert shows
+    the widget view only when the run saved the widget state (then the PNG is in the saved
+    Output widget, drawn by the HTML widget manager); otherwise it shows the PNG itself."""
+    import nbformat
+    from nbclient import NotebookClient
+    from nbconvert import HTMLExporter
+
+    source = (
+        "import journey_lib as jl\n"
+        "import journey_lib.widgets as widgets\n"
+        f"events = jl.load_events({str(ROOT / 'data' / 'sample' / 'events.csv.gz')!r})\n"
+        "widgets.CohortExplorer(events, period='quarter')"
+    )
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(source)])
+    NotebookClient(nb, kernel_name="python3", timeout=120).execute(cwd=str(tmp_path))
+    (output,) = nb.cells[0].outputs
+    png = output["data"]["image/png"]
+    assert {"text/plain", "application/vnd.jupyter.widget-view+json"} <= set(output["data"])
+    state = nb.metadata["widgets"]["application/vnd.jupyter.widget-state+json"]["state"]
+    saved = [m["state"].get("outputs") for m in state.values() if m["model_name"] == "OutputModel"]
+    assert [outputs[0]["data"]["image/png"] for outputs in saved] == [png]
+
+    del nb.metadata["widgets"]  # a run that saved no widget state
+    page, _ = HTMLExporter(exclude_input=True).from_notebook_node(nb)
+    assert f'src="data:image/png;base64,{png}"' in page.replace("\n", "")
