@@ -242,3 +242,81 @@ def test_executed_and_exported_notebook_shows_the_figure(tmp_path):
     del nb.metadata["widgets"]  # a run that saved no widget state
     page, _ = HTMLExporter(exclude_input=True).from_notebook_node(nb)
     assert f'src="data:image/png;base64,{png}"' in page.replace("\n", "")
+
+
+# -- customer timeline ------------------------------------------------------------------------
+
+
+def test_customer_timeline_follows_the_chosen_customer(events, tmp_path):
+    first = events["customer_id"].iloc[0]
+    view = widgets.CustomerTimeline(events)
+    assert view.error is None and view.customer == first
+    assert_frame_equal(view.data, jl.timeline(events, [first]))
+    assert view.score is None and "churn score" not in view.text()
+    options = view.controls["customer"].options
+    assert options[0] == str(first) and len(options) <= widgets.timeline.MAX_OPTIONS
+    check_fallback(view)
+
+    other = int(events["customer_id"].iloc[-1])  # typed as text, read as the log's int id
+    assert str(other) not in options[:1]
+    before = view.png
+    view.controls["customer"].value = f" {other} "
+    assert view.error is None and view.customer == other
+    assert_frame_equal(view.data, jl.timeline(events, [other]))
+    assert view.png != before
+    assert view.params == {"customer": f" {other} "}
+    check_fallback(view)
+
+    chosen = widgets.CustomerTimeline(events, [other, first])
+    assert chosen.controls["customer"].options[:2] == (str(other), str(first))
+    assert_frame_equal(chosen.data, jl.timeline(events, [other]))
+
+    written = view.to_report_params(tmp_path / "params.yaml")  # the notebook takes no id
+    assert read_parameters(params_file=written) == {}
+
+
+def test_customer_timeline_unknown_customer_shows_a_message(events):
+    view = widgets.CustomerTimeline(events)
+    for typed, message in [
+        ("999999999", "999999999"),
+        ("abc", "'abc' is not a customer id"),
+        ("", "type or pick a customer id"),
+    ]:
+        view.controls["customer"].value = typed
+        assert message in view.error and view.data.empty and view.png is None
+        assert "Cannot show these settings" in view.output.outputs[0]["data"]["text/plain"]
+        assert "image/png" not in view._repr_mimebundle_()
+    view.controls["customer"].value = str(events["customer_id"].iloc[0])
+    assert view.error is None and view.png is not None
+
+
+def test_customer_timeline_shows_the_churn_score(churn_data, monkeypatch):
+    model, X, _ = churn_data
+    log = jl.simulate(800, seed=1).events  # the log churn_data was built from
+    probabilities = model.predict_proba(X)
+    scored = X.index[0]
+    calls = []
+    predict = type(model).predict_proba
+    monkeypatch.setattr(
+        type(model), "predict_proba", lambda self, X: calls.append(len(X)) or predict(self, X)
+    )
+    view = widgets.CustomerTimeline(log, [scored], model=model, X=X)
+    assert view.score == pytest.approx(probabilities[scored])
+    reasons = model.reasons(X.loc[[scored]], top=3)
+    assert_frame_equal(view.reasons, reasons)
+    assert f"churn score: {probabilities[scored]:.1%}" in view.text()
+    assert f"top reasons: {reasons['feature'].iloc[0]} (+" in view.text()
+    check_fallback(view)
+
+    unscored = next(c for c in log["customer_id"] if c not in X.index)
+    view.controls["customer"].value = str(unscored)
+    assert view.error is None and view.score is None and view.reasons is None
+    assert "not among the scored customers" in view.text()
+    view.controls["customer"].value = str(X.index[1])
+    assert view.score == pytest.approx(probabilities[X.index[1]])
+    assert calls == [len(X)]  # scored once, at construction (reasons score one customer)
+
+
+def test_customer_timeline_needs_model_and_features_together(events, churn_data):
+    with pytest.raises(JourneyParameterError, match="model and X go together"):
+        widgets.CustomerTimeline(events, model=churn_data[0])

@@ -16,5 +16,12 @@ from .base import JourneyWidget
 from .cohort import CohortExplorer
 from .funnel import FunnelBuilder
 from .targeting import TargetingWhatIf
+from .timeline import CustomerTimeline
 
-__all__ = ["CohortExplorer", "FunnelBuilder", "JourneyWidget", "TargetingWhatIf"]
+__all__ = [
+    "CohortExplorer",
+    "CustomerTimeline",
+    "FunnelBuilder",
+    "JourneyWidget",
+    "TargetingWhatIf",
+]
