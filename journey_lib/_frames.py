@@ -187,6 +187,12 @@ def utc_datetime(value: Any, name: str) -> dt.datetime:
     return stamp.to_pydatetime()
 
 
+def instant_us(value: Any, name: str) -> int:
+    """A user's point in time as integer microseconds since the epoch, as
+    :func:`with_microseconds` reads the log's times (naive means UTC)."""
+    return (utc_datetime(value, name) - EPOCH) // dt.timedelta(microseconds=1)
+
+
 def check_choice(name: str, value: Any, choices: Iterable[Any]) -> None:
     """Raise JourneyParameterError naming the valid values unless ``value`` is one."""
     options = tuple(choices)

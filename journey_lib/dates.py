@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Any
 
 import narwhals.stable.v2 as nw
 
-from ._frames import EPOCH, finish, lazy_events, utc_datetime, with_microseconds
+from ._frames import finish, instant_us, lazy_events, utc_datetime, with_microseconds
 from .errors import JourneyParameterError
 
 __all__ = ["within"]
@@ -62,11 +61,7 @@ def within(events: Any, start: Any = None, end: Any = None) -> Any:
     us = nw.col("_within_us")
     keep = nw.lit(True)
     if bounds["start"] is not None:
-        keep = keep & (us >= _micros(bounds["start"]))
+        keep = keep & (us >= instant_us(bounds["start"], "start"))
     if bounds["end"] is not None:
-        keep = keep & (us < _micros(bounds["end"]))
+        keep = keep & (us < instant_us(bounds["end"], "end"))
     return finish(timed.filter(keep).drop("_within_us"), eager)
-
-
-def _micros(moment: dt.datetime) -> int:
-    return (moment - EPOCH) // dt.timedelta(microseconds=1)

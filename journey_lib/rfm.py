@@ -16,12 +16,11 @@ them in lifetimes. Months are not offered: lifetimes itself cannot measure ``T``
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Any
 
 import narwhals.stable.v2 as nw
 
-from ._frames import EPOCH, check_choice, finish, lazy_events, utc_datetime, with_microseconds
+from ._frames import check_choice, finish, instant_us, lazy_events, with_microseconds
 from .errors import JourneyDataError, JourneyParameterError
 
 __all__ = ["FREQS", "SEGMENTS", "calibration_holdout", "rfm", "rfm_segments"]
@@ -140,7 +139,7 @@ def rfm(
     """
     frame, eager = lazy_events(events)
     check_choice("freq", freq, FREQS)
-    end_us = _instant_us(observation_end, "observation_end")
+    end_us = instant_us(observation_end, "observation_end")
     purchases = _purchases(frame, purchase_event, freq)
     summary = _summary(purchases.filter(nw.col("_us") <= end_us), _period(end_us, freq))
     return finish(summary.sort("customer_id"), eager)
@@ -224,8 +223,8 @@ def calibration_holdout(
     """
     frame, eager = lazy_events(events)
     check_choice("freq", freq, FREQS)
-    cal_us = _instant_us(calibration_end, "calibration_end")
-    end_us = _instant_us(observation_end, "observation_end")
+    cal_us = instant_us(calibration_end, "calibration_end")
+    end_us = instant_us(observation_end, "observation_end")
     if end_us < cal_us:
         raise JourneyParameterError(
             f"observation_end ({observation_end!r}) is before calibration_end "
@@ -342,12 +341,6 @@ def rfm_segments(rfm_frame: Any) -> Any:
 
 def _quintile(rank: nw.Expr) -> nw.Expr:
     return 1 + (5 * (rank.cast(nw.Int64) - 1)) // nw.len()
-
-
-def _instant_us(value: Any, name: str) -> int:
-    """A user's point in time as integer microseconds since the epoch, like
-    :func:`~journey_lib._frames.with_microseconds` reads the log's times."""
-    return (utc_datetime(value, name) - EPOCH) // dt.timedelta(microseconds=1)
 
 
 def _period(us: Any, freq: str) -> Any:

@@ -71,10 +71,8 @@ def test_every_column_lands_in_exactly_one_group(columns):
 def test_importance_ranks_drivers_and_gives_noise_an_interval_around_zero(linear):
     model, X, y = linear
     importance = model.importance(X, y, n_repeats=20, max_rows=None)
-    assert importance.top(3) == ["late", "plan", "fees"] or importance.top(2) == [
-        "late",
-        "fees",
-    ]
+    # Planted effects: late 1.5 per unit (sd 1), fees 0.5 (sd 1), basic plan 0.8 (sd 0.47).
+    assert importance.top() == ["late", "fees", "plan", "noise"]
     table = importance.table.set_index("feature")
     assert table.loc["late", "low"] > table.loc["fees", "high"]
     assert table.loc["noise", "low"] <= 0 <= table.loc["noise", "high"]

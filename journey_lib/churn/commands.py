@@ -19,22 +19,9 @@ from sklearn.model_selection import train_test_split
 from ..errors import JourneyDataError, JourneyParameterError
 from ..io import read_events, read_table, write_table
 from ._inputs import binary_labels, looks_like_id
-from .dataset import ATTRS_KEY, build_dataset, build_features
+from .dataset import ATTRS_KEY, RECIPE_OPTIONS, build_dataset, build_features
 from .model import CALIBRATIONS, MODELS, ChurnModel, train
 from .persist import load
-
-#: Options of :func:`build_dataset` a model card records and scoring reuses.
-_RECIPE = (
-    "definition",
-    "inactivity",
-    "churn_event",
-    "acquisition_event",
-    "purchase_event",
-    "windows",
-    "framework",
-    "ticket_event",
-    "resolved_event",
-)
 
 
 def add_commands(sub: Any, parser_class: type[argparse.ArgumentParser]) -> None:
@@ -267,7 +254,7 @@ def _features_for(model: ChurnModel, args: argparse.Namespace, cutoff: Any) -> p
 
 
 def _recipe(built: dict[str, Any]) -> dict[str, Any]:
-    return {name: built[name] for name in _RECIPE if name in built}
+    return {name: built[name] for name in RECIPE_OPTIONS if name in built}
 
 
 def _customers_for(model: ChurnModel, args: argparse.Namespace) -> pd.DataFrame | None:

@@ -34,6 +34,7 @@ from .._frames import (
     EPOCH,
     check_choice,
     duration_us,
+    instant_us,
     lazy_events,
     to_pandas,
     utc_datetime,
@@ -44,8 +45,28 @@ from ..rfm import rfm
 from ..stages import assign_stages, get_framework
 from ._inputs import looks_like_id
 
-__all__ = ["ATTRS_KEY", "ChurnDataset", "DatasetReport", "build_dataset", "build_features"]
+__all__ = [
+    "ATTRS_KEY",
+    "RECIPE_OPTIONS",
+    "ChurnDataset",
+    "DatasetReport",
+    "build_dataset",
+    "build_features",
+]
 
+#: The options of :func:`build_dataset` and :func:`build_features` that decide how the
+#: features are built: recorded in ``X.attrs``, so that scoring can rebuild them alike.
+RECIPE_OPTIONS = (
+    "definition",
+    "inactivity",
+    "churn_event",
+    "acquisition_event",
+    "purchase_event",
+    "windows",
+    "framework",
+    "ticket_event",
+    "resolved_event",
+)
 #: Where :func:`build_dataset` and :func:`build_features` record, in ``X.attrs``, how the
 #: features were built.
 ATTRS_KEY = "journey_lib.churn"
@@ -336,7 +357,7 @@ def _build(
             '(e.g. churn_event="cancellation")'
         )
     cut = utc_datetime(cutoff, "cutoff")
-    c = (cut - EPOCH) // dt.timedelta(microseconds=1)
+    c = instant_us(cut, "cutoff")
     end = c + (horizon_us or 0)
 
     frame, _ = lazy_events(events)
@@ -345,7 +366,7 @@ def _build(
     first_us, last_us, names = _extent(frame, end)
     observed_to = last_us
     if data_end is not None:
-        observed_to = (utc_datetime(data_end, "data_end") - EPOCH) // dt.timedelta(microseconds=1)
+        observed_to = instant_us(data_end, "data_end")
     _check_span(c, end, first_us, observed_to, labelled=horizon_us is not None)
     if acquisition_event is not None and acquisition_event not in names:
         raise JourneyDataError(

@@ -226,13 +226,9 @@ def _rebuild(payload: dict[str, Any], card: dict[str, Any]) -> ChurnModel:
 
 
 def _records(evaluation: Evaluation) -> list[dict[str, Any]]:
-    return [
-        {
-            "scorer": str(row.scorer),
-            "metric": str(row.metric),
-            "value": float(row.value),
-            "low": float(row.low),
-            "high": float(row.high),
-        }
-        for row in evaluation.metrics.itertuples()
-    ]
+    columns = ["scorer", "metric", "value", "low", "high"]
+    return (
+        evaluation.metrics[columns]
+        .astype({"value": float, "low": float, "high": float})
+        .to_dict("records")
+    )
