@@ -19,6 +19,7 @@ from .paths import as_matrix, paths, sessionize, transition_matrix
 from .progression import stage_funnel
 from .retention import churn_rate, lifecycle, retention, retention_matrix
 from .rfm import calibration_holdout, rfm, rfm_segments
+from .scenarios import outcomes, what_if
 from .schema import CANONICAL_COLUMNS, REQUIRED_COLUMNS, ValidationReport, validate_events
 from .simulate import GroundTruth, Simulation, SimulationParameters, simulate
 from .stages import FRAMEWORKS, StageFramework, assign_stages, get_framework
@@ -56,6 +57,7 @@ __all__ = [
     "get_framework",
     "lifecycle",
     "load_events",
+    "outcomes",
     "paths",
     "plots",
     "read_events",
@@ -76,6 +78,7 @@ __all__ = [
     "validate_customers",
     "validate_events",
     "volumes",
+    "what_if",
     "within",
     "write_table",
 ]

@@ -966,6 +966,44 @@ def profit_curve(result: Targeting, *, ax: Axes | None = None) -> Axes:
 
 
 # --------------------------------------------------------------------------------------------
+# teaching
+# --------------------------------------------------------------------------------------------
+
+
+def what_if(result: Any, *, ax: Axes | None = None) -> Axes:
+    """Each outcome of the baseline beside the scenario's, with the change and its margin.
+
+    Data twin: :func:`journey_lib.what_if`. Bars are percentages (every measure is a share
+    or a level from 0 to 1); the label of a scenario bar gives the change in points, and
+    ``±`` the margin within which chance alone would put it.
+
+    Examples
+    --------
+    >>> ax = plots.what_if(jl.what_if(sim, keeping_promises=0.6))  # doctest: +SKIP
+    """
+    frame = _table(result, ("measure", "baseline", "scenario", "change", "margin"), "what_if")
+    rows = np.arange(len(frame))
+    ax = _axes(ax, (9, 5))
+    height = 0.38
+    ax.barh(rows - height / 2, frame["baseline"], height, color=_GREY, label="baseline")
+    bars = ax.barh(rows + height / 2, frame["scenario"], height, color=PALETTE[0], label="scenario")
+    labels = [
+        f"{change * 100:+.1f} pts (±{margin * 100:.1f})"
+        for change, margin in zip(frame["change"], frame["margin"], strict=True)
+    ]
+    ax.bar_label(bars, labels=labels, padding=3, fontsize=_NOTE)
+    ax.set_yticks(rows, frame["measure"].str.replace("_", " "))
+    ax.invert_yaxis()
+    ax.set_xlim(0, 1.25)
+    _percent(ax.xaxis)
+    ax.legend(loc="lower right", fontsize=_NOTE)
+    changes = getattr(result, "attrs", {}).get("changes") or {}
+    scenario = ", ".join(f"{name} {value:g}" for name, value in changes.items()) or "no change"
+    title = textwrap.fill(f"What if: {scenario}", 70)
+    return _decorate(ax, title, "share of buyers (trust: its level)", "outcome")
+
+
+# --------------------------------------------------------------------------------------------
 # shared machinery
 # --------------------------------------------------------------------------------------------
 

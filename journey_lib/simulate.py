@@ -736,7 +736,9 @@ class _Simulator:
             * np.where(has, cum_weight[np.maximum(k - 1, 0)] if len(cum_weight) else 0.0, 0.0),
             side="right",
         )
-        referrer = np.where(has, buyers[np.minimum(pick, max(len(buyers) - 1, 0))], -1)
+        # With no buyers at all `has` is all False, but the pick still needs something to index.
+        picked = buyers[np.minimum(pick, len(buyers) - 1)] if len(buyers) else np.zeros_like(pick)
+        referrer = np.where(has, picked, -1)
         # A referrer who had already left cannot refer: the invite came from outside the data.
         active = has & (self.churn_time[np.maximum(referrer, 0)] > at)
         self.referrer = np.full(self.n, -1)

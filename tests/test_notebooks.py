@@ -6,10 +6,13 @@ import json
 import re
 from pathlib import Path
 
+import matplotlib
 import nbformat
 import pytest
 
-from journey_lib.report import notebook_parameters, run_report
+import journey_lib as jl
+from journey_lib import widgets
+from journey_lib.report import notebook_parameters, read_parameters, run_report
 
 NOTEBOOKS = Path(__file__).resolve().parents[1] / "notebooks"
 SUITE = sorted(NOTEBOOKS.glob("[0-9][0-9]_*.ipynb"))
@@ -35,6 +38,7 @@ def test_committed_without_outputs_and_with_one_typed_parameters_cell(path):
     assert len(tagged) == 1 and tagged[0] is code[0]
     parameters = notebook_parameters(path)
     assert "run_folder" in parameters
+    assert all(p.help for p in parameters.values()), "a parameter without its comment"
     # Every parameter is annotated with its type and commented with its meaning.
     for line in tagged[0].source.splitlines():
         if line and not line.startswith("#"):
@@ -44,10 +48,26 @@ def test_committed_without_outputs_and_with_one_typed_parameters_cell(path):
 
 
 @pytest.fixture(scope="module")
-def run(tmp_path_factory):
+def explored(tmp_path_factory):
+    """Two explorations saved with `.to_report_params()`: the primer's trust what-if on
+    fewer customers, and a funnel of other steps and window on the bundled sample."""
+    matplotlib.use("Agg")
+    folder = tmp_path_factory.mktemp("explored")
+    trust = widgets.TrustWhatIf(jl.simulate(1500, seed=7), keeping_promises=0.5)
+    events = jl.load_events(NOTEBOOKS.parent / "data" / "sample" / "events.csv.gz")
+    funnel = widgets.FunnelBuilder(
+        events, ["site_visit", "signup", "purchase"], window="14D", breakdown="channel"
+    )
+    files = [w.to_report_params(folder / f"{n}.yaml") for n, w in (("t", trust), ("f", funnel))]
+    return trust, funnel, [read_parameters(params_file=path) for path in files]
+
+
+@pytest.fixture(scope="module")
+def run(tmp_path_factory, explored):
     out = tmp_path_factory.mktemp("reports")
-    # The primer on fewer customers; everything else on the bundled sample, as make report.
-    return run_report(NOTEBOOKS, parameters={"customers": 1500}, out=out, timeout=900)
+    *_, saved = explored
+    parameters = {name: value for given in saved for name, value in given.items()}
+    return run_report(NOTEBOOKS, parameters=parameters, out=out, timeout=900)
 
 
 def test_every_notebook_runs_on_the_bundled_sample(run):
@@ -63,6 +83,23 @@ def test_every_notebook_records_its_key_figures(run):
     assert 0 < metrics["02_funnels"]["conversion_rate"] < 1
     assert 0.5 < metrics["04_churn_model"]["roc_auc"] <= 1
     assert metrics["00_customer_journey_primer"]["customers"] == 1500
+
+
+def test_widget_explorations_round_trip_through_the_report(run, explored):
+    """The settings a widget saved give the report the numbers the widget showed."""
+    trust, funnel, _ = explored
+    metrics = json.loads((run.folder / "metrics.json").read_text())
+    shown = trust.data.set_index("measure").loc["churn_rate", "change"]
+    assert shown > 0 and metrics["00_customer_journey_primer"]["what_if_churn_change"] == shown
+    # The report's funnel is overall; the builder's, by channel: its rows sum to it.
+    by_channel = funnel.data.groupby("step", sort=False)["customers"].sum()
+    reported = metrics["02_funnels"]
+    assert (reported["entered"], reported["converted"]) == (by_channel.iloc[0], by_channel.iloc[-1])
+    executed = nbformat.read(run.folder / "02_funnels.ipynb", as_version=4)
+    injected = next(
+        c for c in executed.cells if "injected-parameters" in c.metadata.get("tags", [])
+    )
+    assert 'steps = ["site_visit", "signup", "purchase"]' in injected.source
 
 
 @pytest.mark.parametrize("name", NAMES)

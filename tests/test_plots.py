@@ -410,6 +410,24 @@ def test_model_explanations_wrap_their_own_plots(churn_model):
 
 
 # --------------------------------------------------------------------------------------------
+# teaching
+# --------------------------------------------------------------------------------------------
+
+
+def test_what_if_draws_both_runs_and_labels_the_change():
+    twin = jl.what_if(jl.simulate(600, seed=2), keeping_promises=0.4)
+    ax = plots.what_if(twin)
+    assert_readable(ax, "keeping_promises 0.4")
+    baseline, scenario = ax.containers
+    np.testing.assert_allclose(widths(baseline), twin["baseline"])
+    np.testing.assert_allclose(widths(scenario), twin["scenario"])
+    churn = twin.set_index("measure").loc["churn_rate"]
+    label = ax.texts[0].get_text()
+    assert label == f"{churn['change'] * 100:+.1f} pts (±{churn['margin'] * 100:.1f})"
+    assert ax.get_yticklabels()[0].get_text() == "churn rate"
+
+
+# --------------------------------------------------------------------------------------------
 # input checks and drawing into given axes
 # --------------------------------------------------------------------------------------------
 

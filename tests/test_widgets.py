@@ -15,6 +15,7 @@ import journey_lib as jl
 import journey_lib.widgets as widgets
 from journey_lib.errors import JourneyParameterError
 from journey_lib.report import notebook_parameters, read_parameters
+from journey_lib.simulate import TRUST_DRIVERS
 
 matplotlib.use("Agg")
 
@@ -79,12 +80,11 @@ def test_funnel_builder_follows_its_controls(events, tmp_path):
     builder.controls["start"].value = dt.date(2024, 3, 1)
     builder.controls["end"].value = dt.date(2024, 6, 1)
     expected = jl.funnel(
-        events,
+        jl.within(events, "2024-03-01", "2024-06-01"),
         ["site_visit", "signup", "purchase"],
         window="7D",
         order="any",
         breakdown="channel",
-        date_range=("2024-03-01", "2024-06-01"),
     )
     assert_frame_equal(builder.data, expected)
     assert builder.png != before
@@ -100,12 +100,18 @@ def test_funnel_builder_follows_its_controls(events, tmp_path):
     check_fallback(builder)
 
 
-def test_funnel_builder_open_date_range_runs_to_the_log_end(events):
+def test_funnel_builder_date_range_cuts_the_log_as_notebook_02_does(events):
     builder = widgets.FunnelBuilder(events, STEPS, start="2024-05-01")
-    last = events["timestamp"].max().normalize() + pd.Timedelta(days=1)
-    expected = jl.funnel(events, STEPS, window="30D", date_range=("2024-05-01", last))
+    expected = jl.funnel(events[events["timestamp"] >= "2024-05-01"], STEPS, window="30D")
     assert_frame_equal(builder.data, expected)
     assert builder.params["end"] == ""
+
+    # A step after `end` does not count, though its attempt started inside the range.
+    builder.controls["end"].value = dt.date(2024, 6, 1)
+    inside = events[events["timestamp"].between("2024-05-01", "2024-06-01", inclusive="left")]
+    assert_frame_equal(builder.data, jl.funnel(inside, STEPS, window="30D"))
+    started = jl.funnel(events, STEPS, window="30D", date_range=("2024-05-01", "2024-06-01"))
+    assert builder.data["customers"].iloc[-1] < started["customers"].iloc[-1]
 
 
 def test_funnel_builder_bad_settings_show_a_message(events, tmp_path):
@@ -320,3 +326,47 @@ def test_customer_timeline_shows_the_churn_score(churn_data, monkeypatch):
 def test_customer_timeline_needs_model_and_features_together(events, churn_data):
     with pytest.raises(JourneyParameterError, match="model and X go together"):
         widgets.CustomerTimeline(events, model=churn_data[0])
+
+
+# -- trust what-if ----------------------------------------------------------------------------
+
+
+def test_trust_whatif_resimulates_on_each_slider_and_resets(tmp_path, monkeypatch):
+    baseline = jl.simulate(1200, seed=5)
+    whatif = widgets.TrustWhatIf(baseline)
+    assert tuple(whatif.controls) == TRUST_DRIVERS
+    assert whatif.controls["keeping_promises"].value == baseline.params.keeping_promises
+    assert_frame_equal(whatif.data, jl.what_if(baseline))
+    assert whatif.params == {"customers": 1200, "seed": 5, "trust": {}}
+    check_fallback(whatif)
+
+    before = whatif.png
+    whatif.controls["keeping_promises"].value = 0.4
+    whatif.controls["service_quality"].value = 0.95
+    expected = jl.what_if(baseline, keeping_promises=0.4, service_quality=0.95)
+    assert_frame_equal(whatif.data, expected)
+    assert whatif.png != before
+    assert whatif.params["trust"] == {"keeping_promises": 0.4, "service_quality": 0.95}
+    churn = expected.set_index("measure").loc["churn_rate"]
+    assert f"{churn['baseline']:.1%} -> {churn['scenario']:.1%}" in whatif.text()
+    given = check_report_params(whatif, tmp_path)
+    assert given == {"customers": 1200, "seed": 5, "trust": whatif.params["trust"]}
+    check_fallback(whatif)
+
+    simulated = []
+    monkeypatch.setattr(
+        widgets.trust, "what_if", lambda sim, **kw: simulated.append(kw) or jl.what_if(sim, **kw)
+    )
+    whatif.reset_button.click()
+    assert simulated == [{}]  # one re-simulation for eight sliders
+    assert whatif.params["trust"] == {}
+    assert (whatif.data["change"] == 0).all()
+
+
+def test_trust_whatif_starts_from_given_levels_and_names_unknown_drivers():
+    baseline = jl.simulate(600, seed=2)
+    whatif = widgets.TrustWhatIf(baseline, respect=0.5)
+    assert whatif.controls["respect"].value == 0.5
+    assert_frame_equal(whatif.data, jl.what_if(baseline, respect=0.5))
+    with pytest.raises(JourneyParameterError, match=r"unknown trust driver\(s\) \['kindness'\]"):
+        widgets.TrustWhatIf(baseline, kindness=0.5)

@@ -8,9 +8,11 @@ import ast
 import contextlib
 import dataclasses
 import functools
+import io
 import logging
 import os
 import re
+import tokenize
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
@@ -122,9 +124,10 @@ def notebook_parameters(path: str | os.PathLike[str]) -> dict[str, NotebookParam
         name: _parameter(name, info["inferred_type_name"], info["default"], info["help"])
         for name, info in inspected.items()
     }
-    for name, annotation, default in _assignments(cells[0].source):
+    # papermill skips lines it cannot parse (a comment with quotes, a dict default): read them.
+    for name, annotation, default, help_text in _assignments(cells[0].source):
         if name not in declared:
-            declared[name] = _parameter(name, annotation, default, "")
+            declared[name] = _parameter(name, annotation, default, help_text)
     return declared
 
 
@@ -190,22 +193,31 @@ def _annotation_type(annotation: str) -> tuple[str, bool]:
     return _TYPE_ALIASES.get(base, "any"), optional
 
 
-def _assignments(source: str) -> Iterator[tuple[str, str | None, str]]:
-    """(name, annotation, default source) of the simple assignments in a parameters cell."""
+def _assignments(source: str) -> Iterator[tuple[str, str | None, str, str]]:
+    """(name, annotation, default source, trailing comment) of the simple assignments in a
+    parameters cell."""
     try:
         tree = ast.parse(source)
     except SyntaxError:  # IPython magics and the like: papermill's reading stands alone
         return
+    comments = {
+        token.start[0]: token.string.lstrip("#").strip()
+        for token in tokenize.generate_tokens(io.StringIO(source).readline)
+        if token.type == tokenize.COMMENT
+    }
     for node in tree.body:
+        help_text = comments.get(node.end_lineno or node.lineno, "")
         if isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name) and node.value:
             annotation = ast.get_source_segment(source, node.annotation)
-            yield node.target.id, annotation, ast.get_source_segment(source, node.value) or ""
+            default = ast.get_source_segment(source, node.value) or ""
+            yield node.target.id, annotation, default, help_text
         elif (
             isinstance(node, ast.Assign)
             and len(node.targets) == 1
             and isinstance(node.targets[0], ast.Name)
         ):
-            yield node.targets[0].id, None, ast.get_source_segment(source, node.value) or ""
+            default = ast.get_source_segment(source, node.value) or ""
+            yield node.targets[0].id, None, default, help_text
 
 
 def _parameter_cells(nb: Any) -> list[Any]:

@@ -17,6 +17,7 @@ from .cohort import CohortExplorer
 from .funnel import FunnelBuilder
 from .targeting import TargetingWhatIf
 from .timeline import CustomerTimeline
+from .trust import TrustWhatIf
 
 __all__ = [
     "CohortExplorer",
@@ -24,4 +25,5 @@ __all__ = [
     "FunnelBuilder",
     "JourneyWidget",
     "TargetingWhatIf",
+    "TrustWhatIf",
 ]

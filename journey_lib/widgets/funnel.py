@@ -11,6 +11,7 @@ import pandas as pd
 
 from .. import plots
 from .._frames import to_pandas
+from ..dates import within
 from ..errors import JourneyParameterError
 from ..funnels import funnel
 from .base import JourneyWidget
@@ -30,14 +31,14 @@ class FunnelBuilder(JourneyWidget):
     Controls (``.controls[name].value``): ``steps`` (event names in order, picked from the
     log's events and reordered by dragging), ``order`` ("ordered", "strict", "any"),
     ``window`` (``"30D"``; ``""`` for none), ``breakdown`` (a column, ``""`` for none),
-    ``start`` and ``end`` (dates, ``None`` for the log's first and last day). The date range
-    is the funnel's ``date_range=(start, end)``: attempts must *start* in it (half-open).
-    Notebook ``02_funnels`` instead cuts the whole log to ``start``/``end`` with
-    :func:`journey_lib.within`, so its counts can differ for attempts that finish after
-    ``end``.
+    ``start`` and ``end`` (dates, ``None`` to leave that end open). The date range cuts the
+    log first, ``within(events, start, end)`` (half-open), exactly as notebook
+    ``02_funnels`` reads its ``start`` and ``end``, so a funnel explored here and the report
+    written from :meth:`to_report_params` count the same attempts: steps taken after ``end``
+    do not count.
 
-    ``.data`` is ``funnel(events, steps, window=..., order=..., breakdown=...,
-    date_range=...)``, drawn with :func:`journey_lib.plots.funnel` (or
+    ``.data`` is ``funnel(within(events, start, end), steps, window=..., order=...,
+    breakdown=...)``, drawn with :func:`journey_lib.plots.funnel` (or
     :func:`journey_lib.plots.funnel_breakdown` with a breakdown) and shown with its table.
 
     Parameters
@@ -75,8 +76,7 @@ class FunnelBuilder(JourneyWidget):
         import ipywidgets as w
 
         self.events = events
-        names, columns, first, last = _describe(events)
-        self._span = (first, last)
+        names, columns = _describe(events)
         controls = {
             "steps": w.TagsInput(
                 value=list(steps), allowed_tags=names, allow_duplicates=True, description="steps"
@@ -96,22 +96,18 @@ class FunnelBuilder(JourneyWidget):
         super().__init__(controls)
 
     def compute(self, params: dict[str, Any]) -> pd.DataFrame:
-        return to_pandas(funnel(self.events, **self.funnel_arguments(params)), what="funnel")
+        events = within(self.events, params["start"], params["end"])
+        return to_pandas(funnel(events, **self.funnel_arguments(params)), what="funnel")
 
     def funnel_arguments(self, params: dict[str, Any] | None = None) -> dict[str, Any]:
         """The arguments of :func:`journey_lib.funnel` for these settings (the current ones
-        by default): an open end of the date range becomes the log's first or last day."""
+        by default), applied to the log cut to the date range."""
         params = self.params if params is None else params
-        date_range = None
-        if params["start"] or params["end"]:
-            first, last = self._span
-            date_range = (params["start"] or first, params["end"] or last)
         return {
             "steps": list(params["steps"]),
             "window": params["window"].strip() or None,
             "order": params["order"],
             "breakdown": params["breakdown"] or None,
-            "date_range": date_range,
         }
 
     def report_params(self) -> dict[str, Any]:
@@ -135,24 +131,14 @@ class FunnelBuilder(JourneyWidget):
         return data.to_string(index=False, max_rows=40)
 
 
-def _describe(events: Any) -> tuple[list[str], list[str], str, str]:
-    """The log's event names, its breakdown columns, its first day and the day after its
-    last (so a half-open range to it includes the last event)."""
+def _describe(events: Any) -> tuple[list[str], list[str]]:
+    """The log's event names and its breakdown columns."""
     frame = nw.from_native(events)
-    summary = frame.select(
-        nw.col("timestamp").min().alias("first"), nw.col("timestamp").max().alias("last")
-    )
     names = frame.select(nw.col("event").drop_nulls().unique())
     if isinstance(frame, nw.LazyFrame):
-        summary, names = summary.collect(), names.collect()
-    first, last = (pd.Timestamp(summary[c].item()) for c in ("first", "last"))
+        names = names.collect()
     columns = [c for c in frame.columns if c not in _NOT_BREAKDOWNS]
-    return (
-        sorted(str(n) for n in names["event"].to_list()),
-        columns,
-        first.strftime("%Y-%m-%d"),
-        (last.normalize() + pd.Timedelta(days=1)).strftime("%Y-%m-%d"),
-    )
+    return sorted(str(n) for n in names["event"].to_list()), columns
 
 
 def _date(value: str | dt.date | None) -> dt.date | None:
