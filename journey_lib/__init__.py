@@ -15,6 +15,7 @@ from .dates import within
 from .errors import JourneyDataError, JourneyDataWarning, JourneyError, JourneyParameterError
 from .funnels import Step, funnel, funnel_trend, time_to_convert
 from .io import load_events, read_events, read_table, write_table
+from .loyalty import Loyalty, loyalty
 from .paths import as_matrix, paths, sessionize, transition_matrix
 from .progression import stage_funnel
 from .retention import churn_rate, lifecycle, retention, retention_matrix
@@ -39,6 +40,7 @@ __all__ = [
     "JourneyDataWarning",
     "JourneyError",
     "JourneyParameterError",
+    "Loyalty",
     "Simulation",
     "SimulationParameters",
     "StageFramework",
@@ -57,6 +59,7 @@ __all__ = [
     "get_framework",
     "lifecycle",
     "load_events",
+    "loyalty",
     "outcomes",
     "paths",
     "plots",

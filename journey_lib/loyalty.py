@@ -1,0 +1,357 @@
+"""Loyalty and advocacy: who comes back, who speaks up for the business, and whom they bring.
+
+The last two stages of the journey, retention and advocacy, measured from the log: repeat
+purchases, customers in each stage, reviews and referrals period by period, the advocates
+themselves, and the referral chains (who brought whom) when the log records them.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import narwhals.stable.v2 as nw
+import pandas as pd
+
+from ._frames import UTC_NAMES, check_choice, lazy_events, period_start, to_pandas
+from .errors import JourneyDataError, JourneyDataWarning, JourneyParameterError
+from .stages import StageFramework, assign_stages, get_framework
+
+__all__ = ["Loyalty", "loyalty"]
+
+#: Calendar periods loyalty is counted by.
+PERIODS = ("week", "month", "quarter", "year")
+#: The per-customer flags counted each period, and the rate each one gives.
+_FLAGS = {
+    "_repeat": ("repeat_buyers", "repeat_purchase_rate"),
+    "_retention": ("in_retention", "retention_share"),
+    "_advocacy": ("in_advocacy", "advocacy_share"),
+    "_review": ("reviewers", "review_rate"),
+    "_referral": ("referrers", "referral_rate"),
+}
+
+
+@dataclass(frozen=True)
+class Loyalty:
+    """The answer of :func:`loyalty`: three tables and their headline figures.
+
+    Attributes
+    ----------
+    by_period : pandas.DataFrame
+        One row per calendar period with a customer in it (see :func:`loyalty`).
+    overall : pandas.Series
+        The same measures over the whole log, per buyer.
+    advocates : pandas.DataFrame
+        One row per advocate.
+    referrals : pandas.DataFrame or None
+        One row per referred customer; None when the log has no ``referred_id`` column.
+    """
+
+    by_period: pd.DataFrame
+    overall: pd.Series
+    advocates: pd.DataFrame
+    referrals: pd.DataFrame | None
+
+    def summary(self) -> str:
+        """The headline figures in a few lines of text."""
+        o = self.overall
+        lines = [
+            f"{int(o['buyers']):,} buyers: {o['repeat_purchase_rate']:.1%} bought again, "
+            f"{o['retention_share']:.1%} reached retention, {o['advocacy_share']:.1%} advocacy",
+            f"reviews from {o['review_rate']:.1%} of buyers, referrals from "
+            f"{o['referral_rate']:.1%}; {len(self.advocates):,} advocates",
+        ]
+        if self.referrals is not None and len(self.referrals):
+            deepest = int(self.referrals["depth"].max())
+            lines.append(
+                f"{len(self.referrals):,} customers were referred; the longest chain has "
+                f"{deepest} generation{'s' if deepest != 1 else ''}"
+            )
+        return "\n".join(lines)
+
+
+def loyalty(
+    events: Any,
+    *,
+    period: str = "month",
+    framework: str | Mapping[str, Any] | StageFramework = "customer_journey",
+    purchase_event: str = "purchase",
+    review_event: str = "review",
+    referral_event: str = "referral",
+) -> Loyalty:
+    """Repeat purchases, retention and advocacy shares, reviews, referrals and advocates.
+
+    Definitions. A customer's **first purchase** is their earliest ``purchase_event``; a
+    **repeat purchase** is a later one (purchases at that same first instant are all first).
+    Stages come from :func:`journey_lib.assign_stages` with ``framework``, whose **last two
+    stages are retention and advocacy** (Retention and Advocacy & Loyalty in the customer
+    journey; a customer's second and later purchases are Retention there). An **advocate**
+    is a customer with at least one event in the advocacy stage (a review, a referral, a
+    share).
+
+    ``by_period``, one row per calendar ``period`` (UTC; weeks from Monday):
+
+    * ``customers``: customers with an event in the period who had made their first
+      purchase by its end (the active customer base);
+    * of them, ``repeat_buyers`` (a repeat purchase in the period), ``in_retention`` and
+      ``in_advocacy`` (an event of that stage in the period), ``reviewers`` and
+      ``referrers`` (a ``review_event`` / ``referral_event`` in the period);
+    * each count divided by ``customers``: ``repeat_purchase_rate``, ``retention_share``,
+      ``advocacy_share``, ``review_rate``, ``referral_rate``;
+    * ``complete``: False for the period holding the log's last event, still running.
+
+    ``overall`` counts the same over the whole log with **buyers** (customers with a
+    purchase) as the base: ``repeat_purchase_rate`` is then the share of buyers who ever
+    bought again, the classic repeat purchase rate; ``advocates`` is their number.
+
+    ``advocates``, one row per advocate, most referrals first: ``customer_id``,
+    ``advocacy_events``, ``reviews``, ``referrals``, ``first_advocacy``,
+    ``last_advocacy``, ``purchases``, ``value`` (sum of their purchases' ``value``),
+    ``rating`` (mean of a ``rating`` column over their advocacy events, when the log has
+    one), and with referral chains ``referred`` (customers they brought directly) and
+    ``network`` (everyone down their chains).
+
+    ``referrals``, when the log has a ``referred_id`` column (on ``referral_event`` rows:
+    the customer who was referred): one row per referred customer with ``referred_by``
+    (their earliest referrer; a later referral of the same customer does not re-parent
+    them), ``referred_at``, ``root`` (the first referrer up the chain, who was not
+    referred) and ``depth`` (1 = referred by a root). Referrals forming a loop (A brought
+    B who brought A) have no root: ``root`` and ``depth`` are missing for them and a
+    :class:`~journey_lib.JourneyDataWarning` names them.
+
+    Parameters
+    ----------
+    events : DataFrame
+        A touchpoint log (``customer_id``, ``timestamp``, ``event``, optional ``value``,
+        ``rating``, ``referred_id``) of any engine. The counting runs in that engine; the
+        tables, small by construction, are returned in pandas.
+    period : {"week", "month", "quarter", "year"}, default "month"
+    framework : str, mapping or StageFramework, default "customer_journey"
+        As in :func:`journey_lib.assign_stages`; events it does not map count as no stage.
+    purchase_event, review_event, referral_event : str
+        The events that are a purchase, a review and a referral.
+
+    Returns
+    -------
+    Loyalty
+        ``.by_period``, ``.overall``, ``.advocates``, ``.referrals`` and ``.summary()``.
+
+    Raises
+    ------
+    JourneyDataError
+        When a required column is missing, or the log has no ``purchase_event`` at all
+        (no customer base to measure loyalty in).
+    JourneyParameterError
+        For an unknown ``period`` or a framework with fewer than two stages.
+
+    Examples
+    --------
+    >>> import pandas as pd, journey_lib as jl
+    >>> log = pd.DataFrame({
+    ...     "customer_id": [1, 1, 1, 2, 2, 3],
+    ...     "timestamp": pd.to_datetime(["2024-01-03", "2024-01-20", "2024-02-05",
+    ...                                  "2024-01-10", "2024-02-01", "2024-02-02"], utc=True),
+    ...     "event": ["purchase", "review", "purchase", "purchase", "referral", "purchase"],
+    ...     "referred_id": [None, None, None, None, 3, None]})
+    >>> result = jl.loyalty(log)
+    >>> result.by_period[["period", "customers", "repeat_buyers", "in_advocacy"]]
+                         period  customers  repeat_buyers  in_advocacy
+    0 2024-01-01 00:00:00+00:00          2              0            1
+    1 2024-02-01 00:00:00+00:00          3              1            1
+    >>> result.overall[["buyers", "repeat_purchase_rate", "advocates"]].tolist()
+    [3.0, 0.3333333333333333, 2.0]
+    >>> result.referrals[["customer_id", "referred_by", "root", "depth"]]
+       customer_id  referred_by  root  depth
+    0            3            2     2      1
+    """
+    check_choice("period", period, PERIODS)
+    fw = get_framework(framework)
+    if len(fw.stages) < 2:
+        raise JourneyParameterError(
+            f"framework {fw.name!r} has {len(fw.stages)} stage(s); loyalty needs its last two "
+            f"to be retention and advocacy"
+        )
+    retention_stage, advocacy_stage = fw.stages[-2:]
+    lf, _ = lazy_events(assign_stages(events, fw, unmapped="ignore"))
+    schema = lf.collect_schema()
+    zone = getattr(schema["timestamp"], "time_zone", None)
+    if zone is not None and zone not in UTC_NAMES:
+        lf = lf.with_columns(nw.col("timestamp").dt.convert_time_zone("UTC"))
+
+    is_purchase = nw.col("event") == purchase_event
+    firsts = (
+        lf.filter(is_purchase)
+        .group_by("customer_id")
+        .agg(nw.col("timestamp").min().alias("_first_buy"))
+        .with_columns(period_start(nw.col("_first_buy"), period).alias("_buy_period"))
+    )
+    rows = lf.join(firsts, on="customer_id", how="left").with_columns(
+        period_start(nw.col("timestamp"), period).alias("period"),
+        _flag(is_purchase & (nw.col("timestamp") > nw.col("_first_buy"))).alias("_repeat"),
+        _flag(nw.col("stage") == retention_stage).alias("_retention"),
+        _flag(nw.col("stage") == advocacy_stage).alias("_advocacy"),
+        _flag(nw.col("event") == review_event).alias("_review"),
+        _flag(nw.col("event") == referral_event).alias("_referral"),
+        _flag(is_purchase).alias("_buy"),
+    )
+    flags = list(_FLAGS)
+
+    by_period = _collect(
+        rows.filter(nw.col("_buy_period") <= nw.col("period"))
+        .group_by("period", "customer_id")
+        .agg(nw.col(flags).max())
+        .group_by("period")
+        .agg(nw.len().alias("customers"), nw.col(flags).sum())
+        .sort("period")
+    )
+    overall_counts = _collect(
+        rows.filter(~nw.col("_first_buy").is_null())
+        .group_by("customer_id")
+        .agg(nw.col(flags).max())
+        .select(nw.len().alias("buyers"), nw.col(flags).sum())
+    )
+    if len(by_period) == 0 or int(overall_counts["buyers"].iloc[0]) == 0:
+        raise JourneyDataError(
+            f"no {purchase_event!r} events in the log, so there is no customer base to measure "
+            f"loyalty in; pass purchase_event= if purchases are named otherwise"
+        )
+    last = _collect(lf.select(period_start(nw.col("timestamp").max(), period).alias("now")))
+    by_period = _rates(by_period, "customers").assign(
+        complete=lambda t: t["period"] < last["now"].iloc[0]
+    )
+    overall = _rates(overall_counts, "buyers").iloc[0].astype(float)
+
+    advocates = _advocates(rows, schema)
+    overall["advocates"] = float(len(advocates))
+    referrals = None
+    if "referred_id" in schema:
+        referrals = _chains(
+            _collect(
+                lf.filter((nw.col("event") == referral_event) & ~nw.col("referred_id").is_null())
+                .select("customer_id", "referred_id", "timestamp")
+                .sort("timestamp")
+            )
+        )
+        advocates = _networks(advocates, referrals)
+    return Loyalty(by_period=by_period, overall=overall, advocates=advocates, referrals=referrals)
+
+
+def _flag(condition: nw.Expr) -> nw.Expr:
+    """1 where ``condition`` holds, else 0 (missing counts as not)."""
+    return nw.when(condition).then(nw.lit(1, nw.Int64())).otherwise(nw.lit(0, nw.Int64()))
+
+
+def _collect(frame: nw.LazyFrame) -> pd.DataFrame:
+    return to_pandas(frame.collect().to_native(), what="loyalty")
+
+
+def _rates(counts: pd.DataFrame, base: str) -> pd.DataFrame:
+    """Counts renamed from the flags, each with its rate over ``base``."""
+    table = counts.rename(columns={flag: names[0] for flag, names in _FLAGS.items()})
+    for count, rate in _FLAGS.values():
+        table[count] = table[count].astype("int64")
+        table[rate] = table[count] / table[base]
+    table[base] = table[base].astype("int64")
+    return table.reset_index(drop=True)
+
+
+def _advocates(rows: nw.LazyFrame, schema: Any) -> pd.DataFrame:
+    """One row per customer with an advocacy event, with their purchases joined."""
+    extra = [nw.col("rating").mean().alias("rating")] if "rating" in schema else []
+    advocacy = (
+        rows.filter(nw.col("_advocacy") == 1)
+        .group_by("customer_id")
+        .agg(
+            nw.len().alias("advocacy_events"),
+            nw.col("_review").sum().alias("reviews"),
+            nw.col("_referral").sum().alias("referrals"),
+            nw.col("timestamp").min().alias("first_advocacy"),
+            nw.col("timestamp").max().alias("last_advocacy"),
+            *extra,
+        )
+    )
+    value = nw.col("value").fill_null(0) if "value" in schema else nw.lit(0.0)
+    spend = (
+        rows.filter(nw.col("_buy") == 1)
+        .with_columns(value.alias("_value"))  # filled first: pandas aggregates plain columns
+        .group_by("customer_id")
+        .agg(nw.len().alias("purchases"), nw.col("_value").sum().alias("value"))
+    )
+    table = _collect(advocacy.join(spend, on="customer_id", how="left"))
+    table["purchases"] = table["purchases"].fillna(0).astype("int64")
+    table["value"] = table["value"].fillna(0.0).astype("float64")
+    for column in ("advocacy_events", "reviews", "referrals"):
+        table[column] = table[column].astype("int64")
+    columns = ["customer_id", "advocacy_events", "reviews", "referrals", "first_advocacy"]
+    columns += ["last_advocacy", "purchases", "value", *(["rating"] if extra else [])]
+    return table[columns].sort_values(
+        ["referrals", "reviews", "customer_id"], ascending=[False, False, True], ignore_index=True
+    )
+
+
+def _chains(edges: pd.DataFrame) -> pd.DataFrame:
+    """Each referred customer's referrer, the root of their chain and its depth.
+
+    Walks up the chain one generation per step for every customer at once, so the loop
+    runs as many times as the longest chain is deep, never once per customer."""
+    first = edges.drop_duplicates("referred_id", keep="first")
+    try:  # ids read with gaps (None) arrive as floats: give them the customer ids' type
+        referred = first["referred_id"].astype(first["customer_id"].dtype)
+    except (TypeError, ValueError) as exc:
+        raise JourneyDataError(
+            f"'referred_id' holds values that are not customer ids like 'customer_id' "
+            f"({first['customer_id'].dtype}), e.g. {first['referred_id'].iloc[0]!r}: {exc}"
+        ) from exc
+    first = first.assign(referred_id=referred.to_numpy())
+    parent = pd.Series(first["customer_id"].to_numpy(), index=first["referred_id"].to_numpy())
+    root = parent.copy()
+    depth = pd.Series(1, index=parent.index, dtype="Int64")
+    for _ in range(len(parent)):
+        up = root.map(parent)
+        climbing = up.notna()
+        if not climbing.any():
+            break
+        root = root.where(~climbing, up)
+        depth = depth + climbing.astype("int64")
+    else:
+        climbing = root.map(parent).notna()
+    if climbing.any():
+        loop = list(climbing.index[climbing.to_numpy()])
+        warnings.warn(
+            f"{len(loop)} referred customer(s) are in or below a referral loop (someone "
+            f"referred, up the chain, by a customer they referred), e.g. customer "
+            f"{loop[0]!r}; their root and depth are left missing",
+            JourneyDataWarning,
+            stacklevel=3,
+        )
+        root = root.astype("object").where(~climbing, None)
+        depth = depth.where(~climbing, pd.NA)
+    table = pd.DataFrame(
+        {
+            "customer_id": parent.index,
+            "referred_by": parent.to_numpy(),
+            "referred_at": first["timestamp"].array,
+            "root": root.to_numpy(),
+            "depth": depth.to_numpy(),
+        }
+    )
+    return table.sort_values(["referred_at", "customer_id"], ignore_index=True)
+
+
+def _networks(advocates: pd.DataFrame, referrals: pd.DataFrame) -> pd.DataFrame:
+    """Advocates with ``referred`` (direct) and ``network`` (all descendants) counts."""
+    parent = referrals.set_index("customer_id")["referred_by"]
+    direct = parent.value_counts()
+    network = pd.Series(0, index=direct.index, dtype="int64")
+    ancestors = parent[referrals["depth"].notna().to_numpy()]
+    while len(ancestors):  # one step up per generation, for every referred customer at once
+        counts = ancestors.value_counts()
+        network = network.add(counts, fill_value=0).astype("int64")
+        ancestors = ancestors.map(parent).dropna()
+    ids = advocates["customer_id"]
+    return advocates.assign(
+        referred=ids.map(direct).fillna(0).astype("int64").to_numpy(),
+        network=ids.map(network).fillna(0).astype("int64").to_numpy(),
+    )
