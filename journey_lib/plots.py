@@ -622,6 +622,45 @@ def lifecycle(result: Any, *, ax: Axes | None = None) -> Axes:
     )
 
 
+#: The rates :func:`loyalty` draws, in legend order, with their labels.
+LOYALTY_RATES: dict[str, str] = {
+    "retention_share": "in retention",
+    "repeat_purchase_rate": "bought again",
+    "advocacy_share": "in advocacy",
+    "review_rate": "reviewed",
+    "referral_rate": "referred someone",
+}
+
+
+def loyalty(result: Any, *, ax: Axes | None = None) -> Axes:
+    """Loyalty and advocacy rates of the active customers, period by period.
+
+    Data twin: ``jl.loyalty(events).by_period`` (a :class:`journey_lib.Loyalty` is accepted
+    too). Each rate of :data:`LOYALTY_RATES` is a line over the share of that period's active
+    customers; the period still running is drawn hollow on a dashed line.
+
+    Examples
+    --------
+    >>> ax = plots.loyalty(jl.loyalty(events))  # doctest: +SKIP
+    """
+    table = getattr(result, "by_period", result)
+    frame = _table(table, ("period", "customers", "complete", *LOYALTY_RATES), "loyalty")
+    x = _naive_utc(frame["period"])
+    ax = _axes(ax, (10, 5.5))
+    for i, (rate, label) in enumerate(LOYALTY_RATES.items()):
+        _complete_and_not(ax, x, frame[rate], frame["complete"], label=label, i=i)
+    _percent(ax.yaxis)
+    ax.set_ylim(0, 1.02)
+    ax.legend(fontsize=_NOTE, loc="upper left", bbox_to_anchor=(1.01, 1))
+    period = _period_name(frame["period"])
+    return _decorate(
+        ax,
+        f"Loyalty and advocacy per {period} (share of active customers; dashed: not over)",
+        f"{period} starting (UTC)",
+        "share of active customers",
+    )
+
+
 def rfm_segments(result: Any, *, ax: Axes | None = None) -> Axes:
     """Customers in each RFM segment, best segments on top.
 

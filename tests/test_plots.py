@@ -409,6 +409,18 @@ def test_model_explanations_wrap_their_own_plots(churn_model):
     np.testing.assert_allclose(ax.get_lines()[0].get_ydata(), targeting.curve["expected_profit"])
 
 
+def test_loyalty_draws_each_rate_with_the_running_period_apart(events):
+    twin = jl.loyalty(events)
+    ax = plots.loyalty(twin)
+    assert_readable(ax, "Loyalty and advocacy per month")
+    done = twin.by_period["complete"].to_numpy()
+    for rate, label in plots.LOYALTY_RATES.items():
+        (line,) = lines_labelled(ax, label)
+        np.testing.assert_allclose(line.get_ydata(), twin.by_period[rate][done])
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == list(plots.LOYALTY_RATES.values())
+    assert plots.loyalty(twin.by_period, ax=plt.subplots()[1]).get_lines()
+
+
 # --------------------------------------------------------------------------------------------
 # teaching
 # --------------------------------------------------------------------------------------------
