@@ -9,8 +9,10 @@ Everything a notebook needs is importable from here::
 
 from importlib.metadata import PackageNotFoundError, version
 
-from . import churn, plots, report, teach
+from . import attribution, churn, plots, report, teach
 from .adapters import from_customer_table, from_transactions, validate_customers
+from .attribution import attribute, attribute_stages
+from .attribution import compare as compare_attribution
 from .dates import within
 from .errors import JourneyDataError, JourneyDataWarning, JourneyError, JourneyParameterError
 from .funnels import Step, funnel, funnel_trend, time_to_convert
@@ -49,9 +51,13 @@ __all__ = [
     "__version__",
     "as_matrix",
     "assign_stages",
+    "attribute",
+    "attribute_stages",
+    "attribution",
     "calibration_holdout",
     "churn",
     "churn_rate",
+    "compare_attribution",
     "from_customer_table",
     "from_transactions",
     "funnel",

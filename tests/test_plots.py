@@ -422,6 +422,38 @@ def test_loyalty_draws_each_rate_with_the_running_period_apart(events):
 
 
 # --------------------------------------------------------------------------------------------
+# attribution
+# --------------------------------------------------------------------------------------------
+
+
+def test_attribution_bars_are_the_credit_with_bootstrap_intervals(events):
+    twin = jl.attribute(events, n_boot=30, seed=1)
+    ax = plots.attribution(twin)
+    assert_readable(ax, f"Credit for {twin['conversions'].sum():,.0f} conversions by channel")
+    ordered = twin.sort_values("conversions", ascending=False, kind="stable")
+    (bars,) = [c for c in ax.containers if isinstance(c, BarContainer)]
+    np.testing.assert_allclose(widths(bars), ordered["conversions"])
+    assert [t.get_text() for t in ax.get_yticklabels()] == ordered["channel"].tolist()
+    segments = bars.errorbar.lines[2][0].get_segments()  # the interval: lower to upper
+    np.testing.assert_allclose([seg[0][0] for seg in segments], ordered["conversions_lower"])
+    np.testing.assert_allclose([seg[1][0] for seg in segments], ordered["conversions_upper"])
+    with pytest.raises(jl.JourneyDataError, match="pick a stage first"):
+        plots.attribution(jl.attribute_stages(events))
+
+
+def test_attribution_models_shows_each_models_shares(events):
+    twin = jl.compare_attribution(events, ["first_touch", "last_touch", "markov"])
+    ax = plots.attribution_models(twin)
+    assert_readable(ax, "Attribution models side by side")
+    cells = heatmap_cells(ax).reshape(len(twin), 3)
+    want = twin[["first_touch", "last_touch", "markov"]]
+    np.testing.assert_allclose(cells, want / want.sum(), rtol=1e-12)
+    assert [t.get_text() for t in ax.get_xticklabels()] == ["first touch", "last touch", "markov"]
+    with pytest.raises(jl.JourneyDataError, match="expected a compare_attribution"):
+        plots.attribution_models(twin[["channel"]])
+
+
+# --------------------------------------------------------------------------------------------
 # teaching
 # --------------------------------------------------------------------------------------------
 

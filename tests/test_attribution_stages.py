@@ -1,0 +1,121 @@
+"""Credit for moving customers into journey stages: by hand, against stage_funnel's
+counts, bad input and engine parity."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+from engines import assert_same_frame, to_engine
+from test_attribution import DAY, NONE, assert_credit, log
+
+import journey_lib as jl
+from journey_lib.attribution import attribute_stages
+from journey_lib.errors import JourneyDataError, JourneyParameterError
+
+FRAMEWORK = {"Aware": ["ad_view"], "Consider": ["site_visit"], "Buy": ["purchase"]}
+
+# Customer 1: tv ad, web visit, social ad, buys for 40 on day 3 and for 60 on day 4.
+# Customer 2: a search visit, buys in store for 20. Customer 3: a social ad only.
+STAGED = log(
+    (1, 0, "ad_view", "tv"),
+    (1, DAY, "site_visit", "web"),
+    (1, 2 * DAY, "ad_view", "social"),
+    (1, 3 * DAY, "purchase", "web", 40.0),
+    (1, 4 * DAY, "purchase", "web", 60.0),
+    (2, 0, "site_visit", "search"),
+    (2, DAY, "purchase", "store", 20.0),
+    (3, 0, "ad_view", "social"),
+)
+
+
+def stage(result: pd.DataFrame, name: str) -> pd.DataFrame:
+    return result[result["stage"] == name]
+
+
+def test_stage_credit_by_hand():
+    result = attribute_stages(STAGED, FRAMEWORK, model="last_touch")
+    assert result.columns.tolist() == ["stage", "channel", "conversions", "value", "share"]
+    assert list(dict.fromkeys(result["stage"])) == ["Aware", "Consider", "Buy"]
+    # Aware: customers 1 and 3 start with an ad: nothing before it.
+    assert_credit(stage(result, "Aware"), {NONE: 2})
+    # Consider: customer 1's visit after the tv ad; customer 2 starts with a visit.
+    assert_credit(stage(result, "Consider"), {"tv": 1, NONE: 1})
+    # Buy: customer 1's first purchase (day 3; day 4 is no new entry) after tv, web,
+    # social; customer 2's after search. Each counts once, with the entry's value.
+    buy = stage(result, "Buy")
+    assert_credit(buy, {"social": 1, "search": 1})
+    assert_credit(buy, {"social": 40, "search": 20}, "value")
+    assert buy["share"].sum() == pytest.approx(1)
+    first = stage(attribute_stages(STAGED, FRAMEWORK, model="first_touch"), "Buy")
+    assert_credit(first, {"tv": 1, "search": 1})
+
+
+def test_stage_markov_by_hand():
+    result = attribute_stages(STAGED, FRAMEWORK)
+    # Consider: tv -> conversion, and customer 3 (who never visited) social -> null:
+    # removing tv loses everything, social nothing.
+    assert_credit(stage(result, "Consider"), {"tv": 1, NONE: 1})
+    # Buy: converting tv > web > social and search; customer 3's social never buys
+    # (customers who bought have no non-converting path toward Buy).
+    # start: tv, search, social 1/3 each; social converts half the time. P = 2/3.
+    # Without tv or web: P = 1/2 (effect 1/4 each); without social or search: P = 1/3
+    # (effect 1/2 each). Shares 1/6, 1/6, 1/3, 1/3 of 2 entries worth 60.
+    buy = stage(result, "Buy")
+    assert_credit(buy, {"tv": 1 / 3, "web": 1 / 3, "social": 2 / 3, "search": 2 / 3})
+    assert_credit(buy, {"tv": 10, "web": 10, "social": 20, "search": 20}, "value")
+    # Aware: nobody had a touch before their first ad; customer 2's touches (a search
+    # visit, a store purchase) form the only non-converting path.
+    assert_credit(stage(result, "Aware"), {NONE: 2, "search": 0, "store": 0})
+
+
+def test_repeat_purchases_enter_retention_in_the_built_in_framework():
+    result = attribute_stages(STAGED, model="last_touch", stages=["Purchase", "Retention"])
+    assert list(dict.fromkeys(result["stage"])) == ["Purchase", "Retention"]
+    # Customer 1's second purchase is Retention; the first purchase (web) is its last touch.
+    assert_credit(stage(result, "Retention"), {"web": 1})
+    assert_credit(stage(result, "Retention"), {"web": 60}, "value")
+
+
+@pytest.fixture(scope="module")
+def simulated():
+    return jl.simulate(60, seed=4).events[list(jl.CANONICAL_COLUMNS)]
+
+
+def test_each_stage_credits_the_customers_who_reached_it(simulated):
+    reached = jl.stage_funnel(simulated).set_index("stage")["customers"]
+    for model in ("markov", "time_decay"):
+        result = attribute_stages(simulated, model=model, lookback="60D")
+        totals = result.groupby("stage", sort=False)["conversions"].sum()
+        assert totals.to_dict() == pytest.approx(reached[reached > 0].to_dict())
+        assert (result["conversions"] >= 0).all() and not result.isna().any().any()
+
+
+def test_stage_bootstrap_and_bad_input():
+    result = attribute_stages(STAGED, FRAMEWORK, model="linear", n_boot=20, seed=1)
+    assert result.columns[-4:].tolist() == [
+        "conversions_lower",
+        "conversions_upper",
+        "value_lower",
+        "value_upper",
+    ]
+    assert (result["conversions_lower"] <= result["conversions_upper"]).all()
+    with pytest.raises(JourneyParameterError, match="among the framework"):
+        attribute_stages(STAGED, FRAMEWORK, stages=["Purchase"])
+    with pytest.raises(JourneyParameterError, match="model must be one of"):
+        attribute_stages(STAGED, FRAMEWORK, model="shapley")
+    with pytest.raises(JourneyDataError, match="no customer reached"):
+        attribute_stages(STAGED, stages=["Advocacy & Loyalty"])
+    with pytest.raises(JourneyParameterError, match="by='stage'"):
+        attribute_stages(STAGED, FRAMEWORK, by="stage")
+    with pytest.raises(JourneyParameterError, match="n_boot"):
+        attribute_stages(STAGED, FRAMEWORK, n_boot=-2)
+    with pytest.raises(JourneyDataError, match="'campaign'"):
+        attribute_stages(STAGED, FRAMEWORK, by="campaign")
+
+
+@pytest.mark.parametrize("engine", ["polars-lazy", "duckdb"])
+def test_stage_engines_match_pandas(engine, simulated):
+    for model in ("markov", "position_based"):
+        want = attribute_stages(simulated, model=model, unmapped="ignore")
+        got = attribute_stages(to_engine(simulated, engine), model=model, unmapped="ignore")
+        assert_same_frame(got, want)
