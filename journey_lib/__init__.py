@@ -9,12 +9,18 @@ Everything a notebook needs is importable from here::
 
 from importlib.metadata import PackageNotFoundError, version
 
-from . import attribution, churn, plots, report, teach
+from . import attribution, churn, clv, plots, report, teach
 from .adapters import from_customer_table, from_transactions, validate_customers
 from .attribution import attribute, attribute_stages
 from .attribution import compare as compare_attribution
 from .dates import within
-from .errors import JourneyDataError, JourneyDataWarning, JourneyError, JourneyParameterError
+from .errors import (
+    JourneyDataError,
+    JourneyDataWarning,
+    JourneyError,
+    JourneyNotFittedError,
+    JourneyParameterError,
+)
 from .funnels import Step, funnel, funnel_trend, time_to_convert
 from .io import load_events, read_events, read_table, write_table
 from .loyalty import Loyalty, loyalty
@@ -41,6 +47,7 @@ __all__ = [
     "JourneyDataError",
     "JourneyDataWarning",
     "JourneyError",
+    "JourneyNotFittedError",
     "JourneyParameterError",
     "Loyalty",
     "Simulation",
@@ -57,6 +64,7 @@ __all__ = [
     "calibration_holdout",
     "churn",
     "churn_rate",
+    "clv",
     "compare_attribution",
     "from_customer_table",
     "from_transactions",

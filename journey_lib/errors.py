@@ -11,6 +11,7 @@ __all__ = [
     "JourneyDataError",
     "JourneyDataWarning",
     "JourneyError",
+    "JourneyNotFittedError",
     "JourneyParameterError",
 ]
 
@@ -26,6 +27,11 @@ class JourneyDataError(JourneyError, ValueError):
 
 class JourneyParameterError(JourneyError, ValueError):
     """An argument has an invalid value; the message lists the valid ones."""
+
+
+class JourneyNotFittedError(JourneyError, ValueError, AttributeError):
+    """A model was used before ``fit``; like scikit-learn's ``NotFittedError`` it is also a
+    ValueError and an AttributeError (so ``hasattr(model, "params_")`` is False)."""
 
 
 class JourneyDataWarning(UserWarning):

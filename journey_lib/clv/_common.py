@@ -1,0 +1,305 @@
+"""What the CLV models share: reading the RFM frame, the optimiser, the not-fitted error.
+
+Fitting is in memory: a frame of any engine is converted to pandas once, then everything is
+NumPy. Customers with the same history share one row of work (a likelihood term, a
+prediction), which is what makes a million customers cheap.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from scipy.optimize import minimize
+
+from .._frames import to_pandas
+from ..errors import (
+    JourneyDataError,
+    JourneyDataWarning,
+    JourneyError,
+    JourneyNotFittedError,
+    JourneyParameterError,
+)
+
+WHAT = "the RFM frame"
+HISTORY = ("frequency", "recency", "T")
+
+
+#: Log-parameters stay within +-30 (e^30 is 1e13): wide enough for any real fit, and it keeps
+#: the optimiser's trial steps from overflowing.
+LOG_BOUND = 30.0
+
+# A log-likelihood and its gradient in the log-parameters, from the log-parameters.
+Objective = Callable[[np.ndarray], tuple[float, np.ndarray]]
+
+
+class Model:
+    """Fitted-model plumbing: attributes ending in ``_`` exist only after ``fit``."""
+
+    _fitted: Histories | None = None
+
+    def __getattr__(self, name: str) -> Any:
+        # Only reached when normal lookup fails, i.e. for a fitted attribute before fit.
+        if name.endswith("_") and not name.startswith("_"):
+            raise not_fitted(self)
+        raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
+
+    def _histories(self, rfm_frame: Any, columns: tuple[str, ...]) -> Histories:
+        """The fitted customers when ``rfm_frame`` is None, else ``rfm_frame``'s."""
+        if "params_" not in self.__dict__:
+            raise not_fitted(self)
+        if rfm_frame is not None:
+            return read_histories(rfm_frame, columns)
+        if self._fitted is None:
+            raise JourneyParameterError(
+                f"this {type(self).__name__} was made from parameters and has no fitted "
+                f"customers: pass the rfm_frame of the customers to score"
+            )
+        return self._fitted
+
+
+def not_fitted(model: object) -> JourneyNotFittedError:
+    name = type(model).__name__
+    return JourneyNotFittedError(
+        f"this {name} is not fitted yet; call {name}().fit(rfm_frame) with the output of "
+        f"journey_lib.rfm first"
+    )
+
+
+def check_params(values: dict[str, float], model: str) -> pd.Series:
+    """Given parameters as a Series, each checked to be a positive number."""
+    for name, value in values.items():
+        if isinstance(value, bool) or not isinstance(value, int | float) or not 0 < value < np.inf:
+            raise JourneyParameterError(f"{model}: {name} must be a positive number; got {value!r}")
+    return pd.Series({k: float(v) for k, v in values.items()}, name=model)
+
+
+def customer_label(ids: pd.Index, position: int) -> str:
+    """``customer_id 17`` for the customer at ``position``, without NumPy's scalar repr."""
+    customer = ids[position]
+    customer = customer.item() if isinstance(customer, np.generic) else customer
+    return f"customer_id {customer!r}"
+
+
+def check_penalizer(penalizer_coef: float) -> float:
+    if not isinstance(penalizer_coef, int | float) or not 0 <= penalizer_coef < np.inf:
+        raise JourneyParameterError(
+            f"penalizer_coef must be a number >= 0 (0 means plain maximum likelihood); "
+            f"got {penalizer_coef!r}"
+        )
+    return float(penalizer_coef)
+
+
+def maximise(
+    log_likelihood: Objective,
+    start: np.ndarray,
+    names: tuple[str, ...],
+    *,
+    customers: float,
+    penalizer_coef: float,
+    model: str,
+) -> np.ndarray:
+    """The log-parameters maximising ``log_likelihood`` minus ``penalizer_coef`` times the
+    sum of the squared parameters times ``customers``, as lifetimes penalises the mean
+    log-likelihood. L-BFGS-B on the log-parameters (so parameters stay positive) with the
+    analytic gradient.
+
+    Raises JourneyError when the optimiser stops away from a maximum.
+    """
+
+    def objective(theta: np.ndarray) -> tuple[float, np.ndarray]:
+        ll, grad = log_likelihood(theta)
+        params = np.exp(theta)
+        penalty = penalizer_coef * float(params @ params)
+        # Scaled to a mean, as lifetimes does: tolerances then mean the same at any size.
+        return -ll / customers + penalty, -grad / customers + 2 * penalizer_coef * params**2
+
+    result = minimize(
+        objective,
+        start,
+        jac=True,
+        method="L-BFGS-B",
+        bounds=[(-LOG_BOUND, LOG_BOUND)] * len(start),
+        options={"maxiter": 5000, "ftol": 1e-14, "gtol": 1e-9},
+    )
+    theta = result.x
+    # L-BFGS-B also stops "abnormally" when a line search cannot improve on a point that is
+    # already the optimum to rounding; what matters is that the gradient is flat there.
+    flat = np.max(np.abs(result.jac)[np.abs(theta) < LOG_BOUND], initial=0.0)
+    if not result.success and not flat < 1e-5:
+        reached = ", ".join(f"{n}={v:.3g}" for n, v in zip(names, np.exp(theta), strict=True))
+        raise JourneyError(
+            f"{model} did not converge: the optimiser stopped at {reached} without a flat "
+            f"likelihood ({result.message.strip() or 'no progress'}). The data may not fit the "
+            f"model; a small penalizer_coef (e.g. 0.001) keeps the parameters finite"
+        )
+    return theta
+
+
+def standard_errors(
+    log_likelihood: Objective, theta: np.ndarray, names: tuple[str, ...], model: str
+) -> np.ndarray:
+    """Asymptotic standard errors of the parameters ``exp(theta)``: the observed information
+    (the Hessian of the log-likelihood, by central differences of its analytic gradient)
+    inverted, then the delta method.
+
+    NaN where the Hessian is not negative definite: the likelihood is flat in some direction
+    (it keeps rising as a parameter runs off to 0 or infinity), so the data cannot pin the
+    parameters down. That is warned about (JourneyDataWarning); predictions are then the
+    limit the data supports.
+    """
+    step = 1e-5
+    rows = []
+    for i in range(len(theta)):
+        shift = np.zeros_like(theta)
+        shift[i] = step
+        upper, lower = log_likelihood(theta + shift)[1], log_likelihood(theta - shift)[1]
+        rows.append((upper - lower) / (2 * step))
+    information = -np.array(rows)
+    information = (information + information.T) / 2
+    try:
+        np.linalg.cholesky(information)
+    except np.linalg.LinAlgError:
+        reached = ", ".join(f"{n}={v:.3g}" for n, v in zip(names, np.exp(theta), strict=True))
+        warnings.warn(
+            f"{model}: the likelihood is flat at {reached} (a parameter tends to 0 or "
+            f"infinity), so the data cannot determine the parameters and standard_errors_ "
+            f"are NaN; predictions are the limit the data supports",
+            JourneyDataWarning,
+            stacklevel=3,
+        )
+        return np.full(len(theta), np.nan)
+    return np.exp(theta) * np.sqrt(np.diag(np.linalg.inv(information)))
+
+
+@dataclass(frozen=True)
+class Histories:
+    """Customers of an RFM frame, and their distinct histories.
+
+    ``groups`` holds one row per distinct (frequency, recency, T) or (frequency,
+    monetary_value), ``weight`` how many customers share it and ``inverse`` which group each
+    customer is in, so ``values[inverse]`` spreads per-group results back to customers.
+    """
+
+    ids: pd.Index
+    columns: dict[str, np.ndarray]
+    groups: dict[str, np.ndarray]
+    weight: np.ndarray
+    inverse: np.ndarray
+
+    def spread(self, values: np.ndarray, name: str) -> pd.Series:
+        """Per-group ``values`` as a Series over the customers, indexed by customer_id."""
+        return pd.Series(values[self.inverse], index=self.ids, name=name)
+
+
+def read_histories(rfm_frame: Any, columns: tuple[str, ...]) -> Histories:
+    """Check ``rfm_frame`` (any engine) and group its customers by ``columns``.
+
+    Raises JourneyDataError naming the column, the count and an example customer for a
+    missing column, an empty frame, a missing or duplicated ``customer_id``, values that are
+    missing, infinite or negative, a fractional ``frequency``, ``recency`` above ``T``, a
+    positive ``recency`` without a repeat purchase, and (when ``monetary_value`` is read) a
+    ``monetary_value`` that is not positive for a customer with repeat purchases.
+    """
+    frame = to_pandas(rfm_frame, what=WHAT)
+    needed = ("customer_id", *columns)
+    missing = [c for c in needed if c not in frame.columns]
+    if missing:
+        raise JourneyDataError(
+            f"{WHAT} lacks column(s) {missing}; it has {list(frame.columns)}. Pass the output "
+            f"of journey_lib.rfm (customer_id, frequency, recency, T, monetary_value)"
+        )
+    if len(frame) == 0:
+        raise JourneyDataError(f"{WHAT} is empty: there is no customer to fit or score")
+    ids = pd.Index(frame["customer_id"], name="customer_id")
+    _check(ids.isna(), "'customer_id' is missing", ids, {})
+    if ids.has_duplicates:
+        repeated = ids.duplicated(keep=False)
+        _check(repeated, "'customer_id' repeats (one row per customer is expected)", ids, {})
+    values = {name: _numbers(frame[name], name, ids) for name in columns}
+    _check_values(values, ids)
+    keys = tuple(values[name] for name in columns)
+    uniques, inverse, weight = group_rows(keys)
+    return Histories(ids, values, dict(zip(columns, uniques, strict=True)), weight, inverse)
+
+
+def group_rows(
+    keys: tuple[np.ndarray, ...],
+) -> tuple[tuple[np.ndarray, ...], np.ndarray, np.ndarray]:
+    """Distinct rows of equal-length ``keys``: (distinct values per key, inverse, counts).
+
+    One lexsort and a comparison of neighbours; ``np.unique(..., axis=0)`` does the same
+    through a structured view and is several times slower.
+    """
+    order = np.lexsort(keys[::-1])
+    ordered = [k[order] for k in keys]
+    starts = np.ones(len(order), dtype=bool)
+    for k in ordered:
+        starts[1:] &= k[1:] == k[:-1]
+    starts = ~starts
+    starts[0] = True
+    inverse = np.empty(len(order), dtype=np.intp)
+    inverse[order] = np.cumsum(starts) - 1
+    weight = np.diff(np.append(np.flatnonzero(starts), len(order))).astype(np.float64)
+    return tuple(k[starts] for k in ordered), inverse, weight
+
+
+def _numbers(column: pd.Series, name: str, ids: pd.Index) -> np.ndarray:
+    if not pd.api.types.is_numeric_dtype(column) or pd.api.types.is_bool_dtype(column):
+        raise JourneyDataError(f"{WHAT}: {name!r} is {column.dtype}, not numeric")
+    values = column.to_numpy(dtype=np.float64, na_value=np.nan)
+    _check(~np.isfinite(values), f"{name!r} is missing or infinite", ids, {name: values})
+    if name != "monetary_value":  # spend is checked where it is used: for repeat buyers
+        _check(values < 0, f"{name!r} is negative", ids, {name: values})
+    return values
+
+
+def _check_values(values: dict[str, np.ndarray], ids: pd.Index) -> None:
+    x = values["frequency"]
+    _check(
+        x != np.floor(x),
+        "'frequency' is not a whole number (it counts repeat purchase periods)",
+        ids,
+        {"frequency": x},
+    )
+    if "recency" in values:
+        tx, T = values["recency"], values["T"]
+        _check(
+            tx > T,
+            "'recency' (age at the last purchase) is greater than 'T' (age)",
+            ids,
+            {"recency": tx, "T": T},
+        )
+        _check(
+            (x == 0) & (tx > 0),
+            "'recency' is positive while 'frequency' is 0 (without a repeat purchase the "
+            "last purchase is the first, at age 0)",
+            ids,
+            {"frequency": x, "recency": tx},
+        )
+    if "monetary_value" in values:
+        m = values["monetary_value"]
+        _check(
+            (x > 0) & (m <= 0),
+            "'monetary_value' is zero or negative for customers with repeat purchases "
+            "(Gamma-Gamma models positive spend: drop or fix refunds and free orders first)",
+            ids,
+            {"frequency": x, "monetary_value": m},
+        )
+
+
+def _check(bad: np.ndarray, problem: str, ids: pd.Index, shown: dict[str, np.ndarray]) -> None:
+    bad = np.asarray(bad)
+    if not bad.any():
+        return
+    first = int(np.argmax(bad))
+    count = int(bad.sum())
+    detail = ", ".join(f"{name} {values[first]:g}" for name, values in shown.items())
+    example = customer_label(ids, first) + (f" ({detail})" if detail else "")
+    raise JourneyDataError(
+        f"{WHAT}: {problem} for {count:,} customer{'s' if count != 1 else ''}, e.g. {example}"
+    )
