@@ -1077,6 +1077,44 @@ def attribution_models(result: Any, *, ax: Axes | None = None) -> Axes:
     return _decorate(ax, "Attribution models side by side", "model", label)
 
 
+def customer_value(result: Any, *, top: float = 0.2, ax: Axes | None = None) -> Axes:
+    """How concentrated customer value is: customers ranked by lifetime value against their
+    cumulative share of it (a Lorenz curve), with the ``top`` share marked.
+
+    Data twin: :func:`journey_lib.clv.value_table` (one row per customer, most valuable
+    first; the ``clv`` column is drawn). The diagonal is equal value for everyone.
+
+    Examples
+    --------
+    >>> ax = plots.customer_value(clv.value_table(bg, gg, rfm))  # doctest: +SKIP
+    """
+    frame = _table(result, ("customer_id", "clv"), "value_table")
+    if not 0 < top < 1:
+        raise JourneyParameterError(f"top must be a share between 0 and 1, got {top!r}")
+    values = np.sort(frame["clv"].to_numpy(dtype="float64"))[::-1]
+    total = values.sum()
+    if not len(values) or total <= 0:
+        raise JourneyDataError("no customer has a positive lifetime value to draw")
+    customers = np.arange(len(values) + 1) / len(values)
+    share = np.r_[0.0, np.cumsum(values) / total]
+    held = float(np.interp(top, customers, share))
+    ax = _axes(ax, (7, 6))
+    ax.plot(customers, share, color=PALETTE[0], linewidth=2, label="customers by value")
+    ax.plot([0, 1], [0, 1], color=_GREY, linestyle="--", label="equal value")
+    ax.plot([top, top, 0], [0, held, held], color=PALETTE[3], linewidth=1, linestyle=":")
+    ax.annotate(
+        f"top {top:.0%} hold {held:.0%}",
+        (top, held),
+        xytext=(8, -16),
+        textcoords="offset points",
+        fontsize=_NOTE,
+    )
+    _unit_square(ax)
+    ax.legend(loc="lower right", fontsize=_NOTE)
+    title = f"Lifetime value of {len(values):,} customers: {total:,.0f} in all"
+    return _decorate(ax, title, "customers, most valuable first", "share of lifetime value")
+
+
 # --------------------------------------------------------------------------------------------
 # teaching
 # --------------------------------------------------------------------------------------------

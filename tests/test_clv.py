@@ -26,6 +26,7 @@ from journey_lib.clv import (
     customer_lifetime_value,
     gamma_gamma_log_likelihood,
     simulate_buyers,
+    value_table,
 )
 from journey_lib.clv import _alive as alive_module
 from journey_lib.clv import bgnbd as bgnbd_module
@@ -467,6 +468,24 @@ def test_lifetime_value_is_the_discounted_sum_of_monthly_purchases():
     assert (discounted < undiscounted).all()
     assert (customer_lifetime_value(purchases, spend, HAND, months=24, freq="W") > discounted).all()
     assert PERIODS_PER_MONTH == {"D": 30.0, "W": 4.345, "h": 720.0, "H": 720.0}
+
+
+def test_value_table_puts_each_prediction_beside_the_history():
+    purchases = BetaGeo.from_params(**CDNOW)
+    spend = GammaGamma.from_params(**CDNOW_SPEND)
+    table = value_table(purchases, spend, HAND, months=6, freq="W").set_index("customer_id")
+    assert table["clv"].is_monotonic_decreasing
+    by_id = HAND.set_index("customer_id")
+    pd.testing.assert_frame_equal(
+        table[["frequency", "recency", "T", "monetary_value"]], by_id.loc[table.index]
+    )
+    for column, want in {
+        "probability_alive": purchases.probability_alive(HAND),
+        "expected_purchases": purchases.expected_purchases(6 * 4.345, HAND),
+        "expected_spend": spend.conditional_expected_average_profit(HAND),
+        "clv": customer_lifetime_value(purchases, spend, HAND, months=6, freq="W"),
+    }.items():
+        np.testing.assert_allclose(table[column], want.loc[table.index], err_msg=column)
 
 
 @pytest.mark.parametrize("engine", ENGINES)

@@ -8,6 +8,7 @@ import warnings
 import matplotlib
 import matplotlib.pyplot as plt
 import numpy as np
+import pandas as pd
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -451,6 +452,27 @@ def test_attribution_models_shows_each_models_shares(events):
     assert [t.get_text() for t in ax.get_xticklabels()] == ["first touch", "last touch", "markov"]
     with pytest.raises(jl.JourneyDataError, match="expected a compare_attribution"):
         plots.attribution_models(twin[["channel"]])
+
+
+def test_customer_value_draws_the_cumulative_share_of_value():
+    from journey_lib import clv
+
+    table = pd.DataFrame({"customer_id": [1, 2, 3, 4], "clv": [10.0, 60.0, 0.0, 30.0]})
+    ax = plots.customer_value(table, top=0.25)
+    assert_readable(ax, "Lifetime value of 4 customers: 100 in all")
+    (curve,) = lines_labelled(ax, "customers by value")
+    np.testing.assert_allclose(curve.get_xdata(), [0, 0.25, 0.5, 0.75, 1])
+    np.testing.assert_allclose(curve.get_ydata(), [0, 0.6, 0.9, 1.0, 1.0])
+    assert ax.texts[0].get_text() == "top 25% hold 60%"
+    with pytest.raises(jl.JourneyDataError, match="no customer has a positive"):
+        plots.customer_value(table.assign(clv=0.0))
+    with pytest.raises(jl.JourneyParameterError, match="top must be a share"):
+        plots.customer_value(table, top=20)
+    sim = clv.simulate_buyers(500, r=2.0, alpha=60.0, a=1.0, b=9.0, T=300, seed=2)
+    twin = clv.value_table(
+        clv.BetaGeo().fit(sim.summary), clv.GammaGamma().fit(sim.summary), sim.summary
+    )
+    assert plots.customer_value(twin).get_lines()
 
 
 # --------------------------------------------------------------------------------------------

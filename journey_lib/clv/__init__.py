@@ -17,11 +17,11 @@ with known parameters.
 ('customer_id', 'clv')
 """
 
-from ._common import JourneyNotFittedError
+from ..errors import JourneyNotFittedError
 from .bgnbd import BetaGeo, bgnbd_log_likelihood
 from .gammagamma import GammaGamma, gamma_gamma_log_likelihood
 from .simulation import BuyerSimulation, simulate_buyers
-from .value import PERIODS_PER_MONTH, customer_lifetime_value
+from .value import PERIODS_PER_MONTH, customer_lifetime_value, value_table
 
 __all__ = [
     "PERIODS_PER_MONTH",
@@ -33,4 +33,5 @@ __all__ = [
     "customer_lifetime_value",
     "gamma_gamma_log_likelihood",
     "simulate_buyers",
+    "value_table",
 ]

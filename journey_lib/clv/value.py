@@ -109,3 +109,56 @@ def customer_lifetime_value(
     discount = (1.0 + discount_rate) ** -np.arange(1, months + 1, dtype=np.float64)
     purchases = discount @ monthly
     return pd.Series(purchases[customers.inverse] * spend.to_numpy(), index=spend.index, name="clv")
+
+
+def value_table(
+    beta_geo: BetaGeo,
+    gamma_gamma: GammaGamma,
+    rfm_frame: Any,
+    *,
+    months: int = 12,
+    discount_rate: float = 0.01,
+    freq: str = "D",
+) -> pd.DataFrame:
+    """Every customer's history beside what the models expect of them, most valuable first.
+
+    The data twin of :func:`journey_lib.plots.customer_value`: one table holding what a
+    notebook shows about customer value.
+
+    Parameters
+    ----------
+    beta_geo, gamma_gamma, rfm_frame, months, discount_rate, freq
+        As for :func:`customer_lifetime_value`.
+
+    Returns
+    -------
+    pandas.DataFrame
+        The columns of ``rfm_frame`` (``customer_id``, ``frequency``, ``recency``, ``T``,
+        ``monetary_value``), then ``probability_alive`` (:meth:`BetaGeo.probability_alive`),
+        ``expected_purchases`` (repeat purchases expected over the ``months``, undiscounted),
+        ``expected_spend`` (per purchase, :meth:`GammaGamma.conditional_expected_average_profit`)
+        and ``clv`` (:func:`customer_lifetime_value`), sorted by ``clv``, highest first.
+
+    Examples
+    --------
+    >>> from journey_lib.clv import BetaGeo, GammaGamma, simulate_buyers
+    >>> sim = simulate_buyers(3000, r=2.0, alpha=60.0, a=1.0, b=9.0, T=300, seed=2)
+    >>> purchases, spend = BetaGeo().fit(sim.summary), GammaGamma().fit(sim.summary)
+    >>> table = value_table(purchases, spend, sim.summary, months=12)
+    >>> table.columns[-4:].tolist()
+    ['probability_alive', 'expected_purchases', 'expected_spend', 'clv']
+    >>> bool(table["clv"].is_monotonic_decreasing)
+    True
+    """
+    frame = to_pandas(rfm_frame, what=WHAT)  # collected once: every column in one order
+    value = customer_lifetime_value(
+        beta_geo, gamma_gamma, frame, months=months, discount_rate=discount_rate, freq=freq
+    )
+    horizon = months * PERIODS_PER_MONTH[freq]
+    table = frame[["customer_id", *HISTORY, "monetary_value"]].assign(
+        probability_alive=beta_geo.probability_alive(frame).to_numpy(),
+        expected_purchases=beta_geo.expected_purchases(horizon, frame).to_numpy(),
+        expected_spend=gamma_gamma.conditional_expected_average_profit(frame).to_numpy(),
+        clv=value.to_numpy(),
+    )
+    return table.sort_values("clv", ascending=False, kind="stable", ignore_index=True)
