@@ -26,6 +26,7 @@ def test_the_suite_is_all_there():
         "02_funnels",
         "03_retention",
         "04_churn_model",
+        "05_attribution_and_value",
     ]
 
 
@@ -83,6 +84,10 @@ def test_every_notebook_records_its_key_figures(run):
     assert 0 < metrics["02_funnels"]["conversion_rate"] < 1
     assert 0.5 < metrics["04_churn_model"]["roc_auc"] <= 1
     assert metrics["00_customer_journey_primer"]["customers"] == 1500
+    value = metrics["05_attribution_and_value"]
+    sample = jl.load_events(NOTEBOOKS.parent / "data" / "sample" / "events.csv.gz")
+    assert value["conversions"] == pytest.approx((sample["event"] == "purchase").sum())
+    assert 0 < value["repeat_purchase_rate"] < 1 and value["mean_clv"] > 0
 
 
 def test_widget_explorations_round_trip_through_the_report(run, explored):
