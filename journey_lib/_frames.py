@@ -193,6 +193,26 @@ def instant_us(value: Any, name: str) -> int:
     return (utc_datetime(value, name) - EPOCH) // dt.timedelta(microseconds=1)
 
 
+def money(schema: Any, column: str = "value") -> nw.Expr:
+    """The log's ``value`` as Float64 with a missing one (null or NaN, or no column at all)
+    read as 0, as the touchpoint log defines it; NaN is filled too because Polars, DuckDB
+    and Spark keep NaN apart from null.
+
+    Raises
+    ------
+    JourneyDataError
+        When the column is there but not numeric.
+    """
+    if column not in schema:
+        return nw.lit(0.0, dtype=nw.Float64())
+    if not schema[column].is_numeric():
+        raise JourneyDataError(
+            f"{column!r} is {schema[column]}, not numeric; load the log with "
+            f"journey_lib.load_events so values are parsed"
+        )
+    return nw.col(column).cast(nw.Float64).fill_nan(0.0).fill_null(0.0)
+
+
 def check_choice(name: str, value: Any, choices: Iterable[Any]) -> None:
     """Raise JourneyParameterError naming the valid values unless ``value`` is one."""
     options = tuple(choices)

@@ -13,9 +13,10 @@ from dataclasses import dataclass
 from typing import Any
 
 import narwhals.stable.v2 as nw
+import numpy as np
 import pandas as pd
 
-from ._frames import UTC_NAMES, check_choice, lazy_events, period_start, to_pandas
+from ._frames import UTC_NAMES, check_choice, lazy_events, money, period_start, to_pandas
 from .errors import JourneyDataError, JourneyDataWarning, JourneyParameterError
 from .stages import StageFramework, assign_stages, get_framework
 
@@ -80,16 +81,20 @@ def loyalty(
     purchase_event: str = "purchase",
     review_event: str = "review",
     referral_event: str = "referral",
+    retention_stage: str | None = None,
+    advocacy_stage: str | None = None,
 ) -> Loyalty:
     """Repeat purchases, retention and advocacy shares, reviews, referrals and advocates.
 
     Definitions. A customer's **first purchase** is their earliest ``purchase_event``; a
     **repeat purchase** is a later one (purchases at that same first instant are all first).
-    Stages come from :func:`journey_lib.assign_stages` with ``framework``, whose **last two
-    stages are retention and advocacy** (Retention and Advocacy & Loyalty in the customer
-    journey; a customer's second and later purchases are Retention there). An **advocate**
-    is a customer with at least one event in the advocacy stage (a review, a referral, a
-    share).
+    Stages come from :func:`journey_lib.assign_stages` with ``framework``; by default its
+    **last two stages are retention and advocacy** (Retention and Advocacy & Loyalty in the
+    customer journey, where a customer's second and later purchases are Retention). An
+    **advocate** is a customer with at least one event in the advocacy stage (a review, a
+    referral, a share). In the decision journey the last stage, Assignment of loyalty,
+    holds repeat purchases as well as reviews and referrals, so there every repeat buyer is
+    an advocate unless ``advocacy_stage`` says otherwise.
 
     ``by_period``, one row per calendar ``period`` (UTC; weeks from Monday):
 
@@ -104,7 +109,9 @@ def loyalty(
 
     ``overall`` counts the same over the whole log with **buyers** (customers with a
     purchase) as the base: ``repeat_purchase_rate`` is then the share of buyers who ever
-    bought again, the classic repeat purchase rate; ``advocates`` is their number.
+    bought again, the classic repeat purchase rate. Its ``advocates`` is the length of the
+    advocates list, which includes advocates who never bought (a referral before a
+    purchase), so it can exceed ``in_advocacy``, the buyers among them.
 
     ``advocates``, one row per advocate, most referrals first: ``customer_id``,
     ``advocacy_events``, ``reviews``, ``referrals``, ``first_advocacy``,
@@ -132,6 +139,9 @@ def loyalty(
         As in :func:`journey_lib.assign_stages`; events it does not map count as no stage.
     purchase_event, review_event, referral_event : str
         The events that are a purchase, a review and a referral.
+    retention_stage, advocacy_stage : str, optional
+        The framework's stages counted as retention and advocacy; by default its
+        second-to-last and last.
 
     Returns
     -------
@@ -168,12 +178,15 @@ def loyalty(
     """
     check_choice("period", period, PERIODS)
     fw = get_framework(framework)
-    if len(fw.stages) < 2:
+    if len(fw.stages) < 2 and (retention_stage is None or advocacy_stage is None):
         raise JourneyParameterError(
             f"framework {fw.name!r} has {len(fw.stages)} stage(s); loyalty needs its last two "
-            f"to be retention and advocacy"
+            f"to be retention and advocacy, or retention_stage= and advocacy_stage="
         )
-    retention_stage, advocacy_stage = fw.stages[-2:]
+    retention_stage = fw.stages[-2] if retention_stage is None else retention_stage
+    advocacy_stage = fw.stages[-1] if advocacy_stage is None else advocacy_stage
+    for name, stage in (("retention_stage", retention_stage), ("advocacy_stage", advocacy_stage)):
+        check_choice(name, stage, fw.stages)
     lf, _ = lazy_events(assign_stages(events, fw, unmapped="ignore"))
     schema = lf.collect_schema()
     zone = getattr(schema["timestamp"], "time_zone", None)
@@ -272,10 +285,9 @@ def _advocates(rows: nw.LazyFrame, schema: Any) -> pd.DataFrame:
             *extra,
         )
     )
-    value = nw.col("value").fill_null(0) if "value" in schema else nw.lit(0.0)
     spend = (
         rows.filter(nw.col("_buy") == 1)
-        .with_columns(value.alias("_value"))  # filled first: pandas aggregates plain columns
+        .with_columns(money(schema).alias("_value"))  # pandas aggregates plain columns only
         .group_by("customer_id")
         .agg(nw.len().alias("purchases"), nw.col("_value").sum().alias("value"))
     )
@@ -294,8 +306,10 @@ def _advocates(rows: nw.LazyFrame, schema: Any) -> pd.DataFrame:
 def _chains(edges: pd.DataFrame) -> pd.DataFrame:
     """Each referred customer's referrer, the root of their chain and its depth.
 
-    Walks up the chain one generation per step for every customer at once, so the loop
-    runs as many times as the longest chain is deep, never once per customer."""
+    Pointer jumping: every customer's pointer moves from their referrer to their
+    referrer's pointer, doubling the distance covered each round, so ``log2`` of the
+    longest chain rounds reach every root, for all customers at once. A pointer that has
+    not reached a root after that many rounds is in or below a loop."""
     first = edges.drop_duplicates("referred_id", keep="first")
     try:  # ids read with gaps (None) arrive as floats: give them the customer ids' type
         referred = first["referred_id"].astype(first["customer_id"].dtype)
@@ -304,21 +318,17 @@ def _chains(edges: pd.DataFrame) -> pd.DataFrame:
             f"'referred_id' holds values that are not customer ids like 'customer_id' "
             f"({first['customer_id'].dtype}), e.g. {first['referred_id'].iloc[0]!r}: {exc}"
         ) from exc
-    first = first.assign(referred_id=referred.to_numpy())
-    parent = pd.Series(first["customer_id"].to_numpy(), index=first["referred_id"].to_numpy())
-    root = parent.copy()
-    depth = pd.Series(1, index=parent.index, dtype="Int64")
-    for _ in range(len(parent)):
-        up = root.map(parent)
-        climbing = up.notna()
-        if not climbing.any():
-            break
-        root = root.where(~climbing, up)
-        depth = depth + climbing.astype("int64")
-    else:
-        climbing = root.map(parent).notna()
-    if climbing.any():
-        loop = list(climbing.index[climbing.to_numpy()])
+    nodes = pd.Index(pd.concat([referred, first["customer_id"]], ignore_index=True).unique())
+    child, parent_of_child = nodes.get_indexer(referred), nodes.get_indexer(first["customer_id"])
+    parent = np.arange(len(nodes))  # a root points to itself
+    parent[child] = parent_of_child
+    pointer, distance = parent.copy(), (parent != np.arange(len(nodes))).astype("int64")
+    for _ in range(int(np.ceil(np.log2(max(len(nodes), 2)))) + 1):
+        distance = distance + distance[pointer]
+        pointer = pointer[pointer]
+    at_root = parent[pointer] == pointer
+    if not at_root[child].all():
+        loop = nodes[child[~at_root[child]]]
         warnings.warn(
             f"{len(loop)} referred customer(s) are in or below a referral loop (someone "
             f"referred, up the chain, by a customer they referred), e.g. customer "
@@ -326,30 +336,38 @@ def _chains(edges: pd.DataFrame) -> pd.DataFrame:
             JourneyDataWarning,
             stacklevel=3,
         )
-        root = root.astype("object").where(~climbing, None)
-        depth = depth.where(~climbing, pd.NA)
+    ok = at_root[child]
     table = pd.DataFrame(
         {
-            "customer_id": parent.index,
-            "referred_by": parent.to_numpy(),
+            "customer_id": referred.to_numpy(),
+            "referred_by": first["customer_id"].to_numpy(),
             "referred_at": first["timestamp"].array,
-            "root": root.to_numpy(),
-            "depth": depth.to_numpy(),
+            "root": pd.Series(nodes[pointer[child]]).where(ok),
+            "depth": pd.array(np.where(ok, distance[child], 0), dtype="Int64"),
         }
     )
+    table.loc[~ok, "depth"] = pd.NA
     return table.sort_values(["referred_at", "customer_id"], ignore_index=True)
 
 
 def _networks(advocates: pd.DataFrame, referrals: pd.DataFrame) -> pd.DataFrame:
-    """Advocates with ``referred`` (direct) and ``network`` (all descendants) counts."""
-    parent = referrals.set_index("customer_id")["referred_by"]
-    direct = parent.value_counts()
+    """Advocates with ``referred`` (direct) and ``network`` (all descendants) counts.
+
+    Generations are summed from the deepest up, each in one vectorised step, so the work
+    is one pass over the referred customers however long the chains."""
+    direct = referrals["referred_by"].value_counts()
+    rooted = referrals[referrals["depth"].notna()]
+    below = pd.Series(0, index=pd.Index(rooted["customer_id"]), dtype="int64")
     network = pd.Series(0, index=direct.index, dtype="int64")
-    ancestors = parent[referrals["depth"].notna().to_numpy()]
-    while len(ancestors):  # one step up per generation, for every referred customer at once
-        counts = ancestors.value_counts()
-        network = network.add(counts, fill_value=0).astype("int64")
-        ancestors = ancestors.map(parent).dropna()
+    for depth in sorted(rooted["depth"].unique(), reverse=True):
+        generation = rooted[rooted["depth"] == depth]
+        # Each member brings themself and everyone below them to their referrer.
+        carried = (below.reindex(generation["customer_id"]).fillna(0).to_numpy() + 1).astype(
+            "int64"
+        )
+        gained = pd.Series(carried).groupby(generation["referred_by"].to_numpy()).sum()
+        network = network.add(gained, fill_value=0).astype("int64")
+        below = below.add(gained, fill_value=0).astype("int64")
     ids = advocates["customer_id"]
     return advocates.assign(
         referred=ids.map(direct).fillna(0).astype("int64").to_numpy(),

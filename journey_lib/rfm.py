@@ -19,11 +19,15 @@ from __future__ import annotations
 from typing import Any
 
 import narwhals.stable.v2 as nw
+import pandas as pd
 
-from ._frames import check_choice, finish, instant_us, lazy_events, with_microseconds
-from .errors import JourneyDataError, JourneyParameterError
+from ._frames import check_choice, finish, instant_us, lazy_events, money, with_microseconds
+from .errors import JourneyParameterError
 
 __all__ = ["FREQS", "SEGMENTS", "calibration_holdout", "rfm", "rfm_segments"]
+
+#: Key of ``DataFrame.attrs`` where a pandas :func:`rfm` result records its ``freq``.
+ATTRS_KEY = "journey_lib.rfm"
 
 #: Period lengths ``freq`` accepts: days, weeks (Monday to Sunday), hours ("h" or "H").
 FREQS: tuple[str, ...] = ("D", "W", "h", "H")
@@ -105,6 +109,8 @@ def rfm(
     DataFrame
         One row per customer with a transaction, sorted by ``customer_id``: ``customer_id``,
         ``frequency``, ``recency``, ``T``, ``monetary_value`` (floats, as lifetimes gives).
+        A pandas result records ``freq`` in ``.attrs["journey_lib.rfm"]``, so that
+        :func:`journey_lib.clv.customer_lifetime_value` reads the time unit itself.
         Customers without a transaction up to ``observation_end`` are absent, so an
         ``observation_end`` before every purchase gives an empty frame.
 
@@ -142,7 +148,10 @@ def rfm(
     end_us = instant_us(observation_end, "observation_end")
     purchases = _purchases(frame, purchase_event, freq)
     summary = _summary(purchases.filter(nw.col("_us") <= end_us), _period(end_us, freq))
-    return finish(summary.sort("customer_id"), eager)
+    result = finish(summary.sort("customer_id"), eager)
+    if isinstance(result, pd.DataFrame):  # the time unit, for journey_lib.clv to check
+        result.attrs[ATTRS_KEY] = {"freq": freq}
+    return result
 
 
 def calibration_holdout(
@@ -359,16 +368,7 @@ def _purchases(frame: nw.LazyFrame, purchase_event: str, freq: str) -> nw.LazyFr
         raise JourneyParameterError(
             f"purchase_event must be an event name, got {type(purchase_event).__name__}"
         )
-    schema = frame.collect_schema()
-    if "value" in schema:
-        if not schema["value"].is_numeric():
-            raise JourneyDataError(
-                f"'value' is {schema['value']}, not numeric; load the log with "
-                f"journey_lib.load_events so values are parsed"
-            )
-        value = nw.col("value").cast(nw.Float64).fill_nan(0.0).fill_null(0.0)
-    else:
-        value = nw.lit(0.0, dtype=nw.Float64())
+    value = money(frame.collect_schema())
     # Times become a column before periods are derived from it: engines would otherwise
     # repeat the conversion inside every branch of their floor-division expression.
     purchases = frame.filter(

@@ -221,6 +221,31 @@ def test_rows_without_a_channel_or_value_and_logs_without_a_value_column():
     assert_credit(by_event, {"v": 1}, by="event")  # both views, whatever their channel
 
 
+@pytest.mark.parametrize("engine", ENGINES)
+def test_a_nan_value_is_worth_nothing_on_every_engine(engine):
+    events = log(
+        (1, 0, "v", "a"),
+        (1, 10, "purchase", None, float("nan")),
+        (2, 0, "v", "b"),
+        (2, 10, "purchase", None, 8.0),
+    )
+    assert_credit(attribute(to_engine(events, engine), model="last_touch"), {"b": 8.0}, "value")
+    # Markov shares the total value by removal effects: a and b are alike, 4 each.
+    assert_credit(attribute(to_engine(events, engine)), {"a": 4.0, "b": 4.0}, "value")
+    table = compare(to_engine(events, engine), measure="value")
+    assert not table.drop(columns="channel").isna().any().any()
+
+
+def test_values_spelled_like_attributions_labels_are_refused():
+    events = log((1, 0, "v", "(null)"), (1, 5, "v", "b"), (1, 10, "purchase", "web"))
+    with pytest.raises(JourneyDataError, match=r"'channel' holds '\(null\)' \(1 rows\)"):
+        attribute(events)
+    with pytest.raises(JourneyDataError, match=r"'\(none\)' \(1 rows\)"):
+        compare(events.assign(channel=events["channel"].replace("(null)", "(none)")))
+    with pytest.raises(JourneyDataError, match="'value' is String, not numeric"):
+        attribute(events.assign(channel="a", value="12"))
+
+
 def test_integer_values_and_other_conversion_events():
     events = JOURNEYS.assign(value=JOURNEYS["value"].astype("int64"))
     assert_credit(attribute(events, model="last_touch"), {"direct": 170, NONE: 10}, "value")

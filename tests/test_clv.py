@@ -470,6 +470,20 @@ def test_lifetime_value_is_the_discounted_sum_of_monthly_purchases():
     assert PERIODS_PER_MONTH == {"D": 30.0, "W": 4.345, "h": 720.0, "H": 720.0}
 
 
+def test_lifetime_value_reads_the_time_unit_rfm_recorded():
+    sim = simulate_buyers(800, r=0.8, alpha=8.0, a=1.0, b=2.0, T=90, freq="W", seed=3, events=True)
+    weekly = jl.rfm(sim.events, observation_end=sim.observation_end, freq="W")
+    purchases, spend = BetaGeo().fit(weekly), GammaGamma().fit(weekly)
+    pd.testing.assert_series_equal(
+        customer_lifetime_value(purchases, spend, weekly),
+        customer_lifetime_value(purchases, spend, weekly.copy(), freq="W"),
+    )
+    with pytest.raises(jl.JourneyParameterError, match=r"built by journey_lib\.rfm with freq='W'"):
+        customer_lifetime_value(purchases, spend, weekly, freq="D")
+    with pytest.raises(jl.JourneyParameterError, match=r"built by journey_lib\.rfm with freq='W'"):
+        value_table(purchases, spend, weekly, freq="h")
+
+
 def test_value_table_puts_each_prediction_beside_the_history():
     purchases = BetaGeo.from_params(**CDNOW)
     spend = GammaGamma.from_params(**CDNOW_SPEND)

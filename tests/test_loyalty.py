@@ -94,6 +94,18 @@ def test_periods_and_other_frameworks():
     assert business["retention_share"] == 1.0 and business["advocacy_share"] == 1.0
     custom = {"Buy": ["purchase"], "Again": [], "Praise": ["review"]}
     assert jl.loyalty(events, framework=custom).overall["in_advocacy"] == 1
+    # The decision journey's last stage holds repeat purchases too: named stages fix that.
+    decision = jl.loyalty(events.iloc[:2], framework="decision_journey")
+    assert decision.overall["in_advocacy"] == 1  # the repeat purchase
+    named = jl.loyalty(
+        events.iloc[:2],
+        framework={"Buy": ["purchase"], "Praise": ["review"], "Back": []},
+        advocacy_stage="Praise",
+        retention_stage="Buy",
+    )
+    assert named.overall["in_advocacy"] == 0 and named.overall["in_retention"] == 1
+    with pytest.raises(jl.JourneyParameterError, match="advocacy_stage must be one of"):
+        jl.loyalty(events, advocacy_stage="Fans")
     with pytest.raises(jl.JourneyParameterError, match="period must be one of"):
         jl.loyalty(events, period="day")
     with pytest.raises(jl.JourneyParameterError, match="needs its last two"):
@@ -251,3 +263,13 @@ def test_pyspark_matches_pandas(spark, simulated):
     assert_same_frame(got.by_period, want.by_period)
     assert_same_frame(got.advocates, want.advocates)
     assert_same_frame(got.referrals, want.referrals)
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_a_missing_purchase_value_counts_as_nothing_on_every_engine(engine):
+    events = log(
+        [(1, "2024-01-01", "purchase"), (1, "2024-01-05", "purchase"), (1, "2024-01-09", "review")],
+        value=[float("nan"), 12.0, 0.0],
+    )
+    advocates = jl.loyalty(to_engine(events, engine)).advocates
+    assert advocates["value"].tolist() == [12.0]

@@ -199,7 +199,8 @@ def compare(
     """Every model's credit side by side: one row per ``by`` value, one column per model.
 
     The rule-based models are computed together in one pass over the log, Markov in
-    another. Options are those of :func:`attribute`.
+    another. Options are those of :func:`attribute`, without the bootstrap (``n_boot``,
+    ``ci``, ``seed``): compare models first, then attribute the chosen one with intervals.
 
     Parameters
     ----------

@@ -12,11 +12,18 @@ from typing import Any
 
 import narwhals.stable.v2 as nw
 
-from .._frames import lazy_events, with_microseconds
+from .._frames import lazy_events, money, with_microseconds
 from ..errors import JourneyDataError, JourneyParameterError
 
 #: The label credited with conversions that have no touchpoint in their path.
 NONE = "(none)"
+#: Padding before a path's first touchpoint in a Markov state tuple.
+START = "(start)"
+#: The Markov chain's absorbing states.
+CONVERSION = "(conversion)"
+NULL = "(null)"
+#: Labels of the results and the chain: a ``by`` value spelled like one would merge with it.
+RESERVED = (NONE, START, CONVERSION, NULL)
 
 # Internal columns. GOAL names what a conversion is into (a stage) when several are
 # attributed in one pass; plain attribution has no goal column.
@@ -46,6 +53,20 @@ def open_log(events: Any, by: str) -> nw.LazyFrame:
             f"events have no column {by!r} to credit; they have {list(columns)}. Pass "
             f"by='event' to credit touchpoint types, or add the column"
         )
+    clashes = (
+        frame.select(nw.col(by).cast(nw.String()).alias("label"))
+        .filter(nw.col("label").is_in(RESERVED))
+        .group_by("label")
+        .agg(nw.len().alias("rows"))
+        .sort("label")
+        .collect()
+    )
+    if len(clashes):
+        found = ", ".join(f"{label!r} ({rows} rows)" for label, rows in clashes.iter_rows())
+        raise JourneyDataError(
+            f"column {by!r} holds {found}, spelled like attribution's own labels "
+            f"{list(RESERVED)}; rename those values before attributing"
+        )
     return frame
 
 
@@ -53,7 +74,7 @@ def base_rows(frame: nw.LazyFrame, is_conversion: nw.Expr, by: str) -> nw.LazyFr
     """``frame`` reduced to the customer, time (µs), ``by`` value as text, whether the row
     is a conversion and its value (0 when the column or the value is missing)."""
     columns = frame.collect_schema()
-    value = nw.col("value").cast(nw.Float64()) if "value" in columns else nw.lit(0.0)
+    value = money(columns)
     extra = [GOAL] if GOAL in columns else []
     return with_microseconds(frame, T).select(
         *extra,
@@ -61,7 +82,7 @@ def base_rows(frame: nw.LazyFrame, is_conversion: nw.Expr, by: str) -> nw.LazyFr
         T,
         nw.col(by).cast(nw.String()).alias(STATE),
         is_conversion.fill_null(value=False).alias(IS_CONVERSION),
-        value.fill_null(0.0).alias(VALUE),
+        value.alias(VALUE),
     )
 
 

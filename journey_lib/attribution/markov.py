@@ -20,13 +20,20 @@ from scipy import sparse
 from scipy.sparse.linalg import spsolve
 
 from .bootstrap import CreditFunction, customer_units
-from .journeys import CONVERTING, KIND, NONE, PATH, STATE, TOUCHES, N, T, V
-
-#: Padding before a path's first touchpoint in a state tuple.
-START = "(start)"
-#: The absorbing states.
-CONVERSION = "(conversion)"
-NULL = "(null)"
+from .journeys import (
+    CONVERSION,
+    CONVERTING,
+    KIND,
+    NONE,
+    NULL,
+    PATH,
+    START,
+    STATE,
+    TOUCHES,
+    N,
+    T,
+    V,
+)
 
 WEIGHT = "_jl_weight"
 VALUE = "_jl_value_sum"

@@ -102,13 +102,15 @@ def maximise(
     customers: float,
     penalizer_coef: float,
     model: str,
+    unscale: np.ndarray | float = 1.0,
 ) -> np.ndarray:
     """The log-parameters maximising ``log_likelihood`` minus ``penalizer_coef`` times the
     sum of the squared parameters times ``customers``, as lifetimes penalises the mean
     log-likelihood. L-BFGS-B on the log-parameters (so parameters stay positive) with the
     analytic gradient.
 
-    Raises JourneyError when the optimiser stops away from a maximum.
+    Raises JourneyError when the optimiser stops away from a maximum; its message gives
+    the parameters times ``unscale`` (the user's units when the fit rescaled time).
     """
 
     def objective(theta: np.ndarray) -> tuple[float, np.ndarray]:
@@ -131,7 +133,7 @@ def maximise(
     # already the optimum to rounding; what matters is that the gradient is flat there.
     flat = np.max(np.abs(result.jac)[np.abs(theta) < LOG_BOUND], initial=0.0)
     if not result.success and not flat < 1e-5:
-        reached = ", ".join(f"{n}={v:.3g}" for n, v in zip(names, np.exp(theta), strict=True))
+        reached = _shown(names, np.exp(theta) * unscale)
         raise JourneyError(
             f"{model} did not converge: the optimiser stopped at {reached} without a flat "
             f"likelihood ({result.message.strip() or 'no progress'}). The data may not fit the "
@@ -141,7 +143,11 @@ def maximise(
 
 
 def standard_errors(
-    log_likelihood: Objective, theta: np.ndarray, names: tuple[str, ...], model: str
+    log_likelihood: Objective,
+    theta: np.ndarray,
+    names: tuple[str, ...],
+    model: str,
+    unscale: np.ndarray | float = 1.0,
 ) -> np.ndarray:
     """Asymptotic standard errors of the parameters ``exp(theta)``: the observed information
     (the Hessian of the log-likelihood, by central differences of its analytic gradient)
@@ -164,7 +170,7 @@ def standard_errors(
     try:
         np.linalg.cholesky(information)
     except np.linalg.LinAlgError:
-        reached = ", ".join(f"{n}={v:.3g}" for n, v in zip(names, np.exp(theta), strict=True))
+        reached = _shown(names, np.exp(theta) * unscale)
         warnings.warn(
             f"{model}: the likelihood is flat at {reached} (a parameter tends to 0 or "
             f"infinity), so the data cannot determine the parameters and standard_errors_ "
@@ -303,3 +309,7 @@ def _check(bad: np.ndarray, problem: str, ids: pd.Index, shown: dict[str, np.nda
     raise JourneyDataError(
         f"{WHAT}: {problem} for {count:,} customer{'s' if count != 1 else ''}, e.g. {example}"
     )
+
+
+def _shown(names: tuple[str, ...], values: np.ndarray) -> str:
+    return ", ".join(f"{n}={v:.3g}" for n, v in zip(names, values, strict=True))

@@ -211,6 +211,7 @@ class BetaGeo(Model):
         # suits any unit, and the penalty means what it means in lifetimes.
         scale = 1.0 / T.max()
         log_likelihood = _Likelihood(x, tx * scale, T * scale, weight)
+        unscale = np.array([1.0, 1.0 / scale, 1.0, 1.0])
         theta = maximise(
             log_likelihood,
             np.full(4, 0.1),
@@ -218,11 +219,11 @@ class BetaGeo(Model):
             customers=weight.sum(),
             penalizer_coef=self.penalizer_coef,
             model="BG/NBD",
+            unscale=unscale,
         )
-        unscale = np.array([1.0, 1.0 / scale, 1.0, 1.0])
         self.params_ = pd.Series(np.exp(theta) * unscale, index=list(PARAMS), name="BG/NBD")
         self.standard_errors_ = pd.Series(
-            standard_errors(log_likelihood, theta, PARAMS, "BG/NBD") * unscale,
+            standard_errors(log_likelihood, theta, PARAMS, "BG/NBD", unscale) * unscale,
             index=list(PARAMS),
             name="se",
         )
@@ -290,7 +291,9 @@ class BetaGeo(Model):
 
         The hypergeometric term is evaluated after Euler's transformation as
         ``(1 - z)^(a - 1) 2F1(a + b - 1 - r, a - 1; a + b + x - 1; z)``, whose series
-        converges fast however large ``x`` is and never overflows.
+        converges fast however large ``x`` is and never overflows. Where SciPy's ``hyp2f1``
+        still returns NaN (a new customer, a long horizon, rare dropout) the expectation is
+        integrated numerically instead, so the answer is never NaN.
 
         Parameters
         ----------

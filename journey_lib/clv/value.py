@@ -9,6 +9,7 @@ import pandas as pd
 
 from .._frames import check_choice, to_pandas
 from ..errors import JourneyParameterError
+from ..rfm import ATTRS_KEY as RFM_ATTRS
 from ._common import HISTORY, WHAT, read_histories
 from .bgnbd import BetaGeo, _conditional_expected
 from .gammagamma import GammaGamma
@@ -26,7 +27,7 @@ def customer_lifetime_value(
     *,
     months: int = 12,
     discount_rate: float = 0.01,
-    freq: str = "D",
+    freq: str | None = None,
 ) -> pd.Series:
     """Each customer's discounted expected revenue over the next ``months`` months.
 
@@ -56,8 +57,11 @@ def customer_lifetime_value(
         Horizon, in months.
     discount_rate : float, default 0.01
         Discount rate per month (0.01 is about 12.7% a year); 0 for none.
-    freq : {"D", "W", "h", "H"}, default "D"
+    freq : {"D", "W", "h", "H"}, optional
         The time unit of ``recency`` and ``T`` (the ``freq`` given to :func:`journey_lib.rfm`).
+        By default the one a pandas :func:`journey_lib.rfm` result records, else ``"D"``;
+        a ``freq`` that contradicts the recorded one is an error (a weekly history valued
+        as daily would stretch the horizon sevenfold).
 
     Returns
     -------
@@ -95,10 +99,10 @@ def customer_lifetime_value(
             f"discount_rate is per month and must be > -1 (0.01 is 1% a month); "
             f"got {discount_rate!r}"
         )
-    check_choice("freq", freq, tuple(PERIODS_PER_MONTH))
     params = beta_geo.params_.to_numpy()  # raises JourneyNotFittedError when unfitted
     # Collected once: a lazy frame read twice need not come back in the same order.
     frame = to_pandas(rfm_frame, what=WHAT)
+    freq = _time_unit(frame, freq)
     spend = gamma_gamma.conditional_expected_average_profit(frame)
     customers = read_histories(frame, HISTORY)
     x, tx, T = (customers.groups[c] for c in HISTORY)
@@ -118,7 +122,7 @@ def value_table(
     *,
     months: int = 12,
     discount_rate: float = 0.01,
-    freq: str = "D",
+    freq: str | None = None,
 ) -> pd.DataFrame:
     """Every customer's history beside what the models expect of them, most valuable first.
 
@@ -151,6 +155,7 @@ def value_table(
     True
     """
     frame = to_pandas(rfm_frame, what=WHAT)  # collected once: every column in one order
+    freq = _time_unit(frame, freq)
     value = customer_lifetime_value(
         beta_geo, gamma_gamma, frame, months=months, discount_rate=discount_rate, freq=freq
     )
@@ -162,3 +167,24 @@ def value_table(
         clv=value.to_numpy(),
     )
     return table.sort_values("clv", ascending=False, kind="stable", ignore_index=True)
+
+
+def _time_unit(frame: pd.DataFrame, freq: str | None) -> str:
+    """``freq``, or the one ``frame`` records from :func:`journey_lib.rfm`, or ``"D"``.
+
+    Raises
+    ------
+    JourneyParameterError
+        For an unknown ``freq``, or one that contradicts the frame's record.
+    """
+    recorded = frame.attrs.get(RFM_ATTRS, {}).get("freq")
+    if freq is None:
+        freq = recorded or "D"
+    check_choice("freq", freq, tuple(PERIODS_PER_MONTH))
+    if recorded is not None and recorded != freq:
+        raise JourneyParameterError(
+            f"freq={freq!r}, but this history was built by journey_lib.rfm with "
+            f"freq={recorded!r}: recency and T are in those periods; leave freq out or pass "
+            f"{recorded!r}"
+        )
+    return freq
