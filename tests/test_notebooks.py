@@ -48,6 +48,15 @@ def test_committed_without_outputs_and_with_one_typed_parameters_cell(path):
     assert all(len(cell.source.splitlines()) <= 14 for cell in code)
 
 
+def test_a_parameter_shared_by_notebooks_has_one_type():
+    """`journey report -p NAME=VALUE` gives one value to every notebook declaring NAME."""
+    types: dict[str, set[str]] = {}
+    for path in SUITE:
+        for name, parameter in notebook_parameters(path).items():
+            types.setdefault(name, set()).add(parameter.type)
+    assert {name: kinds for name, kinds in types.items() if len(kinds) > 1} == {}
+
+
 @pytest.fixture(scope="module")
 def explored(tmp_path_factory):
     """Two explorations saved with `.to_report_params()`: the primer's trust what-if on
