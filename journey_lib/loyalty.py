@@ -211,7 +211,7 @@ def loyalty(
     )
     flags = list(_FLAGS)
 
-    by_period = _collect(
+    by_period = to_pandas(
         rows.filter(nw.col("_buy_period") <= nw.col("period"))
         .group_by("period", "customer_id")
         .agg(nw.col(flags).max())
@@ -219,7 +219,7 @@ def loyalty(
         .agg(nw.len().alias("customers"), nw.col(flags).sum())
         .sort("period")
     )
-    overall_counts = _collect(
+    overall_counts = to_pandas(
         rows.filter(~nw.col("_first_buy").is_null())
         .group_by("customer_id")
         .agg(nw.col(flags).max())
@@ -230,7 +230,7 @@ def loyalty(
             f"no {purchase_event!r} events in the log, so there is no customer base to measure "
             f"loyalty in; pass purchase_event= if purchases are named otherwise"
         )
-    last = _collect(lf.select(period_start(nw.col("timestamp").max(), period).alias("now")))
+    last = to_pandas(lf.select(period_start(nw.col("timestamp").max(), period).alias("now")))
     by_period = _rates(by_period, "customers").assign(
         complete=lambda t: t["period"] < last["now"].iloc[0]
     )
@@ -241,7 +241,7 @@ def loyalty(
     referrals = None
     if "referred_id" in schema:
         referrals = _chains(
-            _collect(
+            to_pandas(
                 lf.filter((nw.col("event") == referral_event) & ~nw.col("referred_id").is_null())
                 .select("customer_id", "referred_id", "timestamp")
                 .sort("timestamp")
@@ -254,10 +254,6 @@ def loyalty(
 def _flag(condition: nw.Expr) -> nw.Expr:
     """1 where ``condition`` holds, else 0 (missing counts as not)."""
     return nw.when(condition).then(nw.lit(1, nw.Int64())).otherwise(nw.lit(0, nw.Int64()))
-
-
-def _collect(frame: nw.LazyFrame) -> pd.DataFrame:
-    return to_pandas(frame.collect().to_native(), what="loyalty")
 
 
 def _rates(counts: pd.DataFrame, base: str) -> pd.DataFrame:
@@ -291,7 +287,7 @@ def _advocates(rows: nw.LazyFrame, schema: Any) -> pd.DataFrame:
         .group_by("customer_id")
         .agg(nw.len().alias("purchases"), nw.col("_value").sum().alias("value"))
     )
-    table = _collect(advocacy.join(spend, on="customer_id", how="left"))
+    table = to_pandas(advocacy.join(spend, on="customer_id", how="left"))
     table["purchases"] = table["purchases"].fillna(0).astype("int64")
     table["value"] = table["value"].fillna(0.0).astype("float64")
     for column in ("advocacy_events", "reviews", "referrals"):

@@ -147,6 +147,15 @@ def test_a_customer_table_trains_scores_and_evaluates_by_its_label(tmp_path):
     assert scored.returncode == 0, scored.stderr
     scores = pd.read_csv(tmp_path / "s.csv")
     assert scores.columns[0] == "customerID" and len(scores) == n
+    # A value column the model never saw (here a CLV) can price the offer.
+    table.assign(clv=np.arange(n, dtype=float)).to_csv(tmp_path / "valued.csv", index=False)
+    offered = journey(
+        "churn", "score", tmp_path / "t.skops", tmp_path / "valued.csv", "--offer-cost", 5,
+        "--save-rate", 0.5, "--value", "clv", "--out", tmp_path / "o.csv",
+    )  # fmt: skip
+    assert offered.returncode == 0, offered.stderr
+    contacts = pd.read_csv(tmp_path / "o.csv").set_index("customerID")
+    assert (contacts["value"] == contacts.index.str[1:].astype(int)).all()
     evaluated = journey("churn", "evaluate", tmp_path / "t.skops", tmp_path / "table.csv")
     assert evaluated.returncode == 0, evaluated.stderr
     assert "roc_auc" in evaluated.stdout and f"{n:,} customers" in evaluated.stdout

@@ -13,7 +13,7 @@ import narwhals.stable.v2 as nw
 import numpy as np
 import pandas as pd
 
-from .._frames import check_choice, duration_us
+from .._frames import check_choice, duration_us, to_pandas
 from ..errors import JourneyDataError, JourneyParameterError
 from . import heuristic, markov
 from .bootstrap import percentile_interval, replicates
@@ -245,7 +245,7 @@ def compare(
     rules = [m for m in heuristic.HEURISTICS if m in chosen]
     tables = {}
     if rules:
-        table = _collect(
+        table = to_pandas(
             heuristic.credit_table(
                 rows,
                 [],
@@ -259,7 +259,7 @@ def compare(
             labels, n_units, credit = heuristic.credit_function(table, [], name)
             tables[name] = _point(labels, n_units, credit)
     if "markov" in chosen:
-        table = _collect(markov.transition_table(rows, [], settings.order, per_customer=False))
+        table = to_pandas(markov.transition_table(rows, [], settings.order, per_customer=False))
         tables["markov"] = _point(*markov.credit_function(table, [], settings.order))
     if all(t["conversions"].sum() == 0 for t in tables.values()):
         raise JourneyDataError(f"no conversions: no row has event == {conversion!r}")
@@ -279,10 +279,6 @@ def _conversion_paths(events: Any, conversion: Any, by: str, settings: Settings)
     frame = open_log(events, by)
     base = base_rows(frame, nw.col("event") == conversion, by)
     return journey_rows(base, [], settings.lookback_us)
-
-
-def _collect(frame: nw.LazyFrame) -> pd.DataFrame:
-    return frame.collect().to_pandas()
 
 
 def _point(labels: list[tuple[Any, str]], n_units: int, credit) -> pd.DataFrame:
@@ -318,7 +314,7 @@ def credit_frame(
     per_customer = settings.n_boot > 0
     if model == "markov":
         lazy = markov.transition_table(rows, group, settings.order, per_customer=per_customer)
-        labels, n_units, credit = markov.credit_function(_collect(lazy), group, settings.order)
+        labels, n_units, credit = markov.credit_function(to_pandas(lazy), group, settings.order)
     else:
         lazy = heuristic.credit_table(
             rows,
@@ -328,7 +324,7 @@ def credit_frame(
             direct=settings.direct,
             per_customer=per_customer,
         )
-        labels, n_units, credit = heuristic.credit_function(_collect(lazy), group, model)
+        labels, n_units, credit = heuristic.credit_function(to_pandas(lazy), group, model)
     table = _point(labels, n_units, credit)
     if per_customer:
         conversions, value = replicates(credit, n_units, settings.n_boot, settings.seed)

@@ -112,7 +112,7 @@ def backtest(
             X_train, y_train, model=model, calibrate=calibrate, random_state=random_state
         )
         result = fitted.evaluate(
-            fitted.align(X_test),
+            X_test,
             y_test,
             n_bootstraps=n_bootstraps,
             random_state=random_state,

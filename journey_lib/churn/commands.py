@@ -180,7 +180,6 @@ def _score(args: argparse.Namespace) -> int:
     if args.reasons < 0:
         raise JourneyParameterError(f"--reasons must be 0 or more; got {args.reasons}")
     X = _features_for(model, args, cutoff=args.cutoff)
-    X = model.align(X)
     if deciding:
         plan = model.target(
             X,
@@ -219,7 +218,7 @@ def _evaluate(args: argparse.Namespace) -> int:
             customers=_customers_for(model, args),
             **_recipe(built),
         )
-    evaluation = model.evaluate(model.align(X), y, n_bootstraps=args.bootstraps)
+    evaluation = model.evaluate(X, y, n_bootstraps=args.bootstraps)
     print(f"{len(X):,} customers, {int(binary_labels(y).sum()):,} churned")
     print(evaluation.summary())
     if args.out is not None:

@@ -239,7 +239,8 @@ class ChurnModel:
         Features built at another cutoff differ a little: an event, channel or stage that
         no customer had before one cutoff has no column at it. Such missing count features
         are zero; any other missing feature is an error, and columns the model does not
-        use are dropped.
+        use are dropped. Every method reads ``X`` this way, so calling ``align`` first is
+        never needed; it shows what the model will see.
 
         Examples
         --------
@@ -250,11 +251,7 @@ class ChurnModel:
         >>> model.align(pd.DataFrame({"tenure_days": [3.0], "other": [1]})).to_dict("records")
         [{'tenure_days': 3.0, 'event_apology_90D': 0.0}]
         """
-        frame = to_pandas(X, what="X")
-        zero = [c for c in self.features if c not in frame.columns and is_count(c)]
-        if zero:
-            frame = pd.concat([frame, pd.DataFrame(0, index=frame.index, columns=zero)], axis=1)
-        return self._features(frame)
+        return self._features(X)
 
     def importance(
         self,
@@ -490,8 +487,13 @@ class ChurnModel:
         return np.concatenate(parts) if parts else np.empty(0)
 
     def _features(self, X: Any) -> pd.DataFrame:
-        """The model's columns of ``X``, typed as in training."""
+        """The model's columns of ``X``, typed as in training; count features ``X`` lacks
+        (never seen at its cutoff) are zero, so every method takes features built at any
+        cutoff (see :meth:`align`)."""
         frame = to_pandas(X, what="X")
+        zero = [c for c in self.features if c not in frame.columns and is_count(c)]
+        if zero:
+            frame = pd.concat([frame, pd.DataFrame(0, index=frame.index, columns=zero)], axis=1)
         missing = [c for c in self.features if c not in frame.columns]
         if missing:
             raise JourneyDataError(
