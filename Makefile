@@ -27,6 +27,10 @@ lint: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python benchmarks/run.py
 	$(BIN)/python benchmarks/analytics.py
+	$(BIN)/python benchmarks/widgets.py
+	$(BIN)/python benchmarks/attribution.py
+	$(BIN)/python benchmarks/clv.py
+	$(BIN)/python benchmarks/churn.py
 
 data: $(STAMP)
 	$(BIN)/journey simulate --customers 2000 --seed 0 --out data/sample/events.csv.gz --customers-out data/sample/customers.csv

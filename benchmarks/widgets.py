@@ -82,8 +82,8 @@ def cases(events, repeat: int) -> list[tuple[str, Callable[[int], object], Calla
         (
             "churn targeting what-if: offer cost",
             set_value(targeting, "offer_cost", (7.5, 10.0)),
-            lambda: jl.churn.targeting.target(
-                targeting.scorer, X, offer_cost=7.5, save_rate=0.3, y=y
+            lambda: jl.churn.targeting.plan_offers(
+                targeting.probabilities, X, offer_cost=7.5, save_rate=0.3, y=y
             ),
         ),
         (

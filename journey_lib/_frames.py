@@ -119,6 +119,16 @@ def with_microseconds(frame: nw.LazyFrame, name: str, column: str = "timestamp")
     )
 
 
+def in_utc(frame: nw.LazyFrame, column: str = "timestamp") -> nw.LazyFrame:
+    """``frame`` with zoned times in ``column`` converted to UTC (the same instants), so
+    calendar periods are UTC periods whatever zone the log was given in; naive and UTC
+    times are left as they are."""
+    zone = getattr(frame.collect_schema()[column], "time_zone", None)
+    if zone is None or zone in UTC_NAMES:
+        return frame
+    return frame.with_columns(nw.col(column).dt.convert_time_zone("UTC"))
+
+
 def unpivot(
     frame: nw.LazyFrame,
     on: list[str],

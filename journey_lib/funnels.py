@@ -68,6 +68,7 @@ from ._frames import (
     check_choice,
     duration_us,
     finish,
+    in_utc,
     lazy_events,
     period_start,
     utc_datetime,
@@ -317,6 +318,7 @@ def funnel_trend(
     1 2024-01-08 00:00:00+00:00          1          1              1.0      True
     """
     frame, eager = lazy_events(events)
+    frame = in_utc(frame)  # periods are UTC periods
     check_choice("period", period, PERIODS)
     spec = _spec(
         frame,

@@ -16,7 +16,7 @@ import narwhals.stable.v2 as nw
 import numpy as np
 import pandas as pd
 
-from ._frames import UTC_NAMES, check_choice, lazy_events, money, period_start, to_pandas
+from ._frames import check_choice, in_utc, lazy_events, money, period_start, to_pandas
 from .errors import JourneyDataError, JourneyDataWarning, JourneyParameterError
 from .stages import StageFramework, assign_stages, get_framework
 
@@ -187,11 +187,8 @@ def loyalty(
     advocacy_stage = fw.stages[-1] if advocacy_stage is None else advocacy_stage
     for name, stage in (("retention_stage", retention_stage), ("advocacy_stage", advocacy_stage)):
         check_choice(name, stage, fw.stages)
-    lf, _ = lazy_events(assign_stages(events, fw, unmapped="ignore"))
+    lf = in_utc(lazy_events(assign_stages(events, fw, unmapped="ignore"))[0])
     schema = lf.collect_schema()
-    zone = getattr(schema["timestamp"], "time_zone", None)
-    if zone is not None and zone not in UTC_NAMES:
-        lf = lf.with_columns(nw.col("timestamp").dt.convert_time_zone("UTC"))
 
     is_purchase = nw.col("event") == purchase_event
     firsts = (

@@ -40,10 +40,10 @@ import pyarrow as pa
 
 from ._frames import (
     PERIODS,
-    UTC_NAMES,
     check_choice,
     duration_us,
     finish,
+    in_utc,
     lazy_events,
     to_pandas,
     unpivot,
@@ -594,9 +594,7 @@ def _open(events: Any, period: str) -> tuple[nw.LazyFrame, bool, _Calendar]:
     lf, eager = lazy_events(events)
     dtype = lf.collect_schema()["timestamp"]
     zone = getattr(dtype, "time_zone", None)
-    lf = lf.select("customer_id", "timestamp", "event")
-    if zone is not None and zone not in UTC_NAMES:
-        lf = lf.with_columns(nw.col("timestamp").dt.convert_time_zone("UTC"))
+    lf = in_utc(lf.select("customer_id", "timestamp", "event"))
     spark = lf.implementation.is_spark_like()
     return lf, eager, _Calendar(period, aware=zone is not None or spark, spark=spark)
 

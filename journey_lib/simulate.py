@@ -727,21 +727,20 @@ class _Simulator:
         buyers, since, trust = buyers[order], since[order], trust[order]
         cum_weight = np.cumsum(np.exp(p.advocacy_effect * (trust - 1.0)))
         referred = np.flatnonzero(self.channel == _CH["referral"])
+        self.referrer = np.full(self.n, -1)
+        if not len(buyers):  # nobody to refer anyone: every referral came from outside
+            referred = referred[:0]
         at = self.arrival[referred] - rng.uniform(0.05, 2.0, len(referred))
         k = np.searchsorted(since, at, side="left")
         has = k > 0
         pick = np.searchsorted(
             cum_weight,
-            rng.random(len(referred))
-            * np.where(has, cum_weight[np.maximum(k - 1, 0)] if len(cum_weight) else 0.0, 0.0),
+            rng.random(len(referred)) * np.where(has, cum_weight[np.maximum(k - 1, 0)], 0.0),
             side="right",
         )
-        # With no buyers at all `has` is all False, but the pick still needs something to index.
-        picked = buyers[np.minimum(pick, len(buyers) - 1)] if len(buyers) else np.zeros_like(pick)
-        referrer = np.where(has, picked, -1)
+        referrer = np.where(has, buyers[np.minimum(pick, len(buyers) - 1)], -1)
         # A referrer who had already left cannot refer: the invite came from outside the data.
         active = has & (self.churn_time[np.maximum(referrer, 0)] > at)
-        self.referrer = np.full(self.n, -1)
         self.referrer[referred[active]] = referrer[active]
         self.emit(referrer[active], at[active], "referral", "referral", referred=referred[active])
 

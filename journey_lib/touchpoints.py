@@ -34,7 +34,7 @@ from typing import Any, Literal
 import narwhals.stable.v2 as nw
 import pandas as pd
 
-from ._frames import PERIODS, check_choice, finish, lazy_events, period_start, to_pandas
+from ._frames import PERIODS, check_choice, finish, in_utc, lazy_events, period_start, to_pandas
 from .errors import JourneyDataError, JourneyParameterError
 from .stages import StageFramework, assign_stages, get_framework
 
@@ -96,7 +96,7 @@ def volumes(
     Returns
     -------
     DataFrame
-        ``period`` (start of the period, datetime in the log's time zone), the ``by`` column
+        ``period`` (start of the UTC period, a datetime in UTC for a zoned log), the ``by`` column
         (text; absent when ``by`` is None), ``touchpoints`` and ``customers`` (Int64) and
         ``complete`` (Boolean), sorted by period and then group.
 
@@ -133,7 +133,7 @@ def volumes(
     """
     check_choice("period", period, PERIODS)
     lf, eager, fw = _open(events, by, framework, unmapped)
-    stamped = lf.with_columns(period_start(nw.col("timestamp"), period).alias("period"))
+    stamped = in_utc(lf).with_columns(period_start(nw.col("timestamp"), period).alias("period"))
     keys = ["period"] if by is None else ["period", _MISSING, _KEY]
     counts = stamped.group_by(*keys).agg(
         nw.len().alias("touchpoints"), nw.col("customer_id").n_unique().alias("customers")

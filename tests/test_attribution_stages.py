@@ -107,7 +107,9 @@ def test_stage_bootstrap_and_bad_input():
         attribute_stages(STAGED, stages=["Advocacy & Loyalty"])
     with pytest.raises(JourneyParameterError, match="by='stage'"):
         attribute_stages(STAGED, FRAMEWORK, by="stage")
-    with pytest.raises(JourneyParameterError, match="n_boot"):
+    with pytest.raises(
+        JourneyParameterError, match=r"^n_boot must be a whole number >= 0, got -2$"
+    ):
         attribute_stages(STAGED, FRAMEWORK, n_boot=-2)
     with pytest.raises(JourneyDataError, match="'campaign'"):
         attribute_stages(STAGED, FRAMEWORK, by="campaign")

@@ -11,7 +11,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import journey_lib as jl
-from journey_lib.churn.targeting import target
+from journey_lib.churn.targeting import plan_offers, target
 
 
 def _scorer(probabilities) -> SimpleNamespace:
@@ -154,3 +154,18 @@ def test_the_plot_marks_the_choice():
     np.testing.assert_allclose(expected.get_ydata(), plan.curve["expected_profit"])
     np.testing.assert_allclose(realised.get_ydata(), plan.curve["realised_profit"])
     assert choice.get_xdata()[0] == pytest.approx(0.8)
+
+
+def test_planning_on_given_probabilities_is_targeting_without_scoring():
+    rng = np.random.default_rng(4)
+    X = pd.DataFrame({"tickets": rng.integers(0, 5, 300), "value_total": rng.gamma(2, 50, 300)})
+    y = (rng.random(300) < 0.1 + 0.2 * X["tickets"].clip(upper=3)).astype(int)
+    model = jl.churn.train(X, y, model="logistic")
+    planned = plan_offers(model.predict_proba(X), X, offer_cost=4, save_rate=0.4, budget=30, y=y)
+    targeted = model.target(X, offer_cost=4, save_rate=0.4, budget=30, y=y)
+    pd.testing.assert_frame_equal(planned.contacts, targeted.contacts)
+    pd.testing.assert_frame_equal(planned.curve, targeted.curve)
+    with pytest.raises(jl.JourneyDataError, match="X has 300 rows but 2 probabilities"):
+        plan_offers([0.1, 0.2], X, offer_cost=4, save_rate=0.4)
+    with pytest.raises(jl.JourneyParameterError, match="save_rate is the share"):
+        plan_offers(model.predict_proba(X), X, offer_cost=4, save_rate=0)

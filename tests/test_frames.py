@@ -6,7 +6,8 @@ import narwhals.stable.v2 as nw
 import pandas as pd
 import pytest
 
-from journey_lib._frames import lazy_events, with_microseconds
+import journey_lib as jl
+from journey_lib._frames import lazy_events, to_pandas, with_microseconds
 from tests.engines import ENGINES, collect, to_engine
 
 # 2024-03-01 12:00:00.000250 UTC, and the Unix epoch itself.
@@ -57,3 +58,34 @@ def test_pandas_zones_narwhals_cannot_name_are_read_as_utc():
     assert eager
     out = with_microseconds(frame, "us").collect().to_native()
     assert out["us"].tolist() == EXPECTED
+
+
+@pytest.mark.parametrize("engine", ["pandas", "polars"])
+def test_a_zoned_log_is_counted_in_utc_periods_everywhere(engine):
+    """23:30 UTC on January 31 is February 1 in Paris; every period here is a UTC one."""
+    import polars as pl
+
+    log = pd.DataFrame(
+        {
+            "customer_id": [1, 1, 2],
+            "timestamp": pd.to_datetime(
+                ["2024-01-31 23:30", "2024-02-10 00:00", "2024-02-01 00:30"], utc=True
+            ),
+            "event": ["purchase", "purchase", "purchase"],
+        }
+    )
+    paris = log.assign(timestamp=log["timestamp"].dt.tz_convert("Europe/Paris"))
+    if engine == "polars":
+        paris = pl.from_pandas(paris)
+
+    def months(frame):
+        return to_pandas(frame)["period"].dt.strftime("%Y-%m").tolist()
+
+    assert months(jl.volumes(paris, by=None, period="month")) == ["2024-01", "2024-02"]
+    assert months(jl.funnel_trend(paris, ["purchase"], period="month")) == ["2024-01", "2024-02"]
+    assert jl.loyalty(paris).by_period["period"].dt.strftime("%Y-%m").tolist() == [
+        "2024-01",
+        "2024-02",
+    ]
+    cohorts = to_pandas(jl.retention(paris, period="month"))
+    assert sorted(cohorts["cohort"].dt.strftime("%Y-%m").unique()) == ["2024-01", "2024-02"]

@@ -419,7 +419,11 @@ def test_loyalty_draws_each_rate_with_the_running_period_apart(events):
         (line,) = lines_labelled(ax, label)
         np.testing.assert_allclose(line.get_ydata(), twin.by_period[rate][done])
     assert [t.get_text() for t in ax.get_legend().get_texts()] == list(plots.LOYALTY_RATES.values())
-    assert plots.loyalty(twin.by_period, ax=plt.subplots()[1]).get_lines()
+    # The by_period table alone draws the same lines.
+    ax = plots.loyalty(twin.by_period, ax=plt.subplots()[1])
+    for rate, label in plots.LOYALTY_RATES.items():
+        (line,) = lines_labelled(ax, label)
+        np.testing.assert_allclose(line.get_ydata(), twin.by_period[rate][done])
 
 
 # --------------------------------------------------------------------------------------------
@@ -472,7 +476,13 @@ def test_customer_value_draws_the_cumulative_share_of_value():
     twin = clv.value_table(
         clv.BetaGeo().fit(sim.summary), clv.GammaGamma().fit(sim.summary), sim.summary
     )
-    assert plots.customer_value(twin).get_lines()
+    ax = plots.customer_value(twin)
+    values = twin["clv"].to_numpy(dtype="float64")
+    assert (np.diff(values) <= 0).all()  # the twin is most valuable first, as drawn
+    assert_readable(ax, f"Lifetime value of {len(twin):,} customers: {values.sum():,.0f} in all")
+    (curve,) = lines_labelled(ax, "customers by value")
+    np.testing.assert_allclose(curve.get_xdata(), np.arange(len(twin) + 1) / len(twin))
+    np.testing.assert_allclose(curve.get_ydata(), np.r_[0.0, np.cumsum(values) / values.sum()])
 
 
 # --------------------------------------------------------------------------------------------

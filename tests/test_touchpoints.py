@@ -104,9 +104,12 @@ def test_a_period_is_complete_once_now_reaches_its_end():
 
 
 def test_volumes_replace_an_existing_stage_column():
+    assert "stage" not in SHOP.columns
     stale = SHOP.assign(stage="wrong")
     got = volumes(stale, unmapped="ignore")
     assert "wrong" not in set(got["stage"].dropna())
+    # The stale column is ignored: the counts are those of the log without it.
+    pd.testing.assert_frame_equal(got, volumes(SHOP, unmapped="ignore"))
 
 
 def test_volumes_of_an_empty_log_are_empty():

@@ -129,6 +129,7 @@ def test_funnel_builder_bad_settings_show_a_message(events, tmp_path):
     assert "'soon' is not a duration" in builder.error
     builder.controls["window"].value = "14D"
     assert builder.error is None and builder.png is not None
+    assert_frame_equal(builder.data, jl.funnel(events, STEPS, window="14D"))
 
     builder.controls["window"].value = ""  # no window: the widget can, the notebook cannot
     assert_frame_equal(builder.data, jl.funnel(events, STEPS))
@@ -292,8 +293,10 @@ def test_customer_timeline_unknown_customer_shows_a_message(events):
         assert message in view.error and view.data.empty and view.png is None
         assert "Cannot show these settings" in view.output.outputs[0]["data"]["text/plain"]
         assert "image/png" not in view._repr_mimebundle_()
-    view.controls["customer"].value = str(events["customer_id"].iloc[0])
-    assert view.error is None and view.png is not None
+    first = int(events["customer_id"].iloc[0])
+    view.controls["customer"].value = str(first)
+    assert view.error is None and view.png is not None and view.customer == first
+    assert_frame_equal(view.data, jl.timeline(events, [first]))
 
 
 def test_customer_timeline_shows_the_churn_score(churn_data, monkeypatch):

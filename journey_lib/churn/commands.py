@@ -179,7 +179,7 @@ def _score(args: argparse.Namespace) -> int:
         raise JourneyParameterError("a retention decision needs both --offer-cost and --save-rate")
     if args.reasons < 0:
         raise JourneyParameterError(f"--reasons must be 0 or more; got {args.reasons}")
-    X = _features_for(model, args, cutoff=args.cutoff)
+    X = _features_for(model, args)
     if deciding:
         plan = model.target(
             X,
@@ -227,25 +227,23 @@ def _evaluate(args: argparse.Namespace) -> int:
     return 0
 
 
-def _features_for(model: ChurnModel, args: argparse.Namespace, cutoff: Any) -> pd.DataFrame:
+def _features_for(model: ChurnModel, args: argparse.Namespace) -> pd.DataFrame:
     """The customers to score: a customer table as it is, or features built from a log the
     way the model's were."""
     built = model.provenance.get("built_from", {})
     if "label" in built:
-        table = _table(args.data)
-        index = built.get("id")
-        if index in table.columns:
-            table = table.set_index(index)
-        return table.drop(columns=[built["label"]], errors="ignore")
+        X, _ = _labelled_table(args.data, built["label"], index=built.get("id"), to_score=True)
+        return X
     if not built:
         raise JourneyDataError(
             f"{args.model} does not record how its features were built (it was trained in "
             f"Python on a table without build_dataset); score it with ChurnModel.predict_proba"
         )
     events = _events(args.data)
+    cutoff = args.cutoff
     if cutoff is None:
-        last = pd.to_datetime(events["timestamp"]).max()
-        cutoff = last.floor("D") + pd.Timedelta(days=1)
+        # read_events has parsed the times (UTC).
+        cutoff = events["timestamp"].max().floor("D") + pd.Timedelta(days=1)
         print(f"scoring as of {cutoff:%Y-%m-%d %H:%M} UTC (after the log's last event)")
     return build_features(
         events, cutoff=cutoff, customers=_customers_for(model, args), **_recipe(built)
@@ -266,20 +264,24 @@ def _customers_for(model: ChurnModel, args: argparse.Namespace) -> pd.DataFrame 
 
 
 def _labelled_table(
-    path: Path, label: str, index: str | None = None
-) -> tuple[pd.DataFrame, pd.Series]:
+    path: Path, label: str, index: str | None = None, *, to_score: bool = False
+) -> tuple[pd.DataFrame, pd.Series | None]:
     """A one-row-per-customer table split into features and labels; its identifier column
-    (by name, or the first that looks like one) becomes the index."""
+    (by name, or the first that looks like one) becomes the index.
+
+    A table ``to_score`` may lack the label (``y`` is then None), and only an identifier
+    column named by ``index`` becomes its index.
+    """
     table = _table(path)
-    if label not in table.columns:
+    if label not in table.columns and not to_score:
         raise JourneyDataError(
             f"{path} has no column {label!r}; its columns are {list(table.columns)[:10]}"
         )
-    if index is None:
+    if index is None and not to_score:
         index = next((c for c in table.columns if c != label and looks_like_id(c)), None)
     if index in table.columns:
         table = table.set_index(index)
-    y = table.pop(label)
+    y = table.pop(label) if label in table.columns else None
     table.attrs[ATTRS_KEY] = {"label": label, "id": index}
     return table, y
 
@@ -335,5 +337,8 @@ def _share(text: str) -> float:
 
 
 def _usage(parser: argparse.ArgumentParser) -> int:
+    # Imported here: journey_lib.cli imports this module while it loads.
+    from ..cli import EXIT_UNUSABLE
+
     parser.print_help(sys.stderr)
-    return 2
+    return EXIT_UNUSABLE

@@ -242,33 +242,24 @@ def build_dataset(
     >>> bool(set(y.unique()) <= {0, 1})
     True
     """
+    options = _options(locals())
     horizon_us = duration_us(horizon, "horizon")
-    options = {
-        "definition": definition,
-        "inactivity": inactivity,
-        "churn_event": churn_event,
-        "acquisition_event": acquisition_event,
-        "purchase_event": purchase_event,
-        "windows": windows,
-        "framework": framework,
-        "ticket_event": ticket_event,
-        "resolved_event": resolved_event,
-    }
-    X, status, facts = _build(events, cutoff, horizon_us, data_end, customers, **options)
+    X, status, cut, dropped = _build(events, cutoff, horizon_us, data_end, customers, options)
     y = status.loc[X.index, "_label"].astype("int64").rename("churned")
-    X.attrs[ATTRS_KEY] = _recipe(facts["cutoff"], horizon, customers, options)
+    X.attrs[ATTRS_KEY] = _recipe(cut, horizon, customers, options)
+    acquired = status["_acquired"]
     report = DatasetReport(
-        cutoff=facts["cutoff"],
-        label_end=facts["cutoff"] + pd.Timedelta(microseconds=horizon_us),
+        cutoff=cut,
+        label_end=cut + pd.Timedelta(microseconds=horizon_us),
         definition=definition,
         rule=_rule(definition, horizon, inactivity, churn_event),
         customers_in_log=len(status),
-        not_acquired=facts["not_acquired"],
-        already_churned=facts["already_churned"],
+        not_acquired=int((~acquired).sum()),
+        already_churned=int((acquired & status["_gone"]).sum()),
         included=len(X),
         churned=int(y.sum()),
         features=tuple(X.columns),
-        dropped_columns=facts["dropped"],
+        dropped_columns=dropped,
     )
     return ChurnDataset(X, y, report)
 
@@ -313,20 +304,15 @@ def build_features(
     >>> X.index.name, "recency_days" in X
     ('customer_id', True)
     """
-    options = {
-        "definition": definition,
-        "inactivity": inactivity,
-        "churn_event": churn_event,
-        "acquisition_event": acquisition_event,
-        "purchase_event": purchase_event,
-        "windows": windows,
-        "framework": framework,
-        "ticket_event": ticket_event,
-        "resolved_event": resolved_event,
-    }
-    X, _, facts = _build(events, cutoff, None, None, customers, **options)
-    X.attrs[ATTRS_KEY] = _recipe(facts["cutoff"], None, customers, options)
+    options = _options(locals())
+    X, _, cut, _ = _build(events, cutoff, None, None, customers, options)
+    X.attrs[ATTRS_KEY] = _recipe(cut, None, customers, options)
     return X
+
+
+def _options(arguments: dict[str, Any]) -> dict[str, Any]:
+    """The :data:`RECIPE_OPTIONS` among a public function's arguments (its ``locals()``)."""
+    return {name: arguments[name] for name in RECIPE_OPTIONS}
 
 
 def _build(
@@ -335,22 +321,20 @@ def _build(
     horizon_us: int | None,
     data_end: Any,
     customers: Any,
-    *,
-    definition: str,
-    inactivity: Any,
-    churn_event: str | None,
-    acquisition_event: str | None,
-    purchase_event: str,
-    windows: Sequence[Any],
-    framework: Any,
-    ticket_event: str,
-    resolved_event: str,
-) -> tuple[pd.DataFrame, pd.DataFrame, dict[str, Any]]:
+    options: dict[str, Any],
+) -> tuple[pd.DataFrame, pd.DataFrame, pd.Timestamp, tuple[str, ...]]:
     """Features of the population at the cutoff, the status of every customer (labels over
-    ``horizon_us`` when given) and facts for the report."""
+    ``horizon_us`` when given), the cutoff and the customer-table columns dropped.
+
+    ``options`` holds the :data:`RECIPE_OPTIONS` of the public functions.
+    """
+    definition = options["definition"]
+    churn_event = options["churn_event"]
+    acquisition_event = options["acquisition_event"]
+    purchase_event = options["purchase_event"]
     check_choice("definition", definition, ("inactivity", "event"))
-    inactivity_us = duration_us(inactivity, "inactivity")
-    window_us = _windows(windows)
+    inactivity_us = duration_us(options["inactivity"], "inactivity")
+    window_us = _windows(options["windows"])
     if definition == "event" and not churn_event:
         raise JourneyParameterError(
             'definition="event" needs churn_event, the event that marks churn '
@@ -382,9 +366,7 @@ def _build(
         )
 
     status = _status(frame, c, end, definition, inactivity_us, churn_event, acquisition_event)
-    acquired = status["_acquired"]
-    churned_before = status["_gone"] & acquired
-    population = status.index[acquired & ~churned_before]
+    population = status.index[status["_acquired"] & ~status["_gone"]]
     if population.empty:
         raise JourneyDataError(
             f"no customer is acquired and still active at the cutoff {cut:%Y-%m-%d %H:%M}; "
@@ -392,7 +374,15 @@ def _build(
         )
 
     before = frame.filter(nw.col("_us") < c)
-    X = _features(before, schema, c, window_us, framework, ticket_event, resolved_event)
+    X = _features(
+        before,
+        schema,
+        c,
+        window_us,
+        options["framework"],
+        options["ticket_event"],
+        options["resolved_event"],
+    )
     X = X.reindex(population)
     if purchase_event in names:
         X = X.join(_rfm_features(before, c, purchase_event))
@@ -403,13 +393,7 @@ def _build(
     X = _fill_counts(X)
     X.columns = _clean_names(X.columns)
     X = X.sort_index()
-    facts = {
-        "cutoff": pd.Timestamp(cut),
-        "not_acquired": int((~acquired).sum()),
-        "already_churned": int(churned_before.sum()),
-        "dropped": dropped,
-    }
-    return X, status, facts
+    return X, status, pd.Timestamp(cut), dropped
 
 
 def _recipe(

@@ -33,7 +33,7 @@ if TYPE_CHECKING:
 
     from .model import ChurnModel
 
-__all__ = ["Targeting"]
+__all__ = ["Targeting", "plan_offers"]
 
 #: The column of :func:`build_dataset` used as value when none is given.
 DEFAULT_VALUE = "value_total"
@@ -135,6 +135,48 @@ def target(
     y: Any = None,
 ) -> Targeting:
     """See :meth:`ChurnModel.target`."""
+    _check_offer(offer_cost, save_rate, budget)
+    frame = to_pandas(X, what="X")
+    return _plan(
+        model.predict_proba(frame).to_numpy(), frame, offer_cost, save_rate, value, budget, y
+    )
+
+
+def plan_offers(
+    probability: Any,
+    X: Any,
+    *,
+    offer_cost: float,
+    save_rate: float,
+    value: Any = None,
+    budget: int | None = None,
+    y: Any = None,
+) -> Targeting:
+    """:meth:`ChurnModel.target` for churn probabilities already computed.
+
+    For re-planning with other costs, save rates or budgets without scoring again (the
+    targeting widget does): ``probability`` holds each row of ``X``'s churn probability, in
+    ``X``'s order; everything else is as in :meth:`ChurnModel.target`.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> X = pd.DataFrame({"value_total": [100.0, 10.0]}, index=["a", "b"])
+    >>> plan = plan_offers([0.5, 0.9], X, offer_cost=5, save_rate=0.3)
+    >>> plan.contacts[["churn_probability", "expected_value", "contact"]]
+       churn_probability  expected_value  contact
+    a                0.5            10.0     True
+    b                0.9            -2.3    False
+    """
+    _check_offer(offer_cost, save_rate, budget)
+    frame = to_pandas(X, what="X")
+    scores = np.asarray(probability, dtype=float)
+    if scores.shape != (len(frame),):
+        raise JourneyDataError(f"X has {len(frame)} rows but {scores.size} probabilities")
+    return _plan(scores, frame, offer_cost, save_rate, value, budget, y)
+
+
+def _check_offer(offer_cost: float, save_rate: float, budget: int | None) -> None:
     if not np.isfinite(offer_cost) or offer_cost < 0:
         raise JourneyParameterError(f"offer_cost must be a non-negative number; got {offer_cost}")
     if not 0 < save_rate <= 1:
@@ -146,8 +188,18 @@ def target(
         raise JourneyParameterError(
             f"budget is the most customers to contact, a whole number >= 0; got {budget!r}"
         )
-    frame = to_pandas(X, what="X")
-    probability = model.predict_proba(frame).to_numpy()
+
+
+def _plan(
+    probability: np.ndarray,
+    frame: pd.DataFrame,
+    offer_cost: float,
+    save_rate: float,
+    value: Any,
+    budget: int | None,
+    y: Any,
+) -> Targeting:
+    """The ranking, contact list and profit curves of checked settings."""
     worth = _values(value, frame)
     expected = probability * save_rate * worth - offer_cost
     with np.errstate(over="ignore"):

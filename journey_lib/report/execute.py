@@ -110,16 +110,21 @@ def _child_env(scratch: Path) -> dict[str, str]:
     return env
 
 
+def planned_run(plan: _Planned, status: str, folder: Path | None = None) -> NotebookRun:
+    """The record of a notebook before it runs: the parameters it is given (with the run
+    folder when it declares one and ``folder`` is known) and the defaults it keeps."""
+    parameters = dict(plan.parameters)
+    if folder is not None and RUN_FOLDER in plan.declared:
+        parameters[RUN_FOLDER] = str(folder.resolve())
+    defaults = {name: p.default for name, p in plan.declared.items() if name not in parameters}
+    return NotebookRun(plan.name, status, parameters=parameters, defaults=defaults)
+
+
 def _run_notebook(
     plan: _Planned, folder: Path, cwd: Path, timeout: float, env: dict[str, str], scratch: Path
 ) -> NotebookRun:
-    run = NotebookRun(plan.name, "failed", started_at=_iso(_utcnow()))
-    run.parameters = dict(plan.parameters)
-    if RUN_FOLDER in plan.declared:
-        run.parameters[RUN_FOLDER] = str(folder.resolve())
-    run.defaults = {
-        name: p.default for name, p in plan.declared.items() if name not in run.parameters
-    }
+    run = planned_run(plan, "failed", folder)
+    run.started_at = _iso(_utcnow())
     output = folder / plan.path.name
     result = scratch / f"{plan.name}.result.json"
     spec = {

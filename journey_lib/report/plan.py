@@ -100,13 +100,14 @@ def _given_data(
                 f"the data path was given twice (--data and the {DATA_PATH} parameter)"
             )
         raw = given[DATA_PATH]
-        if (raw.value if isinstance(raw, CommandLineValue) else raw) is None:
-            shown = raw.text if isinstance(raw, CommandLineValue) else raw
+        # From the command line, a path is its text even where YAML reads it otherwise.
+        value, text = (raw.value, raw.text) if isinstance(raw, CommandLineValue) else (raw, raw)
+        if value is None:
             raise JourneyParameterError(
-                f"{DATA_PATH} must be a file or folder; got {shown!r} (leave it out to use "
+                f"{DATA_PATH} must be a file or folder; got {text!r} (leave it out to use "
                 f"each notebook's own)"
             )
-        data, where = (raw.text if isinstance(raw, CommandLineValue) else raw), DATA_PATH
+        data, where = text, DATA_PATH
         if not isinstance(data, str | os.PathLike):
             return None  # not a path: the type check reports it
     if data is None:

@@ -13,9 +13,9 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import JourneyParameterError
-from .execute import NotebookRun, _child_env, _run_notebook
+from .execute import NotebookRun, _child_env, _run_notebook, planned_run
 from .files import _read_json, _write_json, _write_text
-from .plan import _assign, _data_record, _given_data, _plan, _Planned
+from .plan import _assign, _data_record, _given_data, _plan
 from .render import _html_exporter, _manifest, _render, _write_index
 from .text import _utcnow
 
@@ -149,7 +149,7 @@ def run_report(
         for number, plan in enumerate(planned, start=1):
             step = f"[{number}/{len(planned)}] {plan.name}"
             if stop:
-                runs[plan.name] = _skipped(plan)
+                runs[plan.name] = planned_run(plan, "skipped")
                 say(f"{step}: skipped")
                 continue
             say(f"{step}: running")
@@ -189,11 +189,6 @@ def _reserve(out: Path, stamp: str) -> tuple[str, Path]:
             continue
         return name, partial
     raise AssertionError("unreachable")  # pragma: no cover
-
-
-def _skipped(plan: _Planned) -> NotebookRun:
-    defaults = {name: p.default for name, p in plan.declared.items()}
-    return NotebookRun(plan.name, "skipped", parameters=dict(plan.parameters), defaults=defaults)
 
 
 def _point_latest(out: Path, name: str) -> None:

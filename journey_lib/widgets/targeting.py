@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 
 from .. import plots
-from ..churn.targeting import Targeting, target
+from ..churn.targeting import Targeting, plan_offers
 from .base import JourneyWidget
 
 if TYPE_CHECKING:
@@ -69,7 +69,7 @@ class TargetingWhatIf(JourneyWidget):
         import ipywidgets as w
 
         self.X, self.y, self.value = X, y, value
-        self.scorer = _Scored(model.predict_proba(X))
+        self.probabilities = model.predict_proba(X)
         self.result: Targeting | None = None
         controls = {
             "offer_cost": w.BoundedFloatText(
@@ -89,8 +89,8 @@ class TargetingWhatIf(JourneyWidget):
 
     def compute(self, params: dict[str, Any]) -> pd.DataFrame:
         self.result = None
-        self.result = target(
-            self.scorer,  # type: ignore[arg-type]  # only predict_proba is used
+        self.result = plan_offers(
+            self.probabilities,
             self.X,
             offer_cost=float(params["offer_cost"]),
             save_rate=float(params["save_rate"]),
@@ -113,14 +113,3 @@ class TargetingWhatIf(JourneyWidget):
             f"{self.result.summary()}\n  threshold: contact customers with a churn "
             f"probability of {self.result.threshold:.1%} or more"
         )
-
-
-class _Scored:
-    """Stands in for the model in :func:`journey_lib.churn.targeting.target`, which only
-    calls ``predict_proba``: it returns the probabilities computed once."""
-
-    def __init__(self, probabilities: pd.Series) -> None:
-        self.probabilities = probabilities
-
-    def predict_proba(self, X: Any) -> pd.Series:
-        return self.probabilities

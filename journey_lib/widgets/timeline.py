@@ -9,7 +9,7 @@ import pandas as pd
 
 from .. import plots
 from ..errors import JourneyParameterError
-from ..touchpoints import timeline
+from ..touchpoints import _ids, timeline
 from .base import JourneyWidget
 
 if TYPE_CHECKING:
@@ -87,7 +87,7 @@ class CustomerTimeline(JourneyWidget):
         self.reasons: pd.DataFrame | None = None
         self.customer: Any = None
         ids, self._kind = _describe_ids(events)
-        chosen = _as_list(customers) if customers is not None else ids[:1]
+        chosen = _ids(customers) if customers is not None else ids[:1]
         options = list(dict.fromkeys(str(c) for c in [*chosen, *ids]))[:MAX_OPTIONS]
         controls = {
             "customer": w.Combobox(
@@ -170,12 +170,6 @@ class CustomerTimeline(JourneyWidget):
         else:
             lines.append("  top reasons: none raise the score above a typical customer's")
         return "\n".join(lines)
-
-
-def _as_list(customers: Any) -> list[Any]:
-    if isinstance(customers, str | bytes) or not hasattr(customers, "__iter__"):
-        return [customers]
-    return list(customers)
 
 
 def _describe_ids(events: Any) -> tuple[list[Any], str]:
