@@ -1,4 +1,4 @@
-"""Reading touchpoint logs from files and frames, and the adapters for other shapes of data.
+"""Reading touchpoint logs from files and frames.
 
 :func:`read_events` reads and validates, returning the whole :class:`ValidationReport`;
 :func:`load_events` returns just the clean log and warns when rows were quarantined.
@@ -22,8 +22,8 @@ import pyarrow as pa
 import pyarrow.csv as pa_csv
 import pyarrow.json as pa_json
 
-from .errors import JourneyDataError, JourneyDataWarning, JourneyParameterError
-from .schema import MALFORMED, ValidationReport, validate_events
+from ..errors import JourneyDataError, JourneyDataWarning, JourneyParameterError
+from ..schema import MALFORMED, ValidationReport, validate_events
 
 __all__ = ["load_events", "read_events", "read_table", "write_table"]
 
