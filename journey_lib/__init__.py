@@ -23,6 +23,7 @@ from .errors import (
 )
 from .funnels import Step, funnel, funnel_trend, time_to_convert
 from .io import load_events, read_events, read_table, write_table
+from .io.profile import LogProfile, profile
 from .loyalty import Loyalty, loyalty
 from .paths import as_matrix, paths, sessionize, transition_matrix
 from .progression import stage_funnel
@@ -49,6 +50,7 @@ __all__ = [
     "JourneyError",
     "JourneyNotFittedError",
     "JourneyParameterError",
+    "LogProfile",
     "Loyalty",
     "Simulation",
     "SimulationParameters",
@@ -77,6 +79,7 @@ __all__ = [
     "outcomes",
     "paths",
     "plots",
+    "profile",
     "read_events",
     "read_table",
     "report",

@@ -184,7 +184,7 @@ def read_events(
     else:
         frame, malformed = source, []
         report = validate_events(frame, columns=columns, as_of=as_of)
-    return _add_malformed(report, malformed) if malformed else report
+    return add_malformed(report, malformed) if malformed else report
 
 
 def load_events(
@@ -401,7 +401,12 @@ def _read_json(path: Path, *, lines: bool, options: Mapping[str, Any]) -> pd.Dat
     return pd.read_json(path, lines=lines, **{"dtype": False, **options})
 
 
-def _add_malformed(report: ValidationReport, malformed: list[str]) -> ValidationReport:
+def add_malformed(report: ValidationReport, malformed: list[str]) -> ValidationReport:
+    """``report`` with a file's malformed lines added to its quarantine and input count.
+
+    Each line becomes a quarantined row with every column missing and the line in the
+    reason, so clean + quarantine + duplicates still adds up to every line of the file.
+    """
     q = report.quarantine
     start = int(q.index.max()) + 1 if len(q) and pd.api.types.is_integer_dtype(q.index) else 0
     start = max(start, report.n_input)

@@ -1,0 +1,656 @@
+"""Log profiles: what the columns and events of a log mean, inferred once with the evidence.
+
+:func:`profile` reads a log (a file or a frame) and returns a :class:`LogProfile`: which
+column is the customer, the time, the event, the channel, the value; what shape the data
+has; which event is the conversion, the acquisition, the churn, the advocacy; the kind of
+every event (which the stage frameworks turn into stages); a default funnel; and a period,
+cutoff, horizon and inactivity span from the log's own dates. Every choice carries its
+evidence and how sure it is, and any of them can be given instead (a *hint*), which always
+wins. The rules are data in :mod:`journey_lib.io.rules`; the event definitions are in
+:mod:`journey_lib.io.event_roles`.
+
+A profile is frozen, prints as a readable summary, round-trips through YAML
+(``journey.yaml``: :meth:`LogProfile.to_yaml`, :meth:`LogProfile.from_yaml`), reads the log
+it describes into the canonical touchpoint log (:meth:`LogProfile.read`,
+:meth:`LogProfile.load`) and is accepted as ``profile=`` by every function that needs to
+know a role, so nothing downstream guesses again.
+
+Shapes
+------
+``events``        a touchpoint log: customer, time, event (and optional columns);
+``process``       a process log: the case is the customer, the activity the event;
+``transactions``  no event column, a money column: every row a purchase (or a return when
+                  negative), as :func:`journey_lib.from_transactions` reads it;
+``customers``     one row per customer with a churn label and no event times.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, fields, replace
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any
+
+import pandas as pd
+import yaml
+
+from .._frames import check_choice, to_pandas
+from ..adapters import from_transactions, validate_customers
+from ..errors import JourneyDataError, JourneyParameterError
+from ..schema import CANONICAL_COLUMNS, ValidationReport, validate_events
+from . import event_roles
+from .columns import SAMPLE_ROWS, guess_columns, properties
+from .read import add_malformed, read_events, read_table
+from .rules import KINDS
+
+__all__ = ["SHAPES", "LogProfile", "profile"]
+
+#: The shapes of data a profile recognises.
+SHAPES: tuple[str, ...] = ("events", "process", "transactions", "customers")
+# Canonical columns a profile renames input columns to when it reads a log.
+_LOG_ROLES = ("customer_id", "timestamp", "event", "channel", "value", "session_id")
+_HEADER = (
+    "# journey-lab log profile: what the columns and events of this log mean.\n"
+    "# Edit any entry and pass the file back (journey report --profile journey.yaml);\n"
+    "# 'evidence' says why each was chosen and is not read back.\n"
+)
+
+
+def _frozen(mapping: Mapping[str, Any] | None) -> Mapping[str, Any]:
+    return MappingProxyType(dict(mapping or {}))
+
+
+@dataclass(frozen=True)
+class LogProfile:
+    """What the columns and events of a log mean. Build one with :func:`profile`.
+
+    Attributes
+    ----------
+    shape : {"events", "process", "transactions", "customers"}
+    columns : mapping
+        Input column -> role (``customer_id``, ``timestamp``, ``event``, ``channel``,
+        ``value``, ``session_id``; for transactions ``invoice``, ``quantity``; for customer
+        tables ``churn``, ``signup``).
+    properties : tuple of str
+        Segment-like input columns (a few repeated values), kept for breakdowns.
+    conversion, acquisition, churn_event : str or None
+        The events with these roles (see :mod:`journey_lib.io.event_roles`).
+    advocacy : tuple of str
+        Events that are advocacy (reviews, referrals, shares).
+    kinds : mapping
+        Event -> kind, one of :data:`journey_lib.io.rules.KINDS`; the stage frameworks map
+        kinds to their stages (:func:`journey_lib.get_framework`).
+    unmapped : mapping
+        Events no rule placed -> why.
+    framework : str
+        The stage framework reports use.
+    stages : mapping
+        Event -> stage of ``framework``, overriding what its kind says.
+    funnel : tuple of str
+        The default funnel's steps.
+    period, inactivity, horizon : str
+        Default period (``day`` ... ``year``), inactivity span and churn horizon (``"30D"``).
+    cutoff : str or None
+        Default prediction cutoff, ``YYYY-MM-DD``.
+    currency : str or None
+        Currency of ``value``, when the log says.
+    evidence : mapping
+        What was chosen -> why, with how sure in brackets.
+    observed : mapping
+        Facts of the log profiled: rows, customers, event types, first and last time.
+    """
+
+    shape: str = "events"
+    columns: Mapping[str, str] = field(default_factory=dict)
+    properties: tuple[str, ...] = ()
+    conversion: str | None = None
+    acquisition: str | None = None
+    churn_event: str | None = None
+    advocacy: tuple[str, ...] = ()
+    kinds: Mapping[str, str] = field(default_factory=dict)
+    unmapped: Mapping[str, str] = field(default_factory=dict)
+    framework: str = "customer_journey"
+    stages: Mapping[str, str] = field(default_factory=dict)
+    funnel: tuple[str, ...] = ()
+    period: str = "month"
+    inactivity: str = "90D"
+    horizon: str = "90D"
+    cutoff: str | None = None
+    currency: str | None = None
+    evidence: Mapping[str, str] = field(default_factory=dict)
+    observed: Mapping[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        check_choice("shape", self.shape, SHAPES)
+        check_choice("period", self.period, tuple(event_roles.PERIODS))
+        bad = sorted({k for k in self.kinds.values() if k not in KINDS})
+        if bad:
+            raise JourneyParameterError(f"kinds {bad} are not among {list(KINDS)}")
+        roles = list(self.columns.values())
+        twice = sorted({r for r in roles if roles.count(r) > 1})
+        if twice:
+            named = [c for c, r in self.columns.items() if r in twice]
+            raise JourneyParameterError(f"columns {named} are all named {twice[0]!r}; keep one")
+        for name in ("columns", "kinds", "unmapped", "stages", "evidence", "observed"):
+            object.__setattr__(self, name, _frozen(getattr(self, name)))
+        for name in ("properties", "advocacy", "funnel"):
+            object.__setattr__(self, name, tuple(getattr(self, name)))
+
+    def column(self, role: str) -> str | None:
+        """The input column playing ``role``, or None.
+
+        Examples
+        --------
+        >>> LogProfile(columns={"user_id": "customer_id"}).column("customer_id")
+        'user_id'
+        """
+        return next((c for c, r in self.columns.items() if r == role), None)
+
+    @property
+    def renames(self) -> dict[str, str]:
+        """Input column -> canonical name, for :func:`journey_lib.read_events`; other roles
+        (a session id) keep their input name."""
+        return {c: r for c, r in self.columns.items() if r in CANONICAL_COLUMNS and c != r}
+
+    def read(self, source: Any, **read_options: Any) -> ValidationReport:
+        """Read ``source`` (a file or a frame) as this profile says, into the canonical log.
+
+        Events and process logs are renamed and validated; transactions become purchase
+        (and return) events first; a customer table is validated as one (its report is a
+        :class:`journey_lib.adapters.CustomerReport`). Rows that cannot be used are
+        quarantined with a reason, never dropped.
+
+        Examples
+        --------
+        >>> raw = pd.DataFrame({"user": ["a", "a"], "when": ["2024-01-01", "2024-01-02"],
+        ...                     "what": ["visit", "buy"]})
+        >>> p = profile(raw, columns={"user": "customer_id", "when": "timestamp",
+        ...                           "what": "event"})
+        >>> p.read(raw).clean[["customer_id", "event"]].to_dict("list")
+        {'customer_id': ['a', 'a'], 'event': ['visit', 'buy']}
+        """
+        if self.shape == "customers":
+            frame = _raw(source, read_options)[0]
+            return validate_customers(
+                frame,
+                customer=self.column("customer_id"),
+                churn=self.column("churn"),
+                signup=self.column("signup"),
+            )
+        if self.shape == "transactions" or self.column("event") is None:
+            frame, malformed = _raw(source, read_options, self.column("customer_id"))
+            events = self._as_events(frame)
+            return read_events(events) if not malformed else _with_lines(events, malformed)
+        return read_events(source, columns=self.renames, **read_options)
+
+    def load(self, source: Any, **read_options: Any) -> pd.DataFrame:
+        """The clean rows of :meth:`read`: the canonical touchpoint log (or customer table)."""
+        return self.read(source, **read_options).clean
+
+    def _as_events(self, frame: pd.DataFrame) -> pd.DataFrame:
+        if self.shape == "transactions":
+            return from_transactions(
+                frame,
+                customer=self.column("customer_id"),
+                timestamp=self.column("timestamp"),
+                amount=self.column("value"),
+                event=self.conversion or "purchase",
+                quantity=self.column("quantity"),
+                invoice=self.column("invoice"),
+                channel=self.column("channel"),
+            )
+        # A log without event names: every row is one activity.
+        renamed = frame.rename(columns=self.renames)
+        return renamed.assign(event=self.conversion or "activity")
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain values (lists, dicts, str), as written to YAML."""
+        out = {}
+        for f in fields(self):
+            value = getattr(self, f.name)
+            if isinstance(value, Mapping):
+                value = dict(value)
+            elif isinstance(value, tuple):
+                value = list(value)
+            out[f.name] = value
+        return out
+
+    def to_yaml(self, path: str | os.PathLike[str] | None = None) -> str:
+        """The profile as YAML; written to ``path`` too when given.
+
+        Examples
+        --------
+        >>> p = LogProfile(columns={"user_id": "customer_id"}, conversion="buy")
+        >>> LogProfile.from_yaml(p.to_yaml()) == p
+        True
+        """
+        text = _HEADER + yaml.safe_dump(
+            self.to_dict(), sort_keys=False, allow_unicode=True, width=100
+        )
+        if path is not None:
+            Path(path).write_text(text, encoding="utf-8")
+        return text
+
+    @classmethod
+    def from_yaml(cls, source: str | os.PathLike[str]) -> LogProfile:
+        """Read a profile from a YAML file or YAML text.
+
+        Raises
+        ------
+        JourneyParameterError
+            When the file holds something other than a profile (unknown entries are named).
+        """
+        text = source
+        if isinstance(source, os.PathLike) or (isinstance(source, str) and "\n" not in source):
+            path = Path(source)
+            if not path.is_file():
+                raise JourneyParameterError(f"profile {str(path)!r}: no such file")
+            text = path.read_text(encoding="utf-8")
+        try:
+            data = yaml.safe_load(text)
+        except yaml.YAMLError as exc:
+            raise JourneyParameterError(f"profile is not valid YAML: {exc}") from None
+        return cls.from_dict(data)
+
+    @classmethod
+    def from_dict(cls, data: Any) -> LogProfile:
+        """Build a profile from :meth:`to_dict`'s plain values, checking the entries."""
+        if not isinstance(data, Mapping):
+            raise JourneyParameterError(
+                f"a profile is a mapping of entries, not {type(data).__name__}"
+            )
+        known = {f.name for f in fields(cls)}
+        unknown = sorted(set(data) - known)
+        if unknown:
+            raise JourneyParameterError(
+                f"unknown profile entries {unknown}; a profile has {sorted(known)}"
+            )
+        return cls(**{k: v for k, v in data.items() if v is not None or k in _OPTIONAL})
+
+    def __str__(self) -> str:
+        return _summary(self)
+
+
+_OPTIONAL = frozenset({"conversion", "acquisition", "churn_event", "cutoff", "currency"})
+
+
+def _raw(
+    source: Any, read_options: Mapping[str, Any], id_column: str | None = None
+) -> tuple[pd.DataFrame, list[str]]:
+    if isinstance(source, str | os.PathLike):
+        options = dict(read_options)
+        if id_column is not None and _is_text_file(source) and "dtype" not in options:
+            options["dtype"] = {id_column: "str"}  # "007" keeps its zeros
+        return read_table(source, **options)
+    return to_pandas(source), []
+
+
+def _is_text_file(source: str | os.PathLike[str]) -> bool:
+    suffixes = [s.lower() for s in Path(source).suffixes]
+    return any(s in (".csv", ".tsv", ".txt") for s in suffixes)
+
+
+def _ids_as_text(
+    source: Any, frame: pd.DataFrame, column: str | None, read_options: Mapping[str, Any]
+) -> pd.DataFrame:
+    """The frame with a CSV's integer-looking id column read again as text, so "007" and
+    "7" stay two customers (the reader typed the column before anyone knew it held ids)."""
+    if column is None or not isinstance(source, str | os.PathLike) or not _is_text_file(source):
+        return frame
+    if not pd.api.types.is_numeric_dtype(frame[column]):
+        return frame
+    options = {**read_options, "usecols": [column], "dtype": {column: "str"}}
+    ids = read_table(source, **options)[0][column]
+    return frame.assign(**{column: ids.to_numpy()})
+
+
+def _with_lines(events: pd.DataFrame, malformed: list[str]) -> ValidationReport:
+    """Validation of adapted rows, with the file's malformed lines in the quarantine."""
+    return add_malformed(validate_events(events), malformed)
+
+
+def profile(
+    source: Any,
+    *,
+    columns: Mapping[str, str] | None = None,
+    shape: str | None = None,
+    conversion: str | None = None,
+    acquisition: str | None = None,
+    churn_event: str | None = None,
+    advocacy: Sequence[str] | None = None,
+    kinds: Mapping[str, str] | None = None,
+    framework: str | None = None,
+    stages: Mapping[str, Any] | None = None,
+    funnel: Sequence[str] | None = None,
+    period: str | None = None,
+    inactivity: str | None = None,
+    horizon: str | None = None,
+    cutoff: str | None = None,
+    currency: str | None = None,
+    **read_options: Any,
+) -> LogProfile:
+    """Inspect a log and say what its columns and events mean, with the evidence.
+
+    Parameters
+    ----------
+    source : str, path-like or DataFrame
+        A file (CSV, TSV, Parquet, JSON lines, ...; see :func:`journey_lib.read_table`) or a
+        frame of any engine (collected to pandas).
+    columns : mapping, optional
+        Input column -> role (``{"user": "customer_id", "ts": "timestamp"}``), as
+        ``columns=`` of :func:`journey_lib.read_events`; roles also ``session_id``,
+        ``invoice``, ``quantity``, ``churn``, ``signup``, ``currency``.
+    shape, conversion, acquisition, churn_event, advocacy, kinds, framework, stages : optional
+        Hints: each replaces the inference of the same entry of :class:`LogProfile`.
+        ``stages`` maps events to stages of the framework (``{event: stage}`` or
+        ``{stage: [events]}``).
+    funnel, period, inactivity, horizon, cutoff, currency : optional
+        Hints for the defaults, likewise.
+    **read_options
+        Passed to the file reader (``sep``, ``encoding``, ``sheet``, ...).
+
+    Returns
+    -------
+    LogProfile
+
+    Raises
+    ------
+    JourneyDataError
+        When no column can be the customer or the time (the message lists the columns seen
+        and the ``columns=`` that would fix it), or a hint names a column the log lacks.
+    JourneyParameterError
+        When hints conflict: a role or column named twice, an event that is not in the log,
+        the same event in two roles.
+
+    Examples
+    --------
+    >>> import journey_lib as jl
+    >>> raw = pd.DataFrame({
+    ...     "user_id": ["u1", "u1", "u1", "u2", "u2", "u3"],
+    ...     "event": ["catalog", "cart", "payment_done", "catalog", "cart", "catalog"],
+    ...     "timestamp": ["2024-01-01 10:00", "2024-01-01 10:05", "2024-01-01 10:09",
+    ...                   "2024-01-02 09:00", "2024-01-02 09:30", "2024-01-03 12:00"]})
+    >>> p = jl.profile(raw)
+    >>> p.column("customer_id"), p.conversion, p.funnel
+    ('user_id', 'payment_done', ('catalog', 'cart', 'payment_done'))
+    >>> dict(p.kinds)
+    {'catalog': 'evaluation', 'cart': 'evaluation', 'payment_done': 'conversion'}
+    """
+    frame, _ = _raw(source, read_options)
+    sample = frame.sample(SAMPLE_ROWS, random_state=0) if len(frame) > SAMPLE_ROWS else frame
+    guesses, stats = guess_columns(sample, columns)
+    frame = _ids_as_text(source, frame, guesses["customer_id"].column, read_options)
+    chosen = {g.column: role for role, g in guesses.items() if g.column is not None}
+    evidence = {
+        f"column {role}": f"{g.evidence} [{g.confidence}]"
+        for role, g in guesses.items()
+        if g.column is not None
+    }
+    kind = shape or _shape(chosen, guesses, stats, frame)
+    if shape is not None:
+        check_choice("shape", shape, SHAPES)
+        evidence["shape"] = "given [given]"
+    else:
+        evidence["shape"] = f"{_SHAPE_WHY[kind]} [{'sure' if kind != 'events' else 'likely'}]"
+    taken = set(chosen)
+    observed_columns = list(map(str, frame.columns))
+    if kind == "customers":
+        used = {c: r for c, r in chosen.items() if r in ("customer_id", "churn", "signup")}
+        base = LogProfile(shape=kind, columns=used, evidence=evidence)
+        table = base.read(frame).clean
+        return replace(
+            base,
+            properties=tuple(properties(stats, set(used))),
+            observed={"rows": len(frame), "customers": len(table), "columns": observed_columns},
+        )
+    _require_log_columns(chosen, observed_columns)
+    used = {c: r for c, r in chosen.items() if r in (*_LOG_ROLES, "invoice", "quantity")}
+    if kind != "transactions":
+        used = {c: r for c, r in used.items() if r not in ("invoice", "quantity")}
+    base = LogProfile(shape=kind, columns=used, conversion=conversion, evidence=evidence)
+    log = base.read(frame[[c for c in used]]).clean
+    if log.empty:
+        raise JourneyDataError(
+            f"no usable row: every row lacks a customer id, a time or an event in the columns "
+            f"chosen ({used})"
+        )
+    hints = dict(
+        conversion=conversion,
+        acquisition=acquisition,
+        churn_event=churn_event,
+        advocacy=advocacy,
+        funnel=funnel,
+    )
+    _check_events(log, hints)
+    roles = _event_roles(log, kind, hints, evidence)
+    timing = event_roles.timing(log, roles["conversion"])
+    chosen_timing = {}
+    for name, given in (
+        ("period", period),
+        ("inactivity", inactivity),
+        ("horizon", horizon),
+        ("cutoff", cutoff),
+    ):
+        value, why = timing[name]
+        chosen_timing[name] = given if given is not None else value
+        evidence[name] = "given [given]" if given is not None else f"{why} [likely]"
+    event_kinds, unmapped = event_roles.event_kinds(log, roles["conversion"])
+    if kinds:
+        unknown = sorted(set(kinds) - set(event_kinds) - set(unmapped))
+        if unknown:
+            raise JourneyParameterError(_absent("kinds", unknown, log))
+        event_kinds.update(kinds)
+        unmapped = {e: why for e, why in unmapped.items() if e not in kinds}
+    stage_overrides = _stage_overrides(stages, log)
+    unmapped = {e: why for e, why in unmapped.items() if e not in stage_overrides}
+    return LogProfile(
+        shape=kind,
+        columns=used,
+        properties=tuple(properties(stats, taken)),
+        kinds=event_kinds,
+        unmapped=unmapped,
+        framework=framework or "customer_journey",
+        stages=stage_overrides,
+        currency=currency or _currency(frame, guesses),
+        evidence=evidence,
+        observed=_observed(log, observed_columns),
+        **roles,
+        **chosen_timing,
+    )
+
+
+_SHAPE_WHY = {
+    "events": "customer, time and event columns: a touchpoint log",
+    "process": "the customer column is a case id: a process log",
+    "transactions": "no event column but a money column: every row is a purchase",
+    "customers": "a churn label and one row per customer id: a customer table",
+}
+
+
+def _shape(chosen: dict, guesses: dict, stats: dict, frame: pd.DataFrame) -> str:
+    by_role = {r: c for c, r in chosen.items()}
+    if "churn" in by_role and "timestamp" not in by_role:
+        return "customers"
+    if "event" not in by_role:
+        return "transactions" if "value" in by_role else "events"
+    customer = by_role.get("customer_id")
+    event = by_role["event"]
+    if (customer and "case" in stats[customer].words) or "activity" in stats[event].words:
+        return "process"
+    return "events"
+
+
+def _require_log_columns(chosen: dict[str, str], present: list[str]) -> None:
+    roles = set(chosen.values())
+    missing = [r for r in ("customer_id", "timestamp") if r not in roles]
+    if not missing:
+        return
+    free = [c for c in present if c not in chosen][: len(missing)]
+    spelled = ",".join(f"{c}={r}" for c, r in zip(free, missing, strict=False)) or (
+        ",".join(f"COLUMN={r}" for r in missing)
+    )
+    what = " or ".join({"customer_id": "the customer", "timestamp": "the time"}[r] for r in missing)
+    raise JourneyDataError(
+        f"no column can be {what}: the columns are {present}; name them with "
+        f"--columns {spelled} (in Python: columns={{...}})"
+    )
+
+
+def _absent(entry: str, events: list[str], log: pd.DataFrame) -> str:
+    counts = log["event"].value_counts()
+    listed = ", ".join(f"{e!r}" for e in counts.index[:12])
+    more = f" and {len(counts) - 12} more" if len(counts) > 12 else ""
+    return f"{entry} names {events}, which the log does not have; its events are {listed}{more}"
+
+
+def _check_events(log: pd.DataFrame, hints: dict[str, Any]) -> None:
+    """Refuse hints that name events the log lacks, or one event in two roles."""
+    present = set(log["event"].unique())
+    for name, value in hints.items():
+        if value is None:
+            continue
+        named = [value] if isinstance(value, str) else list(value)
+        absent = [e for e in named if e not in present]
+        if absent:
+            raise JourneyParameterError(_absent(name, absent, log))
+    single = {k: v for k, v in hints.items() if isinstance(v, str)}
+    for a, b in (("conversion", "churn_event"), ("acquisition", "churn_event")):
+        if single.get(a) is not None and single.get(a) == single.get(b):
+            raise JourneyParameterError(
+                f"{a} and {b} are both {single[a]!r}; an event has one role"
+            )
+
+
+def _event_roles(
+    log: pd.DataFrame, shape: str, hints: dict[str, Any], evidence: dict[str, str]
+) -> dict[str, Any]:
+    """The conversion, acquisition, churn and advocacy events and the default funnel."""
+    roles: dict[str, Any] = {}
+
+    def choose(name: str, infer: Any) -> Any:
+        if hints[name] is not None:
+            evidence[name] = "given [given]"
+            return hints[name]
+        value, why = infer()
+        evidence[name] = f"{why} [{'likely' if value is not None else 'none'}]"
+        return value
+
+    roles["conversion"] = choose("conversion", lambda: event_roles.conversion_event(log, shape))
+    conv = roles["conversion"]
+    roles["acquisition"] = choose(
+        "acquisition", lambda: event_roles.acquisition_event(log, conv, shape)
+    )
+    roles["churn_event"] = choose("churn_event", lambda: event_roles.churn_event(log, conv))
+
+    def funnel_steps() -> tuple[Any, str]:
+        steps, why = event_roles.default_funnel(log, conv)
+        return (tuple(steps.split(" -> ")) if steps else None), why
+
+    roles["funnel"] = tuple(choose("funnel", funnel_steps) or ())
+    kinds, _ = event_roles.event_kinds(log, conv)
+    roles["advocacy"] = tuple(choose("advocacy", lambda: _advocacy(kinds)) or ())
+    return roles
+
+
+def _advocacy(kinds: dict[str, str]) -> tuple[tuple[str, ...] | None, str]:
+    found = event_roles.advocacy_events(kinds)
+    if found:
+        return found, f"named like advocacy: {', '.join(map(repr, found))}"
+    return None, "no event is named like a review, referral or share"
+
+
+def _stage_overrides(stages: Mapping[str, Any] | None, log: pd.DataFrame) -> dict[str, str]:
+    """``{event: stage}`` from either spelling of a stage hint, events checked."""
+    if not stages:
+        return {}
+    if all(isinstance(v, str) for v in stages.values()):
+        mapping = dict(stages)
+    else:
+        mapping = {}
+        for stage, events in stages.items():
+            for event in [events] if isinstance(events, str) else events:
+                if event in mapping and mapping[event] != stage:
+                    raise JourneyParameterError(
+                        f"stages= puts {event!r} under both {mapping[event]!r} and {stage!r}"
+                    )
+                mapping[event] = stage
+    absent = sorted(set(mapping) - set(log["event"].unique()))
+    if absent:
+        raise JourneyParameterError(_absent("stages", absent, log))
+    return mapping
+
+
+def _currency(frame: pd.DataFrame, guesses: dict) -> str | None:
+    column = guesses["currency"].column
+    if column is None:
+        return None
+    counts = frame[column].dropna().astype("str").value_counts()
+    return str(counts.index[0]) if len(counts) else None
+
+
+def _observed(log: pd.DataFrame, columns: list[str]) -> dict[str, Any]:
+    return {
+        "rows": len(log),
+        "customers": int(log["customer_id"].nunique()),
+        "event_types": int(log["event"].nunique()),
+        "first": log["timestamp"].min().isoformat(),
+        "last": log["timestamp"].max().isoformat(),
+        "columns": columns,
+    }
+
+
+def _summary(p: LogProfile) -> str:
+    """The profile as a few readable lines."""
+    o = p.observed
+    lines = [f"Log profile: {_SHAPE_NAMES[p.shape]}"]
+    if "event_types" in o:
+        lines.append(
+            f"  {o['rows']:,} usable rows, {o['customers']:,} customers, "
+            f"{o['event_types']:,} event types, {o['first'][:10]} to {o['last'][:10]}"
+        )
+    elif o:
+        lines.append(f"  {o['rows']:,} rows, {o['customers']:,} customers")
+    lines.append("Columns")
+    for column, role in p.columns.items():
+        why = p.evidence.get(f"column {role}", "")
+        lines.append(f"  {role:<12} {column!s:<24} {_short(why)}")
+    if p.properties:
+        lines.append(f"  {'properties':<12} {', '.join(p.properties)}")
+    if p.shape != "customers":
+        lines.append("Events")
+        for role in ("conversion", "acquisition", "churn_event"):
+            value = getattr(p, role) or "(none)"
+            lines.append(f"  {role:<12} {value!s:<24} {_short(p.evidence.get(role, ''))}")
+        lines.append(f"  {'advocacy':<12} {', '.join(p.advocacy) or '(none)'}")
+        for kind in KINDS:
+            events = [e for e, k in p.kinds.items() if k == kind]
+            if events:
+                lines.append(f"  {kind:<12} {', '.join(events)}")
+        if p.unmapped:
+            lines.append(f"  {'unmapped':<12} {', '.join(p.unmapped)} (no rule matches)")
+        if p.stages:
+            placed = ", ".join(f"{e} -> {s}" for e, s in p.stages.items())
+            lines.append(f"  {'stages':<12} {placed}")
+        lines.append("Defaults")
+        funnel = " -> ".join(p.funnel) if p.funnel else "(none)"
+        lines.append(f"  {'funnel':<12} {funnel}")
+        lines.append(f"  {'':<12} {_short(p.evidence.get('funnel', ''))}")
+        lines.append(
+            f"  {'timing':<12} period {p.period}, inactivity {p.inactivity}, "
+            f"horizon {p.horizon}, cutoff {p.cutoff}"
+        )
+    return "\n".join(lines)
+
+
+_SHAPE_NAMES = {
+    "events": "a touchpoint log (events)",
+    "process": "a process log (cases and activities)",
+    "transactions": "a transaction table (every row a purchase)",
+    "customers": "a customer table (one row per customer)",
+}
+
+
+def _short(text: str) -> str:
+    return text if len(text) <= 110 else text[:107] + "..."

@@ -1,0 +1,489 @@
+"""The rules a log profile reads names by: which column is which, and what each event is.
+
+Every rule is data in this module, so a user can read exactly why :func:`journey_lib.profile`
+chose what it chose, and override any of it with a hint. Names are compared as *words*:
+lower case, split at anything that is not a letter or digit and at camelCase humps, so
+``case:concept:name``, ``CustomerID`` and ``event_time`` read as ``case concept name``,
+``customer id`` and ``event time``.
+
+Column roles
+    :data:`COLUMN_WORDS` gives, for each role, the words that suggest it and the words that
+    rule it out (``user_session`` is a session, not a user). Content decides among candidates.
+
+Kinds of event
+    :data:`KINDS` are the generic steps of a journey that the stage frameworks are built on:
+    ``awareness``, ``discovery``, ``evaluation``, ``conversion``, ``retention`` and
+    ``advocacy``. :data:`EVENT_KINDS` maps exact event names (the simulator's and widely used
+    ones) to a kind; :data:`KIND_WORDS` maps words to a kind for names not listed. An event
+    gets a kind only when one of these rules says so; the rest are left unmapped, and the
+    profile lists them.
+
+Roles of events
+    :data:`CONVERSION_WORDS`, :data:`ACQUISITION_WORDS`, :data:`CHURN_WORDS` and
+    :data:`ADVOCACY_WORDS`, in order of preference.
+
+Examples
+--------
+>>> words("case:concept:name"), words("CustomerID"), words("event_time")
+(('case', 'concept', 'name'), ('customer', 'id'), ('event', 'time'))
+>>> kind_of("payment_done"), kind_of("ad_view"), kind_of("T02 Check confirmation")
+('conversion', 'awareness', None)
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+__all__ = [
+    "ACQUISITION_WORDS",
+    "ADVOCACY_WORDS",
+    "CHURN_WORDS",
+    "COLUMN_WORDS",
+    "CONVERSION_WORDS",
+    "EVENT_KINDS",
+    "KINDS",
+    "KIND_WORDS",
+    "kind_of",
+    "matching_rule",
+    "words",
+]
+
+#: The generic steps of a journey, in order; stage frameworks map each to one of their stages.
+KINDS: tuple[str, ...] = (
+    "awareness",
+    "discovery",
+    "evaluation",
+    "conversion",
+    "retention",
+    "advocacy",
+)
+
+#: role -> (words that suggest the role, words that rule it out). A column suggests a role
+#: when one of its words is listed; the first listed words weigh most.
+COLUMN_WORDS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
+    "customer_id": (
+        (
+            "customer",
+            "cust",
+            "client",
+            "user",
+            "account",
+            "visitor",
+            "member",
+            "case",
+            "buyer",
+            "shopper",
+            "subscriber",
+            "person",
+            "contact",
+            "guest",
+            "uid",
+        ),
+        (
+            "session",
+            "product",
+            "item",
+            "order",
+            "invoice",
+            "event",
+            "category",
+            "task",
+            "instance",
+            "transaction",
+            "channel",
+            "deadline",
+            "date",
+            "time",
+            "group",
+            "department",
+            "responsible",
+            "type",
+            "cohort",
+            "lifecycle",
+            "agent",
+            "segment",
+        ),
+    ),
+    "timestamp": (
+        (
+            "timestamp",
+            "time",
+            "datetime",
+            "ts",
+            "date",
+            "when",
+            "at",
+            "occurred",
+            "created",
+            "day",
+        ),
+        (
+            "deadline",
+            "planned",
+            "birth",
+            "birthday",
+            "dob",
+            "signup",
+            "start",
+            "end",
+            "startdate",
+            "enddate",
+            "due",
+        ),
+    ),
+    "event": (
+        (
+            "event",
+            "activity",
+            "action",
+            "touchpoint",
+            "interaction",
+            "eventtype",
+            "concept",
+            "page",
+            "step",
+            "type",
+            "name",
+        ),
+        ("id", "time", "date", "timestamp", "session", "instance", "transition", "case"),
+    ),
+    "channel": (
+        ("channel", "medium", "source", "utm", "acquisition", "traffic", "origin"),
+        ("id", "time", "date"),
+    ),
+    "value": (
+        (
+            "value",
+            "revenue",
+            "amount",
+            "price",
+            "spent",
+            "spend",
+            "sales",
+            "total",
+            "monetary",
+            "payment",
+            "paid",
+            "sum",
+        ),
+        ("id", "time", "date", "currency", "count", "quantity", "qty"),
+    ),
+    "session_id": (("session", "visit"), ("time", "date", "count", "duration")),
+    "invoice": (("invoice", "order", "transaction", "receipt", "basket"), ("time", "date")),
+    "quantity": (("quantity", "qty", "units", "items"), ("id", "price")),
+    "churn": (
+        ("churn", "churned", "exited", "attrition", "left", "cancelled", "canceled", "lost"),
+        ("date", "time", "reason", "score", "probability"),
+    ),
+    "signup": (
+        ("signup", "joined", "registered", "since", "first", "start", "startdate", "created"),
+        ("end", "enddate"),
+    ),
+    "currency": (("currency", "cur", "ccy"), ()),
+}
+
+#: Exact event names -> kind: the simulator's touchpoints and widely used generic names.
+#: These match the built-in stage frameworks of :mod:`journey_lib.stages`.
+EVENT_KINDS: dict[str, str] = {
+    **dict.fromkeys(("ad_view", "ad_impression", "referral_invite"), "awareness"),
+    **dict.fromkeys(
+        ("site_visit", "page_view", "search", "ad_click", "signup", "home", "landing"),
+        "discovery",
+    ),
+    **dict.fromkeys(
+        (
+            "product_view",
+            "view",
+            "add_to_cart",
+            "cart",
+            "checkout_start",
+            "trial_start",
+            "demo_request",
+        ),
+        "evaluation",
+    ),
+    **dict.fromkeys(("purchase", "order", "checkout_complete", "subscription_start"), "conversion"),
+    **dict.fromkeys(
+        (
+            "order_update",
+            "thank_you",
+            "surprise_fee",
+            "delivery_on_time",
+            "delivery_late",
+            "support_ticket",
+            "ticket_resolved",
+            "apology",
+            "personalised_offer",
+            "generic_offer",
+            "unwanted_contact",
+            "loyalty_reward",
+            "cancellation",
+            "renewal",
+            "login",
+            "app_open",
+        ),
+        "retention",
+    ),
+    **dict.fromkeys(("review", "referral", "share"), "advocacy"),
+}
+
+#: Conversion words, most preferred first. Words that name a failure or an unfinished step
+#: (:data:`NOT_DONE`) disqualify an event, so ``payment_error`` never converts.
+CONVERSION_WORDS: tuple[str, ...] = (
+    "purchase",
+    "purchased",
+    "order",
+    "ordered",
+    "payment",
+    "paid",
+    "checkout",
+    "transaction",
+    "buy",
+    "bought",
+    "subscribe",
+    "subscribed",
+    "subscription",
+    "conversion",
+    "converted",
+    "sale",
+    "booking",
+    "booked",
+)
+#: Words that say the event is not the finished act (``checkout_start``, ``payment_error``).
+NOT_DONE: tuple[str, ...] = (
+    "start",
+    "started",
+    "begin",
+    "attempt",
+    "error",
+    "failed",
+    "failure",
+    "bug",
+    "details",
+    "detail",
+    "page",
+    "view",
+    "update",
+    "cancel",
+    "cancelled",
+    "canceled",
+    "refund",
+    "return",
+    "abandon",
+    "abandoned",
+)
+#: Words that make a conversion-like name finished, ranked above a bare conversion word.
+DONE: tuple[str, ...] = ("done", "complete", "completed", "success", "successful", "confirmed")
+
+#: (kind, words, unless words), for event names not in :data:`EVENT_KINDS`, tried in this
+#: order: ``payment_error`` is evaluation (an error on the way), ``review_page`` is evaluation
+#: (reading reviews), ``review`` is advocacy (writing one).
+KIND_WORDS: tuple[tuple[str, tuple[str, ...], tuple[str, ...]], ...] = (
+    (
+        "advocacy",
+        ("review", "rating", "rate", "referral", "refer", "share", "recommend", "invite"),
+        ("page", "view", "read", "list", "seen"),
+    ),
+    (
+        "retention",
+        (
+            "support",
+            "ticket",
+            "complaint",
+            "delivery",
+            "delivered",
+            "shipped",
+            "shipment",
+            "return",
+            "refund",
+            "renewal",
+            "renew",
+            "reorder",
+            "loyalty",
+            "reward",
+            "cancel",
+            "cancellation",
+            "unsubscribe",
+            "churn",
+            "login",
+            "account",
+        ),
+        (),
+    ),
+    (
+        "evaluation",
+        (
+            "error",
+            "bug",
+            "failed",
+            "failure",
+            "product",
+            "item",
+            "catalog",
+            "catalogue",
+            "detail",
+            "details",
+            "cart",
+            "basket",
+            "wishlist",
+            "compare",
+            "comparison",
+            "checkout",
+            "shipping",
+            "pricing",
+            "quote",
+            "demo",
+            "trial",
+            "filter",
+            "view",
+            "review",
+            "reviews",
+        ),
+        (),
+    ),
+    (
+        "conversion",
+        (
+            "purchase",
+            "purchased",
+            "order",
+            "ordered",
+            "payment",
+            "paid",
+            "pay",
+            "transaction",
+            "buy",
+            "bought",
+            "subscribe",
+            "subscribed",
+            "subscription",
+            "conversion",
+            "converted",
+            "sale",
+            "booking",
+            "booked",
+        ),
+        NOT_DONE,
+    ),
+    (
+        "discovery",
+        (
+            "visit",
+            "home",
+            "homepage",
+            "landing",
+            "page",
+            "search",
+            "browse",
+            "signup",
+            "register",
+            "registration",
+            "session",
+            "open",
+            "promo",
+        ),
+        (),
+    ),
+    ("awareness", ("ad", "ads", "advert", "impression", "banner", "campaign", "newsletter"), ()),
+)
+
+#: Words of the event that makes a customer a customer, most preferred first.
+ACQUISITION_WORDS: tuple[str, ...] = (
+    "signup",
+    "sign",
+    "register",
+    "registration",
+    "registered",
+    "install",
+    "onboarding",
+    "trial",
+    "lead",
+)
+#: Words of an event that ends the relationship, most preferred first.
+CHURN_WORDS: tuple[str, ...] = (
+    "cancellation",
+    "cancel",
+    "cancelled",
+    "unsubscribe",
+    "unsubscribed",
+    "churn",
+    "churned",
+    "close",
+    "closed",
+    "terminate",
+    "terminated",
+    "delete",
+    "deleted",
+)
+#: Words of advocacy events: a review, a rating, a referral, a share.
+ADVOCACY_WORDS: tuple[str, ...] = (
+    "review",
+    "rating",
+    "referral",
+    "refer",
+    "share",
+    "recommend",
+    "invite",
+    "testimonial",
+)
+
+_HUMP = re.compile(r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])")
+_SPLIT = re.compile(r"[^a-z0-9]+")
+
+
+def words(name: object) -> tuple[str, ...]:
+    """The words of a column or event name: lower case, split at non-alphanumerics and humps.
+
+    Examples
+    --------
+    >>> words("user_session"), words("Total day charge"), words("T07-1 Draft intern advice")
+    (('user', 'session'), ('total', 'day', 'charge'), ('t07', '1', 'draft', 'intern', 'advice'))
+    """
+    text = _HUMP.sub(" ", str(name))
+    return tuple(w for w in _SPLIT.split(text.lower()) if w)
+
+
+def matching_rule(name: object, rules: Sequence[str]) -> str | None:
+    """The first word of ``rules`` that is a word of ``name``, or None.
+
+    Examples
+    --------
+    >>> matching_rule("payment_done", CONVERSION_WORDS)
+    'payment'
+    """
+    found = set(words(name))
+    return next((w for w in rules if w in found), None)
+
+
+def kind_of(event: object) -> str | None:
+    """The kind of an event by the rules: its exact name first, then its words; None if no
+    rule matches.
+
+    Examples
+    --------
+    >>> kind_of("write_review"), kind_of("review_page"), kind_of("payment_error")
+    ('advocacy', 'evaluation', 'evaluation')
+    """
+    if event in EVENT_KINDS:
+        return EVENT_KINDS[event]  # type: ignore[index]
+    return next(
+        (
+            kind
+            for kind, listed, unless in KIND_WORDS
+            if matching_rule(event, listed) and not matching_rule(event, unless)
+        ),
+        None,
+    )
+
+
+def is_conversion_name(event: object) -> bool:
+    """Whether the name reads as a finished conversion: a conversion word and no word of an
+    unfinished or failed step.
+
+    Examples
+    --------
+    >>> is_conversion_name("payment_done"), is_conversion_name("checkout_start")
+    (True, False)
+    """
+    return bool(matching_rule(event, CONVERSION_WORDS)) and not matching_rule(event, NOT_DONE)
