@@ -20,7 +20,7 @@ from . import __version__
 from .churn.commands import add_commands as add_churn_commands
 from .errors import JourneyError
 from .io import read_events, write_table
-from .report import read_parameters, run_report
+from .report import copy_suite, read_parameters, run_report
 from .simulate import SimulationParameters, simulate
 
 EXIT_OK, EXIT_QUARANTINED, EXIT_UNUSABLE = 0, 1, 2
@@ -173,11 +173,28 @@ def build_parser() -> argparse.ArgumentParser:
     rep.add_argument(
         "--notebooks",
         type=Path,
-        default=Path("notebooks"),
         metavar="DIR",
-        help="folder of the notebooks to run (default notebooks)",
+        help="folder of the notebooks to run (default: the suite installed with journey-lab; "
+        "journey init copies it to edit)",
     )
     rep.set_defaults(handler=_report)
+
+    ini = sub.add_parser(
+        "init",
+        help="copy the notebook suite into a folder, to edit and run it",
+        description="Copy the notebooks installed with journey-lab into DIR (made when "
+        "missing): DIR/notebooks/ holds the notebooks and their README, DIR/data/ the sample "
+        "log they read by default and its data dictionary. Run the copies with: journey "
+        "report --notebooks DIR/notebooks. Exit 2, writing nothing, when DIR already holds "
+        "notebooks or the suite's files (unless --force).",
+    )
+    ini.add_argument("folder", type=Path, metavar="DIR", help="where the suite goes")
+    ini.add_argument(
+        "--force",
+        action="store_true",
+        help="overwrite the suite's files in DIR (other files are left alone)",
+    )
+    ini.set_defaults(handler=_init)
     add_churn_commands(sub, _Parser)
     return parser
 
@@ -259,6 +276,15 @@ def _report(args: argparse.Namespace) -> int:
     if stopped:
         _fail(f"not every notebook ran: {', '.join(stopped)}; see {result.folder / 'index.html'}")
     return result.exit_code
+
+
+def _init(args: argparse.Namespace) -> int:
+    copied = copy_suite(args.folder, force=args.force)
+    notebooks, data = args.folder / "notebooks", args.folder / "data"
+    count = sum(path.suffix == ".ipynb" for path in copied)
+    print(f"copied {count} notebooks to {notebooks} and the sample data they read to {data}")
+    print(f"run them with: journey report --notebooks {notebooks}")
+    return EXIT_OK
 
 
 def _parameter(item: str) -> tuple[str, Any]:

@@ -1,14 +1,17 @@
 """Scheduled report runs: every notebook re-run with papermill into a dated run folder.
 
 :func:`run_report` (and ``journey report``) runs the notebooks of a folder, in name order,
-each with the parameters it declares, and writes one run folder::
+each with the parameters it declares, and writes one run folder. The folder is by default the
+suite shipped with journey-lab (:func:`packaged_notebooks`), so a run works from any current
+folder; :func:`copy_suite` (``journey init``) copies it out to edit::
 
     reports/20260101-060000/
         01_touchpoints.ipynb    the executed notebook (kept when it failed, up to the error)
         01_touchpoints.html     the same without code cells, images embedded
         ...
         metrics.json            key figures the notebooks recorded with record_metrics
-        manifest.json           parameters, data fingerprint, versions, times and statuses
+        manifest.json           which notebooks ran (the packaged suite or a folder),
+                                parameters, data fingerprint, versions, times and statuses
         index.html              links to all of the above, with statuses
     reports/latest -> 20260101-060000
 
@@ -47,14 +50,17 @@ from .plan import _plan as _plan
 from .runner import STATUSES as STATUSES
 from .runner import RunResult, run_report
 from .runner import _point_latest as _point_latest
+from .suite import copy_suite, packaged_notebooks
 
 __all__ = [
     "CommandLineValue",
     "NotebookParameter",
     "NotebookRun",
     "RunResult",
+    "copy_suite",
     "data_fingerprint",
     "notebook_parameters",
+    "packaged_notebooks",
     "read_parameters",
     "record_metrics",
     "run_report",

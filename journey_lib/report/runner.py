@@ -1,14 +1,16 @@
-"""``run_report``: checks, runs and renders every notebook of a folder into a run folder
-built aside, renamed into place when done, and pointed at by ``latest``.
+"""``run_report``: checks, runs and renders every notebook of a folder (by default the suite
+shipped with journey-lab) into a run folder built aside, renamed into place when done, and
+pointed at by ``latest``.
 """
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import itertools
 import os
 import tempfile
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +19,7 @@ from .execute import NotebookRun, _child_env, _run_notebook, planned_run
 from .files import _read_json, _write_json, _write_text
 from .plan import _assign, _data_record, _given_data, _plan
 from .render import _html_exporter, _manifest, _render, _write_index
+from .suite import packaged_notebooks
 from .text import _utcnow
 
 __all__ = ["RunResult", "run_report"]
@@ -68,7 +71,7 @@ class RunResult:
 
 
 def run_report(
-    notebooks_dir: str | os.PathLike[str],
+    notebooks_dir: str | os.PathLike[str] | None = None,
     *,
     parameters: Mapping[str, Any] | None = None,
     only: Sequence[str] | None = None,
@@ -84,12 +87,16 @@ def run_report(
     a problem raises before any notebook runs or any folder is made. Then each notebook runs
     in a child process on the ``python3`` kernel of the current interpreter, with the
     notebooks folder as working folder, and the run folder is written as described in
-    :mod:`journey_lib.report`.
+    :mod:`journey_lib.report`. Relative paths (``data``, ``out``) are read from the current
+    folder, whichever notebooks run.
 
     Parameters
     ----------
-    notebooks_dir : path
-        The folder whose ``*.ipynb`` files are run, in name order.
+    notebooks_dir : path, optional
+        The folder whose ``*.ipynb`` files are run, in name order. Without it, the suite
+        shipped with journey-lab (:func:`packaged_notebooks`), from any current folder. The
+        manifest records which ran: ``suite`` is ``"packaged"`` or ``"folder"``, and
+        ``notebooks_dir`` the folder.
     parameters : mapping, optional
         Parameter values by name (see :func:`read_parameters`). Each must be declared by a
         selected notebook and fit its type; each notebook receives those it declares.
@@ -124,52 +131,63 @@ def run_report(
 
     Examples
     --------
-    >>> result = run_report("notebooks", parameters={"seed": 1}, out="reports")  # doctest: +SKIP
+    >>> result = run_report(parameters={"seed": 1}, out="reports")  # doctest: +SKIP
     >>> print(result.summary())  # doctest: +SKIP
-    report 20260101-060000: ok (5 ok) in 48.2 s
+    report 20260101-060000: ok (6 ok) in 67.0 s
     """
     if not timeout > 0:
         raise JourneyParameterError(f"timeout must be a positive number of seconds, got {timeout}")
-    notebooks_dir = Path(notebooks_dir).resolve()
-    planned = _plan(notebooks_dir, only)
-    given = dict(parameters or {})
-    data_path = _given_data(data, given, planned)
-    _assign(planned, given)
-    data_info = _data_record(planned, notebooks_dir, data_path)
-    say = progress or (lambda line: None)
+    suite = "packaged" if notebooks_dir is None else "folder"
+    with _notebooks_folder(notebooks_dir) as notebooks:
+        planned = _plan(notebooks, only)
+        given = dict(parameters or {})
+        data_path = _given_data(data, given, planned)
+        _assign(planned, given)
+        data_info = _data_record(planned, notebooks, data_path)
+        say = progress or (lambda line: None)
 
-    started = _utcnow()
-    out = Path(out)
-    name, partial = _reserve(out, started.strftime("%Y%m%d-%H%M%S"))
-    runs: dict[str, NotebookRun] = {}
-    exporter = _html_exporter()
-    with tempfile.TemporaryDirectory(prefix="journey-report-") as scratch:
-        env = _child_env(Path(scratch))
-        stop = False
-        for number, plan in enumerate(planned, start=1):
-            step = f"[{number}/{len(planned)}] {plan.name}"
-            if stop:
-                runs[plan.name] = planned_run(plan, "skipped")
-                say(f"{step}: skipped")
-                continue
-            say(f"{step}: running")
-            run = _run_notebook(plan, partial, notebooks_dir, timeout, env, Path(scratch))
-            _render(exporter, partial, plan, run, notebooks_dir)
-            runs[plan.name] = run
-            say(f"{step}: {run.status} in {run.duration:.1f} s")
-            stop = fail_fast and run.status != "ok"
-    finished = _utcnow()
-    metrics = partial / "metrics.json"
-    if not metrics.exists():
-        _write_json(metrics, {})
-    manifest = _manifest(name, started, finished, notebooks_dir, given, data_info, runs)
-    manifest.update(timeout=timeout, fail_fast=fail_fast, only=list(only) if only else None)
-    _write_json(partial / "manifest.json", manifest)
-    _write_index(partial / "index.html", manifest, runs, _read_json(metrics))
-    folder = out / name
-    partial.rename(folder)
-    _point_latest(out, name)
-    return RunResult(folder=folder, notebooks=runs, manifest=manifest)
+        started = _utcnow()
+        out = Path(out)
+        name, partial = _reserve(out, started.strftime("%Y%m%d-%H%M%S"))
+        runs: dict[str, NotebookRun] = {}
+        exporter = _html_exporter()
+        with tempfile.TemporaryDirectory(prefix="journey-report-") as scratch:
+            env = _child_env(Path(scratch))
+            stop = False
+            for number, plan in enumerate(planned, start=1):
+                step = f"[{number}/{len(planned)}] {plan.name}"
+                if stop:
+                    runs[plan.name] = planned_run(plan, "skipped")
+                    say(f"{step}: skipped")
+                    continue
+                say(f"{step}: running")
+                run = _run_notebook(plan, partial, notebooks, timeout, env, Path(scratch))
+                _render(exporter, partial, plan, run, notebooks)
+                runs[plan.name] = run
+                say(f"{step}: {run.status} in {run.duration:.1f} s")
+                stop = fail_fast and run.status != "ok"
+        finished = _utcnow()
+        metrics = partial / "metrics.json"
+        if not metrics.exists():
+            _write_json(metrics, {})
+        manifest = _manifest(name, started, finished, notebooks, suite, given, data_info, runs)
+        manifest.update(timeout=timeout, fail_fast=fail_fast, only=list(only) if only else None)
+        _write_json(partial / "manifest.json", manifest)
+        _write_index(partial / "index.html", manifest, runs, _read_json(metrics))
+        folder = out / name
+        partial.rename(folder)
+        _point_latest(out, name)
+        return RunResult(folder=folder, notebooks=runs, manifest=manifest)
+
+
+@contextlib.contextmanager
+def _notebooks_folder(notebooks_dir: str | os.PathLike[str] | None) -> Iterator[Path]:
+    """The folder given, made absolute (the notebooks run in it), else the packaged suite."""
+    if notebooks_dir is None:
+        with packaged_notebooks() as folder:
+            yield folder
+    else:
+        yield Path(notebooks_dir).resolve()
 
 
 def _reserve(out: Path, stamp: str) -> tuple[str, Path]:
