@@ -203,3 +203,110 @@ def test_unknown_churn_event_warns_and_labels_nobody():
         warnings.simplefilter("error")
         with pytest.raises(jl.JourneyDataWarning, match="never occurs"):
             build_dataset(SMALL, cutoff=CUT, horizon="30D", definition="event", churn_event="quit")
+
+
+# ------------------------------------------------- logs with nothing to count in a window
+
+
+CHANNEL_FEATURES = ["channels_used", "channel_web_7D", "channel_support_30D"]
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_an_empty_channel_column_leaves_channel_features_out(engine):
+    # An export whose channel column is empty (from_transactions, a CRM without channels)
+    # once crashed in numpy ("cannot reshape array of size 0").
+    events = SMALL.assign(
+        channel=pd.Series([None] * len(SMALL), dtype="str"),
+        # DuckDB's nanosecond zoned times are opaque to Narwhals; loaded logs are in us.
+        timestamp=SMALL["timestamp"].dt.as_unit("us"),
+    )
+    options = {"cutoff": CUT, "horizon": "30D", "inactivity": "30D", "windows": ("7D", "30D")}
+    X, y = dataset = build_dataset(to_engine(events, engine), **options)
+    assert not [c for c in X.columns if c.startswith("channel")]
+    assert dataset.report.notes == (
+        "no channel features: the log's channel column has no value before the cutoff",
+    )
+    assert dataset.report.summary().endswith(dataset.report.notes[0])
+    # Everything else is what the log with channels gives, counted by hand in
+    # test_hand_computed_features.
+    with_channels, y_with = small()
+    assert set(CHANNEL_FEATURES) <= set(with_channels.columns)
+    expected = with_channels.drop(columns=[c for c in with_channels if c.startswith("channel")])
+    assert_same_frame(X.reset_index(), expected.reset_index())
+    assert y.tolist() == y_with.tolist() == [0, 0, 1]
+    one = X.loc[1]
+    assert (one["events_7D"], one["event_support_ticket_7D"], one["tickets"]) == (4, 2, 2)
+    assert (one["unresolved_tickets"], one["stage_reached"]) == (1, 4)
+
+
+def test_transactions_without_channels_make_a_dataset(tmp_path):
+    # The path from the bug report: a shop's transactions read from CSV with an empty
+    # channel column, then turned into a log.
+    path = tmp_path / "orders.csv"
+    path.write_text(
+        "customer,date,amount,channel\n"
+        "1,2024-01-11,10.0,\n"
+        "1,2024-03-31,25.0,\n"
+        "1,2024-04-20,5.0,\n"
+        "2,2024-03-21,40.0,\n"
+        "2,2024-04-15,-40.0,\n"
+        "3,2024-06-01,1.0,\n"
+    )
+    table, malformed = jl.read_table(path)
+    assert malformed == [] and table["channel"].isna().all()
+    events = jl.load_events(
+        jl.from_transactions(
+            table, customer="customer", timestamp="date", amount="amount", channel="channel"
+        )
+    )
+    assert events["channel"].isna().all()
+    X, y = dataset = build_dataset(
+        events, cutoff=CUT, horizon="30D", inactivity="30D", windows=("7D", "30D")
+    )
+    # Cutoff day 100 (2024-04-10): 1 bought on days 10 and 90 (and 110: not churned); 2 on
+    # day 80 and returned on day 105 (an event in the horizon: not churned).
+    assert X.index.tolist() == [1, 2] and y.tolist() == [0, 0]
+    assert "no channel features" in dataset.report.summary()
+    assert X.loc[1, "events_total"] == 2 and X.loc[1, "value_total"] == 35
+    assert X.loc[1, "events_7D"] == 0 and X.loc[1, "events_30D"] == 1
+    assert X.loc[1, "recency_days"] == 10 and X.loc[1, "tenure_days"] == 90
+    assert X.loc[2, "rfm_frequency"] == 0 and X.loc[2, "rfm_T"] == 20
+
+
+def test_a_numeric_empty_channel_column_is_not_a_property():
+    # pandas reads an empty CSV column as float NaN; it is still the channel, not a number
+    # to average.
+    events = SMALL.assign(channel=np.nan)
+    X, _ = build_dataset(events, cutoff=CUT, horizon="30D", inactivity="30D", windows=("7D", "30D"))
+    assert not [c for c in X.columns if c.startswith("channel")]
+
+
+def test_no_event_within_the_windows():
+    # 1's events are 20 and 15 days old at the cutoff, older than the only window.
+    events = log((1, 80, "purchase", "web"), (1, 85, "site_visit", "web"), (2, 200, "a", "web"))
+    X, y = build_dataset(events, cutoff=CUT, horizon="30D", inactivity="30D", windows=("7D",))
+    assert X.index.tolist() == [1] and y.tolist() == [1]
+    one = X.loc[1]
+    assert (one["events_total"], one["events_7D"], one["trend_events"]) == (2, 0, 0)
+    assert (one["recency_days"], one["tenure_days"], one["stage_reached"]) == (15, 20, 3)
+    assert one["stage_Purchase_7D"] == 0
+    # Counts per event and channel have a column per value seen within the windows: none.
+    assert not [c for c in X.columns if c.startswith(("event_", "channel_"))]
+
+
+def test_no_event_mapped_to_a_stage():
+    events = log((1, 80, "zzz_custom", "web"), (1, 95, "zzz_custom", "web"), (2, 200, "x", "web"))
+    X, _ = build_dataset(
+        events,
+        cutoff=CUT,
+        horizon="30D",
+        inactivity="30D",
+        windows=("7D", "30D"),
+        acquisition_event=None,
+    )
+    one = X.loc[1]
+    stages = [c for c in X.columns if c.startswith(("stage_", "trend_stage_"))]
+    assert len(stages) == 1 + 3 * 5  # stage_reached, 2 windows and a trend per stage
+    assert (one[stages] == 0).all()
+    assert (one["events_7D"], one["events_30D"], one["event_zzz_custom_30D"]) == (1, 2, 2)
+    assert one["trend_events"] == pytest.approx(1 - (2 - 1) * 7 / 23)

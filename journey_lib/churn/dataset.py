@@ -97,6 +97,8 @@ class DatasetReport:
         The columns of ``X``.
     dropped_columns : tuple of str
         Customer-table columns left out because they look like identifiers.
+    notes : tuple of str
+        Features left out and why (a ``channel`` column with no value before the cutoff).
     """
 
     cutoff: pd.Timestamp
@@ -110,6 +112,7 @@ class DatasetReport:
     churned: int
     features: tuple[str, ...]
     dropped_columns: tuple[str, ...] = ()
+    notes: tuple[str, ...] = ()
 
     @property
     def churn_rate(self) -> float:
@@ -128,6 +131,7 @@ class DatasetReport:
         ]
         if self.dropped_columns:
             lines.append(f"  identifier-like columns dropped: {list(self.dropped_columns)}")
+        lines.extend(f"  {note}" for note in self.notes)
         return "\n".join(lines)
 
 
@@ -244,7 +248,9 @@ def build_dataset(
     """
     options = _options(locals())
     horizon_us = duration_us(horizon, "horizon")
-    X, status, cut, dropped = _build(events, cutoff, horizon_us, data_end, customers, options)
+    X, status, cut, dropped, notes = _build(
+        events, cutoff, horizon_us, data_end, customers, options
+    )
     y = status.loc[X.index, "_label"].astype("int64").rename("churned")
     X.attrs[ATTRS_KEY] = _recipe(cut, horizon, customers, options)
     acquired = status["_acquired"]
@@ -260,6 +266,7 @@ def build_dataset(
         churned=int(y.sum()),
         features=tuple(X.columns),
         dropped_columns=dropped,
+        notes=notes,
     )
     return ChurnDataset(X, y, report)
 
@@ -305,7 +312,7 @@ def build_features(
     ('customer_id', True)
     """
     options = _options(locals())
-    X, _, cut, _ = _build(events, cutoff, None, None, customers, options)
+    X, _, cut, _, _ = _build(events, cutoff, None, None, customers, options)
     X.attrs[ATTRS_KEY] = _recipe(cut, None, customers, options)
     return X
 
@@ -322,9 +329,10 @@ def _build(
     data_end: Any,
     customers: Any,
     options: dict[str, Any],
-) -> tuple[pd.DataFrame, pd.DataFrame, pd.Timestamp, tuple[str, ...]]:
+) -> tuple[pd.DataFrame, pd.DataFrame, pd.Timestamp, tuple[str, ...], tuple[str, ...]]:
     """Features of the population at the cutoff, the status of every customer (labels over
-    ``horizon_us`` when given), the cutoff and the customer-table columns dropped.
+    ``horizon_us`` when given), the cutoff, the customer-table columns dropped and notes on
+    features left out.
 
     ``options`` holds the :data:`RECIPE_OPTIONS` of the public functions.
     """
@@ -374,9 +382,17 @@ def _build(
         )
 
     before = frame.filter(nw.col("_us") < c)
+    notes: tuple[str, ...] = ()
+    channel = "channel" in schema
+    if channel and _all_null(before, "channel"):
+        # An export with an empty channel column: no channel to count, and a column of zeros
+        # would only look like information.
+        channel = False
+        notes = ("no channel features: the log's channel column has no value before the cutoff",)
     X = _features(
         before,
         schema,
+        channel,
         c,
         window_us,
         options["framework"],
@@ -393,7 +409,13 @@ def _build(
     X = _fill_counts(X)
     X.columns = _clean_names(X.columns)
     X = X.sort_index()
-    return X, status, pd.Timestamp(cut), dropped
+    return X, status, pd.Timestamp(cut), dropped, notes
+
+
+def _all_null(frame: nw.LazyFrame, column: str) -> bool:
+    """Whether ``column`` is missing in every row of ``frame``."""
+    present = frame.filter(~nw.col(column).is_null()).select(nw.len().alias("n")).collect()
+    return present["n"].item() == 0
 
 
 def _recipe(
@@ -501,13 +523,15 @@ def _status(
 def _features(
     before: nw.LazyFrame,
     schema: Any,
+    channel: bool,
     c: int,
     window_us: list[int],
     framework: Any,
     ticket_event: str,
     resolved_event: str,
 ) -> pd.DataFrame:
-    """Everything but RFM and the customer table, one row per customer seen before ``c``."""
+    """Everything but RFM and the customer table, one row per customer seen before ``c``;
+    ``channel`` says whether to count channels."""
     t = nw.col("_us")
     # Bucket b holds events within windows[b] but not windows[b-1]; older ones are left out
     # of the windowed counts (they still count in tenure and the totals).
@@ -519,10 +543,11 @@ def _features(
     rows = nw.from_native(staged).lazy().with_columns(_bucket=bucket)
     stages = get_framework(framework).stages
 
+    # A channel is a name even when a reader typed an empty channel column as numbers.
     numeric = [
         name
         for name, dtype in schema.items()
-        if dtype.is_numeric() and name != "customer_id" and not looks_like_id(name)
+        if dtype.is_numeric() and name not in ("customer_id", "channel") and not looks_like_id(name)
     ]
     # Expressions become columns before grouping: Narwhals' pandas backend mishandles
     # anything but a plain column inside a group-by aggregation.
@@ -555,7 +580,7 @@ def _features(
     totals = to_pandas(prepared.group_by("customer_id").agg(*aggregations).collect()).set_index(
         "customer_id"
     )
-    if "channel" in schema:
+    if channel:
         used = (
             rows.filter(~nw.col("channel").is_null())
             .group_by("customer_id")
@@ -570,7 +595,7 @@ def _features(
     labels = [_label(w) for w in window_us]
     parts = [totals, _windowed(rows, None, "events", labels)]
     parts.append(_windowed(rows, "event", "event", labels))
-    if "channel" in schema:
+    if channel:
         parts.append(_windowed(rows, "channel", "channel", labels))
     parts.append(_windowed(rows, "stage", "stage", labels, categories=stages))
     X = pd.concat(parts, axis=1)
@@ -593,8 +618,21 @@ def _windowed(
     if column:
         inside = inside.filter(~nw.col(column).is_null())
     long = to_pandas(inside.group_by(*keys).agg(nw.len().alias("_n")).collect())
-    if column:
+    if column is None:
+        values = [""]
+    else:
         values = list(categories) if categories is not None else sorted(long[column].unique())
+    names = [
+        f"{prefix}_{value}_{label}" if value != "" else f"{prefix}_{label}"
+        for value in values
+        for label in labels
+    ]
+    if long.empty:
+        # Nothing of this kind within any window (every event older than the longest window,
+        # or no event mapped to a stage): no customer row here, _fill_counts makes them 0.
+        empty = pd.Index([], dtype=long["customer_id"].dtype, name="customer_id")
+        return pd.DataFrame({name: pd.Series(dtype="int64") for name in names}, index=empty)
+    if column:
         long[column] = pd.Categorical(long[column], categories=values)
         wide = long.pivot_table(
             index="customer_id",
@@ -610,15 +648,9 @@ def _windowed(
         )
         wide.columns = pd.MultiIndex.from_arrays([["" for _ in wide.columns], wide.columns])
     # Windows are nested: a window's count is the running total over the buckets within it.
-    values = list(wide.columns.levels[0])
     full = pd.MultiIndex.from_product([values, range(len(labels))])
     cube = wide.reindex(columns=full, fill_value=0).to_numpy(dtype="int64")
     cube = cube.reshape(len(wide), len(values), len(labels)).cumsum(axis=2)
-    names = [
-        f"{prefix}_{value}_{label}" if value != "" else f"{prefix}_{label}"
-        for value in values
-        for label in labels
-    ]
     return pd.DataFrame(cube.reshape(len(wide), -1), index=wide.index, columns=names)
 
 
