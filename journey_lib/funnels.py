@@ -75,6 +75,7 @@ from ._frames import (
     with_microseconds,
 )
 from .errors import JourneyDataError, JourneyParameterError
+from .io.profile import LogProfile, from_profile
 
 __all__ = ["Step", "funnel", "funnel_trend", "time_to_convert"]
 
@@ -184,8 +185,9 @@ class _Spec:
 
 def funnel(
     events: Any,
-    steps: Sequence[Any],
+    steps: Sequence[Any] | None = None,
     *,
+    profile: LogProfile | None = None,
     window: Any = None,
     order: str = "ordered",
     entry: str = "any",
@@ -205,8 +207,11 @@ def funnel(
     events : DataFrame
         A touchpoint log of any engine (pandas, Polars, DuckDB, PySpark), with parsed UTC
         timestamps. The result is the same kind; lazy stays lazy.
-    steps : sequence
-        Event names or ``(event, {column: value})`` pairs, in funnel order.
+    steps : sequence, optional
+        Event names or ``(event, {column: value})`` pairs, in funnel order; the profile's
+        default funnel when not given.
+    profile : LogProfile, optional
+        A log profile (:func:`journey_lib.profile`), for the steps when not given.
     window : str, timedelta or None
         Longest time from the attempt's first row to its last step, inclusive.
     order : {"ordered", "strict", "any"}
@@ -254,7 +259,7 @@ def funnel(
     frame, eager = lazy_events(events)
     spec = _spec(
         frame,
-        steps,
+        _steps(steps, profile),
         window=window,
         order=order,
         entry=entry,
@@ -270,9 +275,10 @@ def funnel(
 
 def funnel_trend(
     events: Any,
-    steps: Sequence[Any],
+    steps: Sequence[Any] | None = None,
     *,
-    period: str = "week",
+    profile: LogProfile | None = None,
+    period: str | None = None,
     window: Any = None,
     order: str = "ordered",
     entry: str = "any",
@@ -290,10 +296,11 @@ def funnel_trend(
 
     Parameters
     ----------
-    events, steps, window, order, entry, exclusions, date_range, range_mode
+    events, steps, profile, window, order, entry, exclusions, date_range, range_mode
         As for :func:`funnel`.
-    period : {"day", "week", "month", "quarter", "year"}, default "week"
-        Calendar periods in UTC; weeks start on Monday.
+    period : {"day", "week", "month", "quarter", "year"}, optional
+        Calendar periods in UTC; weeks start on Monday. The profile's period, else
+        ``"week"``.
 
     Returns
     -------
@@ -319,10 +326,11 @@ def funnel_trend(
     """
     frame, eager = lazy_events(events)
     frame = in_utc(frame)  # periods are UTC periods
+    period = from_profile(profile, "period", period, "week")
     check_choice("period", period, PERIODS)
     spec = _spec(
         frame,
-        steps,
+        _steps(steps, profile),
         window=window,
         order=order,
         entry=entry,
@@ -360,8 +368,9 @@ def funnel_trend(
 
 def time_to_convert(
     events: Any,
-    steps: Sequence[Any],
+    steps: Sequence[Any] | None = None,
     *,
+    profile: LogProfile | None = None,
     from_step: int = 1,
     to_step: int | None = None,
     bins: Sequence[Any] | None = None,
@@ -379,7 +388,7 @@ def time_to_convert(
 
     Parameters
     ----------
-    events, steps, window, order, entry, exclusions, date_range, range_mode
+    events, steps, profile, window, order, entry, exclusions, date_range, range_mode
         As for :func:`funnel`.
     from_step, to_step : int
         Step numbers, ``1 <= from_step < to_step``; ``to_step`` defaults to the last step.
@@ -412,7 +421,7 @@ def time_to_convert(
     frame, eager = lazy_events(events)
     spec = _spec(
         frame,
-        steps,
+        _steps(steps, profile),
         window=window,
         order=order,
         entry=entry,
@@ -513,6 +522,15 @@ def _finish(result: nw.LazyFrame, eager: bool) -> Any:
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", "Sortedness of columns cannot be checked")
         return finish(result, eager)
+
+
+def _steps(steps: Sequence[Any] | None, profile: LogProfile | None) -> Sequence[Any]:
+    chosen = from_profile(profile, "funnel", steps, None)
+    if chosen is None:
+        raise JourneyParameterError(
+            "a funnel needs steps: pass steps=[...] or a profile with a default funnel"
+        )
+    return chosen
 
 
 def _spec(
@@ -764,7 +782,9 @@ def _as_of_attempts(frame: nw.LazyFrame, spec: _Spec) -> nw.LazyFrame:
     )
     for s in range(2, k + 1):
         later = rows.filter(nw.col(f"m{s}")).select(
-            "customer_id", _k=nw.col("_key"), **{f"p{s}": nw.col("_key"), f"t{s}": nw.col("us")}
+            nw.col("customer_id").cast(types["customer_id"]),  # as the starts were cast
+            _k=nw.col("_key"),
+            **{f"p{s}": nw.col("_key"), f"t{s}": nw.col("us")},
         )
         probe = nw.when(~nw.col(f"p{s - 1}").is_null()).then(nw.col(f"p{s - 1}") + 1)
         with warnings.catch_warnings():

@@ -18,7 +18,9 @@ import pandas as pd
 
 from ._frames import check_choice, in_utc, lazy_events, money, period_start, to_pandas
 from .errors import JourneyDataError, JourneyDataWarning, JourneyParameterError
-from .stages import StageFramework, assign_stages, get_framework
+from .io.profile import LogProfile, from_profile
+from .io.rules import matching_rule
+from .stages import StageFramework, assign_stages, resolve_framework
 
 __all__ = ["Loyalty", "loyalty"]
 
@@ -76,11 +78,12 @@ class Loyalty:
 def loyalty(
     events: Any,
     *,
-    period: str = "month",
-    framework: str | Mapping[str, Any] | StageFramework = "customer_journey",
-    purchase_event: str = "purchase",
-    review_event: str = "review",
-    referral_event: str = "referral",
+    period: str | None = None,
+    framework: str | Mapping[str, Any] | StageFramework | None = None,
+    profile: LogProfile | None = None,
+    purchase_event: str | None = None,
+    review_event: str | None = None,
+    referral_event: str | None = None,
     retention_stage: str | None = None,
     advocacy_stage: str | None = None,
 ) -> Loyalty:
@@ -134,11 +137,17 @@ def loyalty(
         A touchpoint log (``customer_id``, ``timestamp``, ``event``, optional ``value``,
         ``rating``, ``referred_id``) of any engine. The counting runs in that engine; the
         tables, small by construction, are returned in pandas.
-    period : {"week", "month", "quarter", "year"}, default "month"
-    framework : str, mapping or StageFramework, default "customer_journey"
+    period : {"week", "month", "quarter", "year"}, optional
+        The profile's period (a week for a daily one), else ``"month"``.
+    framework : str, mapping or StageFramework, optional
         As in :func:`journey_lib.assign_stages`; events it does not map count as no stage.
-    purchase_event, review_event, referral_event : str
-        The events that are a purchase, a review and a referral.
+        The profile's stages, else ``"customer_journey"``.
+    profile : LogProfile, optional
+        A log profile (:func:`journey_lib.profile`): the period, stages, purchase (its
+        conversion) and, among its advocacy events, the review and referral when not given.
+    purchase_event, review_event, referral_event : str, optional
+        The events that are a purchase, a review and a referral; default ``"purchase"``,
+        ``"review"`` and ``"referral"``.
     retention_stage, advocacy_stage : str, optional
         The framework's stages counted as retention and advocacy; by default its
         second-to-last and last.
@@ -176,8 +185,16 @@ def loyalty(
        customer_id  referred_by  root  depth
     0            3            2     2      1
     """
+    if period is None and profile is not None and profile.period == "day":
+        period = "week"  # loyalty is not counted by the day
+    period = from_profile(profile, "period", period, "month")
     check_choice("period", period, PERIODS)
-    fw = get_framework(framework)
+    purchase_event = from_profile(profile, "conversion", purchase_event, "purchase")
+    review_event = review_event or _advocacy(profile, ("review", "rating"), "review")
+    referral_event = referral_event or _advocacy(
+        profile, ("refer", "referral", "invite"), "referral"
+    )
+    fw = resolve_framework(framework, profile)
     if len(fw.stages) < 2 and (retention_stage is None or advocacy_stage is None):
         raise JourneyParameterError(
             f"framework {fw.name!r} has {len(fw.stages)} stage(s); loyalty needs its last two "
@@ -246,6 +263,12 @@ def loyalty(
         )
         advocates = _networks(advocates, referrals)
     return Loyalty(by_period=by_period, overall=overall, advocates=advocates, referrals=referrals)
+
+
+def _advocacy(profile: LogProfile | None, words: tuple[str, ...], default: str) -> str:
+    """The profile's first advocacy event whose name has one of ``words``, else ``default``."""
+    found = [e for e in (profile.advocacy if profile else ()) if matching_rule(e, words)]
+    return found[0] if found else default
 
 
 def _flag(condition: nw.Expr) -> nw.Expr:

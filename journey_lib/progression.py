@@ -12,7 +12,8 @@ from typing import Any, Literal
 import narwhals.stable.v2 as nw
 
 from ._frames import finish, lazy_events, unpivot, with_microseconds
-from .stages import StageFramework, assign_stages, get_framework
+from .io.profile import LogProfile
+from .stages import StageFramework, assign_stages, resolve_framework
 
 __all__ = ["stage_funnel"]
 
@@ -21,8 +22,9 @@ _SECOND_US = 1_000_000
 
 def stage_funnel(
     events: Any,
-    framework: str | Mapping[str, Any] | StageFramework = "customer_journey",
+    framework: str | Mapping[str, Any] | StageFramework | None = None,
     *,
+    profile: LogProfile | None = None,
     unmapped: Literal["warn", "raise", "ignore"] = "warn",
 ) -> Any:
     """Customers reaching, progressing from and returning to each stage of a framework.
@@ -40,8 +42,11 @@ def stage_funnel(
     events : DataFrame
         A touchpoint log (``customer_id``, ``timestamp``, ``event``) of any engine. An
         existing ``stage`` column is replaced by the framework's stages.
-    framework : str, mapping or StageFramework, default "customer_journey"
+    framework : str, mapping or StageFramework, optional
         As in :func:`journey_lib.assign_stages`; its stage order is the funnel's order.
+        Default: the profile's stages, else ``"customer_journey"``.
+    profile : LogProfile, optional
+        A log profile (:func:`journey_lib.profile`), for the stages.
     unmapped : {"warn", "raise", "ignore"}, default "warn"
         Passed to :func:`journey_lib.assign_stages`: how unmapped events are reported.
         On a lazy frame "warn" and "raise" compute one small count of unmapped events;
@@ -114,7 +119,7 @@ def stage_funnel(
     >>> (funnel["median_time_in_stage"] / 86_400).tolist()[:3]  # in days
     [1.5, 1.0, nan]
     """
-    fw = get_framework(framework)
+    fw = resolve_framework(framework, profile)
     _, eager = lazy_events(events)
     frame, _ = lazy_events(assign_stages(events, fw, unmapped=unmapped))
     customers = _stage_times(frame, fw.stages)

@@ -49,6 +49,7 @@ from ._frames import (
     unpivot,
 )
 from .errors import JourneyDataError, JourneyParameterError
+from .io.profile import LogProfile, from_profile
 
 __all__ = [
     "LIFECYCLE_STATUSES",
@@ -83,7 +84,8 @@ _DIGIT = "_jl_digit"
 def retention(
     events: Any,
     *,
-    period: str = "month",
+    period: str | None = None,
+    profile: LogProfile | None = None,
     kind: Literal["on", "on_or_after"] = "on",
     cohort_event: str | Iterable[str] | None = None,
     return_event: str | Iterable[str] | None = None,
@@ -119,8 +121,11 @@ def retention(
     events : DataFrame
         A touchpoint log (``customer_id``, ``timestamp``, ``event``) of any engine: pandas,
         Polars (eager or lazy), DuckDB, PySpark. The result is the same kind; lazy stays lazy.
-    period : {"day", "week", "month", "quarter", "year"}, default "month"
-        Calendar period of cohorts and offsets; weeks start on Monday.
+    period : {"day", "week", "month", "quarter", "year"}, optional
+        Calendar period of cohorts and offsets; weeks start on Monday. The profile's
+        period, else ``"month"``.
+    profile : LogProfile, optional
+        A log profile (:func:`journey_lib.profile`), for the period when not given.
     kind : {"on", "on_or_after"}, default "on"
         Retention *on* the period, or *on or after* it (see above).
     cohort_event, return_event : str or list of str, optional
@@ -169,6 +174,7 @@ def retention(
     >>> retention(log, kind="on_or_after")["customers"].tolist()
     [2, 2, 1, 1, 0]
     """
+    period = from_profile(profile, "period", period, "month")
     check_choice("period", period, PERIODS)
     check_choice("kind", kind, RETENTION_KINDS)
     cohort_names = _event_names(cohort_event, "cohort_event")
@@ -296,8 +302,9 @@ def retention_matrix(
 def churn_rate(
     events: Any,
     *,
-    period: str = "month",
-    inactivity: Any = "90D",
+    period: str | None = None,
+    profile: LogProfile | None = None,
+    inactivity: Any = None,
     event: str | Iterable[str] | None = None,
 ) -> Any:
     """Customers active at the start of each period, lost by its end, and the churn rate.
@@ -332,10 +339,13 @@ def churn_rate(
     events : DataFrame
         A touchpoint log (``customer_id``, ``timestamp``, ``event``) of any engine; the
         result is the same kind (lazy stays lazy).
-    period : {"day", "week", "month", "quarter", "year"}, default "month"
-        Calendar period; weeks start on Monday.
-    inactivity : str or timedelta, default "90D"
-        ``W``: how long without an event makes a customer inactive (``"30D"``, ``"12h"``...).
+    period : {"day", "week", "month", "quarter", "year"}, optional
+        Calendar period; weeks start on Monday. The profile's period, else ``"month"``.
+    profile : LogProfile, optional
+        A log profile (:func:`journey_lib.profile`), for the period and inactivity.
+    inactivity : str or timedelta, optional
+        ``W``: how long without an event makes a customer inactive (``"30D"``, ``"12h"``...);
+        the profile's inactivity, else ``"90D"``.
     event : str or list of str, optional
         Only these events count as activity (say ``"purchase"``); every event when ``None``.
         "Now" is still the log's last timestamp.
@@ -365,8 +375,10 @@ def churn_rate(
     Customer 2's last event (15 January) is more than 30 days before 1 March, so they are
     lost in February; customer 3 (31 March) falls in March, which has not ended.
     """
+    period = from_profile(profile, "period", period, "month")
     check_choice("period", period, PERIODS)
     names = _event_names(event, "event")
+    inactivity = from_profile(profile, "inactivity", inactivity, "90D")
     window = dt.timedelta(microseconds=duration_us(inactivity, "inactivity"))
     lf, eager, cal = _open(events, period)
     span = _span(lf, cal)
@@ -456,7 +468,8 @@ def churn_rate(
 def lifecycle(
     events: Any,
     *,
-    period: str = "month",
+    period: str | None = None,
+    profile: LogProfile | None = None,
     event: str | Iterable[str] | None = None,
 ) -> Any:
     """Customers who are new, returning, resurrecting or dormant, period by period.
@@ -487,8 +500,10 @@ def lifecycle(
     events : DataFrame
         A touchpoint log (``customer_id``, ``timestamp``, ``event``) of any engine; the
         result is the same kind (lazy stays lazy).
-    period : {"day", "week", "month", "quarter", "year"}, default "month"
-        Calendar period; weeks start on Monday.
+    period : {"day", "week", "month", "quarter", "year"}, optional
+        Calendar period; weeks start on Monday. The profile's period, else ``"month"``.
+    profile : LogProfile, optional
+        A log profile (:func:`journey_lib.profile`), for the period when not given.
     event : str or list of str, optional
         Only these events make a customer active; every event when ``None``.
 
@@ -514,6 +529,7 @@ def lifecycle(
     >>> life.groupby("period")["complete"].first().tolist()
     [True, True, True, False]
     """
+    period = from_profile(profile, "period", period, "month")
     check_choice("period", period, PERIODS)
     names = _event_names(event, "event")
     lf, eager, cal = _open(events, period)

@@ -23,6 +23,7 @@ import pandas as pd
 
 from ._frames import check_choice, finish, instant_us, lazy_events, money, with_microseconds
 from .errors import JourneyParameterError
+from .io.profile import LogProfile, from_profile
 
 __all__ = ["FREQS", "SEGMENTS", "calibration_holdout", "rfm", "rfm_segments"]
 
@@ -67,7 +68,8 @@ def rfm(
     events: Any,
     *,
     observation_end: Any,
-    purchase_event: str = "purchase",
+    purchase_event: str | None = None,
+    profile: LogProfile | None = None,
     freq: str = "D",
 ) -> Any:
     """Frequency, recency, age and mean repeat value of every buyer, as lifetimes defines them.
@@ -99,8 +101,10 @@ def rfm(
         any engine: pandas, Polars, DuckDB, PySpark. The result is the same kind.
     observation_end : str, datetime or Timestamp
         End of the observation, inclusive; naive times are UTC.
-    purchase_event : str, default "purchase"
-        The event that is a transaction.
+    purchase_event : str, optional
+        The event that is a transaction: the profile's conversion, else ``"purchase"``.
+    profile : LogProfile, optional
+        A log profile (:func:`journey_lib.profile`), for the purchase event when not given.
     freq : {"D", "W", "h", "H"}, default "D"
         Period of time: UTC calendar days, weeks from Monday to Sunday, or hours.
 
@@ -146,6 +150,7 @@ def rfm(
     frame, eager = lazy_events(events)
     check_choice("freq", freq, FREQS)
     end_us = instant_us(observation_end, "observation_end")
+    purchase_event = from_profile(profile, "conversion", purchase_event, "purchase")
     purchases = _purchases(frame, purchase_event, freq)
     summary = _summary(purchases.filter(nw.col("_us") <= end_us), _period(end_us, freq))
     result = finish(summary.sort("customer_id"), eager)
@@ -159,7 +164,8 @@ def calibration_holdout(
     *,
     calibration_end: Any,
     observation_end: Any,
-    purchase_event: str = "purchase",
+    purchase_event: str | None = None,
+    profile: LogProfile | None = None,
     freq: str = "D",
 ) -> Any:
     """The :func:`rfm` summary up to ``calibration_end`` and what each customer did after it.
@@ -189,8 +195,10 @@ def calibration_holdout(
         A touchpoint log of any engine, as for :func:`rfm`; the result is the same kind.
     calibration_end, observation_end : str, datetime or Timestamp
         Ends of the calibration and of the whole observation, inclusive; naive times are UTC.
-    purchase_event : str, default "purchase"
-        The event that is a transaction.
+    purchase_event : str, optional
+        The event that is a transaction: the profile's conversion, else ``"purchase"``.
+    profile : LogProfile, optional
+        A log profile (:func:`journey_lib.profile`), for the purchase event when not given.
     freq : {"D", "W", "h", "H"}, default "D"
         Period of time, as for :func:`rfm`.
 
@@ -239,6 +247,7 @@ def calibration_holdout(
             f"observation_end ({observation_end!r}) is before calibration_end "
             f"({calibration_end!r}); the holdout runs from calibration_end to observation_end"
         )
+    purchase_event = from_profile(profile, "conversion", purchase_event, "purchase")
     purchases = _purchases(frame, purchase_event, freq)
     us = nw.col("_us")
     calibration = _summary(purchases.filter(us <= cal_us), _period(cal_us, freq)).rename(

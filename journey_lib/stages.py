@@ -28,8 +28,18 @@ from typing import Any, Literal
 import narwhals.stable.v2 as nw
 
 from .errors import JourneyDataError, JourneyDataWarning, JourneyParameterError
+from .io.profile import LogProfile
+from .io.rules import KINDS
 
-__all__ = ["FRAMEWORKS", "StageFramework", "assign_stages", "get_framework"]
+__all__ = [
+    "FRAMEWORKS",
+    "KIND_STAGES",
+    "StageFramework",
+    "assign_stages",
+    "get_framework",
+    "profile_framework",
+    "resolve_framework",
+]
 
 
 @dataclass(frozen=True)
@@ -197,8 +207,93 @@ FRAMEWORKS: dict[str, StageFramework] = {
 }
 
 
-def get_framework(framework: str | Mapping[str, Any] | StageFramework) -> StageFramework:
-    """Resolve a framework given by name, as a mapping, or as a :class:`StageFramework`.
+#: Each built-in framework's stage for each kind of event (see
+#: :data:`journey_lib.io.rules.KINDS`), and the stage of repeat conversions: how a log
+#: profile's kinds become stages.
+KIND_STAGES: dict[str, tuple[dict[str, str], str]] = {
+    name: (dict(zip(KINDS, (s[0], s[1], s[1], s[2], s[3], s[4]), strict=True)), s[3])
+    for name, s in (
+        ("customer_journey", FRAMEWORKS["customer_journey"].stages),
+        ("business", FRAMEWORKS["business"].stages),
+    )
+}
+KIND_STAGES["decision_journey"] = (
+    dict(zip(KINDS, FRAMEWORKS["decision_journey"].stages, strict=True)),
+    "Assignment of loyalty",
+)
+
+
+def profile_framework(profile: LogProfile, framework: str | None = None) -> StageFramework:
+    """The stages of a log as its profile places its events: each event's kind gives its
+    stage in ``framework`` (the profile's own by default), the profile's ``stages`` override
+    that (in another framework, a hand-placed event goes where the first kind of its stage
+    goes), and repeat conversions move to the framework's retention (or loyalty) stage.
+    Events without a kind and not placed by hand get no stage.
+
+    Examples
+    --------
+    >>> from journey_lib.io.profile import LogProfile
+    >>> p = LogProfile(conversion="payment_done", stages={"catalog": "Awareness"},
+    ...                kinds={"catalog": "evaluation", "payment_done": "conversion"})
+    >>> fw = profile_framework(p)
+    >>> dict(fw.events), dict(fw.repeat)
+    ({'catalog': 'Awareness', 'payment_done': 'Purchase'}, {'payment_done': 'Retention'})
+    >>> fw = profile_framework(p, "business")
+    >>> fw.events["catalog"], fw.events["payment_done"]
+    ('Reach', 'Develop & Nurture')
+    """
+    name = framework or profile.framework
+    for wanted in (name, profile.framework):
+        if wanted not in KIND_STAGES:
+            raise JourneyParameterError(
+                f"unknown stage framework {wanted!r}; built in: {sorted(KIND_STAGES)}"
+            )
+    own = FRAMEWORKS[profile.framework].stages
+    stray = sorted({s for s in profile.stages.values() if s not in own})
+    if stray:
+        raise JourneyParameterError(
+            f"the profile places events in {stray}, which are not stages of "
+            f"{profile.framework!r}: {list(own)}"
+        )
+    stage_of, repeat_stage = KIND_STAGES[name]
+    events = {e: stage_of[k] for e, k in profile.kinds.items()}
+    # Hand-placed events are in the profile's framework's stages; in another framework
+    # they go where the first kind of that stage goes.
+    kind_of_stage = {}
+    for kind, stage in KIND_STAGES[profile.framework][0].items():
+        kind_of_stage.setdefault(stage, kind)
+    events.update({e: stage_of[kind_of_stage[s]] for e, s in profile.stages.items()})
+    repeat = {profile.conversion: repeat_stage} if profile.conversion in events else {}
+    return StageFramework(name, FRAMEWORKS[name].stages, events, repeat)
+
+
+def resolve_framework(
+    framework: str | Mapping[str, Any] | StageFramework | LogProfile | None,
+    profile: LogProfile | None = None,
+) -> StageFramework:
+    """The framework a function uses: ``framework`` when given (with a profile, a built-in
+    name means that framework's stages for the profile's events: :func:`profile_framework`),
+    else the profile's stages, else ``"customer_journey"``.
+
+    Examples
+    --------
+    >>> resolve_framework(None).name, resolve_framework("business").name
+    ('customer_journey', 'business')
+    """
+    if isinstance(framework, str) and profile is not None and framework in KIND_STAGES:
+        return profile_framework(profile, framework)
+    if framework is not None:
+        return get_framework(framework)
+    if profile is not None:
+        return get_framework(profile)
+    return FRAMEWORKS["customer_journey"]
+
+
+def get_framework(
+    framework: str | Mapping[str, Any] | StageFramework | LogProfile,
+) -> StageFramework:
+    """Resolve a framework given by name, as a mapping, as a :class:`StageFramework`, or as
+    a log profile (:func:`profile_framework`).
 
     Examples
     --------
@@ -207,6 +302,8 @@ def get_framework(framework: str | Mapping[str, Any] | StageFramework) -> StageF
     """
     if isinstance(framework, StageFramework):
         return framework
+    if isinstance(framework, LogProfile):
+        return profile_framework(framework)
     if isinstance(framework, str):
         try:
             return FRAMEWORKS[framework]
@@ -224,8 +321,9 @@ def get_framework(framework: str | Mapping[str, Any] | StageFramework) -> StageF
 
 def assign_stages(
     events: Any,
-    framework: str | Mapping[str, Any] | StageFramework = "customer_journey",
+    framework: str | Mapping[str, Any] | StageFramework | LogProfile | None = None,
     *,
+    profile: LogProfile | None = None,
     unmapped: Literal["warn", "raise", "ignore"] = "warn",
 ) -> Any:
     """Add a ``stage`` column naming each touchpoint's journey stage.
@@ -235,9 +333,13 @@ def assign_stages(
     events : DataFrame
         A touchpoint log (``customer_id``, ``timestamp``, ``event``) of any engine: pandas,
         Polars, DuckDB, PySpark. The result is the same kind; lazy stays lazy.
-    framework : str, mapping or StageFramework, default "customer_journey"
+    framework : str, mapping, StageFramework or LogProfile, optional
         ``"customer_journey"``, ``"business"``, ``"decision_journey"``, a mapping
-        ``{stage: [events]}`` / ``{event: stage}``, or a :class:`StageFramework`.
+        ``{stage: [events]}`` / ``{event: stage}``, a :class:`StageFramework`, or a log
+        profile. Default: the profile's stages, else ``"customer_journey"``.
+    profile : LogProfile, optional
+        A log profile (:func:`journey_lib.profile`): its events' stages in ``framework``
+        (a built-in name) or in its own framework (:func:`profile_framework`).
     unmapped : {"warn", "raise", "ignore"}, default "warn"
         What to do about events the framework does not map. Their ``stage`` is missing
         either way: a stage is never guessed. ``"warn"`` and ``"raise"`` name the events and
@@ -269,7 +371,7 @@ def assign_stages(
         raise JourneyParameterError(
             f"unmapped must be 'warn', 'raise' or 'ignore', got {unmapped!r}"
         )
-    fw = get_framework(framework)
+    fw = resolve_framework(framework, profile)
     frame = nw.from_native(events)
     missing = [c for c in ("customer_id", "timestamp", "event") if c not in frame.columns]
     if missing:

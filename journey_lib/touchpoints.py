@@ -36,11 +36,12 @@ import pandas as pd
 
 from ._frames import PERIODS, check_choice, finish, in_utc, lazy_events, period_start, to_pandas
 from .errors import JourneyDataError, JourneyParameterError
-from .stages import StageFramework, assign_stages, get_framework
+from .io.profile import LogProfile, from_profile
+from .stages import StageFramework, assign_stages, resolve_framework
 
 __all__ = ["timeline", "touchpoints_per_customer", "volumes"]
 
-Framework = str | Mapping[str, Any] | StageFramework
+Framework = str | Mapping[str, Any] | StageFramework | None
 Unmapped = Literal["warn", "raise", "ignore"]
 
 # Group keys that never hold a missing value, so that joins, groups and windows treat a
@@ -56,8 +57,9 @@ def volumes(
     events: Any,
     *,
     by: str | None = "stage",
-    period: str = "week",
-    framework: Framework = "customer_journey",
+    period: str | None = None,
+    framework: Framework = None,
+    profile: LogProfile | None = None,
     unmapped: Unmapped = "warn",
 ) -> Any:
     """Touchpoints and distinct customers per calendar period, by stage, channel or event.
@@ -85,9 +87,14 @@ def volumes(
     by : str or None, default "stage"
         ``"stage"`` (journey stages of ``framework``), a column such as ``"channel"`` or
         ``"event"``, or ``None`` for the whole log. See the module docstring.
-    period : {"day", "week", "month", "quarter", "year"}, default "week"
-    framework : str, mapping or StageFramework, default "customer_journey"
-        The stages for ``by="stage"``, as in :func:`journey_lib.assign_stages`.
+    period : {"day", "week", "month", "quarter", "year"}, optional
+        The profile's period, else ``"week"``.
+    framework : str, mapping or StageFramework, optional
+        The stages for ``by="stage"``, as in :func:`journey_lib.assign_stages`: the
+        profile's stages, else ``"customer_journey"``.
+    profile : LogProfile, optional
+        A log profile (:func:`journey_lib.profile`): the period and the stages when not
+        given.
     unmapped : {"warn", "raise", "ignore"}, default "warn"
         For ``by="stage"``: how events without a stage are reported (see
         :func:`journey_lib.assign_stages`); their touchpoints are counted with a missing
@@ -131,8 +138,9 @@ def volumes(
     >>> volumes(log)["stage"].unique().tolist()  # the stages seen, in framework order
     ['Awareness', 'Investigation & Consideration', 'Purchase']
     """
+    period = from_profile(profile, "period", period, "week")
     check_choice("period", period, PERIODS)
-    lf, eager, fw = _open(events, by, framework, unmapped)
+    lf, eager, fw = _open(events, by, resolve_framework(framework, profile), unmapped)
     stamped = in_utc(lf).with_columns(period_start(nw.col("timestamp"), period).alias("period"))
     keys = ["period"] if by is None else ["period", _MISSING, _KEY]
     counts = stamped.group_by(*keys).agg(
@@ -167,7 +175,8 @@ def touchpoints_per_customer(
     events: Any,
     *,
     by: str | None = None,
-    framework: Framework = "customer_journey",
+    framework: Framework = None,
+    profile: LogProfile | None = None,
     unmapped: Unmapped = "warn",
 ) -> Any:
     """How many customers had exactly ``n`` touchpoints, for every ``n`` that occurs.
@@ -190,7 +199,7 @@ def touchpoints_per_customer(
     by : str or None, default None
         ``None``, ``"stage"``, or a column such as ``"channel"`` or ``"event"`` (see the
         module docstring).
-    framework, unmapped
+    framework, profile, unmapped
         For ``by="stage"``, as in :func:`volumes`.
 
     Returns
@@ -225,7 +234,7 @@ def touchpoints_per_customer(
     1     ad_view            2          1
     2  site_visit            2          1
     """
-    lf, eager, fw = _open(events, by, framework, unmapped)
+    lf, eager, fw = _open(events, by, resolve_framework(framework, profile), unmapped)
     groups = [] if by is None else [_MISSING, _KEY]
     per_customer = lf.group_by("customer_id", *groups).agg(nw.len().alias("touchpoints"))
     counts = per_customer.group_by(*groups, "touchpoints").agg(nw.len().alias("customers"))
@@ -250,7 +259,8 @@ def timeline(
     events: Any,
     customers: Any,
     *,
-    framework: Framework = "customer_journey",
+    framework: Framework = None,
+    profile: LogProfile | None = None,
     unmapped: Unmapped = "warn",
 ) -> pd.DataFrame:
     """The touchpoints of the given customers, staged and timed from each one's first.
@@ -271,7 +281,7 @@ def timeline(
     customers : id or list of ids
         The customers to show, compared with ``customer_id`` as they are (``7`` and ``"7"``
         differ); repeats are shown once.
-    framework, unmapped
+    framework, profile, unmapped
         As in :func:`journey_lib.assign_stages`.
 
     Returns
@@ -312,7 +322,7 @@ def timeline(
             f"{len(absent)} of the {len(ids)} customers have no touchpoint in the log: "
             f"{absent[:10]!r}; ids are compared as they are (7 and '7' differ)"
         )
-    staged = assign_stages(chosen, framework, unmapped=unmapped)
+    staged = assign_stages(chosen, resolve_framework(framework, profile), unmapped=unmapped)
     first = staged.groupby("customer_id")["timestamp"].transform("min")
     position = staged["customer_id"].map({c: i for i, c in enumerate(ids)})
     return (
@@ -332,7 +342,7 @@ def timeline(
 
 
 def _open(
-    events: Any, by: str | None, framework: Framework, unmapped: Unmapped
+    events: Any, by: str | None, framework: StageFramework, unmapped: Unmapped
 ) -> tuple[nw.LazyFrame, bool, StageFramework | None]:
     """The log as a LazyFrame of customer_id, timestamp and (with ``by``) the group keys
     ``_MISSING`` and ``_KEY``; whether it was eager; the framework when ``by="stage"``."""
@@ -344,7 +354,7 @@ def _open(
     lf, eager = lazy_events(events)
     fw = None
     if by == "stage":
-        fw = get_framework(framework)
+        fw = framework
         lf, _ = lazy_events(assign_stages(lf.to_native(), fw, unmapped=unmapped))
     if by is None:
         return lf.select("customer_id", "timestamp"), eager, fw

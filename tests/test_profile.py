@@ -475,3 +475,82 @@ def test_customer_tables(name, customer, label):
     assert p.observed["customers"] == p.observed["rows"]
     table = p.load(CHURN / name)
     assert table["churned"].dtype == bool
+
+
+# --- functions that take a profile ----------------------------------------------------------
+
+
+def shop_with_channels() -> pd.DataFrame:
+    log = jl.load_events(shop_log(), columns={"user_id": "customer_id"})
+    channels = ["search", "email", "search", "social", "email", "email", "tv", "tv", "search"]
+    value = [0, 0, 30.0, 0, 0, 12.0, 0, 0, 0]
+    return log.assign(channel=channels, value=value)
+
+
+def test_functions_take_their_roles_from_the_profile():
+    p = profile(shop_log())
+    log = shop_with_channels()
+    pd.testing.assert_frame_equal(
+        jl.funnel(log, profile=p), jl.funnel(log, ["catalog", "cart", "payment_done"])
+    )
+    pd.testing.assert_frame_equal(
+        jl.attribute(log, profile=p, model="last_touch"),
+        jl.attribute(log, conversion="payment_done", model="last_touch"),
+    )
+    history = jl.rfm(log, observation_end="2020-01-10", profile=p)
+    assert history["monetary_value"].tolist() == [0.0, 0.0]  # one purchase each: no repeats
+    assert sorted(history["customer_id"].tolist()) == ["u1", "u2"]
+    staged = jl.assign_stages(log, profile=p)
+    assert staged["stage"].tolist() == [
+        "Investigation & Consideration",
+        "Investigation & Consideration",
+        "Purchase",
+        "Investigation & Consideration",
+        "Investigation & Consideration",
+        "Purchase",
+        "Investigation & Consideration",
+        "Investigation & Consideration",
+        "Investigation & Consideration",
+    ]
+    assert jl.stage_funnel(log, profile=p)["customers"].tolist() == [0, 4, 2, 0, 0]
+    rates = jl.churn_rate(log, profile=p)
+    pd.testing.assert_frame_equal(
+        rates, jl.churn_rate(log, period=p.period, inactivity=p.inactivity)
+    )
+
+
+def test_what_the_caller_says_beats_the_profile():
+    p = profile(shop_log())
+    log = shop_with_channels()
+    assert jl.funnel(log, ["catalog", "cart"], profile=p)["customers"].tolist() == [4, 2]
+    carts = jl.rfm(log, observation_end="2020-01-10", purchase_event="cart", profile=p)
+    assert sorted(carts["customer_id"].tolist()) == ["u1", "u2", "u4"]
+    assert jl.assign_stages(log, "business", profile=p)["stage"].iloc[2] == "Develop & Nurture"
+
+
+def test_a_profile_must_be_a_profile():
+    with pytest.raises(JourneyParameterError, match="profile must be a LogProfile"):
+        jl.funnel(shop_with_channels(), profile={"funnel": ["catalog"]})
+
+
+def test_funnel_without_steps_or_profile():
+    with pytest.raises(JourneyParameterError, match="a funnel needs steps"):
+        jl.funnel(shop_with_channels())
+
+
+@pytest.mark.parametrize("framework", ["customer_journey", "business", "decision_journey"])
+def test_profiled_stages_match_the_built_in_frameworks_on_the_simulator(framework):
+    events = jl.simulate(400, seed=2).events
+    p = profile(events, framework=framework)
+    by_profile = jl.assign_stages(events, profile=p)["stage"]
+    built_in = jl.assign_stages(events, framework)["stage"]
+    pd.testing.assert_series_equal(by_profile, built_in)
+
+
+def test_stage_overrides_and_unknown_stages():
+    p = profile(shop_log(), stages={"catalog": "Awareness"})
+    staged = jl.assign_stages(shop_with_channels(), profile=p)
+    assert staged.loc[staged["event"] == "catalog", "stage"].unique().tolist() == ["Awareness"]
+    bad = profile(shop_log(), stages={"catalog": "Curiosity"})
+    with pytest.raises(JourneyParameterError, match=r"places events in \['Curiosity'\]"):
+        jl.assign_stages(shop_with_channels(), profile=bad)

@@ -15,6 +15,7 @@ import pandas as pd
 
 from .._frames import check_choice, duration_us, to_pandas
 from ..errors import JourneyDataError, JourneyParameterError
+from ..io.profile import LogProfile, from_profile
 from . import heuristic, markov
 from .bootstrap import percentile_interval, replicates
 from .journeys import GOAL, base_rows, journey_rows, open_log
@@ -79,7 +80,8 @@ def _whole(value: Any) -> bool:
 def attribute(
     events: Any,
     *,
-    conversion: str = "purchase",
+    conversion: str | None = None,
+    profile: LogProfile | None = None,
     model: str = "markov",
     by: str = "channel",
     lookback: Any = "30D",
@@ -100,8 +102,10 @@ def attribute(
     events : DataFrame
         A touchpoint log (``customer_id``, ``timestamp``, ``event``, the ``by`` column and
         optionally ``value``) of any engine: pandas, Polars, DuckDB, PySpark.
-    conversion : str, default "purchase"
-        The event that is a conversion.
+    conversion : str, optional
+        The event that is a conversion: the profile's, else ``"purchase"``.
+    profile : LogProfile, optional
+        A log profile (:func:`journey_lib.profile`), for the conversion when not given.
     model : {"first_touch", "last_touch", "last_non_direct", "linear", "position_based", \
 "time_decay", "markov"}, default "markov"
     by : str, default "channel"
@@ -177,6 +181,7 @@ def attribute(
         ci=ci,
         seed=seed,
     )
+    conversion = from_profile(profile, "conversion", conversion, "purchase")
     rows = _conversion_paths(events, conversion, by, settings)
     credit = credit_frame(rows, [], model, settings)
     if len(credit) == 0:
@@ -189,7 +194,8 @@ def compare(
     models: Sequence[str] | None = None,
     *,
     measure: str = "conversions",
-    conversion: str = "purchase",
+    conversion: str | None = None,
+    profile: LogProfile | None = None,
     by: str = "channel",
     lookback: Any = "30D",
     order: int = 1,
@@ -210,7 +216,7 @@ def compare(
         Models to show, in this order; default every model (:data:`MODELS`).
     measure : {"conversions", "value", "share"}, default "conversions"
         Which credit the cells hold.
-    conversion, by, lookback, order, half_life, direct
+    conversion, profile, by, lookback, order, half_life, direct
         As for :func:`attribute`.
 
     Returns
@@ -241,6 +247,7 @@ def compare(
         check_choice("model", name, MODELS)
     check_choice("measure", measure, _MEASURES)
     settings = Settings.check(lookback=lookback, half_life=half_life, direct=direct, order=order)
+    conversion = from_profile(profile, "conversion", conversion, "purchase")
     rows = _conversion_paths(events, conversion, by, settings)
     rules = [m for m in heuristic.HEURISTICS if m in chosen]
     tables = {}

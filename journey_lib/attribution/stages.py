@@ -10,7 +10,8 @@ import pandas as pd
 
 from .._frames import check_choice
 from ..errors import JourneyDataError, JourneyParameterError
-from ..stages import StageFramework, assign_stages, get_framework
+from ..io.profile import LogProfile
+from ..stages import StageFramework, assign_stages, resolve_framework
 from .core import MODELS, Settings, credit_frame, present
 from .journeys import GOAL, base_rows, journey_rows, open_log
 
@@ -19,8 +20,9 @@ __all__ = ["attribute_stages"]
 
 def attribute_stages(
     events: Any,
-    framework: str | Mapping[str, Any] | StageFramework = "customer_journey",
+    framework: str | Mapping[str, Any] | StageFramework | None = None,
     *,
+    profile: LogProfile | None = None,
     stages: Sequence[str] | None = None,
     model: str = "markov",
     by: str = "channel",
@@ -52,8 +54,11 @@ def attribute_stages(
     ----------
     events : DataFrame
         A touchpoint log of any engine. An existing ``stage`` column is replaced.
-    framework : str, mapping or StageFramework, default "customer_journey"
-        As in :func:`journey_lib.assign_stages`.
+    framework : str, mapping or StageFramework, optional
+        As in :func:`journey_lib.assign_stages`: the profile's stages, else
+        ``"customer_journey"``.
+    profile : LogProfile, optional
+        A log profile (:func:`journey_lib.profile`), for the stages.
     stages : sequence of str, optional
         The stages to attribute, default all of the framework's.
     model, by, lookback, order, half_life, direct, n_boot, ci, seed
@@ -113,7 +118,7 @@ def attribute_stages(
             "by='stage' cannot credit entries into stages; credit a touchpoint column such "
             "as 'channel' or 'event'"
         )
-    fw = get_framework(framework)
+    fw = resolve_framework(framework, profile)
     chosen = list(fw.stages if stages is None else stages)
     unknown = [s for s in chosen if s not in fw.stages]
     if unknown or not chosen:

@@ -45,7 +45,7 @@ from .columns import SAMPLE_ROWS, guess_columns, properties
 from .read import add_malformed, read_events, read_table
 from .rules import KINDS
 
-__all__ = ["SHAPES", "LogProfile", "profile"]
+__all__ = ["SHAPES", "LogProfile", "from_profile", "profile"]
 
 #: The shapes of data a profile recognises.
 SHAPES: tuple[str, ...] = ("events", "process", "transactions", "customers")
@@ -271,6 +271,32 @@ class LogProfile:
 
     def __str__(self) -> str:
         return _summary(self)
+
+
+def from_profile(profile: LogProfile | None, entry: str, given: Any, default: Any) -> Any:
+    """The value a function uses for a role: ``given`` when it is not None, else the
+    profile's ``entry`` when the profile sets it, else ``default``.
+
+    This is the one rule every ``profile=`` parameter follows: what the caller says wins,
+    then the profile, then the function's documented default.
+
+    Examples
+    --------
+    >>> p = LogProfile(conversion="payment_done")
+    >>> from_profile(p, "conversion", None, "purchase"), from_profile(None, "conversion", None,
+    ...     "purchase"), from_profile(p, "conversion", "order", "purchase")
+    ('payment_done', 'purchase', 'order')
+    """
+    if given is not None:
+        return given
+    if profile is None:
+        return default
+    if not isinstance(profile, LogProfile):
+        raise JourneyParameterError(
+            f"profile must be a LogProfile (from journey_lib.profile), not {type(profile).__name__}"
+        )
+    value = getattr(profile, entry)
+    return default if value is None or value == () else value
 
 
 _OPTIONAL = frozenset({"conversion", "acquisition", "churn_event", "cutoff", "currency"})
