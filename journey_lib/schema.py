@@ -66,6 +66,8 @@ NULL_TOKENS = frozenset({"", "nan", "na", "n/a", "null", "none", "<na>", "nat"})
 # integer ids from a float column with gaps).
 _CANONICAL_INT = r"^(?:0|-?[1-9][0-9]{0,17})(?:\.0*)?$"
 _UTC_SUFFIX = r"\s*(?:UTC|GMT)$"
+# A number spelled as text: a Unix epoch where a time is expected.
+_EPOCH_TEXT = r"^[-+]?[0-9]+(?:\.[0-9]*)?$"
 
 
 @dataclass(frozen=True)
@@ -201,8 +203,9 @@ def validate_events(
       ``"7"``) become int64 when every id is one; otherwise all ids are text, so ``"007"``
       and ``"7"`` stay different customers. Surrounding whitespace is removed.
     - ``timestamp``: ISO 8601 text with any offset (mixed offsets are converted), other
-      common date formats, ``" UTC"`` suffixes, datetime values, or Unix epochs (seconds,
-      milliseconds, microseconds or nanoseconds, chosen by magnitude). Naive times are UTC.
+      common date formats, ``" UTC"`` suffixes, datetime values, or Unix epochs as numbers
+      or numeric text (seconds, milliseconds, microseconds or nanoseconds, chosen by
+      magnitude). Naive times are UTC.
       The result has microsecond resolution, the finest Arrow, Polars and Spark all share.
     - ``value``: numbers or numeric text; missing means 0.
     - ``event`` and ``channel``: text, stripped; a missing channel stays missing.
@@ -389,9 +392,11 @@ def _parse_timestamps(raw: pd.Series) -> tuple[pd.Series, np.ndarray, np.ndarray
 def _parse_other_formats(text: pd.Series) -> pd.Series:
     """Times the ISO 8601 parser refused, cheapest reading first; NaT where none works.
 
-    A " UTC" or " GMT" suffix (REES46, BigQuery exports) is dropped, naive meaning UTC. Then
-    one format guessed from the first value ("12/1/2010 8:26" -> "%m/%d/%Y %H:%M") is
-    applied to all at once; only what still fails is parsed value by value.
+    Numbers are Unix epochs, their unit chosen by magnitude as for a numeric column (a JSON
+    or CSV column mixing epochs with dates, or with junk, arrives as text). A " UTC" or
+    " GMT" suffix (REES46, BigQuery exports) is dropped, naive meaning UTC. Then one format
+    guessed from the first value ("12/1/2010 8:26" -> "%m/%d/%Y %H:%M") is applied to all at
+    once; only what still fails is parsed value by value.
     """
     bare = pd.Series(
         pc.replace_substring_regex(pa.array(text, type=pa.large_string()), _UTC_SUFFIX, ""),
@@ -399,6 +404,9 @@ def _parse_other_formats(text: pd.Series) -> pd.Series:
         dtype="str",
     )
     parsed = pd.to_datetime(bare, utc=True, format="ISO8601", errors="coerce").dt.as_unit("us")
+    epochs = bare.str.fullmatch(_EPOCH_TEXT).to_numpy() & parsed.isna().to_numpy()
+    if epochs.any():
+        parsed[epochs] = _parse_epochs(bare[epochs].astype("float64"))[0]
     left = parsed.isna()
     if left.any():
         guessed = guess_datetime_format(bare[left].iloc[0])

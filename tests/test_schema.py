@@ -374,6 +374,34 @@ def test_epoch_column_with_missing_and_infinite_values():
     assert report.clean["timestamp"].tolist() == utc("2023-11-14 22:13:20")
 
 
+@pytest.mark.parametrize(
+    ("cells", "expected"),
+    [
+        (["1700000000", "0"], ["2023-11-14 22:13:20", "1970-01-01"]),
+        (["1700000000123", " 86400000 "], ["2023-11-14 22:13:20.123", "1970-01-02"]),
+        (["1700000000.5", "+1700000001"], ["2023-11-14 22:13:20.5", "2023-11-14 22:13:21"]),
+    ],
+    ids=["seconds", "milliseconds", "decimal-and-signed"],
+)
+def test_epochs_spelled_as_text_by_magnitude(cells, expected):
+    assert timestamps_of(pd.Series(cells, dtype="str")) == utc(*expected)
+
+
+def test_epochs_mixed_with_dates_and_junk_in_one_column():
+    # A JSON export that mixes epoch milliseconds with ISO text, and a CSV column whose
+    # junk made the reader keep it as text: each readable cell is read, the rest quarantined.
+    raw = events(
+        list("abcde"),
+        [1_700_000_000_123, "2024-03-10T01:30:00+01:00", "1700000000123", "soon", "1e9"],
+    )
+    report = validate_events(raw)
+    assert report.clean["customer_id"].tolist() == ["a", "b", "c"]
+    assert report.clean["timestamp"].tolist() == utc(
+        "2023-11-14 22:13:20.123", "2024-03-10 00:30", "2023-11-14 22:13:20.123"
+    )
+    assert reasons_by_label(report) == {3: "unparseable timestamp", 4: "unparseable timestamp"}
+
+
 def test_missing_and_unparseable_timestamps_are_told_apart():
     raw = events(list("abcdef"), ["2024-13-01", "soon", "", "NaT", None, "2024-01-01"])
     report = validate_events(raw)
