@@ -162,7 +162,8 @@ def test_validate_as_of_quarantines_the_future(tmp_path):
         ("cols.csv", "id,when\n1,2024-01-01\n", [], "missing required column"),
         ("semi.csv", "customer_id;timestamp;event\n1;2024-01-01;a\n", ["--sep", ","], "sep=';'"),
         ("none.csv", "customer_id,timestamp,event\n,,\n", [], "no usable row"),
-        ("x.xlsx", "hello", [], "cannot tell the format"),
+        ("x.ods", "hello", [], "cannot tell the format"),
+        ("x.xlsx", "hello", [], "could not read"),
     ],
 )
 def test_validate_unusable_input_exits_2(tmp_path, name, content, args, fragment):

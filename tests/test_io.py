@@ -171,7 +171,7 @@ def test_directory(tmp_path, name):
     data_error(tmp_path / name, name, "is a folder")
 
 
-@pytest.mark.parametrize("name", ["log.xlsx", "log", "log.gz"])
+@pytest.mark.parametrize("name", ["log.ods", "log", "log.gz"])
 def test_unknown_extension(tmp_path, name):
     path = write(tmp_path, name, HEADER + "1,2024-01-01,view,,\n")
     data_error(path, name, "cannot tell the format")
@@ -603,6 +603,46 @@ def test_ecom_clickstream():
     assert clean["timestamp"].min() == pd.Timestamp(plain["timestamp"].min(), tz="UTC")
     assert clean["timestamp"].max() == pd.Timestamp(plain["timestamp"].max(), tz="UTC")
     assert set(report.clean["channel"]) == set(plain["acquisition_channel"])
+
+
+def test_pm4py_receipt_process_log():
+    # A process-mining export: XES column names with colons, and times in Dutch local time
+    # (+02:00 in summer, +01:00 in winter) that must land on the right UTC instants.
+    path = real_file("pm4py_receipt.csv.gz")
+    plain = pd.read_csv(path, dtype=str, keep_default_na=False)
+    mapping = {
+        "case:concept:name": "customer_id",
+        "concept:name": "event",
+        "time:timestamp": "timestamp",
+        "case:channel": "channel",
+    }
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        report = read_events(path, columns=mapping)
+
+    assert len(plain) == report.n_input == 8577
+    assert report.ok and report.duplicates == 0
+    clean = report.clean
+    assert len(clean) == 8577
+    assert clean["customer_id"].nunique() == 1434
+    assert clean["event"].nunique() == 27
+    assert clean["customer_id"].dtype == "str"  # "case-10011" and the like
+    offsets = plain["time:timestamp"].str[-6:].value_counts().to_dict()
+    assert offsets == {"+01:00": 4318, "+02:00": 4259}
+    # The file's first row, by hand: 13:45:40.276 at +02:00 is 11:45:40.276 UTC.
+    first = clean[(clean["customer_id"] == "case-10011")].iloc[0]
+    assert plain["time:timestamp"][0] == "2011-10-11 13:45:40.276000+02:00"
+    assert first["timestamp"] == pd.Timestamp("2011-10-11 11:45:40.276", tz="UTC")
+    assert first["event"] == "Confirmation of receipt"
+    times = pd.to_datetime(plain["time:timestamp"], utc=True, format="ISO8601")
+    assert (
+        clean["timestamp"].min() == times.min() == pd.Timestamp("2010-10-02 07:20:39.266", tz="UTC")
+    )
+    assert clean["timestamp"].max() == times.max()
+    assert clean["channel"].value_counts().to_dict() == (
+        plain["case:channel"].value_counts().to_dict()
+    )
+    assert {"org:resource", "lifecycle:transition", "case:department"} <= set(clean.columns)
 
 
 # --------------------------------------------------------------------------- a gigabyte

@@ -7,6 +7,7 @@
 from __future__ import annotations
 
 import codecs
+import io
 import lzma
 import os
 import warnings
@@ -22,7 +23,7 @@ import pyarrow as pa
 import pyarrow.csv as pa_csv
 import pyarrow.json as pa_json
 
-from ..errors import JourneyDataError, JourneyDataWarning, JourneyParameterError
+from ..errors import JourneyDataError, JourneyDataWarning, JourneyError, JourneyParameterError
 from ..schema import MALFORMED, ValidationReport, validate_events
 
 __all__ = ["load_events", "read_events", "read_table", "write_table"]
@@ -37,8 +38,22 @@ _FORMATS = {
     ".jsonl": "jsonl",
     ".ndjson": "jsonl",
     ".json": "json",
+    ".xlsx": "excel",
+    ".xlsm": "excel",
 }
 _DELIMITERS = (",", ";", "\t", "|")
+# Byte-order marks and the codec that reads past each; UTF-32's little-endian mark begins
+# with UTF-16's, so it is looked for first.
+_BOMS = (
+    (codecs.BOM_UTF32_LE, "utf-32"),
+    (codecs.BOM_UTF32_BE, "utf-32"),
+    (codecs.BOM_UTF8, "utf-8"),
+    (codecs.BOM_UTF16_LE, "utf-16"),
+    (codecs.BOM_UTF16_BE, "utf-16"),
+)
+# The five bytes Windows-1252 leaves undefined: text without them reads as Windows-1252
+# (Excel's and Windows' "ANSI"), whose euro sign and curly quotes Latin-1 would garble.
+_CP1252_UNDEFINED = (b"\x81", b"\x8d", b"\x8f", b"\x90", b"\x9d")
 # What reads as missing in CSV, as pandas reads it.
 _ARROW_NULLS = (
     "",
@@ -67,6 +82,7 @@ _READ_ERRORS = (
     pd.errors.ParserError,
     pd.errors.EmptyDataError,
     UnicodeDecodeError,
+    LookupError,  # an unknown encoding=
     ValueError,
     EOFError,
     OSError,
@@ -74,19 +90,22 @@ _READ_ERRORS = (
 
 
 def read_table(path: str | os.PathLike, **read_options: Any) -> tuple[pd.DataFrame, list[str]]:
-    """Read a CSV, Parquet or JSON(-lines) file, compressed or not, into pandas.
+    """Read a CSV, Parquet, JSON(-lines) file or Excel workbook into pandas.
 
     Parameters
     ----------
     path : str or path-like
-        The file. Its format comes from the extension (``.csv``, ``.tsv``, ``.parquet``,
-        ``.jsonl``/``.ndjson``, ``.json``), optionally followed by ``.gz``, ``.bz2``, ``.xz``,
-        ``.zst`` or ``.zip``.
+        The file. Its format comes from the extension: ``.csv``, ``.tsv``, ``.txt`` (text with
+        delimiters), ``.parquet``/``.pq``, ``.jsonl``/``.ndjson``, ``.json``, each optionally
+        followed by ``.gz``, ``.bz2``, ``.xz``, ``.zst`` or ``.zip``; or ``.xlsx``/``.xlsm``.
     **read_options
         For CSV, read by pyarrow's multithreaded reader (no Python per line): ``sep`` (or
         ``delimiter``), ``encoding``, ``quotechar``, ``escapechar``, ``skiprows``,
         ``usecols``, ``na_values`` and ``dtype`` (a mapping), as in :func:`pandas.read_csv`.
-        Otherwise passed to :func:`pandas.read_parquet` or :func:`pandas.read_json`.
+        For workbooks, read by calamine: ``sheet`` (a name, or a 0-based position; the
+        first sheet by default), ``skiprows``, ``usecols``, ``na_values`` and ``dtype``, as
+        in :func:`pandas.read_excel`. For JSON, ``encoding`` and the options of
+        :func:`pandas.read_json`; for Parquet, those of :func:`pandas.read_parquet`.
 
     Returns
     -------
@@ -99,8 +118,13 @@ def read_table(path: str | os.PathLike, **read_options: Any) -> tuple[pd.DataFra
     Notes
     -----
     For CSV without an explicit ``sep`` the delimiter is guessed from the header line among
-    ``, ; TAB |``. Text that is not UTF-8 is read as Latin-1 (which maps every byte, so nothing
-    is lost) with a :class:`JourneyDataWarning`; pass ``encoding=`` to choose.
+    ``, ; TAB |``. Without an explicit ``encoding``, a byte-order mark decides (UTF-8, UTF-16
+    as Excel's "Unicode text" writes it, UTF-32) and never ends up in a column name; text
+    without one is read as UTF-8 when it is valid UTF-8, otherwise as Windows-1252 (what
+    Excel and Windows programs write) or, when it has bytes Windows-1252 leaves undefined,
+    as Latin-1 (which maps every byte, so nothing is lost), with a
+    :class:`JourneyDataWarning`. A workbook's cells keep their types: text stays text (ids
+    such as ``"007"`` too), date cells become naive date-times (read later as UTC).
 
     Examples
     --------
@@ -125,12 +149,14 @@ def read_table(path: str | os.PathLike, **read_options: Any) -> tuple[pd.DataFra
     try:
         if kind == "csv":
             frame, malformed = _read_csv(path, dict(read_options))
+        elif kind == "excel":
+            frame, malformed = _read_excel(path, read_options), []
         elif kind == "parquet":
             frame, malformed = pd.read_parquet(path, **read_options), []
         else:
             frame, malformed = _read_json(path, lines=kind == "jsonl", options=read_options), []
-    except JourneyDataError:
-        raise
+    except JourneyError:
+        raise  # already says what is wrong (a JourneyParameterError is a ValueError too)
     except _READ_ERRORS as exc:
         detail = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise JourneyDataError(f"could not read {path} as {kind.upper()}: {detail}") from None
@@ -180,7 +206,9 @@ def read_events(
         try:
             report = validate_events(frame, columns=columns, as_of=as_of)
         except JourneyDataError as exc:
-            raise JourneyDataError(f"{source}: {exc}") from None
+            raise JourneyDataError(
+                f"{source}: {exc}{_other_sheets(source, read_options)}"
+            ) from None
     else:
         frame, malformed = source, []
         report = validate_events(frame, columns=columns, as_of=as_of)
@@ -257,7 +285,13 @@ def _format_of(path: Path) -> str:
     if kind is None:
         raise JourneyDataError(
             f"{path}: cannot tell the format from the extension; use one of "
-            f"{sorted(_FORMATS)}, optionally compressed ({', '.join(_COMPRESSIONS)})"
+            f"{sorted(_FORMATS)}, text formats optionally compressed "
+            f"({', '.join(_COMPRESSIONS)})"
+        )
+    if kind == "excel" and path.suffix.lower() in _COMPRESSIONS:
+        raise JourneyDataError(
+            f"{path}: a workbook is compressed already; decompress it to "
+            f"{path.with_suffix('').name} and read that"
         )
     return kind
 
@@ -265,10 +299,11 @@ def _format_of(path: Path) -> str:
 def _with_id_as_text(
     source: str | os.PathLike, id_column: str | None, options: dict[str, Any]
 ) -> dict[str, Any]:
-    """Ask CSV readers for ids as text, so "007" keeps its zeros (validation decides)."""
+    """Ask CSV and workbook readers for ids as text, so "007" keeps its zeros (validation
+    decides)."""
     path = Path(source)
     # A missing path or a folder is left to read_table, whose message names the problem.
-    if not path.is_file() or _format_of(path) != "csv" or "dtype" in options:
+    if not path.is_file() or _format_of(path) not in ("csv", "excel") or "dtype" in options:
         return options
     return {**options, "dtype": {id_column or "customer_id": "str"}}
 
@@ -293,16 +328,17 @@ def _read_csv(path: Path, options: dict[str, Any]) -> tuple[pd.DataFrame, list[s
         raise JourneyParameterError(
             f"unsupported CSV read option(s) {unknown}; supported: {list(_CSV_OPTIONS)}"
         )
-    encoding = options.get("encoding", "utf8")
-    if "encoding" not in options and not _is_utf8(path):
-        # Checked up front: pyarrow would type such columns as bytes, and fail inside the
-        # malformed-line handler on a line that is not UTF-8.
-        warnings.warn(
-            f"{path} is not valid UTF-8; read it as Latin-1 (pass encoding= to choose)",
-            JourneyDataWarning,
-            stacklevel=4,
-        )
-        encoding = "latin-1"
+    encoding = options.get("encoding")
+    if encoding is None:
+        # Decided up front: pyarrow would type columns that are not UTF-8 as bytes, and fail
+        # inside the malformed-line handler on a line that is not UTF-8.
+        encoding, fallback = _text_encoding(path)
+        if fallback:
+            warnings.warn(
+                f"{path} is not valid UTF-8; read it as {fallback} (pass encoding= to choose)",
+                JourneyDataWarning,
+                stacklevel=4,
+            )
     header = _header_line(path, encoding, options.get("skiprows", 0))
     sep = options.get("sep", options.get("delimiter"))
     if sep is None:
@@ -313,8 +349,17 @@ def _read_csv(path: Path, options: dict[str, Any]) -> tuple[pd.DataFrame, list[s
     return _arrow_csv(path, options, sep, encoding, types)
 
 
-def _is_utf8(path: Path) -> bool:
-    """Whether the decompressed text is valid UTF-8, decoded in 16 MB blocks."""
+def _text_encoding(path: Path) -> tuple[str, str | None]:
+    """The encoding of a (possibly compressed) text file, and its name in words when it was
+    a fallback from UTF-8 worth a warning.
+
+    A byte-order mark decides; otherwise UTF-8 if the whole text decodes as such (checked
+    in 16 MB blocks), else Windows-1252 if it has none of the bytes Windows-1252 leaves
+    undefined, else Latin-1.
+    """
+    bom = _bom_encoding(path)
+    if bom is not None:
+        return bom, None
     decoder = codecs.getincrementaldecoder("utf-8")()
     with _open_stream(path) as stream:
         try:
@@ -322,8 +367,21 @@ def _is_utf8(path: Path) -> bool:
                 decoder.decode(block)
             decoder.decode(b"", final=True)
         except UnicodeDecodeError:
-            return False
-    return True
+            pass
+        else:
+            return "utf-8", None
+    with _open_stream(path) as stream:
+        while block := stream.read(1 << 24):
+            if any(byte in block for byte in _CP1252_UNDEFINED):
+                return "latin-1", "Latin-1"
+    return "cp1252", "Windows-1252"
+
+
+def _bom_encoding(path: Path) -> str | None:
+    """The codec a (possibly compressed) file's byte-order mark names, if it has one."""
+    with _open_stream(path) as stream:
+        head = stream.read(4)
+    return next((codec for bom, codec in _BOMS if head.startswith(bom)), None)
 
 
 def _arrow_csv(
@@ -355,6 +413,10 @@ def _arrow_csv(
     )
     with _open_stream(path) as stream:
         table = pa_csv.read_csv(stream, read, parse, convert)
+    first = table.column_names[:1]
+    if first and first[0].startswith("\ufeff"):
+        # A mark the codec keeps (an explicit "utf-16-le", say) is not part of the name.
+        table = table.rename_columns([first[0].lstrip("\ufeff"), *table.column_names[1:]])
     return table.to_pandas(), malformed
 
 
@@ -362,7 +424,7 @@ def _header_line(path: Path, encoding: str, skiprows: int) -> str:
     """The first line of a (possibly compressed) text file."""
     with _open_stream(path) as stream:
         head = stream.read(1 << 16)
-    lines = head.decode(encoding, errors="replace").splitlines()[skiprows:]
+    lines = head.decode(encoding, errors="replace").lstrip("\ufeff").splitlines()[skiprows:]
     if not lines or not lines[0].strip():
         raise JourneyDataError(f"{path} has no header line")
     return lines[0]
@@ -390,15 +452,73 @@ def _arrow_type(dtype: Any) -> pa.DataType:
 
 
 def _read_json(path: Path, *, lines: bool, options: Mapping[str, Any]) -> pd.DataFrame:
-    if lines and not options:
+    options = dict(options)
+    codec = codecs.lookup(options.pop("encoding", None) or _bom_encoding(path) or "utf-8").name
+    if lines and not options and codec == "utf-8":
         try:
             # pyarrow parses JSON lines in C++ threads and decompresses by extension.
             return pa_json.read_json(path).to_pandas()
         except pa.ArrowInvalid:
             pass  # mixed types in a column: pandas copes, more slowly
-    # dtype=False: text stays text ("007" is not 7) and dates are left to validation, as for
-    # CSV (pandas 3.1 deprecates convert_dates; dtype=False turns date conversion off too).
-    return pd.read_json(path, lines=lines, **{"dtype": False, **options})
+    # Decompressed here as for CSV, so .zst needs no extra package and .xz no pandas guess;
+    # utf-8-sig reads past a byte-order mark, which pandas' JSON parser would choke on.
+    codec = "utf-8-sig" if codec == "utf-8" else codec
+    with _open_stream(path) as stream, io.TextIOWrapper(stream, encoding=codec) as text:
+        # dtype=False: text stays text ("007" is not 7) and dates are left to validation, as
+        # for CSV (pandas 3.1 deprecates convert_dates; dtype=False turns that off too).
+        return pd.read_json(text, lines=lines, **{"dtype": False, **options})
+
+
+# pandas-style names accepted for workbooks; ``sheet`` is pandas' ``sheet_name``.
+_EXCEL_OPTIONS = ("sheet", "skiprows", "usecols", "na_values", "dtype")
+
+
+def _read_excel(path: Path, options: Mapping[str, Any]) -> pd.DataFrame:
+    """One sheet of a workbook, read by calamine (9x faster than openpyxl, see
+    benchmarks/README.md)."""
+    from python_calamine import CalamineError
+
+    unknown = sorted(set(options) - set(_EXCEL_OPTIONS))
+    if unknown:
+        raise JourneyParameterError(
+            f"unsupported workbook read option(s) {unknown}; supported: {list(_EXCEL_OPTIONS)}"
+        )
+    sheet = options.get("sheet", 0)
+    rest = {k: v for k, v in options.items() if k != "sheet"}
+    try:
+        with pd.ExcelFile(path, engine="calamine") as book:
+            names = book.sheet_names
+            by_position = isinstance(sheet, int) and not isinstance(sheet, bool)
+            if not (sheet in names or (by_position and 0 <= sheet < len(names))):
+                raise JourneyDataError(
+                    f"{path} has no sheet {sheet!r}; its sheets are {names} (pass sheet= "
+                    f"with one of the names, or a position from 0)"
+                )
+            frame = pd.read_excel(book, sheet_name=sheet, **rest)
+    except CalamineError as exc:
+        raise JourneyDataError(
+            f"could not read {path} as an Excel workbook ({exc}); open it in Excel and save "
+            f"it as .xlsx, or export the sheet to CSV"
+        ) from None
+    if frame.columns.empty:
+        name = names[sheet] if by_position else sheet
+        raise JourneyDataError(f"sheet {name!r} of {path} is empty; pass sheet= to choose")
+    return frame
+
+
+def _other_sheets(source: str | os.PathLike, options: Mapping[str, Any]) -> str:
+    """For a workbook whose sheet lacked the log's columns: which sheet was read and which
+    others there are; empty for other files."""
+    path = Path(source)
+    if _format_of(path) != "excel":
+        return ""
+    with pd.ExcelFile(path, engine="calamine") as book:
+        names = book.sheet_names
+    if len(names) < 2:
+        return ""
+    sheet = options.get("sheet", 0)
+    read = names[sheet] if isinstance(sheet, int) else sheet
+    return f" (read sheet {read!r} of {names}; pass sheet= to read another)"
 
 
 def add_malformed(report: ValidationReport, malformed: list[str]) -> ValidationReport:
