@@ -231,13 +231,14 @@ def load_events(
     Parameters
     ----------
     source : str, path-like or DataFrame
-        CSV, Parquet or JSON lines, compressed or not; or a frame of any supported engine.
+        A file: CSV or other delimited text, Parquet or JSON (lines), compressed or not,
+        or an Excel workbook (see :func:`read_table`); or a frame of any supported engine.
     columns : mapping, optional
         The input's column names -> canonical names, ``{"user_id": "customer_id"}``.
     as_of : str or datetime-like, optional
         Rows timed after this are quarantined.
     **read_options
-        Passed to the file reader (``sep``, ``encoding``, ...).
+        Passed to the file reader (``sep``, ``encoding``, ``sheet``, ...).
 
     Returns
     -------
