@@ -23,8 +23,6 @@ import pytest
 from journey_lib.errors import JourneyDataError, JourneyDataWarning, JourneyParameterError
 from journey_lib.io import load_events, read_events, read_table
 
-openpyxl = pytest.importorskip("openpyxl", reason="openpyxl writes the test workbooks")
-
 # Two customers, "007" with its zeros (so ids stay text), in winter (+01:00) and summer
 # (+02:00) time; the notes need more than ASCII and Latin-1: a euro sign and curly quotes.
 ROWS = [
@@ -268,6 +266,7 @@ def test_parquet_with_zoned_and_epoch_times(tmp_path):
 
 
 def workbook(path: Path, sheets: dict[str, list[list]]) -> Path:
+    openpyxl = pytest.importorskip("openpyxl", reason="openpyxl writes the test workbooks")
     book = openpyxl.Workbook()
     book.remove(book.active)
     for name, rows in sheets.items():
