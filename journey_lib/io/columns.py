@@ -163,7 +163,8 @@ def _fits(stats: ColumnStats, role: str) -> bool:
     if role == "event":
         return stats.text and not timelike and 1 <= stats.distinct <= 2000
     if role == "channel":
-        return stats.text and not timelike and 1 <= stats.distinct <= 200
+        # An empty channel column is still the channel (an export with nothing in it).
+        return stats.text and not timelike and stats.distinct <= 200
     if role in ("value", "quantity"):
         return stats.numeric and stats.null_share < 1
     if role == "churn":
@@ -224,7 +225,7 @@ def guess_columns(
             continue
         if role in given:
             column = given[role]
-            guesses[role] = ColumnGuess(role, column, f"{column!r}: given", "given")
+            guesses[role] = ColumnGuess(role, column, "given", "given")
             continue
         choice = _best(stats, role, taken, named_only=table, unique=table)
         if choice is None:
@@ -313,16 +314,17 @@ def _content_rank(stats: ColumnStats, role: str) -> tuple[float, ...]:
 
 def _evidence(stats: ColumnStats, role: str, named: bool) -> tuple[str, str]:
     what = {
-        "timestamp": f"{stats.time_share:.0%} of sampled values read as times",
-        "customer_id": f"{stats.distinct:,} distinct values in the sample",
+        "timestamp": f"{stats.time_share:.0%} read as times",
+        "customer_id": f"{stats.distinct:,} distinct values",
         "event": f"{stats.distinct:,} distinct names",
         "channel": f"{stats.distinct:,} distinct values",
         "value": "numbers" + ("" if stats.integral else " with fractions"),
         "churn": "two values",
     }.get(role, f"{stats.distinct:,} distinct values")
+    example = stats.example if len(stats.example) <= 24 else stats.example[:21] + "..."
     if named:
-        return f"{stats.name!r}: the name says {role}; {what} (e.g. {stats.example!r})", "sure"
-    return f"{stats.name!r}: no name says {role}, but {what} (e.g. {stats.example!r})", "likely"
+        return f"named so; {what} (e.g. {example!r})", "sure"
+    return f"no name says so, but {what} (e.g. {example!r})", "likely"
 
 
 def properties(

@@ -31,7 +31,8 @@ timing
     within half the span (so the cutoff leaves as much history before it as the horizon
     after it); a return is a repeat conversion when there are at least 30 of them, else
     any event on a later day. ``horizon``: the inactivity.
-    ``cutoff``: one horizon before the midnight after the last event.
+    ``cutoff``: one horizon before the midnight that starts the log's last day, so the
+    whole horizon after it is observed.
 """
 
 from __future__ import annotations
@@ -58,6 +59,7 @@ __all__ = [
     "churn_event",
     "conversion_event",
     "default_funnel",
+    "event_counts",
     "event_kinds",
     "timing",
 ]
@@ -78,14 +80,32 @@ _MIN_GAPS = 30
 Choice = tuple[str | None, str]
 
 
-def _counts(log: pd.DataFrame) -> pd.DataFrame:
-    """Rows and customers per event, commonest first."""
-    grouped = log.groupby("event", sort=False, observed=True)["customer_id"]
-    counts = pd.DataFrame({"rows": grouped.size(), "customers": grouped.nunique()})
-    return counts.sort_values(["customers", "rows"], ascending=False)
+def event_counts(log: pd.DataFrame) -> pd.DataFrame:
+    """Rows and distinct customers per event, commonest first (ties by rows, then name).
+
+    Every function here takes these as ``counts=`` to save computing them again.
+
+    Examples
+    --------
+    >>> log = pd.DataFrame({"customer_id": [1, 1, 2], "event": ["a", "b", "a"]})
+    >>> event_counts(log).to_dict("index")
+    {'a': {'rows': 2, 'customers': 2}, 'b': {'rows': 1, 'customers': 1}}
+    """
+    # Integer codes: grouping text columns of a large log is several times slower.
+    event, names = pd.factorize(log["event"], sort=True)
+    customer, _ = pd.factorize(log["customer_id"])
+    present = event >= 0
+    event, customer = event[present], customer[present]
+    rows = np.bincount(event, minlength=len(names))
+    pairs = np.unique(event.astype("int64") * (customer.max(initial=0) + 1) + customer)
+    customers = np.bincount(pairs // (customer.max(initial=0) + 1), minlength=len(names))
+    counts = pd.DataFrame(
+        {"rows": rows, "customers": customers}, index=pd.Index(names, name="event")
+    )
+    return counts.sort_values(["customers", "rows"], ascending=False, kind="stable")
 
 
-def conversion_event(log: pd.DataFrame, shape: str) -> Choice:
+def conversion_event(log: pd.DataFrame, shape: str, counts: pd.DataFrame | None = None) -> Choice:
     """The conversion event and why (see the module docstring).
 
     Examples
@@ -95,7 +115,7 @@ def conversion_event(log: pd.DataFrame, shape: str) -> Choice:
     >>> conversion_event(log, "events")[0]
     'payment_done'
     """
-    counts = _counts(log)
+    counts = event_counts(log) if counts is None else counts
     named = [e for e in counts.index if is_conversion_name(e)]
     if named:
 
@@ -126,11 +146,16 @@ def conversion_event(log: pd.DataFrame, shape: str) -> Choice:
     )
 
 
-def acquisition_event(log: pd.DataFrame, conversion: str | None, shape: str = "events") -> Choice:
+def acquisition_event(
+    log: pd.DataFrame,
+    conversion: str | None,
+    shape: str = "events",
+    counts: pd.DataFrame | None = None,
+) -> Choice:
     """The event that makes someone a customer, and why."""
     if shape == "process":
         return None, "a case begins with its first event"
-    counts = _counts(log)
+    counts = event_counts(log) if counts is None else counts
     named = [
         e
         for e in counts.index
@@ -146,23 +171,29 @@ def acquisition_event(log: pd.DataFrame, conversion: str | None, shape: str = "e
     return None, "no sign-up or conversion event; a customer's first event makes them one"
 
 
-def churn_event(log: pd.DataFrame, conversion: str | None) -> Choice:
+def churn_event(
+    log: pd.DataFrame, conversion: str | None, counts: pd.DataFrame | None = None
+) -> Choice:
     """The event that ends a relationship, and why."""
-    named = [e for e in _counts(log).index if matching_rule(e, CHURN_WORDS) and e != conversion]
+    counts = event_counts(log) if counts is None else counts
+    named = [e for e in counts.index if matching_rule(e, CHURN_WORDS) and e != conversion]
     if named:
         best = min(named, key=lambda e: CHURN_WORDS.index(matching_rule(e, CHURN_WORDS)))
         return best, f"{best!r} is named like an ending (cancel, unsubscribe, close, ...)"
     return None, "no event is named like an ending; churn means inactivity"
 
 
-def event_kinds(log: pd.DataFrame, conversion: str | None) -> tuple[dict[str, str], dict[str, str]]:
+def event_kinds(
+    log: pd.DataFrame, conversion: str | None, counts: pd.DataFrame | None = None
+) -> tuple[dict[str, str], dict[str, str]]:
     """Each event's kind by the rules, and the events no rule places with the reason.
 
     The conversion is always of kind ``conversion``, whatever its name.
     """
     kinds: dict[str, str] = {}
     unmapped: dict[str, str] = {}
-    for event in _counts(log).index:
+    counts = event_counts(log) if counts is None else counts
+    for event in counts.index:
         kind = "conversion" if event == conversion else kind_of(event)
         if kind is None:
             unmapped[str(event)] = "no rule matches its name"
@@ -194,26 +225,35 @@ def default_funnel(log: pd.DataFrame, conversion: str | None, max_middle: int = 
     """
     if conversion is None:
         return None, "no conversion event, so no default funnel"
+    # Integer codes for customers, events (in name order) and times: grouping text and
+    # zoned times of a large log is several times slower.
+    customer, _ = pd.factorize(log["customer_id"])
+    event, names = pd.factorize(log["event"], sort=True)
+    time = _microseconds(log["timestamp"])
+    compact = pd.DataFrame({"customer_id": customer, "event": event, "t": time})
     firsts = (
-        log.groupby(["customer_id", "event"], sort=False, observed=True)["timestamp"]
+        compact.groupby(["customer_id", "event"], sort=False)["t"]
         .min()
         .rename("first")
         .reset_index()
     )
-    order = log.sort_values(["customer_id", "timestamp"], kind="stable")
-    entry_counts = order.groupby("customer_id", sort=False)["event"].first().value_counts()
-    entry = entry_counts.index[0]
-    share = entry_counts.iloc[0] / entry_counts.sum()
-    if entry == conversion or log["event"].nunique() == 1:
+    order = np.lexsort((time, customer))  # stable: ties keep the log's order
+    leading = np.r_[True, customer[order][1:] != customer[order][:-1]]
+    entries = np.bincount(event[order][leading], minlength=len(names))
+    entry_code = int(np.argmax(entries))  # ties: the first name
+    entry = names[entry_code]
+    share = entries[entry_code] / entries.sum()
+    if entry == conversion or len(names) == 1:
         repeat = (log["event"] == conversion).groupby(log["customer_id"]).sum() >= 2
         why = (
             f"customers start with {conversion!r} itself, so the funnel is a first "
             f"{conversion!r} and another ({int(repeat.sum()):,} customers came back)"
         )
         return f"{conversion} -> {conversion}", why
+    goal = int(names.get_loc(conversion))
     # Long form throughout: a customers x events table would not fit a large log.
-    start = firsts.loc[firsts["event"] == entry].set_index("customer_id")["first"]
-    end = firsts.loc[firsts["event"] == conversion].set_index("customer_id")["first"]
+    start = firsts.loc[firsts["event"] == entry_code].set_index("customer_id")["first"]
+    end = firsts.loc[firsts["event"] == goal].set_index("customer_id")["first"]
     start, end = start.align(end, join="inner")
     done = start.index[start <= end]
     if len(done) == 0:
@@ -222,17 +262,19 @@ def default_funnel(log: pd.DataFrame, conversion: str | None, max_middle: int = 
             f"{conversion!r} after it"
         )
     others = firsts.loc[
-        firsts["customer_id"].isin(done) & ~firsts["event"].isin([entry, conversion])
+        firsts["customer_id"].isin(done) & ~firsts["event"].isin([entry_code, goal])
     ]
     within = (others["first"] >= others["customer_id"].map(start)) & (
         others["first"] < others["customer_id"].map(end)
     )
     between = others.loc[within]
-    coverage = between.groupby("event", sort=False, observed=True).size() / len(done)
+    coverage = between.groupby("event").size() / len(done)
+    coverage.index = names[coverage.index]
     kept = coverage[coverage >= 0.5].sort_values(ascending=False, kind="stable").head(max_middle)
-    chosen = between.loc[between["event"].isin(kept.index)]
+    chosen = between.loc[between["event"].isin(names.get_indexer(kept.index))]
     rank = chosen.groupby("customer_id", sort=False)["first"].rank(method="min")
-    ranks = rank.groupby(chosen["event"], observed=True).median()
+    ranks = rank.groupby(chosen["event"]).median()
+    ranks.index = names[ranks.index]
     # Ties in typical order go to the more common step, then the name.
     order = pd.DataFrame(
         {"event": ranks.index, "rank": ranks.to_numpy(), "less": -kept[ranks.index].to_numpy()}
@@ -248,12 +290,18 @@ def default_funnel(log: pd.DataFrame, conversion: str | None, max_middle: int = 
     return " -> ".join(map(str, steps)), why
 
 
+def _microseconds(times: pd.Series) -> np.ndarray:
+    """UTC instants as int64 microseconds since the epoch."""
+    if isinstance(times.dtype, pd.DatetimeTZDtype):
+        times = times.dt.tz_convert("UTC").dt.tz_localize(None)
+    return times.to_numpy().astype("datetime64[us]").astype("int64")
+
+
 def _return_gaps(log: pd.DataFrame, conversion: str | None) -> tuple[np.ndarray, str]:
     """Days between a customer's consecutive active days: conversion days when repeat
     conversions give at least 30 gaps, any event's days otherwise."""
-    days = pd.DataFrame(
-        {"c": log["customer_id"].to_numpy(), "d": log["timestamp"].dt.floor("D").to_numpy()}
-    )
+    day = _microseconds(log["timestamp"]) // 86_400_000_000  # whole UTC days
+    days = pd.DataFrame({"c": log["customer_id"].to_numpy(), "d": day})
     candidates = [(days, "returns")]
     if conversion is not None:
         mask = (log["event"] == conversion).to_numpy()
@@ -262,7 +310,7 @@ def _return_gaps(log: pd.DataFrame, conversion: str | None) -> tuple[np.ndarray,
         active = active.drop_duplicates().sort_values(["c", "d"], kind="stable")
         c, d = active["c"].to_numpy(), active["d"].to_numpy()
         same = c[1:] == c[:-1]
-        gaps = np.diff(d).astype("timedelta64[s]").astype("float64")[same] / 86400
+        gaps = np.diff(d).astype("float64")[same]
         if len(gaps) >= _MIN_GAPS or between == "returns":
             return gaps, between
     raise AssertionError("unreachable: the last candidate always returns")
@@ -278,7 +326,7 @@ def timing(log: pd.DataFrame, conversion: str | None = None) -> dict[str, tuple[
     ...     "timestamp": pd.to_datetime(["2024-01-01", "2024-01-08", "2024-01-01",
     ...                                  "2024-12-30"], utc=True)})
     >>> {k: v for k, (v, _) in timing(log).items()}
-    {'period': 'month', 'inactivity': '180D', 'horizon': '180D', 'cutoff': '2024-07-04'}
+    {'period': 'month', 'inactivity': '180D', 'horizon': '180D', 'cutoff': '2024-07-03'}
     """
     first, last = log["timestamp"].min(), log["timestamp"].max()
     span_days = max((last - first) / _DAY, 1.0)
@@ -300,7 +348,8 @@ def timing(log: pd.DataFrame, conversion: str | None = None) -> dict[str, tuple[
     inactivity = min(wanted, allowed)
     if inactivity < wanted:
         why_gap += f"; kept to {inactivity} days, half the {span_days:,.0f}-day span or less"
-    end = last.floor("D") + _DAY
+    # Labels need the whole horizon observed, so it ends by the log's last day's midnight.
+    end = last.floor("D")
     cutoff = end - pd.Timedelta(days=inactivity)
     return {
         "period": (period, why_period),
@@ -308,6 +357,6 @@ def timing(log: pd.DataFrame, conversion: str | None = None) -> dict[str, tuple[
         "horizon": (f"{inactivity}D", "churn is judged over one inactivity span"),
         "cutoff": (
             cutoff.strftime("%Y-%m-%d"),
-            f"one horizon before the log ends ({(end - _DAY).strftime('%Y-%m-%d')})",
+            f"one horizon before the log's last day ({end.strftime('%Y-%m-%d')})",
         ),
     }

@@ -27,6 +27,7 @@ Shapes
 from __future__ import annotations
 
 import os
+import textwrap
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
@@ -54,7 +55,7 @@ _LOG_ROLES = ("customer_id", "timestamp", "event", "channel", "value", "session_
 _HEADER = (
     "# journey-lab log profile: what the columns and events of this log mean.\n"
     "# Edit any entry and pass the file back (journey report --profile journey.yaml);\n"
-    "# 'evidence' says why each was chosen and is not read back.\n"
+    "# 'evidence' says why each entry was chosen; 'observed' describes the log profiled.\n"
 )
 
 
@@ -449,8 +450,9 @@ def profile(
         advocacy=advocacy,
         funnel=funnel,
     )
-    _check_events(log, hints)
-    roles = _event_roles(log, kind, hints, evidence)
+    counts = event_roles.event_counts(log)
+    _check_events(counts, hints)
+    roles = _event_roles(log, counts, kind, hints, evidence)
     timing = event_roles.timing(log, roles["conversion"])
     chosen_timing = {}
     for name, given in (
@@ -462,14 +464,14 @@ def profile(
         value, why = timing[name]
         chosen_timing[name] = given if given is not None else value
         evidence[name] = "given [given]" if given is not None else f"{why} [likely]"
-    event_kinds, unmapped = event_roles.event_kinds(log, roles["conversion"])
+    event_kinds, unmapped = event_roles.event_kinds(log, roles["conversion"], counts)
     if kinds:
         unknown = sorted(set(kinds) - set(event_kinds) - set(unmapped))
         if unknown:
-            raise JourneyParameterError(_absent("kinds", unknown, log))
+            raise JourneyParameterError(_absent("kinds", unknown, counts))
         event_kinds.update(kinds)
         unmapped = {e: why for e, why in unmapped.items() if e not in kinds}
-    stage_overrides = _stage_overrides(stages, log)
+    stage_overrides = _stage_overrides(stages, counts)
     unmapped = {e: why for e, why in unmapped.items() if e not in stage_overrides}
     return LogProfile(
         shape=kind,
@@ -489,7 +491,7 @@ def profile(
 
 _SHAPE_WHY = {
     "events": "customer, time and event columns: a touchpoint log",
-    "process": "the customer column is a case id: a process log",
+    "process": "the customer column is a case id (or the event concept:name): a process log",
     "transactions": "no event column but a money column: every row is a purchase",
     "customers": "a churn label and one row per customer id: a customer table",
 }
@@ -503,7 +505,8 @@ def _shape(chosen: dict, guesses: dict, stats: dict, frame: pd.DataFrame) -> str
         return "transactions" if "value" in by_role else "events"
     customer = by_role.get("customer_id")
     event = by_role["event"]
-    if (customer and "case" in stats[customer].words) or "activity" in stats[event].words:
+    # Process-mining exports (XES and its CSV form) name the case and concept:name.
+    if (customer and "case" in stats[customer].words) or stats[event].words == ("concept", "name"):
         return "process"
     return "events"
 
@@ -524,23 +527,22 @@ def _require_log_columns(chosen: dict[str, str], present: list[str]) -> None:
     )
 
 
-def _absent(entry: str, events: list[str], log: pd.DataFrame) -> str:
-    counts = log["event"].value_counts()
+def _absent(entry: str, events: list[str], counts: pd.DataFrame) -> str:
     listed = ", ".join(f"{e!r}" for e in counts.index[:12])
     more = f" and {len(counts) - 12} more" if len(counts) > 12 else ""
     return f"{entry} names {events}, which the log does not have; its events are {listed}{more}"
 
 
-def _check_events(log: pd.DataFrame, hints: dict[str, Any]) -> None:
+def _check_events(counts: pd.DataFrame, hints: dict[str, Any]) -> None:
     """Refuse hints that name events the log lacks, or one event in two roles."""
-    present = set(log["event"].unique())
+    present = set(counts.index)
     for name, value in hints.items():
         if value is None:
             continue
         named = [value] if isinstance(value, str) else list(value)
         absent = [e for e in named if e not in present]
         if absent:
-            raise JourneyParameterError(_absent(name, absent, log))
+            raise JourneyParameterError(_absent(name, absent, counts))
     single = {k: v for k, v in hints.items() if isinstance(v, str)}
     for a, b in (("conversion", "churn_event"), ("acquisition", "churn_event")):
         if single.get(a) is not None and single.get(a) == single.get(b):
@@ -550,7 +552,11 @@ def _check_events(log: pd.DataFrame, hints: dict[str, Any]) -> None:
 
 
 def _event_roles(
-    log: pd.DataFrame, shape: str, hints: dict[str, Any], evidence: dict[str, str]
+    log: pd.DataFrame,
+    counts: pd.DataFrame,
+    shape: str,
+    hints: dict[str, Any],
+    evidence: dict[str, str],
 ) -> dict[str, Any]:
     """The conversion, acquisition, churn and advocacy events and the default funnel."""
     roles: dict[str, Any] = {}
@@ -563,19 +569,21 @@ def _event_roles(
         evidence[name] = f"{why} [{'likely' if value is not None else 'none'}]"
         return value
 
-    roles["conversion"] = choose("conversion", lambda: event_roles.conversion_event(log, shape))
+    roles["conversion"] = choose(
+        "conversion", lambda: event_roles.conversion_event(log, shape, counts)
+    )
     conv = roles["conversion"]
     roles["acquisition"] = choose(
-        "acquisition", lambda: event_roles.acquisition_event(log, conv, shape)
+        "acquisition", lambda: event_roles.acquisition_event(log, conv, shape, counts)
     )
-    roles["churn_event"] = choose("churn_event", lambda: event_roles.churn_event(log, conv))
+    roles["churn_event"] = choose("churn_event", lambda: event_roles.churn_event(log, conv, counts))
 
     def funnel_steps() -> tuple[Any, str]:
         steps, why = event_roles.default_funnel(log, conv)
         return (tuple(steps.split(" -> ")) if steps else None), why
 
     roles["funnel"] = tuple(choose("funnel", funnel_steps) or ())
-    kinds, _ = event_roles.event_kinds(log, conv)
+    kinds, _ = event_roles.event_kinds(log, conv, counts)
     roles["advocacy"] = tuple(choose("advocacy", lambda: _advocacy(kinds)) or ())
     return roles
 
@@ -587,7 +595,7 @@ def _advocacy(kinds: dict[str, str]) -> tuple[tuple[str, ...] | None, str]:
     return None, "no event is named like a review, referral or share"
 
 
-def _stage_overrides(stages: Mapping[str, Any] | None, log: pd.DataFrame) -> dict[str, str]:
+def _stage_overrides(stages: Mapping[str, Any] | None, counts: pd.DataFrame) -> dict[str, str]:
     """``{event: stage}`` from either spelling of a stage hint, events checked."""
     if not stages:
         return {}
@@ -602,9 +610,9 @@ def _stage_overrides(stages: Mapping[str, Any] | None, log: pd.DataFrame) -> dic
                         f"stages= puts {event!r} under both {mapping[event]!r} and {stage!r}"
                     )
                 mapping[event] = stage
-    absent = sorted(set(mapping) - set(log["event"].unique()))
+    absent = sorted(set(mapping) - set(counts.index))
     if absent:
-        raise JourneyParameterError(_absent("stages", absent, log))
+        raise JourneyParameterError(_absent("stages", absent, counts))
     return mapping
 
 
@@ -628,7 +636,7 @@ def _observed(log: pd.DataFrame, columns: list[str]) -> dict[str, Any]:
 
 
 def _summary(p: LogProfile) -> str:
-    """The profile as a few readable lines."""
+    """The profile as a few readable lines, each at most about 100 characters."""
     o = p.observed
     lines = [f"Log profile: {_SHAPE_NAMES[p.shape]}"]
     if "event_types" in o:
@@ -640,34 +648,60 @@ def _summary(p: LogProfile) -> str:
         lines.append(f"  {o['rows']:,} rows, {o['customers']:,} customers")
     lines.append("Columns")
     for column, role in p.columns.items():
-        why = p.evidence.get(f"column {role}", "")
-        lines.append(f"  {role:<12} {column!s:<24} {_short(why)}")
+        why, sure = _split(p.evidence.get(f"column {role}", ""))
+        lines.append(_row(role, str(column), f"{sure}: {why}" if sure else why))
     if p.properties:
-        lines.append(f"  {'properties':<12} {', '.join(p.properties)}")
-    if p.shape != "customers":
-        lines.append("Events")
-        for role in ("conversion", "acquisition", "churn_event"):
-            value = getattr(p, role) or "(none)"
-            lines.append(f"  {role:<12} {value!s:<24} {_short(p.evidence.get(role, ''))}")
-        lines.append(f"  {'advocacy':<12} {', '.join(p.advocacy) or '(none)'}")
-        for kind in KINDS:
-            events = [e for e, k in p.kinds.items() if k == kind]
-            if events:
-                lines.append(f"  {kind:<12} {', '.join(events)}")
-        if p.unmapped:
-            lines.append(f"  {'unmapped':<12} {', '.join(p.unmapped)} (no rule matches)")
-        if p.stages:
-            placed = ", ".join(f"{e} -> {s}" for e, s in p.stages.items())
-            lines.append(f"  {'stages':<12} {placed}")
-        lines.append("Defaults")
-        funnel = " -> ".join(p.funnel) if p.funnel else "(none)"
-        lines.append(f"  {'funnel':<12} {funnel}")
-        lines.append(f"  {'':<12} {_short(p.evidence.get('funnel', ''))}")
-        lines.append(
-            f"  {'timing':<12} period {p.period}, inactivity {p.inactivity}, "
-            f"horizon {p.horizon}, cutoff {p.cutoff}"
+        lines.append(_row("properties", ", ".join(p.properties), ""))
+    if p.shape == "customers":
+        return "\n".join(lines)
+    lines.append("Events")
+    for role in ("conversion", "acquisition", "churn_event"):
+        why, _ = _split(p.evidence.get(role, ""))
+        lines.append(_row(role, str(getattr(p, role) or "(none)"), why))
+    lines.append(_row("advocacy", ", ".join(p.advocacy) or "(none)", ""))
+    lines.append("Kinds of event (the stages come from these)")
+    for kind in KINDS:
+        events = [e for e, k in p.kinds.items() if k == kind]
+        if events:
+            lines.append(_row(kind, ", ".join(events), "", wide=True))
+    if p.unmapped:
+        lines.append(_row("no kind", ", ".join(p.unmapped), "", wide=True))
+    if p.stages:
+        placed = ", ".join(f"{e} -> {s}" for e, s in p.stages.items())
+        lines.append(_row("by hand", placed, "", wide=True))
+    lines.append("Defaults")
+    lines.append(_row("funnel", " -> ".join(p.funnel) if p.funnel else "(none)", "", wide=True))
+    why, _ = _split(p.evidence.get("funnel", ""))
+    lines.append(_row("", why, "", wide=True))
+    lines.append(
+        _row(
+            "timing",
+            f"period {p.period}, inactivity {p.inactivity}, horizon {p.horizon}, cutoff {p.cutoff}",
+            "",
+            wide=True,
         )
+    )
     return "\n".join(lines)
+
+
+def _split(evidence: str) -> tuple[str, str]:
+    """``"why [sure]"`` -> ``("why", "sure")``."""
+    if evidence.endswith("]") and " [" in evidence:
+        why, _, sure = evidence[:-1].rpartition(" [")
+        return why, sure
+    return evidence, ""
+
+
+def _row(label: str, value: str, why: str, *, wide: bool = False, width: int = 100) -> str:
+    """One aligned entry, wrapped under its value: a label, a value and why."""
+    text = f"{value}" if wide or not why else f"{value:<20} {why}"
+    return textwrap.fill(
+        text,
+        width=width,
+        initial_indent=f"  {label:<12} ",
+        subsequent_indent=" " * 15,
+        break_on_hyphens=False,
+    )
 
 
 _SHAPE_NAMES = {
@@ -676,7 +710,3 @@ _SHAPE_NAMES = {
     "transactions": "a transaction table (every row a purchase)",
     "customers": "a customer table (one row per customer)",
 }
-
-
-def _short(text: str) -> str:
-    return text if len(text) <= 110 else text[:107] + "..."
