@@ -83,6 +83,20 @@ class StageFramework:
                 f"events are mapped to {stray}, which are not among the stages {list(self.stages)}"
             )
 
+    def to_dict(self) -> dict[str, Any]:
+        """Plain values that :func:`get_framework` reads back: ``name``, ``stages`` as
+        ``{stage: [events]}`` and ``repeat``.
+
+        Examples
+        --------
+        >>> fw = StageFramework.from_mapping({"Aware": ["ad"], "Buy": ["buy"]},
+        ...                                  repeat={"buy": "Aware"})
+        >>> get_framework(fw.to_dict()) == fw
+        True
+        """
+        stages = {s: [e for e, t in self.events.items() if t == s] for s in self.stages}
+        return {"name": self.name, "stages": stages, "repeat": dict(self.repeat)}
+
     @classmethod
     def from_mapping(
         cls,
@@ -313,6 +327,12 @@ def get_framework(
                 f"or pass a mapping {{stage: [events]}}"
             ) from None
     if isinstance(framework, Mapping):
+        if set(framework) == {"name", "stages", "repeat"} and isinstance(
+            framework["stages"], Mapping
+        ):  # StageFramework.to_dict()
+            return StageFramework.from_mapping(
+                framework["stages"], name=framework["name"], repeat=framework["repeat"]
+            )
         return StageFramework.from_mapping(framework)
     raise JourneyParameterError(
         f"framework must be a name, a mapping or a StageFramework, not {type(framework).__name__}"

@@ -14,6 +14,7 @@ from engines import SHARED_DATA
 from hypothesis import given, settings
 
 import journey_lib as jl
+from journey_lib.churn.dataset import ATTRS_KEY, RECIPE_OPTIONS
 from journey_lib.errors import JourneyDataError, JourneyParameterError
 from journey_lib.io import event_roles
 from journey_lib.io.profile import LogProfile, profile
@@ -219,8 +220,8 @@ def test_two_week_and_ten_year_spans():
     assert p.period == "day"
     horizon_days = pd.Timedelta(p.horizon).days
     assert 1 <= horizon_days <= 7  # at most half the span
-    end = short["timestamp"].max().floor("D") + pd.Timedelta(days=1)
-    assert pd.Timestamp(p.cutoff, tz="UTC") == end - pd.Timedelta(p.horizon)
+    last_day = short["timestamp"].max().floor("D")
+    assert pd.Timestamp(p.cutoff, tz="UTC") == last_day - pd.Timedelta(p.horizon)
 
     long = short.assign(
         timestamp=pd.Timestamp("2014-01-01", tz="UTC")
@@ -554,3 +555,38 @@ def test_stage_overrides_and_unknown_stages():
     bad = profile(shop_log(), stages={"catalog": "Curiosity"})
     with pytest.raises(JourneyParameterError, match=r"places events in \['Curiosity'\]"):
         jl.assign_stages(shop_with_channels(), profile=bad)
+
+
+def test_churn_dataset_takes_its_roles_from_the_profile():
+    events = jl.simulate(400, seed=4).events
+    p = profile(events)
+    by_profile = jl.churn.build_dataset(events, profile=p)
+    spelled = jl.churn.build_dataset(
+        events,
+        cutoff=p.cutoff,
+        horizon=p.horizon,
+        inactivity=p.inactivity,
+        acquisition_event=p.acquisition,
+        purchase_event=p.conversion,
+        framework=jl.stages.profile_framework(p),
+    )
+    pd.testing.assert_frame_equal(by_profile.X, spelled.X)
+    pd.testing.assert_series_equal(by_profile.y, spelled.y)
+    assert by_profile.report.cutoff == pd.Timestamp(p.cutoff, tz="UTC")
+    # The recipe keeps the profile's stages as plain values that rebuild the same features.
+    recipe = by_profile.X.attrs[ATTRS_KEY]
+    assert recipe["framework"]["stages"]["Purchase"] == ["purchase"]
+    again = jl.churn.build_features(
+        events, cutoff=p.cutoff, **{k: recipe[k] for k in RECIPE_OPTIONS}
+    )
+    pd.testing.assert_frame_equal(again, by_profile.X, check_like=True)
+
+
+def test_churn_dataset_options_given_beat_the_profile():
+    events = jl.simulate(400, seed=4).events
+    p = profile(events)
+    given = jl.churn.build_dataset(events, profile=p, cutoff="2024-09-01", horizon="30D")
+    assert given.report.cutoff == pd.Timestamp("2024-09-01", tz="UTC")
+    assert given.report.label_end == pd.Timestamp("2024-10-01", tz="UTC")
+    with pytest.raises(JourneyParameterError, match="give a cutoff"):
+        jl.churn.build_dataset(events)

@@ -41,8 +41,9 @@ from .._frames import (
     with_microseconds,
 )
 from ..errors import JourneyDataError, JourneyDataWarning, JourneyParameterError
+from ..io.profile import LogProfile, from_profile
 from ..rfm import rfm
-from ..stages import assign_stages, get_framework
+from ..stages import assign_stages, get_framework, profile_framework
 from ._inputs import looks_like_id
 
 __all__ = [
@@ -157,7 +158,8 @@ class ChurnDataset(tuple):
 def build_dataset(
     events: Any,
     *,
-    cutoff: Any,
+    cutoff: Any = None,
+    profile: LogProfile | None = None,
     horizon: Any = "90D",
     definition: str = "inactivity",
     inactivity: Any = "90D",
@@ -181,7 +183,11 @@ def build_dataset(
         A touchpoint log of any engine (pandas, Polars, DuckDB, PySpark); the result is
         pandas either way.
     cutoff : date or time
-        The moment the prediction is made (naive means UTC).
+        The moment the prediction is made (naive means UTC); the profile's when not given.
+    profile : LogProfile, optional
+        A log profile (:func:`journey_lib.profile`). Its cutoff, horizon, inactivity,
+        acquisition event, conversion (as ``purchase_event``), churn event and stages take
+        the place of the options the caller leaves at their defaults.
     horizon : str or timedelta, default "90D"
         How far after the cutoff a churn counts.
     definition : {"inactivity", "event"}, default "inactivity"
@@ -246,7 +252,9 @@ def build_dataset(
     >>> bool(set(y.unique()) <= {0, 1})
     True
     """
-    options = _options(locals())
+    options = _from_profile(_options(locals()), profile)
+    cutoff = _cutoff(cutoff, profile)
+    horizon = profile.horizon if profile is not None and horizon == "90D" else horizon
     horizon_us = duration_us(horizon, "horizon")
     X, status, cut, dropped, notes = _build(
         events, cutoff, horizon_us, data_end, customers, options
@@ -274,7 +282,8 @@ def build_dataset(
 def build_features(
     events: Any,
     *,
-    cutoff: Any,
+    cutoff: Any = None,
+    profile: LogProfile | None = None,
     definition: str = "inactivity",
     inactivity: Any = "90D",
     churn_event: str | None = None,
@@ -311,7 +320,8 @@ def build_features(
     >>> X.index.name, "recency_days" in X
     ('customer_id', True)
     """
-    options = _options(locals())
+    options = _from_profile(_options(locals()), profile)
+    cutoff = _cutoff(cutoff, profile)
     X, _, cut, _, _ = _build(events, cutoff, None, None, customers, options)
     X.attrs[ATTRS_KEY] = _recipe(cut, None, customers, options)
     return X
@@ -320,6 +330,33 @@ def build_features(
 def _options(arguments: dict[str, Any]) -> dict[str, Any]:
     """The :data:`RECIPE_OPTIONS` among a public function's arguments (its ``locals()``)."""
     return {name: arguments[name] for name in RECIPE_OPTIONS}
+
+
+def _from_profile(options: dict[str, Any], profile: LogProfile | None) -> dict[str, Any]:
+    """The options with the profile's roles where the caller left the defaults: what the
+    caller says wins, then the profile (a profile without an acquisition event means any
+    event, as a process log's case begins with its first)."""
+    if profile is None:
+        return options
+    out = dict(options)
+    if options["inactivity"] == "90D":
+        out["inactivity"] = profile.inactivity
+    if options["acquisition_event"] == "purchase":
+        out["acquisition_event"] = profile.acquisition
+    if options["purchase_event"] == "purchase" and profile.conversion is not None:
+        out["purchase_event"] = profile.conversion
+    if options["churn_event"] is None:
+        out["churn_event"] = profile.churn_event
+    if options["framework"] == "customer_journey":
+        out["framework"] = profile_framework(profile).to_dict()
+    return out
+
+
+def _cutoff(cutoff: Any, profile: LogProfile | None) -> Any:
+    chosen = from_profile(profile, "cutoff", cutoff, None)
+    if chosen is None:
+        raise JourneyParameterError("give a cutoff (or a profile with one)")
+    return chosen
 
 
 def _build(
@@ -429,6 +466,8 @@ def _recipe(
             return value
         if isinstance(value, list | tuple):
             return [plain(v) for v in value]
+        if isinstance(value, dict):
+            return {str(k): plain(v) for k, v in value.items()}
         if isinstance(value, dt.timedelta | pd.Timedelta):
             return str(pd.Timedelta(value))
         return repr(value)

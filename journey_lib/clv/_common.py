@@ -48,6 +48,21 @@ class Model:
             raise not_fitted(self)
         raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
 
+    def parameters(self) -> pd.DataFrame:
+        """The fitted parameters with their standard errors, one row each: a table to show
+        where a printed repr would not do.
+
+        Examples
+        --------
+        >>> from journey_lib import clv
+        >>> clv.GammaGamma.from_params(p=6.25, q=3.74, v=15.44).parameters()["estimate"].tolist()
+        [6.25, 3.74, 15.44]
+        """
+        errors = self.__dict__.get("standard_errors_")
+        table = pd.DataFrame({"estimate": self.params_})
+        table["standard_error"] = errors if errors is not None else float("nan")
+        return table.rename_axis(type(self).__name__)
+
     def _histories(self, rfm_frame: Any, columns: tuple[str, ...]) -> Histories:
         """The fitted customers when ``rfm_frame`` is None, else ``rfm_frame``'s."""
         if "params_" not in self.__dict__:

@@ -19,13 +19,13 @@ if TYPE_CHECKING:
 __all__ = ["CohortExplorer"]
 
 #: Periods offered: those notebook ``03_retention`` takes.
-PERIODS: Sequence[str] = ("week", "month", "quarter")
+PERIODS: Sequence[str] = ("day", "week", "month", "quarter")
 
 
 class CohortExplorer(JourneyWidget):
     """Explore cohort retention by clicking: :func:`journey_lib.retention` as a widget.
 
-    Controls (``.controls[name].value``): ``period`` ("week", "month", "quarter"), ``kind``
+    Controls (``.controls[name].value``): ``period`` ("day" ... "quarter"), ``kind``
     ("on" or "on_or_after"), ``cohort_event`` and ``return_event`` (event names, ``""`` for
     any event). ``.data`` is ``retention(events, period=..., kind=..., cohort_event=...,
     return_event=..., max_periods=...)``, drawn with :func:`journey_lib.plots.retention`.
