@@ -20,6 +20,7 @@ from . import __version__
 from .churn.commands import add_commands as add_churn_commands
 from .errors import JourneyError
 from .io import read_events, write_table
+from .io.profile import profile
 from .report import copy_suite, read_parameters, run_report
 from .simulate import SimulationParameters, simulate
 
@@ -115,6 +116,23 @@ def build_parser() -> argparse.ArgumentParser:
     val.add_argument("--sep", help="CSV delimiter (default: guessed from the header)")
     val.set_defaults(handler=_validate)
 
+    pro = sub.add_parser(
+        "profile",
+        help="say what the columns and events of a log mean (a log profile)",
+        description="Inspect a log (touchpoints, a process log, transactions or a customer "
+        "table) and print what each column and event is for, with the evidence: the "
+        "customer, time and event columns, the conversion, the stages, a default funnel and "
+        "period, cutoff and horizon. --out writes it as YAML for journey report --profile. "
+        "Exit 2 when no column can be the customer or the time.",
+    )
+    pro.add_argument("path", type=Path, help="the log: CSV, TSV, Parquet, JSON lines, Excel")
+    _profile_hints(pro)
+    pro.add_argument("--sep", help="CSV delimiter (default: guessed from the header)")
+    pro.add_argument(
+        "--out", type=Path, metavar="FILE.yaml", help="write the profile here (journey.yaml)"
+    )
+    pro.set_defaults(handler=_profile)
+
     rep = sub.add_parser(
         "report",
         help="re-run the notebooks into a dated report folder",
@@ -152,6 +170,14 @@ def build_parser() -> argparse.ArgumentParser:
         help="data file or folder, passed as data_path (default: each notebook's own)",
     )
     rep.add_argument(
+        "--profile",
+        type=Path,
+        metavar="FILE.yaml",
+        help="the data's profile (journey profile --out); default: inferred from the data "
+        "and saved in the run folder as journey.yaml",
+    )
+    _profile_hints(rep)
+    rep.add_argument(
         "--out",
         type=Path,
         default=Path("reports"),
@@ -184,7 +210,8 @@ def build_parser() -> argparse.ArgumentParser:
         help="copy the notebook suite into a folder, to edit and run it",
         description="Copy the notebooks installed with journey-lab into DIR (made when "
         "missing): DIR/notebooks/ holds the notebooks and their README, DIR/data/ the sample "
-        "log they read by default and its data dictionary. Run the copies with: journey "
+        "log they read by default and its data dictionary, DIR/journey.yaml the sample's log "
+        "profile to edit for your own log. Run the copies with: journey "
         "report --notebooks DIR/notebooks. Exit 2, writing nothing, when DIR already holds "
         "notebooks or the suite's files (unless --force).",
     )
@@ -266,6 +293,8 @@ def _report(args: argparse.Namespace) -> int:
         parameters=parameters,
         only=only or None,
         data=args.data,
+        profile=args.profile,
+        hints=_hints(args),
         out=args.out,
         fail_fast=args.fail_fast,
         timeout=args.timeout,
@@ -283,7 +312,37 @@ def _init(args: argparse.Namespace) -> int:
     notebooks, data = args.folder / "notebooks", args.folder / "data"
     count = sum(path.suffix == ".ipynb" for path in copied)
     print(f"copied {count} notebooks to {notebooks} and the sample data they read to {data}")
-    print(f"run them with: journey report --notebooks {notebooks}")
+    print(f"wrote {args.folder / 'journey.yaml'}, the sample's profile: edit it for your own log")
+    print(f"run them with: journey report --notebooks {notebooks} [--profile journey.yaml]")
+    return EXIT_OK
+
+
+def _profile_hints(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--columns",
+        type=_column_map,
+        default=None,
+        metavar="OLD=ROLE,...",
+        help="name the columns' roles, e.g. user=customer_id,ts=timestamp (roles: "
+        "customer_id, timestamp, event, channel, value, session_id, ...)",
+    )
+    parser.add_argument(
+        "--conversion", metavar="EVENT", help="the event that is a conversion (purchase, ...)"
+    )
+
+
+def _hints(args: argparse.Namespace) -> dict[str, Any]:
+    hints = {"columns": args.columns, "conversion": args.conversion}
+    return {name: value for name, value in hints.items() if value is not None}
+
+
+def _profile(args: argparse.Namespace) -> int:
+    options = {"sep": args.sep} if args.sep else {}
+    found = profile(args.path, **_hints(args), **options)
+    print(found)
+    if args.out is not None:
+        found.to_yaml(args.out)
+        print(f"profile written to {args.out}")
     return EXIT_OK
 
 

@@ -88,7 +88,7 @@ def test_every_notebook_runs_on_the_bundled_sample(run):
 def test_every_notebook_records_its_key_figures(run):
     metrics = json.loads((run.folder / "metrics.json").read_text())
     assert set(metrics) == set(NAMES)
-    assert metrics["01_touchpoints"]["rows_quarantined"] == 0
+    assert metrics["01_touchpoints"]["rows_set_aside"] == 0
     assert metrics["01_touchpoints"]["customers"] == 2000
     assert 0 < metrics["02_funnels"]["conversion_rate"] < 1
     assert 0.5 < metrics["04_churn_model"]["roc_auc"] <= 1

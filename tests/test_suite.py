@@ -77,8 +77,11 @@ def test_init_copies_the_suite_in_the_repositorys_shape(tmp_path):
     assert "journey report --notebooks project/notebooks" in result.stdout
     project = tmp_path / "project"
     copied = sorted(p.relative_to(project) for p in project.rglob("*") if p.is_file())
-    assert copied == SUITE_FILES
+    assert copied == sorted([*SUITE_FILES, Path("journey.yaml")])
     assert all(sha256(project / name) == sha256(ROOT / name) for name in SUITE_FILES)
+    # The starter profile is the sample's, ready to edit for another log.
+    starter = jl.LogProfile.from_yaml(project / "journey.yaml")
+    assert starter == jl.profile(ROOT / "data/sample/events.csv.gz")
 
 
 def test_init_refuses_a_folder_holding_notebooks_and_writes_nothing(tmp_path):

@@ -21,8 +21,11 @@ The rules a run follows:
   one cell tagged ``parameters`` (the papermill convention). Every parameter given must be
   declared by a selected notebook and fit the declared type, or :class:`JourneyParameterError`
   lists the valid ones and nothing is run. Each notebook receives only what it declares.
-* **Two parameters are filled in by the runner** for notebooks that declare them:
-  ``run_folder`` (where :func:`record_metrics` writes) and ``data_path`` (from ``data``).
+* **Three parameters are filled in by the runner** for notebooks that declare them:
+  ``run_folder`` (where :func:`record_metrics` writes), ``data_path`` (from ``data``) and
+  ``profile``: the data's log profile, given or inferred once for the whole run, saved as
+  ``journey.yaml`` in the run folder and recorded in the manifest. A notebook opens its data
+  with :func:`open_data` and shows a sentence instead of a section that cannot apply.
 * **A run is never half-visible.** It is built in ``.<stamp>.partial`` and renamed into place
   when done; ``latest`` then points at it. Earlier runs are never touched.
 * **Run folders are named by the UTC start time**, with ``-2``, ``-3`` ... when runs start in
@@ -36,6 +39,7 @@ The rules a run follows:
 
 # Names imported "as" themselves are there as before but outside __all__: the documented
 # constants, and the private names tests reach for.
+from .data import ReportData, open_data
 from .execute import _GRACE as _GRACE
 from .execute import KERNEL as KERNEL
 from .execute import NotebookRun
@@ -56,10 +60,12 @@ __all__ = [
     "CommandLineValue",
     "NotebookParameter",
     "NotebookRun",
+    "ReportData",
     "RunResult",
     "copy_suite",
     "data_fingerprint",
     "notebook_parameters",
+    "open_data",
     "packaged_notebooks",
     "read_parameters",
     "record_metrics",

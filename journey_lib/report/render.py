@@ -153,8 +153,10 @@ def _write_index(
         for notebook, values in metrics.items()
         for key, value in values.items()
     ]
+    # The file's name only: folders stay out of pages (manifest.json keeps the full path).
     fingerprints = "".join(
-        f"<li><code>{esc(f['path'])}</code>: sha256 <code>{esc(str(f.get('sha256')))}</code></li>"
+        f"<li><code>{esc(Path(f['path']).name)}</code>: sha256 "
+        f"<code>{esc(str(f.get('sha256')))}</code></li>"
         for f in manifest["data"]["fingerprints"]
     )
     page = f"""<!DOCTYPE html>

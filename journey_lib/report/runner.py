@@ -19,6 +19,7 @@ from .execute import NotebookRun, _child_env, _run_notebook, planned_run
 from .files import _read_json, _write_json, _write_text
 from .plan import _assign, _data_record, _given_data, _plan
 from .render import _html_exporter, _manifest, _render, _write_index
+from .run_profile import PROFILE_FILE, run_profile
 from .suite import packaged_notebooks
 from .text import _utcnow
 
@@ -76,6 +77,8 @@ def run_report(
     parameters: Mapping[str, Any] | None = None,
     only: Sequence[str] | None = None,
     data: str | os.PathLike[str] | None = None,
+    profile: str | os.PathLike[str] | None = None,
+    hints: Mapping[str, Any] | None = None,
     out: str | os.PathLike[str] = "reports",
     fail_fast: bool = False,
     timeout: float = 600,
@@ -106,6 +109,16 @@ def run_report(
         A data file or folder, passed (made absolute) as ``data_path`` to the notebooks
         declaring it; a ``data_path`` in ``parameters`` means the same. Without either, they
         use their own default. The fingerprint of the data used is recorded either way.
+        Given a log, notebooks declaring ``customers_path`` get ``""`` unless it is given
+        too: their sample customer table belongs to the sample.
+    profile : path, optional
+        The data's log profile as YAML (``journey profile --out``). Without it the profile
+        is inferred from the data (:func:`journey_lib.profile`). Either way it is saved in
+        the run folder as ``journey.yaml``, recorded in the manifest, and passed as the
+        ``profile`` parameter to every notebook declaring one.
+    hints : mapping, optional
+        ``columns`` (input column -> role) and ``conversion``: hints for the inference, or
+        changes to a given profile.
     out : path
         Where run folders go (default ``reports``).
     fail_fast : bool
@@ -142,14 +155,20 @@ def run_report(
         planned = _plan(notebooks, only)
         given = dict(parameters or {})
         data_path = _given_data(data, given, planned)
-        _assign(planned, given)
+        declared = {name for plan in planned for name in plan.declared}
         data_info = _data_record(planned, notebooks, data_path)
+        found, profile_info = run_profile(
+            declared, given, data_path or _default_data(data_info), profile, hints or {}
+        )
+        _assign(planned, given)
         say = progress or (lambda line: None)
 
         started = _utcnow()
         out = Path(out)
         name, partial = _reserve(out, started.strftime("%Y%m%d-%H%M%S"))
         runs: dict[str, NotebookRun] = {}
+        if found is not None:
+            found.to_yaml(partial / PROFILE_FILE)
         exporter = _html_exporter()
         with tempfile.TemporaryDirectory(prefix="journey-report-") as scratch:
             env = _child_env(Path(scratch))
@@ -172,12 +191,20 @@ def run_report(
             _write_json(metrics, {})
         manifest = _manifest(name, started, finished, notebooks, suite, given, data_info, runs)
         manifest.update(timeout=timeout, fail_fast=fail_fast, only=list(only) if only else None)
+        if profile_info:
+            manifest["profile"] = profile_info
         _write_json(partial / "manifest.json", manifest)
         _write_index(partial / "index.html", manifest, runs, _read_json(metrics))
         folder = out / name
         partial.rename(folder)
         _point_latest(out, name)
         return RunResult(folder=folder, notebooks=runs, manifest=manifest)
+
+
+def _default_data(data_info: dict[str, Any]) -> Path | None:
+    """The log the notebooks read by default (the first that declares one)."""
+    paths = [p for p in data_info["per_notebook"].values() if p is not None]
+    return Path(paths[0]) if paths else None
 
 
 @contextlib.contextmanager

@@ -17,6 +17,8 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 from ..errors import JourneyError
+from ..io.profile import profile
+from .run_profile import PROFILE_FILE
 
 __all__ = ["copy_suite", "packaged_notebooks"]
 
@@ -66,7 +68,8 @@ def copy_suite(folder: str | os.PathLike[str], *, force: bool = False) -> list[P
 
     ``folder`` gets the shape of the repository the suite comes from: ``notebooks/`` (the
     notebooks and their README) beside ``data/`` (the data dictionary and ``sample/``, the
-    log and customer table the notebooks read by default), so
+    log and customer table the notebooks read by default), and ``journey.yaml``, the
+    sample's log profile (:func:`journey_lib.profile`) to edit for another log, so
     ``journey report --notebooks FOLDER/notebooks`` runs the copies as they are.
 
     Parameters
@@ -80,7 +83,7 @@ def copy_suite(folder: str | os.PathLike[str], *, force: bool = False) -> list[P
     Returns
     -------
     list of Path
-        The files written: notebooks, their README, then the data.
+        The files written: notebooks, their README, the data, then ``journey.yaml``.
 
     Raises
     ------
@@ -94,7 +97,7 @@ def copy_suite(folder: str | os.PathLike[str], *, force: bool = False) -> list[P
     >>> with tempfile.TemporaryDirectory() as tmp:
     ...     written = copy_suite(Path(tmp) / "suite")
     ...     print(sorted({p.parent.name for p in written}))
-    ['data', 'notebooks', 'sample']
+    ['data', 'notebooks', 'sample', 'suite']
     """
     folder = Path(folder)
     with packaged_notebooks() as notebooks:
@@ -106,12 +109,15 @@ def copy_suite(folder: str | os.PathLike[str], *, force: bool = False) -> list[P
             *sorted(p for p in (data / "sample").iterdir() if p.is_file()),
         ]
         copies = {source: folder / source.relative_to(notebooks.parent) for source in sources}
+        starter = folder / PROFILE_FILE
         if not force:
-            _refuse_existing(folder, copies.values())
+            _refuse_existing(folder, [*copies.values(), starter])
         for source, target in copies.items():
             target.parent.mkdir(parents=True, exist_ok=True)
             shutil.copyfile(source, target)
-    return list(copies.values())
+        # The sample's profile, as a starting point to edit for one's own log.
+        profile(data / "sample" / "events.csv.gz").to_yaml(starter)
+    return [*copies.values(), starter]
 
 
 def _refuse_existing(folder: Path, targets: Iterable[Path]) -> None:

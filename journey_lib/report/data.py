@@ -1,0 +1,562 @@
+"""What a report notebook reads: the data as its profile says, which sections apply to it,
+and what to tell the reader about it.
+
+A notebook opens its data with one call, asks before each section whether the section
+applies, and ends with the notes a reader should know::
+
+    data = jl.report.open_data(data_path, profile, start=start, end=end)
+    if data.supports("attribution"):
+        ...
+    data.about()
+
+A section that cannot apply (no channel column for attribution, no money values for
+customer value, too short a span for a churn horizon, a customer table for a funnel) is
+replaced by one sentence saying why, and the notebook carries on. Warnings about the data
+raised anywhere in the notebook are collected instead of printed, and :meth:`ReportData.about`
+lists them in plain words; other libraries' warnings are kept in ``data.technical`` and
+never reach the page.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import warnings
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from ..churn.dataset import build_dataset
+from ..dates import within
+from ..errors import JourneyDataWarning, JourneyError, JourneyParameterError
+from ..io.event_roles import PERIODS
+from ..io.profile import LogProfile
+from ..io.profile import profile as infer_profile
+from ..io.read import read_table
+from ..schema import ValidationReport
+from ..stages import profile_framework
+
+__all__ = ["REQUIREMENTS", "ReportData", "open_data"]
+
+#: Fewest customers on each side of a churn label for a model to be worth training.
+MIN_CLASS = 10
+#: Fewest repeat buyers for the buy-till-you-die models.
+MIN_REPEAT_BUYERS = 10
+
+
+@dataclass
+class ReportData:
+    """A report notebook's data: the profile, the validated log (or customer table), the
+    optional customer table, and the notes for the reader.
+
+    Attributes
+    ----------
+    profile : LogProfile
+    read : ValidationReport
+        Validation of the whole file (a customer table's is a ``CustomerReport``).
+    events : pandas.DataFrame or None
+        The clean log within ``start`` and ``end``; None for a customer table.
+    table : pandas.DataFrame or None
+        The clean customer table when the data is one; None for a log.
+    customers : pandas.DataFrame or None
+        The customer table given beside a log (``customers_path``).
+    source : str
+        The data file's name (never its folder: paths stay out of reports).
+    notes : list of str
+        Warnings about the data raised so far, in plain words.
+    technical : list of str
+        Other warnings (from libraries), kept out of the page.
+    shown : set of str
+        Reasons already shown, so each is said once.
+    failed : dict
+        Requirements whose section the data defeated (:meth:`attempt`), with the reason.
+    """
+
+    profile: LogProfile
+    read: ValidationReport
+    events: pd.DataFrame | None
+    table: pd.DataFrame | None
+    customers: pd.DataFrame | None
+    source: str
+    notes: list[str] = field(default_factory=list)
+    technical: list[str] = field(default_factory=list)
+    shown: set[str] = field(default_factory=set)
+    failed: dict[str, str] = field(default_factory=dict)
+
+    def why_not(self, requirement: str, **given: Any) -> str | None:
+        """Why ``requirement`` (a key of :data:`REQUIREMENTS`) does not hold for this data,
+        or None when it does. ``given`` passes values a notebook chose over the profile's
+        (``steps=``, ``cutoff=``, ``horizon=``, ``y=``)."""
+        if requirement not in REQUIREMENTS:
+            raise JourneyParameterError(
+                f"unknown requirement {requirement!r}; known: {sorted(REQUIREMENTS)}"
+            )
+        if requirement in self.failed:
+            return self.failed[requirement]
+        for check in REQUIREMENTS[requirement][1]:
+            reason = check(self, given)
+            if reason:
+                return reason
+        return None
+
+    def supports(self, requirement: str, **given: Any) -> bool:
+        """Whether a section applies; when it does not, show one sentence saying why (once:
+        later sections failing for the same reason stay silent).
+
+        Examples
+        --------
+        >>> raw = pd.DataFrame({"user": ["a", "a", "b"], "event": ["visit", "buy", "visit"],
+        ...                     "ts": ["2024-01-01", "2024-01-02", "2024-01-03"]})
+        >>> data = open_data(raw, quiet=False)
+        >>> data.supports("funnel"), data.supports("attribution", display=False)
+        (True, False)
+        >>> data.why_not("attribution")
+        'the log has no channel column'
+        """
+        show = given.pop("display", True)
+        reason = self.why_not(requirement, **given)
+        if reason is not None and show and reason not in self.shown:
+            self.shown.add(reason)
+            title = REQUIREMENTS[requirement][0]
+            _markdown(f"*{title} does not apply to this data: {reason}.*")
+        return reason is None
+
+    @contextlib.contextmanager
+    def attempt(self, requirement: str) -> Iterator[None]:
+        """Run a section's code; if the data defeats it (a model that cannot be fitted to it,
+        say), show one sentence instead and mark the section as not applying, so later cells
+        asking :meth:`supports` skip quietly. Errors in the parameters still fail the
+        notebook.
+
+        Examples
+        --------
+        >>> from journey_lib.errors import JourneyDataError
+        >>> raw = pd.DataFrame({"user": ["a", "b"], "event": ["buy", "buy"],
+        ...                     "ts": ["2024-01-01", "2024-01-02"]})
+        >>> data = open_data(raw, quiet=False)
+        >>> with data.attempt("value"):
+        ...     raise JourneyDataError("BG/NBD did not converge. Details follow")
+        *Customer value could not be estimated on this data: BG/NBD did not converge.*
+        >>> data.supports("value")
+        False
+        """
+        try:
+            yield
+        except JourneyParameterError:
+            raise
+        except JourneyError as exc:
+            reason = _first_sentence(str(exc)).rstrip(".")
+            self.failed[requirement] = reason
+            self.shown.add(reason)
+            title = REQUIREMENTS[requirement][0]
+            _markdown(f"*{title} could not be estimated on this data: {reason}.*")
+
+    def steps(self, steps: Any = None) -> list[Any]:
+        """The funnel's steps: those given, else the profile's default funnel."""
+        return list(steps) if steps else list(self.profile.funnel)
+
+    def churn_dataset(self, cutoff: Any = None, horizon: Any = None) -> tuple | None:
+        """Features and churn labels, ``X, y``, or None (after saying why) when no model can
+        be trained on this data.
+
+        On a log: :func:`journey_lib.churn.build_dataset` at ``cutoff`` with ``horizon``
+        (the profile's when not given), churn as the profile's inactivity, the profile's
+        acquisition and conversion events and stages, and the customer table beside it.
+        On a customer table: its columns as features (dates as days before the latest one)
+        and its churn label, indexed by customer.
+        """
+        p = self.profile
+        if self.table is not None:
+            if not self.supports("churn_table"):
+                return None
+            table = self.table.set_index("customer_id")
+            y = table.pop("churned").astype("int64")
+            dates = [c for c in table.columns if pd.api.types.is_datetime64_any_dtype(table[c])]
+            for column in dates:
+                table[column] = (table[column].max() - table[column]).dt.days
+            return table, y
+        if not self.supports("churn_window", cutoff=cutoff, horizon=horizon):
+            return None
+        return build_dataset(
+            self.events,
+            profile=p,
+            cutoff=cutoff or None,
+            horizon=horizon or p.horizon,
+            customers=self.customers,
+        )
+
+    def dataset_summary(self, dataset: Any) -> pd.DataFrame:
+        """Who is in a churn dataset, as a small table for the page."""
+        report = getattr(dataset, "report", None)
+        if report is None:  # a customer table's X, y
+            X, y = dataset
+            rows = [
+                ("customers", f"{len(X):,}"),
+                ("churned", f"{int(y.sum()):,} ({y.mean():.1%})"),
+                ("features", f"{X.shape[1]:,}"),
+            ]
+        else:
+            rows = [
+                ("features from events before", f"{report.cutoff:%Y-%m-%d}"),
+                ("churn judged up to", f"{report.label_end:%Y-%m-%d} ({report.rule})"),
+                ("customers in the log", f"{report.customers_in_log:,}"),
+                ("left out: not yet acquired", f"{report.not_acquired:,}"),
+                ("left out: already churned", f"{report.already_churned:,}"),
+                ("customers in the dataset", f"{report.included:,}"),
+                ("of whom churned", f"{report.churned:,} ({report.churn_rate:.1%})"),
+                ("features", f"{len(report.features):,}"),
+            ]
+            rows += [("note", note) for note in report.notes]
+        return pd.DataFrame(rows, columns=["", "value"]).set_index("")
+
+    @staticmethod
+    def offer_value(value: str) -> float | str | None:
+        """The ``value`` report parameter as :meth:`journey_lib.churn.ChurnModel.target`
+        takes it: a number, a column name, or None (``""``: past spend).
+
+        Examples
+        --------
+        >>> ReportData.offer_value("200"), ReportData.offer_value("MonthlyCharges")
+        (200.0, 'MonthlyCharges')
+        """
+        if not value:
+            return None
+        try:
+            return float(value)
+        except ValueError:
+            return value
+
+    def churn_summary(self) -> pd.DataFrame:
+        """A customer table's customers, churned customers and churn rate."""
+        churned = self.table["churned"]
+        rows = [
+            ("customers", f"{len(churned):,}"),
+            ("churned", f"{int(churned.sum()):,}"),
+            ("churn rate", f"{churned.mean():.1%}"),
+        ]
+        return pd.DataFrame(rows, columns=["", "value"]).set_index("")
+
+    def quality(self) -> pd.DataFrame:
+        """How the rows of the file were used: clean, set aside (by reason), duplicates.
+
+        A small table for the page, in place of a printed summary.
+        """
+        rows = [("rows read", self.read.n_input), ("usable", len(self.read.clean))]
+        rows += [(f"set aside: {r}", int(n)) for r, n in self.read.reason_counts().items()]
+        rows.append(("exact duplicates, counted once", self.read.duplicates))
+        return pd.DataFrame(rows, columns=["", "rows"]).set_index("")
+
+    def about(self) -> None:
+        """Show the notes a reader should have: how the rows were used, what the columns
+        were taken to be, events without a stage, and warnings about the data."""
+        _markdown("\n".join(["## About this data", *(f"- {n}" for n in self.about_lines())]))
+
+    def about_lines(self) -> list[str]:
+        """The lines :meth:`about` shows."""
+        read, p = self.read, self.profile
+        what = "customers" if p.shape == "customers" else "rows"
+        lines = [f"{read.n_input:,} {what} read from {self.source}."]
+        set_aside = read.reason_counts()
+        if len(set_aside):
+            listed = ", ".join(f"{int(n):,} {reason}" for reason, n in set_aside.items())
+            lines.append(f"{len(read.quarantine):,} rows were set aside: {listed}.")
+        if read.duplicates:
+            lines.append(f"{read.duplicates:,} exact duplicate rows were counted once.")
+        roles = ", ".join(
+            f"{_ROLE_WORDS[r]} `{c}`" for c, r in p.columns.items() if r in _ROLE_WORDS
+        )
+        lines.append(f"Columns read: {roles} ({_how_known(p)}).")
+        if p.unmapped and p.shape != "customers":
+            names = ", ".join(f"`{e}`" for e in list(p.unmapped)[:8])
+            more = f" and {len(p.unmapped) - 8} more" if len(p.unmapped) > 8 else ""
+            lines.append(
+                f"{len(p.unmapped)} event types have no journey stage: {names}{more} "
+                "(no rule reads their names; a profile's `stages` can place them)."
+            )
+        lines += list(dict.fromkeys(self.notes))
+        return lines
+
+
+def _how_known(p: LogProfile) -> str:
+    given = [k for k, v in p.evidence.items() if k.startswith("column") and "[given]" in v]
+    return "as given" if given and len(given) == len(p.columns) else "inferred from the data"
+
+
+_ROLE_WORDS = {
+    "customer_id": "customers",
+    "timestamp": "times",
+    "event": "events",
+    "channel": "channels",
+    "value": "money",
+    "session_id": "sessions",
+    "churn": "churn label",
+    "signup": "sign-up dates",
+}
+
+
+def open_data(
+    data: Any,
+    profile: Mapping[str, Any] | LogProfile | str | os.PathLike[str] | None = None,
+    *,
+    start: str = "",
+    end: str = "",
+    customers_path: str = "",
+    quiet: bool = True,
+) -> ReportData:
+    """Read a report's data as its profile says.
+
+    Parameters
+    ----------
+    data : str, path-like or DataFrame
+        The log or customer table.
+    profile : mapping, LogProfile, path or None
+        The run's profile (``journey report`` passes it as a mapping), a YAML file, or
+        None / ``{}`` to infer one from the data.
+    start, end : str
+        A half-open date range of the log to keep (``""``: from the start, to the end).
+    customers_path : str
+        A customer table to join to a log's customers (``""``: none).
+    quiet : bool, default True
+        Collect warnings instead of printing them, for :meth:`ReportData.about`: data
+        warnings there in plain words, others in ``technical``. A report page then shows no
+        raw warning text.
+
+    Returns
+    -------
+    ReportData
+    """
+    notes: list[str] = []
+    technical: list[str] = []
+    if quiet:
+        _collect_warnings(notes, technical)
+    found = _as_profile(profile, data)
+    read = found.read(data)
+    source = Path(data).name if isinstance(data, str | os.PathLike) else "the data frame"
+    customers = read_table(customers_path)[0] if customers_path else None
+    if found.shape == "customers":
+        return ReportData(found, read, None, read.clean, customers, source, notes, technical)
+    events = within(read.clean, start or None, end or None)
+    return ReportData(found, read, events, None, customers, source, notes, technical)
+
+
+def _as_profile(profile: Any, data: Any) -> LogProfile:
+    if isinstance(profile, LogProfile):
+        return profile
+    if isinstance(profile, Mapping) and profile:
+        return LogProfile.from_dict(profile)
+    if isinstance(profile, str | os.PathLike) and str(profile):
+        return LogProfile.from_yaml(profile)
+    return infer_profile(data)
+
+
+def _collect_warnings(notes: list[str], technical: list[str]) -> None:
+    """Route every later warning of this process into ``notes`` (data warnings, first
+    line) or ``technical`` (the rest), instead of the page."""
+
+    def show(message: Warning | str, category: type[Warning], *_: Any, **__: Any) -> None:
+        text = str(message).strip()
+        if issubclass(category, JourneyDataWarning):
+            notes.append(_first_sentence(text))
+        else:
+            technical.append(f"{category.__name__}: {text}")
+
+    warnings.showwarning = show
+
+
+def _first_sentence(text: str, limit: int = 240) -> str:
+    """A warning's first line up to its first full stop, kept short for a list."""
+    line = text.strip().splitlines()[0].rstrip(":")
+    cut = line.find(". ")
+    line = line[: cut + 1] if cut > 0 else line
+    if len(line) > limit:
+        line = line[: limit - 3].rsplit(" ", 1)[0] + "..."
+    return line if line.endswith((".", "...")) else line + "."
+
+
+def _days(days: float) -> str:
+    """A span in plain words: minutes, hours or days."""
+    if days < 1 / 24:
+        minutes = round(days * 1440)
+        return f"{minutes} minute{'s' * (minutes != 1)}"
+    if days < 2:
+        hours = round(days * 24)
+        return f"{hours} hour{'s' * (hours != 1)}"
+    return f"{days:,.0f} days"
+
+
+def _markdown(text: str) -> None:
+    """Show Markdown in a notebook; print it elsewhere (a script, a doctest)."""
+    try:
+        from IPython import get_ipython
+        from IPython.display import Markdown, display
+    except ImportError:  # pragma: no cover - IPython ships with the notebook stack
+        get_ipython = None
+    if get_ipython is None or get_ipython() is None:
+        print(text)
+        return
+    display(Markdown(text))
+
+
+# --- requirements ----------------------------------------------------------------------
+
+
+def _is_log(data: ReportData, given: dict) -> str | None:
+    if data.events is None:
+        return "it is a customer table, one row per customer, with no touchpoints over time"
+    if data.events.empty:
+        return "no touchpoint lies in the chosen dates"
+    return None
+
+
+def _is_table(data: ReportData, given: dict) -> str | None:
+    return None if data.table is not None else "it is a log, not a customer table"
+
+
+def _has_stages(data: ReportData, given: dict) -> str | None:
+    framework = profile_framework(data.profile)
+    if data.events["event"].isin(list(framework.events)).any():
+        return None
+    return "no event of this log belongs to a journey stage by the profile's rules"
+
+
+def _has_funnel(data: ReportData, given: dict) -> str | None:
+    steps = data.steps(given.get("steps"))
+    if len(steps) < 2:
+        return "no conversion event was found, so there is no default funnel (give --conversion)"
+    names = [s[0] if isinstance(s, list | tuple) else s for s in steps]
+    absent = [s for s in dict.fromkeys(names) if s not in set(data.events["event"])]
+    if absent:
+        return f"the funnel's step {absent[0]!r} never happens in the chosen dates"
+    return None
+
+
+def _several_periods(data: ReportData, given: dict) -> str | None:
+    period = given.get("period") or data.profile.period
+    times = data.events["timestamp"]
+    span = (times.max() - times.min()) / pd.Timedelta(days=1)
+    if span < 2 * PERIODS.get(period, 1.0):
+        return f"the log spans {_days(span)}, less than two {period}s"
+    return None
+
+
+def _has_channel(data: ReportData, given: dict) -> str | None:
+    if data.profile.column("channel") is None:
+        return "the log has no channel column"
+    if data.events["channel"].isna().all():
+        return "its channel column is empty"
+    return None
+
+
+def _has_conversion(data: ReportData, given: dict) -> str | None:
+    conversion = given.get("conversion") or data.profile.conversion
+    if conversion is None:
+        return "no event was found to be a conversion (give --conversion)"
+    if not (data.events["event"] == conversion).any():
+        return f"no {conversion!r} event lies in the chosen dates"
+    return None
+
+
+def _has_value(data: ReportData, given: dict) -> str | None:
+    if data.profile.column("value") is None and data.profile.shape != "transactions":
+        return "the log has no money column"
+    if not (data.events["value"] != 0).any():
+        return "every money value is zero"
+    return None
+
+
+def _repeat_buyers(data: ReportData, given: dict) -> str | None:
+    conversion = given.get("conversion") or data.profile.conversion
+    bought = data.events.loc[data.events["event"] == conversion]
+    days = bought["timestamp"].dt.floor("D").groupby(bought["customer_id"]).nunique()
+    repeat = int((days > 1).sum())
+    if repeat < MIN_REPEAT_BUYERS:
+        return (
+            f"the purchase models need at least {MIN_REPEAT_BUYERS} customers who bought on "
+            f"more than one day, and {repeat} did"
+        )
+    return None
+
+
+def _churn_window(data: ReportData, given: dict) -> str | None:
+    p = data.profile
+    cutoff = pd.Timestamp(given.get("cutoff") or p.cutoff, tz="UTC")
+    horizon = pd.Timedelta(given.get("horizon") or p.horizon)
+    first, last = data.events["timestamp"].min(), data.events["timestamp"].max()
+    if cutoff <= first + horizon:
+        return (
+            f"the cutoff {cutoff:%Y-%m-%d} leaves less than one horizon "
+            f"({_days(horizon / pd.Timedelta(days=1))}) of history after the log's start "
+            f"({first:%Y-%m-%d})"
+        )
+    if cutoff + horizon > last:
+        return (
+            f"the log ends {last:%Y-%m-%d}, before the cutoff {cutoff:%Y-%m-%d} plus the "
+            f"horizon ({_days(horizon / pd.Timedelta(days=1))}), so no churn label is known yet"
+        )
+    return None
+
+
+def _two_classes(data: ReportData, given: dict) -> str | None:
+    y = given.get("y")
+    if y is None:
+        return None
+    churned = int(pd.Series(y).astype(bool).sum())
+    kept = len(y) - churned
+    if min(churned, kept) < MIN_CLASS:
+        return (
+            f"a model needs at least {MIN_CLASS} customers who churned and {MIN_CLASS} who "
+            f"stayed; here {churned:,} churned and {kept:,} stayed"
+        )
+    return None
+
+
+def _has_offer_value(data: ReportData, given: dict) -> str | None:
+    if given.get("value") not in (None, ""):
+        return None
+    X = given.get("X")
+    if X is not None and "value_total" in X.columns:
+        return None
+    return (
+        "there is no value per customer to weigh an offer against (give -p value=COLUMN, a "
+        "column of the data, or value=AMOUNT)"
+    )
+
+
+def _has_label(data: ReportData, given: dict) -> str | None:
+    if data.profile.column("churn") is None:
+        return "the table has no churn column"
+    return None
+
+
+def _several_events(data: ReportData, given: dict) -> str | None:
+    if data.events["event"].nunique() < 2:
+        return "the log has one event type only"
+    return None
+
+
+Check = Callable[[ReportData, dict], str | None]
+
+#: Requirement -> (section title, checks in order). A section applies when every check
+#: passes; the first failing check's reason is what the reader sees.
+REQUIREMENTS: dict[str, tuple[str, tuple[Check, ...]]] = {
+    "log": ("This section", (_is_log,)),
+    "table": ("This section", (_is_table,)),
+    "stages": ("The journey by stage", (_is_log, _has_stages)),
+    "paths": ("Paths between touchpoints", (_is_log, _several_events)),
+    "channels": ("The channel breakdown", (_is_log, _has_channel)),
+    "funnel": ("The funnel", (_is_log, _has_funnel)),
+    "trend": ("The trend over time", (_is_log, _has_funnel, _several_periods)),
+    "retention": ("Retention over time", (_is_log, _several_periods)),
+    "conversion": ("This section", (_is_log, _has_conversion)),
+    "attribution": ("Attribution", (_is_log, _has_conversion, _has_channel)),
+    "value": ("Customer value", (_is_log, _has_conversion, _has_value, _repeat_buyers)),
+    "purchases": ("The purchase model", (_is_log, _has_conversion, _repeat_buyers)),
+    "loyalty": ("Loyalty and advocacy", (_is_log, _has_conversion, _several_periods)),
+    "churn_window": ("A churn model on this log", (_is_log, _churn_window)),
+    "churn_table": ("A churn model on this table", (_is_table, _has_label)),
+    "churn_labels": ("The churn model", (_two_classes,)),
+    "targeting": ("Planning retention offers", (_has_offer_value,)),
+}
