@@ -1,0 +1,281 @@
+"""`journey report --data FILE` with no hint, on logs other tools export: the shared real
+logs and customer tables, and logs made here in awkward shapes. Each must give a complete
+report (no failed notebook), with figures that match a hand computation of the profile's
+definitions, and pages a reader can take: no traceback, warning text, path or repr.
+
+A report runs five notebooks in kernels of their own (about 30 to 60 s a log); the churn
+model is the logistic one and the credit has no bootstrap, to keep the suite's time down
+(the default model and intervals run in tests/test_notebooks.py on the sample)."""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import sys
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from awkward_logs import MAKERS, reference_funnel
+from engines import SHARED_DATA
+
+import journey_lib as jl
+from journey_lib.report import run_report
+from journey_lib.report.run_profile import run_profile
+
+ROOT = Path(__file__).resolve().parents[1]
+NOTEBOOKS = ROOT / "notebooks"
+SUITE = ["01", "02", "03", "04", "05"]
+FAST = {"n_boot": 0, "model": "logistic"}
+# What must never reach a page: tracebacks, raw warnings, reprs, kernel file paths.
+LEAKS = re.compile(
+    r"Traceback|Warning:|warnings\.warn|<journey_lib\.|object at 0x|site-packages|/tmp/|/work/"
+)
+
+
+REAL = {
+    "clickstream": ("events", "ecom_clickstream.csv.gz"),
+    "rees46": ("events", "rees46_ecommerce_sample.csv"),
+    "process": ("events", "pm4py_receipt.csv.gz"),
+    "telco": ("churn", "telco_customer_churn.csv"),
+    "bigml": ("churn", "telecom_churn_bigml_80.csv"),
+}
+
+
+@pytest.fixture(scope="module")
+def reports(tmp_path_factory):
+    """Every log's report, two at a time: each notebook runs in a process of its own, so
+    the two cores both work. Name -> (made log or path, metrics, run folder, result)."""
+    folder = tmp_path_factory.mktemp("logs")
+    jobs: dict[str, tuple[object, Path]] = {}
+    for name, make in MAKERS.items():
+        made = make(folder)
+        jobs[name] = (made, made.path)
+    for name, parts in REAL.items():
+        path = SHARED_DATA.joinpath(*parts)
+        if path.exists():
+            jobs[name] = (path, path)
+
+    def run(name: str):
+        out = folder / f"reports-{name}"
+        return run_report(NOTEBOOKS, data=jobs[name][1], out=out, only=SUITE, parameters=FAST)
+
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        results = dict(zip(jobs, pool.map(run, jobs), strict=True))
+    done = {}
+    for name, result in results.items():
+        metrics = json.loads((result.folder / "metrics.json").read_text())
+        done[name] = (jobs[name][0], metrics, result.folder, result)
+    return done
+
+
+def ran(reports: dict, name: str) -> tuple:
+    if name not in reports:
+        parts = REAL[name]
+        pytest.skip(
+            f"real data {SHARED_DATA.joinpath(*parts)} is absent (the shared data folder is "
+            "not next to the repo)"
+        )
+    made, metrics, folder, result = reports[name]
+    assert result.ok, result.summary()
+    return made, metrics, folder
+
+
+def assert_readable(folder: Path) -> None:
+    for page in sorted(folder.glob("0*.html")):
+        text = re.sub(r"<style.*?</style>|<script.*?</script>", "", page.read_text(), flags=re.S)
+        text = re.sub(r"data:image/png;base64,[A-Za-z0-9+/=]+", "", text)
+        leak = LEAKS.search(text)
+        assert leak is None, f"{page.name}: {text[max(leak.start() - 80, 0) : leak.end() + 80]}"
+
+
+@pytest.mark.parametrize("name", sorted(MAKERS))
+def test_awkward_log_gives_a_complete_report(reports, name):
+    made, metrics, folder = ran(reports, name)
+    profile = jl.LogProfile.from_yaml(folder / "journey.yaml")
+    truth = made.truth
+    assert profile.conversion == made.conversion
+    assert profile.funnel == made.funnel
+
+    touch = metrics["01_touchpoints"]
+    assert touch["customers"] == truth["customer_id"].nunique()
+    assert touch["touchpoints"] == len(truth) == touch["rows_read"]
+    assert touch["rows_set_aside"] == 0
+
+    funnel = metrics["02_funnels"]
+    counts = reference_funnel(truth, made.funnel, pd.Timedelta("30D"))
+    assert (funnel["entered"], funnel["converted"]) == (counts[0], counts[-1])
+
+    credit = metrics["05_attribution_and_value"]
+    if "channel" in truth and truth["channel"].notna().any():
+        assert credit["conversions"] == pytest.approx((truth["event"] == made.conversion).sum())
+    else:
+        assert "conversions" not in credit  # attribution said why it does not apply
+        page = (folder / "05_attribution_and_value.html").read_text()
+        assert "Attribution does not apply to this data" in page
+    assert_readable(folder)
+
+
+def test_clickstream_report(reports):
+    path, metrics, folder = ran(reports, "clickstream")
+    raw = pd.read_csv(path)
+    distinct = raw.drop_duplicates()
+    assert metrics["01_touchpoints"]["rows_read"] == 31_106
+    assert metrics["01_touchpoints"]["touchpoints"] == len(distinct) == 31_076
+    assert metrics["01_touchpoints"]["customers"] == raw["user_id"].nunique() == 600
+    profile = jl.LogProfile.from_yaml(folder / "journey.yaml")
+    truth = distinct.rename(columns={"user_id": "customer_id"}).assign(
+        timestamp=pd.to_datetime(distinct["timestamp"], utc=True)
+    )
+    counts = reference_funnel(truth, profile.funnel, pd.Timedelta("30D"))
+    funnel = metrics["02_funnels"]
+    assert (funnel["entered"], funnel["converted"]) == (counts[0], counts[-1])
+    assert metrics["05_attribution_and_value"]["conversions"] == pytest.approx(
+        (distinct["event"] == "purchase").sum()
+    )
+    assert {"roc_auc", "contacts"} <= set(metrics["04_churn_model"])
+    assert_readable(folder)
+
+
+def test_rees46_report(reports):
+    path, metrics, folder = ran(reports, "rees46")
+    raw = pd.read_csv(path)
+    assert metrics["01_touchpoints"]["customers"] == raw["user_id"].nunique() == 330
+    # A few minutes of October 2019: a funnel, but no span for trends, churn or value.
+    buyers = raw.loc[raw["event_type"] == "purchase", "user_id"].nunique()
+    assert metrics["02_funnels"]["converted"] == buyers
+    assert metrics["04_churn_model"] == {}
+    page = (folder / "04_churn_model.html").read_text()
+    assert "A churn model on this log does not apply to this data" in page
+    assert_readable(folder)
+
+
+def test_process_log_report(reports):
+    path, metrics, folder = ran(reports, "process")
+    raw = pd.read_csv(path)
+    assert metrics["01_touchpoints"]["customers"] == raw["case:concept:name"].nunique() == 1434
+    assert metrics["01_touchpoints"]["touchpoints"] == 8577
+    assert metrics["02_funnels"]["entered"] == 1434  # every case starts with its receipt
+    profile = jl.LogProfile.from_yaml(folder / "journey.yaml")
+    assert profile.shape == "process"
+    assert metrics["05_attribution_and_value"]["conversions"] == pytest.approx(
+        (raw["concept:name"] == profile.conversion).sum()
+    )
+    assert_readable(folder)
+
+
+@pytest.mark.parametrize(
+    ("name", "label", "churned"), [("telco", "Churn", "Yes"), ("bigml", "Churn", True)]
+)
+def test_customer_table_report(reports, name, label, churned):
+    path, metrics, folder = ran(reports, name)
+    raw = pd.read_csv(path)
+    assert metrics["01_touchpoints"]["customers"] == len(raw)
+    rate = (raw[label].astype(str).str.lower() == str(churned).lower()).mean()
+    assert metrics["03_retention"]["churn_rate"] == pytest.approx(rate)
+    assert 0.5 < metrics["04_churn_model"]["roc_auc"] <= 1
+    assert metrics["02_funnels"] == {} and metrics["05_attribution_and_value"] == {}
+    page = (folder / "02_funnels.html").read_text()
+    assert "does not apply to this data: it is a customer table" in page
+    assert page.count("does not apply") == 1  # said once, not under every section
+    assert_readable(folder)
+
+
+# --- the command line --------------------------------------------------------------------
+
+
+def journey(*args: object, cwd: Path) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "journey_lib.cli", *map(str, args)],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+
+
+def test_journey_profile_prints_and_writes_the_profile(tmp_path):
+    made = MAKERS["shop_camel_case"](tmp_path)
+    result = journey("profile", made.path, "--out", "journey.yaml", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith("Log profile: a touchpoint log (events)")
+    assert "funnel       catalog -> cart -> payment_done" in result.stdout
+    written = jl.LogProfile.from_yaml(tmp_path / "journey.yaml")
+    assert written == jl.profile(made.path)
+
+
+def test_journey_profile_without_a_customer_or_time_column(tmp_path):
+    path = tmp_path / "numbers.csv"
+    path.write_text("a,b\n1.5,0.1\n2.5,0.2\n")
+    result = journey("profile", path, cwd=tmp_path)
+    assert result.returncode == 2
+    assert result.stdout == ""
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1
+    assert "no column can be the customer or the time: the columns are ['a', 'b']" in lines[0]
+    assert "--columns a=customer_id,b=timestamp" in lines[0]
+
+
+def test_journey_report_without_a_customer_column_exits_2(tmp_path):
+    path = tmp_path / "numbers.csv"
+    path.write_text("a,b\n1.5,0.1\n2.5,0.2\n")
+    result = journey("report", "--data", path, "--only", "01", cwd=tmp_path)
+    assert result.returncode == 2
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and "--columns" in lines[0]
+    assert not (tmp_path / "reports").exists() or not any((tmp_path / "reports").iterdir())
+
+
+def test_hints_and_a_given_profile_reach_the_notebooks(tmp_path):
+    made = MAKERS["shop_camel_case"](tmp_path)
+    # The conversion named on the command line, not the one the rules find.
+    result = journey(
+        "report",
+        "--data",
+        made.path,
+        "--only",
+        "02",
+        "--conversion",
+        "cart",
+        cwd=tmp_path,
+    )
+    assert result.returncode == 0, result.stderr
+    run = next(p for p in (tmp_path / "reports").iterdir() if p.name != "latest")
+    manifest = json.loads((run / "manifest.json").read_text())
+    assert manifest["profile"] == {"source": "inferred from the data", "file": "journey.yaml"}
+    inferred = jl.LogProfile.from_yaml(run / "journey.yaml")
+    assert inferred.conversion == "cart" and inferred.funnel == ("catalog", "cart")
+
+    # A profile edited by hand and given back wins over inference.
+    edited = tmp_path / "mine.yaml"
+    edited.write_text(inferred.to_yaml().replace("- catalog\n- cart", "- catalog\n- payment_done"))
+    again = journey(
+        "report",
+        "--data",
+        made.path,
+        "--only",
+        "02",
+        "--profile",
+        edited,
+        "--out",
+        "again",
+        cwd=tmp_path,
+    )
+    assert again.returncode == 0, again.stderr
+    run = next(p for p in (tmp_path / "again").iterdir() if p.name != "latest")
+    metrics = json.loads((run / "metrics.json").read_text())["02_funnels"]
+    counts = reference_funnel(made.truth, ("catalog", "payment_done"), pd.Timedelta("30D"))
+    assert (metrics["entered"], metrics["converted"]) == (counts[0], counts[-1])
+    assert json.loads((run / "manifest.json").read_text())["profile"]["source"] == (
+        "given: mine.yaml"
+    )
+
+
+def test_a_given_log_does_not_get_the_samples_customer_table(tmp_path):
+    made = MAKERS["shop_camel_case"](tmp_path)
+    given: dict = {}
+    run_profile({"profile", "customers_path"}, given, made.path, None, {})
+    assert given["customers_path"] == ""
+    assert jl.LogProfile.from_dict(given["profile"]) == jl.profile(made.path)
