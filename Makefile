@@ -31,6 +31,8 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/attribution.py
 	$(BIN)/python benchmarks/clv.py
 	$(BIN)/python benchmarks/churn.py
+	$(BIN)/python benchmarks/excel.py
+	$(BIN)/python benchmarks/profile.py
 
 data: $(STAMP)
 	$(BIN)/journey simulate --customers 2000 --seed 0 --out data/sample/events.csv.gz --customers-out data/sample/customers.csv
