@@ -29,7 +29,7 @@ import narwhals.stable.v2 as nw
 
 from .errors import JourneyDataError, JourneyDataWarning, JourneyParameterError
 from .io.profile import LogProfile
-from .io.rules import KINDS
+from .io.rules import KINDS, VOCABULARY
 
 __all__ = [
     "FRAMEWORKS",
@@ -130,111 +130,59 @@ class StageFramework:
         return cls(name, tuple(mapping), events, dict(repeat or {}))
 
 
-_AFTER_PURCHASE = (
-    "order_update",
-    "thank_you",
-    "surprise_fee",
-    "delivery_on_time",
-    "delivery_late",
-    "support_ticket",
-    "ticket_resolved",
-    "apology",
-    "personalised_offer",
-    "generic_offer",
-    "unwanted_contact",
-    "loyalty_reward",
-    "cancellation",
-    "renewal",
-    "login",
-    "app_open",
-)
-_FIVE_STEPS = (
-    ("ad_view", "ad_impression", "referral_invite"),
-    (
-        "site_visit",
-        "page_view",
-        "product_view",
-        "view",
-        "search",
-        "ad_click",
-        "signup",
-        "add_to_cart",
-        "cart",
-        "checkout_start",
-        "trial_start",
-        "demo_request",
+#: Each built-in framework's stages, then its stage for each kind of event (see
+#: :data:`journey_lib.io.rules.KINDS`: awareness, discovery, evaluation, conversion,
+#: retention, advocacy) and the stage of repeat conversions.
+_STAGES: dict[str, tuple[str, ...]] = {
+    "customer_journey": (
+        "Awareness",
+        "Investigation & Consideration",
+        "Purchase",
+        "Retention",
+        "Advocacy & Loyalty",
     ),
-    ("purchase", "order", "checkout_complete", "subscription_start"),
-    _AFTER_PURCHASE,
-    ("review", "referral", "share"),
-)
-
-
-def _five_step(name: str, stages: tuple[str, ...]) -> StageFramework:
-    mapping = dict(zip(stages, _FIVE_STEPS, strict=True))
-    return StageFramework.from_mapping(
-        mapping, name=name, repeat={e: stages[3] for e in _FIVE_STEPS[2]}
-    )
-
-
-#: The built-in frameworks by name.
-FRAMEWORKS: dict[str, StageFramework] = {
-    "customer_journey": _five_step(
-        "customer_journey",
-        (
-            "Awareness",
-            "Investigation & Consideration",
-            "Purchase",
-            "Retention",
-            "Advocacy & Loyalty",
-        ),
+    "business": (
+        "Reach",
+        "Acquire",
+        "Develop & Nurture",
+        "Retention & Service",
+        "Advocacy & Loyalty",
     ),
-    "business": _five_step(
-        "business",
-        ("Reach", "Acquire", "Develop & Nurture", "Retention & Service", "Advocacy & Loyalty"),
-    ),
-    "decision_journey": StageFramework.from_mapping(
-        {
-            "Identification of need": ("ad_view", "ad_impression", "referral_invite"),
-            "Discovery": ("site_visit", "page_view", "search", "ad_click", "signup"),
-            "Evaluation": (
-                "product_view",
-                "view",
-                "add_to_cart",
-                "cart",
-                "checkout_start",
-                "demo_request",
-            ),
-            "Trial or purchase": (
-                "trial_start",
-                "purchase",
-                "order",
-                "checkout_complete",
-                "subscription_start",
-            ),
-            "Confirmation & reassurance": _AFTER_PURCHASE,
-            "Assignment of loyalty": ("review", "referral", "share"),
-        },
-        name="decision_journey",
-        repeat={e: "Assignment of loyalty" for e in _FIVE_STEPS[2]},
+    "decision_journey": (
+        "Identification of need",
+        "Discovery",
+        "Evaluation",
+        "Trial or purchase",
+        "Confirmation & reassurance",
+        "Assignment of loyalty",
     ),
 }
-
-
-#: Each built-in framework's stage for each kind of event (see
-#: :data:`journey_lib.io.rules.KINDS`), and the stage of repeat conversions: how a log
-#: profile's kinds become stages.
+#: Framework -> (kind -> stage, stage of repeat conversions): how a log profile's kinds of
+#: event become stages, and what the built-in frameworks are made of.
 KIND_STAGES: dict[str, tuple[dict[str, str], str]] = {
     name: (dict(zip(KINDS, (s[0], s[1], s[1], s[2], s[3], s[4]), strict=True)), s[3])
-    for name, s in (
-        ("customer_journey", FRAMEWORKS["customer_journey"].stages),
-        ("business", FRAMEWORKS["business"].stages),
-    )
+    for name, s in _STAGES.items()
+    if len(s) == 5
 }
 KIND_STAGES["decision_journey"] = (
-    dict(zip(KINDS, FRAMEWORKS["decision_journey"].stages, strict=True)),
+    dict(zip(KINDS, _STAGES["decision_journey"], strict=True)),
     "Assignment of loyalty",
 )
+# A trial is where the decision journey's trial-or-purchase stage begins; the five-step
+# journeys count it as consideration, as its kind says.
+_EXCEPTIONS = {"decision_journey": {"trial_start": "Trial or purchase"}}
+
+
+def _built_in(name: str) -> StageFramework:
+    stage_of, repeat_stage = KIND_STAGES[name]
+    events = {e: stage_of[kind] for kind, names in VOCABULARY.items() for e in names}
+    events.update(_EXCEPTIONS.get(name, {}))
+    repeat = dict.fromkeys(VOCABULARY["conversion"], repeat_stage)
+    return StageFramework(name, _STAGES[name], events, repeat)
+
+
+#: The built-in frameworks by name, made from :data:`journey_lib.io.rules.VOCABULARY`.
+FRAMEWORKS: dict[str, StageFramework] = {name: _built_in(name) for name in _STAGES}
 
 
 def profile_framework(profile: LogProfile, framework: str | None = None) -> StageFramework:

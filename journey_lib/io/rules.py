@@ -44,6 +44,7 @@ __all__ = [
     "EVENT_KINDS",
     "KINDS",
     "KIND_WORDS",
+    "VOCABULARY",
     "kind_of",
     "matching_rule",
     "words",
@@ -183,50 +184,43 @@ COLUMN_WORDS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "currency": (("currency", "cur", "ccy"), ()),
 }
 
-#: Exact event names -> kind: the simulator's touchpoints and widely used generic names.
-#: These match the built-in stage frameworks of :mod:`journey_lib.stages`.
-EVENT_KINDS: dict[str, str] = {
-    **dict.fromkeys(("ad_view", "ad_impression", "referral_invite"), "awareness"),
-    **dict.fromkeys(
-        ("site_visit", "page_view", "search", "ad_click", "signup", "home", "landing"),
-        "discovery",
+#: Kind -> exact event names: the simulator's touchpoints and widely used generic names.
+#: The built-in stage frameworks of :mod:`journey_lib.stages` are made from this vocabulary.
+VOCABULARY: dict[str, tuple[str, ...]] = {
+    "awareness": ("ad_view", "ad_impression", "referral_invite"),
+    "discovery": ("site_visit", "page_view", "search", "ad_click", "signup", "home", "landing"),
+    "evaluation": (
+        "product_view",
+        "view",
+        "add_to_cart",
+        "cart",
+        "checkout_start",
+        "trial_start",
+        "demo_request",
     ),
-    **dict.fromkeys(
-        (
-            "product_view",
-            "view",
-            "add_to_cart",
-            "cart",
-            "checkout_start",
-            "trial_start",
-            "demo_request",
-        ),
-        "evaluation",
+    "conversion": ("purchase", "order", "checkout_complete", "subscription_start"),
+    "retention": (
+        "order_update",
+        "thank_you",
+        "surprise_fee",
+        "delivery_on_time",
+        "delivery_late",
+        "support_ticket",
+        "ticket_resolved",
+        "apology",
+        "personalised_offer",
+        "generic_offer",
+        "unwanted_contact",
+        "loyalty_reward",
+        "cancellation",
+        "renewal",
+        "login",
+        "app_open",
     ),
-    **dict.fromkeys(("purchase", "order", "checkout_complete", "subscription_start"), "conversion"),
-    **dict.fromkeys(
-        (
-            "order_update",
-            "thank_you",
-            "surprise_fee",
-            "delivery_on_time",
-            "delivery_late",
-            "support_ticket",
-            "ticket_resolved",
-            "apology",
-            "personalised_offer",
-            "generic_offer",
-            "unwanted_contact",
-            "loyalty_reward",
-            "cancellation",
-            "renewal",
-            "login",
-            "app_open",
-        ),
-        "retention",
-    ),
-    **dict.fromkeys(("review", "referral", "share"), "advocacy"),
+    "advocacy": ("review", "referral", "share"),
 }
+#: Exact event name -> kind, from :data:`VOCABULARY`.
+EVENT_KINDS: dict[str, str] = {e: kind for kind, events in VOCABULARY.items() for e in events}
 
 #: Conversion words, most preferred first. Words that name a failure or an unfinished step
 #: (:data:`NOT_DONE`) disqualify an event, so ``payment_error`` never converts.
@@ -342,28 +336,10 @@ KIND_WORDS: tuple[tuple[str, tuple[str, ...], tuple[str, ...]], ...] = (
         ),
         (),
     ),
+    # "checkout" alone was read as evaluation above: the conversion words serve as they are.
     (
         "conversion",
-        (
-            "purchase",
-            "purchased",
-            "order",
-            "ordered",
-            "payment",
-            "paid",
-            "pay",
-            "transaction",
-            "buy",
-            "bought",
-            "subscribe",
-            "subscribed",
-            "subscription",
-            "conversion",
-            "converted",
-            "sale",
-            "booking",
-            "booked",
-        ),
+        CONVERSION_WORDS,
         NOT_DONE,
     ),
     (
