@@ -41,6 +41,8 @@ REAL = {
     "process": ("events", "pm4py_receipt.csv.gz"),
     "telco": ("churn", "telco_customer_churn.csv"),
     "bigml": ("churn", "telecom_churn_bigml_80.csv"),
+    "bank": ("churn", "bank_customer_churn.csv"),
+    "ecommerce": ("churn", "ecommerce_churn.csv"),
 }
 
 
@@ -167,7 +169,13 @@ def test_process_log_report(reports):
 
 
 @pytest.mark.parametrize(
-    ("name", "label", "churned"), [("telco", "Churn", "Yes"), ("bigml", "Churn", True)]
+    ("name", "label", "churned"),
+    [
+        ("telco", "Churn", "Yes"),
+        ("bigml", "Churn", True),
+        ("bank", "Exited", 1),
+        ("ecommerce", "Churn", 1),
+    ],
 )
 def test_customer_table_report(reports, name, label, churned):
     path, metrics, folder = ran(reports, name)

@@ -1,0 +1,127 @@
+"""Tests of journey_lib.report.data: what a report notebook reads, which sections apply to the
+data, the sentence shown instead of one that does not, and the notes for the reader."""
+
+from __future__ import annotations
+
+import warnings
+
+import pandas as pd
+import pytest
+
+from journey_lib.errors import JourneyDataError, JourneyDataWarning, JourneyParameterError
+from journey_lib.report import ReportData, open_data
+
+
+@pytest.fixture(autouse=True)
+def keep_warnings(monkeypatch):
+    """open_data routes warnings into its notes; put the hook back after each test."""
+    monkeypatch.setattr(warnings, "showwarning", warnings.showwarning)
+
+
+def shop() -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "user_id": ["u1", "u1", "u1", "u2", "u2", "u3", "u3", ""],
+            "event": ["catalog", "cart", "payment_done", "catalog", "cart", "catalog", "X", "cart"],
+            "ts": [
+                "2020-01-01 10:00",
+                "2020-01-01 10:05",
+                "2020-01-01 10:09",
+                "2020-01-02 09:00",
+                "2020-01-02 09:30",
+                "2020-01-03 12:00",
+                "2020-01-03 12:00",
+                "2020-01-04 08:00",
+            ],
+        }
+    )
+
+
+def test_sections_that_apply_and_those_that_do_not(capsys):
+    data = open_data(shop(), quiet=False)
+    assert data.supports("funnel") and data.supports("log") and data.supports("stages")
+    assert data.why_not("attribution") == "the log has no channel column"
+    assert data.why_not("value") == "the log has no money column"
+    assert data.supports("retention")  # two days and two hours: two daily periods
+    assert data.why_not("retention", period="week") == "the log spans 2 days, less than two weeks"
+    assert data.why_not("churn_table") == "it is a log, not a customer table"
+    assert data.why_not("funnel", steps=["catalog", "refund"]) == (
+        "the funnel's step 'refund' never happens in the chosen dates"
+    )
+    capsys.readouterr()
+    assert not data.supports("attribution")
+    assert not data.supports("channels")  # the same reason: said once
+    shown = capsys.readouterr().out.strip().splitlines()
+    assert shown == ["*Attribution does not apply to this data: the log has no channel column.*"]
+    with pytest.raises(JourneyParameterError, match="unknown requirement 'funnels'"):
+        data.supports("funnels")
+
+
+def test_a_model_the_data_defeats_is_one_sentence(capsys):
+    data = open_data(shop(), quiet=False)
+    with data.attempt("value"):
+        raise JourneyDataError("no repeat buyers. Nothing to fit")
+    assert capsys.readouterr().out.strip() == (
+        "*Customer value could not be estimated on this data: no repeat buyers.*"
+    )
+    assert not data.supports("value") and capsys.readouterr().out == ""
+    with pytest.raises(JourneyParameterError), data.attempt("value"):
+        raise JourneyParameterError("months must be positive")  # a real error still fails
+
+
+def test_about_this_data():
+    data = open_data(shop(), quiet=True)
+    warnings.warn("12 rows reinterpreted: see below\nmore", JourneyDataWarning, stacklevel=1)
+    warnings.warn("overflow in exp", RuntimeWarning, stacklevel=1)
+    lines = data.about_lines()
+    assert lines[0] == "8 rows read from the data frame."
+    assert lines[1] == "1 rows were set aside: 1 missing customer id."
+    assert lines[2] == (
+        "Columns read: times `ts`, customers `user_id`, events `event` (inferred from the data)."
+    )
+    assert lines[3].startswith("1 event types have no journey stage: `X`")
+    assert lines[4] == "12 rows reinterpreted: see below."
+    assert data.technical == ["RuntimeWarning: overflow in exp"]
+    quality = data.quality()["rows"].to_dict()
+    assert quality == {
+        "rows read": 8,
+        "usable": 7,
+        "set aside: missing customer id": 1,
+        "exact duplicates, counted once": 0,
+    }
+
+
+def test_a_customer_table():
+    table = pd.DataFrame(
+        {
+            "CustomerID": [1, 2, 3, 4],
+            "Churn": ["Yes", "No", "No", "Yes"],
+            "signup_date": ["2024-01-01", "2024-01-11", "2024-01-31", "2024-01-01"],
+            "Plan": ["a", "b", "a", "b"],
+        }
+    )
+    data = open_data(table, quiet=False)
+    assert data.events is None and len(data.table) == 4
+    assert data.why_not("funnel") == (
+        "it is a customer table, one row per customer, with no touchpoints over time"
+    )
+    X, y = data.churn_dataset()
+    assert y.tolist() == [1, 0, 0, 1] and X.index.tolist() == [1, 2, 3, 4]
+    # Sign-up dates become days before the latest one.
+    assert X["first_seen"].tolist() == [30, 20, 0, 30]
+    assert data.churn_summary()["value"].tolist() == ["4", "2", "50.0%"]
+    assert data.why_not("churn_labels", y=y).startswith("a model needs at least 10")
+
+
+def test_churn_window_of_a_short_log():
+    data = open_data(shop(), quiet=False)
+    assert data.why_not("churn_window", cutoff="2020-01-02", horizon="7D") == (
+        "the cutoff 2020-01-02 leaves less than one horizon (7 days) of history after the "
+        "log's start (2020-01-01)"
+    )
+
+
+def test_offer_value():
+    assert ReportData.offer_value("") is None
+    assert ReportData.offer_value("12.5") == 12.5
+    assert ReportData.offer_value("TotalCharges") == "TotalCharges"
