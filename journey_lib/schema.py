@@ -396,7 +396,10 @@ def _parse_other_formats(text: pd.Series) -> pd.Series:
     or CSV column mixing epochs with dates, or with junk, arrives as text). A " UTC" or
     " GMT" suffix (REES46, BigQuery exports) is dropped, naive meaning UTC. Then one format
     guessed from the first value ("12/1/2010 8:26" -> "%m/%d/%Y %H:%M") is applied to all at
-    once; only what still fails is parsed value by value.
+    once, read month first and day first when the value allows both, keeping the reading
+    under which more of the column parses (month first on a tie: a column of dates that
+    all have a day of 12 or less cannot tell); only what still fails is parsed value by
+    value.
     """
     bare = pd.Series(
         pc.replace_substring_regex(pa.array(text, type=pa.large_string()), _UTC_SUFFIX, ""),
@@ -409,9 +412,19 @@ def _parse_other_formats(text: pd.Series) -> pd.Series:
         parsed[epochs] = _parse_epochs(bare[epochs].astype("float64"))[0]
     left = parsed.isna()
     if left.any():
-        guessed = guess_datetime_format(bare[left].iloc[0])
-        if guessed is not None:
-            parsed[left] = pd.to_datetime(bare[left], utc=True, format=guessed, errors="coerce")
+        # "05/03/2024" reads month first or day first; the reading under which more of the
+        # column parses wins (a "18/03" further down settles it), month first on a tie.
+        first = bare[left].iloc[0]
+        readings = [guess_datetime_format(first)]
+        if readings[0] is not None and readings[0].startswith(("%m", "%d")):
+            readings.append(guess_datetime_format(first, dayfirst=True))
+        tried = [
+            pd.to_datetime(bare[left], utc=True, format=f, errors="coerce")
+            for f in dict.fromkeys(readings)
+            if f is not None
+        ]
+        if tried:
+            parsed[left] = max(tried, key=lambda times: int(times.notna().sum()))
             left = parsed.isna()
     if left.any():
         with warnings.catch_warnings():

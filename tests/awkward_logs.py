@@ -26,7 +26,8 @@ class Made:
     truth: pd.DataFrame  # customer_id (text), timestamp (UTC), event, value
     conversion: str
     funnel: tuple[str, ...]
-    options: dict = field(default_factory=dict)
+    #: Figures each notebook must record for this log (its sections that must apply).
+    expect: dict = field(default_factory=dict)
 
 
 def journeys(
@@ -90,7 +91,10 @@ def leading_zeros_mixed_offsets(folder: Path) -> Made:
     rng = np.random.default_rng(2)
     steps = ("view", "add_to_cart", "order")
     log = journeys(rng, 60, steps, 120)
-    ids = np.where(log["c"] % 2 == 0, log["c"].astype(str).str.zfill(4), log["c"].astype(str))
+    # Customers 2k and 2k+1 are "000k"-style and "k": two customers whose ids differ only
+    # by leading zeros.
+    pair = (log["c"] // 2).astype(str)
+    ids = np.where(log["c"] % 2 == 0, pair.str.zfill(4), pair)
     offset = np.where(log["timestamp"].dt.month.between(4, 9), "+02:00", "+01:00")
     hours = np.where(offset == "+02:00", 2, 1)
     local = log["timestamp"] + pd.to_timedelta(hours, unit="h")
@@ -195,6 +199,37 @@ def ten_years_spaced_names(folder: Path) -> Made:
     return Made(path, truth, "order", steps)
 
 
+def latin_crm_export(folder: Path) -> Made:
+    """A CRM export in Windows-1252 with semicolons, accented names and day-first dates
+    (dd/mm/yyyy) whose first rows could be read month first."""
+    rng = np.random.default_rng(7)
+    steps = ("visit", "quote", "order")
+    log = journeys(rng, 90, steps, 150)
+    names = np.array(["José", "Zoë", "Ångström", "Renée", "Françoise"])[log["c"] % 5]
+    ids = [f"{n}-{c}" for n, c in zip(names, log["c"], strict=True)]
+    channel = np.array(["e-mail café", "salon à Paris", "téléphone"])[log["c"] % 3]
+    out = pd.DataFrame(
+        {
+            "client": ids,
+            "action": log["event"],
+            "date": log["timestamp"].dt.strftime("%d/%m/%Y %H:%M"),
+            "canal": channel,
+        }
+    )
+    # Rows whose date reads both ways ("05/03/2023") come first, as in a real export.
+    out = out.iloc[np.argsort(log["timestamp"].dt.day.to_numpy() > 12, kind="stable")]
+    path = folder / "crm.csv"
+    path.write_bytes(out.to_csv(sep=";", index=False).encode("cp1252"))
+    truth = pd.DataFrame(
+        {
+            "customer_id": ids,
+            "timestamp": log["timestamp"].dt.floor("min"),
+            "event": log["event"],
+        }
+    )
+    return Made(path, truth, "order", steps)
+
+
 MAKERS = {
     "shop_camel_case": shop_camel_case,
     "leading_zeros_mixed_offsets": leading_zeros_mixed_offsets,
@@ -202,6 +237,29 @@ MAKERS = {
     "one_event_type": one_event_type,
     "two_weeks_epochs": two_weeks_epochs,
     "ten_years_spaced_names": ten_years_spaced_names,
+    "latin_crm_export": latin_crm_export,
+}
+
+# What each log's report must show beyond the touchpoints and the funnel, checked in
+# tests/test_any_log.py: the sections these logs are made to have.
+EXPECT = {
+    "shop_camel_case": {
+        "03_retention": {"churn_rate_last_period"},
+        "05_attribution_and_value": {"conversions", "top_channel", "repeat_purchase_rate"},
+    },
+    "leading_zeros_mixed_offsets": {"03_retention": {"churn_rate_last_period"}},
+    "transactions_empty_channel": {
+        "03_retention": {"churn_rate_last_period"},
+        "04_churn_model": {"roc_auc", "contacts", "expected_profit"},
+        "05_attribution_and_value": {"repeat_purchase_rate"},
+    },
+    "one_event_type": {"03_retention": {"churn_rate_last_period"}},
+    "two_weeks_epochs": {"03_retention": {"churn_rate_last_period"}},
+    "ten_years_spaced_names": {
+        "03_retention": {"churn_rate_last_period"},
+        "05_attribution_and_value": {"mean_clv", "repeat_purchase_rate"},
+    },
+    "latin_crm_export": {"03_retention": {"churn_rate_last_period"}},
 }
 
 

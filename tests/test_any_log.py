@@ -13,15 +13,17 @@ import json
 import re
 import subprocess
 import sys
+import warnings
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pandas as pd
 import pytest
-from awkward_logs import MAKERS, reference_funnel
+from awkward_logs import EXPECT, MAKERS, reference_funnel
 from engines import SHARED_DATA
 
 import journey_lib as jl
+from journey_lib.errors import JourneyDataWarning, JourneyParameterError
 from journey_lib.report import run_report
 from journey_lib.report.run_profile import run_profile
 
@@ -101,6 +103,16 @@ def test_awkward_log_gives_a_complete_report(reports, name):
     assert profile.conversion == made.conversion
     assert profile.funnel == made.funnel
 
+    # The log as the profile reads it is the log as made: ids, times (zones, epochs, day
+    # first), events.
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", JourneyDataWarning)  # the page's note is checked
+        read = profile.load(made.path)[["customer_id", "timestamp", "event"]]
+    key = ["customer_id", "timestamp", "event"]
+    got = read.astype({"customer_id": str}).sort_values(key).reset_index(drop=True)
+    want = truth[key].astype({"customer_id": str}).sort_values(key).reset_index(drop=True)
+    pd.testing.assert_frame_equal(got, want, check_dtype=False)
+
     touch = metrics["01_touchpoints"]
     assert touch["customers"] == truth["customer_id"].nunique()
     assert touch["touchpoints"] == len(truth) == touch["rows_read"]
@@ -110,6 +122,11 @@ def test_awkward_log_gives_a_complete_report(reports, name):
     counts = reference_funnel(truth, made.funnel, pd.Timedelta("30D"))
     assert (funnel["entered"], funnel["converted"]) == (counts[0], counts[-1])
 
+    if name == "latin_crm_export":  # the reader's note, without the file's folder
+        page = (folder / "01_touchpoints.html").read_text()
+        assert "crm.csv is not valid UTF-8; read it as Windows-1252" in page
+    for notebook, keys in EXPECT[name].items():
+        assert keys <= set(metrics[notebook]), (notebook, sorted(metrics[notebook]))
     credit = metrics["05_attribution_and_value"]
     if "channel" in truth and truth["channel"].notna().any():
         assert credit["conversions"] == pytest.approx((truth["event"] == made.conversion).sum())
@@ -287,3 +304,18 @@ def test_a_given_log_does_not_get_the_samples_customer_table(tmp_path):
     run_profile({"profile", "customers_path"}, given, made.path, None, {})
     assert given["customers_path"] == ""
     assert jl.LogProfile.from_dict(given["profile"]) == jl.profile(made.path)
+
+
+def test_a_given_profile_with_new_hints_is_worked_out_anew(tmp_path):
+    made = MAKERS["shop_camel_case"](tmp_path)
+    file = tmp_path / "journey.yaml"
+    jl.profile(made.path).to_yaml(file)
+    given: dict = {}
+    found, record = run_profile({"profile"}, given, made.path, file, {"conversion": "cart"})
+    assert record["source"] == "given: journey.yaml, with the command line's hints"
+    assert found.conversion == "cart" and found.funnel == ("catalog", "cart")
+    assert found.kinds["cart"] == "conversion"
+    assert found.kinds["payment_done"] == "conversion"  # by its own name, as the rules read it
+    assert given["profile"] == found.to_dict()
+    with pytest.raises(JourneyParameterError, match=r"conversion names \['refund'\]"):
+        run_profile({"profile"}, {}, made.path, file, {"conversion": "refund"})

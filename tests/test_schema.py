@@ -819,3 +819,23 @@ def test_property_every_row_is_accounted_for(log):
         assert parts == [r for r in REASONS if r in parts], reason  # no repeats, in order
     assert_quarantine_is_input(report, raw)
     assert report.ok == quarantine.empty
+
+
+def test_day_first_dates_are_read_day_first_even_when_the_first_one_is_ambiguous():
+    raw = pd.DataFrame(
+        {
+            "customer_id": [1, 1, 2],
+            "timestamp": ["05/03/2024 10:00", "18/03/2024 09:30", "01/04/2024 08:00"],
+            "event": ["a", "b", "a"],
+        }
+    )
+    clean = validate_events(raw).clean
+    assert clean["timestamp"].tolist() == [
+        pd.Timestamp("2024-03-05 10:00", tz="UTC"),
+        pd.Timestamp("2024-03-18 09:30", tz="UTC"),
+        pd.Timestamp("2024-04-01 08:00", tz="UTC"),
+    ]
+    # Month first stays the reading where nothing says otherwise (US exports).
+    us = raw.assign(timestamp=["05/03/2024 10:00", "03/18/2024 09:30", "01/04/2024 08:00"])
+    # (sorted by customer, then time: 18 March, 3 May, 4 January)
+    assert validate_events(us).clean["timestamp"].dt.month.tolist() == [3, 5, 1]

@@ -76,6 +76,14 @@ _DAY_US = 86_400_000_000
 _DEFAULT_WINDOWS = ("30D", "90D", "365D")
 
 
+class _Default(str):
+    """A default a profile may replace: equal to its text, yet never the same object as
+    text a caller passes, so an explicit ``horizon="90D"`` still beats the profile."""
+
+
+_90D, _PURCHASE, _JOURNEY = _Default("90D"), _Default("purchase"), _Default("customer_journey")
+
+
 @dataclasses.dataclass(frozen=True)
 class DatasetReport:
     """Who is in a churn dataset, who was left out and why.
@@ -160,15 +168,15 @@ def build_dataset(
     *,
     cutoff: Any = None,
     profile: LogProfile | None = None,
-    horizon: Any = "90D",
+    horizon: Any = _90D,
     definition: str = "inactivity",
-    inactivity: Any = "90D",
+    inactivity: Any = _90D,
     churn_event: str | None = None,
     customers: Any = None,
-    acquisition_event: str | None = "purchase",
-    purchase_event: str = "purchase",
+    acquisition_event: str | None = _PURCHASE,
+    purchase_event: str = _PURCHASE,
     windows: Sequence[Any] = _DEFAULT_WINDOWS,
-    framework: Any = "customer_journey",
+    framework: Any = _JOURNEY,
     ticket_event: str = "support_ticket",
     resolved_event: str = "ticket_resolved",
     data_end: Any = None,
@@ -187,7 +195,8 @@ def build_dataset(
     profile : LogProfile, optional
         A log profile (:func:`journey_lib.profile`). Its cutoff, horizon, inactivity,
         acquisition event, conversion (as ``purchase_event``), churn event and stages take
-        the place of the options the caller leaves at their defaults.
+        the place of the options the caller leaves out; what the caller passes wins, even a
+        value equal to the default.
     horizon : str or timedelta, default "90D"
         How far after the cutoff a churn counts.
     definition : {"inactivity", "event"}, default "inactivity"
@@ -254,7 +263,8 @@ def build_dataset(
     """
     options = _from_profile(_options(locals()), profile)
     cutoff = _cutoff(cutoff, profile)
-    horizon = profile.horizon if profile is not None and horizon == "90D" else horizon
+    if isinstance(horizon, _Default):
+        horizon = profile.horizon if profile is not None else str(horizon)
     horizon_us = duration_us(horizon, "horizon")
     X, status, cut, dropped, notes = _build(
         events, cutoff, horizon_us, data_end, customers, options
@@ -266,7 +276,7 @@ def build_dataset(
         cutoff=cut,
         label_end=cut + pd.Timedelta(microseconds=horizon_us),
         definition=definition,
-        rule=_rule(definition, horizon, inactivity, churn_event),
+        rule=_rule(definition, horizon, options["inactivity"], options["churn_event"]),
         customers_in_log=len(status),
         not_acquired=int((~acquired).sum()),
         already_churned=int((acquired & status["_gone"]).sum()),
@@ -285,13 +295,13 @@ def build_features(
     cutoff: Any = None,
     profile: LogProfile | None = None,
     definition: str = "inactivity",
-    inactivity: Any = "90D",
+    inactivity: Any = _90D,
     churn_event: str | None = None,
     customers: Any = None,
-    acquisition_event: str | None = "purchase",
-    purchase_event: str = "purchase",
+    acquisition_event: str | None = _PURCHASE,
+    purchase_event: str = _PURCHASE,
     windows: Sequence[Any] = _DEFAULT_WINDOWS,
-    framework: Any = "customer_journey",
+    framework: Any = _JOURNEY,
     ticket_event: str = "support_ticket",
     resolved_event: str = "ticket_resolved",
 ) -> pd.DataFrame:
@@ -333,21 +343,23 @@ def _options(arguments: dict[str, Any]) -> dict[str, Any]:
 
 
 def _from_profile(options: dict[str, Any], profile: LogProfile | None) -> dict[str, Any]:
-    """The options with the profile's roles where the caller left the defaults: what the
-    caller says wins, then the profile (a profile without an acquisition event means any
-    event, as a process log's case begins with its first)."""
+    """The options with the profile's roles where the caller left the defaults (even an
+    explicit value equal to a default wins): what the caller says, then the profile (a
+    profile without an acquisition event means any event, as a process log's case begins
+    with its first)."""
+    # Plain text from here on: the options travel into X.attrs and the model card.
+    out = {k: str(v) if isinstance(v, _Default) else v for k, v in options.items()}
     if profile is None:
-        return options
-    out = dict(options)
-    if options["inactivity"] == "90D":
+        return out
+    if isinstance(options["inactivity"], _Default):
         out["inactivity"] = profile.inactivity
-    if options["acquisition_event"] == "purchase":
+    if isinstance(options["acquisition_event"], _Default):
         out["acquisition_event"] = profile.acquisition
-    if options["purchase_event"] == "purchase" and profile.conversion is not None:
+    if isinstance(options["purchase_event"], _Default) and profile.conversion is not None:
         out["purchase_event"] = profile.conversion
     if options["churn_event"] is None:
         out["churn_event"] = profile.churn_event
-    if options["framework"] == "customer_journey":
+    if isinstance(options["framework"], _Default):
         out["framework"] = profile_framework(profile).to_dict()
     return out
 

@@ -46,6 +46,8 @@ _TABLE_ROLES = frozenset({"customer_id", "churn", "signup"})
 SAMPLE_ROWS = 20_000
 #: Most distinct values a segment-like property may have in the sample.
 PROPERTY_LEVELS = 50
+# A date inside a text: 2024-01-31, 31/01/2024, 1/31/24, 2024.01.31, 20240131T...
+_DATE = r"\d{4}[-/.]\d{1,2}[-/.]\d{1,2}|\d{1,2}[-/.]\d{1,2}[-/.]\d{2,4}|\d{8}T"
 # Unix epochs in seconds, ms, us or ns between 2000 and 2100: plausible event times.
 _EPOCH_RANGES = ((9.46e8, 4.1e9), (9.46e11, 4.1e12), (9.46e14, 4.1e15), (9.46e17, 4.1e18))
 
@@ -63,6 +65,7 @@ class ColumnStats:
     integral: bool
     time_share: float
     text: bool
+    decimal_share: float
     example: str
 
 
@@ -106,6 +109,7 @@ def column_stats(sample: pd.DataFrame) -> dict[str, ColumnStats]:
             integral=integral,
             time_share=_time_share(present),
             text=not numeric and not ptypes.is_datetime64_any_dtype(series),
+            decimal_share=_decimal_share(present),
             example=str(present.iloc[0]) if len(present) else "",
         )
     return stats
@@ -123,9 +127,9 @@ def _time_share(present: pd.Series) -> float:
         values = head.to_numpy(dtype="float64")
         return max(float(np.mean((values >= lo) & (values <= hi))) for lo, hi in _EPOCH_RANGES)
     text = head.astype("str").str.strip()
-    # A date has digits and a separator; plain numbers and codes are not times.
-    shaped = text.str.contains(r"\d", regex=True) & text.str.contains(r"[-/:.]", regex=True)
-    shaped &= text.str.len() >= 6
+    # A time needs its date: a year beside a month or day ("10:05:00" alone would be read as
+    # today), or an epoch; plain numbers and codes are not times.
+    shaped = text.str.contains(_DATE, regex=True)
     if not shaped.any():
         return 0.0
     bare = text[shaped].str.replace(r"\s*(?:UTC|GMT)$", "", regex=True)
@@ -138,15 +142,36 @@ def _time_share(present: pd.Series) -> float:
     return float(parsed.notna().sum() / len(head))
 
 
-def _name_score(stats: ColumnStats, role: str) -> int:
-    """2 when a word of the name suggests the role (3 when it is the canonical name itself),
-    0 when none does or one rules it out."""
+def _id_like(stats: ColumnStats) -> bool:
+    """Named like an identifier (``CustomerId``, ``account_no``, ``client``), not like a
+    measure of one (``Customer service calls``, ``Account length``)."""
+    return len(stats.words) == 1 or bool(set(stats.words) & _ID_WORDS)
+
+
+_ID_WORDS = frozenset({"id", "ids", "no", "nr", "num", "number", "key", "code", "uid", "ref"})
+
+
+def _decimal_share(present: pd.Series) -> float:
+    """Share of the first 500 values written like amounts ("12,50", "3.99"): not ids."""
+    head = present.head(500)
+    if len(head) == 0 or ptypes.is_numeric_dtype(head) or ptypes.is_bool_dtype(head):
+        return 0.0
+    text = head.astype("str").str.strip()
+    return float(text.str.fullmatch(r"-?\d+[.,]\d{1,2}").mean())
+
+
+def _name_score(stats: ColumnStats, role: str) -> float:
+    """How strongly the name says ``role``: 3 for the canonical name itself; between 1 and 2
+    when a word of it suggests the role, the earlier that word stands in the role's list the
+    higher (``event_name`` beats ``page_title`` for the event); 0 when no word does or one
+    rules the role out."""
     suggest, unless = COLUMN_WORDS[role]
     if stats.name.strip().lower() == role:
-        return 3
+        return 3.0
     if any(w in unless for w in stats.words):
-        return 0
-    return 2 if any(w in suggest for w in stats.words) else 0
+        return 0.0
+    found = [suggest.index(w) for w in stats.words if w in suggest]
+    return 2.0 - min(found) / len(suggest) if found else 0.0
 
 
 def _fits(stats: ColumnStats, role: str) -> bool:
@@ -158,10 +183,12 @@ def _fits(stats: ColumnStats, role: str) -> bool:
     if role == "timestamp":
         return timelike and stats.distinct > 1
     if role == "customer_id":
-        whole = not stats.numeric or stats.integral
+        whole = (not stats.numeric or stats.integral) and stats.decimal_share < 0.5
         return whole and not timelike and stats.distinct >= 2
     if role == "event":
-        return stats.text and not timelike and 1 <= stats.distinct <= 2000
+        # Codes (1, 2, 3) are events too when the name says so; _best asks for the name.
+        coded = stats.integral and _name_score(stats, "event") > 0
+        return (stats.text or coded) and not timelike and 1 <= stats.distinct <= 2000
     if role == "channel":
         # An empty channel column is still the channel (an export with nothing in it).
         return stats.text and not timelike and stats.distinct <= 200
@@ -215,9 +242,16 @@ def guess_columns(
     given = _check_hints(hints or {}, list(sample.columns))
     guesses: dict[str, ColumnGuess] = {}
     taken: set[str] = set(given.values())
-    # With a churn label (and no time given) this may be one row per customer, whose
-    # columns are features: then only names may claim a role.
+    # With a churn label this may be one row per customer, whose columns are features (then
+    # only names may claim a role): unless ids repeat, or a time column and no id say it
+    # is a log carrying a label on every row.
     table = _best(stats, "churn", taken) is not None and "timestamp" not in given
+    if table:
+        ids = [s for s in stats.values() if _name_score(s, "customer_id") > 0 and _id_like(s)]
+        if ids:
+            table = max(s.distinct_share for s in ids) >= 0.999
+        else:
+            table = not any(_fits(s, "timestamp") for s in stats.values())
     for role in ROLES:
         if role not in given and role != "customer_id" and (role in _TABLE_ROLES) != table:
             # A table's other columns are its features; a log has no label or signup.
@@ -231,9 +265,12 @@ def guess_columns(
         if choice is None:
             guesses[role] = ColumnGuess(role, None, "no column fits", "")
             continue
-        column, named = choice
+        column, named, rival = choice
         taken.add(column)
-        guesses[role] = ColumnGuess(role, column, *_evidence(stats[column], role, named))
+        evidence, sure = _evidence(stats[column], role, named)
+        if rival is not None:
+            evidence, sure = f"{evidence}; {rival!r} is named so too", "likely"
+        guesses[role] = ColumnGuess(role, column, evidence, sure)
     return guesses, stats
 
 
@@ -265,9 +302,10 @@ def _best(
     *,
     named_only: bool = False,
     unique: bool = False,
-) -> tuple[str, bool] | None:
-    """The free column that fits the role best: named ones first, then by content. With
-    ``unique``, a customer id must not repeat (one row per customer)."""
+) -> tuple[str, bool, str | None] | None:
+    """The free column that fits the role best: named ones first, then by content; whether
+    its name said so; and a rival whose name says so as strongly. With ``unique``, a
+    customer id must not repeat (one row per customer)."""
     candidates = [
         s
         for name, s in stats.items()
@@ -275,10 +313,15 @@ def _best(
         and _fits(s, role)
         and not (unique and role == "customer_id" and s.distinct_share < 0.999)
     ]
-    named = [s for s in candidates if _name_score(s, role) > 0]
+    named = sorted(
+        (s for s in candidates if _name_score(s, role) > 0),
+        key=lambda s: (_name_score(s, role), *_content_rank(s, role)),
+        reverse=True,
+    )
     if named:
-        best = max(named, key=lambda s: (_name_score(s, role), *_content_rank(s, role)))
-        return best.name, True
+        rival = named[1] if len(named) > 1 else None
+        tied = rival is not None and _name_score(rival, role) == _name_score(named[0], role)
+        return named[0].name, True, rival.name if tied else None
     if named_only or role not in ("timestamp", "customer_id", "event") or not candidates:
         return None
     # Unnamed: only columns whose names neither rule the role out nor claim another one.
@@ -289,13 +332,15 @@ def _best(
         if not any(w in unless for w in s.words)
         and not any(_name_score(s, other) > 0 for other in ROLES if other != role)
     ]
+    if role == "event":
+        candidates = [s for s in candidates if s.text]  # codes need a name saying so
     if role == "customer_id":
         # The column with the most distinct values that still repeat.
         candidates = [s for s in candidates if s.distinct_share < 0.999]
     if not candidates:
         return None
     best = max(candidates, key=lambda s: _content_rank(s, role))
-    return best.name, False
+    return best.name, False, None
 
 
 def _content_rank(stats: ColumnStats, role: str) -> tuple[float, ...]:

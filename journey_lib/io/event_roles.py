@@ -28,9 +28,9 @@ timing
     ``period``: the longest of day, week, month, quarter, year that gives at least 11
     periods over the log's span (a year of months). ``inactivity``: the gap within which
     90% of returns come, rounded up to 1, 2, 3, 7, 14, 30, 60, 90, 180 or 365 days and kept
-    within half the span (so the cutoff leaves as much history before it as the horizon
-    after it); a return is a repeat conversion when there are at least 30 of them, else
-    any event on a later day. ``horizon``: the inactivity.
+    under half the span to the log's last day (so the cutoff leaves more history before it
+    than the horizon after it); a return is a repeat conversion when there are at least 30
+    of them, else any event on a later day. ``horizon``: the inactivity.
     ``cutoff``: one horizon before the midnight that starts the log's last day, so the
     whole horizon after it is observed.
 """
@@ -46,6 +46,7 @@ from .rules import (
     CHURN_WORDS,
     CONVERSION_WORDS,
     DONE,
+    NOT_CHURN,
     NOT_DONE,
     is_conversion_name,
     kind_of,
@@ -176,7 +177,11 @@ def churn_event(
 ) -> Choice:
     """The event that ends a relationship, and why."""
     counts = event_counts(log) if counts is None else counts
-    named = [e for e in counts.index if matching_rule(e, CHURN_WORDS) and e != conversion]
+    named = [
+        e
+        for e in counts.index
+        if matching_rule(e, CHURN_WORDS) and not matching_rule(e, NOT_CHURN) and e != conversion
+    ]
     if named:
         best = min(named, key=lambda e: CHURN_WORDS.index(matching_rule(e, CHURN_WORDS)))
         return best, f"{best!r} is named like an ending (cancel, unsubscribe, close, ...)"
@@ -209,9 +214,11 @@ def advocacy_events(kinds: dict[str, str]) -> tuple[str, ...]:
     )
 
 
-def default_funnel(log: pd.DataFrame, conversion: str | None, max_middle: int = 3) -> Choice:
-    """The default funnel steps (see the module docstring) and why, as ``(steps, why)``
-    with steps joined by ``" -> "``; None when there is no conversion.
+def default_funnel(
+    log: pd.DataFrame, conversion: str | None, max_middle: int = 3
+) -> tuple[tuple[str, ...] | None, str]:
+    """The default funnel steps (see the module docstring) and why, as ``(steps, why)``;
+    steps are None when there is no conversion.
 
     Examples
     --------
@@ -221,7 +228,7 @@ def default_funnel(log: pd.DataFrame, conversion: str | None, max_middle: int = 
     ...     "timestamp": pd.to_datetime(["2024-01-01", "2024-01-02", "2024-01-03"] * 2
     ...                                 + ["2024-01-05"])})
     >>> default_funnel(log, "buy")[0]
-    'home -> cart -> buy'
+    ('home', 'cart', 'buy')
     """
     if conversion is None:
         return None, "no conversion event, so no default funnel"
@@ -240,7 +247,10 @@ def default_funnel(log: pd.DataFrame, conversion: str | None, max_middle: int = 
     order = np.lexsort((time, customer))  # stable: ties keep the log's order
     leading = np.r_[True, customer[order][1:] != customer[order][:-1]]
     entries = np.bincount(event[order][leading], minlength=len(names))
-    entry_code = int(np.argmax(entries))  # ties: the first name
+    # Ties: not the conversion (a journey does not begin at its end), then the first name.
+    tied = np.flatnonzero(entries == entries.max())
+    ahead = [int(c) for c in tied if names[c] != conversion]
+    entry_code = ahead[0] if ahead else int(tied[0])
     entry = names[entry_code]
     share = entries[entry_code] / entries.sum()
     if entry == conversion or len(names) == 1:
@@ -249,7 +259,7 @@ def default_funnel(log: pd.DataFrame, conversion: str | None, max_middle: int = 
             f"customers start with {conversion!r} itself, so the funnel is a first "
             f"{conversion!r} and another ({int(repeat.sum()):,} customers came back)"
         )
-        return f"{conversion} -> {conversion}", why
+        return (conversion, conversion), why
     goal = int(names.get_loc(conversion))
     # Long form throughout: a customers x events table would not fit a large log.
     start = firsts.loc[firsts["event"] == entry_code].set_index("customer_id")["first"]
@@ -257,7 +267,7 @@ def default_funnel(log: pd.DataFrame, conversion: str | None, max_middle: int = 
     start, end = start.align(end, join="inner")
     done = start.index[start <= end]
     if len(done) == 0:
-        return f"{entry} -> {conversion}", (
+        return (entry, conversion), (
             f"{entry!r} starts most journeys ({share:.0%}); no customer reached "
             f"{conversion!r} after it"
         )
@@ -287,7 +297,7 @@ def default_funnel(log: pd.DataFrame, conversion: str | None, max_middle: int = 
         if middle
         else f"no step lies between it and {conversion!r} for half of the {len(done):,} converters"
     )
-    return " -> ".join(map(str, steps)), why
+    return tuple(steps), why
 
 
 def _microseconds(times: pd.Series) -> np.ndarray:
@@ -316,9 +326,16 @@ def _return_gaps(log: pd.DataFrame, conversion: str | None) -> tuple[np.ndarray,
     raise AssertionError("unreachable: the last candidate always returns")
 
 
-def timing(log: pd.DataFrame, conversion: str | None = None) -> dict[str, tuple[str, str]]:
+def timing(
+    log: pd.DataFrame,
+    conversion: str | None = None,
+    *,
+    inactivity: str | None = None,
+    horizon: str | None = None,
+) -> dict[str, tuple[str, str]]:
     """``period``, ``inactivity``, ``horizon`` and ``cutoff`` from the log's span, each as
-    ``(value, why)`` (see the module docstring).
+    ``(value, why)`` (see the module docstring). A given ``inactivity`` sets the horizon
+    too, and a given ``horizon`` the cutoff.
 
     Examples
     --------
@@ -327,6 +344,8 @@ def timing(log: pd.DataFrame, conversion: str | None = None) -> dict[str, tuple[
     ...                                  "2024-12-30"], utc=True)})
     >>> {k: v for k, (v, _) in timing(log).items()}
     {'period': 'month', 'inactivity': '180D', 'horizon': '180D', 'cutoff': '2024-07-03'}
+    >>> timing(log, horizon="30D")["cutoff"][0]
+    '2024-11-30'
     """
     first, last = log["timestamp"].min(), log["timestamp"].max()
     span_days = max((last - first) / _DAY, 1.0)
@@ -334,27 +353,35 @@ def timing(log: pd.DataFrame, conversion: str | None = None) -> dict[str, tuple[
         (p for p, days in PERIODS.items() if span_days / days >= 11), key=PERIODS.get, default="day"
     )
     why_period = f"{span_days:,.0f} days of data give {span_days / PERIODS[period]:,.0f} {period}s"
-
-    gaps, between = _return_gaps(log, conversion)
-    cap = max(span_days / 2, 1.0)
-    if len(gaps):
-        p90 = float(np.quantile(gaps, 0.9))
-        wanted = next((d for d in _NICE_DAYS if d >= p90), _NICE_DAYS[-1])
-        why_gap = f"90% of {between} come within {p90:,.0f} days"
-    else:
-        wanted = _NICE_DAYS[-1]
-        why_gap = "no customer returns on a later day"
-    allowed = max((d for d in _NICE_DAYS if d <= cap), default=1)
-    inactivity = min(wanted, allowed)
-    if inactivity < wanted:
-        why_gap += f"; kept to {inactivity} days, half the {span_days:,.0f}-day span or less"
-    # Labels need the whole horizon observed, so it ends by the log's last day's midnight.
+    # Labels need the whole horizon observed, so it ends by the log's last day's midnight;
+    # and the history before the cutoff is to be longer than the horizon after it.
     end = last.floor("D")
-    cutoff = end - pd.Timedelta(days=inactivity)
+    room = (end - first) / _DAY / 2
+    if inactivity is not None:
+        chosen, why_gap = inactivity, "given"
+    else:
+        gaps, between = _return_gaps(log, conversion)
+        if len(gaps):
+            p90 = float(np.quantile(gaps, 0.9))
+            wanted = next((d for d in _NICE_DAYS if d >= p90), _NICE_DAYS[-1])
+            why_gap = f"90% of {between} come within {p90:,.0f} days"
+        else:
+            wanted = _NICE_DAYS[-1]
+            why_gap = "no customer returns on a later day"
+        allowed = max((d for d in _NICE_DAYS if d < room), default=1)
+        days = min(wanted, allowed)
+        if days < wanted:
+            why_gap += f"; kept to {days} days, under half the {span_days:,.0f}-day span"
+        chosen = f"{days}D"
+    if horizon is not None:
+        chosen_horizon, why_horizon = horizon, "given"
+    else:
+        chosen_horizon, why_horizon = chosen, "churn is judged over one inactivity span"
+    cutoff = end - pd.Timedelta(chosen_horizon)
     return {
         "period": (period, why_period),
-        "inactivity": (f"{inactivity}D", why_gap),
-        "horizon": (f"{inactivity}D", "churn is judged over one inactivity span"),
+        "inactivity": (chosen, why_gap),
+        "horizon": (chosen_horizon, why_horizon),
         "cutoff": (
             cutoff.strftime("%Y-%m-%d"),
             f"one horizon before the log's last day ({end.strftime('%Y-%m-%d')})",

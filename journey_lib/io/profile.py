@@ -27,6 +27,7 @@ Shapes
 from __future__ import annotations
 
 import os
+import shlex
 import textwrap
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, fields, replace
@@ -204,6 +205,11 @@ class LogProfile:
             )
         # A log without event names: every row is one activity.
         renamed = frame.rename(columns=self.renames)
+        if "event" in renamed.columns:
+            raise JourneyDataError(
+                "the log has a column named 'event' that the profile does not read as the "
+                "events; name its role (columns={'event': 'event'}) or rename it"
+            )
         return renamed.assign(event=self.conversion or "activity")
 
     def to_dict(self) -> dict[str, Any]:
@@ -244,7 +250,9 @@ class LogProfile:
             When the file holds something other than a profile (unknown entries are named).
         """
         text = source
-        if isinstance(source, os.PathLike) or (isinstance(source, str) and "\n" not in source):
+        # A file that exists is read; other text with a colon or a newline is YAML itself.
+        is_text = isinstance(source, str) and ("\n" in source or ":" in source)
+        if isinstance(source, os.PathLike) or not is_text or _is_file(source):
             path = Path(source)
             if not path.is_file():
                 raise JourneyParameterError(f"profile {str(path)!r}: no such file")
@@ -272,6 +280,10 @@ class LogProfile:
 
     def __str__(self) -> str:
         return _summary(self)
+
+    def __hash__(self) -> int:
+        # Frozen, so hashable; the mappings are read-only views, hashed through the YAML.
+        return hash(self.to_yaml())
 
 
 def from_profile(profile: LogProfile | None, entry: str, given: Any, default: Any) -> Any:
@@ -312,6 +324,13 @@ def _raw(
             options["dtype"] = {id_column: "str"}  # "007" keeps its zeros
         return read_table(source, **options)
     return to_pandas(source), []
+
+
+def _is_file(source: str) -> bool:
+    try:
+        return Path(source).is_file()
+    except (OSError, ValueError):  # text too long or odd to be a path
+        return False
 
 
 def _is_text_file(source: str | os.PathLike[str]) -> bool:
@@ -405,6 +424,13 @@ def profile(
     >>> dict(p.kinds)
     {'catalog': 'evaluation', 'cart': 'evaluation', 'payment_done': 'conversion'}
     """
+    conversion, acquisition, churn_event = (
+        None if v is None else str(v) for v in (conversion, acquisition, churn_event)
+    )
+    advocacy, funnel = (None if v is None else _names(v) for v in (advocacy, funnel))
+    _check_hints_alone(
+        inactivity, horizon, cutoff, funnel, kinds, conversion, advocacy, churn_event
+    )
     frame, _ = _raw(source, read_options)
     sample = frame.sample(SAMPLE_ROWS, random_state=0) if len(frame) > SAMPLE_ROWS else frame
     guesses, stats = guess_columns(sample, columns)
@@ -424,20 +450,34 @@ def profile(
     taken = set(chosen)
     observed_columns = list(map(str, frame.columns))
     if kind == "customers":
+        if "churn" not in chosen.values():
+            raise JourneyParameterError(
+                "shape='customers' needs a churn column, and none was found or named; "
+                f"name it with columns={{COLUMN: 'churn'}} (the columns: {observed_columns})"
+            )
         used = {c: r for c, r in chosen.items() if r in ("customer_id", "churn", "signup")}
         base = LogProfile(shape=kind, columns=used, evidence=evidence)
         table = base.read(frame).clean
+        kept = tuple(properties(stats, set(used)))
         return replace(
             base,
-            properties=tuple(properties(stats, set(used))),
-            observed={"rows": len(frame), "customers": len(table), "columns": observed_columns},
+            properties=kept,
+            observed={
+                "rows": len(frame),
+                "customers": len(table),
+                "columns": observed_columns,
+                "unused": _unused(observed_columns, used, kept),
+            },
         )
     _require_log_columns(chosen, observed_columns)
     used = {c: r for c, r in chosen.items() if r in (*_LOG_ROLES, "invoice", "quantity")}
     if kind != "transactions":
         used = {c: r for c, r in used.items() if r not in ("invoice", "quantity")}
     base = LogProfile(shape=kind, columns=used, conversion=conversion, evidence=evidence)
-    log = base.read(frame[[c for c in used]]).clean
+    # Events made from rows (transactions, a log without event names) are made from the
+    # whole frame, as read() will; otherwise the columns used are enough.
+    made = kind == "transactions" or "event" not in used.values()
+    log = base.read(frame if made else frame[list(used)]).clean
     if log.empty:
         raise JourneyDataError(
             f"no usable row: every row lacks a customer id, a time or an event in the columns "
@@ -453,7 +493,7 @@ def profile(
     counts = event_roles.event_counts(log)
     _check_events(counts, hints)
     roles = _event_roles(log, counts, kind, hints, evidence)
-    timing = event_roles.timing(log, roles["conversion"])
+    timing = event_roles.timing(log, roles["conversion"], inactivity=inactivity, horizon=horizon)
     chosen_timing = {}
     for name, given in (
         ("period", period),
@@ -463,9 +503,17 @@ def profile(
     ):
         value, why = timing[name]
         chosen_timing[name] = given if given is not None else value
-        evidence[name] = "given [given]" if given is not None else f"{why} [likely]"
+        evidence[name] = (
+            "given [given]" if why == "given" or given is not None else f"{why} [likely]"
+        )
     event_kinds, unmapped = event_roles.event_kinds(log, roles["conversion"], counts)
     if kinds:
+        conv = roles["conversion"]
+        if conv in kinds and kinds[conv] != "conversion":
+            raise JourneyParameterError(
+                f"kinds= makes {conv!r} {kinds[conv]!r}, but it is the conversion; give "
+                "another conversion= or leave its kind out"
+            )
         unknown = sorted(set(kinds) - set(event_kinds) - set(unmapped))
         if unknown:
             raise JourneyParameterError(_absent("kinds", unknown, counts))
@@ -473,17 +521,20 @@ def profile(
         unmapped = {e: why for e, why in unmapped.items() if e not in kinds}
     stage_overrides = _stage_overrides(stages, counts)
     unmapped = {e: why for e, why in unmapped.items() if e not in stage_overrides}
+    kept = tuple(properties(stats, taken))
+    observed = _observed(log, observed_columns)
+    observed["unused"] = _unused(observed_columns, used, kept)
     return LogProfile(
         shape=kind,
         columns=used,
-        properties=tuple(properties(stats, taken)),
+        properties=kept,
         kinds=event_kinds,
         unmapped=unmapped,
         framework=framework or "customer_journey",
         stages=stage_overrides,
         currency=currency or _currency(frame, guesses),
         evidence=evidence,
-        observed=_observed(log, observed_columns),
+        observed=observed,
         **roles,
         **chosen_timing,
     )
@@ -516,10 +567,10 @@ def _require_log_columns(chosen: dict[str, str], present: list[str]) -> None:
     missing = [r for r in ("customer_id", "timestamp") if r not in roles]
     if not missing:
         return
-    free = [c for c in present if c not in chosen][: len(missing)]
-    spelled = ",".join(f"{c}={r}" for c, r in zip(free, missing, strict=False)) or (
-        ",".join(f"COLUMN={r}" for r in missing)
-    )
+    free = [c for c in present if c not in chosen]
+    # Name real columns where there are enough of them; quoted, so the line can be pasted.
+    names = free[: len(missing)] if len(free) >= len(missing) else ["COLUMN"] * len(missing)
+    spelled = shlex.quote(",".join(f"{c}={r}" for c, r in zip(names, missing, strict=True)))
     what = " or ".join({"customer_id": "the customer", "timestamp": "the time"}[r] for r in missing)
     raise JourneyDataError(
         f"no column can be {what}: the columns are {present}; name them with "
@@ -531,6 +582,56 @@ def _absent(entry: str, events: list[str], counts: pd.DataFrame) -> str:
     listed = ", ".join(f"{e!r}" for e in counts.index[:12])
     more = f" and {len(counts) - 12} more" if len(counts) > 12 else ""
     return f"{entry} names {events}, which the log does not have; its events are {listed}{more}"
+
+
+def _names(value: Any) -> tuple[str, ...]:
+    """Event names from one name or a sequence of them, as text (events are read as text)."""
+    if isinstance(value, str | int | float):
+        return (str(value),)
+    return tuple(str(v) for v in value)
+
+
+def _check_hints_alone(
+    inactivity: Any,
+    horizon: Any,
+    cutoff: Any,
+    funnel: tuple[str, ...] | None,
+    kinds: Mapping[str, str] | None,
+    conversion: str | None,
+    advocacy: tuple[str, ...] | None,
+    churn_event: str | None,
+) -> None:
+    """Refuse hints that cannot be right whatever the log: bad durations or dates, a one-step
+    funnel, unknown kinds, an event both conversion (or churn) and advocacy."""
+    for name, value in (("inactivity", inactivity), ("horizon", horizon)):
+        if value is not None:
+            try:
+                ok = pd.Timedelta(value) > pd.Timedelta(0)
+            except ValueError:
+                ok = False
+            if not ok:
+                raise JourneyParameterError(
+                    f"{name} {value!r} is not a positive duration such as '30D' or '12h'"
+                )
+    if cutoff is not None:
+        try:
+            pd.Timestamp(cutoff)
+        except ValueError:
+            raise JourneyParameterError(
+                f"cutoff {cutoff!r} is not a date such as 2024-08-01"
+            ) from None
+    if funnel is not None and len(funnel) < 2:
+        raise JourneyParameterError(
+            f"a funnel needs at least two steps; funnel= gives {list(funnel)}"
+        )
+    bad = sorted({k for k in (kinds or {}).values() if k not in KINDS})
+    if bad:
+        raise JourneyParameterError(f"kinds= uses {bad}, which are not among {list(KINDS)}")
+    for role, event in (("conversion", conversion), ("churn_event", churn_event)):
+        if event is not None and advocacy and event in advocacy:
+            raise JourneyParameterError(
+                f"{role} and advocacy both name {event!r}; an event has one role"
+            )
 
 
 def _check_events(counts: pd.DataFrame, hints: dict[str, Any]) -> None:
@@ -579,8 +680,7 @@ def _event_roles(
     roles["churn_event"] = choose("churn_event", lambda: event_roles.churn_event(log, conv, counts))
 
     def funnel_steps() -> tuple[Any, str]:
-        steps, why = event_roles.default_funnel(log, conv)
-        return (tuple(steps.split(" -> ")) if steps else None), why
+        return event_roles.default_funnel(log, conv)
 
     roles["funnel"] = tuple(choose("funnel", funnel_steps) or ())
     kinds, _ = event_roles.event_kinds(log, conv, counts)
@@ -624,6 +724,11 @@ def _currency(frame: pd.DataFrame, guesses: dict) -> str | None:
     return str(counts.index[0]) if len(counts) else None
 
 
+def _unused(columns: list[str], used: Mapping[str, str], kept: tuple[str, ...]) -> list[str]:
+    """Columns the profile reads as nothing: kept in the log, but said out loud."""
+    return [c for c in columns if c not in used and c not in kept]
+
+
 def _observed(log: pd.DataFrame, columns: list[str]) -> dict[str, Any]:
     return {
         "rows": len(log),
@@ -651,7 +756,9 @@ def _summary(p: LogProfile) -> str:
         why, sure = _split(p.evidence.get(f"column {role}", ""))
         lines.append(_row(role, str(column), f"{sure}: {why}" if sure else why))
     if p.properties:
-        lines.append(_row("properties", ", ".join(p.properties), ""))
+        lines.append(_row("properties", ", ".join(p.properties), "", wide=True))
+    if p.observed.get("unused"):
+        lines.append(_row("not used", ", ".join(p.observed["unused"]), "", wide=True))
     if p.shape == "customers":
         return "\n".join(lines)
     lines.append("Events")

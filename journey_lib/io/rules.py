@@ -44,6 +44,7 @@ __all__ = [
     "EVENT_KINDS",
     "KINDS",
     "KIND_WORDS",
+    "NOT_CHURN",
     "VOCABULARY",
     "kind_of",
     "matching_rule",
@@ -122,6 +123,12 @@ COLUMN_WORDS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
         (
             "deadline",
             "planned",
+            "updated",
+            "modified",
+            "ingested",
+            "received",
+            "loaded",
+            "exported",
             "birth",
             "birthday",
             "dob",
@@ -266,6 +273,11 @@ NOT_DONE: tuple[str, ...] = (
     "return",
     "abandon",
     "abandoned",
+    "info",
+    "add",
+    "enter",
+    "end",
+    "expire",
 )
 #: Words that make a conversion-like name finished, ranked above a bare conversion word.
 DONE: tuple[str, ...] = ("done", "complete", "completed", "success", "successful", "confirmed")
@@ -353,6 +365,7 @@ KIND_WORDS: tuple[tuple[str, tuple[str, ...], tuple[str, ...]], ...] = (
             "search",
             "browse",
             "signup",
+            "sign",
             "register",
             "registration",
             "session",
@@ -375,6 +388,18 @@ ACQUISITION_WORDS: tuple[str, ...] = (
     "onboarding",
     "trial",
     "lead",
+)
+#: Words that make an ending an order's, not the relationship's (``Order Cancelled``).
+NOT_CHURN: tuple[str, ...] = (
+    "order",
+    "item",
+    "payment",
+    "booking",
+    "cart",
+    "product",
+    "delivery",
+    "shipment",
+    "invoice",
 )
 #: Words of an event that ends the relationship, most preferred first.
 CHURN_WORDS: tuple[str, ...] = (
@@ -428,8 +453,18 @@ def matching_rule(name: object, rules: Sequence[str]) -> str | None:
     >>> matching_rule("payment_done", CONVERSION_WORDS)
     'payment'
     """
-    found = set(words(name))
+    found = {form for word in words(name) for form in _forms(word)}
     return next((w for w in rules if w in found), None)
+
+
+def _forms(word: str) -> set[str]:
+    """A word and its plain forms: ``refunded`` also reads ``refund``, ``shared`` ``share``,
+    ``signed`` ``sign``, ``reviews`` ``review``, ``shipping`` ``ship``."""
+    forms = {word}
+    for suffix, keep in (("ed", ""), ("d", ""), ("s", ""), ("ing", ""), ("ing", "e")):
+        if word.endswith(suffix) and len(word) - len(suffix) >= 3:
+            forms.add(word[: len(word) - len(suffix)] + keep)
+    return forms
 
 
 def kind_of(event: object) -> str | None:

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import warnings
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
@@ -154,6 +155,13 @@ class ReportData:
             title = REQUIREMENTS[requirement][0]
             _markdown(f"*{title} could not be estimated on this data: {reason}.*")
 
+    def breakdown(self, column: str) -> str:
+        """``column`` when the log has it with a value somewhere, else ``""`` (no breakdown):
+        a report's default breakdown may not exist in someone else's log."""
+        if self.events is None or column not in self.events or self.events[column].isna().all():
+            return ""
+        return column
+
     def steps(self, steps: Any = None) -> list[Any]:
         """The funnel's steps: those given, else the profile's default funnel."""
         return list(steps) if steps else list(self.profile.funnel)
@@ -269,6 +277,11 @@ class ReportData:
             f"{_ROLE_WORDS[r]} `{c}`" for c, r in p.columns.items() if r in _ROLE_WORDS
         )
         lines.append(f"Columns read: {roles} ({_how_known(p)}).")
+        unused = p.observed.get("unused") or []
+        if unused and p.shape != "customers":
+            names = ", ".join(f"`{c}`" for c in unused[:8])
+            more = f" and {len(unused) - 8} more" if len(unused) > 8 else ""
+            lines.append(f"Columns kept but not used by any section: {names}{more}.")
         if p.unmapped and p.shape != "customers":
             names = ", ".join(f"`{e}`" for e in list(p.unmapped)[:8])
             more = f" and {len(p.unmapped) - 8} more" if len(p.unmapped) > 8 else ""
@@ -304,7 +317,7 @@ def open_data(
     start: str = "",
     end: str = "",
     customers_path: str = "",
-    quiet: bool = True,
+    quiet: bool = False,
 ) -> ReportData:
     """Read a report's data as its profile says.
 
@@ -319,10 +332,12 @@ def open_data(
         A half-open date range of the log to keep (``""``: from the start, to the end).
     customers_path : str
         A customer table to join to a log's customers (``""``: none).
-    quiet : bool, default True
-        Collect warnings instead of printing them, for :meth:`ReportData.about`: data
-        warnings there in plain words, others in ``technical``. A report page then shows no
-        raw warning text.
+    quiet : bool, default False
+        Collect every later warning of this process instead of printing it, for
+        :meth:`ReportData.about`: data warnings there in plain words, others in
+        ``technical``, so a report page shows no raw warning text. The report notebooks set
+        it; it replaces ``warnings.showwarning`` for the rest of the process (a notebook's
+        kernel), so leave it off in a library or a long-lived session.
 
     Returns
     -------
@@ -337,8 +352,17 @@ def open_data(
     source = Path(data).name if isinstance(data, str | os.PathLike) else "the data frame"
     customers = read_table(customers_path)[0] if customers_path else None
     if found.shape == "customers":
+        if start or end or customers_path:
+            notes.append(
+                "A customer table has no dates and is its own customer table: the "
+                "dates and the customer table given were not used."
+            )
         return ReportData(found, read, None, read.clean, customers, source, notes, technical)
     events = within(read.clean, start or None, end or None)
+    left_out = len(read.clean) - len(events)
+    if left_out:
+        span = f"from {start or 'the start'} to {end or 'the end'}"
+        notes.append(f"{left_out:,} usable rows lie outside the dates chosen ({span}).")
     return ReportData(found, read, events, None, customers, source, notes, technical)
 
 
@@ -368,7 +392,9 @@ def _collect_warnings(notes: list[str], technical: list[str]) -> None:
 
 def _first_sentence(text: str, limit: int = 240) -> str:
     """A warning's first line up to its first full stop, kept short for a list."""
-    line = text.strip().splitlines()[0].rstrip(":")
+    # A file's folders stay off the page: "/data/x/log.csv" reads "log.csv".
+    line = re.sub(r"(?:[A-Za-z]:)?(?:[/\\][^/\\\s'\"]+)+[/\\]", "", text.strip().splitlines()[0])
+    line = line.rstrip(":")
     cut = line.find(". ")
     line = line[: cut + 1] if cut > 0 else line
     if len(line) > limit:
@@ -406,6 +432,8 @@ def _markdown(text: str) -> None:
 def _is_log(data: ReportData, given: dict) -> str | None:
     if data.events is None:
         return "it is a customer table, one row per customer, with no touchpoints over time"
+    if data.read.clean.empty:
+        return "no row of it could be used"
     if data.events.empty:
         return "no touchpoint lies in the chosen dates"
     return None
@@ -482,6 +510,8 @@ def _repeat_buyers(data: ReportData, given: dict) -> str | None:
 
 def _churn_window(data: ReportData, given: dict) -> str | None:
     p = data.profile
+    if not (given.get("cutoff") or p.cutoff):
+        return "no cutoff was given and the profile has none"
     cutoff = pd.Timestamp(given.get("cutoff") or p.cutoff, tz="UTC")
     horizon = pd.Timedelta(given.get("horizon") or p.horizon)
     first, last = data.events["timestamp"].min(), data.events["timestamp"].max()

@@ -4,7 +4,6 @@ data, with the command line's hints applied, before any notebook runs.
 
 from __future__ import annotations
 
-import dataclasses
 import os
 from collections.abc import Mapping
 from pathlib import Path
@@ -46,7 +45,9 @@ def run_profile(
     profile_file : path, optional
         A profile written by ``journey profile --out``.
     hints : mapping
-        ``columns`` and ``conversion`` from the command line.
+        ``columns`` and ``conversion`` from the command line. With a given profile, the
+        data is profiled again with the profile's entries and these as hints, so what
+        follows from a new conversion (its funnel, its kind) is worked out anew.
 
     Returns
     -------
@@ -85,29 +86,57 @@ def run_profile(
         base, source = LogProfile.from_yaml(profile_file), f"given: {Path(profile_file).name}"
     else:
         base, source = None, "inferred from the data"
-    if base is None:
+    if base is not None and hints:
+        source += ", with the command line's hints"
+    if base is None or hints:
         if data is None:
-            raise JourneyParameterError("no data to infer a profile from; give --data")
+            raise JourneyParameterError("no data to read a profile from; give --data")
         try:
-            found = profile(data, **hints)
+            found = profile(data, **_as_hints(base, hints))
         except JourneyDataError as exc:
             raise JourneyDataError(f"{data}: {exc}") from None
     else:
-        found = _with_hints(base, hints)
+        found = base
     given[PROFILE] = found.to_dict()
     return found, {"source": source, "file": PROFILE_FILE}
 
 
-def _with_hints(base: LogProfile, hints: Mapping[str, Any]) -> LogProfile:
-    """A given profile with the command line's hints on top: a column named there takes its
-    role from whichever column had it; a conversion replaces the profile's."""
-    changes: dict[str, Any] = {}
+def _as_hints(base: LogProfile | None, hints: Mapping[str, Any]) -> dict[str, Any]:
+    """A given profile's entries as hints for profiling the data again, with the command
+    line's on top, so what follows from them is worked out anew: a new conversion gets its
+    own funnel, kinds and acquisition; a column named on the command line takes its role
+    from whichever column had it. Every event named must then be in the data."""
+    if base is None:
+        return dict(hints)
+    out: dict[str, Any] = {
+        "shape": base.shape,
+        "acquisition": base.acquisition,
+        "churn_event": base.churn_event,
+        "advocacy": base.advocacy or None,
+        "framework": base.framework,
+        "stages": dict(base.stages) or None,
+        "funnel": base.funnel or None,
+        "kinds": dict(base.kinds) or None,
+        "conversion": base.conversion,
+        "period": base.period,
+        "inactivity": base.inactivity,
+        "horizon": base.horizon,
+        "cutoff": base.cutoff,
+        "currency": base.currency,
+        "columns": dict(base.columns),
+    }
     if "columns" in hints:
         roles = set(hints["columns"].values())
         kept = {
             c: r for c, r in base.columns.items() if r not in roles and c not in hints["columns"]
         }
-        changes["columns"] = {**kept, **hints["columns"]}
-    if "conversion" in hints:
-        changes["conversion"] = hints["conversion"]
-    return dataclasses.replace(base, **changes) if changes else base
+        out["columns"] = {**kept, **hints["columns"]}
+    if "conversion" in hints and hints["conversion"] != base.conversion:
+        old = base.conversion
+        out["conversion"] = hints["conversion"]
+        out["funnel"] = None
+        if out["acquisition"] == old:
+            out["acquisition"] = None
+        kinds = {e: k for e, k in base.kinds.items() if e not in (old, hints["conversion"])}
+        out["kinds"] = kinds or None
+    return out

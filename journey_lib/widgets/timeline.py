@@ -9,6 +9,8 @@ import pandas as pd
 
 from .. import plots
 from ..errors import JourneyParameterError
+from ..io.profile import LogProfile
+from ..stages import resolve_framework
 from ..touchpoints import _ids, timeline
 from .base import JourneyWidget
 
@@ -53,8 +55,11 @@ class CustomerTimeline(JourneyWidget):
         A trained churn model, to show the customer's score.
     X : DataFrame, optional
         The model's features, indexed by ``customer_id`` (needed with ``model``).
-    framework : str
-        The stage framework, as in :func:`journey_lib.timeline`.
+    framework : str, mapping or StageFramework, optional
+        The stage framework, as in :func:`journey_lib.timeline`: the profile's stages, else
+        ``"customer_journey"``.
+    profile : LogProfile, optional
+        A log profile (:func:`journey_lib.profile`), for the stages.
 
     Examples
     --------
@@ -73,14 +78,17 @@ class CustomerTimeline(JourneyWidget):
         *,
         model: ChurnModel | None = None,
         X: Any = None,
-        framework: str = "customer_journey",
+        framework: Any = None,
+        profile: LogProfile | None = None,
     ) -> None:
         import ipywidgets as w
 
         if (model is None) != (X is None):
             raise JourneyParameterError("model and X go together: pass both or neither")
         self.events = events
-        self.framework = framework
+        self.framework = resolve_framework(framework, profile)
+        # A profile lists the events it leaves without a stage once; no warning per click.
+        self.unmapped = "ignore" if profile is not None else "warn"
         self.model, self.X = model, X
         self.probabilities: pd.Series | None = None if model is None else model.predict_proba(X)
         self.score: float | None = None
@@ -130,7 +138,7 @@ class CustomerTimeline(JourneyWidget):
     def compute(self, params: dict[str, Any]) -> pd.DataFrame:
         self.customer, self.score, self.reasons = None, None, None
         customer = self.customer_id(params["customer"])
-        data = timeline(self.events, [customer], framework=self.framework)
+        data = timeline(self.events, [customer], framework=self.framework, unmapped=self.unmapped)
         self.customer = customer
         if self.probabilities is not None and customer in self.probabilities.index:
             self.score = float(self.probabilities.loc[customer])
