@@ -661,3 +661,89 @@ def test_the_timeline_widget_shows_the_profiles_stages():
         "Investigation & Consideration",
         "Purchase",
     ]
+
+
+# --- shapes the review found read wrongly ----------------------------------------------------
+
+
+def test_a_time_column_needs_its_date():
+    raw = pd.DataFrame(
+        {
+            "user": ["a", "a", "b"],
+            "Date": ["2024-01-01", "2024-01-02", "2024-01-03"],
+            "Time": ["10:05:00", "11:00:00", "09:00:00"],
+            "event": ["visit", "buy", "visit"],
+        }
+    )
+    assert profile(raw).column("timestamp") == "Date"
+
+
+def test_a_churn_flag_on_every_row_of_a_log():
+    raw = shop_log().assign(churned=[0, 0, 0, 1, 1, 0, 0, 0, 0])
+    p = profile(raw)
+    assert p.shape == "events" and p.column("customer_id") == "user_id"
+    assert p.observed["customers"] == 4
+
+
+def test_event_codes_named_as_events():
+    raw = pd.DataFrame(
+        {
+            "user_id": ["a", "a", "b", "b"],
+            "event": [1, 2, 1, 2],
+            "ts": ["2024-01-01", "2024-01-02", "2024-01-03", "2024-01-04"],
+        }
+    )
+    p = profile(raw, conversion=2)
+    assert p.column("event") == "event" and p.conversion == "2"
+    assert p.load(raw)["event"].tolist() == ["1", "2", "1", "2"]
+
+
+def test_the_stronger_name_wins_and_a_tie_is_said():
+    raw = pd.DataFrame(
+        {
+            "user_pseudo_id": ["a", "a", "b"],
+            "page_title": ["Home", "Cart", "Home"],
+            "event_name": ["page_view", "purchase", "page_view"],
+            "event_timestamp": ["2024-01-01", "2024-01-02", "2024-01-03"],
+        }
+    )
+    p = profile(raw)
+    assert p.column("event") == "event_name" and p.conversion == "purchase"
+    twice = pd.DataFrame(
+        {
+            "user": ["a", "a", "b"],
+            "created_at": ["2024-01-01", "2024-01-02", "2024-01-03"],
+            "occurred_at": ["2024-01-01", "2024-01-02", "2024-01-04"],
+            "event": ["visit", "buy", "visit"],
+        }
+    )
+    assert profile(twice).evidence["column timestamp"].endswith("is named so too [likely]")
+
+
+def test_amounts_are_not_customer_ids():
+    raw = pd.DataFrame(
+        {
+            "Kunde": ["k1", "k1", "k2", "k3"],
+            "Zeitpunkt": ["2024-01-01", "2024-01-02", "2024-01-03", "2024-01-04"],
+            "Ereignis": ["besuch", "kauf", "besuch", "besuch"],
+            "Betrag": ["0,00", "12,50", "0,00", "3,99"],
+        }
+    )
+    assert profile(raw).column("customer_id") == "Kunde"
+
+
+def test_hints_that_cannot_be_right():
+    with pytest.raises(JourneyParameterError, match="not a positive duration"):
+        profile(shop_log(), inactivity="banana")
+    with pytest.raises(JourneyParameterError, match="not a date"):
+        profile(shop_log(), cutoff="not a date")
+    with pytest.raises(JourneyParameterError, match="at least two steps"):
+        profile(shop_log(), funnel=["catalog"])
+    with pytest.raises(JourneyParameterError, match="it is the conversion"):
+        profile(shop_log(), kinds={"payment_done": "awareness"})
+    with pytest.raises(JourneyParameterError, match="both name 'cart'"):
+        profile(shop_log(), conversion="cart", advocacy=["cart"])
+    with pytest.raises(JourneyParameterError, match="needs a churn column"):
+        profile(shop_log(), shape="customers")
+    given = profile(shop_log(), inactivity="2D")
+    assert (given.inactivity, given.horizon) == ("2D", "2D")  # the horizon follows
