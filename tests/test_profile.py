@@ -747,3 +747,8 @@ def test_hints_that_cannot_be_right():
         profile(shop_log(), shape="customers")
     given = profile(shop_log(), inactivity="2D")
     assert (given.inactivity, given.horizon) == ("2D", "2D")  # the horizon follows
+
+
+def test_an_event_made_advocacy_by_hand_is_advocacy():
+    p = profile(shop_log(), kinds={"cart": "advocacy"})
+    assert p.advocacy == ("cart",) and p.kinds["cart"] == "advocacy"

@@ -484,6 +484,7 @@ def profile(
             f"chosen ({used})"
         )
     hints = dict(
+        kinds=kinds,
         conversion=conversion,
         acquisition=acquisition,
         churn_event=churn_event,
@@ -684,14 +685,15 @@ def _event_roles(
 
     roles["funnel"] = tuple(choose("funnel", funnel_steps) or ())
     kinds, _ = event_roles.event_kinds(log, conv, counts)
-    roles["advocacy"] = tuple(choose("advocacy", lambda: _advocacy(kinds)) or ())
+    by_hand = [e for e, k in (hints.get("kinds") or {}).items() if k == "advocacy"]
+    roles["advocacy"] = tuple(choose("advocacy", lambda: _advocacy(kinds, by_hand)) or ())
     return roles
 
 
-def _advocacy(kinds: dict[str, str]) -> tuple[tuple[str, ...] | None, str]:
-    found = event_roles.advocacy_events(kinds)
+def _advocacy(kinds: dict[str, str], by_hand: list[str]) -> tuple[tuple[str, ...] | None, str]:
+    found = tuple(dict.fromkeys([*event_roles.advocacy_events(kinds), *by_hand]))
     if found:
-        return found, f"named like advocacy: {', '.join(map(repr, found))}"
+        return found, f"named like advocacy or made so by hand: {', '.join(map(repr, found))}"
     return None, "no event is named like a review, referral or share"
 
 
