@@ -286,6 +286,10 @@ def transition_matrix(result: Any, *, annotate: bool | None = None, ax: Axes | N
     """
     frame = to_pandas(result, what="the transition_matrix result")
     matrix = as_matrix(frame) if {"from", "to"} <= set(frame.columns) else frame
+    if matrix.size == 0:
+        raise JourneyDataError(
+            "no transition to draw: the table is empty (a `by` column without values?)"
+        )
     share = all(pd.api.types.is_float_dtype(t) for t in matrix.dtypes)
     rows, columns = matrix.shape
     ax = _axes(ax, (max(6, 2 + 0.6 * columns), max(4.5, 1.5 + 0.45 * rows)))
@@ -412,6 +416,8 @@ def funnel_breakdown(result: Any, *, top: int = 7, ax: Axes | None = None) -> Ax
     labels = _labels(frame[by])
     entrants = frame[frame["step"] == 1].groupby(labels)["customers"].sum()
     shown = entrants.sort_values(ascending=False, kind="stable").head(top)
+    if shown.empty:
+        raise JourneyDataError(f"no {by!r} group has a customer at the first step: nothing to draw")
     wide = frame.assign(_g=labels).pivot(index="step", columns="_g", values="conversion_rate")
     names = frame.drop_duplicates("step").set_index("step").get("event", wide.index.to_series())
     ax = _axes(ax, (max(7, 1.2 * len(wide) * (1 + len(shown) / 3)), 5.5))
@@ -531,6 +537,11 @@ def retention(
     frame = to_pandas(result, what="the retention result")
     long = {"cohort", "period", "complete"} <= set(frame.columns)
     matrix = (retention_matrix(frame, values) if long else frame).dropna(axis=1, how="all")
+    if matrix.empty:
+        raise JourneyDataError(
+            "no cohort has a finished period yet: nothing to draw (a longer log, or a shorter "
+            "period, gives some)"
+        )
     period = _period_name(pd.Series(matrix.index))
     labelled = matrix.set_axis(_date_labels(pd.Series(matrix.index), period), axis=0)
     rows, columns = matrix.shape

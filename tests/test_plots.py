@@ -530,3 +530,24 @@ def test_figures_draw_into_given_axes_and_accept_any_engine(events):
     assert len(left.containers) == 4 and figure.axes == [left, right]
     wide = twin.collect().to_pandas().pivot(index="period", columns="status", values="customers")
     np.testing.assert_array_equal(heights(left.containers[0]), wide["new"])
+
+
+def test_nothing_to_draw_is_said_plainly():
+    """Empty twins (an empty channel, a first step nobody took, no finished period) get a
+    JourneyDataError saying why, not numpy's or Python's own errors."""
+    log = jl.load_events(
+        pd.DataFrame(
+            {
+                "customer_id": [1, 1, 2],
+                "timestamp": pd.to_datetime(["2024-01-01", "2024-01-02", "2024-01-03"], utc=True),
+                "event": ["a", "b", "a"],
+                "channel": [None, None, None],
+            }
+        )
+    )
+    with pytest.raises(jl.JourneyDataError, match="no transition to draw"):
+        jl.plots.transition_matrix(jl.transition_matrix(log, by="channel"))
+    with pytest.raises(jl.JourneyDataError, match="no 'channel' group has a customer"):
+        jl.plots.funnel_breakdown(jl.funnel(log, ["x", "b"], breakdown="channel"))
+    with pytest.raises(jl.JourneyDataError, match="no cohort has a finished period yet"):
+        jl.plots.retention(jl.retention(log, period="month"))
