@@ -400,7 +400,9 @@ def test_predictions_stay_within_their_bounds(r, alpha, a, b, x, T, share, t):
         alive = model.probability_alive(frame).iloc[0]
         now, later = (model.expected_purchases(w, frame).iloc[0] for w in (t, 2 * t))
     assert 0 <= alive <= 1
-    assert 0 <= now <= later * (1 + 1e-12)  # equal, to rounding, once purchases saturate
+    # Equal, to rounding, once purchases saturate; computed in log space, a value near 1e-160
+    # (a customer long gone) carries a relative rounding error of about 1e-11.
+    assert 0 <= now <= later * (1 + 1e-9)
     # no more than a customer who never drops out would buy
     assert now <= (r + x) * t / (alpha + T) * (1 + 1e-9) + 1e-12
 
