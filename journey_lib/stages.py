@@ -29,7 +29,7 @@ import narwhals.stable.v2 as nw
 
 from .errors import JourneyDataError, JourneyDataWarning, JourneyParameterError
 from .io.profile import LogProfile
-from .io.rules import KINDS, VOCABULARY
+from .io.rules import KINDS, VOCABULARY, stage_mapping
 
 __all__ = [
     "FRAMEWORKS",
@@ -115,19 +115,8 @@ class StageFramework:
         """
         if not mapping:
             raise JourneyParameterError("a stage mapping needs at least one stage")
-        if all(isinstance(v, str) for v in mapping.values()):
-            events = dict(mapping)
-            stages = tuple(dict.fromkeys(events.values()))
-            return cls(name, stages, events, dict(repeat or {}))
-        events: dict[str, str] = {}
-        for stage, names in mapping.items():
-            for event in [names] if isinstance(names, str) else names:
-                if event in events and events[event] != stage:
-                    raise JourneyParameterError(
-                        f"event {event!r} is listed under both {events[event]!r} and {stage!r}"
-                    )
-                events[event] = stage
-        return cls(name, tuple(mapping), events, dict(repeat or {}))
+        events, stages = stage_mapping(mapping)
+        return cls(name, stages, events, dict(repeat or {}))
 
 
 #: Each built-in framework's stages, then its stage for each kind of event (see

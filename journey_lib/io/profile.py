@@ -45,7 +45,7 @@ from ..schema import CANONICAL_COLUMNS, ValidationReport, validate_events
 from . import event_roles
 from .columns import SAMPLE_ROWS, guess_columns, properties
 from .read import add_malformed, read_events, read_table
-from .rules import KINDS
+from .rules import KINDS, stage_mapping
 
 __all__ = ["SHAPES", "LogProfile", "from_profile", "profile"]
 
@@ -701,17 +701,7 @@ def _stage_overrides(stages: Mapping[str, Any] | None, counts: pd.DataFrame) -> 
     """``{event: stage}`` from either spelling of a stage hint, events checked."""
     if not stages:
         return {}
-    if all(isinstance(v, str) for v in stages.values()):
-        mapping = dict(stages)
-    else:
-        mapping = {}
-        for stage, events in stages.items():
-            for event in [events] if isinstance(events, str) else events:
-                if event in mapping and mapping[event] != stage:
-                    raise JourneyParameterError(
-                        f"stages= puts {event!r} under both {mapping[event]!r} and {stage!r}"
-                    )
-                mapping[event] = stage
+    mapping, _ = stage_mapping(stages)
     absent = sorted(set(mapping) - set(counts.index))
     if absent:
         raise JourneyParameterError(_absent("stages", absent, counts))

@@ -33,7 +33,9 @@ Examples
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Iterable, Mapping, Sequence
+
+from ..errors import JourneyParameterError
 
 __all__ = [
     "ACQUISITION_WORDS",
@@ -48,6 +50,7 @@ __all__ = [
     "VOCABULARY",
     "kind_of",
     "matching_rule",
+    "stage_mapping",
     "words",
 ]
 
@@ -443,6 +446,37 @@ def words(name: object) -> tuple[str, ...]:
     """
     text = _HUMP.sub(" ", str(name))
     return tuple(w for w in _SPLIT.split(text.lower()) if w)
+
+
+def stage_mapping(
+    mapping: Mapping[str, Iterable[str]] | Mapping[str, str],
+) -> tuple[dict[str, str], tuple[str, ...]]:
+    """``{event: stage}`` and the stages in order, from either way of writing a stage
+    mapping: ``{stage: [events]}`` (stage order is the mapping's) or ``{event: stage}``
+    (stage order is first appearance).
+
+    Raises
+    ------
+    JourneyParameterError
+        When an event is listed under two stages.
+
+    Examples
+    --------
+    >>> stage_mapping({"Aware": ["ad"], "Buy": ["buy", "order"]})
+    ({'ad': 'Aware', 'buy': 'Buy', 'order': 'Buy'}, ('Aware', 'Buy'))
+    """
+    if all(isinstance(v, str) for v in mapping.values()):
+        events = dict(mapping)
+        return events, tuple(dict.fromkeys(events.values()))
+    events = {}
+    for stage, names in mapping.items():
+        for event in [names] if isinstance(names, str) else names:
+            if event in events and events[event] != stage:
+                raise JourneyParameterError(
+                    f"event {event!r} is listed under both {events[event]!r} and {stage!r}"
+                )
+            events[event] = stage
+    return events, tuple(mapping)
 
 
 def matching_rule(name: object, rules: Sequence[str]) -> str | None:
