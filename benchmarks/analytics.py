@@ -16,7 +16,7 @@ otherwise).
 
 Every measurement runs in a fresh process that first loads the data (not timed), so its
 peak resident memory (``ru_maxrss``) is that measurement's, data included; the time is the
-best of ``--repeat`` runs. Logs come from ``journey_lib.simulate`` (about 16 events per
+best of ``--repeat`` runs. Logs come from ``journey_lib.simulator`` (about 16 events per
 customer) and are written once to Parquet in ``--data`` (a temporary folder by default);
 RFM is also timed on a synthetic purchase log of as many rows as the size (numpy: a tenth
 as many customers, uniform times over 2024, log-normal values), since a simulated log holds
@@ -51,7 +51,7 @@ WINDOW_US = 14 * 86_400_000_000
 INACTIVITY_US = 90 * 86_400_000_000
 OBSERVATION_END = "2025-01-01"  # the day after the simulated and synthetic logs end
 END_US = 1_735_689_600_000_000  # OBSERVATION_END in microseconds since the epoch
-EVENTS_PER_CUSTOMER = 16.2  # journey_lib.simulate's default drivers
+EVENTS_PER_CUSTOMER = 16.2  # journey_lib.simulator's default drivers
 HUGE_EVENTS = 100_000_000
 HUGE_CHUNK = 500_000  # customers per simulated chunk of the 100M-event log
 DUCKDB_MEMORY_LIMIT = "14GB"  # for the 100M-event log, read from Parquet
@@ -65,8 +65,8 @@ RESULT = "@@RESULT "
 
 
 def _retention_module():
-    # journey_lib.retention is still in progress in the tree; it may fail to import.
-    return importlib.import_module("journey_lib.retention")
+    # journey_lib.analytics.retention is still in progress in the tree; it may fail to import.
+    return importlib.import_module("journey_lib.analytics.retention")
 
 
 def jl_work(work: str) -> Callable[[Any], Any]:
@@ -1002,7 +1002,7 @@ def main() -> None:
         try:
             _retention_module()
         except Exception as error:
-            print(f"journey_lib.retention does not import ({error}); skipping retention, churn")
+            print(f"journey_lib.analytics.retention does not import ({error}); skipping it")
             works = [w for w in works if w not in ("retention", "churn")]
     if not args.no_peers:
         if not lifetimes_ready(create=True):

@@ -4,7 +4,7 @@
     python benchmarks/attribution.py --customers 15000 --repeat 1
     python benchmarks/attribution.py --engines pandas,polars,duckdb --boot 100
 
-For a simulated log (``journey_lib.simulate``) it times :func:`journey_lib.attribution.attribute`
+For a simulated log (``journey_lib.simulator``) it times :func:`journey_lib.attribution.attribute`
 with Markov order 1, Markov order 2 and last touch (30-day lookback, purchases as
 conversions), on each engine asked for, and a reference written directly in pandas and
 numpy that computes the same credit for the same definitions: paths by sorting and a running

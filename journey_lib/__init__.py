@@ -10,10 +10,17 @@ Everything a notebook needs is importable from here::
 from importlib.metadata import PackageNotFoundError, version
 
 from . import attribution, churn, clv, plots, report, teach
-from .adapters import from_customer_table, from_transactions, validate_customers
+from .analytics.dates import within
+from .analytics.funnels import Step, funnel, funnel_trend, time_to_convert
+from .analytics.loyalty import Loyalty, loyalty
+from .analytics.paths import as_matrix, paths, sessionize, transition_matrix
+from .analytics.progression import stage_funnel
+from .analytics.retention import churn_rate, lifecycle, retention, retention_matrix
+from .analytics.rfm import calibration_holdout, rfm, rfm_segments
+from .analytics.stages import FRAMEWORKS, StageFramework, assign_stages, get_framework
+from .analytics.touchpoints import timeline, touchpoints_per_customer, volumes
 from .attribution import attribute, attribute_stages
 from .attribution import compare as compare_attribution
-from .dates import within
 from .errors import (
     JourneyDataError,
     JourneyDataWarning,
@@ -21,19 +28,12 @@ from .errors import (
     JourneyNotFittedError,
     JourneyParameterError,
 )
-from .funnels import Step, funnel, funnel_trend, time_to_convert
 from .io import load_events, read_events, read_table, write_table
+from .io.adapters import from_customer_table, from_transactions, validate_customers
 from .io.profile import LogProfile, profile
-from .loyalty import Loyalty, loyalty
-from .paths import as_matrix, paths, sessionize, transition_matrix
-from .progression import stage_funnel
-from .retention import churn_rate, lifecycle, retention, retention_matrix
-from .rfm import calibration_holdout, rfm, rfm_segments
+from .io.validate import CANONICAL_COLUMNS, REQUIRED_COLUMNS, ValidationReport, validate_events
 from .scenarios import outcomes, what_if
-from .schema import CANONICAL_COLUMNS, REQUIRED_COLUMNS, ValidationReport, validate_events
-from .simulate import GroundTruth, Simulation, SimulationParameters, simulate
-from .stages import FRAMEWORKS, StageFramework, assign_stages, get_framework
-from .touchpoints import timeline, touchpoints_per_customer, volumes
+from .simulator import GroundTruth, Simulation, SimulationParameters, simulate
 
 try:
     __version__ = version("journey-lab")

@@ -22,7 +22,7 @@ from .errors import JourneyError
 from .io import read_events, write_table
 from .io.profile import profile
 from .report import copy_suite, read_parameters, run_report
-from .simulate import SimulationParameters, simulate
+from .simulator import SimulationParameters, simulate
 
 EXIT_OK, EXIT_QUARANTINED, EXIT_UNUSABLE = 0, 1, 2
 
@@ -49,7 +49,7 @@ def build_parser() -> argparse.ArgumentParser:
     sim = sub.add_parser(
         "simulate",
         help="simulate a touchpoint log with known ground truth",
-        description="Simulate customer journeys (see journey_lib.simulate) and write the log.",
+        description="Simulate customer journeys (see journey_lib.simulator) and write the log.",
     )
     sim.add_argument(
         "--customers",

@@ -40,14 +40,14 @@ import numpy as np
 import pandas as pd
 from sklearn.metrics import precision_recall_curve, roc_curve
 
-from ._frames import check_choice, to_pandas
+from ._engine import check_choice, to_pandas
+from .analytics.paths import as_matrix
+from .analytics.retention import LIFECYCLE_STATUSES, retention_matrix
+from .analytics.rfm import RFM_SEGMENTS
+from .analytics.stages import get_framework
 from .churn._inputs import binary_labels
 from .churn.evaluation import Evaluation
 from .errors import JourneyDataError, JourneyParameterError
-from .paths import as_matrix
-from .retention import LIFECYCLE_STATUSES, retention_matrix
-from .rfm import SEGMENTS
-from .stages import get_framework
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -676,7 +676,7 @@ def rfm_segments(result: Any, *, ax: Axes | None = None) -> Axes:
     """Customers in each RFM segment, best segments on top.
 
     Data twin: :func:`journey_lib.rfm_segments` (one row per customer); every segment of
-    :data:`journey_lib.rfm.SEGMENTS` is shown, empty ones included.
+    :data:`journey_lib.analytics.rfm.RFM_SEGMENTS` is shown, empty ones included.
 
     Examples
     --------
@@ -684,7 +684,7 @@ def rfm_segments(result: Any, *, ax: Axes | None = None) -> Axes:
     >>> ax = plots.rfm_segments(jl.rfm_segments(rfm))  # doctest: +SKIP
     """
     frame = _table(result, ("segment",), "rfm_segments")
-    counts = frame["segment"].value_counts().reindex(list(SEGMENTS), fill_value=0)
+    counts = frame["segment"].value_counts().reindex(list(RFM_SEGMENTS), fill_value=0)
     total = int(counts.sum())
     ax = _axes(ax, (9, 6))
     bars = ax.barh(np.arange(len(counts)), counts.to_numpy(), color=PALETTE[0])

@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from .errors import JourneyDataError
-from .simulate import Simulation, simulate
+from .simulator import Simulation, simulate
 
 __all__ = ["MEASURES", "outcomes", "what_if"]
 

@@ -24,10 +24,10 @@ from typing import Any
 
 import numpy as np
 
+from .analytics.retention import churn_rate
+from .analytics.stages import get_framework
 from .errors import JourneyParameterError
-from .retention import churn_rate
-from .simulate import Simulation
-from .stages import get_framework
+from .simulator import Simulation
 
 __all__ = ["EXERCISES", "Exercise", "Exercises", "Feedback"]
 

@@ -1,4 +1,4 @@
-"""Tests of journey_lib.adapters: transaction logs and customer tables."""
+"""Tests of journey_lib.io.adapters: transaction logs and customer tables."""
 
 from __future__ import annotations
 
@@ -9,14 +9,14 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from journey_lib.adapters import (
+from journey_lib.errors import JourneyDataError, JourneyDataWarning, JourneyParameterError
+from journey_lib.io.adapters import (
     CustomerReport,
     from_customer_table,
     from_transactions,
     validate_customers,
 )
-from journey_lib.errors import JourneyDataError, JourneyDataWarning, JourneyParameterError
-from journey_lib.schema import ValidationReport, validate_events
+from journey_lib.io.validate import ValidationReport, validate_events
 
 DATA = Path(__file__).parents[2] / "shared" / "data"
 CHURN = DATA / "churn"

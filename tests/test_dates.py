@@ -7,7 +7,7 @@ import pytest
 from engines import ENGINES, assert_same_frame, parity
 
 import journey_lib as jl
-from journey_lib.dates import within
+from journey_lib.analytics.dates import within
 
 LOG = pd.DataFrame(
     {

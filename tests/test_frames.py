@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 import journey_lib as jl
-from journey_lib._frames import lazy_events, to_pandas, with_microseconds
+from journey_lib._engine import lazy_events, to_pandas, with_microseconds
 from tests.engines import ENGINES, collect, to_engine
 
 # 2024-03-01 12:00:00.000250 UTC, and the Unix epoch itself.

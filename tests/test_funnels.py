@@ -13,7 +13,7 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 import journey_lib as jl
-from journey_lib.funnels import Step, funnel
+from journey_lib.analytics.funnels import Step, funnel
 
 T0 = pd.Timestamp("2024-01-01", tz="UTC")
 COLUMNS = [
@@ -682,11 +682,11 @@ def test_trend_and_time_to_convert_on_pyspark(spark):
 
 # -- the two ways of following chains agree ------------------------------------------------
 
-funnels_module = __import__("journey_lib.funnels", fromlist=["_as_of_joins_apply"])
+funnels_module = __import__("journey_lib.analytics.funnels", fromlist=["_as_of_joins_apply"])
 
 
 def test_as_of_joins_are_used_only_where_they_are_exact():
-    from journey_lib._frames import lazy_events
+    from journey_lib._engine import lazy_events
 
     frame, _ = lazy_events(log((1, 0, "a")).assign(ch="u", p=1))
 

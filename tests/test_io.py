@@ -19,7 +19,7 @@ import pytest
 
 from journey_lib.errors import JourneyDataError, JourneyDataWarning
 from journey_lib.io import load_events, read_events, read_table
-from journey_lib.schema import MALFORMED, ValidationReport, validate_events
+from journey_lib.io.validate import MALFORMED, ValidationReport, validate_events
 
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 EVENTS_DATA = DATA / "events"

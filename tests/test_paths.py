@@ -19,8 +19,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import journey_lib as jl
+from journey_lib.analytics.paths import END, START, as_matrix, paths, sessionize, transition_matrix
 from journey_lib.errors import JourneyDataError, JourneyParameterError
-from journey_lib.paths import END, START, as_matrix, paths, sessionize, transition_matrix
 
 BASE = pd.Timestamp("2024-01-01", tz="UTC")
 ROW_KEY = ["customer_id", "timestamp", "event", "channel"]

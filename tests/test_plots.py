@@ -17,7 +17,7 @@ from sklearn.metrics import average_precision_score, roc_auc_score
 
 import journey_lib as jl
 from journey_lib import churn, plots
-from journey_lib.rfm import SEGMENTS
+from journey_lib.analytics.rfm import RFM_SEGMENTS
 
 matplotlib.use("Agg")  # pyplot switches to it: no figure has been made yet
 
@@ -318,9 +318,9 @@ def test_rfm_segments_bars_count_customers(events):
     twin = jl.rfm_segments(jl.rfm(events, observation_end="2025-01-01"))
     ax = plots.rfm_segments(twin)
     assert_readable(ax, "RFM segments")
-    counts = twin["segment"].value_counts().reindex(list(SEGMENTS), fill_value=0)
+    counts = twin["segment"].value_counts().reindex(list(RFM_SEGMENTS), fill_value=0)
     np.testing.assert_array_equal(widths(ax.containers[0]), counts)
-    assert [t.get_text() for t in ax.get_yticklabels()] == list(SEGMENTS)
+    assert [t.get_text() for t in ax.get_yticklabels()] == list(RFM_SEGMENTS)
 
 
 # --------------------------------------------------------------------------------------------

@@ -17,8 +17,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import journey_lib as jl
+from journey_lib.analytics.progression import stage_funnel
 from journey_lib.errors import JourneyDataError, JourneyDataWarning, JourneyParameterError
-from journey_lib.progression import stage_funnel
 
 BASE = pd.Timestamp("2024-01-01", tz="UTC")
 DAY_S = 86_400.0

@@ -14,7 +14,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import journey_lib as jl
-from journey_lib.retention import (
+from journey_lib.analytics.retention import (
     LIFECYCLE_STATUSES,
     churn_rate,
     lifecycle,

@@ -11,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import journey_lib as jl
-from journey_lib.rfm import FREQS, SEGMENTS, calibration_holdout, rfm, rfm_segments
+from journey_lib.analytics.rfm import FREQS, RFM_SEGMENTS, calibration_holdout, rfm, rfm_segments
 
 SUMMARY = ["customer_id", "frequency", "recency", "T", "monetary_value"]
 CALIBRATION = [
@@ -385,8 +385,8 @@ MAP = {
 
 
 def test_every_segment_is_on_the_map():
-    assert {name for row in MAP.values() for name in row} == set(SEGMENTS)
-    assert len(SEGMENTS) == 11
+    assert {name for row in MAP.values() for name in row} == set(RFM_SEGMENTS)
+    assert len(RFM_SEGMENTS) == 11
 
 
 def test_segments_hand_computed():

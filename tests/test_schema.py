@@ -1,4 +1,4 @@
-"""Tests of journey_lib.schema: validate_events and ValidationReport.
+"""Tests of journey_lib.io.validate: validate_events and ValidationReport.
 
 Every expected value below is worked out by hand from the input written next to it.
 """
@@ -15,7 +15,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from journey_lib.errors import JourneyDataError, JourneyParameterError
-from journey_lib.schema import (
+from journey_lib.io.validate import (
     CANONICAL_COLUMNS,
     REASONS,
     ValidationReport,

@@ -6,7 +6,7 @@ import pytest
 from scipy import stats
 
 import journey_lib as jl
-from journey_lib.simulate import EVENTS, PLANS, SEGMENTS
+from journey_lib.simulator import EVENTS, PLANS, SEGMENTS
 
 START = pd.Timestamp("2024-01-01", tz="UTC")
 

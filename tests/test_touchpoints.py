@@ -16,7 +16,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import journey_lib as jl
-from journey_lib.touchpoints import timeline, touchpoints_per_customer, volumes
+from journey_lib.analytics.touchpoints import timeline, touchpoints_per_customer, volumes
 
 VOLUME_COLUMNS = ["period", "touchpoints", "customers", "complete"]
 

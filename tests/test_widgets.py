@@ -15,7 +15,7 @@ import journey_lib as jl
 import journey_lib.widgets as widgets
 from journey_lib.errors import JourneyParameterError
 from journey_lib.report import notebook_parameters, read_parameters
-from journey_lib.simulate import TRUST_DRIVERS
+from journey_lib.simulator import TRUST_DRIVERS
 
 matplotlib.use("Agg")
 

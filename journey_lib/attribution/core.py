@@ -13,7 +13,7 @@ import narwhals.stable.v2 as nw
 import numpy as np
 import pandas as pd
 
-from .._frames import check_choice, duration_us, to_pandas
+from .._engine import check_choice, duration_us, to_pandas
 from ..errors import JourneyDataError, JourneyParameterError
 from ..io.profile import LogProfile, from_profile
 from . import heuristic, markov

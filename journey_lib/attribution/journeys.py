@@ -12,7 +12,7 @@ from typing import Any
 
 import narwhals.stable.v2 as nw
 
-from .._frames import lazy_events, money, with_microseconds
+from .._engine import lazy_events, money, with_microseconds
 from ..errors import JourneyDataError, JourneyParameterError
 
 #: The label credited with conversions that have no touchpoint in their path.

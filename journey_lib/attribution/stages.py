@@ -8,10 +8,10 @@ from typing import Any, Literal
 import narwhals.stable.v2 as nw
 import pandas as pd
 
-from .._frames import check_choice
+from .._engine import check_choice
+from ..analytics.stages import StageFramework, assign_stages, resolve_framework
 from ..errors import JourneyDataError, JourneyParameterError
 from ..io.profile import LogProfile
-from ..stages import StageFramework, assign_stages, resolve_framework
 from .core import MODELS, Settings, credit_frame, present
 from .journeys import GOAL, base_rows, journey_rows, open_log
 

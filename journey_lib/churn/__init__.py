@@ -6,7 +6,7 @@ importance, partial dependence, each customer's reasons); ``backtest`` trains at
 and tests at a later one.
 """
 
-from .backtest import Backtest, backtest
+from .backtesting import Backtest, backtest
 from .dataset import ChurnDataset, DatasetReport, build_dataset, build_features
 from .evaluation import Evaluation
 from .explain import Importance, PartialDependence, feature_groups

@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .._frames import to_pandas
+from .._engine import to_pandas
 from ..errors import JourneyDataError, JourneyDataWarning
 
 #: Label spellings read as "churned" (compared lower-case); their opposites as "stayed".

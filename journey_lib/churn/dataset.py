@@ -30,7 +30,7 @@ from typing import Any
 import narwhals.stable.v2 as nw
 import pandas as pd
 
-from .._frames import (
+from .._engine import (
     EPOCH,
     check_choice,
     duration_us,
@@ -40,10 +40,10 @@ from .._frames import (
     utc_datetime,
     with_microseconds,
 )
+from ..analytics.rfm import rfm
+from ..analytics.stages import assign_stages, get_framework, profile_framework
 from ..errors import JourneyDataError, JourneyDataWarning, JourneyParameterError
 from ..io.profile import LogProfile, from_profile
-from ..rfm import rfm
-from ..stages import assign_stages, get_framework, profile_framework
 from ._inputs import looks_like_id
 
 __all__ = [

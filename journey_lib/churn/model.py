@@ -25,7 +25,7 @@ from sklearn.model_selection import StratifiedKFold
 from sklearn.pipeline import Pipeline, make_pipeline
 from sklearn.preprocessing import OneHotEncoder, OrdinalEncoder, StandardScaler
 
-from .._frames import check_choice, to_pandas
+from .._engine import check_choice, to_pandas
 from ..errors import JourneyDataError
 from . import explain, persist, targeting
 from ._inputs import as_numbers, as_text, binary_labels, tidy_features

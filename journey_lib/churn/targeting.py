@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from .._frames import to_pandas
+from .._engine import to_pandas
 from ..errors import JourneyDataError, JourneyParameterError
 from ._inputs import binary_labels
 

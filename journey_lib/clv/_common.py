@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 from scipy.optimize import minimize
 
-from .._frames import to_pandas
+from .._engine import to_pandas
 from ..errors import (
     JourneyDataError,
     JourneyDataWarning,
@@ -81,7 +81,7 @@ def not_fitted(model: object) -> JourneyNotFittedError:
     name = type(model).__name__
     return JourneyNotFittedError(
         f"this {name} is not fitted yet; call {name}().fit(rfm_frame) with the output of "
-        f"journey_lib.rfm first"
+        f"journey_lib.analytics.rfm first"
     )
 
 
@@ -232,7 +232,7 @@ def read_histories(rfm_frame: Any, columns: tuple[str, ...]) -> Histories:
     if missing:
         raise JourneyDataError(
             f"{WHAT} lacks column(s) {missing}; it has {list(frame.columns)}. Pass the output "
-            f"of journey_lib.rfm (customer_id, frequency, recency, T, monetary_value)"
+            f"of journey_lib.analytics.rfm (customer_id, frequency, recency, T, monetary_value)"
         )
     if len(frame) == 0:
         raise JourneyDataError(f"{WHAT} is empty: there is no customer to fit or score")

@@ -14,9 +14,9 @@ import numpy as np
 import pandas as pd
 from numpy.typing import ArrayLike
 
-from .._frames import EPOCH, check_choice, instant_us
+from .._engine import EPOCH, check_choice, instant_us
+from ..analytics.rfm import FREQS, _period
 from ..errors import JourneyParameterError
-from ..rfm import FREQS, _period
 
 __all__ = ["BuyerSimulation", "simulate_buyers"]
 

@@ -7,9 +7,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .._frames import check_choice, to_pandas
+from .._engine import check_choice, to_pandas
+from ..analytics.rfm import ATTRS_KEY as RFM_ATTRS
 from ..errors import JourneyParameterError
-from ..rfm import ATTRS_KEY as RFM_ATTRS
 from ._common import HISTORY, WHAT, read_histories
 from .bgnbd import BetaGeo, _conditional_expected
 from .gammagamma import GammaGamma
@@ -183,7 +183,7 @@ def _time_unit(frame: pd.DataFrame, freq: str | None) -> str:
     check_choice("freq", freq, tuple(PERIODS_PER_MONTH))
     if recorded is not None and recorded != freq:
         raise JourneyParameterError(
-            f"freq={freq!r}, but this history was built by journey_lib.rfm with "
+            f"freq={freq!r}, but this history was built by journey_lib.analytics.rfm with "
             f"freq={recorded!r}: recency and T are in those periods; leave freq out or pass "
             f"{recorded!r}"
         )

@@ -38,14 +38,14 @@ from typing import Any
 import pandas as pd
 import yaml
 
-from .._frames import check_choice, to_pandas
-from ..adapters import from_transactions, validate_customers
+from .._engine import check_choice, to_pandas
 from ..errors import JourneyDataError, JourneyParameterError
-from ..schema import CANONICAL_COLUMNS, ValidationReport, validate_events
 from . import event_roles
+from .adapters import from_transactions, validate_customers
 from .columns import SAMPLE_ROWS, guess_columns, properties
 from .read import add_malformed, read_events, read_table
 from .rules import KINDS, stage_mapping
+from .validate import CANONICAL_COLUMNS, ValidationReport, validate_events
 
 __all__ = ["SHAPES", "LogProfile", "from_profile", "profile"]
 
@@ -161,7 +161,7 @@ class LogProfile:
 
         Events and process logs are renamed and validated; transactions become purchase
         (and return) events first; a customer table is validated as one (its report is a
-        :class:`journey_lib.adapters.CustomerReport`). Rows that cannot be used are
+        :class:`journey_lib.io.adapters.CustomerReport`). Rows that cannot be used are
         quarantined with a reason, never dropped.
 
         Examples

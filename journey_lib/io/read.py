@@ -24,7 +24,7 @@ import pyarrow.csv as pa_csv
 import pyarrow.json as pa_json
 
 from ..errors import JourneyDataError, JourneyDataWarning, JourneyError, JourneyParameterError
-from ..schema import MALFORMED, ValidationReport, validate_events
+from .validate import MALFORMED, ValidationReport, validate_events
 
 __all__ = ["load_events", "read_events", "read_table", "write_table"]
 

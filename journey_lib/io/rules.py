@@ -195,7 +195,7 @@ COLUMN_WORDS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
 }
 
 #: Kind -> exact event names: the simulator's touchpoints and widely used generic names.
-#: The built-in stage frameworks of :mod:`journey_lib.stages` are made from this vocabulary.
+#: The built-in frameworks of :mod:`journey_lib.analytics.stages` are made from this vocabulary.
 VOCABULARY: dict[str, tuple[str, ...]] = {
     "awareness": ("ad_view", "ad_impression", "referral_invite"),
     "discovery": ("site_visit", "page_view", "search", "ad_click", "signup", "home", "landing"),

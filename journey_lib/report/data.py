@@ -30,15 +30,15 @@ from typing import Any
 
 import pandas as pd
 
+from ..analytics.dates import within
+from ..analytics.stages import profile_framework
 from ..churn.dataset import build_dataset
-from ..dates import within
 from ..errors import JourneyDataWarning, JourneyError, JourneyParameterError
 from ..io.event_roles import PERIODS
 from ..io.profile import LogProfile
 from ..io.profile import profile as infer_profile
 from ..io.read import read_table
-from ..schema import ValidationReport
-from ..stages import profile_framework
+from ..io.validate import ValidationReport
 
 __all__ = ["REQUIREMENTS", "ReportData", "open_data"]
 

@@ -8,8 +8,8 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 
 from .. import plots
-from .._frames import to_pandas
-from ..retention import retention
+from .._engine import to_pandas
+from ..analytics.retention import retention
 from .base import JourneyWidget
 from .funnel import _describe
 

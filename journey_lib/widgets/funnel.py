@@ -10,10 +10,10 @@ import narwhals.stable.v2 as nw
 import pandas as pd
 
 from .. import plots
-from .._frames import to_pandas
-from ..dates import within
+from .._engine import to_pandas
+from ..analytics.dates import within
+from ..analytics.funnels import funnel
 from ..errors import JourneyParameterError
-from ..funnels import funnel
 from .base import JourneyWidget
 
 if TYPE_CHECKING:

@@ -8,10 +8,10 @@ import narwhals.stable.v2 as nw
 import pandas as pd
 
 from .. import plots
+from ..analytics.stages import resolve_framework
+from ..analytics.touchpoints import _ids, timeline
 from ..errors import JourneyParameterError
 from ..io.profile import LogProfile
-from ..stages import resolve_framework
-from ..touchpoints import _ids, timeline
 from .base import JourneyWidget
 
 if TYPE_CHECKING:

@@ -9,7 +9,7 @@ import pandas as pd
 from .. import plots
 from ..errors import JourneyParameterError
 from ..scenarios import what_if
-from ..simulate import TRUST_DRIVERS, Simulation
+from ..simulator import TRUST_DRIVERS, Simulation
 from .base import JourneyWidget
 
 if TYPE_CHECKING:

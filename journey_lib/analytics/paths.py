@@ -21,8 +21,8 @@ from typing import Any, Literal
 import narwhals.stable.v2 as nw
 import pandas as pd
 
-from ._frames import check_choice, duration_us, finish, lazy_events, to_pandas, with_microseconds
-from .errors import JourneyDataError, JourneyParameterError
+from .._engine import check_choice, duration_us, finish, lazy_events, to_pandas, with_microseconds
+from ..errors import JourneyDataError, JourneyParameterError
 
 __all__ = ["END", "START", "as_matrix", "paths", "sessionize", "transition_matrix"]
 

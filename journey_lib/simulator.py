@@ -333,7 +333,7 @@ class Simulation:
     Attributes
     ----------
     events : pandas.DataFrame
-        The touchpoint log in canonical form (see :mod:`journey_lib.schema`) plus the
+        The touchpoint log in canonical form (see :mod:`journey_lib.io.validate`) plus the
         properties ``rating`` (reviews) and ``referred_id`` (referrals).
     customers : pandas.DataFrame
         One row per customer: ``customer_id``, ``first_seen``, ``acquisition_channel``,

@@ -21,20 +21,20 @@ from typing import Any
 import narwhals.stable.v2 as nw
 import pandas as pd
 
-from ._frames import check_choice, finish, instant_us, lazy_events, money, with_microseconds
-from .errors import JourneyParameterError
-from .io.profile import LogProfile, from_profile
+from .._engine import check_choice, finish, instant_us, lazy_events, money, with_microseconds
+from ..errors import JourneyParameterError
+from ..io.profile import LogProfile, from_profile
 
-__all__ = ["FREQS", "SEGMENTS", "calibration_holdout", "rfm", "rfm_segments"]
+__all__ = ["FREQS", "RFM_SEGMENTS", "calibration_holdout", "rfm", "rfm_segments"]
 
 #: Key of ``DataFrame.attrs`` where a pandas :func:`rfm` result records its ``freq``.
-ATTRS_KEY = "journey_lib.rfm"
+ATTRS_KEY = "journey_lib.analytics.rfm"
 
 #: Period lengths ``freq`` accepts: days, weeks (Monday to Sunday), hours ("h" or "H").
 FREQS: tuple[str, ...] = ("D", "W", "h", "H")
 
 #: The segment names :func:`rfm_segments` gives, best first.
-SEGMENTS: tuple[str, ...] = (
+RFM_SEGMENTS: tuple[str, ...] = (
     "champions",
     "loyal",
     "potential loyalists",
@@ -113,7 +113,7 @@ def rfm(
     DataFrame
         One row per customer with a transaction, sorted by ``customer_id``: ``customer_id``,
         ``frequency``, ``recency``, ``T``, ``monetary_value`` (floats, as lifetimes gives).
-        A pandas result records ``freq`` in ``.attrs["journey_lib.rfm"]``, so that
+        A pandas result records ``freq`` in ``.attrs["journey_lib.analytics.rfm"]``, so that
         :func:`journey_lib.clv.customer_lifetime_value` reads the time unit itself.
         Customers without a transaction up to ``observation_end`` are absent, so an
         ``observation_end`` before every purchase gives an empty frame.
@@ -313,7 +313,7 @@ def rfm_segments(rfm_frame: Any) -> Any:
     -------
     DataFrame
         ``rfm_frame`` sorted by ``customer_id`` with integer ``r_score``, ``f_score``,
-        ``m_score`` and a text ``segment`` (one of :data:`SEGMENTS`). Empty in, empty out.
+        ``m_score`` and a text ``segment`` (one of :data:`RFM_SEGMENTS`). Empty in, empty out.
 
     Raises
     ------

@@ -34,9 +34,9 @@ from typing import Any, Literal
 import narwhals.stable.v2 as nw
 import pandas as pd
 
-from ._frames import PERIODS, check_choice, finish, in_utc, lazy_events, period_start, to_pandas
-from .errors import JourneyDataError, JourneyParameterError
-from .io.profile import LogProfile, from_profile
+from .._engine import PERIODS, check_choice, finish, in_utc, lazy_events, period_start, to_pandas
+from ..errors import JourneyDataError, JourneyParameterError
+from ..io.profile import LogProfile, from_profile
 from .stages import StageFramework, assign_stages, resolve_framework
 
 __all__ = ["timeline", "touchpoints_per_customer", "volumes"]

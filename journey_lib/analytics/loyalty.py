@@ -16,10 +16,10 @@ import narwhals.stable.v2 as nw
 import numpy as np
 import pandas as pd
 
-from ._frames import check_choice, in_utc, lazy_events, money, period_start, to_pandas
-from .errors import JourneyDataError, JourneyDataWarning, JourneyParameterError
-from .io.profile import LogProfile, from_profile
-from .io.rules import matching_rule
+from .._engine import check_choice, in_utc, lazy_events, money, period_start, to_pandas
+from ..errors import JourneyDataError, JourneyDataWarning, JourneyParameterError
+from ..io.profile import LogProfile, from_profile
+from ..io.rules import matching_rule
 from .stages import StageFramework, assign_stages, resolve_framework
 
 __all__ = ["Loyalty", "loyalty"]

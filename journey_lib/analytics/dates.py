@@ -6,8 +6,8 @@ from typing import Any
 
 import narwhals.stable.v2 as nw
 
-from ._frames import finish, instant_us, lazy_events, utc_datetime, with_microseconds
-from .errors import JourneyParameterError
+from .._engine import finish, instant_us, lazy_events, utc_datetime, with_microseconds
+from ..errors import JourneyParameterError
 
 __all__ = ["within"]
 

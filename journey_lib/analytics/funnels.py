@@ -63,7 +63,7 @@ from typing import Any
 
 import narwhals.stable.v2 as nw
 
-from ._frames import (
+from .._engine import (
     PERIODS,
     check_choice,
     duration_us,
@@ -74,8 +74,8 @@ from ._frames import (
     utc_datetime,
     with_microseconds,
 )
-from .errors import JourneyDataError, JourneyParameterError
-from .io.profile import LogProfile, from_profile
+from ..errors import JourneyDataError, JourneyParameterError
+from ..io.profile import LogProfile, from_profile
 
 __all__ = ["Step", "funnel", "funnel_trend", "time_to_convert"]
 
@@ -200,7 +200,7 @@ def funnel(
     """Customers reaching each step of a conversion funnel.
 
     The definitions (steps, row order, attempts, window, entry, date range, exclusions) are
-    in the module docstring of :mod:`journey_lib.funnels`; read them once.
+    in the module docstring of :mod:`journey_lib.analytics.funnels`; read them once.
 
     Parameters
     ----------
@@ -292,7 +292,7 @@ def funnel_trend(
     the furthest (then the first) counts, exactly as :func:`funnel` does for the whole log;
     with ``entry="first"`` it is the customer's first qualifying row *in that period*. A
     customer can so count in several periods. Definitions are those of
-    :mod:`journey_lib.funnels`.
+    :mod:`journey_lib.analytics.funnels`.
 
     Parameters
     ----------
@@ -517,7 +517,7 @@ def _timedelta(us: int) -> dt.timedelta:
 
 
 def _finish(result: nw.LazyFrame, eager: bool) -> Any:
-    """:func:`journey_lib._frames.finish`, without Polars' notice that it cannot check the
+    """:func:`journey_lib._engine.finish`, without Polars' notice that it cannot check the
     as-of join's sortedness within customers (both sides are sorted by the join key)."""
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", "Sortedness of columns cannot be checked")

@@ -27,9 +27,9 @@ from typing import Any, Literal
 
 import narwhals.stable.v2 as nw
 
-from .errors import JourneyDataError, JourneyDataWarning, JourneyParameterError
-from .io.profile import LogProfile
-from .io.rules import KINDS, VOCABULARY, stage_mapping
+from ..errors import JourneyDataError, JourneyDataWarning, JourneyParameterError
+from ..io.profile import LogProfile
+from ..io.rules import KINDS, VOCABULARY, stage_mapping
 
 __all__ = [
     "FRAMEWORKS",

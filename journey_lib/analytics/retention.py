@@ -38,7 +38,7 @@ import narwhals.stable.v2 as nw
 import pandas as pd
 import pyarrow as pa
 
-from ._frames import (
+from .._engine import (
     PERIODS,
     check_choice,
     duration_us,
@@ -48,8 +48,8 @@ from ._frames import (
     to_pandas,
     unpivot,
 )
-from .errors import JourneyDataError, JourneyParameterError
-from .io.profile import LogProfile, from_profile
+from ..errors import JourneyDataError, JourneyParameterError
+from ..io.profile import LogProfile, from_profile
 
 __all__ = [
     "LIFECYCLE_STATUSES",
@@ -616,7 +616,7 @@ def _open(events: Any, period: str) -> tuple[nw.LazyFrame, bool, _Calendar]:
 
 
 def _finish(result: nw.LazyFrame, eager: bool) -> Any:
-    """:func:`journey_lib._frames.finish`, with pandas results NumPy-backed throughout: the
+    """:func:`journey_lib._engine.finish`, with pandas results NumPy-backed throughout: the
     period grid is exploded from a list literal, which pandas holds in Arrow."""
     out = finish(result, eager)
     if isinstance(out, pd.DataFrame):

@@ -32,8 +32,8 @@ import pyarrow.compute as pc
 from pandas.api import types as ptypes
 from pandas.tseries.api import guess_datetime_format
 
-from ._frames import to_pandas
-from .errors import JourneyDataError, JourneyParameterError
+from .._engine import to_pandas
+from ..errors import JourneyDataError, JourneyParameterError
 
 __all__ = [
     "CANONICAL_COLUMNS",

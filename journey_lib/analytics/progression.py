@@ -11,8 +11,8 @@ from typing import Any, Literal
 
 import narwhals.stable.v2 as nw
 
-from ._frames import finish, lazy_events, unpivot, with_microseconds
-from .io.profile import LogProfile
+from .._engine import finish, lazy_events, unpivot, with_microseconds
+from ..io.profile import LogProfile
 from .stages import StageFramework, assign_stages, resolve_framework
 
 __all__ = ["stage_funnel"]

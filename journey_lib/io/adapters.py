@@ -18,9 +18,9 @@ import numpy as np
 import pandas as pd
 from pandas.api import types as ptypes
 
-from ._frames import to_pandas
-from .errors import JourneyDataError, JourneyDataWarning, JourneyParameterError
-from .schema import (
+from .._engine import to_pandas
+from ..errors import JourneyDataError, JourneyDataWarning, JourneyParameterError
+from .validate import (
     CANONICAL_COLUMNS,
     ValidationReport,
     _duplicated,
@@ -78,7 +78,7 @@ def from_transactions(
 
     A transaction log has one row per payment or invoice line: who, when, how much, and
     possibly how many and on which invoice. The result has the canonical columns of a
-    touchpoint log (see :mod:`journey_lib.schema`) but is **not validated**: pass it to
+    touchpoint log (see :mod:`journey_lib.io.validate`) but is **not validated**: pass it to
     :func:`journey_lib.validate_events` or :func:`journey_lib.load_events`, which parse ids and
     timestamps and quarantine unusable rows. This function never drops a row, apart from the
     invoice aggregation described below.
@@ -297,7 +297,7 @@ def _per_invoice(
 class CustomerReport(ValidationReport):
     """What :func:`validate_customers` made of a customer table.
 
-    A :class:`~journey_lib.schema.ValidationReport` (same ``clean``, ``quarantine``,
+    A :class:`~journey_lib.io.validate.ValidationReport` (same ``clean``, ``quarantine``,
     ``duplicates``, ``n_input``, ``ok`` and ``reason_counts()``) whose ``clean`` is a
     customer table rather than a touchpoint log, so it has its own :meth:`summary`.
 
@@ -357,7 +357,7 @@ def validate_customers(
     Returns
     -------
     CustomerReport
-        A :class:`~journey_lib.schema.ValidationReport` with ``notes``. Its ``clean`` has
+        A :class:`~journey_lib.io.validate.ValidationReport` with ``notes``. Its ``clean`` has
         ``customer_id`` first, then ``churned`` and ``first_seen`` when asked for, then the
         other columns in input order; rows in input order with a fresh RangeIndex. Its
         ``quarantine`` holds unusable input rows as they came in, plus a ``reason`` column
