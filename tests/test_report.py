@@ -216,7 +216,7 @@ def test_a_notebook_over_its_timeout_is_stopped_and_reported(notebooks, tmp_path
     )
     run = result.notebooks["03_sleep"]
     assert result.statuses == {"03_sleep": "timeout"} and result.exit_code == 1
-    assert 15 <= run.duration < 15 + report._GRACE + 10
+    assert 15 <= run.duration < 15 + report.execute.GRACE + 10
     assert run.error["ename"] == "Timeout" and "stopped after 15 s" in run.problem()
     if run.executed:  # saved at each cell start: the sleeping cell is the one named
         assert run.error["cell_index"] == 2 and "in cell 2 `import time`" in run.problem()
@@ -227,7 +227,7 @@ def test_a_notebook_over_its_timeout_is_stopped_and_reported(notebooks, tmp_path
 
 def test_only_and_two_runs_in_the_same_second(notebooks, tmp_path, monkeypatch):
     moment = dt.datetime(2026, 1, 1, 6, 0, tzinfo=dt.UTC)
-    monkeypatch.setattr(report.runner, "_utcnow", lambda: moment)
+    monkeypatch.setattr(report.runner, "utcnow", lambda: moment)
     out = tmp_path / "out"
     first = run_report(notebooks, only=["03_sleep.ipynb"], out=out, timeout=300)
     manifest = (first.folder / "manifest.json").read_bytes()
@@ -501,15 +501,15 @@ def test_latest_falls_back_to_a_text_file_without_symlinks(tmp_path, monkeypatch
         raise OSError("symlinks are not supported here")
 
     monkeypatch.setattr(Path, "symlink_to", refuse)
-    report._point_latest(tmp_path, "20260101-060000")
+    report.runner.point_latest(tmp_path, "20260101-060000")
     assert (tmp_path / "latest.txt").read_text() == "20260101-060000\n"
     assert not (tmp_path / "latest").exists() and len(list(tmp_path.iterdir())) == 1
 
 
 def test_the_data_fingerprinted_is_the_path_the_notebooks_use(notebooks, tmp_path, monkeypatch):
-    planned = report._plan(notebooks, None)
+    planned = report.plan.plan_notebooks(notebooks, None)
     tiny = notebooks / "tiny.csv"
-    default = report._data_record(planned, notebooks, None)
+    default = report.plan.data_record(planned, notebooks, None)
     assert default["source"] == "default"
     assert default["per_notebook"] == {"01_metrics": str(tiny)}  # relative to the notebooks
     assert default["fingerprints"] == [data_fingerprint(tiny)]
@@ -518,16 +518,16 @@ def test_the_data_fingerprinted_is_the_path_the_notebooks_use(notebooks, tmp_pat
     monkeypatch.chdir(tmp_path)
     (tmp_path / "mine.csv").write_text("customer_id,event\n")
     given = read_parameters(None, ["data_path=mine.csv"])
-    path = report._given_data(None, given, planned)
+    path = report.plan.given_data(None, given, planned)
     assert path == (tmp_path / "mine.csv").resolve() and given["data_path"] == str(path)
-    recorded = report._data_record(planned, notebooks, path)
+    recorded = report.plan.data_record(planned, notebooks, path)
     assert recorded["source"] == "given"
     assert recorded["fingerprints"] == [data_fingerprint(tmp_path / "mine.csv")]
 
     for empty in ("data_path=null", "data_path="):
         with pytest.raises(JourneyParameterError, match="data_path must be a file or folder"):
-            report._given_data(None, read_parameters(None, [empty]), planned)
+            report.plan.given_data(None, read_parameters(None, [empty]), planned)
 
     tiny.unlink()  # a default that is missing is recorded; the notebook will say so itself
-    (missing,) = report._data_record(planned, notebooks, None)["fingerprints"]
+    (missing,) = report.plan.data_record(planned, notebooks, None)["fingerprints"]
     assert missing["sha256"] is None and "no such file" in missing["problem"]

@@ -38,9 +38,8 @@ The rules a run follows:
 """
 
 # Names imported "as" themselves are there as before but outside __all__: the documented
-# constants, and the private names tests reach for.
+# constants.
 from .data import ReportData, open_data
-from .execute import _GRACE as _GRACE
 from .execute import KERNEL as KERNEL
 from .execute import NotebookRun
 from .fingerprint import data_fingerprint
@@ -48,12 +47,8 @@ from .metrics import record_metrics
 from .parameters import DATA_PATH as DATA_PATH
 from .parameters import RUN_FOLDER as RUN_FOLDER
 from .parameters import CommandLineValue, NotebookParameter, notebook_parameters, read_parameters
-from .plan import _data_record as _data_record
-from .plan import _given_data as _given_data
-from .plan import _plan as _plan
 from .runner import STATUSES as STATUSES
 from .runner import RunResult, run_report
-from .runner import _point_latest as _point_latest
 from .suite import copy_suite, packaged_notebooks
 
 __all__ = [

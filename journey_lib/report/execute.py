@@ -17,10 +17,10 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import JourneyDataError
-from .files import _read_json, _read_notebook
+from .files import read_json, read_notebook
 from .parameters import RUN_FOLDER
-from .plan import _Planned
-from .text import _iso, _shorten, _utcnow
+from .plan import Planned
+from .text import iso_time, shorten, utcnow
 
 __all__ = ["NotebookRun"]
 
@@ -33,7 +33,7 @@ KERNEL = "python3"
 _TIMEOUT_TAG = "journey-report-timeout"
 _ADDED_TAGS = frozenset({"injected-parameters", "papermill-error-cell-tag", _TIMEOUT_TAG})
 # Seconds a stopped child gets to exit after SIGTERM before it is killed.
-_GRACE = 5.0
+GRACE = 5.0
 
 # The child process runs papermill only: importing journey_lib there would cost seconds per
 # notebook. It writes its outcome to a JSON file; cell details are read from the executed
@@ -84,11 +84,11 @@ class NotebookRun:
             cell = f"cell {self.error['cell_index']} `{self.error.get('cell_source', '')}`"
         if self.status == "timeout":
             return f"{self.error['evalue']} in {cell}" if cell else self.error["evalue"]
-        what = f"{self.error['ename']}: {_shorten(self.error['evalue'], 160)}"
+        what = f"{self.error['ename']}: {shorten(self.error['evalue'], 160)}"
         return f"{cell}: {what}" if cell else what
 
 
-def _child_env(scratch: Path) -> dict[str, str]:
+def child_env(scratch: Path) -> dict[str, str]:
     """The child's environment: a ``python3`` kernel spec running this very interpreter."""
     spec_dir = scratch / "jupyter" / "kernels" / KERNEL
     spec_dir.mkdir(parents=True)
@@ -110,7 +110,7 @@ def _child_env(scratch: Path) -> dict[str, str]:
     return env
 
 
-def planned_run(plan: _Planned, status: str, folder: Path | None = None) -> NotebookRun:
+def planned_run(plan: Planned, status: str, folder: Path | None = None) -> NotebookRun:
     """The record of a notebook before it runs: the parameters it is given (with the run
     folder when it declares one and ``folder`` is known) and the defaults it keeps."""
     parameters = dict(plan.parameters)
@@ -120,11 +120,13 @@ def planned_run(plan: _Planned, status: str, folder: Path | None = None) -> Note
     return NotebookRun(plan.name, status, parameters=parameters, defaults=defaults)
 
 
-def _run_notebook(
-    plan: _Planned, folder: Path, cwd: Path, timeout: float, env: dict[str, str], scratch: Path
+def run_notebook(
+    plan: Planned, folder: Path, cwd: Path, timeout: float, env: dict[str, str], scratch: Path
 ) -> NotebookRun:
+    """Execute one planned notebook in a child process, stopped after ``timeout``
+    seconds; the outcome (status, times, the cell that failed) as a NotebookRun."""
     run = planned_run(plan, "failed", folder)
-    run.started_at = _iso(_utcnow())
+    run.started_at = iso_time(utcnow())
     output = folder / plan.path.name
     result = scratch / f"{plan.name}.result.json"
     spec = {
@@ -140,9 +142,9 @@ def _run_notebook(
     start = time.monotonic()
     timed_out = _execute(spec_file, log, timeout, env)
     run.duration = time.monotonic() - start
-    run.finished_at = _iso(_utcnow())
+    run.finished_at = iso_time(utcnow())
     run.executed = output.name if output.exists() else None
-    outcome = _read_json(result) if result.exists() else None
+    outcome = read_json(result) if result.exists() else None
     if timed_out:
         run.status = "timeout"
         run.error = _timeout_error(output, timeout)
@@ -182,7 +184,7 @@ def _stop(child: subprocess.Popen[bytes]) -> None:
         return
     _signal(child, signal.SIGTERM)
     try:
-        child.wait(timeout=_GRACE)
+        child.wait(timeout=GRACE)
     except subprocess.TimeoutExpired:
         _signal(child, signal.SIGKILL if hasattr(signal, "SIGKILL") else signal.SIGTERM)
         child.wait()
@@ -271,7 +273,7 @@ def _cell_error(index: int, cell: Any, ename: str, evalue: str) -> dict[str, Any
     first = next((line.strip() for line in cell.source.splitlines() if line.strip()), "")
     return {
         "cell_index": index,
-        "cell_source": _shorten(first, 80),
+        "cell_source": shorten(first, 80),
         "execution_count": cell.get("execution_count"),
         "ename": ename,
         "evalue": evalue,
@@ -281,6 +283,6 @@ def _cell_error(index: int, cell: Any, ename: str, evalue: str) -> dict[str, Any
 def _read_partial(path: Path) -> Any:
     """An executed notebook, or None when there is none or it was cut off mid-write."""
     try:
-        return _read_notebook(path) if path.exists() else None
+        return read_notebook(path) if path.exists() else None
     except JourneyDataError:
         return None

@@ -12,7 +12,8 @@ from typing import Any
 from ..errors import JourneyDataError
 
 
-def _read_notebook(path: Path) -> Any:
+def read_notebook(path: Path) -> Any:
+    """The notebook at ``path`` (nbformat 4); JourneyDataError naming it when unreadable."""
     import nbformat
 
     try:
@@ -21,18 +22,20 @@ def _read_notebook(path: Path) -> Any:
         raise JourneyDataError(f"{path.name}: not a readable notebook ({exc})") from None
 
 
-def _read_json(path: Path) -> Any:
+def read_json(path: Path) -> Any:
+    """The JSON value in ``path``; JourneyDataError naming it when unreadable."""
     try:
         return json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
         raise JourneyDataError(f"{path}: not readable JSON ({exc})") from None
 
 
-def _write_json(path: Path, value: Any) -> None:
-    _write_text(path, json.dumps(value, indent=2, ensure_ascii=False) + "\n")
+def write_json(path: Path, value: Any) -> None:
+    """Write ``value`` as indented UTF-8 JSON, through a temporary file."""
+    write_text(path, json.dumps(value, indent=2, ensure_ascii=False) + "\n")
 
 
-def _write_text(path: Path, text: str) -> None:
+def write_text(path: Path, text: str) -> None:
     """Write through a temporary file, so a reader never sees half a file."""
     temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     temporary.write_text(text, encoding="utf-8")

@@ -11,8 +11,8 @@ from typing import Any
 import numpy as np
 
 from ..errors import JourneyParameterError
-from .files import _read_json, _write_json
-from .text import _shorten
+from .files import read_json, write_json
+from .text import shorten
 
 __all__ = ["record_metrics"]
 
@@ -71,9 +71,9 @@ def record_metrics(
     if not folder.is_dir():
         raise JourneyParameterError(f"run_folder {str(folder)!r}: no such folder")
     path = folder / "metrics.json"
-    recorded = _read_json(path) if path.exists() else {}
+    recorded = read_json(path) if path.exists() else {}
     recorded.setdefault(notebook, {}).update(cleaned)
-    _write_json(path, recorded)
+    write_json(path, recorded)
     return cleaned
 
 
@@ -92,6 +92,6 @@ def _metric_value(key: str, value: Any) -> bool | int | float | str | None:
     if isinstance(value, float):
         return value if math.isfinite(value) else None
     raise JourneyParameterError(
-        f"metric {key!r}: {type(value).__name__} {_shorten(repr(value), 40)} is not a number, "
+        f"metric {key!r}: {type(value).__name__} {shorten(repr(value), 40)} is not a number, "
         "text or bool; record a scalar (e.g. float(x) or str(x))"
     )

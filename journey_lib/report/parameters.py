@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import JourneyParameterError
-from .files import _read_notebook
+from .files import read_notebook
 
 __all__ = ["CommandLineValue", "NotebookParameter", "notebook_parameters", "read_parameters"]
 
@@ -111,7 +111,7 @@ def notebook_parameters(path: str | os.PathLike[str]) -> dict[str, NotebookParam
     from papermill.translators import PythonTranslator
 
     path = Path(path)
-    cells = _parameter_cells(_read_notebook(path))
+    cells = parameter_cells(read_notebook(path))
     if not cells:
         return {}
     # papermill logs lines it cannot parse; the ast pass below reads them instead.
@@ -134,16 +134,16 @@ def notebook_parameters(path: str | os.PathLike[str]) -> dict[str, NotebookParam
 def _parameter(
     name: str, annotation: str | None, default: str, help_text: str
 ) -> NotebookParameter:
-    literal = _literal(default)
+    literal = literal_value(default)
     if annotation and annotation != "None":  # papermill writes "None" for "no annotation"
         kind, optional = _annotation_type(annotation)
         return NotebookParameter(name, kind, default, help_text, optional or literal is None)
-    if literal is None or literal is _NOT_LITERAL:
+    if literal is None or literal is NOT_LITERAL:
         return NotebookParameter(name, "any", default, help_text, nullable=True)
     return NotebookParameter(name, _type_name(literal), default, help_text)
 
 
-_NOT_LITERAL = object()
+NOT_LITERAL = object()
 _TYPE_ALIASES = {
     "int": "int",
     "float": "float",
@@ -160,11 +160,12 @@ _TYPE_ALIASES = {
 }
 
 
-def _literal(source: str) -> Any:
+def literal_value(source: str) -> Any:
+    """The Python literal ``source`` spells, or :data:`NOT_LITERAL` when it is an expression."""
     try:
         return ast.literal_eval(source)
     except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError):
-        return _NOT_LITERAL
+        return NOT_LITERAL
 
 
 def _type_name(value: Any) -> str:
@@ -220,7 +221,8 @@ def _assignments(source: str) -> Iterator[tuple[str, str | None, str, str]]:
             yield node.targets[0].id, None, default, help_text
 
 
-def _parameter_cells(nb: Any) -> list[Any]:
+def parameter_cells(nb: Any) -> list[Any]:
+    """The cells tagged ``parameters`` (papermill injects values after such a cell)."""
     return [cell for cell in nb.cells if "parameters" in cell.get("metadata", {}).get("tags", [])]
 
 

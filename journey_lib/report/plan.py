@@ -13,22 +13,22 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import JourneyDataError, JourneyParameterError
-from .files import _read_notebook
+from .files import read_notebook
 from .fingerprint import data_fingerprint
 from .parameters import (
     DATA_PATH,
     RUN_FOLDER,
     CommandLineValue,
     NotebookParameter,
-    _literal,
-    _parameter_cells,
+    literal_value,
     notebook_parameters,
+    parameter_cells,
 )
-from .text import _shorten
+from .text import shorten
 
 
 @dataclasses.dataclass
-class _Planned:
+class Planned:
     """A notebook about to run: where it is, what it declares and what it will receive."""
 
     path: Path
@@ -40,7 +40,9 @@ class _Planned:
         return self.path.stem
 
 
-def _plan(notebooks_dir: Path, only: Sequence[str] | None) -> list[_Planned]:
+def plan_notebooks(notebooks_dir: Path, only: Sequence[str] | None) -> list[Planned]:
+    """The notebooks of ``notebooks_dir`` to run (all, or those ``only`` names), in name
+    order, each with the parameters it declares; exactly one parameters cell each."""
     if not notebooks_dir.is_dir():
         raise JourneyParameterError(f"notebooks folder {str(notebooks_dir)!r}: no such folder")
     paths = sorted(
@@ -51,13 +53,13 @@ def _plan(notebooks_dir: Path, only: Sequence[str] | None) -> list[_Planned]:
         raise JourneyParameterError(f"notebooks folder {str(notebooks_dir)!r}: no .ipynb file")
     planned = []
     for path in _select(paths, only):
-        count = len(_parameter_cells(_read_notebook(path)))
+        count = len(parameter_cells(read_notebook(path)))
         if count != 1:
             raise JourneyParameterError(
                 f"{path.name}: {count} cells are tagged 'parameters'; a report notebook needs "
                 "exactly one (papermill injects the parameters after it)"
             )
-        planned.append(_Planned(path, notebook_parameters(path)))
+        planned.append(Planned(path, notebook_parameters(path)))
     return planned
 
 
@@ -88,8 +90,8 @@ def _matches(path: Path, item: str) -> bool:
     return bool(prefix and item.isdigit() and int(item) == int(prefix.group()))
 
 
-def _given_data(
-    data: str | os.PathLike[str] | None, given: dict[str, Any], planned: list[_Planned]
+def given_data(
+    data: str | os.PathLike[str] | None, given: dict[str, Any], planned: list[Planned]
 ) -> Path | None:
     """The data path given (``data``, or a ``data_path`` parameter, which means the same), made
     absolute: the user wrote it from their folder, the notebooks run in theirs."""
@@ -124,7 +126,7 @@ def _given_data(
     return path
 
 
-def _assign(planned: list[_Planned], given: dict[str, Any]) -> None:
+def assign_parameters(planned: list[Planned], given: dict[str, Any]) -> None:
     """Check every given parameter against the notebooks and hand each notebook its own."""
     declared: dict[str, list[tuple[str, NotebookParameter]]] = {}
     for plan in planned:
@@ -171,7 +173,7 @@ def _fit(
     for notebook, parameter in declarers:
         if not parameter.accepts(value):
             return None, (
-                f"parameter {name!r}: {_shorten(repr(value), 40)} ({type(value).__name__}) "
+                f"parameter {name!r}: {shorten(repr(value), 40)} ({type(value).__name__}) "
                 f"does not fit {parameter.describe()}, declared in {notebook}"
             )
     return value, None
@@ -190,14 +192,14 @@ def _plain(value: Any) -> str | None:
     return f"{type(value).__name__} cannot be passed to a notebook"
 
 
-def _data_record(planned: list[_Planned], notebooks_dir: Path, given: Path | None) -> dict:
+def data_record(planned: list[Planned], notebooks_dir: Path, given: Path | None) -> dict:
     """The data each notebook reads and the fingerprint of every distinct path."""
     paths: dict[str, str | None] = {}
     for plan in planned:
         if given is not None and DATA_PATH in plan.declared:
             paths[plan.name] = str(given)
         elif DATA_PATH in plan.declared:
-            default = _literal(plan.declared[DATA_PATH].default)
+            default = literal_value(plan.declared[DATA_PATH].default)
             # Notebooks run in their own folder, so a relative default is relative to it.
             usable = isinstance(default, str) and default
             paths[plan.name] = str((notebooks_dir / default).resolve()) if usable else None

@@ -15,10 +15,10 @@ from typing import Any
 from urllib.parse import quote
 
 from .execute import NotebookRun
-from .files import _read_notebook
-from .parameters import _NOT_LITERAL, _literal
-from .plan import _Planned
-from .text import _iso
+from .files import read_notebook
+from .parameters import NOT_LITERAL, literal_value
+from .plan import Planned
+from .text import iso_time
 
 _MANIFEST_FORMAT = 1
 _VERSIONS = (
@@ -41,7 +41,8 @@ _VERSIONS = (
 )
 
 
-def _html_exporter() -> Any:
+def html_exporter() -> Any:
+    """The nbconvert exporter of report pages: results and prose, no code."""
     from nbconvert import HTMLExporter
 
     # Code cells are left out entirely (readers get the story and the results); images
@@ -54,12 +55,16 @@ def _html_exporter() -> Any:
     )
 
 
-def _render(exporter: Any, folder: Path, plan: _Planned, run: NotebookRun, cwd: Path) -> None:
+def render_notebook(
+    exporter: Any, folder: Path, plan: Planned, run: NotebookRun, cwd: Path
+) -> None:
+    """Write the HTML page of an executed notebook beside it; a page that cannot render
+    is recorded in ``run.html_error`` instead of stopping the run."""
     if run.executed is None:
         return
     target = folder / _html_name(plan.name)
     try:
-        nb = _read_notebook(folder / run.executed)
+        nb = read_notebook(folder / run.executed)
         # Without saved widget state nbconvert shows each widget's static PNG fallback; with
         # it, a live view whose JavaScript comes from the network.
         nb.metadata.pop("widgets", None)
@@ -77,7 +82,7 @@ def _html_name(name: str) -> str:
     return f"{name}.notebook.html" if name == "index" else f"{name}.html"
 
 
-def _manifest(
+def build_manifest(
     name: str,
     started: dt.datetime,
     finished: dt.datetime,
@@ -87,14 +92,16 @@ def _manifest(
     data: dict[str, Any],
     runs: dict[str, NotebookRun],
 ) -> dict[str, Any]:
+    """What ``manifest.json`` holds: the run's status, times, parameters, seeds, data
+    fingerprints, package versions and each notebook's outcome."""
     overall = "ok" if all(run.status == "ok" for run in runs.values()) else "failed"
     return {
         "format": _MANIFEST_FORMAT,
         "folder": name,
         "status": overall,
         "exit_code": 0 if overall == "ok" else 1,
-        "started_at": _iso(started),
-        "finished_at": _iso(finished),
+        "started_at": iso_time(started),
+        "finished_at": iso_time(finished),
         "duration": round((finished - started).total_seconds(), 3),
         "suite": suite,
         "notebooks_dir": str(notebooks_dir),
@@ -116,8 +123,8 @@ def _seeds(runs: dict[str, NotebookRun]) -> dict[str, Any]:
         if "seed" in run.parameters:
             seeds[name] = run.parameters["seed"]
         elif "seed" in run.defaults:
-            default = _literal(run.defaults["seed"])
-            seeds[name] = run.defaults["seed"] if default is _NOT_LITERAL else default
+            default = literal_value(run.defaults["seed"])
+            seeds[name] = run.defaults["seed"] if default is NOT_LITERAL else default
     return seeds
 
 
@@ -132,9 +139,10 @@ def _versions() -> dict[str, str | None]:
     return versions
 
 
-def _write_index(
+def write_index(
     path: Path, manifest: dict[str, Any], runs: dict[str, NotebookRun], metrics: dict[str, Any]
 ) -> None:
+    """Write the run's ``index.html``: its status, data and one line per notebook."""
     esc = html.escape
     rows = []
     for name, run in runs.items():

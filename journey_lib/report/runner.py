@@ -15,13 +15,13 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import JourneyParameterError
-from .execute import NotebookRun, _child_env, _run_notebook, planned_run
-from .files import _read_json, _write_json, _write_text
-from .plan import _assign, _data_record, _given_data, _plan
-from .render import _html_exporter, _manifest, _render, _write_index
+from .execute import NotebookRun, child_env, planned_run, run_notebook
+from .files import read_json, write_json, write_text
+from .plan import assign_parameters, data_record, given_data, plan_notebooks
+from .render import build_manifest, html_exporter, render_notebook, write_index
 from .run_profile import PROFILE_FILE, run_profile
 from .suite import packaged_notebooks
-from .text import _utcnow
+from .text import utcnow
 
 __all__ = ["RunResult", "run_report"]
 
@@ -152,26 +152,26 @@ def run_report(
         raise JourneyParameterError(f"timeout must be a positive number of seconds, got {timeout}")
     suite = "packaged" if notebooks_dir is None else "folder"
     with _notebooks_folder(notebooks_dir) as notebooks:
-        planned = _plan(notebooks, only)
+        planned = plan_notebooks(notebooks, only)
         given = dict(parameters or {})
-        data_path = _given_data(data, given, planned)
+        data_path = given_data(data, given, planned)
         declared = {name for plan in planned for name in plan.declared}
-        data_info = _data_record(planned, notebooks, data_path)
+        data_info = data_record(planned, notebooks, data_path)
         found, profile_info = run_profile(
             declared, given, data_path or _default_data(data_info), profile, hints or {}
         )
-        _assign(planned, given)
+        assign_parameters(planned, given)
         say = progress or (lambda line: None)
 
-        started = _utcnow()
+        started = utcnow()
         out = Path(out)
         name, partial = _reserve(out, started.strftime("%Y%m%d-%H%M%S"))
         runs: dict[str, NotebookRun] = {}
         if found is not None:
             found.to_yaml(partial / PROFILE_FILE)
-        exporter = _html_exporter()
+        exporter = html_exporter()
         with tempfile.TemporaryDirectory(prefix="journey-report-") as scratch:
-            env = _child_env(Path(scratch))
+            env = child_env(Path(scratch))
             stop = False
             for number, plan in enumerate(planned, start=1):
                 step = f"[{number}/{len(planned)}] {plan.name}"
@@ -180,24 +180,24 @@ def run_report(
                     say(f"{step}: skipped")
                     continue
                 say(f"{step}: running")
-                run = _run_notebook(plan, partial, notebooks, timeout, env, Path(scratch))
-                _render(exporter, partial, plan, run, notebooks)
+                run = run_notebook(plan, partial, notebooks, timeout, env, Path(scratch))
+                render_notebook(exporter, partial, plan, run, notebooks)
                 runs[plan.name] = run
                 say(f"{step}: {run.status} in {run.duration:.1f} s")
                 stop = fail_fast and run.status != "ok"
-        finished = _utcnow()
+        finished = utcnow()
         metrics = partial / "metrics.json"
         if not metrics.exists():
-            _write_json(metrics, {})
-        manifest = _manifest(name, started, finished, notebooks, suite, given, data_info, runs)
+            write_json(metrics, {})
+        manifest = build_manifest(name, started, finished, notebooks, suite, given, data_info, runs)
         manifest.update(timeout=timeout, fail_fast=fail_fast, only=list(only) if only else None)
         if profile_info:
             manifest["profile"] = profile_info
-        _write_json(partial / "manifest.json", manifest)
-        _write_index(partial / "index.html", manifest, runs, _read_json(metrics))
+        write_json(partial / "manifest.json", manifest)
+        write_index(partial / "index.html", manifest, runs, read_json(metrics))
         folder = out / name
         partial.rename(folder)
-        _point_latest(out, name)
+        point_latest(out, name)
         return RunResult(folder=folder, notebooks=runs, manifest=manifest)
 
 
@@ -236,7 +236,7 @@ def _reserve(out: Path, stamp: str) -> tuple[str, Path]:
     raise AssertionError("unreachable")  # pragma: no cover
 
 
-def _point_latest(out: Path, name: str) -> None:
+def point_latest(out: Path, name: str) -> None:
     """Point ``out/latest`` at the run: a relative symlink, else a ``latest.txt`` file."""
     link, marker = out / "latest", out / "latest.txt"
     temporary = out / f".latest.{os.getpid()}"
@@ -245,7 +245,7 @@ def _point_latest(out: Path, name: str) -> None:
         os.replace(temporary, link)  # atomic: readers see the old run or the new one
     except (OSError, NotImplementedError):
         temporary.unlink(missing_ok=True)
-        _write_text(marker, name + "\n")
+        write_text(marker, name + "\n")
         return
     if marker.exists():  # left by a run where symlinks failed; keep it true
-        _write_text(marker, name + "\n")
+        write_text(marker, name + "\n")
