@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import narwhals.stable.v2 as nw
+from narwhals.typing import IntoFrameT
 
 from .._engine import finish, instant_us, lazy_events, utc_datetime, with_microseconds
 from ..errors import JourneyParameterError
@@ -12,7 +13,7 @@ from ..errors import JourneyParameterError
 __all__ = ["within"]
 
 
-def within(events: Any, start: Any = None, end: Any = None) -> Any:
+def within(events: IntoFrameT, start: Any = None, end: Any = None) -> IntoFrameT:
     """The events with ``start <= timestamp < end``.
 
     Either bound may be None or ``""`` (open), as notebook parameters leave them. A bare date

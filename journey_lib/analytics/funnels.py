@@ -62,6 +62,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import narwhals.stable.v2 as nw
+from narwhals.typing import IntoFrameT
 
 from .._engine import (
     PERIODS,
@@ -184,7 +185,7 @@ class _Spec:
 
 
 def funnel(
-    events: Any,
+    events: IntoFrameT,
     steps: Sequence[Any] | None = None,
     *,
     profile: LogProfile | None = None,
@@ -196,7 +197,7 @@ def funnel(
     breakdown_attribution: str | int = "first",
     date_range: tuple[Any, Any] | None = None,
     range_mode: str = "entry",
-) -> Any:
+) -> IntoFrameT:
     """Customers reaching each step of a conversion funnel.
 
     The definitions (steps, row order, attempts, window, entry, date range, exclusions) are
@@ -274,7 +275,7 @@ def funnel(
 
 
 def funnel_trend(
-    events: Any,
+    events: IntoFrameT,
     steps: Sequence[Any] | None = None,
     *,
     profile: LogProfile | None = None,
@@ -285,7 +286,7 @@ def funnel_trend(
     exclusions: Sequence[tuple[Any, int, int]] = (),
     date_range: tuple[Any, Any] | None = None,
     range_mode: str = "entry",
-) -> Any:
+) -> IntoFrameT:
     """Conversion through the whole funnel, by the period its attempts started in.
 
     Each period is its own funnel: a customer's attempts starting in that period compete,
@@ -367,7 +368,7 @@ def funnel_trend(
 
 
 def time_to_convert(
-    events: Any,
+    events: IntoFrameT,
     steps: Sequence[Any] | None = None,
     *,
     profile: LogProfile | None = None,
@@ -380,7 +381,7 @@ def time_to_convert(
     exclusions: Sequence[tuple[Any, int, int]] = (),
     date_range: tuple[Any, Any] | None = None,
     range_mode: str = "entry",
-) -> Any:
+) -> IntoFrameT:
     """How long customers took from one funnel step to a later one: a histogram.
 
     Each customer's counted attempt (as in :func:`funnel`) that reached ``to_step``

@@ -15,6 +15,7 @@ from typing import Any
 import narwhals.stable.v2 as nw
 import numpy as np
 import pandas as pd
+from narwhals.typing import IntoFrame
 
 from .._engine import check_choice, in_utc, lazy_events, money, period_start, to_pandas
 from ..errors import JourneyDataError, JourneyDataWarning, JourneyParameterError
@@ -76,7 +77,7 @@ class Loyalty:
 
 
 def loyalty(
-    events: Any,
+    events: IntoFrame,
     *,
     period: str | None = None,
     framework: str | Mapping[str, Any] | StageFramework | None = None,

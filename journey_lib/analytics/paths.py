@@ -20,6 +20,7 @@ from typing import Any, Literal
 
 import narwhals.stable.v2 as nw
 import pandas as pd
+from narwhals.typing import IntoFrameT
 
 from .._engine import check_choice, duration_us, finish, lazy_events, to_pandas, with_microseconds
 from ..errors import JourneyDataError, JourneyParameterError
@@ -36,7 +37,7 @@ _STATE = "_jl_state"
 _WITHIN = ("customer", "session")
 
 
-def sessionize(events: Any, gap: Any = "30min") -> Any:
+def sessionize(events: IntoFrameT, gap: Any = "30min") -> IntoFrameT:
     """Add a ``session`` column numbering each customer's sessions 1, 2, 3, ... in time order.
 
     A customer's first event opens session 1. Every later event belongs to the session of the
@@ -106,12 +107,12 @@ def sessionize(events: Any, gap: Any = "30min") -> Any:
 
 
 def transition_matrix(
-    events: Any,
+    events: IntoFrameT,
     *,
     normalize: bool = True,
     by: str = "event",
     within: Literal["customer", "session"] = "customer",
-) -> Any:
+) -> IntoFrameT:
     """First-order transitions between consecutive touchpoints, as a long table.
 
     Each sequence (a customer's events, or a session's with ``within="session"``) ordered by
@@ -234,7 +235,7 @@ def as_matrix(transitions: Any) -> pd.DataFrame:
 
 
 def paths(
-    events: Any,
+    events: IntoFrameT,
     *,
     max_steps: int = 5,
     top: int | None = 20,
@@ -242,7 +243,7 @@ def paths(
     by: str = "event",
     within: Literal["customer", "session"] = "customer",
     separator: str = " > ",
-) -> Any:
+) -> IntoFrameT:
     """The most frequent journey openings: the first ``max_steps`` touchpoints of each
     customer (or session), counted and ranked.
 

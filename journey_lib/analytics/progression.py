@@ -10,6 +10,7 @@ from collections.abc import Mapping
 from typing import Any, Literal
 
 import narwhals.stable.v2 as nw
+from narwhals.typing import IntoFrameT
 
 from .._engine import finish, lazy_events, unpivot, with_microseconds
 from ..io.profile import LogProfile
@@ -21,12 +22,12 @@ _SECOND_US = 1_000_000
 
 
 def stage_funnel(
-    events: Any,
+    events: IntoFrameT,
     framework: str | Mapping[str, Any] | StageFramework | None = None,
     *,
     profile: LogProfile | None = None,
     unmapped: Literal["warn", "raise", "ignore"] = "warn",
-) -> Any:
+) -> IntoFrameT:
     """Customers reaching, progressing from and returning to each stage of a framework.
 
     Events are placed in stages by :func:`journey_lib.assign_stages` (so a customer's second

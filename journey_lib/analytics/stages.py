@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 import narwhals.stable.v2 as nw
+from narwhals.typing import IntoFrameT
 
 from ..errors import JourneyDataError, JourneyDataWarning, JourneyParameterError
 from ..io.profile import LogProfile
@@ -277,12 +278,12 @@ def get_framework(
 
 
 def assign_stages(
-    events: Any,
+    events: IntoFrameT,
     framework: str | Mapping[str, Any] | StageFramework | LogProfile | None = None,
     *,
     profile: LogProfile | None = None,
     unmapped: Literal["warn", "raise", "ignore"] = "warn",
-) -> Any:
+) -> IntoFrameT:
     """Add a ``stage`` column naming each touchpoint's journey stage.
 
     Parameters

@@ -33,6 +33,7 @@ from typing import Any, Literal
 
 import narwhals.stable.v2 as nw
 import pandas as pd
+from narwhals.typing import IntoFrame, IntoFrameT
 
 from .._engine import PERIODS, check_choice, finish, in_utc, lazy_events, period_start, to_pandas
 from ..errors import JourneyDataError, JourneyParameterError
@@ -54,14 +55,14 @@ _COUNTS = ("touchpoints", "customers")
 
 
 def volumes(
-    events: Any,
+    events: IntoFrameT,
     *,
     by: str | None = "stage",
     period: str | None = None,
     framework: Framework = None,
     profile: LogProfile | None = None,
     unmapped: Unmapped = "warn",
-) -> Any:
+) -> IntoFrameT:
     """Touchpoints and distinct customers per calendar period, by stage, channel or event.
 
     Definitions
@@ -172,13 +173,13 @@ def volumes(
 
 
 def touchpoints_per_customer(
-    events: Any,
+    events: IntoFrameT,
     *,
     by: str | None = None,
     framework: Framework = None,
     profile: LogProfile | None = None,
     unmapped: Unmapped = "warn",
-) -> Any:
+) -> IntoFrameT:
     """How many customers had exactly ``n`` touchpoints, for every ``n`` that occurs.
 
     Definitions
@@ -256,7 +257,7 @@ def touchpoints_per_customer(
 
 
 def timeline(
-    events: Any,
+    events: IntoFrame,
     customers: Any,
     *,
     framework: Framework = None,

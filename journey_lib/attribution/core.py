@@ -12,6 +12,7 @@ from typing import Any
 import narwhals.stable.v2 as nw
 import numpy as np
 import pandas as pd
+from narwhals.typing import IntoFrame
 
 from .._engine import check_choice, duration_us, to_pandas
 from ..errors import JourneyDataError, JourneyParameterError
@@ -78,7 +79,7 @@ def _whole(value: Any) -> bool:
 
 
 def attribute(
-    events: Any,
+    events: IntoFrame,
     *,
     conversion: str | None = None,
     profile: LogProfile | None = None,
@@ -190,7 +191,7 @@ def attribute(
 
 
 def compare(
-    events: Any,
+    events: IntoFrame,
     models: Sequence[str] | None = None,
     *,
     measure: str = "conversions",
@@ -280,7 +281,9 @@ def compare(
 _LABEL = "_jl_label"
 
 
-def _conversion_paths(events: Any, conversion: Any, by: str, settings: Settings) -> nw.LazyFrame:
+def _conversion_paths(
+    events: IntoFrame, conversion: Any, by: str, settings: Settings
+) -> nw.LazyFrame:
     if not isinstance(conversion, str) or not conversion:
         raise JourneyParameterError(f"conversion must name an event, got {conversion!r}")
     frame = open_log(events, by)

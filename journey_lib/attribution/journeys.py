@@ -8,9 +8,8 @@ credit models (:mod:`.heuristic`, :mod:`.markov`) only need windows over a path.
 
 from __future__ import annotations
 
-from typing import Any
-
 import narwhals.stable.v2 as nw
+from narwhals.typing import IntoFrame
 
 from .._engine import lazy_events, money, with_microseconds
 from ..errors import JourneyDataError, JourneyParameterError
@@ -40,7 +39,7 @@ V = "_jl_v"  # their total value
 TOUCHES = "_jl_touches"  # touches in the path
 
 
-def open_log(events: Any, by: str) -> nw.LazyFrame:
+def open_log(events: IntoFrame, by: str) -> nw.LazyFrame:
     """The log as a Narwhals LazyFrame, checked to have the columns attribution reads."""
     if not isinstance(by, str) or by in ("customer_id", "timestamp"):
         raise JourneyParameterError(

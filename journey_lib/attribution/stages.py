@@ -7,6 +7,7 @@ from typing import Any, Literal
 
 import narwhals.stable.v2 as nw
 import pandas as pd
+from narwhals.typing import IntoFrame
 
 from .._engine import check_choice
 from ..analytics.stages import StageFramework, assign_stages, resolve_framework
@@ -19,7 +20,7 @@ __all__ = ["attribute_stages"]
 
 
 def attribute_stages(
-    events: Any,
+    events: IntoFrame,
     framework: str | Mapping[str, Any] | StageFramework | None = None,
     *,
     profile: LogProfile | None = None,
