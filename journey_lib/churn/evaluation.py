@@ -19,20 +19,27 @@ when a cut falls inside it, which is the expectation over random tie-breaks)
   mean of ``|mean score - churn rate|`` per bin.
 * ``capture_top_q``: share of all churners among the top ``q`` of customers by score;
   ``lift_top_q``: their churn rate over the overall rate (``capture / q``).
+
+The points of the ROC and precision-recall curves (:func:`roc_points`, :func:`pr_points`)
+are the data twins of :func:`journey_lib.plots.roc` and
+:func:`journey_lib.plots.precision_recall`.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import warnings
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
+from sklearn.metrics import precision_recall_curve, roc_curve
 
 from ..errors import JourneyDataError, JourneyParameterError
+from ._inputs import binary_labels
 
-__all__ = ["Evaluation", "evaluate_scores"]
+__all__ = ["Evaluation", "evaluate_scores", "pr_points", "roc_points"]
 
 TOP_SHARES: tuple[float, ...] = (0.05, 0.10, 0.20)
 _EPS = 1e-15
@@ -266,3 +273,133 @@ def _calibration(y: np.ndarray, p: np.ndarray, W: np.ndarray, alpha: float) -> p
             "churn_rate_high": high,
         }
     )
+
+
+def roc_points(y: Any, scores: Any) -> pd.DataFrame:
+    """The points of a ROC curve: the data twin of :func:`journey_lib.plots.roc`.
+
+    For each threshold ``t`` (the distinct scores, from the highest; scikit-learn's
+    ``roc_curve``, which drops points on straight stretches), customers scoring at least
+    ``t`` are flagged: ``true_positive_rate`` is the share of churners flagged,
+    ``false_positive_rate`` the share of stayers flagged. The first row, threshold
+    ``inf``, flags nobody.
+
+    Parameters
+    ----------
+    y : array-like
+        Outcomes: 0/1, booleans or text such as Yes/No (1 = churned).
+    scores : array-like or mapping
+        Scores, higher meaning likelier to churn, one per outcome; or a mapping of scorer
+        name to such scores (``{"model": p, "logistic baseline": q}``), to compare scorers
+        on the same customers.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``threshold``, ``false_positive_rate``, ``true_positive_rate``; for a mapping, a
+        ``scorer`` column first, each scorer's points together in the mapping's order.
+
+    Examples
+    --------
+    >>> roc_points([0, 0, 1, 1], [0.1, 0.4, 0.35, 0.8])
+       threshold  false_positive_rate  true_positive_rate
+    0        inf                  0.0                 0.0
+    1       0.80                  0.0                 0.5
+    2       0.40                  0.5                 0.5
+    3       0.35                  0.5                 1.0
+    4       0.10                  1.0                 1.0
+    >>> roc_points([0, 1], {"model": [0.2, 0.9], "coin": [0.5, 0.5]})
+      scorer  threshold  false_positive_rate  true_positive_rate
+    0  model        inf                  0.0                 0.0
+    1  model        0.9                  0.0                 1.0
+    2  model        0.2                  1.0                 1.0
+    3   coin        inf                  0.0                 0.0
+    4   coin        0.5                  1.0                 1.0
+    """
+
+    def points(labels: np.ndarray, values: np.ndarray) -> pd.DataFrame:
+        fpr, tpr, thresholds = roc_curve(labels, values)
+        return pd.DataFrame(
+            {"threshold": thresholds, "false_positive_rate": fpr, "true_positive_rate": tpr}
+        )
+
+    return _per_scorer(y, scores, points)
+
+
+def pr_points(y: Any, scores: Any) -> pd.DataFrame:
+    """The points of a precision-recall curve: the data twin of
+    :func:`journey_lib.plots.precision_recall`.
+
+    For each threshold ``t`` (the distinct scores, from the highest; scikit-learn's
+    ``precision_recall_curve``), customers scoring at least ``t`` are flagged: ``recall`` is
+    the share of churners flagged, ``precision`` the share of the flagged who churned. The
+    first row, threshold ``inf``, flags nobody: recall 0 and precision 1 by convention; the
+    last, the lowest score, flags everyone: its precision is the base rate. Average
+    precision is ``sum((recall[k] - recall[k-1]) * precision[k])`` over the rows.
+
+    Parameters
+    ----------
+    y, scores : array-like, or a mapping of scorer name to scores
+        As for :func:`roc_points`.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``threshold``, ``recall``, ``precision``, recall rising down the rows; for a
+        mapping, a ``scorer`` column first, as in :func:`roc_points`.
+
+    Examples
+    --------
+    >>> pr_points([0, 0, 1, 1], [0.1, 0.4, 0.35, 0.8]).round(3)
+       threshold  recall  precision
+    0        inf     0.0      1.000
+    1       0.80     0.5      1.000
+    2       0.40     0.5      0.500
+    3       0.35     1.0      0.667
+    4       0.10     1.0      0.500
+    """
+
+    def points(labels: np.ndarray, values: np.ndarray) -> pd.DataFrame:
+        precision, recall, thresholds = precision_recall_curve(labels, values)
+        # scikit-learn lists rising thresholds and ends with the (recall 0, precision 1)
+        # point, which has no threshold; reversed, rows run from flagging nobody to
+        # flagging everyone.
+        return pd.DataFrame(
+            {
+                "threshold": np.append(thresholds, np.inf)[::-1],
+                "recall": recall[::-1],
+                "precision": precision[::-1],
+            }
+        )
+
+    return _per_scorer(y, scores, points)
+
+
+def _per_scorer(
+    y: Any, scores: Any, points: Callable[[np.ndarray, np.ndarray], pd.DataFrame]
+) -> pd.DataFrame:
+    """``points(labels, values)`` of one array of scores, or of each scorer of a mapping
+    stacked under a ``scorer`` column."""
+    labels = binary_labels(y).to_numpy()
+    if not isinstance(scores, Mapping):
+        return points(labels, _checked_scores(labels, scores, "scores"))
+    if not scores:
+        raise JourneyParameterError("scores must name at least one scorer")
+    frames = [
+        points(labels, _checked_scores(labels, values, f"scores of {name!r}")).assign(scorer=name)
+        for name, values in scores.items()
+    ]
+    stacked = pd.concat(frames, ignore_index=True)
+    return stacked[["scorer", *stacked.columns[:-1]]]
+
+
+def _checked_scores(labels: np.ndarray, scores: Any, what: str) -> np.ndarray:
+    """Scores as floats, checked to match the outcomes and to be finite."""
+    values = np.asarray(scores, dtype="float64")
+    if values.shape != labels.shape:
+        raise JourneyDataError(f"{len(labels)} outcomes but {what} of shape {values.shape}")
+    if not np.isfinite(values).all():
+        raise JourneyDataError(
+            f"{int((~np.isfinite(values)).sum())} {what} are missing or infinite"
+        )
+    return values

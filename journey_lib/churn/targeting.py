@@ -30,6 +30,7 @@ from ._inputs import binary_labels
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
+    from matplotlib.figure import Figure
 
     from .model import ChurnModel
 
@@ -108,20 +109,13 @@ class Targeting:
             )
         return "\n".join(lines)
 
-    def plot(self, ax: Axes | None = None) -> Axes:
-        """The profit curve(s) against the share contacted, the choice marked."""
-        import matplotlib.pyplot as plt
+    def plot(self, ax: Axes | None = None) -> Figure:
+        """The profit curve(s) against the share contacted, the choice marked: see
+        :func:`journey_lib.plots.profit_curve`, which draws it."""
+        # plots imports churn, so churn reaches plots only when a figure is drawn.
+        from ..plots import profit_curve
 
-        ax = ax if ax is not None else plt.subplots(figsize=(7, 4))[1]
-        ax.plot(self.curve["share"], self.curve["expected_profit"], label="expected profit")
-        if "realised_profit" in self.curve:
-            ax.plot(self.curve["share"], self.curve["realised_profit"], label="realised profit")
-        ax.axvline(self.curve["share"].iloc[self.chosen], color="grey", linestyle="--")
-        ax.axhline(0, color="black", linewidth=0.8)
-        ax.set_xlabel("share of customers contacted, best first")
-        ax.set_ylabel("profit")
-        ax.legend()
-        return ax
+        return profit_curve(self, ax=ax)
 
 
 def target(

@@ -25,7 +25,6 @@ from ..errors import JourneyDataError, JourneyError
 
 if TYPE_CHECKING:
     import ipywidgets
-    from matplotlib.axes import Axes
     from matplotlib.figure import Figure
 
 __all__ = ["JourneyWidget"]
@@ -94,8 +93,8 @@ class JourneyWidget:
         """The data twin: the table for these settings."""
         raise NotImplementedError
 
-    def draw(self, data: pd.DataFrame, params: dict[str, Any]) -> Axes | Figure:
-        """The figure of ``data``."""
+    def draw(self, data: pd.DataFrame, params: dict[str, Any]) -> Figure:
+        """The figure of ``data`` (a :mod:`journey_lib.plots` function's Figure)."""
         raise NotImplementedError
 
     def caption(self, data: pd.DataFrame, params: dict[str, Any]) -> str:
@@ -207,11 +206,10 @@ def _plain(value: Any) -> Any:
     return value
 
 
-def _png(drawn: Axes | Figure) -> bytes:
+def _png(figure: Figure) -> bytes:
     """The figure as PNG bytes; the figure is closed so notebooks do not show it twice."""
     import matplotlib.pyplot as plt
 
-    figure = getattr(drawn, "figure", drawn)
     buffer = io.BytesIO()
     try:
         figure.savefig(buffer, format="png", dpi=DPI)

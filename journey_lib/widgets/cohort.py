@@ -11,10 +11,10 @@ from .. import plots
 from .._engine import to_pandas
 from ..analytics.retention import retention
 from .base import JourneyWidget
-from .funnel import _describe
+from .funnel import describe_log
 
 if TYPE_CHECKING:
-    from matplotlib.axes import Axes
+    from matplotlib.figure import Figure
 
 __all__ = ["CohortExplorer"]
 
@@ -65,7 +65,7 @@ class CohortExplorer(JourneyWidget):
 
         self.events = events
         self.max_periods = max_periods
-        names = [("(any event)", ""), *[(n, n) for n in _describe(events)[0]]]
+        names = [("(any event)", ""), *[(n, n) for n in describe_log(events)[0]]]
         controls = {
             "period": w.Dropdown(options=list(PERIODS), value=period, description="period"),
             "kind": w.Dropdown(options=["on", "on_or_after"], value=kind, description="kind"),
@@ -85,7 +85,7 @@ class CohortExplorer(JourneyWidget):
         )
         return to_pandas(result, what="retention")
 
-    def draw(self, data: pd.DataFrame, params: dict[str, Any]) -> Axes:
+    def draw(self, data: pd.DataFrame, params: dict[str, Any]) -> Figure:
         return plots.retention(data)
 
     def caption(self, data: pd.DataFrame, params: dict[str, Any]) -> str:

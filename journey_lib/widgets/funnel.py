@@ -17,7 +17,7 @@ from ..errors import JourneyParameterError
 from .base import JourneyWidget
 
 if TYPE_CHECKING:
-    from matplotlib.axes import Axes
+    from matplotlib.figure import Figure
 
 __all__ = ["FunnelBuilder"]
 
@@ -76,7 +76,7 @@ class FunnelBuilder(JourneyWidget):
         import ipywidgets as w
 
         self.events = events
-        names, columns = _describe(events)
+        names, columns = describe_log(events)
         controls = {
             "steps": w.TagsInput(
                 value=list(steps), allowed_tags=names, allow_duplicates=True, description="steps"
@@ -122,7 +122,7 @@ class FunnelBuilder(JourneyWidget):
     def is_empty(self, data: pd.DataFrame) -> bool:
         return len(data) == 0 or not data["customers"].any()
 
-    def draw(self, data: pd.DataFrame, params: dict[str, Any]) -> Axes:
+    def draw(self, data: pd.DataFrame, params: dict[str, Any]) -> Figure:
         if params["breakdown"]:
             return plots.funnel_breakdown(data)
         return plots.funnel(data)
@@ -131,7 +131,7 @@ class FunnelBuilder(JourneyWidget):
         return data.to_string(index=False, max_rows=40)
 
 
-def _describe(events: Any) -> tuple[list[str], list[str]]:
+def describe_log(events: Any) -> tuple[list[str], list[str]]:
     """The log's event names and its breakdown columns."""
     frame = nw.from_native(events)
     names = frame.select(nw.col("event").drop_nulls().unique())

@@ -11,7 +11,7 @@ from ..churn.targeting import Targeting, plan_offers
 from .base import JourneyWidget
 
 if TYPE_CHECKING:
-    from matplotlib.axes import Axes
+    from matplotlib.figure import Figure
 
     from ..churn.model import ChurnModel
 
@@ -100,7 +100,7 @@ class TargetingWhatIf(JourneyWidget):
         )
         return self.result.curve
 
-    def draw(self, data: pd.DataFrame, params: dict[str, Any]) -> Axes:
+    def draw(self, data: pd.DataFrame, params: dict[str, Any]) -> Figure:
         assert self.result is not None
         return plots.profit_curve(self.result)
 

@@ -15,7 +15,7 @@ from ..io.profile import LogProfile
 from .base import JourneyWidget
 
 if TYPE_CHECKING:
-    from matplotlib.axes import Axes
+    from matplotlib.figure import Figure
 
     from ..churn.model import ChurnModel
 
@@ -146,13 +146,13 @@ class CustomerTimeline(JourneyWidget):
             self.reasons = self.model.reasons(self.X.loc[[customer]], top=3)
         return data
 
-    def draw(self, data: pd.DataFrame, params: dict[str, Any]) -> Axes:
-        ax = plots.timeline(data, framework=self.framework)
+    def draw(self, data: pd.DataFrame, params: dict[str, Any]) -> Figure:
+        figure = plots.timeline(data, framework=self.framework)
         title = f"Customer {self.customer}: touchpoints by stage"
         if self.score is not None:
             title += f" (churn score {self.score:.1%})"
-        ax.set_title(title)
-        return ax
+        figure.axes[0].set_title(title)
+        return figure
 
     def caption(self, data: pd.DataFrame, params: dict[str, Any]) -> str:
         if data.empty:

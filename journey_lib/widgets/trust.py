@@ -13,7 +13,7 @@ from ..simulator import TRUST_DRIVERS, Simulation
 from .base import JourneyWidget
 
 if TYPE_CHECKING:
-    from matplotlib.axes import Axes
+    from matplotlib.figure import Figure
 
 __all__ = ["TrustWhatIf"]
 
@@ -109,7 +109,7 @@ class TrustWhatIf(JourneyWidget):
     def compute(self, params: dict[str, Any]) -> pd.DataFrame:
         return what_if(self.baseline, **params["trust"])
 
-    def draw(self, data: pd.DataFrame, params: dict[str, Any]) -> Axes:
+    def draw(self, data: pd.DataFrame, params: dict[str, Any]) -> Figure:
         return plots.what_if(data)
 
     def caption(self, data: pd.DataFrame, params: dict[str, Any]) -> str:
