@@ -2,16 +2,49 @@
 
 from __future__ import annotations
 
+import importlib
+import os
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from types import ModuleType
+from typing import Any, NoReturn
 
 import narwhals.stable.v2 as nw
 import numpy as np
 import pandas as pd
+import pytest
 
 #: The real public data sets, next to the project (never copied into it).
 SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
+
+#: Set to 1 (CI's .ci/run does) to make a test that would skip for want of Java, ../shared
+#: or an optional package fail instead: what CI is meant to check cannot vanish unseen.
+REQUIRE_ALL = "JOURNEY_REQUIRE_ALL"
+
+
+def missing(reason: str) -> NoReturn:
+    """Skip the test because ``reason`` (something this machine lacks), or fail with it
+    when ``JOURNEY_REQUIRE_ALL=1``. Every skip for a missing dependency goes through here."""
+    if os.environ.get(REQUIRE_ALL, "").strip() not in ("", "0"):
+        pytest.fail(f"{reason}; {REQUIRE_ALL} is set, so this test may not skip", pytrace=False)
+    pytest.skip(reason)
+
+
+def shared_file(*parts: str) -> Path:
+    """The file ``parts`` under ../shared/data; the test skips (see :func:`missing`) if absent."""
+    path = SHARED_DATA.joinpath(*parts)
+    if not path.exists():
+        missing(f"real data {path} is absent (the shared data folder is not next to the repo)")
+    return path
+
+
+def require_module(name: str, why: str) -> ModuleType:
+    """``import name``, or skip (see :func:`missing`) saying ``why`` it is needed."""
+    try:
+        return importlib.import_module(name)
+    except ImportError as error:
+        missing(f"{name} is not importable ({error}): {why}")
+
 
 #: Single-machine engines every analytics function is held to; PySpark has its own fixture.
 ENGINES = ("pandas", "polars", "polars-lazy", "duckdb")

@@ -8,6 +8,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from engines import missing, require_module
 
 from journey_lib.errors import JourneyDataError, JourneyDataWarning, JourneyParameterError
 from journey_lib.io.adapters import (
@@ -43,7 +44,7 @@ def lines() -> pd.DataFrame:
 def _read_churn(name: str, **options) -> pd.DataFrame:
     path = CHURN / name
     if not path.exists():
-        pytest.skip(f"real data {path} is absent (the shared data folder is not next to the repo)")
+        missing(f"real data {path} is absent (the shared data folder is not next to the repo)")
     return pd.read_csv(path, **options)
 
 
@@ -228,7 +229,7 @@ def test_input_is_not_modified(lines):
 
 
 def test_polars_input_gives_the_same_events(lines):
-    pl = pytest.importorskip("polars")
+    pl = require_module("polars", "the 'scale' extra")
     expected = from_transactions(lines, **RETAIL, quantity="Quantity", invoice="InvoiceNo")
     got = from_transactions(
         pl.from_pandas(lines), **RETAIL, quantity="Quantity", invoice="InvoiceNo"
@@ -457,7 +458,7 @@ def test_empty_customer_table():
 
 
 def test_polars_customer_table():
-    pl = pytest.importorskip("polars")
+    pl = require_module("polars", "the 'scale' extra")
     table = pl.DataFrame({"id": ["x", "y"], "Churn": ["Yes", "No"], "charges": ["1.5", None]})
     report = validate_customers(table, customer="id", churn="Churn")
     assert report.clean["customer_id"].tolist() == ["x", "y"]

@@ -20,7 +20,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 from awkward_logs import EXPECT, MAKERS, reference_funnel
-from engines import SHARED_DATA
+from engines import SHARED_DATA, missing
 
 import journey_lib as jl
 from journey_lib.errors import JourneyDataWarning, JourneyParameterError
@@ -80,7 +80,7 @@ def reports(tmp_path_factory):
 def ran(reports: dict, name: str) -> tuple:
     if name not in reports:
         parts = REAL[name]
-        pytest.skip(
+        missing(
             f"real data {SHARED_DATA.joinpath(*parts)} is absent (the shared data folder is "
             "not next to the repo)"
         )

@@ -13,7 +13,7 @@ from sklearn.model_selection import train_test_split
 import journey_lib as jl
 from journey_lib.churn import build_dataset, train
 from journey_lib.churn._inputs import binary_labels, tidy_features
-from tests.engines import SHARED_DATA
+from tests.engines import SHARED_DATA, missing
 
 TELCO = SHARED_DATA / "churn" / "telco_customer_churn.csv"
 
@@ -83,7 +83,7 @@ def test_planted_drivers_rank_among_the_top_importances(simulated, fitted):
 @pytest.fixture(scope="module")
 def telco():
     if not TELCO.exists():
-        pytest.skip(f"the IBM telco churn table is not at {TELCO} (../shared is absent)")
+        missing(f"the IBM telco churn table is not at {TELCO} (../shared is absent)")
     table = pd.read_csv(TELCO)
     X, y = table.drop(columns=["Churn"]), table["Churn"]
     return train_test_split(X, y, test_size=0.25, stratify=y, random_state=0)

@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from engines import ENGINES, to_engine
+from engines import ENGINES, missing, to_engine
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 from scipy import integrate, special
@@ -42,11 +42,11 @@ def lifetimes_dataset(name: str) -> pd.DataFrame:
     try:
         files = importlib.metadata.files("lifetimes") or []
     except importlib.metadata.PackageNotFoundError:
-        pytest.skip("the CDNOW sample ships with lifetimes (the 'dev' extra), not installed")
+        missing("the CDNOW sample ships with lifetimes (the 'dev' extra), not installed")
     for file in files:
         if file.name == name and file.parent.name == "datasets":
             return pd.read_csv(Path(file.locate()))
-    pytest.skip(f"this lifetimes release does not ship datasets/{name}")
+    missing(f"this lifetimes release does not ship datasets/{name}")
 
 
 def cdnow() -> pd.DataFrame:

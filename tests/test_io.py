@@ -16,6 +16,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from engines import missing, require_module
 
 from journey_lib.errors import JourneyDataError, JourneyDataWarning
 from journey_lib.io import load_events, read_events, read_table
@@ -552,7 +553,7 @@ def test_load_events_on_an_empty_frame():
 def real_file(name: str) -> Path:
     path = EVENTS_DATA / name
     if not path.exists():
-        pytest.skip(f"shared data not present: {path} (expected next to the project)")
+        missing(f"shared data not present: {path} (expected next to the project)")
     return path
 
 
@@ -679,8 +680,8 @@ def write_gigabyte_csv(path: Path, size: int = 10**9, chunk: int = 1_000_000) ->
 
     Row i: customer i % 50,000, time 2024-01-01 + i seconds (so every row is unique), event
     i % 5, channel i % 4, value (i % 1000) / 4 (exact in binary)."""
-    pa = pytest.importorskip("pyarrow")
-    pa_csv = pytest.importorskip("pyarrow.csv")
+    pa = require_module("pyarrow", "a core dependency")
+    pa_csv = require_module("pyarrow.csv", "a core dependency")
     events = pa.array(EVENT_NAMES)
     channels = pa.array(["search", "email", "tv", "store"])
     start = np.datetime64("2024-01-01T00:00:00", "s")

@@ -19,6 +19,7 @@ from pathlib import Path
 import pandas as pd
 import pyarrow as pa
 import pytest
+from engines import require_module
 
 from journey_lib.errors import JourneyDataError, JourneyDataWarning, JourneyParameterError
 from journey_lib.io import load_events, read_events, read_table
@@ -266,7 +267,7 @@ def test_parquet_with_zoned_and_epoch_times(tmp_path):
 
 
 def workbook(path: Path, sheets: dict[str, list[list]]) -> Path:
-    openpyxl = pytest.importorskip("openpyxl", reason="openpyxl writes the test workbooks")
+    openpyxl = require_module("openpyxl", "openpyxl writes the test workbooks")
     book = openpyxl.Workbook()
     book.remove(book.active)
     for name, rows in sheets.items():

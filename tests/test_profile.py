@@ -11,7 +11,7 @@ import matplotlib
 import numpy as np
 import pandas as pd
 import pytest
-from engines import SHARED_DATA
+from engines import SHARED_DATA, missing
 from hypothesis import given, settings
 
 import journey_lib as jl
@@ -26,7 +26,7 @@ CHURN = SHARED_DATA / "churn"
 
 def shared(path):
     if not path.exists():
-        pytest.skip(f"real data {path} is absent (the shared data folder is not next to the repo)")
+        missing(f"real data {path} is absent (the shared data folder is not next to the repo)")
     return path
 
 

@@ -6,7 +6,7 @@ import warnings
 
 import numpy as np
 import pytest
-from engines import SHARED_DATA
+from engines import SHARED_DATA, missing
 
 import journey_lib as jl
 from journey_lib import clv
@@ -16,7 +16,7 @@ from journey_lib import clv
 def clickstream():
     path = SHARED_DATA / "events" / "ecom_clickstream.csv.gz"
     if not path.exists():
-        pytest.skip(f"shared data not present: {path} (expected next to the project)")
+        missing(f"shared data not present: {path} (expected next to the project)")
     return jl.load_events(
         path, columns={"user_id": "customer_id", "acquisition_channel": "channel"}
     )

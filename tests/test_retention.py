@@ -9,7 +9,7 @@ import warnings
 import numpy as np
 import pandas as pd
 import pytest
-from engines import ENGINES, SHARED_DATA, assert_same_frame, collect, parity
+from engines import ENGINES, SHARED_DATA, assert_same_frame, collect, missing, parity
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -669,7 +669,7 @@ def test_pyspark_matches_pandas_and_stays_lazy(spark, simulated, call):
 def clickstream():
     path = SHARED_DATA / "events" / "ecom_clickstream.csv.gz"
     if not path.exists():
-        pytest.skip(f"shared data not present: {path} (expected next to the project)")
+        missing(f"shared data not present: {path} (expected next to the project)")
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         return jl.load_events(path, columns={"user_id": "customer_id"})

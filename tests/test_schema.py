@@ -11,6 +11,7 @@ import itertools
 import numpy as np
 import pandas as pd
 import pytest
+from engines import require_module
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -679,7 +680,7 @@ def test_summary_of_a_log_with_no_clean_rows():
 
 
 def test_polars_input_gives_the_same_clean_log_as_pandas():
-    pl = pytest.importorskip("polars")
+    pl = require_module("polars", "the 'scale' extra")
     data = {
         "customer_id": [3, 1, None, 1],
         "timestamp": ["2024-01-01T10:00+02:00", "2024-01-02", "2024-01-03", "soon"],
@@ -698,7 +699,7 @@ def test_polars_input_gives_the_same_clean_log_as_pandas():
 
 
 def test_polars_datetime_column_with_time_zone():
-    pl = pytest.importorskip("polars")
+    pl = require_module("polars", "the 'scale' extra")
     frame = pl.DataFrame(
         {
             "customer_id": [1, 2],

@@ -5,6 +5,7 @@ import warnings
 import pandas as pd
 import polars as pl
 import pytest
+from engines import require_module
 
 import journey_lib as jl
 
@@ -168,7 +169,7 @@ def test_missing_columns_are_named():
 
 
 def test_polars_and_duckdb_match_pandas_and_stay_their_kind():
-    duckdb = pytest.importorskip("duckdb")
+    duckdb = require_module("duckdb", "the 'scale' extra")
     events = jl.simulate(200, seed=8).events
     expected = jl.assign_stages(events)
     key = ["customer_id", "timestamp", "event", "stage"]
