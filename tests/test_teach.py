@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pandas as pd
 import pytest
 
 import journey_lib as jl
@@ -51,14 +52,31 @@ def test_wrong_answers_get_a_hint_not_the_answer(exercises, name, answer):
 
 
 def test_numeric_answers_are_computed_from_the_data(exercises):
+    """The answer key against a count in the simulated log by another route than
+    journey_lib.teach's (which goes through nunique and jl.churn_rate)."""
     events = exercises.simulation.events
-    buyers = events.loc[events["event"] == "purchase", "customer_id"].nunique()
-    share = buyers / events["customer_id"].nunique()
+    bought = events.groupby("customer_id")["event"].agg(lambda e: "purchase" in set(e))
+    share = bought.sum() / len(bought)
+    assert EXERCISES["purchase_share"].answer(exercises.simulation) == pytest.approx(
+        share, abs=1e-12
+    )
     assert exercises.check("purchase_share", round(share, 3)).correct
     assert exercises.check("purchase_share", f"{share * 100:.1f}%").correct  # as a percentage
     assert not exercises.check("purchase_share", share + 0.05).correct
-    rates = jl.churn_rate(events, period="quarter")
-    q3 = rates.loc[rates["period"] == "2024-07-01", "churn_rate"].iloc[0]
+
+    # Q3 2024 with 90 days of inactivity: of those with an event in the 90 days before
+    # 1 July, the share with none in the 90 days before 1 October.
+    def active(at: str) -> set:
+        t = pd.Timestamp(at, tz="UTC")
+        recent = events[
+            (events["timestamp"] >= t - pd.Timedelta(days=90)) & (events["timestamp"] < t)
+        ]
+        return set(recent["customer_id"])
+
+    at_start = active("2024-07-01")
+    q3 = len(at_start - active("2024-10-01")) / len(at_start)
+    assert 0 < q3 < 1 and len(at_start) > 100  # a rate the log can tell apart from 0 or 1
+    assert EXERCISES["q3_churn_rate"].answer(exercises.simulation) == pytest.approx(q3, abs=1e-12)
     assert exercises.check("q3_churn_rate", q3).correct
     assert not exercises.check("q3_churn_rate", q3 + 0.1).correct
 
