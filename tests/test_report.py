@@ -14,6 +14,8 @@ import os
 import platform
 import re
 import shutil
+import subprocess
+import time
 from importlib import metadata
 from pathlib import Path
 
@@ -209,20 +211,56 @@ def test_a_failing_notebook_does_not_stop_the_others(notebooks, tmp_path):
     assert json.loads((result.folder / "metrics.json").read_text()) == {}
 
 
-def test_a_notebook_over_its_timeout_is_stopped_and_reported(notebooks, tmp_path):
-    # 15 s leaves room for the kernel to start on a busy machine before the sleep begins.
-    result = run_report(
-        notebooks, only=["03"], parameters={"seconds": 120}, out=tmp_path / "out", timeout=15
-    )
+def sleeping_cell_running(out: Path) -> bool:
+    """Whether 03_sleep's executed copy (saved by papermill as each cell starts) shows its
+    sleeping cell running."""
+    for path in out.rglob("03_sleep.ipynb"):
+        try:
+            nb = nbformat.read(path, as_version=4)
+        except Exception:  # caught mid-write: look again
+            return False
+        return any(
+            cell.source.startswith("import time")
+            and cell.metadata.get("papermill", {}).get("status") == "running"
+            for cell in nb.cells
+        )
+    return False
+
+
+def test_a_notebook_over_its_timeout_is_stopped_and_reported(notebooks, tmp_path, monkeypatch):
+    """The runner's clock is replaced by an event: its wait for the child "times out" once
+    the sleeping cell runs, however long the kernel took to start, so every check below
+    holds on a fast or a slow machine and none depends on a duration."""
+    out, children = tmp_path / "out", []
+    wait = subprocess.Popen.wait
+
+    def wait_until_sleeping(child, timeout=None):
+        if timeout != 15:  # the stop's grace period, and the waits of anything else
+            return wait(child, timeout)
+        children.append(child)
+        while not sleeping_cell_running(out):
+            if child.poll() is not None:  # ended before sleeping: the asserts below say how
+                return child.returncode
+            time.sleep(0.1)
+        raise subprocess.TimeoutExpired(child.args, timeout)
+
+    monkeypatch.setattr(subprocess.Popen, "wait", wait_until_sleeping)
+    result = run_report(notebooks, only=["03"], parameters={"seconds": 120}, out=out, timeout=15)
     run = result.notebooks["03_sleep"]
     assert result.statuses == {"03_sleep": "timeout"} and result.exit_code == 1
-    assert 15 <= run.duration < 15 + report.execute.GRACE + 10
-    assert run.error["ename"] == "Timeout" and "stopped after 15 s" in run.problem()
-    if run.executed:  # saved at each cell start: the sleeping cell is the one named
-        assert run.error["cell_index"] == 2 and "in cell 2 `import time`" in run.problem()
-        executed = nbformat.read(result.folder / run.executed, as_version=4)
-        assert "stopped this notebook after 15 s" in executed.cells[0].source
-        assert (result.folder / "03_sleep.html").exists()
+    assert run.error["ename"] == "Timeout" and run.error["cell_index"] == 2
+    assert run.problem() == "stopped after 15 s in cell 2 `import time`"
+    # The child was stopped by a signal, not left to finish its 120 s sleep.
+    (child,) = children
+    assert child.returncode is not None and child.returncode < 0
+    executed = nbformat.read(result.folder / run.executed, as_version=4)
+    banner = "**journey report stopped this notebook after 15 s while cell 2 was running.**"
+    assert executed.cells[0].source.startswith(banner)
+    assert not any(
+        "slept" in o.get("text", "") for c in executed.cells for o in c.get("outputs", [])
+    )
+    assert banner.strip("*") in (result.folder / "03_sleep.html").read_text()
+    assert result.manifest["notebooks"]["03_sleep"]["status"] == "timeout"
 
 
 def test_only_and_two_runs_in_the_same_second(notebooks, tmp_path, monkeypatch):
