@@ -10,7 +10,13 @@ from hypothesis import strategies as st
 from sklearn.metrics import average_precision_score, brier_score_loss, log_loss, roc_auc_score
 
 import journey_lib as jl
-from journey_lib.churn.evaluation import _metrics, _sorted_blocks, evaluate_scores
+from journey_lib.churn.evaluation import (
+    _metrics,
+    _sorted_blocks,
+    evaluate_scores,
+    pr_points,
+    roc_points,
+)
 
 
 def metrics(y, p, W, top=(0.05, 0.1, 0.2)):
@@ -110,3 +116,57 @@ def test_bad_input():
         evaluate_scores(np.array([0, 1]), {"m": np.zeros(3)})
     with pytest.raises(jl.JourneyParameterError, match="n_bootstraps"):
         evaluate_scores(np.array([0, 1]), {"m": np.zeros(2)}, n_bootstraps=2)
+
+
+# --------------------------------------------------------------------------------------------
+# the points of the ROC and precision-recall curves (the data twins of plots.roc and
+# plots.precision_recall)
+# --------------------------------------------------------------------------------------------
+
+
+@settings(max_examples=30, deadline=None)
+@given(
+    st.lists(st.tuples(st.booleans(), st.integers(0, 6)), min_size=2, max_size=40).filter(
+        lambda rows: len({r[0] for r in rows}) == 2
+    )
+)
+def test_curve_points_give_scikit_learns_areas(rows):
+    y = [r[0] for r in rows]
+    scores = [r[1] / 6 for r in rows]  # few distinct values: ties
+    roc = roc_points(y, scores)
+    area = np.trapezoid(roc["true_positive_rate"], roc["false_positive_rate"])
+    assert area == pytest.approx(roc_auc_score(y, scores))
+    pr = pr_points(y, scores)
+    average = (pr["recall"].diff().fillna(0) * pr["precision"]).sum()
+    assert average == pytest.approx(average_precision_score(y, scores))
+    assert pr["recall"].is_monotonic_increasing and roc["threshold"].is_monotonic_decreasing
+    # The last row flags everyone: its precision is the share of churners.
+    assert pr["precision"].iloc[-1] == pytest.approx(np.mean(y))
+
+
+def test_curve_points_of_several_scorers_are_each_scorers_points_stacked():
+    y = ["No", "Yes", "Yes", "No", "Yes"]  # labels as text are read as churned or not
+    scores = {"model": [0.1, 0.9, 0.6, 0.3, 0.4], "coin": [0.5] * 5}
+    for points in (roc_points, pr_points):
+        stacked = points(y, scores)
+        assert stacked.columns[0] == "scorer"
+        assert list(dict.fromkeys(stacked["scorer"])) == ["model", "coin"]
+        for name, values in scores.items():
+            alone = points([0, 1, 1, 0, 1], values)
+            mine = stacked[stacked["scorer"] == name].drop(columns="scorer")
+            np.testing.assert_array_equal(mine.to_numpy(), alone.to_numpy())
+    # A constant scorer flags nobody, then everyone: the diagonal's two ends.
+    coin = roc_points(y, scores).query("scorer == 'coin'")
+    assert coin["false_positive_rate"].tolist() == [0.0, 1.0]
+    assert coin["true_positive_rate"].tolist() == [0.0, 1.0]
+
+
+def test_curve_points_reject_mismatched_or_missing_scores():
+    with pytest.raises(jl.JourneyDataError, match="3 outcomes but scores of shape"):
+        roc_points([0, 1, 1], [0.2, 0.4])
+    with pytest.raises(jl.JourneyDataError, match="1 scores are missing or infinite"):
+        pr_points([0, 1], [0.2, np.nan])
+    with pytest.raises(jl.JourneyDataError, match="1 scores of 'coin' are missing"):
+        roc_points([0, 1], {"model": [0.2, 0.4], "coin": [np.inf, 0.5]})
+    with pytest.raises(jl.JourneyParameterError, match="at least one scorer"):
+        pr_points([0, 1], {})

@@ -147,13 +147,24 @@ def test_the_plot_marks_the_choice():
     import matplotlib
 
     matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    from matplotlib.figure import Figure
+
     y = pd.Series([1, 0, 1, 1, 0], index=X5.index)
     plan = target(_scorer(P5), X5, offer_cost=10, save_rate=0.5, y=y)
-    ax = plan.plot()
-    expected, realised, choice = ax.lines[:3]
-    np.testing.assert_allclose(expected.get_ydata(), plan.curve["expected_profit"])
-    np.testing.assert_allclose(realised.get_ydata(), plan.curve["realised_profit"])
-    assert choice.get_xdata()[0] == pytest.approx(0.8)
+    figure = plan.plot()
+    assert isinstance(figure, Figure)
+    expected, realised, choice = figure.axes[0].lines[:3]
+    # Ranked 11, 12, 15, 13, 14: expected values 35, 30, 20, 2.5, -5; realised (outcomes
+    # 1, 0, 0, 1, 1) 0.5 * v - 10 for churners, -10 for stayers: 40, -10, -10, 15, 490.
+    np.testing.assert_allclose(expected.get_ydata(), [0, 35, 65, 85, 87.5, 82.5])
+    np.testing.assert_allclose(realised.get_ydata(), [0, 40, 30, 20, 35, 525])
+    assert choice.get_xdata()[0] == pytest.approx(0.8)  # four of the five contacted
+    # The method is plots.profit_curve: same title, into given axes too.
+    assert figure.axes[0].get_title() == jl.plots.profit_curve(plan).axes[0].get_title()
+    host, ax = plt.subplots()
+    assert plan.plot(ax=ax) is host and ax.lines[0].get_ydata()[-1] == pytest.approx(82.5)
+    plt.close("all")
 
 
 def test_planning_on_given_probabilities_is_targeting_without_scoring():

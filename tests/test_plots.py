@@ -1,5 +1,6 @@
 """Every figure of journey_lib.plots draws exactly its data twin: titled, labelled, readable,
-and with bar heights, line data and heatmap cells equal to the twin's numbers."""
+returned as a Figure, and with bar heights, line data and heatmap cells equal to the twin's
+numbers."""
 
 from __future__ import annotations
 
@@ -10,14 +11,14 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 import pytest
-from hypothesis import given, settings
-from hypothesis import strategies as st
 from matplotlib.container import BarContainer
+from matplotlib.figure import Figure
 from sklearn.metrics import average_precision_score, roc_auc_score
 
 import journey_lib as jl
 from journey_lib import churn, plots
 from journey_lib.analytics.rfm import RFM_SEGMENTS
+from journey_lib.churn.evaluation import pr_points, roc_points
 
 matplotlib.use("Agg")  # pyplot switches to it: no figure has been made yet
 
@@ -42,6 +43,13 @@ def churn_model(events):
 def _close_figures():
     yield
     plt.close("all")
+
+
+def main_axes(figure):
+    """The Axes a one-panel figure draws on, checking a Figure was returned (a heatmap's
+    colour bar is the second Axes)."""
+    assert isinstance(figure, Figure), f"expected a Figure, got {type(figure).__name__}"
+    return figure.axes[0]
 
 
 def assert_readable(ax, title=None):
@@ -79,7 +87,7 @@ def heatmap_cells(ax):
 
 def test_volumes_draws_each_stage_with_the_partial_period_apart(events):
     twin = jl.volumes(events)
-    ax = plots.volumes(twin)
+    ax = main_axes(plots.volumes(twin))
     assert_readable(ax, "Touchpoints per week by stage")
     legend = [t.get_text() for t in ax.get_legend().get_texts()]
     assert legend == list(dict.fromkeys(twin["stage"]))  # framework order
@@ -97,7 +105,7 @@ def test_volumes_draws_each_stage_with_the_partial_period_apart(events):
 
 def test_volumes_keeps_the_largest_groups(events):
     twin = jl.volumes(events, by="channel", period="month")
-    ax = plots.volumes(twin, value="customers", top=3)
+    ax = main_axes(plots.volumes(twin, value="customers", top=3))
     largest = twin.groupby("channel")["touchpoints"].sum().nlargest(3).index
     shown = [t.get_text() for t in ax.get_legend().get_texts()]
     assert sorted(shown) == sorted(largest)
@@ -108,7 +116,7 @@ def test_volumes_keeps_the_largest_groups(events):
 
 def test_volumes_of_the_whole_log(events):
     twin = jl.volumes(events, by=None, period="month")
-    ax = plots.volumes(twin)
+    ax = main_axes(plots.volumes(twin))
     assert_readable(ax, "Touchpoints per month")
     solid, dashed = ax.get_lines()
     done = twin["complete"]
@@ -120,7 +128,7 @@ def test_volumes_of_the_whole_log(events):
 
 def test_touchpoints_per_customer_folds_the_tail_into_the_last_bar(events):
     twin = jl.touchpoints_per_customer(events)
-    ax = plots.touchpoints_per_customer(twin, cap=20)
+    ax = main_axes(plots.touchpoints_per_customer(twin, cap=20))
     assert_readable(ax, "Touchpoints per customer")
     bars = heights(ax.containers[0])
     below = twin[twin["touchpoints"] < 20]
@@ -133,17 +141,17 @@ def test_touchpoints_per_customer_folds_the_tail_into_the_last_bar(events):
 
 def test_touchpoints_per_customer_auto_cap_and_no_cap(events):
     twin = jl.touchpoints_per_customer(events)
-    auto = plots.touchpoints_per_customer(twin)
+    auto = main_axes(plots.touchpoints_per_customer(twin))
     cap = int(auto.texts[-1].get_text().rstrip("+"))
     covered = twin.loc[twin["touchpoints"] <= cap, "customers"].sum() / twin["customers"].sum()
     assert covered >= 0.95
-    full = plots.touchpoints_per_customer(twin, cap=None)
+    full = main_axes(plots.touchpoints_per_customer(twin, cap=None))
     assert len(full.containers[0].patches) == len(twin)
 
 
 def test_touchpoints_per_customer_by_stage_draws_shares(events):
     twin = jl.touchpoints_per_customer(events, by="stage")
-    ax = plots.touchpoints_per_customer(twin, cap=None)
+    ax = main_axes(plots.touchpoints_per_customer(twin, cap=None))
     assert_readable(ax, "by stage")
     retention = twin[twin["stage"] == "Retention"].set_index("touchpoints")["share"]
     line = lines_labelled(ax, "Retention")[0]
@@ -156,7 +164,7 @@ def test_touchpoints_per_customer_by_stage_draws_shares(events):
 def test_timeline_places_each_touchpoint(events):
     chosen = [11, 3, 7]
     twin = jl.timeline(events, chosen)
-    ax = plots.timeline(twin)
+    ax = main_axes(plots.timeline(twin))
     assert_readable(ax, "Customer journeys")
     assert [t.get_text() for t in ax.get_yticklabels()] == ["11", "3", "7"]
     stages = [t.get_text() for t in ax.get_legend().get_texts()]
@@ -175,7 +183,7 @@ def test_timeline_places_each_touchpoint(events):
 
 def test_transition_matrix_heatmap_holds_the_matrix(events):
     twin = jl.transition_matrix(events, by="channel")
-    ax = plots.transition_matrix(twin)
+    ax = main_axes(plots.transition_matrix(twin))
     assert_readable(ax, "transition probabilities")
     matrix = jl.as_matrix(twin)
     np.testing.assert_allclose(heatmap_cells(ax), matrix.to_numpy())
@@ -183,13 +191,13 @@ def test_transition_matrix_heatmap_holds_the_matrix(events):
     assert len(ax.texts) == matrix.size  # small enough to annotate, as percentages
     assert all(t.get_text().endswith("%") for t in ax.texts)
     # The pivoted matrix draws the same picture.
-    again = plots.transition_matrix(matrix)
+    again = main_axes(plots.transition_matrix(matrix))
     np.testing.assert_allclose(heatmap_cells(again), matrix.to_numpy())
 
 
 def test_transition_counts_of_many_states_are_not_annotated(events):
     twin = jl.transition_matrix(events, normalize=False)
-    ax = plots.transition_matrix(twin)
+    ax = main_axes(plots.transition_matrix(twin))
     assert "transition counts" in ax.get_title()
     np.testing.assert_array_equal(heatmap_cells(ax), jl.as_matrix(twin).to_numpy())
     assert len(ax.texts) == 0  # 22 states: numbers would not fit
@@ -197,7 +205,7 @@ def test_transition_counts_of_many_states_are_not_annotated(events):
 
 def test_paths_are_bars_ranked_from_the_top(events):
     twin = jl.paths(events, top=8)
-    ax = plots.paths(twin)
+    ax = main_axes(plots.paths(twin))
     assert_readable(ax, "journey openings")
     np.testing.assert_array_equal(widths(ax.containers[0]), twin["count"])
     labels = [t.get_text().replace("\n", " ") for t in ax.get_yticklabels()]
@@ -208,7 +216,7 @@ def test_paths_are_bars_ranked_from_the_top(events):
 
 def test_funnel_bars_carry_conversion_and_drop_off(events):
     twin = jl.funnel(events, STEPS)
-    ax = plots.funnel(twin)
+    ax = main_axes(plots.funnel(twin))
     assert_readable(ax, "Conversion funnel")
     np.testing.assert_array_equal(heights(ax.containers[0]), twin["customers"])
     texts = [t.get_text() for t in ax.texts]
@@ -221,7 +229,7 @@ def test_funnel_bars_carry_conversion_and_drop_off(events):
 
 def test_stage_funnel_draws_stages(events):
     twin = jl.stage_funnel(events)
-    ax = plots.funnel(twin)
+    ax = main_axes(plots.funnel(twin))
     assert_readable(ax, "Journey stages reached")
     np.testing.assert_array_equal(heights(ax.containers[0]), twin["customers"])
     assert any("of entrants" in t.get_text() for t in ax.texts)
@@ -232,7 +240,7 @@ def test_funnel_breakdown_bars_are_conversion_per_value(events):
     twin = jl.funnel(events, STEPS[:2] + STEPS[3:], breakdown="channel")
     with pytest.raises(jl.JourneyParameterError, match="funnel_breakdown"):
         plots.funnel(twin)
-    ax = plots.funnel_breakdown(twin, top=4)
+    ax = main_axes(plots.funnel_breakdown(twin, top=4))
     assert_readable(ax, "Funnel conversion by channel")
     entrants = twin[twin["step"] == 1].set_index("channel")["customers"]
     largest = entrants.sort_values(ascending=False, kind="stable").head(4)
@@ -248,7 +256,7 @@ def test_funnel_breakdown_bars_are_conversion_per_value(events):
 
 def test_funnel_trend_marks_incomplete_periods(events):
     twin = jl.funnel_trend(events, ["site_visit", "purchase"], period="month")
-    ax = plots.funnel_trend(twin)
+    ax = main_axes(plots.funnel_trend(twin))
     assert_readable(ax, "Funnel conversion by month of entry")
     done = twin["complete"]
     solid = lines_labelled(ax, "complete")[0]
@@ -260,7 +268,7 @@ def test_funnel_trend_marks_incomplete_periods(events):
 
 def test_time_to_convert_bars_are_shares_of_the_used_bins(events):
     twin = jl.time_to_convert(events, ["site_visit", "purchase"])
-    ax = plots.time_to_convert(twin)
+    ax = main_axes(plots.time_to_convert(twin))
     assert_readable(ax, "Time to convert")
     used = twin.index[twin["customers"] > 0]
     shown = twin.loc[used.min() : used.max()]
@@ -277,7 +285,7 @@ def test_time_to_convert_bars_are_shares_of_the_used_bins(events):
 
 def test_retention_heatmap_is_the_retention_matrix(events):
     twin = jl.retention(events)
-    ax = plots.retention(twin)
+    ax = main_axes(plots.retention(twin))
     assert_readable(ax, "Cohort retention")
     matrix = jl.retention_matrix(twin).dropna(axis=1, how="all")
     np.testing.assert_allclose(heatmap_cells(ax), matrix.to_numpy())
@@ -285,21 +293,21 @@ def test_retention_heatmap_is_the_retention_matrix(events):
         c.strftime("%Y-%m") for c in matrix.index
     ]
     assert ax.get_xlabel() == "months since the cohort's first month"
-    counts = plots.retention(jl.retention_matrix(twin, "customers"), values="customers")
+    counts = main_axes(plots.retention(jl.retention_matrix(twin, "customers"), values="customers"))
     want = jl.retention_matrix(twin, "customers").dropna(axis=1, how="all").to_numpy()
     np.testing.assert_allclose(heatmap_cells(counts), want)
 
 
 def test_churn_rate_line_is_the_rate(events):
     twin = jl.churn_rate(events)
-    ax = plots.churn_rate(twin)
+    ax = main_axes(plots.churn_rate(twin))
     assert_readable(ax, "Churn rate per month")
     np.testing.assert_allclose(ax.get_lines()[0].get_ydata(), twin["churn_rate"])
 
 
 def test_lifecycle_stacks_statuses_with_dormant_below_zero(events):
     twin = jl.lifecycle(events)
-    ax = plots.lifecycle(twin)
+    ax = main_axes(plots.lifecycle(twin))
     assert_readable(ax, "Customer lifecycle per month")
     wide = twin.pivot(index="period", columns="status", values="customers")
     bottom = np.zeros(len(wide))
@@ -316,7 +324,7 @@ def test_lifecycle_stacks_statuses_with_dormant_below_zero(events):
 
 def test_rfm_segments_bars_count_customers(events):
     twin = jl.rfm_segments(jl.rfm(events, observation_end="2025-01-01"))
-    ax = plots.rfm_segments(twin)
+    ax = main_axes(plots.rfm_segments(twin))
     assert_readable(ax, "RFM segments")
     counts = twin["segment"].value_counts().reindex(list(RFM_SEGMENTS), fill_value=0)
     np.testing.assert_array_equal(widths(ax.containers[0]), counts)
@@ -328,91 +336,167 @@ def test_rfm_segments_bars_count_customers(events):
 # --------------------------------------------------------------------------------------------
 
 
-@settings(max_examples=30, deadline=None)
-@given(
-    st.lists(st.tuples(st.booleans(), st.integers(0, 6)), min_size=2, max_size=40).filter(
-        lambda rows: len({r[0] for r in rows}) == 2
-    )
-)
-def test_curve_points_give_scikit_learns_areas(rows):
-    y = [r[0] for r in rows]
-    scores = [r[1] / 6 for r in rows]  # few distinct values: ties
-    roc = plots.roc_points(y, scores)
-    area = np.trapezoid(roc["true_positive_rate"], roc["false_positive_rate"])
-    assert area == pytest.approx(roc_auc_score(y, scores))
-    pr = plots.pr_points(y, scores)
-    average = (pr["recall"].diff().fillna(0) * pr["precision"]).sum()
-    assert average == pytest.approx(average_precision_score(y, scores))
-    assert pr["recall"].is_monotonic_increasing and roc["threshold"].is_monotonic_decreasing
-
-
-def test_roc_and_precision_recall_draw_their_points(churn_model):
+def test_roc_draws_each_scorers_points(churn_model):
     model, X, y = churn_model
     scores = {"model": model.predict_proba(X), "logistic baseline": model.baseline_proba(X)}
-    ax = plots.roc(y, scores)
+    twin = roc_points(y, scores)
+    ax = main_axes(plots.roc(twin))
     assert_readable(ax, "ROC curve")
-    for line, (name, values) in zip(ax.get_lines(), scores.items(), strict=False):
-        points = plots.roc_points(y, values)
+    *curves, chance = ax.get_lines()
+    assert len(curves) == 2 and chance.get_label() == "chance"
+    for line, (name, values) in zip(curves, scores.items(), strict=True):
+        points = twin[twin["scorer"] == name]
+        np.testing.assert_allclose(line.get_xdata(), points["false_positive_rate"])
         np.testing.assert_allclose(line.get_ydata(), points["true_positive_rate"])
         assert line.get_label() == f"{name} (AUC {roc_auc_score(y, values):.3f})"
-    ax = plots.precision_recall(y, scores["model"])
+    # One array of scores draws one curve, named "model".
+    single = main_axes(plots.roc(roc_points(y, scores["model"])))
+    assert [line.get_label() for line in single.get_lines()] == [curves[0].get_label(), "chance"]
+
+
+def test_roc_and_precision_recall_of_hand_computed_curves():
+    """Four customers, two churners: ROC AUC is 3/4 (of the four churner-stayer pairs, the
+    churner scores higher in three); average precision 0.5 * 1 + 0.5 * 2/3 = 5/6."""
+    y, scores = [0, 0, 1, 1], [0.1, 0.4, 0.35, 0.8]
+    roc = main_axes(plots.roc(roc_points(y, scores))).get_lines()[0]
+    np.testing.assert_allclose(roc.get_xdata(), [0, 0, 0.5, 0.5, 1])
+    np.testing.assert_allclose(roc.get_ydata(), [0, 0.5, 0.5, 1, 1])
+    assert roc.get_label() == "model (AUC 0.750)"
+    curve, base = main_axes(plots.precision_recall(pr_points(y, scores))).get_lines()
+    np.testing.assert_allclose(curve.get_xdata(), [0, 0.5, 0.5, 1, 1])
+    np.testing.assert_allclose(curve.get_ydata(), [1, 1, 0.5, 2 / 3, 0.5])
+    assert curve.get_drawstyle() == "steps-pre" and curve.get_label() == "model (AP 0.833)"
+    assert base.get_ydata()[0] == 0.5 and base.get_label() == "base rate (50.0%)"
+
+
+def test_precision_recall_draws_each_scorers_steps_and_the_base_rate(churn_model):
+    model, X, y = churn_model
+    scores = {"model": model.predict_proba(X), "logistic baseline": model.baseline_proba(X)}
+    twin = pr_points(y, scores)
+    ax = main_axes(plots.precision_recall(twin))
     assert_readable(ax, "Precision-recall")
-    points = plots.pr_points(y, scores["model"])
-    np.testing.assert_allclose(ax.get_lines()[0].get_ydata(), points["precision"])
-    assert ax.get_lines()[0].get_label().startswith("model (AP ")
-    assert ax.get_lines()[1].get_ydata()[0] == pytest.approx(y.mean())
+    *curves, base = ax.get_lines()
+    for line, (name, values) in zip(curves, scores.items(), strict=True):
+        points = twin[twin["scorer"] == name]
+        np.testing.assert_allclose(line.get_xdata(), points["recall"])
+        np.testing.assert_allclose(line.get_ydata(), points["precision"])
+        assert line.get_label() == f"{name} (AP {average_precision_score(y, values):.3f})"
+    assert base.get_ydata()[0] == pytest.approx(y.mean())
+    assert base.get_label() == f"base rate ({y.mean():.1%})"
 
 
-def test_curve_points_reject_mismatched_or_missing_scores():
-    with pytest.raises(jl.JourneyDataError, match="3 outcomes"):
-        plots.roc_points([0, 1, 1], [0.2, 0.4])
-    with pytest.raises(jl.JourneyDataError, match="missing or infinite"):
-        plots.pr_points([0, 1], [0.2, np.nan])
+def test_the_old_calls_with_outcomes_and_scores_draw_the_same_with_a_warning():
+    y, scores = [0, 0, 1, 1], {"model": [0.1, 0.4, 0.35, 0.8], "coin": [0.5] * 4}
+    for figure, twin in ((plots.roc, roc_points), (plots.precision_recall, pr_points)):
+        with pytest.warns(DeprecationWarning, match=rf"{twin.__name__}\(y, scores\)"):
+            old = main_axes(figure(y, scores))
+        new = main_axes(figure(twin(y, scores)))
+        assert len(old.get_lines()) == len(new.get_lines()) == 3
+        for before, after in zip(old.get_lines(), new.get_lines(), strict=True):
+            assert before.get_label() == after.get_label()
+            np.testing.assert_array_equal(before.get_xydata(), after.get_xydata())
+    # The curve points moved to churn.evaluation; the old names answer, with a warning.
+    with pytest.warns(DeprecationWarning, match="moved to journey_lib.churn.evaluation"):
+        assert plots.roc_points is roc_points
+    with pytest.warns(DeprecationWarning, match="moved to journey_lib.churn.evaluation"):
+        from journey_lib.plots import pr_points as moved
+    assert moved is pr_points
+    with pytest.raises(AttributeError, match="no attribute 'points'"):
+        plots.points  # noqa: B018
 
 
 def test_calibration_gains_and_lift_draw_the_evaluation(churn_model):
     model, X, y = churn_model
     evaluation = model.evaluate(X, y, n_bootstraps=30)
     table = evaluation.calibration
-    ax = plots.calibration(evaluation)
+    ax = main_axes(plots.calibration(evaluation))
     assert_readable(ax, "Calibration")
     points = ax.get_lines()[0]
     np.testing.assert_allclose(points.get_xdata(), table["mean_score"])
     np.testing.assert_allclose(points.get_ydata(), table["churn_rate"])
     gains = evaluation.gains
-    ax = plots.gains(evaluation)
+    ax = main_axes(plots.gains(evaluation))
     assert_readable(ax, "Cumulative gains")
     np.testing.assert_allclose(ax.get_lines()[0].get_ydata(), np.r_[0, gains["capture"]])
     np.testing.assert_allclose(ax.get_lines()[0].get_xdata(), np.linspace(0, 1, 11))
-    ax = plots.lift(gains)  # the table alone works too
+    ax = main_axes(plots.lift(gains))  # the table alone works too
     assert_readable(ax, "Cumulative lift")
     bars = next(c for c in ax.containers if isinstance(c, BarContainer))
     np.testing.assert_allclose(heights(bars), gains["lift"])
     assert ax.get_xticklabels()[0].get_text() == "10%"
 
 
-def test_model_explanations_wrap_their_own_plots(churn_model):
+def test_importance_bars_are_the_table_with_its_intervals(churn_model):
     model, X, y = churn_model
     importance = model.importance(X, y, n_repeats=3, max_rows=300)
-    ax = plots.importance(importance, n=5)
-    assert_readable(ax, "Permutation importance")
-    assert [t.get_text() for t in ax.get_yticklabels()] == importance.top(5)[::-1]
-    dependence = model.partial_dependence(X, importance.top(2), max_rows=200, grid=6)
+    ax = main_axes(plots.importance(importance, n=5))
+    assert_readable(ax, "Permutation importance (95% intervals)")
+    assert ax.get_xlabel() == "drop in ROC AUC when shuffled"
+    assert ax.get_ylabel() == "feature group"
+    shown = importance.table.head(5).iloc[::-1]  # bottom to top: the most important on top
+    assert [t.get_text() for t in ax.get_yticklabels()] == shown["feature"].tolist()
+    (bars,) = [c for c in ax.containers if isinstance(c, BarContainer)]
+    np.testing.assert_allclose(widths(bars), shown["importance"])
+    segments = bars.errorbar.lines[2][0].get_segments()  # the interval: low to high
+    np.testing.assert_allclose([seg[0][0] for seg in segments], shown["low"])
+    np.testing.assert_allclose([seg[1][0] for seg in segments], shown["high"])
+    brier = model.importance(X, y, scoring="brier", n_repeats=2, max_rows=200)
+    assert main_axes(plots.importance(brier)).get_xlabel() == "rise in Brier score when shuffled"
+
+
+def test_partial_dependence_panels_are_the_table(churn_model):
+    model, X, y = churn_model
+    X = X.assign(plan=np.where(np.arange(len(X)) % 3 == 0, "basic", "premium"))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        model = churn.train(X, y, model="logistic")
+    features = ["recency_days", "plan"]
+    dependence = model.partial_dependence(X, features, max_rows=200, grid=6)
     figure = plots.partial_dependence(dependence)
-    assert "Partial dependence" in figure.get_suptitle()
-    first = dependence.table[dependence.table["feature"] == importance.top(1)[0]]
-    panel = figure.axes[0]
-    assert panel.get_title() == importance.top(1)[0]
-    np.testing.assert_allclose(panel.get_lines()[0].get_ydata(), first["churn_probability"])
+    assert isinstance(figure, Figure)
+    assert figure.get_suptitle() == (
+        f"Partial dependence: mean churn probability ({dependence.rows:,} customers)"
+    )
+    assert len(figure.axes) == 2
+    for panel, feature in zip(figure.axes, features, strict=True):
+        rows = dependence.table[dependence.table["feature"] == feature]
+        assert_readable(panel, feature)
+        assert panel.get_xlabel() == rows["column"].iloc[0]
+        (line,) = panel.get_lines()
+        np.testing.assert_allclose(line.get_ydata(), rows["churn_probability"])
+    numeric, points = (panel.get_lines()[0] for panel in figure.axes)
+    np.testing.assert_allclose(numeric.get_xdata(), dependence.table["value"][:6].astype(float))
+    assert numeric.get_linestyle() == "-" and points.get_linestyle() == "None"
+    categories = dependence.table[dependence.table["feature"] == "plan"]["value"]
+    assert sorted(categories) == ["basic", "premium"]
+    assert [t.get_text() for t in figure.axes[1].get_xticklabels()] == categories.tolist()
+
+
+def test_profit_curve_draws_both_curves_and_marks_the_choice(churn_model):
+    model, X, y = churn_model
     targeting = model.target(X, offer_cost=5, save_rate=0.3, y=y)
-    ax = plots.profit_curve(targeting)
+    ax = main_axes(plots.profit_curve(targeting))
     assert_readable(ax, "Retention offer")
-    np.testing.assert_allclose(ax.get_lines()[0].get_ydata(), targeting.curve["expected_profit"])
+    assert ax.get_xlabel() == "share of customers contacted, best first"
+    expected, realised, choice, zero = ax.get_lines()
+    curve = targeting.curve
+    for line, column in ((expected, "expected_profit"), (realised, "realised_profit")):
+        np.testing.assert_allclose(line.get_xdata(), curve["share"])
+        np.testing.assert_allclose(line.get_ydata(), curve[column])
+    assert choice.get_xdata()[0] == curve["share"].iloc[targeting.chosen]
+    assert choice.get_linestyle() == "--" and realised.get_linestyle() == "-."
+    assert list(zero.get_ydata()) == [0, 0]
+    legend = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert legend == ["expected profit", "realised profit"]
+    # Without outcomes there is no realised profit to draw.
+    unknown = main_axes(plots.profit_curve(model.target(X, offer_cost=5, save_rate=0.3)))
+    assert [line.get_label() for line in unknown.get_lines()][:1] == ["expected profit"]
+    assert len(unknown.get_lines()) == 3
 
 
 def test_loyalty_draws_each_rate_with_the_running_period_apart(events):
     twin = jl.loyalty(events)
-    ax = plots.loyalty(twin)
+    ax = main_axes(plots.loyalty(twin))
     assert_readable(ax, "Loyalty and advocacy per month")
     done = twin.by_period["complete"].to_numpy()
     for rate, label in plots.LOYALTY_RATES.items():
@@ -420,7 +504,8 @@ def test_loyalty_draws_each_rate_with_the_running_period_apart(events):
         np.testing.assert_allclose(line.get_ydata(), twin.by_period[rate][done])
     assert [t.get_text() for t in ax.get_legend().get_texts()] == list(plots.LOYALTY_RATES.values())
     # The by_period table alone draws the same lines.
-    ax = plots.loyalty(twin.by_period, ax=plt.subplots()[1])
+    ax = plt.subplots()[1]
+    assert plots.loyalty(twin.by_period, ax=ax) is ax.figure
     for rate, label in plots.LOYALTY_RATES.items():
         (line,) = lines_labelled(ax, label)
         np.testing.assert_allclose(line.get_ydata(), twin.by_period[rate][done])
@@ -433,7 +518,7 @@ def test_loyalty_draws_each_rate_with_the_running_period_apart(events):
 
 def test_attribution_bars_are_the_credit_with_bootstrap_intervals(events):
     twin = jl.attribute(events, n_boot=30, seed=1)
-    ax = plots.attribution(twin)
+    ax = main_axes(plots.attribution(twin))
     assert_readable(ax, f"Credit for {twin['conversions'].sum():,.0f} conversions by channel")
     ordered = twin.sort_values("conversions", ascending=False, kind="stable")
     (bars,) = [c for c in ax.containers if isinstance(c, BarContainer)]
@@ -448,7 +533,7 @@ def test_attribution_bars_are_the_credit_with_bootstrap_intervals(events):
 
 def test_attribution_models_shows_each_models_shares(events):
     twin = jl.compare_attribution(events, ["first_touch", "last_touch", "markov"])
-    ax = plots.attribution_models(twin)
+    ax = main_axes(plots.attribution_models(twin))
     assert_readable(ax, "Attribution models side by side")
     cells = heatmap_cells(ax).reshape(len(twin), 3)
     want = twin[["first_touch", "last_touch", "markov"]]
@@ -462,7 +547,7 @@ def test_customer_value_draws_the_cumulative_share_of_value():
     from journey_lib import clv
 
     table = pd.DataFrame({"customer_id": [1, 2, 3, 4], "clv": [10.0, 60.0, 0.0, 30.0]})
-    ax = plots.customer_value(table, top=0.25)
+    ax = main_axes(plots.customer_value(table, top=0.25))
     assert_readable(ax, "Lifetime value of 4 customers: 100 in all")
     (curve,) = lines_labelled(ax, "customers by value")
     np.testing.assert_allclose(curve.get_xdata(), [0, 0.25, 0.5, 0.75, 1])
@@ -476,7 +561,7 @@ def test_customer_value_draws_the_cumulative_share_of_value():
     twin = clv.value_table(
         clv.BetaGeo().fit(sim.summary), clv.GammaGamma().fit(sim.summary), sim.summary
     )
-    ax = plots.customer_value(twin)
+    ax = main_axes(plots.customer_value(twin))
     values = twin["clv"].to_numpy(dtype="float64")
     assert (np.diff(values) <= 0).all()  # the twin is most valuable first, as drawn
     assert_readable(ax, f"Lifetime value of {len(twin):,} customers: {values.sum():,.0f} in all")
@@ -492,7 +577,7 @@ def test_customer_value_draws_the_cumulative_share_of_value():
 
 def test_what_if_draws_both_runs_and_labels_the_change():
     twin = jl.what_if(jl.simulate(600, seed=2), keeping_promises=0.4)
-    ax = plots.what_if(twin)
+    ax = main_axes(plots.what_if(twin))
     assert_readable(ax, "keeping_promises 0.4")
     baseline, scenario = ax.containers
     np.testing.assert_allclose(widths(baseline), twin["baseline"])
@@ -525,9 +610,13 @@ def test_figures_draw_into_given_axes_and_accept_any_engine(events):
 
     figure, (left, right) = plt.subplots(1, 2)
     twin = jl.lifecycle(pl.from_pandas(events[list(jl.CANONICAL_COLUMNS)]).lazy())
-    assert plots.lifecycle(twin, ax=left) is left
-    assert plots.churn_rate(jl.churn_rate(events), ax=right) is right
+    assert plots.lifecycle(twin, ax=left) is figure
+    assert plots.churn_rate(jl.churn_rate(events), ax=right) is figure
     assert len(left.containers) == 4 and figure.axes == [left, right]
+    # In a subfigure, the Figure holding it is returned.
+    top = plt.figure()
+    (inner,) = top.subfigures(1, 2)[1].subplots(1, 1, squeeze=False)[0]
+    assert plots.churn_rate(jl.churn_rate(events), ax=inner) is top
     wide = twin.collect().to_pandas().pivot(index="period", columns="status", values="customers")
     np.testing.assert_array_equal(heights(left.containers[0]), wide["new"])
 
@@ -551,3 +640,82 @@ def test_nothing_to_draw_is_said_plainly():
         jl.plots.funnel_breakdown(jl.funnel(log, ["x", "b"], breakdown="channel"))
     with pytest.raises(jl.JourneyDataError, match="no cohort has a finished period yet"):
         jl.plots.retention(jl.retention(log, period="month"))
+
+
+# --------------------------------------------------------------------------------------------
+# the public surface: every figure listed, every one a Figure
+# --------------------------------------------------------------------------------------------
+
+FIGURES = sorted(name for name in plots.__all__ if callable(getattr(plots, name)))
+
+
+def test_all_lists_every_figure_of_every_module():
+    from journey_lib.plots import cohorts, credit, journeys, models, teaching
+
+    modules = (cohorts, credit, journeys, models, teaching)
+    defined = {n for m in modules for n in m.__all__ if callable(getattr(m, n))}
+    assert set(FIGURES) == defined
+    # The figures __all__ used to leave out.
+    assert {"attribution", "attribution_models", "customer_value", "loyalty", "what_if"} <= set(
+        FIGURES
+    )
+    assert "roc_points" not in plots.__all__ and "pr_points" not in plots.__all__
+
+
+@pytest.fixture(scope="module")
+def twins(events, churn_model):
+    """Each figure's arguments: its data twin or result object (computed on first use)."""
+    from journey_lib import clv
+
+    model, X, y = churn_model
+    steps = ["ad_view", "site_visit", "purchase"]
+    buyers = clv.simulate_buyers(300, r=2.0, alpha=60.0, a=1.0, b=9.0, T=300, seed=2).summary
+    cases = {
+        "attribution": lambda: (jl.attribute(events),),
+        "attribution_models": lambda: (jl.compare_attribution(events),),
+        "calibration": lambda: (model.evaluate(X, y, n_bootstraps=20),),
+        "churn_rate": lambda: (jl.churn_rate(events),),
+        "customer_value": lambda: (
+            clv.value_table(clv.BetaGeo().fit(buyers), clv.GammaGamma().fit(buyers), buyers),
+        ),
+        "funnel": lambda: (jl.funnel(events, steps),),
+        "funnel_breakdown": lambda: (jl.funnel(events, steps, breakdown="channel"),),
+        "funnel_trend": lambda: (jl.funnel_trend(events, steps, period="month"),),
+        "gains": lambda: (model.evaluate(X, y, n_bootstraps=20),),
+        "importance": lambda: (model.importance(X, y, n_repeats=2, max_rows=200),),
+        "lifecycle": lambda: (jl.lifecycle(events),),
+        "lift": lambda: (model.evaluate(X, y, n_bootstraps=20).gains,),
+        "loyalty": lambda: (jl.loyalty(events),),
+        "partial_dependence": lambda: (model.partial_dependence(X, ["recency_days"], grid=4),),
+        "paths": lambda: (jl.paths(events, top=5),),
+        "precision_recall": lambda: (pr_points(y, model.predict_proba(X)),),
+        "profit_curve": lambda: (model.target(X, offer_cost=5, save_rate=0.3),),
+        "retention": lambda: (jl.retention(events),),
+        "rfm_segments": lambda: (jl.rfm_segments(jl.rfm(events, observation_end="2025-01-01")),),
+        "roc": lambda: (roc_points(y, model.predict_proba(X)),),
+        "time_to_convert": lambda: (jl.time_to_convert(events, steps),),
+        "timeline": lambda: (jl.timeline(events, [3, 7]),),
+        "touchpoints_per_customer": lambda: (jl.touchpoints_per_customer(events),),
+        "transition_matrix": lambda: (jl.transition_matrix(events),),
+        "volumes": lambda: (jl.volumes(events),),
+        "what_if": lambda: (jl.what_if(jl.simulate(300, seed=2), keeping_promises=0.4),),
+    }
+    assert set(cases) == set(FIGURES), "a figure without a case here"
+    return cases
+
+
+@pytest.mark.parametrize("name", FIGURES)
+def test_every_figure_returns_a_figure_and_draws_into_given_axes(name, twins):
+    args = twins[name]()
+    figure = getattr(plots, name)(*args)
+    assert isinstance(figure, Figure)
+    assert figure.axes and figure.axes[0].has_data()
+    # Drawn into an Axes of an existing figure, that figure is returned and nothing new made.
+    host = plt.figure()
+    ax = host.add_subplot()
+    before = plt.get_fignums()
+    if name == "partial_dependence":
+        assert getattr(plots, name)(*args, axes=[ax]) is host
+    else:
+        assert getattr(plots, name)(*args, ax=ax) is host
+    assert plt.get_fignums() == before and ax.has_data()

@@ -58,6 +58,45 @@ def check_fallback(widget: widgets.JourneyWidget) -> None:
     assert output["image/png"] == bundle["image/png"]
 
 
+# -- every widget: its figure is the plots figure of its data ---------------------------------
+
+
+def test_each_widget_draws_its_data_with_its_plots_figure(events, churn_data):
+    import matplotlib.pyplot as plt
+    from matplotlib.figure import Figure
+
+    model, X, y = churn_data
+    scored = X.index[0]
+    plt.close("all")
+    made = {
+        "funnel": widgets.FunnelBuilder(events, STEPS),
+        "cohort": widgets.CohortExplorer(events),
+        "targeting": widgets.TargetingWhatIf(model, X, y=y),
+        "timeline": widgets.CustomerTimeline(
+            jl.simulate(800, seed=1).events, [scored], model=model, X=X
+        ),
+        "trust": widgets.TrustWhatIf(jl.simulate(300, seed=2), keeping_promises=0.4),
+    }
+    assert plt.get_fignums() == []  # each PNG's figure was closed once drawn
+    drawn = {}
+    for name, widget in made.items():
+        drawn[name] = widget.draw(widget.data, widget.params)
+        assert isinstance(drawn[name], Figure), name
+    funnel = drawn["funnel"].axes[0]
+    assert [p.get_height() for p in funnel.patches] == made["funnel"].data["customers"].tolist()
+    cells = drawn["cohort"].axes[0].collections[0].get_array()
+    matrix = jl.retention_matrix(made["cohort"].data).dropna(axis=1, how="all")
+    assert cells.size == matrix.size
+    curve = drawn["targeting"].axes[0].get_lines()[0]
+    assert curve.get_ydata().tolist() == made["targeting"].data["expected_profit"].tolist()
+    score = made["timeline"].score
+    title = drawn["timeline"].axes[0].get_title()
+    assert title == f"Customer {scored}: touchpoints by stage (churn score {score:.1%})"
+    bars = drawn["trust"].axes[0].containers[1]  # the scenario's bars
+    assert [p.get_width() for p in bars] == made["trust"].data["scenario"].tolist()
+    plt.close("all")
+
+
 # -- funnel builder ---------------------------------------------------------------------------
 
 
