@@ -1,27 +1,34 @@
-"""The few Narwhals helpers that engine-agnostic modules share.
+"""The few Narwhals helpers that engine-agnostic modules share: the only place that looks
+at an engine's implementation.
 
 Analytics functions take a touchpoint log of any engine, work on a Narwhals LazyFrame, and
 hand back the kind they were given: :func:`lazy_events` opens, :func:`finish` closes. Time is
 compared as integer microseconds since the Unix epoch (:func:`with_microseconds`), which every
-engine handles alike; calendar periods come from :func:`period_start`.
+engine handles alike; :class:`Calendar` numbers calendar periods on any engine. What time
+means (durations, instants, period numbers and starts) is :mod:`journey_lib._time`.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import Any
 
 import narwhals.stable.v2 as nw
 import pandas as pd
 
+# The time helpers below are defined in _time and named here too for the modules that still
+# import them from _engine (the redundant alias marks a deliberate re-export).
+from ._time import DAY, EPOCH_NAIVE, calendar_number, first_day, period_number
+from ._time import EPOCH as EPOCH
+from ._time import PERIODS as PERIODS
+from ._time import duration_us as duration_us
+from ._time import instant_us as instant_us
+from ._time import period_start as period_start
+from ._time import utc_datetime as utc_datetime
 from .errors import JourneyDataError, JourneyParameterError
 
-EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
-#: Calendar periods understood by :func:`period_start`; weeks start on Monday.
-PERIODS: tuple[str, ...] = ("day", "week", "month", "quarter", "year")
-_TRUNCATE = {"day": "1d", "month": "1mo", "quarter": "1q", "year": "1y"}
-_DAY = dt.timedelta(days=1)
 #: Names of the UTC time zone.
 UTC_NAMES = frozenset(
     {"UTC", "Etc/UTC", "UCT", "Etc/UCT", "Universal", "Etc/Universal", "Zulu", "Etc/Zulu"}
@@ -93,9 +100,8 @@ def with_microseconds(frame: nw.LazyFrame, name: str, column: str = "timestamp")
 
     Zoned times count from the UTC epoch, naive ones as UTC wall clock. DuckDB computes it
     with its own ``epoch_us``, twenty times faster than the duration arithmetic Narwhals
-    would write there (which casts through ICU). Spark-like engines lack duration
-    arithmetic in Narwhals; there whole seconds (a cast) and the microsecond of the second
-    are added, which is the same for times after 1970.
+    would write there (which casts through ICU); Spark-like engines add up seconds and
+    microseconds (see :func:`_microseconds`).
     """
     impl = frame.implementation
     if impl.is_duckdb():
@@ -105,18 +111,13 @@ def with_microseconds(frame: nw.LazyFrame, name: str, column: str = "timestamp")
         projection = f"* REPLACE ({us})" if name in relation.columns else f"*, {us}"
         return nw.from_native(relation.project(projection))
     expr = nw.col(column)
-    if impl.is_spark_like():
-        return frame.with_columns(
-            (expr.cast(nw.Int64) * 1_000_000 + expr.dt.microsecond()).alias(name)
-        )
-    zone = getattr(frame.collect_schema()[column], "time_zone", None)
+    spark = impl.is_spark_like()
+    zone = None if spark else getattr(frame.collect_schema()[column], "time_zone", None)
     if zone is not None:
         if zone not in UTC_NAMES:
             expr = expr.dt.convert_time_zone("UTC")
         expr = expr.dt.replace_time_zone(None)
-    return frame.with_columns(
-        (expr - nw.lit(EPOCH.replace(tzinfo=None))).dt.total_microseconds().alias(name)
-    )
+    return frame.with_columns(_microseconds(expr, spark=spark).alias(name))
 
 
 def in_utc(frame: nw.LazyFrame, column: str = "timestamp") -> nw.LazyFrame:
@@ -157,52 +158,6 @@ def unpivot(
     return nw.from_native(frame.to_native().query(source, query))
 
 
-def period_start(expr: nw.Expr, period: str) -> nw.Expr:
-    """The start of the calendar period holding each time: day, week (Monday), month,
-    quarter or year, in the frame's time zone (UTC for logs from journey_lib)."""
-    check_choice("period", period, PERIODS)
-    if period == "week":
-        # Days since Monday; (weekday + 6) % 7 reads Sunday as 6 whether an engine numbers
-        # it 7 (ISO, as Polars) or 0 (as Narwhals on Spark).
-        since_monday = (expr.dt.weekday() + 6) % 7
-        return expr.dt.truncate("1d") - since_monday * nw.lit(_DAY)
-    return expr.dt.truncate(_TRUNCATE[period])
-
-
-def duration_us(value: Any, name: str) -> int | None:
-    """A positive duration ("1h", "14D", "30min", a Timedelta or timedelta) in
-    microseconds; None stays None (unlimited)."""
-    if value is None:
-        return None
-    try:
-        span = pd.Timedelta(value)
-    except (TypeError, ValueError):
-        raise JourneyParameterError(
-            f"{name}={value!r} is not a duration; use e.g. '30min', '1h', '14D' or a timedelta"
-        ) from None
-    if pd.isna(span) or span <= pd.Timedelta(0):
-        raise JourneyParameterError(f"{name} must be a positive duration, got {value!r}")
-    return int(span / pd.Timedelta(microseconds=1))
-
-
-def utc_datetime(value: Any, name: str) -> dt.datetime:
-    """A point in time as a timezone-aware UTC datetime; naive input means UTC."""
-    try:
-        stamp = pd.Timestamp(value)
-    except (TypeError, ValueError):
-        raise JourneyParameterError(f"{name}={value!r} is not a date or time") from None
-    if pd.isna(stamp):
-        raise JourneyParameterError(f"{name} must be a date or time, got {value!r}")
-    stamp = stamp.tz_localize("UTC") if stamp.tzinfo is None else stamp.tz_convert("UTC")
-    return stamp.to_pydatetime()
-
-
-def instant_us(value: Any, name: str) -> int:
-    """A user's point in time as integer microseconds since the epoch, as
-    :func:`with_microseconds` reads the log's times (naive means UTC)."""
-    return (utc_datetime(value, name) - EPOCH) // dt.timedelta(microseconds=1)
-
-
 def money(schema: Any, column: str = "value") -> nw.Expr:
     """The log's ``value`` as Float64 with a missing one (null or NaN, or no column at all)
     read as 0, as the touchpoint log defines it; NaN is filled too because Polars, DuckDB
@@ -230,6 +185,72 @@ def check_choice(name: str, value: Any, choices: Iterable[Any]) -> None:
         raise JourneyParameterError(
             f"{name} must be one of {', '.join(map(repr, options))}; got {value!r}"
         )
+
+
+@dataclass(frozen=True)
+class Calendar:
+    """Calendar periods as consecutive integers and back, in one engine's expressions.
+
+    :meth:`index` numbers the period holding each time and :meth:`start` turns a number back
+    into the period's first instant, with the arithmetic of :mod:`journey_lib._time` (days
+    and weeks from the epoch, months as ``year * 12 + month - 1``, ...). What differs by
+    engine is here: how a time becomes microseconds, and the zone of the starts (UTC when
+    the log's times are zoned, naive otherwise; Spark's times are always zoned).
+
+    Examples
+    --------
+    >>> import pandas as pd, narwhals.stable.v2 as nw
+    >>> frame = nw.from_native(pd.DataFrame({"t": pd.to_datetime(["2024-05-20 10:00"], utc=True)}))
+    >>> cal = Calendar.of(frame.lazy(), "quarter", column="t")
+    >>> n = cal.index(nw.col("t"))
+    >>> out = frame.select(n=n, start=cal.start(n))
+    >>> int(out["n"].item()), str(out["start"].item())
+    (8097, '2024-04-01 00:00:00+00:00')
+    """
+
+    period: str
+    aware: bool
+    spark: bool
+
+    @classmethod
+    def of(cls, frame: nw.LazyFrame, period: str, column: str = "timestamp") -> Calendar:
+        """The calendar of ``period`` (one of :data:`journey_lib._time.PERIODS`) for the
+        times in ``column`` of ``frame``, naive or in UTC (see :func:`in_utc`)."""
+        spark = frame.implementation.is_spark_like()
+        zone = getattr(frame.collect_schema()[column], "time_zone", None)
+        return cls(period, aware=zone is not None or spark, spark=spark)
+
+    def index(self, ts: nw.Expr, plus: dt.timedelta | None = None) -> nw.Expr:
+        """The number of the period holding ``ts`` (shifted by ``plus`` first), Int64."""
+        if not self.spark and self.aware:
+            # Zoned times (UTC by now) as naive wall-clock ones: cheaper on DuckDB, where
+            # arithmetic on zoned timestamps goes through ICU.
+            ts = ts.dt.replace_time_zone(None)
+        if plus is not None:
+            ts = ts + nw.lit(plus)
+        if self.period in ("day", "week"):
+            return period_number(_microseconds(ts, spark=self.spark), self.period)
+        return calendar_number(_i64(ts.dt.year()), _i64(ts.dt.month()), self.period)
+
+    def start(self, index: nw.Expr) -> nw.Expr:
+        """The first instant of the period numbered ``index``."""
+        epoch = EPOCH if self.aware else EPOCH_NAIVE
+        return nw.lit(epoch) + first_day(index, self.period) * nw.lit(DAY)
+
+
+def _microseconds(expr: nw.Expr, *, spark: bool) -> nw.Expr:
+    """Naive (UTC wall-clock) times, or Spark's, as Int64 microseconds since the epoch.
+
+    Spark-like engines lack duration arithmetic in Narwhals; there whole seconds (a cast)
+    and the microsecond of the second are added, which is the same for times after 1970.
+    """
+    if spark:
+        return _i64(expr) * 1_000_000 + _i64(expr.dt.microsecond())
+    return _i64((expr - nw.lit(EPOCH_NAIVE)).dt.total_microseconds())
+
+
+def _i64(expr: nw.Expr) -> nw.Expr:
+    return expr.cast(nw.Int64())
 
 
 def _readable_zone(frame: pd.DataFrame) -> pd.DataFrame:

@@ -31,23 +31,14 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable
-from dataclasses import dataclass
 from typing import Any, Literal
 
 import narwhals.stable.v2 as nw
 import pandas as pd
 import pyarrow as pa
 
-from .._engine import (
-    PERIODS,
-    check_choice,
-    duration_us,
-    finish,
-    in_utc,
-    lazy_events,
-    to_pandas,
-    unpivot,
-)
+from .._engine import Calendar, check_choice, finish, in_utc, lazy_events, to_pandas, unpivot
+from .._time import PERIODS, duration_us
 from ..errors import JourneyDataError, JourneyParameterError
 from ..io.profile import LogProfile, from_profile
 
@@ -65,10 +56,6 @@ RETENTION_KINDS: tuple[str, ...] = ("on", "on_or_after")
 #: The statuses of :func:`lifecycle`, in the order rows are given.
 LIFECYCLE_STATUSES: tuple[str, ...] = ("new", "returning", "resurrecting", "dormant")
 
-_DAY = dt.timedelta(days=1)
-_DAY_US = 86_400_000_000
-_EPOCH_UTC = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
-_EPOCH_NAIVE = dt.datetime(1970, 1, 1)
 # Period grids are counted up in base-_BASE digits: _LEVELS digits reach 100**3 - 1 periods
 # (2,700 years of days), far beyond any log a datetime column can hold usefully.
 _BASE = 100
@@ -604,15 +591,12 @@ def lifecycle(
 # --------------------------------------------------------------------------------------------
 
 
-def _open(events: Any, period: str) -> tuple[nw.LazyFrame, bool, _Calendar]:
+def _open(events: Any, period: str) -> tuple[nw.LazyFrame, bool, Calendar]:
     """The log as a LazyFrame of customer_id, timestamp, event (timestamps in UTC unless
-    naive), whether it was eager, and its :class:`_Calendar`."""
+    naive), whether it was eager, and its :class:`~journey_lib._engine.Calendar`."""
     lf, eager = lazy_events(events)
-    dtype = lf.collect_schema()["timestamp"]
-    zone = getattr(dtype, "time_zone", None)
     lf = in_utc(lf.select("customer_id", "timestamp", "event"))
-    spark = lf.implementation.is_spark_like()
-    return lf, eager, _Calendar(period, aware=zone is not None or spark, spark=spark)
+    return lf, eager, Calendar.of(lf, period)
 
 
 def _finish(result: nw.LazyFrame, eager: bool) -> Any:
@@ -657,7 +641,7 @@ def _only(lf: nw.LazyFrame, names: list[str] | None) -> nw.LazyFrame:
     return lf if names is None else lf.filter(nw.col("event").is_in(names))
 
 
-def _span(lf: nw.LazyFrame, cal: _Calendar) -> nw.LazyFrame:
+def _span(lf: nw.LazyFrame, cal: Calendar) -> nw.LazyFrame:
     """One row: the period index of the log's first event and of "now" (its last)."""
     return (
         lf.select(
@@ -705,81 +689,3 @@ def _flag(condition: nw.Expr) -> nw.Expr:
     return (
         nw.when(condition).then(nw.lit(1, dtype=nw.Int64())).otherwise(nw.lit(0, dtype=nw.Int64()))
     )
-
-
-@dataclass(frozen=True)
-class _Calendar:
-    """Calendar periods as consecutive integers, and back, in one engine's expressions.
-
-    ``index`` numbers the period holding each time: days since 1970-01-01, Monday weeks
-    since the week of 1970-01-01, months as ``year * 12 + month - 1``, quarters likewise,
-    or the year. ``start`` turns such a number back into the period's first instant (UTC
-    when the log's times are zoned, naive otherwise). Days and weeks are whole days of
-    microseconds since the epoch, so the expressions stay small on SQL engines.
-    """
-
-    period: str
-    aware: bool
-    spark: bool
-
-    @property
-    def epoch(self) -> dt.datetime:
-        return _EPOCH_UTC if self.aware else _EPOCH_NAIVE
-
-    def index(self, ts: nw.Expr, plus: dt.timedelta | None = None) -> nw.Expr:
-        """The number of the period holding ``ts`` (shifted by ``plus`` first)."""
-        if not self.spark and self.aware:
-            # Zoned times (UTC by now) as naive wall-clock ones: cheaper on DuckDB, where
-            # arithmetic on zoned timestamps goes through ICU.
-            ts = ts.dt.replace_time_zone(None)
-        if plus is not None:
-            ts = ts + nw.lit(plus)
-        if self.period in ("day", "week"):
-            if self.spark:  # no duration arithmetic there: whole seconds, then the rest
-                micros = _i64(ts) * 1_000_000 + _i64(ts.dt.microsecond())
-            else:
-                micros = _i64((ts - nw.lit(_EPOCH_NAIVE)).dt.total_microseconds())
-            days = micros // _DAY_US
-            # 1970-01-01 was a Thursday: its Monday is day -3.
-            return days if self.period == "day" else (days + 3) // 7
-        year, month = _i64(ts.dt.year()), _i64(ts.dt.month())
-        if self.period == "year":
-            return year
-        if self.period == "quarter":
-            return year * 4 + (month - 1) // 3
-        return year * 12 + month - 1
-
-    def start(self, index: nw.Expr) -> nw.Expr:
-        """The first instant of the period numbered ``index``."""
-        if self.period == "day":
-            days = index
-        elif self.period == "week":
-            days = index * 7 - 3
-        else:
-            if self.period == "year":
-                year, month = index, nw.lit(1, dtype=nw.Int64())
-            elif self.period == "quarter":
-                # x - (x // n) * n rather than x % n: pandas lacks % on Arrow-backed integers.
-                year = index // 4
-                month = (index - year * 4) * 3 + 1
-            else:
-                year = index // 12
-                month = index - year * 12 + 1
-            days = _days_from_civil(year, month)
-        return nw.lit(self.epoch) + days * nw.lit(_DAY)
-
-
-def _days_from_civil(year: nw.Expr, month: nw.Expr) -> nw.Expr:
-    """Days since 1970-01-01 of the first day of a month (proleptic Gregorian), in integer
-    arithmetic after Howard Hinnant's ``days_from_civil``, so every engine agrees."""
-    before_march = nw.when(month <= 2).then(nw.lit(1, dtype=nw.Int64()))
-    y = year - before_march.otherwise(nw.lit(0, dtype=nw.Int64()))
-    march_based = nw.when(month > 2).then(month - 3).otherwise(month + 9)
-    day_of_year = (153 * march_based + 2) // 5
-    # Days from 0000-03-01 to March 1st of year y, then to the month, then to 1970.
-    leap_days = y // 4 - y // 100 + y // 400
-    return y * 365 + leap_days + day_of_year - 719468
-
-
-def _i64(expr: nw.Expr) -> nw.Expr:
-    return expr.cast(nw.Int64())

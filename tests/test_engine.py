@@ -1,4 +1,4 @@
-"""The shared Narwhals helpers: time as microseconds on every engine."""
+"""The shared Narwhals helpers: time as microseconds and calendar periods on every engine."""
 
 from __future__ import annotations
 
@@ -7,7 +7,8 @@ import pandas as pd
 import pytest
 
 import journey_lib as jl
-from journey_lib._engine import lazy_events, to_pandas, with_microseconds
+from journey_lib._engine import Calendar, lazy_events, to_pandas, with_microseconds
+from journey_lib._time import PERIODS, calendar_number, first_day, period_number
 from tests.engines import ENGINES, collect, to_engine
 
 # 2024-03-01 12:00:00.000250 UTC, and the Unix epoch itself.
@@ -89,3 +90,73 @@ def test_a_zoned_log_is_counted_in_utc_periods_everywhere(engine):
     ]
     cohorts = to_pandas(jl.retention(paris, period="month"))
     assert sorted(cohorts["cohort"].dt.strftime("%Y-%m").unique()) == ["2024-01", "2024-02"]
+
+
+# Across a leap day, a year end, Paris's spring DST change (03:30 CEST = 01:30 UTC), a
+# Sunday night and the epoch.
+CALENDAR_TIMES = [
+    "2024-02-29 23:59:59.999999",
+    "2024-03-01 00:00:00",
+    "2023-12-31 23:00:00",
+    "2024-03-31 01:30:00",
+    "2024-01-07 23:59:59",
+    "1970-01-01 00:00:00",
+    "1969-12-31 12:00:00",
+]
+
+
+def calendar_reference(period):
+    """Each time's period number and start (naive UTC) by _time's integer arithmetic."""
+    numbers, starts = [], []
+    for text in CALENDAR_TIMES:
+        stamp = pd.Timestamp(text)
+        if period in ("day", "week"):
+            us = (stamp - pd.Timestamp("1970-01-01")) // pd.Timedelta(microseconds=1)
+            number = period_number(us, period)
+        else:
+            number = calendar_number(stamp.year, stamp.month, period)
+        numbers.append(number)
+        starts.append(pd.Timestamp("1970-01-01") + pd.Timedelta(days=first_day(number, period)))
+    return numbers, starts
+
+
+def calendar_frame(native, period, plus=None):
+    frame = nw.from_native(native).lazy()
+    cal = Calendar.of(frame, period)
+    number = cal.index(nw.col("timestamp"), plus=plus)
+    return collect(frame.select(n=number, start=cal.start(number)).to_native())
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+@pytest.mark.parametrize("period", PERIODS)
+@pytest.mark.parametrize("zone", ["UTC", None])
+def test_calendar_numbers_periods_alike_on_every_engine(engine, period, zone):
+    stamps = pd.to_datetime(CALENDAR_TIMES, format="ISO8601").as_unit("us").tz_localize(zone)
+    out = calendar_frame(to_engine(pd.DataFrame({"timestamp": stamps}), engine), period)
+    numbers, starts = calendar_reference(period)
+    assert out["n"].tolist() == numbers
+    # Starts are UTC when the times are zoned, naive otherwise.
+    assert out["start"].tolist() == [s.tz_localize(zone) for s in starts]
+    # by hand: the leap day's week began on Monday 26 February 2024
+    if period == "week":
+        assert str(starts[0].date()) == "2024-02-26"
+
+
+def test_calendar_on_spark(spark):
+    stamps = pd.to_datetime(CALENDAR_TIMES, format="ISO8601").as_unit("us").tz_localize("UTC")
+    native = to_engine(pd.DataFrame({"timestamp": stamps}), "pyspark", spark)
+    for period in PERIODS:
+        out = calendar_frame(native, period)
+        numbers, starts = calendar_reference(period)
+        assert out["n"].tolist() == numbers, period
+        assert out["start"].tolist() == [s.tz_localize("UTC") for s in starts], period
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_calendar_index_shifts_by_a_duration_first(engine):
+    stamps = pd.to_datetime(["2024-02-28 12:00"]).as_unit("us").tz_localize("UTC")
+    native = to_engine(pd.DataFrame({"timestamp": stamps}), engine)
+    shifted = calendar_frame(native, "day", plus=pd.Timedelta(hours=36).to_pytimedelta())
+    # 12:00 on 28 February plus 36 hours is 00:00 on 1 March 2024 (a leap year)
+    assert shifted["n"].tolist() == [(pd.Timestamp("2024-03-01") - pd.Timestamp("1970-01-01")).days]
+    assert shifted["start"].tolist() == [pd.Timestamp("2024-03-01", tz="UTC")]
