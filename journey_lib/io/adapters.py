@@ -20,16 +20,8 @@ from pandas.api import types as ptypes
 
 from .._engine import to_pandas
 from ..errors import JourneyDataError, JourneyDataWarning, JourneyParameterError
-from .validate import (
-    CANONICAL_COLUMNS,
-    ValidationReport,
-    _duplicated,
-    _join_reasons,
-    _null_text,
-    _parse_ids,
-    _parse_timestamps,
-    _parse_values,
-)
+from .parse import duplicated, join_reasons, null_text, parse_ids, parse_timestamps, parse_values
+from .validate import CANONICAL_COLUMNS, ValidationReport
 
 __all__ = [
     "CHURNED_LABELS",
@@ -237,10 +229,10 @@ def _line_values(
 ) -> tuple[pd.Series, pd.Series]:
     """Each line's value as float64 (missing -> 0), and the text of the cell that makes it
     unusable (missing where the value is fine)."""
-    numbers, bad, infinite = _parse_values(data[amount])
+    numbers, bad, infinite = parse_values(data[amount])
     problem = data[amount].astype("str").where(bad | infinite)
     if quantity is not None:
-        counts, bad_count, infinite_count = _parse_values(data[quantity])
+        counts, bad_count, infinite_count = parse_values(data[quantity])
         count_problem = data[quantity].astype("str").where(bad_count | infinite_count)
         problem = problem.where(problem.notna(), count_problem)
         numbers = numbers * counts
@@ -258,7 +250,7 @@ def _per_invoice(
     channels: pd.Series,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """One row per (customer, invoice): the canonical inputs, and the invoice and items."""
-    parsed, _, unparseable = _parse_timestamps(data[timestamp])
+    parsed, _, unparseable = parse_timestamps(data[timestamp])
     lines = pd.DataFrame(
         {
             "customer_id": data[customer],
@@ -429,12 +421,12 @@ def validate_customers(
     if customer is None:
         ids = pd.Series(np.arange(n, dtype="int64"), index=raw.index)
     else:
-        ids, masks["missing customer id"] = _parse_ids(raw[customer])
+        ids, masks["missing customer id"] = parse_ids(raw[customer])
     parsed = {"customer_id": ids}
     if churn is not None:
         parsed["churned"], masks["unrecognised churn label"] = _parse_churn(raw[churn])
     if signup is not None:
-        parsed["first_seen"], _, masks["unparseable signup time"] = _parse_timestamps(raw[signup])
+        parsed["first_seen"], _, masks["unparseable signup time"] = parse_timestamps(raw[signup])
 
     converted = {}
     blanks: dict[str, tuple[np.ndarray, str]] = {}
@@ -448,14 +440,14 @@ def validate_customers(
 
     usable = ~np.logical_or.reduce(list(masks.values()))
     duplicate = np.zeros(n, dtype=bool)
-    duplicate[usable] = _duplicated(table.loc[usable])
+    duplicate[usable] = duplicated(table.loc[usable])
     # Ids shared by rows that are not exact copies contradict each other.
     identified = ~masks["missing customer id"] & ~duplicate
     masks["duplicate customer id"][identified] = ids[identified].duplicated(keep=False).to_numpy()
     unusable = np.logical_or.reduce(list(masks.values()))
 
     reason_column = "quarantine_reason" if "reason" in raw.columns else "reason"
-    quarantine = raw.loc[unusable].assign(**{reason_column: _join_reasons(masks, unusable)})
+    quarantine = raw.loc[unusable].assign(**{reason_column: join_reasons(masks, unusable)})
     kept = ~unusable & ~duplicate
     counts = {column: int(blank[kept].sum()) for column, (blank, _) in blanks.items()}
     notes = tuple(
@@ -594,7 +586,7 @@ def _numeric_text(raw: pd.Series) -> tuple[pd.Series, tuple[np.ndarray, str]] | 
     if not (isinstance(raw.dtype, pd.StringDtype) or raw.dtype == object):
         return None
     text = raw.astype("str").str.strip()
-    blank = _null_text(text)
+    blank = null_text(text)
     present = text[~blank]
     # Text that needs no blank to explain it was made text on purpose (ids, codes).
     if not blank.any() or present.empty or present.str.match(_ZERO_PADDED).any():

@@ -20,7 +20,6 @@ it is either clean, quarantined with a reason, or an exact duplicate of a clean 
 from __future__ import annotations
 
 import difflib
-import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -30,10 +29,18 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 from pandas.api import types as ptypes
-from pandas.tseries.api import guess_datetime_format
 
 from .._engine import to_pandas
+from .._time import utc_timestamp
 from ..errors import JourneyDataError, JourneyParameterError
+from .parse import (
+    duplicated,
+    join_reasons,
+    parse_ids,
+    parse_text,
+    parse_timestamps,
+    parse_values,
+)
 
 __all__ = [
     "CANONICAL_COLUMNS",
@@ -59,15 +66,6 @@ REASONS: tuple[str, ...] = (
 
 #: Reason prefix of CSV lines with the wrong number of fields (see :func:`journey_lib.read_events`).
 MALFORMED = "malformed line"
-
-# Spellings of "nothing here" that arrive as text from exports and spreadsheets.
-NULL_TOKENS = frozenset({"", "nan", "na", "n/a", "null", "none", "<na>", "nat"})
-# An integer without leading zeros, optionally spelled as a float ("7.0", as CSV writers spell
-# integer ids from a float column with gaps).
-_CANONICAL_INT = r"^(?:0|-?[1-9][0-9]{0,17})(?:\.0*)?$"
-_UTC_SUFFIX = r"\s*(?:UTC|GMT)$"
-# A number spelled as text: a Unix epoch where a time is expected.
-_EPOCH_TEXT = r"^[-+]?[0-9]+(?:\.[0-9]*)?$"
 
 
 @dataclass(frozen=True)
@@ -233,20 +231,20 @@ def validate_events(
     data = raw.rename(columns=mapping)
     n = len(data)
 
-    customer_id, no_id = _parse_ids(data["customer_id"])
-    timestamp, no_time, bad_time = _parse_timestamps(data["timestamp"])
-    event, no_event = _parse_text(data["event"])
+    customer_id, no_id = parse_ids(data["customer_id"])
+    timestamp, no_time, bad_time = parse_timestamps(data["timestamp"])
+    event, no_event = parse_text(data["event"])
     if "channel" in data.columns:
-        channel, _ = _parse_text(data["channel"])
+        channel, _ = parse_text(data["channel"])
     else:
         channel = pd.Series(np.nan, index=data.index, dtype="str")
     if "value" in data.columns:
-        value, bad_value, inf_value = _parse_values(data["value"])
+        value, bad_value, inf_value = parse_values(data["value"])
     else:
         value = pd.Series(0.0, index=data.index)
         bad_value = inf_value = np.zeros(n, dtype=bool)
 
-    bound = None if as_of is None else _utc_timestamp(as_of, "as_of")
+    bound = None if as_of is None else utc_timestamp(as_of, "as_of")
     late = (timestamp > bound).to_numpy() if bound is not None else np.zeros(n, dtype=bool)
 
     masks = dict(
@@ -255,7 +253,7 @@ def validate_events(
     unusable = np.logical_or.reduce(list(masks.values())) if n else np.zeros(0, dtype=bool)
 
     reason_column = "quarantine_reason" if "reason" in raw.columns else "reason"
-    quarantine = raw.loc[unusable].assign(**{reason_column: _join_reasons(masks, unusable)})
+    quarantine = raw.loc[unusable].assign(**{reason_column: join_reasons(masks, unusable)})
 
     properties = [c for c in data.columns if c not in CANONICAL_COLUMNS]
     parsed = pd.concat(
@@ -336,149 +334,6 @@ def _missing_columns_message(missing: list[str], present: list[Any]) -> str:
     return message
 
 
-def _null_text(text: pd.Series) -> np.ndarray:
-    """True where stripped text is empty or spells a null ("NaN", "null", ...)."""
-    return (text.isna() | text.str.lower().isin(NULL_TOKENS)).to_numpy()
-
-
-def _parse_ids(raw: pd.Series) -> tuple[pd.Series, np.ndarray]:
-    if ptypes.is_bool_dtype(raw):
-        raw = raw.astype("object")
-    if ptypes.is_integer_dtype(raw) and not raw.hasnans:
-        return raw.astype("int64"), np.zeros(len(raw), dtype=bool)
-    if ptypes.is_numeric_dtype(raw):
-        missing = raw.isna().to_numpy() | ~np.isfinite(raw.to_numpy(dtype="float64", na_value=0))
-        present = raw[~missing]
-        integral = bool((present == np.floor(present)).all()) and bool(
-            (present.abs() < 2**53).all()
-        )
-        if integral:
-            return raw.where(~missing, 0).astype("int64"), missing
-        return raw.astype("str").str.strip(), missing
-    text = raw.astype("str").str.strip()
-    missing = _null_text(text)
-    present = text[~missing]
-    if len(present) and present.str.fullmatch(_CANONICAL_INT).all():
-        # Arrow's kernels: pandas' own text-to-int conversion is ten times slower.
-        digits = pa.array(text.where(~missing, "0"), type=pa.large_string())
-        digits = pc.replace_substring_regex(digits, r"\.0*$", "")
-        ids = pc.cast(digits, pa.int64()).to_numpy(zero_copy_only=False)
-        return pd.Series(ids, index=raw.index), missing
-    return text, missing
-
-
-def _parse_timestamps(raw: pd.Series) -> tuple[pd.Series, np.ndarray, np.ndarray]:
-    if isinstance(raw.dtype, pd.DatetimeTZDtype):
-        parsed = raw.dt.tz_convert("UTC")
-        missing = parsed.isna().to_numpy()
-        return parsed.dt.as_unit("us"), missing, np.zeros(len(raw), dtype=bool)
-    if ptypes.is_datetime64_dtype(raw):
-        parsed = raw.dt.tz_localize("UTC")
-        missing = parsed.isna().to_numpy()
-        return parsed.dt.as_unit("us"), missing, np.zeros(len(raw), dtype=bool)
-    if ptypes.is_numeric_dtype(raw) and not ptypes.is_bool_dtype(raw):
-        return _parse_epochs(raw)
-
-    text = raw.astype("str").str.strip()
-    missing = _null_text(text)
-    parsed = pd.to_datetime(text, utc=True, format="ISO8601", errors="coerce").dt.as_unit("us")
-    retry = parsed.isna().to_numpy() & ~missing
-    if retry.any():
-        parsed.loc[retry] = _parse_other_formats(text[retry])
-    unparseable = parsed.isna().to_numpy() & ~missing
-    return parsed, missing, unparseable
-
-
-def _parse_other_formats(text: pd.Series) -> pd.Series:
-    """Times the ISO 8601 parser refused, cheapest reading first; NaT where none works.
-
-    Numbers are Unix epochs, their unit chosen by magnitude as for a numeric column (a JSON
-    or CSV column mixing epochs with dates, or with junk, arrives as text). A " UTC" or
-    " GMT" suffix (REES46, BigQuery exports) is dropped, naive meaning UTC. Then one format
-    guessed from the first value ("12/1/2010 8:26" -> "%m/%d/%Y %H:%M") is applied to all at
-    once, read month first and day first when the value allows both, keeping the reading
-    under which more of the column parses (month first on a tie: a column of dates that
-    all have a day of 12 or less cannot tell); only what still fails is parsed value by
-    value.
-    """
-    bare = pd.Series(
-        pc.replace_substring_regex(pa.array(text, type=pa.large_string()), _UTC_SUFFIX, ""),
-        index=text.index,
-        dtype="str",
-    )
-    parsed = pd.to_datetime(bare, utc=True, format="ISO8601", errors="coerce").dt.as_unit("us")
-    epochs = bare.str.fullmatch(_EPOCH_TEXT).to_numpy() & parsed.isna().to_numpy()
-    if epochs.any():
-        parsed[epochs] = _parse_epochs(bare[epochs].astype("float64"))[0]
-    left = parsed.isna()
-    if left.any():
-        # "05/03/2024" reads month first or day first; the reading under which more of the
-        # column parses wins (a "18/03" further down settles it), month first on a tie.
-        first = bare[left].iloc[0]
-        readings = [guess_datetime_format(first)]
-        if readings[0] is not None and readings[0].startswith(("%m", "%d")):
-            readings.append(guess_datetime_format(first, dayfirst=True))
-        tried = [
-            pd.to_datetime(bare[left], utc=True, format=f, errors="coerce")
-            for f in dict.fromkeys(readings)
-            if f is not None
-        ]
-        if tried:
-            parsed[left] = max(tried, key=lambda times: int(times.notna().sum()))
-            left = parsed.isna()
-    if left.any():
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", UserWarning)
-            parsed[left] = pd.to_datetime(bare[left], utc=True, format="mixed", errors="coerce")
-    return parsed
-
-
-def _parse_epochs(raw: pd.Series) -> tuple[pd.Series, np.ndarray, np.ndarray]:
-    numbers = raw.astype("float64")
-    missing = numbers.isna().to_numpy()
-    finite = np.isfinite(numbers.to_numpy(na_value=0.0))
-    present = numbers[~missing & finite]
-    biggest = present.abs().max() if len(present) else 0.0
-    # Seconds since 1970 stay below 1e11 until the year 5138; each finer unit is 1000x larger.
-    limits = ((1e11, "s"), (1e14, "ms"), (1e17, "us"), (np.inf, "ns"))
-    unit = next(u for limit, u in limits if biggest < limit)
-    usable = numbers.where(~missing & finite)
-    parsed = pd.to_datetime(usable, unit=unit, utc=True, errors="coerce").dt.as_unit("us")
-    unparseable = parsed.isna().to_numpy() & ~missing
-    return parsed, missing, unparseable
-
-
-def _parse_text(raw: pd.Series) -> tuple[pd.Series, np.ndarray]:
-    text = raw.astype("str").str.strip()
-    missing = _null_text(text)
-    return text.where(~missing), missing
-
-
-def _parse_values(raw: pd.Series) -> tuple[pd.Series, np.ndarray, np.ndarray]:
-    if ptypes.is_bool_dtype(raw):
-        raw = raw.astype("object")
-    if ptypes.is_numeric_dtype(raw):
-        numbers = raw.astype("float64")
-        bad = np.zeros(len(raw), dtype=bool)
-    else:
-        text = raw.astype("str").str.strip()
-        empty = _null_text(text)
-        numbers = pd.to_numeric(text.where(~empty), errors="coerce").astype("float64")
-        bad = numbers.isna().to_numpy() & ~empty
-    filled = numbers.fillna(0.0)
-    infinite = ~np.isfinite(filled.to_numpy())
-    return filled, bad, infinite
-
-
-def _join_reasons(masks: dict[str, np.ndarray], unusable: np.ndarray) -> np.ndarray:
-    joined = pd.Series("", index=np.flatnonzero(unusable), dtype="str")
-    for reason, mask in masks.items():
-        hit = mask[unusable]
-        if hit.any():
-            joined[hit] = (joined[hit] + "; " + reason).str.removeprefix("; ")
-    return joined.to_numpy()
-
-
 def _sort_and_deduplicate(parsed: pd.DataFrame, usable: np.ndarray) -> tuple[pd.DataFrame, int]:
     """The usable rows sorted stably by customer and time, exact duplicates dropped (the
     first copy kept), and how many were dropped.
@@ -500,26 +355,6 @@ def _sort_and_deduplicate(parsed: pd.DataFrame, usable: np.ndarray) -> tuple[pd.
     candidate = np.zeros(len(ordered), dtype=bool)
     candidate[1:] |= same
     candidate[:-1] |= same
-    duplicated = np.zeros(len(ordered), dtype=bool)
-    duplicated[candidate] = _duplicated(parsed.take(ordered[candidate]))
-    return parsed.take(ordered[~duplicated]).reset_index(drop=True), int(duplicated.sum())
-
-
-def _duplicated(clean: pd.DataFrame) -> np.ndarray:
-    """Rows equal to an earlier row in every column."""
-    try:
-        return clean.duplicated(keep="first").to_numpy()
-    except TypeError:
-        # Properties holding lists or dicts (JSON exports) are compared by their text.
-        unhashable = {c: clean[c].map(repr) for c in clean.columns if clean[c].dtype == object}
-        return clean.assign(**unhashable).duplicated(keep="first").to_numpy()
-
-
-def _utc_timestamp(value: Any, name: str) -> pd.Timestamp:
-    try:
-        stamp = pd.Timestamp(value)
-    except (TypeError, ValueError) as exc:
-        raise JourneyParameterError(f"{name}={value!r} is not a date or time: {exc}") from None
-    if pd.isna(stamp):
-        raise JourneyParameterError(f"{name} must be a date or time, got {value!r}")
-    return stamp.tz_localize("UTC") if stamp.tzinfo is None else stamp.tz_convert("UTC")
+    repeat = np.zeros(len(ordered), dtype=bool)
+    repeat[candidate] = duplicated(parsed.take(ordered[candidate]))
+    return parsed.take(ordered[~repeat]).reset_index(drop=True), int(repeat.sum())
