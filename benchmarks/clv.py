@@ -131,7 +131,7 @@ def main() -> None:
     n, repeat = int(args.customers), args.repeat
 
     ages = np.random.default_rng(0).integers(1, 731, n)
-    t_sim, sim = best_of(1, lambda: simulate_buyers(n, **TRUTH, T=ages, freq="D", seed=1))
+    t_sim, sim = best_of(1, lambda: simulate_buyers(n, **TRUTH, T=ages, period="day", seed=1))
     summary = sim.summary
     repeaters = int((summary["frequency"] > 0).sum())
     print(f"simulated {n:,} customers ({repeaters:,} repeat buyers) in {t_sim:.2f} s")

@@ -4,6 +4,7 @@ extreme inputs without warnings, and clear errors for bad input."""
 
 import importlib.metadata
 import math
+import re
 import warnings
 from pathlib import Path
 
@@ -17,6 +18,7 @@ from scipy import integrate, special
 from scipy.optimize import approx_fprime
 
 import journey_lib as jl
+from journey_lib.analytics.rfm import ATTRS_KEY as RFM_ATTRS_KEY
 from journey_lib.clv import (
     PERIODS_PER_MONTH,
     BetaGeo,
@@ -98,7 +100,17 @@ def simulated():
     alpha of 20 days it biases alpha by about 3 standard errors at this size)."""
     ages = np.random.default_rng(0).integers(1000, 3000, 40_000)
     sim = simulate_buyers(
-        40_000, r=0.3, alpha=200.0, a=0.8, b=2.5, p=6.0, q=4.0, v=15.0, T=ages, freq="h", seed=5
+        40_000,
+        r=0.3,
+        alpha=200.0,
+        a=0.8,
+        b=2.5,
+        p=6.0,
+        q=4.0,
+        v=15.0,
+        T=ages,
+        period="hour",
+        seed=5,
     )
     return sim, BetaGeo().fit(sim.summary), GammaGamma().fit(sim.summary)
 
@@ -144,9 +156,9 @@ def test_predictions_match_lifetimes():
     np.testing.assert_allclose(
         spend.conditional_expected_average_profit(HAND).iloc[:4], LIFETIMES_SPEND, rtol=1e-12
     )
-    weekly = customer_lifetime_value(purchases, spend, HAND, freq="W")
+    weekly = customer_lifetime_value(purchases, spend, HAND, period="week")
     np.testing.assert_allclose(weekly.iloc[:5], LIFETIMES_CLV_W, rtol=1e-9)
-    daily = customer_lifetime_value(purchases, spend, HAND, months=6, discount_rate=0, freq="D")
+    daily = customer_lifetime_value(purchases, spend, HAND, months=6, discount_rate=0, period="day")
     np.testing.assert_allclose(daily.iloc[:4], LIFETIMES_CLV_D, rtol=1e-9)
 
 
@@ -165,7 +177,7 @@ def test_standard_errors_agree_with_the_spread_of_repeated_fits():
     fits = [
         BetaGeo().fit(
             simulate_buyers(
-                4000, r=0.5, alpha=100.0, a=1.0, b=3.0, T=1000, freq="h", seed=s
+                4000, r=0.5, alpha=100.0, a=1.0, b=3.0, T=1000, period="hour", seed=s
             ).summary
         )
         for s in range(12)
@@ -191,11 +203,14 @@ def test_probability_alive_is_calibrated(simulated):
 def test_expected_purchases_predict_a_holdout_period():
     ages = np.random.default_rng(1).integers(1000, 3000, 20_000)
     sim = simulate_buyers(
-        20_000, r=0.4, alpha=300.0, a=0.9, b=3.0, T=ages, freq="h", seed=8, events=True
+        20_000, r=0.4, alpha=300.0, a=0.9, b=3.0, T=ages, period="hour", seed=8, events=True
     )
     end = sim.observation_end
     split = jl.calibration_holdout(
-        sim.events, calibration_end=end - pd.Timedelta(hours=500), observation_end=end, freq="h"
+        sim.events,
+        calibration_end=end - pd.Timedelta(hours=500),
+        observation_end=end,
+        period="hour",
     )
     calibration = split.rename(columns=lambda c: c.removesuffix("_cal"))
     model = BetaGeo().fit(calibration)
@@ -207,13 +222,13 @@ def test_expected_purchases_predict_a_holdout_period():
     assert actual[top].mean() > 5 * actual[~top].mean()
 
 
-@pytest.mark.parametrize("freq", ["D", "W", "h"])
-def test_the_simulated_log_gives_the_simulated_summary(freq):
+@pytest.mark.parametrize("period", ["day", "week", "hour"])
+def test_the_simulated_log_gives_the_simulated_summary(period):
     ages = np.random.default_rng(2).integers(0, 120, 3000)
     sim = simulate_buyers(
-        3000, r=0.8, alpha=8.0, a=1.0, b=2.0, T=ages, freq=freq, seed=3, events=True
+        3000, r=0.8, alpha=8.0, a=1.0, b=2.0, T=ages, period=period, seed=3, events=True
     )
-    summary = jl.rfm(sim.events, observation_end=sim.observation_end, freq=freq)
+    summary = jl.rfm(sim.events, observation_end=sim.observation_end, period=period)
     pd.testing.assert_frame_equal(summary, sim.summary, check_exact=False, rtol=1e-12)
     assert sim.events["event"].eq("purchase").all()
     assert len(sim.events) >= 3000 + sim.summary["frequency"].sum()  # every repeat period
@@ -428,7 +443,7 @@ def test_extreme_histories_raise_no_warning():
             purchases.expected_purchases(30),
             purchases.expected_purchases(1e6),
             spend.conditional_expected_average_profit(),
-            customer_lifetime_value(purchases, spend, frame, months=120, freq="D"),
+            customer_lifetime_value(purchases, spend, frame, months=120, period="day"),
             pd.Series(
                 bgnbd_log_likelihood(frame["frequency"], frame["recency"], frame["T"], **CDNOW)
             ),
@@ -457,39 +472,80 @@ def test_lifetime_value_is_the_discounted_sum_of_monthly_purchases():
     purchases = BetaGeo.from_params(**CDNOW)
     spend = GammaGamma.from_params(**CDNOW_SPEND)
     expected_spend = spend.conditional_expected_average_profit(HAND)
-    one = customer_lifetime_value(purchases, spend, HAND, months=1, discount_rate=0, freq="W")
+    one = customer_lifetime_value(purchases, spend, HAND, months=1, discount_rate=0, period="week")
     pd.testing.assert_series_equal(
         one, (purchases.expected_purchases(4.345, HAND) * expected_spend).rename("clv")
     )
-    undiscounted = customer_lifetime_value(purchases, spend, HAND, discount_rate=0, freq="W")
+    undiscounted = customer_lifetime_value(purchases, spend, HAND, discount_rate=0, period="week")
     pd.testing.assert_series_equal(
         undiscounted,
         (purchases.expected_purchases(12 * 4.345, HAND) * expected_spend).rename("clv"),
     )
-    discounted = customer_lifetime_value(purchases, spend, HAND, freq="W")
+    discounted = customer_lifetime_value(purchases, spend, HAND, period="week")
     assert (discounted < undiscounted).all()
-    assert (customer_lifetime_value(purchases, spend, HAND, months=24, freq="W") > discounted).all()
-    assert PERIODS_PER_MONTH == {"D": 30.0, "W": 4.345, "h": 720.0, "H": 720.0}
+    assert (
+        customer_lifetime_value(purchases, spend, HAND, months=24, period="week") > discounted
+    ).all()
+    assert PERIODS_PER_MONTH == {"hour": 720.0, "day": 30.0, "week": 4.345}
 
 
 def test_lifetime_value_reads_the_time_unit_rfm_recorded():
-    sim = simulate_buyers(800, r=0.8, alpha=8.0, a=1.0, b=2.0, T=90, freq="W", seed=3, events=True)
-    weekly = jl.rfm(sim.events, observation_end=sim.observation_end, freq="W")
-    purchases, spend = BetaGeo().fit(weekly), GammaGamma().fit(weekly)
-    pd.testing.assert_series_equal(
-        customer_lifetime_value(purchases, spend, weekly),
-        customer_lifetime_value(purchases, spend, weekly.copy(), freq="W"),
+    sim = simulate_buyers(
+        800, r=0.8, alpha=8.0, a=1.0, b=2.0, T=90, period="week", seed=3, events=True
     )
-    with pytest.raises(jl.JourneyParameterError, match=r"built by journey_lib\.rfm with freq='W'"):
-        customer_lifetime_value(purchases, spend, weekly, freq="D")
-    with pytest.raises(jl.JourneyParameterError, match=r"built by journey_lib\.rfm with freq='W'"):
-        value_table(purchases, spend, weekly, freq="h")
+    weekly = jl.rfm(sim.events, observation_end=sim.observation_end, period="week")
+    purchases, spend = BetaGeo().fit(weekly), GammaGamma().fit(weekly)
+    by_record = customer_lifetime_value(purchases, spend, weekly)
+    pd.testing.assert_series_equal(
+        by_record, customer_lifetime_value(purchases, spend, weekly.copy(), period="week")
+    )
+    built = r"built by journey_lib\.analytics\.rfm with period='week'"
+    with pytest.raises(jl.JourneyParameterError, match=built):
+        customer_lifetime_value(purchases, spend, weekly, period="day")
+    with pytest.raises(jl.JourneyParameterError, match=built):
+        value_table(purchases, spend, weekly, period="hour")
+    # pandas' code names the same period; a frame recorded under the former key still reads
+    pd.testing.assert_series_equal(
+        customer_lifetime_value(purchases, spend, weekly, period="W"), by_record
+    )
+    former = weekly.copy()
+    former.attrs = {RFM_ATTRS_KEY: {"freq": "W"}}
+    pd.testing.assert_series_equal(customer_lifetime_value(purchases, spend, former), by_record)
+    with pytest.raises(jl.JourneyParameterError, match=built):
+        customer_lifetime_value(purchases, spend, former, period="D")
+
+
+def test_freq_still_works_for_a_release_and_says_what_to_write():
+    purchases = BetaGeo.from_params(**CDNOW)
+    spend = GammaGamma.from_params(**CDNOW_SPEND)
+    weekly = customer_lifetime_value(purchases, spend, HAND, period="week")
+    instead = re.escape("write period='week' instead of freq='W'")
+    with pytest.warns(DeprecationWarning, match=instead):
+        pd.testing.assert_series_equal(
+            customer_lifetime_value(purchases, spend, HAND, freq="W"), weekly
+        )
+    with pytest.warns(DeprecationWarning, match=instead):
+        table = value_table(purchases, spend, HAND, freq="W")
+    pd.testing.assert_series_equal(
+        table.set_index("customer_id")["clv"], weekly.loc[table["customer_id"]], check_names=False
+    )
+    with pytest.warns(
+        DeprecationWarning, match=re.escape("write period='hour' instead of freq='h'")
+    ):
+        old = simulate_buyers(50, r=0.8, alpha=8.0, a=1.0, b=2.0, T=30, freq="h", seed=3)
+    new = simulate_buyers(50, r=0.8, alpha=8.0, a=1.0, b=2.0, T=30, period="hour", seed=3)
+    pd.testing.assert_frame_equal(old.summary, new.summary)
+    assert new.period == "hour" and new.observation_end == pd.Timestamp("2025-01-01", tz="UTC")
+    with pytest.warns(DeprecationWarning, match=r"read \.period"):
+        assert new.freq == "hour"
+    with pytest.warns(DeprecationWarning), pytest.raises(jl.JourneyParameterError, match="both"):
+        customer_lifetime_value(purchases, spend, HAND, period="day", freq="W")
 
 
 def test_value_table_puts_each_prediction_beside_the_history():
     purchases = BetaGeo.from_params(**CDNOW)
     spend = GammaGamma.from_params(**CDNOW_SPEND)
-    table = value_table(purchases, spend, HAND, months=6, freq="W").set_index("customer_id")
+    table = value_table(purchases, spend, HAND, months=6, period="week").set_index("customer_id")
     assert table["clv"].is_monotonic_decreasing
     by_id = HAND.set_index("customer_id")
     pd.testing.assert_frame_equal(
@@ -499,7 +555,7 @@ def test_value_table_puts_each_prediction_beside_the_history():
         "probability_alive": purchases.probability_alive(HAND),
         "expected_purchases": purchases.expected_purchases(6 * 4.345, HAND),
         "expected_spend": spend.conditional_expected_average_profit(HAND),
-        "clv": customer_lifetime_value(purchases, spend, HAND, months=6, freq="W"),
+        "clv": customer_lifetime_value(purchases, spend, HAND, months=6, period="week"),
     }.items():
         np.testing.assert_allclose(table[column], want.loc[table.index], err_msg=column)
 
@@ -509,8 +565,8 @@ def test_every_engine_gives_the_pandas_answers(engine, simulated):
     sim, purchases, spend = simulated
     summary = sim.summary.head(3000)
     native = to_engine(summary, engine)
-    want = customer_lifetime_value(purchases, spend, summary, freq="h")
-    got = customer_lifetime_value(purchases, spend, native, freq="h")
+    want = customer_lifetime_value(purchases, spend, summary, period="hour")
+    got = customer_lifetime_value(purchases, spend, native, period="hour")
     pd.testing.assert_series_equal(got, want)
     refit = BetaGeo().fit(native)
     pd.testing.assert_series_equal(refit.params_, BetaGeo().fit(summary).params_)
@@ -667,7 +723,7 @@ def test_unfitted_models_say_so():
             lambda m, g: customer_lifetime_value(m, g, GOOD, discount_rate=-1),
             "discount_rate is per month",
         ),
-        (lambda m, g: customer_lifetime_value(m, g, GOOD, freq="M"), "freq must be one of"),
+        (lambda m, g: customer_lifetime_value(m, g, GOOD, period="M"), "period must be one of"),
         (lambda m, g: customer_lifetime_value(g, m, GOOD), "takes a BetaGeo and a GammaGamma"),
         (lambda m, g: BetaGeo(penalizer_coef=-1), "penalizer_coef must be a number >= 0"),
         (lambda m, g: BetaGeo.from_params(r=0, alpha=1, a=1, b=1), "r must be a positive number"),
@@ -675,7 +731,10 @@ def test_unfitted_models_say_so():
         (lambda m, g: simulate_buyers(5, r=1, alpha=-1, a=1, b=1), "alpha must be a positive"),
         (lambda m, g: simulate_buyers(5, r=1, alpha=1, a=1, b=1, T=[1, 2]), "T must be one whole"),
         (lambda m, g: simulate_buyers(5, r=1, alpha=1, a=1, b=1, T=2.5), "T must be one whole"),
-        (lambda m, g: simulate_buyers(5, r=1, alpha=1, a=1, b=1, freq="M"), "freq must be one of"),
+        (
+            lambda m, g: simulate_buyers(5, r=1, alpha=1, a=1, b=1, period="month"),
+            r"period must be one of 'hour', 'day', 'week' \(or pandas' .*; got 'month'",
+        ),
     ],
 )
 def test_bad_arguments_raise_clear_errors(call, message):

@@ -2,6 +2,7 @@
 brute-force reference on random logs, and every engine against pandas."""
 
 import math
+import re
 
 import numpy as np
 import pandas as pd
@@ -11,7 +12,15 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import journey_lib as jl
-from journey_lib.analytics.rfm import FREQS, RFM_SEGMENTS, calibration_holdout, rfm, rfm_segments
+from journey_lib.analytics import rfm as rfm_module
+from journey_lib.analytics.rfm import (
+    ATTRS_KEY,
+    RFM_PERIODS,
+    RFM_SEGMENTS,
+    calibration_holdout,
+    rfm,
+    rfm_segments,
+)
 
 SUMMARY = ["customer_id", "frequency", "recency", "T", "monetary_value"]
 CALIBRATION = [
@@ -25,6 +34,9 @@ CALIBRATION = [
     "duration_holdout",
 ]
 START = pd.Timestamp("2024-01-01")  # a Monday
+#: Every spelling of rfm's periods, and the pandas frequency of each (as lifetimes uses).
+PANDAS_FREQ = {"hour": "h", "day": "D", "week": "W", "h": "h", "H": "h", "D": "D", "W": "W"}
+PERIOD_NAMES = tuple(PANDAS_FREQ)
 
 
 def log(*rows):
@@ -99,11 +111,19 @@ HAND_HOURS = table(
 
 
 @pytest.mark.parametrize(
-    ("freq", "expected"),
-    [("D", HAND_DAYS), ("W", HAND_WEEKS), ("h", HAND_HOURS), ("H", HAND_HOURS)],
+    ("period", "expected"),
+    [
+        ("day", HAND_DAYS),
+        ("week", HAND_WEEKS),
+        ("hour", HAND_HOURS),
+        ("D", HAND_DAYS),
+        ("W", HAND_WEEKS),
+        ("h", HAND_HOURS),
+        ("H", HAND_HOURS),
+    ],
 )
-def test_rfm_hand_computed(freq, expected):
-    result = rfm(HAND, observation_end=END, freq=freq)
+def test_rfm_hand_computed(period, expected):
+    result = rfm(HAND, observation_end=END, period=period)
     assert list(result.columns) == SUMMARY
     assert isinstance(result.index, pd.RangeIndex)
     assert_same_frame(result, expected)
@@ -193,11 +213,11 @@ LIFETIMES = {
 }
 
 
-@pytest.mark.parametrize(("freq", "end"), list(LIFETIMES))
-def test_rfm_matches_lifetimes(freq, end):
+@pytest.mark.parametrize(("period", "end"), list(LIFETIMES))
+def test_rfm_matches_lifetimes(period, end):
     assert len(LCG_LOG) == 99 and (LCG_LOG["event"] == "purchase").sum() == 57
-    result = rfm(LCG_LOG, observation_end=end, freq=freq)
-    assert_same_frame(result, table(SUMMARY, LIFETIMES[freq, end]), rtol=1e-10)
+    result = rfm(LCG_LOG, observation_end=end, period=period)
+    assert_same_frame(result, table(SUMMARY, LIFETIMES[period, end]), rtol=1e-10)
 
 
 def test_rfm_leaves_out_the_rest_of_the_end_period_unlike_lifetimes_summary():
@@ -236,10 +256,12 @@ LIFETIMES_CALIBRATION = {
 }
 
 
-@pytest.mark.parametrize(("freq", "cal_end", "end"), list(LIFETIMES_CALIBRATION))
-def test_calibration_holdout_matches_lifetimes(freq, cal_end, end):
-    result = calibration_holdout(LCG_LOG, calibration_end=cal_end, observation_end=end, freq=freq)
-    expected = table(CALIBRATION, LIFETIMES_CALIBRATION[freq, cal_end, end])
+@pytest.mark.parametrize(("period", "cal_end", "end"), list(LIFETIMES_CALIBRATION))
+def test_calibration_holdout_matches_lifetimes(period, cal_end, end):
+    result = calibration_holdout(
+        LCG_LOG, calibration_end=cal_end, observation_end=end, period=period
+    )
+    expected = table(CALIBRATION, LIFETIMES_CALIBRATION[period, cal_end, end])
     assert_same_frame(result, expected, rtol=1e-10)
 
 
@@ -273,12 +295,14 @@ def test_calibration_holdout_hand_computed():
 
 
 def test_calibration_part_is_rfm_at_calibration_end():
-    for freq in FREQS:
+    for period in PERIOD_NAMES:
         split = calibration_holdout(
-            LCG_LOG, calibration_end="2024-02-10 13:30", observation_end="2024-03-05", freq=freq
+            LCG_LOG, calibration_end="2024-02-10 13:30", observation_end="2024-03-05", period=period
         )
         calibration = split[CALIBRATION[:5]].set_axis(SUMMARY, axis=1)
-        assert_same_frame(calibration, rfm(LCG_LOG, observation_end="2024-02-10 13:30", freq=freq))
+        assert_same_frame(
+            calibration, rfm(LCG_LOG, observation_end="2024-02-10 13:30", period=period)
+        )
 
 
 def test_calibration_holdout_without_holdout():
@@ -343,12 +367,41 @@ def test_string_ids_and_nulls():
     assert result.iloc[0, 1:].tolist() == [1.0, 9.0, 14.0, -4.0]
 
 
-@pytest.mark.parametrize("freq", ["M", "d", "1D", "ME", None])
-def test_unknown_freq(freq):
-    with pytest.raises(jl.JourneyParameterError, match="freq must be one of 'D', 'W', 'h', 'H'"):
-        rfm(HAND, observation_end=END, freq=freq)
-    with pytest.raises(jl.JourneyParameterError, match="freq"):
-        calibration_holdout(HAND, calibration_end=END, observation_end=END, freq=freq)
+@pytest.mark.parametrize("period", ["M", "month", "d", "1D", "ME", "Hour", None, ["D"]])
+def test_unknown_period(period):
+    message = r"period must be one of 'hour', 'day', 'week' \(or pandas' 'h', 'D', 'W'\); got "
+    with pytest.raises(jl.JourneyParameterError, match=message + re.escape(repr(period))):
+        rfm(HAND, observation_end=END, period=period)
+    with pytest.raises(jl.JourneyParameterError, match=message):
+        calibration_holdout(HAND, calibration_end=END, observation_end=END, period=period)
+
+
+def test_the_result_records_its_period_by_name():
+    assert rfm(HAND, observation_end=END).attrs[ATTRS_KEY] == {"period": "day"}
+    assert rfm(HAND, observation_end=END, period="W").attrs[ATTRS_KEY] == {"period": "week"}
+
+
+@pytest.mark.parametrize(
+    ("freq", "word", "expected"),
+    [("D", "day", HAND_DAYS), ("W", "week", HAND_WEEKS), ("h", "hour", HAND_HOURS)],
+)
+def test_freq_still_works_for_a_release_and_says_what_to_write(freq, word, expected):
+    instead = f"write period='{word}' instead of freq='{freq}'"
+    with pytest.warns(DeprecationWarning, match=re.escape(instead)) as caught:
+        result = rfm(HAND, observation_end=END, freq=freq)
+    assert caught[0].filename == __file__  # the warning points at the caller's line
+    assert_same_frame(result, expected)
+    with pytest.warns(DeprecationWarning, match=re.escape(instead)):
+        split = calibration_holdout(HAND, calibration_end=END, observation_end=END, freq=freq)
+    assert_same_frame(split[CALIBRATION[:5]].set_axis(SUMMARY, axis=1), expected)
+    with (
+        pytest.warns(DeprecationWarning),
+        pytest.raises(jl.JourneyParameterError, match="both given"),
+    ):
+        rfm(HAND, observation_end=END, period="week", freq=freq)
+    with pytest.warns(DeprecationWarning, match="use RFM_PERIODS"):
+        assert rfm_module.FREQS == ("D", "W", "h", "H")
+    assert RFM_PERIODS == ("hour", "day", "week")
 
 
 def test_bad_arguments_and_columns():
@@ -442,11 +495,9 @@ def test_segments_keep_other_columns_and_read_rfm_output():
 # ---------------------------------------------------------------- brute-force references
 
 
-def period(stamp, freq):
+def ordinal(stamp, period):
     """lifetimes' period number: pandas' Period ordinal of the naive UTC time."""
-    return pd.Period(
-        stamp.tz_convert("UTC").tz_localize(None), freq="h" if freq == "H" else freq
-    ).ordinal
+    return pd.Period(stamp.tz_convert("UTC").tz_localize(None), freq=PANDAS_FREQ[period]).ordinal
 
 
 def purchases_by_customer(events, keep):
@@ -460,42 +511,42 @@ def purchases_by_customer(events, keep):
     return {c: sorted(found[c]) for c in sorted(found)}
 
 
-def brute_summary(events, end, freq):
+def brute_summary(events, end, period):
     end = pd.Timestamp(end, tz="UTC")
     out = {}
     for customer, bought in purchases_by_customer(events, lambda t: t <= end).items():
         periods = {}
         for stamp, value in bought:
-            periods[period(stamp, freq)] = periods.get(period(stamp, freq), 0.0) + value
+            periods[ordinal(stamp, period)] = periods.get(ordinal(stamp, period), 0.0) + value
         numbers = sorted(periods)
         repeats = [periods[p] for p in numbers[1:]]
         out[customer] = (
             len(numbers) - 1,
             numbers[-1] - numbers[0],
-            period(end, freq) - numbers[0],
+            ordinal(end, period) - numbers[0],
             sum(repeats) / len(repeats) if repeats else 0.0,
         )
     return out
 
 
-def brute_rfm(events, end, freq):
-    rows = [(c, *v) for c, v in brute_summary(events, end, freq).items()]
+def brute_rfm(events, end, period):
+    rows = [(c, *v) for c, v in brute_summary(events, end, period).items()]
     return table(SUMMARY, rows)
 
 
-def brute_calibration(events, cal_end, end, freq):
+def brute_calibration(events, cal_end, end, period):
     cal, stop = pd.Timestamp(cal_end, tz="UTC"), pd.Timestamp(end, tz="UTC")
     later = purchases_by_customer(events, lambda t: cal < t <= stop)
     rows = []
-    for customer, values in brute_summary(events, cal_end, freq).items():
+    for customer, values in brute_summary(events, cal_end, period).items():
         holdout = later.get(customer, [])
         rows.append(
             (
                 customer,
                 *values,
-                len({period(t, freq) for t, _ in holdout}),
+                len({ordinal(t, period) for t, _ in holdout}),
                 sum(v for _, v in holdout) / len(holdout) if holdout else 0.0,
-                period(stop, freq) - period(cal, freq),
+                ordinal(stop, period) - ordinal(cal, period),
             )
         )
     return table(CALIBRATION, rows)
@@ -541,20 +592,22 @@ def instant(minute):
 
 
 @settings(max_examples=100, deadline=None)
-@given(rows, minutes, st.sampled_from(FREQS))
-def test_rfm_equals_brute_force(drawn, end, freq):
+@given(rows, minutes, st.sampled_from(PERIOD_NAMES))
+def test_rfm_equals_brute_force(drawn, end, period):
     events = random_log(drawn)
-    result = rfm(events, observation_end=instant(end), freq=freq)
-    assert_same_frame(result, brute_rfm(events, instant(end), freq))
+    result = rfm(events, observation_end=instant(end), period=period)
+    assert_same_frame(result, brute_rfm(events, instant(end), period))
 
 
 @settings(max_examples=80, deadline=None)
-@given(rows, minutes, minutes, st.sampled_from(FREQS))
-def test_calibration_holdout_equals_brute_force(drawn, first, second, freq):
+@given(rows, minutes, minutes, st.sampled_from(PERIOD_NAMES))
+def test_calibration_holdout_equals_brute_force(drawn, first, second, period):
     events = random_log(drawn)
     cal_end, end = instant(min(first, second)), instant(max(first, second))
-    result = calibration_holdout(events, calibration_end=cal_end, observation_end=end, freq=freq)
-    assert_same_frame(result, brute_calibration(events, cal_end, end, freq))
+    result = calibration_holdout(
+        events, calibration_end=cal_end, observation_end=end, period=period
+    )
+    assert_same_frame(result, brute_calibration(events, cal_end, end, period))
 
 
 summaries = st.lists(
@@ -581,13 +634,13 @@ def test_rfm_segments_equals_brute_force(drawn):
 
 @pytest.mark.parametrize("engine", ["polars", "duckdb"])
 @settings(max_examples=25, deadline=None)
-@given(rows, minutes, minutes, st.sampled_from(FREQS))
-def test_engines_agree_on_random_logs(engine, drawn, first, second, freq):
+@given(rows, minutes, minutes, st.sampled_from(PERIOD_NAMES))
+def test_engines_agree_on_random_logs(engine, drawn, first, second, period):
     events = random_log(drawn)
     cal_end, end = instant(min(first, second)), instant(max(first, second))
-    want = rfm(events, observation_end=end, freq=freq)
-    assert_same_frame(parity(rfm, events, engine, observation_end=end, freq=freq), want)
-    split = {"calibration_end": cal_end, "observation_end": end, "freq": freq}
+    want = rfm(events, observation_end=end, period=period)
+    assert_same_frame(parity(rfm, events, engine, observation_end=end, period=period), want)
+    split = {"calibration_end": cal_end, "observation_end": end, "period": period}
     want_split = calibration_holdout(events, **split)
     assert_same_frame(parity(calibration_holdout, events, engine, **split), want_split)
     assert_same_frame(parity(rfm_segments, want, engine), rfm_segments(want))
@@ -604,10 +657,10 @@ def simulated():
 @pytest.mark.parametrize("engine", ENGINES)
 def test_engine_parity_fixed_logs(engine, simulated):
     for events, end in [(HAND, END), (LCG_LOG, "2024-02-20 10:00"), (simulated, "2024-10-01")]:
-        for freq in ("D", "W"):
-            got = parity(rfm, events, engine, observation_end=end, freq=freq)
-            assert_same_frame(got, rfm(events, observation_end=end, freq=freq))
-    split = {"calibration_end": "2024-06-30", "observation_end": "2024-12-31", "freq": "W"}
+        for period in ("D", "W"):
+            got = parity(rfm, events, engine, observation_end=end, period=period)
+            assert_same_frame(got, rfm(events, observation_end=end, period=period))
+    split = {"calibration_end": "2024-06-30", "observation_end": "2024-12-31", "period": "W"}
     got = parity(calibration_holdout, simulated, engine, **split)
     assert_same_frame(got, calibration_holdout(simulated, **split))
     summary = rfm(simulated, observation_end="2024-12-31")
@@ -636,12 +689,12 @@ def test_simulated_log_sanity(simulated):
 
 def test_pyspark_matches_pandas(spark, simulated):
     frame = to_engine(simulated, "pyspark", spark)
-    for freq in ("D", "h"):
-        result = rfm(frame, observation_end="2024-09-01 12:00", freq=freq)
+    for period in ("D", "h"):
+        result = rfm(frame, observation_end="2024-09-01 12:00", period=period)
         assert is_kind(result, "pyspark")
-        want = rfm(simulated, observation_end="2024-09-01 12:00", freq=freq)
+        want = rfm(simulated, observation_end="2024-09-01 12:00", period=period)
         assert_same_frame(collect(result), want)
-    split = {"calibration_end": "2024-06-30", "observation_end": "2024-12-31", "freq": "W"}
+    split = {"calibration_end": "2024-06-30", "observation_end": "2024-12-31", "period": "W"}
     result = calibration_holdout(frame, **split)
     assert is_kind(result, "pyspark")
     assert_same_frame(collect(result), calibration_holdout(simulated, **split))

@@ -8,30 +8,33 @@ it is. :func:`calibration_holdout` splits the history at a date the way lifetime
 :func:`rfm_segments` scores the summary in quintiles and names the widely used RFM segments
 (champions ... lost).
 
-Times are counted in whole periods of ``freq``: ``"D"`` calendar days, ``"W"`` weeks from
-Monday to Sunday, ``"h"`` (or ``"H"``) hours, all in UTC, as pandas' ``to_period`` numbers
-them in lifetimes. Months are not offered: lifetimes itself cannot measure ``T`` in months
-(NumPy months have no fixed length).
+Times are counted in whole periods of ``period``: ``"day"`` (calendar days), ``"week"``
+(Monday to Sunday) or ``"hour"``, all in UTC, as pandas' ``to_period`` numbers them in
+lifetimes (its ``freq`` codes ``"D"``, ``"W"`` and ``"h"`` are accepted too). Months are not
+offered: lifetimes itself cannot measure ``T`` in months (NumPy months have no fixed length).
 """
 
 from __future__ import annotations
 
+import warnings
 from typing import Any
 
 import narwhals.stable.v2 as nw
 import pandas as pd
 
-from .._engine import check_choice, finish, instant_us, lazy_events, money, with_microseconds
+from .._engine import finish, lazy_events, money, with_microseconds
+from .._time import PERIOD_US, fixed_period, instant_us, period_number, period_or_freq
 from ..errors import JourneyParameterError
 from ..io.profile import LogProfile, from_profile
 
-__all__ = ["FREQS", "RFM_SEGMENTS", "calibration_holdout", "rfm", "rfm_segments"]
+__all__ = ["RFM_PERIODS", "RFM_SEGMENTS", "calibration_holdout", "rfm", "rfm_segments"]
 
-#: Key of ``DataFrame.attrs`` where a pandas :func:`rfm` result records its ``freq``.
+#: Key of ``DataFrame.attrs`` where a pandas :func:`rfm` result records its ``period``.
 ATTRS_KEY = "journey_lib.analytics.rfm"
 
-#: Period lengths ``freq`` accepts: days, weeks (Monday to Sunday), hours ("h" or "H").
-FREQS: tuple[str, ...] = ("D", "W", "h", "H")
+#: The periods :func:`rfm` counts in: hours, days, weeks (Monday to Sunday). pandas' codes
+#: ``"h"`` (or ``"H"``), ``"D"`` and ``"W"`` name them too.
+RFM_PERIODS: tuple[str, ...] = tuple(PERIOD_US)
 
 #: The segment names :func:`rfm_segments` gives, best first.
 RFM_SEGMENTS: tuple[str, ...] = (
@@ -59,8 +62,6 @@ _GRID: dict[int, tuple[str, str, str, str, str]] = {
     1: ("lost", "hibernating", "at risk", "at risk", "cannot lose them"),
 }
 
-_HOUR_US = 3_600_000_000
-_DAY_US = 24 * _HOUR_US
 _SUMMARY = ("frequency", "recency", "T", "monetary_value")
 
 
@@ -70,14 +71,15 @@ def rfm(
     observation_end: Any,
     purchase_event: str | None = None,
     profile: LogProfile | None = None,
-    freq: str = "D",
+    period: str = "day",
+    freq: str | None = None,
 ) -> Any:
     """Frequency, recency, age and mean repeat value of every buyer, as lifetimes defines them.
 
     A *transaction* is a ``purchase_event`` row at or before ``observation_end`` (inclusive,
-    to the microsecond). Its time is truncated to its period of ``freq``; all of a customer's
+    to the microsecond). Its time is truncated to its ``period``; all of a customer's
     transactions in one period are one *purchase period*, worth the sum of their ``value``.
-    Then, in whole periods of ``freq``:
+    Then, in whole periods:
 
     * ``frequency``: the customer's number of purchase periods minus one (repeat periods);
     * ``recency``: last purchase period minus first purchase period (0 without a repeat);
@@ -87,10 +89,11 @@ def rfm(
 
     These are the definitions of lifetimes' ``summary_data_from_transaction_data`` with
     ``monetary_value_col`` and ``freq_multiplier=1``, and the numbers agree with it exactly
-    whenever ``observation_end`` is the start of a period (a date with ``freq="D"``, a Monday
-    with ``"W"``). lifetimes also keeps purchases later in ``observation_end``'s own period;
-    here nothing after ``observation_end`` counts, so the summary never sees the future
-    (lifetimes' ``calibration_and_holdout_data`` cuts its calibration data the same way).
+    whenever ``observation_end`` is the start of a period (a date with ``period="day"``, a
+    Monday with ``"week"``). lifetimes also keeps purchases later in ``observation_end``'s
+    own period; here nothing after ``observation_end`` counts, so the summary never sees the
+    future (lifetimes' ``calibration_and_holdout_data`` cuts its calibration data the same
+    way).
     Note that ``recency`` is the customer's age at the last purchase, not the time since it
     (that is ``T - recency``).
 
@@ -105,15 +108,20 @@ def rfm(
         The event that is a transaction: the profile's conversion, else ``"purchase"``.
     profile : LogProfile, optional
         A log profile (:func:`journey_lib.profile`), for the purchase event when not given.
-    freq : {"D", "W", "h", "H"}, default "D"
-        Period of time: UTC calendar days, weeks from Monday to Sunday, or hours.
+    period : {"day", "week", "hour"}, default "day"
+        Period of time: UTC calendar days, weeks from Monday to Sunday, or hours; pandas'
+        codes ``"D"``, ``"W"``, ``"h"`` (or ``"H"``) also work.
+    freq : str, optional
+        Deprecated: the former name of ``period``, accepted until the next release with a
+        DeprecationWarning.
 
     Returns
     -------
     DataFrame
         One row per customer with a transaction, sorted by ``customer_id``: ``customer_id``,
         ``frequency``, ``recency``, ``T``, ``monetary_value`` (floats, as lifetimes gives).
-        A pandas result records ``freq`` in ``.attrs["journey_lib.analytics.rfm"]``, so that
+        A pandas result records ``{"period": "day"}`` (or ``"week"``, ``"hour"``) in
+        ``.attrs["journey_lib.analytics.rfm"]``, so that
         :func:`journey_lib.clv.customer_lifetime_value` reads the time unit itself.
         Customers without a transaction up to ``observation_end`` are absent, so an
         ``observation_end`` before every purchase gives an empty frame.
@@ -121,7 +129,7 @@ def rfm(
     Raises
     ------
     JourneyParameterError
-        For a ``freq`` other than those above, or an ``observation_end`` that is not a time.
+        For a ``period`` other than those above, or an ``observation_end`` that is not a time.
     JourneyDataError
         When a required column is missing or ``value`` is not numeric.
 
@@ -148,14 +156,14 @@ def rfm(
     1            2        0.0      0.0   6.0             0.0
     """
     frame, eager = lazy_events(events)
-    check_choice("freq", freq, FREQS)
+    period = fixed_period(period_or_freq(period, freq, default="day"))
     end_us = instant_us(observation_end, "observation_end")
     purchase_event = from_profile(profile, "conversion", purchase_event, "purchase")
-    purchases = _purchases(frame, purchase_event, freq)
-    summary = _summary(purchases.filter(nw.col("_us") <= end_us), _period(end_us, freq))
+    purchases = _purchases(frame, purchase_event, period)
+    summary = _summary(purchases.filter(nw.col("_us") <= end_us), period_number(end_us, period))
     result = finish(summary.sort("customer_id"), eager)
     if isinstance(result, pd.DataFrame):  # the time unit, for journey_lib.clv to check
-        result.attrs[ATTRS_KEY] = {"freq": freq}
+        result.attrs[ATTRS_KEY] = {"period": period}
     return result
 
 
@@ -166,7 +174,8 @@ def calibration_holdout(
     observation_end: Any,
     purchase_event: str | None = None,
     profile: LogProfile | None = None,
-    freq: str = "D",
+    period: str = "day",
+    freq: str | None = None,
 ) -> Any:
     """The :func:`rfm` summary up to ``calibration_end`` and what each customer did after it.
 
@@ -177,12 +186,12 @@ def calibration_holdout(
 
     * ``frequency_cal``, ``recency_cal``, ``T_cal``, ``monetary_value_cal``: exactly
       ``rfm(events, observation_end=calibration_end)``;
-    * ``frequency_holdout``: the number of distinct periods of ``freq`` holding a holdout
+    * ``frequency_holdout``: the number of distinct periods holding a holdout
       transaction (no first period is subtracted; a period that ``calibration_end`` cuts in
       two counts in both parts);
     * ``monetary_value_holdout``: the mean ``value`` of the holdout transactions, taken row
       by row rather than per period (as lifetimes does), 0 without one;
-    * ``duration_holdout``: periods of ``freq`` from ``calibration_end``'s period to
+    * ``duration_holdout``: periods from ``calibration_end``'s period to
       ``observation_end``'s, the same for every customer.
 
     Customers whose first purchase comes after ``calibration_end`` are left out, since the
@@ -199,8 +208,10 @@ def calibration_holdout(
         The event that is a transaction: the profile's conversion, else ``"purchase"``.
     profile : LogProfile, optional
         A log profile (:func:`journey_lib.profile`), for the purchase event when not given.
-    freq : {"D", "W", "h", "H"}, default "D"
+    period : {"day", "week", "hour"}, default "day"
         Period of time, as for :func:`rfm`.
+    freq : str, optional
+        Deprecated: the former name of ``period``.
 
     Returns
     -------
@@ -212,7 +223,7 @@ def calibration_holdout(
     Raises
     ------
     JourneyParameterError
-        When ``observation_end`` is before ``calibration_end``, for an unknown ``freq``, or a
+        When ``observation_end`` is before ``calibration_end``, for an unknown ``period``, or a
         bound that is not a time.
     JourneyDataError
         When a required column is missing or ``value`` is not numeric.
@@ -239,7 +250,7 @@ def calibration_holdout(
     Name: 0, dtype: float64
     """
     frame, eager = lazy_events(events)
-    check_choice("freq", freq, FREQS)
+    period = fixed_period(period_or_freq(period, freq, default="day"))
     cal_us = instant_us(calibration_end, "calibration_end")
     end_us = instant_us(observation_end, "observation_end")
     if end_us < cal_us:
@@ -248,9 +259,9 @@ def calibration_holdout(
             f"({calibration_end!r}); the holdout runs from calibration_end to observation_end"
         )
     purchase_event = from_profile(profile, "conversion", purchase_event, "purchase")
-    purchases = _purchases(frame, purchase_event, freq)
+    purchases = _purchases(frame, purchase_event, period)
     us = nw.col("_us")
-    calibration = _summary(purchases.filter(us <= cal_us), _period(cal_us, freq)).rename(
+    calibration = _summary(purchases.filter(us <= cal_us), period_number(cal_us, period)).rename(
         {c: f"{c}_cal" for c in _SUMMARY}
     )
     holdout = (
@@ -261,7 +272,7 @@ def calibration_holdout(
             nw.col("value").mean().alias("monetary_value_holdout"),
         )
     )
-    duration = float(_period(end_us, freq) - _period(cal_us, freq))
+    duration = float(period_number(end_us, period) - period_number(cal_us, period))
     result = (
         calibration.join(holdout, on="customer_id", how="left")
         .with_columns(
@@ -361,17 +372,7 @@ def _quintile(rank: nw.Expr) -> nw.Expr:
     return 1 + (5 * (rank.cast(nw.Int64) - 1)) // nw.len()
 
 
-def _period(us: Any, freq: str) -> Any:
-    """The number of the ``freq`` period holding ``us`` microseconds since the epoch; the
-    same arithmetic serves Python ints and expressions (every engine floors ``//``)."""
-    if freq == "W":
-        # 1970-01-01 was a Thursday: three days on, weeks start on Monday, as pandas' weekly
-        # periods (W-SUN) do.
-        return (us // _DAY_US + 3) // 7
-    return us // (_DAY_US if freq == "D" else _HOUR_US)
-
-
-def _purchases(frame: nw.LazyFrame, purchase_event: str, freq: str) -> nw.LazyFrame:
+def _purchases(frame: nw.LazyFrame, purchase_event: str, period: str) -> nw.LazyFrame:
     """Transactions as ``customer_id``, ``_us`` (time), ``_period`` and ``value``."""
     if not isinstance(purchase_event, str):
         raise JourneyParameterError(
@@ -388,7 +389,7 @@ def _purchases(frame: nw.LazyFrame, purchase_event: str, freq: str) -> nw.LazyFr
     return (
         with_microseconds(purchases, "_us")
         .select("customer_id", "_us", value.alias("value"))
-        .with_columns(_period(nw.col("_us"), freq).alias("_period"))
+        .with_columns(period_number(nw.col("_us"), period).alias("_period"))
     )
 
 
@@ -423,3 +424,16 @@ def _summary(purchases: nw.LazyFrame, end_period: int) -> nw.LazyFrame:
         .cast(nw.Float64)
         .alias("monetary_value"),
     )
+
+
+def __getattr__(name: str) -> Any:
+    # FREQS, the former name of RFM_PERIODS (in pandas' codes), until the next release.
+    if name == "FREQS":
+        warnings.warn(
+            "journey_lib.analytics.rfm.FREQS is deprecated (removed in the next release): use "
+            "RFM_PERIODS, the periods by name ('hour', 'day', 'week')",
+            DeprecationWarning,
+            stacklevel=2,
+        )
+        return ("D", "W", "h", "H")
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

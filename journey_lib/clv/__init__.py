@@ -12,7 +12,7 @@ with known parameters.
 >>> sim = clv.simulate_buyers(2000, r=1.0, alpha=30.0, a=1.0, b=5.0, T=365, seed=4)
 >>> purchases = clv.BetaGeo().fit(sim.summary)
 >>> spend = clv.GammaGamma().fit(sim.summary)
->>> value = clv.customer_lifetime_value(purchases, spend, sim.summary, months=12, freq="D")
+>>> value = clv.customer_lifetime_value(purchases, spend, sim.summary, months=12, period="day")
 >>> value.index.name, value.name
 ('customer_id', 'clv')
 """

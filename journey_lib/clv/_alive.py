@@ -1,14 +1,60 @@
-"""BG/NBD's expected purchases of a customer who is still alive, safe for any inputs.
+"""BG/NBD's expected purchases of a customer, and the odds that they have dropped out, safe
+for any inputs.
 
 Given x repeat purchases, an alive customer's purchase rate is ``Gamma(r + x, alpha + T)``
 and their dropout probability ``Beta(a, b + x)``; the expected purchases in the next ``t``
-periods are ``E[(1 - (1 + p u)^-(r + x)) / p]`` with ``u = t / (alpha + T)``.
+periods are ``E[(1 - (1 + p u)^-(r + x)) / p]`` with ``u = t / (alpha + T)``. Weighted by
+the probability of being alive (:func:`log_odds_dead`), that is
+:func:`conditional_expected_purchases`, which :class:`~journey_lib.clv.BetaGeo` and
+:func:`~journey_lib.clv.customer_lifetime_value` both read.
 """
 
 from __future__ import annotations
 
 import numpy as np
 from scipy.special import betainc, betaln, digamma, expit, hyp2f1, polygamma
+
+
+def conditional_expected_purchases(
+    params: np.ndarray, t: np.ndarray | float, x: np.ndarray, tx: np.ndarray, T: np.ndarray
+) -> np.ndarray:
+    """Expected repeat purchases in the next ``t`` periods of customers with ``x`` repeat
+    purchases, the last at age ``tx``, now aged ``T``: :func:`purchases_if_alive` times the
+    probability of being alive, broadcast over the arguments.
+
+    ``params`` is ``r, alpha, a, b``.
+
+    Examples
+    --------
+    Fader, Hardie and Lee's CDNOW customer (x = 2, t_x = 30.43, T = 38.86 weeks) expects
+    1.226 purchases in the next 39 weeks:
+
+    >>> import numpy as np
+    >>> cdnow = np.array([0.243, 4.414, 0.793, 2.426])
+    >>> round(float(conditional_expected_purchases(cdnow, 39.0, 2.0, 30.43, 38.86)), 3)
+    1.226
+    """
+    r, alpha, a, b = params
+    t, x, tx, T = np.broadcast_arrays(*(np.asarray(v, dtype=np.float64) for v in (t, x, tx, T)))
+    alive = np.where(x > 0, expit(-log_odds_dead(r, alpha, a, b, x, tx, T)), 1.0)
+    return purchases_if_alive(r, alpha, a, b, t, x, T) * alive
+
+
+def log_odds_dead(
+    r: float, alpha: float, a: float, b: float, x: np.ndarray, tx: np.ndarray, T: np.ndarray
+) -> np.ndarray:
+    """The log-odds that a customer with a repeat purchase has dropped out: the log of the
+    BG/NBD likelihood's second term over its first. Meaningless (but finite) where x = 0.
+
+    Examples
+    --------
+    >>> from scipy.special import expit
+    >>> # No time since the last purchase: dead only by the dropout chance after it.
+    >>> float(expit(log_odds_dead(1.0, 1.0, 1.0, 3.0, 1.0, 5.0, 5.0)))
+    0.25
+    """
+    repeats = np.maximum(x, 1.0)
+    return np.log(a) - np.log(b + repeats - 1) + (r + repeats) * np.log1p((T - tx) / (alpha + tx))
 
 
 def purchases_if_alive(

@@ -26,7 +26,7 @@ from numpy.typing import ArrayLike
 from scipy.special import betaln, digamma, expit, gammaln
 
 from ..errors import JourneyDataError, JourneyParameterError
-from ._alive import purchases_if_alive
+from ._alive import conditional_expected_purchases, log_odds_dead
 from ._common import (
     HISTORY,
     Model,
@@ -94,7 +94,7 @@ def bgnbd_log_likelihood(
         - betaln(a, b)
         - (r + x) * np.log(alpha + age)
     )
-    return ll + np.where(x > 0, np.logaddexp(0.0, _log_odds_dead(r, alpha, a, b, x, tx, age)), 0.0)
+    return ll + np.where(x > 0, np.logaddexp(0.0, log_odds_dead(r, alpha, a, b, x, tx, age)), 0.0)
 
 
 class BetaGeo(Model):
@@ -142,7 +142,7 @@ class BetaGeo(Model):
     recency is rounded down and purchases within one period merge. Where periods are long
     next to the gaps between purchases this biases the estimates: in our simulations
     ``alpha`` came out about 6% high with daily periods and ``alpha`` = 20 days, and 38% high
-    with weekly periods and ``alpha`` = 4 weeks. Use the finest ``freq`` the data supports.
+    with weekly periods and ``alpha`` = 4 weeks. Use the finest ``period`` the data supports.
 
     Examples
     --------
@@ -150,8 +150,8 @@ class BetaGeo(Model):
 
     >>> import pandas as pd
     >>> from journey_lib.clv import simulate_buyers
-    >>> sim = simulate_buyers(20_000, r=0.25, alpha=100.0, a=0.8, b=2.5, T=1000, freq="h",
-    ...                       seed=4)
+    >>> sim = simulate_buyers(20_000, r=0.25, alpha=100.0, a=0.8, b=2.5, T=1000,
+    ...                       period="hour", seed=4)
     >>> model = BetaGeo().fit(sim.summary)
     >>> pd.DataFrame({"truth": sim.parameters, "estimate": model.params_,
     ...               "se": model.standard_errors_}).dropna().round(2)
@@ -273,7 +273,7 @@ class BetaGeo(Model):
         customers = self._histories(rfm_frame, HISTORY)
         x, tx, T = (customers.groups[c] for c in HISTORY)
         r, alpha, a, b = self.params_.to_numpy()
-        alive = np.where(x > 0, expit(-_log_odds_dead(r, alpha, a, b, x, tx, T)), 1.0)
+        alive = np.where(x > 0, expit(-log_odds_dead(r, alpha, a, b, x, tx, T)), 1.0)
         return customers.spread(alive, "probability_alive")
 
     def expected_purchases(self, t: float, rfm_frame: Any = None) -> pd.Series:
@@ -310,7 +310,7 @@ class BetaGeo(Model):
         t = _window(t)
         customers = self._histories(rfm_frame, HISTORY)
         x, tx, T = (customers.groups[c] for c in HISTORY)
-        values = _conditional_expected(self.params_.to_numpy(), t, x, tx, T)
+        values = conditional_expected_purchases(self.params_.to_numpy(), t, x, tx, T)
         return customers.spread(values, "expected_purchases")
 
     def expected_purchases_new(self, t: ArrayLike) -> float | np.ndarray:
@@ -338,7 +338,7 @@ class BetaGeo(Model):
         if not (np.isfinite(ages) & (ages >= 0)).all():
             raise JourneyParameterError(f"t must be finite and >= 0; got {t!r}")
         zero = np.zeros_like(ages)
-        values = _conditional_expected(params, ages, zero, zero, zero)
+        values = conditional_expected_purchases(params, ages, zero, zero, zero)
         return float(values) if values.ndim == 0 else values
 
     def __repr__(self) -> str:
@@ -347,24 +347,6 @@ class BetaGeo(Model):
         shown = ", ".join(f"{k}={v:.4g}" for k, v in self.params_.items())
         fitted = f"; {self.n_customers_:,} customers" if self._fitted is not None else ""
         return f"BetaGeo({shown}{fitted})"
-
-
-def _log_odds_dead(
-    r: float, alpha: float, a: float, b: float, x: np.ndarray, tx: np.ndarray, T: np.ndarray
-) -> np.ndarray:
-    """log of (second term of L) / (first term): the log-odds that a customer with a repeat
-    purchase has dropped out. Meaningless (but finite) where x = 0."""
-    repeats = np.maximum(x, 1.0)
-    return np.log(a) - np.log(b + repeats - 1) + (r + repeats) * np.log1p((T - tx) / (alpha + tx))
-
-
-def _conditional_expected(
-    params: np.ndarray, t: np.ndarray | float, x: np.ndarray, tx: np.ndarray, T: np.ndarray
-) -> np.ndarray:
-    r, alpha, a, b = params
-    t, x, tx, T = np.broadcast_arrays(*(np.asarray(v, dtype=np.float64) for v in (t, x, tx, T)))
-    alive = np.where(x > 0, expit(-_log_odds_dead(r, alpha, a, b, x, tx, T)), 1.0)
-    return purchases_if_alive(r, alpha, a, b, t, x, T) * alive
 
 
 def _window(t: Any) -> float:

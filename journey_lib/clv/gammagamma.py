@@ -174,7 +174,7 @@ class GammaGamma(Model):
             penalizer_coef=self.penalizer_coef,
             model="Gamma-Gamma",
         )
-        self._set(pd.Series(np.exp(theta), index=list(PARAMS), name="Gamma-Gamma"))
+        self.params_ = pd.Series(np.exp(theta), index=list(PARAMS), name="Gamma-Gamma")
         self.standard_errors_ = pd.Series(
             standard_errors(log_likelihood, theta, PARAMS, "Gamma-Gamma"),
             index=list(PARAMS),
@@ -196,13 +196,15 @@ class GammaGamma(Model):
         np.float64(35.22)
         """
         model = cls()
-        model._set(check_params({"p": p, "q": q, "v": v}, "Gamma-Gamma"))
+        model.params_ = check_params({"p": p, "q": q, "v": v}, "Gamma-Gamma")
         return model
 
-    def _set(self, params: pd.Series) -> None:
-        self.params_ = params
-        p, q, v = params.to_numpy()
-        self.mean_spend_ = p * v / (q - 1) if q > 1 else np.float64(np.inf)
+    @property
+    def mean_spend_(self) -> np.float64:
+        """The population's mean spend per transaction, ``p v / (q - 1)``; infinite when
+        ``q <= 1``."""
+        p, q, v = self.params_.to_numpy()  # raises JourneyNotFittedError when unfitted
+        return p * v / (q - 1) if q > 1 else np.float64(np.inf)
 
     def conditional_expected_average_profit(self, rfm_frame: Any = None) -> pd.Series:
         """Each customer's expected spend per future transaction, given their history.

@@ -7,6 +7,7 @@ parameters it was drawn with.
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 from typing import Any
 
@@ -14,14 +15,18 @@ import numpy as np
 import pandas as pd
 from numpy.typing import ArrayLike
 
-from .._engine import EPOCH, check_choice, instant_us
-from ..analytics.rfm import FREQS, _period
+from .._time import (
+    EPOCH,
+    PERIOD_US,
+    fixed_period,
+    instant_us,
+    period_number,
+    period_or_freq,
+    period_start_us,
+)
 from ..errors import JourneyParameterError
 
 __all__ = ["BuyerSimulation", "simulate_buyers"]
-
-_HOUR_US = 3_600_000_000
-_PERIOD_US = {"D": 24 * _HOUR_US, "W": 7 * 24 * _HOUR_US, "h": _HOUR_US, "H": _HOUR_US}
 
 
 @dataclass(frozen=True)
@@ -32,7 +37,7 @@ class BuyerSimulation:
     ----------
     summary : pandas.DataFrame
         ``customer_id``, ``frequency``, ``recency``, ``T``, ``monetary_value`` (floats),
-        exactly ``rfm(events, observation_end=observation_end, freq=freq)``.
+        exactly ``rfm(events, observation_end=observation_end, period=period)``.
     truth : pandas.DataFrame
         Per customer: ``purchase_rate`` (lambda, purchases per period while alive),
         ``dropout_probability`` (p), ``mean_spend`` (the mean of their transactions' value)
@@ -42,8 +47,8 @@ class BuyerSimulation:
         ``value``), sorted by customer and time; None unless asked for.
     observation_end : pandas.Timestamp
         The start (UTC) of the period in which the observation ends.
-    freq : str
-        The period, as for :func:`journey_lib.rfm`.
+    period : str
+        The period, ``"hour"``, ``"day"`` or ``"week"``, as for :func:`journey_lib.rfm`.
     parameters : dict
         The parameters the buyers were drawn with.
     """
@@ -52,8 +57,18 @@ class BuyerSimulation:
     truth: pd.DataFrame
     events: pd.DataFrame | None
     observation_end: pd.Timestamp
-    freq: str
+    period: str
     parameters: dict[str, float]
+
+    @property
+    def freq(self) -> str:
+        """Deprecated: the former name of :attr:`period`, until the next release."""
+        warnings.warn(
+            "BuyerSimulation.freq is deprecated (removed in the next release): read .period",
+            DeprecationWarning,
+            stacklevel=2,
+        )
+        return self.period
 
 
 def simulate_buyers(
@@ -67,16 +82,17 @@ def simulate_buyers(
     q: float = 3.74,
     v: float = 15.44,
     T: int | ArrayLike = 365,
-    freq: str = "D",
+    period: str = "day",
     observation_end: Any = "2025-01-01",
     events: bool = False,
     seed: int | None = 0,
+    freq: str | None = None,
 ) -> BuyerSimulation:
     """Draw ``n`` customers from the BG/NBD and Gamma-Gamma models.
 
     Definitions
     -----------
-    Time runs in periods of ``freq``. Customer ``i`` makes a first purchase at the start of
+    Time runs in periods of ``period``. Customer ``i`` makes a first purchase at the start of
     the period ``T_i`` periods before ``observation_end``'s period, and then:
 
     * their purchase rate is ``lambda_i ~ Gamma(shape r, rate alpha)`` (NumPy's scale is
@@ -99,20 +115,23 @@ def simulate_buyers(
     n : int
         Customers, >= 1.
     r, alpha, a, b : float
-        BG/NBD parameters (``alpha`` in periods of ``freq``), all > 0.
+        BG/NBD parameters (``alpha`` in periods), all > 0.
     p, q, v : float, default 6.25, 3.74, 15.44
         Gamma-Gamma parameters (the estimates for the CDNOW data, in dollars), all > 0.
     T : int or array_like of int, default 365
         Each customer's age at ``observation_end`` in whole periods (>= 0); one number for
         everyone or ``n`` of them.
-    freq : {"D", "W", "h", "H"}, default "D"
-        The period: UTC days, weeks from Monday, or hours.
+    period : {"day", "week", "hour"}, default "day"
+        The period: UTC days, weeks from Monday, or hours (pandas' ``"D"``, ``"W"``, ``"h"``
+        also work).
     observation_end : str, datetime or Timestamp, default "2025-01-01"
         Any time in the last period; the observation ends at that period's start.
     events : bool, default False
         Also build the touchpoint log (one row per purchase; costs memory at scale).
     seed : int or None, default 0
         Seed of NumPy's default generator.
+    freq : str, optional
+        Deprecated: the former name of ``period``.
 
     Returns
     -------
@@ -121,7 +140,7 @@ def simulate_buyers(
     Raises
     ------
     JourneyParameterError
-        For a non-positive parameter, a bad ``n``, ``T`` or ``freq``.
+        For a non-positive parameter, a bad ``n``, ``T`` or ``period``.
 
     Examples
     --------
@@ -145,11 +164,11 @@ def simulate_buyers(
     for name, value in parameters.items():
         if isinstance(value, bool) or not isinstance(value, int | float) or not 0 < value < np.inf:
             raise JourneyParameterError(f"{name} must be a positive number; got {value!r}")
-    check_choice("freq", freq, FREQS)
+    period = fixed_period(period_or_freq(period, freq, default="day"))
     ages = _ages(T, n)
-    step = _PERIOD_US[freq]
-    end_period = _period(instant_us(observation_end, "observation_end"), freq)
-    end_us = int(_period_start_us(end_period, freq))
+    step = PERIOD_US[period]
+    end_period = period_number(instant_us(observation_end, "observation_end"), period)
+    end_us = int(period_start_us(end_period, period))
 
     rng = np.random.default_rng(seed)
     # Floors keep 1 / rate finite for the rare rate that underflows to 0 at tiny shapes.
@@ -170,11 +189,11 @@ def simulate_buyers(
         clock[active] += rng.standard_exponential(active.size) * wait[active]
         buyers = active[clock[active] < ages[active]]
         offset_us = np.minimum((clock[buyers] * step).astype(np.int64), limit_us[buyers])
-        period = offset_us // step
+        bought_in = offset_us // step  # periods since the first purchase
         value = rng.standard_gamma(p, buyers.size) * spend_scale[buyers]
-        frequency[buyers] += period > last_period[buyers]
-        last_period[buyers] = period
-        repeat_value[buyers] += np.where(period > 0, value, 0.0)
+        frequency[buyers] += bought_in > last_period[buyers]
+        last_period[buyers] = bought_in
+        repeat_value[buyers] += np.where(bought_in > 0, value, 0.0)
         if events:
             log.append((buyers, offset_us, value))
         dropped = rng.random(buyers.size) < dropout[buyers]
@@ -223,7 +242,7 @@ def simulate_buyers(
         truth=truth,
         events=log_frame,
         observation_end=pd.Timestamp(EPOCH) + pd.Timedelta(microseconds=end_us),
-        freq=freq,
+        period=period,
         parameters={k: float(v) for k, v in parameters.items()},
     )
 
@@ -243,11 +262,3 @@ def _ages(T: int | ArrayLike, n: int) -> np.ndarray:
             f"T must be one whole number of periods >= 0 or {n} of them; got {T!r}"[:300]
         )
     return ages.astype(np.int64)
-
-
-def _period_start_us(period: int, freq: str) -> int:
-    """The first microsecond of period number ``period`` (as numbered by rfm's _period)."""
-    day = _PERIOD_US["D"]
-    if freq == "W":
-        return (period * 7 - 3) * day  # weeks counted from the Monday before 1970-01-01
-    return period * _PERIOD_US[freq]

@@ -7,17 +7,20 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .._engine import check_choice, to_pandas
+from .._engine import to_pandas
+from .._time import fixed_period, period_or_freq
 from ..analytics.rfm import ATTRS_KEY as RFM_ATTRS
 from ..errors import JourneyParameterError
+from ._alive import conditional_expected_purchases
 from ._common import HISTORY, WHAT, read_histories
-from .bgnbd import BetaGeo, _conditional_expected
+from .bgnbd import BetaGeo
 from .gammagamma import GammaGamma
 
 __all__ = ["PERIODS_PER_MONTH", "customer_lifetime_value"]
 
-#: Periods of each ``freq`` in a month, as lifetimes counts them (30 days, 4.345 weeks).
-PERIODS_PER_MONTH: dict[str, float] = {"D": 30.0, "W": 4.345, "h": 720.0, "H": 720.0}
+#: Periods of each length in a month, as lifetimes counts them (720 hours, 30 days, 4.345
+#: weeks).
+PERIODS_PER_MONTH: dict[str, float] = {"hour": 720.0, "day": 30.0, "week": 4.345}
 
 
 def customer_lifetime_value(
@@ -27,14 +30,15 @@ def customer_lifetime_value(
     *,
     months: int = 12,
     discount_rate: float = 0.01,
+    period: str | None = None,
     freq: str | None = None,
 ) -> pd.Series:
     """Each customer's discounted expected revenue over the next ``months`` months.
 
     Definitions
     -----------
-    With ``P`` the periods of ``freq`` in a month (:data:`PERIODS_PER_MONTH`: 30 days, 4.345
-    weeks or 720 hours, as in lifetimes), ``E(t)`` the customer's expected repeat purchases
+    With ``P`` the periods of ``period`` in a month (:data:`PERIODS_PER_MONTH`: 30 days,
+    4.345 weeks or 720 hours, as in lifetimes), ``E(t)`` the customer's expected repeat purchases
     in the next ``t`` periods (:meth:`BetaGeo.expected_purchases`) and ``s`` their expected
     spend per purchase (:meth:`GammaGamma.conditional_expected_average_profit`)::
 
@@ -57,11 +61,14 @@ def customer_lifetime_value(
         Horizon, in months.
     discount_rate : float, default 0.01
         Discount rate per month (0.01 is about 12.7% a year); 0 for none.
-    freq : {"D", "W", "h", "H"}, optional
-        The time unit of ``recency`` and ``T`` (the ``freq`` given to :func:`journey_lib.rfm`).
-        By default the one a pandas :func:`journey_lib.rfm` result records, else ``"D"``;
-        a ``freq`` that contradicts the recorded one is an error (a weekly history valued
-        as daily would stretch the horizon sevenfold).
+    period : {"day", "week", "hour"}, optional
+        The time unit of ``recency`` and ``T`` (the ``period`` given to
+        :func:`journey_lib.rfm`; pandas' ``"D"``, ``"W"``, ``"h"`` also work). By default the
+        one a pandas :func:`journey_lib.rfm` result records, else ``"day"``; a ``period``
+        that contradicts the recorded one is an error (a weekly history valued as daily
+        would stretch the horizon sevenfold).
+    freq : str, optional
+        Deprecated: the former name of ``period``.
 
     Returns
     -------
@@ -72,7 +79,7 @@ def customer_lifetime_value(
     ------
     JourneyParameterError
         For a ``months`` that is not a positive whole number, a ``discount_rate`` at or
-        below -1, an unknown ``freq``, or a model that is not a BetaGeo and a GammaGamma.
+        below -1, an unknown ``period``, or a model that is not a BetaGeo and a GammaGamma.
     JourneyNotFittedError
         When a model is not fitted.
     JourneyDataError
@@ -102,13 +109,15 @@ def customer_lifetime_value(
     params = beta_geo.params_.to_numpy()  # raises JourneyNotFittedError when unfitted
     # Collected once: a lazy frame read twice need not come back in the same order.
     frame = to_pandas(rfm_frame, what=WHAT)
-    freq = _time_unit(frame, freq)
+    period = _time_unit(frame, period_or_freq(period, freq, default=None))
     spend = gamma_gamma.conditional_expected_average_profit(frame)
     customers = read_histories(frame, HISTORY)
     x, tx, T = (customers.groups[c] for c in HISTORY)
-    ends = np.arange(months + 1) * PERIODS_PER_MONTH[freq]
+    ends = np.arange(months + 1) * PERIODS_PER_MONTH[period]
     # Cumulative expected purchases at every month's end, per distinct history.
-    cumulative = np.stack([_conditional_expected(params, end, x, tx, T) for end in ends[1:]])
+    cumulative = np.stack(
+        [conditional_expected_purchases(params, end, x, tx, T) for end in ends[1:]]
+    )
     monthly = np.diff(cumulative, axis=0, prepend=0.0)
     discount = (1.0 + discount_rate) ** -np.arange(1, months + 1, dtype=np.float64)
     purchases = discount @ monthly
@@ -122,6 +131,7 @@ def value_table(
     *,
     months: int = 12,
     discount_rate: float = 0.01,
+    period: str | None = None,
     freq: str | None = None,
 ) -> pd.DataFrame:
     """Every customer's history beside what the models expect of them, most valuable first.
@@ -131,8 +141,10 @@ def value_table(
 
     Parameters
     ----------
-    beta_geo, gamma_gamma, rfm_frame, months, discount_rate, freq
+    beta_geo, gamma_gamma, rfm_frame, months, discount_rate, period
         As for :func:`customer_lifetime_value`.
+    freq : str, optional
+        Deprecated: the former name of ``period``.
 
     Returns
     -------
@@ -155,11 +167,11 @@ def value_table(
     True
     """
     frame = to_pandas(rfm_frame, what=WHAT)  # collected once: every column in one order
-    freq = _time_unit(frame, freq)
+    period = _time_unit(frame, period_or_freq(period, freq, default=None))
     value = customer_lifetime_value(
-        beta_geo, gamma_gamma, frame, months=months, discount_rate=discount_rate, freq=freq
+        beta_geo, gamma_gamma, frame, months=months, discount_rate=discount_rate, period=period
     )
-    horizon = months * PERIODS_PER_MONTH[freq]
+    horizon = months * PERIODS_PER_MONTH[period]
     table = frame[["customer_id", *HISTORY, "monetary_value"]].assign(
         probability_alive=beta_geo.probability_alive(frame).to_numpy(),
         expected_purchases=beta_geo.expected_purchases(horizon, frame).to_numpy(),
@@ -169,22 +181,25 @@ def value_table(
     return table.sort_values("clv", ascending=False, kind="stable", ignore_index=True)
 
 
-def _time_unit(frame: pd.DataFrame, freq: str | None) -> str:
-    """``freq``, or the one ``frame`` records from :func:`journey_lib.rfm`, or ``"D"``.
+def _time_unit(frame: pd.DataFrame, period: str | None) -> str:
+    """``period`` by name, or the one ``frame`` records from :func:`journey_lib.rfm`, or
+    ``"day"``. A record under the former key ``"freq"`` (a pandas code) is read too.
 
     Raises
     ------
     JourneyParameterError
-        For an unknown ``freq``, or one that contradicts the frame's record.
+        For an unknown ``period``, or one that contradicts the frame's record.
     """
-    recorded = frame.attrs.get(RFM_ATTRS, {}).get("freq")
-    if freq is None:
-        freq = recorded or "D"
-    check_choice("freq", freq, tuple(PERIODS_PER_MONTH))
-    if recorded is not None and recorded != freq:
+    record = frame.attrs.get(RFM_ATTRS, {})
+    recorded = record.get("period", record.get("freq"))
+    recorded = None if recorded is None else fixed_period(recorded, "the recorded period")
+    if period is None:
+        period = recorded or "day"
+    period = fixed_period(period)
+    if recorded is not None and recorded != period:
         raise JourneyParameterError(
-            f"freq={freq!r}, but this history was built by journey_lib.analytics.rfm with "
-            f"freq={recorded!r}: recency and T are in those periods; leave freq out or pass "
+            f"period={period!r}, but this history was built by journey_lib.analytics.rfm with "
+            f"period={recorded!r}: recency and T are in {recorded}s; leave period out or pass "
             f"{recorded!r}"
         )
-    return freq
+    return period
