@@ -3,8 +3,9 @@
 Each reference computes what a journey-lab function computes for the benchmark's arguments,
 in the plainest fast form one engine allows (DuckDB SQL, pandas, Polars), without
 journey-lab's generality (any engine, any steps, property filters, breakdowns, exclusions).
-The funnel and RFM references are checked against journey-lab before they are timed; the
-others give the same numbers for the parts they compute (see ``analytics.py --check``).
+Every reference is checked against journey-lab's answer on the same log before it is timed,
+at every size (``check`` in analytics.py): the retention and churn references compute only
+the counts they are compared on.
 
 The SQL reads a table (or view) named ``events`` on a connection whose TimeZone is UTC.
 """

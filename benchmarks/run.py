@@ -6,6 +6,12 @@
 Each line times a journey-lab function and a reference doing the least work that gives the
 same kind of answer, so the ratio says what journey-lab's extra care costs, whatever the
 machine's load. Times are the best of ``--repeat`` runs. Results go in benchmarks/README.md.
+
+Before a pair is timed, both answers are checked to hold the same touchpoints (same number
+of rows; the same customer ids and instants, sorted, and the same count of each event) and
+``assign_stages`` to give the plain mapping's stage on every row but repeat purchases (which
+it moves to their own stage); the script stops otherwise. The simulator's floor draws as many
+random rows, which have nothing to compare.
 """
 
 from __future__ import annotations
@@ -52,6 +58,24 @@ def floor_simulation(n_events: int, n_customers: int) -> pd.DataFrame:
     )
 
 
+def same_touchpoints(ours: pd.DataFrame, theirs: pd.DataFrame, what: str) -> None:
+    """The same rows in any order: their count, the sorted customer ids and instants (times
+    read as UTC whatever their type), and how often each event occurs."""
+    assert len(ours) == len(theirs), f"{what}: {len(theirs):,} rows, journey-lab {len(ours):,}"
+    for column in ("customer_id", "timestamp"):
+        a, b = (instants_or_ids(frame[column]) for frame in (ours, theirs))
+        assert np.array_equal(np.sort(a), np.sort(b)), f"{what}: the {column} values differ"
+    counts = [frame["event"].astype(str).value_counts().sort_index() for frame in (ours, theirs)]
+    assert counts[0].equals(counts[1]), f"{what}: the events differ"
+
+
+def instants_or_ids(column: pd.Series) -> np.ndarray:
+    if column.dtype.kind in "iu":
+        return column.to_numpy()
+    times = pd.to_datetime(pd.Series(column), utc=True, format="ISO8601")
+    return times.dt.as_unit("us").array.asi8
+
+
 def row(name: str, ours: float, reference_name: str, reference: float) -> str:
     return (
         f"| {name} | {ours:.2f} s | {reference_name} | {reference:.2f} s | {ours / reference:.2f} |"
@@ -87,13 +111,15 @@ def main() -> None:
         .assign(timestamp=lambda f: f["timestamp"].dt.strftime("%Y-%m-%dT%H:%M:%S%z"))
         .reset_index(drop=True)
     )
+
+    def parse_and_sort() -> pd.DataFrame:
+        parsed = raw.assign(timestamp=pd.to_datetime(raw["timestamp"], format="ISO8601", utc=True))
+        return parsed.sort_values(["customer_id", "timestamp"])
+
+    validated = jl.validate_events(raw).clean
+    same_touchpoints(validated, parse_and_sort(), "validate_events vs pandas")
     t_validate = best_of(repeat, lambda: jl.validate_events(raw))
-    t_pandas = best_of(
-        repeat,
-        lambda: raw.assign(
-            timestamp=pd.to_datetime(raw["timestamp"], format="ISO8601", utc=True)
-        ).sort_values(["customer_id", "timestamp"]),
-    )
+    t_pandas = best_of(repeat, parse_and_sort)
     lines.append(
         row(
             f"validate_events, {rows:,} rows of ISO text",
@@ -107,25 +133,30 @@ def main() -> None:
         path = Path(folder) / "events.csv"
         raw.to_csv(path, index=False)
         size = path.stat().st_size / 1e6
-        t_load = best_of(repeat, lambda: jl.load_events(path))
-        t_pd = best_of(repeat, lambda: pd.read_csv(path, engine="pyarrow"))
-        t_duck = best_of(
-            repeat,
-            lambda: duckdb.sql(
+        references = {
+            "pandas": lambda: pd.read_csv(path, engine="pyarrow"),
+            "DuckDB": lambda: duckdb.sql(
                 f"select * from read_csv('{path}') order by customer_id, timestamp"
             ).df(),
-        )
-        t_polars = best_of(
-            repeat,
-            lambda: (
+            "Polars": lambda: (
                 pl.read_csv(path, try_parse_dates=True).sort("customer_id", "timestamp").to_pandas()
             ),
-        )
+        }
+        loaded = jl.load_events(path)
+        for name, read in references.items():
+            same_touchpoints(loaded, read(), f"load_events vs {name}")
+        t_load = best_of(repeat, lambda: jl.load_events(path))
+        t_pd, t_duck, t_polars = (best_of(repeat, read) for read in references.values())
         name = f"load_events, {size:,.0f} MB CSV"
         lines.append(row(name, t_load, "pandas.read_csv(engine='pyarrow'), no checks", t_pd))
         lines.append(row(name, t_load, "DuckDB read_csv + sort, to pandas", t_duck))
         lines.append(row(name, t_load, "Polars read_csv + sort, to pandas", t_polars))
 
+    stages = jl.assign_stages(events)["stage"].astype(str)
+    mapped = events["event"].map(jl.FRAMEWORKS["customer_journey"].events).astype(str)
+    purchase = events["event"] == "purchase"
+    again = purchase & events["customer_id"].where(purchase).duplicated()  # sorted by time
+    assert ((stages != mapped) == again).all(), "assign_stages differs from Series.map"
     lines.append(
         row(
             "assign_stages (pandas)",
