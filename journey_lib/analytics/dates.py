@@ -7,7 +7,8 @@ from typing import Any
 import narwhals.stable.v2 as nw
 from narwhals.typing import IntoFrameT
 
-from .._engine import finish, instant_us, lazy_events, utc_datetime, with_microseconds
+from .._engine import finish, lazy_events, with_microseconds
+from .._time import instant_us, utc_datetime
 from ..errors import JourneyParameterError
 
 __all__ = ["within"]

@@ -64,17 +64,8 @@ from typing import Any
 import narwhals.stable.v2 as nw
 from narwhals.typing import IntoFrameT
 
-from .._engine import (
-    PERIODS,
-    check_choice,
-    duration_us,
-    finish,
-    in_utc,
-    lazy_events,
-    period_start,
-    utc_datetime,
-    with_microseconds,
-)
+from .._engine import check_choice, finish, in_utc, lazy_events, with_microseconds
+from .._time import PERIODS, duration_us, period_start, utc_datetime
 from ..errors import JourneyDataError, JourneyParameterError
 from ..io.profile import LogProfile, from_profile
 

@@ -17,7 +17,8 @@ import numpy as np
 import pandas as pd
 from narwhals.typing import IntoFrame
 
-from .._engine import check_choice, in_utc, lazy_events, money, period_start, to_pandas
+from .._engine import check_choice, in_utc, lazy_events, money, to_pandas
+from .._time import period_start
 from ..errors import JourneyDataError, JourneyDataWarning, JourneyParameterError
 from ..io.profile import LogProfile, from_profile
 from ..io.rules import matching_rule

@@ -22,7 +22,8 @@ import narwhals.stable.v2 as nw
 import pandas as pd
 from narwhals.typing import IntoFrameT
 
-from .._engine import check_choice, duration_us, finish, lazy_events, to_pandas, with_microseconds
+from .._engine import check_choice, finish, lazy_events, to_pandas, with_microseconds
+from .._time import duration_us
 from ..errors import JourneyDataError, JourneyParameterError
 
 __all__ = ["END", "START", "as_matrix", "paths", "sessionize", "transition_matrix"]

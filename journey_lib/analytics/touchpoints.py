@@ -35,7 +35,8 @@ import narwhals.stable.v2 as nw
 import pandas as pd
 from narwhals.typing import IntoFrame, IntoFrameT
 
-from .._engine import PERIODS, check_choice, finish, in_utc, lazy_events, period_start, to_pandas
+from .._engine import check_choice, finish, in_utc, lazy_events, to_pandas
+from .._time import PERIODS, period_start
 from ..errors import JourneyDataError, JourneyParameterError
 from ..io.profile import LogProfile, from_profile
 from .stages import StageFramework, assign_stages, resolve_framework
@@ -313,7 +314,7 @@ def timeline(
     1  site_visit  Investigation & Consideration               0.5
     2    purchase                       Purchase               3.0
     """
-    ids = _ids(customers)
+    ids = chosen_customers(customers)
     lf, _ = lazy_events(events)
     chosen = to_pandas(lf.filter(nw.col("customer_id").is_in(ids)).to_native())
     found = set(chosen["customer_id"])
@@ -396,8 +397,17 @@ def _restored(by: str) -> nw.Expr:
     )
 
 
-def _ids(customers: Any) -> list[Any]:
-    """The chosen customer ids as a list without repeats, in the order given."""
+def chosen_customers(customers: Any) -> list[Any]:
+    """The chosen customer ids as a list without repeats, in the order given: one id, or an
+    iterable of them (text is one id, not its characters).
+
+    Examples
+    --------
+    >>> chosen_customers([3, 1, 3])
+    [3, 1]
+    >>> chosen_customers("C-1")
+    ['C-1']
+    """
     if isinstance(customers, str | bytes) or not isinstance(customers, Iterable):
         customers = [customers]
     ids = list(dict.fromkeys(customers))

@@ -14,7 +14,8 @@ import numpy as np
 import pandas as pd
 from narwhals.typing import IntoFrame
 
-from .._engine import check_choice, duration_us, to_pandas
+from .._engine import check_choice, to_pandas
+from .._time import duration_us
 from ..errors import JourneyDataError, JourneyParameterError
 from ..io.profile import LogProfile, from_profile
 from . import heuristic, markov

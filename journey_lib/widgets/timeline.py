@@ -9,7 +9,7 @@ import pandas as pd
 
 from .. import plots
 from ..analytics.stages import resolve_framework
-from ..analytics.touchpoints import _ids, timeline
+from ..analytics.touchpoints import chosen_customers, timeline
 from ..errors import JourneyParameterError
 from ..io.profile import LogProfile
 from .base import JourneyWidget
@@ -95,7 +95,7 @@ class CustomerTimeline(JourneyWidget):
         self.reasons: pd.DataFrame | None = None
         self.customer: Any = None
         ids, self._kind = _describe_ids(events)
-        chosen = _ids(customers) if customers is not None else ids[:1]
+        chosen = chosen_customers(customers) if customers is not None else ids[:1]
         options = list(dict.fromkeys(str(c) for c in [*chosen, *ids]))[:MAX_OPTIONS]
         controls = {
             "customer": w.Combobox(
