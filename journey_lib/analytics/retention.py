@@ -36,6 +36,7 @@ from typing import Any, Literal
 import narwhals.stable.v2 as nw
 import pandas as pd
 import pyarrow as pa
+from narwhals.typing import IntoFrame, IntoFrameT
 
 from .._engine import Calendar, check_choice, finish, in_utc, lazy_events, to_pandas, unpivot
 from .._time import PERIODS, duration_us
@@ -69,7 +70,7 @@ _DIGIT = "_jl_digit"
 
 
 def retention(
-    events: Any,
+    events: IntoFrameT,
     *,
     period: str | None = None,
     profile: LogProfile | None = None,
@@ -77,7 +78,7 @@ def retention(
     cohort_event: str | Iterable[str] | None = None,
     return_event: str | Iterable[str] | None = None,
     max_periods: int | None = None,
-) -> Any:
+) -> IntoFrameT:
     """Cohort retention: the share of each cohort that comes back, period by period.
 
     Definitions
@@ -242,7 +243,7 @@ def retention(
 
 
 def retention_matrix(
-    result: Any, values: str = "rate", *, complete_only: bool = True
+    result: IntoFrame, values: str = "rate", *, complete_only: bool = True
 ) -> pd.DataFrame:
     """Pivot a :func:`retention` result to a cohort x offset table (pandas).
 
@@ -287,13 +288,13 @@ def retention_matrix(
 
 
 def churn_rate(
-    events: Any,
+    events: IntoFrameT,
     *,
     period: str | None = None,
     profile: LogProfile | None = None,
     inactivity: Any = None,
     event: str | Iterable[str] | None = None,
-) -> Any:
+) -> IntoFrameT:
     """Customers active at the start of each period, lost by its end, and the churn rate.
 
     Definitions (``W`` is ``inactivity``)
@@ -453,12 +454,12 @@ def churn_rate(
 
 
 def lifecycle(
-    events: Any,
+    events: IntoFrameT,
     *,
     period: str | None = None,
     profile: LogProfile | None = None,
     event: str | Iterable[str] | None = None,
-) -> Any:
+) -> IntoFrameT:
     """Customers who are new, returning, resurrecting or dormant, period by period.
 
     A customer is **active** in a calendar period when they have an event in it (one of

@@ -21,6 +21,7 @@ from typing import Any
 
 import narwhals.stable.v2 as nw
 import pandas as pd
+from narwhals.typing import IntoFrameT
 
 from .._engine import finish, lazy_events, money, with_microseconds
 from .._time import PERIOD_US, fixed_period, instant_us, period_number, period_or_freq
@@ -66,14 +67,14 @@ _SUMMARY = ("frequency", "recency", "T", "monetary_value")
 
 
 def rfm(
-    events: Any,
+    events: IntoFrameT,
     *,
     observation_end: Any,
     purchase_event: str | None = None,
     profile: LogProfile | None = None,
     period: str = "day",
     freq: str | None = None,
-) -> Any:
+) -> IntoFrameT:
     """Frequency, recency, age and mean repeat value of every buyer, as lifetimes defines them.
 
     A *transaction* is a ``purchase_event`` row at or before ``observation_end`` (inclusive,
@@ -168,7 +169,7 @@ def rfm(
 
 
 def calibration_holdout(
-    events: Any,
+    events: IntoFrameT,
     *,
     calibration_end: Any,
     observation_end: Any,
@@ -176,7 +177,7 @@ def calibration_holdout(
     profile: LogProfile | None = None,
     period: str = "day",
     freq: str | None = None,
-) -> Any:
+) -> IntoFrameT:
     """The :func:`rfm` summary up to ``calibration_end`` and what each customer did after it.
 
     The same as lifetimes' ``calibration_and_holdout_data`` with ``monetary_value_col``. The
@@ -284,7 +285,7 @@ def calibration_holdout(
     return finish(result, eager)
 
 
-def rfm_segments(rfm_frame: Any) -> Any:
+def rfm_segments(rfm_frame: IntoFrameT) -> IntoFrameT:
     """Quintile R, F and M scores (1-5, 5 best) and the RFM segment of every customer.
 
     Reads the output of :func:`rfm` (any engine; the result is the same kind) and scores, over
