@@ -20,6 +20,8 @@ import pandas as pd
 
 # The time helpers below are defined in _time and named here too for the modules that still
 # import them from _engine (the redundant alias marks a deliberate re-export).
+from narwhals.typing import IntoFrame
+
 from ._time import DAY, EPOCH_NAIVE, calendar_number, first_day, period_number
 from ._time import EPOCH as EPOCH
 from ._time import PERIODS as PERIODS
@@ -35,7 +37,7 @@ UTC_NAMES = frozenset(
 )
 
 
-def to_pandas(frame: Any, *, what: str = "events") -> pd.DataFrame:
+def to_pandas(frame: IntoFrame, *, what: str = "events") -> pd.DataFrame:
     """Return ``frame`` as a pandas DataFrame, collecting lazy frames explicitly.
 
     pandas input is returned as is (copy-on-write makes that safe). Polars, DuckDB, PySpark
@@ -50,7 +52,7 @@ def to_pandas(frame: Any, *, what: str = "events") -> pd.DataFrame:
 
 
 def lazy_events(
-    events: Any,
+    events: IntoFrame,
     *,
     required: Iterable[str] = ("customer_id", "timestamp", "event"),
     what: str = "events",

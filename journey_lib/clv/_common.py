@@ -14,6 +14,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from narwhals.typing import IntoFrame
 from scipy.optimize import minimize
 
 from .._engine import to_pandas
@@ -217,7 +218,7 @@ class Histories:
         return pd.Series(values[self.inverse], index=self.ids, name=name)
 
 
-def read_histories(rfm_frame: Any, columns: tuple[str, ...]) -> Histories:
+def read_histories(rfm_frame: IntoFrame, columns: tuple[str, ...]) -> Histories:
     """Check ``rfm_frame`` (any engine) and group its customers by ``columns``.
 
     Raises JourneyDataError naming the column, the count and an example customer for a

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import numpy as np
 import pandas as pd
+from narwhals.typing import IntoFrame
 
 from .._engine import to_pandas
 from .._time import fixed_period, period_or_freq
@@ -26,7 +25,7 @@ PERIODS_PER_MONTH: dict[str, float] = {"hour": 720.0, "day": 30.0, "week": 4.345
 def customer_lifetime_value(
     beta_geo: BetaGeo,
     gamma_gamma: GammaGamma,
-    rfm_frame: Any,
+    rfm_frame: IntoFrame,
     *,
     months: int = 12,
     discount_rate: float = 0.01,
@@ -127,7 +126,7 @@ def customer_lifetime_value(
 def value_table(
     beta_geo: BetaGeo,
     gamma_gamma: GammaGamma,
-    rfm_frame: Any,
+    rfm_frame: IntoFrame,
     *,
     months: int = 12,
     discount_rate: float = 0.01,

@@ -16,6 +16,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from narwhals.typing import IntoFrame
 from pandas.api import types as ptypes
 
 from .._engine import to_pandas
@@ -55,7 +56,7 @@ _ZERO_PADDED = r"[+-]?0[0-9]"
 
 
 def from_transactions(
-    frame: Any,
+    frame: IntoFrame,
     *,
     customer: str,
     timestamp: str,
@@ -324,7 +325,7 @@ class CustomerReport(ValidationReport):
 
 
 def validate_customers(
-    frame: Any,
+    frame: IntoFrame,
     *,
     customer: str | None,
     churn: str | None = None,
@@ -467,7 +468,7 @@ def validate_customers(
 
 
 def from_customer_table(
-    frame: Any,
+    frame: IntoFrame,
     *,
     customer: str | None,
     churn: str | None = None,

@@ -28,6 +28,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
+from narwhals.typing import IntoFrame
 from pandas.api import types as ptypes
 
 from .._engine import to_pandas
@@ -161,7 +162,7 @@ class ValidationReport:
 
 
 def validate_events(
-    frame: Any,
+    frame: IntoFrame,
     *,
     columns: Mapping[str, str] | None = None,
     as_of: Any = None,

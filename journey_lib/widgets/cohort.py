@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 import pandas as pd
+from narwhals.typing import IntoFrame
 
 from .. import plots
 from .._engine import to_pandas
@@ -53,7 +54,7 @@ class CohortExplorer(JourneyWidget):
 
     def __init__(
         self,
-        events: Any,
+        events: IntoFrame,
         *,
         period: str = "month",
         kind: str = "on",

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 import narwhals.stable.v2 as nw
 import pandas as pd
+from narwhals.typing import IntoFrame
 
 from .. import plots
 from .._engine import to_pandas
@@ -64,7 +65,7 @@ class FunnelBuilder(JourneyWidget):
 
     def __init__(
         self,
-        events: Any,
+        events: IntoFrame,
         steps: Sequence[str] = ("ad_view", "site_visit", "signup", "purchase"),
         *,
         window: str = "30D",
@@ -131,7 +132,7 @@ class FunnelBuilder(JourneyWidget):
         return data.to_string(index=False, max_rows=40)
 
 
-def describe_log(events: Any) -> tuple[list[str], list[str]]:
+def describe_log(events: IntoFrame) -> tuple[list[str], list[str]]:
     """The log's event names and its breakdown columns."""
     frame = nw.from_native(events)
     names = frame.select(nw.col("event").drop_nulls().unique())

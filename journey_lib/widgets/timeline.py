@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING, Any
 
 import narwhals.stable.v2 as nw
 import pandas as pd
+from narwhals.typing import IntoFrame
 
 from .. import plots
 from ..analytics.stages import resolve_framework
@@ -73,7 +74,7 @@ class CustomerTimeline(JourneyWidget):
 
     def __init__(
         self,
-        events: Any,
+        events: IntoFrame,
         customers: Any = None,
         *,
         model: ChurnModel | None = None,
