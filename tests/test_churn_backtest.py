@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import pandas as pd
 import pytest
+from sklearn.linear_model import LogisticRegression
+from sklearn.pipeline import Pipeline
 
 import journey_lib as jl
 from journey_lib.churn import backtest, build_dataset, train
@@ -50,7 +52,7 @@ def test_cutoffs_must_be_a_horizon_apart(cutoffs, message):
         backtest(SIM.events, cutoffs=cutoffs)
 
 
-def test_dataset_options_pass_through():
+def test_dataset_and_model_options_pass_through():
     result = backtest(
         SIM.events,
         cutoffs=CUTOFFS[1:],
@@ -65,4 +67,25 @@ def test_dataset_options_pass_through():
     )
     assert result.table["test_customers"].iloc[0] == len(X)
     assert result.table["test_churn_rate"].iloc[0] == pytest.approx(y.mean())
-    assert isinstance(result.table, pd.DataFrame)
+    # The model reached: a plain logistic regression, not wrapped for calibration, trained
+    # on the event-defined dataset at the first cutoff.
+    (fitted,) = result.models
+    assert fitted.model == "logistic" and fitted.calibration is None
+    assert isinstance(fitted.pipeline, Pipeline)
+    assert isinstance(fitted.pipeline[-1], LogisticRegression)
+    recipe = fitted.recipe
+    assert (recipe.definition, recipe.churn_event) == ("event", "cancellation")
+    assert recipe.cutoff == pd.Timestamp(CUTOFFS[1], tz="UTC")
+    by_hand = train(
+        build_dataset(
+            SIM.events, cutoff=CUTOFFS[1], definition="event", churn_event="cancellation"
+        ),
+        model="logistic",
+        calibrate=False,
+    )
+    pd.testing.assert_series_equal(fitted.predict_proba(X), by_hand.predict_proba(X))
+    assert list(result.evaluations[0].table().columns) == [
+        "logistic",
+        "logistic baseline",
+        "base rate",
+    ]

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import dataclasses
+import datetime as dt
+import json
 import warnings
 
 import numpy as np
@@ -9,7 +12,7 @@ import pandas as pd
 import pytest
 
 import journey_lib as jl
-from journey_lib.churn import build_dataset
+from journey_lib.churn import FeatureRecipe, build_dataset
 from tests.engines import ENGINES, assert_same_frame, to_engine
 
 T0 = pd.Timestamp("2024-01-01", tz="UTC")
@@ -203,6 +206,96 @@ def test_unknown_churn_event_warns_and_labels_nobody():
         warnings.simplefilter("error")
         with pytest.raises(jl.JourneyDataWarning, match="never occurs"):
             build_dataset(SMALL, cutoff=CUT, horizon="30D", definition="event", churn_event="quit")
+
+
+# ----------------------------------------------------------------------------- the recipe
+
+
+def test_the_recipe_records_what_was_applied_and_rebuilds_the_dataset():
+    events = pd.concat([SMALL, log((1, 120, "cancellation", "web"))])
+    options = {"horizon": "30D", "definition": "event", "churn_event": "cancellation"}
+    dataset = build_dataset(events, cutoff=CUT, windows=["7D", "30D"], **options)
+    recipe = dataset.recipe
+    assert recipe == FeatureRecipe(cutoff=CUT, windows=("7D", "30D"), **options)
+    assert recipe.cutoff == CUT and recipe.customers is False
+    assert recipe.acquisition_event == "purchase" and recipe.framework == "customer_journey"
+    assert (
+        dataset.report.rule == recipe.rule == "a 'cancellation' event within 30D after the cutoff"
+    )
+    # The recipe alone builds the same dataset; at another cutoff, what the options build.
+    again = build_dataset(events, recipe=recipe)
+    pd.testing.assert_frame_equal(again.X, dataset.X)
+    pd.testing.assert_series_equal(again.y, dataset.y)
+    later = T0 + pd.Timedelta(days=110)
+    moved = build_dataset(events, cutoff=later, recipe=recipe)
+    spelled = build_dataset(events, cutoff=later, windows=["7D", "30D"], **options)
+    pd.testing.assert_frame_equal(moved.X, spelled.X)
+    pd.testing.assert_series_equal(moved.y, spelled.y)
+    assert moved.recipe == dataclasses.replace(recipe, cutoff=later)
+    # Scoring features are the dataset's features, with the same recipe.
+    scoring = jl.churn.build_features(events, recipe=recipe)
+    pd.testing.assert_frame_equal(scoring.X, dataset.X)
+    assert scoring.recipe == recipe
+
+
+def test_options_passed_beside_a_recipe_win_even_at_their_default():
+    recipe = small().recipe  # inactivity 30D, horizon 30D, windows 7D and 30D
+    assert build_dataset(SMALL, recipe=recipe, horizon="60D").recipe.horizon == "60D"
+    assert build_dataset(SMALL, recipe=recipe, inactivity="90D").recipe.inactivity == "90D"
+    kept = build_dataset(SMALL, recipe=recipe)
+    assert (kept.recipe.inactivity, kept.recipe.windows) == ("30D", ("7D", "30D"))
+
+
+def test_the_recipe_is_plain_values_that_read_back():
+    stages = {"Aware": ["site_visit"], "Buy": ["purchase"]}
+    framework = jl.StageFramework.from_mapping(stages)
+    recipe = FeatureRecipe(
+        horizon=dt.timedelta(days=60), windows=[pd.Timedelta("7D"), "30D"], framework=framework
+    )
+    values = recipe.to_dict()
+    assert json.loads(json.dumps(values)) == values
+    assert values["horizon"] == "60 days 00:00:00"
+    assert values["windows"] == ["7 days 00:00:00", "30D"]
+    assert values["framework"] == {"name": "custom", "stages": stages, "repeat": {}}
+    assert values["cutoff"] is None
+    assert FeatureRecipe.from_dict(values) == recipe
+    applied = build_dataset(SMALL, cutoff=CUT, inactivity="30D", recipe=recipe).recipe
+    assert FeatureRecipe.from_dict(json.loads(json.dumps(applied.to_dict()))) == applied
+    assert applied.to_dict()["cutoff"] == "2024-04-10T00:00:00+00:00"
+
+
+@pytest.mark.parametrize(
+    ("settings", "message"),
+    [
+        ({"definition": "lapse"}, "definition must be one of"),
+        ({"definition": "event"}, "needs churn_event"),
+        ({"horizon": "soon"}, "horizon='soon' is not a duration"),
+        ({"inactivity": "-3D"}, "inactivity must be a positive duration"),
+        ({"windows": ("30D", "7D")}, "shortest first"),
+        ({"windows": "30D"}, "non-empty sequence"),
+        ({"framework": "spiral"}, "unknown stage framework 'spiral'"),
+        ({"cutoff": "someday"}, "cutoff='someday' is not a date"),
+        ({"customers": "yes"}, "customers must be True or False"),
+    ],
+)
+def test_a_recipe_is_checked_when_made(settings, message):
+    with pytest.raises(jl.JourneyParameterError, match=message):
+        FeatureRecipe(**settings)
+
+
+def test_a_recipe_is_used_as_it_says():
+    with pytest.raises(jl.JourneyParameterError, match="no setting 'colour'"):
+        FeatureRecipe.from_dict({"colour": "red"})
+    with pytest.raises(jl.JourneyParameterError, match="recipe must be a FeatureRecipe"):
+        build_dataset(SMALL, cutoff=CUT, recipe={"horizon": "30D"})
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", jl.JourneyDataWarning)  # referrer_id is dropped
+        joined = build_dataset(SIM.events, cutoff=SIM_CUT, customers=SIM.customers).recipe
+    assert joined.customers is True
+    with pytest.raises(jl.JourneyParameterError, match="built with a customer table"):
+        jl.churn.build_features(SIM.events, recipe=joined)
+    with pytest.raises(jl.JourneyParameterError, match="give a cutoff"):
+        build_dataset(SMALL, recipe=FeatureRecipe())
 
 
 # ------------------------------------------------- logs with nothing to count in a window

@@ -178,6 +178,28 @@ def test_reasons_compare_each_customer_with_the_typical_one(linear):
     assert "not a Shapley value" in reasons.attrs["method"]
 
 
+def test_the_reasons_are_each_customers_largest_effects(linear):
+    model, X, _ = linear
+    customers = X.head(300)
+    reasons = model.reasons(customers, top=2)
+    # Brute force: every customer's effect of every group, one group set typical at a time.
+    full = model.predict_proba(customers)
+    effects = pd.DataFrame(
+        {
+            name: full - model.predict_proba(customers.assign(**{name: model.reference[name]}))
+            for name in ["late", "fees", "noise", "plan"]
+        }
+    )
+    listed = 0
+    for customer, row in effects.iterrows():
+        expected = row[row > 0].sort_values(ascending=False, kind="stable").head(2)
+        got = reasons[reasons["customer"] == customer].sort_values("rank")
+        assert got["feature"].tolist() == expected.index.tolist()
+        np.testing.assert_allclose(got["effect"], expected.to_numpy(), rtol=1e-12, atol=1e-15)
+        listed += len(expected)
+    assert listed == len(reasons)  # and no customer has a reason the brute force lacks
+
+
 def test_reason_values_say_what_is_unusual(linear):
     model, _, _ = linear
     typical_late = model.reference["late"]

@@ -190,3 +190,43 @@ def test_unusable_inputs_are_errors():
     model = train(SMALL, SMALL_Y, calibrate=False)
     with pytest.raises(jl.JourneyDataError, match="lacks 1 of the model's features"):
         model.predict_proba(SMALL.drop(columns=["plan"]))
+
+
+def test_predict_aligned_scores_aligned_rows_as_predict_proba_does():
+    model = train(SMALL, SMALL_Y, model="logistic", calibrate=False)
+    aligned = model.align(SMALL)
+    np.testing.assert_array_equal(
+        model.predict_aligned(aligned), model.pipeline.predict_proba(aligned)[:, 1]
+    )
+    np.testing.assert_array_equal(
+        model.predict_aligned(aligned, baseline=True), model.baseline_proba(SMALL).to_numpy()
+    )
+    changed = aligned.assign(tenure=0.0)
+    np.testing.assert_allclose(
+        model.predict_aligned(changed), model.predict_proba(SMALL.assign(tenure=0)).to_numpy()
+    )
+    with pytest.raises(jl.JourneyDataError, match="model's features in order"):
+        model.predict_aligned(aligned[list(aligned.columns)[::-1]])
+
+
+def test_train_takes_a_dataset_with_its_recipe_or_features_with_one():
+    sim = jl.simulate(600, seed=1, progress=False)
+    dataset = build_dataset(sim.events, cutoff="2024-08-01", horizon="60D")
+    X, y = dataset
+    whole = train(dataset, model="logistic", calibrate=False)
+    assert whole.recipe == dataset.recipe and whole.card["built_from"]["horizon"] == "60D"
+    by_hand = train(X, y, recipe=dataset.recipe, model="logistic", calibrate=False)
+    pd.testing.assert_series_equal(whole.predict_proba(X), by_hand.predict_proba(X))
+    assert by_hand.card["built_from"] == dataset.recipe.to_dict()
+    without = train(X, y, model="logistic", calibrate=False)
+    assert without.recipe is None and without.card["built_from"] == {}
+    with pytest.raises(jl.JourneyParameterError, match="pass it alone"):
+        train(dataset, y)
+    with pytest.raises(jl.JourneyParameterError, match="pass it alone"):
+        train(dataset, recipe=dataset.recipe)
+    with pytest.raises(jl.JourneyParameterError, match="train needs labels"):
+        train(X)
+    with pytest.raises(jl.JourneyParameterError, match="no cutoff"):
+        train(X, y, recipe=jl.churn.FeatureRecipe())
+    with pytest.raises(jl.JourneyParameterError, match="recipe must be a FeatureRecipe"):
+        train(X, y, recipe=dataset.recipe.to_dict())

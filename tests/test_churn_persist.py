@@ -25,20 +25,21 @@ def dataset():
 
 @pytest.mark.parametrize("family", jl.churn.MODELS)
 def test_every_family_round_trips_exactly(dataset, family, tmp_path):
-    X, y = dataset
-    model = train(X, y, model=family)
+    X, _ = dataset
+    model = train(dataset, model=family)
     path = model.save(tmp_path / "nested" / f"{family}.skops")
     again = load(path)
     pd.testing.assert_series_equal(again.predict_proba(X), model.predict_proba(X))
     pd.testing.assert_series_equal(again.baseline_proba(X), model.baseline_proba(X))
     assert json.dumps(again.card) == json.dumps(model.card)  # NaN references included
+    assert again.recipe == model.recipe == dataset.recipe
     assert not list(path.parent.glob("*.partial"))
 
 
 def test_the_card_says_what_the_model_is_and_how_it_did(dataset, tmp_path):
     X, y = dataset
     X_train, X_test, y_train, y_test = X.iloc[::2], X.iloc[1::2], y.iloc[::2], y.iloc[1::2]
-    model = train(X_train, y_train, model="logistic")
+    model = train(X_train, y_train, recipe=dataset.recipe, model="logistic")
     evaluation = model.evaluate(X_test, y_test, n_bootstraps=20)
     card = load(model.save(tmp_path / "m.skops", evaluation=evaluation)).card
     assert card["model"] == "logistic" and card["calibration"] == "sigmoid"
@@ -61,8 +62,23 @@ def test_the_card_says_what_the_model_is_and_how_it_did(dataset, tmp_path):
 def test_a_model_trained_in_python_on_a_table_has_no_recipe(tmp_path):
     X = pd.DataFrame({"tenure": range(100)})
     model = train(X, (X["tenure"] < 30).astype(int), model="logistic")
+    assert model.recipe is None
     assert model.card["built_from"] == {} and model.card["metrics"] == {}
-    assert "## Held-out metrics" not in load(model.save(tmp_path / "t.skops")).describe()
+    again = load(model.save(tmp_path / "t.skops"))
+    assert again.recipe is None and again.card["built_from"] == {}
+    assert "## Held-out metrics" not in again.describe()
+    assert "no feature recipe given" in again.describe()
+
+
+def test_features_stripped_of_everything_but_values_keep_the_recipe_given(dataset, tmp_path):
+    # The recipe travels beside the frame, not in it: a copy made of bare values (which
+    # drops any DataFrame.attrs) trains a model with the same card.
+    X, y = dataset
+    bare = pd.DataFrame(X.to_numpy(), index=X.index, columns=X.columns).astype(X.dtypes)
+    model = train(bare, y, recipe=dataset.recipe, model="logistic")
+    built = load(model.save(tmp_path / "b.skops")).card["built_from"]
+    assert built == dataset.recipe.to_dict()
+    assert built["cutoff"] == "2024-08-01T00:00:00+00:00" and built["customers"] is False
 
 
 class Sneaky:

@@ -49,14 +49,15 @@ def test_train_builds_splits_fits_and_saves_what_python_would(log):
     assert "roc_auc" in trained.stdout and "held out (25%)" in trained.stdout
     assert "journey: warning: customer columns ['referrer_id']" in trained.stderr
     model = load(folder / "model.skops")
-    X, y = _quiet(
+    X, y = dataset = _quiet(
         build_dataset, sim.events, cutoff=CUTOFF, horizon=HORIZON, customers=sim.customers
     )
     X_train, _, y_train, _ = train_test_split(X, y, test_size=0.25, stratify=y, random_state=0)
     assert model.training["fingerprint"] == fingerprint(X_train, y_train)
+    assert model.recipe == dataset.recipe and model.recipe.customers is True
     card = model.card
     assert card["model"] == "logistic" and card["built_from"]["horizon"] == HORIZON
-    assert card["built_from"]["customers"] is True
+    assert card["built_from"] == dataset.recipe.to_dict()
     assert {r["metric"] for r in card["metrics"]["table"]} >= {"roc_auc", "brier", "ece"}
 
 
@@ -73,7 +74,7 @@ def test_score_ranks_everyone_active_at_the_end_of_the_log(log):
     cutoff = last.floor("D") + pd.Timedelta(days=1)
     assert f"scoring as of {cutoff:%Y-%m-%d} 00:00 UTC" in result.stdout
     model = load(folder / "model.skops")
-    X = _quiet(build_features, sim.events, cutoff=cutoff, customers=sim.customers)
+    X = _quiet(build_features, sim.events, cutoff=cutoff, customers=sim.customers).X
     expected = model.predict_proba(model.align(X))
     assert sorted(scores["customer_id"]) == sorted(expected.index)
     assert scores["rank"].tolist() == list(range(1, len(scores) + 1))
@@ -85,7 +86,7 @@ def test_score_ranks_everyone_active_at_the_end_of_the_log(log):
 
 
 def test_score_with_an_offer_writes_the_contact_list(log):
-    folder, _, _ = log
+    folder, sim, _ = log
     out = folder / "plan.csv"
     result = journey(
         "churn", "score", folder / "model.skops", folder / "log.parquet",
@@ -94,7 +95,18 @@ def test_score_with_an_offer_writes_the_contact_list(log):
     )  # fmt: skip
     assert result.returncode == 0, result.stderr
     plan = pd.read_csv(out)
-    assert plan["contact"].sum() <= 25 and plan["contact"].iloc[0]
+    # The same customers scored in Python: contacting pays when p * 0.3 * 200 exceeds the
+    # offer's 5, and the budget keeps the 25 riskiest of those.
+    model = load(folder / "model.skops")
+    cutoff = sim.events["timestamp"].max().floor("D") + pd.Timedelta(days=1)
+    X = _quiet(build_features, sim.events, cutoff=cutoff, customers=sim.customers).X
+    probability = model.predict_proba(X)
+    paying = probability[probability * 0.3 * 200 - 5 > 0]
+    assert len(paying) > 25  # so that the budget binds
+    riskiest = paying.sort_values(ascending=False).index[:25]
+    contacted = plan.loc[plan["contact"], "customer_id"]
+    assert plan["contact"].sum() == 25 and plan["contact"].iloc[:25].all()
+    assert sorted(contacted) == sorted(riskiest)
     assert plan["expected_value"].is_monotonic_decreasing
     assert (plan["value"] == 200).all()
     assert "contact " in result.stdout and "budget of 25" in result.stdout
@@ -199,3 +211,13 @@ def test_churn_usage_and_input_errors_are_one_line(log, tmp_path):
     )
     assert journey("churn", "--help").returncode == 0
     assert journey("churn").returncode == 2
+    # A model trained in Python without a recipe cannot have its features rebuilt.
+    X = pd.DataFrame({"tickets": [0, 1, 2, 3] * 50})
+    bare = jl.churn.train(X, (X["tickets"] >= 2).astype(int), model="logistic")
+    bare.save(tmp_path / "bare.skops")
+    for command in ("score", "evaluate"):
+        assert_one_line_error(
+            journey("churn", command, tmp_path / "bare.skops", data, "--out", tmp_path / "x.csv"),
+            2,
+            "does not record how its features were built",
+        )

@@ -1,17 +1,24 @@
 """Analytical CRM churn modelling: who is about to leave, and what keeping them is worth.
 
-``build_dataset`` turns a touchpoint log into point-in-time features and labels; ``train``
-fits a calibrated scikit-learn model with its baselines and explains it (permutation
-importance, partial dependence, each customer's reasons); ``backtest`` trains at one cutoff
-and tests at a later one.
+``build_dataset`` turns a touchpoint log into point-in-time features and labels, with the
+``FeatureRecipe`` that built them; ``train`` fits a calibrated scikit-learn model with its
+baselines, keeps the recipe and explains it (permutation importance, partial dependence,
+each customer's reasons); ``build_features(..., recipe=model.recipe)`` builds the customers
+to score alike; ``backtest`` trains at one cutoff and tests at a later one.
 """
 
 from .backtesting import Backtest, backtest
-from .dataset import ChurnDataset, DatasetReport, build_dataset, build_features
+from .dataset import (
+    ChurnDataset,
+    ChurnFeatures,
+    DatasetReport,
+    FeatureRecipe,
+    build_dataset,
+    build_features,
+)
 from .evaluation import Evaluation
 from .explain import Importance, PartialDependence, feature_groups
-from .model import CALIBRATIONS, MODELS, ChurnModel, train
-from .persist import load
+from .model import CALIBRATIONS, MODELS, ChurnModel, load, train
 from .targeting import Targeting
 
 __all__ = [
@@ -19,9 +26,11 @@ __all__ = [
     "MODELS",
     "Backtest",
     "ChurnDataset",
+    "ChurnFeatures",
     "ChurnModel",
     "DatasetReport",
     "Evaluation",
+    "FeatureRecipe",
     "Importance",
     "PartialDependence",
     "Targeting",

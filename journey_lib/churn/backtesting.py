@@ -13,7 +13,7 @@ from .._engine import duration_us, utc_datetime
 from ..errors import JourneyParameterError
 from .dataset import build_dataset
 from .evaluation import Evaluation
-from .model import train
+from .model import ChurnModel, train
 
 __all__ = ["Backtest", "backtest"]
 
@@ -33,10 +33,14 @@ class Backtest:
         baseline's ROC AUC.
     evaluations : list of Evaluation
         The full evaluation of each pair, in the table's order.
+    models : list of ChurnModel
+        The model trained at each pair's training cutoff, in the table's order (each with
+        its dataset's recipe).
     """
 
     table: pd.DataFrame
     evaluations: list[Evaluation]
+    models: list[ChurnModel]
 
 
 def backtest(
@@ -86,6 +90,8 @@ def backtest(
     ['2024-05-01 00:00:00+00:00', '2024-08-01 00:00:00+00:00']
     >>> bool(result.table["roc_auc"].iloc[0] > 0.5)
     True
+    >>> str(result.models[0].recipe.cutoff.date())
+    '2024-05-01'
     """
     moments = [pd.Timestamp(utc_datetime(c, "cutoffs")) for c in cutoffs]
     if len(moments) < 2:
@@ -105,12 +111,11 @@ def backtest(
         build_dataset(events, cutoff=moment, horizon=horizon, **dataset_options)
         for moment in moments
     ]
-    rows, evaluations = [], []
+    rows, evaluations, models = [], [], []
     for i in range(len(moments) - 1):
         (X_train, y_train), (X_test, y_test) = datasets[i], datasets[i + 1]
-        fitted = train(
-            X_train, y_train, model=model, calibrate=calibrate, random_state=random_state
-        )
+        fitted = train(datasets[i], model=model, calibrate=calibrate, random_state=random_state)
+        models.append(fitted)
         result = fitted.evaluate(
             X_test,
             y_test,
@@ -136,4 +141,4 @@ def backtest(
             )
         row["baseline_roc_auc"] = metrics.loc[("logistic baseline", "roc_auc"), "value"]
         rows.append(row)
-    return Backtest(table=pd.DataFrame(rows), evaluations=evaluations)
+    return Backtest(table=pd.DataFrame(rows), evaluations=evaluations, models=models)

@@ -16,72 +16,237 @@ Definitions (``c`` is the cutoff, ``H`` the horizon, ``W`` the inactivity window
   ``[c, c + H)``.
 * The log must reach ``c + H``: its last event (or ``data_end``) at or after it, or the
   labels of the last customers would be guesses.
+
+How a table was built is a :class:`FeatureRecipe`: :func:`build_dataset` and
+:func:`build_features` return the recipe they applied beside the features, :func:`train`
+keeps it in the model and its card, and scoring rebuilds features with it.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import datetime as dt
-import itertools
 import warnings
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import narwhals.stable.v2 as nw
+import numpy as np
 import pandas as pd
 
 from .._engine import (
-    EPOCH,
     check_choice,
     duration_us,
     instant_us,
     lazy_events,
-    to_pandas,
     utc_datetime,
     with_microseconds,
 )
-from ..analytics.rfm import rfm
-from ..analytics.stages import assign_stages, get_framework, profile_framework
+from ..analytics.stages import StageFramework, get_framework, profile_framework
 from ..errors import JourneyDataError, JourneyDataWarning, JourneyParameterError
 from ..io.profile import LogProfile, from_profile
-from ._inputs import looks_like_id
+from ._features import (
+    all_null,
+    check_span,
+    clean_names,
+    customer_features,
+    extent,
+    fill_counts,
+    log_features,
+    rfm_features,
+    status_table,
+    window_spans,
+)
 
 __all__ = [
-    "ATTRS_KEY",
-    "RECIPE_OPTIONS",
     "ChurnDataset",
+    "ChurnFeatures",
     "DatasetReport",
+    "FeatureRecipe",
     "build_dataset",
     "build_features",
 ]
 
-#: The options of :func:`build_dataset` and :func:`build_features` that decide how the
-#: features are built: recorded in ``X.attrs``, so that scoring can rebuild them alike.
-RECIPE_OPTIONS = (
-    "definition",
-    "inactivity",
-    "churn_event",
-    "acquisition_event",
-    "purchase_event",
-    "windows",
-    "framework",
-    "ticket_event",
-    "resolved_event",
-)
-#: Where :func:`build_dataset` and :func:`build_features` record, in ``X.attrs``, how the
-#: features were built.
-ATTRS_KEY = "journey_lib.churn"
-
-_DAY_US = 86_400_000_000
-_DEFAULT_WINDOWS = ("30D", "90D", "365D")
-
 
 class _Default(str):
-    """A default a profile may replace: equal to its text, yet never the same object as
-    text a caller passes, so an explicit ``horizon="90D"`` still beats the profile."""
+    """A default that a recipe or a profile may replace: equal to its text, yet never the
+    same object as text a caller passes, so an explicit ``horizon="90D"`` still wins."""
+
+
+class _DefaultWindows(tuple):
+    """The default look-back windows, told apart from an equal sequence a caller passes."""
 
 
 _90D, _PURCHASE, _JOURNEY = _Default("90D"), _Default("purchase"), _Default("customer_journey")
+_INACTIVITY, _TICKET = _Default("inactivity"), _Default("support_ticket")
+_RESOLVED = _Default("ticket_resolved")
+_WINDOWS = _DefaultWindows(("30D", "90D", "365D"))
+_EVENT_SETTINGS = (
+    "churn_event",
+    "acquisition_event",
+    "purchase_event",
+    "ticket_event",
+    "resolved_event",
+)
+
+
+@dataclasses.dataclass(frozen=True)
+class FeatureRecipe:
+    """How a churn feature table is built: the churn definition, the horizon and the
+    feature settings as one object, checked when it is made.
+
+    :func:`build_dataset` and :func:`build_features` take one as ``recipe=`` and return the
+    one they applied (``.recipe``, with the cutoff and whether a customer table joined);
+    :func:`train` keeps it in the model (:attr:`ChurnModel.recipe`) and its card, so that
+    ``build_features(events, cutoff=now, recipe=model.recipe)`` rebuilds the model's
+    features at another moment.
+
+    Parameters
+    ----------
+    horizon : str or timedelta, default "90D"
+        How far after the cutoff a churn counts (labels only: features do not depend on it).
+    definition : {"inactivity", "event"}, default "inactivity"
+    inactivity : str or timedelta, default "90D"
+    churn_event : str, optional
+        Required by ``definition="event"``.
+    acquisition_event : str or None, default "purchase"
+    purchase_event : str, default "purchase"
+    windows : sequence of durations, default ("30D", "90D", "365D")
+        Shortest first.
+    framework : str, mapping or StageFramework, default "customer_journey"
+        A built-in name is kept as the name; anything else becomes its StageFramework.
+    ticket_event, resolved_event : str
+        As in :func:`build_dataset`, where each setting is described.
+    cutoff : date or time, optional
+        The moment the features were built at (UTC); None in a recipe not applied yet.
+        :func:`build_dataset` and :func:`build_features` build at it when given no cutoff.
+    customers : bool, default False
+        Whether a customer table's columns join the features (building then needs one).
+
+    Durations given as timedeltas are kept as text (``"60 days 00:00:00"``) and windows as
+    a tuple, so that :meth:`to_dict` holds plain values only.
+
+    Raises
+    ------
+    JourneyParameterError
+        For an unknown definition or framework, ``definition="event"`` without a
+        ``churn_event``, a duration that is not one, or windows that do not grow.
+
+    Examples
+    --------
+    >>> from journey_lib.churn import FeatureRecipe
+    >>> recipe = FeatureRecipe(horizon="60D", windows=["7D", "30D"])
+    >>> recipe.windows, recipe.cutoff
+    (('7D', '30D'), None)
+    >>> FeatureRecipe.from_dict(recipe.to_dict()) == recipe
+    True
+    >>> FeatureRecipe(definition="event")  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    journey_lib.errors.JourneyParameterError: definition="event" needs churn_event, ...
+    """
+
+    horizon: str = "90D"
+    definition: str = "inactivity"
+    inactivity: str = "90D"
+    churn_event: str | None = None
+    acquisition_event: str | None = "purchase"
+    purchase_event: str = "purchase"
+    windows: tuple[str, ...] = ("30D", "90D", "365D")
+    framework: str | StageFramework = "customer_journey"
+    ticket_event: str = "support_ticket"
+    resolved_event: str = "ticket_resolved"
+    cutoff: pd.Timestamp | None = None
+    customers: bool = False
+
+    def __post_init__(self) -> None:
+        def settle(name: str, value: Any) -> None:
+            # Frozen: the checked, plain form replaces what was given.
+            object.__setattr__(self, name, value)
+
+        settle("horizon", _duration_text(self.horizon, "horizon"))
+        check_choice("definition", self.definition, ("inactivity", "event"))
+        settle("definition", str(self.definition))
+        settle("inactivity", _duration_text(self.inactivity, "inactivity"))
+        window_spans(self.windows)
+        settle("windows", tuple(_duration_text(w, "windows") for w in self.windows))
+        if self.definition == "event" and not self.churn_event:
+            raise JourneyParameterError(
+                'definition="event" needs churn_event, the event that marks churn '
+                '(e.g. churn_event="cancellation")'
+            )
+        for name in _EVENT_SETTINGS:
+            settle(name, _plain_name(getattr(self, name)))
+        if isinstance(self.framework, str):
+            get_framework(self.framework)  # a name it knows
+            settle("framework", str(self.framework))
+        else:
+            settle("framework", get_framework(self.framework))
+        if self.cutoff is not None:
+            settle("cutoff", pd.Timestamp(utc_datetime(self.cutoff, "cutoff")))
+        if not isinstance(self.customers, bool | np.bool_):
+            raise JourneyParameterError(
+                f"customers must be True or False (whether a customer table joins the "
+                f"features); got {self.customers!r}"
+            )
+        settle("customers", bool(self.customers))
+
+    @property
+    def rule(self) -> str:
+        """The label in words, for reports."""
+        if self.definition == "inactivity":
+            return f"no event in the last {self.inactivity} of the {self.horizon} after the cutoff"
+        return f"a {self.churn_event!r} event within {self.horizon} after the cutoff"
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain values (JSON-ready) that :meth:`from_dict` reads back: the model card's
+        ``built_from``."""
+        framework = self.framework
+        return {
+            "cutoff": None if self.cutoff is None else self.cutoff.isoformat(),
+            "horizon": self.horizon,
+            "definition": self.definition,
+            "inactivity": self.inactivity,
+            "churn_event": self.churn_event,
+            "acquisition_event": self.acquisition_event,
+            "purchase_event": self.purchase_event,
+            "windows": list(self.windows),
+            "framework": framework if isinstance(framework, str) else framework.to_dict(),
+            "ticket_event": self.ticket_event,
+            "resolved_event": self.resolved_event,
+            "customers": self.customers,
+        }
+
+    @classmethod
+    def from_dict(cls, values: Mapping[str, Any]) -> FeatureRecipe:
+        """The recipe of :meth:`to_dict`'s values (settings left out take their defaults).
+
+        Raises
+        ------
+        JourneyParameterError
+            For a name that is not a setting of a recipe, or a value :class:`FeatureRecipe`
+            refuses.
+        """
+        names = [field.name for field in dataclasses.fields(cls)]
+        unknown = sorted(set(values) - set(names))
+        if unknown:
+            raise JourneyParameterError(
+                f"a feature recipe has no setting {unknown[0]!r}; its settings are {names}"
+            )
+        return cls(**values)
+
+
+def _duration_text(value: Any, name: str) -> str:
+    """A checked duration, kept as the caller wrote it when that is text."""
+    duration_us(value, name)
+    return str(value) if isinstance(value, str) else str(pd.Timedelta(value))
+
+
+def _plain_name(value: Any) -> Any:
+    """An event name as a plain value: NumPy scalars (event codes) become Python ones, and
+    text plain text."""
+    if isinstance(value, np.generic):
+        return value.item()
+    return str(value) if isinstance(value, str) else value
 
 
 @dataclasses.dataclass(frozen=True)
@@ -145,13 +310,18 @@ class DatasetReport:
 
 
 class ChurnDataset(tuple):
-    """``(X, y)``, which unpacks as a pair, with the :class:`DatasetReport` as ``.report``."""
+    """``(X, y)``, which unpacks as a pair, with the :class:`DatasetReport` as ``.report``
+    and the :class:`FeatureRecipe` that built it as ``.recipe``."""
 
     report: DatasetReport
+    recipe: FeatureRecipe
 
-    def __new__(cls, X: pd.DataFrame, y: pd.Series, report: DatasetReport) -> ChurnDataset:
+    def __new__(
+        cls, X: pd.DataFrame, y: pd.Series, report: DatasetReport, recipe: FeatureRecipe
+    ) -> ChurnDataset:
         made = super().__new__(cls, (X, y))
         made.report = report
+        made.recipe = recipe
         return made
 
     @property
@@ -163,23 +333,41 @@ class ChurnDataset(tuple):
         return self[1]
 
 
+@dataclasses.dataclass(frozen=True, eq=False)
+class ChurnFeatures:
+    """The customers to score, from :func:`build_features`.
+
+    Attributes
+    ----------
+    X : pandas.DataFrame
+        One row per customer to score, indexed by ``customer_id``: what
+        :meth:`ChurnModel.predict_proba`, ``reasons`` and ``target`` take.
+    recipe : FeatureRecipe
+        How ``X`` was built (at its cutoff).
+    """
+
+    X: pd.DataFrame
+    recipe: FeatureRecipe
+
+
 def build_dataset(
     events: Any,
     *,
     cutoff: Any = None,
     profile: LogProfile | None = None,
     horizon: Any = _90D,
-    definition: str = "inactivity",
+    definition: str = _INACTIVITY,
     inactivity: Any = _90D,
     churn_event: str | None = None,
     customers: Any = None,
     acquisition_event: str | None = _PURCHASE,
     purchase_event: str = _PURCHASE,
-    windows: Sequence[Any] = _DEFAULT_WINDOWS,
+    windows: Sequence[Any] = _WINDOWS,
     framework: Any = _JOURNEY,
-    ticket_event: str = "support_ticket",
-    resolved_event: str = "ticket_resolved",
+    ticket_event: str = _TICKET,
+    resolved_event: str = _RESOLVED,
     data_end: Any = None,
+    recipe: FeatureRecipe | None = None,
 ) -> ChurnDataset:
     """Features at ``cutoff`` and churn labels over the ``horizon`` after it.
 
@@ -191,7 +379,8 @@ def build_dataset(
         A touchpoint log of any engine (pandas, Polars, DuckDB, PySpark); the result is
         pandas either way.
     cutoff : date or time
-        The moment the prediction is made (naive means UTC); the profile's when not given.
+        The moment the prediction is made (naive means UTC); when not given, the recipe's,
+        else the profile's.
     profile : LogProfile, optional
         A log profile (:func:`journey_lib.profile`). Its cutoff, horizon, inactivity,
         acquisition event, conversion (as ``purchase_event``), churn event and stages take
@@ -224,12 +413,18 @@ def build_dataset(
         without a later resolution before the cutoff.
     data_end : date or time, optional
         Where the log's observation ends; the log's last event when None.
+    recipe : FeatureRecipe, optional
+        All of the options above at once (as a model's :attr:`ChurnModel.recipe`, to
+        rebuild its dataset at another cutoff); options passed beside it win, and the
+        profile then only gives the cutoff. A recipe made with a customer table needs
+        ``customers``.
 
     Returns
     -------
     ChurnDataset
         Unpacks as ``X, y``: ``X`` one row per included customer (index ``customer_id``,
-        sorted) and ``y`` the 0/1 label named ``churned``; ``.report`` says who was left out.
+        sorted) and ``y`` the 0/1 label named ``churned``; ``.report`` says who was left out
+        and ``.recipe`` is the :class:`FeatureRecipe` applied (for :func:`train`).
 
     Features
     --------
@@ -255,28 +450,41 @@ def build_dataset(
     --------
     >>> import journey_lib as jl
     >>> sim = jl.simulate(400, seed=3)
-    >>> X, y = jl.churn.build_dataset(sim.events, cutoff="2024-09-01")
+    >>> X, y = dataset = jl.churn.build_dataset(sim.events, cutoff="2024-09-01")
     >>> X.index.name, y.name, len(X) == len(y)
     ('customer_id', 'churned', True)
     >>> bool(set(y.unique()) <= {0, 1})
     True
+    >>> dataset.recipe.cutoff, dataset.recipe.horizon
+    (Timestamp('2024-09-01 00:00:00+0000', tz='UTC'), '90D')
     """
-    options = _from_profile(_options(locals()), profile)
-    cutoff = _cutoff(cutoff, profile)
-    if isinstance(horizon, _Default):
-        horizon = profile.horizon if profile is not None else str(horizon)
-    horizon_us = duration_us(horizon, "horizon")
-    X, status, cut, dropped, notes = _build(
-        events, cutoff, horizon_us, data_end, customers, options
+    recipe = _settle(
+        recipe,
+        profile,
+        cutoff,
+        customers,
+        {
+            "horizon": horizon,
+            "definition": definition,
+            "inactivity": inactivity,
+            "churn_event": churn_event,
+            "acquisition_event": acquisition_event,
+            "purchase_event": purchase_event,
+            "windows": windows,
+            "framework": framework,
+            "ticket_event": ticket_event,
+            "resolved_event": resolved_event,
+        },
     )
+    horizon_us = duration_us(recipe.horizon, "horizon")
+    X, status, dropped, notes = _build(events, recipe, horizon_us, data_end, customers)
     y = status.loc[X.index, "_label"].astype("int64").rename("churned")
-    X.attrs[ATTRS_KEY] = _recipe(cut, horizon, customers, options)
     acquired = status["_acquired"]
     report = DatasetReport(
-        cutoff=cut,
-        label_end=cut + pd.Timedelta(microseconds=horizon_us),
-        definition=definition,
-        rule=_rule(definition, horizon, options["inactivity"], options["churn_event"]),
+        cutoff=recipe.cutoff,
+        label_end=recipe.cutoff + pd.Timedelta(microseconds=horizon_us),
+        definition=recipe.definition,
+        rule=recipe.rule,
         customers_in_log=len(status),
         not_acquired=int((~acquired).sum()),
         already_churned=int((acquired & status["_gone"]).sum()),
@@ -286,7 +494,7 @@ def build_dataset(
         dropped_columns=dropped,
         notes=notes,
     )
-    return ChurnDataset(X, y, report)
+    return ChurnDataset(X, y, report, recipe)
 
 
 def build_features(
@@ -294,28 +502,31 @@ def build_features(
     *,
     cutoff: Any = None,
     profile: LogProfile | None = None,
-    definition: str = "inactivity",
+    definition: str = _INACTIVITY,
     inactivity: Any = _90D,
     churn_event: str | None = None,
     customers: Any = None,
     acquisition_event: str | None = _PURCHASE,
     purchase_event: str = _PURCHASE,
-    windows: Sequence[Any] = _DEFAULT_WINDOWS,
+    windows: Sequence[Any] = _WINDOWS,
     framework: Any = _JOURNEY,
-    ticket_event: str = "support_ticket",
-    resolved_event: str = "ticket_resolved",
-) -> pd.DataFrame:
+    ticket_event: str = _TICKET,
+    resolved_event: str = _RESOLVED,
+    recipe: FeatureRecipe | None = None,
+) -> ChurnFeatures:
     """The features of :func:`build_dataset` without labels: the customers to score now.
 
     The population is the same (acquired before ``cutoff`` and not churned by it), and so
     are the features; nothing after the cutoff is needed, so the cutoff may be the end of
-    the log or later. The options are those of :func:`build_dataset`.
+    the log or later. The options are those of :func:`build_dataset`; to score with a
+    model, pass its recipe and the moment: ``recipe=model.recipe, cutoff=...``.
 
     Returns
     -------
-    pandas.DataFrame
-        One row per customer to score, indexed by ``customer_id``; ``attrs`` records how it
-        was built.
+    ChurnFeatures
+        ``.X``, one row per customer to score, indexed by ``customer_id``, and ``.recipe``,
+        the :class:`FeatureRecipe` applied (its horizon is the recipe's or profile's, else
+        the default: features do not depend on it).
 
     Raises
     ------
@@ -326,20 +537,69 @@ def build_features(
     --------
     >>> import journey_lib as jl
     >>> sim = jl.simulate(400, seed=3)
-    >>> X = jl.churn.build_features(sim.events, cutoff="2025-01-01")
-    >>> X.index.name, "recency_days" in X
-    ('customer_id', True)
+    >>> dataset = jl.churn.build_dataset(sim.events, cutoff="2024-09-01", windows=["7D", "30D"])
+    >>> scoring = jl.churn.build_features(sim.events, cutoff="2025-01-01", recipe=dataset.recipe)
+    >>> scoring.X.index.name, "events_7D" in scoring.X, str(scoring.recipe.cutoff.date())
+    ('customer_id', True, '2025-01-01')
     """
-    options = _from_profile(_options(locals()), profile)
-    cutoff = _cutoff(cutoff, profile)
-    X, _, cut, _, _ = _build(events, cutoff, None, None, customers, options)
-    X.attrs[ATTRS_KEY] = _recipe(cut, None, customers, options)
-    return X
+    recipe = _settle(
+        recipe,
+        profile,
+        cutoff,
+        customers,
+        {
+            "horizon": _90D,
+            "definition": definition,
+            "inactivity": inactivity,
+            "churn_event": churn_event,
+            "acquisition_event": acquisition_event,
+            "purchase_event": purchase_event,
+            "windows": windows,
+            "framework": framework,
+            "ticket_event": ticket_event,
+            "resolved_event": resolved_event,
+        },
+    )
+    X, _, _, _ = _build(events, recipe, None, None, customers)
+    return ChurnFeatures(X, recipe)
 
 
-def _options(arguments: dict[str, Any]) -> dict[str, Any]:
-    """The :data:`RECIPE_OPTIONS` among a public function's arguments (its ``locals()``)."""
-    return {name: arguments[name] for name in RECIPE_OPTIONS}
+def _settle(
+    recipe: FeatureRecipe | None,
+    profile: LogProfile | None,
+    cutoff: Any,
+    customers: Any,
+    options: dict[str, Any],
+) -> FeatureRecipe:
+    """The recipe a public function applies: the options the caller passed, then the
+    recipe's (without one, the profile's roles, then the defaults); at the cutoff passed,
+    else the recipe's, else the profile's."""
+    if recipe is not None and not isinstance(recipe, FeatureRecipe):
+        raise JourneyParameterError(
+            f"recipe must be a FeatureRecipe (a dataset's or a model's .recipe), not "
+            f"{type(recipe).__name__}"
+        )
+    if recipe is None:
+        chosen = FeatureRecipe(**_from_profile(options, profile))
+    else:
+        # churn_event has no default: None there means the caller left it out.
+        given = {
+            name: value
+            for name, value in options.items()
+            if not isinstance(value, _Default | _DefaultWindows)
+            and not (name == "churn_event" and value is None)
+        }
+        chosen = dataclasses.replace(recipe, **given)
+    if cutoff is None and recipe is not None:
+        cutoff = recipe.cutoff
+    if chosen.customers and customers is None:
+        raise JourneyParameterError(
+            "the recipe was built with a customer table (customers=True); pass that table as "
+            "customers="
+        )
+    return dataclasses.replace(
+        chosen, cutoff=_cutoff(cutoff, profile), customers=customers is not None
+    )
 
 
 def _from_profile(options: dict[str, Any], profile: LogProfile | None) -> dict[str, Any]:
@@ -347,10 +607,14 @@ def _from_profile(options: dict[str, Any], profile: LogProfile | None) -> dict[s
     explicit value equal to a default wins): what the caller says, then the profile (a
     profile without an acquisition event means any event, as a process log's case begins
     with its first)."""
-    # Plain text from here on: the options travel into X.attrs and the model card.
-    out = {k: str(v) if isinstance(v, _Default) else v for k, v in options.items()}
+    out = {
+        name: tuple(value) if isinstance(value, _DefaultWindows) else value
+        for name, value in options.items()
+    }
     if profile is None:
         return out
+    if isinstance(options["horizon"], _Default):
+        out["horizon"] = profile.horizon
     if isinstance(options["inactivity"], _Default):
         out["inactivity"] = profile.inactivity
     if isinstance(options["acquisition_event"], _Default):
@@ -360,7 +624,7 @@ def _from_profile(options: dict[str, Any], profile: LogProfile | None) -> dict[s
     if options["churn_event"] is None:
         out["churn_event"] = profile.churn_event
     if isinstance(options["framework"], _Default):
-        out["framework"] = profile_framework(profile).to_dict()
+        out["framework"] = profile_framework(profile)
     return out
 
 
@@ -373,42 +637,32 @@ def _cutoff(cutoff: Any, profile: LogProfile | None) -> Any:
 
 def _build(
     events: Any,
-    cutoff: Any,
+    recipe: FeatureRecipe,
     horizon_us: int | None,
     data_end: Any,
     customers: Any,
-    options: dict[str, Any],
-) -> tuple[pd.DataFrame, pd.DataFrame, pd.Timestamp, tuple[str, ...], tuple[str, ...]]:
-    """Features of the population at the cutoff, the status of every customer (labels over
-    ``horizon_us`` when given), the cutoff, the customer-table columns dropped and notes on
-    features left out.
-
-    ``options`` holds the :data:`RECIPE_OPTIONS` of the public functions.
-    """
-    definition = options["definition"]
-    churn_event = options["churn_event"]
-    acquisition_event = options["acquisition_event"]
-    purchase_event = options["purchase_event"]
-    check_choice("definition", definition, ("inactivity", "event"))
-    inactivity_us = duration_us(options["inactivity"], "inactivity")
-    window_us = _windows(options["windows"])
-    if definition == "event" and not churn_event:
-        raise JourneyParameterError(
-            'definition="event" needs churn_event, the event that marks churn '
-            '(e.g. churn_event="cancellation")'
-        )
-    cut = utc_datetime(cutoff, "cutoff")
+) -> tuple[pd.DataFrame, pd.DataFrame, tuple[str, ...], tuple[str, ...]]:
+    """Features of the population at the recipe's cutoff, the status of every customer
+    (labels over ``horizon_us`` when given), the customer-table columns dropped and notes on
+    features left out."""
+    definition = recipe.definition
+    churn_event = recipe.churn_event
+    acquisition_event = recipe.acquisition_event
+    purchase_event = recipe.purchase_event
+    inactivity_us = duration_us(recipe.inactivity, "inactivity")
+    window_us = window_spans(recipe.windows)
+    cut = recipe.cutoff
     c = instant_us(cut, "cutoff")
     end = c + (horizon_us or 0)
 
     frame, _ = lazy_events(events)
     schema = frame.collect_schema()
     frame = with_microseconds(frame, "_us")
-    first_us, last_us, names = _extent(frame, end)
+    first_us, last_us, names = extent(frame, end)
     observed_to = last_us
     if data_end is not None:
         observed_to = instant_us(data_end, "data_end")
-    _check_span(c, end, first_us, observed_to, labelled=horizon_us is not None)
+    check_span(c, end, first_us, observed_to, labelled=horizon_us is not None)
     if acquisition_event is not None and acquisition_event not in names:
         raise JourneyDataError(
             f"acquisition_event={acquisition_event!r} never occurs before the labels end; "
@@ -422,7 +676,7 @@ def _build(
             stacklevel=3,
         )
 
-    status = _status(frame, c, end, definition, inactivity_us, churn_event, acquisition_event)
+    status = status_table(frame, c, end, definition, inactivity_us, churn_event, acquisition_event)
     population = status.index[status["_acquired"] & ~status["_gone"]]
     if population.empty:
         raise JourneyDataError(
@@ -433,380 +687,29 @@ def _build(
     before = frame.filter(nw.col("_us") < c)
     notes: tuple[str, ...] = ()
     channel = "channel" in schema
-    if channel and _all_null(before, "channel"):
+    if channel and all_null(before, "channel"):
         # An export with an empty channel column: no channel to count, and a column of zeros
         # would only look like information.
         channel = False
         notes = ("no channel features: the log's channel column has no value before the cutoff",)
-    X = _features(
+    X = log_features(
         before,
         schema,
         channel,
         c,
         window_us,
-        options["framework"],
-        options["ticket_event"],
-        options["resolved_event"],
+        recipe.framework,
+        recipe.ticket_event,
+        recipe.resolved_event,
     )
     X = X.reindex(population)
     if purchase_event in names:
-        X = X.join(_rfm_features(before, c, purchase_event))
+        X = X.join(rfm_features(before, c, purchase_event))
     dropped: tuple[str, ...] = ()
     if customers is not None:
-        table, dropped = _customer_features(customers, cut, X.index)
+        table, dropped = customer_features(customers, cut, X.index)
         X = X.join(table)
-    X = _fill_counts(X)
-    X.columns = _clean_names(X.columns)
+    X = fill_counts(X)
+    X.columns = clean_names(X.columns)
     X = X.sort_index()
-    return X, status, pd.Timestamp(cut), dropped, notes
-
-
-def _all_null(frame: nw.LazyFrame, column: str) -> bool:
-    """Whether ``column`` is missing in every row of ``frame``."""
-    present = frame.filter(~nw.col(column).is_null()).select(nw.len().alias("n")).collect()
-    return present["n"].item() == 0
-
-
-def _recipe(
-    cutoff: pd.Timestamp, horizon: Any, customers: Any, options: dict[str, Any]
-) -> dict[str, Any]:
-    """How a feature table was built, in plain values (``X.attrs``; a model card keeps it,
-    and the CLI rebuilds features for scoring from it)."""
-
-    def plain(value: Any) -> Any:
-        if value is None or isinstance(value, str | int | float | bool):
-            return value
-        if isinstance(value, list | tuple):
-            return [plain(v) for v in value]
-        if isinstance(value, dict):
-            return {str(k): plain(v) for k, v in value.items()}
-        if isinstance(value, dt.timedelta | pd.Timedelta):
-            return str(pd.Timedelta(value))
-        return repr(value)
-
-    recipe = {"cutoff": cutoff.isoformat(), "horizon": plain(horizon)}
-    recipe |= {name: plain(value) for name, value in options.items()}
-    recipe["customers"] = customers is not None
-    return recipe
-
-
-def _windows(windows: Sequence[Any]) -> list[int]:
-    if isinstance(windows, str) or not windows:
-        raise JourneyParameterError(
-            f"windows must be a non-empty sequence of durations, got {windows!r}"
-        )
-    spans = [duration_us(w, "windows") for w in windows]
-    if any(b <= a for a, b in itertools.pairwise(spans)):
-        raise JourneyParameterError(f"windows must grow, shortest first; got {list(windows)}")
-    return spans
-
-
-def _extent(frame: nw.LazyFrame, end: int) -> tuple[int | None, int | None, set[str]]:
-    """The first and last event times, and the event names before ``end``."""
-    bounds = frame.select(nw.col("_us").min().alias("lo"), nw.col("_us").max().alias("hi"))
-    lo, hi = (None if pd.isna(v) else int(v) for v in bounds.collect().row(0))
-    names = frame.filter(nw.col("_us") < end).select("event").unique().collect()
-    return lo, hi, set(names["event"].to_list())
-
-
-def _check_span(c: int, end: int, first: int | None, last: int | None, *, labelled: bool) -> None:
-    def stamp(us: int) -> str:
-        return f"{EPOCH + dt.timedelta(microseconds=us):%Y-%m-%d %H:%M}"
-
-    if first is None:
-        raise JourneyDataError("the log is empty: there is nothing to learn churn from")
-    if not first < c or (labelled and c > last):
-        raise JourneyDataError(
-            f"cutoff {stamp(c)} lies outside the log, which runs from {stamp(first)} to "
-            f"{stamp(last)}; choose a cutoff inside it"
-        )
-    if labelled and last < end:
-        raise JourneyDataError(
-            f"the horizon runs to {stamp(end)} but the log ends at {stamp(last)}: labels "
-            f"there would be guesses. Choose a cutoff at least the horizon before the end "
-            f"(at or before {stamp(last - (end - c))}), a shorter horizon, or pass data_end "
-            f"if the log was observed for longer than its last event"
-        )
-
-
-def _status(
-    frame: nw.LazyFrame,
-    c: int,
-    end: int,
-    definition: str,
-    inactivity_us: int | None,
-    churn_event: str | None,
-    acquisition_event: str | None,
-) -> pd.DataFrame:
-    """Per customer: ``_acquired``, ``_gone`` (churned by the cutoff) and ``_label``."""
-    t = nw.col("_us")
-    acquiring = t < c
-    if acquisition_event is not None:
-        acquiring = acquiring & (nw.col("event") == acquisition_event)
-    if definition == "inactivity":
-        active_at_cut = (t >= c - inactivity_us) & (t < c)
-        active_at_end = (t >= end - inactivity_us) & (t < end)
-        flags = {"_acq": acquiring, "_was": active_at_cut, "_stays": active_at_end}
-    else:
-        is_churn = nw.col("event") == churn_event
-        flags = {
-            "_acq": acquiring,
-            "_quit": is_churn & (t < c),
-            "_leaves": is_churn & (t >= c) & (t < end),
-        }
-    # Conditions become columns before grouping: Narwhals' pandas backend mishandles
-    # conditional expressions inside a group-by aggregation.
-    per_customer = (
-        frame.filter(t < end)
-        .with_columns(**{k: v.cast(nw.Int64) for k, v in flags.items()})
-        .group_by("customer_id")
-        .agg(*(nw.col(k).max() for k in flags))
-    )
-    table = to_pandas(per_customer.collect()).set_index("customer_id")
-    table = table.fillna(0).astype(bool)
-    if definition == "inactivity":
-        gone, label = ~table["_was"], ~table["_stays"]
-    else:
-        gone, label = table["_quit"], table["_leaves"]
-    return pd.DataFrame({"_acquired": table["_acq"], "_gone": gone, "_label": label})
-
-
-def _features(
-    before: nw.LazyFrame,
-    schema: Any,
-    channel: bool,
-    c: int,
-    window_us: list[int],
-    framework: Any,
-    ticket_event: str,
-    resolved_event: str,
-) -> pd.DataFrame:
-    """Everything but RFM and the customer table, one row per customer seen before ``c``;
-    ``channel`` says whether to count channels."""
-    t = nw.col("_us")
-    # Bucket b holds events within windows[b] but not windows[b-1]; older ones are left out
-    # of the windowed counts (they still count in tenure and the totals).
-    age = c - t
-    bucket = nw.lit(len(window_us))
-    for b in range(len(window_us) - 1, -1, -1):
-        bucket = nw.when(age <= window_us[b]).then(nw.lit(b)).otherwise(bucket)
-    staged = assign_stages(before.to_native(), framework, unmapped="ignore")
-    rows = nw.from_native(staged).lazy().with_columns(_bucket=bucket)
-    stages = get_framework(framework).stages
-
-    # A channel is a name even when a reader typed an empty channel column as numbers.
-    numeric = [
-        name
-        for name, dtype in schema.items()
-        if dtype.is_numeric() and name not in ("customer_id", "channel") and not looks_like_id(name)
-    ]
-    # Expressions become columns before grouping: Narwhals' pandas backend mishandles
-    # anything but a plain column inside a group-by aggregation.
-    prepared = rows.with_columns(
-        _ticket=(nw.col("event") == ticket_event).cast(nw.Int64),
-        _resolved=(nw.col("event") == resolved_event).cast(nw.Int64),
-        _stage=nw.col("stage")
-        .replace_strict(
-            {name: i for i, name in enumerate(stages, start=1)},
-            default=nw.lit(0, dtype=nw.Int64()),
-            return_dtype=nw.Int64(),
-        )
-        .fill_null(0),
-        **{f"_num_{name}": nw.col(name).cast(nw.Float64).fill_nan(None) for name in numeric},
-    )
-    aggregations = [
-        t.min().alias("_first"),
-        t.max().alias("_last"),
-        nw.len().alias("events_total"),
-        nw.col("_ticket").sum().alias("tickets"),
-        nw.col("_resolved").sum().alias("_resolved"),
-        nw.col("_stage").max().alias("stage_reached"),
-    ]
-    for name in numeric:
-        column = nw.col(f"_num_{name}")
-        if name == "value":
-            aggregations.append(column.sum().alias("value_total"))
-        else:
-            aggregations.append(column.mean().alias(f"{name}_mean"))
-    totals = to_pandas(prepared.group_by("customer_id").agg(*aggregations).collect()).set_index(
-        "customer_id"
-    )
-    if channel:
-        used = (
-            rows.filter(~nw.col("channel").is_null())
-            .group_by("customer_id")
-            .agg(nw.col("channel").n_unique().alias("channels_used"))
-        )
-        totals = totals.join(to_pandas(used.collect()).set_index("customer_id"))
-    totals["recency_days"] = (c - totals.pop("_last")) / _DAY_US
-    totals["tenure_days"] = (c - totals.pop("_first")) / _DAY_US
-    # Tickets are resolved in order, so those without a resolution are the surplus.
-    totals["unresolved_tickets"] = (totals["tickets"] - totals.pop("_resolved")).clip(lower=0)
-
-    labels = [_label(w) for w in window_us]
-    parts = [totals, _windowed(rows, None, "events", labels)]
-    parts.append(_windowed(rows, "event", "event", labels))
-    if channel:
-        parts.append(_windowed(rows, "channel", "channel", labels))
-    parts.append(_windowed(rows, "stage", "stage", labels, categories=stages))
-    X = pd.concat(parts, axis=1)
-    trends = {"trend_events": _trend(X, "events", labels, window_us)}
-    for stage in stages:
-        trends[f"trend_stage_{stage}"] = _trend(X, f"stage_{stage}", labels, window_us)
-    return pd.concat([X, pd.DataFrame(trends)], axis=1)
-
-
-def _windowed(
-    rows: nw.LazyFrame,
-    column: str | None,
-    prefix: str,
-    labels: list[str],
-    categories: Sequence[str] | None = None,
-) -> pd.DataFrame:
-    """Counts per customer (and value of ``column``) within each look-back window."""
-    keys = ["customer_id", "_bucket"] + ([column] if column else [])
-    inside = rows.filter(nw.col("_bucket") < len(labels))
-    if column:
-        inside = inside.filter(~nw.col(column).is_null())
-    long = to_pandas(inside.group_by(*keys).agg(nw.len().alias("_n")).collect())
-    if column is None:
-        values = [""]
-    else:
-        values = list(categories) if categories is not None else sorted(long[column].unique())
-    names = [
-        f"{prefix}_{value}_{label}" if value != "" else f"{prefix}_{label}"
-        for value in values
-        for label in labels
-    ]
-    if long.empty:
-        # Nothing of this kind within any window (every event older than the longest window,
-        # or no event mapped to a stage): no customer row here, _fill_counts makes them 0.
-        empty = pd.Index([], dtype=long["customer_id"].dtype, name="customer_id")
-        return pd.DataFrame({name: pd.Series(dtype="int64") for name in names}, index=empty)
-    if column:
-        long[column] = pd.Categorical(long[column], categories=values)
-        wide = long.pivot_table(
-            index="customer_id",
-            columns=[column, "_bucket"],
-            values="_n",
-            aggfunc="sum",
-            fill_value=0,
-            observed=False,
-        )
-    else:
-        wide = long.pivot_table(
-            index="customer_id", columns="_bucket", values="_n", aggfunc="sum", fill_value=0
-        )
-        wide.columns = pd.MultiIndex.from_arrays([["" for _ in wide.columns], wide.columns])
-    # Windows are nested: a window's count is the running total over the buckets within it.
-    full = pd.MultiIndex.from_product([values, range(len(labels))])
-    cube = wide.reindex(columns=full, fill_value=0).to_numpy(dtype="int64")
-    cube = cube.reshape(len(wide), len(values), len(labels)).cumsum(axis=2)
-    return pd.DataFrame(cube.reshape(len(wide), -1), index=wide.index, columns=names)
-
-
-def _trend(X: pd.DataFrame, stem: str, labels: list[str], window_us: list[int]) -> pd.Series:
-    """Events in the shortest window minus the next window's earlier part, scaled to the
-    shortest window's length: positive when activity is picking up."""
-    if len(labels) < 2:
-        return pd.Series(0.0, index=X.index)
-    recent = X[f"{stem}_{labels[0]}"].astype("float64")
-    earlier = X[f"{stem}_{labels[1]}"].astype("float64") - recent
-    return recent - earlier * window_us[0] / (window_us[1] - window_us[0])
-
-
-def _rfm_features(before: nw.LazyFrame, c: int, purchase_event: str) -> pd.DataFrame:
-    """lifetimes' summary at the cutoff, in days."""
-    cut = EPOCH + dt.timedelta(microseconds=c)
-    native = before.drop("_us").to_native()
-    summary = to_pandas(rfm(native, observation_end=cut, purchase_event=purchase_event))
-    return summary.set_index("customer_id").add_prefix("rfm_")
-
-
-def _customer_features(
-    customers: Any, cut: dt.datetime, population: pd.Index
-) -> tuple[pd.DataFrame, tuple[str, ...]]:
-    """The customer table's columns for ``population``: identifiers dropped, dates as days
-    before the cutoff."""
-    table = to_pandas(customers, what="customers")
-    if "customer_id" not in table.columns:
-        raise JourneyDataError(
-            f"customers lack a 'customer_id' column; they have {list(table.columns)}"
-        )
-    duplicated = table["customer_id"].duplicated()
-    if duplicated.any():
-        example = table.loc[duplicated, "customer_id"].iloc[0]
-        raise JourneyDataError(
-            f"customers has {int(duplicated.sum())} repeated customer_id value(s), e.g. "
-            f"{example!r}; give one row per customer"
-        )
-    table = table.set_index("customer_id")
-    dropped = tuple(c for c in table.columns if looks_like_id(c, table[c]))
-    if dropped:
-        warnings.warn(
-            f"customer columns {list(dropped)} look like identifiers and were left out of "
-            f"the features (a model would memorise them)",
-            JourneyDataWarning,
-            stacklevel=4,
-        )
-    table = table.drop(columns=list(dropped)).reindex(population)
-    moment = pd.Timestamp(cut)
-    future = 0
-    for name in table.columns:
-        column = table[name]
-        if isinstance(column.dtype, pd.DatetimeTZDtype) or pd.api.types.is_datetime64_dtype(column):
-            stamps = column if column.dt.tz is not None else column.dt.tz_localize("UTC")
-            days = (moment - stamps) / pd.Timedelta(days=1)
-            future += int((days < 0).sum())
-            table[name] = days.where(days >= 0)
-            table = table.rename(columns={name: f"{name}_days_before"})
-    if future:
-        warnings.warn(
-            f"{future} customer-table date(s) fall after the cutoff {moment:%Y-%m-%d}: future "
-            f"knowledge, made missing",
-            JourneyDataWarning,
-            stacklevel=4,
-        )
-    return table.add_prefix("customer_"), dropped
-
-
-def is_count(name: str) -> bool:
-    """Whether a feature of :func:`build_dataset` counts touchpoints, so that its absence
-    means zero (a customer without such events, or an event no one had before the cutoff)."""
-    return name.startswith(("events_", "event_", "channel_", "stage_", "trend_")) or name in (
-        "tickets",
-        "unresolved_tickets",
-        "channels_used",
-    )
-
-
-def _fill_counts(X: pd.DataFrame) -> pd.DataFrame:
-    """Customers without rows in a count table have zero of it."""
-    counts = [c for c in X.columns if is_count(c)]
-    # Filling by column leaves a block per column; the copy consolidates them.
-    return X.fillna(dict.fromkeys(counts, 0)).copy()
-
-
-def _clean_names(columns: pd.Index) -> list[str]:
-    cleaned = (
-        pd.Series(columns, dtype="str")
-        .str.replace(r"[^0-9A-Za-z_]+", "_", regex=True)
-        .str.strip("_")
-    )
-    return cleaned.tolist()
-
-
-def _label(us: int) -> str:
-    """A window's name in a column: 30D, 12h, 90min."""
-    span = pd.Timedelta(microseconds=us)
-    if span % pd.Timedelta(days=1) == pd.Timedelta(0):
-        return f"{span.days}D"
-    if span % pd.Timedelta(hours=1) == pd.Timedelta(0):
-        return f"{int(span / pd.Timedelta(hours=1))}h"
-    return f"{int(span / pd.Timedelta(minutes=1))}min"
-
-
-def _rule(definition: str, horizon: Any, inactivity: Any, churn_event: str | None) -> str:
-    if definition == "inactivity":
-        return f"no event in the last {inactivity} of the {horizon} after the cutoff"
-    return f"a {churn_event!r} event within {horizon} after the cutoff"
+    return X, status, dropped, notes

@@ -249,7 +249,7 @@ def permutation_importance(
         )
     if not 0 < confidence < 1:
         raise JourneyParameterError(f"confidence must lie in (0, 1); got {confidence}")
-    frame = model._features(X)
+    frame = model.align(X)
     labels = binary_labels(y).to_numpy()
     if len(labels) != len(frame):
         raise JourneyDataError(f"X has {len(frame)} rows but y has {len(labels)}")
@@ -267,7 +267,7 @@ def permutation_importance(
         while labels[draws[r]].min() == labels[draws[r]].max():
             draws[r] = rng.integers(0, n, size=n)
     donors = rng.permuted(draws, axis=1)
-    scores = model._probabilities(frame)
+    scores = model.predict_aligned(frame)
     base = np.array([metric(labels[d], scores[d]) for d in draws])
     stacked = frame.iloc[draws.ravel()].reset_index(drop=True)
     rows = []
@@ -275,7 +275,7 @@ def permutation_importance(
         shuffled = stacked.copy()
         for column in columns:
             shuffled[column] = frame[column].iloc[donors.ravel()].reset_index(drop=True)
-        permuted = model._probabilities(shuffled).reshape(n_repeats, n)
+        permuted = model.predict_aligned(shuffled).reshape(n_repeats, n)
         after = np.array([metric(labels[d], p) for d, p in zip(draws, permuted, strict=True)])
         drops = base - after if higher_is_better else after - base
         tail = (1 - confidence) / 2
@@ -318,7 +318,7 @@ def partial_dependence(
     """See :meth:`ChurnModel.partial_dependence`."""
     if grid < 2:
         raise JourneyParameterError(f"grid must be at least 2; got {grid}")
-    frame = model._features(X)
+    frame = model.align(X)
     if max_rows is not None and len(frame) > max_rows:
         frame = frame.sample(max_rows, random_state=random_state)
     groups = feature_groups(model.features)
@@ -340,7 +340,7 @@ def partial_dependence(
         # One prediction over the stacked grid: a copy of the customers per grid value.
         stacked = frame.iloc[np.tile(np.arange(len(frame)), len(values))].reset_index(drop=True)
         stacked[column] = pd.Series(np.repeat(values, len(frame)), dtype=observed.dtype)
-        probability = model._probabilities(stacked).reshape(len(values), len(frame))
+        probability = model.predict_aligned(stacked).reshape(len(values), len(frame))
         parts.append(
             pd.DataFrame(
                 {
@@ -373,10 +373,10 @@ def reasons(
     """See :meth:`ChurnModel.reasons`."""
     if top < 1:
         raise JourneyParameterError(f"top must be at least 1; got {top}")
-    frame = model._features(X)
+    frame = model.align(X)
     named = resolve_groups(model, groups)
     names = list(named)
-    scores = model._probabilities(frame)
+    scores = model.predict_aligned(frame)
     effects = np.empty((len(frame), len(names)))
     for j, name in enumerate(names):
         typical = frame.copy()
@@ -384,7 +384,7 @@ def reasons(
             typical[column] = pd.Series(
                 model.reference[column], index=frame.index, dtype=frame[column].dtype
             )
-        effects[:, j] = scores - model._probabilities(typical)
+        effects[:, j] = scores - model.predict_aligned(typical)
     keep = min(top, len(names))
     order = np.argsort(-effects, axis=1, kind="stable")[:, :keep]
     chosen = np.take_along_axis(effects, order, axis=1)

@@ -2,7 +2,9 @@
 
 :func:`train` builds a Pipeline that handles numeric, categorical and missing values itself,
 optionally calibrated, and always fits the two baselines a churn model must beat: the base
-rate (everyone gets the training churn rate) and a plain logistic regression.
+rate (everyone gets the training churn rate) and a plain logistic regression. The model
+keeps the :class:`~journey_lib.churn.FeatureRecipe` its features were built with, saves
+itself with its card (:meth:`ChurnModel.save`) and :func:`load` reads it back.
 """
 
 from __future__ import annotations
@@ -26,15 +28,16 @@ from sklearn.pipeline import Pipeline, make_pipeline
 from sklearn.preprocessing import OneHotEncoder, OrdinalEncoder, StandardScaler
 
 from .._engine import check_choice, to_pandas
-from ..errors import JourneyDataError
+from ..errors import JourneyDataError, JourneyParameterError
 from . import explain, persist, targeting
+from ._features import is_count
 from ._inputs import as_numbers, as_text, binary_labels, tidy_features
-from .dataset import ATTRS_KEY, is_count
+from .dataset import ChurnDataset, FeatureRecipe
 from .evaluation import Evaluation, evaluate_scores
 from .explain import Importance, PartialDependence
 from .targeting import Targeting
 
-__all__ = ["CALIBRATIONS", "MODELS", "ChurnModel", "train"]
+__all__ = ["CALIBRATIONS", "MODELS", "ChurnModel", "load", "train"]
 
 _BLOCK = 8192
 #: Metrics the Markdown card shows (the card itself keeps them all).
@@ -72,10 +75,16 @@ class ChurnModel:
         A typical training customer: the median of each number (missing when most are),
         the commonest value of each category; the comparison point of :meth:`reasons`.
     provenance : dict
-        ``built_from`` (how the features were built, when they came from
-        :func:`build_dataset`: cutoff, horizon, definition, windows...), ``created`` (UTC),
-        ``versions`` (of Python and the packages) and ``metrics`` (held-out metrics saved
-        with the model, empty until then). :attr:`card` gathers everything.
+        ``created`` (UTC), ``versions`` (of Python and the packages), ``metrics`` (held-out
+        metrics saved with the model, empty until then) and ``built_from``: a note on where
+        the features came from when there is no recipe (``journey churn train`` on a
+        customer table records its label and identifier columns), else empty.
+        :attr:`card` gathers everything.
+    recipe : FeatureRecipe or None
+        How the features were built (:func:`build_dataset`'s ``.recipe``, given to
+        :func:`train`): the card's ``built_from``, and what
+        ``build_features(events, cutoff=..., recipe=model.recipe)`` rebuilds features with.
+        None when :func:`train` was not given one.
     """
 
     pipeline: Any
@@ -89,6 +98,7 @@ class ChurnModel:
     training: dict[str, Any]
     reference: dict[str, Any]
     provenance: dict[str, Any]
+    recipe: FeatureRecipe | None = None
 
     @property
     def card(self) -> dict[str, Any]:
@@ -99,7 +109,11 @@ class ChurnModel:
             "calibration": self.calibration,
             "base_rate": self.base_rate,
             "training": dict(self.training),
-            "built_from": dict(self.provenance.get("built_from", {})),
+            "built_from": (
+                self.recipe.to_dict()
+                if self.recipe is not None
+                else dict(self.provenance.get("built_from", {}))
+            ),
             "features": list(self.features),
             "numeric": list(self.numeric),
             "categorical": list(self.categorical),
@@ -133,6 +147,8 @@ class ChurnModel:
             )
         elif "label" in built:
             lines.append(f"- trained on a customer table, labels from column `{built['label']}`")
+        else:
+            lines.append("- no feature recipe given: how the features were built is not recorded")
         lines.append(
             f"- {len(card['features'])} features: {len(card['numeric'])} numeric, "
             f"{len(card['categorical'])} categorical"
@@ -170,24 +186,86 @@ class ChurnModel:
         Returns
         -------
         pathlib.Path
-            ``path``; :func:`journey_lib.churn.load` reads it back.
+            ``path``; :func:`load` reads it back.
         """
-        return persist.save(self, path, evaluation)
+        card = self.card
+        if evaluation is not None:
+            columns = ["scorer", "metric", "value", "low", "high"]
+            table = evaluation.metrics[columns].astype(
+                {"value": float, "low": float, "high": float}
+            )
+            card["metrics"] = {
+                "confidence": evaluation.confidence,
+                "n_bootstraps": evaluation.n_bootstraps,
+                "table": table.to_dict("records"),
+            }
+        return persist.write(path, pipeline=self.pipeline, baseline=self.baseline, card=card)
 
     def predict_proba(self, X: Any) -> pd.Series:
         """Each customer's churn probability, indexed as ``X``.
 
         Columns of ``X`` beyond the model's features are ignored; missing ones are an error.
         """
-        frame = self._features(X)
-        return pd.Series(self._probabilities(frame), index=frame.index, name="churn_probability")
+        frame = self.align(X)
+        return pd.Series(self.predict_aligned(frame), index=frame.index, name="churn_probability")
 
     def baseline_proba(self, X: Any) -> pd.Series:
         """The logistic baseline's churn probabilities, indexed as ``X``."""
-        frame = self._features(X)
+        frame = self.align(X)
         return pd.Series(
-            self._probabilities(frame, self.baseline), index=frame.index, name="baseline"
+            self.predict_aligned(frame, baseline=True), index=frame.index, name="baseline"
         )
+
+    def predict_aligned(self, aligned: pd.DataFrame, *, baseline: bool = False) -> np.ndarray:
+        """Churn probabilities of rows already aligned by :meth:`align`, as an array.
+
+        The fast path for scoring many variants of one aligned frame (shuffled, set to a
+        grid value, set to the typical customer), as the explanations do: ``X`` is not
+        aligned again.
+
+        Parameters
+        ----------
+        aligned : pandas.DataFrame
+            The output of :meth:`align`, possibly with values changed.
+        baseline : bool, default False
+            Score with the logistic baseline instead of the model.
+
+        Returns
+        -------
+        numpy.ndarray
+            One probability per row, in ``aligned``'s order.
+
+        Raises
+        ------
+        JourneyDataError
+            When the columns are not exactly the model's features, in order.
+
+        Examples
+        --------
+        >>> import pandas as pd
+        >>> from journey_lib.churn import train
+        >>> X = pd.DataFrame({"tickets": [0, 1, 2, 3] * 50})
+        >>> model = train(X, (X["tickets"] >= 2).astype(int), model="logistic")
+        >>> aligned = model.align(X.head(2))
+        >>> bool((model.predict_aligned(aligned) == model.predict_proba(X.head(2))).all())
+        True
+        >>> aligned["tickets"] = 3.0  # what if both had three tickets?
+        >>> model.predict_aligned(aligned).round(2).tolist()
+        [0.99, 0.99]
+        """
+        if list(aligned.columns) != list(self.features):
+            raise JourneyDataError(
+                f"predict_aligned takes the model's features in order (model.align(X)); got "
+                f"{len(aligned.columns)} columns, e.g. {list(aligned.columns)[:5]}"
+            )
+        estimator = self.baseline if baseline else self.pipeline
+        # Blocks that stay in cache: gradient boosting walks every row once per tree, and
+        # walking a frame larger than the cache takes almost twice as long.
+        parts = [
+            estimator.predict_proba(aligned.iloc[start : start + _BLOCK])[:, 1]
+            for start in range(0, len(aligned), _BLOCK)
+        ]
+        return np.concatenate(parts) if parts else np.empty(0)
 
     def evaluate(
         self,
@@ -251,7 +329,22 @@ class ChurnModel:
         >>> model.align(pd.DataFrame({"tenure_days": [3.0], "other": [1]})).to_dict("records")
         [{'tenure_days': 3.0, 'event_apology_90D': 0.0}]
         """
-        return self._features(X)
+        frame = to_pandas(X, what="X")
+        zero = [c for c in self.features if c not in frame.columns and is_count(c)]
+        if zero:
+            frame = pd.concat([frame, pd.DataFrame(0, index=frame.index, columns=zero)], axis=1)
+        missing = [c for c in self.features if c not in frame.columns]
+        if missing:
+            raise JourneyDataError(
+                f"X lacks {len(missing)} of the model's features, e.g. {missing[:5]}; build it "
+                f"the way the training features were built"
+            )
+        numeric = set(self.numeric)
+        typed = {
+            name: as_numbers(frame[name]) if name in numeric else as_text(frame[name])
+            for name in self.features
+        }
+        return pd.DataFrame(typed, index=frame.index)
 
     def importance(
         self,
@@ -475,38 +568,6 @@ class ChurnModel:
             y=y,
         )
 
-    def _probabilities(self, frame: pd.DataFrame, estimator: Any = None) -> np.ndarray:
-        """Churn probabilities of a frame of the model's typed features."""
-        estimator = self.pipeline if estimator is None else estimator
-        # Blocks that stay in cache: gradient boosting walks every row once per tree, and
-        # walking a frame larger than the cache takes almost twice as long.
-        parts = [
-            estimator.predict_proba(frame.iloc[start : start + _BLOCK])[:, 1]
-            for start in range(0, len(frame), _BLOCK)
-        ]
-        return np.concatenate(parts) if parts else np.empty(0)
-
-    def _features(self, X: Any) -> pd.DataFrame:
-        """The model's columns of ``X``, typed as in training; count features ``X`` lacks
-        (never seen at its cutoff) are zero, so every method takes features built at any
-        cutoff (see :meth:`align`)."""
-        frame = to_pandas(X, what="X")
-        zero = [c for c in self.features if c not in frame.columns and is_count(c)]
-        if zero:
-            frame = pd.concat([frame, pd.DataFrame(0, index=frame.index, columns=zero)], axis=1)
-        missing = [c for c in self.features if c not in frame.columns]
-        if missing:
-            raise JourneyDataError(
-                f"X lacks {len(missing)} of the model's features, e.g. {missing[:5]}; build it "
-                f"the way the training features were built"
-            )
-        numeric = set(self.numeric)
-        typed = {
-            name: as_numbers(frame[name]) if name in numeric else as_text(frame[name])
-            for name in self.features
-        }
-        return pd.DataFrame(typed, index=frame.index)
-
     def __repr__(self) -> str:
         rows, churned = self.training["rows"], self.training["churned"]
         return (
@@ -517,8 +578,9 @@ class ChurnModel:
 
 def train(
     X: Any,
-    y: Any,
+    y: Any = None,
     *,
+    recipe: FeatureRecipe | None = None,
     model: str = "hgb",
     calibrate: bool | str = True,
     random_state: int = 0,
@@ -527,14 +589,20 @@ def train(
 
     Parameters
     ----------
-    X : DataFrame
-        One row per customer: the output of :func:`build_dataset` or any table (a
+    X : DataFrame or ChurnDataset
+        One row per customer: the features of :func:`build_dataset` or any table (a
         one-row-per-customer churn table without its label column). Columns that look like
         identifiers are dropped with a warning, as are columns missing on every row; text
         whose values all parse as numbers (blanks aside) is read as numbers; other text is
-        categorical. Missing values are handled by the pipeline.
+        categorical. Missing values are handled by the pipeline. A :class:`ChurnDataset`
+        brings its labels and recipe: ``train(dataset)``.
     y : array-like
-        1 for churned: 0/1, booleans, or text such as Yes/No or True/False.
+        1 for churned: 0/1, booleans, or text such as Yes/No or True/False; not with a
+        ChurnDataset.
+    recipe : FeatureRecipe, optional
+        How ``X`` was built (the dataset's ``.recipe``, for rows split off it), kept as
+        :attr:`ChurnModel.recipe` and in the card; without one the card records no recipe
+        and ``journey churn score`` cannot rebuild the features.
     model : {"hgb", "logistic", "forest"}, default "hgb"
         Histogram gradient boosting (native missing values and categories), logistic
         regression (standardised, one-hot, imputed with missing indicators), or a random
@@ -557,6 +625,9 @@ def train(
     JourneyDataError
         When ``y`` has one class only, missing or unreadable labels, lengths differ, or no
         usable feature is left.
+    JourneyParameterError
+        When ``y`` is missing, or a ChurnDataset comes with ``y`` or ``recipe``, or the
+        recipe was never applied (it has no cutoff).
 
     Examples
     --------
@@ -565,11 +636,25 @@ def train(
     >>> X = pd.DataFrame({"tenure": range(200), "plan": ["a", "b"] * 100})
     >>> y = (X["tenure"] < 60).astype(int)
     >>> fitted = train(X, y, model="logistic")
-    >>> fitted.categorical, round(fitted.base_rate, 2)
-    (('plan',), 0.3)
+    >>> fitted.categorical, round(fitted.base_rate, 2), fitted.recipe
+    (('plan',), 0.3, None)
     >>> bool(fitted.predict_proba(X.head(3)).gt(0.5).all())
     True
+
+    On a log, the dataset brings its recipe, and a split keeps it with ``recipe=``:
+
+    >>> import journey_lib as jl
+    >>> events = jl.simulate(2000, seed=1, progress=False).events
+    >>> dataset = jl.churn.build_dataset(events, cutoff="2024-08-01")
+    >>> model = train(dataset, model="logistic")
+    >>> model.recipe == dataset.recipe, model.card["built_from"]["horizon"]
+    (True, '90D')
+    >>> X, y = dataset
+    >>> half = train(X.iloc[::2], y.iloc[::2], recipe=dataset.recipe, model="logistic")
+    >>> half.recipe.cutoff.year
+    2024
     """
+    X, y, recipe = _training_data(X, y, recipe)
     check_choice("model", model, MODELS)
     frame = tidy_features(X)
     labels = binary_labels(y)
@@ -610,12 +695,110 @@ def train(
         training=training,
         reference=typical(frame, categorical),
         provenance={
-            "built_from": dict(frame.attrs.get(ATTRS_KEY, {})),
+            "built_from": {},
             "created": persist.created(),
             "versions": persist.versions(),
             "metrics": {},
         },
+        recipe=recipe,
     )
+
+
+def load(path: str | os.PathLike[str]) -> ChurnModel:
+    """Load a churn model saved by :meth:`ChurnModel.save`, refusing anything else.
+
+    Parameters
+    ----------
+    path : str or path
+        A ``.skops`` file written by :meth:`ChurnModel.save`.
+
+    Returns
+    -------
+    ChurnModel
+        With its :attr:`ChurnModel.card` and :attr:`ChurnModel.recipe` as saved.
+
+    Raises
+    ------
+    JourneyDataError
+        When the file is missing, is not a skops file, holds a type journey-lab does not
+        trust (a foreign or altered file: nothing is built from it), is damaged, or is not a
+        journey-lab churn model (see :mod:`journey_lib.churn.persist`).
+
+    Warns
+    -----
+    JourneyDataWarning
+        When the model was trained with another scikit-learn version: its predictions may
+        differ, so retrain it.
+
+    Examples
+    --------
+    >>> import pandas as pd, tempfile, pathlib
+    >>> from journey_lib.churn import load, train
+    >>> X = pd.DataFrame({"tickets": [0, 1, 2, 3] * 50})
+    >>> model = train(X, (X["tickets"] >= 2).astype(int), model="logistic")
+    >>> path = model.save(pathlib.Path(tempfile.mkdtemp()) / "churn.skops")
+    >>> again = load(path)
+    >>> bool((again.predict_proba(X) == model.predict_proba(X)).all())
+    True
+    """
+    return persist.read(path, _rebuild)
+
+
+def _rebuild(pipeline: Any, baseline: Any, card: dict[str, Any]) -> ChurnModel:
+    """The model of a saved card and its two estimators."""
+    for name, estimator in (("pipeline", pipeline), ("baseline", baseline)):
+        if not hasattr(estimator, "predict_proba"):
+            raise TypeError(f"its {name} is a {type(estimator).__name__}, not a classifier")
+    built = dict(card["built_from"])
+    # A recipe's values hold its definition; anything else is a note (or nothing).
+    recipe = FeatureRecipe.from_dict(built) if "definition" in built else None
+    return ChurnModel(
+        pipeline=pipeline,
+        baseline=baseline,
+        base_rate=float(card["base_rate"]),
+        model=str(card["model"]),
+        calibration=card["calibration"],
+        features=tuple(card["features"]),
+        numeric=tuple(card["numeric"]),
+        categorical=tuple(card["categorical"]),
+        training=dict(card["training"]),
+        reference=dict(card["reference"]),
+        provenance={
+            "built_from": {} if recipe is not None else built,
+            **{key: card[key] for key in ("created", "versions", "metrics")},
+        },
+        recipe=recipe,
+    )
+
+
+def _training_data(
+    X: Any, y: Any, recipe: FeatureRecipe | None
+) -> tuple[Any, Any, FeatureRecipe | None]:
+    """``X``, ``y`` and the recipe, from a ChurnDataset or as given, checked."""
+    if isinstance(X, ChurnDataset):
+        if y is not None or recipe is not None:
+            raise JourneyParameterError(
+                "a ChurnDataset brings its labels and recipe: pass it alone, train(dataset), "
+                "or pass X, y and recipe="
+            )
+        return X.X, X.y, X.recipe
+    if y is None:
+        raise JourneyParameterError(
+            "train needs labels: train(X, y), or train(dataset) with a ChurnDataset from "
+            "build_dataset"
+        )
+    if recipe is not None:
+        if not isinstance(recipe, FeatureRecipe):
+            raise JourneyParameterError(
+                f"recipe must be a FeatureRecipe (the dataset's .recipe), not "
+                f"{type(recipe).__name__}"
+            )
+        if recipe.cutoff is None:
+            raise JourneyParameterError(
+                "recipe= is the recipe X was built with (the dataset's .recipe); this one has "
+                "no cutoff, so it never built any features"
+            )
+    return X, y, recipe
 
 
 def typical(frame: pd.DataFrame, categorical: Sequence[str]) -> dict[str, Any]:

@@ -1,4 +1,5 @@
-"""Saving and loading churn models safely, with a model card.
+"""Saving and loading churn models safely: the file format behind :meth:`ChurnModel.save`
+and :func:`journey_lib.churn.load`.
 
 Models are written with skops, whose format records every type it holds and, on load,
 refuses any type not explicitly trusted: unlike a pickle, a file cannot run code of its
@@ -6,11 +7,13 @@ choosing when opened. journey-lab trusts exactly the types its own models are ma
 (scikit-learn and NumPy classes, and the one function scikit-learn's gradient boosting
 keeps); a file holding anything else is refused before a single object is built.
 
-The **model card** travels in the same file: the model family and calibration, the
-training rows, churners and data fingerprint, how the features were built (cutoff,
-horizon, churn definition, windows; when trained on :func:`build_dataset` output), the
+The **model card** travels in the same file, as JSON: the model family and calibration, the
+training rows, churners and data fingerprint, how the features were built (the model's
+:class:`~journey_lib.churn.FeatureRecipe`: cutoff, horizon, churn definition, windows), the
 features and their types, the typical customer behind the reasons, held-out metrics (when
-an evaluation is saved with the model) and the package versions it was trained with.
+an evaluation is saved with the model) and the package versions it was trained with. This
+module reads and writes the file; :mod:`journey_lib.churn.model` makes the card and the
+model of it.
 """
 
 from __future__ import annotations
@@ -23,19 +26,16 @@ import os
 import platform
 import tempfile
 import warnings
+from collections.abc import Callable
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any, TypeVar
 
 import skops.io as sio
 
 from ..errors import JourneyDataError, JourneyDataWarning
 
-if TYPE_CHECKING:
-    from .evaluation import Evaluation
-    from .model import ChurnModel
-
-__all__ = ["load", "save"]
+__all__ = ["created", "read", "versions", "write"]
 
 FORMAT = "journey-lab churn model"
 FORMAT_VERSION = 1
@@ -50,6 +50,8 @@ _TRUSTED = frozenset(
         "sklearn.utils.validation.check_array",
     }
 )
+
+Model = TypeVar("Model")
 
 
 def versions() -> dict[str, str]:
@@ -68,20 +70,27 @@ def created() -> str:
     return dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat()
 
 
-def save(model: ChurnModel, path: str | os.PathLike[str], evaluation: Evaluation | None) -> Path:
-    """See :meth:`ChurnModel.save`."""
-    card = model.card
-    if evaluation is not None:
-        card["metrics"] = {
-            "confidence": evaluation.confidence,
-            "n_bootstraps": evaluation.n_bootstraps,
-            "table": _records(evaluation),
-        }
+def write(
+    path: str | os.PathLike[str], *, pipeline: Any, baseline: Any, card: dict[str, Any]
+) -> Path:
+    """Write a model's two estimators and its card (plain values) to a skops file at
+    ``path``, creating its folder; see :meth:`ChurnModel.save`.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> from sklearn.dummy import DummyClassifier
+    >>> fitted = DummyClassifier().fit([[0], [1]], [0, 1])
+    >>> path = write(pathlib.Path(tempfile.mkdtemp()) / "m.skops", pipeline=fitted,
+    ...              baseline=fitted, card={"versions": versions()})
+    >>> read(path, lambda pipeline, baseline, card: sorted(card))
+    ['versions']
+    """
     payload = {
         "format": FORMAT,
         "format_version": FORMAT_VERSION,
-        "pipeline": model.pipeline,
-        "baseline": model.baseline,
+        "pipeline": pipeline,
+        "baseline": baseline,
         "card": json.dumps(card),
     }
     target = Path(path)
@@ -98,42 +107,12 @@ def save(model: ChurnModel, path: str | os.PathLike[str], evaluation: Evaluation
     return target
 
 
-def load(path: str | os.PathLike[str]) -> ChurnModel:
-    """Load a churn model saved by :meth:`ChurnModel.save`, refusing anything else.
+def read(path: str | os.PathLike[str], build: Callable[[Any, Any, dict[str, Any]], Model]) -> Model:
+    """Read a file written by :func:`write`, refusing anything else, and make a model of it
+    with ``build(pipeline, baseline, card)``.
 
-    Parameters
-    ----------
-    path : str or path
-        A ``.skops`` file written by :meth:`ChurnModel.save`.
-
-    Returns
-    -------
-    ChurnModel
-        With its :attr:`ChurnModel.card` as saved.
-
-    Raises
-    ------
-    JourneyDataError
-        When the file is missing, is not a skops file, holds a type journey-lab does not
-        trust (a foreign or altered file: nothing is built from it), is damaged, or is not a
-        journey-lab churn model.
-
-    Warns
-    -----
-    JourneyDataWarning
-        When the model was trained with another scikit-learn version: its predictions may
-        differ, so retrain it.
-
-    Examples
-    --------
-    >>> import pandas as pd, tempfile, pathlib
-    >>> from journey_lib.churn import load, train
-    >>> X = pd.DataFrame({"tickets": [0, 1, 2, 3] * 50})
-    >>> model = train(X, (X["tickets"] >= 2).astype(int), model="logistic")
-    >>> path = model.save(pathlib.Path(tempfile.mkdtemp()) / "churn.skops")
-    >>> again = load(path)
-    >>> bool((again.predict_proba(X) == model.predict_proba(X)).all())
-    True
+    ``build`` raising KeyError, TypeError or ValueError means the card is damaged. See
+    :func:`journey_lib.churn.load` for the errors and the warning.
     """
     source = Path(path)
     if not source.is_file():
@@ -171,7 +150,7 @@ def load(path: str | os.PathLike[str]) -> ChurnModel:
         )
     try:
         card = json.loads(payload["card"])
-        model = _rebuild(payload, card)
+        model = build(payload["pipeline"], payload["baseline"], card)
     except (KeyError, TypeError, ValueError) as error:
         raise JourneyDataError(
             f"{source} has a damaged model card ({type(error).__name__}: {error}); save the "
@@ -184,7 +163,7 @@ def load(path: str | os.PathLike[str]) -> ChurnModel:
             f"{source} was trained with scikit-learn {saved} and is loaded with {running}: "
             f"its scores may differ; retrain it with this version",
             JourneyDataWarning,
-            stacklevel=3,
+            stacklevel=4,  # the caller of journey_lib.churn.load
         )
     return model
 
@@ -201,34 +180,3 @@ def _trusted(name: str) -> bool:
     except (ImportError, AttributeError):
         return False
     return inspect.isclass(found)
-
-
-def _rebuild(payload: dict[str, Any], card: dict[str, Any]) -> ChurnModel:
-    from .model import ChurnModel
-
-    pipeline, baseline = payload["pipeline"], payload["baseline"]
-    for name, estimator in (("pipeline", pipeline), ("baseline", baseline)):
-        if not hasattr(estimator, "predict_proba"):
-            raise TypeError(f"its {name} is a {type(estimator).__name__}, not a classifier")
-    return ChurnModel(
-        pipeline=pipeline,
-        baseline=baseline,
-        base_rate=float(card["base_rate"]),
-        model=str(card["model"]),
-        calibration=card["calibration"],
-        features=tuple(card["features"]),
-        numeric=tuple(card["numeric"]),
-        categorical=tuple(card["categorical"]),
-        training=dict(card["training"]),
-        reference=dict(card["reference"]),
-        provenance={key: card[key] for key in ("built_from", "created", "versions", "metrics")},
-    )
-
-
-def _records(evaluation: Evaluation) -> list[dict[str, Any]]:
-    columns = ["scorer", "metric", "value", "low", "high"]
-    return (
-        evaluation.metrics[columns]
-        .astype({"value": float, "low": float, "high": float})
-        .to_dict("records")
-    )

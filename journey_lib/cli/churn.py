@@ -1,14 +1,15 @@
 """``journey churn``: train, score and evaluate churn models from the command line.
 
-A model trained on a touchpoint log records in its card how its features were built
-(cutoff, horizon, churn definition, windows), and ``score`` and ``evaluate`` rebuild them
-the same way at their own cutoff. A model trained on a one-row-per-customer table
-(``--label``) records its label and identifier columns instead.
+A model trained on a touchpoint log keeps the :class:`~journey_lib.churn.FeatureRecipe`
+its features were built with (cutoff, horizon, churn definition, windows), and ``score``
+and ``evaluate`` rebuild them with it at their own cutoff. A model trained on a
+one-row-per-customer table (``--label``) records its label and identifier columns instead.
 """
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import sys
 from pathlib import Path
 from typing import Any
@@ -16,25 +17,31 @@ from typing import Any
 import pandas as pd
 from sklearn.model_selection import train_test_split
 
+from ..churn import (
+    CALIBRATIONS,
+    MODELS,
+    ChurnModel,
+    FeatureRecipe,
+    build_dataset,
+    build_features,
+    load,
+    train,
+)
+from ..churn._inputs import binary_labels, looks_like_id
 from ..errors import JourneyDataError, JourneyParameterError
 from ..io import read_events, read_table, write_table
-from ._inputs import binary_labels, looks_like_id
-from .dataset import ATTRS_KEY, RECIPE_OPTIONS, build_dataset, build_features
-from .model import CALIBRATIONS, MODELS, ChurnModel, train
-from .persist import load
+from ._common import Parser, usage
 
 
-def add_commands(sub: Any, parser_class: type[argparse.ArgumentParser]) -> None:
+def add_commands(sub: Any) -> None:
     """Add ``churn train|score|evaluate`` to the ``journey`` subcommands."""
     churn = sub.add_parser(
         "churn",
         help="train, score and evaluate churn models",
         description="Churn models on touchpoint logs or one-row-per-customer tables.",
     )
-    commands = churn.add_subparsers(
-        dest="churn_command", metavar="COMMAND", parser_class=parser_class
-    )
-    churn.set_defaults(handler=lambda args: _usage(churn))
+    commands = churn.add_subparsers(dest="churn_command", metavar="COMMAND", parser_class=Parser)
+    churn.set_defaults(handler=lambda args: usage(churn))
 
     fit = commands.add_parser(
         "train",
@@ -141,8 +148,10 @@ def _dataset_options(parser: argparse.ArgumentParser) -> None:
 
 
 def _train(args: argparse.Namespace) -> int:
+    recipe, note = None, {}
     if args.label is not None:
         X, y = _labelled_table(args.data, args.label)
+        note = {"label": args.label, "id": X.index.name}
     else:
         dataset = build_dataset(
             _events(args.data),
@@ -156,11 +165,22 @@ def _train(args: argparse.Namespace) -> int:
         )
         print(dataset.report.summary())
         X, y = dataset
+        recipe = dataset.recipe
     X_train, X_test, y_train, y_test = train_test_split(
         X, y, test_size=args.holdout, stratify=y, random_state=args.seed
     )
     calibrate = False if args.calibrate == "none" else args.calibrate
-    model = train(X_train, y_train, model=args.model, calibrate=calibrate, random_state=args.seed)
+    model = train(
+        X_train,
+        y_train,
+        recipe=recipe,
+        model=args.model,
+        calibrate=calibrate,
+        random_state=args.seed,
+    )
+    if note:
+        # Where a table's features came from, for score and evaluate to read it alike.
+        model = dataclasses.replace(model, provenance={**model.provenance, "built_from": note})
     evaluation = model.evaluate(X_test, y_test, random_state=args.seed)
     model.save(args.out, evaluation=evaluation)
     print(
@@ -203,20 +223,20 @@ def _score(args: argparse.Namespace) -> int:
 
 def _evaluate(args: argparse.Namespace) -> int:
     model = load(args.model)
-    built = model.provenance.get("built_from", {})
-    if "label" in built:
-        X, y = _labelled_table(args.data, built["label"], index=built.get("id"))
+    note = model.provenance.get("built_from", {})
+    if "label" in note:
+        X, y = _labelled_table(args.data, note["label"], index=note.get("id"))
     else:
+        recipe = _recipe_of(model, args)
         cutoff = args.cutoff
         if cutoff is None:
-            cutoff = pd.Timestamp(built["cutoff"]) + pd.Timedelta(built["horizon"])
+            cutoff = recipe.cutoff + pd.Timedelta(recipe.horizon)
             print(f"testing at {cutoff:%Y-%m-%d} (the model's cutoff plus its horizon)")
         X, y = build_dataset(
             _events(args.data),
             cutoff=cutoff,
-            horizon=built["horizon"],
             customers=_customers_for(model, args),
-            **_recipe(built),
+            recipe=recipe,
         )
     evaluation = model.evaluate(X, y, n_bootstraps=args.bootstraps)
     print(f"{len(X):,} customers, {int(binary_labels(y).sum()):,} churned")
@@ -230,32 +250,34 @@ def _evaluate(args: argparse.Namespace) -> int:
 def _features_for(model: ChurnModel, args: argparse.Namespace) -> pd.DataFrame:
     """The customers to score: a customer table as it is, or features built from a log the
     way the model's were."""
-    built = model.provenance.get("built_from", {})
-    if "label" in built:
-        X, _ = _labelled_table(args.data, built["label"], index=built.get("id"), to_score=True)
+    note = model.provenance.get("built_from", {})
+    if "label" in note:
+        X, _ = _labelled_table(args.data, note["label"], index=note.get("id"), to_score=True)
         return X
-    if not built:
-        raise JourneyDataError(
-            f"{args.model} does not record how its features were built (it was trained in "
-            f"Python on a table without build_dataset); score it with ChurnModel.predict_proba"
-        )
+    recipe = _recipe_of(model, args)
     events = _events(args.data)
     cutoff = args.cutoff
     if cutoff is None:
         # read_events has parsed the times (UTC).
         cutoff = events["timestamp"].max().floor("D") + pd.Timedelta(days=1)
         print(f"scoring as of {cutoff:%Y-%m-%d %H:%M} UTC (after the log's last event)")
-    return build_features(
-        events, cutoff=cutoff, customers=_customers_for(model, args), **_recipe(built)
-    )
+    customers = _customers_for(model, args)
+    return build_features(events, cutoff=cutoff, customers=customers, recipe=recipe).X
 
 
-def _recipe(built: dict[str, Any]) -> dict[str, Any]:
-    return {name: built[name] for name in RECIPE_OPTIONS if name in built}
+def _recipe_of(model: ChurnModel, args: argparse.Namespace) -> FeatureRecipe:
+    """The recipe that rebuilds the model's features from a log."""
+    if model.recipe is None:
+        raise JourneyDataError(
+            f"{args.model} does not record how its features were built (it was trained in "
+            f"Python without a recipe: train(dataset) or train(X, y, recipe=dataset.recipe) "
+            f"keeps one); score it with ChurnModel.predict_proba"
+        )
+    return model.recipe
 
 
 def _customers_for(model: ChurnModel, args: argparse.Namespace) -> pd.DataFrame | None:
-    needed = model.provenance.get("built_from", {}).get("customers", False)
+    needed = model.recipe is not None and model.recipe.customers
     if needed and args.customers is None:
         raise JourneyParameterError(
             f"{args.model} was trained with a customer table; pass it with --customers"
@@ -282,7 +304,6 @@ def _labelled_table(
     if index in table.columns:
         table = table.set_index(index)
     y = table.pop(label) if label in table.columns else None
-    table.attrs[ATTRS_KEY] = {"label": label, "id": index}
     return table, y
 
 
@@ -334,11 +355,3 @@ def _share(text: str) -> float:
     if not 0 < value < 1:
         raise argparse.ArgumentTypeError(f"must lie between 0 and 1, got {value}")
     return value
-
-
-def _usage(parser: argparse.ArgumentParser) -> int:
-    # Imported here: journey_lib.cli imports this module while it loads.
-    from ..cli import EXIT_UNUSABLE
-
-    parser.print_help(sys.stderr)
-    return EXIT_UNUSABLE

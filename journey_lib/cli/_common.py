@@ -1,0 +1,64 @@
+"""What every ``journey`` verb shares: exit codes, the argument parser's one-line usage
+errors, the error line, and the profile hints that ``profile`` and ``report`` both take."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import Any
+
+EXIT_OK, EXIT_QUARANTINED, EXIT_UNUSABLE = 0, 1, 2
+
+
+class Parser(argparse.ArgumentParser):
+    """argparse, but a usage error is one line and exit code 2, like every other error."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        self.exit(EXIT_UNUSABLE, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
+def fail(message: str) -> None:
+    """Say what went wrong, in one line on stderr."""
+    print(f"journey: error: {message}", file=sys.stderr)
+
+
+def usage(parser: argparse.ArgumentParser) -> int:
+    """A verb given without its subcommand: its help on stderr, and the usage exit code."""
+    parser.print_help(sys.stderr)
+    return EXIT_UNUSABLE
+
+
+def column_map(text: str) -> dict[str, str]:
+    """``OLD=NEW,...`` as a mapping (an argparse type).
+
+    Examples
+    --------
+    >>> column_map("user=customer_id, ts=timestamp")
+    {'user': 'customer_id', 'ts': 'timestamp'}
+    """
+    pairs = [p for p in text.split(",") if p.strip()]
+    if not pairs or any("=" not in p for p in pairs):
+        raise argparse.ArgumentTypeError(f"{text!r}: expected OLD=NEW pairs separated by commas")
+    return {old.strip(): new.strip() for old, new in (p.split("=", 1) for p in pairs)}
+
+
+def add_profile_hints(parser: argparse.ArgumentParser) -> None:
+    """``--columns`` and ``--conversion``: what a user says about a log's roles."""
+    parser.add_argument(
+        "--columns",
+        type=column_map,
+        default=None,
+        metavar="OLD=ROLE,...",
+        help="name the columns' roles, e.g. user=customer_id,ts=timestamp (roles: "
+        "customer_id, timestamp, event, channel, value, session_id, ...)",
+    )
+    parser.add_argument(
+        "--conversion", metavar="EVENT", help="the event that is a conversion (purchase, ...)"
+    )
+
+
+def profile_hints(args: argparse.Namespace) -> dict[str, Any]:
+    """The hints of :func:`add_profile_hints` the user gave, as keyword arguments of
+    :func:`journey_lib.profile`."""
+    hints = {"columns": args.columns, "conversion": args.conversion}
+    return {name: value for name, value in hints.items() if value is not None}

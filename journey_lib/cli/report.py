@@ -1,0 +1,146 @@
+"""``journey report`` and ``journey init``: re-run the notebook suite into a dated run
+folder, or copy it to edit."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+from typing import Any
+
+from ..report import copy_suite, read_parameters, run_report
+from ._common import EXIT_OK, add_profile_hints, fail, profile_hints
+
+
+def add_commands(sub: Any) -> None:
+    """Add ``report`` and ``init`` to the ``journey`` subcommands."""
+    rep = sub.add_parser(
+        "report",
+        help="re-run the notebooks into a dated report folder",
+        description="Run every notebook with papermill into OUT/<YYYYMMDD-HHMMSS>/: executed "
+        "notebooks, HTML without code, metrics.json, manifest.json and index.html; OUT/latest "
+        "points at it. Parameters are checked before anything runs. Exit 0 when every "
+        "notebook ran, 1 when one failed or timed out, 2 when the input is unusable.",
+    )
+    rep.add_argument(
+        "--params",
+        type=Path,
+        metavar="FILE.yaml",
+        help="parameters as a YAML mapping, NAME: VALUE per line",
+    )
+    rep.add_argument(
+        "-p",
+        "--parameter",
+        dest="pairs",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="a parameter, VALUE read as YAML (repeatable; overrides --params)",
+    )
+    rep.add_argument(
+        "--only",
+        action="append",
+        default=[],
+        metavar="NAMES",
+        help="run only these notebooks: names or number prefixes, comma-separated",
+    )
+    rep.add_argument(
+        "--data",
+        type=Path,
+        metavar="PATH",
+        help="data file or folder, passed as data_path (default: each notebook's own)",
+    )
+    rep.add_argument(
+        "--profile",
+        type=Path,
+        metavar="FILE.yaml",
+        help="the data's profile (journey profile --out); default: inferred from the data "
+        "and saved in the run folder as journey.yaml",
+    )
+    add_profile_hints(rep)
+    rep.add_argument(
+        "--out",
+        type=Path,
+        default=Path("reports"),
+        metavar="DIR",
+        help="where run folders go (default reports)",
+    )
+    rep.add_argument(
+        "--fail-fast",
+        action="store_true",
+        help="stop at the first failure; the notebooks after it are recorded as skipped",
+    )
+    rep.add_argument(
+        "--timeout",
+        type=_positive_seconds,
+        default=600.0,
+        metavar="S",
+        help="seconds each notebook may take, kernel start included (default 600)",
+    )
+    rep.add_argument(
+        "--notebooks",
+        type=Path,
+        metavar="DIR",
+        help="folder of the notebooks to run (default: the suite installed with journey-lab; "
+        "journey init copies it to edit)",
+    )
+    rep.set_defaults(handler=_report)
+
+    ini = sub.add_parser(
+        "init",
+        help="copy the notebook suite into a folder, to edit and run it",
+        description="Copy the notebooks installed with journey-lab into DIR (made when "
+        "missing): DIR/notebooks/ holds the notebooks and their README, DIR/data/ the sample "
+        "log they read by default and its data dictionary, DIR/journey.yaml the sample's log "
+        "profile to edit for your own log. Run the copies with: journey "
+        "report --notebooks DIR/notebooks. Exit 2, writing nothing, when DIR already holds "
+        "notebooks or the suite's files (unless --force).",
+    )
+    ini.add_argument("folder", type=Path, metavar="DIR", help="where the suite goes")
+    ini.add_argument(
+        "--force",
+        action="store_true",
+        help="overwrite the suite's files in DIR (other files are left alone)",
+    )
+    ini.set_defaults(handler=_init)
+
+
+def _report(args: argparse.Namespace) -> int:
+    parameters = read_parameters(args.params, args.pairs)
+    only = [name.strip() for item in args.only for name in item.split(",") if name.strip()]
+    result = run_report(
+        args.notebooks,
+        parameters=parameters,
+        only=only or None,
+        data=args.data,
+        profile=args.profile,
+        hints=profile_hints(args),
+        out=args.out,
+        fail_fast=args.fail_fast,
+        timeout=args.timeout,
+        progress=lambda line: print(line, flush=True),
+    )
+    print(result.summary())
+    stopped = [f"{name} ({status})" for name, status in result.statuses.items() if status != "ok"]
+    if stopped:
+        fail(f"not every notebook ran: {', '.join(stopped)}; see {result.folder / 'index.html'}")
+    return result.exit_code
+
+
+def _init(args: argparse.Namespace) -> int:
+    copied = copy_suite(args.folder, force=args.force)
+    notebooks, data = args.folder / "notebooks", args.folder / "data"
+    count = sum(path.suffix == ".ipynb" for path in copied)
+    print(f"copied {count} notebooks to {notebooks} and the sample data they read to {data}")
+    print(f"wrote {args.folder / 'journey.yaml'}, the sample's profile: edit it for your own log")
+    print(f"run them with: journey report --notebooks {notebooks} [--profile journey.yaml]")
+    return EXIT_OK
+
+
+def _positive_seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds") from None
+    if not value > 0 or value == float("inf"):
+        raise argparse.ArgumentTypeError(f"must be a positive number of seconds, got {text}")
+    return value
