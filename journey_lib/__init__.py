@@ -9,7 +9,7 @@ Everything a notebook needs is importable from here::
 
 from importlib.metadata import PackageNotFoundError, version
 
-from . import attribution, churn, clv, plots, report, teach
+from . import analytics, attribution, churn, clv, io, plots, report, teach
 from .analytics.dates import within
 from .analytics.funnels import Step, funnel, funnel_trend, time_to_convert
 from .analytics.loyalty import Loyalty, loyalty
@@ -58,6 +58,7 @@ __all__ = [
     "Step",
     "ValidationReport",
     "__version__",
+    "analytics",
     "as_matrix",
     "assign_stages",
     "attribute",
@@ -73,6 +74,7 @@ __all__ = [
     "funnel",
     "funnel_trend",
     "get_framework",
+    "io",
     "lifecycle",
     "load_events",
     "loyalty",

@@ -235,12 +235,19 @@ def test_plots_draw_what_the_tables_hold(linear):
     matplotlib.use("Agg")
     model, X, y = linear
     importance = model.importance(X, y, n_repeats=3)
-    ax = importance.plot(n=3)
+    figure = importance.plot(n=3)
+    ax = figure.axes[0]
     assert len(ax.patches) == 3
+    assert (
+        ax.get_xlabel()
+        == "drop in ROC AUC when shuffled"
+        == f"{importance.loss_word} when shuffled"
+    )
     shown = [label.get_text() for label in ax.get_yticklabels()]
     assert shown == importance.top(3)[::-1]  # most important on top
     result = model.partial_dependence(X, ["late", "plan"], max_rows=300)
-    axes = result.plot()
+    axes = result.plot().axes
     late = result.table[result.table["feature"] == "late"]
     np.testing.assert_allclose(axes[0].lines[0].get_ydata(), late["churn_probability"])
     assert axes[1].get_xlabel() == "plan"
+    matplotlib.pyplot.close("all")

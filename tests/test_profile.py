@@ -15,7 +15,6 @@ from engines import SHARED_DATA, missing
 from hypothesis import given, settings
 
 import journey_lib as jl
-from journey_lib.churn.dataset import ATTRS_KEY, RECIPE_OPTIONS
 from journey_lib.errors import JourneyDataError, JourneyParameterError
 from journey_lib.io import event_roles
 from journey_lib.io.profile import LogProfile, profile
@@ -588,19 +587,18 @@ def test_churn_dataset_takes_its_roles_from_the_profile():
         inactivity=p.inactivity,
         acquisition_event=p.acquisition,
         purchase_event=p.conversion,
-        framework=jl.stages.profile_framework(p),
+        framework=jl.analytics.stages.profile_framework(p),
     )
     pd.testing.assert_frame_equal(by_profile.X, spelled.X)
     pd.testing.assert_series_equal(by_profile.y, spelled.y)
     assert by_profile.report.cutoff == pd.Timestamp(p.cutoff, tz="UTC")
     assert by_profile.report.rule == spelled.report.rule  # the profile's inactivity, in words
     # The recipe keeps the profile's stages as plain values that rebuild the same features.
-    recipe = by_profile.X.attrs[ATTRS_KEY]
-    assert recipe["framework"]["stages"]["Purchase"] == ["purchase"]
-    again = jl.churn.build_features(
-        events, cutoff=p.cutoff, **{k: recipe[k] for k in RECIPE_OPTIONS}
-    )
-    pd.testing.assert_frame_equal(again, by_profile.X, check_like=True)
+    recipe = by_profile.recipe
+    assert recipe.to_dict()["framework"]["stages"]["Purchase"] == ["purchase"]
+    rebuilt = jl.churn.FeatureRecipe.from_dict(recipe.to_dict())
+    again = jl.churn.build_features(events, recipe=rebuilt)
+    pd.testing.assert_frame_equal(again.X, by_profile.X, check_like=True)
 
 
 def test_churn_dataset_options_given_beat_the_profile():

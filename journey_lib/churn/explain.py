@@ -43,16 +43,23 @@ from ._inputs import binary_labels
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
+    from matplotlib.figure import Figure
 
     from .model import ChurnModel
 
-__all__ = ["Importance", "PartialDependence", "feature_groups"]
+__all__ = ["LOSS_WORDS", "Importance", "PartialDependence", "feature_groups"]
 
 #: Importance scorings: the metric, and whether higher is better.
 SCORINGS: dict[str, tuple[Any, bool]] = {
     "roc_auc": (roc_auc_score, True),
     "brier": (brier_score_loss, False),
     "log_loss": (lambda y, p: log_loss(y, p, labels=[0, 1]), False),
+}
+#: How each scoring's importance is worded: the change in the metric when a group is shuffled.
+LOSS_WORDS: dict[str, str] = {
+    "roc_auc": "drop in ROC AUC",
+    "brier": "rise in Brier score",
+    "log_loss": "rise in log loss",
 }
 REASONS_METHOD = (
     "Reasons: a customer's churn probability minus the probability with one feature group "
@@ -165,18 +172,18 @@ class Importance:
             )
         return "\n".join(lines)
 
-    def plot(self, n: int = 15, ax: Axes | None = None) -> Axes:
-        """The top ``n`` groups as bars with their intervals."""
-        import matplotlib.pyplot as plt
+    @property
+    def loss_word(self) -> str:
+        """What the importance measures, in words: ``"drop in ROC AUC"`` and the like."""
+        return LOSS_WORDS[self.scoring]
 
-        shown = self.table.head(n).iloc[::-1]
-        ax = ax if ax is not None else plt.subplots(figsize=(7, 0.3 * len(shown) + 1))[1]
-        errors = [shown["importance"] - shown["low"], shown["high"] - shown["importance"]]
-        ax.barh(shown["feature"], shown["importance"], xerr=errors, color="#4c72b0")
-        ax.axvline(0, color="black", linewidth=0.8)
-        ax.set_xlabel(f"{_loss_word(self.scoring)} when shuffled")
-        ax.set_title(f"Permutation importance ({self.confidence:.0%} intervals)")
-        return ax
+    def plot(self, n: int = 15, ax: Axes | None = None) -> Figure:
+        """The top ``n`` groups as bars with their intervals: see
+        :func:`journey_lib.plots.importance`, which draws it."""
+        # plots imports churn, so churn reaches plots only when a figure is drawn.
+        from ..plots import importance
+
+        return importance(self, n=n, ax=ax)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -202,31 +209,12 @@ class PartialDependence:
     rows: int
     method: str
 
-    def plot(self, axes: Sequence[Axes] | None = None) -> Sequence[Axes]:
-        """One panel per feature; categories as points, numbers as lines."""
-        import matplotlib.pyplot as plt
+    def plot(self, axes: Sequence[Axes] | None = None) -> Figure:
+        """One panel per feature, categories as points and numbers as lines: see
+        :func:`journey_lib.plots.partial_dependence`, which draws it."""
+        from ..plots import partial_dependence
 
-        features = list(dict.fromkeys(self.table["feature"]))
-        if axes is None:
-            width = min(3, len(features))
-            height = -(-len(features) // width)
-            figure, grid = plt.subplots(
-                height, width, figsize=(4 * width, 3 * height), squeeze=False, sharey=True
-            )
-            axes = list(grid.ravel())
-            for spare in axes[len(features) :]:
-                figure.delaxes(spare)
-        for ax, feature in zip(axes, features, strict=False):
-            part = self.table[self.table["feature"] == feature]
-            column = part["column"].iloc[0]
-            if column in self.categorical:
-                ax.plot(part["value"].astype(str), part["churn_probability"], "o")
-                ax.tick_params(axis="x", labelrotation=45)
-            else:
-                ax.plot(part["value"].astype(float), part["churn_probability"], "-o")
-            ax.set_xlabel(column)
-            ax.set_ylabel("mean churn probability")
-        return axes
+        return partial_dependence(self, axes=axes)
 
 
 def permutation_importance(
@@ -291,7 +279,7 @@ def permutation_importance(
     table = pd.DataFrame(rows, columns=["feature", "importance", "low", "high", "columns"])
     table = table.sort_values("importance", ascending=False, kind="stable", ignore_index=True)
     method = (
-        f"Permutation importance: {_loss_word(scoring)} on {n:,} customers when a feature "
+        f"Permutation importance: {LOSS_WORDS[scoring]} on {n:,} customers when a feature "
         f"group is shuffled; mean and {confidence:.0%} percentile interval over {n_repeats} "
         f"bootstrap resamples, each with a fresh shuffle"
     )
@@ -468,9 +456,3 @@ def _as_text(values: pd.Series) -> pd.Series:
     else:
         text = values.astype(str)
     return text.where(values.notna(), "missing").astype(object)
-
-
-def _loss_word(scoring: str) -> str:
-    return {"roc_auc": "drop in ROC AUC", "brier": "rise in Brier score"}.get(
-        scoring, "rise in log loss"
-    )

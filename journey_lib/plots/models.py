@@ -45,7 +45,6 @@ if TYPE_CHECKING:
     from ..churn.targeting import Targeting
 
 __all__ = [
-    "LOSS_WORDS",
     "calibration",
     "gains",
     "importance",
@@ -55,13 +54,6 @@ __all__ = [
     "profit_curve",
     "roc",
 ]
-
-#: How the importance of each scoring is worded on the axis: the change when shuffled.
-LOSS_WORDS: dict[str, str] = {
-    "roc_auc": "drop in ROC AUC",
-    "brier": "rise in Brier score",
-    "log_loss": "rise in log loss",
-}
 
 
 def roc(points: Any, scores: Any = None, *, ax: Axes | None = None) -> Figure:
@@ -334,7 +326,7 @@ def importance(result: Importance, *, n: int = 15, ax: Axes | None = None) -> Fi
     return decorate(
         ax,
         f"Permutation importance ({result.confidence:.0%} intervals)",
-        f"{LOSS_WORDS[result.scoring]} when shuffled",
+        f"{result.loss_word} when shuffled",
         "feature group",
     )
 
