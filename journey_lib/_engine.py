@@ -17,18 +17,9 @@ from typing import Any
 
 import narwhals.stable.v2 as nw
 import pandas as pd
-
-# The time helpers below are defined in _time and named here too for the modules that still
-# import them from _engine (the redundant alias marks a deliberate re-export).
 from narwhals.typing import IntoFrame
 
-from ._time import DAY, EPOCH_NAIVE, calendar_number, first_day, period_number
-from ._time import EPOCH as EPOCH
-from ._time import PERIODS as PERIODS
-from ._time import duration_us as duration_us
-from ._time import instant_us as instant_us
-from ._time import period_start as period_start
-from ._time import utc_datetime as utc_datetime
+from ._time import DAY, EPOCH, EPOCH_NAIVE, calendar_number, first_day, period_number
 from .errors import JourneyDataError, JourneyParameterError
 
 #: Names of the UTC time zone.
@@ -178,15 +169,6 @@ def money(schema: Any, column: str = "value") -> nw.Expr:
             f"journey_lib.load_events so values are parsed"
         )
     return nw.col(column).cast(nw.Float64).fill_nan(0.0).fill_null(0.0)
-
-
-def check_choice(name: str, value: Any, choices: Iterable[Any]) -> None:
-    """Raise JourneyParameterError naming the valid values unless ``value`` is one."""
-    options = tuple(choices)
-    if value not in options:
-        raise JourneyParameterError(
-            f"{name} must be one of {', '.join(map(repr, options))}; got {value!r}"
-        )
 
 
 @dataclass(frozen=True)

@@ -42,7 +42,7 @@ from typing import Any
 import narwhals.stable.v2 as nw
 import pandas as pd
 
-from .errors import JourneyParameterError
+from .errors import JourneyParameterError, check_choice
 
 #: The Unix epoch, from which every time is counted in microseconds.
 EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
@@ -297,7 +297,7 @@ def days_from_civil(year: Any, month: Any) -> Any:
 def period_start(expr: nw.Expr, period: str) -> nw.Expr:
     """The start of the calendar period holding each time of ``expr``, in its own time zone
     and time unit (UTC for logs from journey_lib): day, week (Monday), month, quarter or
-    year. ``period`` is one of :data:`PERIODS` (callers check it with ``check_choice``).
+    year. ``period`` is one of :data:`PERIODS`; any other is a JourneyParameterError.
 
     Examples
     --------
@@ -307,6 +307,7 @@ def period_start(expr: nw.Expr, period: str) -> nw.Expr:
     >>> out.to_native()["t"].dt.strftime("%a %Y-%m-%d").tolist()
     ['Mon 2024-02-26', 'Mon 2024-05-20']
     """
+    check_choice("period", period, PERIODS)
     if period == "week":
         # Days since Monday; (weekday + 6) % 7 reads Sunday as 6 whether an engine numbers
         # it 7 (ISO, as Polars) or 0 (as Narwhals on Spark).

@@ -7,12 +7,16 @@ derive from :class:`ValueError`, so code written against pandas or scikit-learn 
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from typing import Any
+
 __all__ = [
     "JourneyDataError",
     "JourneyDataWarning",
     "JourneyError",
     "JourneyNotFittedError",
     "JourneyParameterError",
+    "check_choice",
 ]
 
 
@@ -36,3 +40,21 @@ class JourneyNotFittedError(JourneyError, ValueError, AttributeError):
 
 class JourneyDataWarning(UserWarning):
     """Rows were quarantined or values reinterpreted; the data was still usable."""
+
+
+def check_choice(name: str, value: Any, choices: Iterable[Any]) -> None:
+    """Raise :class:`JourneyParameterError` naming the valid values unless ``value`` is one.
+
+    Examples
+    --------
+    >>> check_choice("period", "week", ("day", "week"))
+    >>> check_choice("period", "fortnight", ("day", "week"))
+    Traceback (most recent call last):
+    ...
+    journey_lib.errors.JourneyParameterError: period must be one of 'day', 'week'; got 'fortnight'
+    """
+    options = tuple(choices)
+    if value not in options:
+        raise JourneyParameterError(
+            f"{name} must be one of {', '.join(map(repr, options))}; got {value!r}"
+        )

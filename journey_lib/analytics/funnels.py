@@ -64,9 +64,9 @@ from typing import Any
 import narwhals.stable.v2 as nw
 from narwhals.typing import IntoFrameT
 
-from .._engine import check_choice, finish, in_utc, lazy_events, with_microseconds
+from .._engine import finish, in_utc, lazy_events, with_microseconds
 from .._time import PERIODS, duration_us, period_start, utc_datetime
-from ..errors import JourneyDataError, JourneyParameterError
+from ..errors import JourneyDataError, JourneyParameterError, check_choice
 from ..io.profile import LogProfile, from_profile
 
 __all__ = ["Step", "funnel", "funnel_trend", "time_to_convert"]

@@ -17,9 +17,9 @@ import numpy as np
 import pandas as pd
 from narwhals.typing import IntoFrame
 
-from .._engine import check_choice, in_utc, lazy_events, money, to_pandas
+from .._engine import in_utc, lazy_events, money, to_pandas
 from .._time import period_start
-from ..errors import JourneyDataError, JourneyDataWarning, JourneyParameterError
+from ..errors import JourneyDataError, JourneyDataWarning, JourneyParameterError, check_choice
 from ..io.profile import LogProfile, from_profile
 from ..io.rules import matching_rule
 from .stages import StageFramework, assign_stages, resolve_framework

@@ -22,9 +22,9 @@ import narwhals.stable.v2 as nw
 import pandas as pd
 from narwhals.typing import IntoFrameT
 
-from .._engine import check_choice, finish, lazy_events, to_pandas, with_microseconds
+from .._engine import finish, lazy_events, to_pandas, with_microseconds
 from .._time import duration_us
-from ..errors import JourneyDataError, JourneyParameterError
+from ..errors import JourneyDataError, JourneyParameterError, check_choice
 
 __all__ = ["END", "START", "as_matrix", "paths", "sessionize", "transition_matrix"]
 

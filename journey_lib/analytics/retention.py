@@ -38,9 +38,9 @@ import pandas as pd
 import pyarrow as pa
 from narwhals.typing import IntoFrame, IntoFrameT
 
-from .._engine import Calendar, check_choice, finish, in_utc, lazy_events, to_pandas, unpivot
+from .._engine import Calendar, finish, in_utc, lazy_events, to_pandas, unpivot
 from .._time import PERIODS, duration_us
-from ..errors import JourneyDataError, JourneyParameterError
+from ..errors import JourneyDataError, JourneyParameterError, check_choice
 from ..io.profile import LogProfile, from_profile
 
 __all__ = [

@@ -35,9 +35,9 @@ import narwhals.stable.v2 as nw
 import pandas as pd
 from narwhals.typing import IntoFrame, IntoFrameT
 
-from .._engine import check_choice, finish, in_utc, lazy_events, to_pandas
+from .._engine import finish, in_utc, lazy_events, to_pandas
 from .._time import PERIODS, period_start
-from ..errors import JourneyDataError, JourneyParameterError
+from ..errors import JourneyDataError, JourneyParameterError, check_choice
 from ..io.profile import LogProfile, from_profile
 from .stages import StageFramework, assign_stages, resolve_framework
 

@@ -14,9 +14,9 @@ import numpy as np
 import pandas as pd
 from narwhals.typing import IntoFrame
 
-from .._engine import check_choice, to_pandas
+from .._engine import to_pandas
 from .._time import duration_us
-from ..errors import JourneyDataError, JourneyParameterError
+from ..errors import JourneyDataError, JourneyParameterError, check_choice
 from ..io.profile import LogProfile, from_profile
 from . import heuristic, markov
 from .bootstrap import percentile_interval, replicates

@@ -9,9 +9,8 @@ import narwhals.stable.v2 as nw
 import pandas as pd
 from narwhals.typing import IntoFrame
 
-from .._engine import check_choice
 from ..analytics.stages import StageFramework, assign_stages, resolve_framework
-from ..errors import JourneyDataError, JourneyParameterError
+from ..errors import JourneyDataError, JourneyParameterError, check_choice
 from ..io.profile import LogProfile
 from .core import MODELS, Settings, credit_frame, present
 from .journeys import GOAL, base_rows, journey_rows, open_log

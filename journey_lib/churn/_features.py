@@ -17,13 +17,12 @@ from typing import Any
 import narwhals.stable.v2 as nw
 import pandas as pd
 
-from .._engine import EPOCH, duration_us, to_pandas
+from .._engine import to_pandas
+from .._time import DAY_US, EPOCH, duration_us
 from ..analytics.rfm import rfm
 from ..analytics.stages import assign_stages, get_framework
 from ..errors import JourneyDataError, JourneyDataWarning, JourneyParameterError
 from ._inputs import looks_like_id
-
-_DAY_US = 86_400_000_000
 
 
 def all_null(frame: nw.LazyFrame, column: str) -> bool:
@@ -185,8 +184,8 @@ def log_features(
             .agg(nw.col("channel").n_unique().alias("channels_used"))
         )
         totals = totals.join(to_pandas(used.collect()).set_index("customer_id"))
-    totals["recency_days"] = (c - totals.pop("_last")) / _DAY_US
-    totals["tenure_days"] = (c - totals.pop("_first")) / _DAY_US
+    totals["recency_days"] = (c - totals.pop("_last")) / DAY_US
+    totals["tenure_days"] = (c - totals.pop("_first")) / DAY_US
     # Tickets are resolved in order, so those without a resolution are the surplus.
     totals["unresolved_tickets"] = (totals["tickets"] - totals.pop("_resolved")).clip(lower=0)
 

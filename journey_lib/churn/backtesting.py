@@ -9,7 +9,7 @@ from typing import Any
 
 import pandas as pd
 
-from .._engine import duration_us, utc_datetime
+from .._time import duration_us, utc_datetime
 from ..errors import JourneyParameterError
 from .dataset import build_dataset
 from .evaluation import Evaluation

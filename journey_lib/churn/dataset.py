@@ -33,16 +33,10 @@ import narwhals.stable.v2 as nw
 import numpy as np
 import pandas as pd
 
-from .._engine import (
-    check_choice,
-    duration_us,
-    instant_us,
-    lazy_events,
-    utc_datetime,
-    with_microseconds,
-)
+from .._engine import lazy_events, with_microseconds
+from .._time import duration_us, instant_us, utc_datetime
 from ..analytics.stages import StageFramework, get_framework, profile_framework
-from ..errors import JourneyDataError, JourneyDataWarning, JourneyParameterError
+from ..errors import JourneyDataError, JourneyDataWarning, JourneyParameterError, check_choice
 from ..io.profile import LogProfile, from_profile
 from ._features import (
     all_null,

@@ -37,8 +37,7 @@ import numpy as np
 import pandas as pd
 from sklearn.metrics import brier_score_loss, log_loss, roc_auc_score
 
-from .._engine import check_choice
-from ..errors import JourneyDataError, JourneyParameterError
+from ..errors import JourneyDataError, JourneyParameterError, check_choice
 from ._inputs import binary_labels
 
 if TYPE_CHECKING:

@@ -27,8 +27,8 @@ from sklearn.model_selection import StratifiedKFold
 from sklearn.pipeline import Pipeline, make_pipeline
 from sklearn.preprocessing import OneHotEncoder, OrdinalEncoder, StandardScaler
 
-from .._engine import check_choice, to_pandas
-from ..errors import JourneyDataError, JourneyParameterError
+from .._engine import to_pandas
+from ..errors import JourneyDataError, JourneyParameterError, check_choice
 from . import explain, persist, targeting
 from ._features import is_count
 from ._inputs import as_numbers, as_text, binary_labels, tidy_features

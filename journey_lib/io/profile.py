@@ -38,8 +38,8 @@ from typing import Any
 import pandas as pd
 import yaml
 
-from .._engine import check_choice, to_pandas
-from ..errors import JourneyDataError, JourneyParameterError
+from .._engine import to_pandas
+from ..errors import JourneyDataError, JourneyParameterError, check_choice
 from . import event_roles
 from .adapters import from_transactions, validate_customers
 from .columns import SAMPLE_ROWS, guess_columns, properties

@@ -12,10 +12,10 @@ from typing import TYPE_CHECKING, Any, Literal
 import numpy as np
 import pandas as pd
 
-from .._engine import check_choice, to_pandas
+from .._engine import to_pandas
 from ..analytics.retention import LIFECYCLE_STATUSES, retention_matrix
 from ..analytics.rfm import RFM_SEGMENTS
-from ..errors import JourneyDataError, JourneyParameterError
+from ..errors import JourneyDataError, JourneyParameterError, check_choice
 from ._style import (
     GREY,
     MARKERS,

@@ -13,10 +13,10 @@ from typing import TYPE_CHECKING, Any, Literal
 import numpy as np
 import pandas as pd
 
-from .._engine import check_choice, to_pandas
+from .._engine import to_pandas
 from ..analytics.paths import as_matrix
 from ..analytics.stages import get_framework
-from ..errors import JourneyDataError, JourneyParameterError
+from ..errors import JourneyDataError, JourneyParameterError, check_choice
 from ._style import (
     GREY,
     HATCHES,
