@@ -232,3 +232,50 @@ def test_figures_are_drawn_only_in_plots():
             ):
                 elsewhere.append(f"{name}:{node.lineno} plt.{node.func.attr}")
     assert elsewhere == []
+
+
+#: The package's layers, bottom up (DESIGN.md: "Data flows one way").
+LAYERS = {
+    "errors": 0,
+    "_time": 0,
+    "_engine": 0,
+    "io": 1,
+    "simulator": 1,
+    "analytics": 2,
+    "churn": 3,
+    "attribution": 3,
+    "clv": 3,
+    "scenarios": 3,
+    "teach": 3,
+    "plots": 4,
+    "widgets": 4,
+    "report": 5,
+    "cli": 6,
+}
+#: Upward imports by design: a result's ``.plot()`` draws with plots (inside the method), and
+#: ``journey --version`` reads the package's version.
+UPWARD = {
+    ("journey_lib.churn.explain", "journey_lib.plots"),
+    ("journey_lib.churn.targeting", "journey_lib.plots"),
+    ("journey_lib.cli", "journey_lib"),
+}
+
+
+def _layer(name: str) -> int:
+    parts = name.split(".")
+    return LAYERS[parts[1]] if len(parts) > 1 else max(LAYERS.values()) + 1
+
+
+def test_every_top_level_module_has_a_layer():
+    tops = {name.split(".")[1] for name in MODULES if name.count(".") >= 1}
+    assert tops == set(LAYERS)
+
+
+def test_nothing_imports_upward():
+    upward = {
+        (name, target)
+        for name, targets in _graph().items()
+        for target in targets
+        if target in MODULES and _layer(target) > _layer(name)
+    }
+    assert upward == UPWARD
