@@ -40,6 +40,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from .._time import DAY_US
 from .rules import (
     ACQUISITION_WORDS,
     ADVOCACY_WORDS,
@@ -310,7 +311,7 @@ def _microseconds(times: pd.Series) -> np.ndarray:
 def _return_gaps(log: pd.DataFrame, conversion: str | None) -> tuple[np.ndarray, str]:
     """Days between a customer's consecutive active days: conversion days when repeat
     conversions give at least 30 gaps, any event's days otherwise."""
-    day = _microseconds(log["timestamp"]) // 86_400_000_000  # whole UTC days
+    day = _microseconds(log["timestamp"]) // DAY_US  # whole UTC days
     days = pd.DataFrame({"c": log["customer_id"].to_numpy(), "d": day})
     candidates = [(days, "returns")]
     if conversion is not None:
