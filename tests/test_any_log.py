@@ -303,9 +303,13 @@ def test_hints_and_a_given_profile_reach_the_notebooks(tmp_path):
 def test_a_given_log_does_not_get_the_samples_customer_table(tmp_path):
     made = MAKERS["shop_camel_case"](tmp_path)
     given: dict = {}
-    run_profile({"profile", "customers_path"}, given, made.path, None, {})
+    run_profile({"profile", "customers_path"}, given, made.path, None, {}, data_given=True)
     assert given["customers_path"] == ""
     assert jl.LogProfile.from_dict(given["profile"]) == jl.profile(made.path)
+    # The notebooks' own default log keeps its customer table (their customers_path default).
+    default: dict = {}
+    run_profile({"profile", "customers_path"}, default, made.path, None, {}, data_given=False)
+    assert "customers_path" not in default
 
 
 def test_a_given_profile_with_new_hints_is_worked_out_anew(tmp_path):
@@ -313,11 +317,13 @@ def test_a_given_profile_with_new_hints_is_worked_out_anew(tmp_path):
     file = tmp_path / "journey.yaml"
     jl.profile(made.path).to_yaml(file)
     given: dict = {}
-    found, record = run_profile({"profile"}, given, made.path, file, {"conversion": "cart"})
+    found, record = run_profile(
+        {"profile"}, given, made.path, file, {"conversion": "cart"}, data_given=True
+    )
     assert record["source"] == "given: journey.yaml, with the command line's hints"
     assert found.conversion == "cart" and found.funnel == ("catalog", "cart")
     assert found.kinds["cart"] == "conversion"
     assert found.kinds["payment_done"] == "conversion"  # by its own name, as the rules read it
     assert given["profile"] == found.to_dict()
     with pytest.raises(JourneyParameterError, match=r"conversion names \['refund'\]"):
-        run_profile({"profile"}, {}, made.path, file, {"conversion": "refund"})
+        run_profile({"profile"}, {}, made.path, file, {"conversion": "refund"}, data_given=True)

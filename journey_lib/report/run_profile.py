@@ -29,6 +29,8 @@ def run_profile(
     data: Path | None,
     profile_file: str | os.PathLike[str] | None,
     hints: Mapping[str, Any],
+    *,
+    data_given: bool,
 ) -> tuple[LogProfile | None, dict[str, Any]]:
     """Settle the run's profile and put it into ``given`` as the ``profile`` parameter.
 
@@ -41,13 +43,16 @@ def run_profile(
         ``""`` when a log is given without one, so a notebook's sample customer table is
         never joined to someone else's log).
     data : Path or None
-        The log the notebooks read.
+        The log the notebooks read: the one given, else the notebooks' default.
     profile_file : path, optional
         A profile written by ``journey profile --out``.
     hints : mapping
         ``columns`` and ``conversion`` from the command line. With a given profile, the
         data is profiled again with the profile's entries and these as hints, so what
         follows from a new conversion (its funnel, its kind) is worked out anew.
+    data_given : bool
+        Whether ``data`` was given for the run (``--data``) rather than the notebooks'
+        default log, whose own customer table stays.
 
     Returns
     -------
@@ -65,7 +70,7 @@ def run_profile(
         starts with the data's path.
     """
     hints = {k: v for k, v in hints.items() if v is not None}
-    if data is not None and CUSTOMERS_PATH in declared and CUSTOMERS_PATH not in given:
+    if data_given and CUSTOMERS_PATH in declared and CUSTOMERS_PATH not in given:
         given[CUSTOMERS_PATH] = ""
     if PROFILE not in declared:
         if profile_file is not None or hints or PROFILE in given:

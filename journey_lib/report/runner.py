@@ -158,7 +158,12 @@ def run_report(
         declared = {name for plan in planned for name in plan.declared}
         data_info = data_record(planned, notebooks, data_path)
         found, profile_info = run_profile(
-            declared, given, data_path or _default_data(data_info), profile, hints or {}
+            declared,
+            given,
+            data_path or _default_data(data_info),
+            profile,
+            hints or {},
+            data_given=data_path is not None,
         )
         assign_parameters(planned, given)
         say = progress or (lambda line: None)
