@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import pickle
 import warnings
@@ -165,3 +166,26 @@ def test_aligning_fills_counts_never_seen_and_refuses_other_gaps(dataset):
     with pytest.raises(jl.JourneyDataError, match="lacks 1 of the model's features"):
         model.align(X.drop(columns=["recency_days"]))
     assert np.isfinite(model.predict_proba(aligned)).all()
+
+
+def test_a_card_from_before_the_recipe_with_a_custom_framework_still_loads(dataset, tmp_path):
+    # Cards written before FeatureRecipe kept a custom stage framework as its repr.
+    old_card = dataset.recipe.to_dict() | {"framework": "StageFramework(name='mine', ...)"}
+    model = jl.churn.train(dataset.X, dataset.y, model="logistic")
+    old = dataclasses.replace(model, provenance={**model.provenance, "built_from": old_card})
+    path = old.save(tmp_path / "old.skops")
+    with pytest.warns(jl.JourneyDataWarning, match="cannot rebuild"):
+        again = jl.churn.load(path)
+    assert again.recipe is None and again.card["built_from"] == old_card
+    pd.testing.assert_series_equal(again.predict_proba(dataset.X), model.predict_proba(dataset.X))
+
+
+def test_a_model_scores_the_result_of_build_features_as_its_table(dataset):
+    model = jl.churn.train(dataset, model="logistic")
+    events = jl.simulate(300, seed=1).events
+    features = jl.churn.build_features(events, recipe=dataset.recipe)
+    pd.testing.assert_series_equal(model.predict_proba(features), model.predict_proba(features.X))
+    offer = {"offer_cost": 5.0, "save_rate": 0.3, "value": 100.0}
+    plan, by_table = model.target(features, **offer), model.target(features.X, **offer)
+    pd.testing.assert_frame_equal(plan.contacts, by_table.contacts)
+    assert plan.chosen == by_table.chosen

@@ -66,10 +66,21 @@ def binary_labels(y: Any) -> pd.Series:
     return labels.rename("churned")
 
 
+def feature_frame(X: Any) -> pd.DataFrame:
+    """``X`` as a pandas DataFrame: any frame, or the table of :func:`build_features`'
+    result (a ``ChurnFeatures``), so that ``model.predict_proba(build_features(...))`` works
+    as it did when build_features returned the table itself."""
+    # Read by shape, not class: churn.dataset imports this module.
+    table = getattr(X, "X", None)
+    if hasattr(X, "recipe") and isinstance(table, pd.DataFrame):
+        return table
+    return to_pandas(X, what="X")
+
+
 def tidy_features(X: Any, *, stacklevel: int = 3) -> pd.DataFrame:
     """Features as pandas, with identifier-like and all-missing columns dropped (warning
     once) and text that is really numbers (all but blanks parse) made numeric."""
-    frame = to_pandas(X, what="X").copy()
+    frame = feature_frame(X).copy()
     if frame.shape[1] == 0:
         raise JourneyDataError("X has no columns: there is nothing to learn from")
     frame.columns = [str(c) for c in frame.columns]

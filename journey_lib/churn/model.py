@@ -12,6 +12,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import os
+import warnings
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -27,11 +28,16 @@ from sklearn.model_selection import StratifiedKFold
 from sklearn.pipeline import Pipeline, make_pipeline
 from sklearn.preprocessing import OneHotEncoder, OrdinalEncoder, StandardScaler
 
-from .._engine import to_pandas
-from ..errors import JourneyDataError, JourneyParameterError, check_choice
+from ..errors import (
+    JourneyDataError,
+    JourneyDataWarning,
+    JourneyError,
+    JourneyParameterError,
+    check_choice,
+)
 from . import explain, persist, targeting
 from ._features import is_count
-from ._inputs import as_numbers, as_text, binary_labels, tidy_features
+from ._inputs import as_numbers, as_text, binary_labels, feature_frame, tidy_features
 from .dataset import ChurnDataset, FeatureRecipe
 from .evaluation import Evaluation, evaluate_scores
 from .explain import Importance, PartialDependence
@@ -329,7 +335,7 @@ class ChurnModel:
         >>> model.align(pd.DataFrame({"tenure_days": [3.0], "other": [1]})).to_dict("records")
         [{'tenure_days': 3.0, 'event_apology_90D': 0.0}]
         """
-        frame = to_pandas(X, what="X")
+        frame = feature_frame(X)
         zero = [c for c in self.features if c not in frame.columns and is_count(c)]
         if zero:
             frame = pd.concat([frame, pd.DataFrame(0, index=frame.index, columns=zero)], axis=1)
@@ -751,7 +757,20 @@ def _rebuild(pipeline: Any, baseline: Any, card: dict[str, Any]) -> ChurnModel:
             raise TypeError(f"its {name} is a {type(estimator).__name__}, not a classifier")
     built = dict(card["built_from"])
     # A recipe's values hold its definition; anything else is a note (or nothing).
-    recipe = FeatureRecipe.from_dict(built) if "definition" in built else None
+    recipe = None
+    if "definition" in built:
+        try:
+            recipe = FeatureRecipe.from_dict(built)
+        except JourneyError as exc:
+            # Cards saved before FeatureRecipe kept a custom stage framework as its repr:
+            # the model still scores tables; only rebuilding its features needs the recipe.
+            warnings.warn(
+                f"the model's card records how its features were built in a form this "
+                f"release cannot rebuild ({exc}); it scores feature tables as before, but "
+                f"building them from a log needs build_features(..., recipe=FeatureRecipe(...))",
+                JourneyDataWarning,
+                stacklevel=4,
+            )
     return ChurnModel(
         pipeline=pipeline,
         baseline=baseline,

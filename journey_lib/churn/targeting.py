@@ -24,9 +24,8 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from .._engine import to_pandas
 from ..errors import JourneyDataError, JourneyParameterError
-from ._inputs import binary_labels
+from ._inputs import binary_labels, feature_frame
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -130,7 +129,7 @@ def target(
 ) -> Targeting:
     """See :meth:`ChurnModel.target`."""
     _check_offer(offer_cost, save_rate, budget)
-    frame = to_pandas(X, what="X")
+    frame = feature_frame(X)
     return _plan(
         model.predict_proba(frame).to_numpy(), frame, offer_cost, save_rate, value, budget, y
     )
@@ -163,7 +162,7 @@ def plan_offers(
     b                0.9            -2.3    False
     """
     _check_offer(offer_cost, save_rate, budget)
-    frame = to_pandas(X, what="X")
+    frame = feature_frame(X)
     scores = np.asarray(probability, dtype=float)
     if scores.shape != (len(frame),):
         raise JourneyDataError(f"X has {len(frame)} rows but {scores.size} probabilities")
