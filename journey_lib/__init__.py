@@ -9,6 +9,8 @@ Everything a notebook needs is importable from here::
 
 from importlib.metadata import PackageNotFoundError, version
 
+# analytics and io are reachable as jl.analytics and jl.io but stay out of __all__, so that
+# `from journey_lib import *` never hides the standard library's io.
 from . import analytics, attribution, churn, clv, io, plots, report, teach
 from .analytics.dates import within
 from .analytics.funnels import Step, funnel, funnel_trend, time_to_convert
@@ -58,7 +60,6 @@ __all__ = [
     "Step",
     "ValidationReport",
     "__version__",
-    "analytics",
     "as_matrix",
     "assign_stages",
     "attribute",
@@ -74,7 +75,6 @@ __all__ = [
     "funnel",
     "funnel_trend",
     "get_framework",
-    "io",
     "lifecycle",
     "load_events",
     "loyalty",

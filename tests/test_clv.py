@@ -499,7 +499,7 @@ def test_lifetime_value_reads_the_time_unit_rfm_recorded():
     pd.testing.assert_series_equal(
         by_record, customer_lifetime_value(purchases, spend, weekly.copy(), period="week")
     )
-    built = r"built by journey_lib\.analytics\.rfm with period='week'"
+    built = r"built by journey_lib\.rfm with period='week'"
     with pytest.raises(jl.JourneyParameterError, match=built):
         customer_lifetime_value(purchases, spend, weekly, period="day")
     with pytest.raises(jl.JourneyParameterError, match=built):
@@ -509,7 +509,9 @@ def test_lifetime_value_reads_the_time_unit_rfm_recorded():
         customer_lifetime_value(purchases, spend, weekly, period="W"), by_record
     )
     former = weekly.copy()
-    former.attrs = {RFM_ATTRS_KEY: {"freq": "W"}}
+    # The key is the one earlier releases wrote, so their saved frames keep their period.
+    assert RFM_ATTRS_KEY == "journey_lib.rfm"
+    former.attrs = {"journey_lib.rfm": {"freq": "W"}}
     pd.testing.assert_series_equal(customer_lifetime_value(purchases, spend, former), by_record)
     with pytest.raises(jl.JourneyParameterError, match=built):
         customer_lifetime_value(purchases, spend, former, period="D")

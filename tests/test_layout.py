@@ -4,7 +4,9 @@ figures drawn only in ``journey_lib.plots``.
 
 The import graph is read from the source with :mod:`ast`, so an import inside a function (run
 only when called) counts as much as one at the top; imports under ``if TYPE_CHECKING:`` never
-run and do not count.
+run and do not count. An edge goes to the module imported, not to the ``__init__`` of the
+packages above it that Python runs first: every submodule would otherwise "import" the flat
+API in ``journey_lib/__init__.py``, which imports everything.
 """
 
 from __future__ import annotations

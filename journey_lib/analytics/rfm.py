@@ -31,7 +31,7 @@ from ..io.profile import LogProfile, from_profile
 __all__ = ["RFM_PERIODS", "RFM_SEGMENTS", "calibration_holdout", "rfm", "rfm_segments"]
 
 #: Key of ``DataFrame.attrs`` where a pandas :func:`rfm` result records its ``period``.
-ATTRS_KEY = "journey_lib.analytics.rfm"
+ATTRS_KEY = "journey_lib.rfm"
 
 #: The periods :func:`rfm` counts in: hours, days, weeks (Monday to Sunday). pandas' codes
 #: ``"h"`` (or ``"H"``), ``"D"`` and ``"W"`` name them too.
@@ -122,7 +122,7 @@ def rfm(
         One row per customer with a transaction, sorted by ``customer_id``: ``customer_id``,
         ``frequency``, ``recency``, ``T``, ``monetary_value`` (floats, as lifetimes gives).
         A pandas result records ``{"period": "day"}`` (or ``"week"``, ``"hour"``) in
-        ``.attrs["journey_lib.analytics.rfm"]``, so that
+        ``.attrs["journey_lib.rfm"]``, so that
         :func:`journey_lib.clv.customer_lifetime_value` reads the time unit itself.
         Customers without a transaction up to ``observation_end`` are absent, so an
         ``observation_end`` before every purchase gives an empty frame.

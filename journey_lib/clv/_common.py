@@ -82,7 +82,7 @@ def not_fitted(model: object) -> JourneyNotFittedError:
     name = type(model).__name__
     return JourneyNotFittedError(
         f"this {name} is not fitted yet; call {name}().fit(rfm_frame) with the output of "
-        f"journey_lib.analytics.rfm first"
+        f"journey_lib.rfm first"
     )
 
 
@@ -233,7 +233,7 @@ def read_histories(rfm_frame: IntoFrame, columns: tuple[str, ...]) -> Histories:
     if missing:
         raise JourneyDataError(
             f"{WHAT} lacks column(s) {missing}; it has {list(frame.columns)}. Pass the output "
-            f"of journey_lib.analytics.rfm (customer_id, frequency, recency, T, monetary_value)"
+            f"of journey_lib.rfm (customer_id, frequency, recency, T, monetary_value)"
         )
     if len(frame) == 0:
         raise JourneyDataError(f"{WHAT} is empty: there is no customer to fit or score")

@@ -197,7 +197,7 @@ def _time_unit(frame: pd.DataFrame, period: str | None) -> str:
     period = fixed_period(period)
     if recorded is not None and recorded != period:
         raise JourneyParameterError(
-            f"period={period!r}, but this history was built by journey_lib.analytics.rfm with "
+            f"period={period!r}, but this history was built by journey_lib.rfm with "
             f"period={recorded!r}: recency and T are in {recorded}s; leave period out or pass "
             f"{recorded!r}"
         )
