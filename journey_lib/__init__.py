@@ -9,9 +9,11 @@ Everything a notebook needs is importable from here::
 
 from importlib.metadata import PackageNotFoundError, version
 
-# analytics and io are reachable as jl.analytics and jl.io but stay out of __all__, so that
-# `from journey_lib import *` never hides the standard library's io.
-from . import analytics, attribution, churn, clv, io, plots, report, teach
+# analytics and io are reachable as jl.analytics and jl.io but stay out of __all__ (the
+# redundant alias marks the re-export), so `from journey_lib import *` keeps the standard io.
+from . import analytics as analytics
+from . import attribution, churn, clv, plots, report, teach
+from . import io as io
 from .analytics.dates import within
 from .analytics.funnels import Step, funnel, funnel_trend, time_to_convert
 from .analytics.loyalty import Loyalty, loyalty

@@ -20,13 +20,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 from sklearn.calibration import CalibratedClassifierCV
-from sklearn.compose import ColumnTransformer
-from sklearn.ensemble import HistGradientBoostingClassifier, RandomForestClassifier
-from sklearn.impute import SimpleImputer
-from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import StratifiedKFold
-from sklearn.pipeline import Pipeline, make_pipeline
-from sklearn.preprocessing import OneHotEncoder, OrdinalEncoder, StandardScaler
+from sklearn.pipeline import Pipeline
 
 from ..errors import (
     JourneyDataError,
@@ -39,6 +34,7 @@ from . import explain, persist, targeting
 from ._features import is_count
 from ._inputs import as_numbers, as_text, binary_labels, feature_frame, tidy_features
 from .dataset import ChurnDataset, FeatureRecipe
+from .estimators import model_pipeline
 from .evaluation import Evaluation, evaluate_scores
 from .explain import Importance, PartialDependence
 from .targeting import Targeting
@@ -673,7 +669,7 @@ def train(
     numeric = tuple(c for c in frame.columns if pd.api.types.is_numeric_dtype(frame[c]))
     categorical = tuple(c for c in frame.columns if c not in numeric)
 
-    estimator = _pipeline(model, numeric, categorical, random_state)
+    estimator = model_pipeline(model, numeric, categorical, random_state)
     calibration = None
     if calibrate is not False:
         calibration = "sigmoid" if calibrate is True else calibrate
@@ -682,7 +678,7 @@ def train(
         folds = StratifiedKFold(n_splits=min(5, rarer), shuffle=True, random_state=random_state)
         estimator = CalibratedClassifierCV(estimator, method=calibration, cv=folds)
     estimator.fit(frame, labels)
-    baseline = _pipeline("logistic", numeric, categorical, random_state)
+    baseline = model_pipeline("logistic", numeric, categorical, random_state)
     baseline.fit(frame, labels)
     training = {
         "rows": len(frame),
@@ -845,64 +841,3 @@ def fingerprint(X: pd.DataFrame, y: pd.Series) -> str:
     digest.update(hashed.tobytes())
     digest.update(np.asarray(y, dtype="int64").tobytes())
     return digest.hexdigest()
-
-
-def _pipeline(
-    model: str, numeric: tuple[str, ...], categorical: tuple[str, ...], random_state: int
-) -> Pipeline:
-    if model == "hgb":
-        # Categories as codes that the booster splits natively; unseen and missing ones as
-        # missing, which it also handles. At most 255 categories per column (the rarest
-        # are pooled), its limit.
-        encoder = OrdinalEncoder(
-            handle_unknown="use_encoded_value",
-            unknown_value=np.nan,
-            encoded_missing_value=np.nan,
-            max_categories=250,
-        )
-        columns = ColumnTransformer(
-            [
-                ("numeric", "passthrough", list(numeric)),
-                ("categorical", encoder, list(categorical)),
-            ],
-            verbose_feature_names_out=False,
-        )
-        # Shallow, slow-learning trees with early stopping: churn tables are small and
-        # noisy, and scikit-learn's defaults overfit them (0.83 ROC AUC on the IBM telco
-        # table against 0.85 with these).
-        booster = HistGradientBoostingClassifier(
-            learning_rate=0.03,
-            max_depth=3,
-            min_samples_leaf=40,
-            l2_regularization=1.0,
-            max_iter=1000,
-            early_stopping=True,
-            n_iter_no_change=50,
-            categorical_features=[False] * len(numeric) + [True] * len(categorical),
-            random_state=random_state,
-        )
-        return Pipeline([("columns", columns), ("model", booster)])
-    numbers = make_pipeline(
-        SimpleImputer(strategy="median", add_indicator=True, keep_empty_features=True),
-        StandardScaler(),
-    )
-    categories = make_pipeline(
-        SimpleImputer(strategy="constant", fill_value="(missing)", keep_empty_features=True),
-        OneHotEncoder(
-            handle_unknown="infrequent_if_exist",
-            min_frequency=5,
-            max_categories=50,
-            sparse_output=False,
-        ),
-    )
-    columns = ColumnTransformer(
-        [("numeric", numbers, list(numeric)), ("categorical", categories, list(categorical))],
-        verbose_feature_names_out=False,
-    )
-    if model == "logistic":
-        estimator: Any = LogisticRegression(max_iter=5000, random_state=random_state)
-    else:
-        estimator = RandomForestClassifier(
-            n_estimators=300, min_samples_leaf=5, n_jobs=-1, random_state=random_state
-        )
-    return Pipeline([("columns", columns), ("model", estimator)])
