@@ -403,3 +403,28 @@ def test_no_event_mapped_to_a_stage():
     assert (one[stages] == 0).all()
     assert (one["events_7D"], one["events_30D"], one["event_zzz_custom_30D"]) == (1, 2, 2)
     assert one["trend_events"] == pytest.approx(1 - (2 - 1) * 7 / 23)
+
+
+def test_the_functions_take_every_setting_of_the_recipe_with_its_default():
+    # The settings are spelled in the recipe and in both signatures: they must not drift.
+    import dataclasses
+    import inspect
+
+    settings = {
+        field.name: field.default
+        for field in dataclasses.fields(jl.churn.FeatureRecipe)
+        if field.name not in ("cutoff", "customers")  # arguments of their own
+    }
+    for function, without in (
+        (jl.churn.build_dataset, set()),
+        (jl.churn.build_features, {"horizon"}),
+    ):
+        parameters = inspect.signature(function).parameters
+        for name, default in settings.items():
+            if name in without:  # scoring has no label, so no horizon
+                assert name not in parameters
+                continue
+            assert name in parameters, f"{function.__name__} lacks {name}"
+            given = parameters[name].default
+            assert (tuple(given) if isinstance(given, list) else given) == default, name
+        assert {"recipe", "cutoff", "customers", "profile"} <= set(parameters)
