@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from typing import Any
 
 import pandas as pd
+from narwhals.typing import IntoFrame
 
 from .._time import duration_us, utc_datetime
 from ..errors import JourneyParameterError
@@ -44,7 +45,7 @@ class Backtest:
 
 
 def backtest(
-    events: Any,
+    events: IntoFrame,
     *,
     cutoffs: Sequence[Any],
     horizon: Any = "90D",

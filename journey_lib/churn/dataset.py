@@ -32,6 +32,7 @@ from typing import Any
 import narwhals.stable.v2 as nw
 import numpy as np
 import pandas as pd
+from narwhals.typing import IntoFrame
 
 from .._engine import lazy_events, with_microseconds
 from .._time import duration_us, instant_us, utc_datetime
@@ -345,7 +346,7 @@ class ChurnFeatures:
 
 
 def build_dataset(
-    events: Any,
+    events: IntoFrame,
     *,
     cutoff: Any = None,
     profile: LogProfile | None = None,
@@ -353,7 +354,7 @@ def build_dataset(
     definition: str = _INACTIVITY,
     inactivity: Any = _90D,
     churn_event: str | None = None,
-    customers: Any = None,
+    customers: IntoFrame | None = None,
     acquisition_event: str | None = _PURCHASE,
     purchase_event: str = _PURCHASE,
     windows: Sequence[Any] = _WINDOWS,
@@ -492,14 +493,14 @@ def build_dataset(
 
 
 def build_features(
-    events: Any,
+    events: IntoFrame,
     *,
     cutoff: Any = None,
     profile: LogProfile | None = None,
     definition: str = _INACTIVITY,
     inactivity: Any = _90D,
     churn_event: str | None = None,
-    customers: Any = None,
+    customers: IntoFrame | None = None,
     acquisition_event: str | None = _PURCHASE,
     purchase_event: str = _PURCHASE,
     windows: Sequence[Any] = _WINDOWS,
@@ -630,7 +631,7 @@ def _cutoff(cutoff: Any, profile: LogProfile | None) -> Any:
 
 
 def _build(
-    events: Any,
+    events: IntoFrame,
     recipe: FeatureRecipe,
     horizon_us: int | None,
     data_end: Any,

@@ -19,6 +19,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from narwhals.typing import IntoFrame
 from sklearn.calibration import CalibratedClassifierCV
 from sklearn.model_selection import StratifiedKFold
 from sklearn.pipeline import Pipeline
@@ -579,7 +580,7 @@ class ChurnModel:
 
 
 def train(
-    X: Any,
+    X: IntoFrame | ChurnDataset,
     y: Any = None,
     *,
     recipe: FeatureRecipe | None = None,

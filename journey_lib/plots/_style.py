@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
+from narwhals.typing import IntoFrame
 
 from .._engine import to_pandas
 from ..errors import JourneyDataError, JourneyParameterError
@@ -180,7 +181,7 @@ def complete_and_not(
         )
 
 
-def twin_table(result: Any, columns: Sequence[str], twin: str) -> pd.DataFrame:
+def twin_table(result: IntoFrame, columns: Sequence[str], twin: str) -> pd.DataFrame:
     """``result`` as pandas, checked to hold ``columns`` (``twin`` names the function whose
     result was expected, for the error)."""
     frame = to_pandas(result, what=f"the {twin} result")

@@ -7,10 +7,11 @@ docstring, and returns the Figure.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Literal
 
 import numpy as np
 import pandas as pd
+from narwhals.typing import IntoFrame
 
 from .._engine import to_pandas
 from ..analytics.retention import LIFECYCLE_STATUSES, retention_matrix
@@ -49,7 +50,7 @@ __all__ = [
 
 
 def retention(
-    result: Any,
+    result: IntoFrame,
     *,
     values: Literal["rate", "customers"] = "rate",
     annotate: bool | None = None,
@@ -96,7 +97,7 @@ def retention(
     )
 
 
-def churn_rate(result: Any, *, ax: Axes | None = None) -> Figure:
+def churn_rate(result: IntoFrame, *, ax: Axes | None = None) -> Figure:
     """The churn rate of each period as a line.
 
     Data twin: :func:`journey_lib.churn_rate` (lost during the period over active at its
@@ -134,7 +135,7 @@ _LIFECYCLE_COLOURS = {
 }
 
 
-def lifecycle(result: Any, *, ax: Axes | None = None) -> Figure:
+def lifecycle(result: IntoFrame, *, ax: Axes | None = None) -> Figure:
     """Stacked bars of new, returning and resurrecting customers, dormant ones below zero.
 
     Data twin: :func:`journey_lib.lifecycle` (dormant counts are negative there). Periods
@@ -196,7 +197,7 @@ LOYALTY_RATES: dict[str, str] = {
 }
 
 
-def loyalty(result: Any, *, ax: Axes | None = None) -> Figure:
+def loyalty(result: IntoFrame, *, ax: Axes | None = None) -> Figure:
     """Loyalty and advocacy rates of the active customers, period by period.
 
     Data twin: ``jl.loyalty(events).by_period`` (a :class:`journey_lib.Loyalty` is accepted
@@ -231,7 +232,7 @@ def loyalty(result: Any, *, ax: Axes | None = None) -> Figure:
     )
 
 
-def rfm_segments(result: Any, *, ax: Axes | None = None) -> Figure:
+def rfm_segments(result: IntoFrame, *, ax: Axes | None = None) -> Figure:
     """Customers in each RFM segment, best segments on top.
 
     Data twin: :func:`journey_lib.rfm_segments` (one row per customer); every segment of
@@ -261,7 +262,7 @@ def rfm_segments(result: Any, *, ax: Axes | None = None) -> Figure:
     return decorate(ax, f"RFM segments ({total:,} customers)", "customers", "segment")
 
 
-def customer_value(result: Any, *, top: float = 0.2, ax: Axes | None = None) -> Figure:
+def customer_value(result: IntoFrame, *, top: float = 0.2, ax: Axes | None = None) -> Figure:
     """How concentrated customer value is: customers ranked by lifetime value against their
     cumulative share of it (a Lorenz curve), with the ``top`` share marked.
 

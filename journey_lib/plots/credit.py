@@ -8,10 +8,11 @@ docstring, and returns the Figure.
 from __future__ import annotations
 
 import textwrap
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
+from narwhals.typing import IntoFrame
 
 from .._engine import to_pandas
 from ..errors import JourneyDataError
@@ -33,7 +34,7 @@ if TYPE_CHECKING:
 __all__ = ["attribution", "attribution_models"]
 
 
-def attribution(result: Any, *, ax: Axes | None = None) -> Figure:
+def attribution(result: IntoFrame, *, ax: Axes | None = None) -> Figure:
     """Each channel's credit for the conversions, largest first, with its interval.
 
     Data twin: :func:`journey_lib.attribute` (one row per channel or event, its column
@@ -80,7 +81,7 @@ def attribution(result: Any, *, ax: Axes | None = None) -> Figure:
     return decorate(ax, textwrap.fill(title, 60), "conversions credited", label)
 
 
-def attribution_models(result: Any, *, ax: Axes | None = None) -> Figure:
+def attribution_models(result: IntoFrame, *, ax: Axes | None = None) -> Figure:
     """Every model's split of the credit, as shares of each model's total (a heatmap).
 
     Data twin: :func:`journey_lib.compare_attribution` (one row per channel, one column per

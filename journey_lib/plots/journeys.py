@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 import pandas as pd
+from narwhals.typing import IntoFrame
 
 from .._engine import to_pandas
 from ..analytics.paths import as_matrix
@@ -56,7 +57,7 @@ __all__ = [
 
 
 def volumes(
-    result: Any,
+    result: IntoFrame,
     *,
     value: Literal["touchpoints", "customers"] = "touchpoints",
     top: int = 7,
@@ -107,7 +108,7 @@ def volumes(
 
 
 def touchpoints_per_customer(
-    result: Any,
+    result: IntoFrame,
     *,
     cap: int | Literal["auto"] | None = "auto",
     top: int = 7,
@@ -231,7 +232,7 @@ def timeline(
 
 
 def transition_matrix(
-    result: Any, *, annotate: bool | None = None, ax: Axes | None = None
+    result: IntoFrame, *, annotate: bool | None = None, ax: Axes | None = None
 ) -> Figure:
     """Heatmap of next-touchpoint probabilities (or counts): rows ``from``, columns ``to``.
 
@@ -264,7 +265,7 @@ def transition_matrix(
     return decorate(ax, f"Next touchpoint: {what}", "to (next touchpoint)", "from")
 
 
-def paths(result: Any, *, wrap: int = 50, ax: Axes | None = None) -> Figure:
+def paths(result: IntoFrame, *, wrap: int = 50, ax: Axes | None = None) -> Figure:
     """The most frequent journey openings as horizontal bars, most frequent on top.
 
     Data twin: :func:`journey_lib.paths`. Bars are counts, labelled with their share of all
@@ -310,7 +311,7 @@ _FUNNEL_COLUMNS = frozenset(
 )
 
 
-def funnel(result: Any, *, ax: Axes | None = None) -> Figure:
+def funnel(result: IntoFrame, *, ax: Axes | None = None) -> Figure:
     """Customers at each step as bars, with conversion and the drop-off between steps.
 
     Data twin: :func:`journey_lib.funnel` (without a breakdown: see
@@ -373,7 +374,7 @@ def funnel(result: Any, *, ax: Axes | None = None) -> Figure:
     )
 
 
-def funnel_breakdown(result: Any, *, top: int = 7, ax: Axes | None = None) -> Figure:
+def funnel_breakdown(result: IntoFrame, *, top: int = 7, ax: Axes | None = None) -> Figure:
     """Conversion at each step, one bar per breakdown value side by side.
 
     Data twin: :func:`journey_lib.funnel` with ``breakdown=``. Bars are ``conversion_rate``
@@ -429,7 +430,7 @@ def funnel_breakdown(result: Any, *, top: int = 7, ax: Axes | None = None) -> Fi
     return decorate(ax, title, "step", "reached the step (share of step 1)")
 
 
-def funnel_trend(result: Any, *, ax: Axes | None = None) -> Figure:
+def funnel_trend(result: IntoFrame, *, ax: Axes | None = None) -> Figure:
     """Whole-funnel conversion by the period attempts started in.
 
     Data twin: :func:`journey_lib.funnel_trend`. Periods not yet complete (later data may
@@ -470,7 +471,7 @@ def funnel_trend(result: Any, *, ax: Axes | None = None) -> Figure:
     )
 
 
-def time_to_convert(result: Any, *, ax: Axes | None = None) -> Figure:
+def time_to_convert(result: IntoFrame, *, ax: Axes | None = None) -> Figure:
     """Histogram of the time customers took to convert, with the cumulative share.
 
     Data twin: :func:`journey_lib.time_to_convert`. Bars are each bin's share of the

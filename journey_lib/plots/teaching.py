@@ -7,9 +7,10 @@ docstring, and returns the Figure.
 from __future__ import annotations
 
 import textwrap
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import numpy as np
+from narwhals.typing import IntoFrame
 
 from ._style import GREY, NOTE, PALETTE, axes_or_new, decorate, percent, twin_table
 
@@ -20,7 +21,7 @@ if TYPE_CHECKING:
 __all__ = ["what_if"]
 
 
-def what_if(result: Any, *, ax: Axes | None = None) -> Figure:
+def what_if(result: IntoFrame, *, ax: Axes | None = None) -> Figure:
     """Each outcome of the baseline beside the scenario's, with the change and its margin.
 
     Data twin: :func:`journey_lib.what_if`. Bars are percentages (every measure is a share
