@@ -44,22 +44,26 @@ def _type_checking_nodes(tree: ast.AST) -> set[int]:
     return skipped
 
 
+def _source(name: str, node: ast.ImportFrom) -> str:
+    """The absolute name of the module a ``from ... import`` in module ``name`` reads."""
+    if not node.level:
+        return node.module or ""
+    package = name.split(".") if MODULES[name].name == "__init__.py" else name.split(".")[:-1]
+    base = package[: len(package) - node.level + 1]
+    return ".".join(base + ([node.module] if node.module else []))
+
+
 def _imports(name: str) -> list[tuple[str, list[str], int]]:
     """(absolute module imported from, names imported, line) of each journey_lib import."""
     path = MODULES[name]
     tree = ast.parse(path.read_text(encoding="utf-8"))
     skipped = _type_checking_nodes(tree)
-    package = name.split(".") if path.name == "__init__.py" else name.split(".")[:-1]
     found = []
     for node in ast.walk(tree):
         if id(node) in skipped:
             continue
         if isinstance(node, ast.ImportFrom):
-            if node.level:
-                base = package[: len(package) - node.level + 1]
-                target = ".".join(base + ([node.module] if node.module else []))
-            else:
-                target = node.module or ""
+            target = _source(name, node)
             if target.split(".")[0] == "journey_lib":
                 found.append((target, [alias.name for alias in node.names], node.lineno))
         elif isinstance(node, ast.Import):
@@ -165,16 +169,10 @@ def test_no_private_name_is_reached_through_another_module():
 
 def _module_aliases(name: str, tree: ast.AST) -> set[str]:
     """Local names bound to another journey_lib module by an import in ``name``."""
-    path = MODULES[name]
-    package = name.split(".") if path.name == "__init__.py" else name.split(".")[:-1]
     aliases = set()
     for node in ast.walk(tree):
         if isinstance(node, ast.ImportFrom):
-            if node.level:
-                base = package[: len(package) - node.level + 1]
-                target = ".".join(base + ([node.module] if node.module else []))
-            else:
-                target = node.module or ""
+            target = _source(name, node)
             for alias in node.names:
                 if f"{target}.{alias.name}" in MODULES:
                     aliases.add(alias.asname or alias.name)
