@@ -35,6 +35,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
+from narwhals.typing import IntoFrame
 from sklearn.metrics import brier_score_loss, log_loss, roc_auc_score
 
 from ..errors import JourneyDataError, JourneyParameterError, check_choice
@@ -44,6 +45,7 @@ if TYPE_CHECKING:
     from matplotlib.axes import Axes
     from matplotlib.figure import Figure
 
+    from .dataset import ChurnFeatures
     from .model import ChurnModel
 
 __all__ = ["LOSS_WORDS", "Importance", "PartialDependence", "feature_groups"]
@@ -218,7 +220,7 @@ class PartialDependence:
 
 def permutation_importance(
     model: ChurnModel,
-    X: Any,
+    X: IntoFrame | ChurnFeatures,
     y: Any,
     *,
     groups: str | Mapping[str, Sequence[str]] | None = "auto",
@@ -295,7 +297,7 @@ def permutation_importance(
 
 def partial_dependence(
     model: ChurnModel,
-    X: Any,
+    X: IntoFrame | ChurnFeatures,
     features: Sequence[str],
     *,
     grid: int = 20,
@@ -352,7 +354,7 @@ def partial_dependence(
 
 def reasons(
     model: ChurnModel,
-    X: Any,
+    X: IntoFrame | ChurnFeatures,
     *,
     top: int = 3,
     groups: str | Mapping[str, Sequence[str]] | None = "auto",

@@ -34,7 +34,7 @@ from ..errors import (
 from . import explain, persist, targeting
 from ._features import is_count
 from ._inputs import as_numbers, as_text, binary_labels, feature_frame, tidy_features
-from .dataset import ChurnDataset, FeatureRecipe
+from .dataset import ChurnDataset, ChurnFeatures, FeatureRecipe
 from .estimators import model_pipeline
 from .evaluation import Evaluation, evaluate_scores
 from .explain import Importance, PartialDependence
@@ -204,7 +204,7 @@ class ChurnModel:
             }
         return persist.write(path, pipeline=self.pipeline, baseline=self.baseline, card=card)
 
-    def predict_proba(self, X: Any) -> pd.Series:
+    def predict_proba(self, X: IntoFrame | ChurnFeatures) -> pd.Series:
         """Each customer's churn probability, indexed as ``X``.
 
         Columns of ``X`` beyond the model's features are ignored; missing ones are an error.
@@ -212,7 +212,7 @@ class ChurnModel:
         frame = self.align(X)
         return pd.Series(self.predict_aligned(frame), index=frame.index, name="churn_probability")
 
-    def baseline_proba(self, X: Any) -> pd.Series:
+    def baseline_proba(self, X: IntoFrame | ChurnFeatures) -> pd.Series:
         """The logistic baseline's churn probabilities, indexed as ``X``."""
         frame = self.align(X)
         return pd.Series(
@@ -272,7 +272,7 @@ class ChurnModel:
 
     def evaluate(
         self,
-        X: Any,
+        X: IntoFrame | ChurnFeatures,
         y: Any,
         *,
         n_bootstraps: int = 200,
@@ -314,7 +314,7 @@ class ChurnModel:
             random_state=random_state,
         )
 
-    def align(self, X: Any) -> pd.DataFrame:
+    def align(self, X: IntoFrame | ChurnFeatures) -> pd.DataFrame:
         """``X`` with exactly the model's features, in order and typed as in training.
 
         Features built at another cutoff differ a little: an event, channel or stage that
@@ -351,7 +351,7 @@ class ChurnModel:
 
     def importance(
         self,
-        X: Any,
+        X: IntoFrame | ChurnFeatures,
         y: Any,
         *,
         groups: str | Mapping[str, Sequence[str]] | None = "auto",
@@ -416,7 +416,7 @@ class ChurnModel:
 
     def partial_dependence(
         self,
-        X: Any,
+        X: IntoFrame | ChurnFeatures,
         features: Sequence[str],
         *,
         grid: int = 20,
@@ -464,7 +464,7 @@ class ChurnModel:
 
     def reasons(
         self,
-        X: Any,
+        X: IntoFrame | ChurnFeatures,
         *,
         top: int = 3,
         groups: str | Mapping[str, Sequence[str]] | None = "auto",
@@ -509,7 +509,7 @@ class ChurnModel:
 
     def target(
         self,
-        X: Any,
+        X: IntoFrame | ChurnFeatures,
         *,
         offer_cost: float,
         save_rate: float,

@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
+from narwhals.typing import IntoFrame
 
 from ..errors import JourneyDataError, JourneyParameterError
 from ._inputs import binary_labels, feature_frame
@@ -31,6 +32,7 @@ if TYPE_CHECKING:
     from matplotlib.axes import Axes
     from matplotlib.figure import Figure
 
+    from .dataset import ChurnFeatures
     from .model import ChurnModel
 
 __all__ = ["Targeting", "plan_offers"]
@@ -119,7 +121,7 @@ class Targeting:
 
 def target(
     model: ChurnModel,
-    X: Any,
+    X: IntoFrame | ChurnFeatures,
     *,
     offer_cost: float,
     save_rate: float,
@@ -137,7 +139,7 @@ def target(
 
 def plan_offers(
     probability: Any,
-    X: Any,
+    X: IntoFrame | ChurnFeatures,
     *,
     offer_cost: float,
     save_rate: float,

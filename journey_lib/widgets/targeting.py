@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 import pandas as pd
+from narwhals.typing import IntoFrame
 
 from .. import plots
 from ..churn.targeting import Targeting, plan_offers
@@ -13,6 +14,7 @@ from .base import JourneyWidget
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
+    from ..churn.dataset import ChurnFeatures
     from ..churn.model import ChurnModel
 
 __all__ = ["TargetingWhatIf"]
@@ -58,7 +60,7 @@ class TargetingWhatIf(JourneyWidget):
     def __init__(
         self,
         model: ChurnModel,
-        X: Any,
+        X: IntoFrame | ChurnFeatures,
         *,
         y: Any = None,
         value: Any = None,

@@ -18,6 +18,7 @@ from .base import JourneyWidget
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
+    from ..churn.dataset import ChurnFeatures
     from ..churn.model import ChurnModel
 
 __all__ = ["CustomerTimeline"]
@@ -78,7 +79,7 @@ class CustomerTimeline(JourneyWidget):
         customers: Any = None,
         *,
         model: ChurnModel | None = None,
-        X: Any = None,
+        X: IntoFrame | ChurnFeatures | None = None,
         framework: Any = None,
         profile: LogProfile | None = None,
     ) -> None:
