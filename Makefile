@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: report test java lint bench data lab clean
+.PHONY: report test java browser lint bench data lab clean
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "journey-lab needs Python 3.11 or newer: make PYTHON=python3.12 ...")'
@@ -15,7 +15,7 @@ $(STAMP): pyproject.toml
 report: $(STAMP)
 	$(BIN)/journey report
 
-test: $(STAMP) java
+test: $(STAMP) java browser
 	$(BIN)/ruff check journey_lib tests benchmarks
 	$(BIN)/ruff format --check journey_lib tests benchmarks
 	$(BIN)/python -m pytest
@@ -38,6 +38,26 @@ java:
 	       $$sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
 	         --no-install-recommends default-jre-headless >/dev/null; }; then \
 	  echo "make test: apt-get could not install default-jre-headless; the PySpark tests will skip or fail"; \
+	fi
+
+# The report pages' browser tests (tests/browser.py) drive Debian's Chromium through Playwright
+# (Playwright's own browser download is not used): install it the same way as Java above, with
+# a font so that text renders; where that cannot be done, say so and go on.
+browser:
+	@if [ -x /usr/bin/chromium ] || command -v chromium >/dev/null 2>&1; then exit 0; fi; \
+	if [ "$$(id -u)" = 0 ]; then sudo=""; \
+	elif command -v sudo >/dev/null 2>&1 && sudo -n true 2>/dev/null; then sudo="sudo -n"; \
+	else sudo=none; fi; \
+	if [ "$$sudo" = none ] || ! command -v apt-get >/dev/null 2>&1; then \
+	  echo "make test: no Chromium on PATH and no apt-get to install one without a prompt;"; \
+	  echo "  the browser tests will skip, or fail under JOURNEY_REQUIRE_ALL=1 (install chromium)"; \
+	  exit 0; \
+	fi; \
+	echo "make test: installing Chromium for the browser tests (chromium, fonts-dejavu-core)"; \
+	if ! { $$sudo env DEBIAN_FRONTEND=noninteractive apt-get update -qq && \
+	       $$sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+	         --no-install-recommends chromium fonts-dejavu-core >/dev/null; }; then \
+	  echo "make test: apt-get could not install chromium; the browser tests will skip or fail"; \
 	fi
 
 lint: $(STAMP)
