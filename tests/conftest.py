@@ -1,7 +1,9 @@
-"""Fixtures shared by the tests; the engine helpers live in tests/engines.py."""
+"""Fixtures shared by the tests; the engine helpers live in tests/engines.py, the browser
+helpers in tests/browser.py."""
 
 import shutil
 
+import browser as pages
 import pytest
 from engines import missing, require_module
 
@@ -25,3 +27,26 @@ def spark():
     )
     yield session
     session.stop()
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """The system Chromium, headless, launched once for the session (see tests/browser.py);
+    skipped where Playwright or Chromium is missing (failed instead under
+    JOURNEY_REQUIRE_ALL=1)."""
+    with pages.launched() as chromium:
+        yield chromium
+
+
+@pytest.fixture
+def render_page(browser, tmp_path):
+    """``render_page(path) -> browser.Rendered``: the local HTML file as Chromium shows it
+    (text, broken images, console errors, forbidden requests, a screenshot in tmp_path)."""
+    return lambda path: pages.render(browser, path, tmp_path / "browser")
+
+
+@pytest.fixture
+def print_pdf(browser, tmp_path):
+    """``print_pdf(path) -> int``: the local HTML file printed to PDF (into tmp_path), its
+    number of pages."""
+    return lambda path: pages.print_pdf(browser, path, tmp_path / "browser")
