@@ -21,9 +21,10 @@ Conventions
 
 The figures live in one module per domain: ``journeys`` (touchpoints, paths, funnels),
 ``cohorts`` (retention, churn rate, lifecycle, loyalty, RFM, customer value), ``models``
-(churn model evaluation, explanation and targeting), ``credit`` (attribution) and
-``teaching``; the house style is in ``_style``. matplotlib (and seaborn, for heatmaps) are
-imported when a figure is drawn, not when journey_lib is imported.
+(churn model evaluation, explanation and targeting), ``credit`` (attribution),
+``summary`` (a report's summary page) and ``teaching``; the house style is in ``_style``.
+matplotlib (and seaborn, for heatmaps) are imported when a figure is drawn, not when
+journey_lib is imported.
 
 Examples
 --------
@@ -73,6 +74,7 @@ from .models import (
     profit_curve,
     roc,
 )
+from .summary import rate_trends, value_at_risk
 from .teaching import what_if
 
 __all__ = [
@@ -96,6 +98,7 @@ __all__ = [
     "paths",
     "precision_recall",
     "profit_curve",
+    "rate_trends",
     "retention",
     "rfm_segments",
     "roc",
@@ -103,6 +106,7 @@ __all__ = [
     "timeline",
     "touchpoints_per_customer",
     "transition_matrix",
+    "value_at_risk",
     "volumes",
     "what_if",
 ]
