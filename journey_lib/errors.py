@@ -16,6 +16,7 @@ __all__ = [
     "JourneyError",
     "JourneyNotFittedError",
     "JourneyParameterError",
+    "ReportInterrupted",
     "check_choice",
 ]
 
@@ -36,6 +37,19 @@ class JourneyParameterError(JourneyError, ValueError):
 class JourneyNotFittedError(JourneyError, ValueError, AttributeError):
     """A model was used before ``fit``; like scikit-learn's ``NotFittedError`` it is also a
     ValueError and an AttributeError (so ``hasattr(model, "params_")`` is False)."""
+
+
+class ReportInterrupted(JourneyError):
+    """A report run stopped by SIGTERM or SIGINT, raised once its run folder was finished
+    all the same. ``result`` is the :class:`~journey_lib.report.RunResult`, ``signal`` the
+    signal's name (``"SIGTERM"``), ``exit_code`` 128 + its number as a shell reports it (130
+    for SIGINT, 143 for SIGTERM); the message says how far the run got and where it is."""
+
+    def __init__(self, message: str, *, result: Any, signal: str, exit_code: int) -> None:
+        super().__init__(message)
+        self.result = result
+        self.signal = signal
+        self.exit_code = exit_code
 
 
 class JourneyDataWarning(UserWarning):

@@ -7,7 +7,7 @@ import argparse
 from pathlib import Path
 from typing import Any
 
-from ..report import copy_suite, read_parameters, run_report
+from ..report import ReportInterrupted, copy_suite, read_parameters, run_report
 from ._common import EXIT_OK, add_profile_hints, fail, profile_hints
 
 
@@ -19,7 +19,9 @@ def add_commands(sub: Any) -> None:
         description="Run every notebook with papermill into OUT/<YYYYMMDD-HHMMSS>/: executed "
         "notebooks, HTML without code, metrics.json, manifest.json and index.html; OUT/latest "
         "points at it. Parameters are checked before anything runs. Exit 0 when every "
-        "notebook ran, 1 when one failed or timed out, 2 when the input is unusable.",
+        "notebook ran, 1 when one failed or timed out, 2 when the input is unusable, 143 "
+        "or 130 when SIGTERM or Ctrl-C stopped the run (its folder is finished all the same, "
+        "but OUT/latest is not moved).",
     )
     rep.add_argument(
         "--params",
@@ -107,18 +109,23 @@ def add_commands(sub: Any) -> None:
 def _report(args: argparse.Namespace) -> int:
     parameters = read_parameters(args.params, args.pairs)
     only = [name.strip() for item in args.only for name in item.split(",") if name.strip()]
-    result = run_report(
-        args.notebooks,
-        parameters=parameters,
-        only=only or None,
-        data=args.data,
-        profile=args.profile,
-        hints=profile_hints(args),
-        out=args.out,
-        fail_fast=args.fail_fast,
-        timeout=args.timeout,
-        progress=lambda line: print(line, flush=True),
-    )
+    try:
+        result = run_report(
+            args.notebooks,
+            parameters=parameters,
+            only=only or None,
+            data=args.data,
+            profile=args.profile,
+            hints=profile_hints(args),
+            out=args.out,
+            fail_fast=args.fail_fast,
+            timeout=args.timeout,
+            progress=lambda line: print(line, flush=True),
+        )
+    except ReportInterrupted as stopped:
+        print(stopped.result.summary())
+        fail(str(stopped))
+        return stopped.exit_code
     print(result.summary())
     stopped = [f"{name} ({status})" for name, status in result.statuses.items() if status != "ok"]
     if stopped:

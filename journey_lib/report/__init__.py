@@ -29,7 +29,15 @@ The rules a run follows:
 * **A run is never half-visible.** It is built in ``.<stamp>.partial`` and renamed into place
   when done; ``latest`` then points at it. Earlier runs are never touched.
 * **Run folders are named by the UTC start time**, with ``-2``, ``-3`` ... when runs start in
-  the same second. An interrupted run (Ctrl-C) stays in its ``.partial`` folder.
+  the same second.
+* **A run stopped by SIGTERM or SIGINT is finished all the same** (when :func:`run_report`
+  runs in the main thread, the only one Python lets handle signals): the notebook running
+  is stopped, its kernel shut down, and recorded as ``"interrupted"``, those not started as
+  ``"skipped"``; the manifest says ``"status": "interrupted"`` with the signal and the exit
+  code (143 for SIGTERM, 130 for SIGINT), the folder is renamed into place but ``latest``
+  stays on the last run that finished, and :class:`ReportInterrupted` is raised. A
+  ``.partial`` folder untouched for a day was left by a runner killed outright: the next
+  run removes it and names it in its manifest (``swept``).
 * **Each notebook runs in a child process** with its own wall-clock timeout, kernel start
   included; a notebook that exceeds it is stopped, recorded as ``"timeout"`` and its partial
   output is kept. A failure does not stop the others unless ``fail_fast``.
@@ -39,6 +47,7 @@ The rules a run follows:
 
 # Names imported "as" themselves are there as before but outside __all__: the documented
 # constants.
+from ..errors import ReportInterrupted
 from .data import ReportData, open_data
 from .execute import KERNEL as KERNEL
 from .execute import NotebookRun
@@ -56,6 +65,7 @@ __all__ = [
     "NotebookParameter",
     "NotebookRun",
     "ReportData",
+    "ReportInterrupted",
     "RunResult",
     "copy_suite",
     "data_fingerprint",

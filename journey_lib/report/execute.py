@@ -1,5 +1,6 @@
-"""Running one notebook with papermill in a child process, under a wall-clock timeout, and
-reading from its executed copy where and why it failed or was stopped.
+"""Running one notebook with papermill in a child process, under a wall-clock timeout and
+the run's :class:`Interruption`, and reading from its executed copy where and why it failed
+or was stopped.
 """
 
 from __future__ import annotations
@@ -28,18 +29,23 @@ __all__ = ["NotebookRun"]
 #: The kernel every notebook runs on; the runner points it at the current interpreter.
 KERNEL = "python3"
 
-# Cells papermill (and a timeout) add to an executed notebook; cell indices in messages count
+# Cells papermill (and a stop) add to an executed notebook; cell indices in messages count
 # only the author's cells, so that "cell 2" is the cell the author sees in their notebook.
-_TIMEOUT_TAG = "journey-report-timeout"
-_ADDED_TAGS = frozenset({"injected-parameters", "papermill-error-cell-tag", _TIMEOUT_TAG})
+_STOPPED_TAG = "journey-report-stopped"
+_ADDED_TAGS = frozenset({"injected-parameters", "papermill-error-cell-tag", _STOPPED_TAG})
 # Seconds a stopped child gets to exit after SIGTERM before it is killed.
 GRACE = 5.0
 
 # The child process runs papermill only: importing journey_lib there would cost seconds per
 # notebook. It writes its outcome to a JSON file; cell details are read from the executed
 # notebook by the parent, which also covers children stopped before they could write anything.
+# The parent stops it with SIGTERM (a timeout, or the run interrupted). Raised here as
+# KeyboardInterrupt, it unwinds papermill, whose kernel client shuts the kernel down on the
+# way out: the kernel runs in a session of its own, out of reach of the parent's signal. The
+# child then ends by the signal all the same, as a stopped child is expected to.
 _WORKER = """
-import json, sys
+import json, signal, sys
+signal.signal(signal.SIGTERM, signal.default_int_handler)
 import papermill
 spec = json.loads(open(sys.argv[1], encoding="utf-8").read())
 outcome = {"status": "ok"}
@@ -50,11 +56,55 @@ try:
     )
 except papermill.PapermillExecutionError as exc:
     outcome = {"status": "failed", "ename": exc.ename, "evalue": exc.evalue}
+except KeyboardInterrupt:
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    signal.raise_signal(signal.SIGTERM)
 except BaseException as exc:
     outcome = {"status": "failed", "ename": type(exc).__name__, "evalue": str(exc)}
 with open(spec["result"], "w", encoding="utf-8") as handle:
     json.dump(outcome, handle)
 """
+
+
+class _Interrupted(Exception):
+    """Raised by :class:`Interruption` to cut short the wait for a notebook's child."""
+
+
+class Interruption:
+    """The signal handler of a run: notes the first SIGTERM or SIGINT it receives.
+
+    While :func:`run_notebook` waits for a notebook's child, the signal also cuts that wait
+    short, so the child is stopped at once (its kernel shut down) instead of when it ends;
+    anywhere else it is only noted, and the runner skips the notebooks not started yet. The
+    runner installs it (:func:`signal.signal`) for the length of a run.
+    """
+
+    def __init__(self) -> None:
+        self.signum: int | None = None
+        self._waiting = False
+
+    def __call__(self, signum: int, frame: Any) -> None:
+        if self.signum is None:
+            self.signum = signum
+        if self._waiting:
+            # Once only: stopping the child, which follows, must not be cut short in turn.
+            self._waiting = False
+            raise _Interrupted
+
+    @property
+    def name(self) -> str | None:
+        """The signal's name (``"SIGTERM"``), or None when none came."""
+        return None if self.signum is None else signal.Signals(self.signum).name
+
+    def __enter__(self) -> None:
+        # Waiting first, then the check: a signal in between is raised by the handler.
+        self._waiting = True
+        if self.signum is not None:  # came before the wait began
+            self._waiting = False
+            raise _Interrupted
+
+    def __exit__(self, *exc_info: object) -> None:
+        self._waiting = False
 
 
 @dataclasses.dataclass
@@ -75,14 +125,14 @@ class NotebookRun:
 
     def problem(self) -> str:
         """One line saying where and why the notebook stopped (empty when it did not)."""
-        if self.status == "skipped":
+        if self.status == "skipped" and self.error is None:  # an interrupted run says why
             return "skipped after an earlier failure (fail-fast)"
         if self.error is None:
             return ""
         cell = ""
         if self.error.get("cell_index") is not None:
             cell = f"cell {self.error['cell_index']} `{self.error.get('cell_source', '')}`"
-        if self.status == "timeout":
+        if self.status in ("timeout", "interrupted", "skipped"):
             return f"{self.error['evalue']} in {cell}" if cell else self.error["evalue"]
         what = f"{self.error['ename']}: {shorten(self.error['evalue'], 160)}"
         return f"{cell}: {what}" if cell else what
@@ -120,11 +170,28 @@ def planned_run(plan: Planned, status: str, folder: Path | None = None) -> Noteb
     return NotebookRun(plan.name, status, parameters=parameters, defaults=defaults)
 
 
+def skipped_run(plan: Planned, interrupted_by: str | None) -> NotebookRun:
+    """The record of a notebook not run: after a failure (fail-fast), or because the run was
+    interrupted by the signal named."""
+    run = planned_run(plan, "skipped")
+    if interrupted_by is not None:
+        evalue = f"not run: the report was interrupted by {interrupted_by}"
+        run.error = {"cell_index": None, "ename": "Interrupted", "evalue": evalue}
+    return run
+
+
 def run_notebook(
-    plan: Planned, folder: Path, cwd: Path, timeout: float, env: dict[str, str], scratch: Path
+    plan: Planned,
+    folder: Path,
+    cwd: Path,
+    timeout: float,
+    env: dict[str, str],
+    scratch: Path,
+    interruption: Interruption,
 ) -> NotebookRun:
-    """Execute one planned notebook in a child process, stopped after ``timeout``
-    seconds; the outcome (status, times, the cell that failed) as a NotebookRun."""
+    """Execute one planned notebook in a child process, stopped after ``timeout`` seconds
+    or when ``interruption`` receives a signal; the outcome (status, times, the cell that
+    failed or was running) as a NotebookRun."""
     run = planned_run(plan, "failed", folder)
     run.started_at = iso_time(utcnow())
     output = folder / plan.path.name
@@ -140,14 +207,21 @@ def run_notebook(
     (spec_file := scratch / f"{plan.name}.spec.json").write_text(json.dumps(spec), "utf-8")
     log = scratch / f"{plan.name}.log"
     start = time.monotonic()
-    timed_out = _execute(spec_file, log, timeout, env)
+    stopped = _execute(spec_file, log, timeout, env, interruption)
     run.duration = time.monotonic() - start
     run.finished_at = iso_time(utcnow())
     run.executed = output.name if output.exists() else None
     outcome = read_json(result) if result.exists() else None
-    if timed_out:
+    if stopped == "timeout":
         run.status = "timeout"
-        run.error = _timeout_error(output, timeout)
+        after = f"after {timeout:g} s"
+        run.error = _stopped_error(
+            output, "Timeout", f"stopped {after}", f"journey report stopped this notebook {after}"
+        )
+    elif stopped == "interrupted":
+        run.status = "interrupted"
+        by = f"interrupted by {interruption.name}"
+        run.error = _stopped_error(output, "Interrupted", by, f"journey report was {by}")
     elif outcome is not None and outcome["status"] == "ok":
         run.status = "ok"
     else:
@@ -155,8 +229,11 @@ def run_notebook(
     return run
 
 
-def _execute(spec_file: Path, log: Path, timeout: float, env: dict[str, str]) -> bool:
-    """Run the worker on ``spec_file``; True when it had to be stopped after ``timeout``."""
+def _execute(
+    spec_file: Path, log: Path, timeout: float, env: dict[str, str], interruption: Interruption
+) -> str | None:
+    """Run the worker on ``spec_file``: None when it ended by itself, else why it was
+    stopped, ``"timeout"`` or ``"interrupted"``."""
     # The child's output (papermill, kernel warnings) goes to a log, not the screen: the
     # runner prints one line per notebook instead of papermill's progress bar.
     with log.open("wb") as sink:
@@ -169,13 +246,17 @@ def _execute(spec_file: Path, log: Path, timeout: float, env: dict[str, str]) ->
             start_new_session=True,  # its own process group, so it can be stopped as a whole
         )
         try:
-            child.wait(timeout=timeout)
-            return False
+            with interruption:
+                child.wait(timeout=timeout)
+            return None
         except subprocess.TimeoutExpired:
-            return True
+            return "timeout"
+        except _Interrupted:
+            return "interrupted"
         finally:
-            # Also on KeyboardInterrupt. The kernel, started by the child in a session of its
-            # own, exits by itself once its parent is gone (ipykernel's parent poller).
+            # Also on KeyboardInterrupt (a run without signal handlers). Should the child be
+            # killed before it shut its kernel down, the kernel, in a session of its own,
+            # exits by itself once its parent is gone (ipykernel's parent poller).
             _stop(child)
 
 
@@ -228,33 +309,34 @@ def _clean_exit(output: Any) -> bool:
     return output.get("ename") == "SystemExit" and output.get("evalue") in ("", "0")
 
 
-def _timeout_error(output: Path, timeout: float) -> dict[str, Any]:
-    """The running cell of a stopped notebook, marked at the top of its executed copy."""
-    message = f"stopped after {timeout:g} s"
+def _stopped_error(output: Path, ename: str, evalue: str, headline: str) -> dict[str, Any]:
+    """The running cell of a stopped notebook, marked at the top of its executed copy with
+    ``headline`` and where it stopped."""
     nb = _read_partial(output)
     if nb is None:
-        return {"cell_index": None, "ename": "Timeout", "evalue": message}
+        return {"cell_index": None, "ename": ename, "evalue": evalue}
     import nbformat
 
+    # The last cell papermill started: a child that shut down cleanly marked it "completed"
+    # on the way out, one killed left it "running"; cells not reached have no start time.
     running = next(
         (
             (index, cell)
-            for index, cell in _authored_cells(nb)
-            if cell.get("metadata", {}).get("papermill", {}).get("status") == "running"
+            for index, cell in reversed(list(_authored_cells(nb)))
+            if cell.get("metadata", {}).get("papermill", {}).get("start_time")
         ),
         None,
     )
     error = (
-        _cell_error(*running, "Timeout", message)
+        _cell_error(*running, ename, evalue)
         if running
-        else {"cell_index": None, "ename": "Timeout", "evalue": message}
+        else {"cell_index": None, "ename": ename, "evalue": evalue}
     )
     where = f" while cell {error['cell_index']} was running" if running else ""
     banner = nbformat.v4.new_markdown_cell(
-        f"**journey report stopped this notebook after {timeout:g} s{where}.** "
-        "Cells after that point did not run."
+        f"**{headline}{where}.** Cells after that point did not run."
     )
-    banner.metadata["tags"] = [_TIMEOUT_TAG]
+    banner.metadata["tags"] = [_STOPPED_TAG]
     nb.cells.insert(0, banner)
     nbformat.write(nb, str(output))
     return error

@@ -9,6 +9,7 @@ import datetime as dt
 import html
 import json
 import platform
+import signal
 from importlib import metadata
 from pathlib import Path
 from typing import Any
@@ -91,15 +92,27 @@ def build_manifest(
     given: dict[str, Any],
     data: dict[str, Any],
     runs: dict[str, NotebookRun],
+    signum: int | None = None,
 ) -> dict[str, Any]:
     """What ``manifest.json`` holds: the run's status, times, parameters, seeds, data
-    fingerprints, package versions and each notebook's outcome."""
-    overall = "ok" if all(run.status == "ok" for run in runs.values()) else "failed"
+    fingerprints, package versions and each notebook's outcome.
+
+    The status is ``"interrupted"`` when a signal (``signum``) stopped the run, with exit
+    code 128 + its number as a shell reports it (130 for SIGINT, 143 for SIGTERM), else
+    ``"ok"`` (0) when every notebook ran and ``"failed"`` (1) otherwise.
+    """
+    if signum is not None:
+        status, exit_code = "interrupted", 128 + signum
+    elif all(run.status == "ok" for run in runs.values()):
+        status, exit_code = "ok", 0
+    else:
+        status, exit_code = "failed", 1
     return {
         "format": _MANIFEST_FORMAT,
         "folder": name,
-        "status": overall,
-        "exit_code": 0 if overall == "ok" else 1,
+        "status": status,
+        "exit_code": exit_code,
+        "signal": None if signum is None else signal.Signals(signum).name,
         "started_at": iso_time(started),
         "finished_at": iso_time(finished),
         "duration": round((finished - started).total_seconds(), 3),
@@ -167,6 +180,13 @@ def write_index(
         f"<code>{esc(str(f.get('sha256')))}</code></li>"
         for f in manifest["data"]["fingerprints"]
     )
+    status, interrupted = manifest["status"], ""
+    if manifest["signal"] is not None:
+        status = f"{status} by {manifest['signal']}"
+        interrupted = (
+            f"<p>The run was stopped by {esc(manifest['signal'])} before it finished; the "
+            "table says which notebooks ran.</p>\n"
+        )
     page = f"""<!DOCTYPE html>
 <html lang="en">
 <head>
@@ -177,13 +197,14 @@ body {{ font-family: system-ui, sans-serif; margin: 2rem; }}
 table {{ border-collapse: collapse; }}
 td, th {{ border: 1px solid #ccc; padding: 0.3rem 0.6rem; text-align: left; }}
 tr.ok td:nth-child(2) {{ color: #1a7f37; }}
-tr.failed td:nth-child(2), tr.timeout td:nth-child(2) {{ color: #cf222e; font-weight: bold; }}
+tr.failed td:nth-child(2), tr.timeout td:nth-child(2), tr.interrupted td:nth-child(2) {{
+  color: #cf222e; font-weight: bold; }}
 tr.skipped td:nth-child(2) {{ color: #6e7781; }}
 </style>
 </head>
 <body>
-<h1>journey report {esc(manifest["folder"])}: {esc(manifest["status"])}</h1>
-<p>Started {esc(manifest["started_at"])}, finished {esc(manifest["finished_at"])}
+<h1>journey report {esc(manifest["folder"])}: {esc(status)}</h1>
+{interrupted}<p>Started {esc(manifest["started_at"])}, finished {esc(manifest["finished_at"])}
 ({manifest["duration"]:.1f} s). Data ({esc(manifest["data"]["source"])}):</p>
 <ul>{fingerprints or "<li>none</li>"}</ul>
 <table>

@@ -1,6 +1,6 @@
 """``run_report``: checks, runs and renders every notebook of a folder (by default the suite
 shipped with journey-lab) into a run folder built aside, renamed into place when done, and
-pointed at by ``latest``.
+pointed at by ``latest``; a run stopped by SIGTERM or SIGINT is finished all the same.
 """
 
 from __future__ import annotations
@@ -9,15 +9,19 @@ import contextlib
 import dataclasses
 import itertools
 import os
+import shutil
+import signal
 import tempfile
+import threading
+import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from ..errors import JourneyParameterError
-from .execute import NotebookRun, child_env, planned_run, run_notebook
+from ..errors import JourneyParameterError, ReportInterrupted
+from .execute import Interruption, NotebookRun, child_env, run_notebook, skipped_run
 from .files import read_json, write_json, write_text
-from .plan import assign_parameters, data_record, given_data, plan_notebooks
+from .plan import Planned, assign_parameters, data_record, given_data, plan_notebooks
 from .render import build_manifest, html_exporter, render_notebook, write_index
 from .run_profile import PROFILE_FILE, run_profile
 from .suite import packaged_notebooks
@@ -27,7 +31,14 @@ __all__ = ["RunResult", "run_report"]
 
 
 #: Statuses a notebook can end a run with.
-STATUSES: tuple[str, ...] = ("ok", "failed", "timeout", "skipped")
+STATUSES: tuple[str, ...] = ("ok", "failed", "timeout", "interrupted", "skipped")
+
+# The signals that interrupt a run: SIGTERM from cron's `timeout` or a service manager,
+# SIGINT from Ctrl-C.
+_SIGNALS = (signal.SIGTERM, signal.SIGINT)
+# A .partial folder untouched for this long (seconds) was left by a runner that was killed
+# (SIGKILL, a power cut) and is removed by the next run; a younger one may be a run going on.
+STALE = 24 * 3600
 
 
 @dataclasses.dataclass
@@ -35,8 +46,9 @@ class RunResult:
     """The outcome of :func:`run_report`.
 
     ``folder`` is the finished run folder, ``statuses`` maps each notebook to ``"ok"``,
-    ``"failed"``, ``"timeout"`` or ``"skipped"``, ``exit_code`` is 0 when every notebook
-    ran and 1 otherwise, ``manifest`` is what ``manifest.json`` holds.
+    ``"failed"``, ``"timeout"``, ``"interrupted"`` or ``"skipped"``, ``exit_code`` is 0 when
+    every notebook ran, 1 when one did not, and 130 or 143 when the run was interrupted by
+    SIGINT or SIGTERM; ``manifest`` is what ``manifest.json`` holds.
     """
 
     folder: Path
@@ -49,24 +61,27 @@ class RunResult:
 
     @property
     def ok(self) -> bool:
-        return all(status == "ok" for status in self.statuses.values())
+        return self.manifest["status"] == "ok"
 
     @property
     def exit_code(self) -> int:
-        return 0 if self.ok else 1
+        return self.manifest["exit_code"]
 
     def summary(self) -> str:
         """A few lines: overall status, then one line per notebook with where it failed."""
         counts = {s: n for s in STATUSES if (n := list(self.statuses.values()).count(s))}
-        overall = "ok" if self.ok else "failed"
+        overall = self.manifest["status"]
+        if self.manifest["signal"] is not None:
+            overall += f" by {self.manifest['signal']}"
         tally = ", ".join(f"{n} {status}" for status, n in counts.items())
         lines = [
             f"report {self.folder.name}: {overall} ({tally}) in {self.manifest['duration']:.1f} s",
             f"  {self.folder / 'index.html'}",
         ]
         width = max(len(name) for name in self.notebooks)
+        status_width = max(7, *(len(status) for status in counts))
         for name, run in self.notebooks.items():
-            line = f"  {name:<{width}}  {run.status:<7} {run.duration:6.1f} s"
+            line = f"  {name:<{width}}  {run.status:<{status_width}} {run.duration:6.1f} s"
             lines.append(f"{line}  {run.problem()}".rstrip())
         return "\n".join(lines)
 
@@ -92,6 +107,19 @@ def run_report(
     notebooks folder as working folder, and the run folder is written as described in
     :mod:`journey_lib.report`. Relative paths (``data``, ``out``) are read from the current
     folder, whichever notebooks run.
+
+    A run stopped by SIGTERM (cron's ``timeout``, a service manager) or SIGINT (Ctrl-C) is
+    finished all the same: the notebook running is stopped, its kernel shut down, and
+    recorded as ``"interrupted"``, those not started as ``"skipped"``; the run folder gets
+    its manifest (status ``"interrupted"``, the signal, exit code 143 or 130) and page and
+    is renamed into place, but ``latest`` stays on the last run that finished. Then
+    :class:`ReportInterrupted` is raised. The handlers are installed for the run only, and
+    only when ``run_report`` is called from the main thread (Python allows no other): from
+    another thread the signals act as they would without it.
+
+    A run first removes the ``.partial`` folders in ``out`` that have not changed for a day
+    (left by runners killed outright, SIGKILL or a power cut) and records their names in
+    the manifest (``swept``); younger ones may be runs going on, and are left alone.
 
     Parameters
     ----------
@@ -126,7 +154,8 @@ def run_report(
     timeout : float
         Seconds each notebook may take, kernel start included (default 600).
     progress : callable, optional
-        Called with one line as each notebook starts and finishes (``print`` will do).
+        Called with one line as each notebook starts and finishes, and for each folder
+        swept (``print`` will do).
 
     Returns
     -------
@@ -141,6 +170,9 @@ def run_report(
         unknown parameter or one of the wrong type (the message lists the valid ones).
     JourneyDataError
         ``data`` does not exist, or a notebook cannot be read.
+    ReportInterrupted
+        SIGTERM or SIGINT stopped the run, whose folder was finished all the same: the
+        error carries its RunResult, the signal's name and the exit code (143 or 130).
 
     Examples
     --------
@@ -170,40 +202,140 @@ def run_report(
 
         started = utcnow()
         out = Path(out)
-        name, partial = _reserve(out, started.strftime("%Y%m%d-%H%M%S"))
-        runs: dict[str, NotebookRun] = {}
-        if found is not None:
-            found.to_yaml(partial / PROFILE_FILE)
-        exporter = html_exporter()
-        with tempfile.TemporaryDirectory(prefix="journey-report-") as scratch:
-            env = child_env(Path(scratch))
-            stop = False
-            for number, plan in enumerate(planned, start=1):
-                step = f"[{number}/{len(planned)}] {plan.name}"
-                if stop:
-                    runs[plan.name] = planned_run(plan, "skipped")
-                    say(f"{step}: skipped")
-                    continue
-                say(f"{step}: running")
-                run = run_notebook(plan, partial, notebooks, timeout, env, Path(scratch))
-                render_notebook(exporter, partial, plan, run, notebooks)
-                runs[plan.name] = run
-                say(f"{step}: {run.status} in {run.duration:.1f} s")
-                stop = fail_fast and run.status != "ok"
-        finished = utcnow()
-        metrics = partial / "metrics.json"
-        if not metrics.exists():
-            write_json(metrics, {})
-        manifest = build_manifest(name, started, finished, notebooks, suite, given, data_info, runs)
-        manifest.update(timeout=timeout, fail_fast=fail_fast, only=list(only) if only else None)
-        if profile_info:
-            manifest["profile"] = profile_info
-        write_json(partial / "manifest.json", manifest)
-        write_index(partial / "index.html", manifest, runs, read_json(metrics))
-        folder = out / name
-        partial.rename(folder)
+        with _signals_caught() as interruption:
+            swept = _sweep(out, say)
+            name, partial = _reserve(out, started.strftime("%Y%m%d-%H%M%S"))
+            if found is not None:
+                found.to_yaml(partial / PROFILE_FILE)
+            runs = _run_notebooks(
+                planned, partial, notebooks, timeout, fail_fast, interruption, say
+            )
+            # Read once: the run is recorded as interrupted or not from here on.
+            signum = interruption.signum
+            manifest = build_manifest(
+                name, started, utcnow(), notebooks, suite, given, data_info, runs, signum
+            )
+            manifest.update(
+                timeout=timeout, fail_fast=fail_fast, only=list(only) if only else None, swept=swept
+            )
+            if profile_info:
+                manifest["profile"] = profile_info
+            result = _finish(out, name, partial, manifest, runs)
+        if signum is not None:
+            raise _interrupted(result)
+        if interruption.signum is not None:
+            # It came while the finished run was being written: pass it on to the handler
+            # that was there before, as if it had come just now.
+            signal.raise_signal(interruption.signum)
+        return result
+
+
+def _run_notebooks(
+    planned: list[Planned],
+    partial: Path,
+    notebooks: Path,
+    timeout: float,
+    fail_fast: bool,
+    interruption: Interruption,
+    say: Callable[[str], None],
+) -> dict[str, NotebookRun]:
+    """Run and render each notebook in turn; after a signal (or a failure under
+    ``fail_fast``) the rest are skipped."""
+    runs: dict[str, NotebookRun] = {}
+    exporter = html_exporter()
+    with tempfile.TemporaryDirectory(prefix="journey-report-") as scratch:
+        env = child_env(Path(scratch))
+        failed = False
+        for number, plan in enumerate(planned, start=1):
+            step = f"[{number}/{len(planned)}] {plan.name}"
+            if failed or interruption.signum is not None:
+                runs[plan.name] = skipped_run(plan, interruption.name)
+                say(f"{step}: skipped")
+                continue
+            say(f"{step}: running")
+            run = run_notebook(plan, partial, notebooks, timeout, env, Path(scratch), interruption)
+            render_notebook(exporter, partial, plan, run, notebooks)
+            runs[plan.name] = run
+            say(f"{step}: {run.status} in {run.duration:.1f} s")
+            failed = fail_fast and run.status != "ok"
+    return runs
+
+
+def _finish(
+    out: Path, name: str, partial: Path, manifest: dict[str, Any], runs: dict[str, NotebookRun]
+) -> RunResult:
+    """Write the run's records and page, rename its folder into place and, unless it was
+    interrupted, point ``latest`` at it (an interrupted run leaves it on the last whole one)."""
+    metrics = partial / "metrics.json"
+    if not metrics.exists():
+        write_json(metrics, {})
+    write_json(partial / "manifest.json", manifest)
+    write_index(partial / "index.html", manifest, runs, read_json(metrics))
+    folder = out / name
+    partial.rename(folder)
+    if manifest["status"] != "interrupted":
         point_latest(out, name)
-        return RunResult(folder=folder, notebooks=runs, manifest=manifest)
+    return RunResult(folder=folder, notebooks=runs, manifest=manifest)
+
+
+def _interrupted(result: RunResult) -> ReportInterrupted:
+    """The error of an interrupted run: how far it got and where it is."""
+    ran = sum(status in ("ok", "failed", "timeout") for status in result.statuses.values())
+    signal_name = result.manifest["signal"]
+    return ReportInterrupted(
+        f"report interrupted by {signal_name} after {ran} of {len(result.notebooks)} notebooks; "
+        f"what ran is in {result.folder}",
+        result=result,
+        signal=signal_name,
+        exit_code=result.exit_code,
+    )
+
+
+@contextlib.contextmanager
+def _signals_caught() -> Iterator[Interruption]:
+    """An :class:`Interruption` handling SIGTERM and SIGINT for the ``with`` block, the
+    handlers found before it put back after.
+
+    Only the main thread can install signal handlers; in another thread nothing is
+    installed (a signal then acts as it would without the run). A signal that is ignored
+    (SIGINT in a background job) stays ignored, and one handled outside Python is left to
+    that handler, which could not be put back.
+    """
+    interruption = Interruption()
+    previous: dict[int, Any] = {}
+    if threading.current_thread() is threading.main_thread():
+        previous = {
+            s: h for s in _SIGNALS if (h := signal.getsignal(s)) not in (signal.SIG_IGN, None)
+        }
+    try:
+        for signum in previous:
+            signal.signal(signum, interruption)
+        yield interruption
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
+
+
+def _sweep(out: Path, say: Callable[[str], None]) -> list[str]:
+    """Remove the ``.partial`` folders in ``out`` that neither they nor their files have
+    changed in for :data:`STALE` seconds; their names, in order."""
+    swept: list[str] = []
+    cutoff = time.time() - STALE
+    for folder in sorted(out.glob(".*.partial")):
+        try:
+            touched = max(path.stat().st_mtime for path in [folder, *folder.iterdir()])
+        except OSError:  # renamed into place meanwhile by its run, or not a folder
+            continue
+        if touched > cutoff:
+            continue
+        try:
+            shutil.rmtree(folder)
+        except OSError as exc:  # left for whoever may remove it: this run goes on
+            say(f"could not remove {folder.name}, an unfinished run: {exc}")
+            continue
+        say(f"removed {folder.name}, a run that stopped unfinished over a day ago")
+        swept.append(folder.name)
+    return swept
 
 
 def _default_data(data_info: dict[str, Any]) -> Path | None:
