@@ -4,10 +4,12 @@
 ``FeatureRecipe`` that built them; ``train`` fits a calibrated scikit-learn model with its
 baselines, keeps the recipe and explains it (permutation importance, partial dependence,
 each customer's reasons); ``build_features(..., recipe=model.recipe)`` builds the customers
-to score alike; ``backtest`` trains at one cutoff and tests at a later one.
+to score alike; ``backtest`` trains at one cutoff and tests at a later one; ``at_risk``
+trains at the latest labelled cutoff and lists the customers to call today.
 """
 
 from .backtesting import Backtest, backtest
+from .call_list import AtRisk, at_risk
 from .dataset import (
     ChurnDataset,
     ChurnFeatures,
@@ -24,6 +26,7 @@ from .targeting import Targeting
 __all__ = [
     "CALIBRATIONS",
     "MODELS",
+    "AtRisk",
     "Backtest",
     "ChurnDataset",
     "ChurnFeatures",
@@ -34,6 +37,7 @@ __all__ = [
     "Importance",
     "PartialDependence",
     "Targeting",
+    "at_risk",
     "backtest",
     "build_dataset",
     "build_features",
