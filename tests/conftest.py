@@ -31,9 +31,9 @@ def spark():
 
 @pytest.fixture(scope="session")
 def browser():
-    """The system Chromium, headless, launched once for the session (see tests/browser.py);
-    skipped where Playwright or Chromium is missing (failed instead under
-    JOURNEY_REQUIRE_ALL=1)."""
+    """The system Chromium, headless, launched once for the session: a ``browser.Chromium``
+    (see tests/browser.py); skipped where Playwright or Chromium is missing (failed instead
+    under JOURNEY_REQUIRE_ALL=1)."""
     with pages.launched() as chromium:
         yield chromium
 
@@ -42,11 +42,11 @@ def browser():
 def render_page(browser, tmp_path):
     """``render_page(path) -> browser.Rendered``: the local HTML file as Chromium shows it
     (text, broken images, console errors, forbidden requests, a screenshot in tmp_path)."""
-    return lambda path: pages.render(browser, path, tmp_path / "browser")
+    return lambda path: browser.render(path, tmp_path / "browser")
 
 
 @pytest.fixture
 def print_pdf(browser, tmp_path):
     """``print_pdf(path) -> int``: the local HTML file printed to PDF (into tmp_path), its
     number of pages."""
-    return lambda path: pages.print_pdf(browser, path, tmp_path / "browser")
+    return lambda path: browser.print_pdf(path, tmp_path / "browser")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import io
 
@@ -136,7 +137,7 @@ def test_printing_to_pdf_counts_pages(print_pdf, tmp_path):
 
 def test_a_missing_file_is_an_error_not_a_blank_page(browser, tmp_path):
     with pytest.raises(FileNotFoundError):
-        pages.render(browser, tmp_path / "absent.html", tmp_path)
+        browser.render(tmp_path / "absent.html", tmp_path)
 
 
 def test_without_chromium_the_tests_skip_or_fail_under_require_all(monkeypatch, tmp_path):
@@ -148,3 +149,22 @@ def test_without_chromium_the_tests_skip_or_fail_under_require_all(monkeypatch, 
     monkeypatch.setenv(engines.REQUIRE_ALL, "1")
     with pytest.raises(pytest.fail.Exception, match=r"^no Chromium.*JOURNEY_REQUIRE_ALL is set"):
         pages.chromium_executable()
+
+
+def test_evaluate_answers_a_question_about_the_loaded_page(browser, tmp_path):
+    path = page(tmp_path, f"<img alt='one' src='{png(BLUE)}'><img alt='two' src='{png(RED)}'>")
+    script = "() => Array.from(document.images).map((image) => image.alt)"
+    assert browser.evaluate(path, script) == ["one", "two"]
+    assert browser.evaluate(path, "(n) => n * 2", 21) == 42
+
+
+def test_the_browser_leaves_asyncio_in_the_test_thread_alone(browser, render_page, tmp_path):
+    # Playwright's sync API marks its loop as running in the thread it runs in; asyncio.run
+    # (as a notebook runner in a later test may call) must still work here.
+    render_page(page(tmp_path, "<p>Hi</p>"))
+    assert browser.version.split(".")[0].isdigit()
+
+    async def answer():
+        return 42
+
+    assert asyncio.run(answer()) == 42
