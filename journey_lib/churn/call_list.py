@@ -53,7 +53,13 @@ from ..errors import JourneyDataError, check_choice
 from ..io.profile import LogProfile
 from ..io.read import write_table
 from ._features import clean_names
-from .dataset import ChurnFeatures, FeatureRecipe, build_dataset, build_features
+from .dataset import (
+    ChurnFeatures,
+    DatasetReport,
+    FeatureRecipe,
+    build_dataset,
+    build_features,
+)
 from .explain import feature_groups
 from .model import MODELS, ChurnModel, train
 from .targeting import Targeting, plan_offers
@@ -74,6 +80,8 @@ COLUMNS = (
     "contact",
     "segment",
 )
+#: Fewest customers who churned, and who stayed, at the training cutoff.
+MIN_CLASS = 10
 _REASONS = 3
 #: Reasons asked of the model, so that repeated wordings can give way.
 _CANDIDATES = 5
@@ -241,8 +249,9 @@ def at_risk(
     ------
     JourneyDataError
         When the log is empty or spans less than one horizon (no labelled cutoff), when no
-        model can be trained at the latest labelled cutoff (no customer, or one class only:
-        the message says which), or no customer is active at the log's end.
+        model can be trained at the latest labelled cutoff (no customer, or fewer than
+        :data:`MIN_CLASS` who churned or who stayed: the message says which), or no customer
+        is active at the log's end.
     JourneyParameterError
         For an unknown model family or offer setting, or no value of keeping a customer
         (a log without money needs ``value=``).
@@ -289,6 +298,7 @@ def at_risk(
                 data_end=scored_at,
                 **options,
             )
+            _check_classes(dataset.report)
             fitted = train(dataset, model=model, random_state=seed)
         except JourneyDataError as exc:
             raise JourneyDataError(
@@ -339,6 +349,17 @@ def at_risk(
         model=fitted,
         plan=plan,
     )
+
+
+def _check_classes(report: DatasetReport) -> None:
+    """Refuse a training set with fewer than :data:`MIN_CLASS` churned or staying customers."""
+    stayed = report.included - report.churned
+    if min(report.churned, stayed) < MIN_CLASS:
+        raise JourneyDataError(
+            f"{report.churned:,} customers churned and {stayed:,} stayed; a model needs at "
+            f"least {MIN_CLASS} of each (a longer log, or a horizon that leaves more history "
+            f"before the cutoff)"
+        )
 
 
 def _extent(events: IntoFrame) -> tuple[int, int]:

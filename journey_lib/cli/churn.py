@@ -1,5 +1,9 @@
 """``journey churn``: train, score and evaluate churn models from the command line.
 
+``score DATA`` (no model) is the at-risk list of :func:`journey_lib.churn.at_risk`: trained
+at the latest labelled cutoff, every customer active at the log's end, with reasons in words
+and the offer's decision. ``score MODEL DATA`` scores with a saved model.
+
 A model trained on a touchpoint log keeps the :class:`~journey_lib.churn.FeatureRecipe`
 its features were built with (cutoff, horizon, churn definition, windows), and ``score``
 and ``evaluate`` rebuild them with it at their own cutoff. A model trained on a
@@ -10,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import inspect
 import sys
 from pathlib import Path
 from typing import Any
@@ -22,6 +27,7 @@ from ..churn import (
     MODELS,
     ChurnModel,
     FeatureRecipe,
+    at_risk,
     build_dataset,
     build_features,
     load,
@@ -30,7 +36,17 @@ from ..churn import (
 from ..churn._inputs import binary_labels, looks_like_id
 from ..errors import JourneyDataError, JourneyParameterError
 from ..io import read_events, read_table, write_table
-from ._common import Parser, usage
+from ..io.profile import profile as infer_profile
+from ._common import Parser, add_profile_hints, profile_hints, usage
+
+#: The offer :func:`journey_lib.churn.at_risk` assumes when none is given.
+AT_RISK_DEFAULTS = {
+    name: parameter.default
+    for name, parameter in inspect.signature(at_risk).parameters.items()
+    if name in ("offer_cost", "save_rate")
+}
+#: Options of ``score`` that only the at-risk list (no MODEL) reads.
+_AT_RISK_ONLY = ("horizon", "inactivity", "model_family", "seed", "columns", "conversion")
 
 
 def add_commands(sub: Any) -> None:
@@ -76,16 +92,30 @@ def add_commands(sub: Any) -> None:
 
     score = commands.add_parser(
         "score",
-        help="score customers with a saved model",
-        description="Write each customer's churn probability, highest first; optionally "
-        "their top reasons and a retention-offer decision.",
+        help="who to call today (from a log), or score customers with a saved model",
+        description="With DATA alone, a touchpoint log: train a model at the latest cutoff "
+        "whose churn labels are known (the log's end, midnight after its last event, minus "
+        "the horizon) and write the at-risk list: every customer active at the log's end, "
+        "highest churn probability first, with three reasons in words, the value of keeping "
+        "them, the expected value of the offer, whether to contact them and their segment "
+        "(as jl.churn.at_risk). With MODEL DATA: score with a saved model, writing each "
+        "customer's churn probability, highest first; optionally their top reasons and a "
+        "retention-offer decision.",
     )
-    score.add_argument("model", type=Path, help="a model saved by journey churn train")
-    score.add_argument("data", type=Path, help="touchpoint log or customer table")
+    score.add_argument(
+        "model",
+        type=Path,
+        nargs="?",
+        metavar="MODEL",
+        help="a model saved by journey churn train (leave out for the at-risk list)",
+    )
+    score.add_argument(
+        "data", type=Path, metavar="DATA", help="touchpoint log (or customer table with MODEL)"
+    )
     score.add_argument(
         "--cutoff",
         metavar="DATE",
-        help="score as of this moment (default: midnight after the log's last event)",
+        help="with MODEL: score as of this moment (default: midnight after the log's last event)",
     )
     score.add_argument("--customers", type=Path, metavar="PATH", help="customer table")
     score.add_argument(
@@ -93,11 +123,21 @@ def add_commands(sub: Any) -> None:
         type=int,
         default=0,
         metavar="N",
-        help="add each customer's top N reasons (one extra scoring per feature group)",
+        help="with MODEL: add each customer's top N reasons (one extra scoring per feature "
+        "group); the at-risk list always has three",
     )
-    score.add_argument("--offer-cost", type=float, metavar="COST", help="cost of one offer")
     score.add_argument(
-        "--save-rate", type=float, metavar="SHARE", help="share of would-be churners kept"
+        "--offer-cost",
+        type=float,
+        metavar="COST",
+        help=f"cost of one offer (at-risk list: default {AT_RISK_DEFAULTS['offer_cost']:g})",
+    )
+    score.add_argument(
+        "--save-rate",
+        type=float,
+        metavar="SHARE",
+        help=f"share of would-be churners kept (at-risk list: default "
+        f"{AT_RISK_DEFAULTS['save_rate']:g})",
     )
     score.add_argument(
         "--value",
@@ -105,7 +145,21 @@ def add_commands(sub: Any) -> None:
         help="value of keeping a customer: a number or a feature column (default value_total)",
     )
     score.add_argument("--budget", type=int, metavar="N", help="most customers to contact")
-    score.add_argument("--out", type=Path, required=True, metavar="PATH", help="scores file")
+    listing = score.add_argument_group("the at-risk list (without MODEL)")
+    listing.add_argument("--horizon", help="churn horizon (default: the profile's, usually 90D)")
+    listing.add_argument(
+        "--inactivity", help="inactivity that counts as churn (default: the profile's)"
+    )
+    listing.add_argument("--model-family", choices=MODELS, help="model family (default hgb)")
+    listing.add_argument("--seed", type=int, help="random seed of the model (default 0)")
+    add_profile_hints(listing)
+    score.add_argument(
+        "--out",
+        type=Path,
+        required=True,
+        metavar="PATH",
+        help="scores file (.csv, .parquet, ...); for the at-risk list, at_risk.csv",
+    )
     score.set_defaults(handler=_score)
 
     check = commands.add_parser(
@@ -193,6 +247,16 @@ def _train(args: argparse.Namespace) -> int:
 
 
 def _score(args: argparse.Namespace) -> int:
+    if args.model is None:
+        return _at_risk(args)
+    given = [
+        f"--{name.replace('_', '-')}" for name in _AT_RISK_ONLY if getattr(args, name) is not None
+    ]
+    if given:
+        raise JourneyParameterError(
+            f"{', '.join(given)} appl{'ies' if len(given) == 1 else 'y'} to the at-risk list, "
+            f"without MODEL; a saved model's recipe fixes them"
+        )
     model = load(args.model)
     deciding = args.offer_cost is not None or args.save_rate is not None
     if deciding and (args.offer_cost is None or args.save_rate is None):
@@ -218,6 +282,46 @@ def _score(args: argparse.Namespace) -> int:
         scores = scores.join(wide)
     write_table(scores.rename_axis(scores.index.name or "customer").reset_index(), args.out)
     print(f"{len(scores):,} customers scored; written to {args.out}")
+    return 0
+
+
+def _at_risk(args: argparse.Namespace) -> int:
+    """``journey churn score DATA``: the at-risk list of :func:`journey_lib.churn.at_risk`."""
+    for option, value in (("--cutoff", args.cutoff), ("--reasons", args.reasons)):
+        if value:
+            raise JourneyParameterError(
+                f"{option} applies with a saved MODEL; the at-risk list is scored at the log's "
+                f"end, with three reasons"
+            )
+    found = infer_profile(args.data, **profile_hints(args))
+    if found.shape == "customers":
+        raise JourneyDataError(
+            f"{args.data} is a customer table, one row per customer: the at-risk list needs a "
+            f"touchpoint log (a customer table is scored with a MODEL trained on one)"
+        )
+    report = found.read(args.data)
+    if not report.ok:
+        print(report.summary(), file=sys.stderr)
+    if report.clean.empty:
+        raise JourneyDataError(f"{args.data}: no usable row")
+    chosen = {
+        "horizon": args.horizon,
+        "inactivity": args.inactivity,
+        "model": args.model_family,
+        "seed": args.seed,
+        "offer_cost": args.offer_cost,
+        "save_rate": args.save_rate,
+        "budget": args.budget,
+        "value": _value(args.value),
+    }
+    risk = at_risk(
+        report.clean,
+        profile=found,
+        customers=_table(args.customers),
+        **{name: value for name, value in chosen.items() if value is not None},
+    )
+    write_table(risk.table, args.out)
+    print(f"{risk.summary()}; written to {args.out}")
     return 0
 
 
