@@ -66,6 +66,12 @@ def rate_trends(result: IntoFrame, *, ax: Axes | None = None) -> Figure:
                 fontsize=NOTE,
                 color=PALETTE[i % len(PALETTE)],
             )
+    from matplotlib.dates import AutoDateLocator, ConciseDateFormatter
+
+    # Concise dates: "Jan, Feb, ..." with the year once, which fits a half-page figure.
+    locator = AutoDateLocator(maxticks=8)
+    ax.xaxis.set_major_locator(locator)
+    ax.xaxis.set_major_formatter(ConciseDateFormatter(locator))
     percent(ax.yaxis)
     ax.set_ylim(bottom=0)
     ax.legend(fontsize=NOTE, frameon=False, loc="upper left", bbox_to_anchor=(1.06, 1))

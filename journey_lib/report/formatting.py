@@ -12,7 +12,9 @@ from typing import Any
 
 import pandas as pd
 
-__all__ = ["UNITS", "change_text", "figure_text", "period_label"]
+from .._time import DAY_US, duration_us
+
+__all__ = ["UNITS", "change_text", "duration_text", "figure_text", "period_label"]
 
 #: What a figure measures, which decides how it is written.
 UNITS = ("count", "rate", "money")
@@ -109,12 +111,14 @@ def change_text(change: Any, unit: str, *, currency: str | None = None) -> str:
 def period_label(start: Any, period: str) -> str:
     """A calendar period by name, from its start.
 
-    Examples
-    --------
-    >>> import pandas as pd
-    >>> t = pd.Timestamp("2024-11-01", tz="UTC")
-    >>> [period_label(t, p) for p in ("day", "week", "month", "quarter", "year")]
-    ['1 Nov 2024', 'week of 1 Nov 2024', 'November 2024', 'Q4 2024', '2024']
+        Examples
+        --------
+        >>> import pandas as pd
+
+    from .._time import DAY_US, duration_us
+        >>> t = pd.Timestamp("2024-11-01", tz="UTC")
+        >>> [period_label(t, p) for p in ("day", "week", "month", "quarter", "year")]
+        ['1 Nov 2024', 'week of 1 Nov 2024', 'November 2024', 'Q4 2024', '2024']
     """
     if _missing(start) or start is pd.NaT:
         return "–"
@@ -127,3 +131,19 @@ def period_label(start: Any, period: str) -> str:
         "quarter": f"Q{t.quarter} {t.year}",
         "year": f"{t.year}",
     }.get(period, day)
+
+
+def duration_text(value: Any) -> str:
+    """A duration (``"30D"``, ``"12h"``, a Timedelta) in words.
+
+    Examples
+    --------
+    >>> duration_text("30D"), duration_text("1D"), duration_text("36h"), duration_text("90min")
+    ('30 days', '1 day', '36 hours', '90 minutes')
+    """
+    us = duration_us(value, "duration")
+    for size, unit in ((DAY_US, "day"), (DAY_US // 24, "hour"), (DAY_US // 1440, "minute")):
+        if us % size == 0:
+            count = us // size
+            return f"{count:,} {unit}{'s' * (count != 1)}"
+    return f"{us / 1e6:,.0f} seconds"

@@ -16,14 +16,26 @@ from .text import shorten
 
 __all__ = ["record_metrics"]
 
+#: Where metrics.json keeps the figures of simulated teaching data.
+TEACHING = "teaching"
+#: Top-level names of metrics.json that are not a notebook's.
+RESERVED = frozenset({"summary", TEACHING})
+
 
 def record_metrics(
-    metrics: Mapping[str, Any], *, notebook: str, run_folder: str | os.PathLike[str] | None
+    metrics: Mapping[str, Any],
+    *,
+    notebook: str,
+    run_folder: str | os.PathLike[str] | None,
+    teaching: bool = False,
 ) -> dict[str, Any]:
     """Record a notebook's key figures in the run's ``metrics.json``.
 
     The figures are merged into ``<run_folder>/metrics.json`` under ``notebook`` (a figure
-    recorded again replaces the earlier value). Notebooks call it with the ``run_folder``
+    recorded again replaces the earlier value); with ``teaching=True`` under
+    ``"teaching"`` and then ``notebook``, so figures of simulated teaching data are never
+    read as the data's. The run's summary is kept under ``"summary"``, so neither name
+    can be a notebook's. Notebooks call it with the ``run_folder``
     parameter that :func:`run_report` fills in; when a notebook runs interactively,
     ``run_folder`` is ``None`` (or ``""``, a parameter default some notebooks use) and
     nothing is written.
@@ -37,6 +49,8 @@ def record_metrics(
         The key to record under, usually the notebook's name.
     run_folder : path or None
         The run folder, or ``None`` or ``""`` for interactive use.
+    teaching : bool, default False
+        The figures are of simulated teaching data (the primer's), not of the data.
 
     Returns
     -------
@@ -46,8 +60,8 @@ def record_metrics(
     Raises
     ------
     JourneyParameterError
-        A value is not a scalar (the message names its key), a key is not text, or the run
-        folder does not exist.
+        A value is not a scalar (the message names its key), a key is not text, the
+        notebook is called ``summary`` or ``teaching``, or the run folder does not exist.
 
     Examples
     --------
@@ -61,9 +75,19 @@ def record_metrics(
     ...     _ = record_metrics({"customers": 2000}, notebook="05_churn", run_folder=run)
     ...     print(json.loads((Path(run) / "metrics.json").read_text()))
     {'05_churn': {'auc': 0.81, 'customers': 2000}}
+    >>> with tempfile.TemporaryDirectory() as run:
+    ...     _ = record_metrics({"customers": 3000}, notebook="00_primer", run_folder=run,
+    ...                        teaching=True)
+    ...     print(json.loads((Path(run) / "metrics.json").read_text()))
+    {'teaching': {'00_primer': {'customers': 3000}}}
     """
     if not isinstance(notebook, str) or not notebook:
         raise JourneyParameterError(f"notebook must be a non-empty name, got {notebook!r}")
+    if notebook in RESERVED:
+        raise JourneyParameterError(
+            f"notebook {notebook!r}: metrics.json keeps the run's {notebook} under that name; "
+            "record under the notebook's own name"
+        )
     cleaned = {_metric_key(key): _metric_value(key, value) for key, value in metrics.items()}
     if run_folder is None or run_folder == "":  # "" would otherwise mean the current folder
         return cleaned
@@ -72,7 +96,8 @@ def record_metrics(
         raise JourneyParameterError(f"run_folder {str(folder)!r}: no such folder")
     path = folder / "metrics.json"
     recorded = read_json(path) if path.exists() else {}
-    recorded.setdefault(notebook, {}).update(cleaned)
+    section = recorded.setdefault(TEACHING, {}) if teaching else recorded
+    section.setdefault(notebook, {}).update(cleaned)
     write_json(path, recorded)
     return cleaned
 
