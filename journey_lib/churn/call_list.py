@@ -355,8 +355,9 @@ def _check_classes(report: DatasetReport) -> None:
     """Refuse a training set with fewer than :data:`MIN_CLASS` churned or staying customers."""
     stayed = report.included - report.churned
     if min(report.churned, stayed) < MIN_CLASS:
+        who = "customer" if report.churned == 1 else "customers"
         raise JourneyDataError(
-            f"{report.churned:,} customers churned and {stayed:,} stayed; a model needs at "
+            f"{report.churned:,} {who} churned and {stayed:,} stayed; a model needs at "
             f"least {MIN_CLASS} of each (a longer log, or a horizon that leaves more history "
             f"before the cutoff)"
         )
