@@ -435,7 +435,7 @@ def _reasons_in_words(
                 words[members[hit]] = reason_text(column, values, reference[column], recipe)
     grid = np.full((len(aligned), _CANDIDATES), None, dtype=object)
     grid[rows, long["rank"].to_numpy() - 1] = words
-    present = pd.DataFrame(grid).notna().to_numpy()
+    present = pd.notna(grid)  # writable: a frame's to_numpy() can be a read-only view
     for k in range(1, _CANDIDATES):
         repeated = (grid[:, [k]] == grid[:, :k]).any(axis=1) & present[:, k]
         present[repeated, k] = False
