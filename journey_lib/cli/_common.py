@@ -8,6 +8,9 @@ import sys
 from typing import Any
 
 EXIT_OK, EXIT_QUARANTINED, EXIT_UNUSABLE = 0, 1, 2
+#: ``journey report --alert-exit``: the run went well and a headline figure moved beyond
+#: its alert threshold (cron mails what a job prints when it exits non-zero).
+EXIT_ALERT = 3
 
 
 class Parser(argparse.ArgumentParser):

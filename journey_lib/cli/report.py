@@ -4,11 +4,12 @@ folder, or copy it to edit."""
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 from typing import Any
 
 from ..report import ReportInterrupted, copy_suite, read_parameters, run_report
-from ._common import EXIT_OK, add_profile_hints, fail, profile_hints
+from ._common import EXIT_ALERT, EXIT_OK, add_profile_hints, fail, profile_hints
 
 
 def add_commands(sub: Any) -> None:
@@ -17,9 +18,12 @@ def add_commands(sub: Any) -> None:
         "report",
         help="re-run the notebooks into a dated report folder",
         description="Run every notebook with papermill into OUT/<YYYYMMDD-HHMMSS>/: executed "
-        "notebooks, HTML without code, metrics.json, manifest.json and index.html; OUT/latest "
-        "points at it. Parameters are checked before anything runs. Exit 0 when every "
-        "notebook ran, 1 when one failed or timed out, 2 when the input is unusable, 143 "
+        "notebooks, HTML without code, summary.html (what a manager reads first), "
+        "metrics.json, manifest.json and index.html; OUT/latest points at it. Parameters are "
+        "checked before anything runs; besides the notebooks' own, 'alerts' (thresholds by "
+        "headline figure) and 'min_cell' (hide counts below it). Exit 0 when every "
+        "notebook ran, 1 when one failed or timed out, 2 when the input is unusable, 3 with "
+        "--alert-exit when a headline figure moved beyond its alert threshold, 143 "
         "or 130 when SIGTERM or Ctrl-C stopped the run (its folder is finished all the same, "
         "but OUT/latest is not moved).",
     )
@@ -79,6 +83,13 @@ def add_commands(sub: Any) -> None:
         help="seconds each notebook may take, kernel start included (default 600)",
     )
     rep.add_argument(
+        "--alert-exit",
+        action="store_true",
+        help="exit 3 when every notebook ran but a headline figure moved beyond its "
+        "threshold in the alerts parameter (e.g. -p 'alerts={churn_rate: 0.02}'), so cron "
+        "mails it",
+    )
+    rep.add_argument(
         "--notebooks",
         type=Path,
         metavar="DIR",
@@ -128,8 +139,19 @@ def _report(args: argparse.Namespace) -> int:
         return stopped.exit_code
     print(result.summary())
     stopped = [f"{name} ({status})" for name, status in result.statuses.items() if status != "ok"]
+    summary = result.manifest.get("summary") or {}
     if stopped:
         fail(f"not every notebook ran: {', '.join(stopped)}; see {result.folder / 'index.html'}")
+    elif summary.get("status") == "failed":
+        fail(f"the summary could not be built: {summary['reason']}")
+    if result.exit_code == EXIT_OK and args.alert_exit and result.alerts:
+        moved = ", ".join(alert["figure"] for alert in result.alerts)
+        print(
+            f"journey: alert: {moved} moved beyond the alert threshold; see "
+            f"{result.folder / 'summary.html'}",
+            file=sys.stderr,
+        )
+        return EXIT_ALERT
     return result.exit_code
 
 

@@ -7,7 +7,6 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import html
-import json
 import platform
 import signal
 from importlib import metadata
@@ -17,10 +16,13 @@ from urllib.parse import quote
 
 from .execute import NotebookRun
 from .files import read_notebook
+from .metrics import RESERVED, TEACHING
 from .parameters import NOT_LITERAL, literal_value
 from .plan import Planned
+from .summary_page import page
 from .text import iso_time
 
+esc = html.escape
 _MANIFEST_FORMAT = 1
 _VERSIONS = (
     "journey-lab",
@@ -153,10 +155,16 @@ def _versions() -> dict[str, str | None]:
 
 
 def write_index(
-    path: Path, manifest: dict[str, Any], runs: dict[str, NotebookRun], metrics: dict[str, Any]
+    path: Path,
+    manifest: dict[str, Any],
+    runs: dict[str, NotebookRun],
+    metrics: dict[str, Any],
+    summary: str = "",
 ) -> None:
-    """Write the run's ``index.html``: its status, data and one line per notebook."""
-    esc = html.escape
+    """Write the run's ``index.html``: the summary's sections first (``summary``, as
+    :func:`journey_lib.report.summary_page.summary_sections` writes them; a sentence saying
+    why when there is none), then the run's details: status, data, one line per notebook,
+    the figures each recorded, and links to the records."""
     rows = []
     for name, run in runs.items():
         links = " ".join(
@@ -166,14 +174,9 @@ def write_index(
         )
         rows.append(
             f'<tr class="{esc(run.status)}"><td>{esc(name)}</td>'
-            f"<td>{esc(run.status)}</td><td>{run.duration:.1f} s</td>"
-            f"<td>{links}</td><td>{esc(run.problem())}</td></tr>"
+            f'<td class="status">{esc(run.status)}</td><td class="number">'
+            f"{run.duration:.1f} s</td><td>{links}</td><td>{esc(run.problem())}</td></tr>"
         )
-    figures = [
-        f"<tr><td>{esc(notebook)}</td><td>{esc(key)}</td><td>{esc(json.dumps(value))}</td></tr>"
-        for notebook, values in metrics.items()
-        for key, value in values.items()
-    ]
     # The file's name only: folders stay out of pages (manifest.json keeps the full path).
     fingerprints = "".join(
         f"<li><code>{esc(Path(f['path']).name)}</code>: sha256 "
@@ -187,38 +190,73 @@ def write_index(
             f"<p>The run was stopped by {esc(manifest['signal'])} before it finished; the "
             "table says which notebooks ran.</p>\n"
         )
-    page = f"""<!DOCTYPE html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<title>journey report {esc(manifest["folder"])}</title>
-<style>
-body {{ font-family: system-ui, sans-serif; margin: 2rem; }}
-table {{ border-collapse: collapse; }}
-td, th {{ border: 1px solid #ccc; padding: 0.3rem 0.6rem; text-align: left; }}
-tr.ok td:nth-child(2) {{ color: #1a7f37; }}
-tr.failed td:nth-child(2), tr.timeout td:nth-child(2), tr.interrupted td:nth-child(2) {{
-  color: #cf222e; font-weight: bold; }}
-tr.skipped td:nth-child(2) {{ color: #6e7781; }}
-</style>
-</head>
-<body>
-<h1>journey report {esc(manifest["folder"])}: {esc(status)}</h1>
-{interrupted}<p>Started {esc(manifest["started_at"])}, finished {esc(manifest["finished_at"])}
-({manifest["duration"]:.1f} s). Data ({esc(manifest["data"]["source"])}):</p>
+    about_summary = manifest.get("summary") or {}
+    if not summary:
+        why = about_summary.get("reason") or "the run wrote no summary"
+        summary = f"<h1>journey report {esc(manifest['folder'])}</h1><p>No summary: {esc(why)}.</p>"
+    recorded = {k: v for k, v in metrics.items() if k not in RESERVED}
+    body = f"""{summary}
+<section id="run"><h2>Run details: {esc(status)}</h2>
+{interrupted}<p>Run {esc(manifest["folder"])}, started {esc(manifest["started_at"])}, finished
+{esc(manifest["finished_at"])} ({manifest["duration"]:.1f} s). Data
+({esc(manifest["data"]["source"])}):</p>
 <ul>{fingerprints or "<li>none</li>"}</ul>
-<table>
+<table class="runs">
 <tr><th>notebook</th><th>status</th><th>duration</th><th>outputs</th><th>problem</th></tr>
 {"".join(rows)}
 </table>
-<h2>Key figures</h2>
-<table>
-<tr><th>notebook</th><th>figure</th><th>value</th></tr>
-{"".join(figures) or '<tr><td colspan="3">none recorded</td></tr>'}
-</table>
-<p><a href="manifest.json">manifest.json</a> (parameters, data fingerprint, versions)
+<h3>Figures the notebooks recorded</h3>
+{_recorded(recorded)}
+{_teaching(metrics.get(TEACHING) or {})}
+<p><a href="summary.html">summary.html</a> (the summary alone, to print or send)
+&middot; <a href="manifest.json">manifest.json</a> (parameters, data fingerprint, versions)
 &middot; <a href="metrics.json">metrics.json</a></p>
-</body>
-</html>
-"""
-    path.write_text(page, encoding="utf-8")
+</section>"""
+    path.write_text(page(f"journey report {manifest['folder']}", body), encoding="utf-8")
+
+
+def _recorded(metrics: dict[str, Any]) -> str:
+    """The figures notebooks recorded, one table, values written for a reader."""
+    rows = [
+        f'<tr><td>{esc(notebook)}</td><td>{esc(key)}</td><td class="number">'
+        f"{esc(plain_value(value))}</td></tr>"
+        for notebook, values in metrics.items()
+        if isinstance(values, dict)
+        for key, value in values.items()
+    ]
+    if not rows:
+        return "<p>None recorded.</p>"
+    return (
+        "<table><tr><th>notebook</th><th>figure</th><th>value</th></tr>"
+        + "".join(rows)
+        + "</table>"
+    )
+
+
+def _teaching(metrics: dict[str, Any]) -> str:
+    """The teaching notebooks' figures, apart: they describe simulated data, not the data."""
+    if not metrics:
+        return ""
+    return "<h3>Teaching notebooks (simulated data, not the data above)</h3>" + _recorded(metrics)
+
+
+def plain_value(value: Any) -> str:
+    """A recorded value as a page writes it: whole numbers with thousands separators, other
+    numbers to three significant digits, yes/no, text as it is, a dash for none.
+
+    Examples
+    --------
+    >>> [plain_value(v) for v in (2000, 0.2317888446872782, 18234.56, True, None, "web")]
+    ['2,000', '0.232', '18,235', 'yes', '–', 'web']
+    """
+    if value is None:
+        return "–"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, int):
+        return f"{value:,}"
+    if isinstance(value, float):
+        if value.is_integer() or abs(value) >= 1000:
+            return f"{value:,.0f}"
+        return f"{value:.3g}"
+    return str(value)

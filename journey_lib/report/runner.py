@@ -25,6 +25,7 @@ from .plan import Planned, assign_parameters, data_record, given_data, plan_note
 from .render import build_manifest, html_exporter, render_notebook, write_index
 from .run_profile import PROFILE_FILE, run_profile
 from .suite import packaged_notebooks
+from .summarise import SummaryOutcome, run_options, summarise
 from .text import utcnow
 
 __all__ = ["RunResult", "run_report"]
@@ -66,6 +67,12 @@ class RunResult:
     @property
     def exit_code(self) -> int:
         return self.manifest["exit_code"]
+
+    @property
+    def alerts(self) -> list[dict[str, Any]]:
+        """The summary's alerts: figures that moved beyond their threshold (see
+        :func:`journey_lib.report.history.raised_alerts`)."""
+        return (self.manifest.get("summary") or {}).get("alerts", [])
 
     def summary(self) -> str:
         """A few lines: overall status, then one line per notebook with where it failed."""
@@ -197,6 +204,7 @@ def run_report(
             hints or {},
             data_given=data_path is not None,
         )
+        options = run_options(given, declared)
         assign_parameters(planned, given)
         say = progress or (lambda line: None)
 
@@ -212,15 +220,36 @@ def run_report(
             )
             # Read once: the run is recorded as interrupted or not from here on.
             signum = interruption.signum
+            summary = (
+                summarise(
+                    partial,
+                    data_path or _default_data(data_info),
+                    found,
+                    given,
+                    runs,
+                    options,
+                    name,
+                    say,
+                )
+                if signum is None
+                else SummaryOutcome.skipped("the run was interrupted")
+            )
             manifest = build_manifest(
                 name, started, utcnow(), notebooks, suite, given, data_info, runs, signum
             )
             manifest.update(
-                timeout=timeout, fail_fast=fail_fast, only=list(only) if only else None, swept=swept
+                timeout=timeout,
+                fail_fast=fail_fast,
+                only=list(only) if only else None,
+                swept=swept,
+                summary=summary.record,
             )
+            manifest["parameters"].update(options.given)
+            if summary.record["status"] == "failed" and manifest["status"] == "ok":
+                manifest.update(status="failed", exit_code=1)
             if profile_info:
                 manifest["profile"] = profile_info
-            result = _finish(out, name, partial, manifest, runs)
+            result = _finish(out, name, partial, manifest, runs, summary.sections)
         if signum is not None:
             raise _interrupted(result)
         if interruption.signum is not None:
@@ -262,7 +291,12 @@ def _run_notebooks(
 
 
 def _finish(
-    out: Path, name: str, partial: Path, manifest: dict[str, Any], runs: dict[str, NotebookRun]
+    out: Path,
+    name: str,
+    partial: Path,
+    manifest: dict[str, Any],
+    runs: dict[str, NotebookRun],
+    summary: str = "",
 ) -> RunResult:
     """Write the run's records and page, rename its folder into place and, unless it was
     interrupted, point ``latest`` at it (an interrupted run leaves it on the last whole one)."""
@@ -270,7 +304,7 @@ def _finish(
     if not metrics.exists():
         write_json(metrics, {})
     write_json(partial / "manifest.json", manifest)
-    write_index(partial / "index.html", manifest, runs, read_json(metrics))
+    write_index(partial / "index.html", manifest, runs, read_json(metrics), summary)
     folder = out / name
     partial.rename(folder)
     if manifest["status"] != "interrupted":

@@ -144,6 +144,7 @@ class Summary:
 def build_summary(
     folder: Path,
     *,
+    name: str | None = None,
     data: Any,
     profile: LogProfile | Mapping[str, Any] | None,
     parameters: Mapping[str, Any] | None = None,
@@ -157,8 +158,10 @@ def build_summary(
     Parameters
     ----------
     folder : Path
-        The run folder: its name is the run's, its parent the reports folder whose earlier
-        runs are compared, and the churn notebook's ``at_risk.parquet`` is read from it.
+        The run folder: the churn notebook's ``at_risk.parquet`` is read from it, and its
+        parent is the reports folder whose earlier runs are compared.
+    name : str, optional
+        The run's name (default: the folder's), which orders it among the earlier runs.
     data : path or DataFrame
         The data the notebooks read.
     profile : LogProfile or mapping, optional
@@ -204,19 +207,17 @@ def build_summary(
     figures = head.table.set_index("figure", drop=False).rename_axis(None)
     if risk:
         figures = pd.concat([figures, _risk_rows(risk)])
-    history = earlier_runs(folder.parent, folder.name)
+    run = name or folder.name
+    history = earlier_runs(folder.parent, run)
     _compare_with_last_run(figures, history)
-    current = figures["value"].to_dict()
-    before = figures["previous"].to_dict()
-    raised = raised_alerts(current, history, before, thresholds)
     at_risk = _read_at_risk(folder)
     if at_risk is not None and len(at_risk):
         panels.append(_risk_panel(at_risk, p.currency, links, min_cell))
     if risk:
         actions += _risk_actions(risk, p.currency, min_cell)
     actions += _recorded_actions(recorded or {}, links)
-    return Summary(
-        run=folder.name,
+    summary = Summary(
+        run=run,
         source=report.source,
         period=period,
         currency=p.currency,
@@ -231,8 +232,17 @@ def build_summary(
             if key in figures.index
         ],
         history=history,
-        alerts=raised,
+        alerts=[],
     )
+    # A hidden figure raises no alert: the alert would carry its value.
+    shown = [k for k in figures.index if not (summary.hidden(k) or summary.hidden(k, "previous"))]
+    summary.alerts = raised_alerts(
+        figures.loc[shown, "value"].to_dict(),
+        history,
+        figures.loc[shown, "previous"].to_dict(),
+        thresholds,
+    )
+    return summary
 
 
 def _links(pages: Mapping[str, str]) -> dict[str, str]:

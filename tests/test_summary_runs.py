@@ -1,0 +1,147 @@
+"""The summary in real runs: `journey report` writes it, compares with the run before, raises
+alerts (exit 3 with --alert-exit, as cron needs), hides small cells, says why there is none,
+and renders a 1M-event log's summary in Chromium."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from journey_lib.report.summary import build_summary
+from journey_lib.report.summary_page import summary_html
+
+ROOT = Path(__file__).resolve().parents[1]
+SAMPLE = ROOT / "data" / "sample" / "events.csv.gz"
+JOURNEY = [sys.executable, "-m", "journey_lib.cli"]
+
+
+def journey(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "PYTHONWARNINGS": "ignore"}
+    return subprocess.run(
+        [*JOURNEY, *args], cwd=cwd, capture_output=True, text=True, env=env, timeout=600
+    )
+
+
+def _runs(out: Path) -> list[Path]:
+    return sorted(p for p in out.iterdir() if re.fullmatch(r"\d{8}-\d{6}(-\d+)?", p.name))
+
+
+def test_two_runs_from_cron_alert_then_compare(tmp_path):
+    out = tmp_path / "reports"
+    # Churn moved 4.3 points from October to November in the sample: beyond 1 point.
+    first = journey(
+        "report", "--only", "01", "--out", str(out), "-p", "alerts={churn_rate: 0.01}",
+        "--alert-exit", cwd=tmp_path,
+    )  # fmt: skip
+    assert first.returncode == 3, first.stderr
+    alert_lines = [line for line in first.stderr.splitlines() if line.strip()]
+    assert len(alert_lines) == 1 and alert_lines[0].startswith("journey: alert: churn_rate")
+    (run1,) = _runs(out)
+    metrics = json.loads((run1 / "metrics.json").read_text())
+    assert [a["figure"] for a in metrics["summary"]["alerts"]] == ["churn_rate"]
+    manifest = json.loads((run1 / "manifest.json").read_text())
+    assert manifest["summary"]["status"] == "ok"
+    assert manifest["status"] == "ok" and manifest["exit_code"] == 0  # the alert is no failure
+    assert manifest["parameters"]["alerts"] == {"churn_rate": 0.01}
+    assert (run1 / "summary.html").exists()
+    index = (run1 / "index.html").read_text()
+    # index.html opens on the summary; the run's details come below it.
+    assert index.index("Headline figures") < index.index("Run details")
+
+    # The same data again: nothing moved since the last run, so no alert and exit 0; the
+    # first run is in the second's "since the last run".
+    second = journey(
+        "report", "--only", "01", "--out", str(out), "-p", "alerts={churn_rate: 0.01}",
+        "--alert-exit", cwd=tmp_path,
+    )  # fmt: skip
+    assert second.returncode == 0, second.stderr
+    run1_again, run2 = _runs(out)
+    assert run1_again == run1
+    page = (run2 / "summary.html").read_text()
+    history = page[page.index('id="history"') : page.index('id="about"')]
+    stamp = pd.Timestamp(run1.name[:8] + "T" + run1.name[9:15])
+    assert f"{stamp.day} {stamp:%b %Y %H:%M} UTC" in history
+    assert json.loads((run2 / "metrics.json").read_text())["summary"]["alerts"] == []
+    # In a fresh folder the first run alerted on churn against the previous period; with
+    # every figure hidden it cannot (the alert would carry the hidden values).
+    fresh = tmp_path / "private"
+    third = journey(
+        "report", "--only", "01", "--out", str(fresh), "-p", "alerts={churn_rate: 0.01}",
+        "-p", "min_cell=1000000", "--alert-exit", cwd=tmp_path,
+    )  # fmt: skip
+    assert third.returncode == 0, third.stderr
+    (run3,) = _runs(fresh)
+    recorded = json.loads((run3 / "metrics.json").read_text())["summary"]
+    assert recorded["min_cell"] == 1_000_000
+    assert all(f["value"] is None and f["suppressed"] for f in recorded["figures"].values())
+    assert recorded["alerts"] == []
+    cards = re.findall(r'<div class="value">([^<]*)</div>', (run3 / "summary.html").read_text())
+    assert cards and set(cards) == {"&lt;1000000"}
+
+
+@pytest.mark.parametrize(
+    ("pair", "message"),
+    [
+        ("alerts={churn: 0.02}", "alerts: unknown figure 'churn'"),
+        ("alerts=[0.02]", "alerts must be a mapping"),
+        ("min_cell=-3", "min_cell must be a whole number"),
+    ],
+)
+def test_bad_run_parameters_stop_before_anything_runs(tmp_path, pair, message):
+    out = tmp_path / "reports"
+    result = journey("report", "--only", "01", "--out", str(out), "-p", pair, cwd=tmp_path)
+    assert result.returncode == 2
+    assert message in result.stderr and "Traceback" not in result.stderr
+    assert not out.exists() or not any(out.iterdir())
+
+
+def test_a_customer_table_runs_without_a_summary_and_says_why(tmp_path):
+    from engines import shared_file
+
+    table = shared_file("churn", "telco_customer_churn.csv")
+    out = tmp_path / "reports"
+    result = journey(
+        "report", "--only", "03", "--data", str(table), "--out", str(out), cwd=tmp_path
+    )
+    assert result.returncode == 0, result.stderr
+    (run,) = _runs(out)
+    manifest = json.loads((run / "manifest.json").read_text())
+    assert manifest["summary"]["status"] == "skipped"
+    assert "customer table" in manifest["summary"]["reason"]
+    assert not (run / "summary.html").exists()
+    assert "No summary: the summary needs a touchpoint log" in (run / "index.html").read_text()
+
+
+@pytest.mark.slow
+def test_a_million_event_log_gets_a_whole_summary(tmp_path, render_page):
+    """The sample's customers thirty times over (ids shifted): 999,120 simulated events."""
+    sample = pd.read_csv(SAMPLE)
+    big = pd.concat(
+        [sample.assign(customer_id=sample["customer_id"] + k * 10_000) for k in range(30)],
+        ignore_index=True,
+    )
+    assert len(big) > 990_000
+    path = tmp_path / "events.parquet"
+    big.to_parquet(path)
+    folder = tmp_path / "reports" / "20261205-060000"
+    folder.mkdir(parents=True)
+    summary = build_summary(folder, data=str(path), profile=None)
+    (folder / "summary.html").write_text(summary_html(summary), encoding="utf-8")
+    # Thirty copies of the sample: thirty times its counts, the same rates.
+    small = build_summary(tmp_path / "small" / "20261205-060000", data=str(SAMPLE), profile=None)
+    for key, row in summary.figures.iterrows():
+        factor = 30 if key in ("active_customers", "new_customers", "revenue") else 1
+        assert row["value"] == pytest.approx(small.figures.loc[key, "value"] * factor), key
+    page = render_page(folder / "summary.html")
+    assert page.broken_images == [] and page.failed_requests == [] and page.console_errors == []
+    assert "999,120 rows read from events.parquet" in page.text
+    for label in summary.figures["label"]:
+        assert label in page.text
+    assert re.findall(r"\d\.\d{4,}", page.text) == []
