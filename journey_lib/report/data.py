@@ -39,6 +39,8 @@ from ..io.profile import LogProfile
 from ..io.profile import profile as infer_profile
 from ..io.read import read_table
 from ..io.validate import ValidationReport
+from .privacy import check_min_cell
+from .tables import formatted, private
 
 __all__ = ["REQUIREMENTS", "ReportData", "open_data"]
 
@@ -74,6 +76,9 @@ class ReportData:
         Reasons already shown, so each is said once.
     failed : dict
         Requirements whose section the data defeated (:meth:`attempt`), with the reason.
+    min_cell : int
+        The privacy threshold of the pages (see :mod:`journey_lib.report.privacy`): what
+        :meth:`formatted` and :meth:`private` hide.
     """
 
     profile: LogProfile
@@ -86,6 +91,32 @@ class ReportData:
     technical: list[str] = field(default_factory=list)
     shown: set[str] = field(default_factory=set)
     failed: dict[str, str] = field(default_factory=dict)
+    min_cell: int = 0
+
+    def formatted(self, frame: pd.DataFrame) -> pd.DataFrame:
+        """``frame`` as the page shows it: numbers written for a reader, in the profile's
+        currency, small cells hidden (:func:`journey_lib.report.tables.formatted`).
+
+        Examples
+        --------
+        >>> raw = pd.DataFrame({"user": ["a", "b"], "event": ["visit", "buy"],
+        ...                     "ts": ["2024-01-01", "2024-01-02"]})
+        >>> data = open_data(raw, quiet=False, min_cell=5)
+        >>> data.formatted(pd.DataFrame({"customers": [3, 40], "share": [0.07, 0.93]}))
+          customers share
+        0        <5    <5
+        1        <5    <5
+        """
+        return formatted(frame, min_cell=self.min_cell, currency=self.profile.currency)
+
+    def private(self, frame: pd.DataFrame) -> pd.DataFrame:
+        """``frame`` with the cells the page may not show missing, for a figure to draw
+        (:func:`journey_lib.report.tables.private`)."""
+        return private(frame, self.min_cell)
+
+    def reading(self, text: str) -> None:
+        """Show one line of reading under a figure."""
+        _markdown(text)
 
     def why_not(self, requirement: str, **given: Any) -> str | None:
         """Why ``requirement`` (a key of :data:`REQUIREMENTS`) does not hold for this data,
@@ -318,6 +349,7 @@ def open_data(
     end: str = "",
     customers_path: str = "",
     quiet: bool = False,
+    min_cell: int = 0,
 ) -> ReportData:
     """Read a report's data as its profile says.
 
@@ -338,11 +370,15 @@ def open_data(
         ``technical``, so a report page shows no raw warning text. The report notebooks set
         it; it replaces ``warnings.showwarning`` for the rest of the process (a notebook's
         kernel), so leave it off in a library or a long-lived session.
+    min_cell : int, default 0
+        Privacy threshold of the pages: :meth:`ReportData.formatted` and
+        :meth:`ReportData.private` hide counts below it (0 hides nothing).
 
     Returns
     -------
     ReportData
     """
+    min_cell = check_min_cell(min_cell)
     notes: list[str] = []
     technical: list[str] = []
     if quiet:
@@ -357,13 +393,17 @@ def open_data(
                 "A customer table has no dates and is its own customer table: the "
                 "dates and the customer table given were not used."
             )
-        return ReportData(found, read, None, read.clean, customers, source, notes, technical)
+        return ReportData(
+            found, read, None, read.clean, customers, source, notes, technical, min_cell=min_cell
+        )
     events = within(read.clean, start or None, end or None)
     left_out = len(read.clean) - len(events)
     if left_out:
         span = f"from {start or 'the start'} to {end or 'the end'}"
         notes.append(f"{left_out:,} usable rows lie outside the dates chosen ({span}).")
-    return ReportData(found, read, events, None, customers, source, notes, technical)
+    return ReportData(
+        found, read, events, None, customers, source, notes, technical, min_cell=min_cell
+    )
 
 
 def _as_profile(profile: Any, data: Any) -> LogProfile:

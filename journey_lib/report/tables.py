@@ -1,0 +1,200 @@
+"""Tables as a report page shows them: every number written for a reader, small cells hidden.
+
+A result frame of journey_lib says what its columns hold by their names, and these rules
+read them so:
+
+* **counts**: integer columns, and the columns named in :data:`COUNT_COLUMNS`, written
+  with thousands separators;
+* **rates**: columns whose name holds ``rate``, ``share`` or ``probability``, as
+  percentages;
+* **money**: the columns of :data:`MONEY_COLUMNS`, with the currency;
+* **durations in seconds**: names ending ``_seconds`` or starting ``median_time``, in
+  words (minutes, hours, days);
+* times as dates, other numbers to three significant digits.
+
+With ``min_cell = k``, a count below ``k`` is hidden as ``<k``, with complementary
+suppression down each count column (:func:`journey_lib.report.privacy.suppressed`), and
+every other number of a row with a hidden count is hidden too, since a rate or an amount
+of a few customers can give their count away.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from .formatting import figure_text
+from .privacy import check_min_cell, suppressed
+
+__all__ = ["COUNT_COLUMNS", "MONEY_COLUMNS", "formatted", "private"]
+
+#: Columns that count customers or events, whatever their type.
+COUNT_COLUMNS = frozenset(
+    {
+        "customers",
+        "touchpoints",
+        "count",
+        "converted",
+        "entered",
+        "lost",
+        "active_start",
+        "active_end",
+        "new",
+        "reactivated",
+        "cohort_size",
+        "progressed",
+        "regressed",
+        "advocates",
+        "buyers",
+        "contacts",
+        "conversions",
+    }
+)
+#: Columns that hold money.
+MONEY_COLUMNS = frozenset(
+    {
+        "value",
+        "revenue",
+        "clv",
+        "monetary_value",
+        "expected_value",
+        "expected_profit",
+        "value_at_risk",
+        "spend",
+        "mean_value",
+    }
+)
+# Integer columns that number or rank things rather than count customers.
+_LABELS = frozenset({"step", "rank", "period", "r_score", "f_score", "m_score", "segment_id"})
+
+
+def _kind(name: Any, values: pd.Series) -> str:
+    key = str(name).lower()
+    if key in COUNT_COLUMNS:
+        return "count"
+    if key in MONEY_COLUMNS:
+        return "money"
+    if any(word in key for word in ("rate", "share", "probability")):
+        return "rate"
+    if key.endswith("_seconds") or key.startswith("median_time"):
+        return "seconds"
+    if pd.api.types.is_bool_dtype(values):
+        return "bool"
+    if pd.api.types.is_integer_dtype(values):
+        return "label" if key in _LABELS else "count"
+    if pd.api.types.is_float_dtype(values):
+        return "number"
+    if pd.api.types.is_datetime64_any_dtype(values):
+        return "time"
+    return "text"
+
+
+def _hidden(frame: pd.DataFrame, min_cell: int) -> pd.DataFrame:
+    """Which cells to hide: small counts (and their complements), then the rest of those
+    rows' numbers."""
+    hide = pd.DataFrame(False, index=frame.index, columns=frame.columns)
+    if not min_cell:
+        return hide
+    kinds = {c: _kind(c, frame[c]) for c in frame.columns}
+    counts = [c for c, k in kinds.items() if k == "count"]
+    for column in counts:
+        values = pd.to_numeric(frame[column], errors="coerce")
+        present = values.notna()
+        hide.loc[present, column] = suppressed(values[present], min_cell).to_numpy()
+    rows = hide[counts].any(axis=1) if counts else pd.Series(False, index=frame.index)
+    for column, kind in kinds.items():
+        if kind in ("rate", "money", "seconds", "number"):
+            hide[column] = rows.to_numpy()
+    return hide
+
+
+def private(frame: pd.DataFrame, min_cell: int = 0) -> pd.DataFrame:
+    """``frame`` with the cells a page may not show set to missing (numbers stay numbers),
+    for a figure to draw; ``min_cell = 0`` returns it as it is.
+
+    Examples
+    --------
+    >>> counts = pd.DataFrame({"channel": ["web", "mail", "shop"], "customers": [120, 3, 40],
+    ...                        "conversion_rate": [0.2, 0.67, 0.1]})
+    >>> private(counts, 5)
+      channel  customers  conversion_rate
+    0     web      120.0              0.2
+    1    mail        NaN              NaN
+    2    shop        NaN              NaN
+    """
+    min_cell = check_min_cell(min_cell)
+    if not min_cell:
+        return frame
+    hide = _hidden(frame, min_cell)
+    numbers = [c for c in frame.columns if hide[c].any()]
+    shown = frame.copy()
+    for column in numbers:
+        shown[column] = (
+            pd.to_numeric(shown[column], errors="coerce").astype(float).mask(hide[column])
+        )
+    return shown
+
+
+def formatted(
+    frame: pd.DataFrame, *, min_cell: int = 0, currency: str | None = None
+) -> pd.DataFrame:
+    """``frame`` with every cell as the text a page shows (see the module docstring); the
+    index and column names are kept.
+
+    Examples
+    --------
+    >>> funnel = pd.DataFrame({"step": [1, 2], "event": ["visit", "buy"],
+    ...                        "customers": [1950, 425], "conversion_rate": [1.0, 0.2179487],
+    ...                        "median_time_to_convert": [float("nan"), 21842.0]})
+    >>> formatted(funnel)
+      step  event customers conversion_rate median_time_to_convert
+    0    1  visit     1,950          100.0%                      –
+    1    2    buy       425           21.8%              6.1 hours
+    >>> formatted(funnel, min_cell=500)["customers"].tolist()
+    ['<500', '<500']
+    """
+    min_cell = check_min_cell(min_cell)
+    hide = _hidden(frame, min_cell)
+    shown = pd.DataFrame(index=frame.index)
+    for column in frame.columns:
+        values = frame[column]
+        kind = _kind(column, values)
+        texts = [_text(v, kind, currency) for v in values]
+        shown[column] = np.where(hide[column].to_numpy(), f"<{min_cell}", texts)
+    return shown
+
+
+def _text(value: Any, kind: str, currency: str | None) -> str:
+    if value is None or (isinstance(value, float) and math.isnan(value)) or value is pd.NaT:
+        return "–"
+    if kind == "count":
+        return figure_text(value, "count")
+    if kind == "rate":
+        return figure_text(value, "rate")
+    if kind == "money":
+        return figure_text(value, "money", currency=currency)
+    if kind == "seconds":
+        return _seconds(float(value))
+    if kind == "bool":
+        return "yes" if value else "no"
+    if kind == "time":
+        return pd.Timestamp(value).strftime("%Y-%m-%d")
+    if kind == "number":
+        value = float(value)
+        return f"{value:,.0f}" if abs(value) >= 1000 else f"{value:.3g}"
+    return str(value)
+
+
+def _seconds(seconds: float) -> str:
+    """A duration in seconds in words, to two or three significant digits."""
+    for size, unit in ((86400, "days"), (3600, "hours"), (60, "minutes")):
+        if seconds >= size:
+            return (
+                f"{seconds / size:.2g} {unit}"
+                if seconds < 10 * size
+                else f"{seconds / size:,.0f} {unit}"
+            )
+    return f"{seconds:.0f} seconds"
