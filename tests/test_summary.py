@@ -317,3 +317,28 @@ def test_alerts_compare_with_the_last_run_else_the_previous_period():
 def test_bad_alerts_are_named(alerts, message):
     with pytest.raises(JourneyParameterError, match=message):
         check_alerts(alerts, {"churn_rate": 0})
+
+
+# --- pages ------------------------------------------------------------------------------
+
+
+def test_a_page_shows_an_error_in_one_line_without_folders_or_stderr():
+    import nbformat
+
+    from journey_lib.report.render import readable_outputs
+
+    error = nbformat.v4.new_output(
+        "error",
+        ename="FileNotFoundError",
+        evalue="/work/data/x/log.csv: no such file",
+        traceback=["\x1b[0;31mTraceback\x1b[0m", '  File "/usr/lib/python3/x.py", line 3'],
+    )
+    warning = nbformat.v4.new_output("stream", name="stderr", text="/tmp/k.py:3: UserWarning")
+    shown = nbformat.v4.new_output("stream", name="stdout", text="kept")
+    outputs = readable_outputs([warning, error, shown])
+    assert [o["output_type"] for o in outputs] == ["error", "stream"]
+    assert outputs[0]["traceback"] == [
+        "The notebook stopped here: FileNotFoundError: log.csv: no such file"
+    ]
+    assert outputs[0].output_type == "error"  # still a notebook node nbconvert can render
+    assert error["traceback"][0].endswith("Traceback\x1b[0m")  # the executed copy keeps it

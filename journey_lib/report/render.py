@@ -8,11 +8,14 @@ import dataclasses
 import datetime as dt
 import html
 import platform
+import re
 import signal
 from importlib import metadata
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
+
+from nbformat import NotebookNode
 
 from .execute import NotebookRun
 from .files import read_notebook
@@ -71,6 +74,9 @@ def render_notebook(
         # Without saved widget state nbconvert shows each widget's static PNG fallback; with
         # it, a live view whose JavaScript comes from the network.
         nb.metadata.pop("widgets", None)
+        for cell in nb.cells:
+            if cell.get("outputs"):
+                cell.outputs = readable_outputs(cell.outputs)
         resources = {"metadata": {"name": plan.name, "path": str(cwd)}}
         body, _ = exporter.from_notebook_node(nb, resources=resources)
     except Exception as exc:  # a page that cannot render must not lose the rest of the run
@@ -78,6 +84,37 @@ def render_notebook(
         return
     target.write_text(body, encoding="utf-8")
     run.html = target.name
+
+
+def readable_outputs(outputs: list[Any]) -> list[Any]:
+    """A cell's outputs as a page shows them: an error as one line (its type and message,
+    folders left out) instead of a traceback, and no stderr text (warnings, logs); the
+    executed notebook keeps both in full.
+
+    Examples
+    --------
+    >>> import nbformat
+    >>> error = nbformat.v4.new_output("error", ename="KeyError", evalue="'x'",
+    ...                                traceback=["Traceback ...", "  File /tmp/a.py", "KeyError"])
+    >>> noise = nbformat.v4.new_output("stream", name="stderr", text="/tmp/x.py: Warning")
+    >>> [o["traceback"] for o in readable_outputs([error, noise])]
+    [["The notebook stopped here: KeyError: 'x'"]]
+    """
+    shown = []
+    for output in outputs:
+        if output.get("output_type") == "stream" and output.get("name") == "stderr":
+            continue
+        if output.get("output_type") == "error":
+            message = _FOLDERS.sub("", f"{output.get('ename')}: {output.get('evalue')}")
+            output = NotebookNode(
+                {**output, "traceback": [f"The notebook stopped here: {message}"]}
+            )
+        shown.append(output)
+    return shown
+
+
+# Folders in a message ("/work/x/data.csv" reads "data.csv"): paths stay off report pages.
+_FOLDERS = re.compile(r"(?:[A-Za-z]:)?(?:[/\\][^/\\\s'\"]+)+[/\\]")
 
 
 def _html_name(name: str) -> str:
