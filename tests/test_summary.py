@@ -94,6 +94,7 @@ def test_figures_are_written_for_a_reader():
 
 def test_min_cell_hides_small_counts_and_rates_from_few_customers():
     assert figure_text(4, "count", min_cell=5) == "<5"
+    assert figure_text(0, "count", min_cell=5) == "0"
     assert figure_text(5, "count", min_cell=5) == "5"
     assert figure_text(0.9, "rate", min_cell=5, base=4) == "<5"
     assert figure_text(0.9, "rate", min_cell=5, base=5) == "90.0%"
@@ -118,14 +119,15 @@ def test_suppression_by_hand():
 def test_no_hidden_cell_can_be_recovered_from_the_total(cells, k):
     counts = pd.Series(cells)
     hidden = suppressed(counts, k)
-    # Every small cell is hidden ...
-    assert hidden[counts < k].all() if k else not hidden.any()
+    # Every small cell is hidden (a zero singles out nobody) ...
+    small = (counts > 0) & (counts < k)
+    assert hidden[small].all() if k else not hidden.any()
     # ... never one alone when others are shown (total minus the shown cells would give it
     # away) ...
     if len(counts) > 1:
         assert hidden.sum() != 1
     # ... and nothing beyond the small cells and at most one complement.
-    assert hidden.sum() <= (counts < k).sum() + 1 if k else True
+    assert hidden.sum() <= small.sum() + 1
 
 
 # --- headline figures on a log computed by hand ------------------------------------------

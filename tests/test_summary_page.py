@@ -178,7 +178,7 @@ def test_min_cell_hides_small_figures_in_the_page_and_metrics(sample_run, tmp_pa
     cards = _cards(page)
     assert {card["value"] for card in cards.values()} == {"<1000000"}
     recorded = json.loads((folder / "metrics.json").read_text())["summary"]["figures"]
-    assert all(f["value"] is None and f["suppressed"] for f in recorded.values())
+    assert all(f["value"] == "<1000000" and f["suppressed"] for f in recorded.values())
     assert "change hidden" in page
     assert summary.min_cell == 10**6
 

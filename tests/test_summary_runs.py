@@ -80,7 +80,10 @@ def test_two_runs_from_cron_alert_then_compare(tmp_path):
     (run3,) = _runs(fresh)
     recorded = json.loads((run3 / "metrics.json").read_text())["summary"]
     assert recorded["min_cell"] == 1_000_000
-    assert all(f["value"] is None and f["suppressed"] for f in recorded["figures"].values())
+    assert all(f["value"] == "<1000000" and f["suppressed"] for f in recorded["figures"].values())
+    # The notebook's counts too: 2,000 customers are fewer than a million.
+    touchpoints = json.loads((run3 / "metrics.json").read_text())["01_touchpoints"]
+    assert touchpoints["customers"] == "<1000000" and touchpoints["rows_set_aside"] == 0
     assert recorded["alerts"] == []
     cards = re.findall(r'<div class="value">([^<]*)</div>', (run3 / "summary.html").read_text())
     assert cards and set(cards) == {"&lt;1000000"}

@@ -55,8 +55,9 @@ def figure_text(
     currency : str, optional
         An ISO code; EUR, USD, GBP, JPY and INR are written with their sign.
     min_cell : int, default 0
-        Privacy threshold: a count below it, or a figure computed from fewer than
-        ``min_cell`` customers (``base``), is written ``<min_cell``. 0 hides nothing.
+        Privacy threshold: a count from 1 to ``min_cell - 1``, or a figure computed from
+        that few customers (``base``), is written ``<min_cell``; a zero is shown (it
+        singles out nobody). 0 hides nothing.
     base : int, optional
         How many customers the figure was computed from.
 
@@ -72,7 +73,7 @@ def figure_text(
     if _missing(value):
         return "–"
     if min_cell and (
-        (unit == "count" and value < min_cell) or (base is not None and base < min_cell)
+        (unit == "count" and 0 < value < min_cell) or (base is not None and 0 < base < min_cell)
     ):
         return f"<{min_cell}"
     if unit == "count":

@@ -1,7 +1,8 @@
 """Small counts hidden from a report: primary and complementary suppression.
 
-With ``min_cell = k`` (a run parameter; 0 turns it off), a count below ``k`` is a cell a
-reader could use to single out customers, so it is hidden (primary suppression). A total
+With ``min_cell = k`` (a run parameter; 0 turns it off), a count from 1 to ``k - 1`` is a
+cell a reader could use to single out customers, so it is hidden (primary suppression); a
+zero singles out nobody and is shown. A total
 of the cells is usually shown too, and a single hidden cell could then be recovered as the
 total minus the others; so when exactly one cell of a table is hidden, the smallest other
 cell is hidden with it (complementary suppression). Two or more hidden cells only reveal
@@ -10,12 +11,15 @@ their sum.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 import numpy as np
 import pandas as pd
 
 from ..errors import JourneyParameterError
 
-__all__ = ["check_min_cell", "suppressed"]
+__all__ = ["check_min_cell", "hide_counts", "suppressed"]
 
 
 def check_min_cell(min_cell: object) -> int:
@@ -35,8 +39,8 @@ def check_min_cell(min_cell: object) -> int:
 
 
 def suppressed(counts: pd.Series, min_cell: int) -> pd.Series:
-    """Which cells of a table to hide: those below ``min_cell``, and the next smallest when
-    only one would be hidden and a total is shown.
+    """Which cells of a table to hide: those from 1 to ``min_cell - 1``, and the next
+    smallest when only one would be hidden and a total is shown.
 
     Parameters
     ----------
@@ -59,8 +63,36 @@ def suppressed(counts: pd.Series, min_cell: int) -> pd.Series:
     np.False_
     """
     min_cell = check_min_cell(min_cell)
-    hidden = (counts < min_cell) if min_cell else pd.Series(False, index=counts.index)
+    hidden = (
+        (counts > 0) & (counts < min_cell) if min_cell else pd.Series(False, index=counts.index)
+    )
     if hidden.sum() == 1 and len(counts) > 1:
         others = counts[~hidden]
         hidden.loc[others.index[np.argmin(others.to_numpy())]] = True
     return hidden
+
+
+def hide_counts(recorded: Mapping[str, Any], min_cell: int) -> dict[str, Any]:
+    """Figures recorded by notebooks (``metrics.json``'s ``{notebook: {name: value}}``) with
+    every whole number from 1 to ``min_cell - 1`` written ``"<min_cell"``.
+
+    Whole numbers are what notebooks record as counts (customers, contacts, conversions
+    ...); booleans, text and fractions are left as they are.
+
+    Examples
+    --------
+    >>> hide_counts({"01": {"customers": 3, "rate": 0.2, "rows_set_aside": 0}}, 5)
+    {'01': {'customers': '<5', 'rate': 0.2, 'rows_set_aside': 0}}
+    """
+    min_cell = check_min_cell(min_cell)
+
+    def hide(value: Any) -> Any:
+        small = isinstance(value, int) and not isinstance(value, bool) and 0 < value < min_cell
+        return f"<{min_cell}" if small else value
+
+    return {
+        notebook: {name: hide(v) for name, v in figures.items()}
+        if isinstance(figures, Mapping)
+        else figures
+        for notebook, figures in recorded.items()
+    }

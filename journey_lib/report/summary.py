@@ -113,19 +113,20 @@ class Summary:
 
     def metrics(self) -> dict[str, Any]:
         """What ``metrics.json`` keeps under ``"summary"``: each figure with its period,
-        previous value, change and interval (hidden figures as null, marked
-        ``"suppressed"``), and the alerts raised."""
+        previous value, change and interval (a hidden value written ``"<min_cell"``, its
+        change and interval null, marked ``"suppressed"``), and the alerts raised."""
         figures = {}
         for key, row in self.figures.iterrows():
             hide = self.hidden(key)
             hide_before = self.hidden(key, "previous")
+            hidden = f"<{self.min_cell}"
             figures[key] = {
                 "label": row["label"],
                 "unit": row["unit"],
                 "period": _iso(row["period"]),
                 "previous_period": _iso(row["previous_period"]),
-                "value": None if hide else _number(row["value"]),
-                "previous": None if hide_before else _number(row["previous"]),
+                "value": hidden if hide else _number(row["value"]),
+                "previous": hidden if hide_before else _number(row["previous"]),
                 "change": None if hide or hide_before else _number(row["change"]),
                 "low": None if hide or hide_before else _number(row["low"]),
                 "high": None if hide or hide_before else _number(row["high"]),
