@@ -118,6 +118,7 @@ def test_every_headline_figure_on_the_page_is_the_library_s(sample_run):
     assert f"from {figure_text(previous, 'rate')} in October 2024" in cards["churn_rate"]["change"]
     assert "95% interval" in cards["churn_rate"]["noise"]
     assert cards["at_risk_customers"]["change"] == "the first run to record it"
+    assert cards["at_risk_customers"]["period"] == "active on 30 Dec 2024"
 
 
 def test_the_page_says_what_to_do_and_about_the_data(sample_run):
@@ -257,11 +258,14 @@ def test_a_customer_table_gets_no_summary_but_a_clear_error(tmp_path):
 
 
 def test_summary_metrics_are_plain_json(sample_run):
-    _, summary, *_ = sample_run
+    _, summary, _, risk = sample_run
     recorded = summary.metrics()
     text = json.dumps(recorded)
     assert "NaN" not in text
     churn = recorded["figures"]["churn_rate"]
     assert churn["period"] == "2024-11-01" and churn["previous_period"] == "2024-10-01"
     assert churn["low"] < churn["change"] < churn["high"]
-    assert pd.isna(summary.figures.loc["at_risk_customers", "period"])
+    # The at-risk figures are of the customers active at the log's end (midnight after its
+    # last day, 30 December 2024).
+    assert recorded["figures"]["at_risk_customers"]["period"] == "2024-12-31"
+    assert risk.scored_at == pd.Timestamp("2024-12-31", tz="UTC")

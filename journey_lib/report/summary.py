@@ -435,6 +435,9 @@ def _risk_rows(risk: Mapping[str, Any]) -> pd.DataFrame:
                 "label": label,
                 "unit": unit,
                 "value": _number(risk.get(key)),
+                "period": pd.Timestamp(risk["scored_at"], tz="UTC")
+                if "scored_at" in risk
+                else None,
                 "base": _number(risk.get("customers_scored")),
                 "noise": False,
             }

@@ -166,7 +166,12 @@ def _card(summary: Summary, key: str) -> str:
     unit, money = row["unit"], {"currency": summary.currency}
     flagged = any(alert["figure"] == key for alert in summary.alerts)
     value = summary.text(key)
-    when = period_label(row["period"], summary.period) if pd.notna(row["period"]) else "now"
+    if key in _SINCE_RUN:
+        # Scored at the log's end (midnight after its last day): the customers active then.
+        last_day = pd.Timestamp(row["period"]) - pd.Timedelta(days=1)
+        when = f"active on {period_label(last_day, 'day')}" if pd.notna(row["period"]) else ""
+    else:
+        when = period_label(row["period"], summary.period)
     lines = [
         f'<div class="card{" alert" if flagged else ""}" id="figure-{esc(key)}">',
         f'<div class="label">{esc(row["label"])}</div>',
