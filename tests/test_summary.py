@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 
 import numpy as np
 import pandas as pd
@@ -15,7 +16,7 @@ from hypothesis import strategies as st
 import journey_lib as jl
 from journey_lib.errors import JourneyParameterError
 from journey_lib.report.formatting import change_text, figure_text, period_label
-from journey_lib.report.headline import headline
+from journey_lib.report.headlines import headline
 from journey_lib.report.history import check_alerts, earlier_runs, raised_alerts
 from journey_lib.report.intervals import (
     count_difference,
@@ -344,3 +345,15 @@ def test_a_page_shows_an_error_in_one_line_without_folders_or_stderr():
     ]
     assert outputs[0].output_type == "error"  # still a notebook node nbconvert can render
     assert error["traceback"][0].endswith("Traceback\x1b[0m")  # the executed copy keeps it
+
+
+def test_the_readme_shows_a_picture_of_the_summary():
+    from pathlib import Path
+
+    from PIL import Image
+
+    root = Path(__file__).resolve().parents[1]
+    readme = (root / "README.md").read_text(encoding="utf-8")
+    (picture,) = re.findall(r"!\[[^\]]*summary[^\]]*\]\(([^)]+)\)", readme)
+    with Image.open(root / picture) as image:
+        assert image.format == "PNG" and image.width >= 800 and image.height >= image.width

@@ -9,10 +9,15 @@ folder; :func:`copy_suite` (``journey init``) copies it out to edit::
         01_touchpoints.ipynb    the executed notebook (kept when it failed, up to the error)
         01_touchpoints.html     the same without code cells, images embedded
         ...
-        metrics.json            key figures the notebooks recorded with record_metrics
+        summary.html            what a manager reads first: headline figures with their
+                                change, four figures, actions, since the last run, about
+                                the data (journey_lib.report.summary)
+        at_risk.csv, .parquet   who to call today (the churn notebook)
+        metrics.json            key figures the notebooks recorded with record_metrics, and
+                                the summary's figures and alerts under "summary"
         manifest.json           which notebooks ran (the packaged suite or a folder),
                                 parameters, data fingerprint, versions, times and statuses
-        index.html              links to all of the above, with statuses
+        index.html              the summary, then the run's details and links
     reports/latest -> 20260101-060000
 
 The rules a run follows:
@@ -26,6 +31,10 @@ The rules a run follows:
   ``profile``: the data's log profile, given or inferred once for the whole run, saved as
   ``journey.yaml`` in the run folder and recorded in the manifest. A notebook opens its data
   with :func:`open_data` and shows a sentence instead of a section that cannot apply.
+* **Two parameters belong to the run**: ``alerts`` (thresholds by headline figure; a figure
+  that moved beyond its threshold is flagged) and ``min_cell`` (small counts hidden on the
+  summary, the pages and in metrics.json), checked before anything runs
+  (:mod:`journey_lib.report.summarise`).
 * **A run is never half-visible.** It is built in ``.<stamp>.partial`` and renamed into place
   when done; ``latest`` then points at it. Earlier runs are never touched.
 * **Run folders are named by the UTC start time**, with ``-2``, ``-3`` ... when runs start in
@@ -52,6 +61,7 @@ from .data import ReportData, open_data
 from .execute import KERNEL as KERNEL
 from .execute import NotebookRun
 from .fingerprint import data_fingerprint
+from .headlines import Headline, headline
 from .metrics import record_metrics
 from .parameters import DATA_PATH as DATA_PATH
 from .parameters import RUN_FOLDER as RUN_FOLDER
@@ -62,6 +72,7 @@ from .suite import copy_suite, packaged_notebooks
 
 __all__ = [
     "CommandLineValue",
+    "Headline",
     "NotebookParameter",
     "NotebookRun",
     "ReportData",
@@ -69,6 +80,7 @@ __all__ = [
     "RunResult",
     "copy_suite",
     "data_fingerprint",
+    "headline",
     "notebook_parameters",
     "open_data",
     "packaged_notebooks",

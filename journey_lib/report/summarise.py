@@ -18,7 +18,7 @@ from ..errors import JourneyError
 from ..io.profile import LogProfile
 from .execute import NotebookRun
 from .files import read_json, write_json, write_text
-from .headline import DEFINITIONS
+from .headlines import DEFINITIONS
 from .history import SUMMARY_KEY, check_alerts
 from .parameters import CommandLineValue
 from .privacy import check_min_cell, hide_counts

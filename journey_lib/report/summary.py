@@ -33,7 +33,7 @@ from ..plots import rate_trends, value_at_risk
 from ..plots import retention as retention_figure
 from .data import ReportData, open_data
 from .formatting import duration_text, figure_text, period_label
-from .headline import DEFINITIONS, Headline, headline
+from .headlines import DEFINITIONS, Headline, headline
 from .history import check_alerts, earlier_runs, raised_alerts
 from .privacy import check_min_cell, suppressed
 from .readings import (

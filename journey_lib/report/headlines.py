@@ -111,7 +111,7 @@ _COLUMNS = [
 
 @dataclasses.dataclass
 class Headline:
-    """Headline figures of a log (see :mod:`journey_lib.report.headline`).
+    """Headline figures of a log (see :mod:`journey_lib.report.headlines`).
 
     Attributes
     ----------
