@@ -73,6 +73,7 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/churn.py
 	$(BIN)/python benchmarks/excel.py
 	$(BIN)/python benchmarks/profile.py
+	$(BIN)/python benchmarks/summary.py
 
 data: $(STAMP)
 	$(BIN)/journey simulate --customers 2000 --seed 0 --out data/sample/events.csv.gz --customers-out data/sample/customers.csv

@@ -357,3 +357,31 @@ def test_the_readme_shows_a_picture_of_the_summary():
     (picture,) = re.findall(r"!\[[^\]]*summary[^\]]*\]\(([^)]+)\)", readme)
     with Image.open(root / picture) as image:
         assert image.format == "PNG" and image.width >= 800 and image.height >= image.width
+
+
+def test_the_summary_points_at_the_channel_whose_customers_churn_more(tmp_path):
+    from journey_lib.report.summary import build_summary
+
+    # 100 customers came through web and stay (a visit on the 5th of every month); 100 came
+    # through ads, and 80 of them stop after 5 May. With 30 days of inactivity, ads lose
+    # none in May (all visited on 5 May) and 80 of 100 in June; web loses none.
+    rows = []
+    months = pd.date_range("2024-01-05", "2024-07-05", freq="MS") + pd.Timedelta(days=4)
+    for i in range(200):
+        channel = "web" if i < 100 else "ads"
+        stops = channel == "ads" and i < 180
+        for month in months:
+            if stops and month > pd.Timestamp("2024-05-05"):
+                break
+            rows.append((f"c{i}", month, "visit", channel))
+    rows.append(("c0", pd.Timestamp("2024-07-10"), "visit", "web"))  # June is complete
+    log = pd.DataFrame(rows, columns=["customer_id", "timestamp", "event", "channel"])
+    log["timestamp"] = log["timestamp"].dt.tz_localize("UTC")
+    profile = jl.profile(log, inactivity="30D", period="month")
+    summary = build_summary(tmp_path / "20261205-060000", data=log, profile=profile)
+    texts = [text for text, _ in summary.actions]
+    assert (
+        "Look at customers who came through ads: their churn rose from 0.0% to 80.0% in June "
+        "2024 (+80.0 points, beyond chance)." in texts
+    )
+    assert not any("came through web" in text for text in texts)

@@ -23,7 +23,7 @@ import pandas as pd
 
 from ..analytics.funnels import funnel
 from ..analytics.progression import stage_funnel
-from ..analytics.retention import retention
+from ..analytics.retention import churn_rate, retention
 from ..analytics.stages import profile_framework
 from ..churn.call_list import AT_RISK
 from ..errors import JourneyDataWarning, JourneyError
@@ -32,9 +32,10 @@ from ..plots import funnel as funnel_figure
 from ..plots import rate_trends, value_at_risk
 from ..plots import retention as retention_figure
 from .data import ReportData, open_data
-from .formatting import duration_text, figure_text, period_label
+from .formatting import change_text, duration_text, figure_text, period_label
 from .headlines import DEFINITIONS, Headline, headline
 from .history import check_alerts, earlier_runs, raised_alerts
+from .intervals import rate_difference
 from .privacy import check_min_cell, suppressed
 from .readings import (
     change_sentence,
@@ -331,7 +332,59 @@ def _log_parts(
                 links.get("retention"),
             )
         )
+    inactivity = given.get("inactivity") or p.inactivity
+    actions += _rising_churn(events, period, inactivity, links, min_cell)
     return head, panels, actions
+
+
+def _rising_churn(
+    events: pd.DataFrame,
+    period: str,
+    inactivity: Any,
+    links: Mapping[str, str],
+    min_cell: int,
+    *,
+    top: int = 6,
+) -> list[tuple[str, str | None]]:
+    """The acquisition channel whose customers' churn rose most beyond chance.
+
+    A customer's segment here is the channel of their first touchpoint; for each of the
+    ``top`` largest, the churn rate of its customers in the latest two complete periods,
+    with Newcombe's interval on the change. Nothing when the log has no channel or no rise
+    is beyond chance.
+    """
+    if "channel" not in events or events["channel"].isna().all():
+        return []
+    first = events.sort_values("timestamp", kind="stable").drop_duplicates("customer_id")
+    acquired = first.set_index("customer_id")["channel"].dropna()
+    rises = []
+    # One churn_rate per channel (a handful), each vectorised over its customers.
+    for channel in acquired.value_counts().index[:top]:
+        ids = acquired.index[acquired == channel]
+        rates = churn_rate(
+            events[events["customer_id"].isin(ids)], period=period, inactivity=inactivity
+        )
+        rates = rates[rates["active_start"] > 0]
+        if len(rates) < 2:
+            continue
+        now, before = rates.iloc[-1], rates.iloc[-2]
+        low, _ = rate_difference(
+            now["lost"], now["active_start"], before["lost"], before["active_start"]
+        )
+        if low > 0 and min(now["active_start"], before["active_start"]) >= max(min_cell, 1):
+            rises.append((float(now["churn_rate"] - before["churn_rate"]), channel, now, before))
+    if not rises:
+        return []
+    change, channel, now, before = max(rises, key=lambda rise: rise[0])
+    return [
+        (
+            f"Look at customers who came through {channel}: their churn rose from "
+            f"{figure_text(before['churn_rate'], 'rate')} to "
+            f"{figure_text(now['churn_rate'], 'rate')} in {period_label(now['period'], period)} "
+            f"({change_text(change, 'rate')}, beyond chance).",
+            links.get("retention"),
+        )
+    ]
 
 
 def _panel(title: str, figure: Any, reading: str, link: str | None) -> Panel:
