@@ -256,10 +256,39 @@ def churn_model(events, profile, s: dict) -> dict:
     if not s["budget"]:  # every offer expected to pay is made
         assert plan.chosen == (gain > 0).sum()
         assert plan.expected_profit == pytest.approx(gain[gain > 0].sum(), rel=1e-12)
+    # Who to call today: trained a horizon before the log's end, everyone active at it.
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", jl.JourneyDataWarning)
+        risk = jl.churn.at_risk(
+            events,
+            profile=profile,
+            horizon=s["horizon"] or profile.horizon,
+            customers=jl.read_table(NOTEBOOKS / s["customers_path"])[0]
+            if s["customers_path"]
+            else None,
+            model=model,
+            seed=s["seed"],
+            offer_cost=s["offer_cost"],
+            save_rate=s["save_rate"],
+            budget=s["budget"] or None,
+        )
+    listed = risk.table
+    end = events["timestamp"].max().floor("D") + pd.Timedelta(days=1)
+    assert risk.scored_at == end and risk.trained_at == end - pd.Timedelta(risk.horizon)
+    chosen = listed["contact"]
     return {
         **table[["roc_auc", "pr_auc", "brier", "lift_top_10%"]].to_dict(),
-        "contacts": plan.chosen,
-        "expected_profit": plan.expected_profit,
+        "customers_scored": len(listed),
+        "at_risk_customers": int((listed["churn_probability"] >= 0.5).sum()),
+        "value_at_risk": (listed["churn_probability"] * listed["value"]).sum(),
+        "contacts": int(chosen.sum()),
+        "expected_profit": listed.loc[chosen, "expected_value"].sum(),
+        "scored_at": f"{end:%Y-%m-%d}",
+        "trained_at": f"{risk.trained_at:%Y-%m-%d}",
+        "horizon": risk.horizon,
+        "offer_cost": s["offer_cost"],
+        "save_rate": s["save_rate"],
+        "budget": s["budget"] or None,
     }
 
 
@@ -305,6 +334,7 @@ def value(events, profile, s: dict) -> dict:
     return {
         "conversions": credit["conversions"].sum(),
         "top_channel": credit.loc[credit["conversions"].idxmax(), "channel"],
+        "top_channel_share": credit.loc[credit["conversions"].idxmax(), "share"],
         "mean_clv": lifetime["clv"].mean(),
         "repeat_purchase_rate": loyal.overall["repeat_purchase_rate"],
         "advocates": len(loyal.advocates),
@@ -333,7 +363,7 @@ def assert_recorded(recorded: dict, expected: dict) -> None:
     assert set(recorded) == set(expected)
     for name, want in expected.items():
         got = recorded[name]
-        if isinstance(want, str):
+        if want is None or isinstance(want, str):
             assert got == want, name
         else:
             assert got == pytest.approx(float(want), rel=1e-9), name
@@ -358,8 +388,19 @@ def test_each_notebook_is_given_the_settings_saved_and_nothing_else(run, given, 
         assert received == {key: value for key, value in given.items() if key in declared}, name
 
 
+def recorded_by_notebook(metrics: dict) -> dict:
+    """metrics.json by notebook: the primer's simulated figures are kept apart, under
+    "teaching", and the run's own summary under "summary"."""
+    teaching = metrics.pop("teaching")
+    assert set(teaching) == {"00_customer_journey_primer"}
+    return {**teaching, **metrics}
+
+
 def test_every_figure_the_report_records_is_the_library_s(run, sample):
     metrics = json.loads((run.folder / "metrics.json").read_text())
+    assert "summary" in metrics  # the run's summary (tests/test_summary_page.py)
+    metrics.pop("summary")
+    metrics = recorded_by_notebook(metrics)
     assert set(metrics) == set(NAMES)
     # With what each notebook was given (the test above checks that against the settings).
     received = {name: run.notebooks[name].parameters for name in NAMES}
@@ -376,6 +417,7 @@ def test_every_figure_the_report_records_is_the_library_s(run, sample):
 def test_the_notebooks_as_committed_run_and_record_the_library_s_figures(committed, run, sample):
     statuses, metrics = committed
     assert statuses == dict.fromkeys(NAMES, "ok")
+    metrics = recorded_by_notebook(metrics)
     assert set(metrics) == set(NAMES)
     expected = expected_figures(*sample, {})
     for name in NAMES:
@@ -393,7 +435,8 @@ def test_widget_explorations_round_trip_through_the_report(run, explored):
     trust, funnel, _ = explored
     metrics = json.loads((run.folder / "metrics.json").read_text())
     shown = trust.data.set_index("measure").loc["churn_rate", "change"]
-    assert shown > 0 and metrics["00_customer_journey_primer"]["what_if_churn_change"] == shown
+    primer = metrics["teaching"]["00_customer_journey_primer"]
+    assert shown > 0 and primer["what_if_churn_change"] == shown
     # The report's funnel is overall; the builder's, by channel: its rows sum to it.
     by_channel = funnel.data.groupby("step", sort=False)["customers"].sum()
     reported = metrics["02_funnels"]
