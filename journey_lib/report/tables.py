@@ -67,12 +67,17 @@ MONEY_COLUMNS = frozenset(
         "mean_value",
     }
 )
-# Integer columns that number or rank things rather than count customers.
-_LABELS = frozenset({"step", "rank", "period", "r_score", "f_score", "m_score", "segment_id"})
+# Integer columns that number, rank or name things rather than count customers (an id is
+# not a count: it is written as it is and never hidden).
+_LABELS = frozenset(
+    {"step", "rank", "period", "r_score", "f_score", "m_score", "segment_id", "customer_id"}
+)
 
 
 def _kind(name: Any, values: pd.Series) -> str:
     key = str(name).lower()
+    if _words(values):  # text already (a "value" column of words is no money)
+        return "text"
     if key in COUNT_COLUMNS:
         return "count"
     if key in MONEY_COLUMNS:
@@ -92,6 +97,16 @@ def _kind(name: Any, values: pd.Series) -> str:
     return "text"
 
 
+def _words(values: pd.Series) -> bool:
+    """Whether a column holds text rather than numbers."""
+    if not (values.dtype == object or isinstance(values.dtype, pd.StringDtype)):
+        return False
+    return pd.api.types.infer_dtype(values, skipna=True) not in _NUMBERS
+
+
+_NUMBERS = ("integer", "floating", "mixed-integer-float", "decimal", "empty")
+
+
 def _hidden(frame: pd.DataFrame, min_cell: int) -> pd.DataFrame:
     """Which cells to hide: small counts (and their complements), then the rest of those
     rows' numbers."""
@@ -101,7 +116,8 @@ def _hidden(frame: pd.DataFrame, min_cell: int) -> pd.DataFrame:
     kinds = {c: _kind(c, frame[c]) for c in frame.columns}
     counts = [c for c, k in kinds.items() if k == "count"]
     for column in counts:
-        values = pd.to_numeric(frame[column], errors="coerce")
+        # A count below zero (lifecycle's dormant customers) is as many customers as its size.
+        values = pd.to_numeric(frame[column], errors="coerce").abs()
         present = values.notna()
         hide.loc[present, column] = suppressed(values[present], min_cell).to_numpy()
     rows = hide[counts].any(axis=1) if counts else pd.Series(False, index=frame.index)
@@ -168,7 +184,9 @@ def formatted(
 
 
 def _text(value: Any, kind: str, currency: str | None) -> str:
-    if value is None or (isinstance(value, float) and math.isnan(value)) or value is pd.NaT:
+    if value is None or value is pd.NA or value is pd.NaT:
+        return "–"
+    if isinstance(value, float) and math.isnan(value):
         return "–"
     if kind == "count":
         return figure_text(value, "count")
