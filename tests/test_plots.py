@@ -643,6 +643,126 @@ def test_nothing_to_draw_is_said_plainly():
 
 
 # --------------------------------------------------------------------------------------------
+# cells hidden on a report page (journey_lib.report.tables.private): gaps, never zeros or "nan"
+# --------------------------------------------------------------------------------------------
+
+
+def texts_of(ax):
+    legend = ax.get_legend()
+    found = [t.get_text() for t in ax.texts] + [ax.get_title()]
+    found += [t.get_text() for t in legend.get_texts()] if legend else []
+    return found + [t.get_text() for t in ax.get_xticklabels()]
+
+
+def test_a_funnel_step_hidden_is_a_blank_bar_without_labels():
+    twin = pd.DataFrame(
+        {
+            "step": [1, 2, 3],
+            "event": ["visit", "signup", "buy"],
+            "customers": [900.0, 300.0, np.nan],
+            "conversion_rate": [1.0, 1 / 3, np.nan],
+            "step_conversion_rate": [1.0, 1 / 3, np.nan],
+        }
+    )
+    ax = main_axes(plots.funnel(twin))
+    bars = ax.containers[0]
+    assert heights(bars)[:2].tolist() == [900.0, 300.0] and np.isnan(heights(bars)[2])
+    labels = [t.get_text() for t in ax.texts]
+    assert "900\n100% of step 1" in labels and "300\n33% of step 1" in labels
+    assert "−67%" in labels and len([t for t in labels if t.startswith("−")]) == 1
+    assert not any("nan" in t.lower() for t in texts_of(ax))
+
+
+def test_a_breakdown_whose_first_step_is_hidden_says_so_in_the_legend():
+    twin = pd.DataFrame(
+        {
+            "channel": ["web", "web", "tv", "tv"],
+            "step": [1, 2, 1, 2],
+            "event": ["visit", "buy"] * 2,
+            "customers": [400.0, 100.0, np.nan, np.nan],
+            "conversion_rate": [1.0, 0.25, np.nan, np.nan],
+            "step_conversion_rate": [1.0, 0.25, np.nan, np.nan],
+        }
+    )
+    ax = main_axes(plots.funnel_breakdown(twin))
+    legend = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert legend == ["web (n=400)", "tv (n=hidden)"]
+    assert np.isnan(heights(ax.containers[1])).all()
+
+
+def test_touchpoints_per_customer_hidden_are_gaps_not_zeros():
+    twin = pd.DataFrame(
+        {"touchpoints": [1, 2, 3], "customers": [50.0, np.nan, 40.0], "share": [0.5, np.nan, 0.4]}
+    )
+    ax = main_axes(plots.touchpoints_per_customer(twin, cap=None))
+    drawn = heights(ax.containers[0])
+    assert drawn[0] == 50 and np.isnan(drawn[1]) and drawn[2] == 40
+
+
+def test_time_to_convert_keeps_hidden_bins_as_gaps_and_says_so():
+    twin = pd.DataFrame(
+        {
+            "bin": ["0s to 1h", "1h to 1D", "1D to 7D", "7D or more"],
+            "lower_seconds": [0.0, 3600.0, 86400.0, 604800.0],
+            "upper_seconds": [3600.0, 86400.0, 604800.0, np.inf],
+            "customers": [np.nan, 30.0, np.nan, 0.0],
+            "share": [np.nan, 0.6, np.nan, 0.0],
+            "cumulative_share": [np.nan, 0.7, np.nan, 1.0],
+        }
+    )
+    ax = main_axes(plots.time_to_convert(twin))
+    assert [t.get_text() for t in ax.get_xticklabels()] == ["0s to 1h", "1h to 1D", "1D to 7D"]
+    assert ax.get_title() == "Time to convert (30 customers shown; bins of few hidden)"
+
+
+def test_lifecycle_stacks_over_a_hidden_count():
+    twin = pd.DataFrame(
+        {
+            "period": pd.to_datetime(["2024-01-01"] * 4 + ["2024-02-01"] * 4, utc=True),
+            "status": ["new", "returning", "resurrecting", "dormant"] * 2,
+            "customers": [100.0, 0.0, 0.0, 0.0, 80.0, np.nan, 20.0, -30.0],
+            "complete": [True] * 8,
+        }
+    )
+    ax = main_axes(plots.lifecycle(twin))
+    returning, resurrecting = ax.containers[1], ax.containers[2]
+    assert np.isnan(returning.patches[1].get_height())
+    # Resurrecting sits on the new customers, not lost above a missing bar.
+    assert resurrecting.patches[1].get_y() == 80 and resurrecting.patches[1].get_height() == 20
+
+
+def test_rfm_segments_from_counts_with_a_hidden_segment():
+    counts = pd.DataFrame(
+        {
+            "segment": ["champions", "loyal", "lost"],
+            "customers": [40.0, np.nan, 60.0],
+            "share": [0.4, np.nan, 0.6],
+        }
+    )
+    ax = main_axes(plots.rfm_segments(counts))
+    drawn = widths(ax.containers[0])
+    assert drawn[0] == 40 and np.isnan(drawn[1]) and drawn[-1] == 60
+    assert drawn[2:-1].tolist() == [0.0] * 8  # segments absent from the counts: none
+    labels = [t.get_text() for t in ax.texts]
+    assert "40 (40%)" in labels and "60 (60%)" in labels  # shares of all, hidden ones too
+    assert ax.get_title() == "RFM segments (100 customers shown)"
+
+
+def test_attribution_with_hidden_credit_counts_what_is_shown():
+    credit = pd.DataFrame(
+        {
+            "channel": ["web", "tv", "mail"],
+            "conversions": [500.0, np.nan, np.nan],
+            "share": [0.8, np.nan, np.nan],
+        }
+    )
+    ax = main_axes(plots.attribution(credit))
+    title = " ".join(ax.get_title().split())  # wrapped at 60 characters
+    assert title == "Credit for 500 conversions by channel shown (the rest hidden)"
+    assert not any("nan" in t.lower() for t in texts_of(ax))
+
+
+# --------------------------------------------------------------------------------------------
 # the public surface: every figure listed, every one a Figure
 # --------------------------------------------------------------------------------------------
 
@@ -650,9 +770,9 @@ FIGURES = sorted(name for name in plots.__all__ if callable(getattr(plots, name)
 
 
 def test_all_lists_every_figure_of_every_module():
-    from journey_lib.plots import cohorts, credit, journeys, models, teaching
+    from journey_lib.plots import cohorts, credit, journeys, models, summary, teaching
 
-    modules = (cohorts, credit, journeys, models, teaching)
+    modules = (cohorts, credit, journeys, models, summary, teaching)
     defined = {n for m in modules for n in m.__all__ if callable(getattr(m, n))}
     assert set(FIGURES) == defined
     # The figures __all__ used to leave out.
@@ -690,6 +810,15 @@ def twins(events, churn_model):
         "paths": lambda: (jl.paths(events, top=5),),
         "precision_recall": lambda: (pr_points(y, model.predict_proba(X)),),
         "profit_curve": lambda: (model.target(X, offer_cost=5, save_rate=0.3),),
+        "rate_trends": lambda: (
+            pd.DataFrame(
+                {
+                    "period": pd.to_datetime(["2024-01-01", "2024-02-01"] * 2, utc=True),
+                    "label": ["Churn rate"] * 2 + ["Conversion rate"] * 2,
+                    "value": [0.2, 0.18, 0.25, 0.21],
+                }
+            ),
+        ),
         "retention": lambda: (jl.retention(events),),
         "rfm_segments": lambda: (jl.rfm_segments(jl.rfm(events, observation_end="2025-01-01")),),
         "roc": lambda: (roc_points(y, model.predict_proba(X)),),
@@ -697,6 +826,15 @@ def twins(events, churn_model):
         "timeline": lambda: (jl.timeline(events, [3, 7]),),
         "touchpoints_per_customer": lambda: (jl.touchpoints_per_customer(events),),
         "transition_matrix": lambda: (jl.transition_matrix(events),),
+        "value_at_risk": lambda: (
+            pd.DataFrame(
+                {
+                    "segment": ["a", "b"],
+                    "value_at_risk": [900.0, 300.0],
+                    "at_risk_customers": [12, 30],
+                }
+            ),
+        ),
         "volumes": lambda: (jl.volumes(events),),
         "what_if": lambda: (jl.what_if(jl.simulate(300, seed=2), keeping_promises=0.4),),
     }

@@ -139,7 +139,7 @@ def lifecycle(result: IntoFrame, *, ax: Axes | None = None) -> Figure:
     """Stacked bars of new, returning and resurrecting customers, dormant ones below zero.
 
     Data twin: :func:`journey_lib.lifecycle` (dormant counts are negative there). Periods
-    not yet complete are hatched.
+    not yet complete are hatched; a missing count (hidden on a report page) is a gap.
 
     Examples
     --------
@@ -176,7 +176,7 @@ def lifecycle(result: IntoFrame, *, ax: Axes | None = None) -> Figure:
                 patch.set_hatch("//")
                 patch.set_alpha(0.6)
         if status != "dormant":
-            bottom = bottom + heights
+            bottom = bottom + np.nan_to_num(heights)  # a hidden count stacks as a gap
     ax.axhline(0, color="black", linewidth=0.8)
     step = max(1, len(wide) // 12)
     labels = date_labels(pd.Series(wide.index), period)
@@ -235,8 +235,11 @@ def loyalty(result: IntoFrame, *, ax: Axes | None = None) -> Figure:
 def rfm_segments(result: IntoFrame, *, ax: Axes | None = None) -> Figure:
     """Customers in each RFM segment, best segments on top.
 
-    Data twin: :func:`journey_lib.rfm_segments` (one row per customer); every segment of
-    :data:`journey_lib.analytics.rfm.RFM_SEGMENTS` is shown, empty ones included.
+    Data twin: :func:`journey_lib.rfm_segments` (one row per customer), or its counts
+    (``segment`` and ``customers``, one row per segment, as
+    :func:`journey_lib.report.views.segment_counts` gives); every segment of
+    :data:`journey_lib.analytics.rfm.RFM_SEGMENTS` is shown, empty ones included. A
+    missing count (hidden on a report page) is a gap labelled ``hidden``.
 
     Examples
     --------
@@ -250,16 +253,29 @@ def rfm_segments(result: IntoFrame, *, ax: Axes | None = None) -> Figure:
     >>> plt.close(figure)
     """
     frame = twin_table(result, ("segment",), "rfm_segments")
-    counts = frame["segment"].value_counts().reindex(list(RFM_SEGMENTS), fill_value=0)
+    shares = None
+    if "customers" in frame.columns:  # counts per segment
+        rows = frame.set_index("segment").reindex(list(RFM_SEGMENTS))
+        present = rows.index.isin(frame["segment"])
+        counts = rows["customers"].where(present, 0)
+        if "share" in rows.columns:  # of all customers, hidden ones included
+            shares = rows["share"].where(present, 0)
+    else:
+        counts = frame["segment"].value_counts().reindex(list(RFM_SEGMENTS), fill_value=0)
     total = int(counts.sum())
+    shares = counts / max(total, 1) if shares is None else shares
     ax = axes_or_new(ax, (9, 6))
-    bars = ax.barh(np.arange(len(counts)), counts.to_numpy(), color=PALETTE[0])
-    labels = [f"{n:,} ({n / max(total, 1):.0%})" for n in counts]
+    bars = ax.barh(np.arange(len(counts)), counts.to_numpy(dtype="float64"), color=PALETTE[0])
+    labels = [
+        "hidden" if pd.isna(n) else f"{n:,.0f} ({share:.0%})"
+        for n, share in zip(counts, shares, strict=True)
+    ]
     ax.bar_label(bars, labels=labels, padding=3, fontsize=NOTE)
     ax.set_yticks(np.arange(len(counts)), counts.index)
     ax.invert_yaxis()
     ax.margins(x=0.15)
-    return decorate(ax, f"RFM segments ({total:,} customers)", "customers", "segment")
+    what = f"{total:,} customers" + (" shown" if counts.isna().any() else "")
+    return decorate(ax, f"RFM segments ({what})", "customers", "segment")
 
 
 def customer_value(result: IntoFrame, *, top: float = 0.2, ax: Axes | None = None) -> Figure:

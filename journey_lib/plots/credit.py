@@ -39,7 +39,8 @@ def attribution(result: IntoFrame, *, ax: Axes | None = None) -> Figure:
 
     Data twin: :func:`journey_lib.attribute` (one row per channel or event, its column
     first; ``conversions`` credit and, with ``n_boot``, ``conversions_lower`` and
-    ``conversions_upper`` drawn as error bars).
+    ``conversions_upper`` drawn as error bars). A missing credit (hidden on a report page)
+    is a gap, and the title counts the conversions shown.
 
     Examples
     --------
@@ -76,6 +77,8 @@ def attribution(result: IntoFrame, *, ax: Axes | None = None) -> Figure:
     ax.margins(x=0.12)
     total = frame["conversions"].sum()
     title = f"Credit for {total:,.0f} conversions by {label}"
+    if frame["conversions"].isna().any():
+        title = f"Credit for {total:,.0f} conversions by {label} shown (the rest hidden)"
     if error is not None:
         title += " (bars: bootstrap interval)"
     return decorate(ax, textwrap.fill(title, 60), "conversions credited", label)

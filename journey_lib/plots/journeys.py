@@ -122,7 +122,8 @@ def touchpoints_per_customer(
 
     ``cap`` folds the long tail into one last bar (or point): customers with ``cap`` or more
     touchpoints. ``"auto"`` caps at the count that 95% of customers do not exceed; ``None``
-    draws every count.
+    draws every count. Missing customers (hidden on a report page) are gaps; the folded bar
+    sums the counts shown.
 
     Examples
     --------
@@ -141,7 +142,7 @@ def touchpoints_per_customer(
     groups = [c for c in frame.columns if c not in ("touchpoints", "customers", "share")]
     ax = axes_or_new(ax, (10, 5))
     if not groups:
-        counts = folded.groupby("touchpoints")["customers"].sum()
+        counts = folded.groupby("touchpoints")["customers"].sum(min_count=1)
         bars = ax.bar(counts.index, counts.to_numpy(), color=PALETTE[0], width=0.85)
         if limit is not None:
             ax.bar_label(bars, labels=[""] * (len(counts) - 1) + [f"{limit}+"], fontsize=NOTE)
@@ -317,7 +318,9 @@ def funnel(result: IntoFrame, *, ax: Axes | None = None) -> Figure:
     Data twin: :func:`journey_lib.funnel` (without a breakdown: see
     :func:`funnel_breakdown`) or :func:`journey_lib.stage_funnel`. Each bar is labelled
     with its customers and ``conversion_rate`` (of step 1; for stages, of the customers who
-    entered the journey); between bars, the drop-off is ``1 - step_conversion_rate``.
+    entered the journey); between bars, the drop-off is ``1 - step_conversion_rate``. A
+    step whose customers are missing (hidden on a report page, see
+    :func:`journey_lib.report.tables.private`) is left blank, without labels.
 
     Examples
     --------
@@ -346,7 +349,7 @@ def funnel(result: IntoFrame, *, ax: Axes | None = None) -> Figure:
     ax.bar_label(
         bars,
         labels=[
-            f"{n:,}\n{pct(r)} {base}"
+            "" if pd.isna(n) else f"{n:,.0f}\n{pct(r)} {base}"
             for n, r in zip(frame["customers"], frame["conversion_rate"], strict=True)
         ],
         padding=3,
@@ -354,6 +357,8 @@ def funnel(result: IntoFrame, *, ax: Axes | None = None) -> Figure:
     )
     for i in range(1, len(frame)):
         drop = 1 - frame["step_conversion_rate"].iloc[i]
+        if pd.isna(drop) or pd.isna(frame["customers"].iloc[i]):
+            continue  # a hidden step (a page's min_cell): no drop to write
         ax.annotate(
             f"−{pct(drop)}",
             xy=(i - 0.5, frame["customers"].iloc[i] / 2),
@@ -379,7 +384,9 @@ def funnel_breakdown(result: IntoFrame, *, top: int = 7, ax: Axes | None = None)
 
     Data twin: :func:`journey_lib.funnel` with ``breakdown=``. Bars are ``conversion_rate``
     (share of the value's step-1 customers); the legend gives each value's step-1 customers.
-    Only the ``top`` values with the most step-1 customers are drawn.
+    Only the ``top`` values with the most step-1 customers are drawn. Missing cells (hidden
+    on a report page) are gaps, and a value whose step-1 customers are hidden reads
+    ``n=hidden``.
 
     Examples
     --------
@@ -401,8 +408,8 @@ def funnel_breakdown(result: IntoFrame, *, top: int = 7, ax: Axes | None = None)
             "journey_lib.funnel(..., breakdown='channel')"
         )
     labels = display_labels(frame[by])
-    entrants = frame[frame["step"] == 1].groupby(labels)["customers"].sum()
-    shown = entrants.sort_values(ascending=False, kind="stable").head(top)
+    entrants = frame[frame["step"] == 1].groupby(labels)["customers"].sum(min_count=1)
+    shown = entrants.sort_values(ascending=False, kind="stable", na_position="last").head(top)
     if shown.empty:
         raise JourneyDataError(f"no {by!r} group has a customer at the first step: nothing to draw")
     wide = frame.assign(_g=labels).pivot(index="step", columns="_g", values="conversion_rate")
@@ -415,7 +422,7 @@ def funnel_breakdown(result: IntoFrame, *, top: int = 7, ax: Axes | None = None)
             x + (i - (len(shown) - 1) / 2) * width,
             wide[group].to_numpy(),
             width,
-            label=f"{group} (n={shown[group]:,})",
+            label=f"{group} (n={_count(shown[group])})",
             color=PALETTE[i % len(PALETTE)],
             hatch=HATCHES[i % len(HATCHES)],
             edgecolor="white",
@@ -476,7 +483,8 @@ def time_to_convert(result: IntoFrame, *, ax: Axes | None = None) -> Figure:
 
     Data twin: :func:`journey_lib.time_to_convert`. Bars are each bin's share of the
     converting customers; the line is the cumulative share. Empty bins before the first
-    and after the last conversion are left out.
+    and after the last conversion are left out; bins with missing customers (hidden on a
+    report page) are gaps, and the title says so.
 
     Examples
     --------
@@ -489,7 +497,8 @@ def time_to_convert(result: IntoFrame, *, ax: Axes | None = None) -> Figure:
     >>> plt.close(figure)
     """
     frame = twin_table(result, ("bin", "customers", "share", "cumulative_share"), "time_to_convert")
-    used = np.flatnonzero(frame["customers"].to_numpy() > 0)
+    # Hidden bins (missing) are kept as gaps: only empty ones at the ends are left out.
+    used = np.flatnonzero(frame["customers"].to_numpy() != 0)
     shown = frame.iloc[used[0] : used[-1] + 1] if len(used) else frame
     x = np.arange(len(shown))
     ax = axes_or_new(ax, (max(7, 0.8 * len(shown) + 2), 5))
@@ -500,12 +509,20 @@ def time_to_convert(result: IntoFrame, *, ax: Axes | None = None) -> Figure:
     ax.set_ylim(0, 1.05)
     ax.legend(fontsize=NOTE)
     total = int(frame["customers"].sum())
+    what = f"{total:,} customers"
+    if frame["customers"].isna().any():
+        what = f"{total:,} customers shown; bins of few hidden"
     return decorate(
         ax,
-        f"Time to convert ({total:,} customers)",
+        f"Time to convert ({what})",
         "time between the steps",
         "share of the converting customers",
     )
+
+
+def _count(value: Any) -> str:
+    """A count for a label; ``hidden`` when it is missing."""
+    return "hidden" if pd.isna(value) else f"{value:,.0f}"
 
 
 def _breakdown(frame: pd.DataFrame) -> str | None:
