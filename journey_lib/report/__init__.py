@@ -57,6 +57,7 @@ The rules a run follows:
 # Names imported "as" themselves are there as before but outside __all__: the documented
 # constants.
 from ..errors import ReportInterrupted
+from . import model_readings, readings, views
 from .data import ReportData, open_data
 from .execute import KERNEL as KERNEL
 from .execute import NotebookRun
@@ -69,6 +70,8 @@ from .parameters import CommandLineValue, NotebookParameter, notebook_parameters
 from .runner import STATUSES as STATUSES
 from .runner import RunResult, run_report
 from .suite import copy_suite, packaged_notebooks
+from .tables import formatted, private
+from .views import show_figure, show_reading
 
 __all__ = [
     "CommandLineValue",
@@ -80,11 +83,18 @@ __all__ = [
     "RunResult",
     "copy_suite",
     "data_fingerprint",
+    "formatted",
     "headline",
+    "model_readings",
     "notebook_parameters",
     "open_data",
     "packaged_notebooks",
+    "private",
     "read_parameters",
+    "readings",
     "record_metrics",
     "run_report",
+    "show_figure",
+    "show_reading",
+    "views",
 ]
