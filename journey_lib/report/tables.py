@@ -10,7 +10,8 @@ read them so:
 * **money**: the columns of :data:`MONEY_COLUMNS`, with the currency;
 * **durations in seconds**: names ending ``_seconds`` or starting ``median_time``, in
   words (minutes, hours, days);
-* times as dates, other numbers to three significant digits.
+* times as dates, other numbers to three significant digits (whole from 1,000; below 0.01
+  two, below 0.001 with their power of ten, so that no number runs to five decimals).
 
 With ``min_cell = k``, a count below ``k`` is hidden as ``<k``, with complementary
 suppression down each count column (:func:`journey_lib.report.privacy.suppressed`), and
@@ -171,6 +172,12 @@ def formatted(
     1    2    buy       425           21.8%              6.1 hours
     >>> formatted(funnel, min_cell=500)["customers"].tolist()
     ['<500', '<500']
+    >>> formatted(pd.DataFrame({"estimate": [2471310.4, 1.8105, 0.00488, 4.3167e-05]}))
+        estimate
+    0  2,471,310
+    1       1.81
+    2     0.0049
+    3   4.32e-05
     """
     min_cell = check_min_cell(min_cell)
     hide = _hidden(frame, min_cell)
@@ -201,9 +208,21 @@ def _text(value: Any, kind: str, currency: str | None) -> str:
     if kind == "time":
         return pd.Timestamp(value).strftime("%Y-%m-%d")
     if kind == "number":
-        value = float(value)
-        return f"{value:,.0f}" if abs(value) >= 1000 else f"{value:.3g}"
+        return _number(float(value))
     return str(value)
+
+
+def _number(value: float) -> str:
+    """A number to three significant digits (whole from 1,000), never five decimals or
+    more: below 0.01, two digits (0.0049), below 0.001, with its power of ten (4.32e-05)."""
+    size = abs(value)
+    if size >= 1000:
+        return f"{value:,.0f}"
+    if 0 < size < 0.001:
+        return f"{value:.2e}"
+    if 0 < size < 0.01:
+        return f"{value:.2g}"
+    return f"{value:.3g}"
 
 
 def _seconds(seconds: float) -> str:
