@@ -60,8 +60,10 @@ def test_committed_without_outputs_and_with_one_typed_parameters_cell(path):
     for line in tagged[0].source.splitlines():
         if line and not line.startswith("#"):
             assert re.match(r"^\w+: \w+ = .+  # .+", line), line
-    # Each cell stays short: logic belongs in journey_lib.
-    assert all(len(cell.source.splitlines()) <= 14 for cell in code)
+    # Each cell stays short: logic belongs in journey_lib. The parameters cell holds only
+    # declarations, one a line, each held to the pattern above (04 declares 14).
+    assert all(len(cell.source.splitlines()) <= 14 for cell in code[1:])
+    assert len(code[0].source.splitlines()) <= 16
 
 
 def test_a_parameter_shared_by_notebooks_has_one_type():
@@ -71,6 +73,23 @@ def test_a_parameter_shared_by_notebooks_has_one_type():
         for name, parameter in notebook_parameters(path).items():
             types.setdefault(name, set()).add(parameter.type)
     assert {name: kinds for name, kinds in types.items() if len(kinds) > 1} == {}
+
+
+def test_the_data_notebooks_take_min_cell_as_the_run_describes_it():
+    """Every notebook reading the data hides small cells on its page with the run's
+    ``min_cell`` (off by default); the primer's customers are simulated."""
+    from journey_lib.report.summarise import RUN_PARAMETERS
+
+    for path in SUITE:
+        declared = notebook_parameters(path)
+        if path.stem.startswith("00"):
+            assert "min_cell" not in declared
+            continue
+        min_cell = declared["min_cell"]
+        assert (min_cell.type, min_cell.default) == ("int", "0"), path.stem
+        assert min_cell.help == RUN_PARAMETERS["min_cell"], path.stem
+        source = "".join(cell.source for cell in nbformat.read(path, as_version=4).cells)
+        assert "min_cell=min_cell" in source, path.stem  # open_data hides with it
 
 
 @pytest.fixture(scope="module")
