@@ -98,6 +98,14 @@ def test_timeline_reading_of_several_customers_and_of_one():
         "Customer z has 1 touchpoint over 0.0 days; they end in (no stage)."
     )
     assert readings.timeline_reading(pd.DataFrame()) == "No touchpoint to show."
+    # Spans that read the same at their precision are one figure.
+    same = pd.DataFrame(
+        {"customer_id": [1, 2], "stage": ["Awareness"] * 2, "days_since_first": [0.0, 0.01]}
+    )
+    assert readings.timeline_reading(same) == (
+        "The 2 customers shown have 1 touchpoint over 0.0 days; the stage they end in: "
+        "Awareness (2)."
+    )
 
 
 def test_transition_reading_gives_the_likeliest_move_and_end():

@@ -27,6 +27,7 @@ from .model_readings import (
     profit_reading,
     roc_reading,
 )
+from .tables import private
 
 __all__ = [
     "attribution_models_reading",
@@ -303,9 +304,11 @@ def timeline_reading(timeline: pd.DataFrame) -> str:
         )
     ends = last.value_counts(sort=False).sort_values(ascending=False, kind="stable")
     listed = ", ".join(f"{stage} ({n})" for stage, n in ends.items())
+    touched = _span(touchpoints, str)
     return (
-        f"The {len(touchpoints)} customers shown have {_span(touchpoints, str)} touchpoints "
-        f"over {_span(days, _days)} days; the stage they end in: {listed}."
+        f"The {len(touchpoints)} customers shown have {touched} "
+        f"touchpoint{'' if touched == '1' else 's'} over {_span(days, _days)} days; the stage "
+        f"they end in: {listed}."
     )
 
 
@@ -389,8 +392,8 @@ def breakdown_reading(funnel: pd.DataFrame, *, min_cell: int = 0) -> str:
         return "No customer took the first step."
     known = {"step", "event", "customers", "conversion_rate", "step_conversion_rate"}
     extra = [c for c in funnel.columns if c not in known and c != "median_time_to_convert"]
-    if not extra:
-        return funnel_reading(funnel, what="event", min_cell=min_cell)
+    if not extra:  # read from the counts a page may show, as funnel_reading expects
+        return funnel_reading(private(funnel, min_cell), what="event", min_cell=min_cell)
     labels = _labels(funnel[extra[0]])
     first = funnel[funnel["step"] == 1].groupby(labels)["customers"].sum()
     last = funnel[funnel["step"] == funnel["step"].max()]
@@ -772,8 +775,8 @@ def _days(days: float) -> str:
 
 
 def _span(values: pd.Series, text: Any) -> str:
-    low, high = values.min(), values.max()
-    return text(low) if low == high else f"{text(low)} to {text(high)}"
+    low, high = text(values.min()), text(values.max())
+    return low if low == high else f"{low} to {high}"
 
 
 def _duration(seconds: float) -> str:
