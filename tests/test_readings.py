@@ -314,6 +314,9 @@ def test_attribution_models_reading_agreement_and_the_largest_disagreement():
     assert readings.attribution_models_reading(same) == (
         "Every model gives a the most credit, and the models agree on every channel."
     )
+    # Shares that differ beyond what a page writes (75.0% either way) agree too.
+    close = same.assign(markov=[6.0 + 1e-9, 2.0])
+    assert readings.attribution_models_reading(close) == readings.attribution_models_reading(same)
 
 
 def test_credit_reading():

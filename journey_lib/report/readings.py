@@ -609,12 +609,12 @@ def attribution_models_reading(table: pd.DataFrame) -> str:
     spread = shares.max(axis=1) - shares.min(axis=1)
     doubt = spread.idxmax()
     low, high = shares.loc[doubt].idxmin(), shares.loc[doubt].idxmax()
-    if spread[doubt] == 0:
+    least, most = (figure_text(shares.loc[doubt, m], "rate") for m in (low, high))
+    if least == most:  # as far as a page can tell
         return sentence + ", and the models agree on every channel."
     return (
-        f"{sentence}; they disagree most on {doubt}, from "
-        f"{figure_text(shares.loc[doubt, low], 'rate')} of the credit ({words[low]}) to "
-        f"{figure_text(shares.loc[doubt, high], 'rate')} ({words[high]})."
+        f"{sentence}; they disagree most on {doubt}, from {least} of the credit "
+        f"({words[low]}) to {most} ({words[high]})."
     )
 
 
