@@ -109,6 +109,9 @@ def test_suppression_by_hand():
     counts = pd.Series([120, 3, 40, 15], index=list("abcd"))
     assert suppressed(counts, 5).tolist() == [False, True, False, True]
     assert suppressed(counts, 50).tolist() == [False, True, True, True]
+    # 1 + 2 is fewer than 5: a third cell joins them; the zero never does.
+    assert suppressed(pd.Series([100, 1, 2, 0, 30]), 5).tolist() == [False, True, True, False, True]
+    assert suppressed(pd.Series([100, 3, 0]), 5).tolist() == [True, True, False]
     assert not suppressed(counts, 0).any()
     assert suppressed(pd.Series([3]), 5).tolist() == [True]
     with pytest.raises(JourneyParameterError, match="min_cell"):
@@ -120,15 +123,21 @@ def test_suppression_by_hand():
 def test_no_hidden_cell_can_be_recovered_from_the_total(cells, k):
     counts = pd.Series(cells)
     hidden = suppressed(counts, k)
-    # Every small cell is hidden (a zero singles out nobody) ...
+    # Every small cell is hidden; a zero never is (it singles out nobody) ...
     small = (counts > 0) & (counts < k)
     assert hidden[small].all() if k else not hidden.any()
-    # ... never one alone when others are shown (total minus the shown cells would give it
-    # away) ...
-    if len(counts) > 1:
-        assert hidden.sum() != 1
-    # ... and nothing beyond the small cells and at most one complement.
-    assert hidden.sum() <= small.sum() + 1
+    assert not hidden[counts == 0].any()
+    # ... and the total minus the shown cells gives away neither one hidden cell nor a group
+    # smaller than k: unless every non-zero cell is hidden (the total is then small itself).
+    if hidden.any() and not hidden[counts > 0].all():
+        assert hidden.sum() >= 2 and counts[hidden].sum() >= k
+    # The complements are the fewest, smallest shown cells that do it.
+    complements = counts[hidden & ~small].sort_values()
+    candidates = counts[~small & (counts > 0)].sort_values(kind="stable")
+    assert complements.tolist() == candidates.head(len(complements)).tolist()
+    if len(complements):
+        fewer = counts[small].sum() + complements.iloc[:-1].sum()
+        assert small.sum() + len(complements) - 1 < 2 or fewer < k
 
 
 # --- headline figures on a log computed by hand ------------------------------------------
@@ -254,32 +263,38 @@ def test_readings_say_the_numbers():
 # --- earlier runs and alerts ------------------------------------------------------------
 
 
-def _run(folder, name, figures):
+def _run(folder, name, figures, source="log.csv", period="month"):
     run = folder / name
     run.mkdir(parents=True)
-    recorded = {"summary": {"figures": {k: {"value": v} for k, v in figures.items()}}}
+    values = {k: {"value": v} for k, v in figures.items()}
+    recorded = {"summary": {"source": source, "period": period, "figures": values}}
     (run / "metrics.json").write_text(json.dumps(recorded), encoding="utf-8")
 
 
 def test_earlier_runs_are_read_oldest_first_and_bad_ones_passed_over(tmp_path):
     _run(tmp_path, "20261201-060000", {"churn_rate": 0.15, "active_customers": 500})
     _run(tmp_path, "20261202-060000", {"churn_rate": 0.16})
-    _run(tmp_path, "20261203-060000", {"churn_rate": None})  # hidden: not a number
+    _run(tmp_path, "20261203-060000", {"churn_rate": None})  # not a number: passed over
+    _run(tmp_path, "20261203-070000", {"churn_rate": "<10"})  # hidden under min_cell
+    _run(tmp_path, "20261203-080000", {"churn_rate": 0.5}, source="other.csv")  # other data
+    _run(tmp_path, "20261203-090000", {"churn_rate": 0.5}, period="week")  # other period
     (tmp_path / "20261204-060000").mkdir()  # no metrics.json
     bad = tmp_path / "20261204-070000"
     bad.mkdir()
     (bad / "metrics.json").write_text("{not json", encoding="utf-8")
     _run(tmp_path, "notes", {"churn_rate": 0.9})  # not a run folder
     _run(tmp_path, "20261209-060000", {"churn_rate": 0.9})  # after the current run
-    history = earlier_runs(tmp_path, "20261205-060000")
-    assert history.to_dict("records") == [
-        {"run": "20261201-060000", "figure": "churn_rate", "value": 0.15},
-        {"run": "20261201-060000", "figure": "active_customers", "value": 500.0},
-        {"run": "20261202-060000", "figure": "churn_rate", "value": 0.16},
+    history = earlier_runs(tmp_path, "20261205-060000", source="log.csv", period="month")
+    assert history.fillna({"value": -1, "text": ""}).to_dict("records") == [
+        {"run": "20261201-060000", "figure": "churn_rate", "value": 0.15, "text": ""},
+        {"run": "20261201-060000", "figure": "active_customers", "value": 500.0, "text": ""},
+        {"run": "20261202-060000", "figure": "churn_rate", "value": 0.16, "text": ""},
+        {"run": "20261203-070000", "figure": "churn_rate", "value": -1, "text": "<10"},
     ]
-    assert earlier_runs(tmp_path, "20261205-060000", keep=1)["run"].unique().tolist() == [
-        "20261202-060000"
-    ]
+    latest = earlier_runs(tmp_path, "20261205-060000", source="log.csv", period="month", keep=1)
+    assert latest["run"].unique().tolist() == ["20261203-070000"]
+    # Without a source or period to match, every run with a summary counts.
+    assert len(earlier_runs(tmp_path, "20261205-060000")["run"].unique()) == 5
     assert earlier_runs(tmp_path / "absent", "20261205-060000").empty
 
 
@@ -305,6 +320,11 @@ def test_alerts_compare_with_the_last_run_else_the_previous_period():
     assert raised[0]["change"] == pytest.approx(200.0)
     again = raised_alerts({"churn_rate": 0.18}, history, {}, alerts)
     assert again[0]["reference_run"] == "r2" and again[0]["change"] == pytest.approx(0.03)
+    # The last run hid churn (min_cell): nothing to compare with, no alert, not an older run.
+    hidden = pd.concat(
+        [history, pd.DataFrame({"run": ["r3"], "figure": ["churn_rate"], "value": [math.nan]})]
+    )
+    assert raised_alerts({"churn_rate": 0.5}, hidden, {"churn_rate": 0.1}, alerts) == []
 
 
 @pytest.mark.parametrize(

@@ -180,8 +180,38 @@ def test_min_cell_hides_small_figures_in_the_page_and_metrics(sample_run, tmp_pa
     assert {card["value"] for card in cards.values()} == {"<1000000"}
     recorded = json.loads((folder / "metrics.json").read_text())["summary"]["figures"]
     assert all(f["value"] == "<1000000" and f["suppressed"] for f in recorded.values())
-    assert "change hidden" in page
+    assert "hidden: fewer than 1000000 customers behind it" in page
     assert summary.min_cell == 10**6
+    # Nothing is left to draw or to act on: no figure, no action with a hidden number.
+    assert summary.panels == [] and summary.actions[:1] == [
+        a for a in summary.actions if a[0].startswith("Keep investing")
+    ]
+
+
+def test_min_cell_hides_the_small_figures_and_keeps_the_rest(sample_run, tmp_path):
+    """min_cell = 200 on the sample: 505 active customers stay, 173 new ones hide; the
+    conversion rate of 185 entrants hides, and so does the churn rate of 736 customers, as
+    its 125 lost customers are fewer; revenue over 505 customers stays; 175 contacts hide,
+    so their action goes."""
+    _, shown, data, risk = sample_run
+    folder = tmp_path / RUN
+    summary = _write_run(folder, str(SAMPLE), data.profile, at_risk=risk, min_cell=200)
+    cards = _cards((folder / "summary.html").read_text(encoding="utf-8"))
+    assert cards["active_customers"]["value"] == "505"
+    assert cards["new_customers"]["value"] == "<200"
+    assert cards["conversion_rate"]["value"] == "<200"
+    assert cards["churn_rate"]["value"] == "<200"
+    assert cards["revenue"]["value"] == shown.text("revenue") == "34,296"
+    texts = " ".join(text for text, _ in summary.actions)
+    assert "Contact the" not in texts
+    # Every number of a panel's reading is 200 or more, a rate, money, or a date.
+    for panel in summary.panels:
+        for number in re.findall(r"(?<![\d.,€$£%])(\d[\d,]*)(?![\d.,%])", panel.reading):
+            value = int(number.replace(",", ""))
+            assert value >= 200 or 1 <= value <= 31 or value >= 2000, (number, panel.reading)
+    recorded = json.loads((folder / "metrics.json").read_text())["summary"]["figures"]
+    assert recorded["new_customers"]["value"] == "<200"
+    assert recorded["active_customers"]["value"] == 505
 
 
 def test_customer_ids_never_reach_the_summary(tmp_path):
@@ -209,7 +239,7 @@ def test_the_second_run_shows_the_first_since_the_last_run(sample_run, tmp_path)
     assert second.history["run"].unique().tolist() == [RUN]
     page = (reports / later / "summary.html").read_text(encoding="utf-8")
     history = page[page.index('id="history"') : page.index('id="about"')]
-    assert "5 Dec 2026 06:00 UTC" in history  # the first run's column
+    assert "5 Dec 2026 06:00:00 UTC" in history  # the first run's column, to the second
     churn = figure_text(summary.figures.loc["churn_rate", "value"], "rate")
     assert history.count(churn) == 2  # the first run's value, and this run's
     # The same data: nothing moved since the last run, so no alert although churn moved
@@ -269,3 +299,41 @@ def test_summary_metrics_are_plain_json(sample_run):
     # last day, 30 December 2024).
     assert recorded["figures"]["at_risk_customers"]["period"] == "2024-12-31"
     assert risk.scored_at == pd.Timestamp("2024-12-31", tz="UTC")
+
+
+def test_awkward_logs_read_right(tmp_path):
+    """A log without awareness events, one shorter than a period, and a funnel step the log
+    never has: each says what it is instead of a wrong sentence."""
+    from engines import shared_file
+
+    clicks = shared_file("events", "ecom_clickstream.csv.gz")
+    summary = build_summary(tmp_path / "a" / RUN, data=str(clicks), profile=None)
+    journey = next(panel for panel in summary.panels if panel.title == "The journey")
+    # Nobody in the clickstream has an awareness event: the journey starts where they do.
+    assert journey.reading.startswith("Of 600 customers who entered, ")
+    assert "the week of" in " ".join(summary.about)
+
+    store = shared_file("events", "rees46_ecommerce_sample.csv")
+    short = build_summary(tmp_path / "b" / RUN, data=str(store), profile=None)
+    assert any("less than one complete" in line for line in short.about)
+    assert not any("latest complete one being –" in line for line in short.about)
+
+    given = {"steps": ["site_visit", "checkout"]}
+    missing = build_summary(tmp_path / "c" / RUN, data=str(SAMPLE), profile=None, parameters=given)
+    assert "conversion_rate" not in missing.figures.index
+    assert any("`checkout` never occurs in the log" in line for line in missing.about)
+    assert any("funnel none" in line for line in missing.about)
+
+
+def test_runs_of_other_data_are_not_compared(sample_run, tmp_path):
+    first, *_ = sample_run
+    reports = tmp_path / "reports"
+    shutil.copytree(first, reports / RUN)
+    other = tmp_path / "other.csv"
+    pd.read_csv(SAMPLE).to_csv(other, index=False)
+    summary = build_summary(reports / "20261212-060000", data=str(other), profile=None)
+    assert summary.history.empty  # events.csv.gz before, other.csv now
+    weekly = build_summary(
+        reports / "20261213-060000", data=str(SAMPLE), profile=None, parameters={"period": "week"}
+    )
+    assert weekly.history.empty  # the same data by month before, by week now

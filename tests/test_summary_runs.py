@@ -67,7 +67,7 @@ def test_two_runs_from_cron_alert_then_compare(tmp_path):
     page = (run2 / "summary.html").read_text()
     history = page[page.index('id="history"') : page.index('id="about"')]
     stamp = pd.Timestamp(run1.name[:8] + "T" + run1.name[9:15])
-    assert f"{stamp.day} {stamp:%b %Y %H:%M} UTC" in history
+    assert f"{stamp.day} {stamp:%b %Y %H:%M:%S} UTC" in history
     assert json.loads((run2 / "metrics.json").read_text())["summary"]["alerts"] == []
     # In a fresh folder the first run alerted on churn against the previous period; with
     # every figure hidden it cannot (the alert would carry the hidden values).
@@ -148,3 +148,25 @@ def test_a_million_event_log_gets_a_whole_summary(tmp_path, render_page):
     for label in summary.figures["label"]:
         assert label in page.text
     assert re.findall(r"\d\.\d{4,}", page.text) == []
+
+
+def test_a_signal_during_the_summary_step_records_the_run_as_interrupted(tmp_path):
+    """The summary runs in the runner's own process: a signal then is acted on once it is
+    written, and the run is recorded as interrupted, not as a clean one."""
+    import signal
+
+    from journey_lib.errors import ReportInterrupted
+    from journey_lib.report import run_report
+
+    def interrupt(line: str) -> None:
+        if line.startswith("summary:"):
+            signal.raise_signal(signal.SIGTERM)
+
+    with pytest.raises(ReportInterrupted) as caught:
+        run_report(only=["01"], out=tmp_path / "reports", progress=interrupt)
+    result = caught.value.result
+    assert (caught.value.signal, result.exit_code) == ("SIGTERM", 143)
+    assert result.statuses == {"01_touchpoints": "ok"}
+    assert result.manifest["summary"]["status"] == "ok"
+    assert (result.folder / "summary.html").exists()
+    assert not (tmp_path / "reports" / "latest").exists()

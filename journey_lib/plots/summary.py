@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+import pandas as pd
 from narwhals.typing import IntoFrame
 
 from ._style import (
@@ -79,9 +80,12 @@ def rate_trends(result: IntoFrame, *, ax: Axes | None = None) -> Figure:
     return decorate(ax, f"Headline rates per {period}", f"{period} starting (UTC)", "rate")
 
 
-def value_at_risk(result: IntoFrame, *, ax: Axes | None = None) -> Figure:
+def value_at_risk(
+    result: IntoFrame, *, currency: str | None = None, ax: Axes | None = None
+) -> Figure:
     """Value at risk of each customer segment as horizontal bars, largest on top, with the
-    customers at risk written beside each bar.
+    customers at risk written beside each bar ("hidden" where the count is missing, as a
+    report's ``min_cell`` leaves it). ``currency`` names the axis' unit.
 
     Data twin: a table with ``segment``, ``value_at_risk`` and ``at_risk_customers``
     (:func:`journey_lib.report.value_by_segment` of an at-risk list).
@@ -95,6 +99,8 @@ def value_at_risk(result: IntoFrame, *, ax: Axes | None = None) -> Figure:
     >>> figure = value_at_risk(table)
     >>> [t.get_text() for t in figure.axes[0].get_yticklabels()]
     ['new', 'loyal']
+    >>> [t.get_text() for t in figure.axes[0].texts]
+    [' 30 at risk', ' 12 at risk']
     >>> plt.close(figure)
     """
     frame = twin_table(result, ("segment", "value_at_risk", "at_risk_customers"), "segment")
@@ -104,11 +110,8 @@ def value_at_risk(result: IntoFrame, *, ax: Axes | None = None) -> Figure:
     ax.barh(labels, frame["value_at_risk"], color=PALETTE[3])
     pairs = zip(frame["value_at_risk"], frame["at_risk_customers"], strict=True)
     for y, (value, customers) in enumerate(pairs):
-        ax.annotate(
-            f" {customers:,} at risk",
-            (value, y),
-            va="center",
-            fontsize=NOTE,
-        )
+        count = "hidden" if pd.isna(customers) else f"{round(customers):,}"
+        ax.annotate(f" {count} at risk", (value, y), va="center", fontsize=NOTE)
     ax.set_xlim(0, frame["value_at_risk"].max() * 1.3 if len(frame) else 1)
-    return decorate(ax, "Value at risk by segment", "expected value lost to churn", "")
+    unit = f" ({currency.upper()})" if currency else ""
+    return decorate(ax, "Value at risk by segment", f"expected value lost to churn{unit}", "")

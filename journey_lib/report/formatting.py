@@ -95,31 +95,34 @@ def change_text(change: Any, unit: str, *, currency: str | None = None) -> str:
     --------
     >>> change_text(120, "count"), change_text(-0.0291, "rate"), change_text(35.2, "money")
     ('+120', '−2.9 points', '+35.20')
+    >>> change_text(-0.0004, "rate"), change_text(-0.2, "count")
+    ('+0.0 points', '+0')
     """
     if _missing(change):
         return "–"
+    # The sign of what is written: a change that rounds to nothing is "+0", never "−0".
     if unit == "count":
-        return f"{'+' if change >= 0 else _MINUS}{abs(round(change)):,}"
+        size = abs(round(change))
+        return f"{_MINUS if change < 0 and size else '+'}{size:,}"
     if unit == "rate":
-        points = abs(change) * 100
-        sign = "+" if change >= 0 else _MINUS
-        return f"{sign}{points:.1f} points"
+        points = f"{abs(change) * 100:.1f}"
+        sign = _MINUS if change < 0 and float(points) else "+"
+        return f"{sign}{points} points"
     if unit == "money":
         return _money(float(change), currency, signed=True)
     raise ValueError(f"unknown unit {unit!r}; one of {UNITS}")
 
 
 def period_label(start: Any, period: str) -> str:
-    """A calendar period by name, from its start.
+    """A calendar period by name, from its start: ``"November 2024"``, ``"the week of
+    4 Nov 2024"``, ``"Q4 2024"``, to follow "in".
 
-        Examples
-        --------
-        >>> import pandas as pd
-
-    from .._time import DAY_US, duration_us
-        >>> t = pd.Timestamp("2024-11-01", tz="UTC")
-        >>> [period_label(t, p) for p in ("day", "week", "month", "quarter", "year")]
-        ['1 Nov 2024', 'week of 1 Nov 2024', 'November 2024', 'Q4 2024', '2024']
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> t = pd.Timestamp("2024-11-01", tz="UTC")
+    >>> [period_label(t, p) for p in ("day", "week", "month", "quarter", "year")]
+    ['1 Nov 2024', 'the week of 1 Nov 2024', 'November 2024', 'Q4 2024', '2024']
     """
     if _missing(start) or start is pd.NaT:
         return "–"
@@ -127,7 +130,7 @@ def period_label(start: Any, period: str) -> str:
     day = f"{t.day} {t:%b %Y}"
     return {
         "day": day,
-        "week": f"week of {day}",
+        "week": f"the week of {day}",
         "month": f"{t:%B %Y}",
         "quarter": f"Q{t.quarter} {t.year}",
         "year": f"{t.year}",

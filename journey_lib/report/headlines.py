@@ -7,7 +7,8 @@ can no longer change:
 =========================  ===========================================================
 ``active_customers``       customers with an event in the period (:func:`lifecycle`:
                            new + returning + resurrecting); complete periods only
-``new_customers``          customers whose first event in the log is in the period
+``new_customers``          customers whose first event in the log is in the period (the
+                           log's first period, where everyone is new, is left out)
 ``conversion_rate``        share of the customers entering the funnel in the period
                            who reach its last step within the window
                            (:func:`funnel_trend`); periods whose window has closed
@@ -132,11 +133,6 @@ class Headline:
     trend: pd.DataFrame
     period: str
 
-    def value(self, figure: str) -> Any:
-        """The latest value of ``figure`` (None when the log has no such figure)."""
-        row = self.table.loc[self.table["figure"] == figure, "value"]
-        return None if row.empty else row.iloc[0]
-
 
 def headline(
     events: Any,
@@ -161,8 +157,8 @@ def headline(
     inactivity : duration, optional
         Silence after which a customer counts as lost (the profile's, else 90 days).
     steps : sequence, optional
-        The funnel (the profile's default funnel). Without two steps there is no
-        conversion rate.
+        The funnel (default: the profile's). Without two steps (``[]`` says so) there is
+        no conversion rate.
     window : duration, default "30D"
         Time allowed from the funnel's first step to its last.
     money : bool, optional
@@ -188,7 +184,7 @@ def headline(
     """
     period = period or (profile.period if profile else "month")
     inactivity = inactivity or (profile.inactivity if profile else "90D")
-    steps = list(steps) if steps else list(profile.funnel if profile else ())
+    steps = list(steps) if steps is not None else list(profile.funnel if profile else ())
     rows: list[dict[str, Any]] = []
     trend: list[pd.DataFrame] = []
 
@@ -198,7 +194,9 @@ def headline(
     wide = wide.reindex(columns=["new", "returning", "resurrecting"], fill_value=0)
     active = wide.sum(axis=1)
     rows.append(_count_row("active_customers", active))
-    rows.append(_count_row("new_customers", wide["new"]))
+    # In the log's first period everyone is new (the log is the only memory): no period to
+    # compare with.
+    rows.append(_count_row("new_customers", wide["new"].iloc[1:]))
 
     if len(steps) >= 2:
         conv = to_pandas(funnel_trend(events, steps, period=period, window=window))

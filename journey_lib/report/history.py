@@ -26,17 +26,28 @@ SUMMARY_KEY = "summary"
 _RUN_NAME = re.compile(r"^\d{8}-\d{6}(-\d+)?$")
 
 
-def earlier_runs(out: Path, current: str, *, keep: int = 12) -> pd.DataFrame:
+def earlier_runs(
+    out: Path,
+    current: str,
+    *,
+    source: str | None = None,
+    period: str | None = None,
+    keep: int = 12,
+) -> pd.DataFrame:
     """Headline figures of the runs in ``out`` before ``current``, oldest first.
 
-    A run counts when its folder name is a run's (``YYYYMMDD-HHMMSS``) and its
-    ``metrics.json`` holds a summary; runs that failed to write one, unreadable files and
-    other folders are passed over. At most the ``keep`` latest are returned.
+    A run counts when its folder name is a run's (``YYYYMMDD-HHMMSS``), its
+    ``metrics.json`` holds a summary, and that summary was of the same data file
+    (``source``, its name: a scheduled log grows, so its content may differ) by the same
+    ``period``; runs of other data or periods in the same folder are not compared, nor are
+    unreadable files and other folders. At most the ``keep`` latest are returned.
 
     Returns
     -------
     DataFrame
-        One row per run and figure: ``run`` (the folder's name), ``figure``, ``value``.
+        One row per run and figure: ``run`` (the folder's name), ``figure``, ``value`` (a
+        number, NaN when hidden) and ``text`` (what that run wrote for a hidden value, such
+        as ``"<10"``, else None).
     """
     rows = []
     names = (
@@ -49,25 +60,29 @@ def earlier_runs(out: Path, current: str, *, keep: int = 12) -> pd.DataFrame:
         else []
     )
     for name in names:
-        figures = _figures(out / name / "metrics.json")
-        rows += [{"run": name, "figure": key, "value": value} for key, value in figures.items()]
-    frame = pd.DataFrame(rows, columns=["run", "figure", "value"])
+        summary = _summary(out / name / "metrics.json")
+        if source is not None and summary.get("source", source) != source:
+            continue
+        if period is not None and summary.get("period", period) != period:
+            continue
+        for key, entry in (summary.get("figures") or {}).items():
+            value = entry.get("value") if isinstance(entry, Mapping) else None
+            if isinstance(value, int | float) and not isinstance(value, bool):
+                rows.append({"run": name, "figure": key, "value": float(value), "text": None})
+            elif isinstance(value, str):  # hidden under min_cell
+                rows.append({"run": name, "figure": key, "value": math.nan, "text": value})
+    frame = pd.DataFrame(rows, columns=["run", "figure", "value", "text"])
     kept = sorted(frame["run"].unique())[-keep:]
     return frame[frame["run"].isin(kept)].reset_index(drop=True)
 
 
-def _figures(path: Path) -> dict[str, float]:
-    """The numeric headline figures a run recorded (none when unreadable)."""
+def _summary(path: Path) -> dict[str, Any]:
+    """The summary a run recorded (empty when there is none or it cannot be read)."""
     try:
-        recorded = json.loads(path.read_text(encoding="utf-8"))
-        figures = recorded[SUMMARY_KEY]["figures"]
+        summary = json.loads(path.read_text(encoding="utf-8"))[SUMMARY_KEY]
     except (OSError, ValueError, KeyError, TypeError):
         return {}
-    return {
-        key: float(entry["value"])
-        for key, entry in figures.items()
-        if isinstance(entry, Mapping) and isinstance(entry.get("value"), int | float)
-    }
+    return summary if isinstance(summary, dict) else {}
 
 
 def check_alerts(alerts: Any, known: Mapping[str, Any]) -> dict[str, tuple[float, bool]]:
@@ -120,7 +135,8 @@ def raised_alerts(
 
     A figure is compared with its value in the last run that recorded it (``history``);
     without one, with its value in the previous period, so the first run of a schedule can
-    alert too. Each alert says which reference it used.
+    alert too. A figure the last run hid (under ``min_cell``) raises none: there is nothing
+    to compare with. Each alert says which reference it used.
 
     Examples
     --------
@@ -140,6 +156,8 @@ def raised_alerts(
         runs = history[history["figure"] == figure]
         if len(runs):
             reference, kind, run = runs["value"].iloc[-1], "last run", runs["run"].iloc[-1]
+            if math.isnan(reference):
+                continue
         else:
             reference, kind, run = previous_period.get(figure), "previous period", None
         if reference is None or (isinstance(reference, float) and math.isnan(reference)):

@@ -11,15 +11,12 @@ their sum.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any
-
 import numpy as np
 import pandas as pd
 
 from ..errors import JourneyParameterError
 
-__all__ = ["check_min_cell", "hide_counts", "suppressed"]
+__all__ = ["check_min_cell", "suppressed"]
 
 
 def check_min_cell(min_cell: object) -> int:
@@ -39,8 +36,13 @@ def check_min_cell(min_cell: object) -> int:
 
 
 def suppressed(counts: pd.Series, min_cell: int) -> pd.Series:
-    """Which cells of a table to hide: those from 1 to ``min_cell - 1``, and the next
-    smallest when only one would be hidden and a total is shown.
+    """Which cells of a table to hide: those from 1 to ``min_cell - 1`` (primary), and
+    complements when a total is shown.
+
+    Complements are the smallest shown non-zero cells, added one by one until at least two
+    cells are hidden and the hidden cells hold ``min_cell`` or more together: the total
+    minus the shown cells then gives away neither one hidden cell nor a group smaller than
+    ``min_cell``. (A zero is never a complement: hiding it adds nothing to the group.)
 
     Parameters
     ----------
@@ -59,6 +61,8 @@ def suppressed(counts: pd.Series, min_cell: int) -> pd.Series:
     >>> counts = pd.Series([120, 3, 40, 15], index=["a", "b", "c", "d"])
     >>> suppressed(counts, 5).tolist()  # "b" is small; "d", the next smallest, hides with it
     [False, True, False, True]
+    >>> suppressed(pd.Series([100, 1, 2, 0, 30]), 5).tolist()  # 1 + 2 < 5: add 30 too
+    [False, True, True, False, True]
     >>> suppressed(counts, 0).any()
     np.False_
     """
@@ -66,33 +70,11 @@ def suppressed(counts: pd.Series, min_cell: int) -> pd.Series:
     hidden = (
         (counts > 0) & (counts < min_cell) if min_cell else pd.Series(False, index=counts.index)
     )
-    if hidden.sum() == 1 and len(counts) > 1:
-        others = counts[~hidden]
-        hidden.loc[others.index[np.argmin(others.to_numpy())]] = True
+    if not hidden.any():
+        return hidden
+    # Complements in ascending order; a handful of cells at most, so a plain loop.
+    for label in counts[~hidden & (counts > 0)].sort_values(kind="stable").index:
+        if hidden.sum() >= 2 and counts[hidden].sum() >= min_cell:
+            break
+        hidden.loc[label] = True
     return hidden
-
-
-def hide_counts(recorded: Mapping[str, Any], min_cell: int) -> dict[str, Any]:
-    """Figures recorded by notebooks (``metrics.json``'s ``{notebook: {name: value}}``) with
-    every whole number from 1 to ``min_cell - 1`` written ``"<min_cell"``.
-
-    Whole numbers are what notebooks record as counts (customers, contacts, conversions
-    ...); booleans, text and fractions are left as they are.
-
-    Examples
-    --------
-    >>> hide_counts({"01": {"customers": 3, "rate": 0.2, "rows_set_aside": 0}}, 5)
-    {'01': {'customers': '<5', 'rate': 0.2, 'rows_set_aside': 0}}
-    """
-    min_cell = check_min_cell(min_cell)
-
-    def hide(value: Any) -> Any:
-        small = isinstance(value, int) and not isinstance(value, bool) and 0 < value < min_cell
-        return f"<{min_cell}" if small else value
-
-    return {
-        notebook: {name: hide(v) for name, v in figures.items()}
-        if isinstance(figures, Mapping)
-        else figures
-        for notebook, figures in recorded.items()
-    }

@@ -66,6 +66,10 @@ def funnel_reading(funnel: pd.DataFrame, *, what: str = "stage", min_cell: int =
     """Where a funnel loses most: from :func:`journey_lib.stage_funnel` or
     :func:`journey_lib.funnel` (``customers`` and ``step_conversion_rate`` per step).
 
+    Leading steps nobody reached are passed over (a log rarely records awareness), and a
+    step whose count is missing (hidden by :func:`journey_lib.report.tables.private`) is
+    neither read nor compared.
+
     Examples
     --------
     >>> funnel = pd.DataFrame({"stage": ["Aware", "Consider", "Buy"],
@@ -74,25 +78,35 @@ def funnel_reading(funnel: pd.DataFrame, *, what: str = "stage", min_cell: int =
     >>> print(funnel_reading(funnel))  # doctest: +NORMALIZE_WHITESPACE
     Of 1,000 customers who entered, 21.0% reached Buy; the largest drop is from Consider
     to Buy, where 70.0% (490) did not go on.
+    >>> hidden = funnel.assign(customers=[1000, 700, None], step_conversion_rate=[1, 0.7, None])
+    >>> print(funnel_reading(hidden, min_cell=300))  # doctest: +NORMALIZE_WHITESPACE
+    Of 1,000 customers who entered, fewer than 300 reached Buy; the largest drop is from
+    Aware to Consider, where 30.0% (300) did not go on.
     """
-    if funnel.empty or funnel["customers"].iloc[0] == 0:
+    counts = pd.to_numeric(funnel["customers"], errors="coerce").to_numpy(dtype=float)
+    entered_at = np.flatnonzero(counts > 0)
+    if funnel.empty or not len(entered_at):
         return "No customer entered this journey."
-    names = funnel[what].astype(str).tolist()
-    counts = funnel["customers"].to_numpy()
+    start = int(entered_at[0])
+    names = funnel[what].astype(str).tolist()[start:]
+    counts = counts[start:]
+    rates = pd.to_numeric(funnel["step_conversion_rate"], errors="coerce").to_numpy()[start:]
     entered = counts[0]
-    reached = figure_text(counts[-1] / entered, "rate", min_cell=min_cell, base=entered)
+    if np.isnan(counts[-1]):
+        reached = f"fewer than {min_cell} reached {names[-1]}"
+    else:
+        reached = f"{figure_text(counts[-1] / entered, 'rate')} reached {names[-1]}"
     sentence = (
-        f"Of {figure_text(entered, 'count', min_cell=min_cell)} customers who entered, "
-        f"{reached} reached {names[-1]}"
+        f"Of {figure_text(entered, 'count', min_cell=min_cell)} customers who entered, {reached}"
     )
-    if len(counts) < 2:
+    lost = counts[:-1] - counts[1:]  # NaN where either step is hidden
+    if not np.isfinite(lost).any() or np.nanmax(lost) <= 0:
         return sentence + "."
-    lost = counts[:-1] - counts[1:]
-    worst = int(lost.argmax())
-    share = 1 - funnel["step_conversion_rate"].iloc[worst + 1]
+    worst = int(np.nanargmax(lost))
+    share = 1 - rates[worst + 1]
     return (
         f"{sentence}; the largest drop is from {names[worst]} to {names[worst + 1]}, where "
-        f"{figure_text(share, 'rate', min_cell=min_cell, base=counts[worst])} "
+        f"{figure_text(share, 'rate')} "
         f"({figure_text(lost[worst], 'count', min_cell=min_cell)}) did not go on."
     )
 
@@ -113,7 +127,8 @@ def change_sentence(
     if now.startswith("<") or before.startswith("<"):
         return f"{row['label']} was {now} in {when}, against {before} before."
     change = row["change"]
-    verb = "rose" if change > 0 else "fell" if change < 0 else "held"
+    # Read from what the page shows: 0.9% against 0.9% held, whatever the decimals behind.
+    verb = "held" if now == before else "rose" if change > 0 else "fell"
     if verb == "held":
         return f"{row['label']} held at {now} in {when}."
     size = change_text(change, unit, currency=currency)
@@ -175,28 +190,42 @@ def retention_reading(cohorts: pd.DataFrame, period: str, *, min_cell: int = 0) 
     )
 
 
-def segment_reading(by_segment: pd.DataFrame, *, currency: str | None = None) -> str:
+def segment_reading(
+    by_segment: pd.DataFrame,
+    *,
+    currency: str | None = None,
+    total: float | None = None,
+    min_cell: int = 0,
+) -> str:
     """Which segment holds most of the value at risk, from
-    :func:`journey_lib.report.value_by_segment` (hidden segments left out).
+    :func:`journey_lib.report.value_by_segment` (hidden segments left out); ``total`` is
+    the value at risk of the whole list (default: of the segments given).
 
     Examples
     --------
     >>> table = pd.DataFrame({"segment": ["loyal", "new"], "customers": [50, 80],
     ...                       "at_risk_customers": [12, 30], "value_at_risk": [900.0, 300.0]})
-    >>> segment_reading(table, currency="EUR")
-    'Most value at risk is in the loyal segment: €900 of €1,200 (75.0%), 12 customers at risk.'
+    >>> print(segment_reading(table, currency="EUR"))  # doctest: +NORMALIZE_WHITESPACE
+    Most value at risk is in the loyal segment: €900 of €1,200 (75.0%), 12 customers at
+    risk.
+    >>> print(segment_reading(table, currency="EUR", total=2000.0, min_cell=20))
+    ... # doctest: +NORMALIZE_WHITESPACE
+    Most value at risk is in the loyal segment: €900 of €2,000 (45.0%), fewer than 20
+    customers at risk.
     """
     shown = by_segment.dropna(subset=["value_at_risk"])
-    total = shown["value_at_risk"].sum()
+    total = shown["value_at_risk"].sum() if total is None else total
     if shown.empty or total <= 0:
         return "No value is at risk."
     top = shown.sort_values("value_at_risk", ascending=False, kind="stable").iloc[0]
+    count = figure_text(top["at_risk_customers"], "count", min_cell=min_cell)
+    if count.startswith("<") or pd.isna(top["at_risk_customers"]):
+        count = f"fewer than {min_cell}"
     return (
         f"Most value at risk is in the {top['segment']} segment: "
         f"{figure_text(top['value_at_risk'], 'money', currency=currency)} of "
         f"{figure_text(total, 'money', currency=currency)} "
-        f"({figure_text(top['value_at_risk'] / total, 'rate')}), "
-        f"{figure_text(top['at_risk_customers'], 'count')} customers at risk."
+        f"({figure_text(top['value_at_risk'] / total, 'rate')}), {count} customers at risk."
     )
 
 

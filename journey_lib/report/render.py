@@ -256,7 +256,7 @@ def _recorded(metrics: dict[str, Any]) -> str:
     """The figures notebooks recorded, one table, values written for a reader."""
     rows = [
         f'<tr><td>{esc(notebook)}</td><td>{esc(key)}</td><td class="number">'
-        f"{esc(plain_value(value))}</td></tr>"
+        f"{esc(plain_value(value, key))}</td></tr>"
         for notebook, values in metrics.items()
         if isinstance(values, dict)
         for key, value in values.items()
@@ -277,15 +277,20 @@ def _teaching(metrics: dict[str, Any]) -> str:
     return "<h3>Teaching notebooks (simulated data, not the data above)</h3>" + _recorded(metrics)
 
 
-def plain_value(value: Any) -> str:
-    """A recorded value as a page writes it: whole numbers with thousands separators, other
-    numbers to three significant digits, yes/no, text as it is, a dash for none.
+def plain_value(value: Any, name: str = "") -> str:
+    """A recorded value as a page writes it: a rate or share (by its ``name``) as a
+    percentage, whole numbers with thousands separators, other numbers to three significant
+    digits, yes/no, text as it is (``"<10"`` under min_cell), a dash for none.
 
     Examples
     --------
     >>> [plain_value(v) for v in (2000, 0.2317888446872782, 18234.56, True, None, "web")]
     ['2,000', '0.232', '18,235', 'yes', '–', 'web']
+    >>> plain_value(0.2317888446872782, "conversion_rate")
+    '23.2%'
     """
+    if isinstance(value, float) and any(w in name for w in ("rate", "share", "probability")):
+        return f"{value:.1%}"
     if value is None:
         return "–"
     if isinstance(value, bool):

@@ -218,8 +218,6 @@ def run_report(
             runs = _run_notebooks(
                 planned, partial, notebooks, timeout, fail_fast, interruption, say
             )
-            # Read once: the run is recorded as interrupted or not from here on.
-            signum = interruption.signum
             summary = (
                 summarise(
                     partial,
@@ -231,9 +229,12 @@ def run_report(
                     name,
                     say,
                 )
-                if signum is None
+                if interruption.signum is None
                 else SummaryOutcome.skipped("the run was interrupted")
             )
+            # Read once, after the summary (which runs in this process and finishes before a
+            # signal is acted on): the run is recorded as interrupted or not from here on.
+            signum = interruption.signum
             manifest = build_manifest(
                 name, started, utcnow(), notebooks, suite, given, data_info, runs, signum
             )

@@ -21,9 +21,10 @@ from .files import read_json, write_json, write_text
 from .headlines import DEFINITIONS
 from .history import SUMMARY_KEY, check_alerts
 from .parameters import CommandLineValue
-from .privacy import check_min_cell, hide_counts
+from .privacy import check_min_cell
 from .summary import build_summary
 from .summary_page import summary_html, summary_sections
+from .tables import hide_recorded
 from .text import shorten
 
 __all__ = ["RUN_PARAMETERS", "RunOptions", "SummaryOutcome", "run_options", "summarise"]
@@ -98,12 +99,12 @@ def summarise(
     ``"skipped"`` record with the reason; any other error a ``"failed"`` one, which fails
     the run. Either way the run goes on to its index and manifest. With ``min_cell``, the
     counts the notebooks recorded are hidden in ``metrics.json`` too
-    (:func:`journey_lib.report.privacy.hide_counts`).
+    (:func:`journey_lib.report.tables.hide_recorded`).
     """
     metrics_file = folder / "metrics.json"
     recorded = read_json(metrics_file) if metrics_file.exists() else {}
     if options.min_cell and recorded:
-        write_json(metrics_file, hide_counts(recorded, options.min_cell))
+        write_json(metrics_file, hide_recorded(recorded, options.min_cell))
     if data is None:
         return SummaryOutcome.skipped("no selected notebook reads a data file")
     pages = {notebook: run.html for notebook, run in runs.items() if run.html}
@@ -127,7 +128,7 @@ def summarise(
         say(f"summary: failed ({reason})")
         return SummaryOutcome({"status": "failed", "reason": reason, "alerts": []})
     write_text(folder / SUMMARY_FILE, summary_html(summary))
-    recorded = hide_counts(recorded, options.min_cell)
+    recorded = hide_recorded(recorded, options.min_cell)
     recorded[SUMMARY_KEY] = summary.metrics()
     write_json(metrics_file, recorded)
     flagged = ", ".join(alert["figure"] for alert in summary.alerts)

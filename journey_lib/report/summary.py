@@ -21,9 +21,8 @@ from typing import Any
 
 import pandas as pd
 
-from ..analytics.funnels import funnel
 from ..analytics.progression import stage_funnel
-from ..analytics.retention import churn_rate, retention
+from ..analytics.retention import retention
 from ..analytics.stages import profile_framework
 from ..churn.call_list import AT_RISK
 from ..errors import JourneyDataWarning, JourneyError
@@ -31,11 +30,11 @@ from ..io.profile import LogProfile
 from ..plots import funnel as funnel_figure
 from ..plots import rate_trends, value_at_risk
 from ..plots import retention as retention_figure
+from .actions import channel_churn_action, contact_action, credit_action, funnel_action
 from .data import ReportData, open_data
-from .formatting import change_text, duration_text, figure_text, period_label
+from .formatting import duration_text, figure_text, period_label
 from .headlines import DEFINITIONS, Headline, headline
 from .history import check_alerts, earlier_runs, raised_alerts
-from .intervals import rate_difference
 from .privacy import check_min_cell, suppressed
 from .readings import (
     change_sentence,
@@ -44,11 +43,15 @@ from .readings import (
     segment_reading,
     trend_reading,
 )
+from .tables import private
 
-__all__ = ["AT_RISK_FILE", "Summary", "build_summary", "value_by_segment"]
+__all__ = ["AT_RISK_FILE", "RISK_FIGURES", "Summary", "build_summary", "value_by_segment"]
 
 #: The list of customers to contact that the churn notebook leaves in the run folder.
 AT_RISK_FILE = "at_risk.parquet"
+#: The figures of the at-risk list: of the customers active at the log's end, so compared
+#: with the last run rather than with a previous period.
+RISK_FIGURES = ("at_risk_customers", "value_at_risk")
 # Which notebook page shows each topic, found by a word in the notebook's name.
 _TOPICS = {
     "touchpoints": "touchpoint",
@@ -101,21 +104,29 @@ class Summary:
     alerts: list[dict[str, Any]]
 
     def text(self, figure: str, column: str = "value") -> str:
-        """A headline figure (or its ``previous`` value) as the page writes it."""
+        """A headline figure (or its ``previous`` value) as the page writes it: under
+        ``min_cell`` a count below it, or a figure from that few customers, reads ``<k``,
+        and so does a rate whose count (rate times customers) is below it, which an exact
+        rate would give back."""
         row = self.figures.loc[figure]
         base = row["base"] if column == "value" else row["previous_base"]
-        return figure_text(
-            row[column], row["unit"], currency=self.currency, min_cell=self.min_cell, base=base
-        )
+        value, k = row[column], self.min_cell
+        if k and row["unit"] == "rate" and pd.notna(value) and pd.notna(base):
+            if 0 < round(value * base) < k:
+                return f"<{k}"
+        return figure_text(value, row["unit"], currency=self.currency, min_cell=k, base=base)
 
     def hidden(self, figure: str, column: str = "value") -> bool:
         """Whether the privacy threshold hides a figure."""
         return self.text(figure, column).startswith("<")
 
     def metrics(self) -> dict[str, Any]:
-        """What ``metrics.json`` keeps under ``"summary"``: each figure with its period,
-        previous value, change and interval (a hidden value written ``"<min_cell"``, its
-        change and interval null, marked ``"suppressed"``), and the alerts raised."""
+        """What ``metrics.json`` keeps under ``"summary"``: the data file's name and the
+        period (earlier runs are compared only with runs of both), each figure with its
+        period, previous value, change and interval, as precise as the page shows them
+        (rates to four significant digits, money to the cent; a hidden value written
+        ``"<min_cell"``, its change and interval null, marked ``"suppressed"``), and the
+        alerts raised."""
         figures = {}
         for key, row in self.figures.iterrows():
             hide = self.hidden(key)
@@ -126,15 +137,16 @@ class Summary:
                 "unit": row["unit"],
                 "period": _iso(row["period"]),
                 "previous_period": _iso(row["previous_period"]),
-                "value": hidden if hide else _number(row["value"]),
-                "previous": hidden if hide_before else _number(row["previous"]),
-                "change": None if hide or hide_before else _number(row["change"]),
-                "low": None if hide or hide_before else _number(row["low"]),
-                "high": None if hide or hide_before else _number(row["high"]),
+                "value": hidden if hide else _number(row["value"], row["unit"]),
+                "previous": hidden if hide_before else _number(row["previous"], row["unit"]),
+                "change": None if hide or hide_before else _number(row["change"], row["unit"]),
+                "low": None if hide or hide_before else _number(row["low"], row["unit"]),
+                "high": None if hide or hide_before else _number(row["high"], row["unit"]),
                 "noise": bool(row["noise"]),
                 "suppressed": hide or hide_before,
             }
         return {
+            "source": self.source,
             "period": self.period,
             "currency": self.currency,
             "min_cell": self.min_cell,
@@ -188,7 +200,6 @@ def build_summary(
     thresholds = check_alerts(alerts, DEFINITIONS)
     given = dict(parameters or {})
     links = _links(pages or {})
-    notes: list[str] = []
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         report = open_data(
@@ -198,36 +209,35 @@ def build_summary(
             end=given.get("end") or "",
             quiet=False,
         )
-        p = report.profile
-        period = given.get("period") or p.period
-        summary_parts = _log_parts(report, given, period, links, min_cell, notes)
-    notes += [
+        parts = _log_parts(report, given, links, min_cell)
+    parts.notes += [
         str(w.message).splitlines()[0] for w in caught if issubclass(w.category, JourneyDataWarning)
     ]
-    head, panels, actions = summary_parts
-    risk = _recorded_risk(recorded or {})
-    figures = head.table.set_index("figure", drop=False).rename_axis(None)
+    p = report.profile
+    recorded = recorded or {}
+    risk = _recorded_risk(recorded)
+    figures = parts.head.table.set_index("figure", drop=False).rename_axis(None)
     if risk:
         figures = pd.concat([figures, _risk_rows(risk)])
     run = name or folder.name
-    history = earlier_runs(folder.parent, run)
+    history = earlier_runs(folder.parent, run, source=report.source, period=parts.period)
     _compare_with_last_run(figures, history)
     at_risk = _read_at_risk(folder)
+    panels, actions = parts.panels, parts.actions
     if at_risk is not None and len(at_risk):
-        panels.append(_risk_panel(at_risk, p.currency, links, min_cell))
-    if risk:
-        actions += _risk_actions(risk, p.currency, min_cell)
-    actions += _recorded_actions(recorded or {}, links)
+        panels.append(_risk_panel(at_risk, risk, p.currency, links, min_cell))
+    actions += contact_action(risk, p.currency, min_cell) if risk else []
+    actions += credit_action(recorded, links.get("attribution"))
     summary = Summary(
         run=run,
         source=report.source,
-        period=period,
+        period=parts.period,
         currency=p.currency,
         min_cell=min_cell,
         figures=figures,
-        panels=panels[:4],
+        panels=[panel for panel in panels if panel is not None][:4],
         actions=actions,
-        about=_about(report, head, period, notes),
+        about=_about(report, parts),
         definitions=[
             (label, definition, links.get(_FIGURE_TOPIC[key]))
             for key, (label, _, definition) in DEFINITIONS.items()
@@ -247,6 +257,20 @@ def build_summary(
     return summary
 
 
+@dataclasses.dataclass
+class _Parts:
+    """What the log gives the summary, and the settings it was read with."""
+
+    head: Headline
+    panels: list[Panel | None]
+    actions: list[tuple[str, str | None]]
+    period: str
+    steps: list[Any]
+    window: Any
+    inactivity: Any
+    notes: list[str]
+
+
 def _links(pages: Mapping[str, str]) -> dict[str, str]:
     found = {}
     for topic, word in _TOPICS.items():
@@ -257,14 +281,10 @@ def _links(pages: Mapping[str, str]) -> dict[str, str]:
 
 
 def _log_parts(
-    report: ReportData,
-    given: Mapping[str, Any],
-    period: str,
-    links: Mapping[str, str],
-    min_cell: int,
-    notes: list[str],
-) -> tuple[Headline, list[Panel], list[tuple[str, str | None]]]:
-    """Headline figures, the journey, trend and retention figures, and the funnel action."""
+    report: ReportData, given: Mapping[str, Any], links: Mapping[str, str], min_cell: int
+) -> _Parts:
+    """Headline figures, the journey, trend and retention figures, and the actions the log
+    points to, with the settings used (the run's parameters over the profile's)."""
     p = report.profile
     events = report.events
     if events is None or events.empty:
@@ -272,119 +292,110 @@ def _log_parts(
             "the summary needs a touchpoint log with usable rows; "
             + ("this is a customer table" if events is None else "no row could be used")
         )
-    steps = list(given.get("steps") or p.funnel)
+    period = given.get("period") or p.period
+    inactivity = given.get("inactivity") or p.inactivity
     window = given.get("window") or "30D"
+    steps = list(given.get("steps") or p.funnel)
+    notes = []
+    names = [s for s in steps if isinstance(s, str)]
+    absent = [s for s in dict.fromkeys(names) if s not in set(events["event"])]
+    if absent:
+        notes.append(
+            f"The funnel's step `{absent[0]}` never occurs in the log, so there is no "
+            "conversion rate; give the funnel's steps with -p steps=[...] or in journey.yaml."
+        )
+    usable = steps if len(steps) >= 2 and not absent else []
     head = headline(
-        events,
-        profile=p,
-        period=period,
-        inactivity=given.get("inactivity") or p.inactivity,
-        steps=steps,
-        window=window,
+        events, profile=p, period=period, inactivity=inactivity, steps=usable, window=window
     )
-    panels = []
-    mapped = events["event"].isin(list(profile_framework(p).events)).any()
-    if mapped:
-        journey = stage_funnel(events, profile=p, unmapped="ignore")
-        journey = journey[~suppressed(journey["customers"], min_cell).to_numpy()]
-    if mapped and len(journey):
-        panels.append(
-            _panel(
-                "The journey",
-                funnel_figure(journey),
-                funnel_reading(journey, what="stage", min_cell=min_cell),
-                links.get("funnels"),
-            )
-        )
-    trend = head.trend.assign(label=head.trend["figure"].map(lambda f: DEFINITIONS[f][0]))
-    trend = trend[trend["base"] >= min_cell] if min_cell else trend
-    if len(trend):
-        panels.append(
-            _panel(
-                "Headline rates over time",
-                rate_trends(trend),
-                trend_reading(head.table, period, min_cell=min_cell),
-                links.get("retention"),
-            )
-        )
-    cohorts = retention(events, period=period)
-    latest = sorted(cohorts["cohort"].unique())[-_COHORTS_SHOWN:]
-    cohorts = cohorts[cohorts["cohort"].isin(latest)]
-    if min_cell:
-        cohorts = cohorts.assign(rate=cohorts["rate"].where(cohorts["cohort_size"] >= min_cell))
-    if (cohorts["complete"] & (cohorts["period"] > 0) & cohorts["rate"].notna()).any():
-        panels.append(
-            _panel(
-                "Cohort retention",
-                retention_figure(cohorts),
-                retention_reading(cohorts, period, min_cell=min_cell),
-                links.get("retention"),
-            )
-        )
+    rows = head.table.set_index("figure")
+    churn = rows.loc["churn_rate"]
+    panels = [
+        _journey_panel(events, p, links, min_cell),
+        _trend_panel(head, period, links, min_cell),
+        _retention_panel(events, period, links, min_cell),
+    ]
     actions = []
-    if len(steps) >= 2 and set(s for s in steps if isinstance(s, str)) <= set(events["event"]):
-        actions += _funnel_action(events, steps, window, links, min_cell)
-    churn = head.table.set_index("figure").loc["churn_rate"]
-    if churn["change"] > 0 and not churn["noise"]:
+    if usable:
+        actions += funnel_action(events, usable, window, links.get("funnels"), min_cell)
+    if churn["change"] > 0 and not churn["noise"] and not _small_rate(churn, min_cell):
         actions.append(
             (
                 "Find out why churn rose: " + change_sentence(churn, period, min_cell=min_cell),
                 links.get("retention"),
             )
         )
-    inactivity = given.get("inactivity") or p.inactivity
-    actions += _rising_churn(events, period, inactivity, links, min_cell)
-    return head, panels, actions
+    actions += channel_churn_action(
+        events, churn, period, inactivity, links.get("retention"), min_cell
+    )
+    return _Parts(head, panels, actions, period, usable, window, inactivity, notes)
 
 
-def _rising_churn(
-    events: pd.DataFrame,
-    period: str,
-    inactivity: Any,
-    links: Mapping[str, str],
-    min_cell: int,
-    *,
-    top: int = 6,
-) -> list[tuple[str, str | None]]:
-    """The acquisition channel whose customers' churn rose most beyond chance.
+def _small_rate(row: pd.Series, min_cell: int) -> bool:
+    """Whether a rate's count or base is one the privacy threshold hides."""
+    counts = (row["base"], row["value"] * row["base"], row["previous_base"])
+    return bool(min_cell) and any(pd.notna(n) and 0 < round(n) < min_cell for n in counts)
 
-    A customer's segment here is the channel of their first touchpoint; for each of the
-    ``top`` largest, the churn rate of its customers in the latest two complete periods,
-    with Newcombe's interval on the change. Nothing when the log has no channel or no rise
-    is beyond chance.
-    """
-    if "channel" not in events or events["channel"].isna().all():
-        return []
-    first = events.sort_values("timestamp", kind="stable").drop_duplicates("customer_id")
-    acquired = first.set_index("customer_id")["channel"].dropna()
-    rises = []
-    # One churn_rate per channel (a handful), each vectorised over its customers.
-    for channel in acquired.value_counts().index[:top]:
-        ids = acquired.index[acquired == channel]
-        rates = churn_rate(
-            events[events["customer_id"].isin(ids)], period=period, inactivity=inactivity
+
+def _journey_panel(
+    events: pd.DataFrame, p: LogProfile, links: Mapping[str, str], min_cell: int
+) -> Panel | None:
+    """The stage funnel from the first stage anyone reached (logs rarely record the
+    awareness stage), small stages hidden; None when no event has a stage."""
+    if not events["event"].isin(list(profile_framework(p).events)).any():
+        return None
+    journey = stage_funnel(events, profile=p, unmapped="ignore")
+    reached = journey["customers"].to_numpy() > 0
+    if not reached.any():
+        return None
+    journey = journey.iloc[int(reached.argmax()) :].reset_index(drop=True)
+    shown = private(journey, min_cell)
+    if shown["customers"].isna().all():
+        return None
+    return _panel(
+        "The journey",
+        funnel_figure(shown),
+        funnel_reading(shown, what="stage", min_cell=min_cell),
+        links.get("funnels"),
+    )
+
+
+def _trend_panel(
+    head: Headline, period: str, links: Mapping[str, str], min_cell: int
+) -> Panel | None:
+    trend = head.trend.assign(label=head.trend["figure"].map(lambda f: DEFINITIONS[f][0]))
+    if min_cell:  # a point from few customers, or with few behind its rate, is left out
+        counts = (trend["value"] * trend["base"]).round()
+        trend = trend[(trend["base"] >= min_cell) & ~((counts > 0) & (counts < min_cell))]
+    if trend.empty:
+        return None
+    return _panel(
+        "Headline rates over time",
+        rate_trends(trend),
+        trend_reading(head.table, period, min_cell=min_cell),
+        links.get("retention"),
+    )
+
+
+def _retention_panel(
+    events: pd.DataFrame, period: str, links: Mapping[str, str], min_cell: int
+) -> Panel | None:
+    cohorts = retention(events, period=period)
+    latest = sorted(cohorts["cohort"].unique())[-_COHORTS_SHOWN:]
+    cohorts = cohorts[cohorts["cohort"].isin(latest)]
+    if min_cell:
+        small = (cohorts["cohort_size"] < min_cell) | (
+            (cohorts["customers"] > 0) & (cohorts["customers"] < min_cell)
         )
-        rates = rates[rates["active_start"] > 0]
-        if len(rates) < 2:
-            continue
-        now, before = rates.iloc[-1], rates.iloc[-2]
-        low, _ = rate_difference(
-            now["lost"], now["active_start"], before["lost"], before["active_start"]
-        )
-        if low > 0 and min(now["active_start"], before["active_start"]) >= max(min_cell, 1):
-            rises.append((float(now["churn_rate"] - before["churn_rate"]), channel, now, before))
-    if not rises:
-        return []
-    change, channel, now, before = max(rises, key=lambda rise: rise[0])
-    return [
-        (
-            f"Look at customers who came through {channel}: their churn rose from "
-            f"{figure_text(before['churn_rate'], 'rate')} to "
-            f"{figure_text(now['churn_rate'], 'rate')} in {period_label(now['period'], period)} "
-            f"({change_text(change, 'rate')}, beyond chance).",
-            links.get("retention"),
-        )
-    ]
+        cohorts = cohorts.assign(rate=cohorts["rate"].mask(small))
+    if not (cohorts["complete"] & (cohorts["period"] > 0) & cohorts["rate"].notna()).any():
+        return None
+    return _panel(
+        "Cohort retention",
+        retention_figure(cohorts),
+        retention_reading(cohorts, period, min_cell=min_cell),
+        links.get("retention"),
+    )
 
 
 def _panel(title: str, figure: Any, reading: str, link: str | None) -> Panel:
@@ -395,30 +406,6 @@ def _panel(title: str, figure: Any, reading: str, link: str | None) -> Panel:
     figure.savefig(buffer, format="png", dpi=96, bbox_inches="tight")
     plt.close(figure)
     return Panel(title, base64.b64encode(buffer.getvalue()).decode("ascii"), reading, link)
-
-
-def _funnel_action(
-    events: pd.DataFrame, steps: list[Any], window: Any, links: Mapping[str, str], min_cell: int
-) -> list[tuple[str, str | None]]:
-    """The step of the funnel that loses most customers."""
-    table = funnel(events, steps, window=window)
-    counts = table["customers"].to_numpy()
-    if len(counts) < 2 or counts[0] == 0:
-        return []
-    lost = counts[:-1] - counts[1:]
-    i = int(lost.argmax())
-    names = table["event"].astype(str).tolist()
-    share = 1 - table["step_conversion_rate"].iloc[i + 1]
-    return [
-        (
-            f"Work on the step from {names[i]} to {names[i + 1]}: it loses the most customers, "
-            f"{figure_text(lost[i], 'count', min_cell=min_cell)} of "
-            f"{figure_text(counts[i], 'count', min_cell=min_cell)} "
-            f"({figure_text(share, 'rate', min_cell=min_cell, base=counts[i])}) within "
-            f"{duration_text(window)}.",
-            links.get("funnels"),
-        )
-    ]
 
 
 def _read_at_risk(folder: Path) -> pd.DataFrame | None:
@@ -433,8 +420,9 @@ def value_by_segment(at_risk: pd.DataFrame, *, min_cell: int = 0) -> pd.DataFram
 
     A customer is **at risk** when their churn probability is 50% or more; the **value at
     risk** is the sum of churn probability times value (the expected value lost to churn).
-    Segments with fewer than ``min_cell`` customers are hidden (their figures missing), with
-    complementary suppression (:func:`journey_lib.report.privacy.suppressed`).
+    Under ``min_cell``, a segment with fewer customers is hidden (its figures missing), and
+    so is a count of customers at risk below it, each with complementary suppression
+    (:func:`journey_lib.report.privacy.suppressed`), since the page shows their totals.
 
     Examples
     --------
@@ -454,14 +442,19 @@ def value_by_segment(at_risk: pd.DataFrame, *, min_cell: int = 0) -> pd.DataFram
         at_risk_customers=("at_risk", "sum"),
         value_at_risk=("expected", "sum"),
     )
-    hide = suppressed(table["customers"], min_cell)
-    table[["at_risk_customers", "value_at_risk"]] = (
-        table[["at_risk_customers", "value_at_risk"]].astype(float).mask(hide)
+    if not min_cell:
+        return table.reset_index()
+    segment = suppressed(table["customers"], min_cell)
+    at_risk_hidden = segment | suppressed(table["at_risk_customers"].mask(segment, 0), min_cell)
+    return (
+        table.astype(float)
+        .assign(
+            customers=table["customers"].mask(segment),
+            at_risk_customers=table["at_risk_customers"].mask(at_risk_hidden),
+            value_at_risk=table["value_at_risk"].mask(segment),
+        )
+        .reset_index()
     )
-    table["customers"] = table["customers"].astype(float).mask(hide)
-    if not hide.any():
-        table = table.astype({"customers": "int64", "at_risk_customers": "int64"})
-    return table.reset_index()
 
 
 def _recorded_risk(recorded: Mapping[str, Any]) -> dict[str, Any]:
@@ -480,7 +473,7 @@ def _risk_rows(risk: Mapping[str, Any]) -> pd.DataFrame:
     """The at-risk figures as headline rows; they have no previous period (the last run
     stands in, :func:`_compare_with_last_run`)."""
     rows = []
-    for key in ("at_risk_customers", "value_at_risk"):
+    for key in RISK_FIGURES:
         label, unit, _ = DEFINITIONS[key]
         rows.append(
             {
@@ -499,12 +492,11 @@ def _risk_rows(risk: Mapping[str, Any]) -> pd.DataFrame:
 
 
 def _compare_with_last_run(figures: pd.DataFrame, history: pd.DataFrame) -> None:
-    """Give the at-risk figures, which have no previous period, the last run's value."""
-    for key in ("at_risk_customers", "value_at_risk"):
-        if key not in figures.index:
-            continue
+    """Give the at-risk figures, which have no previous period, the last run's value
+    (missing when that run hid it)."""
+    for key in RISK_FIGURES:
         runs = history[history["figure"] == key]
-        if len(runs):
+        if key in figures.index and len(runs):
             figures.loc[key, "previous"] = runs["value"].iloc[-1]
             figures.loc[key, "previous_base"] = figures.loc[key, "base"]
             figures.loc[key, "change"] = figures.loc[key, "value"] - runs["value"].iloc[-1]
@@ -512,78 +504,56 @@ def _compare_with_last_run(figures: pd.DataFrame, history: pd.DataFrame) -> None
 
 
 def _risk_panel(
-    at_risk: pd.DataFrame, currency: str | None, links: Mapping[str, str], min_cell: int
-) -> Panel:
+    at_risk: pd.DataFrame,
+    risk: Mapping[str, Any],
+    currency: str | None,
+    links: Mapping[str, str],
+    min_cell: int,
+) -> Panel | None:
     by_segment = value_by_segment(at_risk, min_cell=min_cell)
     shown = by_segment.dropna(subset=["value_at_risk"])
-    reading = segment_reading(shown, currency=currency)
+    if shown.empty:
+        return None
+    total = risk.get("value_at_risk")
+    if not isinstance(total, int | float):
+        total = float((at_risk["churn_probability"] * at_risk["value"]).sum())
+    reading = segment_reading(shown, currency=currency, total=total, min_cell=min_cell)
     hidden = len(by_segment) - len(shown)
     if hidden:
-        reading += f" {hidden} segments with fewer than {min_cell} customers are not shown."
-    return _panel("Value at risk by segment", value_at_risk(shown), reading, links.get("churn"))
-
-
-def _risk_actions(
-    risk: Mapping[str, Any], currency: str | None, min_cell: int
-) -> list[tuple[str, str | None]]:
-    """Who to call today, with what the plan is expected to earn."""
-    contacts = risk.get("contacts") or 0
-    if not contacts:
-        return []
-    terms = ""
-    if risk.get("offer_cost") is not None and risk.get("save_rate") is not None:
-        terms = (
-            f" (offer cost {figure_text(risk['offer_cost'], 'money', currency=currency)}, "
-            f"save rate {figure_text(risk['save_rate'], 'rate')})"
+        reading += (
+            f" {hidden} segment{'s' * (hidden > 1)} hidden to protect small groups "
+            f"(fewer than {min_cell} customers)."
         )
-    profit = figure_text(risk.get("expected_profit"), "money", currency=currency)
-    return [
-        (
-            f"Contact the {figure_text(contacts, 'count', min_cell=min_cell)} customers marked "
-            f"for contact in at_risk.csv: the offer plan is expected to earn {profit}{terms}.",
-            "at_risk.csv",
-        )
-    ]
+    figure = value_at_risk(shown, currency=currency)
+    return _panel("Value at risk by segment", figure, reading, links.get("churn"))
 
 
-def _recorded_actions(
-    recorded: Mapping[str, Any], links: Mapping[str, str]
-) -> list[tuple[str, str | None]]:
-    """Actions from figures the notebooks recorded: the channel with the most credit."""
-    actions = []
-    for figures in recorded.values():
-        if isinstance(figures, Mapping) and figures.get("top_channel"):
-            share = figures.get("top_channel_share")
-            part = f", {figure_text(share, 'rate')} of the conversion credit" if share else ""
-            actions.append(
-                (
-                    f"Keep investing in {figures['top_channel']}: it earns the most credit for "
-                    f"conversions{part} (Markov attribution).",
-                    links.get("attribution"),
-                )
-            )
-            break
-    return actions
-
-
-def _about(report: ReportData, head: Headline, period: str, notes: list[str]) -> list[str]:
-    """What a reader should know: rows read and set aside, the span, the profile's choices."""
-    p = report.profile
+def _about(report: ReportData, parts: _Parts) -> list[str]:
+    """What a reader should know: rows read and set aside, the span, the settings used."""
+    p, period = report.profile, parts.period
     lines = report.about_lines()
     times = report.events["timestamp"]
-    complete = head.table.set_index("figure").loc["active_customers", "period"]
+    complete = parts.head.table.set_index("figure").loc["active_customers", "period"]
+    span = f"The log runs from {times.min():%-d %b %Y} to {times.max():%-d %b %Y}"
+    if pd.isna(complete):
+        lines.append(
+            f"{span}: less than one complete {period}, so no figure has a period to report "
+            "yet (a longer log, or a shorter period with -p period=..., gives some)."
+        )
+    else:
+        lines.append(
+            f"{span}; figures are per {period}, the latest complete one being "
+            f"{period_label(complete, period)}."
+        )
+    funnel_steps = " → ".join(map(str, parts.steps)) or "none"
     lines.append(
-        f"The log runs from {times.min():%-d %b %Y} to {times.max():%-d %b %Y}; figures are per "
-        f"{period}, the latest complete one being {period_label(complete, period)}."
+        f"Choices used: conversion event {p.conversion or 'none'}, funnel {funnel_steps} "
+        f"within {duration_text(parts.window)}, a customer counts as lost after "
+        f"{duration_text(parts.inactivity)} without a touchpoint. To change them, edit "
+        "journey.yaml in this folder and run again with --profile, or set the notebooks' "
+        "parameters."
     )
-    funnel_steps = " → ".join(map(str, p.funnel)) or "none"
-    lines.append(
-        f"Choices of the profile: conversion event {p.conversion or 'none'}, funnel "
-        f"{funnel_steps}, a customer counts as lost after {duration_text(p.inactivity)} without "
-        "a touchpoint. "
-        "To change them, edit journey.yaml in this folder and run again with --profile."
-    )
-    lines += list(dict.fromkeys(n for n in notes if n not in lines))
+    lines += list(dict.fromkeys(n for n in parts.notes if n not in lines))
     return lines
 
 
@@ -593,7 +563,11 @@ def _iso(value: Any) -> str | None:
     return pd.Timestamp(value).strftime("%Y-%m-%d")
 
 
-def _number(value: Any) -> float | None:
+def _number(value: Any, unit: str = "count") -> float | None:
+    """A figure for metrics.json, no more precise than the page: an exact ratio could give
+    its small counts back."""
     if value is None or pd.isna(value):
         return None
-    return float(value)
+    if unit == "rate":
+        return float(f"{float(value):.4g}")
+    return round(float(value), 2)

@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 
 from .formatting import change_text, figure_text, period_label
-from .summary import Summary
+from .summary import RISK_FIGURES, Summary
 
 __all__ = ["STYLE", "summary_html", "summary_sections"]
 
@@ -117,12 +117,16 @@ def summary_sections(summary: Summary, *, title: str = "Customer journey summary
     return "\n".join(p for p in parts if p)
 
 
-def _run_time(name: str) -> str:
+def _run_time(name: str, *, seconds: bool = False) -> str:
+    """A run's start from its folder's name: ``5 Dec 2026 06:00 UTC`` (with the seconds,
+    and a ``-2`` kept, where runs must be told apart)."""
     try:
         moment = dt.datetime.strptime(name[:15], "%Y%m%d-%H%M%S")
     except ValueError:
         return name
-    return f"{moment.day} {moment:%b %Y %H:%M} UTC"
+    clock = f"{moment:%H:%M:%S}" if seconds else f"{moment:%H:%M}"
+    again = f" ({name[16:]})" if seconds and len(name) > 15 else ""
+    return f"{moment.day} {moment:%b %Y} {clock} UTC{again}"
 
 
 def _more(link: str | None, label: str = "why") -> str:
@@ -152,6 +156,7 @@ def _alerts(summary: Summary) -> str:
             f"{alert['threshold']:.0%} of it"
             if alert["relative"]
             else change_text(alert["threshold"], unit, **money).lstrip("+")
+            + (" customers" if unit == "count" else "")
         )
         items.append(
             f"<li><strong>{esc(row['label'])}</strong> moved "
@@ -166,7 +171,7 @@ def _card(summary: Summary, key: str) -> str:
     unit, money = row["unit"], {"currency": summary.currency}
     flagged = any(alert["figure"] == key for alert in summary.alerts)
     value = summary.text(key)
-    if key in _SINCE_RUN:
+    if key in RISK_FIGURES:
         # Scored at the log's end (midnight after its last day): the customers active then.
         last_day = pd.Timestamp(row["period"]) - pd.Timedelta(days=1)
         when = f"active on {period_label(last_day, 'day')}" if pd.notna(row["period"]) else ""
@@ -179,17 +184,18 @@ def _card(summary: Summary, key: str) -> str:
         f'<div class="period muted">{esc(when)}</div>',
     ]
     if pd.isna(row["previous"]) or pd.isna(row["value"]):
-        first = "the first run to record it" if key in _SINCE_RUN else "no earlier period"
+        first = "the first run to record it" if key in RISK_FIGURES else "no earlier period"
         lines.append(f'<div class="change muted">{first}</div>')
     elif summary.hidden(key) or summary.hidden(key, "previous"):
         lines.append(
-            f'<div class="change muted">change hidden (fewer than {summary.min_cell})</div>'
+            f'<div class="change muted">hidden: fewer than {summary.min_cell} customers '
+            "behind it</div>"
         )
     else:
         before = summary.text(key, "previous")
         against = (
             "the last run"
-            if key in _SINCE_RUN
+            if key in RISK_FIGURES
             else period_label(row["previous_period"], summary.period)
         )
         lines.append(
@@ -207,10 +213,6 @@ def _card(summary: Summary, key: str) -> str:
     return "".join(lines)
 
 
-# Figures compared with the last run rather than a previous period.
-_SINCE_RUN = frozenset({"at_risk_customers", "value_at_risk"})
-
-
 def _panel(panel: Any) -> str:
     return (
         f'<figure><img src="data:image/png;base64,{panel.png}" alt="{esc(panel.title)}">'
@@ -220,21 +222,28 @@ def _panel(panel: Any) -> str:
 
 
 def _history(summary: Summary) -> str:
-    runs = sorted(summary.history["run"].unique())[-6:]
+    runs = sorted(summary.history["run"].unique())[-_RUNS_SHOWN:]
     head = '<section id="history"><h2>Since the last run</h2>'
     if not runs:
         return (
-            head + "<p>This is the first run in this reports folder with a summary.</p></section>"
+            head + "<p>This is the first run of this data in this reports folder with a "
+            "summary.</p></section>"
         )
-    wide = summary.history.pivot_table(index="figure", columns="run", values="value")
-    header = "".join(f'<th class="number">{esc(_run_time(r))}</th>' for r in runs)
+    # What each run wrote: its number, or its "<k" where it hid the figure.
+    written = {
+        (entry.figure, entry.run): entry.text if isinstance(entry.text, str) else entry.value
+        for entry in summary.history.itertuples()
+    }
+    header = "".join(f'<th class="number">{esc(_run_time(r, seconds=True))}</th>' for r in runs)
     rows = []
     for key, row in summary.figures.iterrows():
-        past = [
-            wide.at[key, r] if key in wide.index and r in wide.columns else np.nan for r in runs
-        ]
         unit = row["unit"]
-        cells = "".join(f'<td class="number">{esc(_cell(v, unit, summary))}</td>' for v in past)
+        shown = [written.get((key, r), np.nan) for r in runs]
+        past = [np.nan if isinstance(v, str) else v for v in shown]
+        cells = "".join(
+            f'<td class="number">{esc(v if isinstance(v, str) else _cell(v, unit, summary))}</td>'
+            for v in shown
+        )
         now = summary.text(key)
         series = [v for v in [*past, row["value"]] if pd.notna(v)]
         spark = "" if summary.min_cell and now.startswith("<") else _sparkline(series)
@@ -246,6 +255,10 @@ def _history(summary: Summary) -> str:
         f'{head}<table><tr><th>figure</th>{header}<th class="number">this run</th>'
         f"<th>trend</th></tr>{''.join(rows)}</table></section>"
     )
+
+
+# Earlier runs shown as columns; the page stays one screen wide.
+_RUNS_SHOWN = 6
 
 
 def _cell(value: Any, unit: str, summary: Summary) -> str:

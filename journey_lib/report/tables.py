@@ -22,6 +22,7 @@ of a few customers can give their count away.
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
@@ -30,7 +31,7 @@ import pandas as pd
 from .formatting import figure_text
 from .privacy import check_min_cell, suppressed
 
-__all__ = ["COUNT_COLUMNS", "MONEY_COLUMNS", "formatted", "private"]
+__all__ = ["COUNT_COLUMNS", "MONEY_COLUMNS", "formatted", "hide_recorded", "private"]
 
 #: Columns that count customers or events, whatever their type.
 COUNT_COLUMNS = frozenset(
@@ -122,9 +123,14 @@ def _hidden(frame: pd.DataFrame, min_cell: int) -> pd.DataFrame:
         present = values.notna()
         hide.loc[present, column] = suppressed(values[present], min_cell).to_numpy()
     rows = hide[counts].any(axis=1) if counts else pd.Series(False, index=frame.index)
+    # A step's rate is over the row before it (a funnel's step_conversion_rate): a hidden row
+    # would come back as the next row's count divided by its rate.
+    before = rows.shift(1, fill_value=False)
     for column, kind in kinds.items():
         if kind in ("rate", "money", "seconds", "number"):
-            hide[column] = rows.to_numpy()
+            hide[column] = (
+                (rows | before).to_numpy() if str(column).startswith("step_") else rows.to_numpy()
+            )
     return hide
 
 
@@ -227,11 +233,43 @@ def _number(value: float) -> str:
 
 def _seconds(seconds: float) -> str:
     """A duration in seconds in words, to two or three significant digits."""
-    for size, unit in ((86400, "days"), (3600, "hours"), (60, "minutes")):
+    for size, unit in ((86400, "day"), (3600, "hour"), (60, "minute")):
         if seconds >= size:
-            return (
-                f"{seconds / size:.2g} {unit}"
-                if seconds < 10 * size
-                else f"{seconds / size:,.0f} {unit}"
-            )
+            amount = seconds / size
+            text = f"{amount:.2g}" if amount < 10 else f"{amount:,.0f}"
+            return f"{text} {unit}{'' if text == '1' else 's'}"
     return f"{seconds:.0f} seconds"
+
+
+def hide_recorded(recorded: Mapping[str, Any], min_cell: int) -> dict[str, Any]:
+    """Figures notebooks recorded (``metrics.json``'s ``{notebook: {name: value}}``) as a
+    run with ``min_cell`` may keep them: every count from 1 to ``min_cell - 1`` (a whole
+    number, or a number named as a count, :data:`COUNT_COLUMNS`) written ``"<min_cell"``,
+    and other fractions cut to four significant digits, so that no exact ratio gives a small
+    count back. Text and booleans stay; ``min_cell = 0`` changes nothing.
+
+    Examples
+    --------
+    >>> hide_recorded({"01": {"customers": 3, "conversions": 2.5, "rate": 1 / 26,
+    ...                       "rows_set_aside": 0, "top_channel": "web"}}, 5)["01"]
+    ... # doctest: +NORMALIZE_WHITESPACE
+    {'customers': '<5', 'conversions': '<5', 'rate': 0.03846, 'rows_set_aside': 0,
+     'top_channel': 'web'}
+    """
+    min_cell = check_min_cell(min_cell)
+    if not min_cell:
+        return dict(recorded)
+
+    def hide(name: str, value: Any) -> Any:
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            return value
+        if isinstance(value, int) or name.lower() in COUNT_COLUMNS:
+            return f"<{min_cell}" if 0 < abs(value) < min_cell else value
+        return float(f"{value:.4g}") if math.isfinite(value) else value
+
+    return {
+        notebook: {name: hide(name, v) for name, v in figures.items()}
+        if isinstance(figures, Mapping)
+        else figures
+        for notebook, figures in recorded.items()
+    }
