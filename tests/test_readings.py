@@ -251,6 +251,11 @@ def test_churn_rate_reading_latest_against_the_period_before():
     assert readings.churn_rate_reading(churn.iloc[:1]) == (
         "No period has customers active at its start yet."
     )
+    days = churn.assign(period=utc("2024-01-13", "2024-01-14", "2024-01-15"))
+    assert readings.churn_rate_reading(days) == (
+        "Churn was 10.0% on 15 Jan 2024 (30 of the 300 customers active at its start), against "
+        "25.0% on 14 Jan 2024."
+    )
 
 
 def test_lifecycle_reading_of_the_last_complete_period():
@@ -362,6 +367,10 @@ def test_loyalty_reading_of_the_last_complete_period():
         "Of the 50 customers active in January 2024, the last complete month, 20.0% bought "
         "again, 60.0% were in retention and 10.0% in advocacy; 4.0% reviewed and 2.0% "
         "referred someone."
+    )
+    one = by_period.assign(customers=[1, 20], repeat_purchase_rate=[1.0, 0.5])
+    assert readings.loyalty_reading(one).startswith(
+        "Of the 1 customer active in January 2024, the last complete month, 100.0% bought"
     )
     assert readings.loyalty_reading(by_period, min_cell=60) == (
         "Of the <60 customers active in January 2024, the last complete month, <60 bought "

@@ -268,9 +268,7 @@ def volumes_reading(volumes: pd.DataFrame, *, min_cell: int = 0) -> str:
         f"{_count(per.iloc[-1], min_cell)}"
     )
     if len(per) > 1:
-        sentence += (
-            f", against {_count(per.iloc[-2], min_cell)} in {period_label(per.index[-2], period)}"
-        )
+        sentence += f", against {_count(per.iloc[-2], min_cell)} {_in(per.index[-2], period)}"
     return sentence + "."
 
 
@@ -498,7 +496,7 @@ def funnel_trend_reading(trend: pd.DataFrame, *, min_cell: int = 0) -> str:
     last = done.iloc[-1]
     overall = done["converted"].sum() / done["customers"].sum()
     return (
-        f"Of the customers who entered in {period_label(last['period'], period)}, the last "
+        f"Of the customers who entered {_in(last['period'], period)}, the last "
         f"complete {period}, "
         f"{figure_text(last['conversion_rate'], 'rate', min_cell=min_cell, base=last['customers'])}"
         f" converted (of {_count(last['customers'], min_cell)}), against "
@@ -532,14 +530,14 @@ def churn_rate_reading(churn: pd.DataFrame, *, min_cell: int = 0) -> str:
     sentence = (
         f"Churn was "
         f"{figure_text(now['churn_rate'], 'rate', min_cell=min_cell, base=now['active_start'])}"
-        f" in {period_label(now['period'], period)} ({_count(now['lost'], min_cell)} of the "
+        f" {_in(now['period'], period)} ({_count(now['lost'], min_cell)} of the "
         f"{_count(now['active_start'], min_cell)} customers active at its start)"
     )
     if len(known) < 2:
         return sentence + "."
     before = known.iloc[-2]
     rate = figure_text(before["churn_rate"], "rate", min_cell=min_cell, base=before["active_start"])
-    return f"{sentence}, against {rate} in {period_label(before['period'], period)}."
+    return f"{sentence}, against {rate} {_in(before['period'], period)}."
 
 
 def lifecycle_reading(lifecycle: pd.DataFrame, *, min_cell: int = 0) -> str:
@@ -567,7 +565,7 @@ def lifecycle_reading(lifecycle: pd.DataFrame, *, min_cell: int = 0) -> str:
         return _count(counts.get(status, 0), min_cell)
 
     return (
-        f"In {period_label(start, period)}, the last complete {period}, {n('new')} customers "
+        f"{_in(start, period, capital=True)}, the last complete {period}, {n('new')} customers "
         f"were new, {n('returning')} returning and {n('resurrecting')} resurrecting; "
         f"{n('dormant')} went dormant."
     )
@@ -738,9 +736,10 @@ def loyalty_reading(loyalty: Any, *, min_cell: int = 0) -> str:
     def rate(name: str) -> str:
         return figure_text(last[name], "rate", min_cell=min_cell, base=base)
 
+    active = _count(base, min_cell)
     return (
-        f"Of the {_count(base, min_cell)} customers active in "
-        f"{period_label(last['period'], period)}, the last complete {period}, "
+        f"Of the {active} customer{'' if active == '1' else 's'} active "
+        f"{_in(last['period'], period)}, the last complete {period}, "
         f"{rate('repeat_purchase_rate')} bought again, {rate('retention_share')} were in "
         f"retention and {rate('advocacy_share')} in advocacy; {rate('review_rate')} reviewed "
         f"and {rate('referral_rate')} referred someone."
@@ -787,6 +786,12 @@ def what_if_reading(result: pd.DataFrame) -> str:
 
 def _count(value: Any, min_cell: int) -> str:
     return figure_text(value, "count", min_cell=min_cell)
+
+
+def _in(start: Any, period: str, *, capital: bool = False) -> str:
+    """A period after its preposition: "in November 2024", "on 14 Jan 2023"."""
+    word = "on" if period == "day" else "in"
+    return f"{word.title() if capital else word} {period_label(start, period)}"
 
 
 def _labels(values: pd.Series, missing: str = "(missing)") -> pd.Series:
