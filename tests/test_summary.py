@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import math
 import re
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -405,3 +406,20 @@ def test_the_summary_points_at_the_channel_whose_customers_churn_more(tmp_path):
         "2024 (+80.0 points, beyond chance)." in texts
     )
     assert not any("came through web" in text for text in texts)
+
+
+def test_the_call_list_on_a_page_names_no_customer():
+    from journey_lib.report.readings import call_list_reading
+
+    data = jl.report.open_data(str(Path(__file__).parents[1] / "data/sample/events.csv.gz"))
+    risk = jl.churn.at_risk(data.events, profile=data.profile, model="logistic")
+    page = risk.formatted(5, ids=False)
+    assert page.index.tolist() == [1, 2, 3, 4, 5] and page.index.name == "rank"
+    assert "customer_id" not in page.columns and "customer" not in page.columns
+    assert risk.formatted(5).index.tolist() == risk.table["customer_id"].head(5).tolist()
+    m = risk.metrics()
+    text = call_list_reading(m)
+    assert text.startswith(f"{m['customers_scored']:,} customers active on ")
+    assert f"{m['at_risk_customers']:,} have a churn probability of 50% or more" in text
+    hidden = call_list_reading({**m, "contacts": 3}, min_cell=5)
+    assert "contacting <5 is expected" in hidden

@@ -155,9 +155,10 @@ class AtRisk:
             f"profit {m['expected_profit']:,.2f}"
         )
 
-    def formatted(self, n: int = 10) -> pd.DataFrame:
+    def formatted(self, n: int = 10, *, ids: bool = True) -> pd.DataFrame:
         """The top ``n`` rows for a page: probabilities as percentages, money in whole
-        units, the decision as yes/no; the customer as the index."""
+        units, the decision as yes/no; the customer as the index, or with ``ids=False``
+        the rank (a report page names no customer: the ids stay in ``at_risk.csv``)."""
         top = self.table.head(n)
         shown = pd.DataFrame(
             {
@@ -171,6 +172,8 @@ class AtRisk:
                 "segment": top["segment"],
             }
         )
+        if not ids:
+            return shown.set_axis(pd.RangeIndex(1, len(top) + 1, name="rank"))
         return shown.set_axis(pd.Index(top["customer_id"], name="customer"))
 
     def write(self, folder: str | os.PathLike[str]) -> tuple[Path, Path]:

@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from ..analytics.dates import within
@@ -39,7 +40,8 @@ from ..io.profile import LogProfile
 from ..io.profile import profile as infer_profile
 from ..io.read import read_table
 from ..io.validate import ValidationReport
-from .privacy import check_min_cell
+from .formatting import figure_text
+from .privacy import check_min_cell, suppressed
 from .tables import formatted, private
 
 __all__ = ["REQUIREMENTS", "ReportData", "open_data"]
@@ -228,24 +230,40 @@ class ReportData:
         )
 
     def dataset_summary(self, dataset: Any) -> pd.DataFrame:
-        """Who is in a churn dataset, as a small table for the page."""
+        """Who is in a churn dataset, as a small table for the page; counts below
+        :attr:`min_cell` read ``<k`` (the three parts of the log's customers with
+        complementary suppression, since their total is shown).
+
+        Examples
+        --------
+        >>> raw = pd.DataFrame({"user": ["a", "b"], "event": ["visit", "buy"],
+        ...                     "ts": ["2024-01-01", "2024-01-02"]})
+        >>> data = open_data(raw, quiet=False, min_cell=5)
+        >>> y = pd.Series([1, 0, 0, 0, 0, 0, 0, 0])
+        >>> data.dataset_summary((pd.DataFrame({"f": range(8)}), y))["value"].tolist()
+        ['8', '<5', '1']
+        """
         report = getattr(dataset, "report", None)
         if report is None:  # a customer table's X, y
             X, y = dataset
             rows = [
-                ("customers", f"{len(X):,}"),
-                ("churned", f"{int(y.sum()):,} ({y.mean():.1%})"),
+                ("customers", self._count(len(X))),
+                ("churned", self._share(int(y.sum()), len(y))),
                 ("features", f"{X.shape[1]:,}"),
             ]
         else:
+            parts = pd.Series([report.not_acquired, report.already_churned, report.included])
+            shown = np.where(
+                suppressed(parts, self.min_cell), f"<{self.min_cell}", [f"{n:,}" for n in parts]
+            )
             rows = [
                 ("features from events before", f"{report.cutoff:%Y-%m-%d}"),
                 ("churn judged up to", f"{report.label_end:%Y-%m-%d} ({report.rule})"),
-                ("customers in the log", f"{report.customers_in_log:,}"),
-                ("left out: not yet acquired", f"{report.not_acquired:,}"),
-                ("left out: already churned", f"{report.already_churned:,}"),
-                ("customers in the dataset", f"{report.included:,}"),
-                ("of whom churned", f"{report.churned:,} ({report.churn_rate:.1%})"),
+                ("customers in the log", self._count(report.customers_in_log)),
+                ("left out: not yet acquired", shown[0]),
+                ("left out: already churned", shown[1]),
+                ("customers in the dataset", shown[2]),
+                ("of whom churned", self._share(report.churned, report.included)),
                 ("features", f"{len(report.features):,}"),
             ]
             rows += [("note", note) for note in report.notes]
@@ -271,12 +289,23 @@ class ReportData:
     def churn_summary(self) -> pd.DataFrame:
         """A customer table's customers, churned customers and churn rate."""
         churned = self.table["churned"]
+        lost = int(churned.sum())
+        small = 0 < lost < self.min_cell
         rows = [
-            ("customers", f"{len(churned):,}"),
-            ("churned", f"{int(churned.sum()):,}"),
-            ("churn rate", f"{churned.mean():.1%}"),
+            ("customers", self._count(len(churned))),
+            ("churned", self._count(lost)),
+            ("churn rate", f"<{self.min_cell}" if small else f"{churned.mean():.1%}"),
         ]
         return pd.DataFrame(rows, columns=["", "value"]).set_index("")
+
+    def _count(self, n: int) -> str:
+        return figure_text(n, "count", min_cell=self.min_cell)
+
+    def _share(self, part: int, whole: int) -> str:
+        """``part`` of ``whole`` with its share, ``<k`` when the part is small."""
+        if 0 < part < self.min_cell or 0 < whole < self.min_cell:
+            return f"<{self.min_cell}"
+        return f"{part:,} ({part / whole:.1%})" if whole else f"{part:,}"
 
     def quality(self) -> pd.DataFrame:
         """How the rows of the file were used: clean, set aside (by reason), duplicates.

@@ -33,6 +33,7 @@ __all__ = [
     "attribution_models_reading",
     "breakdown_reading",
     "calibration_reading",
+    "call_list_reading",
     "change_sentence",
     "churn_rate_reading",
     "credit_reading",
@@ -816,3 +817,35 @@ def _span(values: pd.Series, text: Any) -> str:
 def _duration(seconds: float) -> str:
     """A bin edge in seconds in words: ``7 days``, ``3 hours``."""
     return duration_text(pd.Timedelta(seconds=float(seconds)))
+
+
+def call_list_reading(
+    risk: dict[str, Any], *, min_cell: int = 0, currency: str | None = None
+) -> str:
+    """The call list in one line, from ``AtRisk.metrics()``; its customers' ids stay in
+    ``at_risk.csv``.
+
+    Examples
+    --------
+    >>> risk = {"customers_scored": 505, "scored_at": "2024-12-31", "at_risk_customers": 130,
+    ...         "value_at_risk": 29590.4, "contacts": 175, "expected_profit": 7502.3}
+    >>> print(call_list_reading(risk))  # doctest: +NORMALIZE_WHITESPACE
+    505 customers active on 30 Dec 2024 were scored: 130 have a churn probability of 50% or
+    more, with 29,590 of value at risk; contacting 175 is expected to earn 7,502. The whole
+    list, with each customer's id, is in at_risk.csv.
+    """
+    last_day = pd.Timestamp(risk["scored_at"]) - pd.Timedelta(days=1)
+
+    def count(key: str) -> str:
+        return figure_text(risk[key], "count", min_cell=min_cell)
+
+    def money(key: str) -> str:
+        return figure_text(risk[key], "money", currency=currency)
+
+    return (
+        f"{count('customers_scored')} customers active on {period_label(last_day, 'day')} were "
+        f"scored: {count('at_risk_customers')} have a churn probability of 50% or more, with "
+        f"{money('value_at_risk')} of value at risk; contacting {count('contacts')} is expected "
+        f"to earn {money('expected_profit')}. The whole list, with each customer's id, is in "
+        "at_risk.csv."
+    )
