@@ -43,6 +43,7 @@ from ..io.validate import ValidationReport
 from .formatting import figure_text
 from .privacy import check_min_cell, suppressed
 from .tables import formatted, private
+from .views import show_reading
 
 __all__ = ["REQUIREMENTS", "ReportData", "open_data"]
 
@@ -117,8 +118,9 @@ class ReportData:
         return private(frame, self.min_cell)
 
     def reading(self, text: str) -> None:
-        """Show one line of reading under a figure."""
-        _markdown(text)
+        """Show one line of reading under the figure just drawn (figures drawn so far are
+        shown first, so the line sits under its figure)."""
+        show_reading(text)
 
     def why_not(self, requirement: str, **given: Any) -> str | None:
         """Why ``requirement`` (a key of :data:`REQUIREMENTS`) does not hold for this data,
@@ -155,7 +157,7 @@ class ReportData:
         if reason is not None and show and reason not in self.shown:
             self.shown.add(reason)
             title = REQUIREMENTS[requirement][0]
-            _markdown(f"*{title} does not apply to this data: {reason}.*")
+            show_reading(f"*{title} does not apply to this data: {reason}.*")
         return reason is None
 
     @contextlib.contextmanager
@@ -186,7 +188,7 @@ class ReportData:
             self.failed[requirement] = reason
             self.shown.add(reason)
             title = REQUIREMENTS[requirement][0]
-            _markdown(f"*{title} could not be estimated on this data: {reason}.*")
+            show_reading(f"*{title} could not be estimated on this data: {reason}.*")
 
     def breakdown(self, column: str) -> str:
         """``column`` when the log has it with a value somewhere, else ``""`` (no breakdown):
@@ -320,7 +322,7 @@ class ReportData:
     def about(self) -> None:
         """Show the notes a reader should have: how the rows were used, what the columns
         were taken to be, events without a stage, and warnings about the data."""
-        _markdown("\n".join(["## About this data", *(f"- {n}" for n in self.about_lines())]))
+        show_reading("\n".join(["## About this data", *(f"- {n}" for n in self.about_lines())]))
 
     def about_lines(self) -> list[str]:
         """The lines :meth:`about` shows."""
@@ -480,19 +482,6 @@ def _days(days: float) -> str:
         hours = round(days * 24)
         return f"{hours} hour{'s' * (hours != 1)}"
     return f"{days:,.0f} days"
-
-
-def _markdown(text: str) -> None:
-    """Show Markdown in a notebook; print it elsewhere (a script, a doctest)."""
-    try:
-        from IPython import get_ipython
-        from IPython.display import Markdown, display
-    except ImportError:  # pragma: no cover - IPython ships with the notebook stack
-        get_ipython = None
-    if get_ipython is None or get_ipython() is None:
-        print(text)
-        return
-    display(Markdown(text))
 
 
 # --- requirements ----------------------------------------------------------------------
