@@ -120,7 +120,10 @@ def test_a_signal_finishes_the_run_as_interrupted(notebooks, tmp_path, signum, c
     banner = f"**journey report was interrupted by {name} while cell 1 was running.**"
     assert executed.cells[0].source.startswith(banner)
     index = (folder / "index.html").read_text()
-    assert f"interrupted by {name}</h1>" in index and '<tr class="interrupted">' in index
+    # index.html opens on the summary (none: the run was interrupted); the run's details
+    # below it say how it ended.
+    assert f"Run details: interrupted by {name}</h2>" in index
+    assert '<tr class="interrupted">' in index and "No summary: the run was interrupted" in index
     assert (folder / "01_sleep.html").exists() and not (folder / "02_after.ipynb").exists()
 
     # The kernel did not outlive the run.

@@ -170,3 +170,12 @@ def test_a_signal_during_the_summary_step_records_the_run_as_interrupted(tmp_pat
     assert result.manifest["summary"]["status"] == "ok"
     assert (result.folder / "summary.html").exists()
     assert not (tmp_path / "reports" / "latest").exists()
+
+
+def test_report_kernels_run_one_openmp_thread_unless_told(tmp_path, monkeypatch):
+    from journey_lib.report.execute import child_env
+
+    monkeypatch.delenv("OMP_NUM_THREADS", raising=False)
+    assert child_env(tmp_path / "a")["OMP_NUM_THREADS"] == "1"
+    monkeypatch.setenv("OMP_NUM_THREADS", "4")
+    assert child_env(tmp_path / "b")["OMP_NUM_THREADS"] == "4"

@@ -139,7 +139,8 @@ class NotebookRun:
 
 
 def child_env(scratch: Path) -> dict[str, str]:
-    """The child's environment: a ``python3`` kernel spec running this very interpreter."""
+    """The child's environment: a ``python3`` kernel spec running this very interpreter,
+    inline figures, and one OpenMP thread unless ``OMP_NUM_THREADS`` is set."""
     spec_dir = scratch / "jupyter" / "kernels" / KERNEL
     spec_dir.mkdir(parents=True)
     spec = {
@@ -157,6 +158,10 @@ def child_env(scratch: Path) -> dict[str, str]:
     env["JUPYTER_RUNTIME_DIR"] = str(scratch / "runtime")
     # Figures must land in the notebook as inline PNGs even where MPLBACKEND=Agg is set.
     env["MPLBACKEND"] = "module://matplotlib_inline.backend_inline"
+    # One OpenMP thread unless the user chose: scikit-learn's threads spin against each other
+    # on a small shared machine (the churn notebook's permutation importance took 274 s with
+    # two threads and 20 s with one, to the same figures; benchmarks/README.md).
+    env.setdefault("OMP_NUM_THREADS", "1")
     return env
 
 
