@@ -239,6 +239,7 @@ LAYERS = {
     "errors": 0,
     "_time": 0,
     "_engine": 0,
+    "_intervals": 0,
     "io": 1,
     "simulator": 1,
     "analytics": 2,

@@ -19,7 +19,7 @@ from journey_lib.errors import JourneyParameterError
 from journey_lib.report.formatting import change_text, figure_text, period_label
 from journey_lib.report.headlines import headline
 from journey_lib.report.history import check_alerts, earlier_runs, raised_alerts
-from journey_lib.report.intervals import (
+from journey_lib._intervals import (
     count_difference,
     mean_difference,
     rate_difference,

@@ -16,7 +16,7 @@ import pandas as pd
 from ..analytics.funnels import funnel
 from ..analytics.retention import churn_rate
 from .formatting import change_text, duration_text, figure_text, period_label
-from .intervals import rate_difference
+from .._intervals import rate_difference
 
 __all__ = ["channel_churn_action", "contact_action", "credit_action", "funnel_action"]
 

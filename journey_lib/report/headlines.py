@@ -22,7 +22,7 @@ can no longer change:
 =========================  ===========================================================
 
 The change is the latest value minus the previous one, with a 95% interval from
-:mod:`journey_lib.report.intervals`; ``noise`` is True when the interval holds 0, so the
+:mod:`journey_lib._intervals`; ``noise`` is True when the interval holds 0, so the
 change could be chance.
 """
 
@@ -41,7 +41,7 @@ from .._time import period_start
 from ..analytics.funnels import funnel_trend
 from ..analytics.retention import churn_rate, lifecycle, retention
 from ..io.profile import LogProfile
-from .intervals import count_difference, mean_difference, rate_difference
+from .._intervals import count_difference, mean_difference, rate_difference
 
 __all__ = ["DEFINITIONS", "Headline", "headline"]
 

@@ -1,5 +1,6 @@
-"""Intervals on the change of a headline figure between two periods, so a report says when a
-change could be noise instead of drawing a bare arrow.
+"""Intervals on a difference: between a headline figure's two periods (so a report says when a
+change could be noise instead of drawing a bare arrow), or between two groups' shares of a
+journey flow. Used from every layer, as _time is.
 
 Three kinds, one per kind of figure:
 
