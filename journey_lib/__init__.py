@@ -18,7 +18,7 @@ from .analytics.dates import within
 from .analytics.funnels import Step, funnel, funnel_trend, time_to_convert
 from .analytics.loyalty import Loyalty, loyalty
 from .analytics.paths import as_matrix, paths, sessionize, transition_matrix
-from .analytics.progression import stage_funnel
+from .analytics.progression import stage_flows, stage_funnel
 from .analytics.retention import churn_rate, lifecycle, retention, retention_matrix
 from .analytics.rfm import calibration_holdout, rfm, rfm_segments
 from .analytics.stages import FRAMEWORKS, StageFramework, assign_stages, get_framework
@@ -93,6 +93,7 @@ __all__ = [
     "rfm_segments",
     "sessionize",
     "simulate",
+    "stage_flows",
     "stage_funnel",
     "teach",
     "time_to_convert",
