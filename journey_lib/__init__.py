@@ -15,6 +15,7 @@ from . import analytics as analytics
 from . import attribution, churn, clv, plots, report, teach
 from . import io as io
 from .analytics.dates import within
+from .analytics.flows import compare_flows, flow_nodes, funnel_dropoff_paths, path_flows
 from .analytics.funnels import Step, funnel, funnel_trend, time_to_convert
 from .analytics.loyalty import Loyalty, loyalty
 from .analytics.paths import as_matrix, paths, sessionize, transition_matrix
@@ -72,15 +73,19 @@ __all__ = [
     "churn_rate",
     "clv",
     "compare_attribution",
+    "compare_flows",
+    "flow_nodes",
     "from_customer_table",
     "from_transactions",
     "funnel",
+    "funnel_dropoff_paths",
     "funnel_trend",
     "get_framework",
     "lifecycle",
     "load_events",
     "loyalty",
     "outcomes",
+    "path_flows",
     "paths",
     "plots",
     "profile",

@@ -7,6 +7,7 @@ derive from :class:`ValueError`, so code written against pandas or scikit-learn 
 
 from __future__ import annotations
 
+import numbers
 from collections.abc import Iterable
 from typing import Any
 
@@ -18,6 +19,7 @@ __all__ = [
     "JourneyParameterError",
     "ReportInterrupted",
     "check_choice",
+    "check_count",
 ]
 
 
@@ -71,4 +73,22 @@ def check_choice(name: str, value: Any, choices: Iterable[Any]) -> None:
     if value not in options:
         raise JourneyParameterError(
             f"{name} must be one of {', '.join(map(repr, options))}; got {value!r}"
+        )
+
+
+def check_count(name: str, value: Any, minimum: int = 1) -> None:
+    """Raise :class:`JourneyParameterError` unless ``value`` is a whole number of at least
+    ``minimum`` (a bool is not a number here).
+
+    Examples
+    --------
+    >>> check_count("steps", 5)
+    >>> check_count("steps", 1, minimum=2)
+    Traceback (most recent call last):
+    ...
+    journey_lib.errors.JourneyParameterError: steps must be a whole number of at least 2, got 1
+    """
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < minimum:
+        raise JourneyParameterError(
+            f"{name} must be a whole number of at least {minimum}, got {value!r}"
         )

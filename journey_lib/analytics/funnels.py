@@ -494,6 +494,42 @@ def _bin_label(lower: float, upper: float) -> str:
     return f"{_human(lower)} to {_human(upper)}"
 
 
+def counted_steps(
+    frame: nw.LazyFrame,
+    steps: Sequence[Any],
+    *,
+    window: Any = None,
+    order: str = "ordered",
+    entry: str = "any",
+    exclusions: Sequence[tuple[Any, int, int]] = (),
+    date_range: tuple[Any, Any] | None = None,
+    range_mode: str = "entry",
+) -> tuple[nw.LazyFrame, tuple[Step, ...]]:
+    """Each customer's counted attempt at a funnel, for functions that follow customers out
+    of it (:func:`journey_lib.funnel_dropoff_paths`).
+
+    The definitions are the module's. Returns a lazy frame with one row per customer who
+    started an attempt: ``customer_id``, ``level`` (the furthest step the counted attempt
+    reached) and ``t1`` ... ``tk``, the times of its steps in integer microseconds since
+    1970-01-01 UTC (as :func:`journey_lib._engine.with_microseconds` counts them), missing
+    beyond ``level``; and the parsed steps.
+    """
+    spec = _spec(
+        frame,
+        steps,
+        window=window,
+        order=order,
+        entry=entry,
+        exclusions=exclusions,
+        date_range=date_range,
+        range_mode=range_mode,
+    )
+    counted = _counted_attempts(frame, spec)
+    return counted.select("customer_id", "level", *(f"t{s}" for s in range(1, spec.k + 1))), (
+        spec.steps
+    )
+
+
 def _human(seconds: float) -> str:
     for unit, size in (("D", 86_400), ("h", 3_600), ("min", 60)):
         if seconds >= size and seconds % size == 0:

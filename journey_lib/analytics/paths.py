@@ -15,7 +15,7 @@ same sequence from the same log, whatever the input's row order.
 
 from __future__ import annotations
 
-import numbers
+from collections.abc import Sequence
 from typing import Any, Literal
 
 import narwhals.stable.v2 as nw
@@ -24,7 +24,7 @@ from narwhals.typing import IntoFrameT
 
 from .._engine import finish, lazy_events, to_pandas, with_microseconds
 from .._time import duration_us
-from ..errors import JourneyDataError, JourneyParameterError, check_choice
+from ..errors import JourneyDataError, JourneyParameterError, check_choice, check_count
 
 __all__ = ["END", "START", "as_matrix", "paths", "sessionize", "transition_matrix"]
 
@@ -33,8 +33,9 @@ START = "(start)"
 #: The state after a sequence's last touchpoint in :func:`transition_matrix`.
 END = "(end)"
 
-_T = "_jl_t"
-_STATE = "_jl_state"
+#: Columns of :func:`sequence_rows`: time in integer microseconds, and the ``by`` value as text.
+SEQ_TIME = "_jl_t"
+SEQ_STATE = "_jl_state"
 _WITHIN = ("customer", "session")
 
 
@@ -87,22 +88,24 @@ def sessionize(events: IntoFrameT, gap: Any = "30min") -> IntoFrameT:
         raise JourneyParameterError("gap must be a positive duration such as '30min', not None")
     gap_us = duration_us(gap, "gap")
     frame, eager = lazy_events(events)
-    t = nw.col(_T)
+    t = nw.col(SEQ_TIME)
     opens, run = "_jl_opens", "_jl_run"
     result = (
-        with_microseconds(frame, _T)
+        with_microseconds(frame, SEQ_TIME)
         .with_columns(
             # Among rows at one instant only the first (in whatever order the engine breaks
             # the tie) sees the real pause; the others see 0, so an instant opens at most once.
-            ((t - t.shift(1).over("customer_id", order_by=_T)).fill_null(gap_us + 1) > gap_us)
+            ((t - t.shift(1).over("customer_id", order_by=SEQ_TIME)).fill_null(gap_us + 1) > gap_us)
             .cast(nw.Int64)
             .alias(opens)
         )
-        .with_columns(nw.col(opens).cum_sum().over("customer_id", order_by=_T).alias(run))
+        .with_columns(nw.col(opens).cum_sum().over("customer_id", order_by=SEQ_TIME).alias(run))
         # The running count at the last row of an instant is complete whichever row the
         # engine put first; every row of the instant takes it.
-        .with_columns(nw.col(run).max().over("customer_id", _T).cast(nw.Int64).alias("session"))
-        .drop(_T, opens, run)
+        .with_columns(
+            nw.col(run).max().over("customer_id", SEQ_TIME).cast(nw.Int64).alias("session")
+        )
+        .drop(SEQ_TIME, opens, run)
     )
     return finish(result, eager)
 
@@ -174,9 +177,9 @@ def transition_matrix(
     [0.5, 0.5]
     """
     check_choice("normalize", normalize, (True, False))
-    frame, eager, keys = _sequences(events, by, within)
-    order = [_T, _STATE]
-    state = nw.col(_STATE)
+    frame, eager, keys = sequence_rows(events, by, within)
+    order = [SEQ_TIME, SEQ_STATE]
+    state = nw.col(SEQ_STATE)
     linked = frame.with_columns(
         state.shift(1).over(*keys, order_by=order).fill_null(START).alias("from"),
         state.shift(-1).over(*keys, order_by=order).alias("_jl_next"),
@@ -306,15 +309,15 @@ def paths(
     0  ad_view > site_visit      2  0.666667
     1               ad_view      1  0.333333
     """
-    _check_count("max_steps", max_steps)
+    check_count("max_steps", max_steps)
     if top is not None:
-        _check_count("top", top)
+        check_count("top", top)
     check_choice("collapse_repeats", collapse_repeats, (True, False))
     if not isinstance(separator, str):
         raise JourneyParameterError(f"separator must be text, got {separator!r}")
-    frame, eager, keys = _sequences(events, by, within)
-    order = [_T, _STATE]
-    state = nw.col(_STATE)
+    frame, eager, keys = sequence_rows(events, by, within)
+    order = [SEQ_TIME, SEQ_STATE]
+    state = nw.col(SEQ_STATE)
     if collapse_repeats:
         previous = nw.col("_jl_previous")
         frame = (
@@ -352,9 +355,14 @@ def paths(
     return finish(ranked, eager)
 
 
-def _sequences(events: Any, by: str, within: str) -> tuple[nw.LazyFrame, bool, list[str]]:
-    """The log reduced to sequence keys, time (µs) and the ``by`` value as text, with rows
-    whose ``by`` value is missing left out."""
+def sequence_rows(
+    events: Any, by: str, within: str, keep: Sequence[str] = ()
+) -> tuple[nw.LazyFrame, bool, list[str]]:
+    """The log reduced to its sequences' rows: the sequence keys (``customer_id``, and
+    ``session`` within sessions), time as integer microseconds (:data:`SEQ_TIME`), the ``by`` value
+    as text (:data:`SEQ_STATE`) and the columns named in ``keep``, with rows whose ``by`` value is
+    missing left out. Also whether the input was eager, and the keys. For functions that
+    read sequences the way :func:`transition_matrix` and :func:`paths` do."""
     check_choice("within", within, _WITHIN)
     if by in ("customer_id", "timestamp") or not isinstance(by, str):
         raise JourneyParameterError(
@@ -363,6 +371,9 @@ def _sequences(events: Any, by: str, within: str) -> tuple[nw.LazyFrame, bool, l
     keys = ["customer_id"] if within == "customer" else ["customer_id", "session"]
     frame, eager = lazy_events(events)
     columns = frame.collect_schema()
+    absent = [c for c in keep if c not in columns]
+    if absent:
+        raise JourneyDataError(f"events have no column {absent[0]!r}; they have {list(columns)}")
     if by not in columns:
         hint = " (add it with journey_lib.assign_stages)" if by == "stage" else ""
         raise JourneyDataError(f"events have no column {by!r}{hint}; they have {list(columns)}")
@@ -370,14 +381,10 @@ def _sequences(events: Any, by: str, within: str) -> tuple[nw.LazyFrame, bool, l
         raise JourneyDataError(
             "within='session' needs a 'session' column; add one with journey_lib.sessionize"
         )
-    reduced = with_microseconds(frame.filter(~nw.col(by).is_null()), _T).select(
+    reduced = with_microseconds(frame.filter(~nw.col(by).is_null()), SEQ_TIME).select(
         *keys,
-        _T,
-        nw.col(by).cast(nw.String()).alias(_STATE),
+        SEQ_TIME,
+        nw.col(by).cast(nw.String()).alias(SEQ_STATE),
+        *(c for c in keep if c not in (*keys, SEQ_TIME, SEQ_STATE)),
     )
     return reduced, eager, keys
-
-
-def _check_count(name: str, value: Any) -> None:
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
-        raise JourneyParameterError(f"{name} must be a whole number of at least 1, got {value!r}")
