@@ -432,8 +432,8 @@ def stage_flows(
     Examples
     --------
     Customer 1 sees an ad in January, visits the site in February, is quiet in March, and
-    buys twice in April (the second purchase is Retention); customer 2 sees an ad in
-    January and a review ad in March. The log ends in April.
+    buys twice in April (the second purchase is Retention); customer 2 sees ads in January
+    and March. The log ends in April.
 
     >>> import pandas as pd
     >>> log = pd.DataFrame({
