@@ -215,7 +215,7 @@ def path_flows(
     result = _finish_links(links, steps=steps, forward=forward, group_name=split)
     out = finish(result, eager)
     if eager and (start or end) and len(nw.from_native(out)) == 0:
-        _anchor_absent(events, by, start if start is not None else end)
+        _anchor_absent(events, by, [v for v in (start, end) if v is not None])
     return out
 
 
@@ -659,15 +659,15 @@ def _finish_links(
     return links
 
 
-def _anchor_absent(events: Any, by: str, value: str) -> None:
-    frame = to_pandas(events)
-    counts = frame[by].astype("string").value_counts()
-    if value in counts.index:
-        return
-    close = ", ".join(repr(v) for v in counts.index[:8])
-    raise JourneyDataError(
-        f"no sequence has {value!r} in column {by!r}; its most frequent values are {close}"
-    )
+def _anchor_absent(events: Any, by: str, values: list[str]) -> None:
+    """Raise when an anchor value is nowhere in the log (an empty flow is then a typo)."""
+    counts = to_pandas(events)[by].astype("string").value_counts()
+    for value in values:
+        if value not in counts.index:
+            common = ", ".join(repr(v) for v in counts.index[:8])
+            raise JourneyDataError(
+                f"no sequence has {value!r} in column {by!r}; its most frequent values are {common}"
+            )
 
 
 def _flow_frame(flows: Any) -> tuple[nw.LazyFrame, bool]:
