@@ -13,10 +13,10 @@ from typing import Any
 
 import pandas as pd
 
+from .._intervals import rate_difference
 from ..analytics.funnels import funnel
 from ..analytics.retention import churn_rate
 from .formatting import change_text, duration_text, figure_text, period_label
-from .._intervals import rate_difference
 
 __all__ = ["channel_churn_action", "contact_action", "credit_action", "funnel_action"]
 

@@ -37,11 +37,11 @@ import numpy as np
 import pandas as pd
 
 from .._engine import in_utc, lazy_events, to_pandas
+from .._intervals import count_difference, mean_difference, rate_difference
 from .._time import period_start
 from ..analytics.funnels import funnel_trend
 from ..analytics.retention import churn_rate, lifecycle, retention
 from ..io.profile import LogProfile
-from .._intervals import count_difference, mean_difference, rate_difference
 
 __all__ = ["DEFINITIONS", "Headline", "headline"]
 
