@@ -20,9 +20,11 @@ Conventions
 * Time axes are in UTC, as every journey_lib period is.
 
 The figures live in one module per domain: ``journeys`` (touchpoints, paths, funnels),
-``cohorts`` (retention, churn rate, lifecycle, loyalty, RFM, customer value), ``models``
-(churn model evaluation, explanation and targeting), ``credit`` (attribution),
-``summary`` (a report's summary page) and ``teaching``; the house style is in ``_style``.
+``flows`` (journey maps: path flows as a Sankey diagram, customers moving between stages,
+the touchpoint graph), ``cohorts`` (retention, churn rate, lifecycle, loyalty, RFM, customer
+value), ``models`` (churn model evaluation, explanation and targeting), ``credit``
+(attribution), ``summary`` (a report's summary page) and ``teaching``; the house style is
+in ``_style``, the geometry of flow diagrams in ``_sankey``.
 matplotlib (and seaborn, for heatmaps) are imported when a figure is drawn, not when
 journey_lib is imported.
 
@@ -53,6 +55,7 @@ from .cohorts import (
     rfm_segments,
 )
 from .credit import attribution, attribution_models
+from .flows import path_flows, stage_flows, transition_graph
 from .journeys import (
     funnel,
     funnel_breakdown,
@@ -95,6 +98,7 @@ __all__ = [
     "lift",
     "loyalty",
     "partial_dependence",
+    "path_flows",
     "paths",
     "precision_recall",
     "profit_curve",
@@ -102,9 +106,11 @@ __all__ = [
     "retention",
     "rfm_segments",
     "roc",
+    "stage_flows",
     "time_to_convert",
     "timeline",
     "touchpoints_per_customer",
+    "transition_graph",
     "transition_matrix",
     "value_at_risk",
     "volumes",

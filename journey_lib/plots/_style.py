@@ -35,6 +35,24 @@ PALETTE: tuple[str, ...] = (
 MARKERS: tuple[str, ...] = ("o", "s", "^", "D", "v", "P", "X")
 #: One hatch per palette colour, so the bars of a breakdown differ in grayscale too.
 HATCHES: tuple[str, ...] = ("", "//", "..", "xx", "\\\\", "++", "oo")
+#: Colours of events (any node label) in flow figures, indexed by :func:`event_colour`: Okabe
+#: and Ito's six hues of :data:`PALETTE`, eight of Paul Tol's muted palette (its pale cyan is
+#: too near sky blue) and a brown: fifteen hues a reader tells apart.
+EVENT_PALETTE: tuple[str, ...] = (
+    *PALETTE[:6],
+    "#332288",  # indigo
+    "#117733",  # green
+    "#44AA99",  # teal
+    "#999933",  # olive
+    "#DDCC77",  # sand
+    "#CC6677",  # rose
+    "#882255",  # wine
+    "#AA4499",  # purple
+    "#8C564B",  # brown
+)
+#: Nodes that stand for no one event or stage: labels in parentheses such as ``(start)``,
+#: ``(end)``, ``(other)``, ``(new)``, ``(inactive)``, ``(exit)`` and ``(missing)``.
+FOLDED = "#A0A0A0"
 #: Sequential colour map of heatmaps: colour-blind-safe and monotone in lightness.
 SEQUENTIAL = "YlGnBu"
 #: Reference lines (chance, the diagonal, a baseline) and the axis of a timeline.
@@ -45,6 +63,30 @@ TITLE, LABEL, TICK, NOTE = 14, 12, 11, 10
 # at a readable size.
 ANNOTATE_UP_TO = 14
 MISSING_LABEL = "(missing)"
+
+
+def event_colour(label: Any) -> str:
+    """The colour of an event (or any node label) in every flow figure, whatever the log.
+
+    A fixed hash of the label's text (CRC-32, not Python's salted ``hash``) picks a colour of
+    :data:`EVENT_PALETTE`, so an event keeps its colour across figures, logs and sessions.
+    Labels in parentheses (``(start)``, ``(end)``, ``(other)``, ...) are grey (:data:`FOLDED`).
+    Fifteen colours cannot keep apart every pair of a dozen events: two events may share a
+    colour, which is why every node of a flow figure is also labelled.
+
+    Examples
+    --------
+    >>> event_colour("purchase") == event_colour("purchase") != event_colour("site_visit")
+    True
+    >>> event_colour("(end)")
+    '#A0A0A0'
+    """
+    import zlib
+
+    text = str(label)
+    if text.startswith("(") and text.endswith(")"):
+        return FOLDED
+    return EVENT_PALETTE[zlib.crc32(text.encode("utf-8")) % len(EVENT_PALETTE)]
 
 
 def axes_or_new(ax: Axes | None, size: tuple[float, float]) -> Axes:
