@@ -71,7 +71,10 @@ def event_colour(label: Any) -> str:
     A fixed hash of the label's text (CRC-32, not Python's salted ``hash``) picks a colour of
     :data:`EVENT_PALETTE`, so an event keeps its colour across figures, logs and sessions.
     Labels in parentheses (``(start)``, ``(end)``, ``(other)``, ...) are grey (:data:`FOLDED`).
-    Fifteen colours cannot keep apart every pair of a dozen events: two events may share a
+    The stages of the built-in frameworks take :data:`PALETTE` in journey order instead (the
+    first stage the first colour, ...), so a stage has one colour in a stage graph, a stage
+    flow and a flow of stages, and no two stages of a framework share one. Fifteen colours
+    cannot keep apart every pair of a dozen events: two events may share a
     colour, which is why every node of a flow figure is also labelled.
 
     Examples
@@ -80,13 +83,34 @@ def event_colour(label: Any) -> str:
     True
     >>> event_colour("(end)")
     '#A0A0A0'
+    >>> event_colour("Awareness") == event_colour("Reach") == PALETTE[0]
+    True
     """
     import zlib
 
     text = str(label)
     if text.startswith("(") and text.endswith(")"):
         return FOLDED
-    return EVENT_PALETTE[zlib.crc32(text.encode("utf-8")) % len(EVENT_PALETTE)]
+    return (
+        stage_colour(text) or EVENT_PALETTE[zlib.crc32(text.encode("utf-8")) % len(EVENT_PALETTE)]
+    )
+
+
+def stage_colour(name: str) -> str | None:
+    """The colour of a built-in framework's stage (:data:`PALETTE` in journey order), or
+    None for a name that is no such stage.
+
+    Examples
+    --------
+    >>> stage_colour("Purchase") == PALETTE[2], stage_colour("purchase")
+    (True, None)
+    """
+    from ..analytics.stages import FRAMEWORKS
+
+    for framework in FRAMEWORKS.values():
+        if name in framework.stages:
+            return PALETTE[framework.stages.index(name) % len(PALETTE)]
+    return None
 
 
 def axes_or_new(ax: Axes | None, size: tuple[float, float]) -> Axes:

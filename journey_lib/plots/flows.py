@@ -52,6 +52,7 @@ from ._style import (
     figure_of,
     pct,
     period_name,
+    stage_colour,
     twin_table,
 )
 
@@ -464,9 +465,11 @@ def _stage_plan(
 
 
 def _stage_colour(stage: str, order: list[str]) -> str:
+    """A built-in framework's stage keeps its own colour (:func:`event_colour`); a stage of
+    the user's own framework takes the palette in the order drawn."""
     if stage.startswith("(") or stage not in order:
         return FOLDED
-    return PALETTE[order.index(stage) % len(PALETTE)]
+    return stage_colour(stage) or PALETTE[order.index(stage) % len(PALETTE)]
 
 
 def _draw_stage_panel(

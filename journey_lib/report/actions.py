@@ -18,7 +18,13 @@ from ..analytics.funnels import funnel
 from ..analytics.retention import churn_rate
 from .formatting import change_text, duration_text, figure_text, period_label
 
-__all__ = ["channel_churn_action", "contact_action", "credit_action", "funnel_action"]
+__all__ = [
+    "channel_churn_action",
+    "contact_action",
+    "credit_action",
+    "funnel_action",
+    "weakest_step",
+]
 
 Action = tuple[str, "str | None"]
 
@@ -26,6 +32,25 @@ Action = tuple[str, "str | None"]
 # testing several does not make a chance rise likely.
 _CHANNELS = 6
 _FALSE_ALARM = 0.05
+
+
+def weakest_step(table: pd.DataFrame) -> int | None:
+    """The funnel step *k* whose move to step *k + 1* loses the most customers (the first
+    of equals), from :func:`journey_lib.funnel` without a breakdown; None when no step
+    loses anyone.
+
+    Examples
+    --------
+    >>> table = pd.DataFrame({"step": [1, 2, 3], "customers": [100, 40, 30]})
+    >>> weakest_step(table)
+    1
+    """
+    counts = table["customers"].to_numpy()
+    if len(counts) < 2 or counts[0] == 0:
+        return None
+    lost = counts[:-1] - counts[1:]
+    i = int(lost.argmax())
+    return i + 1 if lost[i] > 0 else None
 
 
 def funnel_action(
@@ -45,13 +70,14 @@ def funnel_action(
     30 days.
     """
     table = funnel(events, steps, window=window)
-    counts = table["customers"].to_numpy()
-    if len(counts) < 2 or counts[0] == 0:
+    k = weakest_step(table)
+    if k is None:
         return []
-    lost = counts[:-1] - counts[1:]
-    i = int(lost.argmax())
-    texts = [figure_text(n, "count", min_cell=min_cell) for n in (lost[i], counts[i])]
-    if lost[i] <= 0 or any(text.startswith("<") for text in texts):
+    counts = table["customers"].to_numpy()
+    i = k - 1
+    lost = counts[i] - counts[i + 1]
+    texts = [figure_text(n, "count", min_cell=min_cell) for n in (lost, counts[i])]
+    if any(text.startswith("<") for text in texts):
         return []
     names = table["event"].astype(str).tolist()
     share = figure_text(1 - table["step_conversion_rate"].iloc[i + 1], "rate")

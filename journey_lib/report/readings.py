@@ -4,8 +4,8 @@ Each function takes the figure's data twin and returns a sentence a manager can 
 without the figure: what is largest, what changed and whether the change could be noise.
 With ``min_cell``, a count below it, or a rate or amount computed from fewer customers, is
 written ``<min_cell`` (:func:`journey_lib.report.formatting.figure_text`). The readings of
-the churn model's figures live in :mod:`journey_lib.report.model_readings` and are
-available here too.
+the churn model's figures live in :mod:`journey_lib.report.model_readings`, and those of the
+journey maps in :mod:`journey_lib.report.flow_readings`; both are available here too.
 """
 
 from __future__ import annotations
@@ -16,6 +16,12 @@ import numpy as np
 import pandas as pd
 
 from ..plots._style import period_name
+from .flow_readings import (
+    comparison_reading,
+    dropoff_reading,
+    flow_reading,
+    stage_flow_reading,
+)
 from .formatting import change_text, duration_text, figure_text, period_label
 from .model_readings import (
     calibration_reading,
@@ -36,7 +42,10 @@ __all__ = [
     "call_list_reading",
     "change_sentence",
     "churn_rate_reading",
+    "comparison_reading",
     "credit_reading",
+    "dropoff_reading",
+    "flow_reading",
     "funnel_reading",
     "funnel_trend_reading",
     "gains_reading",
@@ -52,6 +61,7 @@ __all__ = [
     "rfm_reading",
     "roc_reading",
     "segment_reading",
+    "stage_flow_reading",
     "time_to_convert_reading",
     "timeline_reading",
     "touchpoints_reading",

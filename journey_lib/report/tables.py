@@ -80,6 +80,8 @@ def _kind(name: Any, values: pd.Series) -> str:
     key = str(name).lower()
     if _words(values):  # text already (a "value" column of words is no money)
         return "text"
+    if pd.api.types.is_bool_dtype(values):  # a flag named like a count ("converted")
+        return "bool"
     if key in COUNT_COLUMNS:
         return "count"
     if key in MONEY_COLUMNS:
@@ -88,8 +90,6 @@ def _kind(name: Any, values: pd.Series) -> str:
         return "rate"
     if key.endswith("_seconds") or key.startswith("median_time"):
         return "seconds"
-    if pd.api.types.is_bool_dtype(values):
-        return "bool"
     if pd.api.types.is_integer_dtype(values):
         return "label" if key in _LABELS else "count"
     if pd.api.types.is_float_dtype(values):
