@@ -11,6 +11,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 import pytest
+from engines import require_module
 from matplotlib.colors import to_hex, to_rgb
 from matplotlib.figure import Figure
 
@@ -292,7 +293,7 @@ def test_empty_tables_and_missing_columns_are_clear_errors():
 
 
 def test_a_polars_twin_draws_the_same_figure():
-    polars = pytest.importorskip("polars")
+    polars = require_module("polars", "a Polars twin is drawn like its pandas one")
     twin = conserved_flow()
     expected = node_heights(plots.path_flows(twin).axes[0])
     assert node_heights(plots.path_flows(polars.from_pandas(twin)).axes[0]) == expected

@@ -15,16 +15,16 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import journey_lib as jl
-from journey_lib.errors import JourneyParameterError
-from journey_lib.report.formatting import change_text, figure_text, period_label
-from journey_lib.report.headlines import headline
-from journey_lib.report.history import check_alerts, earlier_runs, raised_alerts
 from journey_lib._intervals import (
     count_difference,
     mean_difference,
     rate_difference,
     wilson,
 )
+from journey_lib.errors import JourneyParameterError
+from journey_lib.report.formatting import change_text, figure_text, period_label
+from journey_lib.report.headlines import headline
+from journey_lib.report.history import check_alerts, earlier_runs, raised_alerts
 from journey_lib.report.privacy import suppressed
 from journey_lib.report.readings import funnel_reading, trend_reading
 

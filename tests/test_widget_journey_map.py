@@ -11,6 +11,7 @@ import pandas as pd
 import pytest
 from engines import require_module, to_engine
 from pandas.testing import assert_frame_equal
+from test_widgets import check_report_params
 
 import journey_lib as jl
 import journey_lib.widgets as widgets
@@ -281,6 +282,8 @@ def test_to_report_params_writes_the_three_flow_parameters(events, tmp_path):
         "flow_steps": 2,
     }
     assert widgets.JourneyMap.report_names == ("flow_anchor", "flow_direction", "flow_steps")
+    # Notebook 01 declares the three, with types that take the widget's values.
+    assert set(check_report_params(view, tmp_path)) == set(widgets.JourneyMap.report_names)
 
 
 # -- pixels to nodes, clicks and pointer moves ------------------------------------------------

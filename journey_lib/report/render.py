@@ -44,6 +44,7 @@ _VERSIONS = (
     "ipykernel",
     "jupyter_client",
     "ipywidgets",
+    "ipyevents",
 )
 
 
