@@ -140,6 +140,135 @@ def test_paths_reading():
 
 
 # --------------------------------------------------------------------------------------------
+# journey maps
+# --------------------------------------------------------------------------------------------
+
+# 100 journeys from cart: 55 pay, 30 stop, 15 go home; then the 55 payers stop.
+FROM_CART = pd.DataFrame(
+    {
+        "step": [1, 1, 1, 2, 2],
+        "source": ["cart", "cart", "cart", "pay", "home"],
+        "target": ["pay", "(end)", "home", "(end)", "(end)"],
+        "count": [55, 30, 15, 55, 15],
+        "share": [0.55, 0.30, 0.15, 0.55, 0.15],
+    }
+)
+
+
+def test_flow_reading_forwards_backwards_and_from_the_first_touchpoint():
+    assert readings.flow_reading(FROM_CART) == (
+        "Of 100 journeys from cart, the most common next step is pay (55.0%); 30.0% have no "
+        "further touchpoint."
+    )
+    # Fewer than 40 on the stop: the share of 30 is written <40.
+    assert readings.flow_reading(FROM_CART, min_cell=40).endswith("<40 have no further touchpoint.")
+    into = pd.DataFrame(
+        {
+            "step": [1, 1, 2, 2],
+            "source": ["(start)", "ad", "visit", "ad"],
+            "target": ["visit", "visit", "buy", "buy"],
+            "count": [10, 30, 40, 20],
+            "share": [1 / 6, 0.5, 2 / 3, 1 / 3],
+        }
+    )
+    assert readings.flow_reading(into) == (
+        "Of 60 journeys to buy, the most common step just before it is visit (66.7%)."
+    )
+    opening = pd.DataFrame(
+        {
+            "step": [1, 1, 1],
+            "source": ["ad", "ad", "visit"],
+            "target": ["visit", "(end)", "(end)"],
+            "count": [60, 20, 20],
+            "share": [0.6, 0.2, 0.2],
+        }
+    )
+    # After ad, 60 of the 80 who opened with it went to visit.
+    assert readings.flow_reading(opening) == (
+        "Journeys most often open with ad (80.0% of 100); after it, the most common next step "
+        "is visit (75.0%); 25.0% have no further touchpoint."
+    )
+    assert readings.flow_reading(FROM_CART.iloc[:0]) == "No journey to show."
+
+
+def test_a_split_flow_reads_as_its_comparison():
+    split = pd.concat([FROM_CART.assign(converted=True), FROM_CART.assign(converted=False)])[
+        ["converted", *FROM_CART.columns]
+    ]
+    converted = split["converted"] & (split["step"] == 1)
+    for target, count in (("pay", 90), ("(end)", 0), ("home", 10)):
+        split.loc[converted & (split["target"] == target), "count"] = count
+    text = readings.flow_reading(split)
+    assert text.startswith("The largest difference is cart to pay at step 1")
+    assert "55.0% of journeys in converted=False, 90.0% in converted=True" in text
+    assert text.endswith("(beyond chance).")
+
+
+def test_dropoff_reading_and_the_comparison_of_its_two_groups():
+    dropoffs = pd.concat(
+        [
+            FROM_CART.assign(outcome="dropped off"),
+            pd.DataFrame(
+                {
+                    "outcome": ["went on"],
+                    "step": [1],
+                    "source": ["cart"],
+                    "target": ["checkout"],
+                    "count": [40],
+                    "share": [1.0],
+                }
+            ),
+        ]
+    )[["outcome", *FROM_CART.columns]]
+    assert readings.dropoff_reading(dropoffs) == (
+        "Of 100 customers who reached cart and did not go on, most did pay next (55.0%) and "
+        "30.0% have no further touchpoint; the 40 who went on mostly did checkout (100.0%)."
+    )
+    assert "the <50 who went on" in readings.dropoff_reading(dropoffs, min_cell=50)
+    table = jl.compare_flows(dropoffs, groups=("dropped off", "went on"))
+    assert readings.comparison_reading(table) == (
+        "The largest difference is cart to checkout at step 1: 0.0% of journeys in "
+        "outcome=dropped off, 100.0% in outcome=went on (beyond chance)."
+    )
+    # Links taken by fewer than min_cell customers are not named.
+    assert "cart to checkout" not in readings.comparison_reading(table, min_cell=50)
+
+
+def test_stage_flow_reading_of_the_latest_period():
+    moves = pd.DataFrame(
+        {
+            "period": utc("2024-02-01", "2024-03-01", "2024-03-01", "2024-03-01"),
+            "source": ["Aware", "Aware", "Buy", "Buy"],
+            "target": ["Buy", "Buy", "Aware", "(exit)"],
+            "count": [500, 12, 3, 40],
+            "move": ["forward", "forward", "back", "exit"],
+        }
+    )
+    assert readings.stage_flow_reading(moves, "month") == (
+        "In March 2024, 12 customers moved forward a stage, 3 moved back and 40 left the "
+        "journey; the largest move is from Aware to Buy (12)."
+    )
+    assert "<5 moved back" in readings.stage_flow_reading(moves, "month", min_cell=5)
+
+
+def test_a_journey_map_under_min_cell_leaves_out_small_paths_and_every_number():
+    figure = views.show_figure(jl.plots.path_flows, FROM_CART, min_cell=20, numbers=False)
+    ax = figure.axes[0]
+    bands = {p.get_gid() for p in ax.patches if p.get_gid().startswith("link:")}
+    # Both links of 15 are hidden (together 30, at least 20: no complement needed).
+    assert bands == {"link:1:cart:pay", "link:1:cart:(end)", "link:2:pay:(end)"}
+    texts = [t.get_text() for t in figure.findobj(plt.Text)]
+    assert not any(ch.isdigit() for text in texts for ch in text if "step" not in text)
+    assert "Journey paths: where journeys go, step by step" in texts
+
+
+def test_a_flag_named_like_a_count_is_no_count():
+    flags = pd.DataFrame({"converted": [True, False], "count": [30, 2]})
+    assert private(flags, 5)["converted"].tolist() == [True, False]
+    assert formatted(flags)["converted"].tolist() == ["yes", "no"]
+
+
+# --------------------------------------------------------------------------------------------
 # funnels
 # --------------------------------------------------------------------------------------------
 

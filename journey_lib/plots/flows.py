@@ -86,6 +86,7 @@ def path_flows(
     ax: Axes | None = None,
     group: Any = None,
     title: str | None = None,
+    numbers: bool = True,
 ) -> Figure:
     """Journeys as a Sankey diagram: what they do at each step, and where they go next.
 
@@ -117,6 +118,9 @@ def path_flows(
         The twin, of any engine (collected: it is small).
     ax : Axes, optional
         Where to draw one flow; a new figure otherwise.
+    numbers : bool, default True
+        Whether labels and titles give counts and shares; False draws names only (a page
+        under ``min_cell``, where a total would show a hidden link through its sum).
     group : optional
         With a grouping column: the value whose flow to draw. Without, every value's flow is
         drawn in a panel of its own (at most four), one above the other so that the same
@@ -162,18 +166,20 @@ def path_flows(
         )
     by = next((c for c in frame.columns if c not in _PATH_COLUMNS), None)
     parts = _groups(frame, by, group, ax)
-    plans = [(name, _path_plan(part)) for name, part in parts]
+    plans = [(name, _path_plan(part, numbers=numbers)) for name, part in parts]
     width = max(_path_width(plan) for _, plan in plans)
     most = max(int(plan[0].groupby("column").size().max()) for _, plan in plans)
     height = max(3.6, 0.45 * most + 1.0)
     titles = []
     for name, (_, _, total) in plans:
+        many = f": {total:,.0f} journeys" if numbers else ""
         if by is None:
-            text = title or f"Journey paths: where {total:,.0f} journeys go, step by step"
+            where = f"where {total:,.0f} journeys go" if numbers else "where journeys go"
+            text = title or f"Journey paths: {where}, step by step"
         elif len(plans) == 1:
-            text = title or f"Journey paths, {by} = {name}: {total:,.0f} journeys"
+            text = title or f"Journey paths, {by} = {name}{many}"
         else:
-            text = f"{by} = {name}: {total:,.0f} journeys"
+            text = f"{by} = {name}{many}"
         titles.append((text, TITLE if len(plans) == 1 else LABEL))
     suptitle = (title or f"Journey paths by {by}, step by step") if len(plans) > 1 else None
     drawn = canvas(ax, titles, width, height, suptitle=suptitle)
@@ -217,7 +223,9 @@ def _reserved_rank(label: str) -> int:
     return {_OTHER: 1, _END: 2, _START: 2}.get(label, 1 if label.startswith("(") else 0)
 
 
-def _path_plan(frame: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame, float]:
+def _path_plan(
+    frame: pd.DataFrame, *, numbers: bool = True
+) -> tuple[pd.DataFrame, pd.DataFrame, float]:
     """Nodes (column, label, count, text parts), links and the flow's number of journeys."""
     links = frame.assign(
         source=frame["source"].astype("str"),
@@ -242,7 +250,7 @@ def _path_plan(frame: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame, float]:
     total = links["count"].sum() / share.sum() if share.sum() > 0 else np.nan
     if not np.isfinite(total) or total <= 0:
         total = nodes.groupby("column")["count"].sum().max()
-    nodes["rest"] = [f"  {n:,.0f} ({_share(n / total)})" for n in nodes["count"]]
+    nodes["rest"] = [f"  {n:,.0f} ({_share(n / total)})" if numbers else "" for n in nodes["count"]]
     return nodes, links, float(round(total, 6))
 
 
@@ -339,6 +347,7 @@ def stage_flows(
     periods: int = 6,
     stages: Sequence[str] | None = None,
     ax: Axes | None = None,
+    numbers: bool = True,
 ) -> Figure:
     """Customers moving between journey stages from one period to the next, as an alluvial.
 
@@ -376,6 +385,9 @@ def stage_flows(
         The journey's stages in order; by default the order they first appear in the table.
     ax : Axes, optional
         Where to draw; a new figure otherwise.
+    numbers : bool, default True
+        Whether nodes are labelled with their customers; False draws the stages' names only
+        (a page under ``min_cell``).
 
     Examples
     --------
@@ -412,7 +424,7 @@ def stage_flows(
     shown = starts.iloc[-periods:].reset_index(drop=True)
     names = date_labels(shown, period_name(starts))
     order = _stage_order(frame, stages)
-    plan = _stage_plan(frame[frame["count"] > 0], shown, names, order)
+    plan = _stage_plan(frame[frame["count"] > 0], shown, names, order, numbers=numbers)
     pitch = max(1.8, _NODE + _PAD + plan["widest"] + 1.0)
     left = plan["names"] + _PAD + 0.1
     width = left + (len(shown) - 1) * pitch + _NODE + _PAD + plan["widest"] + 0.3
@@ -420,7 +432,7 @@ def stage_flows(
     every = period_name(starts)
     title = f"Customers moving between stages, {every} by {every}"
     (axes, w, h), *_ = canvas(ax, [(title, TITLE)], width, height)
-    _draw_stage_panel(axes, plan, w, h, names, order)
+    _draw_stage_panel(axes, plan, w, h, names, order, numbers=numbers)
     return figure_of(axes)
 
 
@@ -435,7 +447,12 @@ def _stage_order(frame: pd.DataFrame, stages: Sequence[str] | None) -> list[str]
 
 
 def _stage_plan(
-    frame: pd.DataFrame, shown: pd.Series, names: list[str], order: list[str]
+    frame: pd.DataFrame,
+    shown: pd.Series,
+    names: list[str],
+    order: list[str],
+    *,
+    numbers: bool = True,
 ) -> dict[str, Any]:
     """Node counts per column, the rows drawn as bands, and label widths."""
     rows = {j: frame[frame["period"] == start] for j, start in enumerate(shown)}
@@ -452,7 +469,8 @@ def _stage_plan(
     texts: dict[tuple[int, str], tuple[str, str]] = {}
     for (j, stage), n in counts.items():
         named = j > 0 and (j - 1, stage) not in counts
-        texts[(j, stage)] = (stage if named else "", f"{'  ' if named else ''}{n:,.0f}")
+        count = f"{'  ' if named else ''}{n:,.0f}" if numbers else ""
+        texts[(j, stage)] = (stage if named else "", count)
     widths = [text_width(a + b, NOTE) / 72 for a, b in texts.values() if not a]
     firsts = [stage for stage in kept if (0, stage) in counts]
     return {
@@ -473,7 +491,14 @@ def _stage_colour(stage: str, order: list[str]) -> str:
 
 
 def _draw_stage_panel(
-    ax: Axes, plan: dict[str, Any], width: float, height: float, names: list[str], order: list
+    ax: Axes,
+    plan: dict[str, Any],
+    width: float,
+    height: float,
+    names: list[str],
+    order: list,
+    *,
+    numbers: bool = True,
 ) -> None:
     """The alluvial in ``ax`` of ``width`` x ``height`` inches."""
     from matplotlib.patches import Patch
@@ -551,7 +576,7 @@ def _draw_stage_panel(
         ax.text(
             node.x + _NODE,
             1 + 0.12 / strip if kind == "new" else -0.06 / strip,
-            f"{kind} {node.count:,.0f}",
+            f"{kind} {node.count:,.0f}" if numbers else kind,
             ha="right",
             va="bottom" if kind == "new" else "top",
             fontsize=NOTE,

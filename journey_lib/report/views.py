@@ -77,7 +77,6 @@ def show_figure(
     *,
     min_cell: int = 0,
     labels: Sequence[str] = (),
-    totals_from_cells: bool = False,
     **options: Any,
 ) -> Any:
     """Draw ``plot`` of ``twin`` for a page and show it now, so that a reading shown next
@@ -97,11 +96,6 @@ def show_figure(
     labels : sequence of str
         Integer columns that name a row rather than count customers (the touchpoints per
         customer of :func:`journey_lib.touchpoints_per_customer`): never hidden.
-    totals_from_cells : bool, default False
-        Whether the figure adds cells up into totals it shows (a journey map's nodes are
-        sums of its links): a hidden cell would then show through a total, so under
-        ``min_cell`` the figure is drawn only when no cell is hidden, and otherwise
-        replaced by a sentence saying why.
     **options
         Passed to ``plot``.
 
@@ -118,13 +112,6 @@ def show_figure(
     ...                        "step_conversion_rate": [1.0, 0.33]})
     >>> show_figure(jl.plots.funnel, funnel, min_cell=5)
     *Hidden: fewer than 5 customers.*
-    >>> flows = pd.DataFrame({"step": [1, 1], "source": ["cart", "cart"],
-    ...                       "target": ["pay", "(end)"], "count": [40, 2],
-    ...                       "share": [40 / 42, 2 / 42]})
-    >>> show_figure(jl.plots.path_flows, flows, min_cell=5, totals_from_cells=True)
-    ... # doctest: +NORMALIZE_WHITESPACE
-    *Hidden: some paths here are taken by fewer than 5 customers, and the totals this figure
-    draws would show them.*
     """
     min_cell = check_min_cell(min_cell)
     if not min_cell or not isinstance(twin, pd.DataFrame):
@@ -133,12 +120,6 @@ def show_figure(
     shown = private(twin.drop(columns=kept), min_cell)
     shown = pd.concat([shown, twin[kept]], axis=1)[list(twin.columns)]
     hidden = shown.isna() & twin.notna()
-    if totals_from_cells and hidden.any(axis=None):
-        show_reading(
-            f"*Hidden: some paths here are taken by fewer than {min_cell} customers, and "
-            f"the totals this figure draws would show them.*"
-        )
-        return None
     # Nothing is left when every row lost a cell (a row's rates go with its small count),
     # or when the counts that lost cells keep only zeros.
     masked = [
