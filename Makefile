@@ -15,10 +15,13 @@ $(STAMP): pyproject.toml
 report: $(STAMP)
 	$(BIN)/journey report
 
+# One pytest worker per core, a test file to a worker (its module fixtures built once), and
+# one OpenMP thread a worker: two workers' model fits each spinning two threads on two cores
+# run many times slower. The 25 slowest tests are listed at the end, to keep CI's time in view.
 test: $(STAMP) java browser
 	$(BIN)/ruff check journey_lib tests benchmarks
 	$(BIN)/ruff format --check journey_lib tests benchmarks
-	$(BIN)/python -m pytest
+	OMP_NUM_THREADS=$${OMP_NUM_THREADS:-1} $(BIN)/python -m pytest -n auto --dist loadfile --durations=25
 
 # PySpark's parity tests need a Java runtime: install one where apt-get can without a prompt
 # (as root, or with password-less sudo); elsewhere say so and go on (those tests then skip,
