@@ -52,7 +52,7 @@ import numpy as np
 import pandas as pd
 from narwhals.typing import IntoFrameT
 
-from .._engine import finish, lazy_events, to_pandas
+from .._engine import finish, lazy_events, to_pandas, unpivot
 from .._intervals import rate_difference
 from ..errors import JourneyDataError, JourneyParameterError, check_choice, check_count
 from ..io.profile import LogProfile, from_profile
@@ -69,8 +69,11 @@ FLOW_COLUMNS = ("step", "source", "target", "count", "share")
 #: :func:`funnel_dropoff_paths`' groups.
 DROPPED, WENT_ON = "dropped off", "went on"
 
-_POS, _ANCHOR, _LAST, _STOP = "_jl_pos", "_jl_anchor", "_jl_last", "_jl_stop"
-_COL, _GROUP, _FLAG, _NEXT, _N = "_jl_col", "_jl_group", "_jl_flag", "_jl_next", "_jl_n"
+_POS, _ANCHOR, _STOP, _CONV = "_jl_pos", "_jl_anchor", "_jl_stop", "_jl_conv"
+_GROUP, _FLAG, _N, _STEP = "_jl_group", "_jl_flag", "_jl_n", "_jl_step"
+#: Above the number of names in a column: a node's count (below 2**32) times this, less its
+#: name's rank, orders the nodes of a column by count and then name in one int64.
+_SCALE = 2**31
 
 
 def path_flows(
@@ -190,18 +193,30 @@ def path_flows(
         frame = frame.with_columns(nw.col(split).cast(nw.String()))
     forward = start is not None or end is None
     flag = state == (start if start is not None else end) if (start or end) else None
+    pos, anchor = nw.col(_POS), nw.col(_ANCHOR)
     frame = _numbered(_collapse(frame, keys, collapse_repeats), keys)
-    frame = _anchored(frame, keys, flag)
+    # Where the sequence converts is read in the anchor's window pass, before the flow is
+    # cut: a conversion after the end event still counts between start and end.
+    conv = nw.when(state == conversion).then(pos) if converting else None
+    extra = {}
+    if conv is not None and flag is not None:
+        extra[_CONV] = conv.max() if forward else conv.min()
+    frame = _anchored(frame, keys, flag, extra)
     if start is not None and end is not None:
-        reached = nw.when((state == end) & (nw.col(_POS) > nw.col(_ANCHOR))).then(nw.col(_POS))
+        reached = nw.when((state == end) & (pos > anchor)).then(pos)
         frame = frame.with_columns(reached.min().over(*keys).alias(_STOP))
-        frame = frame.filter(~nw.col(_STOP).is_null() & (nw.col(_POS) <= nw.col(_STOP)))
+        frame = frame.filter(~nw.col(_STOP).is_null() & (pos <= nw.col(_STOP)))
+    group: tuple[nw.Expr, nw.Expr] | None = None
     if converting:
-        group: nw.Expr | None = _converted(state == conversion, keys, forward=forward)
+        if flag is None:  # anywhere in the sequence: every row is read
+            hit = state == conversion
+        else:
+            hit = nw.col(_CONV) >= anchor if forward else nw.col(_CONV) <= anchor
+        one = nw.when(hit).then(nw.lit(1)).otherwise(nw.lit(0))
+        group = (one, nw.col(_GROUP) == 1)
     elif split is not None:
-        group = _at_anchor(nw.col(split), keys).fill_null("(missing)")
-    else:
-        group = None
+        at_anchor = nw.when(pos == anchor).then(nw.col(split))
+        group = (at_anchor, nw.col(_GROUP).fill_null("(missing)"))
     links = _links(
         frame,
         keys,
@@ -211,6 +226,7 @@ def path_flows(
         group=group,
         top=top,
         min_share=min_share,
+        whole=converting and flag is None,
     )
     result = _finish_links(links, steps=steps, forward=forward, group_name=split)
     out = finish(result, eager)
@@ -340,7 +356,7 @@ def funnel_dropoff_paths(
         steps=flow_steps,
         forward=True,
         terminal=True,
-        group=outcome,
+        group=(outcome, nw.col(_GROUP)),
         top=top,
         min_share=min_share,
     )
@@ -514,27 +530,20 @@ def _numbered(frame: nw.LazyFrame, keys: list[str]) -> nw.LazyFrame:
     )
 
 
-def _anchored(frame: nw.LazyFrame, keys: list[str], flag: nw.Expr | None) -> nw.LazyFrame:
+def _anchored(
+    frame: nw.LazyFrame,
+    keys: list[str],
+    flag: nw.Expr | None,
+    extra: dict[str, nw.Expr] | None = None,
+) -> nw.LazyFrame:
     """Rows of sequences that have an anchor, with the anchor's position (the first flagged
-    row; the first row when there is no flag) and the sequence's last position."""
-    pos = nw.col(_POS)
-    anchor = nw.lit(1, dtype=nw.Int64()) if flag is None else nw.when(flag).then(pos).min()
-    anchor = anchor if flag is None else anchor.over(*keys)
-    frame = frame.with_columns(anchor.alias(_ANCHOR), pos.max().over(*keys).alias(_LAST))
-    return frame.filter(~nw.col(_ANCHOR).is_null())
-
-
-def _converted(is_conversion: nw.Expr, keys: list[str], *, forward: bool) -> nw.Expr:
-    """Whether the sequence converts on the anchor's side of the flow."""
-    rel = nw.col(_POS) - nw.col(_ANCHOR)
-    side = rel >= 0 if forward else rel <= 0
-    hit = nw.when(is_conversion & side).then(nw.lit(1)).otherwise(nw.lit(0))
-    return hit.max().over(*keys) == 1
-
-
-def _at_anchor(value: nw.Expr, keys: list[str]) -> nw.Expr:
-    """``value`` at the sequence's anchor row, on each of its rows."""
-    return nw.when(nw.col(_POS) == nw.col(_ANCHOR)).then(value).max().over(*keys)
+    row; the first row when there is no flag), and ``extra`` aggregates over the sequence
+    (computed in the same window pass)."""
+    if flag is None:
+        return frame.with_columns(nw.lit(1, dtype=nw.Int64()).alias(_ANCHOR))
+    first = nw.when(flag).then(nw.col(_POS)).min().over(*keys).alias(_ANCHOR)
+    windows = [first, *(e.over(*keys).alias(name) for name, e in (extra or {}).items())]
+    return frame.with_columns(*windows).filter(~nw.col(_ANCHOR).is_null())
 
 
 def _links(
@@ -544,96 +553,138 @@ def _links(
     steps: int,
     forward: bool,
     terminal: bool,
-    group: nw.Expr | None,
+    group: tuple[nw.Expr, nw.Expr] | None,
     top: int | None,
     min_share: float,
+    whole: bool = False,
 ) -> nw.LazyFrame:
-    """Counted links (``_jl_group``, ``step``, ``source``, ``target``, ``count``) of the
-    anchored rows: the window of columns cut, ``(end)``/``(start)`` added, the tail
-    folded, and each node joined to the next one in its sequence."""
-    pos, anchor, last = nw.col(_POS), nw.col(_ANCHOR), nw.col(_LAST)
+    """The links (``_jl_group``, ``step``, ``source``, ``target``, ``count``) of the anchored
+    rows, not yet summed.
+
+    As :func:`journey_lib.paths` reads openings, each sequence's columns are spread over one
+    row (``_jl_c1`` ... by a maximum per sequence: no second ordered pass, no join on the
+    log) and identical sequences are counted together; ``(end)``/``(start)`` are added, the
+    tail folded and each counted sequence read as its links on that small table. ``group``
+    is a per-row expression whose maximum over the sequence, then the second expression
+    over ``_jl_group``, is the sequence's group; ``whole`` reads every row (the group needs
+    them), not only the columns' rows."""
+    pos, anchor = nw.col(_POS), nw.col(_ANCHOR)
     rel = pos - anchor
-    if group is not None:
-        frame = frame.with_columns(group.alias(_GROUP))
+    if not whole:
+        inside = (rel >= 0) & (rel < steps) if forward else (rel <= 0) & (rel > -steps)
+        frame = frame.filter(inside)
+    column = rel + 1 if forward else rel + steps
+    names = [f"_jl_c{c}" for c in range(1, steps + 1)]
     grouping = [_GROUP] if group is not None else []
-    if forward:
-        inside = (rel >= 0) & (rel < steps)
-        column = rel + 1
-    else:
-        inside = (rel <= 0) & (rel > -steps)
-        column = rel + steps
-    rows = frame.filter(inside).with_columns(column.cast(nw.Int64).alias(_COL))
-    nodes = rows.select(*keys, *grouping, _COL, SEQ_STATE)
-    if terminal and forward:
-        # A sequence with fewer touchpoints from its anchor on than columns ends in (end).
-        ends = rows.filter((pos == last) & (last - anchor + 1 < steps)).select(
-            *keys,
-            *grouping,
-            (nw.col(_COL) + 1).cast(nw.Int64).alias(_COL),
-            nw.lit(END, dtype=nw.String()).alias(SEQ_STATE),
-        )
-        nodes = nw.concat([nodes, ends], how="vertical")
-    elif terminal:
-        begins = rows.filter((pos == 1) & (anchor < steps)).select(
-            *keys,
-            *grouping,
-            (nw.col(_COL) - 1).cast(nw.Int64).alias(_COL),
-            nw.lit(START, dtype=nw.String()).alias(SEQ_STATE),
-        )
-        nodes = nw.concat([nodes, begins], how="vertical")
-    nodes = _fold_tail(nodes, steps=steps, forward=forward, top=top, min_share=min_share)
     state = nw.col(SEQ_STATE)
-    return (
-        nodes.with_columns(state.shift(-1).over(*keys, order_by=_COL).alias(_NEXT))
-        .filter(~nw.col(_NEXT).is_null())
-        .group_by(*grouping, _COL, SEQ_STATE, _NEXT)
-        .agg(nw.len().alias("count"))
-        .select(
-            *grouping,
-            nw.col(_COL).alias("step"),
-            state.alias("source"),
-            nw.col(_NEXT).alias("target"),
-            nw.col("count").cast(nw.Int64),
+    wide = (
+        frame.with_columns(
+            *(
+                nw.when(column == c).then(state).alias(name)
+                for c, name in enumerate(names, start=1)
+            ),
+            *((group[0].alias(_GROUP),) if group is not None else ()),
         )
+        .group_by(*keys)
+        .agg(nw.col(name).max() for name in [*grouping, *names])
     )
+    if group is not None:
+        wide = wide.with_columns(group[1].alias(_GROUP))
+    counted = wide.group_by(*grouping, *names).agg(nw.len().alias(_N))
+    if terminal:
+        # A sequence with fewer touchpoints than columns after (before) its anchor ends in
+        # (end) (begins with (start)): the empty column beside its last (first) one.
+        beside = range(1, steps) if forward else range(steps - 1)
+        other = 1 if not forward else -1
+        marker = nw.lit(END if forward else START, dtype=nw.String())
+        counted = counted.with_columns(
+            nw.when(nw.col(names[i]).is_null() & ~nw.col(names[i + other]).is_null())
+            .then(marker)
+            .otherwise(nw.col(names[i]))
+            .alias(names[i])
+            for i in beside
+        )
+    anchor_index = 0 if forward else steps - 1
+    counted = _fold_tail(
+        counted, names, [*grouping, _N], anchor_index=anchor_index, top=top, min_share=min_share
+    )
+    # Each counted sequence once per link: steps 1 .. steps - 1 by unpivoting constants
+    # (one pass, where a union of one branch per step would rerun the plan on lazy engines).
+    marks = [f"_jl_k{c}" for c in range(1, steps)]
+    repeated = unpivot(
+        counted.with_columns(nw.lit(c, dtype=nw.Int64()).alias(m) for c, m in enumerate(marks, 1)),
+        marks,
+        index=[*grouping, *names, _N],
+        variable_name="_jl_mark",
+        value_name=_STEP,
+    )
+    step = nw.col(_STEP)
+
+    def at(offset: int) -> Any:
+        picked: Any = nw.when(step == 1).then(nw.col(names[offset]))
+        for c in range(2, steps):
+            picked = picked.when(step == c).then(nw.col(names[c - 1 + offset]))
+        return picked
+
+    return repeated.select(
+        *grouping,
+        step.cast(nw.Int64).alias("step"),
+        at(0).alias("source"),
+        at(1).alias("target"),
+        nw.col(_N).cast(nw.Int64).alias("count"),
+    ).filter(~nw.col("source").is_null() & ~nw.col("target").is_null())
 
 
 def _fold_tail(
-    nodes: nw.LazyFrame, *, steps: int, forward: bool, top: int | None, min_share: float
+    counted: nw.LazyFrame,
+    names: list[str],
+    others: list[str],
+    *,
+    anchor_index: int,
+    top: int | None,
+    min_share: float,
 ) -> nw.LazyFrame:
-    """Nodes outside a column's ``top`` values, or below ``min_share`` of the sequences,
-    renamed ``(other)``; the reserved nodes stay."""
+    """The sequences' columns with nodes outside a column's ``top`` values, or below
+    ``min_share`` of the sequences, renamed ``(other)``; the reserved nodes stay. On the
+    counted sequences (``_jl_n`` each): a node's count is a sum over its column's value."""
     if top is None and min_share == 0:
-        return nodes
-    state = nw.col(SEQ_STATE)
-    anchor_column = 1 if forward else steps
-    counts = (
-        nodes.filter(~state.is_in(list(_RESERVED)))
-        .group_by(_COL, SEQ_STATE)
-        .agg(nw.len().alias(_N))
-        .with_columns(nw.col(_N).cast(nw.Int64))
+        return counted
+    n = nw.col(_N)
+
+    def real(name: str) -> nw.Expr:
+        return ~nw.col(name).is_null() & ~nw.col(name).is_in(list(_RESERVED))
+
+    sums = counted.with_columns(
+        *(nw.when(real(c)).then(n).otherwise(0).sum().over(c).alias(f"{c}_n") for c in names),
+        *(nw.col(c).rank("dense").alias(f"{c}_r") for c in names),
+        nw.when(real(names[anchor_index])).then(n).otherwise(0).sum().alias("_jl_total"),
     )
-    total = nw.when(nw.col(_COL) == anchor_column).then(nw.col(_N)).otherwise(0).sum()
-    rank = nw.col("_jl_rank").cum_sum().over(_COL, order_by=["_jl_minus", SEQ_STATE])
-    keep = nw.lit(value=True)
-    if top is not None:
-        keep = keep & (nw.col("_jl_rank") <= top)
-    if min_share > 0:
-        keep = keep & (nw.col(_N) >= min_share * nw.col("_jl_total"))
-    names = (
-        counts.with_columns(
-            (-nw.col(_N)).alias("_jl_minus"),
-            total.alias("_jl_total"),
-            nw.lit(1, dtype=nw.Int64()).alias("_jl_rank"),
+    # Count descending, then name ascending, as one int64; reserved and missing nodes -1.
+    ranks = sums.with_columns(
+        nw.when(real(c))
+        .then(
+            nw.col(f"{c}_n").cast(nw.Int64) * _SCALE - nw.col(f"{c}_r").fill_null(0).cast(nw.Int64)
         )
-        .with_columns(rank.alias("_jl_rank"))
-        .select(_COL, SEQ_STATE, keep.alias("_jl_keep"))
+        .otherwise(-1)
+        .rank("dense", descending=True)
+        .alias(f"{c}_k")
+        for c in names
     )
-    folded = nw.when(nw.col("_jl_keep") == False).then(nw.lit(OTHER)).otherwise(state)  # noqa: E712
-    return (
-        nodes.join(names, on=[_COL, SEQ_STATE], how="left")
-        .with_columns(folded.alias(SEQ_STATE))
-        .drop("_jl_keep")
+
+    def kept(c: str) -> nw.Expr:
+        keep = nw.lit(value=True)
+        if top is not None:
+            keep = keep & (nw.col(f"{c}_k") <= top)
+        if min_share > 0:
+            keep = keep & (nw.col(f"{c}_n") >= min_share * nw.col("_jl_total"))
+        return keep
+
+    return ranks.select(
+        *others,
+        *(
+            nw.when(real(c) & ~kept(c)).then(nw.lit(OTHER)).otherwise(nw.col(c)).alias(c)
+            for c in names
+        ),
     )
 
 
