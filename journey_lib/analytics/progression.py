@@ -318,6 +318,8 @@ NEW, INACTIVE, EXIT = "(new)", "(inactive)", "(exit)"
 _BASE = 100
 _LEVELS = 3
 _DIGIT = "_jl_digit"
+#: The position of an event without a stage, below every stage's.
+_UNMAPPED = -2
 
 
 def stage_flows(
@@ -466,9 +468,13 @@ def stage_flows(
             f"stage_flows names its pseudo-stages {NEW!r}, {INACTIVE!r} and {EXIT!r}; "
             f"the framework has a stage named {clash[0]!r}: rename it"
         )
-    _, eager = lazy_events(events)
-    staged, _ = lazy_events(assign_stages(events, fw, unmapped=unmapped))
-    log = in_utc(staged.select("customer_id", "timestamp", "stage"))
+    raw, eager = lazy_events(events)
+    if unmapped != "ignore":
+        # assign_stages names the unmapped events; it is handed only the rows it will name,
+        # so a lazy engine counts them without placing the whole log in stages.
+        unknown = ~nw.col("event").is_in(list(fw.events))
+        assign_stages(nw.from_native(events).filter(unknown).to_native(), fw, unmapped=unmapped)
+    log = in_utc(raw.select("customer_id", "timestamp", "event"))
     cal = Calendar.of(log, period)
     k = len(fw.stages)
     ranks = {NEW: -1, **{s: i for i, s in enumerate(fw.stages)}, INACTIVE: k, EXIT: k + 1}
@@ -483,7 +489,7 @@ def stage_flows(
             cal.index(nw.col("_jl_last")).alias("_jl_last_idx"),
         )
     )
-    moves = _moves(_active_periods(log, cal, fw.stages), span, log, k)
+    moves = _moves(_active_periods(log, cal, fw), span, log, k)
     grid = _count_up(
         span.with_columns((nw.col("_jl_last_idx") - nw.col("_jl_first_idx")).alias("_jl_upper")),
         "_jl_upper",
@@ -548,33 +554,57 @@ def stage_flows(
     return _numpy_backed(finish(result, eager))
 
 
-def _active_periods(log: nw.LazyFrame, cal: Calendar, stages: tuple[str, ...]) -> nw.LazyFrame:
+def _active_periods(log: nw.LazyFrame, cal: Calendar, fw: StageFramework) -> nw.LazyFrame:
     """One row per customer and period with a mapped touchpoint: ``_jl_j`` the period's
     number, ``_jl_s`` the furthest stage's position (0-based), and the same of the
     customer's previous active period (``_jl_prev_j``, ``_jl_prev_s``) and the number of
-    their next one (``_jl_next_j``), missing when there is none."""
-    j = nw.col("_jl_j")
-    return (
-        log.filter(~nw.col("stage").is_null())
-        .select(
+    their next one (``_jl_next_j``), missing when there is none.
+
+    Stages are :func:`journey_lib.assign_stages`' placed straight from the event as
+    positions, per period rather than per touchpoint: an event of ``fw.repeat`` is in its
+    own stage at the customer's earliest time for it and in its repeat stage after, so a
+    period holds the first stage when its earliest such event is the customer's earliest,
+    and the repeat stage when its latest is later (a window over the periods, not the log).
+    """
+    position = {name: i for i, name in enumerate(fw.stages)}
+    repeats = list(fw.repeat)
+    once = {e: position.get(s, -1) for e, s in fw.events.items() if e not in fw.repeat}
+    event, ts, j = nw.col("event"), nw.col("timestamp"), nw.col("_jl_j")
+    periods = (
+        log.select(
             "customer_id",
-            cal.index(nw.col("timestamp")).alias("_jl_j"),
-            # assign_stages names no other stage; DuckDB insists on a default.
-            nw.col("stage")
-            .replace_strict(
-                {name: i for i, name in enumerate(stages)},
-                default=nw.lit(-1, dtype=nw.Int64()),
-                return_dtype=nw.Int64(),
-            )
-            .alias("_jl_s"),
+            cal.index(ts).alias("_jl_j"),
+            # Unmapped events (and repeat events, placed below) get _UNMAPPED, below every
+            # stage; a stage name outside the framework -1, as the staged log's did.
+            event.replace_strict(
+                once, default=nw.lit(_UNMAPPED, dtype=nw.Int64()), return_dtype=nw.Int64()
+            ).alias("_jl_s"),
+            *(nw.when(event == e).then(ts).alias(f"_jl_r{i}") for i, e in enumerate(repeats)),
         )
         .group_by("customer_id", "_jl_j")
-        .agg(nw.col("_jl_s").max())
-        .with_columns(
-            j.shift(1).over("customer_id", order_by="_jl_j").alias("_jl_prev_j"),
-            nw.col("_jl_s").shift(1).over("customer_id", order_by="_jl_j").alias("_jl_prev_s"),
-            j.shift(-1).over("customer_id", order_by="_jl_j").alias("_jl_next_j"),
+        .agg(
+            nw.col("_jl_s").max(),
+            *(nw.col(f"_jl_r{i}").min().alias(f"_jl_lo{i}") for i in range(len(repeats))),
+            *(nw.col(f"_jl_r{i}").max().alias(f"_jl_hi{i}") for i in range(len(repeats))),
         )
+    )
+    if repeats:
+        furthest = [nw.col("_jl_s")]
+        for i, e in enumerate(repeats):
+            first = nw.col(f"_jl_lo{i}").min().over("customer_id")
+            if e in fw.events:
+                own = nw.lit(position.get(fw.events[e], -1), dtype=nw.Int64())
+                furthest.append(nw.when(nw.col(f"_jl_lo{i}") == first).then(own))
+            later = nw.lit(position.get(fw.repeat[e], -1), dtype=nw.Int64())
+            furthest.append(nw.when(nw.col(f"_jl_hi{i}") > first).then(later))
+        periods = periods.select(
+            "customer_id", "_jl_j", nw.max_horizontal(*furthest).cast(nw.Int64()).alias("_jl_s")
+        )
+    active = ~nw.col("_jl_s").is_null() & (nw.col("_jl_s") > _UNMAPPED)
+    return periods.filter(active).with_columns(
+        j.shift(1).over("customer_id", order_by="_jl_j").alias("_jl_prev_j"),
+        nw.col("_jl_s").shift(1).over("customer_id", order_by="_jl_j").alias("_jl_prev_s"),
+        j.shift(-1).over("customer_id", order_by="_jl_j").alias("_jl_next_j"),
     )
 
 
