@@ -770,9 +770,9 @@ FIGURES = sorted(name for name in plots.__all__ if callable(getattr(plots, name)
 
 
 def test_all_lists_every_figure_of_every_module():
-    from journey_lib.plots import cohorts, credit, journeys, models, summary, teaching
+    from journey_lib.plots import cohorts, credit, flows, journeys, models, summary, teaching
 
-    modules = (cohorts, credit, journeys, models, summary, teaching)
+    modules = (cohorts, credit, flows, journeys, models, summary, teaching)
     defined = {n for m in modules for n in m.__all__ if callable(getattr(m, n))}
     assert set(FIGURES) == defined
     # The figures __all__ used to leave out.
@@ -807,6 +807,7 @@ def twins(events, churn_model):
         "lift": lambda: (model.evaluate(X, y, n_bootstraps=20).gains,),
         "loyalty": lambda: (jl.loyalty(events),),
         "partial_dependence": lambda: (model.partial_dependence(X, ["recency_days"], grid=4),),
+        "path_flows": lambda: (jl.path_flows(events, start="site_visit", steps=4),),
         "paths": lambda: (jl.paths(events, top=5),),
         "precision_recall": lambda: (pr_points(y, model.predict_proba(X)),),
         "profit_curve": lambda: (model.target(X, offer_cost=5, save_rate=0.3),),
@@ -822,9 +823,11 @@ def twins(events, churn_model):
         "retention": lambda: (jl.retention(events),),
         "rfm_segments": lambda: (jl.rfm_segments(jl.rfm(events, observation_end="2025-01-01")),),
         "roc": lambda: (roc_points(y, model.predict_proba(X)),),
+        "stage_flows": lambda: (jl.stage_flows(events),),
         "time_to_convert": lambda: (jl.time_to_convert(events, steps),),
         "timeline": lambda: (jl.timeline(events, [3, 7]),),
         "touchpoints_per_customer": lambda: (jl.touchpoints_per_customer(events),),
+        "transition_graph": lambda: (jl.transition_matrix(events),),
         "transition_matrix": lambda: (jl.transition_matrix(events),),
         "value_at_risk": lambda: (
             pd.DataFrame(

@@ -189,6 +189,13 @@ def test_flow_reading_forwards_backwards_and_from_the_first_touchpoint():
         "is visit (75.0%); 25.0% have no further touchpoint."
     )
     assert readings.flow_reading(FROM_CART.iloc[:0]) == "No journey to show."
+    # Backwards, every journey short: column 1 is empty, the last holds the anchor alone.
+    short = pd.DataFrame(
+        {"step": [4], "source": ["(start)"], "target": ["buy"], "count": [2], "share": [1.0]}
+    )
+    assert readings.flow_reading(short) == (
+        "Of 2 journeys to buy, none has a step just before it in the log."
+    )
 
 
 def test_a_split_flow_reads_as_its_comparison():

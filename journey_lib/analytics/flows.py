@@ -429,15 +429,15 @@ def compare_flows(
     """Two flows side by side: each link's share in both, the difference and its interval,
     the links that differ most first.
 
-    Either two flow tables without a grouping column (``first`` and ``second``: say, the
-    same :func:`path_flows` on two periods of the log), or one flow with a grouping column
-    (``split=`` or :func:`funnel_dropoff_paths`) whose two groups are compared: the two it
-    has, or the two named in ``groups``. A link's share is the proportion of its group's
-    sequences that take it (each sequence takes a link at most once), so the difference of
-    two independent groups' shares has Newcombe's hybrid score interval (Newcombe 1998,
-    method 10; :mod:`journey_lib._intervals`). A link missing from one flow has share 0
-    there. Each group's sequences are its largest total over one step (the total of the
-    links next to the anchor).
+    Either two flow tables without a grouping column (``first`` and ``second``: say, the same
+    :func:`path_flows` on two periods of the log), or one flow with a grouping column
+    (``split=`` or :func:`funnel_dropoff_paths`) whose two groups are compared: the two it has,
+    in sorted order (False before True), or the two named in ``groups``, in that order. A link's
+    share is the proportion of its group's sequences that take it (each sequence takes a link at
+    most once), so the difference of two independent groups' shares has Newcombe's hybrid score
+    interval (Newcombe 1998, method 10; :mod:`journey_lib._intervals`). A link missing from one
+    flow has share 0 there. Each group's sequences are its largest total over one step (the
+    total of the links next to the anchor).
 
     Returns
     -------
@@ -764,7 +764,7 @@ def _two_flows(
             "or a flow made with split=..."
         )
     column = extra[0]
-    present = list(pd.unique(a[column]))
+    present = sorted(pd.unique(a[column]).tolist(), key=str)
     chosen = list(groups) if groups is not None else present
     if len(chosen) != 2 or any(g not in present for g in chosen):
         raise JourneyDataError(

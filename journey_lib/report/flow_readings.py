@@ -26,7 +26,8 @@ def flow_reading(flows: pd.DataFrame, *, min_cell: int = 0) -> str:
     as their :func:`comparison_reading`.
 
     A flow is read backwards when its last column holds one node and its first column
-    more than one; forwards otherwise, from its first column's largest node.
+    does not (it holds several, or none when every journey is short); forwards otherwise,
+    from its first column's largest node.
 
     Examples
     --------
@@ -47,7 +48,9 @@ def flow_reading(flows: pd.DataFrame, *, min_cell: int = 0) -> str:
     nodes = flow_nodes(flows)
     first = nodes[nodes["column"] == 1]
     last = nodes[nodes["column"] == nodes["column"].max()]
-    backwards = len(last) == 1 and len(first) > 1 and last["node"].iloc[0] not in _RESERVED
+    # Forwards, column 1 holds the anchor alone (or every journey's opening); backwards, the
+    # last column holds the anchor alone and column 1 may be empty (short journeys).
+    backwards = len(last) == 1 and last["node"].iloc[0] not in _RESERVED and len(first) != 1
     if backwards:
         anchor, step, total = last["node"].iloc[0], flows["step"].max(), last["count"].iloc[0]
         beside = flows[flows["step"] == step]
