@@ -171,6 +171,44 @@ def money(schema: Any, column: str = "value") -> nw.Expr:
     return nw.col(column).cast(nw.Float64).fill_nan(0.0).fill_null(0.0)
 
 
+#: The column :func:`small_range` numbers.
+DIGIT = "_jl_digit"
+# count_up counts in base-_BASE digits: _LEVELS digits reach 100**3 - 1 (2,700 years of
+# days), far beyond any log a datetime column can hold usefully.
+_BASE = 100
+_LEVELS = 3
+
+
+def small_range(log: nw.LazyFrame, n: int) -> nw.LazyFrame:
+    """A frame of one column, :data:`DIGIT` = 0, 1, ..., n - 1, on the engine of ``log``.
+
+    Lazy on every engine: a list literal exploded on one row, the count of the first row of
+    ``log`` (one row even for an empty log; reading it stops at the first row)."""
+    return (
+        log.head(1)
+        .select(nw.len().alias("_jl_one"))
+        .select(nw.lit(list(range(n)), dtype=nw.List(nw.Int64())).alias(DIGIT))
+        .explode(DIGIT)
+    )
+
+
+def count_up(frame: nw.LazyFrame, upper: str, name: str, log: nw.LazyFrame) -> nw.LazyFrame:
+    """Each row of ``frame`` repeated for ``name`` = 0, 1, ..., ``upper`` (none when upper
+    is negative or missing), on the engine of ``log``: a period grid without a per-row loop.
+    Base-100 digits, most significant first, are cross-joined on and pruned as they go, so
+    rows never exceed 100 times the output."""
+    digits = small_range(log, _BASE)
+    out = frame.with_columns(nw.lit(0, dtype=nw.Int64()).alias(name))
+    for level in reversed(range(_LEVELS)):
+        out = (
+            out.join(digits, how="cross")
+            .with_columns((nw.col(name) * _BASE + nw.col(DIGIT)).alias(name))
+            .drop(DIGIT)
+            .filter(nw.col(name) * _BASE**level <= nw.col(upper))
+        )
+    return out
+
+
 @dataclass(frozen=True)
 class Calendar:
     """Calendar periods as consecutive integers and back, in one engine's expressions.

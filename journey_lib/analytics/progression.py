@@ -16,7 +16,17 @@ import pandas as pd
 import pyarrow as pa
 from narwhals.typing import IntoFrameT
 
-from .._engine import Calendar, finish, in_utc, lazy_events, unpivot, with_microseconds
+from .._engine import (
+    DIGIT,
+    Calendar,
+    count_up,
+    finish,
+    in_utc,
+    lazy_events,
+    small_range,
+    unpivot,
+    with_microseconds,
+)
 from .._time import PERIODS
 from ..errors import JourneyParameterError, check_choice
 from ..io.profile import LogProfile, from_profile
@@ -313,11 +323,6 @@ FLOW_MOVES: tuple[str, ...] = (
 #: after their last.
 NEW, INACTIVE, EXIT = "(new)", "(inactive)", "(exit)"
 
-# The period grid is counted up in base-_BASE digits: _LEVELS digits reach 100**3 - 1
-# periods (2,700 years of days).
-_BASE = 100
-_LEVELS = 3
-_DIGIT = "_jl_digit"
 #: The position of an event without a stage, below every stage's.
 _UNMAPPED = -2
 
@@ -490,7 +495,7 @@ def stage_flows(
         )
     )
     moves = _moves(_active_periods(log, cal, fw), span, log, k)
-    grid = _count_up(
+    grid = count_up(
         span.with_columns((nw.col("_jl_last_idx") - nw.col("_jl_first_idx")).alias("_jl_upper")),
         "_jl_upper",
         "_jl_k",
@@ -617,7 +622,7 @@ def _moves(active: nw.LazyFrame, span: nw.LazyFrame, log: nw.LazyFrame, k: int) 
     the start (+1) and end (-1) of the quiet run of a gap of two or more periods."""
     j, s = nw.col("_jl_j"), nw.col("_jl_s")
     prev_j, next_j = nw.col("_jl_prev_j"), nw.col("_jl_next_j")
-    side = nw.col(_DIGIT)
+    side = nw.col(DIGIT)
     inactive = nw.lit(k, dtype=nw.Int64())
     leaves = next_j.is_null() & (j < nw.col("_jl_last_idx"))
     pauses = ~next_j.is_null() & (next_j > j + 1)
@@ -631,7 +636,7 @@ def _moves(active: nw.LazyFrame, span: nw.LazyFrame, log: nw.LazyFrame, k: int) 
     )
     return (
         active.join(span.select("_jl_last_idx"), how="cross")
-        .join(_small_range(log, 4), how="cross")
+        .join(small_range(log, 4), how="cross")
         .filter((side == 0) | ((side == 1) & (leaves | pauses)) | ((side >= 2) & long_gap))
         .select(
             nw.when(side == 0)
@@ -663,34 +668,6 @@ def _moves(active: nw.LazyFrame, span: nw.LazyFrame, log: nw.LazyFrame, k: int) 
             .alias("_jl_w"),
         )
     )
-
-
-def _small_range(log: nw.LazyFrame, n: int) -> nw.LazyFrame:
-    """A frame of one column, ``_DIGIT`` = 0, 1, ..., n - 1, on the engine of ``log``: a
-    list literal exploded on one row (the count of the first row of ``log``, one row even
-    for an empty log), lazy on every engine. (As in :mod:`journey_lib.analytics.retention`,
-    whose helper stays private there.)"""
-    return (
-        log.head(1)
-        .select(nw.len().alias("_jl_one"))
-        .select(nw.lit(list(range(n)), dtype=nw.List(nw.Int64())).alias(_DIGIT))
-        .explode(_DIGIT)
-    )
-
-
-def _count_up(frame: nw.LazyFrame, upper: str, name: str, log: nw.LazyFrame) -> nw.LazyFrame:
-    """Each row of ``frame`` repeated for ``name`` = 0, 1, ..., ``upper`` (none when upper
-    is negative or missing), in base-``_BASE`` digits pruned as they go."""
-    digits = _small_range(log, _BASE)
-    out = frame.with_columns(nw.lit(0, dtype=nw.Int64()).alias(name))
-    for level in reversed(range(_LEVELS)):
-        out = (
-            out.join(digits, how="cross")
-            .with_columns((nw.col(name) * _BASE + nw.col(_DIGIT)).alias(name))
-            .drop(_DIGIT)
-            .filter(nw.col(name) * _BASE**level <= nw.col(upper))
-        )
-    return out
 
 
 def _numpy_backed(out: Any) -> Any:

@@ -38,7 +38,17 @@ import pandas as pd
 import pyarrow as pa
 from narwhals.typing import IntoFrame, IntoFrameT
 
-from .._engine import Calendar, finish, in_utc, lazy_events, to_pandas, unpivot
+from .._engine import (
+    DIGIT,
+    Calendar,
+    count_up,
+    finish,
+    in_utc,
+    lazy_events,
+    small_range,
+    to_pandas,
+    unpivot,
+)
 from .._time import PERIODS, duration_us
 from ..errors import JourneyDataError, JourneyParameterError, check_choice
 from ..io.profile import LogProfile, from_profile
@@ -56,12 +66,6 @@ __all__ = [
 RETENTION_KINDS: tuple[str, ...] = ("on", "on_or_after")
 #: The statuses of :func:`lifecycle`, in the order rows are given.
 LIFECYCLE_STATUSES: tuple[str, ...] = ("new", "returning", "resurrecting", "dormant")
-
-# Period grids are counted up in base-_BASE digits: _LEVELS digits reach 100**3 - 1 periods
-# (2,700 years of days), far beyond any log a datetime column can hold usefully.
-_BASE = 100
-_LEVELS = 3
-_DIGIT = "_jl_digit"
 
 
 # --------------------------------------------------------------------------------------------
@@ -219,7 +223,7 @@ def retention(
         .join(span.select("_now_idx"), how="cross")
         .with_columns(upper.alias("_upper"))
     )
-    grid = _count_up(cohorts, "_upper", "period", lf).join(
+    grid = count_up(cohorts, "_upper", "period", lf).join(
         counts, on=["_cohort_idx", "period"], how="left"
     )
     grid = grid.with_columns(nw.col("_n").fill_null(0).cast(nw.Int64))
@@ -403,9 +407,9 @@ def churn_rate(
     # A run [_L, _H] means: gained during period _L - 1 (new when that period holds the
     # customer's first event), lost during period _H (active at B(_H), not at B(_H + 1)).
     # Each run is read once, as two rows (side 0: its gain, side 1: its loss).
-    gain = nw.col(_DIGIT) == 0
+    gain = nw.col(DIGIT) == 0
     flows = (
-        runs.join(_small_range(lf, 2), how="cross")
+        runs.join(small_range(lf, 2), how="cross")
         .select(
             nw.when(gain).then(nw.col("_L") - 1).otherwise(nw.col("_H")).alias("_j"),
             _flag(gain).alias("_gained"),
@@ -416,7 +420,7 @@ def churn_rate(
         .agg(nw.col("_gained", "new", "lost").sum())
     )
     grid = (
-        _count_up(
+        count_up(
             span.with_columns((nw.col("_now_idx") - 1 - nw.col("_first_idx")).alias("_upper")),
             "_upper",
             "_k",
@@ -534,10 +538,10 @@ def lifecycle(
     # Each active (customer, period) row is read once, as two rows: side 0 gives its status
     # in the period; side 1 makes the customer dormant in the next period unless they are
     # active in it too.
-    here = nw.col(_DIGIT) == 0
+    here = nw.col(DIGIT) == 0
     gap_after = nw.col("_next").is_null() | (nw.col("_next") > nw.col("_j") + 1)
     statuses = (
-        active.join(_small_range(lf, 2), how="cross")
+        active.join(small_range(lf, 2), how="cross")
         .filter(here | gap_after)
         .select(
             nw.when(here).then(nw.col("_j")).otherwise(nw.col("_j") + 1).alias("_j"),
@@ -551,7 +555,7 @@ def lifecycle(
     )
     counts = list(LIFECYCLE_STATUSES)
     wide = (
-        _count_up(
+        count_up(
             span.with_columns((nw.col("_now_idx") - nw.col("_first_idx")).alias("_upper")),
             "_upper",
             "_k",
@@ -654,35 +658,6 @@ def _span(lf: nw.LazyFrame, cal: Calendar) -> nw.LazyFrame:
             cal.index(nw.col("_now")).alias("_now_idx"),
         )
     )
-
-
-def _small_range(log: nw.LazyFrame, n: int) -> nw.LazyFrame:
-    """A frame of one column, ``_DIGIT`` = 0, 1, ..., n - 1, on the engine of ``log``.
-
-    Lazy on every engine: a list literal exploded on one row, the count of the first row of
-    ``log`` (one row even for an empty log; reading it stops at the first row)."""
-    return (
-        log.head(1)
-        .select(nw.len().alias("_jl_one"))
-        .select(nw.lit(list(range(n)), dtype=nw.List(nw.Int64())).alias(_DIGIT))
-        .explode(_DIGIT)
-    )
-
-
-def _count_up(frame: nw.LazyFrame, upper: str, name: str, log: nw.LazyFrame) -> nw.LazyFrame:
-    """Each row of ``frame`` repeated for ``name`` = 0, 1, ..., ``upper`` (none when upper
-    is negative or missing). Base-``_BASE`` digits, most significant first, are cross-joined
-    on and pruned as they go, so rows never exceed ``_BASE`` times the output."""
-    digits = _small_range(log, _BASE)
-    out = frame.with_columns(nw.lit(0, dtype=nw.Int64()).alias(name))
-    for level in reversed(range(_LEVELS)):
-        out = (
-            out.join(digits, how="cross")
-            .with_columns((nw.col(name) * _BASE + nw.col(_DIGIT)).alias(name))
-            .drop(_DIGIT)
-            .filter(nw.col(name) * _BASE**level <= nw.col(upper))
-        )
-    return out
 
 
 def _flag(condition: nw.Expr) -> nw.Expr:
