@@ -486,11 +486,27 @@ def test_compare_rejects_what_it_cannot_compare():
         ({"within": "visit"}, "within must be one of"),
         ({"by": "customer_id"}, "touchpoint column"),
         ({"start": 3}, "start must be"),
+        ({"end": ""}, "end must be"),
+        ({"start": ""}, "start must be"),
     ],
 )
 def test_bad_parameters_are_named(options, match):
     with pytest.raises(JourneyParameterError, match=match):
         path_flows(SHOP, **options)
+
+
+def test_a_log_value_named_like_a_made_up_node_is_refused():
+    clashing = pd.concat([SHOP, log((9, 0, "(end)"))], ignore_index=True)
+    with pytest.raises(JourneyDataError, match=r"1 rows with the value '\(end\)'"):
+        path_flows(clashing)
+
+
+def test_nodes_of_a_backward_flow_keep_their_start_nodes():
+    # The first cart: customers 1 and 2 after home, customer 3 with nothing before it.
+    nodes = flow_nodes(path_flows(SHOP, end="cart", steps=3))
+    column_2 = dict(nodes.query("column == 2")[["node", "count"]].values.tolist())
+    assert column_2 == {"home": 2, START: 1}
+    assert nodes.query("column == 3")["count"].tolist() == [3]
 
 
 def test_a_missing_anchor_or_column_is_named():

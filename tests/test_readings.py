@@ -124,6 +124,22 @@ def test_transition_reading_gives_the_likeliest_move_and_end():
     assert readings.transition_reading(loops) == "No customer moves from one stage to another."
 
 
+def test_transition_reading_from_counts_hides_a_rate_on_few_moves():
+    counts = pd.DataFrame(
+        {
+            "from": ["(start)", "Aware", "Aware", "Buy", "Buy"],
+            "to": ["Aware", "Buy", "(end)", "Aware", "(end)"],
+            "count": [10, 6, 4, 1, 5],
+        }
+    )
+    assert readings.transition_reading(counts) == (
+        "The likeliest move to another stage is from Aware to Buy (60.0% of what follows "
+        "Aware); journeys most often end after Buy (83.3%)."
+    )
+    # Buy -> (end) rests on 5 moves: under min_cell 6 it is not given.
+    assert readings.transition_reading(counts, min_cell=6).endswith("after Buy (<6).")
+
+
 def test_paths_reading():
     paths = pd.DataFrame(
         {"path": ["a > b", "a", "b > c"], "count": [50, 30, 20], "share": [0.25, 0.15, 0.1]}
@@ -160,8 +176,18 @@ def test_flow_reading_forwards_backwards_and_from_the_first_touchpoint():
         "Of 100 journeys from cart, the most common next step is pay (55.0%); 30.0% have no "
         "further touchpoint."
     )
-    # Fewer than 40 on the stop: the share of 30 is written <40.
-    assert readings.flow_reading(FROM_CART, min_cell=40).endswith("<40 have no further touchpoint.")
+    # Under min_cell the links beside cart are one table with its total shown: home (15) is
+    # hidden, and (end) (30) with it, so neither can be worked out from 100 - 55.
+    for min_cell in (20, 40):
+        assert readings.flow_reading(FROM_CART, min_cell=min_cell) == (
+            "Of 100 journeys from cart, the most common next step is pay (55.0%)."
+        )
+    assert readings.flow_reading(FROM_CART, min_cell=60) == (
+        "Of 100 journeys from cart, the next steps are not named: some are taken by fewer "
+        "than 60 customers."
+    )
+    # The direction given overrides the guess.
+    assert readings.flow_reading(FROM_CART, direction="forwards").startswith("Of 100 journeys")
     into = pd.DataFrame(
         {
             "step": [1, 1, 2, 2],
@@ -229,9 +255,17 @@ def test_dropoff_reading_and_the_comparison_of_its_two_groups():
     )[["outcome", *FROM_CART.columns]]
     assert readings.dropoff_reading(dropoffs) == (
         "Of 100 customers who reached cart and did not go on, most did pay next (55.0%) and "
-        "30.0% have no further touchpoint; the 40 who went on mostly did checkout (100.0%)."
+        "30.0% have no further touchpoint; the 40 who went on mostly did checkout (100.0%). "
+        "The largest difference is cart to checkout at step 1: 0.0% of journeys in "
+        "outcome=dropped off, 100.0% in outcome=went on (beyond chance)."
     )
-    assert "the <50 who went on" in readings.dropoff_reading(dropoffs, min_cell=50)
+    # Nobody went on (a step nobody passes): no comparison, no error.
+    alone = dropoffs[dropoffs["outcome"] == "dropped off"]
+    assert readings.dropoff_reading(alone).endswith("have no further touchpoint.")
+    # Under 50 every link is hidden in its table (a link of 40 alone for those who went on).
+    private_reading = readings.dropoff_reading(dropoffs, min_cell=50)
+    assert "the next steps are not named: some are taken by fewer than 50" in private_reading
+    assert "who went on" not in private_reading
     table = jl.compare_flows(dropoffs, groups=("dropped off", "went on"))
     assert readings.comparison_reading(table) == (
         "The largest difference is cart to checkout at step 1: 0.0% of journeys in "
@@ -790,3 +824,16 @@ def test_tables_write_ids_as_labels_text_as_text_and_hide_negative_counts_by_siz
     }
     dormant = pd.DataFrame({"status": ["new", "dormant", "lost"], "customers": [40, -3, -50]})
     assert private(dormant, 5)["customers"].isna().tolist() == [True, True, False]
+
+
+def test_flow_anchor_turns_notebook_01_s_parameters_into_path_flows_arguments():
+    from journey_lib.errors import JourneyParameterError
+    from journey_lib.report.parameters import flow_anchor
+
+    assert flow_anchor("cart", "forwards") == {"start": "cart"}
+    assert flow_anchor("cart", "backwards") == {"end": "cart"}
+    assert flow_anchor("", "forwards") == {"start": None}
+    with pytest.raises(JourneyParameterError, match="needs a flow_anchor"):
+        flow_anchor("", "backwards")
+    with pytest.raises(JourneyParameterError, match="flow_direction must be one of"):
+        flow_anchor("cart", "sideways")

@@ -35,7 +35,13 @@ sequences keep their name; the others are folded into one ``(other)`` node. ``(s
 Every sequence sits on exactly one node per column it reaches, so a **link** (a node in
 column *c* to a node in column *c + 1*) is taken by a sequence at most once, and a link's
 ``share`` is a proportion of the flow's sequences. A node's count is the sum of the links
-leaving it (column 1) or entering it (later columns): :func:`flow_nodes`.
+leaving it (column 1, and ``(start)`` anywhere) or entering it (the others):
+:func:`flow_nodes`. The log's own values may not be named ``(start)``, ``(end)`` or
+``(other)`` (an eager log saying so raises an error).
+
+Rows at one instant with the same ``by`` value are interchangeable in a sequence; a ``split``
+column whose value differs between such rows may give the anchor either value, depending on
+the engine.
 
 All functions but :func:`compare_flows` are written once with Narwhals and accept pandas,
 Polars, DuckDB or PySpark frames, returning the kind they were given (lazy stays lazy). The
@@ -176,8 +182,10 @@ def path_flows(
     _check_tail(top, min_share)
     check_choice("collapse_repeats", collapse_repeats, (True, False))
     for name, value in (("start", start), ("end", end)):
-        if value is not None and not isinstance(value, str):
-            raise JourneyParameterError(f"{name} must be a {by} value as text, got {value!r}")
+        if value is not None and (not isinstance(value, str) or not value):
+            raise JourneyParameterError(
+                f"{name} must be a {by} value as text (None for no {name}), got {value!r}"
+            )
     converting = split == "converted"
     if converting:
         conversion = from_profile(profile, "conversion", conversion, None)
@@ -230,8 +238,10 @@ def path_flows(
     )
     result = _finish_links(links, steps=steps, forward=forward, group_name=split)
     out = finish(result, eager)
-    if eager and (start or end) and len(nw.from_native(out)) == 0:
-        _anchor_absent(events, by, [v for v in (start, end) if v is not None])
+    if eager:
+        _check_reserved(events, by)
+        if (start or end) and len(nw.from_native(out)) == 0:
+            _anchor_absent(events, by, [v for v in (start, end) if v is not None])
     return out
 
 
@@ -263,7 +273,9 @@ def funnel_dropoff_paths(
     ``by`` value) and follows their next touchpoints as :func:`path_flows` does forwards:
     the rows after it in sequence order (rows at the same instant that sort after it
     included), ``(end)`` when the log has no more, the long tail folded into ``(other)``
-    over both groups together.
+    over both groups together. With ``by`` other than ``"event"``, a customer whose step
+    row has no ``by`` value has no anchor and is left out, so the outcomes' totals can fall
+    short of :func:`journey_lib.funnel`'s counts.
 
     Parameters
     ----------
@@ -365,8 +377,8 @@ def funnel_dropoff_paths(
 
 def flow_nodes(flows: IntoFrameT) -> IntoFrameT:
     """The nodes of a flow (:func:`path_flows`, :func:`funnel_dropoff_paths`), with their
-    counts: column 1's are the sums of the links leaving them, later columns' the sums of
-    the links entering them.
+    counts: column 1's, and ``(start)`` nodes in any column, are the sums of the links
+    leaving them; the others are the sums of the links entering them.
 
     Returns
     -------
@@ -391,9 +403,11 @@ def flow_nodes(flows: IntoFrameT) -> IntoFrameT:
     """
     frame, eager = _flow_frame(flows)
     group = [c for c in frame.columns if c not in FLOW_COLUMNS]
-    first = frame.filter(nw.col("step") == 1).select(
+    # Column 1's nodes, and a backward flow's (start) nodes in any column, are entered by
+    # no link: they are the sums of the links leaving them.
+    first = frame.filter((nw.col("step") == 1) | (nw.col("source") == START)).select(
         *group,
-        nw.lit(1, dtype=nw.Int64()).alias("column"),
+        nw.col("step").cast(nw.Int64).alias("column"),
         nw.col("source").alias("node"),
         "count",
         "share",
@@ -438,6 +452,12 @@ def compare_flows(
     interval (Newcombe 1998, method 10; :mod:`journey_lib._intervals`). A link missing from one
     flow has share 0 there. Each group's sequences are its largest total over one step (the
     total of the links next to the anchor).
+
+    The interval takes the two groups as independent: right for a split flow's groups, which
+    share no sequence; for two periods of one log, a customer in both makes it somewhat too
+    wide or too narrow. Two flows folded apart may fold different values into ``(other)``:
+    compare flows made with ``top=None`` (or one split flow, folded once) to compare like with
+    like.
 
     Returns
     -------
@@ -708,6 +728,18 @@ def _finish_links(
     if group_name is not None:
         links = links.rename({_GROUP: group_name})
     return links
+
+
+def _check_reserved(events: Any, by: str) -> None:
+    """Raise when the log's own values are named like the flow's made-up nodes, which
+    would merge with them unseen."""
+    values = nw.from_native(events).get_column(by).cast(nw.String())
+    clash = values.filter(values.is_in(list(_RESERVED)))
+    if len(clash):
+        raise JourneyDataError(
+            f"column {by!r} has {len(clash)} rows with the value {clash[0]!r}, a name the "
+            f"flows give their own nodes ({', '.join(_RESERVED)}); rename those values first"
+        )
 
 
 def _anchor_absent(events: Any, by: str, values: list[str]) -> None:

@@ -13,21 +13,26 @@ import pandas as pd
 
 from ..analytics.flows import DROPPED, FLOW_COLUMNS, OTHER, WENT_ON, compare_flows, flow_nodes
 from ..analytics.paths import END, START
+from ..errors import check_choice
 from .formatting import figure_text, period_label
+from .privacy import suppressed
 
 __all__ = ["comparison_reading", "dropoff_reading", "flow_reading", "stage_flow_reading"]
 
 _RESERVED = (START, END, OTHER)
 
 
-def flow_reading(flows: pd.DataFrame, *, min_cell: int = 0) -> str:
+def flow_reading(flows: pd.DataFrame, *, direction: str | None = None, min_cell: int = 0) -> str:
     """Where journeys go from the flow's anchor (or come from, backwards), and how many
     stop there, from :func:`journey_lib.path_flows`; a flow split into two groups is read
     as their :func:`comparison_reading`.
 
-    A flow is read backwards when its last column holds one node and its first column
-    does not (it holds several, or none when every journey is short); forwards otherwise,
-    from its first column's largest node.
+    ``direction`` is ``"forwards"`` or ``"backwards"``; without it a flow is read backwards
+    when its last column holds one node and its first column does not (it holds several,
+    or none when every journey is short). With ``min_cell``, the links beside the anchor
+    are one table whose total is shown: a link hidden there (small, or a complement of a
+    small one, :func:`journey_lib.report.privacy.suppressed`) is not named, so no count
+    can be worked out by subtraction.
 
     Examples
     --------
@@ -38,6 +43,8 @@ def flow_reading(flows: pd.DataFrame, *, min_cell: int = 0) -> str:
     Of 100 journeys from cart, the most common next step is pay (60.0%); 30.0% have no
     further touchpoint.
     """
+    if direction is not None:
+        check_choice("direction", direction, ("forwards", "backwards"))
     if flows.empty:
         return "No journey to show."
     groups = [c for c in flows.columns if c not in FLOW_COLUMNS]
@@ -48,43 +55,62 @@ def flow_reading(flows: pd.DataFrame, *, min_cell: int = 0) -> str:
     nodes = flow_nodes(flows)
     first = nodes[nodes["column"] == 1]
     last = nodes[nodes["column"] == nodes["column"].max()]
-    # Forwards, column 1 holds the anchor alone (or every journey's opening); backwards, the
-    # last column holds the anchor alone and column 1 may be empty (short journeys).
-    backwards = len(last) == 1 and last["node"].iloc[0] not in _RESERVED and len(first) != 1
-    if backwards:
-        anchor, step, total = last["node"].iloc[0], flows["step"].max(), last["count"].iloc[0]
-        beside = flows[flows["step"] == step]
-        other, stop, where = "source", START, "step just before it"
+    if direction is None:
+        # Forwards, column 1 holds the anchor alone (or every journey's opening); backwards,
+        # the last column holds the anchor alone and column 1 may be empty (short journeys).
+        single = len(last) == 1 and last["node"].iloc[0] not in _RESERVED
+        backwards = single and len(first) != 1
     else:
-        top = first.loc[first["count"].idxmax()]
-        anchor, total = top["node"], first["count"].sum()
+        backwards = direction == "backwards"
+    if backwards:
+        ends = last.loc[last["count"].idxmax()]
+        anchor, total = ends["node"], ends["count"]
+        beside = flows[(flows["step"] == flows["step"].max()) & (flows["target"] == anchor)]
+        other, stop, where = "source", START, "step just before it"
+        lead, joint = f"Of {_count(total, min_cell)} journeys to {anchor}", ","
+    else:
+        opening = first.loc[first["count"].idxmax()]
+        anchor, total = opening["node"], opening["count"]
         beside = flows[(flows["step"] == 1) & (flows["source"] == anchor)]
         other, stop, where = "target", END, "next step"
+        if len(first) > 1:
+            everyone = first["count"].sum()
+            shown = _visible(first["count"], min_cell)[first["count"].idxmax()]
+            share = _share(total, everyone, min_cell) if shown else "the most"
+            lead = (
+                f"Journeys most often open with {anchor} ({share} of {_count(everyone, min_cell)})"
+            )
+            joint = "; after it,"
+        else:
+            lead, joint = f"Of {_count(total, min_cell)} journeys from {anchor}", ","
+    visible = _visible(beside["count"], min_cell)
     named = beside[~beside[other].isin(_RESERVED)]
-    if len(first) > 1 and not backwards:
-        opening = _share(top["count"], total, min_cell)
-        lead = f"Journeys most often open with {anchor} ({opening} of {_count(total, min_cell)})"
-        joint, total = "; after it,", top["count"]
-    else:
-        side = "to" if backwards else "from"
-        lead, joint = f"Of {_count(total, min_cell)} journeys {side} {anchor}", ","
     if named.empty:
         return f"{lead}{joint} none has a {where} in the log."
     move = named.loc[named["count"].idxmax()]
+    if not visible[move.name]:
+        steps = "next steps" if where == "next step" else "steps just before it"
+        return (
+            f"{lead}{joint} the {steps} are not named: some are taken by fewer than "
+            f"{min_cell} customers."
+        )
     sentence = (
         f"{lead}{joint} the most common {where} is {move[other]} "
         f"({_share(move['count'], total, min_cell)})"
     )
-    stops = beside.loc[beside[other] == stop, "count"].sum()
-    if not stops:
+    stopped = beside[beside[other] == stop]
+    if stopped.empty or not visible[stopped.index].all():
         return sentence + "."
     ending = "have no earlier touchpoint" if backwards else "have no further touchpoint"
-    return f"{sentence}; {_share(stops, total, min_cell)} {ending}."
+    return f"{sentence}; {_share(stopped['count'].sum(), total, min_cell)} {ending}."
 
 
 def dropoff_reading(dropoffs: pd.DataFrame, *, min_cell: int = 0) -> str:
     """What customers did right after the step where they dropped off, against those who
-    went on, from :func:`journey_lib.funnel_dropoff_paths`.
+    went on, from :func:`journey_lib.funnel_dropoff_paths`, and, when both groups have
+    customers, the link whose share differs most between them (:func:`comparison_reading`).
+    With ``min_cell``, each group's links after the step are a table whose total is shown:
+    a link hidden there is not named (:func:`flow_reading`).
 
     Examples
     --------
@@ -95,34 +121,47 @@ def dropoff_reading(dropoffs: pd.DataFrame, *, min_cell: int = 0) -> str:
     ...     "share": [0.5, 0.3, 0.2, 1.0]})
     >>> print(dropoff_reading(dropoffs))  # doctest: +NORMALIZE_WHITESPACE
     Of 100 customers who reached cart and did not go on, most did home next (50.0%) and
-    30.0% have no further touchpoint; the 80 who went on mostly did pay (100.0%).
+    30.0% have no further touchpoint; the 80 who went on mostly did pay (100.0%). The
+    largest difference is cart to pay at step 1: 0.0% of journeys in outcome=dropped off,
+    100.0% in outcome=went on (beyond chance).
     """
     first = dropoffs[dropoffs["step"] == 1]
     dropped = first[first["outcome"] == DROPPED]
     if dropped.empty:
         return "Every customer who reached the step went on to the next one."
     anchor, total = dropped["source"].iloc[0], dropped["count"].sum()
+    visible = _visible(dropped["count"], min_cell)
     named = dropped[~dropped["target"].isin(_RESERVED)]
-    stops = dropped.loc[dropped["target"] == END, "count"].sum()
+    stopped = dropped[dropped["target"] == END]
     head = f"Of {_count(total, min_cell)} customers who reached {anchor} and did not go on"
     if named.empty:
         sentence = f"{head}, none has a further touchpoint"
+    elif not visible[named["count"].idxmax()]:
+        sentence = (
+            f"{head}, the next steps are not named: some are taken by fewer than {min_cell} "
+            f"customers"
+        )
     else:
         move = named.loc[named["count"].idxmax()]
         sentence = (
             f"{head}, most did {move['target']} next ({_share(move['count'], total, min_cell)})"
         )
-        if stops:
+        if not stopped.empty and visible[stopped.index].all():
+            stops = stopped["count"].sum()
             sentence += f" and {_share(stops, total, min_cell)} have no further touchpoint"
-    went = first[(first["outcome"] == WENT_ON) & ~first["target"].isin(_RESERVED)]
+    on = first[first["outcome"] == WENT_ON]
+    went = on[~on["target"].isin(_RESERVED)]
     if went.empty:
         return sentence + "."
-    on_total = first.loc[first["outcome"] == WENT_ON, "count"].sum()
+    on_total = on["count"].sum()
     best = went.loc[went["count"].idxmax()]
-    return (
-        f"{sentence}; the {_count(on_total, min_cell)} who went on mostly did "
-        f"{best['target']} ({_share(best['count'], on_total, min_cell)})."
-    )
+    if _visible(on["count"], min_cell)[best.name]:
+        sentence += (
+            f"; the {_count(on_total, min_cell)} who went on mostly did {best['target']} "
+            f"({_share(best['count'], on_total, min_cell)})"
+        )
+    compared = compare_flows(dropoffs, groups=(DROPPED, WENT_ON))
+    return f"{sentence}. {comparison_reading(compared, min_cell=min_cell)}"
 
 
 def comparison_reading(table: pd.DataFrame, *, min_cell: int = 0) -> str:
@@ -194,6 +233,13 @@ def stage_flow_reading(moves: pd.DataFrame, period: str, *, min_cell: int = 0) -
 
 def _count(value: Any, min_cell: int) -> str:
     return figure_text(value, "count", min_cell=min_cell)
+
+
+def _visible(counts: pd.Series, min_cell: int) -> pd.Series:
+    """Which of one table's counts a reading may name: those :func:`suppressed` keeps."""
+    if not min_cell:
+        return pd.Series(True, index=counts.index)
+    return ~suppressed(counts.astype("int64"), min_cell)
 
 
 def _share(count: Any, total: Any, min_cell: int) -> str:

@@ -17,10 +17,16 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
-from ..errors import JourneyParameterError
+from ..errors import JourneyParameterError, check_choice
 from .files import read_notebook
 
-__all__ = ["CommandLineValue", "NotebookParameter", "notebook_parameters", "read_parameters"]
+__all__ = [
+    "CommandLineValue",
+    "NotebookParameter",
+    "flow_anchor",
+    "notebook_parameters",
+    "read_parameters",
+]
 
 
 #: Parameters the runner fills in itself for the notebooks that declare them.
@@ -347,3 +353,23 @@ def _yaml_loader() -> type:
         for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
     }
     return Loader
+
+
+def flow_anchor(anchor: str, direction: str) -> dict[str, str | None]:
+    """Notebook 01's ``flow_anchor`` and ``flow_direction`` as :func:`journey_lib.path_flows`'
+    ``start`` or ``end``: forwards from the anchor (from each journey's first touchpoint when
+    it is ``""``), or backwards to it, which needs one.
+
+    Examples
+    --------
+    >>> flow_anchor("cart", "backwards"), flow_anchor("", "forwards")
+    ({'end': 'cart'}, {'start': None})
+    """
+    check_choice("flow_direction", direction, ("forwards", "backwards"))
+    if direction == "backwards":
+        if not anchor:
+            raise JourneyParameterError(
+                "flow_direction='backwards' needs a flow_anchor: the event the journeys lead to"
+            )
+        return {"end": anchor}
+    return {"start": anchor or None}

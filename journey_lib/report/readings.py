@@ -350,10 +350,12 @@ def timeline_reading(timeline: pd.DataFrame) -> str:
     )
 
 
-def transition_reading(matrix: pd.DataFrame, *, what: str = "stage") -> str:
+def transition_reading(matrix: pd.DataFrame, *, what: str = "stage", min_cell: int = 0) -> str:
     """The likeliest move from one stage (or event) to another, and after which journeys
     most often end, from :func:`journey_lib.transition_matrix` (long, with
-    ``probability``).
+    ``probability``, or with ``count``: then each from-state's moves are divided by its
+    total, and with ``min_cell`` a probability resting on fewer moves is written
+    ``<min_cell``).
 
     Examples
     --------
@@ -365,6 +367,15 @@ def transition_reading(matrix: pd.DataFrame, *, what: str = "stage") -> str:
     The likeliest move to another stage is from Buy to Aware (40.0% of what follows Buy);
     journeys most often end after Buy (60.0%).
     """
+    counted = "count" in matrix.columns
+    if counted:
+        totals = matrix.groupby("from")["count"].transform("sum")
+        matrix = matrix.assign(probability=matrix["count"] / totals)
+
+    def rate(row: pd.Series) -> str:
+        base = row["count"] if counted else None
+        return figure_text(row["probability"], "rate", min_cell=min_cell, base=base)
+
     states = ~matrix["from"].isin(["(start)", "(end)"])
     moves = matrix[states & (matrix["from"] != matrix["to"]) & (matrix["to"] != "(end)")]
     if moves.empty:
@@ -372,16 +383,13 @@ def transition_reading(matrix: pd.DataFrame, *, what: str = "stage") -> str:
     move = moves.loc[moves["probability"].idxmax()]
     sentence = (
         f"The likeliest move to another {what} is from {move['from']} to {move['to']} "
-        f"({figure_text(move['probability'], 'rate')} of what follows {move['from']})"
+        f"({rate(move)} of what follows {move['from']})"
     )
     ends = matrix[states & (matrix["to"] == "(end)")]
     if ends.empty:
         return sentence + "."
     end = ends.loc[ends["probability"].idxmax()]
-    return (
-        f"{sentence}; journeys most often end after {end['from']} "
-        f"({figure_text(end['probability'], 'rate')})."
-    )
+    return f"{sentence}; journeys most often end after {end['from']} ({rate(end)})."
 
 
 def paths_reading(paths: pd.DataFrame, *, min_cell: int = 0) -> str:
