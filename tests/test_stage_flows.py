@@ -10,7 +10,7 @@ from collections import Counter
 
 import pandas as pd
 import pytest
-from engines import ENGINES, assert_same_frame, collect, parity, shared_file
+from engines import ENGINES, assert_same_frame, collect, parity, shared_file, to_engine
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -440,3 +440,24 @@ def test_bad_input_is_named():
 
 def test_in_the_flat_api():
     assert jl.stage_flows is stage_flows
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_a_log_of_repeat_events_only(engine):
+    # Every event is the conversion: the first is Purchase, the later ones Retention.
+    log = pd.DataFrame(
+        {
+            "customer_id": [1, 1, 2],
+            "timestamp": pd.to_datetime(["2024-01-05", "2024-02-05", "2024-02-07"], utc=True),
+            "event": ["purchase"] * 3,
+        }
+    )
+    framework = jl.StageFramework.from_mapping(
+        {"Purchase": ["purchase"], "Retention": []}, repeat={"purchase": "Retention"}
+    )
+    got = collect(stage_flows(to_engine(log, engine), framework))
+    assert list(zip(got["source"], got["target"], got["count"], strict=True)) == [
+        ("(new)", "Purchase", 1),  # January: customer 1
+        ("(new)", "Purchase", 1),  # February: customer 2, and customer 1 buys again
+        ("Purchase", "Retention", 1),
+    ]

@@ -581,8 +581,14 @@ def _active_periods(log: nw.LazyFrame, cal: Calendar, fw: StageFramework) -> nw.
             cal.index(ts).alias("_jl_j"),
             # Unmapped events (and repeat events, placed below) get _UNMAPPED, below every
             # stage; a stage name outside the framework -1, as the staged log's did.
-            event.replace_strict(
-                once, default=nw.lit(_UNMAPPED, dtype=nw.Int64()), return_dtype=nw.Int64()
+            (
+                event.replace_strict(
+                    once, default=nw.lit(_UNMAPPED, dtype=nw.Int64()), return_dtype=nw.Int64()
+                )
+                # Narwhals' pandas replace_strict fails on an empty mapping: a log whose
+                # only mapped event is the repeat one (every purchase, say) has none.
+                if once
+                else nw.lit(_UNMAPPED, dtype=nw.Int64())
             ).alias("_jl_s"),
             *(nw.when(event == e).then(ts).alias(f"_jl_r{i}") for i, e in enumerate(repeats)),
         )
