@@ -68,6 +68,9 @@ def cases(
     ids = events["customer_id"].drop_duplicates().head(2 * repeat + 2).astype(str).tolist()
     timeline = widgets.CustomerTimeline(events)
 
+    journey_map = widgets.JourneyMap(events, anchor="site_visit")
+    anchors = ("site_visit", "signup")
+
     baseline = jl.simulate(2000, seed=0)
     trust = widgets.TrustWhatIf(baseline)
     levels = (0.5, 0.6)
@@ -105,6 +108,12 @@ def cases(
             set_value(timeline, "customer", ids),
             lambda: jl.timeline(events, [events["customer_id"].iloc[0]]),
             lambda: timeline.data,
+        ),
+        (
+            "journey map: anchor (a click on a node)",
+            set_value(journey_map, "anchor", anchors),
+            lambda: jl.path_flows(events, start="site_visit", steps=5, top=10),
+            lambda: journey_map.data,
         ),
         (
             "trust what-if (2,000 customers): a slider",

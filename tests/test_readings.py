@@ -233,7 +233,10 @@ def test_a_split_flow_reads_as_its_comparison():
         split.loc[converted & (split["target"] == target), "count"] = count
     text = readings.flow_reading(split)
     assert text.startswith("The largest difference is cart to pay at step 1")
-    assert "55.0% of journeys in converted=False, 90.0% in converted=True" in text
+    assert (
+        "55.0% of journeys for customers who did not convert, 90.0% for customers who converted"
+        in text
+    )
     assert text.endswith("(beyond chance).")
 
 
@@ -256,8 +259,8 @@ def test_dropoff_reading_and_the_comparison_of_its_two_groups():
     assert readings.dropoff_reading(dropoffs) == (
         "Of 100 customers who reached cart and did not go on, most did pay next (55.0%) and "
         "30.0% have no further touchpoint; the 40 who went on mostly did checkout (100.0%). "
-        "The largest difference is cart to checkout at step 1: 0.0% of journeys in "
-        "outcome=dropped off, 100.0% in outcome=went on (beyond chance)."
+        "The largest difference is cart to checkout at step 1: 0.0% of journeys for customers "
+        "who dropped off, 100.0% for customers who went on (beyond chance)."
     )
     # Nobody went on (a step nobody passes): no comparison, no error.
     alone = dropoffs[dropoffs["outcome"] == "dropped off"]
@@ -265,11 +268,11 @@ def test_dropoff_reading_and_the_comparison_of_its_two_groups():
     # Under 50 every link is hidden in its table (a link of 40 alone for those who went on).
     private_reading = readings.dropoff_reading(dropoffs, min_cell=50)
     assert "the next steps are not named: some are taken by fewer than 50" in private_reading
-    assert "who went on" not in private_reading
+    assert "who went on mostly did" not in private_reading
     table = jl.compare_flows(dropoffs, groups=("dropped off", "went on"))
     assert readings.comparison_reading(table) == (
-        "The largest difference is cart to checkout at step 1: 0.0% of journeys in "
-        "outcome=dropped off, 100.0% in outcome=went on (beyond chance)."
+        "The largest difference is cart to checkout at step 1: 0.0% of journeys for "
+        "outcome=dropped off, 100.0% for outcome=went on (beyond chance)."
     )
     # Links taken by fewer than min_cell customers are not named.
     assert "cart to checkout" not in readings.comparison_reading(table, min_cell=50)

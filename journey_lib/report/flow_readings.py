@@ -51,7 +51,10 @@ def flow_reading(flows: pd.DataFrame, *, direction: str | None = None, min_cell:
     if groups:
         if flows[groups[0]].nunique() != 2:
             return f"The flow has {flows[groups[0]].nunique()} groups of {groups[0]}."
-        return comparison_reading(compare_flows(flows), min_cell=min_cell)
+        column = groups[0]
+        first, second = sorted(flows[column].unique().tolist(), key=str)
+        labels = _group_labels(column, first, second)
+        return comparison_reading(compare_flows(flows, labels=labels), min_cell=min_cell)
     nodes = flow_nodes(flows)
     first = nodes[nodes["column"] == 1]
     last = nodes[nodes["column"] == nodes["column"].max()]
@@ -122,8 +125,8 @@ def dropoff_reading(dropoffs: pd.DataFrame, *, min_cell: int = 0) -> str:
     >>> print(dropoff_reading(dropoffs))  # doctest: +NORMALIZE_WHITESPACE
     Of 100 customers who reached cart and did not go on, most did home next (50.0%) and
     30.0% have no further touchpoint; the 80 who went on mostly did pay (100.0%). The
-    largest difference is cart to pay at step 1: 0.0% of journeys in outcome=dropped off,
-    100.0% in outcome=went on (beyond chance).
+    largest difference is cart to pay at step 1: 0.0% of journeys for customers who dropped
+    off, 100.0% for customers who went on (beyond chance).
     """
     first = dropoffs[dropoffs["step"] == 1]
     dropped = first[first["outcome"] == DROPPED]
@@ -160,7 +163,8 @@ def dropoff_reading(dropoffs: pd.DataFrame, *, min_cell: int = 0) -> str:
             f"; the {_count(on_total, min_cell)} who went on mostly did {best['target']} "
             f"({_share(best['count'], on_total, min_cell)})"
         )
-    compared = compare_flows(dropoffs, groups=(DROPPED, WENT_ON))
+    labels = ("customers who dropped off", "customers who went on")
+    compared = compare_flows(dropoffs, groups=(DROPPED, WENT_ON), labels=labels)
     return f"{sentence}. {comparison_reading(compared, min_cell=min_cell)}"
 
 
@@ -176,8 +180,8 @@ def comparison_reading(table: pd.DataFrame, *, min_cell: int = 0) -> str:
     ...     "share_b": [0.1], "difference": [-0.2], "low": [-0.31], "high": [-0.09],
     ...     "beyond_chance": [True]})
     >>> print(comparison_reading(table))  # doctest: +NORMALIZE_WHITESPACE
-    The largest difference is cart to pay at step 1: 30.0% of journeys in March,
-    10.0% in April (beyond chance).
+    The largest difference is cart to pay at step 1: 30.0% of journeys for March,
+    10.0% for April (beyond chance).
     """
     if table.empty:
         return "The two flows have no link to compare."
@@ -190,8 +194,8 @@ def comparison_reading(table: pd.DataFrame, *, min_cell: int = 0) -> str:
     verdict = "beyond chance" if row["beyond_chance"] else "could be chance"
     return (
         f"The largest difference is {row['source']} to {row['target']} at step {row['step']}: "
-        f"{figure_text(row['share_a'], 'rate')} of journeys in {row['group_a']}, "
-        f"{figure_text(row['share_b'], 'rate')} in {row['group_b']} ({verdict})."
+        f"{figure_text(row['share_a'], 'rate')} of journeys for {row['group_a']}, "
+        f"{figure_text(row['share_b'], 'rate')} for {row['group_b']} ({verdict})."
     )
 
 
@@ -233,6 +237,13 @@ def stage_flow_reading(moves: pd.DataFrame, period: str, *, min_cell: int = 0) -
 
 def _count(value: Any, min_cell: int) -> str:
     return figure_text(value, "count", min_cell=min_cell)
+
+
+def _group_labels(column: str, first: Any, second: Any) -> tuple[str, str]:
+    """A split flow's two groups as a reader names them, in compare_flows' order."""
+    if column == "converted":
+        return ("customers who did not convert", "customers who converted")
+    return (f"{column} {first}", f"{column} {second}")
 
 
 def _visible(counts: pd.Series, min_cell: int) -> pd.Series:

@@ -27,7 +27,7 @@ if TYPE_CHECKING:
     import ipywidgets
     from matplotlib.figure import Figure
 
-__all__ = ["JourneyWidget"]
+__all__ = ["JourneyWidget", "picker_date"]
 
 #: Resolution of the drawn figures: readable, and small enough to redraw quickly.
 DPI = 90
@@ -193,6 +193,14 @@ class JourneyWidget:
         if caption:
             outputs.append(_display({"text/plain": caption}))
         return outputs
+
+
+def picker_date(value: str | dt.date | None) -> dt.date | None:
+    """A setting's date (``"YYYY-MM-DD"``, a date, or ``""``/None for an open end) as a
+    DatePicker holds it."""
+    if value is None or value == "":
+        return None
+    return pd.Timestamp(value).date()
 
 
 def _plain(value: Any) -> Any:

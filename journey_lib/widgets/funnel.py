@@ -15,7 +15,7 @@ from .._engine import to_pandas
 from ..analytics.dates import within
 from ..analytics.funnels import funnel
 from ..errors import JourneyParameterError
-from .base import JourneyWidget
+from .base import JourneyWidget, picker_date
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -91,8 +91,8 @@ class FunnelBuilder(JourneyWidget):
                 value=breakdown,
                 description="breakdown",
             ),
-            "start": w.DatePicker(value=_date(start), description="start"),
-            "end": w.DatePicker(value=_date(end), description="end"),
+            "start": w.DatePicker(value=picker_date(start), description="start"),
+            "end": w.DatePicker(value=picker_date(end), description="end"),
         }
         super().__init__(controls)
 
@@ -140,9 +140,3 @@ def describe_log(events: IntoFrame) -> tuple[list[str], list[str]]:
         names = names.collect()
     columns = [c for c in frame.columns if c not in _NOT_BREAKDOWNS]
     return sorted(str(n) for n in names["event"].to_list()), columns
-
-
-def _date(value: str | dt.date | None) -> dt.date | None:
-    if value is None or value == "":
-        return None
-    return pd.Timestamp(value).date()

@@ -13,12 +13,12 @@ from narwhals.typing import IntoFrame
 from .. import plots
 from .._engine import to_pandas
 from ..analytics.dates import within
-from ..analytics.flows import OTHER, flow_nodes, path_flows
+from ..analytics.flows import FLOW_COLUMNS, OTHER, flow_nodes, path_flows
 from ..analytics.paths import END, START
 from ..errors import JourneyParameterError
 from ..io.profile import LogProfile, from_profile
 from ..plots.flows import MAX_PANELS
-from .base import JourneyWidget
+from .base import JourneyWidget, picker_date
 
 if TYPE_CHECKING:
     from matplotlib.backend_bases import DrawEvent
@@ -200,8 +200,8 @@ class JourneyMap(JourneyWidget):
             "steps": w.IntSlider(value=steps, min=2, max=8, description="steps"),
             "split": dropdown("split"),
             "segment": dropdown("segment"),
-            "start": w.DatePicker(value=_date(start), description="start"),
-            "end": w.DatePicker(value=_date(end), description="end"),
+            "start": w.DatePicker(value=picker_date(start), description="start"),
+            "end": w.DatePicker(value=picker_date(end), description="end"),
             "collapse_repeats": w.Checkbox(value=collapse_repeats, description="collapse repeats"),
             "top": w.IntSlider(value=top, min=3, max=15, description="top"),
         }
@@ -447,15 +447,9 @@ def png_size(png: bytes) -> tuple[int, int]:
 
 def _grouping(data: pd.DataFrame, extra: tuple[str, ...] = ()) -> str | None:
     """A flow's (or its nodes') grouping column, if it has one."""
-    known = ("step", "source", "target", "count", "share", *extra)
+    known = (*FLOW_COLUMNS, *extra)
     return next((c for c in data.columns if c not in known), None)
 
 
 def _has_nodes(ax: Any) -> bool:
     return any((p.get_gid() or "").startswith("node:") for p in ax.patches)
-
-
-def _date(value: str | dt.date | None) -> dt.date | None:
-    if value is None or value == "":
-        return None
-    return pd.Timestamp(value).date()
