@@ -22,6 +22,7 @@ from .analytics.paths import as_matrix, paths, sessionize, transition_matrix
 from .analytics.progression import stage_flows, stage_funnel
 from .analytics.retention import churn_rate, lifecycle, retention, retention_matrix
 from .analytics.rfm import calibration_holdout, rfm, rfm_segments
+from .analytics.segments import Segments, customer_segments
 from .analytics.stages import FRAMEWORKS, StageFramework, assign_stages, get_framework
 from .analytics.touchpoints import timeline, touchpoints_per_customer, volumes
 from .attribution import attribute, attribute_stages
@@ -57,6 +58,7 @@ __all__ = [
     "JourneyParameterError",
     "LogProfile",
     "Loyalty",
+    "Segments",
     "Simulation",
     "SimulationParameters",
     "StageFramework",
@@ -74,6 +76,7 @@ __all__ = [
     "clv",
     "compare_attribution",
     "compare_flows",
+    "customer_segments",
     "flow_nodes",
     "from_customer_table",
     "from_transactions",

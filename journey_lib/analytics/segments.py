@@ -1,0 +1,399 @@
+"""Customer segments for breakdowns: which segment each customer is counted in.
+
+Every journey analytic that takes ``by=`` splits its customers with :func:`customer_segments`
+and returns one block per segment in its usual long shape, the segment columns first.
+
+Definitions
+-----------
+``by`` names a column, or a list of columns for a **crossing** (one segment per combination
+of values). A column comes from the touchpoint log or, when ``customers=`` is given and holds
+it, from that customer table (one row per customer, joined on ``customer_id``; the table wins
+when both have the column). A segment value is text: numbers are written as text, and a
+customer with no value is in ``(missing)``.
+
+A log column can change over a customer's life (a platform, a plan). ``by_rule`` says which
+value counts, one rule for every analytic:
+
+- ``"first"`` (default): the value on the customer's first row that has one (by time; rows
+  at the same instant by the smallest value), as acquisition properties are read;
+- ``"last"``: the value on their last row that has one (rows at one instant: the largest);
+- ``"at_cutoff"``: the value on their last row strictly before ``cutoff`` that has one, so
+  a segment never uses what happened after a prediction's cutoff.
+
+A customer table's column has one value per customer and no rule. A customer the table does
+not list is in ``(missing)``.
+
+**The other bucket**: segments (value combinations) are ranked by their customers, most
+first, ties by value; the ``top`` largest keep their values and every other customer is put
+in ``(other)`` (in every ``by`` column), so a column with thousands of values gives at most
+``top + 1`` blocks. ``top=None`` keeps every segment.
+
+All functions are written once with Narwhals: pandas, Polars, DuckDB and PySpark frames in,
+the same kind out (lazy stays lazy). The segments cost one group-by over the log and one
+join per analytic, whatever the number of segments.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import narwhals.stable.v2 as nw
+import pandas as pd
+from narwhals.typing import IntoFrameT
+
+from .._engine import finish, lazy_events, with_microseconds
+from .._time import instant_us
+from ..errors import JourneyDataError, JourneyParameterError, check_choice
+
+__all__ = [
+    "BY_RULES",
+    "MISSING",
+    "OTHER",
+    "Segments",
+    "attach_segments",
+    "customer_segments",
+    "grouped",
+    "segment_table",
+]
+
+#: The bucket of customers outside the ``top`` segments.
+OTHER = "(other)"
+#: The segment of customers with no value.
+MISSING = "(missing)"
+#: How a value that changes over time is read (see the module docstring).
+BY_RULES = ("first", "last", "at_cutoff")
+
+_T = "_jl_seg_t"
+_N = "_jl_seg_n"
+_KEPT = "_jl_seg_kept"
+_LOG_KEYS = ("customer_id", "timestamp")
+
+
+@dataclass(frozen=True)
+class Segments:
+    """How customers are split for a breakdown (see the module docstring).
+
+    The ``by=`` argument of every analytic takes a column name, a list of names, or one of
+    these when the split needs a customer table or a cutoff.
+
+    Parameters
+    ----------
+    by : str or sequence of str
+        The column(s): one segment per value (per combination of values).
+    rule : {"first", "last", "at_cutoff"}, default "first"
+        Which value of a log column counts when it changes over a customer's life.
+    top : int or None, default 10
+        Segments kept by name; the rest form ``(other)``. None keeps all.
+    customers : DataFrame, optional
+        A customer table with ``customer_id`` and segment columns, of the log's engine (a
+        pandas table is converted for Polars; DuckDB and Spark need a table of the log's own
+        connection or session).
+    cutoff : datetime-like, optional
+        The instant ``rule="at_cutoff"`` reads values before (naive times are UTC).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> log = pd.DataFrame({
+    ...     "customer_id": [1, 1, 2],
+    ...     "timestamp": pd.to_datetime(["2024-01-01", "2024-03-01", "2024-01-05"], utc=True),
+    ...     "event": ["visit", "visit", "visit"], "plan": ["basic", "plus", None]})
+    >>> customer_segments(log, Segments("plan", rule="at_cutoff", cutoff="2024-02-01"))
+       customer_id       plan
+    0            1      basic
+    1            2  (missing)
+    """
+
+    by: str | Sequence[str]
+    rule: str = "first"
+    top: int | None = 10
+    customers: Any = None
+    cutoff: Any = None
+
+    def __post_init__(self) -> None:
+        columns = [self.by] if isinstance(self.by, str) else list(self.by)
+        if not columns or not all(isinstance(c, str) and c for c in columns):
+            raise JourneyParameterError(
+                f"by must name a column or a list of columns; got {self.by!r}"
+            )
+        if len(set(columns)) != len(columns):
+            raise JourneyParameterError(f"by names a column twice: {columns}")
+        clash = [c for c in columns if c in _LOG_KEYS]
+        if clash:
+            raise JourneyParameterError(
+                f"by={clash[0]!r} would give every customer (or row) a segment of its own; "
+                "name a property such as a plan, platform or channel"
+            )
+        check_choice("by_rule", self.rule, BY_RULES)
+        if self.rule == "at_cutoff" and self.cutoff is None:
+            raise JourneyParameterError(
+                "by_rule='at_cutoff' needs the cutoff: pass "
+                "by=journey_lib.Segments(columns, rule='at_cutoff', cutoff='YYYY-MM-DD')"
+            )
+        if self.rule != "at_cutoff" and self.cutoff is not None:
+            raise JourneyParameterError(
+                f"a cutoff is only read with rule='at_cutoff'; got rule={self.rule!r}"
+            )
+        if self.top is not None and (
+            isinstance(self.top, bool) or not isinstance(self.top, int) or self.top < 1
+        ):
+            raise JourneyParameterError(f"top must be a whole number >= 1 or None; got {self.top!r}")
+
+    @property
+    def columns(self) -> list[str]:
+        """The segment columns, in order."""
+        return [self.by] if isinstance(self.by, str) else list(self.by)
+
+
+def segments_of(by: Any, by_rule: str = "first", top: int | None = 10) -> Segments | None:
+    """The :class:`Segments` an analytic's ``by``, ``by_rule`` and ``top`` arguments mean
+    (None for no breakdown). A :class:`Segments` given as ``by`` carries its own rule and top,
+    so giving them again is an error rather than silently ignored."""
+    if by is None:
+        return None
+    if isinstance(by, Segments):
+        if by_rule != "first" or top != 10:
+            raise JourneyParameterError(
+                "by is a Segments, which carries its own rule and top; set them there"
+            )
+        return by
+    if isinstance(by, (str, Sequence)):
+        return Segments(by if isinstance(by, str) else tuple(by), rule=by_rule, top=top)
+    raise JourneyParameterError(
+        f"by must be a column name, a list of them or a journey_lib.Segments; got {by!r}"
+    )
+
+
+def customer_segments(
+    events: IntoFrameT,
+    by: str | Sequence[str] | Segments,
+    *,
+    by_rule: str = "first",
+    top: int | None = 10,
+) -> IntoFrameT:
+    """Each customer's segment: one row per customer of the log with the ``by`` columns.
+
+    The definitions (``by_rule``, customer tables, ``(missing)``, the ``(other)`` bucket) are
+    in the module docstring of :mod:`journey_lib.analytics.segments`.
+
+    Parameters
+    ----------
+    events : DataFrame
+        A touchpoint log (``customer_id``, ``timestamp``, ``event``) of any engine.
+    by : str, sequence of str or Segments
+        The segment column(s), or a :class:`Segments` (for a customer table or a cutoff).
+    by_rule : {"first", "last", "at_cutoff"}, default "first"
+    top : int or None, default 10
+
+    Returns
+    -------
+    DataFrame
+        ``customer_id`` and one text column per ``by`` column, sorted by customer; the kind
+        of frame given (lazy stays lazy).
+
+    Raises
+    ------
+    JourneyDataError
+        When a ``by`` column is in neither the log nor the customer table, or (on an eager
+        log, where it costs nothing extra) holds no value at all.
+    JourneyParameterError
+        For an unknown rule, a cutoff without ``"at_cutoff"``, or ``top`` below 1.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> log = pd.DataFrame({
+    ...     "customer_id": [1, 1, 2, 3],
+    ...     "timestamp": pd.to_datetime(["2024-01-01", "2024-02-01", "2024-01-02",
+    ...                                  "2024-01-03"], utc=True),
+    ...     "event": ["visit"] * 4, "platform": ["web", "app", "app", "tv"]})
+    >>> customer_segments(log, "platform")
+       customer_id platform
+    0            1      web
+    1            2      app
+    2            3       tv
+    >>> customer_segments(log, "platform", by_rule="last", top=1)["platform"].tolist()
+    ['app', 'app', '(other)']
+    """
+    spec = segments_of(by, by_rule, top)
+    frame, eager = lazy_events(events)
+    table = segment_table(frame, spec, check=eager)
+    return finish(table.sort("customer_id"), eager)
+
+
+def segment_table(
+    frame: nw.LazyFrame,
+    spec: Segments,
+    *,
+    reserved: Sequence[str] = (),
+    check: bool = False,
+) -> nw.LazyFrame:
+    """One row per customer of ``frame``: ``customer_id`` and the segment columns (text,
+    ``(missing)`` and ``(other)`` applied), lazily. ``reserved`` are the calling analytic's
+    own result columns, which a segment column may not be named; ``check`` looks at the data
+    for a column that holds no value (one small aggregation; for eager input)."""
+    columns = spec.columns
+    clash = [c for c in columns if c in reserved]
+    if clash:
+        raise JourneyParameterError(
+            f"by={clash[0]!r} would clash with the result's own column of that name; "
+            "rename the column first"
+        )
+    schema = frame.collect_schema()
+    table = None if spec.customers is None else _customer_table(spec.customers, frame)
+    from_table = [c for c in columns if table is not None and c in table.collect_schema()]
+    from_log = [c for c in columns if c not in from_table]
+    absent = [c for c in from_log if c not in schema]
+    if absent:
+        where = "the log" if table is None else "the log or the customer table"
+        raise JourneyDataError(
+            f"by={absent[0]!r}: {where} has no such column; the log has {list(schema)}"
+        )
+    if check:
+        _check_has_values(frame, from_log)
+    people = _log_values(frame, from_log, spec) if from_log else frame.select("customer_id").unique()
+    if from_table:
+        values = table.select("customer_id", *from_table)
+        try:
+            people = people.join(values, on="customer_id", how="left")
+        except Exception as error:  # DuckDB refuses relations of two connections
+            if "different connections" not in str(error):
+                raise
+            raise JourneyParameterError(
+                "the customer table and the log are DuckDB relations of different connections; "
+                "make the table on the log's own connection (con.from_df(table))"
+            ) from error
+        if check:
+            _check_has_values(values, from_table, what="the customer table")
+    people = people.with_columns(
+        nw.col(c).cast(nw.String()).fill_null(MISSING).alias(c) for c in columns
+    ).select("customer_id", *columns)
+    return people if spec.top is None else _fold_other(people, columns, spec.top)
+
+
+def attach_segments(
+    frame: nw.LazyFrame, spec: Segments | None, *, reserved: Sequence[str] = ()
+) -> tuple[nw.LazyFrame, list[str]]:
+    """``frame`` with its customers' segment columns on every row, and those columns (no
+    change and ``[]`` when ``spec`` is None): for analytics that group rows by segment."""
+    if spec is None:
+        return frame, []
+    table = segment_table(frame, spec, reserved=reserved)
+    return frame.join(table, on="customer_id", how="left"), spec.columns
+
+
+def grouped(frame: nw.LazyFrame, keys: Sequence[str], *exprs: nw.Expr) -> nw.LazyFrame:
+    """Aggregate ``exprs`` per segment (``keys``), or over the whole frame when there are no
+    keys (one row even for an empty frame, as a plain aggregation gives)."""
+    if keys:
+        return frame.group_by(*keys).agg(*exprs)
+    return frame.select(*exprs)
+
+
+def _log_values(frame: nw.LazyFrame, columns: list[str], spec: Segments) -> nw.LazyFrame:
+    """Per customer, each log column's value by the rule: one window pass and one group-by.
+    A row at the rule's instant is found by its time in microseconds; ties go to the smallest
+    (first) or largest (last, at_cutoff) value, so every engine agrees."""
+    timed = with_microseconds(frame.select("customer_id", "timestamp", *columns), _T)
+    if spec.rule == "at_cutoff":
+        timed = timed.filter(nw.col(_T) < instant_us(spec.cutoff, "cutoff"))
+    first = spec.rule == "first"
+    marked = timed.with_columns(
+        nw.when(~nw.col(c).is_null()).then(nw.col(_T)).alias(f"{_T}_{i}")
+        for i, c in enumerate(columns)
+    ).with_columns(
+        (nw.col(f"{_T}_{i}").min() if first else nw.col(f"{_T}_{i}").max())
+        .over("customer_id")
+        .alias(f"{_T}_at_{i}")
+        for i in range(len(columns))
+    )
+    # Simple aggregations only: pandas' group-by computes an expression like when/then.min()
+    # wrongly, so the rule's value is marked first and then aggregated.
+    picked = marked.with_columns(
+        nw.when(nw.col(f"{_T}_{i}") == nw.col(f"{_T}_at_{i}"))
+        .then(nw.col(c).cast(nw.String()))
+        .alias(c)
+        for i, c in enumerate(columns)
+    )
+    values = picked.group_by("customer_id").agg(
+        (nw.col(c).min() if first else nw.col(c).max()) for c in columns
+    )
+    if spec.rule != "at_cutoff":
+        return values
+    # Customers whose rows all come after the cutoff still belong somewhere: (missing).
+    everyone = frame.select("customer_id").unique()
+    return everyone.join(values, on="customer_id", how="left")
+
+
+def _fold_other(people: nw.LazyFrame, columns: list[str], top: int) -> nw.LazyFrame:
+    """Keep the ``top`` largest value combinations (customers, then values ascending); put
+    every other customer in ``(other)``."""
+    counts = people.group_by(*columns).agg(nw.len().alias(_N))
+    kept = (
+        counts.sort([_N, *columns], descending=[True] + [False] * len(columns))
+        .head(top)
+        .select(*columns)
+        .with_columns(nw.lit(True).alias(_KEPT))
+    )
+    marked = people.join(kept, on=columns, how="left")
+    return marked.select(
+        "customer_id",
+        *(
+            nw.when(nw.col(_KEPT).is_null()).then(nw.lit(OTHER)).otherwise(nw.col(c)).alias(c)
+            for c in columns
+        ),
+    )
+
+
+def _customer_table(customers: Any, frame: nw.LazyFrame) -> nw.LazyFrame:
+    """The customer table as a LazyFrame of the log's engine."""
+    if isinstance(customers, (nw.DataFrame, nw.LazyFrame)):
+        customers = customers.to_native()
+    impl = frame.implementation
+    native = nw.from_native(customers)
+    if "customer_id" not in native.collect_schema():
+        raise JourneyDataError(
+            "the customer table has no 'customer_id' column; it has "
+            f"{list(native.collect_schema())}"
+        )
+    if native.implementation == impl:
+        return native.lazy() if isinstance(native, nw.DataFrame) else native
+    if impl.is_polars():
+        import polars as pl
+
+        arrow = nw.from_native(customers).lazy().collect().to_arrow()
+        return nw.from_native(pl.from_arrow(arrow)).lazy()
+    if impl.is_pandas():
+        pandas = nw.from_native(customers).lazy().collect().to_pandas()
+        return nw.from_native(pandas).lazy()
+    if impl.is_duckdb():
+        import duckdb
+
+        arrow = nw.from_native(customers).lazy().collect().to_arrow()
+        # The default connection: a log of another connection cannot join it (caught below).
+        return nw.from_native(duckdb.from_arrow(arrow))
+    if impl.is_spark_like() and hasattr(frame.to_native(), "sparkSession"):
+        pandas = nw.from_native(customers).lazy().collect().to_pandas()
+        return nw.from_native(frame.to_native().sparkSession.createDataFrame(pandas))
+    raise JourneyParameterError(
+        f"the customer table is {native.implementation} but the log is {impl}; give the "
+        "table as a frame of the log's own engine (a DuckDB relation of the same connection, "
+        "a Spark frame of the same session)"
+    )
+
+
+def _check_has_values(frame: nw.LazyFrame, columns: list[str], what: str = "the log") -> None:
+    """Refuse a segment column that holds no value at all: every customer would be
+    ``(missing)``, which is never what a breakdown was asked for."""
+    if not columns:
+        return
+    counts = frame.select(nw.len().alias(_N), *(nw.col(c).count() for c in columns)).collect()
+    row = counts.row(0)
+    empty = [c for c, n in zip(columns, row[1:], strict=True) if n == 0]
+    if empty and row[0] > 0:
+        raise JourneyDataError(
+            f"by={empty[0]!r}: {what}'s column holds no value ({row[0]:,} rows, all missing); "
+            "choose a column with values"
+        )
