@@ -484,7 +484,7 @@ def test_compare_rejects_what_it_cannot_compare():
         ({"min_share": 1.0}, "min_share"),
         ({"split": "converted"}, "conversion event"),
         ({"within": "visit"}, "within must be one of"),
-        ({"by": "customer_id"}, "touchpoint column"),
+        ({"of": "customer_id"}, "touchpoint column"),
         ({"start": 3}, "start must be"),
         ({"end": ""}, "end must be"),
         ({"start": ""}, "start must be"),
@@ -515,7 +515,7 @@ def test_a_missing_anchor_or_column_is_named():
     with pytest.raises(JourneyDataError, match="no column 'platform'"):
         path_flows(SHOP, split="platform")
     with pytest.raises(JourneyDataError, match="no column 'channel'"):
-        path_flows(SHOP, by="channel")
+        path_flows(SHOP, of="channel")
 
 
 # --- every engine -------------------------------------------------------------------------
@@ -531,7 +531,7 @@ CASES = [
     (path_flows, {"end": "purchase", "steps": 3, "collapse_repeats": True}),
     (path_flows, {"start": "ad_view", "end": "purchase", "steps": 5, "min_share": 0.05}),
     (path_flows, {"steps": 3, "split": "converted", "conversion": "purchase"}),
-    (path_flows, {"start": "site_visit", "steps": 3, "split": "channel", "by": "event"}),
+    (path_flows, {"start": "site_visit", "steps": 3, "split": "channel", "of": "event"}),
     (funnel_dropoff_paths, {"steps": ["ad_view", "site_visit", "purchase"], "at_step": 2}),
 ]
 

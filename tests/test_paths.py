@@ -161,9 +161,9 @@ def test_transitions_order_ties_by_value_and_skip_missing_values():
         ("ad_view", "site_visit"): 1,
         ("site_visit", END): 1,
     }
-    # by="channel": the row without a channel is left out, so tv -> web directly.
+    # of="channel": the row without a channel is left out, so tv -> web directly.
     channels = log((1, 0, "ad_view", "tv"), (1, 5, "signup"), (1, 9, "purchase", "web"))
-    assert as_dict(transition_matrix(channels, normalize=False, by="channel"), "count") == {
+    assert as_dict(transition_matrix(channels, normalize=False, of="channel"), "count") == {
         (START, "tv"): 1,
         ("tv", "web"): 1,
         ("web", END): 1,
@@ -190,13 +190,13 @@ def test_transitions_within_sessions():
 
 def test_transitions_by_stage_after_assign_stages():
     staged = jl.assign_stages(JOURNEYS)
-    got = as_dict(transition_matrix(staged, normalize=False, by="stage"), "count")
+    got = as_dict(transition_matrix(staged, normalize=False, of="stage"), "count")
     consideration = "Investigation & Consideration"
     assert got[("Awareness", consideration)] == 1
     assert got[(consideration, consideration)] == 1
     assert got[("Awareness", "Purchase")] == 1
     with pytest.raises(JourneyDataError, match="assign_stages"):
-        transition_matrix(JOURNEYS, by="stage")
+        transition_matrix(JOURNEYS, of="stage")
 
 
 def test_transitions_empty_log():
@@ -210,8 +210,8 @@ def test_transitions_empty_log():
     [
         ({"within": "visit"}, JourneyParameterError, "within must be one of"),
         ({"normalize": "yes"}, JourneyParameterError, "normalize must be one of"),
-        ({"by": "customer_id"}, JourneyParameterError, "touchpoint column"),
-        ({"by": "colour"}, JourneyDataError, "no column 'colour'"),
+        ({"of": "customer_id"}, JourneyParameterError, "touchpoint column"),
+        ({"of": "colour"}, JourneyDataError, "no column 'colour'"),
         ({"within": "session"}, JourneyDataError, "sessionize"),
     ],
 )
@@ -295,7 +295,7 @@ def test_paths_ties_in_time_missing_values_and_sessions():
     # Same instant: ordered by value, so b then c; the row without a channel is skipped.
     events = log((1, 0, "c", "web"), (1, 0, "b", "tv"), (1, 3, "a"), (1, 500, "d", "web"))
     assert paths(events)["path"].tolist() == ["b > c > a > d"]
-    assert paths(events, by="channel")["path"].tolist() == ["tv > web > web"]
+    assert paths(events, of="channel")["path"].tolist() == ["tv > web > web"]
     sessions = sessionize(events)
     got = paths(sessions, within="session")
     assert got[["path", "count"]].values.tolist() == [["b > c > a", 1], ["d", 1]]
@@ -317,8 +317,8 @@ def test_paths_empty_log():
         ({"collapse_repeats": "no"}, JourneyParameterError, "collapse_repeats"),
         ({"separator": 1}, JourneyParameterError, "separator"),
         ({"within": "day"}, JourneyParameterError, "within"),
-        ({"by": "timestamp"}, JourneyParameterError, "touchpoint column"),
-        ({"by": "stage"}, JourneyDataError, "assign_stages"),
+        ({"of": "timestamp"}, JourneyParameterError, "touchpoint column"),
+        ({"of": "stage"}, JourneyDataError, "assign_stages"),
         ({"within": "session"}, JourneyDataError, "sessionize"),
     ],
 )
@@ -335,12 +335,12 @@ def test_not_a_frame():
 # --------------------------------------------------------------------------- brute force
 
 
-def sequences(events: pd.DataFrame, by: str, within: str) -> list[list[str]]:
-    """Each customer's (or session's) values of ``by``, sorted by time then value."""
+def sequences(events: pd.DataFrame, of: str, within: str) -> list[list[str]]:
+    """Each customer's (or session's) values of ``of``, sorted of time then value."""
     keys = ["customer_id"] if within == "customer" else ["customer_id", "session"]
     out = []
     for _, group in events.groupby(keys, sort=True):
-        rows = [(t, str(v)) for t, v in zip(group["timestamp"], group[by], strict=True)]
+        rows = [(t, str(v)) for t, v in zip(group["timestamp"], group[of], strict=True)]
         rows = [(t, v) for t, v in rows if v not in ("nan", "None", "<NA>")]
         if rows:
             out.append([v for _, v in sorted(rows)])
@@ -359,9 +359,9 @@ def reference_sessions(events: pd.DataFrame, gap: dt.timedelta) -> list[int]:
     return [session[label] for label in events.index]
 
 
-def reference_transitions(events, by, within) -> Counter:
+def reference_transitions(events, of, within) -> Counter:
     counts = Counter()
-    for seq in sequences(events, by, within):
+    for seq in sequences(events, of, within):
         chain = [START, *seq, END]
         counts.update(itertools.pairwise(chain))
     return counts
@@ -413,25 +413,25 @@ def test_sessionize_matches_brute_force_and_engines(events, gap):
 @PROPERTY
 @given(
     events=random_logs(),
-    by=st.sampled_from(["event", "channel"]),
+    of=st.sampled_from(["event", "channel"]),
     within=st.sampled_from(["customer", "session"]),
 )
-def test_transitions_match_brute_force_and_engines(events, by, within):
+def test_transitions_match_brute_force_and_engines(events, of, within):
     events = sessionize(events, "20min")
-    expected = reference_transitions(events, by, within)
-    counts = transition_matrix(events, normalize=False, by=by, within=within)
+    expected = reference_transitions(events, of, within)
+    counts = transition_matrix(events, normalize=False, of=of, within=within)
     assert as_dict(counts, "count") == dict(expected)
     leaving = Counter()
     for (origin, _), n in expected.items():
         leaving[origin] += n
-    probabilities = transition_matrix(events, by=by, within=within)
+    probabilities = transition_matrix(events, of=of, within=within)
     got = as_dict(probabilities, "probability")
     assert got.keys() == expected.keys()
     for (origin, target), p in got.items():
         assert p == pytest.approx(expected[(origin, target)] / leaving[origin])
     want = collect(probabilities)
     for engine in ("polars", "duckdb"):
-        assert_same_frame(parity(transition_matrix, events, engine, by=by, within=within), want)
+        assert_same_frame(parity(transition_matrix, events, engine, of=of, within=within), want)
 
 
 @PROPERTY
@@ -466,7 +466,7 @@ CASES = [
     (sessionize, {}),
     (sessionize, {"gap": "1D"}),
     (transition_matrix, {}),
-    (transition_matrix, {"normalize": False, "by": "channel"}),
+    (transition_matrix, {"normalize": False, "of": "channel"}),
     (paths, {}),
     (paths, {"max_steps": 3, "collapse_repeats": True, "top": None}),
 ]
@@ -499,7 +499,7 @@ def test_pyspark_matches_pandas(spark, simulated):
     events = sessionize(simulated, "1D")
     spark_sessions = parity(sessionize, simulated, "pyspark", "1D", spark=spark)
     assert_same_frame(spark_sessions, collect(events), sort_by=[*ROW_KEY, "session"])
-    options = {"within": "session", "by": "channel"}
+    options = {"within": "session", "of": "channel"}
     assert_same_frame(
         parity(transition_matrix, events, "pyspark", spark=spark, **options),
         collect(transition_matrix(events, **options)),

@@ -182,7 +182,7 @@ def test_timeline_places_each_touchpoint(events):
 
 
 def test_transition_matrix_heatmap_holds_the_matrix(events):
-    twin = jl.transition_matrix(events, by="channel")
+    twin = jl.transition_matrix(events, of="channel")
     ax = main_axes(plots.transition_matrix(twin))
     assert_readable(ax, "transition probabilities")
     matrix = jl.as_matrix(twin)
@@ -635,7 +635,7 @@ def test_nothing_to_draw_is_said_plainly():
         )
     )
     with pytest.raises(jl.JourneyDataError, match="no transition to draw"):
-        jl.plots.transition_matrix(jl.transition_matrix(log, by="channel"))
+        jl.plots.transition_matrix(jl.transition_matrix(log, of="channel"))
     with pytest.raises(jl.JourneyDataError, match="no 'channel' group has a customer"):
         jl.plots.funnel_breakdown(jl.funnel(log, ["x", "b"], breakdown="channel"))
     with pytest.raises(jl.JourneyDataError, match="no cohort has a finished period yet"):

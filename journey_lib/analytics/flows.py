@@ -10,9 +10,9 @@ on each link's difference. :func:`flow_nodes` sums a flow's links into its nodes
 Definitions
 -----------
 A **sequence** is a customer's touchpoints (or one session's, ``within="session"``) ordered by
-time, ties broken by the ``by`` value ascending, rows with a missing ``by`` value left out,
+time, ties broken by the ``of`` value ascending, rows with a missing ``of`` value left out,
 exactly as :func:`journey_lib.paths` reads them. With ``collapse_repeats=True`` a touchpoint
-with the same ``by`` value as the one just before it is dropped first.
+with the same ``of`` value as the one just before it is dropped first.
 
 A flow has ``steps`` **columns** of nodes, numbered 1 to ``steps`` from left to right:
 
@@ -39,7 +39,7 @@ leaving it (column 1, and ``(start)`` anywhere) or entering it (the others):
 :func:`flow_nodes`. The log's own values may not be named ``(start)``, ``(end)`` or
 ``(other)`` (an eager log saying so raises an error).
 
-Rows at one instant with the same ``by`` value are interchangeable in a sequence; a ``split``
+Rows at one instant with the same ``of`` value are interchangeable in a sequence; a ``split``
 column whose value differs between such rows may give the anchor either value, depending on
 the engine.
 
@@ -88,7 +88,7 @@ def path_flows(
     start: str | None = None,
     end: str | None = None,
     steps: int = 5,
-    by: str = "event",
+    of: str = "event",
     within: Literal["customer", "session"] = "customer",
     top: int | None = 10,
     min_share: float = 0.0,
@@ -108,11 +108,11 @@ def path_flows(
     events : DataFrame
         A touchpoint log of any engine; the result is the same kind (lazy stays lazy).
     start, end : str, optional
-        The ``by`` value the flow starts from (forwards) or leads to (backwards); both for
+        The ``of`` value the flow starts from (forwards) or leads to (backwards); both for
         the flows between them; neither for the flows from each sequence's first touchpoint.
     steps : int, default 5
         Columns of nodes, the anchor's included (at least 2).
-    by : str, default "event"
+    of : str, default "event"
         The column whose values are the nodes (``"event"``, ``"channel"``, ``"stage"``...).
     within : {"customer", "session"}, default "customer"
         Whether a sequence is a customer's history or one session (needs ``session``:
@@ -149,7 +149,7 @@ def path_flows(
     ------
     JourneyParameterError
         For ``steps`` below 2, ``top`` below 1, ``min_share`` outside [0, 1), an unknown
-        ``within``, ``split="converted"`` without a conversion event, or ``by`` naming the
+        ``within``, ``split="converted"`` without a conversion event, or ``of`` naming the
         customer or time column.
     JourneyDataError
         When a named column is missing, or (pandas and eager Polars) when no sequence has
@@ -184,7 +184,7 @@ def path_flows(
     for name, value in (("start", start), ("end", end)):
         if value is not None and (not isinstance(value, str) or not value):
             raise JourneyParameterError(
-                f"{name} must be a {by} value as text (None for no {name}), got {value!r}"
+                f"{name} must be a {of} value as text (None for no {name}), got {value!r}"
             )
     converting = split == "converted"
     if converting:
@@ -195,7 +195,7 @@ def path_flows(
                 "profile that names one"
             )
     keep = [split] if split is not None and not converting else []
-    frame, eager, keys = sequence_rows(events, by, within, keep)
+    frame, eager, keys = sequence_rows(events, of, within, keep)
     state = nw.col(SEQ_STATE)
     if split is not None and not converting:
         frame = frame.with_columns(nw.col(split).cast(nw.String()))
@@ -239,9 +239,9 @@ def path_flows(
     result = _finish_links(links, steps=steps, forward=forward, group_name=split)
     out = finish(result, eager)
     if eager:
-        _check_reserved(events, by)
+        _check_reserved(events, of)
         if (start or end) and len(nw.from_native(out)) == 0:
-            _anchor_absent(events, by, [v for v in (start, end) if v is not None])
+            _anchor_absent(events, of, [v for v in (start, end) if v is not None])
     return out
 
 
@@ -252,7 +252,7 @@ def funnel_dropoff_paths(
     at_step: int,
     profile: LogProfile | None = None,
     flow_steps: int = 5,
-    by: str = "event",
+    of: str = "event",
     top: int | None = 10,
     min_share: float = 0.0,
     collapse_repeats: bool = False,
@@ -270,11 +270,11 @@ def funnel_dropoff_paths(
     reached step *k* (``at_step``) when their counted attempt did; they **went on** when it
     also reached step *k + 1*, else they **dropped off** at *k*. Each customer's flow starts
     at the row of step *k* in their counted attempt (column 1, labelled with that row's
-    ``by`` value) and follows their next touchpoints as :func:`path_flows` does forwards:
+    ``of`` value) and follows their next touchpoints as :func:`path_flows` does forwards:
     the rows after it in sequence order (rows at the same instant that sort after it
     included), ``(end)`` when the log has no more, the long tail folded into ``(other)``
-    over both groups together. With ``by`` other than ``"event"``, a customer whose step
-    row has no ``by`` value has no anchor and is left out, so the outcomes' totals can fall
+    over both groups together. With ``of`` other than ``"event"``, a customer whose step
+    row has no ``of`` value has no anchor and is left out, so the outcomes' totals can fall
     short of :func:`journey_lib.funnel`'s counts.
 
     Parameters
@@ -289,7 +289,7 @@ def funnel_dropoff_paths(
         A log profile, for the funnel's steps.
     flow_steps : int, default 5
         Columns of the flow, step *k* included (at least 2).
-    by, top, min_share, collapse_repeats
+    of, top, min_share, collapse_repeats
         As in :func:`path_flows`.
     window, order, entry, exclusions, date_range, range_mode
         As in :func:`journey_lib.funnel`.
@@ -348,7 +348,7 @@ def funnel_dropoff_paths(
     )
     step: Step = parsed[at_step - 1]
     keep = ["event", *(c for c, _ in step.filters if c != "event")]
-    frame, _, keys = sequence_rows(log, by, "customer", keep)
+    frame, _, keys = sequence_rows(log, of, "customer", keep)
     people = reached.filter(nw.col("level") >= at_step).select(
         "customer_id",
         nw.col(f"t{at_step}").alias("_jl_tk"),
@@ -730,26 +730,26 @@ def _finish_links(
     return links
 
 
-def _check_reserved(events: Any, by: str) -> None:
+def _check_reserved(events: Any, of: str) -> None:
     """Raise when the log's own values are named like the flow's made-up nodes, which
     would merge with them unseen."""
-    values = nw.from_native(events).get_column(by).cast(nw.String())
+    values = nw.from_native(events).get_column(of).cast(nw.String())
     clash = values.filter(values.is_in(list(_RESERVED)))
     if len(clash):
         raise JourneyDataError(
-            f"column {by!r} has {len(clash)} rows with the value {clash[0]!r}, a name the "
+            f"column {of!r} has {len(clash)} rows with the value {clash[0]!r}, a name the "
             f"flows give their own nodes ({', '.join(_RESERVED)}); rename those values first"
         )
 
 
-def _anchor_absent(events: Any, by: str, values: list[str]) -> None:
+def _anchor_absent(events: Any, of: str, values: list[str]) -> None:
     """Raise when an anchor value is nowhere in the log (an empty flow is then a typo)."""
-    counts = to_pandas(events)[by].astype("string").value_counts()
+    counts = to_pandas(events)[of].astype("string").value_counts()
     for value in values:
         if value not in counts.index:
             common = ", ".join(repr(v) for v in counts.index[:8])
             raise JourneyDataError(
-                f"no sequence has {value!r} in column {by!r}; its most frequent values are {common}"
+                f"no sequence has {value!r} in column {of!r}; its most frequent values are {common}"
             )
 
 

@@ -9,7 +9,7 @@ pandas, Polars, DuckDB or PySpark frames, returning the kind they were given (la
 
 Sequences (for :func:`transition_matrix` and :func:`paths`) are each customer's events (or each
 session's, with ``within="session"``) ordered by ``timestamp``; events at the same instant are
-ordered by their text value of the ``by`` column, ascending, so that every engine builds the
+ordered by their text value of the ``of`` column, ascending, so that every engine builds the
 same sequence from the same log, whatever the input's row order.
 """
 
@@ -33,7 +33,7 @@ START = "(start)"
 #: The state after a sequence's last touchpoint in :func:`transition_matrix`.
 END = "(end)"
 
-#: Columns of :func:`sequence_rows`: time in integer microseconds, and the ``by`` value as text.
+#: Columns of :func:`sequence_rows`: time in integer microseconds, and the ``of`` value as text.
 SEQ_TIME = "_jl_t"
 SEQ_STATE = "_jl_state"
 _WITHIN = ("customer", "session")
@@ -114,16 +114,16 @@ def transition_matrix(
     events: IntoFrameT,
     *,
     normalize: bool = True,
-    by: str = "event",
+    of: str = "event",
     within: Literal["customer", "session"] = "customer",
 ) -> IntoFrameT:
     """First-order transitions between consecutive touchpoints, as a long table.
 
     Each sequence (a customer's events, or a session's with ``within="session"``) ordered by
-    time, ties broken by the ``by`` value ascending, is read as the chain ``(start) -> x1 ->
+    time, ties broken by the ``of`` value ascending, is read as the chain ``(start) -> x1 ->
     x2 -> ... -> xn -> (end)``: a sequence of n touchpoints gives n + 1 transitions, counted
     once each. Repeats are kept (``site_visit -> site_visit`` is a transition). Rows whose
-    ``by`` value is missing are left out before sequences are built, so a sequence runs from
+    ``of`` value is missing are left out before sequences are built, so a sequence runs from
     the event before such a row to the one after it.
 
     Parameters
@@ -134,7 +134,7 @@ def transition_matrix(
         ``True``: a ``probability`` column, each count divided by the number of transitions
         out of its ``from`` state (every ``from`` state's probabilities sum to 1: the
         maximum-likelihood first-order Markov chain). ``False``: a ``count`` column.
-    by : str, default "event"
+    of : str, default "event"
         The column whose values are the states: ``"event"``, ``"channel"``, ``"stage"``
         (after :func:`journey_lib.assign_stages`) or any other column. Values are compared
         as text; ``(start)`` and ``(end)`` are reserved for the start and end states.
@@ -153,10 +153,10 @@ def transition_matrix(
     Raises
     ------
     JourneyParameterError
-        For an unknown ``within`` or ``normalize`` value, or ``by`` naming the customer or
+        For an unknown ``within`` or ``normalize`` value, or ``of`` naming the customer or
         time column.
     JourneyDataError
-        When the ``by`` column (or ``session`` for ``within="session"``) is missing.
+        When the ``of`` column (or ``session`` for ``within="session"``) is missing.
 
     Examples
     --------
@@ -177,7 +177,7 @@ def transition_matrix(
     [0.5, 0.5]
     """
     check_choice("normalize", normalize, (True, False))
-    frame, eager, keys = sequence_rows(events, by, within)
+    frame, eager, keys = sequence_rows(events, of, within)
     order = [SEQ_TIME, SEQ_STATE]
     state = nw.col(SEQ_STATE)
     linked = frame.with_columns(
@@ -244,20 +244,20 @@ def paths(
     max_steps: int = 5,
     top: int | None = 20,
     collapse_repeats: bool = False,
-    by: str = "event",
+    of: str = "event",
     within: Literal["customer", "session"] = "customer",
     separator: str = " > ",
 ) -> IntoFrameT:
     """The most frequent journey openings: the first ``max_steps`` touchpoints of each
     customer (or session), counted and ranked.
 
-    Each sequence is ordered by time, ties broken by the ``by`` value ascending. With
-    ``collapse_repeats=True`` an event with the same ``by`` value as the one just before it
+    Each sequence is ordered by time, ties broken by the ``of`` value ascending. With
+    ``collapse_repeats=True`` an event with the same ``of`` value as the one just before it
     in the sequence is dropped first (``site_visit, site_visit, purchase`` reads
     ``site_visit > purchase``), like Amplitude Journeys' "collapse repeated events". The path
     is the first ``max_steps`` remaining values joined by ``separator``; a sequence shorter
     than that gives a shorter path, so with ``max_steps=3`` the path ``a > b`` means the
-    sequence had exactly two steps while ``a > b > c`` may have continued. Rows whose ``by``
+    sequence had exactly two steps while ``a > b > c`` may have continued. Rows whose ``of``
     value is missing are left out.
 
     Parameters
@@ -270,7 +270,7 @@ def paths(
         How many paths to return; ``None`` returns all.
     collapse_repeats : bool, default False
         Whether consecutive repeats of one value count once.
-    by : str, default "event"
+    of : str, default "event"
         The column whose values are the steps (``"event"``, ``"channel"``, ``"stage"``, ...),
         compared as text.
     within : {"customer", "session"}, default "customer"
@@ -291,9 +291,9 @@ def paths(
     ------
     JourneyParameterError
         For ``max_steps`` or ``top`` below 1 or not whole numbers, an unknown ``within``,
-        or ``by`` naming the customer or time column.
+        or ``of`` naming the customer or time column.
     JourneyDataError
-        When the ``by`` column (or ``session`` for ``within="session"``) is missing.
+        When the ``of`` column (or ``session`` for ``within="session"``) is missing.
 
     Examples
     --------
@@ -315,7 +315,7 @@ def paths(
     check_choice("collapse_repeats", collapse_repeats, (True, False))
     if not isinstance(separator, str):
         raise JourneyParameterError(f"separator must be text, got {separator!r}")
-    frame, eager, keys = sequence_rows(events, by, within)
+    frame, eager, keys = sequence_rows(events, of, within)
     order = [SEQ_TIME, SEQ_STATE]
     state = nw.col(SEQ_STATE)
     if collapse_repeats:
@@ -356,17 +356,17 @@ def paths(
 
 
 def sequence_rows(
-    events: Any, by: str, within: str, keep: Sequence[str] = ()
+    events: Any, of: str, within: str, keep: Sequence[str] = ()
 ) -> tuple[nw.LazyFrame, bool, list[str]]:
     """The log reduced to its sequences' rows: the sequence keys (``customer_id``, and
-    ``session`` within sessions), time as integer microseconds (:data:`SEQ_TIME`), the ``by`` value
-    as text (:data:`SEQ_STATE`) and the columns named in ``keep``, with rows whose ``by`` value is
+    ``session`` within sessions), time as integer microseconds (:data:`SEQ_TIME`), the ``of`` value
+    as text (:data:`SEQ_STATE`) and the columns named in ``keep``, with rows whose ``of`` value is
     missing left out. Also whether the input was eager, and the keys. For functions that
     read sequences the way :func:`transition_matrix` and :func:`paths` do."""
     check_choice("within", within, _WITHIN)
-    if by in ("customer_id", "timestamp") or not isinstance(by, str):
+    if of in ("customer_id", "timestamp") or not isinstance(of, str):
         raise JourneyParameterError(
-            f"by must name a touchpoint column such as 'event', 'channel' or 'stage'; got {by!r}"
+            f"of must name a touchpoint column such as 'event', 'channel' or 'stage'; got {of!r}"
         )
     keys = ["customer_id"] if within == "customer" else ["customer_id", "session"]
     frame, eager = lazy_events(events)
@@ -374,17 +374,17 @@ def sequence_rows(
     absent = [c for c in keep if c not in columns]
     if absent:
         raise JourneyDataError(f"events have no column {absent[0]!r}; they have {list(columns)}")
-    if by not in columns:
-        hint = " (add it with journey_lib.assign_stages)" if by == "stage" else ""
-        raise JourneyDataError(f"events have no column {by!r}{hint}; they have {list(columns)}")
+    if of not in columns:
+        hint = " (add it with journey_lib.assign_stages)" if of == "stage" else ""
+        raise JourneyDataError(f"events have no column {of!r}{hint}; they have {list(columns)}")
     if within == "session" and "session" not in columns:
         raise JourneyDataError(
             "within='session' needs a 'session' column; add one with journey_lib.sessionize"
         )
-    reduced = with_microseconds(frame.filter(~nw.col(by).is_null()), SEQ_TIME).select(
+    reduced = with_microseconds(frame.filter(~nw.col(of).is_null()), SEQ_TIME).select(
         *keys,
         SEQ_TIME,
-        nw.col(by).cast(nw.String()).alias(SEQ_STATE),
+        nw.col(of).cast(nw.String()).alias(SEQ_STATE),
         *(c for c in keep if c not in (*keys, SEQ_TIME, SEQ_STATE)),
     )
     return reduced, eager, keys

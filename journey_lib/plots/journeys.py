@@ -247,7 +247,7 @@ def transition_matrix(
     >>> import journey_lib as jl
     >>> events = jl.simulate(300, seed=0).events
     >>> staged = jl.assign_stages(events)
-    >>> figure = jl.plots.transition_matrix(jl.transition_matrix(staged, by="stage"))
+    >>> figure = jl.plots.transition_matrix(jl.transition_matrix(staged, of="stage"))
     >>> figure.axes[0].get_title()
     'Next touchpoint: transition probabilities'
     >>> plt.close(figure)
