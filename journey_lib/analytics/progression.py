@@ -8,7 +8,7 @@ result is the kind that was given (lazy stays lazy).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any, Literal
 
 import narwhals.stable.v2 as nw
@@ -30,7 +30,8 @@ from .._engine import (
 from .._time import PERIODS
 from ..errors import JourneyParameterError, check_choice
 from ..io.profile import LogProfile, from_profile
-from .stages import StageFramework, assign_stages, resolve_framework
+from .segments import Segments, grouped, segment_table, segments_of
+from .stages import StageFramework, assign_stages, resolve_framework, segment_frameworks
 
 __all__ = ["FLOW_MOVES", "stage_flows", "stage_funnel"]
 
@@ -43,6 +44,9 @@ def stage_funnel(
     *,
     profile: LogProfile | None = None,
     unmapped: Literal["warn", "raise", "ignore"] = "warn",
+    by: str | Sequence[str] | Segments | None = None,
+    by_rule: str = "first",
+    top: int | None = 10,
 ) -> IntoFrameT:
     """Customers reaching, progressing from and returning to each stage of a framework.
 
@@ -61,19 +65,54 @@ def stage_funnel(
         existing ``stage`` column is replaced by the framework's stages.
     framework : str, mapping or StageFramework, optional
         As in :func:`journey_lib.assign_stages`; its stage order is the funnel's order.
-        Default: the profile's stages, else ``"customer_journey"``.
+        Default: the profile's stages, else ``"customer_journey"``. With ``by`` naming one
+        column it may be a framework per segment (see Breakdowns below).
     profile : LogProfile, optional
-        A log profile (:func:`journey_lib.profile`), for the stages.
+        A log profile (:func:`journey_lib.profile`), for the stages, and with ``by`` its
+        ``segment_frameworks`` entry for that column when ``framework`` is not given.
     unmapped : {"warn", "raise", "ignore"}, default "warn"
         Passed to :func:`journey_lib.assign_stages`: how unmapped events are reported.
         On a lazy frame "warn" and "raise" compute one small count of unmapped events;
         "ignore" leaves everything lazy.
+    by : str, list of str or Segments, optional
+        Break the funnel down by segment: a column of the log or, through
+        :class:`journey_lib.Segments`, of a customer table; a list for a crossing. The
+        segments are :func:`journey_lib.customer_segments`' (``by_rule``, ``(missing)``,
+        ``(other)``).
+    by_rule : {"first", "last", "at_cutoff"}, default "first"
+        Which value of a ``by`` column that changes over a customer's life counts.
+    top : int or None, default 10
+        Segments kept by name; customers of the others are in ``(other)``.
+
+    Breakdowns
+    ----------
+    With ``by``, every customer of the log (including those with no mapped event, who
+    count in no stage) is in one segment, read from the whole log. The result has the
+    ``by`` columns first (text) and one block of rows per segment, each exactly the funnel
+    this function gives on that segment's customers' rows alone: every stage of the
+    framework, zeros where nobody in the segment reached it, rates out of the segment's
+    own customers. Blocks are sorted by segment, then step. The work is one pass over the
+    log whatever the number of segments.
+
+    **A framework per segment**: with ``by`` naming one column, ``framework`` may map
+    segment values (text, as :func:`journey_lib.customer_segments` writes them,
+    ``"(missing)"`` and ``"(other)"`` included) to frameworks, every value a built-in
+    name, a :class:`~journey_lib.StageFramework` or a ``{stage: [events]}`` mapping (see
+    :func:`journey_lib.analytics.stages.segment_frameworks`; a mapping of events to stages
+    has stage names as values and is one framework). Each segment's block holds its own
+    framework's stages, ``step`` numbered from 1 within it. Segments the mapping does not
+    name use its ``"*"`` entry, else the default framework (the profile's stages, else
+    ``"customer_journey"``). Each distinct framework costs one pass over its segments'
+    rows, and ``unmapped`` reports each framework's unmapped events among those rows. On
+    an eager log a named segment that is not a segment (after ``top``) is an error; on a
+    lazy one it names nothing.
 
     Returns
     -------
     DataFrame
         One row per stage of the framework, in framework order, including stages nobody
-        reached:
+        reached (with ``by``, one such block per segment, after the ``by`` columns; no row
+        for an empty log):
 
         ``step``
             The stage's position in the framework, from 1.
@@ -111,10 +150,13 @@ def stage_funnel(
     Raises
     ------
     JourneyParameterError
-        For an unknown framework or ``unmapped`` value.
+        For an unknown framework or ``unmapped`` value; a ``by`` column named like a result
+        column; a framework per segment without ``by``, with two ``by`` columns, mixing
+        frameworks with other values, or (eager logs) naming a segment there is not.
     JourneyDataError
-        When a required column is missing, ``timestamp`` is not a datetime, or with
-        ``unmapped="raise"`` when some events have no stage.
+        When a required column is missing, ``timestamp`` is not a datetime, with
+        ``unmapped="raise"`` when some events have no stage, or when a ``by`` column is
+        absent (or, on an eager log, holds no value).
 
     Examples
     --------
@@ -135,13 +177,101 @@ def stage_funnel(
     4             Advocacy & Loyalty          0                   NaN          0
     >>> (funnel["median_time_in_stage"] / 86_400).tolist()[:3]  # in days
     [1.5, 1.0, nan]
+
+    By platform, with a framework of two stages for the app's customers:
+
+    >>> log["platform"] = ["web", "web", "web", "web", "app", "app"]
+    >>> look = {"Look": ["ad_view", "site_visit"], "Buy": ["purchase"]}
+    >>> stage_funnel(log, {"app": look}, by="platform")[["platform", "stage", "customers"]]
+      platform                          stage  customers
+    0      app                           Look          1
+    1      app                            Buy          0
+    2      web                      Awareness          1
+    3      web  Investigation & Consideration          1
+    4      web                       Purchase          1
+    5      web                      Retention          0
+    6      web             Advocacy & Loyalty          0
     """
-    fw = resolve_framework(framework, profile)
-    _, eager = lazy_events(events)
-    frame, _ = lazy_events(assign_stages(events, fw, unmapped=unmapped))
+    spec = segments_of(by, by_rule, top)
+    raw, eager = lazy_events(events)
+    if spec is None:
+        fw = resolve_framework(framework, profile)
+        return finish(_funnel_block(events, fw, unmapped, None, []), eager)
+    keys = spec.columns
+    table = segment_table(raw, spec, reserved=("step", "stage", *_METRICS), check=eager)
+    if framework is None and profile is not None and len(keys) == 1:
+        framework = profile.segment_frameworks.get(keys[0])
+    blocks = [
+        _funnel_block(
+            events
+            if people is None
+            else raw.join(people.select("customer_id"), on="customer_id", how="semi"),
+            fw,
+            unmapped,
+            table if people is None else people,
+            keys,
+        )
+        for fw, people in _framework_groups(framework, profile, spec, table, eager)
+    ]
+    result = blocks[0] if len(blocks) == 1 else nw.concat(blocks, how="vertical")
+    return finish(result.sort(*keys, "step"), eager)
+
+
+def _funnel_block(
+    events: Any,
+    fw: StageFramework,
+    unmapped: str,
+    people: nw.LazyFrame | None,
+    keys: list[str],
+) -> nw.LazyFrame:
+    """The funnel of ``events`` (a native log, or a LazyFrame of its rows) in ``fw``: one
+    block of stage rows, or with ``keys`` one per segment of ``people`` (the segment table
+    of the customers counted, so customers without a mapped event are counted too)."""
+    native = events.to_native() if isinstance(events, nw.LazyFrame) else events
+    frame, _ = lazy_events(assign_stages(native, fw, unmapped=unmapped))
     customers = _stage_times(frame, fw.stages)
-    wide, cells = _stage_metrics(customers, len(fw.stages))
-    return finish(_one_row_per_stage(wide, cells, fw.stages), eager)
+    if people is not None:
+        customers = people.join(customers, on="customer_id", how="left")
+    wide, cells = _stage_metrics(customers, len(fw.stages), keys)
+    return _one_row_per_stage(wide, cells, fw.stages, keys)
+
+
+def _framework_groups(
+    framework: Any, profile: LogProfile | None, spec: Segments, table: nw.LazyFrame, eager: bool
+) -> list[tuple[StageFramework, nw.LazyFrame | None]]:
+    """Each distinct framework of a breakdown with the rows of ``table`` (the segment table)
+    it counts: None for all of them (one framework for every segment)."""
+    per_segment = segment_frameworks(framework, profile)
+    if per_segment is None:
+        return [(resolve_framework(framework, profile), None)]
+    if len(spec.columns) != 1:
+        raise JourneyParameterError(
+            f"a framework per segment needs one by column; by is {spec.columns}"
+        )
+    column = spec.columns[0]
+    default = per_segment.pop("*", None) or resolve_framework(None, profile)
+    if eager:
+        present = set(table.select(column).unique().collect()[column].to_list())
+        unknown = sorted(set(per_segment) - present)
+        if unknown:
+            raise JourneyParameterError(
+                f"framework names segment {unknown[0]!r}, which is not a segment of "
+                f"by={column!r} (top={spec.top}): {sorted(present)[:12]}"
+            )
+    distinct: list[StageFramework] = [default]
+    for fw in per_segment.values():
+        if fw not in distinct:
+            distinct.append(fw)
+    if len(distinct) == 1:
+        return [(default, None)]
+    groups = []
+    for fw in distinct:
+        others = [s for s, f in per_segment.items() if f != fw]
+        own = [s for s, f in per_segment.items() if f == fw]
+        # The default framework counts every segment not named for another one.
+        chosen = ~nw.col(column).is_in(others) if fw == default else nw.col(column).is_in(own)
+        groups.append((fw, table.filter(chosen)))
+    return groups
 
 
 #: The result's columns after ``step`` and ``stage``, in order; _COUNTS are whole numbers.
@@ -157,7 +287,8 @@ _COUNTS = ("customers", "progressed", "regressed")
 
 
 def _stage_times(frame: nw.LazyFrame, stages: tuple[str, ...]) -> nw.LazyFrame:
-    """One row per customer with a mapped event; for each stage i (0-based) the times in
+    """One row per customer with a mapped event: ``_jl_events`` their mapped events and, for
+    each stage i (0-based), the times in
     microseconds ``first_i`` and ``last_i`` of their first and last event in it, ``later_i``
     of their first event in any later stage and ``next_i`` of their first event in a later
     stage at or after ``first_i`` (each missing when there is none)."""
@@ -190,6 +321,7 @@ def _stage_times(frame: nw.LazyFrame, stages: tuple[str, ...]) -> nw.LazyFrame:
         )
     )
     return marked.group_by("customer_id").agg(
+        nw.len().alias("_jl_events"),
         *(nw.col(f"_jl_in_{i}").min().alias(f"first_{i}") for i in k),
         *(nw.col(f"_jl_in_{i}").max().alias(f"last_{i}") for i in k),
         *(nw.col(f"_jl_later_{i}").min().alias(f"later_{i}") for i in k),
@@ -198,35 +330,37 @@ def _stage_times(frame: nw.LazyFrame, stages: tuple[str, ...]) -> nw.LazyFrame:
 
 
 def _stage_metrics(
-    customers: nw.LazyFrame, k: int
+    customers: nw.LazyFrame, k: int, keys: list[str]
 ) -> tuple[nw.LazyFrame, dict[str, tuple[str, int]]]:
-    """One row holding every stage's metrics as float columns, and which (metric, step) each
-    column is. An aggregation without groups gives one row even for no customers, so stages
-    nobody reached still get a row."""
+    """One row per segment (``keys``; one row in all without) holding every stage's metrics
+    as float columns, and which (metric, step) each column is. An aggregation without
+    groups gives one row even for no customers, so stages nobody reached still get a row;
+    a segment's row exists because the segment has customers."""
     one = nw.lit(1)
 
     def reached(i: int) -> nw.Expr:
         return ~nw.col(f"first_{i}").is_null()
 
-    counts = customers.select(
-        nw.len().alias("entered"),
-        *(nw.when(reached(i)).then(one).count().alias(f"customers_{i}") for i in range(k)),
+    # pandas' group-by aggregates plain columns only: each condition becomes a column first.
+    flagged = customers.with_columns(
+        *(nw.when(reached(i)).then(one).alias(f"_jl_reached_{i}") for i in range(k)),
+        *(nw.when(reached(i - 1) & reached(i)).then(one).alias(f"_jl_both_{i}") for i in range(1, k)),
+        *((nw.col(f"next_{i}") - nw.col(f"first_{i}")).alias(f"_jl_wait_{i}") for i in range(k)),
         *(
-            nw.when(reached(i - 1) & reached(i)).then(one).count().alias(f"both_{i}")
-            for i in range(1, k)
+            nw.when(nw.col(f"last_{i}") > nw.col(f"later_{i}")).then(one).alias(f"_jl_back_{i}")
+            for i in range(k)
         ),
+    )
+    counts = grouped(
+        flagged,
+        keys,
+        # Customers without a mapped event (in a segment's table) have no _jl_events.
+        nw.col("_jl_events").count().alias("entered"),
+        *(nw.col(f"_jl_reached_{i}").count().alias(f"customers_{i}") for i in range(k)),
+        *(nw.col(f"_jl_both_{i}").count().alias(f"both_{i}") for i in range(1, k)),
         *(nw.col(f"next_{i}").count().alias(f"progressed_{i}") for i in range(k)),
-        *(
-            (nw.col(f"next_{i}") - nw.col(f"first_{i}")).median().alias(f"median_{i}")
-            for i in range(k)
-        ),
-        *(
-            nw.when(nw.col(f"last_{i}") > nw.col(f"later_{i}"))
-            .then(one)
-            .count()
-            .alias(f"regressed_{i}")
-            for i in range(k)
-        ),
+        *(nw.col(f"_jl_wait_{i}").median().alias(f"median_{i}") for i in range(k)),
+        *(nw.col(f"_jl_back_{i}").count().alias(f"regressed_{i}") for i in range(k)),
     )
     cells: dict[str, tuple[str, int]] = {}
     columns: list[nw.Expr] = []
@@ -247,18 +381,23 @@ def _stage_metrics(
         for metric, expr in per_stage.items():
             cells[f"{metric}_{i}"] = (metric, i + 1)
             columns.append(expr.alias(f"{metric}_{i}"))
-    return counts.select(columns), cells
+    return counts.select(*keys, *columns), cells
 
 
 def _one_row_per_stage(
-    wide: nw.LazyFrame, cells: dict[str, tuple[str, int]], stages: tuple[str, ...]
+    wide: nw.LazyFrame,
+    cells: dict[str, tuple[str, int]],
+    stages: tuple[str, ...],
+    keys: list[str],
 ) -> nw.LazyFrame:
-    """Reshape the one-row table of metrics into the result, one row per stage. Reshaping
-    one aggregated row (rather than uniting per-stage aggregates) lets lazy engines compute
-    the per-customer table once."""
+    """Reshape the table of metrics (one row, or one per segment) into the result, one row
+    per stage (and segment). Reshaping the aggregated rows (rather than uniting per-stage
+    aggregates) lets lazy engines compute the per-customer table once."""
     cell = nw.col("_jl_cell")
     long = (
-        unpivot(wide, list(cells), index=None, variable_name="_jl_cell", value_name="_jl_value")
+        unpivot(
+            wide, list(cells), index=keys or None, variable_name="_jl_cell", value_name="_jl_value"
+        )
         .with_columns(
             cell.replace_strict(
                 {c: step for c, (_, step) in cells.items()},
@@ -276,7 +415,7 @@ def _one_row_per_stage(
         )
     )
     return (
-        long.group_by("step")
+        long.group_by(*keys, "step")
         .agg(nw.col(m).max() for m in _METRICS)
         .with_columns(
             nw.col("step")
@@ -288,8 +427,8 @@ def _one_row_per_stage(
             .alias("stage"),
             *(nw.col(m).cast(nw.Int64()) for m in _COUNTS),
         )
-        .select("step", "stage", *_METRICS)
-        .sort("step")
+        .select(*keys, "step", "stage", *_METRICS)
+        .sort(*keys, "step")
     )
 
 

@@ -40,6 +40,7 @@ __all__ = [
     "get_framework",
     "profile_framework",
     "resolve_framework",
+    "segment_frameworks",
 ]
 
 
@@ -265,15 +266,79 @@ def get_framework(
                 f"or pass a mapping {{stage: [events]}}"
             ) from None
     if isinstance(framework, Mapping):
-        if set(framework) == {"name", "stages", "repeat"} and isinstance(
-            framework["stages"], Mapping
-        ):  # StageFramework.to_dict()
+        if _is_to_dict(framework):
             return StageFramework.from_mapping(
                 framework["stages"], name=framework["name"], repeat=framework["repeat"]
+            )
+        if segment_frameworks(framework) is not None:
+            raise JourneyParameterError(
+                f"framework maps {sorted(map(str, framework))[:3]} to frameworks: a framework "
+                "per segment, which only journey_lib.stage_funnel reads, with by= naming the "
+                "segment column"
             )
         return StageFramework.from_mapping(framework)
     raise JourneyParameterError(
         f"framework must be a name, a mapping or a StageFramework, not {type(framework).__name__}"
+    )
+
+
+def segment_frameworks(
+    framework: Any, profile: LogProfile | None = None
+) -> dict[str, StageFramework] | None:
+    """The frameworks of a **framework per segment**, resolved, or None when ``framework``
+    is one framework.
+
+    A framework per segment is a mapping from segment values (text, as
+    :func:`journey_lib.customer_segments` writes them) to frameworks, every value a
+    framework: a built-in name (with a profile, that framework's stages for the profile's
+    events), a :class:`StageFramework` or a mapping ``{stage: [events]}``. A mapping of
+    events to stages has text values that are stage names, so the two cannot be confused;
+    a mapping mixing frameworks with other values is refused. For one framework whose
+    stages are named like the built-in frameworks, give it as a :class:`StageFramework`.
+
+    Raises
+    ------
+    JourneyParameterError
+        For a mapping mixing frameworks with other values, a key that is not text, or a
+        value that is not a framework.
+
+    Examples
+    --------
+    >>> fws = segment_frameworks({"b2b": "business", "consumer": {"Look": ["ad_view"]}})
+    >>> fws["b2b"].name, fws["consumer"].stages
+    ('business', ('Look',))
+    >>> segment_frameworks({"ad_view": "Awareness", "purchase": "Purchase"}) is None
+    True
+    """
+    if not isinstance(framework, Mapping) or not framework or _is_to_dict(framework):
+        return None
+    values = list(framework.values())
+    objects = [isinstance(v, (StageFramework, Mapping)) for v in values]
+    names = [isinstance(v, str) and v in FRAMEWORKS for v in values]
+    frameworks = [o or n for o, n in zip(objects, names, strict=True)]
+    if not any(frameworks):
+        return None
+    if not all(frameworks):
+        odd = next(v for v, f in zip(values, frameworks, strict=True) if not f)
+        raise JourneyParameterError(
+            f"framework mixes frameworks with other values (such as {odd!r}): a framework per "
+            f"segment maps each segment to a built-in name {sorted(FRAMEWORKS)}, a "
+            "StageFramework or a {stage: [events]} mapping; for one framework with stages "
+            "named like the built-in ones, pass StageFramework.from_mapping(...)"
+        )
+    keys = [k for k in framework if not isinstance(k, str)]
+    if keys:
+        raise JourneyParameterError(
+            f"a framework per segment is keyed by segment values as text; got {keys[0]!r} "
+            f"(write {str(keys[0])!r})"
+        )
+    return {segment: resolve_framework(fw, profile) for segment, fw in framework.items()}
+
+
+def _is_to_dict(framework: Mapping[str, Any]) -> bool:
+    """Whether a mapping is :meth:`StageFramework.to_dict`'s."""
+    return set(framework) == {"name", "stages", "repeat"} and isinstance(
+        framework["stages"], Mapping
     )
 
 

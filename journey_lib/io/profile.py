@@ -90,6 +90,11 @@ class LogProfile:
         The stage framework reports use.
     stages : mapping
         Event -> stage of ``framework``, overriding what its kind says.
+    segment_frameworks : mapping
+        Segment column -> {segment value: built-in framework name}: a framework per segment
+        for :func:`journey_lib.stage_funnel` broken down ``by`` that column (segments not
+        named use ``framework``, or a ``"*"`` entry). Never inferred: empty unless set in
+        ``journey.yaml`` or with ``dataclasses.replace(profile, segment_frameworks=...)``.
     funnel : tuple of str
         The default funnel's steps.
     period, inactivity, horizon : str
@@ -115,6 +120,7 @@ class LogProfile:
     unmapped: Mapping[str, str] = field(default_factory=dict)
     framework: str = "customer_journey"
     stages: Mapping[str, str] = field(default_factory=dict)
+    segment_frameworks: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
     funnel: tuple[str, ...] = ()
     period: str = "month"
     inactivity: str = "90D"
@@ -135,6 +141,20 @@ class LogProfile:
         if twice:
             named = [c for c, r in self.columns.items() if r in twice]
             raise JourneyParameterError(f"columns {named} are all named {twice[0]!r}; keep one")
+        per_segment = self.segment_frameworks or {}
+        if not isinstance(per_segment, Mapping) or not all(
+            isinstance(c, str)
+            and isinstance(m, Mapping)
+            and all(isinstance(k, str) and isinstance(v, str) for k, v in m.items())
+            for c, m in per_segment.items()
+        ):
+            raise JourneyParameterError(
+                "segment_frameworks maps a segment column to {segment value: framework name}, "
+                f"all text; got {per_segment!r}"
+            )
+        # Plain inner dicts, so to_dict() and YAML read them; the outer view is read-only.
+        inner = {c: dict(m) for c, m in per_segment.items()}
+        object.__setattr__(self, "segment_frameworks", _frozen(inner))
         for name in ("columns", "kinds", "unmapped", "stages", "evidence", "observed"):
             object.__setattr__(self, name, _frozen(getattr(self, name)))
         for name in ("properties", "advocacy", "funnel"):
@@ -768,6 +788,9 @@ def _summary(p: LogProfile) -> str:
     if p.stages:
         placed = ", ".join(f"{e} -> {s}" for e, s in p.stages.items())
         lines.append(_row("by hand", placed, "", wide=True))
+    for column, frameworks in p.segment_frameworks.items():
+        placed = ", ".join(f"{value} -> {name}" for value, name in frameworks.items())
+        lines.append(_row(f"by {column}", placed, "", wide=True))
     lines.append("Defaults")
     lines.append(_row("funnel", " -> ".join(p.funnel) if p.funnel else "(none)", "", wide=True))
     why, _ = _split(p.evidence.get("funnel", ""))
