@@ -8,7 +8,7 @@ themselves, and the referral chains (who brought whom) when the log records them
 from __future__ import annotations
 
 import warnings
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -22,6 +22,7 @@ from .._time import period_start
 from ..errors import JourneyDataError, JourneyDataWarning, JourneyParameterError, check_choice
 from ..io.profile import LogProfile, from_profile
 from ..io.rules import matching_rule
+from .segments import MISSING, Segments, grouped, segment_table, segments_of
 from .stages import StageFramework, assign_stages, resolve_framework
 
 __all__ = ["Loyalty", "loyalty"]
@@ -36,6 +37,14 @@ _FLAGS = {
     "_review": ("reviewers", "review_rate"),
     "_referral": ("referrers", "referral_rate"),
 }
+#: Every column of the tables of :class:`Loyalty`, which a ``by`` column may not be named.
+_RESERVED = (
+    *(name for names in _FLAGS.values() for name in names),
+    *("period", "customers", "complete", "buyers"),
+    *("advocates", "advocacy_events", "reviews", "referrals", "first_advocacy"),
+    *("last_advocacy", "purchases", "value", "rating", "referred", "network"),
+    *("referred_by", "referred_at", "root", "depth"),
+)
 
 
 @dataclass(frozen=True)
@@ -46,21 +55,33 @@ class Loyalty:
     ----------
     by_period : pandas.DataFrame
         One row per calendar period with a customer in it (see :func:`loyalty`).
-    overall : pandas.Series
-        The same measures over the whole log, per buyer.
+    overall : pandas.Series or pandas.DataFrame
+        The same measures over the whole log, per buyer; broken down ``by``, a DataFrame
+        with one row per segment.
     advocates : pandas.DataFrame
         One row per advocate.
     referrals : pandas.DataFrame or None
         One row per referred customer; None when the log has no ``referred_id`` column.
+    by : tuple of str
+        The segment columns each table starts with; empty without a breakdown.
     """
 
     by_period: pd.DataFrame
-    overall: pd.Series
+    overall: pd.Series | pd.DataFrame
     advocates: pd.DataFrame
     referrals: pd.DataFrame | None
+    by: tuple[str, ...] = ()
 
     def summary(self) -> str:
-        """The headline figures in a few lines of text."""
+        """The headline figures in a few lines of text (a line per segment when broken
+        down ``by``)."""
+        if self.by:
+            return "\n".join(
+                f"{' / '.join(str(row[c]) for c in self.by)}: {row['buyers']:,} buyers, "
+                f"{row['repeat_purchase_rate']:.1%} bought again, {row['advocacy_share']:.1%} "
+                f"advocacy, {row['advocates']:,} advocates"
+                for _, row in self.overall.iterrows()
+            )
         o = self.overall
         lines = [
             f"{int(o['buyers']):,} buyers: {o['repeat_purchase_rate']:.1%} bought again, "
@@ -88,6 +109,9 @@ def loyalty(
     referral_event: str | None = None,
     retention_stage: str | None = None,
     advocacy_stage: str | None = None,
+    by: str | Sequence[str] | Segments | None = None,
+    by_rule: str = "first",
+    top: int | None = 10,
 ) -> Loyalty:
     """Repeat purchases, retention and advocacy shares, reviews, referrals and advocates.
 
@@ -153,19 +177,49 @@ def loyalty(
     retention_stage, advocacy_stage : str, optional
         The framework's stages counted as retention and advocacy; by default its
         second-to-last and last.
+    by : str, list of str or Segments, optional
+        Break every table down by segment: a column of the log or, through
+        :class:`journey_lib.Segments`, of a customer table; a list for a crossing. The
+        segments are :func:`journey_lib.customer_segments`' (``by_rule``, ``(missing)``,
+        ``(other)``), read from the whole log.
+    by_rule : {"first", "last", "at_cutoff"}, default "first"
+        Which value of a ``by`` column that changes over a customer's life counts.
+    top : int or None, default 10
+        Segments kept by name; customers of the others are in ``(other)``.
+
+    Breakdowns. With ``by`` each table starts with the ``by`` columns (text) and is sorted
+    by them first, then as without ``by``:
+
+    * ``by_period``: one block per segment, each what this function gives on that
+      segment's customers' rows alone (periods with none of its buyers active have no
+      row), except that ``complete`` is read against the whole log's last event, so every
+      segment's last period is not marked running just because that segment went quiet;
+    * ``overall``: a DataFrame, one row per segment of the log (every customer is in
+      one), the same measures over the segment's buyers; a segment without a buyer has 0
+      buyers and missing rates (alone, its rows would be refused for want of a purchase);
+    * ``advocates``: each advocate's row with their own segment;
+    * ``referrals``: each referred customer's row with their own segment (``(missing)``
+      for one the log never shows).
+
+    Referral chains cross segments (an enterprise customer may bring a consumer), so
+    ``referred``, ``network``, ``root`` and ``depth`` are read over the whole log, as
+    without ``by``. The log must still hold a purchase somewhere.
 
     Returns
     -------
     Loyalty
-        ``.by_period``, ``.overall``, ``.advocates``, ``.referrals`` and ``.summary()``.
+        ``.by_period``, ``.overall``, ``.advocates``, ``.referrals``, ``.by`` and
+        ``.summary()``.
 
     Raises
     ------
     JourneyDataError
-        When a required column is missing, or the log has no ``purchase_event`` at all
-        (no customer base to measure loyalty in).
+        When a required column is missing, the log has no ``purchase_event`` at all (no
+        customer base to measure loyalty in), or a ``by`` column is absent (or, on an
+        eager log, holds no value).
     JourneyParameterError
-        For an unknown ``period`` or a framework with fewer than two stages.
+        For an unknown ``period``, a framework with fewer than two stages, or a ``by``
+        column named like a column of the tables.
 
     Examples
     --------
@@ -186,6 +240,21 @@ def loyalty(
     >>> result.referrals[["customer_id", "referred_by", "root", "depth"]]
        customer_id  referred_by  root  depth
     0            3            2     2      1
+
+    By the plan each customer started on:
+
+    >>> log["plan"] = ["basic", "basic", "basic", "plus", "plus", "basic"]
+    >>> by_plan = jl.loyalty(log, by="plan")
+    >>> by_plan.overall[["plan", "buyers", "repeat_purchase_rate", "advocates"]]
+        plan  buyers  repeat_purchase_rate  advocates
+    0  basic       2                   0.5          1
+    1   plus       1                   0.0          1
+    >>> by_plan.by_period[["plan", "period", "customers", "complete"]]
+        plan                    period  customers  complete
+    0  basic 2024-01-01 00:00:00+00:00          1      True
+    1  basic 2024-02-01 00:00:00+00:00          2     False
+    2   plus 2024-01-01 00:00:00+00:00          1      True
+    3   plus 2024-02-01 00:00:00+00:00          1     False
     """
     if period is None and profile is not None and profile.period == "day":
         period = "week"  # loyalty is not counted by the day
@@ -206,6 +275,12 @@ def loyalty(
     advocacy_stage = fw.stages[-1] if advocacy_stage is None else advocacy_stage
     for name, stage in (("retention_stage", retention_stage), ("advocacy_stage", advocacy_stage)):
         check_choice(name, stage, fw.stages)
+    spec = segments_of(by, by_rule, top)
+    table, keys = None, []
+    if spec is not None:
+        # Segments come from the log as given (its own stage column, before it is replaced).
+        raw, eager = lazy_events(events)
+        table, keys = segment_table(raw, spec, reserved=_RESERVED, check=eager), spec.columns
     lf = in_utc(lazy_events(assign_stages(events, fw, unmapped="ignore"))[0])
     schema = lf.collect_schema()
 
@@ -227,21 +302,30 @@ def loyalty(
     )
     flags = list(_FLAGS)
 
-    by_period = to_pandas(
+    active = (
         rows.filter(nw.col("_buy_period") <= nw.col("period"))
         .group_by("period", "customer_id")
         .agg(nw.col(flags).max())
-        .group_by("period")
-        .agg(nw.len().alias("customers"), nw.col(flags).sum())
-        .sort("period")
     )
-    overall_counts = to_pandas(
+    buyers = (
         rows.filter(~nw.col("_first_buy").is_null())
         .group_by("customer_id")
-        .agg(nw.col(flags).max())
-        .select(nw.len().alias("buyers"), nw.col(flags).sum())
+        .agg(nw.len().alias("_buyer"), nw.col(flags).max())
     )
-    if len(by_period) == 0 or int(overall_counts["buyers"].iloc[0]) == 0:
+    if table is not None:
+        active = active.join(table, on="customer_id", how="left")
+        # Every segment gets a row in overall: all its customers, the buyers marked.
+        buyers = table.join(buyers, on="customer_id", how="left").with_columns(
+            nw.col(flags).fill_null(0)
+        )
+    by_period = to_pandas(
+        active.group_by(*keys, "period")
+        .agg(nw.len().alias("customers"), nw.col(flags).sum())
+        .sort(*keys, "period")
+    )
+    counted = grouped(buyers, keys, nw.col("_buyer").count().alias("buyers"), nw.col(flags).sum())
+    overall_counts = to_pandas(counted.sort(*keys) if keys else counted)
+    if len(by_period) == 0 or int(overall_counts["buyers"].sum()) == 0:
         raise JourneyDataError(
             f"no {purchase_event!r} events in the log, so there is no customer base to measure "
             f"loyalty in; pass purchase_event= if purchases are named otherwise"
@@ -250,10 +334,14 @@ def loyalty(
     by_period = _rates(by_period, "customers").assign(
         complete=lambda t: t["period"] < last["now"].iloc[0]
     )
-    overall = _rates(overall_counts, "buyers").iloc[0].astype(float)
-
-    advocates = _advocates(rows, schema)
-    overall["advocates"] = float(len(advocates))
+    advocates = _advocates(rows, schema, table, keys)
+    if keys:
+        per_segment = advocates.groupby(keys).size().rename("advocates").reset_index()
+        overall = _rates(overall_counts, "buyers").merge(per_segment, on=keys, how="left")
+        overall["advocates"] = overall["advocates"].fillna(0).astype("int64")
+    else:
+        overall = _rates(overall_counts, "buyers").iloc[0].astype(float)
+        overall["advocates"] = float(len(advocates))
     referrals = None
     if "referred_id" in schema:
         referrals = _chains(
@@ -264,7 +352,15 @@ def loyalty(
             )
         )
         advocates = _networks(advocates, referrals)
-    return Loyalty(by_period=by_period, overall=overall, advocates=advocates, referrals=referrals)
+        if table is not None:
+            referrals = _segmented(referrals, table, keys)
+    return Loyalty(
+        by_period=by_period,
+        overall=overall,
+        advocates=advocates,
+        referrals=referrals,
+        by=tuple(keys),
+    )
 
 
 def _advocacy(profile: LogProfile | None, words: tuple[str, ...], default: str) -> str:
@@ -288,8 +384,11 @@ def _rates(counts: pd.DataFrame, base: str) -> pd.DataFrame:
     return table.reset_index(drop=True)
 
 
-def _advocates(rows: nw.LazyFrame, schema: Any) -> pd.DataFrame:
-    """One row per customer with an advocacy event, with their purchases joined."""
+def _advocates(
+    rows: nw.LazyFrame, schema: Any, table: nw.LazyFrame | None, keys: list[str]
+) -> pd.DataFrame:
+    """One row per customer with an advocacy event, with their purchases (and segment,
+    from ``table``) joined."""
     extra = [nw.col("rating").mean().alias("rating")] if "rating" in schema else []
     advocacy = (
         rows.filter(nw.col("_advocacy") == 1)
@@ -309,16 +408,34 @@ def _advocates(rows: nw.LazyFrame, schema: Any) -> pd.DataFrame:
         .group_by("customer_id")
         .agg(nw.len().alias("purchases"), nw.col("_value").sum().alias("value"))
     )
-    table = to_pandas(advocacy.join(spend, on="customer_id", how="left"))
-    table["purchases"] = table["purchases"].fillna(0).astype("int64")
-    table["value"] = table["value"].fillna(0.0).astype("float64")
+    joined = advocacy.join(spend, on="customer_id", how="left")
+    if table is not None:
+        joined = joined.join(table, on="customer_id", how="left")
+    out = to_pandas(joined)
+    out["purchases"] = out["purchases"].fillna(0).astype("int64")
+    out["value"] = out["value"].fillna(0.0).astype("float64")
     for column in ("advocacy_events", "reviews", "referrals"):
-        table[column] = table[column].astype("int64")
-    columns = ["customer_id", "advocacy_events", "reviews", "referrals", "first_advocacy"]
-    columns += ["last_advocacy", "purchases", "value", *(["rating"] if extra else [])]
-    return table[columns].sort_values(
-        ["referrals", "reviews", "customer_id"], ascending=[False, False, True], ignore_index=True
+        out[column] = out[column].astype("int64")
+    columns = [*keys, "customer_id", "advocacy_events", "reviews", "referrals"]
+    columns += ["first_advocacy", "last_advocacy", "purchases", "value"]
+    columns += ["rating"] if extra else []
+    return out[columns].sort_values(
+        [*keys, "referrals", "reviews", "customer_id"],
+        ascending=[True] * len(keys) + [False, False, True],
+        ignore_index=True,
     )
+
+
+def _segmented(referrals: pd.DataFrame, table: nw.LazyFrame, keys: list[str]) -> pd.DataFrame:
+    """The referral table with each referred customer's segment first (``(missing)`` for
+    one the log never shows), sorted by segment; only the referred customers' rows of the
+    segment table are read."""
+    ids = referrals["customer_id"].drop_duplicates().tolist()
+    found = to_pandas(table.filter(nw.col("customer_id").is_in(ids)))
+    out = referrals.merge(found, on="customer_id", how="left")
+    out[keys] = out[keys].fillna(MISSING)
+    columns = [*keys, *referrals.columns]
+    return out[columns].sort_values([*keys, "referred_at", "customer_id"], ignore_index=True)
 
 
 def _chains(edges: pd.DataFrame) -> pd.DataFrame:
