@@ -462,6 +462,8 @@ FLOW_MOVES: tuple[str, ...] = (
 #: after their last.
 NEW, INACTIVE, EXIT = "(new)", "(inactive)", "(exit)"
 
+#: The columns of :func:`stage_flows`' result.
+_FLOW_COLUMNS = ("period", "source", "target", "count", "move")
 #: The position of an event without a stage, below every stage's.
 _UNMAPPED = -2
 
@@ -473,6 +475,9 @@ def stage_flows(
     profile: LogProfile | None = None,
     period: str | None = None,
     unmapped: Literal["warn", "raise", "ignore"] = "warn",
+    by: str | Sequence[str] | Segments | None = None,
+    by_rule: str = "first",
+    top: int | None = 10,
 ) -> IntoFrameT:
     """Customers moving between the stages of a journey framework, period by period.
 
@@ -532,6 +537,11 @@ def stage_flows(
         Passed to :func:`journey_lib.assign_stages`: how unmapped events are reported.
         On a lazy frame "warn" and "raise" compute one small count of unmapped events;
         "ignore" leaves everything lazy.
+    by, by_rule, top : optional
+        A breakdown by segment, as in :func:`stage_funnel`: the ``by`` columns come first
+        and each segment's block is the flows of its customers alone, read against the
+        whole log's periods (a segment that goes quiet before the log ends still exits).
+        The segments are counted in the same group-by, not one pass each.
 
     Returns
     -------
@@ -561,11 +571,13 @@ def stage_flows(
     Raises
     ------
     JourneyParameterError
-        For an unknown framework, ``period`` or ``unmapped`` value, or a framework with a
-        stage named like a pseudo-stage (``"(new)"``, ``"(inactive)"``, ``"(exit)"``).
+        For an unknown framework, ``period`` or ``unmapped`` value, a framework with a
+        stage named like a pseudo-stage (``"(new)"``, ``"(inactive)"``, ``"(exit)"``), or
+        a ``by`` column named like a result column.
     JourneyDataError
-        When a required column is missing, ``timestamp`` is not a datetime, or with
-        ``unmapped="raise"`` when some events have no stage.
+        When a required column is missing, ``timestamp`` is not a datetime, with
+        ``unmapped="raise"`` when some events have no stage, or when a ``by`` column is
+        absent (or, on an eager log, holds no value).
 
     Notes
     -----
@@ -612,7 +624,11 @@ def stage_flows(
             f"stage_flows names its pseudo-stages {NEW!r}, {INACTIVE!r} and {EXIT!r}; "
             f"the framework has a stage named {clash[0]!r}: rename it"
         )
+    spec = segments_of(by, by_rule, top)
     raw, eager = lazy_events(events)
+    keys = [] if spec is None else spec.columns
+    if spec is not None:
+        table = segment_table(raw, spec, reserved=_FLOW_COLUMNS, check=eager)
     if unmapped != "ignore":
         # assign_stages names the unmapped events; it is handed only the rows it will name,
         # so a lazy engine counts them without placing the whole log in stages.
@@ -633,7 +649,10 @@ def stage_flows(
             cal.index(nw.col("_jl_last")).alias("_jl_last_idx"),
         )
     )
-    moves = _moves(_active_periods(log, cal, fw), span, log, k)
+    active = _active_periods(log, cal, fw)
+    if keys:
+        active = active.join(table, on="customer_id", how="left")
+    moves = _moves(active, span, log, k, keys)
     grid = count_up(
         span.with_columns((nw.col("_jl_last_idx") - nw.col("_jl_first_idx")).alias("_jl_upper")),
         "_jl_upper",
@@ -644,17 +663,22 @@ def stage_flows(
         *(nw.lit(k, dtype=nw.Int64()).alias(c) for c in ("_jl_src", "_jl_tgt")),
         nw.lit(0, dtype=nw.Int64()).alias("_jl_w"),
     )
+    if keys:  # each segment's quiet runs are summed over every period of the log
+        grid = grid.join(table.select(*keys).unique(), how="cross")
+    grid = grid.select("_jl_p", *keys, "_jl_src", "_jl_tgt", "_jl_w")
     src, tgt = nw.col("_jl_src"), nw.col("_jl_tgt")
     quiet = (src == k) & (tgt == k)
     counted = (
         nw.concat([moves, grid], how="vertical")
-        .group_by("_jl_p", "_jl_src", "_jl_tgt")
+        .group_by("_jl_p", *keys, "_jl_src", "_jl_tgt")
         .agg(nw.col("_jl_w").sum())
         .with_columns(
             # (inactive) -> (inactive) rows hold +1 / -1 where gaps' quiet runs start and
             # end: their running sum over the periods is the count.
             nw.when(quiet)
-            .then(nw.col("_jl_w").cum_sum().over("_jl_src", "_jl_tgt", order_by="_jl_p"))
+            .then(
+                nw.col("_jl_w").cum_sum().over(*keys, "_jl_src", "_jl_tgt", order_by="_jl_p")
+            )
             .otherwise(nw.col("_jl_w"))
             .cast(nw.Int64())
             .alias("count")
@@ -692,8 +716,8 @@ def stage_flows(
             ),
             move.alias("move"),
         )
-        .sort("_jl_p", "_jl_src", "_jl_tgt")
-        .select("period", "source", "target", "count", "move")
+        .sort(*keys, "_jl_p", "_jl_src", "_jl_tgt")
+        .select(*keys, *_FLOW_COLUMNS)
     )
     return _numpy_backed(finish(result, eager))
 
@@ -758,13 +782,16 @@ def _active_periods(log: nw.LazyFrame, cal: Calendar, fw: StageFramework) -> nw.
     )
 
 
-def _moves(active: nw.LazyFrame, span: nw.LazyFrame, log: nw.LazyFrame, k: int) -> nw.LazyFrame:
+def _moves(
+    active: nw.LazyFrame, span: nw.LazyFrame, log: nw.LazyFrame, k: int, keys: list[str]
+) -> nw.LazyFrame:
     """The moves each active (customer, period) row makes, as rows ``_jl_p`` (period
     number), ``_jl_src``, ``_jl_tgt`` (ranks: -1 (new), stages 0 .. k - 1, k (inactive),
     k + 1 (exit)) and ``_jl_w`` (+1, or -1 where a quiet run ends). Each row is read once,
     as four sides: 0 the move into its period; 1 the move out of it into the next period
     when the customer is not active there (a pause, or an exit within the log); 2 and 3
-    the start (+1) and end (-1) of the quiet run of a gap of two or more periods."""
+    the start (+1) and end (-1) of the quiet run of a gap of two or more periods. The
+    segment columns ``keys`` of ``active`` are kept."""
     j, s = nw.col("_jl_j"), nw.col("_jl_s")
     prev_j, next_j = nw.col("_jl_prev_j"), nw.col("_jl_next_j")
     side = nw.col(DIGIT)
@@ -793,6 +820,7 @@ def _moves(active: nw.LazyFrame, span: nw.LazyFrame, log: nw.LazyFrame, k: int) 
             .otherwise(next_j)
             .cast(nw.Int64())
             .alias("_jl_p"),
+            *keys,
             nw.when(side == 0)
             .then(into)
             .when(side == 1)
