@@ -15,6 +15,20 @@ Three kinds, one per kind of figure:
   independent samples.
 
 Each returns ``(low, high)`` as NumPy arrays (or floats for scalar input).
+
+Beside them, for an association between having something and an outcome, read as 2x2 tables
+of counts (``a`` with both, ``b`` with the feature only, ``c`` with the outcome only, ``d``
+with neither), one table per element of the arrays:
+
+* :func:`odds_ratio`: the odds ratio ``a d / (b c)`` with Woolf's interval on its logarithm,
+  ``exp(log OR +/- z sqrt(1/a + 1/b + 1/c + 1/d))``; a table with a zero cell has 0.5 added
+  to every cell first (the Haldane-Anscombe correction), for the estimate and the interval
+  alike, so both stay finite;
+* :func:`association_test`: the two-sided p-value of independence, from Pearson's
+  chi-square (1 degree of freedom, no continuity correction) when every expected count is at
+  least 5 (Cochran's rule), else from Fisher's exact test, whose p-value is exact where the
+  chi-square approximation is poor;
+* :func:`benjamini_hochberg`: p-values adjusted for testing many such tables at once.
 """
 
 from __future__ import annotations
@@ -22,9 +36,18 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-from scipy.stats import norm
+import pandas as pd
+from scipy.stats import chi2, fisher_exact, norm
 
-__all__ = ["count_difference", "mean_difference", "rate_difference", "wilson"]
+__all__ = [
+    "association_test",
+    "benjamini_hochberg",
+    "count_difference",
+    "mean_difference",
+    "odds_ratio",
+    "rate_difference",
+    "wilson",
+]
 
 
 def _z(confidence: float) -> float:
@@ -111,3 +134,91 @@ def mean_difference(
         se = np.sqrt(a.var(ddof=1) / len(a) + b.var(ddof=1) / len(b))
     half = _z(confidence) * se
     return float(diff - half), float(diff + half)
+
+
+def odds_ratio(a: Any, b: Any, c: Any, d: Any, confidence: float = 0.95) -> tuple[Any, Any, Any]:
+    """Odds ratio of each 2x2 table ``[[a, b], [c, d]]`` with Woolf's interval, as NumPy
+    arrays ``(odds_ratio, low, high)`` (see the module docstring: a table with a zero cell
+    gets the Haldane-Anscombe 0.5 in every cell).
+
+    Examples
+    --------
+    Without a zero cell, ``20 * 90 / (80 * 10) = 2.25``; with one, ``(0.5 * 40.5) / (50.5 *
+    10.5) = 0.0382``.
+
+    >>> ratio, low, high = odds_ratio([20, 0], [80, 50], [10, 10], [90, 40])
+    >>> [round(float(x), 4) for x in ratio]
+    [2.25, 0.0382]
+    >>> round(float(low[0]), 4), round(float(high[0]), 4)
+    (0.9943, 5.0915)
+    """
+    cells = [np.asarray(x, dtype=float) for x in (a, b, c, d)]
+    zero = np.any([x == 0 for x in cells], axis=0)
+    a, b, c, d = (np.where(zero, x + 0.5, x) for x in cells)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        log_ratio = np.log(a) + np.log(d) - np.log(b) - np.log(c)
+        half = _z(confidence) * np.sqrt(1 / a + 1 / b + 1 / c + 1 / d)
+    return np.exp(log_ratio), np.exp(log_ratio - half), np.exp(log_ratio + half)
+
+
+def association_test(a: Any, b: Any, c: Any, d: Any) -> tuple[Any, Any]:
+    """Two-sided p-value of independence in each 2x2 table ``[[a, b], [c, d]]`` and the test
+    that gave it (``"chi2"`` or ``"fisher"``, see the module docstring), as NumPy arrays.
+
+    The chi-square is computed for all tables at once; Fisher's test runs once per table
+    with an expected count under 5, which a floor on group sizes keeps few.
+
+    Examples
+    --------
+    >>> p, test = association_test([20, 2], [80, 8], [10, 1], [90, 9])
+    >>> round(float(p[0]), 4), test.tolist()
+    (0.0477, ['chi2', 'fisher'])
+    >>> round(float(p[1]), 4)
+    1.0
+    """
+    a, b, c, d = (np.asarray(x, dtype=float) for x in (a, b, c, d))
+    n = a + b + c + d
+    rows, columns = (a + b, c + d), (a + c, b + d)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        statistic = n * (a * d - b * c) ** 2 / (rows[0] * rows[1] * columns[0] * columns[1])
+        expected = np.minimum(*rows) * np.minimum(*columns) / n
+    p = chi2.sf(statistic, 1)
+    small = ~(expected >= 5)
+    p = np.where(small, np.nan, p)
+    for i in np.flatnonzero(small):
+        table = [[int(a.flat[i]), int(b.flat[i])], [int(c.flat[i]), int(d.flat[i])]]
+        p.flat[i] = fisher_exact(table).pvalue
+    return p, np.where(small, "fisher", "chi2")
+
+
+def benjamini_hochberg(p: Any, groups: Any = None) -> np.ndarray:
+    """Benjamini-Hochberg adjusted p-values, within each group of ``groups`` (one family
+    per segment) or over all of ``p``: the ``i``-th smallest of a family's ``m`` p-values
+    becomes ``min over j >= i of p_(j) m / j``, capped at 1, as
+    ``scipy.stats.false_discovery_control(p, method="bh")`` computes for one family; here
+    every family at once, without a loop over them.
+
+    Examples
+    --------
+    >>> benjamini_hochberg([0.01, 0.04, 0.03, 0.5]).round(4).tolist()
+    [0.04, 0.0533, 0.0533, 0.5]
+    >>> benjamini_hochberg([0.01, 0.04, 0.03, 0.5], ["a", "a", "b", "b"]).round(4).tolist()
+    [0.02, 0.04, 0.06, 0.5]
+    """
+    p = np.asarray(p, dtype=float)
+    if p.size == 0:
+        return p
+    family = (
+        np.zeros(p.size, dtype="int64") if groups is None else pd.factorize(np.asarray(groups))[0]
+    )
+    order = np.lexsort((p, family))
+    ranked, sorted_family = p[order], family[order]
+    sizes = np.bincount(sorted_family)
+    starts = np.cumsum(sizes) - sizes
+    rank = np.arange(p.size) - starts[sorted_family] + 1
+    scaled = ranked * sizes[sorted_family] / rank
+    # The running minimum from each family's largest p-value down to its smallest.
+    backwards = pd.Series(scaled[::-1]).groupby(sorted_family[::-1]).cummin().to_numpy()[::-1]
+    adjusted = np.empty(p.size)
+    adjusted[order] = np.minimum(backwards, 1.0)
+    return adjusted
