@@ -313,7 +313,7 @@ def test_region_has_no_planted_effect_and_passes_no_corrected_threshold(planted)
         assert (regions["p_adjusted"] >= 0.05).all(), (outcome, regions["p_adjusted"])
 
 
-def _platform_log(n: int, seed: int) -> jl.Simulation:
+def _platform_log(n: int, seed: int) -> tuple[jl.Simulation, pd.DataFrame]:
     """A simulated log with a platform that changes over a customer's life (web or app on
     site visits)."""
     sim = jl.simulate(n, seed=seed)
@@ -375,6 +375,19 @@ def test_a_crossing_and_the_other_bucket():
     # Sorted by the segment columns, then tested first within each block.
     keys = list(map(tuple, found[["platform", "segment"]].to_numpy()))
     assert keys == sorted(keys)
+
+
+def test_at_cutoff_reads_the_segment_when_the_outcome_window_opens():
+    _, events = _platform_log(1500, 9)
+    settings = {"cutoff": "2024-09-01", "min_customers": 20}
+    found = drivers(events, "churn", by="platform", by_rule="at_cutoff", **settings)
+    spec = Segments("platform", rule="at_cutoff", cutoff="2024-09-01")
+    assert_same_frame(found.table, drivers(events, "churn", by=spec, **settings).table)
+    assert found.by == ("platform",)
+    assert "[platform=" in found.summary(alpha=1.0)
+    # Conversion has no cutoff to read at: the rule needs one.
+    with pytest.raises(JourneyParameterError, match="needs the cutoff"):
+        drivers(events, "conversion", by="platform", by_rule="at_cutoff")
 
 
 @pytest.mark.parametrize("engine", ENGINES)

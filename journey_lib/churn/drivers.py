@@ -21,9 +21,10 @@ window** (the rows a customer's features are read from):
     (``conversion``, else the profile's) falls in the window. The features are their rows
     in the window **strictly before** that first conversion (a non-converter: all their
     rows in the window). So neither the conversion itself nor what only follows it
-    (a delivery, a review) can predict it. ``window=None`` has no close: every customer,
-    converted at any time, non-converters' rows up to the end of observation (windows of
-    unequal length: a late arrival has had less time to convert).
+    (a delivery, a review) can predict it; a customer whose first touchpoint is the
+    conversion has no feature yet counts in the population. ``window=None`` has no
+    close: every customer, converted at any time, non-converters' rows up to the end of
+    observation (windows of unequal length: a late arrival has had less time to convert).
 ``"churn"``
     The churn dataset's own definition (:mod:`journey_lib.churn.dataset`, computed by the
     same code): at ``cutoff`` ``c`` with ``horizon`` ``H``, the population is the customers
@@ -58,17 +59,18 @@ test when an expected count is under 5. A feature is **tested** only when at lea
 *before* the correction, and only tested features enter the Benjamini-Hochberg correction
 (as ``scipy.stats.false_discovery_control`` computes it), which controls the expected share
 of false discoveries among the features called significant, not each feature's own chance
-of a false alarm: where many features have real effects, a feature without one passes
-more often than 5% of the time. Rows are sorted tested first, then by effect, the distance
-of the odds ratio from 1 on the log scale (strongest either way first), then by p-value.
-A feature everyone (or no one) has gets no odds ratio.
+of a false alarm: where many features have real effects, one without any passes the
+threshold more often than the nominal 5% of the time. Rows are sorted tested first, then
+by effect, the distance of the odds ratio from 1 on the log scale (strongest either way
+first), then by p-value. A feature everyone (or no one) has gets no odds ratio.
 
 **Breakdowns** (``by``, ``by_rule``, ``top``, as every analytic takes them; see
 :mod:`journey_lib.analytics.segments`): each customer's segment is read from the whole log
 given, and the table holds one block per segment, the segment columns first: each block is
 the table the population of that segment alone would give (its own rates, floor and
-Benjamini-Hochberg family). A segment whose customers all had the outcome, or none did, has
-no tested feature. The counts of every segment come from one group-by.
+Benjamini-Hochberg family; for conversion, with the whole log's end of observation). A
+segment whose customers all had the outcome, or none did, has no tested feature. The counts
+of every segment come from one group-by.
 
 Engines: the features, windows and per-feature counts are computed with Narwhals on the
 log's engine. For conversion only the per-feature counts are collected. For churn and
@@ -158,6 +160,8 @@ class Drivers:
         The population, outcome and feature window in words.
     customers, with_outcome : int
         The population and how many of it had the outcome.
+    by : tuple of str
+        The segment columns of a breakdown (the table's first columns); empty without one.
     """
 
     table: pd.DataFrame
@@ -165,6 +169,7 @@ class Drivers:
     rule: str
     customers: int
     with_outcome: int
+    by: tuple[str, ...] = ()
 
     @property
     def rate(self) -> float:
@@ -173,7 +178,7 @@ class Drivers:
 
     def summary(self, alpha: float = 0.05, top: int = 5) -> str:
         """A few lines: the outcome, and the ``top`` features with an adjusted p-value under
-        ``alpha``, strongest first."""
+        ``alpha``, strongest first (in any segment of a breakdown, which each line names)."""
         lines = [
             f"{self.outcome}: {self.with_outcome:,} of {self.customers:,} customers "
             f"({self.rate:.1%}); {self.rule}",
@@ -182,12 +187,15 @@ class Drivers:
         found = self.table[self.table["tested"] & (self.table["p_adjusted"] < alpha)]
         if found.empty:
             lines.append(f"  no feature passes an adjusted p-value of {alpha:g}")
-        for row in found.head(top).itertuples():
-            name = row.value if row.feature == EVENT else f"{row.feature}={row.value}"
+        strongest = np.argsort(-np.abs(np.log(found["odds_ratio"].to_numpy())), kind="stable")
+        for _, row in found.iloc[strongest[:top]].iterrows():
+            name = row["value"] if row["feature"] == EVENT else f"{row['feature']}={row['value']}"
+            where = ", ".join(f"{c}={row[c]}" for c in self.by)
             lines.append(
-                f"  {name}: {row.rate_with:.1%} of {row.customers_with:,} customers with it, "
-                f"{row.rate_without:.1%} without (odds ratio {row.odds_ratio:.2f}, "
-                f"{row.ci_low:.2f} to {row.ci_high:.2f})"
+                f"  {f'[{where}] ' if where else ''}{name}: {row['rate_with']:.1%} of "
+                f"{row['customers_with']:,} customers with it, "
+                f"{row['rate_without']:.1%} without (odds ratio {row['odds_ratio']:.2f}, "
+                f"{row['ci_low']:.2f} to {row['ci_high']:.2f})"
             )
         return "\n".join(lines)
 
@@ -256,7 +264,8 @@ def drivers(
     by : str, sequence of str or Segments, optional
         A breakdown: one block of the table per segment (see the module docstring).
     by_rule : {"first", "last", "at_cutoff"}, default "first"
-        Which value of a log column that changes over time places a customer.
+        Which value of a log column that changes over time places a customer; for churn
+        and advocacy, ``"at_cutoff"`` reads it before the cutoff of the outcome window.
     top : int or None, default 10
         Segments kept by name; the customers of the others form ``(other)``.
 
@@ -299,21 +308,19 @@ def drivers(
     check_count("min_customers", min_customers)
     if not (isinstance(confidence, float | int) and 0 < confidence < 1):
         raise JourneyParameterError(f"confidence must be between 0 and 1; got {confidence!r}")
-    spec = segments_of(by, by_rule, top)
-    keys = [] if spec is None else spec.columns
     frame, eager = lazy_events(events)
     schema = frame.collect_schema()
     named = _properties(properties, profile, schema)
     columns = _customer_columns(customers, customer_columns)
     frame = with_microseconds(frame, _US)
-    # Segments from the whole log given, so a segment means what it means everywhere.
-    segments = None if spec is None else segment_table(frame, spec, reserved=COLUMNS, check=eager)
     # Columns the caller named must hold values; default ones may be empty.
     checks = (properties is not None, customer_columns is not None)
     if outcome == "conversion":
         _refuse(
             outcome, cutoff=cutoff, horizon=horizon, recipe=recipe, advocacy_events=advocacy_events
         )
+        spec = segments_of(by, by_rule, top)
+        segments = _segments(frame, spec, eager)
         people, stop, rule = _conversion(frame, profile, conversion, window, data_end)
         rows = frame.join(stop, on="customer_id", how="inner").filter(nw.col(_US) < nw.col(_STOP))
         pairs = _pairs(rows, frame, named, customers, columns, checks)
@@ -321,8 +328,16 @@ def drivers(
             people = people.join(segments, on="customer_id", how="inner")
     else:
         _refuse(outcome, conversion=conversion, window=None if window is _30D else window)
+        recipe = _recipe(recipe, profile, cutoff, horizon)
+        if by_rule == "at_cutoff" and by is not None and not isinstance(by, Segments):
+            # The segment a customer was in when the outcome window opened.
+            names = by if isinstance(by, str) else tuple(by)
+            spec = Segments(names, rule="at_cutoff", top=top, cutoff=recipe.cutoff)
+        else:
+            spec = segments_of(by, by_rule, top)
+        segments = _segments(frame, spec, eager)
         table, cut, rule = _point_in_time(
-            frame, outcome, profile, recipe, cutoff, horizon, data_end, advocacy_events
+            frame, outcome, profile, recipe, data_end, advocacy_events
         )
         if segments is not None:
             table = table.merge(to_pandas(segments.collect()), on="customer_id", how="left")
@@ -332,6 +347,7 @@ def drivers(
         # them there.
         pairs = nw.from_native(to_pandas(found.collect())).lazy()
         people = nw.from_native(table).lazy()
+    keys = [] if spec is None else spec.columns
     totals = to_pandas(
         grouped(people, keys, nw.len().alias("_n"), nw.col(_Y).sum().alias("_positive")).collect()
     )
@@ -350,7 +366,14 @@ def drivers(
         rule=rule,
         customers=total,
         with_outcome=positive,
+        by=tuple(keys),
     )
+
+
+def _segments(frame: nw.LazyFrame, spec: Segments | None, eager: bool) -> nw.LazyFrame | None:
+    """Each customer's segment, read from the whole log given, so that a segment means
+    what it means in every analytic."""
+    return None if spec is None else segment_table(frame, spec, reserved=COLUMNS, check=eager)
 
 
 def _refuse(outcome: str, **options: Any) -> None:
@@ -533,15 +556,12 @@ def _point_in_time(
     frame: nw.LazyFrame,
     outcome: str,
     profile: LogProfile | None,
-    recipe: FeatureRecipe | None,
-    cutoff: Any,
-    horizon: Any,
+    recipe: FeatureRecipe,
     data_end: Any,
     advocacy_events: Any,
 ) -> tuple[pd.DataFrame, int, str]:
-    """The churn dataset's population at the cutoff with the outcome (pandas:
+    """The churn dataset's population at the recipe's cutoff with the outcome (pandas:
     ``customer_id``, ``_y``), the cutoff in microseconds and the rule in words."""
-    recipe = _recipe(recipe, profile, cutoff, horizon)
     c = instant_us(recipe.cutoff, "cutoff")
     end = c + duration_us(recipe.horizon, "horizon")
     first, last, names = extent(frame, end)
