@@ -27,6 +27,7 @@ from .analytics.stages import FRAMEWORKS, StageFramework, assign_stages, get_fra
 from .analytics.touchpoints import timeline, touchpoints_per_customer, volumes
 from .attribution import attribute, attribute_stages
 from .attribution import compare as compare_attribution
+from .churn.drivers import Drivers, drivers
 from .errors import (
     JourneyDataError,
     JourneyDataWarning,
@@ -48,6 +49,7 @@ except PackageNotFoundError:  # running from a source tree that was never instal
 
 __all__ = [
     "CANONICAL_COLUMNS",
+    "Drivers",
     "FRAMEWORKS",
     "REQUIRED_COLUMNS",
     "GroundTruth",
@@ -77,6 +79,7 @@ __all__ = [
     "compare_attribution",
     "compare_flows",
     "customer_segments",
+    "drivers",
     "flow_nodes",
     "from_customer_table",
     "from_transactions",
