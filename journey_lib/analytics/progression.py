@@ -344,7 +344,10 @@ def _stage_metrics(
     # pandas' group-by aggregates plain columns only: each condition becomes a column first.
     flagged = customers.with_columns(
         *(nw.when(reached(i)).then(one).alias(f"_jl_reached_{i}") for i in range(k)),
-        *(nw.when(reached(i - 1) & reached(i)).then(one).alias(f"_jl_both_{i}") for i in range(1, k)),
+        *(
+            nw.when(reached(i - 1) & reached(i)).then(one).alias(f"_jl_both_{i}")
+            for i in range(1, k)
+        ),
         *((nw.col(f"next_{i}") - nw.col(f"first_{i}")).alias(f"_jl_wait_{i}") for i in range(k)),
         *(
             nw.when(nw.col(f"last_{i}") > nw.col(f"later_{i}")).then(one).alias(f"_jl_back_{i}")
@@ -676,9 +679,7 @@ def stage_flows(
             # (inactive) -> (inactive) rows hold +1 / -1 where gaps' quiet runs start and
             # end: their running sum over the periods is the count.
             nw.when(quiet)
-            .then(
-                nw.col("_jl_w").cum_sum().over(*keys, "_jl_src", "_jl_tgt", order_by="_jl_p")
-            )
+            .then(nw.col("_jl_w").cum_sum().over(*keys, "_jl_src", "_jl_tgt", order_by="_jl_p"))
             .otherwise(nw.col("_jl_w"))
             .cast(nw.Int64())
             .alias("count")
