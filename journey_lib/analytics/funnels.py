@@ -43,13 +43,30 @@ reached ``to_step``, before its window closed) leaves the funnel entirely.
 
 Times are computed as integer microseconds; ``median_time_to_convert`` is in seconds.
 
+Breakdowns by customer segment (``by=``)
+----------------------------------------
+``by`` puts every customer in one segment (:mod:`journey_lib.analytics.segments`: a column of
+the log read by ``by_rule``, or of a customer table; ``(missing)``; ``(other)`` beyond
+``top``). Segments are read from the whole log given, before ``date_range`` or anything else
+narrows it, so a customer is in the same segment in every analytic. Each segment's block is
+exactly what the function gives on the log restricted to that segment's customers, with the
+segment columns first and the rows sorted by them; a segment whose customers never started
+an attempt still has its block (zeros in a funnel, empty bins in a histogram). One
+exception: :func:`funnel_trend` reads ``complete`` against the whole log's last event (the
+horizon of the data, not of the segment), so a period is complete in every segment or in
+none. ``by`` and ``breakdown`` combine: a segment is a property of the customer, a
+breakdown value is read from the counted attempt's rows, and the result has a block per
+segment and breakdown value. The segment is joined to the counted attempts (one row per
+customer) once they are found: one group-by of the log and one small join, whatever the
+number of segments.
+
 How chains are followed: an ordered funnel whose steps can never match the same row and
-that has no breakdown uses forward as-of joins on pandas, Polars and DuckDB (DuckDB
-relations of the default connection: Narwhals runs the join there); every other funnel,
-and every funnel on PySpark, uses window functions (running minima from the end). Both give
-the same answers (tests hold them to a brute-force reference). Collecting such a funnel from
-a Polars LazyFrame may print Polars' notice that it "cannot check sortedness" within
-customers: harmless, both sides are sorted.
+that has no breakdown (``by`` does not matter) uses forward as-of joins on pandas, Polars
+and DuckDB (DuckDB relations of the default connection: Narwhals runs the join there);
+every other funnel, and every funnel on PySpark, uses window functions (running minima from
+the end). Both give the same answers (tests hold them to a brute-force reference).
+Collecting such a funnel from a Polars LazyFrame may print Polars' notice that it "cannot
+check sortedness" within customers: harmless, both sides are sorted.
 """
 
 from __future__ import annotations
@@ -64,10 +81,11 @@ from typing import Any
 import narwhals.stable.v2 as nw
 from narwhals.typing import IntoFrameT
 
-from .._engine import finish, in_utc, lazy_events, with_microseconds
+from .._engine import DIGIT, finish, in_utc, lazy_events, small_range, with_microseconds
 from .._time import PERIODS, duration_us, period_start, utc_datetime
 from ..errors import JourneyDataError, JourneyParameterError, check_choice
 from ..io.profile import LogProfile, from_profile
+from .segments import Segments, grouped, segment_table, segments_of
 
 __all__ = ["Step", "funnel", "funnel_trend", "time_to_convert"]
 
@@ -188,6 +206,9 @@ def funnel(
     breakdown_attribution: str | int = "first",
     date_range: tuple[Any, Any] | None = None,
     range_mode: str = "entry",
+    by: str | Sequence[str] | Segments | None = None,
+    by_rule: str = "first",
+    top: int | None = 10,
 ) -> IntoFrameT:
     """Customers reaching each step of a conversion funnel.
 
@@ -219,6 +240,15 @@ def funnel(
     date_range : (start, end), optional
         Half-open; naive times are UTC.
     range_mode : {"entry", "entry_and_completion"}
+    by : str, list of str or Segments, optional
+        Segment columns (a list: one segment per combination of values), or a
+        :class:`~journey_lib.analytics.segments.Segments` for a customer table or a cutoff:
+        the funnel per customer segment (see "Breakdowns by customer segment" in the module
+        docstring). May be combined with ``breakdown`` but may not name the same column.
+    by_rule : {"first", "last", "at_cutoff"}, default "first"
+        Which value of a ``by`` column that changes over a customer's life counts.
+    top : int or None, default 10
+        Segments kept by name; the customers of the others are counted in ``(other)``.
 
     Returns
     -------
@@ -228,7 +258,10 @@ def funnel(
         ``conversion_rate`` (share of step 1), ``step_conversion_rate`` (share of the step
         before; 1 at step 1), ``median_time_to_convert`` (seconds from the step before,
         over the customers reaching this step; missing at step 1). Rates are missing when
-        their denominator is 0.
+        their denominator is 0. With ``by``, the segment columns (text) come first and
+        every segment has its k rows (with ``breakdown``: per breakdown value its customers
+        were counted under), sorted by segment, then as without; an empty log has no
+        segments and so no rows.
 
     Examples
     --------
@@ -247,6 +280,20 @@ def funnel(
     2     3     c          1
     >>> funnel(log, ["a", "b", "c"], window="1h", entry="first")["customers"].tolist()
     [1, 1, 0]
+
+    Per customer segment: customer 1 came on the web first, customer 2 on the app.
+
+    >>> log = pd.DataFrame({
+    ...     "customer_id": [1, 1, 2],
+    ...     "timestamp": pd.to_datetime(["2024-01-01 01:00", "2024-01-01 01:10",
+    ...                                  "2024-01-01 02:00"], utc=True),
+    ...     "event": ["a", "b", "a"], "platform": ["web", "app", "app"]})
+    >>> funnel(log, ["a", "b"], by="platform")[["platform", "step", "customers"]]
+      platform  step  customers
+    0      app     1          1
+    1      app     2          0
+    2      web     1          1
+    3      web     2          1
     """
     frame, eager = lazy_events(events)
     spec = _spec(
@@ -261,8 +308,9 @@ def funnel(
         date_range=date_range,
         range_mode=range_mode,
     )
+    segments = _by(frame, by, by_rule, top, eager, RESULT_COLUMNS, breakdown=breakdown)
     counted = _counted_attempts(frame, spec)
-    return _finish(_step_table(counted, spec, frame), eager)
+    return _finish(_step_table(counted, spec, frame, segments), eager)
 
 
 def funnel_trend(
@@ -277,6 +325,9 @@ def funnel_trend(
     exclusions: Sequence[tuple[Any, int, int]] = (),
     date_range: tuple[Any, Any] | None = None,
     range_mode: str = "entry",
+    by: str | Sequence[str] | Segments | None = None,
+    by_rule: str = "first",
+    top: int | None = 10,
 ) -> IntoFrameT:
     """Conversion through the whole funnel, by the period its attempts started in.
 
@@ -293,6 +344,8 @@ def funnel_trend(
     period : {"day", "week", "month", "quarter", "year"}, optional
         Calendar periods in UTC; weeks start on Monday. The profile's period, else
         ``"week"``.
+    by, by_rule, top
+        A breakdown by customer segment, as for :func:`funnel`.
 
     Returns
     -------
@@ -301,7 +354,9 @@ def funnel_trend(
         (entering: reaching step 1), ``converted`` (reaching the last step),
         ``conversion_rate`` and ``complete``. A period is complete when its end plus the
         window (without a window: its end) lies before the last event in the log, so later
-        data can no longer raise its conversion.
+        data can no longer raise its conversion. With ``by``, the segment columns come
+        first: one row per segment and period with entries of that segment's customers,
+        sorted by segment, then period; ``complete`` still looks at the whole log.
 
     Examples
     --------
@@ -331,12 +386,16 @@ def funnel_trend(
         range_mode=range_mode,
         period=period,
     )
+    reserved = ("period", "customers", "converted", "conversion_rate", "complete")
+    segments = _by(frame, by, by_rule, top, eager, reserved)
     counted = _counted_attempts(frame, spec)
     k = spec.k
-    per_period = (
-        counted.with_columns(_done=(nw.col("level") >= k).cast(nw.Int64))
-        .group_by("period")
-        .agg(nw.len().alias("customers"), nw.col("_done").sum().alias("converted"))
+    done = counted.with_columns(_done=(nw.col("level") >= k).cast(nw.Int64))
+    keys = _keys(segments)
+    if segments is not None:
+        done = done.join(segments.table, on="customer_id", how="left")
+    per_period = done.group_by(*keys, "period").agg(
+        nw.len().alias("customers"), nw.col("_done").sum().alias("converted")
     )
     # The log's last time, as a one-row frame (no row for an empty log, rather than a NaT
     # that pandas would strip of its time zone).
@@ -349,13 +408,14 @@ def funnel_trend(
         latest = latest.with_columns(_end=nw.col("_end") - nw.lit(_timedelta(spec.window)))
     settled = latest.select(_settled=period_start(nw.col("_end"), period))
     table = per_period.join(settled, how="cross").select(
+        *keys,
         "period",
         nw.col("customers").cast(nw.Int64),
         nw.col("converted").fill_null(0).cast(nw.Int64),
         conversion_rate=nw.col("converted").fill_null(0) / nw.col("customers"),
         complete=(nw.col("period") < nw.col("_settled")).fill_null(value=False),
     )
-    return _finish(table.sort("period"), eager)
+    return _finish(_named(table.sort(*keys, "period"), segments), eager)
 
 
 def time_to_convert(
@@ -372,6 +432,9 @@ def time_to_convert(
     exclusions: Sequence[tuple[Any, int, int]] = (),
     date_range: tuple[Any, Any] | None = None,
     range_mode: str = "entry",
+    by: str | Sequence[str] | Segments | None = None,
+    by_rule: str = "first",
+    top: int | None = 10,
 ) -> IntoFrameT:
     """How long customers took from one funnel step to a later one: a histogram.
 
@@ -388,6 +451,8 @@ def time_to_convert(
         Increasing bin edges after 0 (``["1h", "1D", "7D"]``); the last bin is open-ended.
         Default: 1min, 5min, 15min, 30min, 1h, 3h, 6h, 12h, 1D, 2D, 3D, 7D, 14D, 30D, 60D,
         90D.
+    by, by_rule, top
+        A breakdown by customer segment, as for :func:`funnel`.
 
     Returns
     -------
@@ -395,6 +460,8 @@ def time_to_convert(
         One row per bin, every bin listed: ``bin`` (a label such as ``"1h to 3h"``),
         ``lower_seconds`` (inclusive), ``upper_seconds`` (exclusive; infinite for the last),
         ``customers``, ``share`` (of the customers converting) and ``cumulative_share``.
+        With ``by``, the segment columns come first and every segment lists every bin
+        (shares missing where none of its customers converted), sorted by segment, then bin.
 
     Examples
     --------
@@ -421,6 +488,8 @@ def time_to_convert(
         date_range=date_range,
         range_mode=range_mode,
     )
+    reserved = ("bin", "lower_seconds", "upper_seconds", "customers", "share", "cumulative_share")
+    segments = _by(frame, by, by_rule, top, eager, reserved)
     last = spec.k if to_step is None else to_step
     if not (
         isinstance(from_step, int) and isinstance(last, int) and 1 <= from_step < last <= spec.k
@@ -431,31 +500,73 @@ def time_to_convert(
         )
     edges = _bin_edges(bins)
     counted = _counted_attempts(frame, spec).filter(nw.col("level") >= last)
-    spans = counted.select(d=(nw.col(f"t{last}") - nw.col(f"t{from_step}")) / 1_000_000)
+    span = (nw.col(f"t{last}") - nw.col(f"t{from_step}")) / 1_000_000
+    spans = counted.select("customer_id", d=span)
+    keys = _keys(segments)
+    total = nw.len()
+    if segments is not None:
+        # Every customer of each segment, so a segment where nobody converted still lists
+        # its bins; those who did not convert have no span and count in no bin.
+        spans = segments.table.join(spans, on="customer_id", how="left")
+        total = nw.col("d").count()
     bounds = [0.0, *edges, float("inf")]
-    wide = spans.select(
-        _total=nw.len(),
+    # Plain columns aggregated: pandas' group-by cannot aggregate a compound expression.
+    spans = spans.with_columns(
         **{
-            f"n{i}": ((nw.col("d") >= lo) & (nw.col("d") < hi)).cast(nw.Int64).sum()
+            f"n{i}": ((nw.col("d") >= lo) & (nw.col("d") < hi)).cast(nw.Int64)
             for i, (lo, hi) in enumerate(itertools.pairwise(bounds))
-        },
+        }
     )
-    total = nw.col("_total").cast(nw.Int64)
-    parts = []
-    for i, (lo, hi) in enumerate(itertools.pairwise(bounds)):
-        count = nw.col(f"n{i}").fill_null(0).cast(nw.Int64)
-        below = nw.sum_horizontal(*(nw.col(f"n{j}").fill_null(0) for j in range(i + 1)))
-        parts.append(
-            wide.select(
-                bin=nw.lit(_bin_label(lo, hi), dtype=nw.String()),
-                lower_seconds=nw.lit(lo, dtype=nw.Float64()),
-                upper_seconds=nw.lit(hi, dtype=nw.Float64()),
-                customers=count,
-                share=nw.when(total > 0).then(count / total),
-                cumulative_share=nw.when(total > 0).then(below / total),
-            )
+    wide = grouped(
+        spans,
+        keys,
+        total.alias("_total"),
+        *(nw.col(f"n{i}").sum() for i in range(len(bounds) - 1)),
+    )
+    return _finish(_named(_bin_table(wide, bounds, keys, frame), segments), eager)
+
+
+def _bin_table(
+    wide: nw.LazyFrame, bounds: list[float], keys: list[str], frame: nw.LazyFrame
+) -> nw.LazyFrame:
+    """One row per bin (per segment) from the wide row of counts ``n{i}`` and ``_total``.
+
+    As in :func:`_step_table`, the wide row is crossed with a frame of bin numbers rather
+    than selected once per bin: DuckDB and Spark would compute the funnel once per bin.
+    """
+    pairs = list(itertools.pairwise(bounds))
+
+    def per_bin(values: list[nw.Expr], dtype: Any) -> nw.Expr:
+        # The last bin's value is the fallback: pandas cannot make a missing integer.
+        chosen = values[-1].cast(dtype)
+        for i, value in enumerate(values[:-1]):
+            chosen = nw.when(nw.col(DIGIT) == i).then(value).otherwise(chosen)
+        return chosen
+
+    counts = [nw.col(f"n{i}").fill_null(0).cast(nw.Int64) for i in range(len(pairs))]
+    total = nw.col("_total")
+    return (
+        small_range(frame, len(pairs))
+        .join(wide, how="cross")
+        .select(
+            *keys,
+            DIGIT,
+            bin=per_bin([nw.lit(_bin_label(lo, hi)) for lo, hi in pairs], nw.String()),
+            lower_seconds=per_bin([nw.lit(lo) for lo, _ in pairs], nw.Float64()),
+            upper_seconds=per_bin([nw.lit(hi) for _, hi in pairs], nw.Float64()),
+            customers=per_bin(counts, nw.Int64()),
+            _below=per_bin(
+                [nw.sum_horizontal(*counts[: i + 1]) for i in range(len(pairs))], nw.Int64()
+            ),
+            _total=nw.col("_total").fill_null(0).cast(nw.Int64),
         )
-    return _finish(nw.concat(parts, how="vertical"), eager)
+        .with_columns(
+            share=nw.when(total > 0).then(nw.col("customers") / total),
+            cumulative_share=nw.when(total > 0).then(nw.col("_below") / total),
+        )
+        .sort(*keys, DIGIT)
+        .drop(DIGIT, "_below", "_total")
+    )
 
 
 _DEFAULT_BINS = (
@@ -651,6 +762,54 @@ def _spec(
 
 def _to_us(moment) -> int:
     return round(moment.timestamp() * 1_000_000)
+
+
+@dataclass(frozen=True)
+class _By:
+    """A breakdown by customer segment: one row per customer of the log with its segment in
+    ``keys``, working names for the ``by`` columns (which may share a name with a funnel's
+    own working columns, such as ``level`` or ``t1``), given back as ``names`` at the end."""
+
+    table: nw.LazyFrame
+    keys: tuple[str, ...]
+    names: tuple[str, ...]
+
+
+def _by(
+    frame: nw.LazyFrame,
+    by: Any,
+    by_rule: str,
+    top: int | None,
+    eager: bool,
+    reserved: Sequence[str],
+    *,
+    breakdown: str | None = None,
+) -> _By | None:
+    """The segments of ``by`` (None without it), read from the whole log ``frame``."""
+    segments = segments_of(by, by_rule, top)
+    if segments is None:
+        return None
+    if breakdown is not None and breakdown in segments.columns:
+        raise JourneyParameterError(
+            f"by and breakdown both name {breakdown!r}; give the column once: by= for the "
+            "customer's segment, breakdown= for the value on the counted attempt's row"
+        )
+    table = segment_table(frame, segments, reserved=reserved, check=eager)
+    keys = tuple(f"_by{i}" for i in range(len(segments.columns)))
+    renamed = table.rename(dict(zip(segments.columns, keys, strict=True)))
+    return _By(renamed, keys, tuple(segments.columns))
+
+
+def _keys(segments: _By | None) -> list[str]:
+    """The working names of the segment columns (none without a breakdown)."""
+    return [] if segments is None else list(segments.keys)
+
+
+def _named(result: nw.LazyFrame, segments: _By | None) -> nw.LazyFrame:
+    """``result`` with the segment columns under the ``by`` names."""
+    if segments is None:
+        return result
+    return result.rename(dict(zip(segments.keys, segments.names, strict=True)))
 
 
 # -- attempts --------------------------------------------------------------------------
@@ -1139,14 +1298,17 @@ def _counted_attempts(frame: nw.LazyFrame, spec: _Spec) -> nw.LazyFrame:
 # -- results ---------------------------------------------------------------------------
 
 
-def _step_table(counted: nw.LazyFrame, spec: _Spec, frame: nw.LazyFrame) -> nw.LazyFrame:
-    """One row per step (per breakdown value) from the counted attempts.
+def _step_table(
+    counted: nw.LazyFrame, spec: _Spec, frame: nw.LazyFrame, segments: _By | None = None
+) -> nw.LazyFrame:
+    """One row per step (per segment and breakdown value) from the counted attempts.
 
-    Everything is aggregated in one pass into one wide row (per breakdown value), which is
-    then crossed with a k-row frame of step numbers: lazy engines without common-subplan
-    reuse (DuckDB, Spark) would compute the attempts once per step if each step were
-    selected from the wide row separately. The k rows come from ``frame`` (the log) with no
-    row read, so they exist on every engine and connection, even for an empty log.
+    Everything is aggregated in one pass into one wide row (per segment and breakdown
+    value), which is then crossed with a k-row frame of step numbers: lazy engines without
+    common-subplan reuse (DuckDB, Spark) would compute the attempts once per step if each
+    step were selected from the wide row separately. The k rows come from ``frame`` (the
+    log) with no row read, so they exist on every engine and connection, even for an empty
+    log.
     """
     k = spec.k
     prepared = counted.with_columns(
@@ -1157,12 +1319,19 @@ def _step_table(counted: nw.LazyFrame, spec: _Spec, frame: nw.LazyFrame) -> nw.L
         *(nw.col(f"r{s}").sum().alias(f"n{s}") for s in range(1, k + 1)),
         *(nw.col(f"d{s}").median().alias(f"med{s}") for s in range(2, k + 1)),
     ]
-    keys: list[str] = []
-    if spec.breakdown is None:
-        wide = prepared.select(*aggregations)
-    else:
-        keys = [spec.breakdown]
-        wide = prepared.rename({"b": spec.breakdown}).group_by(spec.breakdown).agg(*aggregations)
+    keys = _keys(segments)
+    if segments is not None:
+        # Without a breakdown every segment has its k rows: all its customers are kept, and
+        # those without an attempt count at no step. With one, rows exist per value counted.
+        prepared = (
+            segments.table.join(prepared, on="customer_id", how="left")
+            if spec.breakdown is None
+            else prepared.join(segments.table, on="customer_id", how="left")
+        )
+    if spec.breakdown is not None:
+        keys.append(spec.breakdown)
+        prepared = prepared.rename({"b": spec.breakdown})
+    wide = grouped(prepared, keys, *aggregations)
     one_row = frame.head(0).select(nw.len().alias("_none"))
     numbers = nw.concat(
         [one_row.select(step=nw.lit(s, dtype=nw.Int64())) for s in range(1, k + 1)],
@@ -1192,4 +1361,4 @@ def _step_table(counted: nw.LazyFrame, spec: _Spec, frame: nw.LazyFrame) -> nw.L
             {s: nw.col(f"med{s}").cast(nw.Float64()) for s in range(2, k + 1)}
         ),
     )
-    return table.sort(*keys, "step", nulls_last=True)
+    return _named(table.sort(*keys, "step", nulls_last=True), segments)
