@@ -43,6 +43,12 @@ Rows at one instant with the same ``of`` value are interchangeable in a sequence
 column whose value differs between such rows may give the anchor either value, depending on
 the engine.
 
+**Segment breakdowns**: :func:`path_flows` takes ``by=`` (a column of the log or of a customer
+table; :mod:`journey_lib.analytics.segments` says which value counts): one flow per segment,
+each exactly the flow of the log restricted to that segment's customers (its own tail folding,
+shares of its own sequences), the segment columns first. ``split=`` still groups sequences by a
+value at the anchor, inside each segment.
+
 All functions but :func:`compare_flows` are written once with Narwhals and accept pandas,
 Polars, DuckDB or PySpark frames, returning the kind they were given (lazy stays lazy). The
 work is a fixed number of window and group-by passes over the log: linear in its rows.
@@ -63,7 +69,8 @@ from .._intervals import rate_difference
 from ..errors import JourneyDataError, JourneyParameterError, check_choice, check_count
 from ..io.profile import LogProfile, from_profile
 from .funnels import Step, counted_steps
-from .paths import END, SEQ_STATE, SEQ_TIME, START, sequence_rows
+from .paths import END, SEQ_STATE, SEQ_TIME, START, segmented_rows, sequence_rows
+from .segments import Segments, segments_of
 
 __all__ = ["OTHER", "compare_flows", "flow_nodes", "funnel_dropoff_paths", "path_flows"]
 
@@ -96,6 +103,9 @@ def path_flows(
     split: str | None = None,
     conversion: str | None = None,
     profile: LogProfile | None = None,
+    by: str | Sequence[str] | Segments | None = None,
+    by_rule: str = "first",
+    top_segments: int | None = 10,
 ) -> IntoFrameT:
     """How sequences flow from a start event forwards, or to an end event backwards: the
     links between consecutive columns of a journey map, counted.
@@ -134,16 +144,26 @@ def path_flows(
         The conversion event for ``split="converted"``; default the profile's.
     profile : LogProfile, optional
         A log profile (:func:`journey_lib.profile`), for the conversion event.
+    by : str, sequence of str or Segments, optional
+        A segment breakdown of the customers (see the module docstring): one flow per
+        segment. None for none.
+    by_rule : {"first", "last", "at_cutoff"}, default "first"
+        Which value of a ``by`` column that changes over a customer's life counts.
+    top_segments : int or None, default 10
+        Segments kept by name; the customers of the others are in ``(other)`` (the other
+        analytics call this ``top``, which here counts a column's nodes).
 
     Returns
     -------
     DataFrame
-        The grouping column first when ``split`` is given (``converted``: bool; a column:
-        text), then ``step`` (int64: the column of the link's source node; its target is
-        in column ``step + 1``), ``source`` and ``target`` (text), ``count`` (int64:
-        sequences taking the link) and ``share`` (``count`` over the group's sequences).
-        Sorted by group, ``step``, ``count`` descending, ``source``, ``target``. Empty when
-        no sequence has the anchor (an eager frame raises instead: see Raises).
+        The segment columns first with ``by`` (text), then the grouping column when
+        ``split`` is given (``converted``: bool; a column: text), then ``step`` (int64: the
+        column of the link's source node; its target is in column ``step + 1``),
+        ``source`` and ``target`` (text), ``count`` (int64: sequences taking the link) and
+        ``share`` (``count`` over the group's sequences, within the segment).
+        Sorted by segment, group, ``step``, ``count`` descending, ``source``, ``target``.
+        Empty when no sequence has the anchor (an eager frame raises instead: see Raises);
+        a segment none of whose sequences has it has no rows.
 
     Raises
     ------
@@ -153,7 +173,7 @@ def path_flows(
         customer or time column.
     JourneyDataError
         When a named column is missing, or (pandas and eager Polars) when no sequence has
-        the ``start`` or ``end`` value.
+        the ``start`` or ``end`` value, or a ``by`` column holds no value.
 
     See Also
     --------
@@ -195,7 +215,11 @@ def path_flows(
                 "profile that names one"
             )
     keep = [split] if split is not None and not converting else []
-    frame, eager, keys = sequence_rows(events, of, within, keep)
+    spec = segments_of(by, by_rule, top_segments)
+    reserved = [*FLOW_COLUMNS, *([split] if split is not None else [])]
+    frame, eager, keys, segments = segmented_rows(
+        events, of, within, spec, reserved=reserved, keep=keep
+    )
     state = nw.col(SEQ_STATE)
     if split is not None and not converting:
         frame = frame.with_columns(nw.col(split).cast(nw.String()))
@@ -235,8 +259,9 @@ def path_flows(
         top=top,
         min_share=min_share,
         whole=converting and flag is None,
+        segments=segments,
     )
-    result = _finish_links(links, steps=steps, forward=forward, group_name=split)
+    result = _finish_links(links, steps=steps, forward=forward, group_name=split, segments=segments)
     out = finish(result, eager)
     if eager:
         _check_reserved(events, of)
@@ -577,9 +602,10 @@ def _links(
     top: int | None,
     min_share: float,
     whole: bool = False,
+    segments: Sequence[str] = (),
 ) -> nw.LazyFrame:
-    """The links (``_jl_group``, ``step``, ``source``, ``target``, ``count``) of the anchored
-    rows, not yet summed.
+    """The links (the ``segments`` columns, ``_jl_group``, ``step``, ``source``, ``target``,
+    ``count``) of the anchored rows, not yet summed.
 
     As :func:`journey_lib.paths` reads openings, each sequence's columns are spread over one
     row (``_jl_c1`` ... by a maximum per sequence: no second ordered pass, no join on the
@@ -587,7 +613,7 @@ def _links(
     tail folded and each counted sequence read as its links on that small table. ``group``
     is a per-row expression whose maximum over the sequence, then the second expression
     over ``_jl_group``, is the sequence's group; ``whole`` reads every row (the group needs
-    them), not only the columns' rows."""
+    them), not only the columns' rows. Each segment's tail is folded on its own."""
     pos, anchor = nw.col(_POS), nw.col(_ANCHOR)
     rel = pos - anchor
     if not whole:
@@ -595,7 +621,7 @@ def _links(
         frame = frame.filter(inside)
     column = rel + 1 if forward else rel + steps
     names = [f"_jl_c{c}" for c in range(1, steps + 1)]
-    grouping = [_GROUP] if group is not None else []
+    grouping = [*segments, *([_GROUP] if group is not None else [])]
     state = nw.col(SEQ_STATE)
     wide = (
         frame.with_columns(
@@ -605,8 +631,8 @@ def _links(
             ),
             *((group[0].alias(_GROUP),) if group is not None else ()),
         )
-        .group_by(*keys)
-        .agg(nw.col(name).max() for name in [*grouping, *names])
+        .group_by(*keys, *segments)  # a customer's segment is one value: carried along
+        .agg(nw.col(name).max() for name in [*grouping[len(segments) :], *names])
     )
     if group is not None:
         wide = wide.with_columns(group[1].alias(_GROUP))
@@ -626,7 +652,13 @@ def _links(
         )
     anchor_index = 0 if forward else steps - 1
     counted = _fold_tail(
-        counted, names, [*grouping, _N], anchor_index=anchor_index, top=top, min_share=min_share
+        counted,
+        names,
+        [*grouping, _N],
+        anchor_index=anchor_index,
+        top=top,
+        min_share=min_share,
+        segments=list(segments),
     )
     # Each counted sequence once per link: steps 1 .. steps - 1 by unpivoting constants
     # (one pass, where a union of one branch per step would rerun the plan on lazy engines).
@@ -663,10 +695,12 @@ def _fold_tail(
     anchor_index: int,
     top: int | None,
     min_share: float,
+    segments: list[str],
 ) -> nw.LazyFrame:
     """The sequences' columns with nodes outside a column's ``top`` values, or below
-    ``min_share`` of the sequences, renamed ``(other)``; the reserved nodes stay. On the
-    counted sequences (``_jl_n`` each): a node's count is a sum over its column's value."""
+    ``min_share`` of the sequences, renamed ``(other)``, in each segment; the reserved nodes
+    stay. On the counted sequences (``_jl_n`` each): a node's count is a sum over its
+    column's value (and segment)."""
     if top is None and min_share == 0:
         return counted
     n = nw.col(_N)
@@ -674,20 +708,28 @@ def _fold_tail(
     def real(name: str) -> nw.Expr:
         return ~nw.col(name).is_null() & ~nw.col(name).is_in(list(_RESERVED))
 
+    def within(expr: nw.Expr) -> nw.Expr:
+        return expr.over(*segments) if segments else expr
+
     sums = counted.with_columns(
-        *(nw.when(real(c)).then(n).otherwise(0).sum().over(c).alias(f"{c}_n") for c in names),
+        *(
+            nw.when(real(c)).then(n).otherwise(0).sum().over(c, *segments).alias(f"{c}_n")
+            for c in names
+        ),
         *(nw.col(c).rank("dense").alias(f"{c}_r") for c in names),
-        nw.when(real(names[anchor_index])).then(n).otherwise(0).sum().alias("_jl_total"),
+        within(nw.when(real(names[anchor_index])).then(n).otherwise(0).sum()).alias("_jl_total"),
     )
     # Count descending, then name ascending, as one int64; reserved and missing nodes -1.
     ranks = sums.with_columns(
-        nw.when(real(c))
-        .then(
-            nw.col(f"{c}_n").cast(nw.Int64) * _SCALE - nw.col(f"{c}_r").fill_null(0).cast(nw.Int64)
-        )
-        .otherwise(-1)
-        .rank("dense", descending=True)
-        .alias(f"{c}_k")
+        within(
+            nw.when(real(c))
+            .then(
+                nw.col(f"{c}_n").cast(nw.Int64) * _SCALE
+                - nw.col(f"{c}_r").fill_null(0).cast(nw.Int64)
+            )
+            .otherwise(-1)
+            .rank("dense", descending=True)
+        ).alias(f"{c}_k")
         for c in names
     )
 
@@ -709,10 +751,15 @@ def _fold_tail(
 
 
 def _finish_links(
-    links: nw.LazyFrame, *, steps: int, forward: bool, group_name: str | None
+    links: nw.LazyFrame,
+    *,
+    steps: int,
+    forward: bool,
+    group_name: str | None,
+    segments: Sequence[str] = (),
 ) -> nw.LazyFrame:
     """Merge links the tail folding made identical, add shares, name the group, sort."""
-    grouping = [_GROUP] if group_name is not None else []
+    grouping = [*segments, *([_GROUP] if group_name is not None else [])]
     links = (
         links.group_by(*grouping, "step", "source", "target")
         .agg(nw.col("count").sum())
@@ -721,7 +768,7 @@ def _finish_links(
     # Every sequence takes exactly one link next to the anchor column.
     beside = 1 if forward else steps - 1
     sequences = nw.when(nw.col("step") == beside).then(nw.col("count")).otherwise(0).sum()
-    sequences = sequences.over(_GROUP) if grouping else sequences
+    sequences = sequences.over(*grouping) if grouping else sequences
     links = links.with_columns((nw.col("count") / sequences).alias("share"))
     order = [*grouping, "step", "count", "source", "target"]
     links = links.sort(order, descending=[False] * len(grouping) + [False, True, False, False])

@@ -11,6 +11,15 @@ Sequences (for :func:`transition_matrix` and :func:`paths`) are each customer's 
 session's, with ``within="session"``) ordered by ``timestamp``; events at the same instant are
 ordered by their text value of the ``of`` column, ascending, so that every engine builds the
 same sequence from the same log, whatever the input's row order.
+
+**Segment breakdowns** (``by=``): :func:`transition_matrix` and :func:`paths` split the
+customers by a column of the log or of a customer table, with the one rule of
+:mod:`journey_lib.analytics.segments` for values that change over time, ``(missing)`` for a
+customer without a value and ``(other)`` beyond the largest segments. The result then has the
+segment columns first and one block per segment, each exactly what the function gives on the
+log restricted to that segment's customers: its counts, its probabilities or shares over its
+own sequences, its own top paths. Segments come from the whole log given, before rows without
+an ``of`` value are left out, so a customer is in the same segment in every analytic.
 """
 
 from __future__ import annotations
@@ -25,6 +34,7 @@ from narwhals.typing import IntoFrameT
 from .._engine import finish, lazy_events, to_pandas, with_microseconds
 from .._time import duration_us
 from ..errors import JourneyDataError, JourneyParameterError, check_choice, check_count
+from .segments import Segments, segment_table, segments_of
 
 __all__ = ["END", "START", "as_matrix", "paths", "sessionize", "transition_matrix"]
 
@@ -116,6 +126,9 @@ def transition_matrix(
     normalize: bool = True,
     of: str = "event",
     within: Literal["customer", "session"] = "customer",
+    by: str | Sequence[str] | Segments | None = None,
+    by_rule: str = "first",
+    top: int | None = 10,
 ) -> IntoFrameT:
     """First-order transitions between consecutive touchpoints, as a long table.
 
@@ -142,13 +155,22 @@ def transition_matrix(
         Whether a sequence is a customer's whole history or one session (a ``session``
         column is then required: see :func:`sessionize`). Session starts and ends then
         become ``(start)`` and ``(end)`` transitions.
+    by : str, sequence of str or Segments, optional
+        A segment breakdown (see the module docstring): one block of transitions per
+        segment, its probabilities normalised within the segment. None for none.
+    by_rule : {"first", "last", "at_cutoff"}, default "first"
+        Which value of a ``by`` column that changes over a customer's life counts.
+    top : int or None, default 10
+        Segments kept by name; the customers of the others are in ``(other)``.
 
     Returns
     -------
     DataFrame
         Columns ``from``, ``to`` (text) and ``count`` (int64) or ``probability`` (float),
         one row per observed transition, sorted by ``from`` then ``to``. Empty for an empty
-        log. :func:`as_matrix` pivots it into a square pandas table.
+        log. :func:`as_matrix` pivots it into a square pandas table. With ``by``, the
+        segment columns (text) come first and the rows are sorted by them, then as above;
+        a segment whose customers have no touchpoint with an ``of`` value has no rows.
 
     Raises
     ------
@@ -156,7 +178,8 @@ def transition_matrix(
         For an unknown ``within`` or ``normalize`` value, or ``of`` naming the customer or
         time column.
     JourneyDataError
-        When the ``of`` column (or ``session`` for ``within="session"``) is missing.
+        When the ``of`` column (or ``session`` for ``within="session"``) is missing, or a
+        ``by`` column is missing or (eager input) holds no value.
 
     Examples
     --------
@@ -175,41 +198,60 @@ def transition_matrix(
     4  site_visit    purchase      1
     >>> transition_matrix(log).query("`from` == 'ad_view'")["probability"].tolist()
     [0.5, 0.5]
+
+    By segment: customer 1 came on the web, customer 2 through the app.
+
+    >>> log["platform"] = ["web", "web", "web", "app", "app"]
+    >>> transition_matrix(log, by="platform")
+      platform        from          to  probability
+    0      app     (start)     ad_view          1.0
+    1      app     ad_view    purchase          1.0
+    2      app    purchase       (end)          1.0
+    3      web     (start)     ad_view          1.0
+    4      web     ad_view  site_visit          1.0
+    5      web    purchase       (end)          1.0
+    6      web  site_visit    purchase          1.0
     """
     check_choice("normalize", normalize, (True, False))
-    frame, eager, keys = sequence_rows(events, of, within)
+    spec = segments_of(by, by_rule, top)
+    reserved = ("from", "to", "count", "probability")
+    frame, eager, keys, segments = segmented_rows(events, of, within, spec, reserved=reserved)
     order = [SEQ_TIME, SEQ_STATE]
     state = nw.col(SEQ_STATE)
     linked = frame.with_columns(
         state.shift(1).over(*keys, order_by=order).fill_null(START).alias("from"),
         state.shift(-1).over(*keys, order_by=order).alias("_jl_next"),
     )
-    steps = linked.select("from", state.alias("to"))
+    steps = linked.select(*segments, "from", state.alias("to"))
     ends = linked.filter(nw.col("_jl_next").is_null()).select(
-        state.alias("from"), nw.lit(END, dtype=nw.String()).alias("to")
+        *segments, state.alias("from"), nw.lit(END, dtype=nw.String()).alias("to")
     )
     counts = (
         nw.concat([steps, ends], how="vertical")
-        .group_by("from", "to")
+        .group_by(*segments, "from", "to")
         .agg(nw.len().alias("count"))
         .with_columns(nw.col("count").cast(nw.Int64))
     )
     if normalize:
+        leaving = nw.col("count").sum().over(*segments, "from")
         counts = counts.select(
-            "from",
-            "to",
-            (nw.col("count") / nw.col("count").sum().over("from")).alias("probability"),
+            *segments, "from", "to", (nw.col("count") / leaving).alias("probability")
         )
-    return finish(counts.sort("from", "to"), eager)
+    return finish(counts.sort(*segments, "from", "to"), eager)
 
 
-def as_matrix(transitions: Any) -> pd.DataFrame:
+def as_matrix(transitions: Any) -> pd.DataFrame | dict[Any, pd.DataFrame]:
     """Pivot a :func:`transition_matrix` table into a pandas matrix (rows ``from``, columns
     ``to``), filling unobserved transitions with 0.
 
     Rows are ``(start)`` then the other states alphabetically; columns are the states
     alphabetically then ``(end)``. A lazy table is computed here (it is small: one row per
     observed transition).
+
+    A table broken down by segment (``transition_matrix(..., by=...)``: any columns besides
+    ``from``, ``to`` and the value are its segment columns) gives one matrix per segment, as
+    a dict from the segment's value (a tuple of values for a crossing of columns) to the
+    matrix of that segment's rows alone (its own states), in the segments' sorted order.
 
     Examples
     --------
@@ -221,6 +263,14 @@ def as_matrix(transitions: Any) -> pd.DataFrame:
     from
     (start)  1      0
     a        1      1
+    >>> by_plan = pd.concat([table.assign(plan="basic"), table.iloc[:2].assign(plan="plus")])
+    >>> list(as_matrix(by_plan))
+    ['basic', 'plus']
+    >>> as_matrix(by_plan)["plus"]  # doctest: +NORMALIZE_WHITESPACE
+    to       a
+    from
+    (start)  1
+    a        1
     """
     table = to_pandas(transitions, what="transitions")
     values = [c for c in ("count", "probability") if c in table.columns]
@@ -229,13 +279,26 @@ def as_matrix(transitions: Any) -> pd.DataFrame:
             "as_matrix needs a transition_matrix result (from, to, and count or probability); "
             f"got columns {list(table.columns)}"
         )
-    if table.duplicated(["from", "to"]).any():
-        raise JourneyDataError("as_matrix: some (from, to) pairs appear more than once")
+    segments = [c for c in table.columns if c not in ("from", "to", values[0])]
+    if table.duplicated([*segments, "from", "to"]).any():
+        where = f" of one segment ({', '.join(segments)})" if segments else ""
+        raise JourneyDataError(f"as_matrix: some (from, to) pairs{where} appear more than once")
+    if not segments:
+        return _pivot(table, values[0])
+    key = segments[0] if len(segments) == 1 else segments
+    return {
+        value: _pivot(block, values[0])
+        for value, block in table.groupby(key, sort=True, dropna=False)
+    }
+
+
+def _pivot(table: pd.DataFrame, value: str) -> pd.DataFrame:
+    """One transition table (no segments) as a matrix: see :func:`as_matrix`."""
     origins, targets = set(table["from"]), set(table["to"])
     rows = [START] * (START in origins) + sorted(origins - {START})
     columns = sorted(targets - {END}) + [END] * (END in targets)
-    matrix = table.pivot(index="from", columns="to", values=values[0])
-    return matrix.reindex(index=rows, columns=columns).fillna(0).astype(table[values[0]].dtype)
+    matrix = table.pivot(index="from", columns="to", values=value)
+    return matrix.reindex(index=rows, columns=columns).fillna(0).astype(table[value].dtype)
 
 
 def paths(
@@ -247,6 +310,9 @@ def paths(
     of: str = "event",
     within: Literal["customer", "session"] = "customer",
     separator: str = " > ",
+    by: str | Sequence[str] | Segments | None = None,
+    by_rule: str = "first",
+    top_segments: int | None = 10,
 ) -> IntoFrameT:
     """The most frequent journey openings: the first ``max_steps`` touchpoints of each
     customer (or session), counted and ranked.
@@ -267,7 +333,7 @@ def paths(
     max_steps : int, default 5
         How many leading touchpoints make a path (at least 1).
     top : int or None, default 20
-        How many paths to return; ``None`` returns all.
+        How many paths to return (in each segment, with ``by``); ``None`` returns all.
     collapse_repeats : bool, default False
         Whether consecutive repeats of one value count once.
     of : str, default "event"
@@ -279,13 +345,24 @@ def paths(
         see :func:`sessionize`).
     separator : str, default " > "
         Placed between steps in the path text.
+    by : str, sequence of str or Segments, optional
+        A segment breakdown (see the module docstring): the top paths of each segment, with
+        their shares of that segment's sequences. None for none.
+    by_rule : {"first", "last", "at_cutoff"}, default "first"
+        Which value of a ``by`` column that changes over a customer's life counts.
+    top_segments : int or None, default 10
+        Segments kept by name; the customers of the others are in ``(other)`` (the other
+        analytics call this ``top``, which here counts paths).
 
     Returns
     -------
     DataFrame
         ``path`` (text), ``count`` (int64: sequences with that path) and ``share`` (count
         divided by all sequences with at least one step, so the shares of all paths sum to
-        1), ranked by count descending then path ascending. Empty for an empty log.
+        1), ranked by count descending then path ascending. Empty for an empty log. With
+        ``by``, the segment columns (text) come first, the rows are sorted by them and
+        then ranked as above within each segment, and a share is of the segment's
+        sequences; a segment whose customers have no step has no rows.
 
     Raises
     ------
@@ -293,7 +370,8 @@ def paths(
         For ``max_steps`` or ``top`` below 1 or not whole numbers, an unknown ``within``,
         or ``of`` naming the customer or time column.
     JourneyDataError
-        When the ``of`` column (or ``session`` for ``within="session"``) is missing.
+        When the ``of`` column (or ``session`` for ``within="session"``) is missing, or a
+        ``by`` column is missing or (eager input) holds no value.
 
     Examples
     --------
@@ -308,6 +386,16 @@ def paths(
                        path  count     share
     0  ad_view > site_visit      2  0.666667
     1               ad_view      1  0.333333
+
+    Paths of channels by segment: the customer table says who is a new customer.
+
+    >>> log["channel"] = ["tv", "web", "web", "tv", "store", "web"]
+    >>> table = pd.DataFrame({"customer_id": [1, 2, 3], "plan": ["new", "new", "loyal"]})
+    >>> paths(log, of="channel", max_steps=2, by=Segments("plan", customers=table))
+        plan        path  count  share
+    0  loyal         web      1    1.0
+    1    new  tv > store      1    0.5
+    2    new    tv > web      1    0.5
     """
     check_count("max_steps", max_steps)
     if top is not None:
@@ -315,7 +403,9 @@ def paths(
     check_choice("collapse_repeats", collapse_repeats, (True, False))
     if not isinstance(separator, str):
         raise JourneyParameterError(f"separator must be text, got {separator!r}")
-    frame, eager, keys = sequence_rows(events, of, within)
+    spec = segments_of(by, by_rule, top_segments)
+    reserved = ("path", "count", "share")
+    frame, eager, keys, segments = segmented_rows(events, of, within, spec, reserved=reserved)
     order = [SEQ_TIME, SEQ_STATE]
     state = nw.col(SEQ_STATE)
     if collapse_repeats:
@@ -338,21 +428,45 @@ def paths(
         nw.when(nw.col("_jl_step") == k).then(state).alias(name)
         for k, name in enumerate(names, start=1)
     )
-    ranked = (
-        spread.group_by(*keys)
+    # A customer's segment is one value, so grouping sequences by it as well changes nothing
+    # but carries it along.
+    counted = (
+        spread.group_by(*keys, *segments)
         .agg(nw.col(name).max() for name in names)
-        .select(nw.concat_str(names, separator=separator, ignore_nulls=True).alias("path"))
-        .group_by("path")
-        .agg(nw.len().alias("count"))
-        .with_columns(
-            nw.col("count").cast(nw.Int64),
-            (nw.col("count") / nw.col("count").sum()).alias("share"),
+        .select(
+            *segments,
+            nw.concat_str(names, separator=separator, ignore_nulls=True).alias("path"),
         )
-        .sort(["count", "path"], descending=[True, False])
+        .group_by(*segments, "path")
+        .agg(nw.len().alias("count"))
     )
-    if top is not None:
+    total = nw.col("count").sum()
+    ranked = counted.with_columns(
+        nw.col("count").cast(nw.Int64),
+        (nw.col("count") / (total.over(*segments) if segments else total)).alias("share"),
+    )
+    if top is not None and segments:
+        ranked = _top_within(ranked, segments, int(top))
+    ranked = ranked.sort(
+        [*segments, "count", "path"], descending=[*[False] * len(segments), True, False]
+    )
+    if top is not None and not segments:
         ranked = ranked.head(int(top))
     return finish(ranked, eager)
+
+
+def _top_within(ranked: nw.LazyFrame, segments: list[str], top: int) -> nw.LazyFrame:
+    """Each segment's ``top`` paths by count, ties by path ascending: a window rank of one
+    int64 per path (its count above 2**31, less its path's rank among all paths, which is
+    below that), so the segments are ranked in one pass."""
+    scale = 2**31
+    key = nw.col("count").cast(nw.Int64) * scale - nw.col("_jl_path_rank").cast(nw.Int64)
+    return (
+        ranked.with_columns(nw.col("path").rank("dense").alias("_jl_path_rank"))
+        .with_columns(key.rank("min", descending=True).over(*segments).alias("_jl_rank"))
+        .filter(nw.col("_jl_rank") <= top)
+        .drop("_jl_path_rank", "_jl_rank")
+    )
 
 
 def sequence_rows(
@@ -388,3 +502,25 @@ def sequence_rows(
         *(c for c in keep if c not in (*keys, SEQ_TIME, SEQ_STATE)),
     )
     return reduced, eager, keys
+
+
+def segmented_rows(
+    events: Any,
+    of: str,
+    within: str,
+    spec: Segments | None,
+    *,
+    reserved: Sequence[str],
+    keep: Sequence[str] = (),
+) -> tuple[nw.LazyFrame, bool, list[str], list[str]]:
+    """:func:`sequence_rows` with each row's segment columns (``spec``; none when it is
+    None), and those columns. The segments are read from the whole log, before rows without
+    an ``of`` value are left out; a segment column may not be named like ``reserved`` (the
+    caller's result columns), ``keep`` or the sequence keys."""
+    log, eager = lazy_events(events)
+    frame, _, keys = sequence_rows(log, of, within, keep)
+    if spec is None:
+        return frame, eager, keys, []
+    taken = [*reserved, *keep, *keys]
+    table = segment_table(log, spec, reserved=taken, check=eager)
+    return frame.join(table, on="customer_id", how="left"), eager, keys, spec.columns
