@@ -378,17 +378,9 @@ def _measured(grid: nw.LazyFrame, measure: str, cohort_keys: list[str]) -> nw.La
     """``grid`` with the measure's total at each offset (``revenue``/``events``, 0 where
     nothing came back) and at offset 0 (``cohort_revenue``/``cohort_events``)."""
     dtype = nw.Float64() if measure == "revenue" else nw.Int64()
-    # The offset-0 total is marked in its own column first and then summed over the cohort:
-    # a compound expression inside the window would not be computed alike on every engine.
-    return (
-        grid.with_columns(nw.col("_m").fill_null(0).cast(dtype).alias(measure))
-        .with_columns(
-            nw.when(nw.col("period") == 0)
-            .then(nw.col(measure))
-            .otherwise(nw.lit(0, dtype=dtype))
-            .alias("_m0")
-        )
-        .with_columns(nw.col("_m0").sum().over(*cohort_keys).cast(dtype).alias(f"cohort_{measure}"))
+    at_zero = nw.when(nw.col("period") == 0).then(nw.col(measure)).otherwise(nw.lit(0, dtype))
+    return grid.with_columns(nw.col("_m").fill_null(0).cast(dtype).alias(measure)).with_columns(
+        at_zero.sum().over(*cohort_keys).cast(dtype).alias(f"cohort_{measure}")
     )
 
 
