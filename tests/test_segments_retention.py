@@ -168,6 +168,18 @@ def test_top_folds_the_smaller_segments_into_other():
     assert churn["platform"].unique().tolist() == [MISSING, OTHER, "web"]
 
 
+def test_a_column_with_more_values_than_customers_folds_into_other(sim):
+    # A value on every row (an order number, say): the ten largest segments keep their
+    # name and the rest of the 300 customers are (other), as the default top=10 says.
+    numbered = sim.events.assign(order=sim.events.index.astype(str))
+    got = churn_rate(numbered, by="order")
+    assert got["order"].nunique() == 11 and OTHER in set(got["order"])
+    assert_same_frame(
+        got.groupby("period", as_index=False)[["active_start", "lost", "new"]].sum(),
+        churn_rate(sim.events)[["period", "active_start", "lost", "new"]],
+    )
+
+
 def test_a_customer_table_column_and_a_cutoff():
     tiers = pd.DataFrame({"customer_id": ["A", "B", "C"], "tier": ["gold", "gold", "silver"]})
     got = retention(SHOP, by=Segments("tier", customers=tiers))
