@@ -1,0 +1,714 @@
+"""Customer segments compared: :func:`compare_segments` puts every journey measure of each
+segment beside the same measure over the rest of the customers, with an interval and a
+test, and :func:`segment_scorecard` turns that long table into the wide one a manager
+reads.
+
+Definitions
+-----------
+Segments are those of :mod:`journey_lib.analytics.segments` (``by``, ``by_rule``, ``top``,
+``(missing)``, ``(other)``), read once from the whole log: every customer of the log is in
+exactly one, and every measure below counts the same customers in it. For a segment, **the
+rest** is every other customer of the log, so a segment is compared with the business
+without it. Each measure is the suite's own, computed for all segments at once with
+``by=``:
+
+``customers`` (count)
+    The segment's customers. No interval and no test: a segment's size is not an estimate.
+``reached <stage>`` (share)
+    :func:`journey_lib.stage_funnel`'s ``conversion_rate``: customers with an event in the
+    stage, of those with any mapped event (the entrants).
+``<stage> -> <next stage>`` (share)
+    Its ``step_conversion_rate``: of the customers who reached a stage, the share who also
+    reached the next one.
+``median time in <stage>`` (days)
+    Its ``median_time_in_stage`` in days, for every stage but the last: over the customers
+    who moved beyond the stage, the median time from their first event in it to their
+    first event in a later stage.
+``funnel conversion`` (share)
+    :func:`journey_lib.funnel` with ``steps`` (else the profile's funnel): customers at the
+    last step, of those at step 1. Left out without steps.
+``first-period retention`` (share)
+    :func:`journey_lib.retention` (``kind="on"``, any event) at offset 1, **pooled over
+    cohorts**: customers back in the calendar period after their first one, of the
+    customers of every cohort whose offset 1 has ended.
+``churn rate`` (share)
+    :func:`journey_lib.churn_rate` of the **buyers** (customers with a conversion event:
+    prospects who never bought have no custom to lose), **pooled over its periods**: buyers
+    lost over all reported periods, of the buyers active at the periods' starts. A buyer is
+    counted once per period they are active at its start, so ``n`` counts customer-periods;
+    the interval and the test treat them as the independent trials of a discrete-time
+    hazard (whose likelihood is that product of per-period trials). Without a conversion
+    event (or a buyer), the churn rate of every customer.
+``repeat purchase rate`` (share)
+    :func:`journey_lib.loyalty`'s ``overall``: buyers with a conversion at a later instant
+    than their first, of the buyers.
+``advocacy rate`` (share)
+    Its ``in_advocacy`` of the buyers: buyers with an event in the framework's last stage
+    (its advocacy stage). Left out when no buyer has one (a log without advocacy events).
+``revenue per customer`` (money)
+    The sum of ``value`` over the segment's events divided by its customers (buyers or
+    not). Left out when the log has no ``value`` column.
+
+The conversion event is the profile's, else ``"purchase"`` (as :func:`journey_lib.loyalty`);
+repeat purchase and advocacy are left out when a profile names none or no customer
+converted. The period is ``period``, else the profile's, else ``"month"``; the stage
+framework is ``framework``, else the profile's, else the customer journey, the same for
+every segment (a framework per segment is refused: reach is compared on the same stages);
+events it does not map are ignored.
+
+Intervals, tests and corrections
+--------------------------------
+``lower`` and ``upper`` bound the segment's own value at ``confidence``:
+
+* shares: Wilson's score interval;
+* revenue per customer: Student's t interval of the mean, from the segment's customers'
+  count, sum and sum of squares (aggregated in the engine);
+* median times: the distribution-free order-statistic interval ``[x(j), x(n-j+1)]`` with
+  ``j`` the largest rank such that a Binomial(n, 1/2) count is below ``j`` with probability
+  at most ``(1 - confidence) / 2``; missing when ``n`` is too small for any such rank
+  (fewer than 6 customers at 95%).
+
+``difference`` is value minus rest and ``p_value`` the two-sided test of no difference:
+
+* shares: Pearson's chi-square on the 2x2 table segment/rest x yes/no (the two-proportion
+  z-test), or Fisher's exact test when an expected count is under 5;
+* revenue per customer: Welch's unequal-variances t-test;
+* median times: Mood's median test (segment against rest above and below their common
+  median): it asks whether the medians differ, which is what the row reports;
+* ``customers`` is not tested.
+
+A row is tested only when both its ``n`` and the rest's reach ``min_customers``; a test
+that cannot be computed (no spread on either side of a t-test) gives no p-value either.
+``p_adjusted`` are the Benjamini-Hochberg adjusted p-values over every tested row of the
+table (:func:`scipy.stats.false_discovery_control`), and a row is ``significant`` when its
+``p_adjusted < 1 - confidence``. For independent or positively dependent tests that keeps
+the expected share of false discoveries among the significant rows at most
+``1 - confidence``; a table's rows are not independent (a segment's reach of two stages
+moves together), so a gap that is significant on one row often is on its neighbours too.
+
+Engines: the log may be pandas, Polars, DuckDB or PySpark; the counting runs there and only
+per-segment aggregates and per-customer columns (the times behind the medians, loyalty's
+advocates) are collected, never the log. The result, a small table, is pandas.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import narwhals.stable.v2 as nw
+import numpy as np
+import pandas as pd
+from narwhals.typing import IntoFrame
+from scipy import stats
+
+from .._engine import lazy_events, money, to_pandas
+from .._intervals import association_test, wilson
+from ..errors import JourneyDataError, JourneyParameterError
+from ..io.profile import LogProfile, from_profile
+from .funnels import funnel
+from .loyalty import loyalty
+from .progression import stage_funnel
+from .retention import churn_rate, retention
+from .segments import Segments, grouped, segment_table, segments_of
+from .stages import StageFramework, resolve_framework
+
+__all__ = ["KINDS", "RESULT_COLUMNS", "compare_segments", "format_value", "segment_scorecard"]
+
+#: The columns of :func:`compare_segments` after the segment columns.
+RESULT_COLUMNS: tuple[str, ...] = (
+    "metric",
+    "kind",
+    "value",
+    "lower",
+    "upper",
+    "n",
+    "rest",
+    "difference",
+    "p_value",
+    "p_adjusted",
+    "significant",
+)
+#: The ``kind`` values: what a row's value is and how it is written.
+KINDS: tuple[str, ...] = ("count", "share", "days", "money")
+
+_DAY_S = 86_400.0
+# Names of the working columns; a by column may not take them.
+_WHO, _CONVERTED = "_jl_cmp_who", "_jl_cmp_converted"
+_BUYER, _REVENUE, _SQUARE = "buyers", "revenue", "revenue_sq"
+_ENTERED, _BOTH = "entered", "both"
+_STAGE_COLUMNS = (
+    "step",
+    "stage",
+    "customers",
+    "conversion_rate",
+    "step_conversion_rate",
+    "progressed",
+    "median_time_in_stage",
+    "regressed",
+)
+_RESERVED = (
+    *RESULT_COLUMNS,
+    *_STAGE_COLUMNS,
+    _WHO,
+    _BUYER,
+    _REVENUE,
+    _SQUARE,
+    _ENTERED,
+    _BOTH,
+)
+
+
+def compare_segments(
+    events: IntoFrame,
+    by: str | Sequence[str] | Segments,
+    *,
+    by_rule: str = "first",
+    top: int | None = 10,
+    profile: LogProfile | None = None,
+    framework: str | Mapping[str, Any] | StageFramework | None = None,
+    steps: Sequence[Any] | None = None,
+    period: str | None = None,
+    confidence: float = 0.95,
+    min_customers: int = 30,
+) -> pd.DataFrame:
+    """Every journey measure per customer segment against the rest of the customers.
+
+    The definitions of the measures, intervals and tests are in the module docstring of
+    :mod:`journey_lib.analytics.compare`.
+
+    Parameters
+    ----------
+    events : DataFrame
+        A touchpoint log (``customer_id``, ``timestamp``, ``event``, optional ``value``) of
+        any engine: pandas, Polars (eager or lazy), DuckDB, PySpark.
+    by : str, sequence of str or Segments
+        The segment column(s) (a list: one segment per combination), or a
+        :class:`journey_lib.Segments` for a customer table or a cutoff
+        (``jl.Segments("segment", customers=sim.customers)``).
+    by_rule : {"first", "last", "at_cutoff"}, default "first"
+        Which value of a ``by`` column that changes over a customer's life counts.
+    top : int or None, default 10
+        Segments kept by name; the customers of the others are compared as ``(other)``.
+    profile : LogProfile, optional
+        For the conversion event, the funnel's steps, the stages, the period and the
+        inactivity of the churn rate.
+    framework : str, mapping or StageFramework, optional
+        The stage framework of the stage measures, as in :func:`journey_lib.assign_stages`
+        (default: the profile's, else the customer journey).
+    steps : sequence, optional
+        The funnel's steps (default: the profile's funnel; without either, no funnel row).
+    period : {"day", "week", "month", "quarter", "year"}, optional
+        The calendar period of retention and churn rate (default: the profile's, else
+        ``"month"``).
+    confidence : float, default 0.95
+        Of the intervals; ``1 - confidence`` is the false discovery rate of ``significant``.
+    min_customers : int, default 30
+        A row is tested only when its ``n`` and the rest's are at least this.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per segment and measure, sorted by the segment columns and then in the
+        order of the module docstring: the segment columns (text) and
+
+        ``metric``
+            The measure's name (``"reached Purchase"``, ``"churn rate"``, ...).
+        ``kind``
+            One of :data:`KINDS`: ``count``, ``share`` (0 to 1), ``days`` or ``money``.
+        ``value``, ``lower``, ``upper``
+            The segment's value and its interval (missing without customers behind it).
+        ``n``
+            The customers behind the value (its denominator; customer-periods for the
+            churn rate, customers who moved on for a median time).
+        ``rest``
+            The same measure over every other customer.
+        ``difference``
+            ``value - rest`` (missing for ``customers``).
+        ``p_value``, ``p_adjusted``
+            The test of no difference and its Benjamini-Hochberg adjustment (missing when
+            not tested).
+        ``significant``
+            ``p_adjusted < 1 - confidence``.
+
+    Raises
+    ------
+    JourneyParameterError
+        For no ``by``, a ``by`` column named like a result column, a ``confidence`` outside
+        (0, 1), ``min_customers`` below 1, or a framework per segment.
+    JourneyDataError
+        When a ``by`` column is missing or (on an eager log) holds no value.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> log = pd.DataFrame({
+    ...     "customer_id": [1, 1, 2, 3, 3, 4],
+    ...     "timestamp": pd.to_datetime(["2024-01-01", "2024-01-03", "2024-01-02",
+    ...                                  "2024-01-01", "2024-01-02", "2024-01-05"], utc=True),
+    ...     "event": ["ad_view", "purchase", "ad_view", "ad_view", "site_visit", "purchase"],
+    ...     "value": [0.0, 30.0, 0.0, 0.0, 0.0, 50.0],
+    ...     "platform": ["web", "web", "web", "app", "app", "app"]})
+    >>> table = compare_segments(log, "platform", min_customers=1)
+    >>> shown = table["metric"].isin(["reached Purchase", "revenue per customer"])
+    >>> print(table.loc[shown, ["platform", "metric", "value", "n", "rest"]].to_string(index=False))
+    platform               metric  value  n  rest
+         app     reached Purchase    0.5  2   0.5
+         app revenue per customer   25.0  2  15.0
+         web     reached Purchase    0.5  2   0.5
+         web revenue per customer   15.0  2  25.0
+    """
+    spec = segments_of(by, by_rule, top)
+    if spec is None:
+        raise JourneyParameterError(
+            "compare_segments needs by=: a segment column, a list of them or a journey_lib.Segments"
+        )
+    if isinstance(confidence, bool) or not 0 < confidence < 1:
+        raise JourneyParameterError(f"confidence must be between 0 and 1; got {confidence!r}")
+    if isinstance(min_customers, bool) or not isinstance(min_customers, int) or min_customers < 1:
+        raise JourneyParameterError(
+            f"min_customers must be a whole number >= 1; got {min_customers!r}"
+        )
+    frame, eager = lazy_events(events)
+    keys = spec.columns
+    table = segment_table(frame, spec, reserved=_RESERVED, check=eager)
+    fw = resolve_framework(framework, profile)
+    conversion = from_profile(profile, "conversion", None, None if profile else "purchase")
+    people = _people(frame, table, conversion)
+    sizes = to_pandas(
+        grouped(
+            people,
+            keys,
+            nw.len().alias("customers"),
+            *(nw.col(c).sum() for c in (_BUYER, _REVENUE, _SQUARE)),
+        )
+    ).sort_values(keys, ignore_index=True)
+    segments = sizes[keys]
+    stage_counts, times = _stage_counts(frame, people, segments, fw)
+    # The analytics below count the customers of this one segment table (handed over as a
+    # customer table), so a segment is the same customers in each, whatever log they get.
+    shared = Segments(keys, customers=table.to_native(), top=None)
+    buyers_only = conversion is not None and sizes[_BUYER].sum() > 0
+    churn_log = frame
+    if buyers_only:
+        buyers = people.filter(nw.col(_BUYER) == 1).select("customer_id")
+        churn_log = frame.join(buyers, on="customer_id", how="semi")
+
+    shares = [_share(sizes, keys, "customers", "customers", "customers").assign(kind="count")]
+    shares += _stage_rows(stage_counts, keys, fw.stages)
+    funnel_steps = from_profile(profile, "funnel", steps, None)
+    if funnel_steps is not None:
+        shares.append(_funnel_row(events, funnel_steps, shared, segments))
+    shares += _period_rows(events, churn_log.to_native(), shared, profile, period, segments)
+    if buyers_only:
+        shares += _loyalty_rows(events, fw, profile, conversion, shared, segments)
+    rows = [
+        _test_shares(pd.concat(shares, ignore_index=True), keys, confidence, min_customers),
+        _median_rows(times, segments, fw.stages, confidence, min_customers),
+    ]
+    if "value" in frame.collect_schema():
+        rows.append(_revenue_rows(sizes, keys, confidence, min_customers))
+    return _finish(pd.concat(rows, ignore_index=True), keys, confidence, _order(fw.stages))
+
+
+def _order(stages: tuple[str, ...]) -> list[str]:
+    """Every metric name in the order of the module docstring."""
+    return [
+        "customers",
+        *(f"reached {s}" for s in stages),
+        *(f"{a} -> {b}" for a, b in itertools.pairwise(stages)),
+        *(f"median time in {s}" for s in stages[:-1]),
+        "funnel conversion",
+        "first-period retention",
+        "churn rate",
+        "repeat purchase rate",
+        "advocacy rate",
+        "revenue per customer",
+    ]
+
+
+def _people(frame: nw.LazyFrame, table: nw.LazyFrame, conversion: str | None) -> nw.LazyFrame:
+    """One row per customer: their segment, their id as text (``_WHO``), whether they are a
+    buyer (1 or 0), their revenue and its square. One group-by over the log, one join."""
+    schema = frame.collect_schema()
+    converted = nw.lit(False) if conversion is None else nw.col("event") == conversion
+    one, zero = nw.lit(1, dtype=nw.Int64()), nw.lit(0, dtype=nw.Int64())
+    # pandas' group-by aggregates plain columns only: the flags are columns first.
+    marked = frame.select(
+        "customer_id",
+        nw.when(converted).then(one).otherwise(zero).alias(_CONVERTED),
+        money(schema).alias(_REVENUE),
+    )
+    per_customer = marked.group_by("customer_id").agg(
+        nw.col(_CONVERTED).max(), nw.col(_REVENUE).sum()
+    )
+    return table.join(per_customer, on="customer_id", how="left").with_columns(
+        nw.col("customer_id").cast(nw.String()).alias(_WHO),
+        nw.col(_CONVERTED).alias(_BUYER),
+        (nw.col(_REVENUE) * nw.col(_REVENUE)).alias(_SQUARE),
+    )
+
+
+def _stage_counts(
+    frame: nw.LazyFrame, people: nw.LazyFrame, segments: pd.DataFrame, fw: StageFramework
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Per segment and stage: its entrants, customers who reached the stage and who reached
+    it and the one before (``both``); and the time in stage (seconds) of every customer who
+    moved beyond a stage, with their segment.
+
+    Both come from :func:`journey_lib.stage_funnel` broken down by customer (each customer
+    a segment of their own), so every figure is stage_funnel's own definition: a
+    customer's median time in a stage is their time in it."""
+    keys = list(segments.columns)
+    log = frame.with_columns(nw.col("customer_id").cast(nw.String()).alias(_WHO)).to_native()
+    per_customer = nw.from_native(
+        stage_funnel(log, fw, unmapped="ignore", by=Segments(_WHO, top=None))
+    )
+    per_customer = per_customer.lazy() if isinstance(per_customer, nw.DataFrame) else per_customer
+    one, zero = nw.lit(1, dtype=nw.Int64()), nw.lit(0, dtype=nw.Int64())
+    rows = per_customer.join(people.select(_WHO, *keys), on=_WHO, how="left")
+    # A customer's own rates are 1, 0 or missing: their counts over their own base.
+    flagged = rows.with_columns(
+        nw.when((nw.col("step") == 1) & ~nw.col("conversion_rate").is_null())
+        .then(one)
+        .otherwise(zero)
+        .alias(_ENTERED),
+        nw.col("step_conversion_rate").fill_null(0.0).alias(_BOTH),
+    )
+    counts = to_pandas(
+        grouped(
+            flagged,
+            [*keys, "step"],
+            *(nw.col(c).sum() for c in (_ENTERED, "customers", _BOTH)),
+        )
+    )
+    times = to_pandas(
+        flagged.filter(~nw.col("median_time_in_stage").is_null()).select(
+            *keys, "step", "median_time_in_stage"
+        )
+    )
+    steps = pd.DataFrame({"step": range(1, len(fw.stages) + 1)})
+    counts = _on_segments(counts, segments.merge(steps, how="cross"))
+    # Entrants are flagged on each customer's first stage row only; every row needs them.
+    counts[_ENTERED] = counts.groupby(keys, sort=False)[_ENTERED].transform("sum")
+    return counts, times
+
+
+def _on_segments(counts: pd.DataFrame, grid: pd.DataFrame) -> pd.DataFrame:
+    """``counts`` on every row of ``grid`` (each segment, with any further index such as
+    the step), zeros where it has none: a segment without a cohort, a churn period or a
+    funnel attempt still gets its row."""
+    out = grid.merge(counts, on=list(grid.columns), how="left")
+    numbers = [c for c in out.columns if c not in grid.columns]
+    out[numbers] = out[numbers].fillna(0)
+    return out.sort_values(list(grid.columns), ignore_index=True)
+
+
+def _share(counts: pd.DataFrame, keys: list[str], metric: str, x: str, n: str) -> pd.DataFrame:
+    """Share rows of ``metric``: numerator ``x`` and denominator ``n`` per segment."""
+    return pd.DataFrame(
+        {
+            **{k: counts[k].to_numpy() for k in keys},
+            "metric": metric,
+            "kind": "share",
+            "_x": counts[x].to_numpy(dtype="float64"),
+            "n": counts[n].to_numpy(dtype="float64"),
+        }
+    )
+
+
+def _stage_rows(counts: pd.DataFrame, keys: list[str], stages: tuple[str, ...]) -> list:
+    """Stage reach (of the entrants) and conversion between consecutive stages."""
+    at = [
+        counts[counts["step"] == step].reset_index(drop=True) for step in range(1, len(stages) + 1)
+    ]
+    rows = [
+        _share(at[i], keys, f"reached {s}", "customers", _ENTERED) for i, s in enumerate(stages)
+    ]
+    for i in range(1, len(stages)):
+        pair = at[i].assign(_base=at[i - 1]["customers"].to_numpy())
+        rows.append(_share(pair, keys, f"{stages[i - 1]} -> {stages[i]}", _BOTH, "_base"))
+    return rows
+
+
+def _funnel_row(
+    events: IntoFrame, steps: Sequence[Any], shared: Segments, segments: pd.DataFrame
+) -> pd.DataFrame:
+    """Funnel conversion: customers at the last step of :func:`journey_lib.funnel` over
+    those at step 1, per segment."""
+    keys = list(segments.columns)
+    result = to_pandas(funnel(events, steps, by=shared))
+    first = result[result["step"] == 1][[*keys, "customers"]]
+    last = result[result["step"] == len(steps)][[*keys, "customers"]]
+    ends = first.merge(last, on=keys, suffixes=("_first", "_last")).rename(
+        columns={"customers_first": "_first", "customers_last": "_last"}
+    )
+    return _share(_on_segments(ends, segments), keys, "funnel conversion", "_last", "_first")
+
+
+def _period_rows(
+    events: IntoFrame,
+    churn_log: IntoFrame,
+    shared: Segments,
+    profile: LogProfile | None,
+    period: str | None,
+    segments: pd.DataFrame,
+) -> list[pd.DataFrame]:
+    """First-period retention of ``events`` (pooled over cohorts whose offset 1 has ended)
+    and the churn rate of ``churn_log`` (pooled over the reported periods), per segment."""
+    keys = list(segments.columns)
+    kept = to_pandas(retention(events, period=period, profile=profile, by=shared))
+    kept = kept[(kept["period"] == 1) & kept["complete"].astype(bool)]
+    kept = kept.groupby(keys, as_index=False)[["cohort_size", "customers"]].sum()
+    lost = to_pandas(churn_rate(churn_log, period=period, profile=profile, by=shared))
+    lost = lost.groupby(keys, as_index=False)[["active_start", "lost"]].sum()
+    retained = _on_segments(kept, segments)
+    churned = _on_segments(lost, segments)
+    return [
+        _share(retained, keys, "first-period retention", "customers", "cohort_size"),
+        _share(churned, keys, "churn rate", "lost", "active_start"),
+    ]
+
+
+def _loyalty_rows(
+    events: IntoFrame,
+    fw: StageFramework,
+    profile: LogProfile | None,
+    conversion: str,
+    shared: Segments,
+    segments: pd.DataFrame,
+) -> list[pd.DataFrame]:
+    """Repeat purchase and advocacy rates of the buyers, per segment, from
+    :func:`journey_lib.loyalty`'s ``overall``; advocacy only when some buyer has an event in
+    the advocacy stage."""
+    keys = list(segments.columns)
+    overall = loyalty(events, framework=fw, profile=profile, purchase_event=conversion, by=shared)
+    counts = _on_segments(
+        overall.overall[[*keys, "buyers", "repeat_buyers", "in_advocacy"]], segments
+    )
+    rows = [_share(counts, keys, "repeat purchase rate", "repeat_buyers", "buyers")]
+    if counts["in_advocacy"].sum() > 0:
+        rows.append(_share(counts, keys, "advocacy rate", "in_advocacy", "buyers"))
+    return rows
+
+
+def _test_shares(
+    rows: pd.DataFrame, keys: list[str], confidence: float, min_customers: int
+) -> pd.DataFrame:
+    """Value, Wilson interval, rest and the 2x2 test of every share row, and the untested
+    ``customers`` rows."""
+    totals = rows.groupby("metric")[["_x", "n"]].transform("sum")
+    x, n = rows["_x"].to_numpy(), rows["n"].to_numpy()
+    rest_x, rest_n = totals["_x"].to_numpy() - x, totals["n"].to_numpy() - n
+    count = (rows["kind"] == "count").to_numpy()
+    with np.errstate(invalid="ignore", divide="ignore"):
+        value = np.where(count, x, x / n)
+        rest = np.where(count, rest_x, rest_x / rest_n)
+        lower, upper = wilson(x, n, confidence)
+    no_interval = count | (n == 0)
+    testable = ~count & (n >= min_customers) & (rest_n >= min_customers)
+    p = np.full(len(rows), np.nan)
+    if testable.any():
+        p[testable] = association_test(
+            x[testable], (n - x)[testable], rest_x[testable], (rest_n - rest_x)[testable]
+        )[0]
+    return rows[[*keys, "metric", "kind"]].assign(
+        value=value,
+        lower=np.where(no_interval, np.nan, lower),
+        upper=np.where(no_interval, np.nan, upper),
+        n=n,
+        rest=rest,
+        difference=np.where(count, np.nan, value - rest),
+        p_value=p,
+    )
+
+
+def _median_rows(
+    times: pd.DataFrame,
+    segments: pd.DataFrame,
+    stages: tuple[str, ...],
+    confidence: float,
+    min_customers: int,
+) -> pd.DataFrame:
+    """Median time in each stage but the last (which has no later stage) per segment, its
+    order-statistic interval, the rest's median and Mood's median test."""
+    keys = list(segments.columns)
+    codes = pd.Index(_labels(segments, keys)).get_indexer(_labels(times, keys))
+    days = times["median_time_in_stage"].to_numpy(dtype="float64") / _DAY_S
+    steps = times["step"].to_numpy()
+    out = []
+    # A small loop over (stage, segment) pairs of the collected times: at most top + 1
+    # segments a stage, and no pass over the log.
+    for step, stage in enumerate(stages[:-1], start=1):
+        at_step = steps == step
+        for code in range(len(segments)):
+            mine = np.sort(days[at_step & (codes == code)])
+            others = days[at_step & (codes != code)]
+            value = float(np.median(mine)) if len(mine) else np.nan
+            rest = float(np.median(others)) if len(others) else np.nan
+            tested = len(mine) >= min_customers and len(others) >= min_customers
+            out.append(
+                (
+                    *segments.iloc[code],
+                    f"median time in {stage}",
+                    "days",
+                    value,
+                    *_median_interval(mine, confidence),
+                    float(len(mine)),
+                    rest,
+                    value - rest,
+                    _mood(mine, others) if tested else np.nan,
+                )
+            )
+    columns = [*keys, "metric", "kind", "value", "lower", "upper", "n", "rest", "difference"]
+    return pd.DataFrame(out, columns=[*columns, "p_value"])
+
+
+def _median_interval(ordered: np.ndarray, confidence: float) -> tuple[float, float]:
+    """The order-statistic interval of the median of sorted ``ordered`` (see the module
+    docstring), or missing bounds when too few values reach ``confidence``."""
+    n = len(ordered)
+    if n == 0:
+        return np.nan, np.nan
+    ranks = np.arange(n + 1)
+    # j - 1 = the largest count r with P(Binomial(n, 1/2) <= r) <= (1 - confidence) / 2.
+    below = ranks[stats.binom.cdf(ranks, n, 0.5) <= (1 - confidence) / 2]
+    if len(below) == 0:
+        return np.nan, np.nan
+    j = int(below[-1]) + 1
+    return float(ordered[j - 1]), float(ordered[n - j])
+
+
+def _mood(a: np.ndarray, b: np.ndarray) -> float:
+    """Mood's median test of ``a`` against ``b``; 1 when every value sits on one side of
+    the common median (ties with it count below), where no difference can show."""
+    try:
+        return float(stats.median_test(a, b).pvalue)
+    except ValueError:  # scipy refuses a table with an empty row: all below the median
+        return 1.0
+
+
+def _revenue_rows(
+    sizes: pd.DataFrame, keys: list[str], confidence: float, min_customers: int
+) -> pd.DataFrame:
+    """Revenue per customer: the t interval of the mean and Welch's test against the rest,
+    from each side's customers, sum and sum of squares."""
+    n = sizes["customers"].to_numpy(dtype="float64")
+    total, square = (sizes[c].to_numpy(dtype="float64") for c in (_REVENUE, _SQUARE))
+    rest_n, rest_total, rest_square = n.sum() - n, total.sum() - total, square.sum() - square
+    with np.errstate(invalid="ignore", divide="ignore"):
+        mean, rest = total / n, rest_total / rest_n
+        sd = np.sqrt(np.clip((square - total * mean) / (n - 1), 0, None))
+        rest_sd = np.sqrt(np.clip((rest_square - rest_total * rest) / (rest_n - 1), 0, None))
+        half = stats.t.ppf(0.5 + confidence / 2, n - 1) * sd / np.sqrt(n)
+        p = stats.ttest_ind_from_stats(mean, sd, n, rest, rest_sd, rest_n, equal_var=False)[1]
+    testable = (n >= min_customers) & (rest_n >= min_customers)
+    return sizes[keys].assign(
+        metric="revenue per customer",
+        kind="money",
+        value=mean,
+        lower=mean - half,
+        upper=mean + half,
+        n=n,
+        rest=rest,
+        difference=mean - rest,
+        p_value=np.where(testable, p, np.nan),
+    )
+
+
+def _finish(
+    rows: pd.DataFrame, keys: list[str], confidence: float, order: list[str]
+) -> pd.DataFrame:
+    """Benjamini-Hochberg over every tested row, the flags, the order and the dtypes."""
+    p = rows["p_value"].to_numpy(dtype="float64")
+    adjusted = np.full(len(p), np.nan)
+    tested = ~np.isnan(p)
+    if tested.any():
+        adjusted[tested] = stats.false_discovery_control(p[tested], method="bh")
+    rows = rows.assign(
+        p_adjusted=adjusted,
+        significant=adjusted < 1 - confidence,
+        _order=rows["metric"].map({m: i for i, m in enumerate(order)}),
+    )
+    out = rows.sort_values([*keys, "_order"], kind="stable")[[*keys, *RESULT_COLUMNS]]
+    out = out.reset_index(drop=True)
+    out["n"] = out["n"].astype("int64")
+    out[keys] = out[keys].astype("str")
+    return out
+
+
+def _labels(frame: pd.DataFrame, keys: list[str]) -> list[str]:
+    """One text label per row: the segment values joined by `` / ``."""
+    return [" / ".join(map(str, row)) for row in frame[keys].itertuples(index=False)]
+
+
+def format_value(value: float, kind: str) -> str:
+    """A value of :func:`compare_segments` as a reader writes it: shares as percentages with
+    one decimal, days with one decimal, money with two and thousands separators, counts
+    whole; a dash when missing.
+
+    Examples
+    --------
+    >>> format_value(0.4125, "share"), format_value(3.25, "days"), format_value(1234.5, "money")
+    ('41.2%', '3.2 d', '1,234.50')
+    >>> format_value(12034, "count"), format_value(float("nan"), "share")
+    ('12,034', '–')
+    """
+    if pd.isna(value):
+        return "–"
+    if kind == "share":
+        return f"{value:.1%}"
+    if kind == "days":
+        return f"{value:,.1f} d"
+    if kind == "money":
+        return f"{value:,.2f}"
+    if kind == "count":
+        return f"{value:,.0f}"
+    raise JourneyParameterError(f"kind must be one of {list(KINDS)}; got {kind!r}")
+
+
+def segment_scorecard(result: IntoFrame) -> pd.DataFrame:
+    """The wide view of :func:`compare_segments` a manager reads: one row per measure, one
+    column per segment, each cell the formatted value with its interval, marked ▲ (▼) when
+    the segment is significantly above (below) the rest of the customers.
+
+    A crossing's segment is named by its values joined by `` / ``.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> table = pd.DataFrame({
+    ...     "plan": ["basic", "basic", "plus", "plus"],
+    ...     "metric": ["customers", "churn rate"] * 2, "kind": ["count", "share"] * 2,
+    ...     "value": [120, 0.25, 80, 0.1], "lower": [None, 0.18, None, 0.05],
+    ...     "upper": [None, 0.33, None, 0.19], "n": [120, 300, 80, 200],
+    ...     "rest": [80, 0.1, 120, 0.25], "difference": [None, 0.15, None, -0.15],
+    ...     "p_value": [None, 0.0001, None, 0.0001], "p_adjusted": [None, 0.0002, None, 0.0002],
+    ...     "significant": [False, True, False, True]})
+    >>> segment_scorecard(table).to_dict("index")  # doctest: +NORMALIZE_WHITESPACE
+    {'customers': {'basic': '120', 'plus': '80'},
+     'churn rate': {'basic': '25.0% (18.0–33.0%) ▲', 'plus': '10.0% (5.0–19.0%) ▼'}}
+    """
+    frame = to_pandas(result, what="the compare_segments result")
+    missing = [c for c in RESULT_COLUMNS if c not in frame.columns]
+    if missing:
+        raise JourneyDataError(f"expected a compare_segments() result; the frame lacks {missing}")
+    keys = list(frame.columns[: list(frame.columns).index("metric")])
+    cells = []
+    for row in frame.itertuples(index=False):
+        text = format_value(row.value, row.kind)
+        if not (pd.isna(row.lower) or pd.isna(row.upper)):
+            low, high = format_value(row.lower, row.kind), format_value(row.upper, row.kind)
+            unit = {"share": "%", "days": " d"}.get(row.kind, "")
+            text += f" ({low.removesuffix(unit)}–{high})"
+        if row.significant:
+            text += " ▲" if row.difference > 0 else " ▼"
+        cells.append(text)
+    wide = frame.assign(_segment=_labels(frame, keys) if keys else "all", _cell=cells).pivot(
+        index="metric", columns="_segment", values="_cell"
+    )
+    wide = wide.reindex(index=list(dict.fromkeys(frame["metric"])))
+    wide = wide.reindex(columns=list(dict.fromkeys(_labels(frame, keys))))
+    wide.columns.name = " / ".join(keys)
+    return wide
