@@ -12,11 +12,19 @@ Times are counted in whole periods of ``period``: ``"day"`` (calendar days), ``"
 (Monday to Sunday) or ``"hour"``, all in UTC, as pandas' ``to_period`` numbers them in
 lifetimes (its ``freq`` codes ``"D"``, ``"W"`` and ``"h"`` are accepted too). Months are not
 offered: lifetimes itself cannot measure ``T`` in months (NumPy months have no fixed length).
+
+**Customer segments** (``by=``): :func:`rfm` and :func:`calibration_holdout` carry each
+customer's segment (:mod:`journey_lib.analytics.segments`, read from the whole log given)
+as the first columns of their per-customer rows, sorted by segment, then customer; a
+segment's rows are exactly the function's answer on the log restricted to its customers.
+:func:`rfm_segments` keeps such leading columns and still scores over all customers, so an
+R score means the same in every segment and segments can be compared.
 """
 
 from __future__ import annotations
 
 import warnings
+from collections.abc import Sequence
 from typing import Any
 
 import narwhals.stable.v2 as nw
@@ -25,8 +33,9 @@ from narwhals.typing import IntoFrameT
 
 from .._engine import finish, lazy_events, money, with_microseconds
 from .._time import PERIOD_US, fixed_period, instant_us, period_number, period_or_freq
-from ..errors import JourneyParameterError
+from ..errors import JourneyDataError, JourneyParameterError
 from ..io.profile import LogProfile, from_profile
+from .segments import Segments, segment_table, segments_of
 
 __all__ = ["RFM_PERIODS", "RFM_SEGMENTS", "calibration_holdout", "rfm", "rfm_segments"]
 
@@ -64,6 +73,16 @@ _GRID: dict[int, tuple[str, str, str, str, str]] = {
 }
 
 _SUMMARY = ("frequency", "recency", "T", "monetary_value")
+_CALIBRATION = (
+    "frequency_cal",
+    "recency_cal",
+    "T_cal",
+    "monetary_value_cal",
+    "frequency_holdout",
+    "monetary_value_holdout",
+    "duration_holdout",
+)
+_SCORES = ("r_score", "f_score", "m_score", "segment")
 
 
 def rfm(
@@ -74,6 +93,9 @@ def rfm(
     profile: LogProfile | None = None,
     period: str = "day",
     freq: str | None = None,
+    by: str | Sequence[str] | Segments | None = None,
+    by_rule: str = "first",
+    top: int | None = 10,
 ) -> IntoFrameT:
     """Frequency, recency, age and mean repeat value of every buyer, as lifetimes defines them.
 
@@ -115,12 +137,23 @@ def rfm(
     freq : str, optional
         Deprecated: the former name of ``period``, accepted until the next release with a
         DeprecationWarning.
+    by : str, list of str or Segments, optional
+        Segment columns (a list: a crossing), or a
+        :class:`~journey_lib.analytics.segments.Segments` for a customer table or a cutoff:
+        each customer's segment, read from the whole log given (purchases after
+        ``observation_end`` included, unless the rule is ``"at_cutoff"``).
+    by_rule : {"first", "last", "at_cutoff"}, default "first"
+        Which value of a ``by`` column that changes over a customer's life counts.
+    top : int or None, default 10
+        Segments kept by name; the customers of the others are in ``(other)``.
 
     Returns
     -------
     DataFrame
         One row per customer with a transaction, sorted by ``customer_id``: ``customer_id``,
         ``frequency``, ``recency``, ``T``, ``monetary_value`` (floats, as lifetimes gives).
+        With ``by``, the segment columns (text, ``(missing)``, ``(other)``) come first and
+        the rows are sorted by segment, then customer.
         A pandas result records ``{"period": "day"}`` (or ``"week"``, ``"hour"``) in
         ``.attrs["journey_lib.rfm"]``, so that
         :func:`journey_lib.clv.customer_lifetime_value` reads the time unit itself.
@@ -155,14 +188,21 @@ def rfm(
        customer_id  frequency  recency     T  monetary_value
     0            1        1.0      7.0  10.0            30.0
     1            2        0.0      0.0   6.0             0.0
+    >>> rfm(log.assign(plan=["basic", "plus", "plus", "plus"]), observation_end="2024-01-11",
+    ...     by="plan", by_rule="last")[["plan", "customer_id", "frequency"]]
+       plan  customer_id  frequency
+    0  plus            1        1.0
+    1  plus            2        0.0
     """
     frame, eager = lazy_events(events)
     period = fixed_period(period_or_freq(period, freq, default="day"))
     end_us = instant_us(observation_end, "observation_end")
     purchase_event = from_profile(profile, "conversion", purchase_event, "purchase")
+    segments = segments_of(by, by_rule, top)
     purchases = _purchases(frame, purchase_event, period)
     summary = _summary(purchases.filter(nw.col("_us") <= end_us), period_number(end_us, period))
-    result = finish(summary.sort("customer_id"), eager)
+    summary, keys = _with_segments(summary, frame, segments, eager, _SUMMARY)
+    result = finish(summary.sort(*keys, "customer_id"), eager)
     if isinstance(result, pd.DataFrame):  # the time unit, for journey_lib.clv to check
         result.attrs[ATTRS_KEY] = {"period": period}
     return result
@@ -177,6 +217,9 @@ def calibration_holdout(
     profile: LogProfile | None = None,
     period: str = "day",
     freq: str | None = None,
+    by: str | Sequence[str] | Segments | None = None,
+    by_rule: str = "first",
+    top: int | None = 10,
 ) -> IntoFrameT:
     """The :func:`rfm` summary up to ``calibration_end`` and what each customer did after it.
 
@@ -213,13 +256,17 @@ def calibration_holdout(
         Period of time, as for :func:`rfm`.
     freq : str, optional
         Deprecated: the former name of ``period``.
+    by, by_rule, top
+        Customer segments, as for :func:`rfm`. To read them from the calibration period
+        only, pass ``by=Segments(columns, rule="at_cutoff", cutoff=calibration_end)``.
 
     Returns
     -------
     DataFrame
         Sorted by ``customer_id``: ``customer_id``, ``frequency_cal``, ``recency_cal``,
         ``T_cal``, ``monetary_value_cal``, ``frequency_holdout``, ``monetary_value_holdout``,
-        ``duration_holdout`` (floats).
+        ``duration_holdout`` (floats). With ``by``, the segment columns come first and the
+        rows are sorted by segment, then customer.
 
     Raises
     ------
@@ -260,6 +307,7 @@ def calibration_holdout(
             f"({calibration_end!r}); the holdout runs from calibration_end to observation_end"
         )
     purchase_event = from_profile(profile, "conversion", purchase_event, "purchase")
+    segments = segments_of(by, by_rule, top)
     purchases = _purchases(frame, purchase_event, period)
     us = nw.col("_us")
     calibration = _summary(purchases.filter(us <= cal_us), period_number(cal_us, period)).rename(
@@ -274,15 +322,12 @@ def calibration_holdout(
         )
     )
     duration = float(period_number(end_us, period) - period_number(cal_us, period))
-    result = (
-        calibration.join(holdout, on="customer_id", how="left")
-        .with_columns(
-            nw.col("frequency_holdout", "monetary_value_holdout").cast(nw.Float64).fill_null(0.0),
-            nw.lit(duration, dtype=nw.Float64()).alias("duration_holdout"),
-        )
-        .sort("customer_id")
+    result = calibration.join(holdout, on="customer_id", how="left").with_columns(
+        nw.col("frequency_holdout", "monetary_value_holdout").cast(nw.Float64).fill_null(0.0),
+        nw.lit(duration, dtype=nw.Float64()).alias("duration_holdout"),
     )
-    return finish(result, eager)
+    result, keys = _with_segments(result, frame, segments, eager, _CALIBRATION)
+    return finish(result.sort(*keys, "customer_id"), eager)
 
 
 def rfm_segments(rfm_frame: IntoFrameT) -> IntoFrameT:
@@ -315,6 +360,11 @@ def rfm_segments(rfm_frame: IntoFrameT) -> IntoFrameT:
     1     lost            hibernating          at risk              at risk    cannot lose them
     ====  ==============  ===================  ===================  =========  ================
 
+    **Customer segments.** Columns before ``customer_id`` are segment columns, as
+    ``rfm(..., by=...)`` puts them: they are kept first and lead the sort. Scores are still
+    ranked over all customers, not within each segment, so a score means the same in every
+    segment and the segments' shares of champions (or of the lost) can be compared.
+
     Parameters
     ----------
     rfm_frame : DataFrame
@@ -324,13 +374,15 @@ def rfm_segments(rfm_frame: IntoFrameT) -> IntoFrameT:
     Returns
     -------
     DataFrame
-        ``rfm_frame`` sorted by ``customer_id`` with integer ``r_score``, ``f_score``,
-        ``m_score`` and a text ``segment`` (one of :data:`RFM_SEGMENTS`). Empty in, empty out.
+        ``rfm_frame`` sorted by its segment columns (if any), then ``customer_id``, with
+        integer ``r_score``, ``f_score``, ``m_score`` and a text ``segment`` (one of
+        :data:`RFM_SEGMENTS`). Empty in, empty out.
 
     Raises
     ------
     JourneyDataError
-        When a column above is missing.
+        When a column above is missing, or a segment column is named like a column this
+        function adds (a customer ``segment``, say), which would be overwritten.
 
     Notes
     -----
@@ -355,6 +407,15 @@ def rfm_segments(rfm_frame: IntoFrameT) -> IntoFrameT:
     4            5        1        1        1            lost
     """
     frame, eager = lazy_events(rfm_frame, required=("customer_id", *_SUMMARY), what="the RFM frame")
+    names = frame.collect_schema().names()
+    leading = names[: names.index("customer_id")]
+    clash = [c for c in leading if c in _SCORES]
+    if clash:
+        raise JourneyDataError(
+            f"the RFM frame's segment column {clash[0]!r} would be overwritten by the "
+            f"{clash[0]!r} rfm_segments adds; rename it in the log or customer table before "
+            f"rfm(..., by=...), e.g. to 'customer_{clash[0]}'"
+        )
     since_last = nw.col("T") - nw.col("recency")
     scores = frame.with_columns(
         _quintile(since_last.rank("min", descending=True)).alias("r_score"),
@@ -365,8 +426,24 @@ def rfm_segments(rfm_frame: IntoFrameT) -> IntoFrameT:
     cell = 10 * nw.col("r_score") + (nw.col("f_score") + nw.col("m_score")) // 2
     # Every cell is mapped; the default only satisfies DuckDB, which insists on one.
     segment = cell.replace_strict(cells, default=nw.lit(None), return_dtype=nw.String())
-    result = scores.with_columns(segment.alias("segment")).sort("customer_id")
+    result = scores.with_columns(segment.alias("segment")).sort(*leading, "customer_id")
     return finish(result, eager)
+
+
+def _with_segments(
+    result: nw.LazyFrame,
+    frame: nw.LazyFrame,
+    segments: Segments | None,
+    eager: bool,
+    columns: Sequence[str],
+) -> tuple[nw.LazyFrame, list[str]]:
+    """``result`` (``customer_id`` and ``columns``, one row per customer) with each
+    customer's segment columns first, read from the whole log ``frame``; and those columns."""
+    if segments is None:
+        return result, []
+    table = segment_table(frame, segments, reserved=columns, check=eager)
+    joined = result.join(table, on="customer_id", how="left")
+    return joined.select(*segments.columns, "customer_id", *columns), segments.columns
 
 
 def _quintile(rank: nw.Expr) -> nw.Expr:
