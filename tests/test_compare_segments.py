@@ -490,6 +490,8 @@ def test_the_scorecard_a_manager_reads():
     assert marks["web"].endswith("▲") and marks["app"].endswith("▼")
     with pytest.raises(JourneyDataError, match="compare_segments"):
         segment_scorecard(table.drop(columns="p_adjusted"))
+    with pytest.raises(JourneyDataError, match="no segment columns"):
+        segment_scorecard(table.drop(columns="platform"))
 
 
 def test_format_value():

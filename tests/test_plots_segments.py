@@ -186,3 +186,5 @@ def test_the_heatmap_refuses_another_table():
         segment_heatmap(pd.DataFrame({"plan": ["a"], "metric": ["customers"]}))
     with pytest.raises(JourneyDataError, match="no rows"):
         segment_heatmap(_comparison().iloc[:0])
+    with pytest.raises(JourneyDataError, match="no segment columns"):
+        segment_heatmap(_comparison().drop(columns="plan"))

@@ -695,6 +695,8 @@ def segment_scorecard(result: IntoFrame) -> pd.DataFrame:
     if missing:
         raise JourneyDataError(f"expected a compare_segments() result; the frame lacks {missing}")
     keys = list(frame.columns[: list(frame.columns).index("metric")])
+    if not keys:
+        raise JourneyDataError("expected a compare_segments() result; it has no segment columns")
     cells = []
     for row in frame.itertuples(index=False):
         text = format_value(row.value, row.kind)
@@ -705,7 +707,7 @@ def segment_scorecard(result: IntoFrame) -> pd.DataFrame:
         if row.significant:
             text += " ▲" if row.difference > 0 else " ▼"
         cells.append(text)
-    wide = frame.assign(_segment=_labels(frame, keys) if keys else "all", _cell=cells).pivot(
+    wide = frame.assign(_segment=_labels(frame, keys), _cell=cells).pivot(
         index="metric", columns="_segment", values="_cell"
     )
     wide = wide.reindex(index=list(dict.fromkeys(frame["metric"])))

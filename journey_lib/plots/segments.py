@@ -178,8 +178,10 @@ def segment_heatmap(result: IntoFrame, *, ax: Axes | None = None) -> Figure:
     if frame.empty:
         raise JourneyDataError("the comparison has no rows: nothing to draw")
     keys = list(frame.columns[: list(frame.columns).index("metric")])
+    if not keys:
+        raise JourneyDataError("expected a compare_segments() result; it has no segment columns")
     labels = [" / ".join(map(str, row)) for row in frame[keys].itertuples(index=False)]
-    frame = frame.assign(_segment=labels or "all")
+    frame = frame.assign(_segment=labels)
     with np.errstate(invalid="ignore", divide="ignore"):
         gap = frame["value"] / frame["rest"] - 1
     frame["_gap"] = gap.where(np.isfinite(gap) & (frame["kind"] != "count"))
@@ -224,7 +226,7 @@ def segment_heatmap(result: IntoFrame, *, ax: Axes | None = None) -> Figure:
     bar = figure_of(ax).colorbar(ScalarMappable(norm, cmap), ax=ax)
     bar.set_label("gap to the rest (value / rest − 1)", fontsize=NOTE)
     percent(bar.ax.yaxis)
-    by = " / ".join(keys) or "segment"
+    by = " / ".join(keys)
     return decorate(
         ax,
         f"Segments by {by} against the rest (faded: not significant)",
