@@ -300,6 +300,16 @@ def test_bad_by_is_named():
         jl.loyalty(HAND[HAND["event"] != "purchase"], by="plan")
 
 
+@pytest.mark.parametrize("name", ["_repeat", "_buyer", "_first_buy", "stage", "_jl_by_0"])
+def test_a_by_column_named_like_a_working_column(name):
+    events = HAND.assign(**{name: HAND["plan"]})
+    want, got = jl.loyalty(HAND, by="plan"), jl.loyalty(events, by=name)
+    assert got.by == (name,)
+    for table in ("by_period", "overall", "advocates", "referrals"):
+        expected = getattr(want, table).rename(columns={"plan": name})
+        assert_same_frame(getattr(got, table), expected)
+
+
 def test_more_values_than_customers_fold_into_other():
     events = HAND.assign(tag=[f"t{i}" for i in range(len(HAND))])
     result = jl.loyalty(events, by="tag", top=2)

@@ -470,6 +470,17 @@ def test_bad_by_is_named(func):
         func(HAND, by="platform", by_rule="middle")
 
 
+@pytest.mark.parametrize("name", ["entered", "first_0", "_jl_events", "_jl_w", "_jl_by_0"])
+def test_a_by_column_named_like_a_working_column(name):
+    events = HAND.assign(**{name: HAND["platform"]})
+    for func, options in ((stage_funnel, {}), (stage_flows, {"period": "day"})):
+        want = func(HAND, by="platform", unmapped="ignore", **options)
+        got = func(events, by=name, unmapped="ignore", **options)
+        assert_same_frame(got, want.rename(columns={"platform": name}))
+    per_kind = stage_funnel(events, {"app": LOOK_BUY}, by=name, unmapped="ignore")
+    assert per_kind[per_kind[name] == "app"]["stage"].tolist() == ["Look", "Buy"]
+
+
 def test_an_all_missing_by_column_on_a_lazy_log_is_the_missing_segment():
     import polars as pl
 

@@ -37,6 +37,8 @@ _FLAGS = {
     "_review": ("reviewers", "review_rate"),
     "_referral": ("referrers", "referral_rate"),
 }
+#: The columns of the log loyalty reads.
+_READ = ("customer_id", "timestamp", "event", "stage", "value", "rating", "referred_id")
 #: Every column of the tables of :class:`Loyalty`, which a ``by`` column may not be named.
 _RESERVED = (
     *(name for names in _FLAGS.values() for name in names),
@@ -276,12 +278,19 @@ def loyalty(
     for name, stage in (("retention_stage", retention_stage), ("advocacy_stage", advocacy_stage)):
         check_choice(name, stage, fw.stages)
     spec = segments_of(by, by_rule, top)
-    table, keys = None, []
+    table, keys, names = None, [], {}
     if spec is not None:
-        # Segments come from the log as given (its own stage column, before it is replaced).
+        # Segments come from the log as given (its own stage column, before it is replaced),
+        # under working names so that no column of the log or of the counting can clash.
         raw, eager = lazy_events(events)
-        table, keys = segment_table(raw, spec, reserved=_RESERVED, check=eager), spec.columns
+        names = {f"_jl_by_{i}": c for i, c in enumerate(spec.columns)}
+        table = segment_table(raw, spec, reserved=_RESERVED, check=eager)
+        table = table.rename({c: k for k, c in names.items()})
+        keys = list(names)
     lf = in_utc(lazy_events(assign_stages(events, fw, unmapped="ignore"))[0])
+    # Only the columns read: another of the log's (say one named like a working column,
+    # _first_buy) cannot clash with the counting.
+    lf = lf.select(c for c in _READ if c in lf.collect_schema())
     schema = lf.collect_schema()
 
     is_purchase = nw.col("event") == purchase_event
@@ -354,12 +363,17 @@ def loyalty(
         advocates = _networks(advocates, referrals)
         if table is not None:
             referrals = _segmented(referrals, table, keys)
+    if names:  # the segment columns named back
+        by_period, overall, advocates = (
+            t.rename(columns=names) for t in (by_period, overall, advocates)
+        )
+        referrals = None if referrals is None else referrals.rename(columns=names)
     return Loyalty(
         by_period=by_period,
         overall=overall,
         advocates=advocates,
         referrals=referrals,
-        by=tuple(keys),
+        by=tuple(names.values()),
     )
 
 

@@ -197,24 +197,28 @@ def stage_funnel(
     if spec is None:
         fw = resolve_framework(framework, profile)
         return finish(_funnel_block(events, fw, unmapped, None, []), eager)
-    keys = spec.columns
-    table = segment_table(raw, spec, reserved=("step", "stage", *_METRICS), check=eager)
+    table, names = _working_names(segment_table(raw, spec, reserved=_FUNNEL_COLUMNS, check=eager))
+    keys = list(names)
     if framework is None and profile is not None and len(keys) == 1:
-        framework = profile.segment_frameworks.get(keys[0])
-    blocks = [
-        _funnel_block(
+        framework = profile.segment_frameworks.get(spec.columns[0])
+    blocks = []
+    for fw, people in _framework_groups(framework, profile, spec, table, eager):
+        # One framework for all reads the log as given; one of some segments their rows.
+        rows = (
             events
             if people is None
-            else raw.join(people.select("customer_id"), on="customer_id", how="semi"),
-            fw,
-            unmapped,
-            table if people is None else people,
-            keys,
+            else raw.join(people.select("customer_id"), on="customer_id", how="semi")
         )
-        for fw, people in _framework_groups(framework, profile, spec, table, eager)
-    ]
+        blocks.append(_funnel_block(rows, fw, unmapped, table if people is None else people, keys))
     result = blocks[0] if len(blocks) == 1 else nw.concat(blocks, how="vertical")
-    return finish(result.sort(*keys, "step"), eager)
+    return finish(result.sort(*keys, "step").rename(names), eager)
+
+
+def _working_names(table: nw.LazyFrame) -> tuple[nw.LazyFrame, dict[str, str]]:
+    """The segment table with its segment columns under working names (``_jl_by_0``, ...),
+    so that no column of the computation can clash with them, and the names to give back."""
+    names = {f"_jl_by_{i}": c for i, c in enumerate(table.columns[1:])}
+    return table.rename({c: k for k, c in names.items()}), names
 
 
 def _funnel_block(
@@ -248,7 +252,7 @@ def _framework_groups(
         raise JourneyParameterError(
             f"a framework per segment needs one by column; by is {spec.columns}"
         )
-    column = spec.columns[0]
+    column = table.columns[1]  # the segment column's working name
     default = per_segment.pop("*", None) or resolve_framework(None, profile)
     if eager:
         present = set(table.select(column).unique().collect()[column].to_list())
@@ -256,7 +260,7 @@ def _framework_groups(
         if unknown:
             raise JourneyParameterError(
                 f"framework names segment {unknown[0]!r}, which is not a segment of "
-                f"by={column!r} (top={spec.top}): {sorted(present)[:12]}"
+                f"by={spec.columns[0]!r} (top={spec.top}): {sorted(present)[:12]}"
             )
     distinct: list[StageFramework] = [default]
     for fw in per_segment.values():
@@ -284,6 +288,7 @@ _METRICS = (
     "regressed",
 )
 _COUNTS = ("customers", "progressed", "regressed")
+_FUNNEL_COLUMNS = ("step", "stage", *_METRICS)
 
 
 def _stage_times(frame: nw.LazyFrame, stages: tuple[str, ...]) -> nw.LazyFrame:
@@ -629,9 +634,12 @@ def stage_flows(
         )
     spec = segments_of(by, by_rule, top)
     raw, eager = lazy_events(events)
-    keys = [] if spec is None else spec.columns
+    segment_names: dict[str, str] = {}
     if spec is not None:
-        table = segment_table(raw, spec, reserved=_FLOW_COLUMNS, check=eager)
+        table, segment_names = _working_names(
+            segment_table(raw, spec, reserved=_FLOW_COLUMNS, check=eager)
+        )
+    keys = list(segment_names)
     if unmapped != "ignore":
         # assign_stages names the unmapped events; it is handed only the rows it will name,
         # so a lazy engine counts them without placing the whole log in stages.
@@ -719,6 +727,7 @@ def stage_flows(
         )
         .sort(*keys, "_jl_p", "_jl_src", "_jl_tgt")
         .select(*keys, *_FLOW_COLUMNS)
+        .rename(segment_names)
     )
     return _numpy_backed(finish(result, eager))
 
