@@ -14,13 +14,15 @@ from importlib.metadata import PackageNotFoundError, version
 from . import analytics as analytics
 from . import attribution, churn, clv, plots, report, teach
 from . import io as io
+from .analytics.compare import compare_segments, segment_scorecard
 from .analytics.dates import within
 from .analytics.flows import compare_flows, flow_nodes, funnel_dropoff_paths, path_flows
 from .analytics.funnels import Step, funnel, funnel_trend, time_to_convert
 from .analytics.loyalty import Loyalty, loyalty
 from .analytics.paths import as_matrix, paths, sessionize, transition_matrix
 from .analytics.progression import stage_flows, stage_funnel
-from .analytics.retention import churn_rate, lifecycle, retention, retention_matrix
+from .analytics.activity import churn_rate, lifecycle
+from .analytics.retention import retention, retention_matrix
 from .analytics.rfm import calibration_holdout, rfm, rfm_segments
 from .analytics.segments import Segments, customer_segments
 from .analytics.stages import FRAMEWORKS, StageFramework, assign_stages, get_framework
@@ -78,6 +80,7 @@ __all__ = [
     "clv",
     "compare_attribution",
     "compare_flows",
+    "compare_segments",
     "customer_segments",
     "drivers",
     "flow_nodes",
@@ -103,6 +106,7 @@ __all__ = [
     "rfm",
     "rfm_segments",
     "sessionize",
+    "segment_scorecard",
     "simulate",
     "stage_flows",
     "stage_funnel",

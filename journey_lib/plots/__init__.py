@@ -23,7 +23,8 @@ The figures live in one module per domain: ``journeys`` (touchpoints, paths, fun
 ``flows`` (journey maps: path flows as a Sankey diagram, customers moving between stages,
 the touchpoint graph), ``cohorts`` (retention, churn rate, lifecycle, loyalty, RFM, customer
 value), ``models`` (churn model evaluation, explanation and targeting), ``credit``
-(attribution), ``summary`` (a report's summary page) and ``teaching``; the house style is
+(attribution), ``segments`` (segment journeys side by side, the segment heatmap),
+``summary`` (a report's summary page) and ``teaching``; the house style is
 in ``_style``, the geometry of flow diagrams in ``_sankey``.
 matplotlib (and seaborn, for heatmaps) are imported when a figure is drawn, not when
 journey_lib is imported.
@@ -77,6 +78,7 @@ from .models import (
     profit_curve,
     roc,
 )
+from .segments import segment_heatmap, segment_stage_funnels
 from .summary import rate_trends, value_at_risk
 from .teaching import what_if
 
@@ -106,6 +108,8 @@ __all__ = [
     "retention",
     "rfm_segments",
     "roc",
+    "segment_heatmap",
+    "segment_stage_funnels",
     "stage_flows",
     "time_to_convert",
     "timeline",
