@@ -97,7 +97,12 @@ def measure(engine: str, name: str, source: str, repeat: int, answers: Path) -> 
     path = answers / f"{engine}-{name}.pkl"
     spec = {"engine": engine, "work": name, "repeat": repeat, "source": source}
     got = base._run(
-        [sys.executable, str(Path(__file__).resolve()), "--child", json.dumps(spec | {"answer": str(path)})]
+        [
+            sys.executable,
+            str(Path(__file__).resolve()),
+            "--child",
+            json.dumps(spec | {"answer": str(path)}),
+        ]
     )
     if "error" in got:
         return Measure(error=got["error"])
@@ -189,7 +194,9 @@ def main() -> None:
     folder.mkdir(parents=True, exist_ok=True)
     print(base._versions(), flush=True)
     for n in (int(float(s)) for s in args.sizes.split(",") if s):
-        got = base._run([sys.executable, str(HERE / "analytics.py"), "--generate", str(folder), str(n)])
+        got = base._run(
+            [sys.executable, str(HERE / "analytics.py"), "--generate", str(folder), str(n)]
+        )
         if "error" in got:
             raise SystemExit(f"generating {n:,} events failed: {got['error']}")
         source = str(folder / f"events-{base.size_label(n)}.parquet")
@@ -199,10 +206,15 @@ def main() -> None:
         for name in works:
             for variant in (name, f"{name}_by"):
                 for engine in engines:
-                    results[(engine, variant)] = measure(engine, variant, source, args.repeat, answers)
+                    results[(engine, variant)] = measure(
+                        engine, variant, source, args.repeat, answers
+                    )
                     print(f"  {engine} {variant}: {results[(engine, variant)].best}", flush=True)
         check(results, engines, works)
-        print(f"\n### {rows:,} events, by={BY!r}, by_rule='last' (11 segments), best of {args.repeat}\n")
+        print(
+            f"\n### {rows:,} events, by={BY!r}, by_rule='last' (11 segments), "
+            f"best of {args.repeat}\n"
+        )
         print(table(results, engines, works))
 
 

@@ -14,6 +14,7 @@ from importlib.metadata import PackageNotFoundError, version
 from . import analytics as analytics
 from . import attribution, churn, clv, plots, report, teach
 from . import io as io
+from .analytics.activity import churn_rate, lifecycle
 from .analytics.compare import compare_segments, segment_scorecard
 from .analytics.dates import within
 from .analytics.flows import compare_flows, flow_nodes, funnel_dropoff_paths, path_flows
@@ -21,7 +22,6 @@ from .analytics.funnels import Step, funnel, funnel_trend, time_to_convert
 from .analytics.loyalty import Loyalty, loyalty
 from .analytics.paths import as_matrix, paths, sessionize, transition_matrix
 from .analytics.progression import stage_flows, stage_funnel
-from .analytics.activity import churn_rate, lifecycle
 from .analytics.retention import retention, retention_matrix
 from .analytics.rfm import calibration_holdout, rfm, rfm_segments
 from .analytics.segments import Segments, customer_segments
@@ -51,9 +51,9 @@ except PackageNotFoundError:  # running from a source tree that was never instal
 
 __all__ = [
     "CANONICAL_COLUMNS",
-    "Drivers",
     "FRAMEWORKS",
     "REQUIRED_COLUMNS",
+    "Drivers",
     "GroundTruth",
     "JourneyDataError",
     "JourneyDataWarning",
@@ -105,8 +105,8 @@ __all__ = [
     "retention_matrix",
     "rfm",
     "rfm_segments",
-    "sessionize",
     "segment_scorecard",
+    "sessionize",
     "simulate",
     "stage_flows",
     "stage_funnel",

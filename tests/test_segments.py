@@ -3,7 +3,6 @@ against a per-customer loop, the other bucket, customer tables, every engine, ba
 
 from __future__ import annotations
 
-import numpy as np
 import pandas as pd
 import pytest
 from engines import ENGINES, assert_same_frame, parity, shared_file
@@ -109,9 +108,7 @@ def test_a_column_with_a_value_per_customer_folds_into_other():
 def test_rules_and_crossings_match_a_loop_over_customers(rows, rule, top):
     # A column with no value at all is refused (tested below), not a segment.
     assume(any(r[2] is not None for r in rows) and any(r[3] is not None for r in rows))
-    log = _log([r[:3] for r in rows]).assign(
-        tier=pd.Series([r[3] for r in rows], dtype="str")
-    )
+    log = _log([r[:3] for r in rows]).assign(tier=pd.Series([r[3] for r in rows], dtype="str"))
     cutoff = "2024-01-03" if rule == "at_cutoff" else None
     spec = Segments(["plan", "tier"], rule=rule, top=top, cutoff=cutoff)
     got = jl.customer_segments(log, spec)
@@ -130,15 +127,18 @@ def test_customer_table_columns_join_on_the_customer():
     partial = jl.customer_segments(sim.events, Segments("segment", customers=few, top=None))
     unlisted = ~partial["customer_id"].isin(few["customer_id"])
     assert (partial.loc[unlisted, "segment"] == MISSING).all()
-    assert unlisted.sum() == partial["customer_id"].nunique() - few["customer_id"].isin(
-        partial["customer_id"]
-    ).sum()
+    assert (
+        unlisted.sum()
+        == partial["customer_id"].nunique() - few["customer_id"].isin(partial["customer_id"]).sum()
+    )
 
 
 @pytest.mark.parametrize("engine", ENGINES)
 def test_every_engine_gives_the_pandas_answer(engine):
     sim = jl.simulate(400, seed=5)
-    log = sim.events.assign(platform=sim.events["channel"].where(sim.events["event"] == "site_visit"))
+    log = sim.events.assign(
+        platform=sim.events["channel"].where(sim.events["event"] == "site_visit")
+    )
     for spec in (
         Segments(["platform", "channel"], top=4),
         Segments("platform", rule="last"),

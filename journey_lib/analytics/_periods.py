@@ -2,8 +2,9 @@
 periods, its span, event filters, and the segment keys of a breakdown.
 
 A breakdown's segment columns travel through these computations under internal names
-(``Opened.keys``, given by :func:`open_log`), so a segment column named like one of their working columns
-(``new``, ``_j``, ...) cannot collide with it; :func:`key_names` names them back at the end.
+(``Opened.keys``, given by :func:`open_log`), so a segment column named like one of their
+working columns (``new``, ``_j``, ...) cannot collide with it; :func:`key_names` names them
+back at the end.
 """
 
 from __future__ import annotations

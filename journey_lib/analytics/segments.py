@@ -40,7 +40,6 @@ from dataclasses import dataclass
 from typing import Any
 
 import narwhals.stable.v2 as nw
-import pandas as pd
 from narwhals.typing import IntoFrameT
 
 from .._engine import finish, lazy_events, with_microseconds
@@ -139,7 +138,9 @@ class Segments:
         if self.top is not None and (
             isinstance(self.top, bool) or not isinstance(self.top, int) or self.top < 1
         ):
-            raise JourneyParameterError(f"top must be a whole number >= 1 or None; got {self.top!r}")
+            raise JourneyParameterError(
+                f"top must be a whole number >= 1 or None; got {self.top!r}"
+            )
 
     @property
     def columns(self) -> list[str]:
@@ -253,7 +254,9 @@ def segment_table(
         )
     if check:
         _check_has_values(frame, from_log)
-    people = _log_values(frame, from_log, spec) if from_log else frame.select("customer_id").unique()
+    people = (
+        _log_values(frame, from_log, spec) if from_log else frame.select("customer_id").unique()
+    )
     if from_table:
         values = table.select("customer_id", *from_table)
         try:
