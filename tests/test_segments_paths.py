@@ -7,6 +7,7 @@ Times in the hand-made logs are minutes after 2024-01-01 00:00 UTC.
 
 from __future__ import annotations
 
+import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 import pytest
@@ -428,3 +429,28 @@ def test_top_folds_the_smaller_segments_into_other():
     # (other): customers 4 and 14 ((missing)) and 2 and 12 (app) start 4 sequences.
     assert other.loc[other["from"] == START, "count"].sum() == 4
     assert got.loc[got["from"] == START, "count"].sum() == many["customer_id"].nunique()
+
+
+def test_one_journey_figures_and_readings_refuse_several_segments_and_take_one():
+    sim = jl.simulate(300, seed=1)
+    table = jl.transition_matrix(sim.events, by=jl.Segments("segment", customers=sim.customers))
+    drawers = (
+        jl.plots.transition_matrix,
+        jl.plots.transition_graph,
+        jl.report.readings.transition_reading,
+    )
+    for draw in drawers:
+        with pytest.raises(JourneyParameterError, match=r"broken down by \['segment'\]"):
+            draw(table)
+    # The hint works: one segment's rows are one journey, the same as the log of its customers.
+    consumer = table[table["segment"] == "consumer"]
+    alone = sim.events[
+        sim.events["customer_id"].isin(
+            sim.customers.loc[sim.customers["segment"] == "consumer", "customer_id"]
+        )
+    ]
+    assert jl.report.readings.transition_reading(consumer) == (
+        jl.report.readings.transition_reading(jl.transition_matrix(alone))
+    )
+    figure = jl.plots.transition_matrix(consumer)
+    plt.close(figure)

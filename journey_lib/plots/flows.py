@@ -22,6 +22,7 @@ import pandas as pd
 from narwhals.typing import IntoFrame
 
 from .._engine import to_pandas
+from ..analytics.paths import single_journey
 from ..errors import JourneyDataError, JourneyParameterError
 from ._sankey import (
     Label,
@@ -678,6 +679,7 @@ def transition_graph(
         )
     if frame.empty:
         raise JourneyDataError("no transition to draw: the transition table is empty")
+    frame = single_journey(frame, "the transition graph")
     if not isinstance(min_probability, int | float) or not 0 <= min_probability <= 1:
         raise JourneyParameterError(
             f"min_probability must be a number from 0 to 1; got {min_probability!r}"

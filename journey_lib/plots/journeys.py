@@ -15,7 +15,7 @@ import pandas as pd
 from narwhals.typing import IntoFrame
 
 from .._engine import to_pandas
-from ..analytics.paths import as_matrix
+from ..analytics.paths import as_matrix, single_journey
 from ..analytics.stages import get_framework
 from ..errors import JourneyDataError, JourneyParameterError, check_choice
 from ._style import (
@@ -253,7 +253,10 @@ def transition_matrix(
     >>> plt.close(figure)
     """
     frame = to_pandas(result, what="the transition_matrix result")
-    matrix = as_matrix(frame) if {"from", "to"} <= set(frame.columns) else frame
+    if {"from", "to"} <= set(frame.columns):
+        matrix = as_matrix(single_journey(frame, "the transition heatmap"))
+    else:
+        matrix = frame
     if matrix.size == 0:
         raise JourneyDataError(
             "no transition to draw: the table is empty (a `by` column without values?)"
