@@ -5,7 +5,7 @@ import warnings
 import pandas as pd
 import polars as pl
 import pytest
-from engines import require_module
+from engines import ENGINES, collect, require_module, to_engine
 
 import journey_lib as jl
 
@@ -188,3 +188,21 @@ def test_polars_and_duckdb_match_pandas_and_stay_their_kind():
     relation = jl.assign_stages(duckdb.from_df(events))
     assert isinstance(relation, duckdb.DuckDBPyRelation)
     same(relation.df())
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_a_framework_that_maps_no_event_places_nothing(engine):
+    # A profile that found no roles gives a framework without events: every event unmapped,
+    # every stage unreached, on every engine (pandas' replace_strict failed on it).
+    sim = jl.simulate(60, seed=2)
+    empty = jl.LogProfile()
+    staged = collect(
+        jl.assign_stages(to_engine(sim.events, engine), profile=empty, unmapped="ignore")
+    )
+    assert staged["stage"].isna().all() and len(staged) == len(sim.events)
+    funnel = collect(
+        jl.stage_funnel(to_engine(sim.events, engine), profile=empty, unmapped="ignore")
+    )
+    assert funnel["customers"].tolist() == [0] * 5
+    with pytest.warns(jl.JourneyDataWarning, match="site_visit"):
+        jl.assign_stages(sim.events, profile=empty)

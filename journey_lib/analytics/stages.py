@@ -402,7 +402,13 @@ def assign_stages(
             f"assign_stages needs columns {missing}; the frame has {list(frame.columns)}"
         )
     none = nw.lit(None, dtype=nw.String())
-    stage = nw.col("event").replace_strict(fw.events, default=none, return_dtype=nw.String())
+    # Narwhals' pandas replace_strict fails on an empty mapping: a framework that maps no
+    # event (a profile that found no roles) places nothing.
+    stage = (
+        nw.col("event").replace_strict(fw.events, default=none, return_dtype=nw.String())
+        if fw.events
+        else none
+    )
     if fw.repeat:
         first_time = nw.col("timestamp").min().over("customer_id", "event")
         again = nw.col("event").is_in(list(fw.repeat)) & (nw.col("timestamp") > first_time)
