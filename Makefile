@@ -77,6 +77,8 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/excel.py
 	$(BIN)/python benchmarks/profile.py
 	$(BIN)/python benchmarks/summary.py
+	$(BIN)/python benchmarks/flows.py
+	$(BIN)/python benchmarks/segments.py
 
 data: $(STAMP)
 	$(BIN)/journey simulate --customers 2000 --seed 0 --out data/sample/events.csv.gz --customers-out data/sample/customers.csv
