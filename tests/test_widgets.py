@@ -412,3 +412,180 @@ def test_trust_whatif_starts_from_given_levels_and_names_unknown_drivers():
     assert_frame_equal(whatif.data, jl.what_if(baseline, respect=0.5))
     with pytest.raises(JourneyParameterError, match=r"unknown trust driver\(s\) \['kindness'\]"):
         widgets.TrustWhatIf(baseline, kindness=0.5)
+
+
+# -- break down by a customer segment (issue 17) ----------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def customers() -> pd.DataFrame:
+    return pd.read_csv(ROOT / "data" / "sample" / "customers.csv")
+
+
+def by_values(widget: widgets.JourneyWidget) -> list[str]:
+    return [value for _, value in widget.controls["by"].options]
+
+
+def rule_shown(widget: widgets.JourneyWidget) -> bool:
+    return widget.controls["by_rule"].layout.display != "none"
+
+
+def test_breakdown_control_offers_only_segment_like_columns(events, customers):
+    builder = widgets.FunnelBuilder(events, STEPS, customers=customers)
+    # The sample log's channel and rating repeat a few values; its ids, times, events,
+    # values and referred ids do not; the table's first_seen is a time per customer.
+    assert by_values(builder) == [
+        "",
+        "channel",
+        "rating",
+        "acquisition_channel",
+        "segment",
+        "region",
+        "plan",
+    ]
+    assert builder.controls["by"].options[0] == ("(none)", "")
+    assert builder.controls["by"].options[3] == (
+        "acquisition_channel (customers)",
+        "acquisition_channel",
+    )
+    explorer = widgets.CohortExplorer(events)
+    assert by_values(explorer) == ["", "channel", "rating"]
+    # With a profile, its properties are the log's choices (the sample's channel is a role).
+    profile = jl.profile(events)
+    assert profile.properties == ("rating",)
+    assert by_values(widgets.CohortExplorer(events, profile=profile)) == ["", "rating"]
+    # A column both in the log and the table is offered once, as the table's.
+    both = customers.assign(channel=customers["acquisition_channel"])
+    assert by_values(widgets.FunnelBuilder(events, STEPS, customers=both)).count("channel") == 1
+    assert "channel (customers)" in [
+        label
+        for label, _ in widgets.FunnelBuilder(events, STEPS, customers=both).controls["by"].options
+    ]
+
+
+def test_funnel_builder_breaks_down_by_a_log_column(events, tmp_path):
+    builder = widgets.FunnelBuilder(events, STEPS)
+    today, today_png = builder.data, builder.png
+    assert not rule_shown(builder)
+
+    builder.controls["by"].value = "channel"
+    expected = jl.funnel(events, STEPS, window="30D", by="channel")
+    assert_frame_equal(builder.data, expected)
+    assert rule_shown(builder) and builder.error is None
+    figure = builder.draw(builder.data, builder.params)
+    segments = expected["channel"].unique()
+    assert 2 <= len(segments) <= len(jl.plots.PALETTE)
+    bars = figure.axes[0].containers
+    assert len(bars) == len(segments)  # one bar series per segment
+    for container in bars:
+        segment = container.get_label().split(" (n=")[0]
+        block = expected[expected["channel"] == segment].sort_values("step")
+        assert [p.get_height() for p in container] == block["conversion_rate"].tolist()
+    assert {c.get_label().split(" (n=")[0] for c in bars} == set(segments)
+    matplotlib.pyplot.close(figure)
+
+    builder.controls["by_rule"].value = "last"
+    assert_frame_equal(
+        builder.data, jl.funnel(events, STEPS, window="30D", by="channel", by_rule="last")
+    )
+    assert builder.params["by"] == "channel" and builder.params["by_rule"] == "last"
+    assert set(builder.params) == {*builder.report_names, "by", "by_rule"}
+    # Notebook 02 takes no segment: the file leaves by and by_rule out.
+    given = check_report_params(builder, tmp_path)
+    assert set(given) == {"steps", "window", "order", "breakdown", "start", "end"}
+
+    builder.controls["by"].value = ""
+    assert "by" not in builder.params and "by_rule" not in builder.params
+    assert_frame_equal(builder.data, today)
+    assert builder.png == today_png
+    assert not rule_shown(builder)
+
+
+def test_funnel_builder_breaks_down_by_a_customer_table_column(events, customers):
+    builder = widgets.FunnelBuilder(
+        events, STEPS, start="2024-03-01", end="2024-09-01", customers=customers
+    )
+    builder.controls["by"].value = "segment"
+    assert not rule_shown(builder)  # a table has one value a customer: no rule
+    assert builder.params["by"] == "segment" and "by_rule" not in builder.params
+    expected = jl.funnel(
+        jl.within(events, "2024-03-01", "2024-09-01"),
+        STEPS,
+        window="30D",
+        by=jl.Segments("segment", customers=customers),
+    )
+    assert_frame_equal(builder.data, expected)
+    assert set(expected["segment"]) == {"consumer", "small_business", "enterprise"}
+    figure = builder.draw(builder.data, builder.params)
+    heights = {
+        c.get_label().split(" (n=")[0]: [p.get_height() for p in c]
+        for c in figure.axes[0].containers
+    }
+    assert heights == {
+        s: b.sort_values("step")["conversion_rate"].tolist() for s, b in expected.groupby("segment")
+    }
+    matplotlib.pyplot.close(figure)
+
+    # A per-attempt breakdown and a segment together: the table, and a message for the figure.
+    builder.controls["breakdown"].value = "channel"
+    assert "one breakdown at a time" in builder.error and builder.png is None
+
+
+def test_funnel_builder_refuses_a_column_it_does_not_offer(events):
+    with pytest.raises(JourneyParameterError, match="by='customer_id' is not a column"):
+        widgets.FunnelBuilder(events, STEPS, by="customer_id")
+    with pytest.raises(JourneyParameterError, match="by_rule must be one of"):
+        widgets.CohortExplorer(events, by="channel", by_rule="at_cutoff")
+    with pytest.raises(JourneyParameterError, match="customer_id column"):
+        widgets.CohortExplorer(events, customers=pd.DataFrame({"id": [1], "plan": ["a"]}))
+
+
+def check_segment_lines(explorer: widgets.CohortExplorer, by: str) -> None:
+    """One line per drawn segment (the largest, at most MAX_LINES), each its cohorts'
+    period-1 rates of .data."""
+    data = explorer.data
+    figure = explorer.draw(data, explorer.params)
+    lines = figure.axes[0].get_lines()
+    sizes = data[data["period"] == 0].groupby(by)["cohort_size"].sum()
+    finished = data[(data["period"] == 1) & data["complete"]]
+    ranked = sizes[sizes.index.isin(finished[by])].sort_values(ascending=False, kind="stable")
+    expected = ranked.index[: widgets.cohort.MAX_LINES].tolist()
+    assert [line.get_label() for line in lines] == expected
+    for line, segment in zip(lines, expected, strict=True):
+        rows = finished[finished[by] == segment].sort_values("cohort")
+        assert line.get_ydata().tolist() == rows["rate"].tolist()
+    matplotlib.pyplot.close(figure)
+
+
+def test_cohort_explorer_breaks_down_by_a_log_column(events, tmp_path):
+    explorer = widgets.CohortExplorer(events)
+    today, today_png = explorer.data, explorer.png
+    explorer.controls["by"].value = "channel"
+    assert_frame_equal(explorer.data, jl.retention(events, period="month", by="channel"))
+    assert explorer.error is None and rule_shown(explorer)
+    check_segment_lines(explorer, "channel")
+    assert explorer.data["channel"].nunique() > widgets.cohort.MAX_LINES  # the top only
+
+    explorer.controls["by_rule"].value = "last"
+    explorer.controls["period"].value = "quarter"
+    expected = jl.retention(events, period="quarter", by="channel", by_rule="last")
+    assert_frame_equal(explorer.data, expected)
+    check_segment_lines(explorer, "channel")
+    assert check_report_params(explorer, tmp_path) == {"period": "quarter"}
+    check_fallback(explorer)
+
+    explorer.controls["period"].value = "month"
+    explorer.controls["by"].value = ""
+    assert_frame_equal(explorer.data, today)
+    assert explorer.png == today_png
+
+
+def test_cohort_explorer_breaks_down_by_a_customer_table_column(events, customers):
+    explorer = widgets.CohortExplorer(
+        events, customers=customers, cohort_event="signup", by="region"
+    )
+    assert not rule_shown(explorer)
+    by = jl.Segments("region", customers=customers)
+    assert_frame_equal(explorer.data, jl.retention(events, cohort_event="signup", by=by))
+    check_segment_lines(explorer, "region")
+    assert "segments by region" in explorer.text()

@@ -1,4 +1,5 @@
-"""Cohort explorer: period, kind, cohort and return events; the retention heatmap updates."""
+"""Cohort explorer: period, kind, cohort and return events, and a customer segment; the
+retention heatmap (or, per segment, the first-period retention lines) updates."""
 
 from __future__ import annotations
 
@@ -11,16 +12,20 @@ from narwhals.typing import IntoFrame
 from .. import plots
 from .._engine import to_pandas
 from ..analytics.retention import retention
+from ..errors import JourneyDataError
+from ..io.profile import LogProfile
 from .base import JourneyWidget
-from .funnel import describe_log
+from .funnel import by_arguments, by_choices, by_controls, by_settings, describe_log
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
-__all__ = ["CohortExplorer"]
+__all__ = ["MAX_LINES", "CohortExplorer", "first_period_lines"]
 
 #: Periods offered: those notebook ``03_retention`` takes.
 PERIODS: Sequence[str] = ("day", "week", "month", "quarter")
+#: Most segments drawn as lines, those with the most customers: more would not read.
+MAX_LINES = 5
 
 
 class CohortExplorer(JourneyWidget):
@@ -28,10 +33,18 @@ class CohortExplorer(JourneyWidget):
 
     Controls (``.controls[name].value``): ``period`` ("day" ... "quarter"), ``kind``
     ("on" or "on_or_after"), ``cohort_event`` and ``return_event`` (event names, ``""`` for
-    any event). ``.data`` is ``retention(events, period=..., kind=..., cohort_event=...,
-    return_event=..., max_periods=...)``, drawn with :func:`journey_lib.plots.retention`.
-    Notebook ``03_retention`` takes only ``period``, so :meth:`to_report_params` writes only
-    that.
+    any event), ``by`` and ``by_rule`` (the customer segment, retention's ``by=``: see
+    :func:`journey_lib.widgets.funnel.by_controls`). ``.data`` is ``retention(events,
+    period=..., kind=..., cohort_event=..., return_event=..., max_periods=..., by=...,
+    by_rule=...)``.
+
+    Without a segment it is drawn with :func:`journey_lib.plots.retention` (the cohort
+    heatmap). With one, with :func:`journey_lib.plots.rate_trends` of
+    :func:`first_period_lines`: one line per segment, each cohort's first-period retention
+    (``rate`` at period 1 of the cohorts whose first period is over), for the
+    :data:`MAX_LINES` segments with the most customers; ``.data`` holds every segment's
+    whole block. Notebook ``03_retention`` takes only ``period``, so
+    :meth:`to_report_params` writes only that.
 
     Parameters
     ----------
@@ -41,11 +54,20 @@ class CohortExplorer(JourneyWidget):
         The first settings (``""``: any event).
     max_periods : int, optional
         The largest offset shown (fixed).
+    by, by_rule : str
+        The first segment column (``""``: none) and rule.
+    customers : pandas.DataFrame, optional
+        A customer table (``customer_id`` and properties) whose columns are offered too.
+    profile : LogProfile, optional
+        Its ``properties`` are the log columns offered to break down by.
 
     Examples
     --------
-    >>> explorer = CohortExplorer(events, cohort_event="signup")  # doctest: +SKIP
-    >>> explorer.controls["return_event"].value = "purchase"  # doctest: +SKIP
+    >>> import journey_lib as jl
+    >>> events = jl.simulate(200, seed=0).events
+    >>> explorer = CohortExplorer(events, by="channel", by_rule="last")
+    >>> explorer.data.equals(jl.retention(events, by="channel", by_rule="last"))
+    True
     >>> explorer  # doctest: +SKIP
     """
 
@@ -61,19 +83,32 @@ class CohortExplorer(JourneyWidget):
         cohort_event: str = "",
         return_event: str = "",
         max_periods: int | None = None,
+        by: str = "",
+        by_rule: str = "first",
+        customers: pd.DataFrame | None = None,
+        profile: LogProfile | None = None,
     ) -> None:
         import ipywidgets as w
 
         self.events = events
         self.max_periods = max_periods
+        self.customers = customers
+        self.log_columns, self.table_columns = by_choices(events, customers, profile)
         names = [("(any event)", ""), *[(n, n) for n in describe_log(events)[0]]]
         controls = {
             "period": w.Dropdown(options=list(PERIODS), value=period, description="period"),
             "kind": w.Dropdown(options=["on", "on_or_after"], value=kind, description="kind"),
             "cohort_event": w.Dropdown(options=names, value=cohort_event, description="cohort"),
             "return_event": w.Dropdown(options=names, value=return_event, description="return"),
+            **by_controls(self.log_columns, self.table_columns, by, by_rule),
         }
         super().__init__(controls)
+
+    @property
+    def params(self) -> dict[str, Any]:
+        """The current settings (``by`` and ``by_rule`` only when they mean something: see
+        :func:`journey_lib.widgets.funnel.by_settings`)."""
+        return by_settings(super().params, self.log_columns)
 
     def compute(self, params: dict[str, Any]) -> pd.DataFrame:
         result = retention(
@@ -83,12 +118,61 @@ class CohortExplorer(JourneyWidget):
             cohort_event=params["cohort_event"] or None,
             return_event=params["return_event"] or None,
             max_periods=self.max_periods,
+            **by_arguments(params, self.customers, self.table_columns),
         )
         return to_pandas(result, what="retention")
 
     def draw(self, data: pd.DataFrame, params: dict[str, Any]) -> Figure:
-        return plots.retention(data)
+        by = params.get("by")
+        if not by:
+            return plots.retention(data)
+        lines = first_period_lines(data, by)
+        figure = plots.rate_trends(lines)
+        # rate_trends titles headline rates; these lines are cohorts' retention.
+        ax = figure.axes[0]
+        ax.set_title(
+            f"First-{params['period']} retention by {by}",
+            fontsize=ax.title.get_fontsize(),
+        )
+        ax.set_xlabel(f"cohort ({params['period']} of first activity, UTC)")
+        ax.set_ylabel("retained (share of the cohort)")
+        return figure
 
     def caption(self, data: pd.DataFrame, params: dict[str, Any]) -> str:
         cohorts = data["cohort"].nunique()
-        return f"{cohorts} {params['period']}ly cohorts, {params['kind']} retention"
+        text = f"{cohorts} {params['period']}ly cohorts, {params['kind']} retention"
+        by = params.get("by")
+        if by:
+            segments = data[by].nunique()
+            drawn = first_period_lines(data, by)["label"].unique()
+            text += (
+                f", {segments} segments by {by}; lines: {', '.join(drawn)} "
+                f"(the {len(drawn)} largest with a finished first period)"
+            )
+        return text
+
+
+def first_period_lines(data: pd.DataFrame, by: str, top: int = MAX_LINES) -> pd.DataFrame:
+    """The lines the cohort explorer draws for a retention result broken down ``by`` a
+    column: ``period`` (the cohort's start), ``label`` (the segment) and ``value`` (its
+    ``rate`` at period 1), one row per cohort whose period 1 is over (``complete``), for
+    the ``top`` segments with the most customers (cohort sizes at period 0 summed; ties by
+    segment) among those with such a cohort, largest first.
+
+    Raises
+    ------
+    JourneyDataError
+        No segment has a cohort whose first period is over (shown as a message).
+    """
+    first = data[(data["period"] == 1) & data["complete"]]
+    if first.empty:
+        raise JourneyDataError("no cohort's first period is over yet: nothing to draw per segment")
+    sizes = data[data["period"] == 0].groupby(by)["cohort_size"].sum()
+    sizes = sizes[sizes.index.isin(first[by])].reset_index()
+    ranked = sizes.sort_values(["cohort_size", by], ascending=[False, True], kind="stable")
+    order = ranked[by].head(top).tolist()
+    kept = first[first[by].isin(order)].assign(_rank=lambda t: t[by].map(order.index))
+    lines = kept.sort_values(["_rank", "cohort"], kind="stable")
+    return pd.DataFrame(
+        {"period": lines["cohort"], "label": lines[by], "value": lines["rate"]}
+    ).reset_index(drop=True)
