@@ -9,6 +9,7 @@ from pathlib import Path
 import matplotlib
 import pandas as pd
 import pytest
+from engines import ENGINES, assert_same_frame, to_engine
 from pandas.testing import assert_frame_equal
 
 import journey_lib as jl
@@ -589,3 +590,30 @@ def test_cohort_explorer_breaks_down_by_a_customer_table_column(events, customer
     assert_frame_equal(explorer.data, jl.retention(events, cohort_event="signup", by=by))
     check_segment_lines(explorer, "region")
     assert "segments by region" in explorer.text()
+
+
+@pytest.mark.parametrize("engine", ENGINES[1:])
+def test_breakdowns_in_widgets_agree_on_every_engine(engine):
+    sim = jl.simulate(300, seed=3)
+    log = to_engine(sim.events, engine)
+    for by in ("channel", "segment"):
+        builder = widgets.FunnelBuilder(log, STEPS, customers=sim.customers, by=by)
+        reference = widgets.FunnelBuilder(sim.events, STEPS, customers=sim.customers, by=by)
+        assert builder.error is None and builder.params == reference.params
+        assert_same_frame(builder.data, reference.data)
+        explorer = widgets.CohortExplorer(log, customers=sim.customers, by=by, by_rule="first")
+        wanted = widgets.CohortExplorer(sim.events, customers=sim.customers, by=by)
+        assert explorer.error is None
+        assert_same_frame(explorer.data, wanted.data)
+
+
+def test_breakdowns_in_widgets_agree_on_spark(spark):
+    sim = jl.simulate(150, seed=4)
+    log = to_engine(sim.events, "pyspark", spark)
+    builder = widgets.FunnelBuilder(log, STEPS, customers=sim.customers, by="segment")
+    reference = widgets.FunnelBuilder(sim.events, STEPS, customers=sim.customers, by="segment")
+    assert builder.error is None
+    assert_same_frame(builder.data, reference.data)
+    explorer = widgets.CohortExplorer(log, by="channel", by_rule="last")
+    assert explorer.error is None
+    assert_same_frame(explorer.data, jl.retention(sim.events, by="channel", by_rule="last"))

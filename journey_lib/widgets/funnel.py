@@ -190,7 +190,9 @@ class FunnelBuilder(JourneyWidget):
 def describe_log(events: IntoFrame) -> tuple[list[str], list[str]]:
     """The log's event names and its breakdown columns."""
     frame = nw.from_native(events)
-    names = frame.select(nw.col("event").drop_nulls().unique())
+    # A frame method, not an expression: lazy engines (DuckDB, Spark) refuse a length-changing
+    # expression in a select.
+    names = frame.select("event").drop_nulls().unique()
     if isinstance(frame, nw.LazyFrame):
         names = names.collect()
     columns = [c for c in frame.columns if c not in _NOT_BREAKDOWNS]
