@@ -373,10 +373,12 @@ def test_every_engine_gives_the_pandas_answer(engine):
 def test_pyspark_gives_the_pandas_answer(spark):
     # One breakdown (Spark runs every analytic's plan as jobs of its own: minutes, not
     # seconds); the log's platform crossed with the customer table's segment covers both.
-    events, customers = _engine_log()
+    # A small log keeps it short; it still has buyers, advocates and every stage.
+    sim = jl.simulate(40, seed=21)
+    events, customers = _with_platform(sim.events, 21), sim.customers
     by = Segments(["platform", "segment"], customers=customers, top=4)
-    want = compare_segments(events, by, steps=STEPS, min_customers=10)
-    got = compare_segments(spark.createDataFrame(events), by, steps=STEPS, min_customers=10)
+    want = compare_segments(events, by, steps=STEPS, min_customers=5)
+    got = compare_segments(spark.createDataFrame(events), by, steps=STEPS, min_customers=5)
     assert_same_frame(got, want)
 
 

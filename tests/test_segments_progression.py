@@ -19,7 +19,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import journey_lib as jl
-from journey_lib.analytics.progression import stage_flows, stage_funnel
+from journey_lib.analytics.progression import stage_flows, stage_funnel, stage_times
 from journey_lib.analytics.stages import segment_frameworks
 from journey_lib.errors import JourneyDataError, JourneyDataWarning, JourneyParameterError
 from journey_lib.io.profile import LogProfile
@@ -535,3 +535,57 @@ def test_an_empty_log_has_no_segments():
     assert got.columns.tolist() == ["platform", *FUNNEL_COLUMNS] and len(got) == 0
     flows = stage_flows(HAND.iloc[:0], by="platform")
     assert flows.columns.tolist()[0] == "platform" and len(flows) == 0
+
+
+def funnel_from_times(times: pd.DataFrame, stages: tuple[str, ...]) -> pd.DataFrame:
+    """stage_funnel's metrics recomputed by hand from stage_times' per-customer table."""
+    rows, entered = [], len(times)
+    for i, stage in enumerate(stages, start=1):
+        reached = times[f"first_{i}"].notna()
+        before = times[f"first_{i - 1}"].notna() if i > 1 else reached
+        waits = (times[f"next_{i}"] - times[f"first_{i}"]).dropna() / 1e6
+        rows.append(
+            {
+                "step": i,
+                "stage": stage,
+                "customers": int(reached.sum()),
+                "conversion_rate": reached.sum() / entered if entered else np.nan,
+                "step_conversion_rate": (
+                    (before & reached).sum() / before.sum() if before.sum() else np.nan
+                ),
+                "progressed": int(times[f"next_{i}"].notna().sum()),
+                "median_time_in_stage": waits.median() if len(waits) else np.nan,
+                "regressed": int((times[f"last_{i}"] > times[f"later_{i}"]).sum()),
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def check_times_against_funnel(events, framework="customer_journey"):
+    stages = jl.FRAMEWORKS[framework].stages
+    times = stage_times(events, framework, unmapped="ignore")
+    assert list(times.columns[:2]) == ["customer_id", "mapped_events"]
+    assert times["customer_id"].is_unique
+    funnel = stage_funnel(events, framework, unmapped="ignore")
+    if len(funnel):
+        assert_same_frame(funnel_from_times(times, stages), funnel)
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=SLOW)
+@given(events=random_logs(), framework=st.sampled_from(["customer_journey", "decision_journey"]))
+def test_property_stage_times_give_stage_funnels_metrics(events, framework):
+    check_times_against_funnel(events, framework)
+
+
+def test_simulated_stage_times_give_stage_funnels_metrics(sim):
+    events, _ = sim
+    check_times_against_funnel(events)
+    check_times_against_funnel(events, "business")
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_stage_times_on_every_engine(engine, sim):
+    events, _ = sim
+    want = stage_times(events, unmapped="ignore")
+    got = parity(stage_times, events, engine, unmapped="ignore")
+    assert_same_frame(got, want, sort_by="customer_id")

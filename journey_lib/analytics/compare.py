@@ -109,7 +109,7 @@ from ..errors import JourneyDataError, JourneyParameterError
 from ..io.profile import LogProfile, from_profile
 from .funnels import funnel
 from .loyalty import loyalty
-from .progression import stage_funnel
+from .progression import stage_times
 from .retention import churn_rate, retention
 from .segments import Segments, grouped, segment_table, segments_of
 from .stages import StageFramework, resolve_framework
@@ -135,9 +135,9 @@ KINDS: tuple[str, ...] = ("count", "share", "days", "money")
 
 _DAY_S = 86_400.0
 # Names of the working columns; a by column may not take them.
-_WHO, _CONVERTED = "_jl_cmp_who", "_jl_cmp_converted"
+_CONVERTED = "_jl_cmp_converted"
 _BUYER, _REVENUE, _SQUARE = "buyers", "revenue", "revenue_sq"
-_ENTERED, _BOTH = "entered", "both"
+# stage_funnel's columns stay reserved: the stage measures are named and defined as its own.
 _STAGE_COLUMNS = (
     "step",
     "stage",
@@ -151,12 +151,10 @@ _STAGE_COLUMNS = (
 _RESERVED = (
     *RESULT_COLUMNS,
     *_STAGE_COLUMNS,
-    _WHO,
+    _CONVERTED,
     _BUYER,
     _REVENUE,
     _SQUARE,
-    _ENTERED,
-    _BOTH,
 )
 
 
@@ -272,8 +270,9 @@ def compare_segments(
         )
     frame, eager = lazy_events(events)
     keys = spec.columns
-    table = segment_table(frame, spec, reserved=_RESERVED, check=eager)
     fw = resolve_framework(framework, profile)
+    reserved = (*_RESERVED, *_stage_flags(len(fw.stages)))
+    table = segment_table(frame, spec, reserved=reserved, check=eager)
     conversion = from_profile(profile, "conversion", None, None if profile else "purchase")
     people = _people(frame, table, conversion)
     sizes = to_pandas(
@@ -285,7 +284,7 @@ def compare_segments(
         )
     ).sort_values(keys, ignore_index=True)
     segments = sizes[keys]
-    stage_counts, times = _stage_counts(frame, people, segments, fw)
+    stage_counts, times = _stage_counts(frame, table, segments, fw)
     # The analytics below count the customers of this one segment table (handed over as a
     # customer table), so a segment is the same customers in each, whatever log they get.
     shared = Segments(keys, customers=table.to_native(), top=None)
@@ -329,8 +328,8 @@ def _order(stages: tuple[str, ...]) -> list[str]:
 
 
 def _people(frame: nw.LazyFrame, table: nw.LazyFrame, conversion: str | None) -> nw.LazyFrame:
-    """One row per customer: their segment, their id as text (``_WHO``), whether they are a
-    buyer (1 or 0), their revenue and its square. One group-by over the log, one join."""
+    """One row per customer: their segment, whether they are a buyer (1 or 0), their
+    revenue and its square. One group-by over the log, one join."""
     schema = frame.collect_schema()
     converted = nw.lit(False) if conversion is None else nw.col("event") == conversion
     one, zero = nw.lit(1, dtype=nw.Int64()), nw.lit(0, dtype=nw.Int64())
@@ -344,55 +343,75 @@ def _people(frame: nw.LazyFrame, table: nw.LazyFrame, conversion: str | None) ->
         nw.col(_CONVERTED).max(), nw.col(_REVENUE).sum()
     )
     return table.join(per_customer, on="customer_id", how="left").with_columns(
-        nw.col("customer_id").cast(nw.String()).alias(_WHO),
         nw.col(_CONVERTED).alias(_BUYER),
         (nw.col(_REVENUE) * nw.col(_REVENUE)).alias(_SQUARE),
     )
 
 
-def _stage_counts(
-    frame: nw.LazyFrame, people: nw.LazyFrame, segments: pd.DataFrame, fw: StageFramework
-) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Per segment and stage: its entrants, customers who reached the stage and who reached
-    it and the one before (``both``); and the time in stage (seconds) of every customer who
-    moved beyond a stage, with their segment.
-
-    Both come from :func:`journey_lib.stage_funnel` broken down by customer (each customer
-    a segment of their own), so every figure is stage_funnel's own definition: a
-    customer's median time in a stage is their time in it."""
-    keys = list(segments.columns)
-    log = frame.with_columns(nw.col("customer_id").cast(nw.String()).alias(_WHO)).to_native()
-    per_customer = nw.from_native(
-        stage_funnel(log, fw, unmapped="ignore", by=Segments(_WHO, top=None))
+def _stage_flags(k: int) -> tuple[str, ...]:
+    """The working columns :func:`_stage_counts` joins to the segment table for a framework
+    of ``k`` stages (a ``by`` column may not take them): entered, reached and both per
+    stage, and the wait in each stage but the last."""
+    return (
+        "_jl_cmp_entered",
+        *(f"_jl_cmp_reached_{i}" for i in range(k)),
+        *(f"_jl_cmp_both_{i}" for i in range(1, k)),
+        *(f"_jl_cmp_wait_{i}" for i in range(k - 1)),
     )
-    per_customer = per_customer.lazy() if isinstance(per_customer, nw.DataFrame) else per_customer
-    one, zero = nw.lit(1, dtype=nw.Int64()), nw.lit(0, dtype=nw.Int64())
-    rows = per_customer.join(people.select(_WHO, *keys), on=_WHO, how="left")
-    # A customer's own rates are 1, 0 or missing: their counts over their own base.
-    flagged = rows.with_columns(
-        nw.when((nw.col("step") == 1) & ~nw.col("conversion_rate").is_null())
-        .then(one)
-        .otherwise(zero)
-        .alias(_ENTERED),
-        nw.col("step_conversion_rate").fill_null(0.0).alias(_BOTH),
+
+
+def _stage_counts(
+    frame: nw.LazyFrame, table: nw.LazyFrame, segments: pd.DataFrame, fw: StageFramework
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Per segment (one row each, in the order of ``segments``): ``_jl_cmp_entered`` its
+    customers with a mapped event, ``_jl_cmp_reached_i`` those who reached stage i
+    (0-based) and ``_jl_cmp_both_i`` those who reached it and the one before; and one row
+    per customer who moved beyond a stage but the last: their segment, ``step`` (from 1)
+    and ``days`` in it.
+
+    All from :func:`journey_lib.analytics.progression.stage_times`, the per-customer table
+    stage_funnel counts, so every figure is stage_funnel's own definition: reached is
+    ``first_i`` present, time in stage ``next_i - first_i``. The counts are aggregated in
+    the engine; only the times (which the medians and Mood's test need) are collected."""
+    keys = list(segments.columns)
+    k = len(fw.stages)
+    times = nw.from_native(stage_times(frame.to_native(), fw, unmapped="ignore"))
+    times = times.lazy() if isinstance(times, nw.DataFrame) else times
+    one = nw.lit(1, dtype=nw.Int64())
+    entered, *rest = _stage_flags(k)
+    reached, both, wait = rest[:k], rest[k : 2 * k - 1], rest[2 * k - 1 :]
+
+    def first(i: int) -> nw.Expr:  # stage i, 0-based; stage_times numbers them from 1
+        return nw.col(f"first_{i + 1}")
+
+    # pandas' group-by aggregates plain columns only: each flag is a column first, missing
+    # where it does not hold, so that a count of the column counts the customers it holds.
+    flagged = table.join(
+        times.select(
+            "customer_id",
+            one.alias(entered),
+            *(nw.when(~first(i).is_null()).then(one).alias(reached[i]) for i in range(k)),
+            *(
+                nw.when(~first(i - 1).is_null() & ~first(i).is_null()).then(one).alias(both[i - 1])
+                for i in range(1, k)
+            ),
+            *((nw.col(f"next_{i + 1}") - first(i)).alias(wait[i]) for i in range(k - 1)),
+        ),
+        on="customer_id",
+        how="left",
     )
     counts = to_pandas(
-        grouped(
-            flagged,
-            [*keys, "step"],
-            *(nw.col(c).sum() for c in (_ENTERED, "customers", _BOTH)),
-        )
+        grouped(flagged, keys, *(nw.col(c).count() for c in (entered, *reached, *both)))
     )
-    times = to_pandas(
-        flagged.filter(~nw.col("median_time_in_stage").is_null()).select(
-            *keys, "step", "median_time_in_stage"
-        )
-    )
-    steps = pd.DataFrame({"step": range(1, len(fw.stages) + 1)})
-    counts = _on_segments(counts, segments.merge(steps, how="cross"))
-    # Entrants are flagged on each customer's first stage row only; every row needs them.
-    counts[_ENTERED] = counts.groupby(keys, sort=False)[_ENTERED].transform("sum")
-    return counts, times
+    if not wait:  # a framework of one stage has no time in stage
+        return _on_segments(counts, segments), pd.DataFrame(columns=[*keys, "step", "days"])
+    moved = nw.any_horizontal(*(~nw.col(c).is_null() for c in wait), ignore_nulls=True)
+    waits = to_pandas(flagged.filter(moved).select(*keys, *wait))
+    long = waits.melt(id_vars=keys, value_vars=wait, var_name="step", value_name="days")
+    long = long.dropna(subset=["days"])
+    long["step"] = long["step"].map({c: i + 1 for i, c in enumerate(wait)}).astype("int64")
+    long["days"] = long["days"].astype("float64") / 1e6 / _DAY_S
+    return _on_segments(counts, segments), long.reset_index(drop=True)
 
 
 def _on_segments(counts: pd.DataFrame, grid: pd.DataFrame) -> pd.DataFrame:
@@ -419,16 +438,14 @@ def _share(counts: pd.DataFrame, keys: list[str], metric: str, x: str, n: str) -
 
 
 def _stage_rows(counts: pd.DataFrame, keys: list[str], stages: tuple[str, ...]) -> list:
-    """Stage reach (of the entrants) and conversion between consecutive stages."""
-    at = [
-        counts[counts["step"] == step].reset_index(drop=True) for step in range(1, len(stages) + 1)
-    ]
-    rows = [
-        _share(at[i], keys, f"reached {s}", "customers", _ENTERED) for i, s in enumerate(stages)
-    ]
+    """Stage reach (of the entrants) and conversion between consecutive stages, from the
+    per-segment counts of :func:`_stage_counts`."""
+    entered, *rest = _stage_flags(len(stages))
+    reached, both = rest[: len(stages)], rest[len(stages) : 2 * len(stages) - 1]
+    rows = [_share(counts, keys, f"reached {s}", reached[i], entered) for i, s in enumerate(stages)]
     for i in range(1, len(stages)):
-        pair = at[i].assign(_base=at[i - 1]["customers"].to_numpy())
-        rows.append(_share(pair, keys, f"{stages[i - 1]} -> {stages[i]}", _BOTH, "_base"))
+        name = f"{stages[i - 1]} -> {stages[i]}"
+        rows.append(_share(counts, keys, name, both[i - 1], reached[i - 1]))
     return rows
 
 
@@ -534,8 +551,10 @@ def _median_rows(
     """Median time in each stage but the last (which has no later stage) per segment, its
     order-statistic interval, the rest's median and Mood's median test."""
     keys = list(segments.columns)
-    codes = pd.Index(_labels(segments, keys)).get_indexer(_labels(times, keys))
-    days = times["median_time_in_stage"].to_numpy(dtype="float64") / _DAY_S
+    # Each time's segment as its row number in segments: a join, not a label per customer.
+    numbered = segments.assign(_code=np.arange(len(segments)))
+    codes = times[keys].merge(numbered, on=keys, how="left")["_code"].to_numpy()
+    days = times["days"].to_numpy(dtype="float64")
     steps = times["step"].to_numpy()
     out = []
     # A small loop over (stage, segment) pairs of the collected times: at most top + 1

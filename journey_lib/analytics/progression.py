@@ -33,7 +33,7 @@ from ..io.profile import LogProfile, from_profile
 from .segments import Segments, grouped, segment_table, segments_of
 from .stages import StageFramework, assign_stages, resolve_framework, segment_frameworks
 
-__all__ = ["FLOW_MOVES", "stage_flows", "stage_funnel"]
+__all__ = ["FLOW_MOVES", "stage_flows", "stage_funnel", "stage_times"]
 
 _SECOND_US = 1_000_000
 
@@ -74,15 +74,11 @@ def stage_funnel(
         Passed to :func:`journey_lib.assign_stages`: how unmapped events are reported.
         On a lazy frame "warn" and "raise" compute one small count of unmapped events;
         "ignore" leaves everything lazy.
-    by : str, list of str or Segments, optional
-        Break the funnel down by segment: a column of the log or, through
-        :class:`journey_lib.Segments`, of a customer table; a list for a crossing. The
-        segments are :func:`journey_lib.customer_segments`' (``by_rule``, ``(missing)``,
-        ``(other)``).
-    by_rule : {"first", "last", "at_cutoff"}, default "first"
-        Which value of a ``by`` column that changes over a customer's life counts.
-    top : int or None, default 10
-        Segments kept by name; customers of the others are in ``(other)``.
+    by, by_rule, top : optional
+        A breakdown (see Breakdowns): ``by`` a column of the log or, through
+        :class:`journey_lib.Segments`, of a customer table, a list for a crossing; ``by_rule``
+        ("first", "last" or "at_cutoff") which value of a column that changes counts; ``top``
+        (default 10) the segments kept by name, as :func:`journey_lib.customer_segments`.
 
     Breakdowns
     ----------
@@ -133,13 +129,10 @@ def stage_funnel(
             Customers who reached the stage and afterwards moved beyond it: they have an
             event in a later stage at or after ``first_i``.
         ``median_time_in_stage``
-            Over the ``progressed`` customers, the median in seconds of the time from
-            ``first_i`` to their first event in any later stage at or after ``first_i``
-            (0 when it happens at the same instant). Customers who never move beyond the
-            stage are left out rather than counted to the end of the data, as Amplitude
-            and Mixpanel report time to convert over converters only; ``progressed`` is
-            how many customers the median is over. The median of an even count is the mean
-            of the middle two.
+            Over the ``progressed`` customers, the median in seconds from ``first_i`` to
+            their first later-stage event at or after it (0 at the same instant; the mean of
+            the middle two of an even count). Customers who never move on are left out, not
+            counted to the end of the data, as Amplitude and Mixpanel report time to convert.
         ``regressed``
             Customers who came back to the stage after reaching a later one: they have an
             event in this stage strictly after (``>``) an event in a later stage. Events at
@@ -231,9 +224,7 @@ def _funnel_block(
     """The funnel of ``events`` (a native log, or a LazyFrame of its rows) in ``fw``: one
     block of stage rows, or with ``keys`` one per segment of ``people`` (the segment table
     of the customers counted, so customers without a mapped event are counted too)."""
-    native = events.to_native() if isinstance(events, nw.LazyFrame) else events
-    frame, _ = lazy_events(assign_stages(native, fw, unmapped=unmapped))
-    customers = _stage_times(frame, fw.stages)
+    customers = _stage_times(events, fw, unmapped)
     if people is not None:
         customers = people.join(customers, on="customer_id", how="left")
     wide, cells = _stage_metrics(customers, len(fw.stages), keys)
@@ -278,6 +269,42 @@ def _framework_groups(
     return groups
 
 
+def stage_times(
+    events: IntoFrameT,
+    framework: str | Mapping[str, Any] | StageFramework | None = None,
+    *,
+    profile: LogProfile | None = None,
+    unmapped: Literal["warn", "raise", "ignore"] = "warn",
+) -> IntoFrameT:
+    """Each customer's first and last time in each stage, which :func:`stage_funnel` counts.
+
+    Parameters
+    ----------
+    events, framework, profile, unmapped
+        As in :func:`stage_funnel`; the result is the kind of ``events`` (lazy stays lazy).
+
+    Returns
+    -------
+    DataFrame
+        A row per customer with a mapped event (no set order): ``customer_id``, ``mapped_events``,
+        and for stage *i* (its ``step``) ``first_<i>`` and ``last_<i>`` (their first and last
+        event in it), ``later_<i>`` (first in a later stage), ``next_<i>`` (first in a later stage
+        at or after ``first_<i>``): Int64 microseconds since 1970 UTC, missing where there is none.
+
+    Examples
+    --------
+    >>> log = pd.DataFrame({"customer_id": [1, 1, 2], "event": ["ad_view", "purchase", "purchase"],
+    ...     "timestamp": pd.to_datetime(["2024-01-01", "2024-01-04", "2024-01-02"], utc=True)})
+    >>> times = stage_times(log, {"A": ["ad_view"], "B": ["purchase"]}).sort_values("customer_id")
+    >>> print((times[["first_1", "next_1", "first_2"]] / 86_400e6 - 19_723).to_string(index=False))
+     first_1  next_1  first_2
+         0.0     3.0      3.0
+         NaN     NaN      1.0
+    """
+    _, eager = lazy_events(events)
+    return finish(_stage_times(events, resolve_framework(framework, profile), unmapped), eager)
+
+
 #: The result's columns after ``step`` and ``stage``, in order; _COUNTS are whole numbers.
 _METRICS = (
     "customers",
@@ -291,12 +318,11 @@ _COUNTS = ("customers", "progressed", "regressed")
 _FUNNEL_COLUMNS = ("step", "stage", *_METRICS)
 
 
-def _stage_times(frame: nw.LazyFrame, stages: tuple[str, ...]) -> nw.LazyFrame:
-    """One row per customer with a mapped event: ``_jl_events`` their mapped events and, for
-    each stage i (0-based), the times in
-    microseconds ``first_i`` and ``last_i`` of their first and last event in it, ``later_i``
-    of their first event in any later stage and ``next_i`` of their first event in a later
-    stage at or after ``first_i`` (each missing when there is none)."""
+def _stage_times(events: Any, fw: StageFramework, unmapped: str) -> nw.LazyFrame:
+    """:func:`stage_times` of ``events``: a native log, or a LazyFrame of its rows."""
+    native = events.to_native() if isinstance(events, nw.LazyFrame) else events
+    frame = lazy_events(assign_stages(native, fw, unmapped=unmapped))[0]
+    stages = fw.stages
     t, idx = nw.col("_jl_t"), nw.col("_jl_idx")
     mapped = with_microseconds(frame.filter(~nw.col("stage").is_null()), "_jl_t").select(
         "customer_id",
@@ -326,11 +352,11 @@ def _stage_times(frame: nw.LazyFrame, stages: tuple[str, ...]) -> nw.LazyFrame:
         )
     )
     return marked.group_by("customer_id").agg(
-        nw.len().alias("_jl_events"),
-        *(nw.col(f"_jl_in_{i}").min().alias(f"first_{i}") for i in k),
-        *(nw.col(f"_jl_in_{i}").max().alias(f"last_{i}") for i in k),
-        *(nw.col(f"_jl_later_{i}").min().alias(f"later_{i}") for i in k),
-        *(nw.col(f"_jl_next_{i}").min().alias(f"next_{i}") for i in k),
+        nw.len().alias("mapped_events"),
+        *(nw.col(f"_jl_in_{i}").min().alias(f"first_{i + 1}") for i in k),
+        *(nw.col(f"_jl_in_{i}").max().alias(f"last_{i + 1}") for i in k),
+        *(nw.col(f"_jl_later_{i}").min().alias(f"later_{i + 1}") for i in k),
+        *(nw.col(f"_jl_next_{i}").min().alias(f"next_{i + 1}") for i in k),
     )
 
 
@@ -343,8 +369,11 @@ def _stage_metrics(
     a segment's row exists because the segment has customers."""
     one = nw.lit(1)
 
+    def at(name: str, i: int) -> nw.Expr:  # stage_times numbers the stages from 1
+        return nw.col(f"{name}_{i + 1}")
+
     def reached(i: int) -> nw.Expr:
-        return ~nw.col(f"first_{i}").is_null()
+        return ~at("first", i).is_null()
 
     # pandas' group-by aggregates plain columns only: each condition becomes a column first.
     flagged = customers.with_columns(
@@ -353,20 +382,20 @@ def _stage_metrics(
             nw.when(reached(i - 1) & reached(i)).then(one).alias(f"_jl_both_{i}")
             for i in range(1, k)
         ),
-        *((nw.col(f"next_{i}") - nw.col(f"first_{i}")).alias(f"_jl_wait_{i}") for i in range(k)),
+        *((at("next", i) - at("first", i)).alias(f"_jl_wait_{i}") for i in range(k)),
         *(
-            nw.when(nw.col(f"last_{i}") > nw.col(f"later_{i}")).then(one).alias(f"_jl_back_{i}")
+            nw.when(at("last", i) > at("later", i)).then(one).alias(f"_jl_back_{i}")
             for i in range(k)
         ),
     )
     counts = grouped(
         flagged,
         keys,
-        # Customers without a mapped event (in a segment's table) have no _jl_events.
-        nw.col("_jl_events").count().alias("entered"),
+        # Customers without a mapped event (in a segment's table) have no mapped_events.
+        nw.col("mapped_events").count().alias("entered"),
         *(nw.col(f"_jl_reached_{i}").count().alias(f"customers_{i}") for i in range(k)),
         *(nw.col(f"_jl_both_{i}").count().alias(f"both_{i}") for i in range(1, k)),
-        *(nw.col(f"next_{i}").count().alias(f"progressed_{i}") for i in range(k)),
+        *(at("next", i).count().alias(f"progressed_{i}") for i in range(k)),
         *(nw.col(f"_jl_wait_{i}").median().alias(f"median_{i}") for i in range(k)),
         *(nw.col(f"_jl_back_{i}").count().alias(f"regressed_{i}") for i in range(k)),
     )
@@ -589,11 +618,7 @@ def stage_flows(
 
     Notes
     -----
-    The work is linear in the log: one row per active (customer, period) is read with its
-    neighbours in the customer's active periods, a gap of quiet periods adds +1 where its
-    ``"(inactive)"`` -> ``"(inactive)"`` run starts and -1 where it ends, and a running sum
-    over the log's periods (a small table) counts the runs; no customer is expanded over
-    periods and every engine stays lazy.
+    Linear in the log and lazy on every engine: no customer is expanded over periods.
 
     Examples
     --------
