@@ -21,10 +21,11 @@ from .analytics.flows import compare_flows, flow_nodes, funnel_dropoff_paths, pa
 from .analytics.funnels import Step, funnel, funnel_trend, time_to_convert
 from .analytics.loyalty import Loyalty, loyalty
 from .analytics.paths import as_matrix, paths, sessionize, transition_matrix
-from .analytics.progression import stage_flows, stage_funnel
+from .analytics.progression import stage_funnel, stage_times
 from .analytics.retention import retention, retention_matrix
 from .analytics.rfm import calibration_holdout, rfm, rfm_segments
 from .analytics.segments import Segments, customer_segments
+from .analytics.stage_moves import stage_flows
 from .analytics.stages import FRAMEWORKS, StageFramework, assign_stages, get_framework
 from .analytics.touchpoints import timeline, touchpoints_per_customer, volumes
 from .attribution import attribute, attribute_stages
@@ -110,6 +111,7 @@ __all__ = [
     "simulate",
     "stage_flows",
     "stage_funnel",
+    "stage_times",
     "teach",
     "time_to_convert",
     "timeline",

@@ -19,7 +19,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import journey_lib as jl
-from journey_lib.analytics.progression import stage_flows, stage_funnel, stage_times
+from journey_lib.analytics.progression import stage_funnel, stage_times
+from journey_lib.analytics.stage_moves import stage_flows
 from journey_lib.analytics.stages import segment_frameworks
 from journey_lib.errors import JourneyDataError, JourneyDataWarning, JourneyParameterError
 from journey_lib.io.profile import LogProfile

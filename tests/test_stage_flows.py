@@ -15,7 +15,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import journey_lib as jl
-from journey_lib.analytics.progression import EXIT, FLOW_MOVES, INACTIVE, NEW, stage_flows
+from journey_lib.analytics.stage_moves import EXIT, FLOW_MOVES, INACTIVE, NEW, stage_flows
 from journey_lib.analytics.stages import resolve_framework
 from journey_lib.errors import JourneyDataError, JourneyDataWarning, JourneyParameterError
 
