@@ -29,8 +29,8 @@ in ``(other)`` (in every ``by`` column), so a column with thousands of values gi
 ``top + 1`` blocks. ``top=None`` keeps every segment.
 
 All functions are written once with Narwhals: pandas, Polars, DuckDB and PySpark frames in,
-the same kind out (lazy stays lazy). The segments cost one group-by over the log and one
-join per analytic, whatever the number of segments.
+the same kind out (lazy stays lazy). The segments cost one pass over the log per ``by``
+column (a window and a group-by) and one join per analytic, whatever the number of segments.
 """
 
 from __future__ import annotations
