@@ -22,7 +22,7 @@ from .analytics.funnels import Step, funnel, funnel_trend, time_to_convert
 from .analytics.loyalty import Loyalty, loyalty
 from .analytics.paths import as_matrix, paths, sessionize, transition_matrix
 from .analytics.progression import stage_funnel, stage_times
-from .analytics.retention import retention, retention_matrix
+from .analytics.retention import retention, retention_curve, retention_matrix
 from .analytics.rfm import calibration_holdout, rfm, rfm_segments
 from .analytics.segments import Segments, customer_segments
 from .analytics.stage_moves import stage_flows
@@ -103,6 +103,7 @@ __all__ = [
     "read_table",
     "report",
     "retention",
+    "retention_curve",
     "retention_matrix",
     "rfm",
     "rfm_segments",

@@ -16,7 +16,12 @@ import journey_lib as jl
 from journey_lib.analytics.compare import RESULT_COLUMNS, compare_segments, format_value
 from journey_lib.errors import JourneyDataError, JourneyParameterError
 from journey_lib.plots._style import GREY, event_colour
-from journey_lib.plots.segments import DIVERGING, segment_heatmap, segment_stage_funnels
+from journey_lib.plots.segments import (
+    DIVERGING,
+    segment_heatmap,
+    segment_retention,
+    segment_stage_funnels,
+)
 
 matplotlib.use("Agg")
 
@@ -188,3 +193,31 @@ def test_the_heatmap_refuses_another_table():
         segment_heatmap(_comparison().iloc[:0])
     with pytest.raises(JourneyDataError, match="no segment columns"):
         segment_heatmap(_comparison().drop(columns="plan"))
+
+
+def test_segment_retention_draws_each_segments_curve_largest_first():
+    sim = jl.simulate(400, seed=2)
+    by = jl.Segments("segment", customers=sim.customers)
+    curve = jl.retention_curve(jl.retention(sim.events, period="month", by=by))
+    figure = segment_retention(curve)
+    lines = figure.axes[0].get_lines()
+    sizes = curve[curve["period"] == 0].set_index("segment")["cohort_size"]
+    expected = sizes.sort_values(ascending=False, kind="stable").index.tolist()
+    assert [line.get_label() for line in lines] == expected
+    for line in lines:
+        rows = curve[curve["segment"] == line.get_label()].sort_values("period")
+        assert line.get_xdata().tolist() == rows["period"].tolist()
+        np.testing.assert_allclose(line.get_ydata(), rows["rate"])
+    assert figure.axes[0].get_title() == "Retention by segment"
+    plt.close(figure)
+    # Only the largest two: the title says how many are left out.
+    figure = segment_retention(curve, top=2)
+    assert [line.get_label() for line in figure.axes[0].get_lines()] == expected[:2]
+    assert "the 2 largest of 3 segments" in figure.axes[0].get_title()
+    plt.close(figure)
+
+
+def test_segment_retention_refuses_a_curve_without_segments():
+    sim = jl.simulate(100, seed=2)
+    with pytest.raises(JourneyParameterError, match="no segment columns"):
+        segment_retention(jl.retention_curve(jl.retention(sim.events)))

@@ -700,3 +700,53 @@ def test_bad_measures_are_explained():
         retention_matrix(retention(MONEY), "revenue")
     with pytest.raises(JourneyParameterError, match="values"):
         retention_matrix(retention(MONEY), "money")
+
+
+def test_retention_curve_pools_complete_cohorts_by_hand_and_per_segment():
+    log = pd.DataFrame(
+        {
+            "customer_id": [1, 1, 2, 2, 3, 4],
+            "timestamp": pd.to_datetime(
+                [
+                    "2024-01-05",
+                    "2024-02-10",
+                    "2024-01-20",
+                    "2024-04-02",
+                    "2024-02-14",
+                    "2024-03-01",
+                ],
+                utc=True,
+            ),
+            "event": "visit",
+            "plan": ["pro", "pro", "free", "free", "pro", "free"],
+        }
+    )
+    # Offset 1: January (2 customers, 1 back in February) and February (1, none in March)
+    # are over, March's is not: 1 of 3. Offset 2: January only, nobody back in March.
+    curve = jl.retention_curve(jl.retention(log))
+    assert curve[["period", "cohorts", "cohort_size", "customers"]].to_numpy().tolist() == [
+        [0, 3, 4, 4],
+        [1, 2, 3, 1],
+        [2, 1, 2, 0],
+    ]
+    np.testing.assert_allclose(curve["rate"], [1, 1 / 3, 0])
+    by_plan = jl.retention_curve(jl.retention(log, by="plan"))
+    assert list(by_plan.columns[:2]) == ["plan", "period"]
+    # The segments' curves add up to the whole one (completeness is the whole log's).
+    summed = by_plan.groupby("period")[["cohort_size", "customers"]].sum().reset_index()
+    assert (
+        summed.to_numpy().tolist()
+        == curve[["period", "cohort_size", "customers"]].to_numpy().tolist()
+    )
+    pro = by_plan[by_plan["plan"] == "pro"]
+    assert pro["rate"].tolist() == [1.0, 0.5, 0.0]
+
+
+def test_retention_curve_of_revenue_pools_money():
+    sim = jl.simulate(300, seed=4)
+    result = jl.retention(sim.events, period="month", measure="revenue", return_event="purchase")
+    curve = jl.retention_curve(result)
+    done = result[result["complete"]]
+    want = done.groupby("period")["revenue"].sum() / done.groupby("period")["cohort_revenue"].sum()
+    np.testing.assert_allclose(curve.set_index("period")["rate"], want)
+    assert "cohort_revenue" in curve.columns

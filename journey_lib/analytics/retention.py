@@ -74,6 +74,7 @@ __all__ = [
     "churn_rate",
     "lifecycle",
     "retention",
+    "retention_curve",
     "retention_matrix",
 ]
 
@@ -437,3 +438,58 @@ def retention_matrix(
     table = frame.assign(_cell=cells).pivot(index=rows, columns="period", values="_cell")
     table.columns.name = "period"
     return table
+
+
+def retention_curve(result: IntoFrame) -> pd.DataFrame:
+    """A :func:`retention` result pooled over its cohorts: the retention curve (pandas).
+
+    For each offset ``period`` (per segment, with a breakdown), over the cohorts whose cell
+    at that offset is complete: ``cohorts`` (how many), the sum of their base (``cohort_size``;
+    ``cohort_revenue`` or ``cohort_events`` with those measures) and of what returned
+    (``customers``, ``revenue`` or ``events``), and ``rate``, the second sum over the first: the
+    share of a cohort still active that many periods on, each customer counted once (cohorts
+    weighted by their size, as Amplitude's and Mixpanel's retention curves pool them). A
+    cohort whose offset has not ended yet is left out of that offset, not counted as lost, so
+    late offsets rest on the older cohorts only. ``rate`` is missing when the base is 0.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> log = pd.DataFrame({
+    ...     "customer_id": [1, 1, 2, 2, 3, 4],
+    ...     "timestamp": pd.to_datetime(["2024-01-05", "2024-02-10", "2024-01-20",
+    ...                                  "2024-04-02", "2024-02-14", "2024-03-01"], utc=True),
+    ...     "event": "visit"})
+    >>> retention_curve(retention(log)).round(3)
+       period  cohorts  cohort_size  customers   rate
+    0       0        3            4          4  1.000
+    1       1        2            3          1  0.333
+    2       2        1            2          0  0.000
+    """
+    frame = to_pandas(result, what="retention result")
+    missing = [c for c in ("cohort", "period", "complete", "rate") if c not in frame.columns]
+    if missing:
+        raise JourneyDataError(
+            f"retention_curve needs a retention() result; the frame lacks {missing}"
+        )
+    segments = list(frame.columns[: list(frame.columns).index("cohort")])
+    base, count = next(
+        (b, c) for b, c in _CURVE_COLUMNS if b in frame.columns and c in frame.columns
+    )
+    done = frame[frame["complete"].astype(bool)]
+    curve = (
+        done.groupby([*segments, "period"], sort=True)
+        .agg(cohorts=("cohort", "size"), **{base: (base, "sum"), count: (count, "sum")})
+        .reset_index()
+    )
+    totals = curve[base].astype("float64")
+    curve["rate"] = (curve[count] / totals.where(totals > 0)).astype("float64")
+    return curve
+
+
+#: The base and the returned amount of each measure, as retention names them.
+_CURVE_COLUMNS = (
+    ("cohort_revenue", "revenue"),
+    ("cohort_events", "events"),
+    ("cohort_size", "customers"),
+)

@@ -78,7 +78,7 @@ from .models import (
     profit_curve,
     roc,
 )
-from .segments import segment_heatmap, segment_stage_funnels
+from .segments import segment_heatmap, segment_retention, segment_stage_funnels
 from .summary import rate_trends, value_at_risk
 from .teaching import what_if
 
@@ -109,6 +109,7 @@ __all__ = [
     "rfm_segments",
     "roc",
     "segment_heatmap",
+    "segment_retention",
     "segment_stage_funnels",
     "stage_flows",
     "time_to_convert",

@@ -1,6 +1,6 @@
 """Figures of customer segments side by side: each segment's journey through the stages
-(small multiples of a stage funnel broken down ``by=``) and a heatmap of
-:func:`journey_lib.compare_segments`' table.
+(small multiples of a stage funnel broken down ``by=``), each segment's retention curve, and
+a heatmap of :func:`journey_lib.compare_segments`' table.
 
 Each function draws the result of one journey_lib function, its data twin, named in its
 docstring, and returns the Figure.
@@ -25,9 +25,11 @@ from ._style import (
     TICK,
     TITLE,
     axes_or_new,
+    check_top,
     decorate,
     event_colour,
     figure_of,
+    line_style,
     panels,
     pct,
     percent,
@@ -38,7 +40,7 @@ if TYPE_CHECKING:
     from matplotlib.axes import Axes
     from matplotlib.figure import Figure
 
-__all__ = ["DIVERGING", "segment_heatmap", "segment_stage_funnels"]
+__all__ = ["DIVERGING", "segment_heatmap", "segment_retention", "segment_stage_funnels"]
 
 #: Colour map of gaps to the rest: orange above, purple below, white at no gap. Colour-blind
 #: safe, and neither end reads as good or bad (a higher churn rate and a higher revenue are
@@ -233,3 +235,54 @@ def segment_heatmap(result: IntoFrame, *, ax: Axes | None = None) -> Figure:
         by,
         "",
     )
+
+
+def segment_retention(result: IntoFrame, *, top: int = 7, ax: Axes | None = None) -> Figure:
+    """Each segment's retention curve: the share of a cohort still active *k* periods on.
+
+    Data twin: :func:`journey_lib.retention_curve` of a :func:`journey_lib.retention` broken
+    down ``by=`` (the segment columns first): one line per segment, ``rate`` against
+    ``period``, each line in its own colour and marker. The ``top`` segments with the
+    largest cohorts are drawn (the legend says how many more the table holds), largest first.
+
+    Examples
+    --------
+    >>> import matplotlib.pyplot as plt
+    >>> import journey_lib as jl
+    >>> from journey_lib.plots.segments import segment_retention
+    >>> sim = jl.simulate(300, seed=0)
+    >>> by = jl.Segments("segment", customers=sim.customers)
+    >>> curve = jl.retention_curve(jl.retention(sim.events, period="month", by=by))
+    >>> figure = segment_retention(curve)
+    >>> [line.get_label() for line in figure.axes[0].get_lines()]
+    ['consumer', 'small_business', 'enterprise']
+    >>> plt.close(figure)
+    """
+    check_top(top)
+    frame = twin_table(result, ("period", "rate"), "retention_curve")
+    keys = list(frame.columns[: list(frame.columns).index("period")])
+    if not keys:
+        raise JourneyParameterError(
+            "this retention curve has no segment columns; call journey_lib.retention(..., "
+            "by='segment') first"
+        )
+    if frame.empty:
+        raise JourneyDataError("no cohort has a finished period yet: nothing to draw")
+    size = next(c for c in frame.columns if c.startswith("cohort_"))
+    labels = [" / ".join(map(str, row)) for row in frame[keys].itertuples(index=False)]
+    frame = frame.assign(_segment=labels)
+    first = frame.sort_values("period").groupby("_segment", sort=False)[size].first()
+    order = first.sort_values(ascending=False, kind="stable").index.tolist()
+    shown = order[:top]
+    ax = axes_or_new(ax, (8, 4.5))
+    for i, segment in enumerate(shown):
+        line = frame[frame["_segment"] == segment].sort_values("period")
+        ax.plot(line["period"], line["rate"], label=segment, **line_style(i))
+    percent(ax.yaxis)
+    ax.set_ylim(bottom=0)
+    hidden = len(order) - len(shown)
+    title = f"Retention by {' / '.join(keys)}"
+    if hidden:
+        title += f" (the {len(shown)} largest of {len(order)} segments)"
+    ax.legend(fontsize=NOTE, frameon=False)
+    return decorate(ax, title, "periods since the cohort's first", "retained (complete cohorts)")
