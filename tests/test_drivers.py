@@ -459,6 +459,8 @@ def test_bad_input_is_named():
         drivers(log, "conversion", cutoff="2024-01-02")
     with pytest.raises(JourneyParameterError, match="window= does not apply"):
         drivers(log, "churn", cutoff="2024-01-02", window="7D")
+    with pytest.raises(JourneyParameterError, match="advocacy_events= does not apply"):
+        drivers(log, "churn", cutoff="2024-01-02", advocacy_events=["review"])
     with pytest.raises(JourneyParameterError, match="give a cutoff"):
         drivers(log, "churn")
     with pytest.raises(JourneyDataError, match="cutoff 2025-03-01 00:00 lies outside the log"):

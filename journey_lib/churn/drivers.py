@@ -327,7 +327,13 @@ def drivers(
         if segments is not None:
             people = people.join(segments, on="customer_id", how="inner")
     else:
-        _refuse(outcome, conversion=conversion, window=None if window is _30D else window)
+        _refuse(
+            outcome,
+            conversion=conversion,
+            window=None if window is _30D else window,
+            # Advocacy events name the outcome of "advocacy" only; churn has its own label.
+            advocacy_events=advocacy_events if outcome == "churn" else None,
+        )
         recipe = _recipe(recipe, profile, cutoff, horizon)
         if by_rule == "at_cutoff" and by is not None and not isinstance(by, Segments):
             # The segment a customer was in when the outcome window opened.
