@@ -530,6 +530,15 @@ def test_funnel_builder_breaks_down_by_a_customer_table_column(events, customers
     # A per-attempt breakdown and a segment together: the table, and a message for the figure.
     builder.controls["breakdown"].value = "channel"
     assert "one breakdown at a time" in builder.error and builder.png is None
+    # The table is still there: the figure is what cannot show both.
+    both = jl.funnel(
+        jl.within(events, "2024-03-01", "2024-09-01"),
+        STEPS,
+        window="30D",
+        breakdown="channel",
+        by=jl.Segments("segment", customers=customers),
+    )
+    assert_frame_equal(builder.data, both)
 
 
 def test_funnel_builder_refuses_a_column_it_does_not_offer(events):

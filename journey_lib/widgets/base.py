@@ -114,17 +114,23 @@ class JourneyWidget:
         return {name: _plain(control.value) for name, control in self.controls.items()}
 
     def refresh(self) -> None:
-        """Recompute :attr:`data` from the controls and redraw; errors become a message."""
+        """Recompute :attr:`data` from the controls and redraw; errors become a message (a
+        table that cannot be drawn stays in :attr:`data`, with the message and no picture)."""
         params = self.params
         try:
             data = self.compute(params)
             if self.is_empty(data):
                 raise JourneyDataError("nothing to show: no customers match these settings")
-            png = _png(self.draw(data, params))
         except (JourneyError, ValueError) as exc:
             self.data, self.png, self.error = pd.DataFrame(), None, str(exc)
         else:
-            self.data, self.png, self.error = data, png, None
+            # A table that cannot be drawn is still the answer: .data keeps it.
+            try:
+                png = _png(self.draw(data, params))
+            except (JourneyError, ValueError) as exc:
+                self.data, self.png, self.error = data, None, str(exc)
+            else:
+                self.data, self.png, self.error = data, png, None
         self.output.outputs = tuple(self._outputs(params))
 
     def to_report_params(self, path: str | os.PathLike[str]) -> Path:

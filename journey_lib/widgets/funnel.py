@@ -59,7 +59,7 @@ class FunnelBuilder(JourneyWidget):
     with :func:`journey_lib.plots.funnel_breakdown` when broken down (one bar series per
     breakdown value or segment; the seven with the most step-1 customers are drawn, the
     table has them all), and shown with its table. A breakdown and a segment together give
-    a table (``.data``) but no figure: the figure draws one of them at a time.
+    a table (``.data``) and a message instead of the figure, which draws one at a time.
 
     Notebook ``02_funnels`` takes no segment: :meth:`to_report_params` writes the other
     settings and leaves ``by`` and ``by_rule`` out.
