@@ -5,7 +5,15 @@ from __future__ import annotations
 
 import pandas as pd
 import pytest
-from engines import ENGINES, assert_same_frame, parity, shared_file
+from engines import (
+    ENGINES,
+    assert_same_frame,
+    collect,
+    parity,
+    require_module,
+    shared_file,
+    to_engine,
+)
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
@@ -197,3 +205,104 @@ def test_a_real_clickstream_matches_the_loop():
         assert_same_frame(got, want)
     folded = jl.customer_segments(log, ["platform", "channel"], top=3)
     assert folded[["platform", "channel"]].drop_duplicates().shape[0] == 4
+
+
+def _typed_log() -> pd.DataFrame:
+    """Four customers, one row each, with by columns of several types."""
+    return pd.DataFrame(
+        {
+            "customer_id": [1, 2, 3, 4],
+            "timestamp": pd.to_datetime(["2024-01-01"] * 4, utc=True),
+            "event": "visit",
+            "flag": pd.array([True, False, True, None], dtype="boolean"),
+            "day": pd.to_datetime(["2024-01-01", "2024-02-01", None, "2024-03-01"]).date,
+            "score": [1.0, float("nan"), 2.5, 2.0],
+            "rank": [1, 2, 3, 1],
+            "when": pd.to_datetime(["2024-01-01 10:00"] * 4, utc=True),
+        }
+    )
+
+
+_TYPED_WANT = {
+    "flag": ["True", "False", "True", MISSING],
+    "day": ["2024-01-01", "2024-02-01", MISSING, "2024-03-01"],
+    "score": ["1.0", MISSING, "2.5", "2.0"],
+    "rank": ["1", "2", "3", "1"],
+}
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+@pytest.mark.parametrize("column", list(_TYPED_WANT))
+def test_values_are_spelled_the_same_on_every_engine(engine, column):
+    log = _typed_log()
+    got = parity(jl.customer_segments, log, engine, column, top=None)
+    assert got[column].tolist() == _TYPED_WANT[column]
+    # The same column from a customer table of the log's engine.
+    table = to_engine(log[["customer_id", column]], engine)
+    spec = Segments(column, customers=table, top=None)
+    got = parity(jl.customer_segments, log[["customer_id", "timestamp", "event"]], engine, spec)
+    assert got[column].tolist() == _TYPED_WANT[column]
+
+
+@pytest.mark.parametrize("lazy", [False, True])
+def test_a_polars_nan_is_no_value(lazy):
+    # pl.from_pandas turns NaN into null; a native Polars NaN must count as (missing) too.
+    pl = require_module("polars", "the Polars NaN case")
+    log = pl.from_pandas(_typed_log()[["customer_id", "timestamp", "event"]]).with_columns(
+        score=pl.Series([1.0, float("nan"), 2.5, 2.0])
+    )
+    got = collect(jl.customer_segments(log.lazy() if lazy else log, "score", top=None))
+    assert got["score"].tolist() == _TYPED_WANT["score"]
+    nan_only = log.with_columns(score=pl.Series([float("nan")] * 4))
+    with pytest.raises(JourneyDataError, match="holds no value"):
+        jl.customer_segments(nan_only, "score")
+    table = log.select("customer_id", "score")
+    spec = Segments("score", customers=table, top=None)
+    assert (
+        collect(jl.customer_segments(log.drop("score"), spec))["score"].tolist()
+        == (_TYPED_WANT["score"])
+    )
+
+
+def test_pyspark_spells_values_as_pandas(spark):
+    log = _typed_log()
+    for column, want in _TYPED_WANT.items():
+        got = parity(jl.customer_segments, log, "pyspark", column, top=None, spark=spark)
+        assert got[column].tolist() == want, column
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_datetime_by_columns_are_refused(engine):
+    with pytest.raises(JourneyDataError, match=r"by='when' holds datetimes.*derive a period"):
+        jl.customer_segments(to_engine(_typed_log(), engine), "when")
+
+
+def test_a_customer_listed_twice_is_refused():
+    log = _typed_log()[["customer_id", "timestamp", "event"]]
+    table = pd.DataFrame({"customer_id": [1, 2, 2, 3, 3, 3], "plan": list("abcdef")})
+    for engine in ENGINES:
+        spec = Segments("plan", customers=to_engine(table, engine))
+        with pytest.raises(JourneyDataError, match=r"2 customer_id\(s\) more than once.*\[2, 3\]"):
+            jl.customer_segments(to_engine(log, engine), spec)
+
+
+def test_customer_ids_of_another_type_are_refused():
+    log = _typed_log()[["customer_id", "timestamp", "event"]]
+    table = pd.DataFrame({"customer_id": ["1", "2"], "plan": ["a", "b"]})
+    for engine in ENGINES:
+        spec = Segments("plan", customers=to_engine(table, engine))
+        with pytest.raises(JourneyDataError, match=r"customer_id is String but the log's is Int64"):
+            jl.customer_segments(to_engine(log, engine), spec)
+    # Integers of another width join as they are.
+    narrow = pd.DataFrame({"customer_id": pd.array([1, 2], dtype="int32"), "plan": ["a", "b"]})
+    got = jl.customer_segments(log, Segments("plan", customers=narrow, top=None))
+    assert got["plan"].tolist() == ["a", "b", MISSING, MISSING]
+
+
+def test_reserved_names_as_values_are_refused():
+    log = _log([(1, 0, "(other)"), (2, 0, "a")])
+    with pytest.raises(JourneyDataError, match=r"by='plan'.*'\(other\)'.*1 rows.*reserved"):
+        jl.customer_segments(log, "plan")
+    table = pd.DataFrame({"customer_id": [1, 2], "tier": ["(missing)", "x"]})
+    with pytest.raises(JourneyDataError, match=r"customer table's column.*reserved"):
+        jl.customer_segments(log.assign(plan="a"), Segments("tier", customers=table))

@@ -20,8 +20,19 @@ value counts, one rule for every analytic:
 - ``"at_cutoff"``: the value on their last row strictly before ``cutoff`` that has one, so
   a segment never uses what happened after a prediction's cutoff.
 
-A customer table's column has one value per customer and no rule. A customer the table does
-not list is in ``(missing)``.
+A customer table's column has one value per customer and no rule: a table listing a customer
+twice is refused, as is one whose ``customer_id`` type (number or text) differs from the log's.
+A customer the table does not list is in ``(missing)``.
+
+**Values as text**, the same on every engine: a float NaN is no value (``(missing)``, as a
+null), a boolean is ``"True"``/``"False"``, a date is ``"YYYY-MM-DD"``, a whole number is
+``"2"`` and a float keeps its point (``"2.0"``, ``"0.5"``; very large or small floats are
+written with an exponent, which engines spell differently, so round or bin them first). A
+datetime or duration column is refused: it gives nearly every customer a value of their own
+and engines write instants differently; derive a period first (a signup month, a date).
+``(missing)`` and ``(other)`` are reserved: an eager log or table whose column holds one of
+them as a real value is refused (a lazy one is not scanned for them, and such a value would
+count in that bucket).
 
 **The other bucket**: segments (value combinations) are ranked by their customers, most
 first, ties by value; the ``top`` largest keep their values and every other customer is put
@@ -51,7 +62,6 @@ __all__ = [
     "MISSING",
     "OTHER",
     "Segments",
-    "attach_segments",
     "customer_segments",
     "grouped",
     "segment_table",
@@ -234,7 +244,8 @@ def segment_table(
     """One row per customer of ``frame``: ``customer_id`` and the segment columns (text,
     ``(missing)`` and ``(other)`` applied), lazily. ``reserved`` are the calling analytic's
     own result columns, which a segment column may not be named; ``check`` looks at the data
-    for a column that holds no value (one small aggregation; for eager input)."""
+    for a column that holds no value or holds ``(missing)``/``(other)`` as a value (one small
+    aggregation; for eager input). A customer table is always checked for a repeated id."""
     columns = spec.columns
     clash = [c for c in columns if c in reserved]
     if clash:
@@ -252,13 +263,19 @@ def segment_table(
         raise JourneyDataError(
             f"by={absent[0]!r}: {where} has no such column; the log has {list(schema)}"
         )
+    kinds = {c: _kind(c, schema[c]) for c in from_log}
     if check:
-        _check_has_values(frame, from_log)
-    people = (
-        _log_values(frame, from_log, spec) if from_log else _customers(frame)
-    )
+        _check_values(frame, from_log, kinds)
+    people = _log_values(frame, from_log, spec, kinds) if from_log else _customers(frame)
     if from_table:
-        values = table.select("customer_id", *from_table)
+        table = _same_ids(table, schema["customer_id"])
+        table_schema = table.collect_schema()
+        table_kinds = {c: _kind(c, table_schema[c]) for c in from_table}
+        values = table.select("customer_id", *(_valued(c, table_kinds[c]) for c in from_table))
+        _check_once_each(values)
+        if check:
+            _check_values(values, from_table, table_kinds, what="the customer table")
+        values = values.with_columns(_text(c, table_kinds[c]) for c in from_table)
         try:
             people = people.join(values, on="customer_id", how="left")
         except Exception as error:  # DuckDB refuses relations of two connections
@@ -268,23 +285,10 @@ def segment_table(
                 "the customer table and the log are DuckDB relations of different connections; "
                 "make the table on the log's own connection (con.from_df(table))"
             ) from error
-        if check:
-            _check_has_values(values, from_table, what="the customer table")
-    people = people.with_columns(
-        nw.col(c).cast(nw.String()).fill_null(MISSING).alias(c) for c in columns
-    ).select("customer_id", *columns)
+    people = people.with_columns(nw.col(c).fill_null(MISSING) for c in columns).select(
+        "customer_id", *columns
+    )
     return people if spec.top is None else _fold_other(people, columns, spec.top)
-
-
-def attach_segments(
-    frame: nw.LazyFrame, spec: Segments | None, *, reserved: Sequence[str] = ()
-) -> tuple[nw.LazyFrame, list[str]]:
-    """``frame`` with its customers' segment columns on every row, and those columns (no
-    change and ``[]`` when ``spec`` is None): for analytics that group rows by segment."""
-    if spec is None:
-        return frame, []
-    table = segment_table(frame, spec, reserved=reserved)
-    return frame.join(table, on="customer_id", how="left"), spec.columns
 
 
 def grouped(frame: nw.LazyFrame, keys: Sequence[str], *exprs: nw.Expr) -> nw.LazyFrame:
@@ -295,7 +299,9 @@ def grouped(frame: nw.LazyFrame, keys: Sequence[str], *exprs: nw.Expr) -> nw.Laz
     return frame.select(*exprs)
 
 
-def _log_values(frame: nw.LazyFrame, columns: list[str], spec: Segments) -> nw.LazyFrame:
+def _log_values(
+    frame: nw.LazyFrame, columns: list[str], spec: Segments, kinds: dict[str, str]
+) -> nw.LazyFrame:
     """Per customer, each log column's value by the rule; every customer of ``frame`` is
     listed (with a missing value when none counts).
 
@@ -305,7 +311,7 @@ def _log_values(frame: nw.LazyFrame, columns: list[str], spec: Segments) -> nw.L
     ties. Filtering before the window and casting after it keep the work per row to a
     comparison; a crossing repeats this per column and joins the per-customer results.
     """
-    log = frame.select("customer_id", "timestamp", *columns)
+    log = frame.select("customer_id", "timestamp", *(_valued(c, kinds[c]) for c in columns))
     if spec.rule == "at_cutoff":
         # Microseconds compare with the cutoff on every engine, naive or zoned times alike.
         log = with_microseconds(log, _T).filter(nw.col(_T) < instant_us(spec.cutoff, "cutoff"))
@@ -316,7 +322,7 @@ def _log_values(frame: nw.LazyFrame, columns: list[str], spec: Segments) -> nw.L
         instant = nw.col("timestamp").min() if first else nw.col("timestamp").max()
         at = seen.filter(nw.col("timestamp") == instant.over("customer_id"))
         # The cast comes before the tie-break so ties are broken on the text, as defined.
-        text = at.select("customer_id", nw.col(c).cast(nw.String()))
+        text = at.select("customer_id", _text(c, kinds[c]))
         value = nw.col(c).min() if first else nw.col(c).max()
         people = people.join(text.group_by("customer_id").agg(value), on="customer_id", how="left")
     return people
@@ -385,16 +391,103 @@ def _customer_table(customers: Any, frame: nw.LazyFrame) -> nw.LazyFrame:
     )
 
 
-def _check_has_values(frame: nw.LazyFrame, columns: list[str], what: str = "the log") -> None:
-    """Refuse a segment column that holds no value at all: every customer would be
-    ``(missing)``, which is never what a breakdown was asked for."""
+def _kind(column: str, dtype: Any) -> str:
+    """How a segment column's values become text: ``"float"``, ``"bool"`` or ``"plain"``
+    (a cast); a datetime or duration is refused (see the module docstring)."""
+    if isinstance(dtype, (nw.Datetime, nw.Duration)):
+        raise JourneyDataError(
+            f"by={column!r} holds {type(dtype).__name__.lower()}s ({dtype}): instants give "
+            "nearly every customer a segment of their own and no engine-independent label; "
+            f"derive a period first, e.g. the month as text ({column}.dt.strftime('%Y-%m')) "
+            "or the date"
+        )
+    if dtype.is_float():
+        return "float"
+    return "bool" if isinstance(dtype, nw.Boolean) else "plain"
+
+
+def _valued(column: str, kind: str) -> nw.Expr:
+    """The column with a float NaN as no value: Polars keeps NaN apart from null, pandas and
+    DuckDB do not, and a segment must not depend on the engine."""
+    return nw.col(column).fill_nan(None) if kind == "float" else nw.col(column)
+
+
+def _text(column: str, kind: str) -> nw.Expr:
+    """The column as text, spelled the same on every engine (a cast writes booleans as
+    ``True`` on pandas but ``true`` elsewhere); nulls stay null."""
+    if kind != "bool":
+        return nw.col(column).cast(nw.String())
+    value = nw.col(column)
+    return (
+        nw.when(value)
+        .then(nw.lit("True"))
+        .otherwise(nw.when(~value).then(nw.lit("False")))
+        .alias(column)
+    )
+
+
+def _same_ids(table: nw.LazyFrame, log_ids: Any) -> nw.LazyFrame:
+    """The customer table with ids the log's ids can join: integer widths are aligned, and
+    numbers against text are refused (a join would fail or match nothing)."""
+    ids = table.collect_schema()["customer_id"]
+    if ids == log_ids:
+        return table
+    if ids.is_integer() and log_ids.is_integer():
+        return table.with_columns(nw.col("customer_id").cast(log_ids))
+    text = (nw.String, nw.Categorical, nw.Enum)
+    if (ids.is_numeric() and isinstance(log_ids, text)) or (
+        isinstance(ids, text) and log_ids.is_numeric()
+    ):
+        raise JourneyDataError(
+            f"the customer table's customer_id is {ids} but the log's is {log_ids}; cast the "
+            "table's ids to the log's type first (e.g. customers.astype({'customer_id': "
+            "log['customer_id'].dtype}))"
+        )
+    return table
+
+
+def _check_once_each(table: nw.LazyFrame) -> None:
+    """Refuse a customer table that lists a customer twice: the join would count them twice
+    (one small aggregation over the table, which has a row per customer)."""
+    repeated = table.group_by("customer_id").agg(nw.len().alias(_N)).filter(nw.col(_N) > 1)
+    count = repeated.select(nw.len().alias(_N)).collect().item()
+    if count:
+        examples = repeated.sort("customer_id").head(3).collect()["customer_id"].to_list()
+        raise JourneyDataError(
+            f"the customer table lists {count:,} customer_id(s) more than once (e.g. "
+            f"{examples}); it must have one row per customer"
+        )
+
+
+def _check_values(
+    frame: nw.LazyFrame, columns: list[str], kinds: dict[str, str], what: str = "the log"
+) -> None:
+    """Refuse a segment column that holds no value at all (every customer would be
+    ``(missing)``, never what a breakdown was asked for) or holds ``(missing)`` or
+    ``(other)`` as a real value (it would merge with that bucket). One aggregation."""
     if not columns:
         return
-    counts = frame.select(nw.len().alias(_N), *(nw.col(c).count() for c in columns)).collect()
+    schema = frame.collect_schema()
+    reserved = [c for c in columns if kinds[c] == "plain" and not schema[c].is_numeric()]
+    counts = frame.select(
+        nw.len().alias(_N),
+        *(_valued(c, kinds[c]).count().alias(f"n{i}") for i, c in enumerate(columns)),
+        *(
+            nw.col(c).cast(nw.String()).is_in([MISSING, OTHER]).sum().alias(f"r{i}")
+            for i, c in enumerate(reserved)
+        ),
+    ).collect()
     row = counts.row(0)
-    empty = [c for c, n in zip(columns, row[1:], strict=True) if n == 0]
+    empty = [c for c, n in zip(columns, row[1 : 1 + len(columns)], strict=True) if n == 0]
     if empty and row[0] > 0:
         raise JourneyDataError(
             f"by={empty[0]!r}: {what}'s column holds no value ({row[0]:,} rows, all missing); "
             "choose a column with values"
+        )
+    spelled = [(c, n) for c, n in zip(reserved, row[1 + len(columns) :], strict=True) if n]
+    if spelled:
+        column, n = spelled[0]
+        raise JourneyDataError(
+            f"by={column!r}: {what}'s column holds {MISSING!r} or {OTHER!r} as a value in "
+            f"{n:,} rows; those names are reserved for the segment buckets, rename the value"
         )
