@@ -8,6 +8,10 @@ Times in the hand-made logs are days after 2024-01-01 00:00 UTC.
 
 from __future__ import annotations
 
+import dataclasses
+import itertools
+import warnings
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -15,7 +19,8 @@ from engines import ENGINES, assert_same_frame, shared_file, to_engine
 from scipy import stats
 
 import journey_lib as jl
-from journey_lib._intervals import wilson
+from journey_lib._intervals import benjamini_hochberg, wilson
+from journey_lib.analytics import compare
 from journey_lib.analytics.compare import (
     RESULT_COLUMNS,
     compare_segments,
@@ -233,11 +238,21 @@ def test_retention_and_churn_rate_worked_by_hand():
     assert not table["metric"].eq("advocacy rate").any()
 
 
-def test_benjamini_hochberg_over_every_tested_row():
+def test_benjamini_hochberg_over_every_tested_row(monkeypatch):
+    # One implementation serves compare and drivers: the suite's own, checked here against
+    # scipy's, an independent one.
+    calls = []
+
+    def counted(p, groups=None):
+        calls.append(len(p))
+        return benjamini_hochberg(p, groups)
+
+    monkeypatch.setattr(compare, "benjamini_hochberg", counted)
     sim = jl.simulate(1500, seed=3)
     table = compare_segments(sim.events, Segments("segment", customers=sim.customers), steps=STEPS)
     tested = table["p_value"].notna()
     assert tested.sum() > 30
+    assert calls == [tested.sum()]
     want = stats.false_discovery_control(table.loc[tested, "p_value"], method="bh")
     np.testing.assert_allclose(table.loc[tested, "p_adjusted"], want)
     assert table.loc[~tested, "p_adjusted"].isna().all()
@@ -408,9 +423,9 @@ def test_bad_input_is_named():
     empty = JOURNEY.assign(platform=pd.Series([None] * len(JOURNEY), dtype="str"))
     with pytest.raises(JourneyDataError, match=r"holds no value \(15 rows, all missing\)"):
         compare_segments(empty, "platform")
-    for clash in ("metric", "value", "step"):
+    for clash in ("metric", "value", "p_adjusted"):
         with pytest.raises(JourneyParameterError, match=f"by='{clash}' would clash"):
-            compare_segments(JOURNEY.assign(**{"metric": "x", "step": "y"}), clash)
+            compare_segments(JOURNEY.assign(**{"metric": "x", "p_adjusted": "y"}), clash)
     with pytest.raises(JourneyParameterError, match="needs by="):
         compare_segments(JOURNEY, None)
     with pytest.raises(JourneyParameterError, match="confidence"):
@@ -504,3 +519,111 @@ def test_format_value():
     assert format_value(np.nan, "money") == "–"
     with pytest.raises(JourneyParameterError, match="kind"):
         format_value(1.0, "ratio")
+
+
+def test_the_churn_rate_reads_the_whole_logs_periods():
+    # Customer 1 (plan a) buys on 5 January, 2 (plan b) on 6 January and 10 February; 3
+    # and 4 only see ads in late April, so the log, and its months, run to late April
+    # although the last purchase is in February. Months, 30 days' inactivity.
+    late = log(
+        (1, 4, "purchase", 1),
+        (2, 5, "purchase", 1),
+        (2, 40, "purchase", 1),
+        (3, 115, "ad_view", 0),
+        (4, 118, "ad_view", 0),
+        platform={1: "a", 2: "b", 3: "a", 4: "b"},
+    )
+    profile = jl.LogProfile(conversion="purchase", inactivity="30D")
+    table = compare_segments(
+        late, "platform", profile=profile, framework=JOURNEY_FRAMEWORK, min_customers=1
+    )
+    # January, February and March are reported. a: 1 active at 1 February, lost by 1
+    # March. b: 2 active at 1 February (6 January) and at 1 March (10 February), lost by 1
+    # April. So a 1 of 1, b 1 of 2 customer-periods.
+    assert (cell(table, "a", "churn rate"), cell(table, "a", "churn rate", "n")) == (1.0, 1)
+    assert (cell(table, "b", "churn rate"), cell(table, "b", "churn rate", "n")) == (0.5, 2)
+    assert cell(table, "a", "churn rate", "rest") == 0.5
+    # The same counts as churn_rate on the whole log (3 and 4 are never active at a
+    # reported period's start, so every customer's counts are the buyers').
+    whole = jl.churn_rate(late, inactivity="30D", by="platform")
+    pooled = whole.groupby("platform")[["lost", "active_start"]].sum()
+    assert pooled.loc["a"].tolist() == [1, 1] and pooled.loc["b"].tolist() == [1, 2]
+
+
+def _churn_by_hand(events: pd.DataFrame, who: pd.Series, inactivity: str = "90D") -> tuple:
+    """Buyers of ``who`` lost over the whole log's complete months, and those active at the
+    months' starts, from the definition (an event in ``[t - W, t)`` makes active at t)."""
+    buyers = set(events.loc[events["event"] == "purchase", "customer_id"]) & set(who)
+    window, now = pd.Timedelta(inactivity), events["timestamp"].max()
+    start = events["timestamp"].min().tz_convert(None).to_period("M").to_timestamp()
+    bounds = [b.tz_localize("UTC") for b in pd.date_range(start, now.tz_convert(None), freq="MS")]
+
+    def active(t):
+        at = events[(events["timestamp"] >= t - window) & (events["timestamp"] < t)]
+        return set(at["customer_id"]) & buyers
+
+    lost = at_start = 0
+    for s, e in itertools.pairwise(bounds):  # e <= now: the complete months
+        before = active(s)
+        at_start += len(before)
+        lost += len(before - active(e))
+    return lost, at_start
+
+
+def test_each_segments_churn_rate_on_an_unpadded_log_is_the_definitions():
+    # No padding: the buyers' last event is well before the log's, and segments end at
+    # different times; each block still counts over the whole log's months.
+    sim = jl.simulate(400, seed=31)
+    events = _with_platform(sim.events, 31)
+    last_buy = events.loc[events["event"] == "purchase", "timestamp"].max()
+    events = events[
+        (events["event"] != "purchase") | (events["timestamp"] < last_buy - pd.Timedelta("120D"))
+    ]
+    segments = jl.customer_segments(events, Segments("platform", top=None))
+    table = compare_segments(events, Segments("platform", top=None))
+    for value, members in segments.groupby("platform"):
+        lost, n = _churn_by_hand(events, members["customer_id"])
+        assert cell(table, value, "churn rate", "n") == n, value
+        np.testing.assert_allclose(cell(table, value, "churn rate"), lost / n if n else np.nan)
+
+
+def test_any_by_name_but_the_results_own_columns_works():
+    for name in ("period", "cohort", "lost", "step", "buyers", "churn_rate"):
+        renamed = JOURNEY.rename(columns={"platform": name})
+        table = compare_segments(renamed, name, steps=STEPS, min_customers=1)
+        want = compare_segments(JOURNEY, "platform", steps=STEPS, min_customers=1)
+        assert list(table.columns) == [name, *RESULT_COLUMNS]
+        assert_same_frame(table.rename(columns={name: "platform"}), want)
+
+
+def test_no_warning_on_a_simulated_log():
+    sim = jl.simulate(300, seed=1)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        table = compare_segments(sim.events, Segments("segment", customers=sim.customers))
+    assert {"repeat purchase rate", "advocacy rate"} <= set(table["metric"])
+
+
+def test_a_profiles_framework_per_segment_is_refused():
+    profile = dataclasses.replace(
+        jl.LogProfile(conversion="purchase"),
+        segment_frameworks={"platform": {"web": "business", "app": "customer_journey"}},
+    )
+    with pytest.raises(JourneyParameterError, match=r"segment_frameworks.*by='platform'"):
+        compare_segments(JOURNEY, "platform", profile=profile)
+    # One framework given for every segment is what it asks for.
+    table = compare_segments(JOURNEY, "platform", profile=profile, framework=JOURNEY_FRAMEWORK)
+    assert "reached Purchase" in set(table["metric"])
+
+
+def test_without_a_conversion_event_the_churn_rate_is_every_customers():
+    table = compare_segments(
+        JOURNEY, "platform", profile=jl.LogProfile(inactivity="30D"), framework=JOURNEY_FRAMEWORK
+    )
+    whole = jl.churn_rate(JOURNEY, inactivity="30D", by="platform")
+    pooled = whole.groupby("platform")[["lost", "active_start"]].sum()
+    for value in ("app", "web"):
+        assert cell(table, value, "churn rate", "n") == pooled.loc[value, "active_start"]
+        lost = pooled.loc[value, "lost"]
+        n = pooled.loc[value, "active_start"]
+        np.testing.assert_allclose(cell(table, value, "churn rate"), lost / n if n else np.nan)

@@ -34,17 +34,22 @@ without it. Each measure is the suite's own, computed for all segments at once w
 ``churn rate`` (share)
     :func:`journey_lib.churn_rate` of the **buyers** (customers with a conversion event:
     prospects who never bought have no custom to lose), **pooled over its periods**: buyers
-    lost over all reported periods, of the buyers active at the periods' starts. A buyer is
+    lost over all reported periods, of the buyers active at the periods' starts. The
+    periods and "now" are the whole log's (churn_rate run on the whole log with being a
+    buyer as one more segment column), the same for every segment and its rest. A buyer is
     counted once per period they are active at its start, so ``n`` counts customer-periods;
     the interval and the test treat them as the independent trials of a discrete-time
-    hazard (whose likelihood is that product of per-period trials). Without a conversion
-    event (or a buyer), the churn rate of every customer.
+    hazard (whose likelihood is that product of per-period trials). When there is no
+    conversion event (a profile naming none) or no customer of the log has one, the row is
+    instead the churn rate of **every customer** of the segment, over the same periods.
 ``repeat purchase rate`` (share)
-    :func:`journey_lib.loyalty`'s ``overall``: buyers with a conversion at a later instant
-    than their first, of the buyers.
+    :func:`journey_lib.loyalty`'s ``overall`` definition: buyers with a conversion at a
+    later instant than their first, of the buyers.
 ``advocacy rate`` (share)
     Its ``in_advocacy`` of the buyers: buyers with an event in the framework's last stage
-    (its advocacy stage). Left out when no buyer has one (a log without advocacy events).
+    (its advocacy stage). Left out when no buyer has one (a log without advocacy events)
+    or the framework has fewer than two stages (loyalty's last two are retention and
+    advocacy).
 ``revenue per customer`` (money)
     The sum of ``value`` over the segment's events divided by its customers (buyers or
     not). Left out when the log has no ``value`` column.
@@ -53,8 +58,9 @@ The conversion event is the profile's, else ``"purchase"`` (as :func:`journey_li
 repeat purchase and advocacy are left out when a profile names none or no customer
 converted. The period is ``period``, else the profile's, else ``"month"``; the stage
 framework is ``framework``, else the profile's, else the customer journey, the same for
-every segment (a framework per segment is refused: reach is compared on the same stages);
-events it does not map are ignored.
+every segment (a framework per segment, given as ``framework`` or by the profile's
+``segment_frameworks`` for a ``by`` column, is refused: reach is compared on the same
+stages); events it does not map are ignored.
 
 Intervals, tests and corrections
 --------------------------------
@@ -80,15 +86,16 @@ Intervals, tests and corrections
 A row is tested only when both its ``n`` and the rest's reach ``min_customers``; a test
 that cannot be computed (no spread on either side of a t-test) gives no p-value either.
 ``p_adjusted`` are the Benjamini-Hochberg adjusted p-values over every tested row of the
-table (:func:`scipy.stats.false_discovery_control`), and a row is ``significant`` when its
-``p_adjusted < 1 - confidence``. For independent or positively dependent tests that keeps
-the expected share of false discoveries among the significant rows at most
-``1 - confidence``; a table's rows are not independent (a segment's reach of two stages
-moves together), so a gap that is significant on one row often is on its neighbours too.
+table (as :func:`scipy.stats.false_discovery_control` computes them), and a row is
+``significant`` when its ``p_adjusted < 1 - confidence``. For independent or positively
+dependent tests that keeps the expected share of false discoveries among the significant
+rows at most ``1 - confidence``; a table's rows are not independent (a segment's reach of
+two stages moves together), so a gap that is significant on one row often is on its
+neighbours too.
 
 Engines: the log may be pandas, Polars, DuckDB or PySpark; the counting runs there and only
-per-segment aggregates and per-customer columns (the times behind the medians, loyalty's
-advocates) are collected, never the log. The result, a small table, is pandas.
+per-segment aggregates and the per-customer times behind the medians are collected, never
+the log. The result, a small table, is pandas.
 """
 
 from __future__ import annotations
@@ -104,12 +111,11 @@ from narwhals.typing import IntoFrame
 from scipy import stats
 
 from .._engine import lazy_events, money, to_pandas
-from .._intervals import association_test, wilson
+from .._intervals import association_test, benjamini_hochberg, wilson
 from ..errors import JourneyDataError, JourneyParameterError
 from ..io.profile import LogProfile, from_profile
 from .funnels import funnel
-from .loyalty import loyalty
-from .progression import stage_times
+from .progression import stage_times, working_names
 from .retention import churn_rate, retention
 from .segments import Segments, grouped, segment_table, segments_of
 from .stages import StageFramework, resolve_framework
@@ -134,28 +140,14 @@ RESULT_COLUMNS: tuple[str, ...] = (
 KINDS: tuple[str, ...] = ("count", "share", "days", "money")
 
 _DAY_S = 86_400.0
-# Names of the working columns; a by column may not take them.
-_CONVERTED = "_jl_cmp_converted"
-_BUYER, _REVENUE, _SQUARE = "buyers", "revenue", "revenue_sq"
-# stage_funnel's columns stay reserved: the stage measures are named and defined as its own.
-_STAGE_COLUMNS = (
-    "step",
-    "stage",
-    "customers",
-    "conversion_rate",
-    "step_conversion_rate",
-    "progressed",
-    "median_time_in_stage",
-    "regressed",
-)
-_RESERVED = (
-    *RESULT_COLUMNS,
-    *_STAGE_COLUMNS,
-    _CONVERTED,
-    _BUYER,
-    _REVENUE,
-    _SQUARE,
-)
+# Working columns. The segment columns travel under working names too
+# (progression.working_names), so a by column may take any name but the result's own.
+_CONVERTED, _BUYER = "_jl_cmp_converted", "_jl_cmp_buyer"
+_REVENUE, _SQUARE = "_jl_cmp_revenue", "_jl_cmp_revenue_sq"
+_FIRST_BUY, _LAST_BUY = "_jl_cmp_first_buy", "_jl_cmp_last_buy"
+_REPEAT, _ADVOCATE = "_jl_cmp_repeat", "_jl_cmp_advocate"
+#: Put before every segment value handed to another analytic (see _marked).
+_MARK = "="
 
 
 def compare_segments(
@@ -234,7 +226,8 @@ def compare_segments(
     ------
     JourneyParameterError
         For no ``by``, a ``by`` column named like a result column, a ``confidence`` outside
-        (0, 1), ``min_customers`` below 1, or a framework per segment.
+        (0, 1), ``min_customers`` below 1, or a framework per segment (as ``framework``, or
+        the profile's ``segment_frameworks`` for a ``by`` column without ``framework``).
     JourneyDataError
         When a ``by`` column is missing or (on an eager log) holds no value.
 
@@ -268,11 +261,11 @@ def compare_segments(
         raise JourneyParameterError(
             f"min_customers must be a whole number >= 1; got {min_customers!r}"
         )
+    _refuse_segment_frameworks(spec, framework, profile)
     frame, eager = lazy_events(events)
-    keys = spec.columns
     fw = resolve_framework(framework, profile)
-    reserved = (*_RESERVED, *_stage_flags(len(fw.stages)))
-    table = segment_table(frame, spec, reserved=reserved, check=eager)
+    table, names = working_names(segment_table(frame, spec, reserved=RESULT_COLUMNS, check=eager))
+    keys = list(names)
     conversion = from_profile(profile, "conversion", None, None if profile else "purchase")
     people = _people(frame, table, conversion)
     sizes = to_pandas(
@@ -280,35 +273,70 @@ def compare_segments(
             people,
             keys,
             nw.len().alias("customers"),
-            *(nw.col(c).sum() for c in (_BUYER, _REVENUE, _SQUARE)),
+            *(nw.col(c).sum() for c in (_BUYER, _REPEAT, _REVENUE, _SQUARE)),
         )
     ).sort_values(keys, ignore_index=True)
     segments = sizes[keys]
-    stage_counts, times = _stage_counts(frame, table, segments, fw)
+    stage_counts, times = _stage_counts(frame, people, segments, fw)
     # The analytics below count the customers of this one segment table (handed over as a
     # customer table), so a segment is the same customers in each, whatever log they get.
-    shared = Segments(keys, customers=table.to_native(), top=None)
+    # Its values are marked (see _marked): a customer table may not hold the bucket names.
+    marked = _marked(people, keys)
+    shared = Segments(keys, customers=marked.select("customer_id", *keys).to_native(), top=None)
     buyers_only = conversion is not None and sizes[_BUYER].sum() > 0
-    churn_log = frame
+    # The churn rate runs on the whole log (its periods and "now" are the log's), with
+    # whether a customer is a buyer as one more segment column; only the buyers' blocks
+    # are kept.
+    churn_by = shared
     if buyers_only:
-        buyers = people.filter(nw.col(_BUYER) == 1).select("customer_id")
-        churn_log = frame.join(buyers, on="customer_id", how="semi")
+        flagged = marked.select("customer_id", *keys, _BUYER).to_native()
+        churn_by = Segments([*keys, _BUYER], customers=flagged, top=None)
 
     shares = [_share(sizes, keys, "customers", "customers", "customers").assign(kind="count")]
     shares += _stage_rows(stage_counts, keys, fw.stages)
     funnel_steps = from_profile(profile, "funnel", steps, None)
     if funnel_steps is not None:
         shares.append(_funnel_row(events, funnel_steps, shared, segments))
-    shares += _period_rows(events, churn_log.to_native(), shared, profile, period, segments)
+    shares += _period_rows(events, shared, churn_by, profile, period, segments)
     if buyers_only:
-        shares += _loyalty_rows(events, fw, profile, conversion, shared, segments)
+        shares += _loyalty_rows(sizes, stage_counts, keys, len(fw.stages))
     rows = [
         _test_shares(pd.concat(shares, ignore_index=True), keys, confidence, min_customers),
         _median_rows(times, segments, fw.stages, confidence, min_customers),
     ]
     if "value" in frame.collect_schema():
         rows.append(_revenue_rows(sizes, keys, confidence, min_customers))
-    return _finish(pd.concat(rows, ignore_index=True), keys, confidence, _order(fw.stages))
+    out = _finish(pd.concat(rows, ignore_index=True), keys, confidence, _order(fw.stages))
+    return out.rename(columns=names)
+
+
+def _refuse_segment_frameworks(spec: Segments, framework: Any, profile: LogProfile | None) -> None:
+    """Refuse a framework per segment from the profile: reach is compared on one set of
+    stages. An explicit ``framework`` is that one set (as in :func:`journey_lib.stage_funnel`,
+    where it overrides the profile's per-segment frameworks)."""
+    if framework is not None or profile is None:
+        return
+    named = [c for c in spec.columns if c in profile.segment_frameworks]
+    if named:
+        raise JourneyParameterError(
+            f"the profile's segment_frameworks gives by={named[0]!r} a framework per segment "
+            f"({dict(profile.segment_frameworks[named[0]])}); compare_segments compares every "
+            "segment on the same stages: pass framework= (say 'customer_journey')"
+        )
+
+
+def _marked(people: nw.LazyFrame, keys: list[str]) -> nw.LazyFrame:
+    """``people`` with :data:`_MARK` before each segment value, for handing the segment
+    table to another analytic as a customer table: segment_table refuses a customer table
+    holding ``(missing)`` or ``(other)`` (a user's value spelled like a bucket), which the
+    segment table itself does hold. :func:`_unmarked` takes the mark off their results."""
+    return people.with_columns(nw.concat_str([nw.lit(_MARK), nw.col(k)]).alias(k) for k in keys)
+
+
+def _unmarked(result: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
+    """An analytic's result over the :func:`_marked` segments with the segment values as
+    they are."""
+    return result.assign(**{k: result[k].str.slice(len(_MARK)) for k in keys})
 
 
 def _order(stages: tuple[str, ...]) -> list[str]:
@@ -328,8 +356,11 @@ def _order(stages: tuple[str, ...]) -> list[str]:
 
 
 def _people(frame: nw.LazyFrame, table: nw.LazyFrame, conversion: str | None) -> nw.LazyFrame:
-    """One row per customer: their segment, whether they are a buyer (1 or 0), their
-    revenue and its square. One group-by over the log, one join."""
+    """One row per customer: their segment, whether they are a buyer and a repeat buyer (1
+    or 0), their revenue and its square. One group-by over the log, one join.
+
+    A repeat buyer is :func:`journey_lib.loyalty`'s: a conversion at a later instant than
+    their first, i.e. their last conversion is later than their first."""
     schema = frame.collect_schema()
     converted = nw.lit(False) if conversion is None else nw.col("event") == conversion
     one, zero = nw.lit(1, dtype=nw.Int64()), nw.lit(0, dtype=nw.Int64())
@@ -337,13 +368,23 @@ def _people(frame: nw.LazyFrame, table: nw.LazyFrame, conversion: str | None) ->
     marked = frame.select(
         "customer_id",
         nw.when(converted).then(one).otherwise(zero).alias(_CONVERTED),
+        nw.when(converted).then(nw.col("timestamp")).alias(_FIRST_BUY),
+        nw.when(converted).then(nw.col("timestamp")).alias(_LAST_BUY),
         money(schema).alias(_REVENUE),
     )
     per_customer = marked.group_by("customer_id").agg(
-        nw.col(_CONVERTED).max(), nw.col(_REVENUE).sum()
+        nw.col(_CONVERTED).max(),
+        nw.col(_FIRST_BUY).min(),
+        nw.col(_LAST_BUY).max(),
+        nw.col(_REVENUE).sum(),
     )
-    return table.join(per_customer, on="customer_id", how="left").with_columns(
+    again = nw.col(_LAST_BUY) > nw.col(_FIRST_BUY)  # missing (not) without a conversion
+    return table.join(per_customer, on="customer_id", how="left").select(
+        "customer_id",
+        *table.columns[1:],
         nw.col(_CONVERTED).alias(_BUYER),
+        nw.when(again).then(one).otherwise(zero).alias(_REPEAT),
+        nw.col(_REVENUE),
         (nw.col(_REVENUE) * nw.col(_REVENUE)).alias(_SQUARE),
     )
 
@@ -361,13 +402,14 @@ def _stage_flags(k: int) -> tuple[str, ...]:
 
 
 def _stage_counts(
-    frame: nw.LazyFrame, table: nw.LazyFrame, segments: pd.DataFrame, fw: StageFramework
+    frame: nw.LazyFrame, people: nw.LazyFrame, segments: pd.DataFrame, fw: StageFramework
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Per segment (one row each, in the order of ``segments``): ``_jl_cmp_entered`` its
     customers with a mapped event, ``_jl_cmp_reached_i`` those who reached stage i
-    (0-based) and ``_jl_cmp_both_i`` those who reached it and the one before; and one row
-    per customer who moved beyond a stage but the last: their segment, ``step`` (from 1)
-    and ``days`` in it.
+    (0-based), ``_jl_cmp_both_i`` those who reached it and the one before and
+    ``_jl_cmp_advocate`` the buyers (of ``people``, from :func:`_people`) who reached the
+    last stage; and one row per customer who moved beyond a stage but the last: their
+    segment, ``step`` (from 1) and ``days`` in it.
 
     All from :func:`journey_lib.analytics.progression.stage_times`, the per-customer table
     stage_funnel counts, so every figure is stage_funnel's own definition: reached is
@@ -386,7 +428,7 @@ def _stage_counts(
 
     # pandas' group-by aggregates plain columns only: each flag is a column first, missing
     # where it does not hold, so that a count of the column counts the customers it holds.
-    flagged = table.join(
+    flagged = people.join(
         times.select(
             "customer_id",
             one.alias(entered),
@@ -399,10 +441,12 @@ def _stage_counts(
         ),
         on="customer_id",
         how="left",
+    ).with_columns(
+        # loyalty's advocate: an event in the framework's last stage (its advocacy stage).
+        nw.when((nw.col(_BUYER) == 1) & ~nw.col(reached[-1]).is_null()).then(one).alias(_ADVOCATE)
     )
-    counts = to_pandas(
-        grouped(flagged, keys, *(nw.col(c).count() for c in (entered, *reached, *both)))
-    )
+    counted = (entered, *reached, *both, _ADVOCATE)
+    counts = to_pandas(grouped(flagged, keys, *(nw.col(c).count() for c in counted)))
     if not wait:  # a framework of one stage has no time in stage
         return _on_segments(counts, segments), pd.DataFrame(columns=[*keys, "step", "days"])
     moved = nw.any_horizontal(*(~nw.col(c).is_null() for c in wait), ignore_nulls=True)
@@ -455,7 +499,7 @@ def _funnel_row(
     """Funnel conversion: customers at the last step of :func:`journey_lib.funnel` over
     those at step 1, per segment."""
     keys = list(segments.columns)
-    result = to_pandas(funnel(events, steps, by=shared))
+    result = _unmarked(to_pandas(funnel(events, steps, by=shared)), keys)
     first = result[result["step"] == 1][[*keys, "customers"]]
     last = result[result["step"] == len(steps)][[*keys, "customers"]]
     ends = first.merge(last, on=keys, suffixes=("_first", "_last")).rename(
@@ -466,19 +510,25 @@ def _funnel_row(
 
 def _period_rows(
     events: IntoFrame,
-    churn_log: IntoFrame,
     shared: Segments,
+    churn_by: Segments,
     profile: LogProfile | None,
     period: str | None,
     segments: pd.DataFrame,
 ) -> list[pd.DataFrame]:
-    """First-period retention of ``events`` (pooled over cohorts whose offset 1 has ended)
-    and the churn rate of ``churn_log`` (pooled over the reported periods), per segment."""
+    """First-period retention (pooled over cohorts whose offset 1 has ended) and the churn
+    rate (pooled over the reported periods) of ``events``, per segment. ``churn_by`` is
+    ``shared`` or, for the buyers' churn rate, ``shared`` with the buyer flag as one more
+    column, whose buyers' blocks are kept."""
     keys = list(segments.columns)
-    kept = to_pandas(retention(events, period=period, profile=profile, by=shared))
+    kept = _unmarked(to_pandas(retention(events, period=period, profile=profile, by=shared)), keys)
     kept = kept[(kept["period"] == 1) & kept["complete"].astype(bool)]
     kept = kept.groupby(keys, as_index=False)[["cohort_size", "customers"]].sum()
-    lost = to_pandas(churn_rate(churn_log, period=period, profile=profile, by=shared))
+    lost = _unmarked(
+        to_pandas(churn_rate(events, period=period, profile=profile, by=churn_by)), keys
+    )
+    if _BUYER in churn_by.columns:
+        lost = lost[lost[_BUYER] == "1"]  # segment_table's text of the flag 1
     lost = lost.groupby(keys, as_index=False)[["active_start", "lost"]].sum()
     retained = _on_segments(kept, segments)
     churned = _on_segments(lost, segments)
@@ -489,24 +539,16 @@ def _period_rows(
 
 
 def _loyalty_rows(
-    events: IntoFrame,
-    fw: StageFramework,
-    profile: LogProfile | None,
-    conversion: str,
-    shared: Segments,
-    segments: pd.DataFrame,
+    sizes: pd.DataFrame, stage_counts: pd.DataFrame, keys: list[str], k: int
 ) -> list[pd.DataFrame]:
-    """Repeat purchase and advocacy rates of the buyers, per segment, from
-    :func:`journey_lib.loyalty`'s ``overall``; advocacy only when some buyer has an event in
-    the advocacy stage."""
-    keys = list(segments.columns)
-    overall = loyalty(events, framework=fw, profile=profile, purchase_event=conversion, by=shared)
-    counts = _on_segments(
-        overall.overall[[*keys, "buyers", "repeat_buyers", "in_advocacy"]], segments
-    )
-    rows = [_share(counts, keys, "repeat purchase rate", "repeat_buyers", "buyers")]
-    if counts["in_advocacy"].sum() > 0:
-        rows.append(_share(counts, keys, "advocacy rate", "in_advocacy", "buyers"))
+    """Repeat purchase and advocacy rates of the buyers, per segment, as
+    :func:`journey_lib.loyalty`'s ``overall`` defines them (see :func:`_people` and
+    :func:`_stage_counts`); advocacy only when some buyer has an event in the advocacy
+    stage, which loyalty reads as the last of a framework of at least two stages."""
+    counts = sizes.assign(**{_ADVOCATE: stage_counts[_ADVOCATE].to_numpy()})
+    rows = [_share(counts, keys, "repeat purchase rate", _REPEAT, _BUYER)]
+    if k >= 2 and counts[_ADVOCATE].sum() > 0:
+        rows.append(_share(counts, keys, "advocacy rate", _ADVOCATE, _BUYER))
     return rows
 
 
@@ -644,7 +686,7 @@ def _finish(
     adjusted = np.full(len(p), np.nan)
     tested = ~np.isnan(p)
     if tested.any():
-        adjusted[tested] = stats.false_discovery_control(p[tested], method="bh")
+        adjusted[tested] = benjamini_hochberg(p[tested])
     rows = rows.assign(
         p_adjusted=adjusted,
         significant=adjusted < 1 - confidence,
