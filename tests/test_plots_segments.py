@@ -221,3 +221,64 @@ def test_segment_retention_refuses_a_curve_without_segments():
     sim = jl.simulate(100, seed=2)
     with pytest.raises(JourneyParameterError, match="no segment columns"):
         segment_retention(jl.retention_curve(jl.retention(sim.events)))
+
+
+def test_segment_retention_refuses_a_raw_retention_result_and_a_curve_without_sizes():
+    sim = jl.simulate(100, seed=2)
+    by = jl.Segments("segment", customers=sim.customers)
+    raw = jl.retention(sim.events, period="month", by=by)
+    with pytest.raises(JourneyParameterError, match=r"'cohort' column.*jl\.retention_curve"):
+        segment_retention(raw)
+    curve = jl.retention_curve(raw).drop(columns="cohort_size")
+    with pytest.raises(JourneyDataError, match="cohort_size"):
+        segment_retention(curve)
+
+
+def _spend(rows) -> pd.DataFrame:
+    customer, day, value = zip(*rows, strict=True)
+    return pd.DataFrame(
+        {
+            "customer_id": list(customer),
+            "timestamp": pd.to_datetime(list(day), utc=True),
+            "event": "purchase",
+            "value": list(value),
+        }
+    )
+
+
+def test_retention_curve_pools_revenue_of_cohorts_with_a_base_only():
+    # Jan's cohort (customer 1) spends 0 then 100: no base, its rate is missing; Feb's
+    # (customer 2) spends 100 then 50. A May event ends April, so every cell is complete.
+    log = _spend(
+        [
+            (1, "2024-01-10", 0.0),
+            (1, "2024-02-10", 100.0),
+            (2, "2024-02-12", 100.0),
+            (2, "2024-03-12", 50.0),
+            (3, "2024-05-01", 0.0),
+        ]
+    )
+    result = jl.retention(log, period="month", measure="revenue", max_periods=1)
+    curve = jl.retention_curve(result).set_index("period")
+    assert curve.loc[1, "rate"] == 0.5  # 50 / 100, not (100 + 50) / 100
+    assert curve.loc[1, "cohorts"] == 1
+    assert curve.loc[1, ["cohort_revenue", "revenue"]].tolist() == [100.0, 50.0]
+    assert curve.loc[0, "rate"] == 1.0
+
+
+def test_retention_curve_counts_every_complete_cell_of_customers():
+    log = _spend([(1, "2024-01-10", 0.0), (2, "2024-02-12", 0.0), (2, "2024-03-12", 0.0)])
+    log = pd.concat([log, _spend([(3, "2024-05-01", 0.0)])], ignore_index=True)
+    curve = jl.retention_curve(jl.retention(log, period="month", max_periods=1))
+    assert curve.set_index("period").loc[1, ["cohorts", "cohort_size", "customers"]].tolist() == [
+        2,
+        2,
+        1,
+    ]
+
+
+def test_retention_curve_names_what_a_frame_lacks():
+    sim = jl.simulate(100, seed=2)
+    raw = jl.retention(sim.events, period="month").drop(columns="cohort_size")
+    with pytest.raises(JourneyDataError, match="cohort_size"):
+        jl.retention_curve(raw)

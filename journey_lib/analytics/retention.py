@@ -450,7 +450,11 @@ def retention_curve(result: IntoFrame) -> pd.DataFrame:
     share of a cohort still active that many periods on, each customer counted once (cohorts
     weighted by their size, as Amplitude's and Mixpanel's retention curves pool them). A
     cohort whose offset has not ended yet is left out of that offset, not counted as lost, so
-    late offsets rest on the older cohorts only. ``rate`` is missing when the base is 0.
+    late offsets rest on the older cohorts only. With ``measure="revenue"`` or ``"events"``, a
+    cohort without a base (its offset-0 revenue or events 0 or less, so its ``rate`` is
+    missing at every offset) is left out of every offset too: its later revenue would
+    otherwise be counted over the other cohorts' base. With customers every complete cell
+    counts. ``rate`` is missing when the base is 0.
 
     Examples
     --------
@@ -473,10 +477,17 @@ def retention_curve(result: IntoFrame) -> pd.DataFrame:
             f"retention_curve needs a retention() result; the frame lacks {missing}"
         )
     segments = list(frame.columns[: list(frame.columns).index("cohort")])
-    base, count = next(
-        (b, c) for b, c in _CURVE_COLUMNS if b in frame.columns and c in frame.columns
-    )
-    done = frame[frame["complete"].astype(bool)]
+    measures = [(b, c) for b, c in _CURVE_COLUMNS if b in frame.columns and c in frame.columns]
+    if not measures:
+        raise JourneyDataError(
+            "retention_curve needs a retention() result with a base and what returned "
+            f"(one of {[list(pair) for pair in _CURVE_COLUMNS]}); got {list(frame.columns)}"
+        )
+    base, count = measures[0]
+    pooled = frame["complete"].astype(bool)
+    if base != "cohort_size":  # money or events: only cohorts with a base (see above)
+        pooled &= frame["rate"].notna()
+    done = frame[pooled]
     curve = (
         done.groupby([*segments, "period"], sort=True)
         .agg(cohorts=("cohort", "size"), **{base: (base, "sum"), count: (count, "sum")})

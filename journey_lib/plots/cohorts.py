@@ -2,7 +2,9 @@
 loyalty, RFM segments and how concentrated lifetime value is.
 
 Each function draws the result of one journey_lib function, its data twin, named in its
-docstring, and returns the Figure.
+docstring, and returns the Figure. A figure that draws one journey refuses a result broken
+down ``by=`` into several segments (their rows would be mixed) and draws one segment's rows
+as that segment alone.
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ from ._style import (
     decorate,
     heatmap,
     naive_utc,
+    one_segment,
     percent,
     period_name,
     twin_table,
@@ -61,7 +64,8 @@ def retention(
     Data twin: :func:`journey_lib.retention` (pivoted with
     :func:`journey_lib.retention_matrix`, so periods not yet over are blank rather than a
     drop), or a :func:`journey_lib.retention_matrix` table. Offsets no cohort has completed
-    are left out.
+    are left out. A result broken down ``by=`` is drawn one segment at a time (pick its
+    rows); :func:`journey_lib.plots.segment_retention` compares the segments' curves.
 
     Examples
     --------
@@ -76,6 +80,13 @@ def retention(
     check_choice("values", values, ("rate", "customers"))
     frame = to_pandas(result, what="the retention result")
     long = {"cohort", "period", "complete"} <= set(frame.columns)
+    every = "plots.segment_retention(jl.retention_curve(result))"
+    if long:
+        frame = one_segment(frame, "cohort", "plots.retention", instead=every)
+    elif frame.index.nlevels > 1:  # a retention_matrix of a breakdown: segments, then cohort
+        rows = frame.index.to_frame(index=False)
+        one_segment(rows, rows.columns[-1], "plots.retention", instead=every)
+        frame = frame.droplevel(list(range(frame.index.nlevels - 1)))
     matrix = (retention_matrix(frame, values) if long else frame).dropna(axis=1, how="all")
     if matrix.empty:
         raise JourneyDataError(
@@ -114,6 +125,7 @@ def churn_rate(result: IntoFrame, *, ax: Axes | None = None) -> Figure:
     >>> plt.close(figure)
     """
     frame = twin_table(result, ("period", "active_start", "lost", "churn_rate"), "churn_rate")
+    frame = one_segment(frame, "period", "plots.churn_rate")
     period = period_name(frame["period"])
     ax = axes_or_new(ax, (10, 5))
     ax.plot(naive_utc(frame["period"]), frame["churn_rate"], marker=MARKERS[0], color=PALETTE[3])
@@ -154,6 +166,7 @@ def lifecycle(result: IntoFrame, *, ax: Axes | None = None) -> Figure:
     >>> plt.close(figure)
     """
     frame = twin_table(result, ("period", "status", "customers", "complete"), "lifecycle")
+    frame = one_segment(frame, "period", "plots.lifecycle")
     wide = frame.pivot(index="period", columns="status", values="customers")
     complete = frame.groupby("period")["complete"].first().astype(bool).to_numpy()
     period = period_name(frame["period"])
@@ -216,6 +229,7 @@ def loyalty(result: IntoFrame, *, ax: Axes | None = None) -> Figure:
     """
     table = getattr(result, "by_period", result)
     frame = twin_table(table, ("period", "customers", "complete", *LOYALTY_RATES), "loyalty")
+    frame = one_segment(frame, "period", "plots.loyalty")
     x = naive_utc(frame["period"])
     ax = axes_or_new(ax, (10, 5.5))
     for i, (rate, label) in enumerate(LOYALTY_RATES.items()):

@@ -51,6 +51,7 @@ from ._style import (
     display_labels,
     event_colour,
     figure_of,
+    one_segment,
     pct,
     period_name,
     stage_colour,
@@ -353,7 +354,8 @@ def stage_flows(
     """Customers moving between journey stages from one period to the next, as an alluvial.
 
     Data twin: :func:`journey_lib.stage_flows` (``period``: the start of the period moved
-    into, ``source``, ``target``, ``count``, ``move``).
+    into, ``source``, ``target``, ``count``, ``move``); one segment's rows of a result broken
+    down ``by=`` (several segments are refused).
 
     One column per period, the last ``periods`` of the table, headed by the period. In a
     column, a bar per stage (journey order, top to bottom), then ``(inactive)``, as tall as the
@@ -410,7 +412,9 @@ def stage_flows(
     '////'
     >>> plt.close(figure)
     """
-    frame = twin_table(flows, _STAGE_COLUMNS, "stage_flows")
+    frame = one_segment(
+        twin_table(flows, _STAGE_COLUMNS, "stage_flows"), "period", "plots.stage_flows"
+    )
     if frame.empty:
         raise JourneyDataError("no stage flow to draw: the stage_flows table is empty")
     if isinstance(periods, bool) or not isinstance(periods, int) or periods < 1:

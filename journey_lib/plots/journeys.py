@@ -2,7 +2,9 @@
 many reach each step.
 
 Each function draws the result of one journey_lib function, its data twin, named in its
-docstring, and returns the Figure.
+docstring, and returns the Figure. A figure that draws one journey refuses a result broken
+down ``by=`` into several segments (their rows would be mixed) and draws one segment's rows
+as that segment alone.
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ from ._style import (
     heatmap,
     line_style,
     naive_utc,
+    one_segment,
     pct,
     percent,
     period_name,
@@ -286,7 +289,9 @@ def paths(result: IntoFrame, *, wrap: int = 50, ax: Axes | None = None) -> Figur
     True
     >>> plt.close(figure)
     """
-    frame = twin_table(result, ("path", "count", "share"), "paths")
+    frame = one_segment(
+        twin_table(result, ("path", "count", "share"), "paths"), "path", "plots.paths"
+    )
     labels = [textwrap.fill(p, wrap, break_long_words=False) for p in frame["path"]]
     lines = sum(label.count("\n") + 1 for label in labels)
     ax = axes_or_new(ax, (11, 1.5 + 0.3 * lines + 0.15 * len(frame)))
@@ -338,10 +343,11 @@ def funnel(result: IntoFrame, *, ax: Axes | None = None) -> Figure:
     >>> plt.close(figure)
     """
     frame = twin_table(result, _FUNNEL, "funnel or stage_funnel")
-    by = _breakdown(frame)
-    if by is not None and frame[by].nunique(dropna=False) > 1:
+    varying = [c for c in _extra(frame) if frame[c].nunique(dropna=False) > 1]
+    if varying:
         raise JourneyParameterError(
-            f"this funnel is broken down by {by!r}; draw it with plots.funnel_breakdown"
+            f"this funnel is broken down by {varying}; draw it with plots.funnel_breakdown "
+            "(one column) or plots.segment_stage_funnels (a panel per segment)"
         )
     staged = "stage" in frame.columns
     names = frame["stage"] if staged else frame.get("event", frame["step"])
@@ -385,7 +391,9 @@ def funnel(result: IntoFrame, *, ax: Axes | None = None) -> Figure:
 def funnel_breakdown(result: IntoFrame, *, top: int = 7, ax: Axes | None = None) -> Figure:
     """Conversion at each step, one bar per breakdown value side by side.
 
-    Data twin: :func:`journey_lib.funnel` with ``breakdown=``. Bars are ``conversion_rate``
+    Data twin: :func:`journey_lib.funnel` with ``breakdown=`` or ``by=`` one column (a
+    crossing, or ``by=`` with ``breakdown=``, is refused unless one segment is picked from
+    it, all its columns but one then holding a single value). Bars are ``conversion_rate``
     (share of the value's step-1 customers); the legend gives each value's step-1 customers.
     Only the ``top`` values with the most step-1 customers are drawn. Missing cells (hidden
     on a report page) are gaps, and a value whose step-1 customers are hidden reads
@@ -404,7 +412,7 @@ def funnel_breakdown(result: IntoFrame, *, top: int = 7, ax: Axes | None = None)
     """
     check_top(top)
     frame = twin_table(result, _FUNNEL, "funnel")
-    by = _breakdown(frame)
+    by = _breakdown(frame, "plots.funnel_breakdown")
     if by is None:
         raise JourneyParameterError(
             "this funnel has no breakdown column; draw it with plots.funnel, or call "
@@ -460,6 +468,7 @@ def funnel_trend(result: IntoFrame, *, ax: Axes | None = None) -> Figure:
     frame = twin_table(
         result, ("period", "customers", "converted", "conversion_rate", "complete"), "funnel_trend"
     )
+    frame = one_segment(frame, "period", "plots.funnel_trend")
     period = period_name(frame["period"])
     ax = axes_or_new(ax, (10, 5))
     complete_and_not(
@@ -500,6 +509,7 @@ def time_to_convert(result: IntoFrame, *, ax: Axes | None = None) -> Figure:
     >>> plt.close(figure)
     """
     frame = twin_table(result, ("bin", "customers", "share", "cumulative_share"), "time_to_convert")
+    frame = one_segment(frame, "bin", "plots.time_to_convert")
     # Hidden bins (missing) are kept as gaps: only empty ones at the ends are left out.
     used = np.flatnonzero(frame["customers"].to_numpy() != 0)
     shown = frame.iloc[used[0] : used[-1] + 1] if len(used) else frame
@@ -528,10 +538,32 @@ def _count(value: Any) -> str:
     return "hidden" if pd.isna(value) else f"{value:,.0f}"
 
 
-def _breakdown(frame: pd.DataFrame) -> str | None:
-    """The breakdown column of a funnel result, if any."""
-    extra = [c for c in frame.columns if c not in _FUNNEL_COLUMNS]
-    return extra[0] if extra else None
+def _extra(frame: pd.DataFrame) -> list[str]:
+    """The columns of a funnel result that are not the funnel's own: its breakdown and
+    segment columns."""
+    return [c for c in frame.columns if c not in _FUNNEL_COLUMNS]
+
+
+def _breakdown(frame: pd.DataFrame, what: str) -> str | None:
+    """The one column a funnel result is broken down by, if any.
+
+    A table with several such columns (``by=`` a crossing, or ``by=`` with ``breakdown=``)
+    is refused unless all but one hold a single value (one segment picked from it): one bar
+    per value of a crossing would be unreadable.
+    """
+    extra = _extra(frame)
+    if len(extra) <= 1:
+        return extra[0] if extra else None
+    varying = [c for c in extra if frame[c].nunique(dropna=False) > 1]
+    if len(varying) > 1:
+        first = frame[varying[0]].iloc[0]
+        raise JourneyParameterError(
+            f"{what} draws one breakdown column, but this funnel is broken down by {varying} "
+            f"(a crossing, or by= with breakdown=); pick one value of all but one first, e.g. "
+            f"table[table[{varying[0]!r}] == {first!r}], or draw each segment's funnel with "
+            "plots.segment_stage_funnels"
+        )
+    return varying[0] if varying else extra[-1]
 
 
 def _cap(frame: pd.DataFrame, cap: int | str | None) -> int | None:

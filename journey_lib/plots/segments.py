@@ -260,6 +260,18 @@ def segment_retention(result: IntoFrame, *, top: int = 7, ax: Axes | None = None
     """
     check_top(top)
     frame = twin_table(result, ("period", "rate"), "retention_curve")
+    if "cohort" in frame.columns:
+        raise JourneyParameterError(
+            "segment_retention draws a retention curve, but this table has a 'cohort' column "
+            "(a retention() result); pool its cohorts first: "
+            "segment_retention(jl.retention_curve(result))"
+        )
+    sizes = [c for c in frame.columns if c.startswith("cohort_")]
+    if not sizes:
+        raise JourneyDataError(
+            "segment_retention needs a retention_curve() result, whose cohort_size (or "
+            f"cohort_revenue, cohort_events) sizes the segments; got {list(frame.columns)}"
+        )
     keys = list(frame.columns[: list(frame.columns).index("period")])
     if not keys:
         raise JourneyParameterError(
@@ -268,7 +280,7 @@ def segment_retention(result: IntoFrame, *, top: int = 7, ax: Axes | None = None
         )
     if frame.empty:
         raise JourneyDataError("no cohort has a finished period yet: nothing to draw")
-    size = next(c for c in frame.columns if c.startswith("cohort_"))
+    size = sizes[0]
     labels = [" / ".join(map(str, row)) for row in frame[keys].itertuples(index=False)]
     frame = frame.assign(_segment=labels)
     first = frame.sort_values("period").groupby("_segment", sort=False)[size].first()
