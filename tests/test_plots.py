@@ -770,9 +770,18 @@ FIGURES = sorted(name for name in plots.__all__ if callable(getattr(plots, name)
 
 
 def test_all_lists_every_figure_of_every_module():
-    from journey_lib.plots import cohorts, credit, flows, journeys, models, summary, teaching
+    from journey_lib.plots import (
+        cohorts,
+        credit,
+        flows,
+        journeys,
+        models,
+        segments,
+        summary,
+        teaching,
+    )
 
-    modules = (cohorts, credit, flows, journeys, models, summary, teaching)
+    modules = (cohorts, credit, flows, journeys, models, segments, summary, teaching)
     defined = {n for m in modules for n in m.__all__ if callable(getattr(m, n))}
     assert set(FIGURES) == defined
     # The figures __all__ used to leave out.
@@ -823,6 +832,12 @@ def twins(events, churn_model):
         "retention": lambda: (jl.retention(events),),
         "rfm_segments": lambda: (jl.rfm_segments(jl.rfm(events, observation_end="2025-01-01")),),
         "roc": lambda: (roc_points(y, model.predict_proba(X)),),
+        "segment_heatmap": lambda: (jl.compare_segments(events, "channel", top=3),),
+        "segment_retention": lambda: (
+            jl.retention_curve(jl.retention(events, period="month", by="channel", top=3)),
+        ),
+        # One segment, so that one given Axes holds the whole figure.
+        "segment_stage_funnels": lambda: (jl.stage_funnel(events.assign(tier="all"), by="tier"),),
         "stage_flows": lambda: (jl.stage_flows(events),),
         "time_to_convert": lambda: (jl.time_to_convert(events, steps),),
         "timeline": lambda: (jl.timeline(events, [3, 7]),),
@@ -855,7 +870,7 @@ def test_every_figure_returns_a_figure_and_draws_into_given_axes(name, twins):
     host = plt.figure()
     ax = host.add_subplot()
     before = plt.get_fignums()
-    if name == "partial_dependence":
+    if name in ("partial_dependence", "segment_stage_funnels"):
         assert getattr(plots, name)(*args, axes=[ax]) is host
     else:
         assert getattr(plots, name)(*args, ax=ax) is host
