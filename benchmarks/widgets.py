@@ -59,6 +59,9 @@ def cases(
 
     funnel = widgets.FunnelBuilder(events, steps, breakdown="channel")
     cohorts = widgets.CohortExplorer(events, period="month")
+    # The same two widgets broken down by each customer's first channel (issue 17).
+    funnel_by = widgets.FunnelBuilder(events, steps, by="channel")
+    cohorts_by = widgets.CohortExplorer(events, period="month", by="channel")
     kinds = ("on", "on_or_after")
 
     X, y = jl.churn.build_dataset(events, cutoff="2024-08-01")
@@ -92,6 +95,25 @@ def cases(
                 events, period="month", kind="on_or_after", max_periods=cohorts.max_periods
             ),
             lambda: cohorts.data,
+        ),
+        (
+            "funnel builder by first channel: window",
+            set_value(funnel_by, "window", windows),
+            lambda: jl.funnel(events, steps, window="30D", by="channel", by_rule="first"),
+            lambda: funnel_by.data,
+        ),
+        (
+            "cohort explorer by first channel: kind",
+            set_value(cohorts_by, "kind", kinds[::-1]),
+            lambda: jl.retention(
+                events,
+                period="month",
+                kind="on_or_after",
+                max_periods=cohorts_by.max_periods,
+                by="channel",
+                by_rule="first",
+            ),
+            lambda: cohorts_by.data,
         ),
         (
             "churn targeting what-if: offer cost",
