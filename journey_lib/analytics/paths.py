@@ -292,34 +292,6 @@ def as_matrix(transitions: Any) -> pd.DataFrame | dict[Any, pd.DataFrame]:
     }
 
 
-def single_journey(transitions: pd.DataFrame, what: str) -> pd.DataFrame:
-    """A :func:`transition_matrix` table as one journey, for ``what`` draws or reads one: a
-    table of one segment loses its segment columns; a table broken down into several
-    segments is refused (their moves would be mixed), naming how to pick one.
-
-    Examples
-    --------
-    >>> import pandas as pd
-    >>> table = pd.DataFrame({"plan": ["basic", "plus"], "from": ["a", "a"], "to": ["b", "b"],
-    ...                       "count": [1, 2]})
-    >>> single_journey(table[table["plan"] == "plus"], "the graph")
-      from to  count
-    1    a  b      2
-    >>> single_journey(table, "the graph")  # doctest: +ELLIPSIS
-    Traceback (most recent call last):
-    ...
-    journey_lib.errors.JourneyParameterError: the graph shows one journey, but this table ...
-    """
-    segments = [c for c in transitions.columns if c not in ("from", "to", "count", "probability")]
-    if segments and len(transitions[segments].drop_duplicates()) > 1:
-        first = transitions[segments[0]].iloc[0]
-        raise JourneyParameterError(
-            f"{what} shows one journey, but this table is broken down by {segments}; pick one "
-            f"segment first, e.g. table[table[{segments[0]!r}] == {first!r}]"
-        )
-    return transitions.drop(columns=segments)
-
-
 def _pivot(table: pd.DataFrame, value: str) -> pd.DataFrame:
     """One transition table (no segments) as a matrix: see :func:`as_matrix`."""
     origins, targets = set(table["from"]), set(table["to"])

@@ -259,41 +259,6 @@ def twin_table(result: IntoFrame, columns: Sequence[str], twin: str) -> pd.DataF
     return frame
 
 
-def one_segment(
-    frame: pd.DataFrame, first: str, what: str, *, instead: str | None = None
-) -> pd.DataFrame:
-    """``frame``, a result drawn as one journey, without its segment columns.
-
-    A result broken down ``by=`` holds its segment columns before its own first column
-    ``first`` (``period``, ``cohort``, ``path``, ...). A table of one segment loses them; a
-    table of several is refused, since ``what`` would mix their rows, naming how to pick one
-    segment (and ``instead``, a figure that draws every segment, when there is one).
-
-    Examples
-    --------
-    >>> table = pd.DataFrame({"plan": ["basic", "plus"], "period": [1, 1], "rate": [0.5, 0.2]})
-    >>> one_segment(table[table["plan"] == "plus"], "period", "the figure")
-       period  rate
-    1       1   0.2
-    >>> one_segment(table, "period", "the figure")  # doctest: +ELLIPSIS
-    Traceback (most recent call last):
-    ...
-    journey_lib.errors.JourneyParameterError: the figure draws one journey, but this table ...
-    """
-    columns = list(frame.columns)
-    keys = columns[: columns.index(first)] if first in columns else []
-    segments = len(frame[keys].drop_duplicates()) if keys else 0
-    if segments > 1:
-        example = frame[keys[0]].iloc[0]
-        other = f", or draw every segment with {instead}" if instead else ""
-        raise JourneyParameterError(
-            f"{what} draws one journey, but this table is broken down by {keys} ({segments} "
-            f"segments; their rows would be mixed); pick one segment first, e.g. "
-            f"table[table[{keys[0]!r}] == {example!r}]{other}"
-        )
-    return frame.drop(columns=keys)
-
-
 def display_labels(values: pd.Series) -> pd.Series:
     """Group values as display text, missing ones as ``(missing)``."""
     return values.astype("object").where(values.notna(), MISSING_LABEL).astype("str")

@@ -18,6 +18,7 @@ from narwhals.typing import IntoFrame
 from .._engine import to_pandas
 from ..analytics.retention import LIFECYCLE_STATUSES, retention_matrix
 from ..analytics.rfm import RFM_SEGMENTS
+from ..analytics.segments import one_segment
 from ..errors import JourneyDataError, JourneyParameterError, check_choice
 from ._style import (
     GREY,
@@ -30,7 +31,6 @@ from ._style import (
     decorate,
     heatmap,
     naive_utc,
-    one_segment,
     percent,
     period_name,
     twin_table,

@@ -22,7 +22,7 @@ import pandas as pd
 from narwhals.typing import IntoFrame
 
 from .._engine import to_pandas
-from ..analytics.paths import single_journey
+from ..analytics.segments import one_segment
 from ..errors import JourneyDataError, JourneyParameterError
 from ._sankey import (
     Label,
@@ -51,7 +51,6 @@ from ._style import (
     display_labels,
     event_colour,
     figure_of,
-    one_segment,
     pct,
     period_name,
     stage_colour,
@@ -683,7 +682,7 @@ def transition_graph(
         )
     if frame.empty:
         raise JourneyDataError("no transition to draw: the transition table is empty")
-    frame = single_journey(frame, "the transition graph")
+    frame = one_segment(frame, "from", "the transition graph")
     if not isinstance(min_probability, int | float) or not 0 <= min_probability <= 1:
         raise JourneyParameterError(
             f"min_probability must be a number from 0 to 1; got {min_probability!r}"

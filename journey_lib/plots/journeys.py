@@ -17,7 +17,8 @@ import pandas as pd
 from narwhals.typing import IntoFrame
 
 from .._engine import to_pandas
-from ..analytics.paths import as_matrix, single_journey
+from ..analytics.paths import as_matrix
+from ..analytics.segments import one_segment
 from ..analytics.stages import get_framework
 from ..errors import JourneyDataError, JourneyParameterError, check_choice
 from ._style import (
@@ -34,7 +35,6 @@ from ._style import (
     heatmap,
     line_style,
     naive_utc,
-    one_segment,
     pct,
     percent,
     period_name,
@@ -257,7 +257,7 @@ def transition_matrix(
     """
     frame = to_pandas(result, what="the transition_matrix result")
     if {"from", "to"} <= set(frame.columns):
-        matrix = as_matrix(single_journey(frame, "the transition heatmap"))
+        matrix = as_matrix(one_segment(frame, "from", "the transition heatmap"))
     else:
         matrix = frame
     if matrix.size == 0:

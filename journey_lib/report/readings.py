@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ..analytics.paths import single_journey
+from ..analytics.segments import one_segment
 from ..plots._style import period_name
 from .flow_readings import (
     comparison_reading,
@@ -368,7 +368,7 @@ def transition_reading(matrix: pd.DataFrame, *, what: str = "stage", min_cell: i
     The likeliest move to another stage is from Buy to Aware (40.0% of what follows Buy);
     journeys most often end after Buy (60.0%).
     """
-    matrix = single_journey(matrix, "the transition reading")
+    matrix = one_segment(matrix, "from", "the transition reading")
     counted = "count" in matrix.columns
     if counted:
         totals = matrix.groupby("from")["count"].transform("sum")
