@@ -8,6 +8,7 @@ import warnings
 import pandas as pd
 import pytest
 
+import journey_lib as jl
 from journey_lib.errors import JourneyDataError, JourneyDataWarning, JourneyParameterError
 from journey_lib.report import ReportData, open_data
 
@@ -125,3 +126,55 @@ def test_offer_value():
     assert ReportData.offer_value("") is None
     assert ReportData.offer_value("12.5") == 12.5
     assert ReportData.offer_value("TotalCharges") == "TotalCharges"
+
+
+def test_segment_columns_in_order_customer_table_first():
+    # Customer table: a text plan (2 values) and a whole-number tier (3) are segments; a
+    # date, an id-like column (a value per customer) and a float score are not.
+    n = 12
+    ids = [f"c{i}" for i in range(n)]
+    log = pd.DataFrame(
+        {
+            "user": ids * 2,
+            "event": ["visit"] * n + ["buy"] * n,
+            "ts": pd.date_range("2024-01-01", periods=2 * n, freq="D"),
+            "source": (["ads", "web", "mail"] * 8)[: 2 * n],
+            "empty": [None] * (2 * n),
+        }
+    )
+    data = open_data(log, quiet=False)
+    data.customers = pd.DataFrame(
+        {
+            "customer_id": ids,
+            "plan": ["pro", "basic"] * (n // 2),
+            "tier": [1, 2, 3] * (n // 3),
+            "signup": pd.date_range("2023-01-01", periods=n, freq="D"),
+            "code": [f"x{i}" for i in range(n)],
+            "score": [0.5 + i / 7 for i in range(n)],
+            "source": ["a", "b"] * (n // 2),
+        }
+    )
+    assert data.segment_columns() == ["plan", "tier", "source", "channel"]
+    assert data.segment_columns(limit=2) == ["plan", "tier"]
+    # A customer table's column is read from it (it wins over the log's, as in Segments).
+    spec = data.segments("source", top=3)
+    assert spec.customers is data.customers and spec.columns == ["source"] and spec.top == 3
+    assert data.segments(["channel"]).customers is None
+    segments = jl.customer_segments(data.events, data.segments(["plan", "channel"]))
+    assert set(segments["plan"]) == {"pro", "basic"}
+
+
+def test_segment_columns_skip_empty_and_time_columns_and_customer_tables():
+    log = pd.DataFrame(
+        {
+            "user": list("aabbcc"),
+            "event": ["visit", "buy"] * 3,
+            "ts": pd.date_range("2024-01-01", periods=6, freq="D"),
+        }
+    )
+    data = open_data(log, quiet=False)
+    assert data.segment_columns() == []  # no channel, no property
+    table = pd.DataFrame(
+        {"customer_id": range(20), "churned": [0, 1] * 10, "plan": ["a", "b"] * 10}
+    )
+    assert open_data(table, quiet=False).segment_columns() == []

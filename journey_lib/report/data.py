@@ -32,9 +32,11 @@ import numpy as np
 import pandas as pd
 
 from ..analytics.dates import within
+from ..analytics.segments import Segments
 from ..analytics.stages import profile_framework
 from ..churn.dataset import build_dataset
 from ..errors import JourneyDataWarning, JourneyError, JourneyParameterError
+from ..io.columns import column_stats, properties
 from ..io.event_roles import PERIODS
 from ..io.profile import LogProfile
 from ..io.profile import profile as infer_profile
@@ -196,6 +198,77 @@ class ReportData:
         if self.events is None or column not in self.events or self.events[column].isna().all():
             return ""
         return column
+
+    def segment_columns(self, limit: int | None = None) -> list[str]:
+        """The columns a report breaks customers down by, most telling first.
+
+        In order: the customer table's segment-like columns (:attr:`customers`: text,
+        boolean or whole-number columns with 2 to 50 values that repeat, as the profile
+        chooses a log's ``properties``), the log's ``channel`` (read as the customer's first
+        channel), then the profile's ``properties``. A name is listed once (a customer
+        table's column wins, as in :class:`journey_lib.Segments`); columns with no value
+        and date or time columns are left out. ``[]`` for a customer table as the data.
+
+        Examples
+        --------
+        >>> raw = pd.DataFrame({"user": list("aabbcc"), "event": ["visit", "buy"] * 3,
+        ...                     "ts": pd.date_range("2024-01-01", periods=6, freq="D"),
+        ...                     "source": ["ads", "ads", "web", "web", "ads", "ads"]})
+        >>> data = open_data(raw, quiet=False)
+        >>> data.customers = pd.DataFrame({"customer_id": list("abcde"),
+        ...                                "plan": ["pro", "basic", "pro", "pro", "basic"]})
+        >>> data.segment_columns()
+        ['plan', 'channel']
+        """
+        if self.events is None:
+            return []
+        found: list[str] = []
+        if self.customers is not None and "customer_id" in self.customers:
+            table = self.customers.drop(columns="customer_id")
+            stats = column_stats(table)
+            found += [
+                c
+                for c in properties(stats, set())
+                if not stats[c].numeric or stats[c].integral
+                if not _is_time(table[c])
+            ]
+        found += ["channel", *self.profile.properties]
+        usable = [
+            c
+            for c in dict.fromkeys(found)
+            if self._in_table(c)
+            or (c in self.events and self.events[c].notna().any() and not _is_time(self.events[c]))
+        ]
+        return usable[:limit] if limit is not None else usable
+
+    def segments(
+        self, by: str | list[str], by_rule: str = "first", top: int | None = 10
+    ) -> Segments:
+        """``by`` as a breakdown for this data's analytics: a :class:`journey_lib.Segments`
+        reading columns of the customer table (:attr:`customers`) from it and the others
+        from the log, by ``by_rule``, with the ``top`` largest segments kept.
+
+        Examples
+        --------
+        >>> raw = pd.DataFrame({"user": ["a", "b"], "event": ["visit", "buy"],
+        ...                     "ts": ["2024-01-01", "2024-01-02"], "source": ["ads", "web"]})
+        >>> spec = open_data(raw, quiet=False).segments("channel", top=5)
+        >>> spec.columns, spec.rule, spec.top, spec.customers is None
+        (['channel'], 'first', 5, True)
+        """
+        columns = [by] if isinstance(by, str) else list(by)
+        table = None
+        if self.customers is not None and any(self._in_table(c) for c in columns):
+            table = self.customers
+        return Segments(columns, rule=by_rule, top=top, customers=table)
+
+    def _in_table(self, column: str) -> bool:
+        return (
+            self.customers is not None
+            and column in self.customers
+            and column != "customer_id"
+            and bool(self.customers[column].notna().any())
+        )
 
     def steps(self, steps: Any = None) -> list[Any]:
         """The funnel's steps: those given, else the profile's default funnel."""
@@ -534,6 +607,12 @@ def _has_channel(data: ReportData, given: dict) -> str | None:
     if data.events["channel"].isna().all():
         return "its channel column is empty"
     return None
+
+
+def _is_time(column: pd.Series) -> bool:
+    """Whether a column holds dates or times, which no breakdown takes (see
+    :mod:`journey_lib.analytics.segments`)."""
+    return pd.api.types.is_datetime64_any_dtype(column) or pd.api.types.is_timedelta64_dtype(column)
 
 
 def _has_conversion(data: ReportData, given: dict) -> str | None:
