@@ -7,6 +7,12 @@ picture serves the live view and the static fallback: the widget's mime bundle h
 ipywidgets view *and* ``image/png`` and ``text/plain`` of the current state, so a notebook
 executed without a front end (papermill) or exported to HTML (nbconvert, which skips widget
 views whose state was not saved) still shows the figure.
+
+The "break down by" control that the funnel builder and the cohort explorer share lives
+here too: :func:`by_choices` (the columns offered), :func:`by_controls` (the two
+dropdowns), :func:`by_settings` (the settings that mean something) and
+:func:`by_arguments` (the analytic's ``by=``), with :func:`segment_columns`, the log's
+columns few-valued enough to be segments, which the journey map offers as well.
 """
 
 from __future__ import annotations
@@ -16,21 +22,46 @@ import datetime as dt
 import html
 import io
 import os
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
+import narwhals.stable.v2 as nw
 import pandas as pd
+from narwhals.typing import IntoFrame
 
-from ..errors import JourneyDataError, JourneyError
+from ..analytics.segments import BY_RULES, Segments
+from ..errors import JourneyDataError, JourneyError, JourneyParameterError
 
 if TYPE_CHECKING:
     import ipywidgets
     from matplotlib.figure import Figure
 
-__all__ = ["JourneyWidget", "picker_date"]
+    from ..io.profile import LogProfile
+
+__all__ = [
+    "MAX_SEGMENT_VALUES",
+    "OFFERED_RULES",
+    "JourneyWidget",
+    "by_arguments",
+    "by_choices",
+    "by_controls",
+    "by_settings",
+    "event_names",
+    "picker_date",
+    "segment_columns",
+]
 
 #: Resolution of the drawn figures: readable, and small enough to redraw quickly.
 DPI = 90
+#: Most values a column may have to be offered as a segment (each value is a choice).
+MAX_SEGMENT_VALUES = 20
+#: Columns that are not customer properties to filter, split or break down by.
+_NOT_PROPERTIES = ("customer_id", "timestamp", "event", "value", "session_id")
+#: The rules the "rule" control offers: the rules of
+#: :data:`journey_lib.analytics.segments.BY_RULES` a widget can apply, that is all but
+#: ``"at_cutoff"``, which needs a cutoff no widget has.
+OFFERED_RULES = tuple(rule for rule in BY_RULES if rule != "at_cutoff")
 
 
 class JourneyWidget:
@@ -238,3 +269,200 @@ def _display(data: dict[str, Any]) -> dict[str, Any]:
 
 def _warning(message: str) -> str:
     return f'<p style="color:#a00;font-weight:bold">{html.escape(message)}</p>'
+
+
+# -- what the log offers to choose from -----------------------------------------------------
+
+
+def event_names(events: IntoFrame) -> list[str]:
+    """The log's event names, as text, sorted (no missing name).
+
+    Examples
+    --------
+    >>> event_names(pd.DataFrame({"event": ["visit", "buy", None, "visit"]}))
+    ['buy', 'visit']
+    """
+    frame = nw.from_native(events)
+    # A frame method, not an expression: lazy engines (DuckDB, Spark) refuse a length-changing
+    # expression in a select.
+    names = frame.select("event").drop_nulls().unique()
+    if isinstance(names, nw.LazyFrame):
+        names = names.collect()
+    return sorted(str(n) for n in names["event"].to_list())
+
+
+def segment_columns(events: IntoFrame) -> dict[str, tuple[list[Any], bool]]:
+    """The log's columns that can be segments, each with its values and whether any row
+    lacks one.
+
+    A column can be a segment when it is not an id, time, event, value or session column,
+    has 2 to :data:`MAX_SEGMENT_VALUES` distinct values and fewer distinct values than half
+    its filled rows (values repeat: an id or an amount is no segment). Its values are listed
+    most frequent first (ties by value), as they are, not as text.
+
+    Examples
+    --------
+    >>> log = pd.DataFrame({"customer_id": [1, 1, 2, 3, 3, 4],
+    ...                     "event": ["a"] * 6,
+    ...                     "plan": ["basic", "basic", "plus", "plus", "plus", None],
+    ...                     "order_id": [10, 11, 12, 13, 14, 15]})
+    >>> segment_columns(log)
+    {'plan': (['plus', 'basic'], True)}
+    """
+    frame = nw.from_native(events)
+    lazy = isinstance(frame, nw.LazyFrame)
+    candidates = [
+        c
+        for c, dtype in frame.collect_schema().items()
+        if c not in _NOT_PROPERTIES and not dtype.is_temporal()
+    ]
+    if not candidates:
+        return {}
+    stats = frame.select(
+        *[nw.col(c).count().alias(f"_jl_rows{i}") for i, c in enumerate(candidates)],
+        *[nw.col(c).null_count().alias(f"_jl_null{i}") for i, c in enumerate(candidates)],
+    )
+    row = (stats.collect() if lazy else stats).rows(named=True)[0]
+    found: dict[str, tuple[list[Any], bool]] = {}
+    for i, column in enumerate(candidates):
+        values = frame.filter(~nw.col(column).is_null()).group_by(column).agg(nw.len())
+        values = values.sort(["len", column], descending=[True, False])
+        # One more than the most offered: enough to know a column has too many.
+        values = values.head(MAX_SEGMENT_VALUES + 1)
+        listed = (values.collect() if lazy else values)[column].to_list()
+        distinct = len(listed)
+        if 2 <= distinct <= MAX_SEGMENT_VALUES and distinct < 0.5 * row[f"_jl_rows{i}"]:
+            found[column] = (listed, row[f"_jl_null{i}"] > 0)
+    return found
+
+
+# -- the "break down by" control ------------------------------------------------------------
+
+
+def by_choices(
+    events: IntoFrame, customers: pd.DataFrame | None = None, profile: LogProfile | None = None
+) -> tuple[list[str], list[str]]:
+    """The columns a widget offers to break down by: the log's and the customer table's.
+
+    Log columns: the profile's ``properties`` that the log has, when a profile is given;
+    else :func:`segment_columns` (the columns the journey map offers as segments: not an
+    id, time, event or value, 2 to :data:`MAX_SEGMENT_VALUES` values, repeated). Table
+    columns: the customer table's columns but ``customer_id`` that are not times and hold
+    2 to :data:`MAX_SEGMENT_VALUES` values, fewer than half its filled rows. A column in
+    both is offered once, as the table's, which :class:`journey_lib.Segments` reads first.
+
+    Raises
+    ------
+    JourneyParameterError
+        ``customers`` without a ``customer_id`` column.
+
+    Examples
+    --------
+    >>> import journey_lib as jl
+    >>> sim = jl.simulate(200, seed=0)
+    >>> by_choices(sim.events, sim.customers)
+    (['channel', 'rating'], ['acquisition_channel', 'segment', 'region', 'plan'])
+    """
+    table: list[str] = []
+    if customers is not None:
+        if "customer_id" not in customers.columns:
+            raise JourneyParameterError(
+                f"customers must be a customer table with a customer_id column; it has "
+                f"{list(customers.columns)}"
+            )
+        for column in customers.columns.drop("customer_id"):
+            values = customers[column]
+            if pd.api.types.is_datetime64_any_dtype(values):
+                continue
+            distinct = values.nunique()
+            if 2 <= distinct <= MAX_SEGMENT_VALUES and distinct < 0.5 * values.count():
+                table.append(str(column))
+    if profile is not None:
+        present = set(nw.from_native(events).collect_schema())
+        found = [c for c in profile.properties if c in present]
+    else:
+        found = list(segment_columns(events))
+    return [c for c in found if c not in table], table
+
+
+def by_controls(
+    log_columns: Sequence[str], table_columns: Sequence[str], by: str, by_rule: str
+) -> dict[str, Any]:
+    """The "break down by" controls: ``by`` (``"(none)"``, then the log's columns, then the
+    customer table's, marked ``(customers)``; values are the column names, ``""`` for
+    none) and ``by_rule`` (one of :data:`OFFERED_RULES`, ``"first"`` or ``"last"``: which
+    value of a log column that changes over a customer's life counts; shown only while
+    ``by`` is a log column).
+
+    Raises
+    ------
+    JourneyParameterError
+        ``by`` or ``by_rule`` that the controls do not offer.
+    """
+    import ipywidgets as w
+
+    options = [
+        ("(none)", ""),
+        *[(c, c) for c in log_columns],
+        *[(f"{c} (customers)", c) for c in table_columns],
+    ]
+    offered = [value for _, value in options]
+    if by not in offered:
+        raise JourneyParameterError(
+            f"by={by!r} is not a column to break down by here; choose from {offered}"
+        )
+    if by_rule not in OFFERED_RULES:
+        raise JourneyParameterError(
+            f"by_rule must be one of {list(OFFERED_RULES)} in a widget; got {by_rule!r}"
+        )
+    column = w.Dropdown(options=options, value=by, description="break down by")
+    rule = w.Dropdown(options=list(OFFERED_RULES), value=by_rule, description="rule")
+
+    def show_rule(change: dict[str, Any] | None = None) -> None:
+        # The rule means something only for a log column: a table has one value a customer.
+        rule.layout.display = None if column.value in log_columns else "none"
+
+    show_rule()
+    column.observe(show_rule, names="value")
+    return {"by": column, "by_rule": rule}
+
+
+def by_arguments(
+    params: dict[str, Any], customers: pd.DataFrame | None, table_columns: Sequence[str]
+) -> dict[str, Any]:
+    """The ``by=`` (and ``by_rule=``) arguments of an analytic for the controls of
+    :func:`by_controls`: none for ``""``, ``Segments(column, customers=customers)`` for a
+    customer table's column, else the log column and the rule.
+
+    Examples
+    --------
+    >>> by_arguments({"by": "channel", "by_rule": "last"}, None, [])
+    {'by': 'channel', 'by_rule': 'last'}
+    >>> by_arguments({"by": ""}, None, [])
+    {}
+    """
+    if not params.get("by"):
+        return {}
+    if params["by"] in table_columns:
+        return {"by": Segments(params["by"], customers=customers)}
+    return {"by": params["by"], "by_rule": params["by_rule"]}
+
+
+def by_settings(params: dict[str, Any], log_columns: Sequence[str]) -> dict[str, Any]:
+    """A widget's settings with only the "break down by" settings that mean something:
+    ``by`` when a segment is chosen, and ``by_rule`` when it is a log column. Without a
+    segment the settings are what they were before the control existed.
+
+    Examples
+    --------
+    >>> by_settings({"period": "month", "by": "", "by_rule": "first"}, ["channel"])
+    {'period': 'month'}
+    >>> by_settings({"by": "plan", "by_rule": "first"}, ["channel"])
+    {'by': 'plan'}
+    """
+    chosen = dict(params)
+    if not chosen.get("by"):
+        chosen.pop("by", None)
+    if chosen.get("by") not in log_columns:
+        chosen.pop("by_rule", None)
+    return chosen

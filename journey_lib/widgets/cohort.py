@@ -14,8 +14,7 @@ from .._engine import to_pandas
 from ..analytics.retention import retention
 from ..errors import JourneyDataError
 from ..io.profile import LogProfile
-from .base import JourneyWidget
-from .funnel import by_arguments, by_choices, by_controls, by_settings, describe_log
+from .base import JourneyWidget, by_arguments, by_choices, by_controls, by_settings, event_names
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -34,7 +33,7 @@ class CohortExplorer(JourneyWidget):
     Controls (``.controls[name].value``): ``period`` ("day" ... "quarter"), ``kind``
     ("on" or "on_or_after"), ``cohort_event`` and ``return_event`` (event names, ``""`` for
     any event), ``by`` and ``by_rule`` (the customer segment, retention's ``by=``: see
-    :func:`journey_lib.widgets.funnel.by_controls`). ``.data`` is ``retention(events,
+    :func:`journey_lib.widgets.base.by_controls`). ``.data`` is ``retention(events,
     period=..., kind=..., cohort_event=..., return_event=..., max_periods=..., by=...,
     by_rule=...)``.
 
@@ -94,7 +93,7 @@ class CohortExplorer(JourneyWidget):
         self.max_periods = max_periods
         self.customers = customers
         self.log_columns, self.table_columns = by_choices(events, customers, profile)
-        names = [("(any event)", ""), *[(n, n) for n in describe_log(events)[0]]]
+        names = [("(any event)", ""), *[(n, n) for n in event_names(events)]]
         controls = {
             "period": w.Dropdown(options=list(PERIODS), value=period, description="period"),
             "kind": w.Dropdown(options=["on", "on_or_after"], value=kind, description="kind"),
@@ -107,7 +106,7 @@ class CohortExplorer(JourneyWidget):
     @property
     def params(self) -> dict[str, Any]:
         """The current settings (``by`` and ``by_rule`` only when they mean something: see
-        :func:`journey_lib.widgets.funnel.by_settings`)."""
+        :func:`journey_lib.widgets.base.by_settings`)."""
         return by_settings(super().params, self.log_columns)
 
     def compute(self, params: dict[str, Any]) -> pd.DataFrame:

@@ -18,7 +18,7 @@ from ..analytics.paths import END, START
 from ..errors import JourneyParameterError
 from ..io.profile import LogProfile, from_profile
 from ..plots.flows import MAX_PANELS
-from .base import JourneyWidget, picker_date
+from .base import JourneyWidget, picker_date, segment_columns
 
 if TYPE_CHECKING:
     from matplotlib.backend_bases import DrawEvent
@@ -30,10 +30,6 @@ __all__ = ["FlowNode", "JourneyMap"]
 FIRST_TOUCHPOINT = "(first touchpoint)"
 #: Node labels that stand for no event: clicking them does nothing.
 RESERVED = (START, END, OTHER)
-#: Columns that are not customer properties to filter or split by.
-_NOT_PROPERTIES = ("customer_id", "timestamp", "event", "value", "session_id")
-#: Most values a column may have to be offered as a segment (each value is a choice).
-MAX_SEGMENT_VALUES = 20
 #: A rectangle in a PNG: (left, top, right, bottom) pixels from its top left corner.
 Box = tuple[float, float, float, float]
 #: A click or hover this close to a thin node (in PNG pixels, above or below) still finds it.
@@ -75,8 +71,9 @@ class JourneyMap(JourneyWidget):
     ``split`` (``""``; ``"converted"`` when the conversion event is known from
     ``conversion=`` or the profile; a property column with at most four values, one panel
     each), ``segment`` (``""`` for all customers, or ``"column = value"`` over the log's
-    columns of at most :data:`MAX_SEGMENT_VALUES` repeated values), ``start``, ``end``
-    (dates, ``None`` open), ``collapse_repeats`` (a checkbox) and ``top`` (3 to 15).
+    columns of at most :data:`~journey_lib.widgets.base.MAX_SEGMENT_VALUES` repeated
+    values), ``start``, ``end`` (dates, ``None`` open), ``collapse_repeats`` (a checkbox)
+    and ``top`` (3 to 15).
 
     In a notebook the figure is an :class:`ipywidgets.Image` watched with :mod:`ipyevents`:
     **clicking a node** (or its label) of an event re-anchors the map on that event, keeping
@@ -388,36 +385,20 @@ class JourneyMap(JourneyWidget):
 
 def describe_log(events: IntoFrame) -> tuple[list[str], dict[str, tuple[str, Any]], list[str]]:
     """The log's events (most frequent first), its segments (``"column = value"`` -> column
-    and value) and the columns with few enough values to split a map by."""
+    and value, over :func:`~journey_lib.widgets.base.segment_columns`) and the columns with
+    few enough values to split a map by (a panel a value, and one for no value)."""
     frame = nw.from_native(events)
-    lazy = isinstance(frame, nw.LazyFrame)
     counts = frame.group_by("event").agg(nw.len()).filter(~nw.col("event").is_null())
     counts = counts.sort(["len", "event"], descending=[True, False])
-    names = [str(n) for n in (counts.collect() if lazy else counts)["event"].to_list()]
-    schema = frame.collect_schema()
-    candidates = [
-        c for c, dtype in schema.items() if c not in _NOT_PROPERTIES and not dtype.is_temporal()
-    ]
+    if isinstance(counts, nw.LazyFrame):
+        counts = counts.collect()
+    names = [str(n) for n in counts["event"].to_list()]
     segments: dict[str, tuple[str, Any]] = {}
     splits: list[str] = []
-    if not candidates:
-        return names, segments, splits
-    stats = frame.select(
-        *[nw.col(c).count().alias(f"_jl_rows{i}") for i, c in enumerate(candidates)],
-        *[nw.col(c).null_count().alias(f"_jl_null{i}") for i, c in enumerate(candidates)],
-    )
-    row = (stats.collect() if lazy else stats).rows(named=True)[0]
-    for i, column in enumerate(candidates):
-        values = frame.filter(~nw.col(column).is_null()).group_by(column).agg(nw.len())
-        values = values.sort(["len", column], descending=[True, False])
-        values = values.head(MAX_SEGMENT_VALUES + 1)
-        found = (values.collect() if lazy else values)[column].to_list()
-        distinct, missing = len(found), row[f"_jl_null{i}"] > 0
-        if not 2 <= distinct <= MAX_SEGMENT_VALUES or distinct >= 0.5 * row[f"_jl_rows{i}"]:
-            continue
-        if distinct + missing <= MAX_PANELS:
+    for column, (values, missing) in segment_columns(frame).items():
+        if len(values) + missing <= MAX_PANELS:
             splits.append(column)
-        segments |= {f"{column} = {value}": (column, value) for value in found}
+        segments |= {f"{column} = {value}": (column, value) for value in values}
     return names, segments, splits
 
 
