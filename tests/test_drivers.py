@@ -335,7 +335,9 @@ def test_each_segments_block_is_that_segment_run_alone(outcome, settings):
     sim, events = _platform_log(3000, 7)
     settings = {**settings, "min_customers": 20, "data_end": events["timestamp"].max()}
     if outcome == "conversion":
-        settings.pop("cutoff", None)
+        # Named, so that a segment alone without a purchase is the data error below (the
+        # fallback without a profile would ask for the event instead).
+        settings = {**settings, "conversion": "purchase"}
     for by in ("platform", Segments("segment", customers=sim.customers)):
         found = drivers(events, outcome, by=by, **settings).table
         column = "platform" if by == "platform" else "segment"
@@ -445,6 +447,103 @@ def test_a_real_clickstream():
     with pytest.raises(JourneyParameterError, match="no advocacy events"):
         drivers(log, "advocacy", profile=profile)
     assert "associations, not causes" in found.summary()
+
+
+def _only_with_signup() -> pd.DataFrame:
+    """40 visitors on day 0: 1-20 sign up on day 1 and 1-10 of them buy on day 2; 21-30
+    chat on day 1 and none of them buys. Only signed-up customers buy: signup's lift is
+    infinite, chat's is 0, and visit (everyone's) has no rate without it."""
+    rows = [_rows(c, 0, "visit") for c in range(1, 41)]
+    rows += [_rows(c, 1, "signup") for c in range(1, 21)]
+    rows += [_rows(c, 1, "chat") for c in range(21, 31)]
+    rows += [_rows(c, 2, "purchase") for c in range(1, 11)]
+    return pd.DataFrame(rows)
+
+
+def test_an_infinite_lift_is_documented_and_never_shown_raw():
+    found = drivers(_only_with_signup(), "conversion", window=None, min_customers=5)
+    table = found.table
+    signup, chat, visit = (_row(table, "event", e) for e in ("signup", "chat", "visit"))
+    assert (signup["rate_with"], signup["rate_without"]) == (0.5, 0.0)
+    assert signup["lift"] == np.inf
+    assert chat["lift"] == 0 and chat["rate_without"] == pytest.approx(10 / 30)
+    assert np.isnan(visit["lift"]) and np.isnan(visit["rate_without"])
+    # The odds ratio stays finite (Haldane-Anscombe): 10.5 * 20.5 / (10.5 * 0.5).
+    assert signup["odds_ratio"] == pytest.approx(41.0)
+
+    shown = found.formatted()
+    assert list(shown.columns) == [
+        "driver",
+        "customers with",
+        "customers without",
+        "rate with",
+        "rate without",
+        "lift",
+        "odds ratio",
+        "adjusted p",
+    ]
+    lifts = dict(zip(shown["driver"], shown["lift"], strict=True))
+    assert lifts["signup"] == "only with it"
+    assert lifts["chat"] == "only without it"
+    assert lifts["visit"] == "–"
+    assert lifts["channel = web"] == "–"  # everyone came on the web
+    row = shown.set_index("driver").loc["signup"]
+    assert row.tolist() == [
+        "20",
+        "20",
+        "50.0%",
+        "0.0%",
+        "only with it",
+        row["odds ratio"],
+        row["adjusted p"],
+    ]
+    assert row["odds ratio"].startswith("41.00 (")
+    assert shown.set_index("driver").loc["visit", "odds ratio"] == "–"
+    summary = found.summary()
+    assert "signup: 50.0% of 20 customers with it, 0.0% without (lift only with it;" in summary
+    for text in (shown.to_string(), summary):
+        assert "inf" not in text and "nan" not in text.lower()
+    # A finite lift is written as a multiple; the first rows of each segment with n.
+    hand = drivers(_hand_log(), "conversion", window=None, min_customers=4)
+    whole = hand.formatted()
+    assert whole.set_index("driver").loc["promo", "lift"] == f"{(30 / 50) / (25 / 70):.2f}×"
+    assert_same_frame(hand.formatted(n=3), whole.head(3))
+    by = drivers(
+        _only_with_signup().assign(plan=lambda t: np.where(t["customer_id"] % 2, "a", "b")),
+        "conversion",
+        window=None,
+        min_customers=2,
+        by="plan",
+    )
+    shown = by.formatted(n=2)
+    assert shown.columns[0] == "plan" and shown.groupby("plan").size().to_dict() == {"a": 2, "b": 2}
+
+
+def test_the_conversion_event_without_a_profile():
+    log = _hand_log()
+    # No profile and no conversion=: "purchase", the documented fallback, when the log has it.
+    found = drivers(log, "conversion", window=None, min_customers=4)
+    assert found.rule.startswith("a 'purchase' at any time")
+    # A log that calls it something else is refused, naming what to pass...
+    ordered = log.assign(event=log["event"].replace({"purchase": "order"}))
+    with pytest.raises(
+        JourneyParameterError,
+        match=r"pass conversion='<event>' or profile=jl.profile\(events\).*no 'purchase' event; "
+        r"its events are \['chat', 'delivery', 'order', 'promo', 'visit'\]",
+    ):
+        drivers(ordered, "conversion", window=None, min_customers=4)
+    # ... and either way of naming it gives the same table as "purchase" did.
+    for named in (
+        {"conversion": "order"},
+        {"profile": jl.LogProfile(conversion="order", properties=())},
+    ):
+        again = drivers(ordered, "conversion", window=None, min_customers=4, **named)
+        assert_same_frame(again.table, found.table)
+        assert again.rule == found.rule.replace("'purchase'", "'order'")
+    # A profile is never second-guessed: without a conversion event it is refused, though
+    # the log has "purchase".
+    with pytest.raises(JourneyParameterError, match="profile names no conversion event"):
+        drivers(log, "conversion", profile=jl.LogProfile(conversion=None))
 
 
 def test_bad_input_is_named():

@@ -18,7 +18,12 @@ window** (the rows a customer's features are read from):
     window`` (a closed span: a conversion at its close counts). The population is every
     customer whose window closed by the end of observation (the log's last event, or
     ``data_end``), so no outcome is a guess. ``y = 1`` when their first conversion event
-    (``conversion``, else the profile's) falls in the window. The features are their rows
+    falls in the window. The conversion event is ``conversion``, else the profile's (a
+    profile that names none is refused); only when no profile is given is it
+    :data:`FALLBACK_CONVERSION` (``"purchase"``), and only if the log has that event: a log
+    without one, no profile and no ``conversion=`` is refused, naming what to pass
+    (DESIGN principle 8: roles come from the profile, nothing assumes the simulator's
+    names). The features are their rows
     in the window **strictly before** that first conversion (a non-converter: all their
     rows in the window). So neither the conversion itself nor what only follows it
     (a delivery, a review) can predict it; a customer whose first touchpoint is the
@@ -51,18 +56,25 @@ the population (value against the rest, not against a reference level).
 
 **Statistics**, per feature, on the 2x2 table of has it / has not by outcome / not (``a,
 b`` with the feature, ``c, d`` without; see :mod:`journey_lib._intervals`): rates with and
-without and ``lift = rate_with / rate_without``; the odds ratio ``a d / (b c)`` with Woolf's
-interval, with 0.5 added to every cell of a table with a zero cell (Haldane-Anscombe); the
-two-sided p-value of Pearson's chi-square (no continuity correction), or of Fisher's exact
-test when an expected count is under 5. A feature is **tested** only when at least
-``min_customers`` customers have it and at least as many do not; this floor is applied
-*before* the correction, and only tested features enter the Benjamini-Hochberg correction
-(as ``scipy.stats.false_discovery_control`` computes it), which controls the expected share
-of false discoveries among the features called significant, not each feature's own chance
-of a false alarm: where many features have real effects, one without any passes the
-threshold more often than the nominal 5% of the time. Rows are sorted tested first, then
-by effect, the distance of the odds ratio from 1 on the log scale (strongest either way
-first), then by p-value. A feature everyone (or no one) has gets no odds ratio.
+without; the **lift**, ``rate_with / rate_without``: how many times as likely the outcome
+is with the feature as without it. The lift is ``inf`` when some customers with the feature
+had the outcome and none without it did (the outcome came *only with it*), ``0`` when none
+with it did and some without it did, and NaN when neither group had the outcome or nobody
+lacks the feature (no rate without); :func:`lift_text` writes it for a reader ("2.31×",
+"only with it", "only without it", "–") and :meth:`Drivers.formatted` uses it. Effects are
+read from the odds ratio instead, which a zero cell does not make infinite: the odds ratio
+``a d / (b c)`` with Woolf's interval, with 0.5 added to every cell of a table with a zero
+cell (Haldane-Anscombe); the two-sided p-value of Pearson's chi-square (no continuity
+correction), or of Fisher's exact test when an expected count is under 5. A feature is
+**tested** only when at least ``min_customers`` customers have it and at least as many do
+not; this floor is applied *before* the correction, and only tested features enter the
+Benjamini-Hochberg correction (as ``scipy.stats.false_discovery_control`` computes it),
+which controls the expected share of false discoveries among the features called
+significant, not each feature's own chance of a false alarm: where many features have real
+effects, one without any passes the threshold more often than the nominal 5% of the time.
+Rows are sorted tested first, then by effect, the distance of the odds ratio from 1 on the
+log scale (strongest either way first), then by p-value. A feature everyone (or no one) has
+gets no odds ratio.
 
 **Breakdowns** (``by``, ``by_rule``, ``top``, as every analytic takes them; see
 :mod:`journey_lib.analytics.segments`): each customer's segment is read from the whole log
@@ -100,7 +112,16 @@ from ._features import check_span, extent, status_table
 from ._inputs import looks_like_id
 from .dataset import FeatureRecipe
 
-__all__ = ["COLUMNS", "EVENT", "OUTCOMES", "Drivers", "drivers"]
+__all__ = [
+    "COLUMNS",
+    "EVENT",
+    "FALLBACK_CONVERSION",
+    "OUTCOMES",
+    "Drivers",
+    "drivers",
+    "feature_label",
+    "lift_text",
+]
 
 #: The outcomes :func:`drivers` reads.
 OUTCOMES = ("conversion", "churn", "advocacy")
@@ -123,6 +144,9 @@ COLUMNS = (
     "test",
     "tested",
 )
+#: The conversion event read when neither ``conversion=`` nor a profile is given, and only
+#: when the log has it (the simulator's, and many shops', name for a purchase).
+FALLBACK_CONVERSION = "purchase"
 #: Advocacy events used when neither the caller nor a profile names any.
 _ADVOCACY = ("review", "referral")
 
@@ -150,7 +174,10 @@ class Drivers:
         One row per feature: ``feature`` (``"event"`` or the property's column) and
         ``value`` (the event or the property value), ``customers_with`` and
         ``customers_without``, ``rate_with`` and ``rate_without`` (shares with the
-        outcome), ``lift``, ``odds_ratio``, ``ci_low`` and ``ci_high``, ``p_value``,
+        outcome), ``lift`` (``rate_with / rate_without``: ``inf`` when the outcome came
+        only with the feature, NaN when there is no rate without it or neither group had
+        the outcome; see :func:`lift_text`), ``odds_ratio``, ``ci_low`` and ``ci_high``,
+        ``p_value``,
         ``p_adjusted`` (Benjamini-Hochberg), ``test`` (``"chi2"`` or ``"fisher"``) and
         ``tested`` (whether the feature passed the ``min_customers`` floor; the p-values
         and test of one that did not are missing). Sorted as the module docstring says.
@@ -178,7 +205,8 @@ class Drivers:
 
     def summary(self, alpha: float = 0.05, top: int = 5) -> str:
         """A few lines: the outcome, and the ``top`` features with an adjusted p-value under
-        ``alpha``, strongest first (in any segment of a breakdown, which each line names)."""
+        ``alpha``, strongest first (in any segment of a breakdown, which each line names),
+        each with its rates, lift (:func:`lift_text`) and odds ratio."""
         lines = [
             f"{self.outcome}: {self.with_outcome:,} of {self.customers:,} customers "
             f"({self.rate:.1%}); {self.rule}",
@@ -189,15 +217,112 @@ class Drivers:
             lines.append(f"  no feature passes an adjusted p-value of {alpha:g}")
         strongest = np.argsort(-np.abs(np.log(found["odds_ratio"].to_numpy())), kind="stable")
         for _, row in found.iloc[strongest[:top]].iterrows():
-            name = row["value"] if row["feature"] == EVENT else f"{row['feature']}={row['value']}"
             where = ", ".join(f"{c}={row[c]}" for c in self.by)
             lines.append(
-                f"  {f'[{where}] ' if where else ''}{name}: {row['rate_with']:.1%} of "
+                f"  {f'[{where}] ' if where else ''}"
+                f"{feature_label(row['feature'], row['value'])}: {row['rate_with']:.1%} of "
                 f"{row['customers_with']:,} customers with it, "
-                f"{row['rate_without']:.1%} without (odds ratio {row['odds_ratio']:.2f}, "
-                f"{row['ci_low']:.2f} to {row['ci_high']:.2f})"
+                f"{row['rate_without']:.1%} without (lift {lift_text(row['lift'])}; odds "
+                f"ratio {row['odds_ratio']:.2f}, {row['ci_low']:.2f} to {row['ci_high']:.2f})"
             )
         return "\n".join(lines)
+
+    def formatted(self, n: int | None = None) -> pd.DataFrame:
+        """The table as a reader sees it: every cell text, the ``n`` first rows of each
+        segment (all by default), in the table's order.
+
+        Columns: the segment columns of a breakdown, ``driver`` (:func:`feature_label`),
+        ``customers with`` and ``customers without`` (thousands separated), ``rate with``
+        and ``rate without`` (percentages), ``lift`` (:func:`lift_text`: never ``inf``),
+        ``odds ratio`` (with its interval, ``"1.30 (1.05–1.60)"``) and ``adjusted p``
+        (``"<0.001"`` below a thousandth; ``"not tested"`` under the floor). A missing
+        number is ``"–"``.
+
+        Examples
+        --------
+        >>> table = pd.DataFrame({
+        ...     "feature": ["event", "channel"], "value": ["signup", "web"],
+        ...     "customers_with": [1200, 40], "customers_without": [800, 1960],
+        ...     "rate_with": [0.25, 0.1], "rate_without": [0.0, 0.15],
+        ...     "lift": [float("inf"), 0.1 / 0.15], "odds_ratio": [752.0, 0.63],
+        ...     "ci_low": [46.5, 0.25], "ci_high": [12166.0, 1.6],
+        ...     "p_value": [1e-90, None], "p_adjusted": [1e-90, None],
+        ...     "test": ["chi2", None], "tested": [True, False]})
+        >>> found = Drivers(table, "conversion", "a rule", 2000, 300)
+        >>> found.formatted()[["driver", "rate without", "lift", "odds ratio", "adjusted p"]]
+                  driver rate without          lift          odds ratio  adjusted p
+        0         signup         0.0%  only with it  752 (46.50–12,166)      <0.001
+        1  channel = web        15.0%         0.67×    0.63 (0.25–1.60)  not tested
+        """
+        table = self.table
+        if n is not None:
+            table = table.groupby(list(self.by), sort=False).head(n) if self.by else table.head(n)
+        drivers = [
+            feature_label(f, v) for f, v in zip(table["feature"], table["value"], strict=True)
+        ]
+        bounds = zip(table["odds_ratio"], table["ci_low"], table["ci_high"], strict=True)
+        odds = [
+            "–" if pd.isna(r) else f"{_ratio(r)} ({_ratio(lo)}–{_ratio(hi)})"
+            for r, lo, hi in bounds
+        ]
+        adjusted = [
+            "not tested" if not tested else "<0.001" if p < 0.001 else f"{p:.3f}"
+            for p, tested in zip(table["p_adjusted"], table["tested"], strict=True)
+        ]
+        return pd.DataFrame(
+            {
+                **{c: table[c].to_numpy() for c in self.by},
+                "driver": drivers,
+                "customers with": [f"{k:,}" for k in table["customers_with"]],
+                "customers without": [f"{k:,}" for k in table["customers_without"]],
+                "rate with": [_percent(r) for r in table["rate_with"]],
+                "rate without": [_percent(r) for r in table["rate_without"]],
+                "lift": [lift_text(x) for x in table["lift"]],
+                "odds ratio": odds,
+                "adjusted p": adjusted,
+            }
+        )
+
+
+def feature_label(feature: Any, value: Any) -> str:
+    """A driver as a reader names it: the event's name for an event, else ``column =
+    value``.
+
+    Examples
+    --------
+    >>> feature_label("event", "signup"), feature_label("channel", "web")
+    ('signup', 'channel = web')
+    """
+    return str(value) if feature == EVENT else f"{feature} = {value}"
+
+
+def lift_text(lift: float) -> str:
+    """A lift (``rate_with / rate_without``) as a reader sees it: ``"2.31×"``; ``"only
+    with it"`` for ``inf`` (some with the feature had the outcome, none without it);
+    ``"only without it"`` for 0 (none with it had the outcome, some without it did); ``"–"``
+    for NaN (no rate without it, or neither group had the outcome).
+
+    Examples
+    --------
+    >>> [lift_text(x) for x in (2.3125, float("inf"), 0.0, float("nan"))]
+    ['2.31×', 'only with it', 'only without it', '–']
+    """
+    if lift is None or pd.isna(lift):
+        return "–"
+    if np.isinf(lift):
+        return "only with it"
+    if lift == 0:
+        return "only without it"
+    return f"{lift:.2f}×"
+
+
+def _percent(rate: float) -> str:
+    return "–" if pd.isna(rate) else f"{rate:.1%}"
+
+
+def _ratio(x: float) -> str:
+    """A ratio to two decimals, whole from 100, two significant digits under 0.01."""
+    return f"{x:,.0f}" if x >= 100 else f"{x:.2f}" if x >= 0.01 else f"{x:.2g}"
 
 
 def drivers(
@@ -244,7 +369,9 @@ def drivers(
         The customer table's columns used; by default its text, categorical and boolean
         columns whose names do not look like identifiers.
     conversion : str, optional
-        The conversion event; else the profile's, else ``"purchase"`` without a profile.
+        The conversion event; else the profile's. Without a profile,
+        :data:`FALLBACK_CONVERSION` (``"purchase"``) when the log has that event; else it
+        must be given.
     window : str, timedelta or None, default "30D"
         Conversion only: how long after their first touchpoint a customer may convert.
     advocacy_events : str or sequence of str, optional
@@ -273,13 +400,18 @@ def drivers(
     -------
     Drivers
         ``.table`` (pandas, one row per feature; with ``by``, the segment columns first and
-        one block per segment), ``.summary()`` and the population's size.
+        one block per segment), ``.summary()``, ``.formatted()`` (the table as text) and
+        the population's size. ``lift`` is ``rate_with / rate_without``: ``inf`` when the
+        outcome came only with the feature (nobody without it had it), 0 when only
+        without it, NaN when there is no rate without it (everyone has the feature) or
+        neither group had the outcome; :func:`lift_text` writes these for a reader.
 
     Raises
     ------
     JourneyParameterError
         For an unknown outcome, a profile without a conversion (or advocacy) event and none
-        given, an option of another outcome (``cutoff`` for conversion, ``window`` for
+        given, no profile, no ``conversion=`` and no :data:`FALLBACK_CONVERSION` event in
+        the log, an option of another outcome (``cutoff`` for conversion, ``window`` for
         churn), a property that is a key column, or a floor or confidence out of range.
     JourneyDataError
         When an event or column named is not in the log, a named column holds no value,
@@ -509,7 +641,7 @@ def _conversion(
             "the profile names no conversion event, so conversion cannot be read; pass "
             "conversion='<event>' (or name it in the profile)"
         )
-    event = from_profile(profile, "conversion", conversion, "purchase")
+    event = from_profile(profile, "conversion", conversion, FALLBACK_CONVERSION)
     span = duration_us(window, "window")
     t = nw.col(_US)
     bounds = frame.select(
@@ -520,9 +652,18 @@ def _conversion(
         raise JourneyDataError("the log is empty: there is no conversion to compare")
     if not seen:
         names = sorted(frame.select("event").unique().collect()["event"].to_list(), key=str)
+        listed = f"{names[:12]}{' and more' if len(names) > 12 else ''}"
+        if conversion is None and profile is None:
+            # The fallback is a convenience for logs that use its name, never a guess.
+            raise JourneyParameterError(
+                f"outcome='conversion' needs the conversion event: pass conversion='<event>' "
+                f"or profile=jl.profile(events) (with a conversion event). Without either, "
+                f"{FALLBACK_CONVERSION!r} is read, but the log has no {FALLBACK_CONVERSION!r} "
+                f"event; its events are {listed}"
+            )
         raise JourneyDataError(
-            f"conversion={event!r} never occurs in the log; its events are {names[:12]}"
-            f"{' and more' if len(names) > 12 else ''}. Pass conversion='<event>'"
+            f"conversion={event!r} never occurs in the log; its events are {listed}. "
+            "Pass conversion='<event>'"
         )
     observed = _observed_to(int(last), data_end)
     # Conditions become columns before grouping: Narwhals' pandas group-by computes a
