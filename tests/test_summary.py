@@ -380,7 +380,7 @@ def test_the_readme_shows_a_picture_of_the_summary():
         assert image.format == "PNG" and image.width >= 800 and image.height >= image.width
 
 
-def test_the_summary_points_at_the_channel_whose_customers_churn_more(tmp_path):
+def test_the_summary_points_at_the_segment_whose_customers_churn_more(tmp_path):
     from journey_lib.report.summary import build_summary
 
     # 100 customers came through web and stay (a visit on the 5th of every month); 100 came
@@ -399,13 +399,22 @@ def test_the_summary_points_at_the_channel_whose_customers_churn_more(tmp_path):
     log = pd.DataFrame(rows, columns=["customer_id", "timestamp", "event", "channel"])
     log["timestamp"] = log["timestamp"].dt.tz_localize("UTC")
     profile = jl.profile(log, inactivity="30D", period="month")
-    summary = build_summary(tmp_path / "20261205-060000", data=log, profile=profile)
-    texts = [text for text, _ in summary.actions]
-    assert (
-        "Look at customers who came through ads: their churn rose from 0.0% to 80.0% in June "
-        "2024 (+80.0 points, beyond chance)." in texts
+    retention_page = {"03_retention": "03_retention.html"}
+    summary = build_summary(
+        tmp_path / "20261205-060000", data=log, profile=profile, pages=retention_page
     )
-    assert not any("came through web" in text for text in texts)
+    # Two segments tested (ads and web), so Newcombe's interval on 80/100 - 0/100 at 97.5%:
+    # 0.6864 to 0.8743. Without a segments page, the action links to the retention page.
+    sentence = (
+        "Look at customers who came through ads: their churn rose from 0.0% to 80.0% in June "
+        "2024 (+80.0 points; 95% interval +68.6 to +87.4 points, allowing for the 2 segments "
+        "compared)."
+    )
+    assert (sentence, "03_retention.html") in summary.actions
+    assert not any("came through web" in text for text, _ in summary.actions)
+    pages = {**retention_page, "06_segments": "06_segments.html"}
+    summary = build_summary(tmp_path / "20261205-060000", data=log, profile=profile, pages=pages)
+    assert (sentence, "06_segments.html") in summary.actions
 
 
 def test_the_call_list_on_a_page_names_no_customer():

@@ -1,36 +1,41 @@
 """What to do: the actions a summary page lists, each a sentence with its number.
 
 Each function returns ``(sentence, link)`` pairs (none when its analysis points nowhere):
-the funnel step that loses the most customers, the acquisition channel whose customers'
-churn rose beyond chance, the customers to contact, the channel with the most credit. A
+the funnel step that loses the most customers, the segment of customers whose churn rose
+most beyond chance, the customers to contact, the channel with the most credit. A
 number the privacy threshold would hide leaves its action out rather than say ``<k``.
 """
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Mapping
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from .._intervals import rate_difference
+from ..analytics.activity import CHURN_COLUMNS, churn_rate
 from ..analytics.funnels import funnel
-from ..analytics.retention import churn_rate
+from ..analytics.segments import MISSING, OTHER
+from ..errors import JourneyDataError, JourneyDataWarning
+from .data import ReportData
 from .formatting import change_text, duration_text, figure_text, period_label
 
 __all__ = [
-    "channel_churn_action",
     "contact_action",
     "credit_action",
     "funnel_action",
+    "segment_churn_action",
     "weakest_step",
 ]
 
 Action = tuple[str, "str | None"]
 
-# Most acquisition channels whose churn is tested; with a Bonferroni correction, so that
-# testing several does not make a chance rise likely.
-_CHANNELS = 6
+# Largest segments of each column whose churn is tested; with a Bonferroni correction over
+# all of them, so that testing many does not make a chance rise likely.
+_SEGMENTS = 6
 _FALSE_ALARM = 0.05
 
 
@@ -90,60 +95,153 @@ def funnel_action(
     ]
 
 
-def channel_churn_action(
-    events: pd.DataFrame,
+def segment_churn_action(
+    data: ReportData,
     churn: Mapping[str, Any],
     period: str,
     inactivity: Any,
     link: str | None,
     min_cell: int = 0,
 ) -> list[Action]:
-    """The acquisition channel whose customers' churn rose most beyond chance.
+    """The segment of customers whose churn rose most beyond chance, with its interval.
 
-    A customer's channel is that of their first touchpoint. For each of the six largest,
-    the churn rate of its customers (:func:`journey_lib.churn_rate`) in the headline's churn
-    period and the one before (``churn``: its row of the headline table), with Newcombe's
-    interval on the change at a Bonferroni-corrected level (95% over all the channels
-    tested). Nothing when the log has no channel or no rise is beyond chance.
+    Definitions
+    -----------
+    * **Columns**: :meth:`ReportData.segment_columns` (the customer table's segment-like
+      columns, the log's ``channel``, the profile's properties). A log column gives each
+      customer the value of their first row that has one (so ``channel`` is the channel they
+      came through); a customer table's column, its one value. Each column's six largest
+      segments are compared (:meth:`ReportData.segments`, ``top=6``); the ``(other)`` and
+      ``(missing)`` buckets are not segments to act on and are left out. A column named like
+      a column of :func:`journey_lib.churn_rate`'s result (``period``, ``lost``, ...) cannot
+      be broken down and is skipped; one whose values the breakdown refuses (``(missing)``
+      written as a value, a customer table listing a customer twice) is skipped with a
+      :class:`~journey_lib.errors.JourneyDataWarning` saying why.
+    * **Churn** of a segment: :func:`journey_lib.churn_rate` of its customers (one call per
+      column, ``by=`` the column) in the headline's churn period and the one before
+      (``churn``: the headline table's ``churn_rate`` row, its ``period`` and
+      ``previous_period``).
+    * **Tested**: a segment whose customers active at the start of both periods number at
+      least ``max(min_cell, 1)``. The change gets Newcombe's interval at the Bonferroni
+      level ``1 - 0.05 / m``, ``m`` the segments tested over all columns, so that the
+      chance of any interval missing its true change is at most 5% (95% family-wise).
+    * **Named**: of the segments whose interval lies above zero, the one whose churn rose
+      most (the first column's, then the first value's, of equals). Under ``min_cell`` a
+      segment whose lost customers in either period number 1 to ``min_cell - 1`` is not
+      named, since its rates would give that count away.
+
+    Nothing when the log has no such column, the churn row has no previous period, or no
+    rise is beyond chance.
+
+    Examples
+    --------
+    Twenty customers on the free plan stop visiting after May; twenty on pro keep on:
+
+    >>> from journey_lib.io.profile import profile
+    >>> from journey_lib.report.data import open_data
+    >>> visits = pd.date_range("2024-02-01", "2024-07-01", freq="MS") + pd.Timedelta(days=4)
+    >>> log = pd.DataFrame(
+    ...     [(i, t, "visit", "free" if i < 20 else "pro")
+    ...      for i in range(40) for t in visits if i >= 20 or t.month <= 5],
+    ...     columns=["customer_id", "timestamp", "event", "plan"])
+    >>> log["timestamp"] = log["timestamp"].dt.tz_localize("UTC")
+    >>> data = open_data(log, profile(log, period="month", inactivity="30D"))
+    >>> june, may = (pd.Timestamp(f"2024-0{m}-01", tz="UTC") for m in (6, 5))
+    >>> churn = {"period": june, "previous_period": may}
+    >>> print(segment_churn_action(data, churn, "month", "30D", None)[0][0])
+    ... # doctest: +NORMALIZE_WHITESPACE
+    Look at customers whose first plan was free: their churn rose from 0.0% to 100.0% in
+    June 2024 (+100.0 points; 95% interval +71.6 to +100.0 points, allowing for the 2
+    segments compared).
     """
-    if "channel" not in events or events["channel"].isna().all() or pd.isna(churn["period"]):
+    if pd.isna(churn["period"]) or pd.isna(churn["previous_period"]):
         return []
-    if pd.isna(churn["previous_period"]):
-        return []
-    first = events.sort_values("timestamp", kind="stable").drop_duplicates("customer_id")
-    acquired = first.set_index("customer_id")["channel"].dropna()
-    channels = acquired.value_counts().index[:_CHANNELS]
-    confidence = 1 - _FALSE_ALARM / len(channels)
-    rises = []
-    # One churn_rate per channel (six at most), each vectorised over its customers.
-    for channel in channels:
-        ids = acquired.index[acquired == channel]
-        rates = churn_rate(
-            events[events["customer_id"].isin(ids)], period=period, inactivity=inactivity
-        ).set_index("period")
-        if not {churn["period"], churn["previous_period"]} <= set(rates.index):
+    events = data.events
+    when = [churn["previous_period"], churn["period"]]
+    blocks = []
+    for column in data.segment_columns():
+        if column in CHURN_COLUMNS:
             continue
-        now, before = rates.loc[churn["period"]], rates.loc[churn["previous_period"]]
-        if min(now["active_start"], before["active_start"]) < max(min_cell, 1):
+        try:
+            table = churn_rate(
+                events,
+                period=period,
+                inactivity=inactivity,
+                by=data.segments(column, by_rule="first", top=_SEGMENTS),
+            )
+        except JourneyDataError as error:
+            warnings.warn(
+                f"Churn was not compared across the segments of `{column}`: "
+                f"{str(error).splitlines()[0]}",
+                JourneyDataWarning,
+                stacklevel=2,
+            )
             continue
-        low, _ = rate_difference(
-            now["lost"], now["active_start"], before["lost"], before["active_start"], confidence
+        table = table[table["period"].isin(when) & ~table[column].isin([OTHER, MISSING])]
+        # One row per segment: the earlier period's counts beside the later one's.
+        wide = table.pivot(index=column, columns="period", values=["active_start", "lost"])
+        if wide.shape[1] < 4:  # a period the breakdown does not report
+            continue
+        blocks.append(
+            pd.DataFrame(
+                {
+                    "column": column,
+                    "value": wide.index.astype(str),
+                    "base_before": wide[("active_start", when[0])].to_numpy(),
+                    "lost_before": wide[("lost", when[0])].to_numpy(),
+                    "base": wide[("active_start", when[1])].to_numpy(),
+                    "lost": wide[("lost", when[1])].to_numpy(),
+                }
+            )
         )
-        if low > 0:
-            rises.append((float(now["churn_rate"] - before["churn_rate"]), channel, now, before))
-    if not rises:
+    if not blocks:
         return []
-    change, channel, now, before = max(rises, key=lambda rise: rise[0])
+    segments = pd.concat(blocks, ignore_index=True)
+    tested = segments[segments[["base", "base_before"]].min(axis=1) >= max(min_cell, 1)]
+    if tested.empty:
+        return []
+    confidence = 1 - _FALSE_ALARM / len(tested)
+    low, high = rate_difference(
+        tested["lost"], tested["base"], tested["lost_before"], tested["base_before"], confidence
+    )
+    rates = tested.assign(
+        before=tested["lost_before"] / tested["base_before"],
+        now=tested["lost"] / tested["base"],
+        low=np.asarray(low),
+        high=np.asarray(high),
+    )
+    lost = rates[["lost", "lost_before"]]
+    small = ((lost > 0) & (lost < min_cell)).any(axis=1)
+    rises = rates[(rates["low"] > 0) & ~small]
+    if rises.empty:
+        return []
+    best = rises.loc[(rises["now"] - rises["before"]).idxmax()]
+    interval = (
+        f"{change_text(best['low'], 'rate').removesuffix(' points')} to "
+        f"{change_text(best['high'], 'rate')}"
+    )
+    compared = f"{len(tested)} segment{'s' * (len(tested) != 1)}"
     return [
         (
-            f"Look at customers who came through {channel}: their churn rose from "
-            f"{figure_text(before['churn_rate'], 'rate')} to "
-            f"{figure_text(now['churn_rate'], 'rate')} in "
-            f"{period_label(churn['period'], period)} ({change_text(change, 'rate')}, beyond "
-            "chance).",
+            f"Look at customers {_who(data, best['column'], best['value'])}: their churn rose "
+            f"from {figure_text(best['before'], 'rate')} to {figure_text(best['now'], 'rate')} "
+            f"in {period_label(churn['period'], period)} "
+            f"({change_text(best['now'] - best['before'], 'rate')}; 95% interval {interval}, "
+            f"allowing for the {compared} compared).",
             link,
         )
     ]
+
+
+def _who(data: ReportData, column: str, value: str) -> str:
+    """The customers of a segment in words: a customer table's column holds one value per
+    customer; a log column's value is the customer's first (their channel, the one they
+    came through)."""
+    if data.segments(column).customers is not None:
+        return f"whose {column} is {value}"
+    if column == "channel":
+        return f"who came through {value}"
+    return f"whose first {column} was {value}"
 
 
 def contact_action(

@@ -30,7 +30,7 @@ from ..io.profile import LogProfile
 from ..plots import funnel as funnel_figure
 from ..plots import rate_trends, value_at_risk
 from ..plots import retention as retention_figure
-from .actions import channel_churn_action, contact_action, credit_action, funnel_action
+from .actions import contact_action, credit_action, funnel_action, segment_churn_action
 from .data import ReportData, open_data
 from .formatting import duration_text, figure_text, period_label
 from .headlines import DEFINITIONS, Headline, headline
@@ -43,6 +43,7 @@ from .readings import (
     segment_reading,
     trend_reading,
 )
+from .run_profile import CUSTOMERS_PATH
 from .tables import private
 
 __all__ = ["AT_RISK_FILE", "RISK_FIGURES", "Summary", "build_summary", "value_by_segment"]
@@ -59,6 +60,7 @@ _TOPICS = {
     "retention": "retention",
     "churn": "churn",
     "attribution": "attribution",
+    "segments": "segment",
 }
 # Where each headline figure is shown in full.
 _FIGURE_TOPIC = {
@@ -181,8 +183,10 @@ def build_summary(
     profile : LogProfile or mapping, optional
         The run's profile (inferred when None).
     parameters : mapping, optional
-        The run's parameters; ``start``, ``end``, ``period``, ``inactivity``, ``steps``
-        and ``window`` are read as the notebooks read them.
+        The run's parameters; ``start``, ``end``, ``period``, ``inactivity``, ``steps``,
+        ``window`` and ``customers_path`` (the customer table beside the log, whose
+        columns the segments compared for churn include; a relative path is read from the
+        current folder) are read as the notebooks read them.
     pages : mapping, optional
         Notebook name to the HTML page it rendered, for links.
     recorded : mapping, optional
@@ -207,6 +211,7 @@ def build_summary(
             profile,
             start=given.get("start") or "",
             end=given.get("end") or "",
+            customers_path=given.get(CUSTOMERS_PATH) or "",
             quiet=False,
         )
         parts = _log_parts(report, given, links, min_cell)
@@ -325,8 +330,13 @@ def _log_parts(
                 links.get("retention"),
             )
         )
-    actions += channel_churn_action(
-        events, churn, period, inactivity, links.get("retention"), min_cell
+    actions += segment_churn_action(
+        report,
+        churn,
+        period,
+        inactivity,
+        links.get("segments") or links.get("retention"),
+        min_cell,
     )
     return _Parts(head, panels, actions, period, usable, window, inactivity, notes)
 
