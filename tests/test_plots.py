@@ -593,6 +593,40 @@ def test_what_if_draws_both_runs_and_labels_the_change():
 # --------------------------------------------------------------------------------------------
 
 
+def test_drivers_forest_draws_the_strongest_odds_ratios_with_their_intervals(events):
+    found = jl.drivers(events, "conversion")
+    table = found.table
+    ax = main_axes(plots.drivers_forest(found, n=6))
+    assert_readable(ax, "What goes with conversion (associations, not causes)")
+    assert ax.get_xscale() == "log"
+    assert [line.get_xdata()[0] for line in ax.get_lines() if line.get_linestyle() == "--"] == [1]
+    # The 6 tested rows farthest from 1 on the log scale, strongest on top.
+    tested = table[table["tested"] & table["odds_ratio"].notna()]
+    effect = np.abs(np.log(tested["odds_ratio"]))
+    wanted = tested.loc[effect.sort_values(ascending=False, kind="stable").index[:6]]
+    labels = [t.get_text() for t in ax.get_yticklabels()][::-1]
+    named = [
+        v if f == "event" else f"{f} = {v}"
+        for f, v in zip(wanted["feature"], wanted["value"], strict=True)
+    ]
+    assert labels == named
+    points = {}
+    for container in ax.containers:  # one errorbar per group: beyond chance, could be chance
+        line, _, (bars,) = container
+        for x, y, segment in zip(
+            line.get_xdata(), line.get_ydata(), bars.get_segments(), strict=True
+        ):
+            points[round(y)] = (x, segment[0][0], segment[1][0])
+    for y, (_, row) in enumerate(wanted.iloc[::-1].iterrows()):
+        np.testing.assert_allclose(points[y], [row["odds_ratio"], row["ci_low"], row["ci_high"]])
+    # A breakdown is drawn one segment at a time; an untested table has nothing to draw.
+    by = jl.drivers(events, "conversion", by="channel", top=2)
+    with pytest.raises(jl.JourneyParameterError, match="pick one segment"):
+        plots.drivers_forest(by)
+    with pytest.raises(jl.JourneyDataError, match="no tested driver of churn"):
+        plots.drivers_forest(table.assign(tested=False), outcome="churn")
+
+
 def test_a_frame_of_the_wrong_twin_is_named(events):
     paths = jl.paths(events)
     with pytest.raises(jl.JourneyDataError, match=r"expected a funnel or stage_funnel\(\)"):
@@ -773,6 +807,7 @@ def test_all_lists_every_figure_of_every_module():
     from journey_lib.plots import (
         cohorts,
         credit,
+        drivers,
         flows,
         journeys,
         models,
@@ -781,7 +816,7 @@ def test_all_lists_every_figure_of_every_module():
         teaching,
     )
 
-    modules = (cohorts, credit, flows, journeys, models, segments, summary, teaching)
+    modules = (cohorts, credit, drivers, flows, journeys, models, segments, summary, teaching)
     defined = {n for m in modules for n in m.__all__ if callable(getattr(m, n))}
     assert set(FIGURES) == defined
     # The figures __all__ used to leave out.
@@ -807,6 +842,7 @@ def twins(events, churn_model):
         "customer_value": lambda: (
             clv.value_table(clv.BetaGeo().fit(buyers), clv.GammaGamma().fit(buyers), buyers),
         ),
+        "drivers_forest": lambda: (jl.drivers(events, "conversion"),),
         "funnel": lambda: (jl.funnel(events, steps),),
         "funnel_breakdown": lambda: (jl.funnel(events, steps, breakdown="channel"),),
         "funnel_trend": lambda: (jl.funnel_trend(events, steps, period="month"),),

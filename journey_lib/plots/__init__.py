@@ -23,7 +23,8 @@ The figures live in one module per domain: ``journeys`` (touchpoints, paths, fun
 ``flows`` (journey maps: path flows as a Sankey diagram, customers moving between stages,
 the touchpoint graph), ``cohorts`` (retention, churn rate, lifecycle, loyalty, RFM, customer
 value), ``models`` (churn model evaluation, explanation and targeting), ``credit``
-(attribution), ``segments`` (segment journeys side by side, the segment heatmap),
+(attribution), ``drivers`` (what goes with an outcome: odds ratios as a
+forest plot), ``segments`` (segment journeys side by side, the segment heatmap),
 ``summary`` (a report's summary page) and ``teaching``; the house style is
 in ``_style``, the geometry of flow diagrams in ``_sankey``.
 matplotlib (and seaborn, for heatmaps) are imported when a figure is drawn, not when
@@ -56,6 +57,7 @@ from .cohorts import (
     rfm_segments,
 )
 from .credit import attribution, attribution_models
+from .drivers import drivers_forest
 from .flows import path_flows, stage_flows, transition_graph
 from .journeys import (
     funnel,
@@ -91,6 +93,7 @@ __all__ = [
     "calibration",
     "churn_rate",
     "customer_value",
+    "drivers_forest",
     "funnel",
     "funnel_breakdown",
     "funnel_trend",

@@ -57,7 +57,7 @@ The rules a run follows:
 # Names imported "as" themselves are there as before but outside __all__: the documented
 # constants.
 from ..errors import ReportInterrupted
-from . import model_readings, readings, views
+from . import model_readings, readings, segment_readings, views
 from .data import ReportData, open_data
 from .execute import KERNEL as KERNEL
 from .execute import NotebookRun
@@ -94,6 +94,7 @@ __all__ = [
     "readings",
     "record_metrics",
     "run_report",
+    "segment_readings",
     "show_figure",
     "show_reading",
     "views",

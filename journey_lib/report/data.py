@@ -704,6 +704,28 @@ def _several_events(data: ReportData, given: dict) -> str | None:
     return None
 
 
+def _has_segments(data: ReportData, given: dict) -> str | None:
+    by = given.get("by")
+    columns = ([by] if isinstance(by, str) else list(by)) if by else data.segment_columns(limit=1)
+    if not columns:
+        return (
+            "no column of the log or of a customer table divides the customers into segments "
+            "(a channel, a plan, a region, ...)"
+        )
+    events = data.events
+    absent = [
+        c
+        for c in columns
+        if not data._in_table(c) and not (c in events and events[c].notna().any())
+    ]
+    if absent:
+        return (
+            f"the segment column {absent[0]!r} is in neither the log nor the customer table, "
+            "or holds no value"
+        )
+    return None
+
+
 Check = Callable[[ReportData, dict], str | None]
 
 #: Requirement -> (section title, checks in order). A section applies when every check
@@ -726,4 +748,7 @@ REQUIREMENTS: dict[str, tuple[str, tuple[Check, ...]]] = {
     "churn_table": ("A churn model on this table", (_is_table, _has_label)),
     "churn_labels": ("The churn model", (_two_classes,)),
     "targeting": ("Planning retention offers", (_has_offer_value,)),
+    "segments": ("Comparing segments", (_is_log, _has_segments)),
+    "conversion_drivers": ("What goes with conversion", (_is_log, _has_conversion)),
+    "churn_drivers": ("What goes with churn", (_is_log, _churn_window)),
 }
