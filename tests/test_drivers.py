@@ -226,29 +226,17 @@ def test_a_profile_and_a_models_recipe_give_the_churn_datasets_settings():
 def planted():
     """Enough simulated customers for the planted effects to show (seed fixed)."""
     sim = jl.simulate(40_000, seed=1)
-    tables = {
-        "conversion": drivers(
-            sim.events,
-            "conversion",
-            customers=sim.customers,
-            customer_columns=["segment", "region", "acquisition_channel"],
-        ),
-        "churn": drivers(
-            sim.events,
-            "churn",
-            cutoff="2024-10-01",
-            customers=sim.customers,
-            customer_columns=["segment", "plan", "region"],
-        ),
-        "advocacy": drivers(
-            sim.events,
-            "advocacy",
-            cutoff="2024-10-01",
-            customers=sim.customers,
-            customer_columns=["segment", "plan", "region"],
-        ),
+    later = {"cutoff": "2024-10-01", "customer_columns": ["segment", "plan", "region"]}
+    settings = {
+        "conversion": {"customer_columns": ["segment", "region", "acquisition_channel"]},
+        "churn": later,
+        "advocacy": later,
     }
-    return sim, {k: v.table.set_index(["feature", "value"]) for k, v in tables.items()}
+    tables = {
+        outcome: drivers(sim.events, outcome, customers=sim.customers, **given).table
+        for outcome, given in settings.items()
+    }
+    return sim, {k: v.set_index(["feature", "value"]) for k, v in tables.items()}
 
 
 def _direction(table: pd.DataFrame, feature: str, value: str) -> str:

@@ -4,12 +4,12 @@ simulated logs), every engine, and bad input."""
 
 from __future__ import annotations
 
-import numpy as np
 import pandas as pd
 import pytest
 from engines import ENGINES, assert_same_frame, parity
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
+from segment_logs import by_columns, check_blocks, per_segment, simulated
 
 import journey_lib as jl
 from journey_lib.analytics import funnels as funnels_module
@@ -26,35 +26,6 @@ def log(*rows, **columns):
     for name, values in columns.items():
         frame[name] = values
     return frame
-
-
-def by_columns(by) -> list[str]:
-    if isinstance(by, jl.Segments):
-        return by.columns
-    return [by] if isinstance(by, str) else list(by)
-
-
-def per_segment(func, events, *args, by, by_rule="first", top=10, **options):
-    """The defining property as a reference: for every segment of ``jl.customer_segments``,
-    ``func`` run WITHOUT ``by`` on the log restricted to that segment's customers, the
-    segment columns put first; blocks in segment order."""
-    columns = by_columns(by)
-    segments = jl.customer_segments(events, by, by_rule=by_rule, top=top)
-    blocks = []
-    for values, members in segments.groupby(columns, sort=True):
-        alone = events[events["customer_id"].isin(members["customer_id"])]
-        block = func(alone, *args, **options)
-        for i, (column, value) in enumerate(zip(columns, values, strict=True)):
-            block.insert(i, column, value)
-        blocks.append(block)
-    return pd.concat(blocks, ignore_index=True) if blocks else None
-
-
-def check_blocks(got, want):
-    if want is None:  # no customer, no segment
-        assert len(got) == 0
-    else:
-        assert_same_frame(got, want)
 
 
 # -- by hand ---------------------------------------------------------------------------------
@@ -386,25 +357,12 @@ def test_property_trend_blocks_are_trends_of_each_segment(events, case, segmenta
     assert got["complete"].tolist() == [settled[p] for p in got["period"]]
 
 
-def simulated(n=150, seed=5):
-    """A simulated log with a platform that changes over customers' lives, and its customer
-    table."""
-    sim = jl.simulate(n, seed=seed)
-    rng = np.random.default_rng(seed)
-    events = sim.events.assign(
-        platform=pd.Series(
-            rng.choice(["web", "app", "tv", "kiosk", ""], len(sim.events)), dtype="str"
-        ).replace("", None)
-    )
-    return events, sim.customers
-
-
 SIM_STEPS = ["ad_view", "site_visit", "signup", "purchase"]
 
 
 @pytest.mark.parametrize("seed", [5, 11])
 def test_simulated_blocks_are_each_segments_own_answers(seed):
-    events, customers = simulated(seed=seed)
+    events, customers = simulated(150, seed)
     for segmentation in (
         {"by": "platform", "by_rule": "last"},
         {"by": jl.Segments("segment", customers=customers)},

@@ -10,6 +10,7 @@ import pytest
 from engines import ENGINES, assert_same_frame, to_engine
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from segment_logs import by_columns, simulated
 
 import journey_lib as jl
 from journey_lib.errors import JourneyDataError, JourneyParameterError
@@ -27,12 +28,6 @@ def log(rows, **extra) -> pd.DataFrame:
         }
     )
     return frame.assign(**extra)
-
-
-def by_columns(by) -> list[str]:
-    if isinstance(by, jl.Segments):
-        return by.columns
-    return [by] if isinstance(by, str) else list(by)
 
 
 def with_log_span(alone: pd.DataFrame, events: pd.DataFrame) -> pd.DataFrame:
@@ -222,19 +217,13 @@ def test_property_each_segment_is_loyalty_of_its_customers(rows, segmentation):
     check_segments(events, jl.loyalty(events, **segmentation), **segmentation)
 
 
-def simulated(n=300, seed=13):
-    sim = jl.simulate(n, seed=seed)
-    rng = np.random.default_rng(seed)
-    events = sim.events[[*jl.CANONICAL_COLUMNS, "rating", "referred_id"]].assign(
-        platform=pd.Series(
-            rng.choice(["web", "app", "tv", ""], len(sim.events)), dtype="str"
-        ).replace("", None)
-    )
-    return events, sim.customers
+#: The simulated log's columns the loyalty tests read, and its platforms.
+SIM_COLUMNS = (*jl.CANONICAL_COLUMNS, "rating", "referred_id")
+SIM_PLATFORMS = ("web", "app", "tv")
 
 
 def test_simulated_segments_are_loyalty_of_their_customers():
-    events, customers = simulated()
+    events, customers = simulated(300, 13, columns=SIM_COLUMNS, platforms=SIM_PLATFORMS)
     for segmentation, options in (
         ({"by": jl.Segments("segment", customers=customers)}, {"period": "quarter"}),
         ({"by": "platform", "by_rule": "last"}, {}),
@@ -258,7 +247,7 @@ def same_loyalty(got, want):
 
 @pytest.fixture(scope="module")
 def sim():
-    return simulated(200, seed=4)
+    return simulated(200, 4, columns=SIM_COLUMNS, platforms=SIM_PLATFORMS)
 
 
 @pytest.mark.parametrize("engine", ENGINES)

@@ -17,6 +17,7 @@ import pytest
 from engines import ENGINES, assert_same_frame, collect, parity
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from segment_logs import by_columns, check_blocks, per_segment, simulated
 
 import journey_lib as jl
 from journey_lib.analytics.progression import stage_funnel, stage_times
@@ -50,37 +51,6 @@ def log(*rows, **columns) -> pd.DataFrame:
     return frame
 
 
-def by_columns(by) -> list[str]:
-    if isinstance(by, jl.Segments):
-        return by.columns
-    return [by] if isinstance(by, str) else list(by)
-
-
-def per_segment(func, events, *args, by, by_rule="first", top=10, framework_of=None, **options):
-    """The defining property as a reference: for every segment of ``jl.customer_segments``,
-    ``func`` run WITHOUT ``by`` on the log restricted to that segment's customers (with the
-    segment's own framework when ``framework_of`` maps segment values to frameworks), the
-    segment columns put first; blocks in segment order. None when there is no segment."""
-    columns = by_columns(by)
-    segments = jl.customer_segments(events, by, by_rule=by_rule, top=top)
-    blocks = []
-    for values, members in segments.groupby(columns, sort=True):
-        alone = events[events["customer_id"].isin(members["customer_id"])]
-        extra = {} if framework_of is None else {"framework": framework_of(values[0])}
-        block = func(alone, *args, **options, **extra)
-        for i, (column, value) in enumerate(zip(columns, values, strict=True)):
-            block.insert(i, column, value)
-        blocks.append(block)
-    return pd.concat(blocks, ignore_index=True) if blocks else None
-
-
-def check_blocks(got, want):
-    if want is None:  # no customer, no segment
-        assert len(got) == 0
-    else:
-        assert_same_frame(got, want)
-
-
 def with_log_span(alone: pd.DataFrame, events: pd.DataFrame) -> pd.DataFrame:
     """``alone`` plus a customer nobody else is, with an event no framework maps at the whole
     log's first and last instants: the log's span without a move of its own, which is what a
@@ -92,16 +62,11 @@ def with_log_span(alone: pd.DataFrame, events: pd.DataFrame) -> pd.DataFrame:
 
 def flows_per_segment(events, *, by, by_rule="first", top=10, **options):
     """stage_flows' reference: each segment's customers alone, over the whole log's span."""
-    columns = by_columns(by)
-    segments = jl.customer_segments(events, by, by_rule=by_rule, top=top)
-    blocks = []
-    for values, members in segments.groupby(columns, sort=True):
-        alone = events[events["customer_id"].isin(members["customer_id"])]
-        block = stage_flows(with_log_span(alone, events), unmapped="ignore", **options)
-        for i, (column, value) in enumerate(zip(columns, values, strict=True)):
-            block.insert(i, column, value)
-        blocks.append(block)
-    return pd.concat(blocks, ignore_index=True) if blocks else None
+
+    def alone_over_the_span(alone, **given):
+        return stage_flows(with_log_span(alone, events), unmapped="ignore", **given)
+
+    return per_segment(alone_over_the_span, events, by=by, by_rule=by_rule, top=top, **options)
 
 
 # -- by hand ---------------------------------------------------------------------------------
@@ -333,22 +298,9 @@ def test_property_stage_flows_blocks_are_each_segments_flows(events, segmentatio
     check_blocks(got, flows_per_segment(events, period=period, **segmentation))
 
 
-def simulated(n=150, seed=5):
-    """A simulated log with a platform that changes over customers' lives, and its customer
-    table."""
-    sim = jl.simulate(n, seed=seed)
-    rng = np.random.default_rng(seed)
-    events = sim.events[list(jl.CANONICAL_COLUMNS)].assign(
-        platform=pd.Series(
-            rng.choice(["web", "app", "tv", "kiosk", ""], len(sim.events)), dtype="str"
-        ).replace("", None)
-    )
-    return events, sim.customers
-
-
 @pytest.mark.parametrize("seed", [5, 11])
 def test_simulated_blocks_are_each_segments_own_answers(seed):
-    events, customers = simulated(seed=seed)
+    events, customers = simulated(150, seed, columns=jl.CANONICAL_COLUMNS)
     for segmentation in (
         {"by": "platform", "by_rule": "last"},
         {"by": jl.Segments("segment", customers=customers)},
@@ -376,7 +328,7 @@ def test_simulated_blocks_are_each_segments_own_answers(seed):
 
 @pytest.fixture(scope="module")
 def sim():
-    return simulated(120, seed=7)
+    return simulated(120, 7, columns=jl.CANONICAL_COLUMNS)
 
 
 @pytest.mark.parametrize("engine", ENGINES)
@@ -428,7 +380,7 @@ def test_pyspark_matches_pandas(spark, sim):
 
 
 def test_a_profile_carries_a_framework_per_segment():
-    events, customers = simulated(80, seed=3)
+    events, customers = simulated(80, 3, columns=jl.CANONICAL_COLUMNS)
     base = jl.profile(events)
     p = dataclasses.replace(
         base, segment_frameworks={"segment": {"enterprise": "business", "*": "decision_journey"}}

@@ -13,6 +13,7 @@ import pytest
 from engines import ENGINES, assert_same_frame, collect, parity, require_module
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
+from segment_logs import with_platform
 
 import journey_lib as jl
 from journey_lib.analytics.activity import LIFECYCLE_STATUSES, churn_rate, lifecycle
@@ -506,13 +507,8 @@ def sim():
     return jl.simulate(300, seed=21)
 
 
-def with_platform(events, seed=0):
-    """The log with a platform that changes over a customer's life (and is sometimes
-    missing): each row's platform drawn at random."""
-    rng = np.random.default_rng(seed)
-    platform = rng.choice(np.array(["web", "app", "tv", ""], dtype=object), len(events))
-    platform[platform == ""] = None
-    return events.assign(platform=pd.Series(platform, dtype="str", index=events.index))
+#: The platforms a simulated row may be on here (or on none).
+PLATFORMS = ("web", "app", "tv")
 
 
 @pytest.mark.parametrize(
@@ -528,7 +524,7 @@ def with_platform(events, seed=0):
     ],
 )
 def test_simulated_blocks_are_the_segments_alone(sim, func, kwargs):
-    events = with_platform(sim.events)
+    events = with_platform(sim.events, platforms=PLATFORMS)
     assert_blocks_are_the_segments_alone(
         func, events, Segments("segment", customers=sim.customers), dict(kwargs)
     )
@@ -538,7 +534,7 @@ def test_simulated_blocks_are_the_segments_alone(sim, func, kwargs):
 
 
 def test_segments_add_up_to_the_whole(sim):
-    events = with_platform(sim.events)
+    events = with_platform(sim.events, platforms=PLATFORMS)
     whole = retention(events, measure="revenue")
     parts = retention(events, measure="revenue", by="platform", top=None)
     summed = parts.groupby(["cohort", "period"], as_index=False)[
@@ -556,7 +552,7 @@ def test_segments_add_up_to_the_whole(sim):
 
 @pytest.fixture(scope="module")
 def engine_log(sim):
-    return with_platform(sim.events, seed=1)
+    return with_platform(sim.events, 1, PLATFORMS)
 
 
 CALLS = {

@@ -2,12 +2,12 @@
 segment's rows against the function run on that segment's customers alone (random and
 simulated logs), every engine, and bad input."""
 
-import numpy as np
 import pandas as pd
 import pytest
 from engines import ENGINES, assert_same_frame, collect, is_kind, parity, to_engine
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from segment_logs import check_blocks, per_segment, simulated
 
 import journey_lib as jl
 from journey_lib.analytics.rfm import ATTRS_KEY, calibration_holdout, rfm, rfm_segments
@@ -25,34 +25,6 @@ def log(*rows, **columns):
     for name, values in columns.items():
         frame[name] = pd.Series(values, dtype="str")
     return frame
-
-
-def by_columns(by):
-    if isinstance(by, jl.Segments):
-        return by.columns
-    return [by] if isinstance(by, str) else list(by)
-
-
-def per_segment(func, events, *, by, by_rule="first", top=10, **options):
-    """The defining property as a reference: for every segment of ``jl.customer_segments``,
-    ``func`` run WITHOUT ``by`` on the log restricted to that segment's customers, the
-    segment columns put first."""
-    columns = by_columns(by)
-    segments = jl.customer_segments(events, by, by_rule=by_rule, top=top)
-    blocks = []
-    for values, members in segments.groupby(columns, sort=True):
-        block = func(events[events["customer_id"].isin(members["customer_id"])], **options)
-        for i, (column, value) in enumerate(zip(columns, values, strict=True)):
-            block.insert(i, column, pd.Series([value] * len(block), dtype="str"))
-        blocks.append(block)
-    return pd.concat(blocks, ignore_index=True) if blocks else None
-
-
-def check_rows(got, want):
-    if want is None:  # no customer, no segment
-        assert len(got) == 0
-    else:
-        assert_same_frame(got, want)
 
 
 # -- by hand ---------------------------------------------------------------------------------
@@ -239,31 +211,23 @@ def test_property_rows_are_each_segments_own_answers(drawn, first, second, perio
             rfm(events, observation_end=instant(first), **segmentation)
         return
     end = {"observation_end": instant(first), "period": period}
-    check_rows(rfm(events, **end, **segmentation), per_segment(rfm, events, **end, **segmentation))
+    check_blocks(
+        rfm(events, **end, **segmentation), per_segment(rfm, events, **end, **segmentation)
+    )
     split = {
         "calibration_end": instant(min(first, second)),
         "observation_end": instant(max(first, second)),
         "period": period,
     }
-    check_rows(
+    check_blocks(
         calibration_holdout(events, **split, **segmentation),
         per_segment(calibration_holdout, events, **split, **segmentation),
     )
 
 
-def simulated(n=200, seed=5):
-    """A simulated log with a platform that changes over customers' lives, and its customer
-    table."""
-    sim = jl.simulate(n, seed=seed)
-    rng = np.random.default_rng(seed)
-    platforms = rng.choice(["web", "app", "tv", "kiosk", ""], len(sim.events))
-    events = sim.events.assign(platform=pd.Series(platforms, dtype="str").replace("", None))
-    return events, sim.customers
-
-
 @pytest.mark.parametrize("seed", [5, 12])
 def test_simulated_rows_are_each_segments_own_answers(seed):
-    events, customers = simulated(seed=seed)
+    events, customers = simulated(200, seed)
     split = {"calibration_end": "2024-06-30", "observation_end": "2024-12-31", "period": "week"}
     for segmentation in (
         {"by": "platform", "by_rule": "last", "top": 2},
