@@ -111,8 +111,9 @@ def segment_churn_action(
       columns, the log's ``channel``, the profile's properties). A log column gives each
       customer the value of their first row that has one (so ``channel`` is the channel they
       came through); a customer table's column, its one value. Each column's six largest
-      segments are compared (:meth:`ReportData.segments`, ``top=6``); the ``(other)`` and
-      ``(missing)`` buckets are not segments to act on and are left out. A column named like
+      segments are compared (:meth:`ReportData.segments`, ``top=6``), less the ``(other)``
+      and ``(missing)`` buckets (which may be among the six), no segments to act on. A
+      column named like
       a column of :func:`journey_lib.churn_rate`'s result (``period``, ``lost``, ...) cannot
       be broken down and is skipped; one whose values the breakdown refuses (``(missing)``
       written as a value, a customer table listing a customer twice) is skipped with a
@@ -156,7 +157,6 @@ def segment_churn_action(
     """
     if pd.isna(churn["period"]) or pd.isna(churn["previous_period"]):
         return []
-    events = data.events
     when = [churn["previous_period"], churn["period"]]
     blocks = []
     for column in data.segment_columns():
@@ -164,7 +164,7 @@ def segment_churn_action(
             continue
         try:
             table = churn_rate(
-                events,
+                data.events,
                 period=period,
                 inactivity=inactivity,
                 by=data.segments(column, by_rule="first", top=_SEGMENTS),
