@@ -569,3 +569,29 @@ def test_the_data_fingerprinted_is_the_path_the_notebooks_use(notebooks, tmp_pat
     tiny.unlink()  # a default that is missing is recorded; the notebook will say so itself
     (missing,) = report.plan.data_record(planned, notebooks, None)["fingerprints"]
     assert missing["sha256"] is None and "no such file" in missing["problem"]
+
+
+def test_the_customer_table_the_notebooks_read_is_the_summary_s(tmp_path, monkeypatch):
+    from journey_lib.report.parameters import CommandLineValue
+    from journey_lib.report.plan import customers_used, given_customers, plan_notebooks
+
+    suite = Path(__file__).resolve().parents[1] / "notebooks"
+    planned = plan_notebooks(suite, ["01", "04"])
+    # No customers_path given: the churn notebook's default, from the notebooks' folder.
+    sample = (suite / ".." / "data" / "sample" / "customers.csv").resolve()
+    assert customers_used({}, planned, suite) == str(sample)
+    # No notebook declaring one: none.
+    assert customers_used({}, plan_notebooks(suite, ["01"]), suite) == ""
+    # Given (as typed on the command line, from the user's folder): made absolute.
+    (tmp_path / "people.csv").write_text("customer_id,plan\n1,pro\n")
+    monkeypatch.chdir(tmp_path)
+    given = {"customers_path": CommandLineValue("people.csv", "people.csv")}
+    given_customers(given)
+    assert given["customers_path"] == str(tmp_path / "people.csv")
+    assert customers_used(given, planned, suite) == str(tmp_path / "people.csv")
+    # "" (a log given without a table) stays none; a missing file is refused up front.
+    empty = {"customers_path": ""}
+    given_customers(empty)
+    assert customers_used(empty, planned, suite) == ""
+    with pytest.raises(JourneyDataError, match=r"customers_path 'absent\.csv': no such file"):
+        given_customers({"customers_path": "absent.csv"})

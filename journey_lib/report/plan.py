@@ -24,6 +24,7 @@ from .parameters import (
     notebook_parameters,
     parameter_cells,
 )
+from .run_profile import CUSTOMERS_PATH
 from .text import shorten
 
 
@@ -124,6 +125,37 @@ def given_data(
         raise JourneyDataError(f"{where} {str(data)!r}: no such file or folder")
     given[DATA_PATH] = str(path)
     return path
+
+
+def given_customers(given: dict[str, Any]) -> None:
+    """Make a ``customers_path`` parameter given as a path absolute, as :func:`given_data`
+    does for the data: the user wrote it from their folder, the notebooks run in theirs
+    (``""``, no customer table, stays as it is)."""
+    raw = given.get(CUSTOMERS_PATH)
+    text = raw.text if isinstance(raw, CommandLineValue) else raw
+    if not isinstance(text, str | os.PathLike) or not str(text):
+        return  # none given, or not a path: the type check reports it
+    path = Path(text).expanduser().resolve()
+    if not path.exists():
+        raise JourneyDataError(f"{CUSTOMERS_PATH} {str(text)!r}: no such file")
+    given[CUSTOMERS_PATH] = str(path)
+
+
+def customers_used(given: dict[str, Any], planned: list[Planned], notebooks_dir: Path) -> str:
+    """The customer table the notebooks read: the one given, else the default of the first
+    notebook declaring ``customers_path``, resolved against the notebooks' folder (they run
+    in it); ``""`` for none. The summary reads the same table."""
+    if CUSTOMERS_PATH in given:
+        raw = given[CUSTOMERS_PATH]
+        text = raw.text if isinstance(raw, CommandLineValue) else raw
+        return str(text) if isinstance(text, str | os.PathLike) else ""
+    for plan in planned:
+        if CUSTOMERS_PATH in plan.declared:
+            default = literal_value(plan.declared[CUSTOMERS_PATH].default)
+            if isinstance(default, str) and default:
+                return str((notebooks_dir / default).resolve())
+            return ""
+    return ""
 
 
 def assign_parameters(planned: list[Planned], given: dict[str, Any]) -> None:

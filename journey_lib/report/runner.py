@@ -21,9 +21,17 @@ from typing import Any
 from ..errors import JourneyParameterError, ReportInterrupted
 from .execute import Interruption, NotebookRun, child_env, run_notebook, skipped_run
 from .files import read_json, write_json, write_text
-from .plan import Planned, assign_parameters, data_record, given_data, plan_notebooks
+from .plan import (
+    Planned,
+    assign_parameters,
+    customers_used,
+    data_record,
+    given_customers,
+    given_data,
+    plan_notebooks,
+)
 from .render import build_manifest, html_exporter, render_notebook, write_index
-from .run_profile import PROFILE_FILE, run_profile
+from .run_profile import CUSTOMERS_PATH, PROFILE_FILE, run_profile
 from .suite import packaged_notebooks
 from .summarise import SummaryOutcome, run_options, summarise
 from .text import utcnow
@@ -145,7 +153,9 @@ def run_report(
         declaring it; a ``data_path`` in ``parameters`` means the same. Without either, they
         use their own default. The fingerprint of the data used is recorded either way.
         Given a log, notebooks declaring ``customers_path`` get ``""`` unless it is given
-        too: their sample customer table belongs to the sample.
+        too: their sample customer table belongs to the sample. A ``customers_path`` given
+        is made absolute too (a missing file is refused before any notebook runs), and the
+        summary reads the customer table the notebooks read.
     profile : path, optional
         The data's log profile as YAML (``journey profile --out``). Without it the profile
         is inferred from the data (:func:`journey_lib.profile`). Either way it is saved in
@@ -205,7 +215,10 @@ def run_report(
             data_given=data_path is not None,
         )
         options = run_options(given, declared)
+        given_customers(given)
         assign_parameters(planned, given)
+        # The summary reads the customer table the notebooks read.
+        customers = {CUSTOMERS_PATH: customers_used(given, planned, notebooks)}
         say = progress or (lambda line: None)
 
         started = utcnow()
@@ -223,7 +236,7 @@ def run_report(
                     partial,
                     data_path or _default_data(data_info),
                     found,
-                    given,
+                    {**given, **customers},
                     runs,
                     options,
                     name,
