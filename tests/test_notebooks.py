@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import ast
 import csv
+import dataclasses
 import gzip
 import json
 import os
@@ -43,6 +44,7 @@ def test_the_suite_is_all_there():
         "03_retention",
         "04_churn_model",
         "05_attribution_and_value",
+        "06_segments",
     ]
 
 
@@ -360,6 +362,72 @@ def value(events, profile, s: dict) -> dict:
     }
 
 
+#: The sample's first three segment columns: its customer table's text columns with a few
+#: repeated values, in the table's order (plan, the fourth, is left out).
+SAMPLE_SEGMENTS = ["acquisition_channel", "segment", "region"]
+
+
+def conversion_odds_ratio(events, conversion: str, event: str, window: str) -> float:
+    """The odds ratio of converting for customers who did ``event`` by hand, as
+    journey_lib.drivers defines it: customers whose window (first touchpoint + ``window``)
+    closed by the log's end; converted when their first conversion falls in it; ``event``
+    counted in the window strictly before that first conversion (a non-converter: the whole
+    window); 0.5 added to every cell of a table with a zero cell."""
+    first = events.groupby("customer_id")["timestamp"].min()
+    close = first + pd.Timedelta(window)
+    people = close.index[close <= events["timestamp"].max()]
+    bought = events[events["event"] == conversion].groupby("customer_id")["timestamp"].min()
+    converted = (bought.reindex(people) <= close[people]).rename("y")
+    rows = events[events["customer_id"].isin(people)].join(converted, on="customer_id")
+    before = rows["timestamp"] < rows["customer_id"].map(bought)
+    seen = np.where(rows["y"], before, rows["timestamp"] <= rows["customer_id"].map(close))
+    flag = converted.index.isin(rows.loc[seen & (rows["event"] == event), "customer_id"])
+    a, b = (converted & flag).sum(), (~converted & flag).sum()
+    c, d = (converted & ~flag).sum(), (~converted & ~flag).sum()
+    if 0 in (a, b, c, d):
+        a, b, c, d = a + 0.5, b + 0.5, c + 0.5, d + 0.5
+    return a * d / (b * c)
+
+
+def segments(events, profile, s: dict) -> dict:
+    table = jl.read_table(NOTEBOOKS / s["customers_path"])[0] if s["customers_path"] else None
+    columns = [c.strip() for c in s["by"].split(",") if c.strip()] or SAMPLE_SEGMENTS
+    profile = dataclasses.replace(
+        profile,
+        period=s["period"] or profile.period,
+        inactivity=s["inactivity"] or profile.inactivity,
+    )
+    gaps = 0
+    for column in columns:
+        customers = table if table is not None and column in table else None
+        by = jl.Segments(column, rule=s["by_rule"], top=s["top"], customers=customers)
+        found = jl.compare_segments(events, by, profile=profile)
+        gaps += int(found["significant"].sum())
+    own = [c for c in columns if table is not None and c in table]
+    figures = {"segment_columns": ", ".join(columns), "gaps_beyond_chance": gaps}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", jl.JourneyDataWarning)
+        converting = jl.drivers(
+            events,
+            "conversion",
+            profile=profile,
+            customers=table if own else None,
+            customer_columns=own or None,
+        )
+        churning = jl.drivers(events, "churn", profile=profile, customers=table)
+    for name, found in (("conversion", converting), ("churn", churning)):
+        rows = found.table
+        top = rows[rows["tested"] & (rows["p_adjusted"] < 0.05)].iloc[0]
+        label = top["value"] if top["feature"] == "event" else f"{top['feature']} = {top['value']}"
+        figures[f"top_{name}_driver"] = label
+        figures[f"top_{name}_odds_ratio"] = top["odds_ratio"]
+    # The sample's strongest conversion driver, signup, by hand.
+    assert figures["top_conversion_driver"] == "signup"
+    by_hand = conversion_odds_ratio(events, profile.conversion, "signup", "30D")
+    assert figures["top_conversion_odds_ratio"] == pytest.approx(by_hand, rel=1e-12)
+    return figures
+
+
 def expected_figures(events, profile, given: dict[str, dict]) -> dict:
     """Each notebook's figures, from its settings with what it was given (by name)."""
 
@@ -373,6 +441,7 @@ def expected_figures(events, profile, given: dict[str, dict]) -> dict:
         "03_retention": retention(events, profile, of("03_retention")),
         "04_churn_model": churn_model(events, profile, of("04_churn_model")),
         "05_attribution_and_value": value(events, profile, of("05_attribution_and_value")),
+        "06_segments": segments(events, profile, of("06_segments")),
     }
 
 
@@ -473,3 +542,63 @@ def test_the_html_shows_figures_and_no_code(run, name):
     assert page.count("data:image/png;base64") >= 1
     # Code cells keep their output but lose their input: no code editor area, no source.
     assert 'class="jp-CodeMirrorEditor' not in page and "import journey_lib" not in page
+
+
+# --------------------------------------------------------------------------------------------
+# A customer segment given to the whole run: 02 and 03 break their journeys down by it
+# --------------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def by_segment(tmp_path_factory):
+    """`journey report --only 02,03 -p by=segment`: the sample's customer table's segment."""
+    out = tmp_path_factory.mktemp("by-segment")
+    return run_report(NOTEBOOKS, parameters={"by": "segment"}, only=["02", "03"], out=out)
+
+
+def outputs(folder: Path, notebook: str, cell: str) -> str:
+    """The text a cell of an executed notebook showed (figures by their repr)."""
+    executed = nbformat.read(folder / f"{notebook}.ipynb", as_version=4)
+    source = next(c for c in executed.cells if c.get("id") == cell)
+    shown = [o.get("data", {}) for o in source.outputs]
+    return "\n".join(d.get("text/markdown", d.get("text/plain", "")) for d in shown)
+
+
+def test_02_and_03_break_the_journey_down_by_the_segment_given(by_segment, sample):
+    assert by_segment.exit_code == 0, by_segment.summary()
+    events, profile = sample
+    table = jl.read_table(ROOT / "data" / "sample" / "customers.csv")[0]
+    names = sorted(table["segment"].unique())
+    assert names == ["consumer", "enterprise", "small_business"]
+    folder = by_segment.folder
+    # One panel per segment of the stage funnel, and its reading names the best and worst at
+    # the last stage, as the stage funnel by segment counts them.
+    stages = outputs(folder, "02_funnels", "9d69f62a")
+    assert f"with {len(names)} Axes>" in stages
+    by = jl.Segments("segment", customers=table)
+    split = jl.stage_funnel(events, profile=profile, unmapped="ignore", by=by)
+    last = split[split["step"] == split["step"].max()].set_index("segment")["conversion_rate"]
+    best, worst = last.idxmax(), last.idxmin()
+    assert f"{best} reaches {split['stage'].iloc[-1]} most ({last[best]:.1%}" in stages
+    assert f"and {worst} least ({last[worst]:.1%}" in stages
+    # The funnel builder breaks the funnel down by segment instead of by channel: a block of
+    # rows per segment.
+    builder = outputs(folder, "02_funnels", "518f75e9")
+    assert "breakdown='', by='segment'" in builder
+    assert all(name in builder for name in names) and "channel" not in builder.splitlines()[1]
+    # 03: a retention curve and a churn rate per segment.
+    curves = outputs(folder, "03_retention", "3c0e5b17")
+    assert "by='segment'" in curves and all(name in curves for name in names)
+    churn = jl.churn_rate(events, period=profile.period, inactivity=profile.inactivity, by=by)
+    latest = churn.dropna(subset=["churn_rate"])
+    latest = latest[latest["period"] == latest["period"].max()].set_index("segment")
+    rates = latest["churn_rate"]
+    text = outputs(folder, "03_retention", "2dcf700c")
+    assert f"churn was highest for {rates.idxmax()} ({rates.max():.1%}" in text
+    assert f"lowest for {rates.idxmin()} ({rates.min():.1%}" in text
+    # The headline figures are the whole log's, whatever the breakdown.
+    metrics = json.loads((folder / "metrics.json").read_text())
+    assert_recorded(metrics["02_funnels"], funnel(events, profile, settings("02_funnels", {})))
+    assert_recorded(
+        metrics["03_retention"], retention(events, profile, settings("03_retention", {}))
+    )
