@@ -71,6 +71,12 @@ def test_the_comparison_names_the_largest_gaps_beyond_chance_in_words():
 
 
 def test_nothing_beyond_chance_and_nothing_tested_are_said_plainly():
+    one = THREE.assign(significant=THREE.index == 1)
+    assert sr.comparison_reading(one) == (
+        "By plan, 1 of the 6 gaps to the rest of the customers is beyond chance (after the "
+        "Benjamini-Hochberg correction); the largest: basic: churn rate 30.0% against 10.0% "
+        "for the rest."
+    )
     calm = THREE.assign(significant=False)
     assert sr.comparison_reading(calm) == (
         "No segment by plan differs from the rest of the customers beyond chance: none of "
@@ -299,6 +305,13 @@ def test_drivers_reading_says_associations_and_names_the_strongest():
     assert "region = north" in sr.drivers_reading(found)
     assert "region = north" not in sr.drivers_reading(found, min_cell=10)
     assert sr.strong_drivers(found, min_cell=10)["driver"].tolist() == ["signup", "channel = web"]
+    # 8 customers churned of the 25 without a signup: their share would give the 8 away.
+    few = Drivers(TABLE.assign(customers_without=[25, 500, 100, 992]), "churn", "r", 1000, 9)
+    assert sr.drivers_reading(few, most=1, min_cell=10).endswith(
+        "<10 of 1,000 customers (<10) churned. Beyond chance (after the Benjamini-Hochberg "
+        "correction), the strongest: signup (odds ratio 6.00, 95% interval 4.40 to 8.10; 60.0% "
+        "with it, <10 without)."
+    )
     calm = Drivers(TABLE.assign(p_adjusted=0.5), "conversion", "rule", 1000, 320)
     assert sr.drivers_reading(calm).endswith(
         "320 of 1,000 customers (32.0%) converted. No event or property value goes with "

@@ -183,8 +183,9 @@ def comparison_reading(
     ]
     more = len(found) - len(items)
     tail = f"; and {more:,} more" if more > 0 else ""
+    verb = "is" if len(found) == 1 else "are"
     return (
-        f"By {by}, {len(found):,} of the {tested:,} gaps to the rest of the customers are "
+        f"By {by}, {len(found):,} of the {tested:,} gaps to the rest of the customers {verb} "
         f"beyond chance (after the Benjamini-Hochberg correction); the largest: "
         f"{'; '.join(items)}{tail}."
     )
@@ -363,7 +364,8 @@ def drivers_reading(
     ``alpha``, in the table's order (strongest effect first, either way), each with its
     odds ratio and ``confidence`` interval and the outcome's rate with and without it.
     With ``min_cell``, a driver fewer than ``min_cell`` customers have (or lack) is left
-    out.
+    out, and a share resting on fewer than ``min_cell`` customers with the outcome is
+    written ``<min_cell``.
 
     Examples
     --------
@@ -391,7 +393,10 @@ def drivers_reading(
         "both follow from something else, so test one before acting on it."
     )
     verb = _OUTCOME_VERBS.get(outcome, f"had the {outcome}")
-    rate = figure_text(found.with_outcome / found.customers, "rate") if found.customers else "–"
+    rate = "–"
+    if found.customers:  # a share of a hidden count is hidden with it
+        share = found.with_outcome / found.customers
+        rate = figure_text(share, "rate", min_cell=min_cell, base=found.with_outcome)
     head = (
         f"{_count(found.with_outcome, min_cell)} of {_count(found.customers, min_cell)} "
         f"customers ({rate}) {verb}."
@@ -410,8 +415,8 @@ def drivers_reading(
             f"{f'[{where}] ' if where else ''}{row['driver']} "
             f"(odds ratio {_ratio(row['odds_ratio'])}, {confidence:.0%} interval "
             f"{_ratio(row['ci_low'])} to {_ratio(row['ci_high'])}; "
-            f"{figure_text(row['rate_with'], 'rate')} with it, "
-            f"{figure_text(row['rate_without'], 'rate')} without)"
+            f"{_rate(row['rate_with'], row['customers_with'], min_cell)} with it, "
+            f"{_rate(row['rate_without'], row['customers_without'], min_cell)} without)"
         )
     return (
         f"{caveat} {head} Beyond chance (after the Benjamini-Hochberg correction), the "
@@ -486,6 +491,12 @@ def _value(value: float, kind: str, currency: str | None) -> str:
 
 def _count(value: Any, min_cell: int) -> str:
     return figure_text(value, "count", min_cell=min_cell)
+
+
+def _rate(rate: float, customers: int, min_cell: int) -> str:
+    """A share of ``customers`` with the outcome, hidden when fewer than ``min_cell`` had
+    it (the share would give their count away)."""
+    return figure_text(rate, "rate", min_cell=min_cell, base=round(rate * customers))
 
 
 def _ratio(value: float) -> str:
