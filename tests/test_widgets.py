@@ -490,10 +490,16 @@ def test_funnel_builder_breaks_down_by_a_log_column(events, tmp_path):
         builder.data, jl.funnel(events, STEPS, window="30D", by="channel", by_rule="last")
     )
     assert builder.params["by"] == "channel" and builder.params["by_rule"] == "last"
-    assert set(builder.params) == {*builder.report_names, "by", "by_rule"}
-    # Notebook 02 takes no segment: the file leaves by and by_rule out.
+    assert set(builder.params) == set(builder.report_names)
+    # Notebook 02 breaks its journey down by the same segment, by the same rule.
     given = check_report_params(builder, tmp_path)
-    assert set(given) == {"steps", "window", "order", "breakdown", "start", "end"}
+    assert given["by"] == "channel" and given["by_rule"] == "last"
+    assert set(given) == {"steps", "window", "order", "breakdown", "start", "end", "by", "by_rule"}
+    # Its segment replaces its breakdown: both cannot be written as its parameters.
+    builder.controls["breakdown"].value = "channel"
+    with pytest.raises(JourneyParameterError, match=r"by a segment \(by\) or by a property"):
+        builder.to_report_params(tmp_path / "both.yaml")
+    builder.controls["breakdown"].value = ""
 
     builder.controls["by"].value = ""
     assert "by" not in builder.params and "by_rule" not in builder.params
@@ -581,7 +587,11 @@ def test_cohort_explorer_breaks_down_by_a_log_column(events, tmp_path):
     expected = jl.retention(events, period="quarter", by="channel", by_rule="last")
     assert_frame_equal(explorer.data, expected)
     check_segment_lines(explorer, "channel")
-    assert check_report_params(explorer, tmp_path) == {"period": "quarter"}
+    assert check_report_params(explorer, tmp_path) == {
+        "period": "quarter",
+        "by": "channel",
+        "by_rule": "last",
+    }
     check_fallback(explorer)
 
     explorer.controls["period"].value = "month"
@@ -599,6 +609,9 @@ def test_cohort_explorer_breaks_down_by_a_customer_table_column(events, customer
     assert_frame_equal(explorer.data, jl.retention(events, cohort_event="signup", by=by))
     check_segment_lines(explorer, "region")
     assert "segments by region" in explorer.text()
+    # A table's column has no rule: the notebook's parameters name the column only (the
+    # notebook reads it from its customers_path).
+    assert explorer.report_params() == {"period": "month", "by": "region"}
 
 
 @pytest.mark.parametrize("engine", ENGINES[1:])

@@ -42,8 +42,9 @@ class CohortExplorer(JourneyWidget):
     :func:`first_period_lines`: one line per segment, each cohort's first-period retention
     (``rate`` at period 1 of the cohorts whose first period is over), for the
     :data:`MAX_LINES` segments with the most customers; ``.data`` holds every segment's
-    whole block. Notebook ``03_retention`` takes only ``period``, so
-    :meth:`to_report_params` writes only that.
+    whole block. :meth:`to_report_params` writes ``period``, ``by`` and (for a log column)
+    ``by_rule``, which notebook ``03_retention`` takes (a customer table's column is read
+    from its ``customers_path``).
 
     Parameters
     ----------
@@ -71,7 +72,7 @@ class CohortExplorer(JourneyWidget):
     """
 
     notebook = "03_retention.ipynb"
-    report_names = ("period",)
+    report_names = ("period", "by", "by_rule")
 
     def __init__(
         self,

@@ -57,8 +57,9 @@ class FunnelBuilder(JourneyWidget):
     table has them all), and shown with its table. A breakdown and a segment together give
     a table (``.data``) and a message instead of the figure, which draws one at a time.
 
-    Notebook ``02_funnels`` takes no segment: :meth:`to_report_params` writes the other
-    settings and leaves ``by`` and ``by_rule`` out.
+    :meth:`to_report_params` writes the settings notebook ``02_funnels`` takes, ``by`` and
+    ``by_rule`` included (a customer table's column is read from its ``customers_path``);
+    the notebook's segment replaces its breakdown, so a view with both is refused.
 
     Parameters
     ----------
@@ -92,7 +93,7 @@ class FunnelBuilder(JourneyWidget):
     """
 
     notebook = "02_funnels.ipynb"
-    report_names = ("steps", "window", "order", "breakdown", "start", "end")
+    report_names = ("steps", "window", "order", "breakdown", "start", "end", "by", "by_rule")
 
     def __init__(
         self,
@@ -163,6 +164,13 @@ class FunnelBuilder(JourneyWidget):
             raise JourneyParameterError(
                 f"{self.notebook} needs a window (e.g. '30D'); the funnel without one cannot "
                 f"be written as its parameters"
+            )
+        if params.get("by") and params.get("breakdown"):
+            # The notebook's segment replaces its breakdown (its default is the channel).
+            raise JourneyParameterError(
+                f"{self.notebook} breaks its funnel down by a segment (by) or by a property "
+                f"(breakdown), not both; clear one (by={params['by']!r}, "
+                f"breakdown={params['breakdown']!r})"
             )
         return params
 
