@@ -3,7 +3,7 @@ logs and customer tables, and logs made here in awkward shapes. Each must give a
 report (no failed notebook), with figures that match a hand computation of the profile's
 definitions, and pages a reader can take: no traceback, warning text, path or repr.
 
-A report runs five notebooks in kernels of their own (about 30 to 60 s a log); the churn
+A report runs six notebooks in kernels of their own (about 40 to 75 s a log); the churn
 model is the logistic one and the credit has no bootstrap, to keep the suite's time down
 (the default model and intervals run in tests/test_notebooks.py on the sample)."""
 
@@ -29,7 +29,7 @@ from journey_lib.report.run_profile import run_profile
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = ROOT / "notebooks"
-SUITE = ["01", "02", "03", "04", "05"]
+SUITE = ["01", "02", "03", "04", "05", "06"]
 FAST = {"n_boot": 0, "model": "logistic"}
 # What must never reach a page: tracebacks, raw warnings, reprs, kernel file paths.
 LEAKS = re.compile(
@@ -157,6 +157,23 @@ def test_clickstream_report(reports):
         (distinct["event"] == "purchase").sum()
     )
     assert {"roc_auc", "contacts"} <= set(metrics["04_churn_model"])
+    # The segments page compares the log's own segment columns (the channel, then the
+    # profile's properties), platform among them, and counts the gaps beyond chance as
+    # compare_segments does, column by column.
+    segments = metrics["06_segments"]
+    assert segments["segment_columns"] == "channel, platform, user_cohort"
+    assert {"channel", "platform", "user_cohort"} <= set(profile.properties) | {"channel"}
+    log = profile.read(path).clean
+    gaps = sum(
+        int(jl.compare_segments(log, jl.Segments(c, top=6), profile=profile)["significant"].sum())
+        for c in ("channel", "platform", "user_cohort")
+    )
+    assert segments["gaps_beyond_chance"] == gaps
+    page = (folder / "06_segments.html").read_text()
+    for name in ["platform", *sorted(raw["platform"].unique())]:
+        assert f"<th>{name}</th>" in page, name  # the scorecard: a column per platform
+    assert "segment by platform" in page.lower()  # its reading
+    assert "associations, not causes" in page
     assert_readable(folder)
 
 
@@ -204,9 +221,11 @@ def test_customer_table_report(reports, name, label, churned):
     assert metrics["03_retention"]["churn_rate"] == pytest.approx(rate)
     assert 0.5 < metrics["04_churn_model"]["roc_auc"] <= 1
     assert metrics["02_funnels"] == {} and metrics["05_attribution_and_value"] == {}
-    page = (folder / "02_funnels.html").read_text()
-    assert "does not apply to this data: it is a customer table" in page
-    assert page.count("does not apply") == 1  # said once, not under every section
+    assert metrics["06_segments"] == {}
+    for name in ("02_funnels", "06_segments"):
+        page = (folder / f"{name}.html").read_text()
+        assert "does not apply to this data: it is a customer table" in page
+        assert page.count("does not apply") == 1  # said once, not under every section
     assert_readable(folder)
 
 
