@@ -54,9 +54,12 @@ without it. Each measure is the suite's own, computed for all segments at once w
     The sum of ``value`` over the segment's events divided by its customers (buyers or
     not). Left out when the log has no ``value`` column.
 
-The conversion event is the profile's, else ``"purchase"`` (as :func:`journey_lib.loyalty`);
-repeat purchase and advocacy are left out when a profile names none or no customer
-converted. The period is ``period``, else the profile's, else ``"month"``; the stage
+The conversion event is the profile's (DESIGN principle 8: roles come from the profile); a
+profile that names none gives no conversion. Only when no profile is given is it
+:data:`FALLBACK_CONVERSION` (``"purchase"``, as :func:`journey_lib.loyalty`), which counts
+only if the log has that event. Without a conversion (a profile naming none, or no customer
+with one) there are no buyers: repeat purchase and advocacy are left out and the churn rate
+is every customer's. The period is ``period``, else the profile's, else ``"month"``; the stage
 framework is ``framework``, else the profile's, else the customer journey, the same for
 every segment (a framework per segment, given as ``framework`` or by the profile's
 ``segment_frameworks`` for a ``by`` column, is refused: reach is compared on the same
@@ -115,12 +118,19 @@ from .._intervals import association_test, benjamini_hochberg, wilson
 from ..errors import JourneyDataError, JourneyParameterError
 from ..io.profile import LogProfile, from_profile
 from .funnels import funnel
-from .progression import stage_times, working_names
+from .progression import stage_times
 from .retention import churn_rate, retention
-from .segments import Segments, grouped, segment_table, segments_of
+from .segments import Segments, grouped, segment_table, segments_of, working_names
 from .stages import StageFramework, resolve_framework
 
-__all__ = ["KINDS", "RESULT_COLUMNS", "compare_segments", "format_value", "segment_scorecard"]
+__all__ = [
+    "FALLBACK_CONVERSION",
+    "KINDS",
+    "RESULT_COLUMNS",
+    "compare_segments",
+    "format_value",
+    "segment_scorecard",
+]
 
 #: The columns of :func:`compare_segments` after the segment columns.
 RESULT_COLUMNS: tuple[str, ...] = (
@@ -139,15 +149,15 @@ RESULT_COLUMNS: tuple[str, ...] = (
 #: The ``kind`` values: what a row's value is and how it is written.
 KINDS: tuple[str, ...] = ("count", "share", "days", "money")
 
+#: The conversion event read when no profile is given (see the module docstring).
+FALLBACK_CONVERSION = "purchase"
 _DAY_S = 86_400.0
 # Working columns. The segment columns travel under working names too
-# (progression.working_names), so a by column may take any name but the result's own.
+# (segments.working_names), so a by column may take any name but the result's own.
 _CONVERTED, _BUYER = "_jl_cmp_converted", "_jl_cmp_buyer"
 _REVENUE, _SQUARE = "_jl_cmp_revenue", "_jl_cmp_revenue_sq"
 _FIRST_BUY, _LAST_BUY = "_jl_cmp_first_buy", "_jl_cmp_last_buy"
 _REPEAT, _ADVOCATE = "_jl_cmp_repeat", "_jl_cmp_advocate"
-#: Put before every segment value handed to another analytic (see _marked).
-_MARK = "="
 
 
 def compare_segments(
@@ -266,7 +276,7 @@ def compare_segments(
     fw = resolve_framework(framework, profile)
     table, names = working_names(segment_table(frame, spec, reserved=RESULT_COLUMNS, check=eager))
     keys = list(names)
-    conversion = from_profile(profile, "conversion", None, None if profile else "purchase")
+    conversion = from_profile(profile, "conversion", None, None if profile else FALLBACK_CONVERSION)
     people = _people(frame, table, conversion)
     sizes = to_pandas(
         grouped(
@@ -278,19 +288,16 @@ def compare_segments(
     ).sort_values(keys, ignore_index=True)
     segments = sizes[keys]
     stage_counts, times = _stage_counts(frame, people, segments, fw)
-    # The analytics below count the customers of this one segment table (handed over as a
-    # customer table), so a segment is the same customers in each, whatever log they get.
-    # Its values are marked (see _marked): a customer table may not hold the bucket names.
-    marked = _marked(people, keys)
-    shared = Segments(keys, customers=marked.select("customer_id", *keys).to_native(), top=None)
+    # The analytics below count the customers of this one segment table (handed over as
+    # segments already assigned), so a segment is the same customers in each.
+    shared = Segments.assigned(people.select("customer_id", *keys).to_native())
     buyers_only = conversion is not None and sizes[_BUYER].sum() > 0
     # The churn rate runs on the whole log (its periods and "now" are the log's), with
     # whether a customer is a buyer as one more segment column; only the buyers' blocks
     # are kept.
     churn_by = shared
     if buyers_only:
-        flagged = marked.select("customer_id", *keys, _BUYER).to_native()
-        churn_by = Segments([*keys, _BUYER], customers=flagged, top=None)
+        churn_by = Segments.assigned(people.select("customer_id", *keys, _BUYER).to_native())
 
     shares = [_share(sizes, keys, "customers", "customers", "customers").assign(kind="count")]
     shares += _stage_rows(stage_counts, keys, fw.stages)
@@ -323,20 +330,6 @@ def _refuse_segment_frameworks(spec: Segments, framework: Any, profile: LogProfi
             f"({dict(profile.segment_frameworks[named[0]])}); compare_segments compares every "
             "segment on the same stages: pass framework= (say 'customer_journey')"
         )
-
-
-def _marked(people: nw.LazyFrame, keys: list[str]) -> nw.LazyFrame:
-    """``people`` with :data:`_MARK` before each segment value, for handing the segment
-    table to another analytic as a customer table: segment_table refuses a customer table
-    holding ``(missing)`` or ``(other)`` (a user's value spelled like a bucket), which the
-    segment table itself does hold. :func:`_unmarked` takes the mark off their results."""
-    return people.with_columns(nw.concat_str([nw.lit(_MARK), nw.col(k)]).alias(k) for k in keys)
-
-
-def _unmarked(result: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
-    """An analytic's result over the :func:`_marked` segments with the segment values as
-    they are."""
-    return result.assign(**{k: result[k].str.slice(len(_MARK)) for k in keys})
 
 
 def _order(stages: tuple[str, ...]) -> list[str]:
@@ -499,7 +492,7 @@ def _funnel_row(
     """Funnel conversion: customers at the last step of :func:`journey_lib.funnel` over
     those at step 1, per segment."""
     keys = list(segments.columns)
-    result = _unmarked(to_pandas(funnel(events, steps, by=shared)), keys)
+    result = to_pandas(funnel(events, steps, by=shared))
     first = result[result["step"] == 1][[*keys, "customers"]]
     last = result[result["step"] == len(steps)][[*keys, "customers"]]
     ends = first.merge(last, on=keys, suffixes=("_first", "_last")).rename(
@@ -521,12 +514,10 @@ def _period_rows(
     ``shared`` or, for the buyers' churn rate, ``shared`` with the buyer flag as one more
     column, whose buyers' blocks are kept."""
     keys = list(segments.columns)
-    kept = _unmarked(to_pandas(retention(events, period=period, profile=profile, by=shared)), keys)
+    kept = to_pandas(retention(events, period=period, profile=profile, by=shared))
     kept = kept[(kept["period"] == 1) & kept["complete"].astype(bool)]
     kept = kept.groupby(keys, as_index=False)[["cohort_size", "customers"]].sum()
-    lost = _unmarked(
-        to_pandas(churn_rate(events, period=period, profile=profile, by=churn_by)), keys
-    )
+    lost = to_pandas(churn_rate(events, period=period, profile=profile, by=churn_by))
     if _BUYER in churn_by.columns:
         lost = lost[lost[_BUYER] == "1"]  # segment_table's text of the flag 1
     lost = lost.groupby(keys, as_index=False)[["active_start", "lost"]].sum()

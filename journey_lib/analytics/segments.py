@@ -39,6 +39,14 @@ first, ties by value; the ``top`` largest keep their values and every other cust
 in ``(other)`` (in every ``by`` column), so a column with thousands of values gives at most
 ``top + 1`` blocks. ``top=None`` keeps every segment.
 
+**Segments already assigned** (:meth:`Segments.assigned`): a table with one row per customer
+whose values are taken as they are, with no rule and no ``(other)`` fold, so a segment table
+computed once (:func:`customer_segments`, or one of its own) splits several analytics into
+the same customers. Its values may be ``(missing)`` or ``(other)``: a customer assigned
+``(other)`` is counted in that block. Values are written as text as above (a null is
+``(missing)``); a customer of the log the table does not list is in ``(missing)``, and a
+table listing a customer twice is refused.
+
 All functions are written once with Narwhals: pandas, Polars, DuckDB and PySpark frames in,
 the same kind out (lazy stays lazy). The segments cost one pass over the log per ``by``
 column (a window and a group-by) and one join per analytic, whatever the number of segments.
@@ -66,6 +74,7 @@ __all__ = [
     "customer_segments",
     "grouped",
     "segment_table",
+    "working_names",
 ]
 
 #: The bucket of customers outside the ``top`` segments.
@@ -78,6 +87,10 @@ BY_RULES = ("first", "last", "at_cutoff")
 _T = "_jl_seg_t"
 _N = "_jl_seg_n"
 _KEPT = "_jl_seg_kept"
+_RANK = "_jl_seg_rank"
+_ROWS = "_jl_seg_rows"
+_AT = "_jl_seg_at"
+_AT_RULE = "_jl_seg_at_rule"
 _LOG_KEYS = ("customer_id", "timestamp")
 
 
@@ -121,6 +134,34 @@ class Segments:
     top: int | None = 10
     customers: Any = None
     cutoff: Any = None
+    #: The customer table's values are taken as they are (see :meth:`assigned`).
+    as_given: bool = False
+
+    @classmethod
+    def assigned(cls, customers: Any, by: str | Sequence[str] | None = None) -> Segments:
+        """Segments already assigned: ``customers`` has one row per customer (``customer_id``
+        and the segment columns ``by``, by default every other column) and its values are
+        taken as they are: no rule, no ``top`` fold, and ``(missing)``/``(other)`` allowed
+        as values (a customer assigned ``(other)`` is counted in that block). The way to
+        split several analytics into the same customers with a segment table computed once,
+        such as :func:`customer_segments`' output.
+
+        Examples
+        --------
+        >>> import pandas as pd
+        >>> log = pd.DataFrame({
+        ...     "customer_id": [1, 2, 3],
+        ...     "timestamp": pd.to_datetime(["2024-01-01", "2024-01-02", "2024-01-03"],
+        ...                                 utc=True),
+        ...     "event": "visit", "platform": ["web", "app", "tv"]})
+        >>> table = customer_segments(log, "platform", top=1)
+        >>> customer_segments(log, Segments.assigned(table))["platform"].tolist()
+        ['(other)', 'app', '(other)']
+        """
+        if by is None:
+            names = list(nw.from_native(customers).collect_schema())
+            by = tuple(c for c in names if c != "customer_id")
+        return cls(by, top=None, customers=customers, as_given=True)
 
     def __post_init__(self) -> None:
         columns = [self.by] if isinstance(self.by, str) else list(self.by)
@@ -151,6 +192,13 @@ class Segments:
         ):
             raise JourneyParameterError(
                 f"top must be a whole number >= 1 or None; got {self.top!r}"
+            )
+        if self.as_given and (
+            self.customers is None or self.rule != "first" or self.top is not None
+        ):
+            raise JourneyParameterError(
+                "segments already assigned are a customer table taken as it is (no rule, no "
+                "top): make them with journey_lib.Segments.assigned(table)"
             )
 
     @property
@@ -258,6 +306,11 @@ def segment_table(
     table = None if spec.customers is None else _customer_table(spec.customers, frame)
     from_table = [c for c in columns if table is not None and c in table.collect_schema()]
     from_log = [c for c in columns if c not in from_table]
+    if spec.as_given and from_log:
+        raise JourneyDataError(
+            f"by={from_log[0]!r}: the table of assigned segments has no such column; it has "
+            f"{list(table.collect_schema()) if table is not None else []}"
+        )
     absent = [c for c in from_log if c not in schema]
     if absent:
         where = "the log" if table is None else "the log or the customer table"
@@ -274,7 +327,7 @@ def segment_table(
         table_kinds = {c: _kind(c, table_schema[c]) for c in from_table}
         values = table.select("customer_id", *(_valued(c, table_kinds[c]) for c in from_table))
         _check_once_each(values)
-        if check:
+        if check and not spec.as_given:  # assigned values are taken as they are
             _check_values(values, from_table, table_kinds, what="the customer table")
         values = values.with_columns(_text(c, table_kinds[c]) for c in from_table)
         try:
@@ -292,6 +345,14 @@ def segment_table(
     return people if spec.top is None else _fold_other(people, columns, spec.top)
 
 
+def working_names(table: nw.LazyFrame) -> tuple[nw.LazyFrame, dict[str, str]]:
+    """The segment table with its segment columns under working names (``_jl_by_0``, ...),
+    so that no column of the computation can clash with them, and the names to give back
+    (working name: column). Every analytic's breakdown renames them this one way."""
+    names = {f"_jl_by_{i}": c for i, c in enumerate(table.columns[1:])}
+    return table.rename({c: k for k, c in names.items()}), names
+
+
 def grouped(frame: nw.LazyFrame, keys: Sequence[str], *exprs: nw.Expr) -> nw.LazyFrame:
     """Aggregate ``exprs`` per segment (``keys``), or over the whole frame when there are no
     keys (one row even for an empty frame, as a plain aggregation gives)."""
@@ -306,26 +367,38 @@ def _log_values(
     """Per customer, each log column's value by the rule; every customer of ``frame`` is
     listed (with a missing value when none counts).
 
-    Per column: the rows with a value (before the cutoff), the rule's instant per customer
-    by a window, the rows at that instant (nearly one per customer), and among them the
-    smallest (first) or largest (last, at_cutoff) value as text, so every engine agrees on
-    ties. Filtering before the window and casting after it keep the work per row to a
-    comparison; a crossing repeats this per column and joins the per-customer results.
+    Per column: each row's time where the row counts (it has a value, and is before the
+    cutoff), the rule's instant per customer by a window over those times, the rows at that
+    instant (nearly one per customer; every row of a customer with no such instant, each
+    read as no value), and among them the smallest (first) or largest (last, at_cutoff) value as text,
+    so every engine agrees on ties. Every customer comes out of that one pass, with no
+    separate list of customers to join; casting after the window keeps the work per row to
+    a comparison. A crossing repeats this per column and joins the per-customer results.
     """
     log = frame.select("customer_id", "timestamp", *(_valued(c, kinds[c]) for c in columns))
+    before = None
     if spec.rule == "at_cutoff":
         # Microseconds compare with the cutoff on every engine, naive or zoned times alike.
-        log = with_microseconds(log, _T).filter(nw.col(_T) < instant_us(spec.cutoff, "cutoff"))
+        log = with_microseconds(log, _T)
+        before = nw.col(_T) < instant_us(spec.cutoff, "cutoff")
     first = spec.rule == "first"
-    people = _customers(frame)
+    people = None
     for c in columns:
-        seen = log.select("customer_id", "timestamp", c).filter(~nw.col(c).is_null())
-        instant = nw.col("timestamp").min() if first else nw.col("timestamp").max()
-        at = seen.filter(nw.col("timestamp") == instant.over("customer_id"))
+        counts = ~nw.col(c).is_null() if before is None else ~nw.col(c).is_null() & before
+        # A plain column first: pandas' window aggregates plain columns only.
+        timed = log.select("customer_id", c, nw.when(counts).then(nw.col("timestamp")).alias(_AT))
+        instant = nw.col(_AT).min() if first else nw.col(_AT).max()
+        timed = timed.with_columns(instant.over("customer_id").alias(_AT_RULE))
+        at = timed.filter((nw.col(_AT) == nw.col(_AT_RULE)) | nw.col(_AT_RULE).is_null())
         # The cast comes before the tie-break so ties are broken on the text, as defined.
-        text = at.select("customer_id", _text(c, kinds[c]))
+        text = at.select(
+            "customer_id",
+            nw.when(~nw.col(_AT_RULE).is_null()).then(_text(c, kinds[c])).alias(c),
+        )
         value = nw.col(c).min() if first else nw.col(c).max()
-        people = people.join(text.group_by("customer_id").agg(value), on="customer_id", how="left")
+        one = text.group_by("customer_id").agg(value)
+        people = one if people is None else people.join(one, on="customer_id", how="left")
+    assert people is not None  # segment_table calls this with at least one column
     return people
 
 
@@ -337,19 +410,36 @@ def _customers(frame: nw.LazyFrame) -> nw.LazyFrame:
 
 def _fold_other(people: nw.LazyFrame, columns: list[str], top: int) -> nw.LazyFrame:
     """Keep the ``top`` largest value combinations (customers, then values ascending); put
-    every other customer in ``(other)``."""
-    counts = people.group_by(*columns).agg(nw.len().alias(_N))
-    kept = (
-        counts.sort([_N, *columns], descending=[True] + [False] * len(columns))
-        .head(top)
-        .select(*columns)
-        .with_columns(nw.lit(True).alias(_KEPT))
+    every other customer in ``(other)``.
+
+    By windows over ``people`` alone, so that a lazy engine reads the segment table once
+    (counting the combinations and joining the kept ones back read it twice, and an engine
+    without common-subplan reuse computed it twice). Each combination gets a number in value
+    order (a dense rank, column by column), then a key that orders combinations by customers
+    and, at equal customers, by that number: ``customers * (rows + 1) - number``. The kept
+    combinations are the ``top`` largest keys. Every number is at most the table's rows, so
+    the key stays below ``rows**2`` (whole numbers, exact up to 3 billion customers).
+    """
+    rows = nw.col(_ROWS)
+
+    def dense(expr: nw.Expr) -> nw.Expr:
+        return expr.rank("dense").cast(nw.Int64())
+
+    head, *rest = columns
+    ranked = people.with_columns(
+        dense(nw.col(head)).alias(_RANK), nw.len().cast(nw.Int64()).alias(_ROWS)
     )
-    marked = people.join(kept, on=columns, how="left")
-    return marked.select(
+    for c in rest:  # a window cannot nest in another: the combination first, then its rank
+        ranked = ranked.with_columns(
+            (nw.col(_RANK) * (rows + 1) + dense(nw.col(c))).alias(_RANK)
+        ).with_columns(dense(nw.col(_RANK)).alias(_RANK))
+    size = nw.len().over(*columns).cast(nw.Int64())
+    ranked = ranked.with_columns((size * (rows + 1) - nw.col(_RANK)).alias(_KEPT))
+    ranked = ranked.with_columns((nw.col(_KEPT).rank("dense", descending=True) <= top).alias(_KEPT))
+    return ranked.select(
         "customer_id",
         *(
-            nw.when(nw.col(_KEPT).is_null()).then(nw.lit(OTHER)).otherwise(nw.col(c)).alias(c)
+            nw.when(nw.col(_KEPT)).then(nw.col(c)).otherwise(nw.lit(OTHER)).alias(c)
             for c in columns
         ),
     )
