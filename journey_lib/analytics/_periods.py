@@ -1,10 +1,10 @@
 """The machinery retention, churn rate and lifecycle share: the log opened over calendar
 periods, its span, event filters, and the segment keys of a breakdown.
 
-A breakdown's segment columns travel through these computations under internal names
-(``Opened.keys``, given by :func:`open_log`), so a segment column named like one of their
-working columns (``new``, ``_j``, ...) cannot collide with it; :func:`key_names` names them
-back at the end.
+A breakdown's segment columns travel through these computations under working names
+(``Opened.keys``, given by :func:`journey_lib.analytics.segments.working_names` as in every
+analytic), so a segment column named like one of their working columns (``new``, ``_j``,
+...) cannot collide with it; :func:`key_names` names them back at the end.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ import pyarrow as pa
 
 from .._engine import Calendar, finish, in_utc, lazy_events, money
 from ..errors import JourneyDataError, JourneyParameterError
-from .segments import Segments, segment_table, segments_of
+from .segments import Segments, segment_table, segments_of, working_names
 
 __all__ = [
     "VALUE",
@@ -36,7 +36,6 @@ __all__ = [
 
 #: The column of each event's money in an opened log (see :func:`open_log`).
 VALUE = "_jl_value"
-_KEY = "_jl_by{}"
 
 
 @dataclass(frozen=True)
@@ -98,11 +97,8 @@ def open_log(
     log = in_utc(frame.select(*columns))
     segments, keys = None, []
     if spec is not None:
-        table = segment_table(frame, spec, reserved=reserved, check=eager)
-        keys = [_KEY.format(i) for i in range(len(spec.columns))]
-        segments = table.select(
-            "customer_id", *(nw.col(c).alias(k) for c, k in zip(spec.columns, keys, strict=True))
-        )
+        segments, names = working_names(segment_table(frame, spec, reserved=reserved, check=eager))
+        keys = list(names)
     return Opened(log, eager, Calendar.of(log, period), segments, keys, spec)
 
 
@@ -135,8 +131,9 @@ def span(log: nw.LazyFrame, cal: Calendar) -> nw.LazyFrame:
 
 
 def finish_numpy(result: nw.LazyFrame, eager: bool) -> Any:
-    """:func:`journey_lib._engine.finish`, with pandas results NumPy-backed throughout: the
-    period grid is exploded from a list literal, which pandas holds in Arrow."""
+    """:func:`journey_lib._engine.finish`, with pandas results NumPy-backed throughout (text
+    as pandas' ``str``): the period grid is exploded from a list literal, which pandas
+    holds in Arrow. Other results as they are."""
     out = finish(result, eager)
     if isinstance(out, pd.DataFrame):
         for column, dtype in out.dtypes.items():
@@ -148,6 +145,8 @@ def finish_numpy(result: nw.LazyFrame, eager: bool) -> Any:
                         if arrow.tz
                         else f"datetime64[{arrow.unit}]"
                     )
+                elif pa.types.is_string(arrow) or pa.types.is_large_string(arrow):
+                    target = "str"
                 else:
                     target = dtype.numpy_dtype
                 out[column] = out[column].astype(target)

@@ -22,6 +22,7 @@ from .._time import period_start
 from ..errors import JourneyDataError, JourneyDataWarning, JourneyParameterError, check_choice
 from ..io.profile import LogProfile, from_profile
 from ..io.rules import matching_rule
+from ._periods import flag
 from .segments import MISSING, Segments, grouped, segment_table, segments_of
 from .stages import StageFramework, assign_stages, resolve_framework
 
@@ -302,12 +303,12 @@ def loyalty(
     )
     rows = lf.join(firsts, on="customer_id", how="left").with_columns(
         period_start(nw.col("timestamp"), period).alias("period"),
-        _flag(is_purchase & (nw.col("timestamp") > nw.col("_first_buy"))).alias("_repeat"),
-        _flag(nw.col("stage") == retention_stage).alias("_retention"),
-        _flag(nw.col("stage") == advocacy_stage).alias("_advocacy"),
-        _flag(nw.col("event") == review_event).alias("_review"),
-        _flag(nw.col("event") == referral_event).alias("_referral"),
-        _flag(is_purchase).alias("_buy"),
+        flag(is_purchase & (nw.col("timestamp") > nw.col("_first_buy"))).alias("_repeat"),
+        flag(nw.col("stage") == retention_stage).alias("_retention"),
+        flag(nw.col("stage") == advocacy_stage).alias("_advocacy"),
+        flag(nw.col("event") == review_event).alias("_review"),
+        flag(nw.col("event") == referral_event).alias("_referral"),
+        flag(is_purchase).alias("_buy"),
     )
     flags = list(_FLAGS)
 
@@ -381,11 +382,6 @@ def _advocacy(profile: LogProfile | None, words: tuple[str, ...], default: str) 
     """The profile's first advocacy event whose name has one of ``words``, else ``default``."""
     found = [e for e in (profile.advocacy if profile else ()) if matching_rule(e, words)]
     return found[0] if found else default
-
-
-def _flag(condition: nw.Expr) -> nw.Expr:
-    """1 where ``condition`` holds, else 0 (missing counts as not)."""
-    return nw.when(condition).then(nw.lit(1, nw.Int64())).otherwise(nw.lit(0, nw.Int64()))
 
 
 def _rates(counts: pd.DataFrame, base: str) -> pd.DataFrame:

@@ -23,10 +23,10 @@ from .._engine import (
 )
 from ..errors import JourneyParameterError
 from ..io.profile import LogProfile
-from .segments import Segments, grouped, segment_table, segments_of
+from .segments import Segments, grouped, segment_table, segments_of, working_names
 from .stages import StageFramework, assign_stages, resolve_framework, segment_frameworks
 
-__all__ = ["stage_funnel", "stage_times", "working_names"]
+__all__ = ["stage_funnel", "stage_times"]
 
 _SECOND_US = 1_000_000
 
@@ -205,13 +205,6 @@ def stage_funnel(
         blocks.append(_funnel_block(rows, fw, unmapped, table if people is None else people, keys))
     result = blocks[0] if len(blocks) == 1 else nw.concat(blocks, how="vertical")
     return finish(result.sort(*keys, "step").rename(names), eager)
-
-
-def working_names(table: nw.LazyFrame) -> tuple[nw.LazyFrame, dict[str, str]]:
-    """The segment table with its segment columns under working names (``_jl_by_0``, ...),
-    so that no column of the computation can clash with them, and the names to give back."""
-    names = {f"_jl_by_{i}": c for i, c in enumerate(table.columns[1:])}
-    return table.rename({c: k for k, c in names.items()}), names
 
 
 def _funnel_block(

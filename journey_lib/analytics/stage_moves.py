@@ -11,15 +11,12 @@ from collections.abc import Mapping, Sequence
 from typing import Any, Literal
 
 import narwhals.stable.v2 as nw
-import pandas as pd
-import pyarrow as pa
 from narwhals.typing import IntoFrameT
 
 from .._engine import (
     DIGIT,
     Calendar,
     count_up,
-    finish,
     in_utc,
     lazy_events,
     small_range,
@@ -27,8 +24,8 @@ from .._engine import (
 from .._time import PERIODS
 from ..errors import JourneyParameterError, check_choice
 from ..io.profile import LogProfile, from_profile
-from .progression import working_names
-from .segments import Segments, segment_table, segments_of
+from ._periods import finish_numpy
+from .segments import Segments, segment_table, segments_of, working_names
 from .stages import StageFramework, assign_stages, resolve_framework
 
 __all__ = ["EXIT", "FLOW_MOVES", "INACTIVE", "NEW", "stage_flows"]
@@ -309,7 +306,7 @@ def stage_flows(
         .select(*keys, *_FLOW_COLUMNS)
         .rename(segment_names)
     )
-    return _numpy_backed(finish(result, eager))
+    return finish_numpy(result, eager)
 
 
 def _active_periods(log: nw.LazyFrame, cal: Calendar, fw: StageFramework) -> nw.LazyFrame:
@@ -431,25 +428,3 @@ def _moves(
             .alias("_jl_w"),
         )
     )
-
-
-def _numpy_backed(out: Any) -> Any:
-    """A pandas result with NumPy-backed columns (the period grid is exploded from a list
-    literal, which pandas holds in Arrow); other results as they are."""
-    if not isinstance(out, pd.DataFrame):
-        return out
-    for column, dtype in out.dtypes.items():
-        if isinstance(dtype, pd.ArrowDtype):
-            arrow = dtype.pyarrow_dtype
-            if pa.types.is_timestamp(arrow):
-                target: Any = (
-                    pd.DatetimeTZDtype(arrow.unit, arrow.tz)
-                    if arrow.tz
-                    else f"datetime64[{arrow.unit}]"
-                )
-            elif pa.types.is_string(arrow) or pa.types.is_large_string(arrow):
-                target = "str"
-            else:
-                target = dtype.numpy_dtype
-            out[column] = out[column].astype(target)
-    return out
