@@ -44,19 +44,17 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
-import pickle
 import shutil
 import sys
 import tempfile
 import time
 from collections import Counter, defaultdict
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import analytics as base  # benchmarks/analytics.py: the logs, loading, child processes
+from _common import Measure, child, load_answer, measure
 
 HERE = Path(__file__).resolve().parent
 ENGINES = ("pandas", "polars", "duckdb")
@@ -115,63 +113,7 @@ def work(name: str) -> Callable[[Any], Any]:
     }[name]
 
 
-# -- one measurement, in its own process ----------------------------------------------------
-
-
-def child(spec: dict[str, Any]) -> dict[str, Any]:
-    """Load the data, time one work ``repeat`` times, keep its last answer (as pandas) for the
-    checks; report the times and memory."""
-    engine, repeat = spec["engine"], spec["repeat"]
-    data, handle = base.load(engine, spec["source"])
-    data_gb = base.rss_gb()
-    run = work(spec["work"])
-    times, answer = [], None
-    for _ in range(repeat):
-        start = time.perf_counter()
-        answer = base.force(run(data))
-        times.append(time.perf_counter() - start)
-    with open(spec["answer"], "wb") as f:
-        pickle.dump(base.as_pandas(answer), f)
-    out = {"times": times, "peak_gb": base.peak_gb(), "data_gb": data_gb}
-    base.close(engine, handle)
-    return out
-
-
-@dataclass
-class Measure:
-    times: list[float] = field(default_factory=list)
-    peak_gb: float = math.nan
-    error: str | None = None
-    answer: Path | None = None
-
-    @property
-    def best(self) -> float | None:
-        return min(self.times) if self.times and not self.error else None
-
-
-def measure(engine: str, name: str, source: str, repeat: int, answers: Path) -> Measure:
-    path = answers / f"{engine}-{name}.pkl"
-    spec = {"engine": engine, "work": name, "repeat": repeat, "source": source}
-    got = base._run(
-        [
-            sys.executable,
-            str(Path(__file__).resolve()),
-            "--child",
-            json.dumps(spec | {"answer": str(path)}),
-        ]
-    )
-    if "error" in got:
-        return Measure(error=got["error"])
-    return Measure(times=got["times"], peak_gb=got["peak_gb"], answer=path)
-
-
 # -- checks: the timed answers agree before any time is printed ------------------------------
-
-
-def load_answer(m: Measure) -> Any:
-    assert m.answer is not None and not m.error, f"no answer: {m.error}"
-    with open(m.answer, "rb") as f:
-        return pickle.load(f)
 
 
 def same_table(mine: Any, theirs: Any, what: str) -> None:
@@ -310,14 +252,14 @@ def run_size(args: argparse.Namespace, folder: Path, n: int) -> dict[tuple[str, 
     results: dict[tuple[str, str], Measure] = {}
     for engine in args.engines:
         for name in WORKS:
-            m = measure(engine, name, source, args.repeat, answers)
+            m = measure(__file__, engine, name, source, args.repeat, answers)
             results[(engine, name)] = m
             state = m.error or f"{base.fmt_s(m.best)}, peak {m.peak_gb:.1f} GB"
             print(f"  [{tag}] {engine:<7} {name:<16} {state}", flush=True)
     failed = [f"{e} {w}: {m.error}" for (e, w), m in results.items() if m.error]
     if failed:
         raise SystemExit("measurements failed, nothing printed: " + "; ".join(failed))
-    extra = measure("polars", "paths_all", source, 1, answers)  # untimed: for the check
+    extra = measure(__file__, "polars", "paths_all", source, 1, answers)  # untimed: for the check
     try:
         for line in check(results, extra, source):
             print(f"  checked on {tag}: {line}", flush=True)
@@ -456,7 +398,7 @@ def main() -> None:
     parser.add_argument("--scale", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
-        print(base.RESULT + json.dumps(child(json.loads(args.child))), flush=True)
+        print(base.RESULT + json.dumps(child(json.loads(args.child), work)), flush=True)
         return
     if args.scale:
         print(base.RESULT + json.dumps(scale_child(json.loads(args.scale))), flush=True)

@@ -29,17 +29,14 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
-import pickle
 import sys
 import tempfile
-import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import analytics as base  # benchmarks/analytics.py: the logs, loading, child processes
+from _common import Measure, child, load_answer, measure
 
 HERE = Path(__file__).resolve().parent
 ENGINES = ("pandas", "polars", "duckdb")
@@ -65,60 +62,10 @@ def work(name: str) -> Callable[[Any], Any]:
     return lambda events: run(events)
 
 
-def child(spec: dict[str, Any]) -> dict[str, Any]:
-    """Load the data, time one work ``repeat`` times, keep its last answer (as pandas)."""
-    data, handle = base.load(spec["engine"], spec["source"])
-    run = work(spec["work"])
-    times, answer = [], None
-    for _ in range(spec["repeat"]):
-        start = time.perf_counter()
-        answer = base.force(run(data))
-        times.append(time.perf_counter() - start)
-    with open(spec["answer"], "wb") as f:
-        pickle.dump(base.as_pandas(answer), f)
-    out = {"times": times, "peak_gb": base.peak_gb()}
-    base.close(spec["engine"], handle)
-    return out
-
-
-@dataclass
-class Measure:
-    times: list[float] = field(default_factory=list)
-    peak_gb: float = math.nan
-    error: str | None = None
-    answer: Path | None = None
-
-    @property
-    def best(self) -> float | None:
-        return min(self.times) if self.times and not self.error else None
-
-
-def measure(engine: str, name: str, source: str, repeat: int, answers: Path) -> Measure:
-    path = answers / f"{engine}-{name}.pkl"
-    spec = {"engine": engine, "work": name, "repeat": repeat, "source": source}
-    got = base._run(
-        [
-            sys.executable,
-            str(Path(__file__).resolve()),
-            "--child",
-            json.dumps(spec | {"answer": str(path)}),
-        ]
-    )
-    if "error" in got:
-        return Measure(error=got["error"])
-    return Measure(times=got["times"], peak_gb=got["peak_gb"], answer=path)
-
-
-def load_answer(m: Measure) -> Any:
-    assert m.answer is not None and not m.error, f"no answer: {m.error}"
-    with open(m.answer, "rb") as f:
-        return pickle.load(f)
-
-
 #: For each work: the keys of its rows without a breakdown, and the counts that add up.
 ADDS_UP = {
     "stage_funnel": (["step"], ["customers", "progressed", "regressed"]),
-    "retention": (["cohort", "period"], ["cohort_size", "retained"]),
+    "retention": (["cohort", "period"], ["cohort_size", "customers"]),
     "funnel": (["step"], ["customers"]),
 }
 
@@ -181,7 +128,7 @@ def main() -> None:
     parser.add_argument("--child", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
-        print(base.RESULT + json.dumps(child(json.loads(args.child))), flush=True)
+        print(base.RESULT + json.dumps(child(json.loads(args.child), work)), flush=True)
         return
     engines = [e for e in args.engines.split(",") if e]
     unknown = [e for e in engines if e not in ENGINES]
@@ -207,7 +154,7 @@ def main() -> None:
             for variant in (name, f"{name}_by"):
                 for engine in engines:
                     results[(engine, variant)] = measure(
-                        engine, variant, source, args.repeat, answers
+                        __file__, engine, variant, source, args.repeat, answers
                     )
                     print(f"  {engine} {variant}: {results[(engine, variant)].best}", flush=True)
         check(results, engines, works)
