@@ -868,6 +868,7 @@ def twins(events, churn_model):
         "retention": lambda: (jl.retention(events),),
         "rfm_segments": lambda: (jl.rfm_segments(jl.rfm(events, observation_end="2025-01-01")),),
         "roc": lambda: (roc_points(y, model.predict_proba(X)),),
+        "segment_churn": lambda: (jl.churn_rate(events, period="month", by="channel", top=3),),
         "segment_heatmap": lambda: (jl.compare_segments(events, "channel", top=3),),
         "segment_retention": lambda: (
             jl.retention_curve(jl.retention(events, period="month", by="channel", top=3)),

@@ -18,6 +18,7 @@ from journey_lib.errors import JourneyDataError, JourneyParameterError
 from journey_lib.plots._style import GREY, event_colour
 from journey_lib.plots.segments import (
     DIVERGING,
+    segment_churn,
     segment_heatmap,
     segment_retention,
     segment_stage_funnels,
@@ -282,3 +283,40 @@ def test_retention_curve_names_what_a_frame_lacks():
     raw = jl.retention(sim.events, period="month").drop(columns="cohort_size")
     with pytest.raises(JourneyDataError, match="cohort_size"):
         jl.retention_curve(raw)
+
+
+def test_segment_churn_draws_each_segments_rates_largest_first():
+    # By hand: two segments over three months; b has no one active in February (a gap).
+    table = pd.DataFrame(
+        {
+            "plan": ["a"] * 3 + ["b"] * 3,
+            "period": pd.to_datetime(["2024-01-01", "2024-02-01", "2024-03-01"] * 2, utc=True),
+            "active_start": [10, 8, 6, 4, 0, 2],
+            "lost": [2, 2, 1, 1, 0, 1],
+            "churn_rate": [0.2, 0.25, 1 / 6, 0.25, np.nan, 0.5],
+        }
+    )
+    figure = segment_churn(table)
+    lines = figure.axes[0].get_lines()
+    assert [line.get_label() for line in lines] == ["a", "b"]  # 24 active against 6
+    np.testing.assert_allclose(lines[1].get_ydata(), [0.25, np.nan, 0.5])
+    assert figure.axes[0].get_title() == "Churn rate by plan"
+    plt.close(figure)
+    figure = segment_churn(table, top=1)
+    assert [line.get_label() for line in figure.axes[0].get_lines()] == ["a"]
+    assert "the 1 largest of 2 segments" in figure.axes[0].get_title()
+    plt.close(figure)
+    # The data twin of a real breakdown: every segment's line is its block.
+    sim = jl.simulate(300, seed=1)
+    churn = jl.churn_rate(
+        sim.events, period="month", by=jl.Segments("segment", customers=sim.customers)
+    )
+    figure = segment_churn(churn)
+    for line in figure.axes[0].get_lines():
+        block = churn[churn["segment"] == line.get_label()].sort_values("period")
+        np.testing.assert_allclose(line.get_ydata(), block["churn_rate"].to_numpy(float))
+    plt.close(figure)
+    with pytest.raises(JourneyParameterError, match="no segment columns"):
+        segment_churn(jl.churn_rate(sim.events, period="month"))
+    with pytest.raises(JourneyDataError, match="no period has a churn rate"):
+        segment_churn(table.assign(churn_rate=np.nan))

@@ -80,7 +80,7 @@ from .models import (
     profit_curve,
     roc,
 )
-from .segments import segment_heatmap, segment_retention, segment_stage_funnels
+from .segments import segment_churn, segment_heatmap, segment_retention, segment_stage_funnels
 from .summary import rate_trends, value_at_risk
 from .teaching import what_if
 
@@ -111,6 +111,7 @@ __all__ = [
     "retention",
     "rfm_segments",
     "roc",
+    "segment_churn",
     "segment_heatmap",
     "segment_retention",
     "segment_stage_funnels",

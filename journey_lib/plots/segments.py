@@ -40,7 +40,13 @@ if TYPE_CHECKING:
     from matplotlib.axes import Axes
     from matplotlib.figure import Figure
 
-__all__ = ["DIVERGING", "segment_heatmap", "segment_retention", "segment_stage_funnels"]
+__all__ = [
+    "DIVERGING",
+    "segment_churn",
+    "segment_heatmap",
+    "segment_retention",
+    "segment_stage_funnels",
+]
 
 #: Colour map of gaps to the rest: orange above, purple below, white at no gap. Colour-blind
 #: safe, and neither end reads as good or bad (a higher churn rate and a higher revenue are
@@ -298,3 +304,52 @@ def segment_retention(result: IntoFrame, *, top: int = 7, ax: Axes | None = None
         title += f" (the {len(shown)} largest of {len(order)} segments)"
     ax.legend(fontsize=NOTE, frameon=False)
     return decorate(ax, title, "periods since the cohort's first", "retained (complete cohorts)")
+
+
+def segment_churn(result: IntoFrame, *, top: int = 7, ax: Axes | None = None) -> Figure:
+    """Each segment's churn rate, period by period.
+
+    Data twin: :func:`journey_lib.churn_rate` broken down ``by=`` (the segment columns
+    first): one line per segment, ``churn_rate`` against ``period``, each in its own colour
+    and marker; periods without a rate (no customer active at their start) are gaps. The
+    ``top`` segments with the most customers active over the periods are drawn (the title
+    says how many more the table holds), largest first.
+
+    Examples
+    --------
+    >>> import matplotlib.pyplot as plt
+    >>> import journey_lib as jl
+    >>> from journey_lib.plots.segments import segment_churn
+    >>> sim = jl.simulate(300, seed=0)
+    >>> by = jl.Segments("segment", customers=sim.customers)
+    >>> figure = segment_churn(jl.churn_rate(sim.events, period="month", by=by))
+    >>> [line.get_label() for line in figure.axes[0].get_lines()]
+    ['consumer', 'small_business', 'enterprise']
+    >>> plt.close(figure)
+    """
+    check_top(top)
+    frame = twin_table(result, ("period", "active_start", "churn_rate"), "churn_rate")
+    keys = list(frame.columns[: list(frame.columns).index("period")])
+    if not keys:
+        raise JourneyParameterError(
+            "this churn rate table has no segment columns; call journey_lib.churn_rate(..., "
+            "by='segment') first, or draw it with journey_lib.plots.churn_rate"
+        )
+    if frame["churn_rate"].isna().all():
+        raise JourneyDataError("no period has a churn rate yet: nothing to draw")
+    labels = [" / ".join(map(str, row)) for row in frame[keys].itertuples(index=False)]
+    frame = frame.assign(_segment=labels)
+    sizes = frame.groupby("_segment", sort=False)["active_start"].sum()
+    order = sizes.sort_values(ascending=False, kind="stable").index.tolist()
+    shown = order[:top]
+    ax = axes_or_new(ax, (8, 4.5))
+    for i, segment in enumerate(shown):
+        line = frame[frame["_segment"] == segment].sort_values("period")
+        ax.plot(line["period"], line["churn_rate"], label=segment, **line_style(i))
+    percent(ax.yaxis)
+    ax.set_ylim(bottom=0)
+    title = f"Churn rate by {' / '.join(keys)}"
+    if len(order) > len(shown):
+        title += f" (the {len(shown)} largest of {len(order)} segments)"
+    ax.legend(fontsize=NOTE, frameon=False)
+    return decorate(ax, title, "period", "churn rate")

@@ -262,6 +262,48 @@ class ReportData:
             table = self.customers
         return Segments(columns, rule=by_rule, top=top, customers=table)
 
+    def segment(self, by: str, by_rule: str = "first", top: int | None = 6) -> Segments | None:
+        """The breakdown a report's ``by`` parameter asks for (:meth:`segments`), or None:
+        none asked (``""``), or a column in neither the log nor the customer table (the
+        reason is shown once, as :meth:`supports` shows it, and the page goes on without
+        segments).
+
+        Examples
+        --------
+        >>> raw = pd.DataFrame({"user": ["a", "b"], "event": ["visit", "buy"],
+        ...                     "ts": ["2024-01-01", "2024-01-02"], "source": ["ads", "web"]})
+        >>> data = open_data(raw, quiet=False)
+        >>> data.segment("channel").columns, data.segment("") is None
+        (['channel'], True)
+        >>> data.segment("plan") is None  # doctest: +NORMALIZE_WHITESPACE
+        *Comparing segments does not apply to this data: the segment column 'plan' is in
+        neither the log nor the customer table, or holds no value.*
+        True
+        """
+        if not by or not self.supports("segments", by=by):
+            return None
+        return self.segments(by, by_rule, top)
+
+    def compared_columns(self, by: str = "", limit: int = 3) -> list[str]:
+        """The segment columns a report compares, each on its own: those named in ``by``
+        (comma-separated), else the first ``limit`` of :meth:`segment_columns`; ``[]``
+        when there are none or a named one is missing (the reason shown once).
+
+        Examples
+        --------
+        >>> raw = pd.DataFrame({"user": list("aabbcc"), "event": ["visit", "buy"] * 3,
+        ...                     "ts": pd.date_range("2024-01-01", periods=6, freq="D"),
+        ...                     "source": ["ads", "ads", "web", "web", "ads", "ads"],
+        ...                     "device": ["app", "app", "web", "web", "web", "web"]})
+        >>> data = open_data(raw, quiet=False)
+        >>> data.compared_columns(limit=1), data.compared_columns(" device, channel")
+        (['channel'], ['device', 'channel'])
+        """
+        named = [column.strip() for column in by.split(",") if column.strip()]
+        if not self.supports("segments", by=named):
+            return []
+        return named or self.segment_columns(limit=limit)
+
     def _in_table(self, column: str) -> bool:
         return (
             self.customers is not None

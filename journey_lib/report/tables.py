@@ -178,12 +178,13 @@ def formatted(
     1    2    buy       425           21.8%              6.1 hours
     >>> formatted(funnel, min_cell=500)["customers"].tolist()
     ['<500', '<500']
-    >>> formatted(pd.DataFrame({"estimate": [2471310.4, 1.8105, 0.00488, 4.3167e-05]}))
-        estimate
-    0  2,471,310
-    1       1.81
-    2     0.0049
-    3   4.32e-05
+    >>> formatted(pd.DataFrame({"estimate": [2471310.4, 1.8105, 0.00488, 4.3167e-05],
+    ...                         "lift": [2.5, float("inf"), 0.0, float("nan")]}))
+        estimate lift
+    0  2,471,310  2.5
+    1       1.81    ∞
+    2     0.0049    0
+    3   4.32e-05    –
     """
     min_cell = check_min_cell(min_cell)
     hide = _hidden(frame, min_cell)
@@ -201,6 +202,8 @@ def _text(value: Any, kind: str, currency: str | None) -> str:
         return "–"
     if isinstance(value, float) and math.isnan(value):
         return "–"
+    if isinstance(value, float) and math.isinf(value):  # a ratio over zero (a lift)
+        return "∞" if value > 0 else "−∞"
     if kind == "count":
         return figure_text(value, "count")
     if kind == "rate":
