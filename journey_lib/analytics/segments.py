@@ -370,10 +370,11 @@ def _log_values(
     Per column: each row's time where the row counts (it has a value, and is before the
     cutoff), the rule's instant per customer by a window over those times, the rows at that
     instant (nearly one per customer; every row of a customer with no such instant, each
-    read as no value), and among them the smallest (first) or largest (last, at_cutoff) value as text,
-    so every engine agrees on ties. Every customer comes out of that one pass, with no
-    separate list of customers to join; casting after the window keeps the work per row to
-    a comparison. A crossing repeats this per column and joins the per-customer results.
+    read as no value), and among them the smallest (first) or largest (last, at_cutoff)
+    value as text, so every engine agrees on ties. Every customer comes out of that one
+    pass, with no separate list of customers to join; casting after the window keeps the
+    work per row to a comparison. A crossing repeats this per column and joins the
+    per-customer results.
     """
     log = frame.select("customer_id", "timestamp", *(_valued(c, kinds[c]) for c in columns))
     before = None
