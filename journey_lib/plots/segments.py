@@ -286,24 +286,10 @@ def segment_retention(result: IntoFrame, *, top: int = 7, ax: Axes | None = None
         )
     if frame.empty:
         raise JourneyDataError("no cohort has a finished period yet: nothing to draw")
-    size = sizes[0]
-    labels = [" / ".join(map(str, row)) for row in frame[keys].itertuples(index=False)]
-    frame = frame.assign(_segment=labels)
-    first = frame.sort_values("period").groupby("_segment", sort=False)[size].first()
-    order = first.sort_values(ascending=False, kind="stable").index.tolist()
-    shown = order[:top]
-    ax = axes_or_new(ax, (8, 4.5))
-    for i, segment in enumerate(shown):
-        line = frame[frame["_segment"] == segment].sort_values("period")
-        ax.plot(line["period"], line["rate"], label=segment, **line_style(i))
-    percent(ax.yaxis)
-    ax.set_ylim(bottom=0)
-    hidden = len(order) - len(shown)
-    title = f"Retention by {' / '.join(keys)}"
-    if hidden:
-        title += f" (the {len(shown)} largest of {len(order)} segments)"
-    ax.legend(fontsize=NOTE, frameon=False)
-    return decorate(ax, title, "periods since the cohort's first", "retained (complete cohorts)")
+    ax, title = _segment_lines(frame, keys, "rate", frame[sizes[0]], "first", top, ax)
+    return decorate(
+        ax, f"Retention {title}", "periods since the cohort's first", "retained (complete cohorts)"
+    )
 
 
 def segment_churn(result: IntoFrame, *, top: int = 7, ax: Axes | None = None) -> Figure:
@@ -337,19 +323,37 @@ def segment_churn(result: IntoFrame, *, top: int = 7, ax: Axes | None = None) ->
         )
     if frame["churn_rate"].isna().all():
         raise JourneyDataError("no period has a churn rate yet: nothing to draw")
+    ax, title = _segment_lines(frame, keys, "churn_rate", frame["active_start"], "sum", top, ax)
+    return decorate(ax, f"Churn rate {title}", "period", "churn rate")
+
+
+def _segment_lines(
+    frame: pd.DataFrame,
+    keys: list[str],
+    rate: str,
+    size: pd.Series,
+    sized_by: str,
+    top: int,
+    ax: Axes | None,
+) -> tuple[Axes, str]:
+    """One line of ``rate`` against ``period`` per segment (``keys``), for the ``top``
+    largest by ``size`` (its value at the first period, or its sum over them), largest
+    first; the Axes and the end of the title ("by plan (the 2 largest of 5 segments)")."""
     labels = [" / ".join(map(str, row)) for row in frame[keys].itertuples(index=False)]
-    frame = frame.assign(_segment=labels)
-    sizes = frame.groupby("_segment", sort=False)["active_start"].sum()
+    frame = frame.assign(_segment=labels, _size=size.to_numpy())
+    if sized_by == "first":
+        frame = frame.sort_values("period", kind="stable")
+    sizes = frame.groupby("_segment", sort=False)["_size"].agg(sized_by)
     order = sizes.sort_values(ascending=False, kind="stable").index.tolist()
     shown = order[:top]
     ax = axes_or_new(ax, (8, 4.5))
     for i, segment in enumerate(shown):
         line = frame[frame["_segment"] == segment].sort_values("period")
-        ax.plot(line["period"], line["churn_rate"], label=segment, **line_style(i))
+        ax.plot(line["period"], line[rate], label=segment, **line_style(i))
     percent(ax.yaxis)
     ax.set_ylim(bottom=0)
-    title = f"Churn rate by {' / '.join(keys)}"
+    ax.legend(fontsize=NOTE, frameon=False)
+    title = f"by {' / '.join(keys)}"
     if len(order) > len(shown):
         title += f" (the {len(shown)} largest of {len(order)} segments)"
-    ax.legend(fontsize=NOTE, frameon=False)
-    return decorate(ax, title, "period", "churn rate")
+    return ax, title
