@@ -125,9 +125,14 @@ def segment_churn_action(
     * **Tested**: a segment whose customers active at the start of both periods number at
       least ``max(min_cell, 1)``. The change gets Newcombe's interval at the Bonferroni
       level ``1 - 0.05 / m``, ``m`` the segments tested over all columns, so that the
-      chance of any interval missing its true change is at most 5% (95% family-wise).
+      chance of any interval missing its true change is at most 5% (95% family-wise). The
+      interval treats the two periods' customers as independent samples, which they are
+      not quite (those kept in the earlier period make up much of the later one's base):
+      an approximation, as for the headline's churn change. Two columns splitting the
+      customers alike (a customer table's acquisition channel beside the log's channel)
+      are both tested, which makes ``m`` larger and the test stricter, never laxer.
     * **Named**: of the segments whose interval lies above zero, the one whose churn rose
-      most (the first column's, then the first value's, of equals). Under ``min_cell`` a
+      most (of equal rises, the first column's, then the alphabetically first value's). Under ``min_cell`` a
       segment whose lost customers in either period number 1 to ``min_cell - 1`` is not
       named, since its rates would give that count away.
 
