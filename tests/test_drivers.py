@@ -485,7 +485,7 @@ def test_an_infinite_lift_is_documented_and_never_shown_raw():
         row["odds ratio"],
         row["adjusted p"],
     ]
-    assert row["odds ratio"].startswith("41.00 (")
+    assert row["odds ratio"].startswith("41.0 (")
     assert shown.set_index("driver").loc["visit", "odds ratio"] == "–"
     summary = found.summary()
     assert "signup: 50.0% of 20 customers with it, 0.0% without (lift only with it;" in summary
@@ -505,6 +505,50 @@ def test_an_infinite_lift_is_documented_and_never_shown_raw():
     )
     shown = by.formatted(n=2)
     assert shown.columns[0] == "plan" and shown.groupby("plan").size().to_dict() == {"a": 2, "b": 2}
+
+
+def test_formatted_with_min_cell_leaves_out_rows_with_a_small_cell():
+    # The hand log's 2x2 tables (with it: outcome / none; without it: outcome / none):
+    # visit and channel = web, everyone's: 55 / 65, 0 / 0; promo and channel = email:
+    # 30 / 20, 25 / 45; chat and channel = support: 3 / 1, 52 / 64.
+    found = drivers(_hand_log(), "conversion", window=None, min_customers=4)
+    whole = found.formatted()
+    assert set(whole["driver"]) == {
+        "visit",
+        "promo",
+        "chat",
+        "channel = web",
+        "channel = email",
+        "channel = support",
+    }
+    named = {"visit", "channel = web", "promo", "channel = email"}
+    for k, kept in (
+        (0, set(whole["driver"])),
+        (2, named),  # chat's one customer without the outcome is a cell from 1 to k - 1
+        (21, {"visit", "channel = web"}),  # promo's 20 without the outcome
+        (55, {"visit", "channel = web"}),
+        (56, set()),  # visit's 55 buyers
+    ):
+        shown = found.formatted(min_cell=k)
+        assert set(shown["driver"]) == kept, k
+        # The rows kept keep the table's order and their text.
+        assert_same_frame(
+            shown.reset_index(drop=True),
+            whole[whole["driver"].isin(kept)].reset_index(drop=True),
+        )
+        assert found.without_small_cells(k).table["value"].tolist() == [
+            v
+            for f, v in zip(found.table["feature"], found.table["value"], strict=True)
+            if (v if f == "event" else f"{f} = {v}") in kept
+        ]
+    # n counts the rows shown, after those left out.
+    first = found.formatted(min_cell=5).head(2).reset_index(drop=True)
+    assert_same_frame(found.formatted(2, min_cell=5), first)
+    # A row hidden is left out, not masked: its place among rows sorted by effect would
+    # bound its odds ratio. Nothing of chat remains in the text.
+    text = found.formatted(min_cell=5).to_string()
+    assert "chat" not in text and "support" not in text
+    assert found.without_small_cells(0) is found
 
 
 def test_the_conversion_event_without_a_profile():

@@ -150,6 +150,48 @@ def test_with_two_segments_hiding_one_hides_both():
     )
 
 
+def test_a_rest_of_fewer_than_min_cell_customers_is_hidden_with_its_gap():
+    # Both segments are shown (120 and 80 customers), but plus's churn rate rests on 4
+    # customers: hidden as its own value, it is also basic's rest, so basic's rest,
+    # difference and test go with it.
+    two = comparison(
+        [
+            ("basic", "customers", "count", 120, 120, 80, np.nan),
+            ("basic", "churn rate", "share", 0.25, 300, 0.10, 0.0002),
+            ("plus", "customers", "count", 80, 80, 120, np.nan),
+            ("plus", "churn rate", "share", 0.10, 4, 0.25, 0.0002),
+        ]
+    )
+    shown = sr.private_comparison(two, min_cell=5)
+    basic = shown.iloc[1]
+    assert basic["value"] == 0.25
+    assert np.isnan([basic["rest"], basic["difference"], basic["p_adjusted"]]).all()
+    assert not shown["significant"].any()
+    text = sr.comparison_reading(two, min_cell=5)
+    assert "10.0%" not in text and text.startswith("No gap between a segment by plan")
+    assert sr.scorecard(two, min_cell=5).loc["churn rate"].tolist() == ["25.0%", "<5"]
+    # A third segment makes basic's rest 4 + 6 = 10 customers: shown at min_cell=10, hidden
+    # at 11; gold's own 6 are hidden at either.
+    three = pd.concat(
+        [
+            two,
+            comparison(
+                [
+                    ("gold", "customers", "count", 60, 60, 200, np.nan),
+                    ("gold", "churn rate", "share", 0.5, 6, 0.2, 0.01),
+                ]
+            ),
+        ],
+        ignore_index=True,
+    )
+    for k, rest_shown in ((10, True), (11, False)):
+        shown = sr.private_comparison(three, min_cell=k)
+        assert np.isnan(shown.loc[[3, 5], "value"]).all()
+        rest = shown.loc[1, "rest"]
+        assert rest == 0.10 if rest_shown else np.isnan(rest)
+        assert bool(shown.loc[1, "significant"]) == rest_shown
+
+
 def test_the_comparison_reading_refuses_another_table():
     with pytest.raises(JourneyDataError, match="compare_segments"):
         sr.comparison_reading(pd.DataFrame({"plan": ["a"], "metric": ["customers"]}))
@@ -249,14 +291,56 @@ CHURN = pd.DataFrame(
 )
 
 
+def test_a_segment_that_lost_or_kept_few_customers_is_never_named_with_its_rate():
+    # Two months, so the period reads as a month; the reading is of November's.
+    churn = pd.DataFrame(
+        {
+            "plan": ["lost 3", "kept 3", "many", "more"] * 2,
+            "period": pd.to_datetime(["2024-10-01"] * 4 + ["2024-11-01"] * 4, utc=True),
+            "active_start": [400, 50, 300, 200] * 2,
+            "lost": [3, 47, 60, 20] * 2,
+        }
+    ).assign(churn_rate=lambda t: t["lost"] / t["active_start"])
+    text = sr.segment_churn_reading(churn, min_cell=5)
+    assert text == (
+        "In November 2024, churn was highest for many (20.0%: 60 of the 300 customers active "
+        "at its start) and lowest for more (10.0%: 20 of 200). 2 other segments are not "
+        "named: each lost or kept fewer than 5 customers, or had fewer than 5 active."
+    )
+    # 0.8% of 400 gives 3 lost; 94.0% of 50 gives 3 kept: neither rate, count nor name.
+    for leak in ("0.8%", "94.0%", "lost 3", "kept 3", "400", " 50"):
+        assert leak not in text
+    alone = churn[churn["plan"].isin(["lost 3", "kept 3"])]
+    assert sr.segment_churn_reading(alone, min_cell=5) == (
+        "In November 2024, no segment by plan can be named: each lost or kept fewer than 5 "
+        "customers, or had fewer than 5 active."
+    )
+    # A segment that lost none, or all, singles out nobody.
+    none_lost = churn.assign(lost=[0, 50, 60, 20] * 2).assign(
+        churn_rate=lambda t: t["lost"] / t["active_start"]
+    )
+    assert sr.segment_churn_reading(none_lost, min_cell=5) == (
+        "In November 2024, churn was highest for kept 3 (100.0%: 50 of the 50 customers "
+        "active at its start) and lowest for lost 3 (0.0%: 0 of 400)."
+    )
+
+
 def test_segment_churn_names_the_highest_and_lowest_in_the_latest_period():
     assert sr.segment_churn_reading(CHURN) == (
         "In November 2024, churn was highest for tiny (50.0%: 3 of the 6 customers active at "
         "its start) and lowest for plus (3.2%: 8 of 250)."
     )
+    # plus lost 8 and tiny had 6 active: with min_cell=10 neither is named, nor their rates.
     assert sr.segment_churn_reading(CHURN, min_cell=10) == (
+        "In November 2024, of the segments by plan, only basic can be named: churn was 5.0%: "
+        "20 of the 400 customers active at its start. The 2 others lost or kept fewer than 10 "
+        "customers, or had fewer than 10 active."
+    )
+    # tiny lost 3 of 6: "fewer than 5 of 6" beside its 50.0% would give the 3 away.
+    assert sr.segment_churn_reading(CHURN, min_cell=5) == (
         "In November 2024, churn was highest for basic (5.0%: 20 of the 400 customers active "
-        "at its start) and lowest for plus (3.2%: fewer than 10 of 250)."
+        "at its start) and lowest for plus (3.2%: 8 of 250). 1 other segment is not named: it "
+        "lost or kept fewer than 5 customers, or had fewer than 5 active."
     )
     assert sr.segment_churn_reading(CHURN, min_cell=1000) == (
         "In November 2024, every segment by plan had fewer than 1000 active customers."
@@ -301,16 +385,39 @@ def test_drivers_reading_says_associations_and_names_the_strongest():
         "channel = web (odds ratio 0.38, 95% interval 0.28 to 0.50; 20.0% with it, 40.0% "
         "without)."
     )
-    # With min_cell, a driver only 8 customers have is not named; without, it is.
+    # With min_cell, a driver only 8 customers have (7 churned, 1 did not) is not named,
+    # and the reading says a driver beyond chance was withheld; without min_cell, it is.
     assert "region = north" in sr.drivers_reading(found)
+    assert sr.drivers_reading(found, min_cell=10).endswith(
+        "40.0% without). (1 driver beyond chance rests on fewer than 10 customers in a cell "
+        "and is not named.)"
+    )
     assert "region = north" not in sr.drivers_reading(found, min_cell=10)
     assert sr.strong_drivers(found, min_cell=10)["driver"].tolist() == ["signup", "channel = web"]
-    # 8 customers churned of the 25 without a signup: their share would give the 8 away.
+    # 5 customers churned of the 25 without a signup (20.0%): signup's table has a cell of
+    # 5, below 10. Named with its odds ratio and rate with it, the 5 would follow
+    # (rate_without = c / (c + d) from the odds ratio, rate with and the 25), so signup is
+    # not named at all.
     few = Drivers(TABLE.assign(customers_without=[25, 500, 100, 992]), "churn", "r", 1000, 9)
-    assert sr.drivers_reading(few, most=1, min_cell=10).endswith(
-        "<10 of 1,000 customers (<10) churned. Beyond chance (after the Benjamini-Hochberg "
-        "correction), the strongest: signup (odds ratio 6.00, 95% interval 4.40 to 8.10; 60.0% "
-        "with it, <10 without)."
+    text = sr.drivers_reading(few, most=1, min_cell=10)
+    assert text.endswith(
+        "Fewer than 10 of 1,000 customers (<10) churned. Beyond chance (after the "
+        "Benjamini-Hochberg correction), the strongest: channel = web (odds ratio 0.38, 95% "
+        "interval 0.28 to 0.50; 20.0% with it, 40.0% without). (2 drivers beyond chance rest "
+        "on fewer than 10 customers in a cell and are not named.)"
+    )
+    assert "signup" not in text and "6.00" not in text
+    # Every strong driver withheld: the reading does not say that none goes with churn.
+    alone = Drivers(TABLE.iloc[[3]], "churn", "r", 1000, 320)
+    assert sr.drivers_reading(alone, min_cell=10).endswith(
+        "320 of 1,000 customers (32.0%) churned. No event or property value that can be named "
+        "goes with churn beyond chance (after the Benjamini-Hochberg correction; 1 tested): 1 "
+        "driver beyond chance rests on fewer than 10 customers in a cell and is not named."
+    )
+    # The few without the outcome are as telling as the few with it.
+    most = Drivers(TABLE, "churn", "r", 1000, 997)
+    assert "All but fewer than 10 of 1,000 customers churned." in sr.drivers_reading(
+        most, min_cell=10
     )
     calm = Drivers(TABLE.assign(p_adjusted=0.5), "conversion", "rule", 1000, 320)
     assert sr.drivers_reading(calm).endswith(

@@ -111,6 +111,7 @@ from ..io.profile import LogProfile, from_profile
 from ._features import check_span, extent, status_table
 from ._inputs import looks_like_id
 from .dataset import FeatureRecipe
+from .drivers_text import EVENT, feature_label, lift_text, percent_text, ratio_text, small_cells
 
 __all__ = [
     "COLUMNS",
@@ -121,12 +122,12 @@ __all__ = [
     "drivers",
     "feature_label",
     "lift_text",
+    "ratio_text",
+    "small_cells",
 ]
 
 #: The outcomes :func:`drivers` reads.
 OUTCOMES = ("conversion", "churn", "advocacy")
-#: The ``feature`` of an event's row (a property's rows carry the property's column name).
-EVENT = "event"
 #: The columns of a driver table (after the segment columns of a breakdown).
 COLUMNS = (
     "feature",
@@ -223,20 +224,47 @@ class Drivers:
                 f"{feature_label(row['feature'], row['value'])}: {row['rate_with']:.1%} of "
                 f"{row['customers_with']:,} customers with it, "
                 f"{row['rate_without']:.1%} without (lift {lift_text(row['lift'])}; odds "
-                f"ratio {row['odds_ratio']:.2f}, {row['ci_low']:.2f} to {row['ci_high']:.2f})"
+                f"ratio {ratio_text(row['odds_ratio'])}, {ratio_text(row['ci_low'])} to "
+                f"{ratio_text(row['ci_high'])})"
             )
         return "\n".join(lines)
 
-    def formatted(self, n: int | None = None) -> pd.DataFrame:
+    def without_small_cells(self, min_cell: int) -> Drivers:
+        """These drivers as a page with ``min_cell = k`` may show them: the rows whose 2x2
+        table has a cell from 1 to ``k - 1`` left out
+        (:func:`~journey_lib.churn.drivers_text.small_cells`, which says why a masked row
+        would still give its cell away); the population and outcome counts unchanged.
+        ``min_cell = 0`` returns these drivers.
+
+        Examples
+        --------
+        >>> table = pd.DataFrame({"feature": ["event", "event"], "value": ["signup", "chat"],
+        ...     "customers_with": [300, 100], "customers_without": [700, 900],
+        ...     "rate_with": [0.6, 0.03], "rate_without": [0.2, 0.33]})
+        >>> shown = Drivers(table, "conversion", "rule", 1000, 320).without_small_cells(5)
+        >>> shown.table["value"].tolist()  # 3 of chat's 100 had the outcome
+        ['signup']
+        """
+        if not min_cell:
+            return self
+        kept = self.table[~small_cells(self.table, min_cell)].reset_index(drop=True)
+        return dataclasses.replace(self, table=kept)
+
+    def formatted(self, n: int | None = None, *, min_cell: int = 0) -> pd.DataFrame:
         """The table as a reader sees it: every cell text, the ``n`` first rows of each
         segment (all by default), in the table's order.
 
         Columns: the segment columns of a breakdown, ``driver`` (:func:`feature_label`),
         ``customers with`` and ``customers without`` (thousands separated), ``rate with``
         and ``rate without`` (percentages), ``lift`` (:func:`lift_text`: never ``inf``),
-        ``odds ratio`` (with its interval, ``"1.30 (1.05–1.60)"``) and ``adjusted p``
-        (``"<0.001"`` below a thousandth; ``"not tested"`` under the floor). A missing
-        number is ``"–"``.
+        ``odds ratio`` (:func:`~journey_lib.churn.drivers_text.ratio_text`, with its
+        interval, ``"1.30 (1.05–1.60)"``) and ``adjusted p`` (``"<0.001"`` below a
+        thousandth; ``"not tested"`` under the floor). A missing number is ``"–"``.
+
+        With ``min_cell = k``, a row whose 2x2 table has a cell from 1 to ``k - 1`` is left
+        out before the ``n`` first rows are taken (:meth:`without_small_cells`): written
+        ``<k`` in its place, its position among rows sorted by effect would still bound its
+        odds ratio, and so its small cell.
 
         Examples
         --------
@@ -250,11 +278,13 @@ class Drivers:
         ...     "test": ["chi2", None], "tested": [True, False]})
         >>> found = Drivers(table, "conversion", "a rule", 2000, 300)
         >>> found.formatted()[["driver", "rate without", "lift", "odds ratio", "adjusted p"]]
-                  driver rate without          lift          odds ratio  adjusted p
-        0         signup         0.0%  only with it  752 (46.50–12,166)      <0.001
-        1  channel = web        15.0%         0.67×    0.63 (0.25–1.60)  not tested
+                  driver rate without          lift         odds ratio  adjusted p
+        0         signup         0.0%  only with it  752 (46.5–12,166)      <0.001
+        1  channel = web        15.0%         0.67×   0.63 (0.25–1.60)  not tested
+        >>> found.formatted(min_cell=5)["driver"].tolist()  # 4 of web's 40 had the outcome
+        ['signup']
         """
-        table = self.table
+        table = self.without_small_cells(min_cell).table
         if n is not None:
             table = table.groupby(list(self.by), sort=False).head(n) if self.by else table.head(n)
         drivers = [
@@ -262,7 +292,7 @@ class Drivers:
         ]
         bounds = zip(table["odds_ratio"], table["ci_low"], table["ci_high"], strict=True)
         odds = [
-            "–" if pd.isna(r) else f"{_ratio(r)} ({_ratio(lo)}–{_ratio(hi)})"
+            "–" if pd.isna(r) else f"{ratio_text(r)} ({ratio_text(lo)}–{ratio_text(hi)})"
             for r, lo, hi in bounds
         ]
         adjusted = [
@@ -275,54 +305,13 @@ class Drivers:
                 "driver": drivers,
                 "customers with": [f"{k:,}" for k in table["customers_with"]],
                 "customers without": [f"{k:,}" for k in table["customers_without"]],
-                "rate with": [_percent(r) for r in table["rate_with"]],
-                "rate without": [_percent(r) for r in table["rate_without"]],
+                "rate with": [percent_text(r) for r in table["rate_with"]],
+                "rate without": [percent_text(r) for r in table["rate_without"]],
                 "lift": [lift_text(x) for x in table["lift"]],
                 "odds ratio": odds,
                 "adjusted p": adjusted,
             }
         )
-
-
-def feature_label(feature: Any, value: Any) -> str:
-    """A driver as a reader names it: the event's name for an event, else ``column =
-    value``.
-
-    Examples
-    --------
-    >>> feature_label("event", "signup"), feature_label("channel", "web")
-    ('signup', 'channel = web')
-    """
-    return str(value) if feature == EVENT else f"{feature} = {value}"
-
-
-def lift_text(lift: float) -> str:
-    """A lift (``rate_with / rate_without``) as a reader sees it: ``"2.31×"``; ``"only
-    with it"`` for ``inf`` (some with the feature had the outcome, none without it);
-    ``"only without it"`` for 0 (none with it had the outcome, some without it did); ``"–"``
-    for NaN (no rate without it, or neither group had the outcome).
-
-    Examples
-    --------
-    >>> [lift_text(x) for x in (2.3125, float("inf"), 0.0, float("nan"))]
-    ['2.31×', 'only with it', 'only without it', '–']
-    """
-    if lift is None or pd.isna(lift):
-        return "–"
-    if np.isinf(lift):
-        return "only with it"
-    if lift == 0:
-        return "only without it"
-    return f"{lift:.2f}×"
-
-
-def _percent(rate: float) -> str:
-    return "–" if pd.isna(rate) else f"{rate:.1%}"
-
-
-def _ratio(x: float) -> str:
-    """A ratio to two decimals, whole from 100, two significant digits under 0.01."""
-    return f"{x:,.0f}" if x >= 100 else f"{x:.2f}" if x >= 0.01 else f"{x:.2g}"
 
 
 def drivers(

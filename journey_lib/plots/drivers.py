@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 
 from ..analytics.segments import one_segment
-from ..churn.drivers import EVENT
+from ..churn.drivers import feature_label
 from ..errors import JourneyDataError, JourneyParameterError
 from ._style import GREY, NOTE, PALETTE, axes_or_new, decorate, twin_table
 
@@ -23,19 +23,6 @@ if TYPE_CHECKING:
 __all__ = ["drivers_forest"]
 
 _COLUMNS = ("feature", "value", "odds_ratio", "ci_low", "ci_high", "p_adjusted", "tested")
-
-
-def feature_label(feature: Any, value: Any) -> str:
-    """A driver as a reader names it: the event's name for an event (``signup``), else
-    ``column = value`` (``channel = web``). The figure's labels and the readings of
-    :mod:`journey_lib.report.segment_readings` both use it.
-
-    Examples
-    --------
-    >>> feature_label("event", "signup"), feature_label("channel", "web")
-    ('signup', 'channel = web')
-    """
-    return str(value) if feature == EVENT else f"{feature} = {value}"
 
 
 def drivers_forest(

@@ -4,13 +4,17 @@ Each function takes the figure's data twin (a :func:`journey_lib.compare_segment
 a :func:`journey_lib.stage_funnel`, :func:`journey_lib.retention_curve` or
 :func:`journey_lib.churn_rate` broken down ``by=``, a :func:`journey_lib.drivers` result)
 and returns plain sentences: which segment stands out, and whether a gap could be chance.
-"Beyond chance" means the gap's p-value passes the Benjamini-Hochberg correction over
-every gap (or driver) tested at once, so testing many segments does not by itself turn up
-gaps.
+"Beyond chance" means the p-value passes the Benjamini-Hochberg correction within one
+family of tests: every gap of one :func:`journey_lib.compare_segments` table (one segment
+column, or one crossing of columns, with all its segments and measures), or every driver of
+one :func:`journey_lib.drivers` block; so testing many segments of a column does not by
+itself turn up gaps. Separate comparisons (one per column, as the segments notebook runs
+them) are separate families, each corrected on its own.
 
 With ``min_cell``, nothing read from fewer than ``min_cell`` customers is named: such a
 segment, gap or driver is left out, and a count below it is written "fewer than
-``min_cell``" (see :mod:`journey_lib.report.privacy`). :func:`private_comparison` and
+``min_cell``" (see :mod:`journey_lib.report.privacy`); neither is a rate or gap from which
+such a count follows. :func:`private_comparison` and
 :func:`scorecard` are the comparison as a page may show it, for the heatmap and the table.
 """
 
@@ -22,9 +26,9 @@ import numpy as np
 import pandas as pd
 
 from ..analytics.compare import RESULT_COLUMNS, segment_scorecard
+from ..churn.drivers import feature_label, percent_text, ratio_text, small_cells
 from ..errors import JourneyDataError
 from ..plots._style import period_name
-from ..plots.drivers import feature_label
 from .formatting import figure_text, period_label
 from .privacy import check_min_cell, suppressed
 
@@ -49,11 +53,12 @@ def private_comparison(result: pd.DataFrame, min_cell: int = 0) -> pd.DataFrame:
     With ``min_cell = k``: a segment whose customers are hidden (fewer than ``k``, or the
     complement hidden with them, :func:`journey_lib.report.privacy.suppressed`, since the
     customers of the segments add up to a total the report shows) loses every number, its
-    rest's too (with two segments, each is the other's rest); and a row whose ``n`` is
-    below ``k`` loses the segment's value, interval, difference and p-values. A row that
-    lost its p-values is not ``significant``. The rest of a segment shown holds at least
-    ``k`` customers: were it fewer, the other segments would all be hidden, and it with
-    them as their complement. ``min_cell = 0`` returns the table as it is.
+    rest's too (with two segments, each is the other's rest); a row whose ``n`` is below
+    ``k`` loses the segment's value, interval, difference and p-values; and a row whose
+    rest's ``n`` (the metric's ``n`` over all segments, less the row's own) is below ``k``
+    loses its rest, difference and p-values, since the rest's value is then a measure of
+    fewer than ``k`` customers (with two segments, the other segment's value). A row that
+    lost its p-values is not ``significant``. ``min_cell = 0`` returns the table as it is.
 
     Examples
     --------
@@ -69,7 +74,7 @@ def private_comparison(result: pd.DataFrame, min_cell: int = 0) -> pd.DataFrame:
     ... # doctest: +NORMALIZE_WHITESPACE
        plan      metric   value   rest  significant
     0  basic   customers  120.00  80.00        False
-    1  basic  churn rate    0.25   0.10         True
+    1  basic  churn rate    0.25    NaN        False
     2   plus   customers   80.00 120.00        False
     3   plus  churn rate     NaN   0.25        False
     """
@@ -84,18 +89,25 @@ def private_comparison(result: pd.DataFrame, min_cell: int = 0) -> pd.DataFrame:
     size_labels = labels[sizes.index]
     hidden = suppressed(sizes["value"].astype("float64").set_axis(size_labels), min_cell)
     segment_hidden = labels.map(hidden).fillna(False).astype(bool)
-    small = (frame["n"].astype("float64") < min_cell) & (frame["metric"] != "customers")
+    measured = frame["metric"] != "customers"
+    n = frame["n"].astype("float64")
+    small = (n < min_cell) & measured
+    rest_n = n.groupby(frame["metric"]).transform("sum") - n
     own = segment_hidden | small
-    for column in ("value", "lower", "upper", "difference", "p_value", "p_adjusted"):
+    rest_hidden = segment_hidden | ((rest_n < min_cell) & measured)
+    for column in ("value", "lower", "upper"):
         frame[column] = frame[column].astype("float64").mask(own)
-    frame["rest"] = frame["rest"].astype("float64").mask(segment_hidden)
-    frame["significant"] = frame["significant"].astype(bool) & ~own
+    frame["rest"] = frame["rest"].astype("float64").mask(rest_hidden)
+    for column in ("difference", "p_value", "p_adjusted"):
+        frame[column] = frame[column].astype("float64").mask(own | rest_hidden)
+    frame["significant"] = frame["significant"].astype(bool) & ~(own | rest_hidden)
     return frame
 
 
 def scorecard(result: pd.DataFrame, min_cell: int = 0) -> pd.DataFrame:
     """:func:`journey_lib.segment_scorecard` of the comparison as a page may show it
-    (:func:`private_comparison`): a cell whose value is hidden reads ``<min_cell``.
+    (:func:`private_comparison`): a cell whose value is hidden reads ``<min_cell``, and a
+    gap whose rest is hidden gets no ▲ or ▼ (below, basic's rest is plus's 4 customers).
 
     Examples
     --------
@@ -109,7 +121,7 @@ def scorecard(result: pd.DataFrame, min_cell: int = 0) -> pd.DataFrame:
     ...     "significant": [False, True, False, True]})
     >>> scorecard(table, min_cell=5).to_dict("index")  # doctest: +NORMALIZE_WHITESPACE
     {'customers': {'basic': '120', 'plus': '80'},
-     'churn rate': {'basic': '25.0% (18.0–33.0%) ▲', 'plus': '<5'}}
+     'churn rate': {'basic': '25.0% (18.0–33.0%)', 'plus': '<5'}}
     """
     shown = private_comparison(result, min_cell)
     wide = segment_scorecard(shown)
@@ -309,8 +321,11 @@ def segment_retention_reading(curve: pd.DataFrame, period: str, *, min_cell: int
 def segment_churn_reading(churn: pd.DataFrame, *, min_cell: int = 0) -> str:
     """Which segment lost the largest and the smallest share of its active customers in the
     latest period with a churn rate, from :func:`journey_lib.churn_rate` broken down
-    ``by=``. Segments with fewer than ``min_cell`` customers active at the period's start
-    are left out.
+    ``by=``. With ``min_cell = k``, a segment with fewer than ``k`` customers active at the
+    period's start is left out, and one that lost, or kept, 1 to ``k - 1`` of them is not
+    named either (its rate beside its active customers would give that count away); the
+    highest and lowest are then among the segments named, and the sentence says how many
+    others were not.
 
     Examples
     --------
@@ -322,6 +337,10 @@ def segment_churn_reading(churn: pd.DataFrame, *, min_cell: int = 0) -> str:
     >>> print(segment_churn_reading(churn))  # doctest: +NORMALIZE_WHITESPACE
     In November 2024, churn was highest for plus (12.0%: 30 of the 250 customers active at
     its start) and lowest for basic (5.0%: 20 of 400).
+    >>> print(segment_churn_reading(churn, min_cell=25))  # doctest: +NORMALIZE_WHITESPACE
+    In November 2024, of the segments by plan, only plus can be named: churn was 12.0%: 30
+    of the 250 customers active at its start. The 1 other lost or kept fewer than 25
+    customers, or had fewer than 25 active.
     """
     min_cell = check_min_cell(min_cell)
     keys = _keys(churn, "period")
@@ -332,26 +351,46 @@ def segment_churn_reading(churn: pd.DataFrame, *, min_cell: int = 0) -> str:
         return f"No {period} has customers active at its start yet."
     latest = known[known["period"] == known["period"].max()]
     latest = latest.assign(_segment=_labels(latest, keys)).set_index("_segment")
-    kept = latest[latest["active_start"] >= max(min_cell, 1)]
+    active = latest["active_start"]
     when = f"{'On' if period == 'day' else 'In'} {period_label(latest['period'].iloc[0], period)}"
-    if kept.empty:
+    if not (active >= max(min_cell, 1)).any():
         return f"{when}, every segment by {by} had fewer than {min_cell} active customers."
-    ranked = kept.sort_values("churn_rate", ascending=False, kind="stable")
+    lost, kept = latest["lost"], active - latest["lost"]
+    few = ((lost > 0) & (lost < min_cell)) | ((kept > 0) & (kept < min_cell))
+    named = latest[(active >= max(min_cell, 1)) & ~few]
+    others = len(latest) - len(named)
+    unnamed = f"lost or kept fewer than {min_cell} customers, or had fewer than {min_cell} active"
+    if named.empty:
+        return f"{when}, no segment by {by} can be named: each {unnamed}."
+    ranked = named.sort_values("churn_rate", ascending=False, kind="stable")
 
     def part(segment: str, long: bool) -> str:
         row = ranked.loc[segment]
-        lost = f"fewer than {min_cell}" if 0 < row["lost"] < min_cell else _count(row["lost"], 0)
         of = "the " if long else ""
-        active = _count(row["active_start"], min_cell)
         end = " customers active at its start" if long else ""
-        return f"{figure_text(row['churn_rate'], 'rate')}: {lost} of {of}{active}{end}"
+        return (
+            f"{figure_text(row['churn_rate'], 'rate')}: {_count(row['lost'], 0)} of {of}"
+            f"{_count(row['active_start'], 0)}{end}"
+        )
 
     best, worst = ranked.index[0], ranked.index[-1]
-    if best == worst:
+    if best == worst and not others:
         return f"{when}, churn was {part(best, True)} ({by} {best})."
+    if best == worst:
+        return (
+            f"{when}, of the segments by {by}, only {best} can be named: churn was "
+            f"{part(best, True)}. The {others:,} other{'s' if others > 1 else ''} {unnamed}."
+        )
+    tail = ""
+    if others:
+        verb = "is" if others == 1 else "are"
+        tail = (
+            f" {others:,} other segment{'s' if others > 1 else ''} {verb} not named: "
+            f"{'it' if others == 1 else 'each'} {unnamed}."
+        )
     return (
         f"{when}, churn was highest for {best} ({part(best, True)}) and lowest for {worst} "
-        f"({part(worst, False)})."
+        f"({part(worst, False)}).{tail}"
     )
 
 
@@ -363,9 +402,12 @@ def drivers_reading(
     ``most`` strongest drivers whose Benjamini-Hochberg adjusted p-value is below
     ``alpha``, in the table's order (strongest effect first, either way), each with its
     odds ratio and ``confidence`` interval and the outcome's rate with and without it.
-    With ``min_cell``, a driver fewer than ``min_cell`` customers have (or lack) is left
-    out, and a share resting on fewer than ``min_cell`` customers with the outcome is
-    written ``<min_cell``.
+    With ``min_cell = k``, a driver whose 2x2 table (with or without it, by outcome or
+    not) has a cell from 1 to ``k - 1`` is not named (:func:`strong_drivers`): its odds
+    ratio, its rates and the population's outcomes would give the small cell back. A count
+    of the population from 1 to ``k - 1`` (with the outcome, or without it) is written
+    "fewer than ``k``", and its share is not given. The reading says how many drivers
+    beyond chance it does not name, so "none" is never said of drivers withheld.
 
     Examples
     --------
@@ -393,17 +435,31 @@ def drivers_reading(
         "both follow from something else, so test one before acting on it."
     )
     verb = _OUTCOME_VERBS.get(outcome, f"had the {outcome}")
-    rate = "–"
-    if found.customers:  # a share of a hidden count is hidden with it
-        share = found.with_outcome / found.customers
-        rate = figure_text(share, "rate", min_cell=min_cell, base=found.with_outcome)
-    head = (
-        f"{_count(found.with_outcome, min_cell)} of {_count(found.customers, min_cell)} "
-        f"customers ({rate}) {verb}."
-    )
+    positive, total = found.with_outcome, found.customers
+    if 0 < total - positive < min_cell:  # the complement would give the few without away
+        head = f"All but fewer than {min_cell} of {_count(total, min_cell)} customers {verb}."
+    else:
+        rate = "–"
+        if total:  # a share of a hidden count is hidden with it
+            rate = figure_text(positive / total, "rate", min_cell=min_cell, base=positive)
+        with_it = f"fewer than {min_cell}" if 0 < positive < min_cell else _count(positive, 0)
+        head = f"{with_it} of {_count(total, min_cell)} customers ({rate}) {verb}."
+        head = head[0].upper() + head[1:]
     strong = strong_drivers(found, alpha=alpha, min_cell=min_cell)
+    withheld = len(strong_drivers(found, alpha=alpha)) - len(strong)
+    unnamed = (
+        f"{withheld:,} {'driver' if withheld == 1 else 'drivers'} beyond chance "
+        f"{'rests' if withheld == 1 else 'rest'} on fewer than {min_cell} customers in a "
+        f"cell and {'is' if withheld == 1 else 'are'} not named"
+    )
     if strong.empty:
         tested = int(found.table["tested"].astype(bool).sum())
+        if withheld:
+            return (
+                f"{caveat} {head} No event or property value that can be named goes with "
+                f"{outcome} beyond chance (after the Benjamini-Hochberg correction; "
+                f"{tested:,} tested): {unnamed}."
+            )
         return (
             f"{caveat} {head} No event or property value goes with {outcome} beyond chance "
             f"(after the Benjamini-Hochberg correction; {tested:,} tested)."
@@ -413,41 +469,43 @@ def drivers_reading(
         where = ", ".join(f"{c} {row[c]}" for c in found.by)
         items.append(
             f"{f'[{where}] ' if where else ''}{row['driver']} "
-            f"(odds ratio {_ratio(row['odds_ratio'])}, {confidence:.0%} interval "
-            f"{_ratio(row['ci_low'])} to {_ratio(row['ci_high'])}; "
-            f"{_rate(row['rate_with'], row['customers_with'], min_cell)} with it, "
-            f"{_rate(row['rate_without'], row['customers_without'], min_cell)} without)"
+            f"(odds ratio {ratio_text(row['odds_ratio'])}, {confidence:.0%} interval "
+            f"{ratio_text(row['ci_low'])} to {ratio_text(row['ci_high'])}; "
+            f"{percent_text(row['rate_with'])} with it, "
+            f"{percent_text(row['rate_without'])} without)"
         )
     return (
         f"{caveat} {head} Beyond chance (after the Benjamini-Hochberg correction), the "
-        f"strongest: {'; '.join(items)}."
+        f"strongest: {'; '.join(items)}.{f' ({unnamed}.)' if withheld else ''}"
     )
 
 
 def strong_drivers(found: Any, *, alpha: float = 0.05, min_cell: int = 0) -> pd.DataFrame:
     """The drivers :func:`drivers_reading` names, in the table's order (strongest effect
     first): the tested rows of a :func:`journey_lib.drivers` table with an odds ratio and
-    a Benjamini-Hochberg adjusted p-value below ``alpha``, which at least ``min_cell``
-    customers have and at least as many lack; with ``driver``, the name a reader sees
-    (:func:`journey_lib.plots.drivers.feature_label`), as the first column.
+    a Benjamini-Hochberg adjusted p-value below ``alpha``, whose 2x2 table has no cell
+    from 1 to ``min_cell - 1`` (:func:`journey_lib.churn.drivers_text.small_cells`); with
+    ``driver``, the name a reader sees (:func:`journey_lib.churn.drivers.feature_label`),
+    as the first column.
 
     Examples
     --------
     >>> from journey_lib.churn.drivers import Drivers
     >>> table = pd.DataFrame({
-    ...     "feature": ["event", "channel"], "value": ["signup", "web"],
-    ...     "customers_with": [300, 8], "customers_without": [700, 992],
-    ...     "odds_ratio": [6.0, 3.0], "p_adjusted": [3e-9, 0.01], "tested": True})
+    ...     "feature": ["event", "channel", "event"], "value": ["signup", "web", "chat"],
+    ...     "customers_with": [300, 8, 100], "customers_without": [700, 992, 900],
+    ...     "rate_with": [0.6, 0.5, 0.03], "rate_without": [0.2, 0.3, 0.33],
+    ...     "odds_ratio": [6.0, 3.0, 0.06], "p_adjusted": [3e-9, 0.01, 1e-8], "tested": True})
     >>> found = Drivers(table, "conversion", "rule", customers=1000, with_outcome=320)
     >>> strong_drivers(found)["driver"].tolist()
-    ['signup', 'channel = web']
-    >>> strong_drivers(found, min_cell=10)["driver"].tolist()
+    ['signup', 'channel = web', 'chat']
+    >>> strong_drivers(found, min_cell=5)["driver"].tolist()  # 4 with web had it, 3 with chat
     ['signup']
     """
     min_cell = check_min_cell(min_cell)
     table = found.table
-    big = (table["customers_with"] >= min_cell) & (table["customers_without"] >= min_cell)
-    chosen = table["tested"].astype(bool) & big & (table["p_adjusted"] < alpha)
+    chosen = ~small_cells(table, min_cell) & table["tested"].astype(bool)
+    chosen &= table["p_adjusted"] < alpha
     strong = table[chosen & table["odds_ratio"].notna()]
     labels = [feature_label(f, v) for f, v in zip(strong["feature"], strong["value"], strict=True)]
     return strong.assign(driver=labels)[["driver", *table.columns]]
@@ -491,20 +549,3 @@ def _value(value: float, kind: str, currency: str | None) -> str:
 
 def _count(value: Any, min_cell: int) -> str:
     return figure_text(value, "count", min_cell=min_cell)
-
-
-def _rate(rate: float, customers: int, min_cell: int) -> str:
-    """A share of ``customers`` with the outcome, hidden when fewer than ``min_cell`` had
-    it (the share would give their count away)."""
-    return figure_text(rate, "rate", min_cell=min_cell, base=round(rate * customers))
-
-
-def _ratio(value: float) -> str:
-    """An odds ratio to two or three significant digits: 0.0037, 0.38, 6.00, 37.3, 2,727."""
-    if value >= 100:
-        return f"{value:,.0f}"
-    if value >= 10:
-        return f"{value:.1f}"
-    if value >= 0.1:
-        return f"{value:.2f}"
-    return f"{value:.2g}"
