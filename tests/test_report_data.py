@@ -178,3 +178,111 @@ def test_segment_columns_skip_empty_and_time_columns_and_customer_tables():
         {"customer_id": range(20), "churned": [0, 1] * 10, "plan": ["a", "b"] * 10}
     )
     assert open_data(table, quiet=False).segment_columns() == []
+
+
+def segment_log() -> ReportData:
+    """Six customers a to f over a week, a log column ``source`` (read as the channel) that
+    changes for ``a``,
+    a ``seen`` instant per row, and a customer table with a 30-value ``country``."""
+    log = pd.DataFrame(
+        {
+            "user": list("aabbccddeeff"),
+            "event": ["visit", "buy"] * 6,
+            "ts": pd.date_range("2024-01-01", periods=12, freq="12h"),
+            "source": ["ads", "web"] + ["ads"] * 4 + ["web"] * 6,
+        }
+    )
+    log["seen"] = log["ts"]
+    data = open_data(log, quiet=False)
+    data.customers = pd.DataFrame(
+        {
+            "customer_id": list("abcdef"),
+            "country": ["fr", "de", "fr", "it", "fr", "de"],
+            "joined": pd.date_range("2023-01-01", periods=6, freq="D", tz="UTC"),
+            "tier": ["gold", "(other)", "gold", "basic", "gold", "basic"],
+        }
+    )
+    return data
+
+
+def test_segment_settles_the_column_and_checks_it_as_the_analytics_read_it(capsys):
+    data = segment_log()
+    # A usable column: its Segments and its name, and nothing said.
+    spec, column = data.segment("country", top=2)
+    assert column == "country" and spec.columns == ["country"] and spec.top == 2
+    assert spec.customers is data.customers
+    found = jl.customer_segments(data.events, spec).set_index("customer_id")["country"]
+    assert found.to_dict() == dict(
+        zip("abcdef", ["fr", "de", "fr", "(other)", "fr", "de"], strict=True)
+    )
+    spec, column = data.segment("channel", by_rule="last")
+    assert (column, spec.rule, spec.customers) == ("channel", "last", None)
+    assert data.segment("") == (None, "") and data.segment(" , ") == (None, "")
+    assert capsys.readouterr().out == ""
+
+
+@pytest.mark.parametrize(
+    ("by", "reason"),
+    [
+        # Dates or times, of the customer table or of the log: the time rule segment_columns
+        # applies, checked before any analytic runs.
+        ("joined", "the segment column 'joined' holds dates or times"),
+        ("seen", "the segment column 'seen' holds dates or times"),
+        ("nowhere", "the segment column 'nowhere' is in neither the log nor the customer"),
+        # What only reading the values finds: a reserved name as a value.
+        ("tier", "by='tier': the customer table's column holds '(missing)' or '(other)'"),
+        # A column the analytics refuse by name.
+        ("customer_id", "by='customer_id' would give every customer (or row) a segment"),
+    ],
+)
+def test_segment_a_column_the_analytics_cannot_use_gives_one_sentence(capsys, by, reason):
+    data = segment_log()
+    assert data.segment(by) == (None, "")
+    shown = capsys.readouterr().out.strip().splitlines()
+    assert len(shown) == 1 and shown[0].startswith("*Comparing segments does not apply")
+    assert reason in shown[0] and shown[0].endswith(".*")
+    # Said once: asking again shows nothing more.
+    assert data.segment(by) == (None, "") and capsys.readouterr().out == ""
+    # What every analytic of the page would have raised, had the segment been passed on.
+    if by != "nowhere":
+        with pytest.raises(jl.JourneyError):
+            jl.stage_funnel(data.events, by=data.segments(by), unmapped="ignore")
+
+
+def test_segment_a_customer_listed_twice_gives_one_sentence(capsys):
+    data = segment_log()
+    data.customers = pd.concat([data.customers, data.customers.iloc[[0]]], ignore_index=True)
+    assert data.segment("country") == (None, "")
+    shown = capsys.readouterr().out
+    assert "the customer table lists 1 customer_id(s) more than once" in shown
+
+
+def test_segment_of_a_list_takes_the_first_column_with_a_sentence(capsys):
+    data = segment_log()
+    spec, column = data.segment("country, channel", by_rule="last")
+    assert column == "country" and spec.columns == ["country"]
+    shown = capsys.readouterr().out.strip().splitlines()
+    assert shown == [
+        "*This page breaks the journey down by one segment column, the first named: country "
+        "(channel left out; notebook 06 compares each on its own).*"
+    ]
+    # The first named decides: one the data cannot use gives no segments, not the next.
+    assert data.segment("joined,country") == (None, "")
+    assert "'joined' holds dates or times" in capsys.readouterr().out
+
+
+def test_segments_requirement_refuses_a_time_column_by_the_segment_columns_rule():
+    data = segment_log()
+    assert "seen" not in data.segment_columns() and "joined" not in data.segment_columns()
+    assert data.why_not("segments", by=["channel", "seen"]) == (
+        "the segment column 'seen' holds dates or times, which give nearly every customer a "
+        "segment of their own (derive a period first, such as a month)"
+    )
+    assert data.why_not("segments", by=["channel", "country"]) is None
+
+
+def test_segment_a_wrong_rule_fails_the_notebook():
+    data = segment_log()
+    for rule in ("at_cutoff", "frist"):
+        with pytest.raises(JourneyParameterError, match="by_rule must be one of 'first', 'last'"):
+            data.segment("channel", by_rule=rule)

@@ -556,6 +556,61 @@ def test_funnel_builder_refuses_a_column_it_does_not_offer(events):
         widgets.CohortExplorer(events, customers=pd.DataFrame({"id": [1], "plan": ["a"]}))
 
 
+def test_a_usable_by_beyond_the_rule_is_offered_and_computed(events, customers):
+    """A column given as ``by`` that the segment-like rule leaves out (60 values, past its
+    50) is added to the choices, so a report run with it cannot fail on the widget; an
+    unusable one (a time, an absent column, an id) is still refused."""
+    many = customers.assign(
+        country=[f"c{i % 60}" for i in range(len(customers))],  # 60 values: past the rule
+        joined=pd.to_datetime(customers["first_seen"], utc=True),
+    )
+    assert "country" not in widgets.FunnelBuilder(events, STEPS, customers=many).table_columns
+    builder = widgets.FunnelBuilder(events, STEPS, customers=many, by="country")
+    assert by_values(builder)[-1] == "country" and builder.table_columns[-1] == "country"
+    assert builder.error is None and not rule_shown(builder)
+    by = jl.Segments("country", customers=many)
+    assert_frame_equal(builder.data, jl.funnel(events, STEPS, window="30D", by=by))
+    # Ten largest countries and the rest in (other), as Segments' default top keeps them.
+    assert builder.data["country"].nunique() == 11 and "(other)" in set(builder.data["country"])
+    explorer = widgets.CohortExplorer(events, customers=many, by="country")
+    assert_frame_equal(explorer.data, jl.retention(events, period="month", by=by))
+    # A log column past the rule (a week of each event: more than 50) is a log column, with
+    # its rule shown and applied.
+    log = events.assign(week=events["timestamp"].dt.strftime("%Y-%W"))
+    assert "week" not in widgets.CohortExplorer(log).log_columns
+    weekly = widgets.CohortExplorer(log, by="week", by_rule="last")
+    assert weekly.log_columns[-1] == "week" and rule_shown(weekly)
+    expected = jl.retention(log, period="month", by="week", by_rule="last")
+    assert_frame_equal(weekly.data, expected)
+    # Times and absent columns are still refused, naming the column.
+    for bad in ("joined", "nowhere", "timestamp"):
+        with pytest.raises(JourneyParameterError, match=f"by='{bad}' is not a column"):
+            widgets.FunnelBuilder(events, STEPS, customers=many, by=bad)
+
+
+def test_the_widgets_and_the_report_offer_one_rule(events, customers):
+    """The customer table's columns a widget offers are the report's, by one rule: 2 to 50
+    repeated values, text or whole numbers, no dates or times."""
+    from journey_lib.report import open_data
+    from journey_lib.widgets.base import MAX_SEGMENT_VALUES, table_segment_columns
+
+    assert MAX_SEGMENT_VALUES == 50
+    n = len(customers)
+    table = customers.assign(
+        thirty=[f"t{i % 30}" for i in range(n)],  # 30 values: offered (was refused past 20)
+        fifty=[i % 50 for i in range(n)],  # exactly the limit: offered
+        fifty_one=[i % 51 for i in range(n)],  # one past it
+        score=[(i % 7) / 3 for i in range(n)],  # fractional: an amount
+        joined=pd.to_datetime(customers["first_seen"], utc=True),
+    )
+    rule = table_segment_columns(table)
+    assert rule == ["acquisition_channel", "segment", "region", "plan", "thirty", "fifty"]
+    assert widgets.FunnelBuilder(events, STEPS, customers=table).table_columns == rule
+    data = open_data(events, quiet=False)
+    data.customers = table
+    assert data.segment_columns()[: len(rule)] == rule
+
+
 def check_segment_lines(explorer: widgets.CohortExplorer, by: str) -> None:
     """One line per drawn segment (the largest, at most MAX_LINES), each its cohorts'
     period-1 rates of .data."""

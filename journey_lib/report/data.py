@@ -32,16 +32,16 @@ import numpy as np
 import pandas as pd
 
 from ..analytics.dates import within
-from ..analytics.segments import Segments
+from ..analytics.segments import Segments, customer_segments
 from ..analytics.stages import profile_framework
 from ..churn.dataset import build_dataset
-from ..errors import JourneyDataWarning, JourneyError, JourneyParameterError
-from ..io.columns import column_stats, properties
+from ..errors import JourneyDataWarning, JourneyError, JourneyParameterError, check_choice
 from ..io.event_roles import PERIODS
 from ..io.profile import LogProfile
 from ..io.profile import profile as infer_profile
 from ..io.read import read_table
 from ..io.validate import ValidationReport
+from ..widgets.base import OFFERED_RULES, is_time, table_segment_columns
 from .formatting import figure_text
 from .privacy import check_min_cell, suppressed
 from .tables import formatted, private
@@ -202,12 +202,14 @@ class ReportData:
     def segment_columns(self, limit: int | None = None) -> list[str]:
         """The columns a report breaks customers down by, most telling first.
 
-        In order: the customer table's segment-like columns (:attr:`customers`: text,
-        boolean or whole-number columns with 2 to 50 values that repeat, as the profile
-        chooses a log's ``properties``), the log's ``channel`` (read as the customer's first
-        channel), then the profile's ``properties``. A name is listed once (a customer
-        table's column wins, as in :class:`journey_lib.Segments`); columns with no value
-        and date or time columns are left out. ``[]`` for a customer table as the data.
+        In order: the customer table's segment-like columns (:attr:`customers`:
+        :func:`journey_lib.widgets.base.table_segment_columns`, the one rule the widgets
+        offer too: text, boolean or whole-number columns with 2 to 50 values that repeat, not
+        dates or times), the log's ``channel`` (read as the customer's first channel), then
+        the profile's ``properties``. A name is listed once (a customer table's column wins,
+        as in :class:`journey_lib.Segments`); columns with no value and date or time columns
+        (:func:`journey_lib.widgets.base.is_time`) are left out. ``[]`` for a customer
+        table as the data.
 
         Examples
         --------
@@ -224,20 +226,13 @@ class ReportData:
             return []
         found: list[str] = []
         if self.customers is not None and "customer_id" in self.customers:
-            table = self.customers.drop(columns="customer_id")
-            stats = column_stats(table)
-            found += [
-                c
-                for c in properties(stats, set())
-                if not stats[c].numeric or stats[c].integral
-                if not _is_time(table[c])
-            ]
+            found += table_segment_columns(self.customers)
         found += ["channel", *self.profile.properties]
         usable = [
             c
             for c in dict.fromkeys(found)
             if self._in_table(c)
-            or (c in self.events and self.events[c].notna().any() and not _is_time(self.events[c]))
+            or (c in self.events and self.events[c].notna().any() and not is_time(self.events[c]))
         ]
         return usable[:limit] if limit is not None else usable
 
@@ -262,27 +257,79 @@ class ReportData:
             table = self.customers
         return Segments(columns, rule=by_rule, top=top, customers=table)
 
-    def segment(self, by: str, by_rule: str = "first", top: int | None = 6) -> Segments | None:
-        """The breakdown a report's ``by`` parameter asks for (:meth:`segments`), or None:
-        none asked (``""``), or a column in neither the log nor the customer table (the
-        reason is shown once, as :meth:`supports` shows it, and the page goes on without
-        segments).
+    def segment(
+        self, by: str, by_rule: str = "first", top: int | None = 6
+    ) -> tuple[Segments | None, str]:
+        """The breakdown a report's ``by`` parameter asks for, and its column: ``(segments,
+        column)``, or ``(None, "")`` when there is none to use.
+
+        ``by`` names one column or several, comma-separated as notebook 06 takes them.
+        These pages break the journey down by one column: the first named; the others are
+        left out with one sentence (06 compares each on its own). The column is checked
+        once, as the analytics would read it (:func:`journey_lib.customer_segments` of
+        :meth:`segments`: a column in neither the log nor the customer table, with no
+        value, of dates or times, holding ``(missing)`` or ``(other)`` as a value, a
+        customer table listing a customer twice); when it cannot be used the reason is
+        shown once, as :meth:`supports` shows it, and the page goes on without segments.
+
+        Raises
+        ------
+        JourneyParameterError
+            ``by_rule`` other than ``"first"`` or ``"last"`` (the rules a page's widgets
+            apply; a report has no cutoff for ``"at_cutoff"``).
+
+        Returns
+        -------
+        segments : Segments or None
+            The analytics' ``by=`` (None: no segment asked, or one that cannot be used).
+        column : str
+            The column broken down by, ``""`` for none: a widget's ``by``.
 
         Examples
         --------
         >>> raw = pd.DataFrame({"user": ["a", "b"], "event": ["visit", "buy"],
         ...                     "ts": ["2024-01-01", "2024-01-02"], "source": ["ads", "web"]})
         >>> data = open_data(raw, quiet=False)
-        >>> data.segment("channel").columns, data.segment("") is None
-        (['channel'], True)
-        >>> data.segment("plan") is None  # doctest: +NORMALIZE_WHITESPACE
+        >>> spec, column = data.segment("channel")
+        >>> spec.columns, column, data.segment("")
+        (['channel'], 'channel', (None, ''))
+        >>> data.segment("plan")  # doctest: +NORMALIZE_WHITESPACE
         *Comparing segments does not apply to this data: the segment column 'plan' is in
         neither the log nor the customer table, or holds no value.*
-        True
+        (None, '')
+        >>> data.segment("channel, plan")[1]  # doctest: +NORMALIZE_WHITESPACE
+        *This page breaks the journey down by one segment column, the first named: channel
+        (plan left out; notebook 06 compares each on its own).*
+        'channel'
         """
-        if not by or not self.supports("segments", by=by):
-            return None
-        return self.segments(by, by_rule, top)
+        # A wrong rule is the run's mistake, not the data's: it fails the notebook.
+        check_choice("by_rule", by_rule, OFFERED_RULES)
+        named = [column.strip() for column in by.split(",") if column.strip()]
+        if not named:
+            return None, ""
+        column, rest = named[0], named[1:]
+        if rest:
+            self._say(
+                "This page breaks the journey down by one segment column, the first named: "
+                f"{column} ({', '.join(rest)} left out; notebook 06 compares each on its own)"
+            )
+        if not self.supports("segments", by=column):
+            return None, ""
+        try:
+            spec = self.segments(column, by_rule, top)
+            customer_segments(self.events, spec)
+        except JourneyError as exc:
+            title = REQUIREMENTS["segments"][0]
+            reason = _first_sentence(str(exc)).rstrip(".")
+            self._say(f"{title} does not apply to this data: {reason}")
+            return None, ""
+        return spec, column
+
+    def _say(self, sentence: str) -> None:
+        """Show ``sentence`` as a page's note, in italics, once."""
+        if sentence not in self.shown:
+            self.shown.add(sentence)
+            show_reading(f"*{sentence}.*")
 
     def compared_columns(self, by: str = "", limit: int = 3) -> list[str]:
         """The segment columns a report compares, each on its own: those named in ``by``
@@ -651,12 +698,6 @@ def _has_channel(data: ReportData, given: dict) -> str | None:
     return None
 
 
-def _is_time(column: pd.Series) -> bool:
-    """Whether a column holds dates or times, which no breakdown takes (see
-    :mod:`journey_lib.analytics.segments`)."""
-    return pd.api.types.is_datetime64_any_dtype(column) or pd.api.types.is_timedelta64_dtype(column)
-
-
 def _has_conversion(data: ReportData, given: dict) -> str | None:
     conversion = given.get("conversion") or data.profile.conversion
     if conversion is None:
@@ -764,6 +805,13 @@ def _has_segments(data: ReportData, given: dict) -> str | None:
         return (
             f"the segment column {absent[0]!r} is in neither the log nor the customer table, "
             "or holds no value"
+        )
+    # The rule segment_columns applies: a date or time gives nearly every customer a segment.
+    timed = [c for c in columns if is_time(data.customers[c] if data._in_table(c) else events[c])]
+    if timed:
+        return (
+            f"the segment column {timed[0]!r} holds dates or times, which give nearly every "
+            "customer a segment of their own (derive a period first, such as a month)"
         )
     return None
 

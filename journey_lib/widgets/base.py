@@ -12,7 +12,18 @@ The "break down by" control that the funnel builder and the cohort explorer shar
 here too: :func:`by_choices` (the columns offered), :func:`by_controls` (the two
 dropdowns), :func:`by_settings` (the settings that mean something) and
 :func:`by_arguments` (the analytic's ``by=``), with :func:`segment_columns`, the log's
-columns few-valued enough to be segments, which the journey map offers as well.
+columns few-valued enough to be segments, which the journey map offers as well, and
+:func:`table_segment_columns`, a customer table's, which the report notebooks offer too.
+
+**One rule for a segment-like column**, wherever columns are offered as segments (these
+controls, the journey map, :meth:`journey_lib.report.ReportData.segment_columns`): not an
+id, time, event, value or session column, no dates or times (:func:`is_time`), 2 to
+:data:`MAX_SEGMENT_VALUES` (50, the profile's limit for a log's ``properties``) distinct
+values, fewer than half its filled rows (values repeat: an id or an amount is no segment).
+A customer table's column must also hold text, booleans or whole numbers. A column given
+by name (``by=``) need not be offered: any column the log or the customer table has with a
+value, not a date or time, is taken, and :class:`journey_lib.Segments` folds its values
+beyond ``top`` into ``(other)``.
 """
 
 from __future__ import annotations
@@ -32,6 +43,7 @@ from narwhals.typing import IntoFrame
 
 from ..analytics.segments import BY_RULES, Segments
 from ..errors import JourneyDataError, JourneyError, JourneyParameterError
+from ..io.columns import PROPERTY_LEVELS, column_stats, properties
 
 if TYPE_CHECKING:
     import ipywidgets
@@ -48,14 +60,18 @@ __all__ = [
     "by_controls",
     "by_settings",
     "event_names",
+    "is_time",
     "picker_date",
     "segment_columns",
+    "table_segment_columns",
 ]
 
 #: Resolution of the drawn figures: readable, and small enough to redraw quickly.
 DPI = 90
-#: Most values a column may have to be offered as a segment (each value is a choice).
-MAX_SEGMENT_VALUES = 20
+#: Most distinct values a column may have to be offered as a segment: the one number of the
+#: segment-like rule (see the module docstring), the profile's limit for a log's properties
+#: (:data:`journey_lib.io.columns.PROPERTY_LEVELS`, 50).
+MAX_SEGMENT_VALUES = PROPERTY_LEVELS
 #: Columns that are not customer properties to filter, split or break down by.
 _NOT_PROPERTIES = ("customer_id", "timestamp", "event", "value", "session_id")
 #: The rules the "rule" control offers: the rules of
@@ -339,17 +355,63 @@ def segment_columns(events: IntoFrame) -> dict[str, tuple[list[Any], bool]]:
 # -- the "break down by" control ------------------------------------------------------------
 
 
+def is_time(column: pd.Series | Any) -> bool:
+    """Whether a column (a pandas Series or a Narwhals dtype) holds instants or durations,
+    which no breakdown takes (:class:`journey_lib.Segments` refuses them: nearly every
+    customer would have a value of their own); a date without a time is a value.
+
+    Examples
+    --------
+    >>> is_time(pd.Series(pd.to_datetime(["2024-01-01"]))), is_time(pd.Series(["2024-01-01"]))
+    (True, False)
+    >>> is_time(nw.Duration())
+    True
+    """
+    if isinstance(column, pd.Series):
+        return pd.api.types.is_datetime64_any_dtype(column) or pd.api.types.is_timedelta64_dtype(
+            column
+        )
+    return isinstance(column, nw.Datetime | nw.Duration)
+
+
+def table_segment_columns(customers: pd.DataFrame) -> list[str]:
+    """A customer table's columns that can be segments, in the table's order: every column
+    but ``customer_id`` that is not a date or time (:func:`is_time`), holds text, booleans
+    or whole numbers (a fractional amount is no segment) and has 2 to
+    :data:`MAX_SEGMENT_VALUES` distinct values, fewer than half its filled rows.
+
+    Examples
+    --------
+    >>> table_segment_columns(pd.DataFrame({"customer_id": range(8),
+    ...                                     "plan": ["a", "b"] * 4, "tier": [1, 2, 3, 1] * 2,
+    ...                                     "score": [0.5, 1.5] * 4}))
+    ['plan', 'tier']
+    """
+    table = customers.drop(columns="customer_id", errors="ignore")
+    stats = column_stats(table)
+    return [
+        c
+        for c in properties(stats, set(), MAX_SEGMENT_VALUES)
+        if (not stats[c].numeric or stats[c].integral) and not is_time(table[c])
+    ]
+
+
 def by_choices(
-    events: IntoFrame, customers: pd.DataFrame | None = None, profile: LogProfile | None = None
+    events: IntoFrame,
+    customers: pd.DataFrame | None = None,
+    profile: LogProfile | None = None,
+    by: str = "",
 ) -> tuple[list[str], list[str]]:
     """The columns a widget offers to break down by: the log's and the customer table's.
 
     Log columns: the profile's ``properties`` that the log has, when a profile is given;
-    else :func:`segment_columns` (the columns the journey map offers as segments: not an
-    id, time, event or value, 2 to :data:`MAX_SEGMENT_VALUES` values, repeated). Table
-    columns: the customer table's columns but ``customer_id`` that are not times and hold
-    2 to :data:`MAX_SEGMENT_VALUES` values, fewer than half its filled rows. A column in
-    both is offered once, as the table's, which :class:`journey_lib.Segments` reads first.
+    else :func:`segment_columns` (the columns the journey map offers as segments). Table
+    columns: :func:`table_segment_columns`. A column in both is offered once, as the
+    table's, which :class:`journey_lib.Segments` reads first. A column given as ``by``
+    is offered too, though the rule would leave it out (a 30-value country, say), when it
+    is usable: the customer table's or the log's, not a date or time and not an id, time,
+    event, value or session column (a table's column is added to the table's, else to the
+    log's, at the end).
 
     Raises
     ------
@@ -362,6 +424,8 @@ def by_choices(
     >>> sim = jl.simulate(200, seed=0)
     >>> by_choices(sim.events, sim.customers)
     (['channel', 'rating'], ['acquisition_channel', 'segment', 'region', 'plan'])
+    >>> by_choices(sim.events, sim.customers.assign(code=range(200)), by="code")[1][-1]
+    'code'
     """
     table: list[str] = []
     if customers is not None:
@@ -370,19 +434,20 @@ def by_choices(
                 f"customers must be a customer table with a customer_id column; it has "
                 f"{list(customers.columns)}"
             )
-        for column in customers.columns.drop("customer_id"):
-            values = customers[column]
-            if pd.api.types.is_datetime64_any_dtype(values):
-                continue
-            distinct = values.nunique()
-            if 2 <= distinct <= MAX_SEGMENT_VALUES and distinct < 0.5 * values.count():
-                table.append(str(column))
+        table = table_segment_columns(customers)
+    schema = nw.from_native(events).collect_schema()
     if profile is not None:
-        present = set(nw.from_native(events).collect_schema())
-        found = [c for c in profile.properties if c in present]
+        found = [c for c in profile.properties if c in schema]
     else:
         found = list(segment_columns(events))
-    return [c for c in found if c not in table], table
+    log = [c for c in found if c not in table]
+    if by and by not in log + table and by not in _NOT_PROPERTIES:
+        if customers is not None and by in customers.columns and not is_time(customers[by]):
+            table.append(by)
+        elif (customers is None or by not in customers.columns) and by in schema:
+            if not is_time(schema[by]):
+                log.append(by)
+    return log, table
 
 
 def by_controls(
@@ -397,7 +462,8 @@ def by_controls(
     Raises
     ------
     JourneyParameterError
-        ``by`` or ``by_rule`` that the controls do not offer.
+        ``by`` or ``by_rule`` that the controls do not offer (``by`` a column
+        :func:`by_choices` was given and could not take: absent, a date or time, an id).
     """
     import ipywidgets as w
 
@@ -409,7 +475,9 @@ def by_controls(
     offered = [value for _, value in options]
     if by not in offered:
         raise JourneyParameterError(
-            f"by={by!r} is not a column to break down by here; choose from {offered}"
+            f"by={by!r} is not a column to break down by here (the log and the customer "
+            f"table have no such column, or it is an id, a time or an event); choose from "
+            f"{offered}"
         )
     if by_rule not in OFFERED_RULES:
         raise JourneyParameterError(

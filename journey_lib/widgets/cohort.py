@@ -55,7 +55,9 @@ class CohortExplorer(JourneyWidget):
     max_periods : int, optional
         The largest offset shown (fixed).
     by, by_rule : str
-        The first segment column (``""``: none) and rule.
+        The first segment column (``""``: none; a usable column the control would not
+        list, such as a 30-value country, is added to it: see
+        :func:`~journey_lib.widgets.base.by_choices`) and rule.
     customers : pandas.DataFrame, optional
         A customer table (``customer_id`` and properties) whose columns are offered too.
     profile : LogProfile, optional
@@ -93,7 +95,7 @@ class CohortExplorer(JourneyWidget):
         self.events = events
         self.max_periods = max_periods
         self.customers = customers
-        self.log_columns, self.table_columns = by_choices(events, customers, profile)
+        self.log_columns, self.table_columns = by_choices(events, customers, profile, by)
         names = [("(any event)", ""), *[(n, n) for n in event_names(events)]]
         controls = {
             "period": w.Dropdown(options=list(PERIODS), value=period, description="period"),

@@ -72,7 +72,9 @@ class FunnelBuilder(JourneyWidget):
     start, end : str, date or None
         The first date range; ``None`` or ``""`` leaves that end open.
     by, by_rule : str
-        The first segment column (``""``: none) and rule (see
+        The first segment column (``""``: none; a usable column the control would not
+        list, such as a 30-value country, is added to it: see
+        :func:`~journey_lib.widgets.base.by_choices`) and rule (see
         :func:`~journey_lib.widgets.base.by_controls`).
     customers : pandas.DataFrame, optional
         A customer table (``customer_id`` and properties) whose columns are offered too.
@@ -116,7 +118,7 @@ class FunnelBuilder(JourneyWidget):
         self.customers = customers
         names = event_names(events)
         columns = [c for c in nw.from_native(events).collect_schema() if c not in _NOT_BREAKDOWNS]
-        self.log_columns, self.table_columns = by_choices(events, customers, profile)
+        self.log_columns, self.table_columns = by_choices(events, customers, profile, by)
         controls = {
             "steps": w.TagsInput(
                 value=list(steps), allowed_tags=names, allow_duplicates=True, description="steps"
