@@ -14,8 +14,8 @@ them) are separate families, each corrected on its own.
 With ``min_cell``, nothing read from fewer than ``min_cell`` customers is named: such a
 segment, gap or driver is left out, and a count below it is written "fewer than
 ``min_cell``" (see :mod:`journey_lib.report.privacy`); neither is a rate or gap from which
-such a count follows. :func:`private_comparison` and
-:func:`scorecard` are the comparison as a page may show it, for the heatmap and the table.
+such a count follows. :func:`private_comparison` and :func:`scorecard` are the comparison as
+a page may show it, for the heatmap and the table.
 """
 
 from __future__ import annotations
