@@ -132,9 +132,9 @@ def segment_churn_action(
       customers alike (a customer table's acquisition channel beside the log's channel)
       are both tested, which makes ``m`` larger and the test stricter, never laxer.
     * **Named**: of the segments whose interval lies above zero, the one whose churn rose
-      most (of equal rises, the first column's, then the alphabetically first value's). Under ``min_cell`` a
-      segment whose lost customers in either period number 1 to ``min_cell - 1`` is not
-      named, since its rates would give that count away.
+      most (of equal rises, the first column's, then the alphabetically first value's).
+      Under ``min_cell`` a segment whose lost customers in either period number 1 to
+      ``min_cell - 1`` is not named, since its rates would give that count away.
 
     Nothing when the log has no such column, the churn row has no previous period, or no
     rise is beyond chance.
