@@ -184,6 +184,11 @@ def test_min_cell_leaves_out_a_small_base_and_a_small_count():
     assert segment_churn_action(data, CHURN, "month", "30D", None, min_cell=10) == []
     # Under min_cell 7 the base is tested, but its 6 customers lost would show: not named.
     assert segment_churn_action(data, CHURN, "month", "30D", None, min_cell=7) == []
+    # Under min_cell 3, its 2 customers kept in June would show (75.0% of 8): not named;
+    # under 2 nothing is that small, and it is.
+    assert segment_churn_action(data, CHURN, "month", "30D", None, min_cell=3) == []
+    named = segment_churn_action(data, CHURN, "month", "30D", None, min_cell=2)
+    assert only_text(named) == text
 
 
 def test_a_column_the_breakdown_refuses_is_skipped_with_a_warning():

@@ -133,8 +133,8 @@ def segment_churn_action(
       are both tested, which makes ``m`` larger and the test stricter, never laxer.
     * **Named**: of the segments whose interval lies above zero, the one whose churn rose
       most (of equal rises, the first column's, then the alphabetically first value's).
-      Under ``min_cell`` a segment whose lost customers in either period number 1 to
-      ``min_cell - 1`` is not named, since its rates would give that count away.
+      Under ``min_cell`` a segment whose lost (or kept) customers in either period number 1
+      to ``min_cell - 1`` is not named, since its rates would give that count away.
 
     Nothing when the log has no such column, the churn row has no previous period, or no
     rise is beyond chance.
@@ -215,8 +215,16 @@ def segment_churn_action(
         low=np.asarray(low),
         high=np.asarray(high),
     )
-    lost = rates[["lost", "lost_before"]]
-    small = ((lost > 0) & (lost < min_cell)).any(axis=1)
+    # A rate gives away both its counts: those lost and those kept.
+    counts = pd.concat(
+        [
+            rates[["lost", "lost_before"]],
+            rates["base"] - rates["lost"],
+            rates["base_before"] - rates["lost_before"],
+        ],
+        axis=1,
+    )
+    small = ((counts > 0) & (counts < min_cell)).any(axis=1)
     rises = rates[(rates["low"] > 0) & ~small]
     if rises.empty:
         return []
