@@ -591,7 +591,11 @@ def test_02_and_03_break_the_journey_down_by_the_segment_given(by_segment, sampl
     # rows per segment.
     builder = outputs(folder, "02_funnels", "518f75e9")
     assert "breakdown='', by='segment'" in builder
-    assert all(name in builder for name in names) and "channel" not in builder.splitlines()[1]
+    steps = list(profile.funnel)
+    split = jl.funnel(events, steps, window="30D", order="ordered", by=by)
+    assert list(split.columns[:2]) == ["segment", "step"]  # no channel breakdown beside it
+    assert split.to_string(index=False, max_rows=40) in builder  # the builder's .data
+    assert jl.report.readings.breakdown_reading(split) in builder
     # 03: a retention curve and a churn rate per segment.
     curves = outputs(folder, "03_retention", "3c0e5b17")
     assert "by='segment'" in curves and all(name in curves for name in names)
@@ -608,3 +612,102 @@ def test_02_and_03_break_the_journey_down_by_the_segment_given(by_segment, sampl
     assert_recorded(
         metrics["03_retention"], retention(events, profile, settings("03_retention", {}))
     )
+
+
+def sample_with_countries(folder: Path) -> Path:
+    """The sample's customer table with a ``country`` of 30 values (more than the 20 the
+    widgets once offered, within the segment-like rule's 50), written as a CSV."""
+    table = jl.read_table(ROOT / "data" / "sample" / "customers.csv")[0]
+    table["country"] = [f"k{i % 30:02d}" for i in range(len(table))]
+    path = folder / "customers.csv"
+    table.to_csv(path, index=False)
+    return path
+
+
+@pytest.fixture(scope="module")
+def by_country(tmp_path_factory):
+    """`journey report --only 02,03 -p by=country,region -p customers_path=...`: a list of
+    columns (06's form), whose first is a 30-value column of the customer table."""
+    out = tmp_path_factory.mktemp("by-country")
+    table = sample_with_countries(out)
+    parameters = {"by": "country,region", "customers_path": str(table)}
+    return run_report(NOTEBOOKS, parameters=parameters, only=["02", "03"], out=out), table
+
+
+def test_02_and_03_take_the_first_of_a_list_and_a_column_of_many_values(by_country, sample):
+    run, path = by_country
+    assert run.exit_code == 0, run.summary()
+    assert run.statuses == {"02_funnels": "ok", "03_retention": "ok"}
+    events, profile = sample
+    table = jl.read_table(path)[0]
+    folder = run.folder
+    # One sentence each page: the first column is taken, the rest named.
+    said = (
+        "This page breaks the journey down by one segment column, the first named: country "
+        "(region left out; notebook 06 compares each on its own)."
+    )
+    for name, cell in (("02_funnels", "0e432c1f"), ("03_retention", "538ed346")):
+        assert said in outputs(folder, name, cell), name
+    # The pages' analytics: six largest countries and (other).
+    shown = jl.Segments("country", top=6, customers=table)
+    stages = jl.stage_funnel(events, profile=profile, unmapped="ignore", by=shown)
+    assert stages["country"].nunique() == 7 and "(other)" in set(stages["country"])
+    stage_text = outputs(folder, "02_funnels", "9d69f62a")
+    assert jl.report.segment_readings.segment_funnels_reading(stages) in stage_text
+    # The widgets offer the column they were given and break down by it (their top: 10).
+    wide = jl.Segments("country", customers=table)
+    split = jl.funnel(events, list(profile.funnel), window="30D", order="ordered", by=wide)
+    builder = outputs(folder, "02_funnels", "518f75e9")
+    assert "breakdown='', by='country'" in builder and "error" not in builder
+    assert split.to_string(index=False, max_rows=40) in builder
+    period = profile.period
+    curve = jl.retention_curve(jl.retention(events, period=period, by=wide))
+    curves = outputs(folder, "03_retention", "3c0e5b17")
+    assert "by='country'" in curves and "error" not in curves
+    assert jl.report.segment_readings.segment_retention_reading(curve, period) in curves
+    churn = jl.churn_rate(events, period=period, inactivity=profile.inactivity, by=shown)
+    churn_text = outputs(folder, "03_retention", "2dcf700c")
+    assert jl.report.segment_readings.segment_churn_reading(churn) in churn_text
+
+
+#: A privacy threshold that hides some of the sample's segment cells (its enterprise
+#: customers at the later stages, say).
+MIN_CELL = 60
+
+
+@pytest.fixture(scope="module")
+def by_segment_private(tmp_path_factory):
+    """`journey report --only 02,03 -p by=segment -p min_cell=60`: no widget (it cannot hide
+    small cells), each figure and reading from what the page may show."""
+    out = tmp_path_factory.mktemp("by-segment-private")
+    parameters = {"by": "segment", "min_cell": MIN_CELL}
+    return run_report(NOTEBOOKS, parameters=parameters, only=["02", "03"], out=out)
+
+
+def test_02_and_03_break_down_by_segment_from_what_may_be_shown(by_segment_private, sample):
+    run = by_segment_private
+    assert run.exit_code == 0, run.summary()
+    events, profile = sample
+    table = jl.read_table(ROOT / "data" / "sample" / "customers.csv")[0]
+    folder = run.folder
+    by = jl.Segments("segment", top=6, customers=table)
+    readings = jl.report.segment_readings
+    stages = jl.stage_funnel(events, profile=profile, unmapped="ignore", by=by)
+    stage_text = outputs(folder, "02_funnels", "9d69f62a")
+    hidden = readings.segment_funnels_reading(stages, min_cell=MIN_CELL)
+    assert hidden in stage_text
+    # The threshold matters here: the reading without it says something else.
+    assert readings.segment_funnels_reading(stages) != hidden
+    # The funnel by segment, drawn (not a widget) and read from what may be shown.
+    split = jl.funnel(events, list(profile.funnel), window="30D", order="ordered", by=by)
+    builder = outputs(folder, "02_funnels", "518f75e9")
+    assert "FunnelBuilder(" not in builder and "Figure size" in builder
+    assert jl.report.readings.breakdown_reading(split, min_cell=MIN_CELL) in builder
+    period = profile.period
+    curve = jl.retention_curve(jl.retention(events, period=period, by=by))
+    curves = outputs(folder, "03_retention", "3c0e5b17")
+    assert "CohortExplorer(" not in curves
+    assert readings.segment_retention_reading(curve, period, min_cell=MIN_CELL) in curves
+    churn = jl.churn_rate(events, period=period, inactivity=profile.inactivity, by=by)
+    churn_text = outputs(folder, "03_retention", "2dcf700c")
+    assert readings.segment_churn_reading(churn, min_cell=MIN_CELL) in churn_text
