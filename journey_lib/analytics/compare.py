@@ -116,7 +116,7 @@ from scipy import stats
 from .._engine import lazy_events, money, to_pandas
 from .._intervals import association_test, benjamini_hochberg, wilson
 from ..errors import JourneyDataError, JourneyParameterError
-from ..io.profile import LogProfile, from_profile
+from ..io.profile import FALLBACK_CONVERSION, LogProfile, from_profile
 from .funnels import funnel
 from .progression import stage_times
 from .retention import churn_rate, retention
@@ -149,8 +149,6 @@ RESULT_COLUMNS: tuple[str, ...] = (
 #: The ``kind`` values: what a row's value is and how it is written.
 KINDS: tuple[str, ...] = ("count", "share", "days", "money")
 
-#: The conversion event read when no profile is given (see the module docstring).
-FALLBACK_CONVERSION = "purchase"
 _DAY_S = 86_400.0
 # Working columns. The segment columns travel under working names too
 # (segments.working_names), so a by column may take any name but the result's own.

@@ -107,7 +107,7 @@ from .._intervals import association_test, benjamini_hochberg, odds_ratio
 from .._time import EPOCH, duration_us, instant_us
 from ..analytics.segments import MISSING, Segments, grouped, segment_table, segments_of
 from ..errors import JourneyDataError, JourneyParameterError, check_choice, check_count
-from ..io.profile import LogProfile, from_profile
+from ..io.profile import FALLBACK_CONVERSION, LogProfile, from_profile
 from ._features import check_span, extent, status_table
 from ._inputs import looks_like_id
 from .dataset import FeatureRecipe
@@ -145,9 +145,6 @@ COLUMNS = (
     "test",
     "tested",
 )
-#: The conversion event read when neither ``conversion=`` nor a profile is given, and only
-#: when the log has it (the simulator's, and many shops', name for a purchase).
-FALLBACK_CONVERSION = "purchase"
 #: Advocacy events used when neither the caller nor a profile names any.
 _ADVOCACY = ("review", "referral")
 

@@ -47,7 +47,7 @@ from .read import add_malformed, read_events, read_table
 from .rules import KINDS, stage_mapping
 from .validate import CANONICAL_COLUMNS, ValidationReport, validate_events
 
-__all__ = ["SHAPES", "LogProfile", "from_profile", "profile"]
+__all__ = ["FALLBACK_CONVERSION", "SHAPES", "LogProfile", "from_profile", "profile"]
 
 #: The shapes of data a profile recognises.
 SHAPES: tuple[str, ...] = ("events", "process", "transactions", "customers")
@@ -304,6 +304,12 @@ class LogProfile:
     def __hash__(self) -> int:
         # Frozen, so hashable; the mappings are read-only views, hashed through the YAML.
         return hash(self.to_yaml())
+
+
+#: The conversion event functions read when neither an argument nor a profile names one
+#: (the simulator's, and many shops', name for a purchase); each function says what it does
+#: when the log has no such event.
+FALLBACK_CONVERSION = "purchase"
 
 
 def from_profile(profile: LogProfile | None, entry: str, given: Any, default: Any) -> Any:
