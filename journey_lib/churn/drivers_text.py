@@ -65,21 +65,28 @@ def lift_text(lift: float) -> str:
 def ratio_text(value: float) -> str:
     """An odds ratio (or a bound of its interval) to two or three significant digits: whole
     numbers with thousands separators from 100, one decimal from 10, two from 0.1, two
-    significant digits below; ``"–"`` when missing.
+    significant digits down to 0.001, ``"<0.001"`` below (never five decimals on a page);
+    ``"∞"`` for an infinite bound, ``"–"`` when missing.
 
     Examples
     --------
-    >>> [ratio_text(x) for x in (2727.4, 37.304, 6.0, 0.375, 0.0037, float("nan"))]
-    ['2,727', '37.3', '6.00', '0.38', '0.0037', '–']
+    >>> [ratio_text(x) for x in (2727.4, 37.304, 6.0, 0.375, 0.0037, 0.00088, float("nan"))]
+    ['2,727', '37.3', '6.00', '0.38', '0.0037', '<0.001', '–']
+    >>> ratio_text(float("inf"))
+    '∞'
     """
     if value is None or pd.isna(value):
         return "–"
+    if value == float("inf"):
+        return "∞"
     if value >= 100:
         return f"{value:,.0f}"
     if value >= 10:
         return f"{value:.1f}"
     if value >= 0.1:
         return f"{value:.2f}"
+    if value < 0.001:
+        return "<0.001"
     return f"{value:.2g}"
 
 
