@@ -120,7 +120,15 @@ from ..io.profile import FALLBACK_CONVERSION, LogProfile, from_profile
 from .funnels import funnel
 from .progression import stage_times
 from .retention import churn_rate, retention
-from .segments import Segments, grouped, segment_table, segments_of, working_names
+from .segments import (
+    Segments,
+    grouped,
+    segment_keys,
+    segment_labels,
+    segment_table,
+    segments_of,
+    working_names,
+)
 from .stages import StageFramework, resolve_framework
 
 __all__ = [
@@ -688,11 +696,6 @@ def _finish(
     return out
 
 
-def _labels(frame: pd.DataFrame, keys: list[str]) -> list[str]:
-    """One text label per row: the segment values joined by `` / ``."""
-    return [" / ".join(map(str, row)) for row in frame[keys].itertuples(index=False)]
-
-
 def format_value(value: float, kind: str) -> str:
     """A value of :func:`compare_segments` as a reader writes it: shares as percentages with
     one decimal, days with one decimal, money with two and thousands separators, counts
@@ -744,7 +747,7 @@ def segment_scorecard(result: IntoFrame) -> pd.DataFrame:
     missing = [c for c in RESULT_COLUMNS if c not in frame.columns]
     if missing:
         raise JourneyDataError(f"expected a compare_segments() result; the frame lacks {missing}")
-    keys = list(frame.columns[: list(frame.columns).index("metric")])
+    keys = segment_keys(frame, "metric")
     if not keys:
         raise JourneyDataError("expected a compare_segments() result; it has no segment columns")
     cells = []
@@ -757,10 +760,10 @@ def segment_scorecard(result: IntoFrame) -> pd.DataFrame:
         if row.significant:
             text += " ▲" if row.difference > 0 else " ▼"
         cells.append(text)
-    wide = frame.assign(_segment=_labels(frame, keys), _cell=cells).pivot(
+    wide = frame.assign(_segment=segment_labels(frame, keys), _cell=cells).pivot(
         index="metric", columns="_segment", values="_cell"
     )
     wide = wide.reindex(index=list(dict.fromkeys(frame["metric"])))
-    wide = wide.reindex(columns=list(dict.fromkeys(_labels(frame, keys))))
+    wide = wide.reindex(columns=list(dict.fromkeys(segment_labels(frame, keys))))
     wide.columns.name = " / ".join(keys)
     return wide

@@ -73,6 +73,8 @@ __all__ = [
     "Segments",
     "customer_segments",
     "grouped",
+    "segment_keys",
+    "segment_labels",
     "segment_table",
     "working_names",
 ]
@@ -585,6 +587,32 @@ def _check_values(
         )
 
 
+def segment_keys(frame: pd.DataFrame, first: str) -> list[str]:
+    """The segment columns of a result broken down ``by=``: those before its own first
+    column ``first`` (``[]`` without a breakdown, or when ``first`` is not a column).
+
+    Examples
+    --------
+    >>> segment_keys(pd.DataFrame(columns=["plan", "region", "period", "rate"]), "period")
+    ['plan', 'region']
+    """
+    columns = list(frame.columns)
+    return columns[: columns.index(first)] if first in columns else []
+
+
+def segment_labels(frame: pd.DataFrame, keys: Sequence[str]) -> list[str]:
+    """One label per row naming its segment: the values of ``keys`` joined by `` / ``, as
+    figures' legends and readings write a crossing.
+
+    Examples
+    --------
+    >>> segment_labels(pd.DataFrame({"plan": ["pro", "free"], "region": ["EU", "US"]}),
+    ...                ["plan", "region"])
+    ['pro / EU', 'free / US']
+    """
+    return [" / ".join(map(str, row)) for row in frame[list(keys)].itertuples(index=False)]
+
+
 def one_segment(
     frame: pd.DataFrame, first: str, what: str, *, instead: str | None = None
 ) -> pd.DataFrame:
@@ -607,8 +635,7 @@ def one_segment(
     ...
     journey_lib.errors.JourneyParameterError: the figure draws one journey, but this table ...
     """
-    columns = list(frame.columns)
-    keys = columns[: columns.index(first)] if first in columns else []
+    keys = segment_keys(frame, first)
     segments = len(frame[keys].drop_duplicates()) if keys else 0
     if segments > 1:
         example = frame[keys[0]].iloc[0]

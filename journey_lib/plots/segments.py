@@ -17,6 +17,7 @@ import pandas as pd
 from narwhals.typing import IntoFrame
 
 from ..analytics.compare import RESULT_COLUMNS, format_value
+from ..analytics.segments import segment_keys, segment_labels
 from ..errors import JourneyDataError, JourneyParameterError
 from ._style import (
     GREY,
@@ -89,7 +90,7 @@ def segment_stage_funnels(result: IntoFrame, *, axes: Sequence[Axes] | None = No
     >>> plt.close(figure)
     """
     frame = twin_table(result, ("step", "customers", "conversion_rate"), "stage_funnel")
-    keys = list(frame.columns[: list(frame.columns).index("step")])
+    keys = segment_keys(frame, "step")
     if not keys:
         raise JourneyParameterError(
             "this funnel has no segment columns; draw it with plots.funnel, or call "
@@ -97,7 +98,7 @@ def segment_stage_funnels(result: IntoFrame, *, axes: Sequence[Axes] | None = No
         )
     staged = "stage" in frame.columns
     names = "stage" if staged else "event" if "event" in frame.columns else "step"
-    labels = [" / ".join(map(str, row)) for row in frame[keys].itertuples(index=False)]
+    labels = segment_labels(frame, keys)
     segments = list(dict.fromkeys(labels))
     if axes is None:
         axes = panels(len(segments))
@@ -185,10 +186,10 @@ def segment_heatmap(result: IntoFrame, *, ax: Axes | None = None) -> Figure:
     frame = twin_table(result, RESULT_COLUMNS, "compare_segments")
     if frame.empty:
         raise JourneyDataError("the comparison has no rows: nothing to draw")
-    keys = list(frame.columns[: list(frame.columns).index("metric")])
+    keys = segment_keys(frame, "metric")
     if not keys:
         raise JourneyDataError("expected a compare_segments() result; it has no segment columns")
-    labels = [" / ".join(map(str, row)) for row in frame[keys].itertuples(index=False)]
+    labels = segment_labels(frame, keys)
     frame = frame.assign(_segment=labels)
     with np.errstate(invalid="ignore", divide="ignore"):
         gap = frame["value"] / frame["rest"] - 1
@@ -278,7 +279,7 @@ def segment_retention(result: IntoFrame, *, top: int = 7, ax: Axes | None = None
             "segment_retention needs a retention_curve() result, whose cohort_size (or "
             f"cohort_revenue, cohort_events) sizes the segments; got {list(frame.columns)}"
         )
-    keys = list(frame.columns[: list(frame.columns).index("period")])
+    keys = segment_keys(frame, "period")
     if not keys:
         raise JourneyParameterError(
             "this retention curve has no segment columns; call journey_lib.retention(..., "
@@ -315,7 +316,7 @@ def segment_churn(result: IntoFrame, *, top: int = 7, ax: Axes | None = None) ->
     """
     check_top(top)
     frame = twin_table(result, ("period", "active_start", "churn_rate"), "churn_rate")
-    keys = list(frame.columns[: list(frame.columns).index("period")])
+    keys = segment_keys(frame, "period")
     if not keys:
         raise JourneyParameterError(
             "this churn rate table has no segment columns; call journey_lib.churn_rate(..., "
@@ -339,7 +340,7 @@ def _segment_lines(
     """One line of ``rate`` against ``period`` per segment (``keys``), for the ``top``
     largest by ``size`` (its value at the first period, or its sum over them), largest
     first; the Axes and the end of the title ("by plan (the 2 largest of 5 segments)")."""
-    labels = [" / ".join(map(str, row)) for row in frame[keys].itertuples(index=False)]
+    labels = segment_labels(frame, keys)
     frame = frame.assign(_segment=labels, _size=size.to_numpy())
     if sized_by == "first":
         frame = frame.sort_values("period", kind="stable")

@@ -26,6 +26,7 @@ import numpy as np
 import pandas as pd
 
 from ..analytics.compare import RESULT_COLUMNS, segment_scorecard
+from ..analytics.segments import segment_keys, segment_labels
 from ..churn.drivers import feature_label, percent_text, ratio_text, small_cells
 from ..errors import JourneyDataError
 from ..plots._style import period_name
@@ -84,7 +85,7 @@ def private_comparison(result: pd.DataFrame, min_cell: int = 0) -> pd.DataFrame:
         return result
     frame = result.copy()
     keys = _keys(frame, "metric")
-    labels = pd.Series(_labels(frame, keys), index=frame.index)
+    labels = pd.Series(segment_labels(frame, keys), index=frame.index)
     sizes = frame[frame["metric"] == "customers"]
     size_labels = labels[sizes.index]
     hidden = suppressed(sizes["value"].astype("float64").set_axis(size_labels), min_cell)
@@ -128,7 +129,7 @@ def scorecard(result: pd.DataFrame, min_cell: int = 0) -> pd.DataFrame:
     hidden = shown["value"].isna() & result["value"].notna()
     if hidden.any():
         keys = _keys(shown, "metric")
-        labels = _labels(shown, keys)
+        labels = segment_labels(shown, keys)
         for i in np.flatnonzero(hidden.to_numpy()):
             wide.loc[shown["metric"].iloc[i], labels[i]] = f"<{min_cell}"
     return wide
@@ -168,7 +169,7 @@ def comparison_reading(
     frame = private_comparison(result, min_cell)
     keys = _keys(frame, "metric")
     by = " / ".join(keys)
-    labels = pd.Series(_labels(frame, keys), index=frame.index)
+    labels = pd.Series(segment_labels(frame, keys), index=frame.index)
     segments = list(dict.fromkeys(labels))
     if len(segments) < 2:
         named = f" ({segments[0]})" if segments else ""
@@ -225,7 +226,7 @@ def segment_funnels_reading(result: pd.DataFrame, *, min_cell: int = 0) -> str:
     min_cell = check_min_cell(min_cell)
     keys = _keys(result, "step")
     names = "stage" if "stage" in result.columns else "event" if "event" in result else "step"
-    frame = result.assign(_segment=_labels(result, keys))
+    frame = result.assign(_segment=segment_labels(result, keys))
     reached = frame[frame["customers"] > 0]
     if reached.empty:
         return "No customer entered this journey."
@@ -293,7 +294,7 @@ def segment_retention_reading(curve: pd.DataFrame, period: str, *, min_cell: int
     first = curve[(curve["period"] == 1) & (curve["cohort_size"] > 0)]
     if first.empty:
         return f"No cohort has a complete second {period} yet."
-    first = first.assign(_segment=_labels(first, keys)).set_index("_segment")
+    first = first.assign(_segment=segment_labels(first, keys)).set_index("_segment")
     kept = first[first["cohort_size"] >= max(min_cell, 1)]
     if kept.empty:
         return (
@@ -350,7 +351,7 @@ def segment_churn_reading(churn: pd.DataFrame, *, min_cell: int = 0) -> str:
     if known.empty:
         return f"No {period} has customers active at its start yet."
     latest = known[known["period"] == known["period"].max()]
-    latest = latest.assign(_segment=_labels(latest, keys)).set_index("_segment")
+    latest = latest.assign(_segment=segment_labels(latest, keys)).set_index("_segment")
     active = latest["active_start"]
     when = f"{'On' if period == 'day' else 'In'} {period_label(latest['period'].iloc[0], period)}"
     if not (active >= max(min_cell, 1)).any():
@@ -522,19 +523,13 @@ def _check_comparison(result: pd.DataFrame) -> None:
 
 def _keys(frame: pd.DataFrame, first: str) -> list[str]:
     """The segment columns: those before the result's own first column ``first``."""
-    columns = list(frame.columns)
-    keys = columns[: columns.index(first)] if first in columns else []
+    keys = segment_keys(frame, first)
     if not keys:
         raise JourneyDataError(
             f"expected a result broken down by=, with its segment columns before {first!r}; "
-            f"got {columns}"
+            f"got {list(frame.columns)}"
         )
     return keys
-
-
-def _labels(frame: pd.DataFrame, keys: list[str]) -> list[str]:
-    """One text label per row: the segment values joined by `` / ``."""
-    return [" / ".join(map(str, row)) for row in frame[keys].itertuples(index=False)]
 
 
 def _value(value: float, kind: str, currency: str | None) -> str:
