@@ -43,7 +43,14 @@ from .io.adapters import from_customer_table, from_transactions, validate_custom
 from .io.profile import LogProfile, profile
 from .io.validate import CANONICAL_COLUMNS, REQUIRED_COLUMNS, ValidationReport, validate_events
 from .scenarios import outcomes, what_if
-from .simulator import GroundTruth, Simulation, SimulationParameters, simulate
+from .simulator import (
+    GroundTruth,
+    Incident,
+    Simulation,
+    SimulationParameters,
+    example_incidents,
+    simulate,
+)
 
 try:
     __version__ = version("journey-lab")
@@ -56,6 +63,7 @@ __all__ = [
     "REQUIRED_COLUMNS",
     "Drivers",
     "GroundTruth",
+    "Incident",
     "JourneyDataError",
     "JourneyDataWarning",
     "JourneyError",
@@ -84,6 +92,7 @@ __all__ = [
     "compare_segments",
     "customer_segments",
     "drivers",
+    "example_incidents",
     "flow_nodes",
     "from_customer_table",
     "from_transactions",

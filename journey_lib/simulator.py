@@ -46,12 +46,36 @@ The generative process, in the order it is simulated (times in days from ``start
    who logs a ``referral`` with ``referred_id``.
 8. **Life.** While active, ``site_visit`` at ``visits_per_month * exp(engagement_visits *
    engagement)`` and a ``loyalty_reward`` on every third order for plus and premium plans.
+9. **Incidents** (optional, :class:`Incident`; none by default, and then nothing above changes
+   or draws differently). Each has a window ``[start, end)`` and, for the first two kinds, the
+   customers it touches (those whose customer-table ``segment``, ``region`` or
+   ``acquisition_channel`` equals a value, or everyone):
+
+   - *experience*: orders placed inside the window by a touched customer get, on one trust
+     driver, the customer's own probability ``sigmoid(logit(level) + heterogeneity * z)``
+     with the customer's same ``z`` as in step 4, instead of the business's level. Trust,
+     churn and reviews follow from those experiences as always. Later incidents on the same
+     driver override earlier ones where they overlap.
+   - *conversion*: ``shift`` is added to the log odds of the ``signup`` step (for customers
+     whose sign-up time ``a + 0.95 D`` falls in the window) or of the ``purchase`` step (for
+     those whose decision time ``a + D`` does). Shifts of several incidents add up. The
+     random draws are the same as without the incident, so only touched customers can
+     change whether they signed up or bought.
+   - *burst*: ``customers`` extra customers (ids after the ordinary ones) arrive uniformly
+     over the part of the window inside the simulation, through ``channel``, with
+     engagement ``~ Normal(engagement, 1)`` (low intent by default); segment, region and
+     ``z`` are drawn like everyone else's, after the ordinary customers', whose attributes
+     therefore stay the same (their later draws differ). They then live steps 1-8.
+
+   :attr:`GroundTruth.incidents` lists them with the metric each moves and its direction.
 """
 
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Mapping
+import math
+import numbers
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -60,14 +84,16 @@ import pandas as pd
 import pyarrow as pa
 from tqdm.auto import tqdm
 
-from .errors import JourneyParameterError
+from .errors import JourneyParameterError, check_choice, check_count
 
 __all__ = [
     "CHANNELS",
     "EVENTS",
     "GroundTruth",
+    "Incident",
     "Simulation",
     "SimulationParameters",
+    "example_incidents",
     "simulate",
 ]
 
@@ -259,6 +285,272 @@ class SimulationParameters:
         return {d: self.trust_weights[d] / total for d in TRUST_DRIVERS}
 
 
+INCIDENT_KINDS: tuple[str, ...] = ("experience", "conversion", "burst")
+#: The event whose volume an experience incident on each trust driver moves.
+INCIDENT_EVENTS: dict[str, str] = {
+    "keeping_promises": "delivery_late",
+    "fair_treatment": "surprise_fee",
+    "respect": "unwanted_contact",
+    "communication": "order_update",
+    "care": "thank_you",
+    "personalisation": "personalised_offer",
+    "service_quality": "ticket_resolved",
+    "owning_mistakes": "apology",
+}
+# Drivers whose event is logged when the business gets it wrong: a lower level means more.
+_BAD_NEWS = frozenset({"keeping_promises", "fair_treatment", "respect"})
+# Words for an incident's direction (+1, -1, 0) in GroundTruth.incidents' sentences.
+_MOVES = {1: "rose", -1: "fell", 0: "did not change"}
+_MORE = {1: "More", -1: "Fewer", 0: "As many"}
+_INCIDENT_COLUMNS: dict[str, tuple[str, ...]] = {
+    "segment": SEGMENTS,
+    "region": REGIONS,
+    "acquisition_channel": MARKETING_CHANNELS,
+}
+_STEPS: tuple[str, ...] = ("signup", "purchase")
+# The fields of one kind only, and that kind.
+_KIND_FIELDS = {
+    "driver": "experience",
+    "level": "experience",
+    "step": "conversion",
+    "shift": "conversion",
+}
+
+
+@dataclass(frozen=True)
+class Incident:
+    """A planted incident: for a while, part of the journey goes differently.
+
+    Build one with :meth:`experience`, :meth:`conversion` or :meth:`burst` and pass a
+    sequence of them to :func:`simulate` as ``incidents``; :attr:`GroundTruth.incidents` then
+    says what each does to the log. Step 9 of this module's docstring gives the process.
+
+    Attributes
+    ----------
+    kind : {"experience", "conversion", "burst"}
+    start, end : pandas.Timestamp
+        The window ``[start, end)``: the first instant affected and the first no longer
+        affected (``end`` is exclusive). Strings and naive timestamps are read as UTC; both
+        are stored as UTC timestamps.
+    driver : str or None
+        Experience: the trust driver (one of ``TRUST_DRIVERS``).
+    level : float or None
+        Experience: the driver's level, a probability, for orders placed inside the window.
+    step : {"signup", "purchase"} or None
+        Conversion: the funnel step whose log odds move.
+    shift : float or None
+        Conversion: added to that step's log odds (negative: conversion falls).
+    column, value : str or None
+        Experience and conversion: the customers touched are those whose customer-table
+        ``column`` (``"segment"``, ``"region"`` or ``"acquisition_channel"``) equals
+        ``value``; None for everyone.
+    customers : int
+        Burst: extra customers arriving uniformly inside the window (0 for other kinds).
+    channel : str
+        Burst: their acquisition channel (a marketing channel, default ``"social"``).
+    engagement : float
+        Burst: the mean of their engagement, which is standard normal for everyone else
+        (default -1.5: low intent, so few of them visit, sign up and buy).
+
+    Examples
+    --------
+    >>> late = Incident.experience("keeping_promises", 0.4, "2024-05-06", "2024-05-27")
+    >>> print(late.start, late.end)
+    2024-05-06 00:00:00+00:00 2024-05-27 00:00:00+00:00
+    >>> Incident.burst(0, "2024-05-06", "2024-05-13")
+    Traceback (most recent call last):
+    ...
+    journey_lib.errors.JourneyParameterError: customers must be a whole number of at least 1, got 0
+    """
+
+    kind: str
+    start: str | pd.Timestamp
+    end: str | pd.Timestamp
+    driver: str | None = None
+    level: float | None = None
+    step: str | None = None
+    shift: float | None = None
+    column: str | None = None
+    value: str | None = None
+    customers: int = 0
+    channel: str = "social"
+    engagement: float = -1.5
+
+    def __post_init__(self) -> None:
+        check_choice("kind", self.kind, INCIDENT_KINDS)
+        start, end = _utc_instant("start", self.start), _utc_instant("end", self.end)
+        if not end > start:
+            raise JourneyParameterError(
+                f"an incident's end must be after its start (end is exclusive); got start "
+                f"{start} and end {end}"
+            )
+        object.__setattr__(self, "start", start)
+        object.__setattr__(self, "end", end)
+        for name, kind in _KIND_FIELDS.items():
+            if kind != self.kind and getattr(self, name) is not None:
+                raise JourneyParameterError(
+                    f"{name} applies only to {kind} incidents; got {name}="
+                    f"{getattr(self, name)!r} for a {self.kind} incident"
+                )
+        if self.kind != "burst" and self.customers != 0:
+            raise JourneyParameterError(
+                f"customers applies only to burst incidents; got customers={self.customers!r} "
+                f"for a {self.kind} incident"
+            )
+        if self.kind == "experience":
+            check_choice("driver", self.driver, TRUST_DRIVERS)
+            if not _finite(self.level) or not 0.0 <= self.level <= 1.0:
+                raise JourneyParameterError(
+                    f"level must be a probability in [0, 1], got {self.level!r}"
+                )
+        elif self.kind == "conversion":
+            check_choice("step", self.step, _STEPS)
+            if not _finite(self.shift):
+                raise JourneyParameterError(
+                    f"shift must be a finite number (added to the step's log odds), "
+                    f"got {self.shift!r}"
+                )
+        else:
+            check_count("customers", self.customers)
+            check_choice("channel", self.channel, MARKETING_CHANNELS)
+            if not _finite(self.engagement):
+                raise JourneyParameterError(
+                    f"engagement must be a finite number (the burst's mean engagement), "
+                    f"got {self.engagement!r}"
+                )
+            if self.column is not None or self.value is not None:
+                raise JourneyParameterError(
+                    "column and value apply only to experience and conversion incidents "
+                    f"(a burst's customers are new); got column={self.column!r}, "
+                    f"value={self.value!r}"
+                )
+        if self.column is None:
+            if self.value is not None:
+                raise JourneyParameterError(
+                    f"value={self.value!r} needs a column ('segment', 'region' or "
+                    "'acquisition_channel') to compare it with"
+                )
+        else:
+            check_choice("column", self.column, tuple(_INCIDENT_COLUMNS))
+            check_choice(
+                f"value for column {self.column!r}", self.value, _INCIDENT_COLUMNS[self.column]
+            )
+
+    @classmethod
+    def experience(
+        cls,
+        driver: str,
+        level: float,
+        start: str | pd.Timestamp,
+        end: str | pd.Timestamp,
+        *,
+        column: str | None = None,
+        value: str | None = None,
+    ) -> Incident:
+        """Orders placed in ``[start, end)`` are served at ``level`` on ``driver``.
+
+        Touched customers (``column == value``, or everyone) get, for those orders,
+        ``sigmoid(logit(level) + heterogeneity * z)`` with their own ``z``. The driver's event
+        (``INCIDENT_EVENTS``: ``delivery_late`` for keeping_promises, ...) moves in volume.
+
+        Examples
+        --------
+        >>> Incident.experience("care", 0.2, "2024-03-04", "2024-03-18").level
+        0.2
+        """
+        return cls("experience", start, end, driver=driver, level=level, column=column, value=value)
+
+    @classmethod
+    def conversion(
+        cls,
+        step: str,
+        shift: float,
+        start: str | pd.Timestamp,
+        end: str | pd.Timestamp,
+        *,
+        column: str | None = None,
+        value: str | None = None,
+    ) -> Incident:
+        """``shift`` is added to the log odds of ``step`` ("signup" or "purchase") taken in
+        ``[start, end)`` by touched customers (``column == value``, or everyone).
+
+        Examples
+        --------
+        >>> Incident.conversion("purchase", -1.5, "2024-07-01", "2024-07-29",
+        ...                     column="segment", value="small_business").value
+        'small_business'
+        """
+        return cls("conversion", start, end, step=step, shift=shift, column=column, value=value)
+
+    @classmethod
+    def burst(
+        cls,
+        customers: int,
+        start: str | pd.Timestamp,
+        end: str | pd.Timestamp,
+        *,
+        channel: str = "social",
+        engagement: float = -1.5,
+    ) -> Incident:
+        """``customers`` extra customers arrive uniformly in ``[start, end)`` through
+        ``channel``, with engagement ``~ Normal(engagement, 1)``.
+
+        Examples
+        --------
+        >>> Incident.burst(400, "2024-09-23", "2024-09-30").customers
+        400
+        """
+        return cls("burst", start, end, customers=customers, channel=channel, engagement=engagement)
+
+
+def example_incidents(
+    start: str | pd.Timestamp = "2024-01-01", days: int = 365
+) -> tuple[Incident, ...]:
+    """Three incidents inside a simulated window, for teaching and the report's default data.
+
+    Each window begins on the Monday nearest to the day ``fraction * days - length / 2``
+    after ``start`` (the midnight of that UTC day), so weekly periods line up with it:
+
+    1. late deliveries: keeping_promises level 0.4 for every customer, 3 weeks around 35% of
+       the window;
+    2. purchase conversion falls for segment ``small_business``: shift -1.5 on the log odds,
+       4 weeks around 55%;
+    3. a burst of 400 low-intent customers (engagement mean -1.5) through ``social``, 7 days
+       around 75%.
+
+    Parameters
+    ----------
+    start : str or Timestamp, default "2024-01-01"
+        The simulated window's first day, as given to :func:`simulate`.
+    days : int, default 365
+        Its length; at least 56 so that every incident fits inside.
+
+    Examples
+    --------
+    >>> for incident in example_incidents():
+    ...     print(incident.kind, f"{incident.start:%a %Y-%m-%d}", f"{incident.end:%a %Y-%m-%d}")
+    experience Mon 2024-04-29 Mon 2024-05-20
+    conversion Mon 2024-07-08 Mon 2024-08-05
+    burst Mon 2024-09-30 Mon 2024-10-07
+    """
+    check_count("days", days, minimum=56)
+    origin = _utc_instant("start", start).normalize()
+
+    def window(fraction: float, weeks: int) -> tuple[pd.Timestamp, pd.Timestamp]:
+        first = origin + pd.Timedelta(days=math.floor(fraction * days - 3.5 * weeks))
+        weekday = first.weekday()
+        first += pd.Timedelta(days=-weekday if weekday <= 3 else 7 - weekday)
+        return first, first + pd.Timedelta(weeks=weeks)
+
+    return (
+        Incident.experience("keeping_promises", 0.4, *window(0.35, 3)),
+        Incident.conversion(
+            "purchase", -1.5, *window(0.55, 4), column="segment", value="small_business"
+        ),
+        Incident.burst(400, *window(0.75, 1), channel="social", engagement=-1.5),
+    )
+
+
 @dataclass(frozen=True)
 class GroundTruth:
     """What really happened in a simulation.
@@ -276,12 +568,25 @@ class GroundTruth:
         The planted effects: ``driver``, ``outcome`` (churn, advocacy or purchase),
         ``effect`` (log hazard ratio for churn, log odds ratio otherwise), ``level`` and a
         plain-language ``meaning``.
+    incidents : pandas.DataFrame
+        One row per planted :class:`Incident`, in the order given (empty, with the same
+        columns, when there are none): ``incident`` (1, 2, ...), ``kind``, ``metric`` (what
+        moves: ``"events"`` for an experience incident, ``"conversion"`` for a conversion
+        one, ``"new customers"`` for a burst), ``detail`` (the event whose volume moves, see
+        ``INCIDENT_EVENTS``; the step, ``"signup"`` or ``"purchase"``, whose conversion moves;
+        missing for a burst), ``column`` and ``value`` (who: missing for everyone;
+        ``"acquisition_channel"`` and the channel for a burst), ``start`` and ``end`` (UTC,
+        ``end`` exclusive, clipped to the simulated window), ``direction`` (+1 the metric
+        rises, -1 it falls, 0 it stays: an experience level equal to the business's level or
+        a zero shift), ``effect`` (the level, the shift or the number of customers) and a
+        plain-language ``meaning``.
     start, end : pandas.Timestamp
         The simulated window.
     """
 
     customers: pd.DataFrame
     effects: pd.DataFrame
+    incidents: pd.DataFrame
     start: pd.Timestamp
     end: pd.Timestamp
     _segments: pd.DataFrame = field(repr=False)
@@ -338,9 +643,10 @@ class Simulation:
     customers : pandas.DataFrame
         One row per customer: ``customer_id``, ``first_seen``, ``acquisition_channel``,
         ``segment``, ``region`` (planted with no effect), ``plan`` (chosen at the first
-        purchase, missing for customers who never bought), ``referrer_id``.
+        purchase, missing for customers who never bought), ``referrer_id``. Customers of a
+        burst :class:`Incident` follow the ordinary ones.
     truth : GroundTruth
-        True hazards, churn times and probabilities, and the planted effects.
+        True hazards, churn times and probabilities, the planted effects and incidents.
     params : SimulationParameters
         Every parameter used.
     seed : int
@@ -370,6 +676,7 @@ def simulate(
     start: str | pd.Timestamp = "2024-01-01",
     days: int = 365,
     progress: bool | None = None,
+    incidents: Sequence[Incident] = (),
     **drivers: Any,
 ) -> Simulation:
     """Simulate customer journeys with known causes of churn and advocacy.
@@ -386,6 +693,10 @@ def simulate(
         Length of the window. Customers arrive uniformly across it.
     progress : bool, optional
         Show a progress bar; by default only from 100,000 customers.
+    incidents : sequence of Incident, default ()
+        Planted incidents (step 9 of the module docstring; :func:`example_incidents` gives
+        three); each window must overlap the simulated one. ``truth.incidents`` lists them.
+        Without incidents the data are exactly those of earlier versions for every seed.
     **drivers
         Any field of :class:`SimulationParameters`, e.g. ``keeping_promises=0.6`` or
         ``trust_effect=0``. The module docstring describes the process they drive.
@@ -403,6 +714,12 @@ def simulate(
     >>> worse = simulate(500, seed=7, keeping_promises=0.3)
     >>> bool(worse.truth.customers["churned"].mean() > sim.truth.customers["churned"].mean())
     True
+    >>> busy = simulate(500, seed=7, incidents=[Incident.burst(50, "2024-03-04", "2024-03-11")])
+    >>> len(busy.customers)
+    550
+    >>> print(busy.truth.incidents.loc[0, "meaning"])  # doctest: +NORMALIZE_WHITESPACE
+    A burst of 50 new low-intent customers arrived through social from 2024-03-04 to
+    2024-03-10 (mean engagement -1.50, against 0 for the others)
     """
     if not isinstance(n_customers, int | np.integer) or n_customers < 1:
         raise JourneyParameterError(f"n_customers must be a positive integer, got {n_customers!r}")
@@ -415,9 +732,12 @@ def simulate(
     params = SimulationParameters(**drivers)
     origin = pd.Timestamp(start)
     origin = origin.tz_localize("UTC") if origin.tzinfo is None else origin.tz_convert("UTC")
+    planted = _check_incidents(incidents, origin, days)
     show = n_customers >= 100_000 if progress is None else progress
     with tqdm(total=6, desc="simulate", disable=not show, unit="phase") as bar:
-        sim = _Simulator(int(n_customers), params, np.random.default_rng(seed), float(days), bar)
+        sim = _Simulator(
+            int(n_customers), params, np.random.default_rng(seed), float(days), bar, planted
+        )
         events, customers, truth = sim.run(origin)
     return Simulation(
         events=events,
@@ -435,9 +755,17 @@ class _Simulator:
     each step appends event blocks that are sorted once at the end."""
 
     def __init__(
-        self, n: int, params: SimulationParameters, rng: np.random.Generator, days: float, bar: tqdm
+        self,
+        n: int,
+        params: SimulationParameters,
+        rng: np.random.Generator,
+        days: float,
+        bar: tqdm,
+        incidents: tuple[tuple[Incident, float, float], ...] = (),
     ) -> None:
         self.n, self.p, self.rng, self.days, self.bar = n, params, rng, days, bar
+        # (incident, window start, window end) in days from the origin, in the order given.
+        self.incidents = incidents
         self.blocks: list[dict[str, np.ndarray]] = []
 
     def emit(
@@ -488,9 +816,45 @@ class _Simulator:
         self.region = rng.integers(0, len(REGIONS), n)
         self.engagement = rng.standard_normal(n)
         # Each customer's own chance of a good experience on each trust driver.
-        z = rng.standard_normal((n, len(TRUST_DRIVERS)))
+        self.z = rng.standard_normal((n, len(TRUST_DRIVERS)))
+        # Burst customers are drawn after everyone else, so the others' attributes stay put.
+        for incident, lo, hi in self.incidents:
+            if incident.kind == "burst":
+                self.add_burst(incident, max(lo, 0.0), min(hi, self.days))
         levels = np.array([getattr(p, d) for d in TRUST_DRIVERS])
-        self.service = _sigmoid(_logit(levels) + p.heterogeneity * z)
+        self.service = _sigmoid(_logit(levels) + p.heterogeneity * self.z)
+
+    def add_burst(self, incident: Incident, lo: float, hi: float) -> None:
+        """Append ``incident.customers`` rows arriving uniformly in ``[lo, hi)``."""
+        k, p, rng = incident.customers, self.p, self.rng
+        self.arrival = np.concatenate([self.arrival, rng.uniform(lo, hi, k)])
+        self.channel = np.concatenate([self.channel, np.full(k, _CH[incident.channel])])
+        self.segment = np.concatenate([self.segment, _choice(rng, SEGMENTS, p.segment_mix, k)])
+        self.region = np.concatenate([self.region, rng.integers(0, len(REGIONS), k)])
+        self.engagement = np.concatenate([self.engagement, rng.normal(incident.engagement, 1.0, k)])
+        self.z = np.concatenate([self.z, rng.standard_normal((k, len(TRUST_DRIVERS)))])
+        self.n += k
+
+    def touched(self, incident: Incident) -> np.ndarray:
+        """Whether each customer is one the incident touches (column == value, or all)."""
+        if incident.column is None:
+            return np.ones(self.n, dtype=bool)
+        codes, names = {
+            "segment": (self.segment, SEGMENTS),
+            "region": (self.region, REGIONS),
+            "acquisition_channel": (self.channel, CHANNELS),
+        }[incident.column]
+        return codes == names.index(incident.value)
+
+    def shift(self, step: str, time: np.ndarray) -> np.ndarray | float:
+        """Log odds added to ``step`` for each customer taking it at ``time``: 0 without
+        conversion incidents (adding 0.0 leaves every probability bit for bit the same)."""
+        total: np.ndarray | float = 0.0
+        for incident, lo, hi in self.incidents:
+            if incident.kind == "conversion" and incident.step == step:
+                inside = self.touched(incident) & (time >= lo) & (time < hi)
+                total = total + np.where(inside, incident.shift, 0.0)
+        return total
 
     def acquire(self) -> np.ndarray:
         n, p, rng = self.n, self.p, self.rng
@@ -514,9 +878,13 @@ class _Simulator:
         lift = touched @ np.array([p.channel_lift[c] for c in MARKETING_CHANNELS])
 
         e = p.engagement_conversion * self.engagement
+        signup_shift = self.shift("signup", self.arrival + consider * 0.95)
+        purchase_shift = self.shift("purchase", self.decision)
         visits = rng.random(n) < _sigmoid(_logit(p.visit_rate) + e)
-        signs = visits & (rng.random(n) < _sigmoid(_logit(p.signup_rate) + e))
-        buys = signs & (rng.random(n) < _sigmoid(_logit(p.purchase_rate) + e + lift))
+        signs = visits & (rng.random(n) < _sigmoid(_logit(p.signup_rate) + e + signup_shift))
+        buys = signs & (
+            rng.random(n) < _sigmoid(_logit(p.purchase_rate) + e + lift + purchase_shift)
+        )
         buys &= self.decision < self.days
 
         n_visits = np.where(visits, 1 + rng.poisson(1.5 * np.exp(0.3 * self.engagement)), 0)
@@ -566,6 +934,11 @@ class _Simulator:
         row, t = o["row"], o["time"]
         size = len(row)
         s = self.service[row]
+        for incident, lo, hi in self.incidents:
+            if incident.kind == "experience":
+                i = TRUST_DRIVERS.index(incident.driver)
+                hit = (t >= lo) & (t < hi) & self.touched(incident)[row]
+                s[hit, i] = _sigmoid(_logit(incident.level) + p.heterogeneity * self.z[row[hit], i])
         good = {d: rng.random(size) < s[:, i] for i, d in enumerate(TRUST_DRIVERS)}
         on_time = good["keeping_promises"]
         delivery = t + np.where(on_time, rng.uniform(1, 3, size), rng.uniform(4, 8, size))
@@ -828,6 +1201,7 @@ class _Simulator:
         truth = GroundTruth(
             customers=customers,
             effects=_effects(p),
+            incidents=_incident_table(self.incidents, p, origin, self.days),
             start=origin,
             end=_stamp(end, origin),
             _segments=segments,
@@ -903,6 +1277,102 @@ def _effects(p: SimulationParameters) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["driver", "outcome", "effect", "level", "meaning"])
 
 
+def _check_incidents(
+    incidents: Sequence[Incident], origin: pd.Timestamp, days: int
+) -> tuple[tuple[Incident, float, float], ...]:
+    """Each incident with its window in days from ``origin``; every window must overlap the
+    simulated one."""
+    if isinstance(incidents, Incident | str) or not isinstance(incidents, Sequence):
+        raise JourneyParameterError(
+            f"incidents must be a sequence (list or tuple) of Incident, got {incidents!r}"
+        )
+    end = origin + pd.Timedelta(days=days)
+    planted = []
+    for number, incident in enumerate(incidents, start=1):
+        if not isinstance(incident, Incident):
+            raise JourneyParameterError(
+                f"incidents must hold Incident objects (Incident.experience, .conversion or "
+                f".burst); incident {number} is {incident!r}"
+            )
+        if incident.end <= origin or incident.start >= end:
+            raise JourneyParameterError(
+                f"incident {number} ({incident.kind} from {incident.start} to {incident.end}) "
+                f"does not overlap the simulated window from {origin} to {end}"
+            )
+        planted.append((incident, _days(incident.start, origin), _days(incident.end, origin)))
+    return tuple(planted)
+
+
+def _incident_table(
+    incidents: tuple[tuple[Incident, float, float], ...],
+    p: SimulationParameters,
+    origin: pd.Timestamp,
+    days: float,
+) -> pd.DataFrame:
+    """:attr:`GroundTruth.incidents`: what each incident does to the log, and where."""
+    rows = []
+    for number, (incident, lo, hi) in enumerate(incidents, start=1):
+        start = _stamp(max(lo, 0.0), origin)
+        end = _stamp(min(hi, days), origin)
+        # The last day touched, for sentences: the window's end is exclusive.
+        span = f"from {start:%Y-%m-%d} to {end - pd.Timedelta(1, 'us'):%Y-%m-%d}"
+        who = (
+            "all customers"
+            if incident.column is None
+            else f"customers with {incident.column} = {incident.value}"
+        )
+        column, value = incident.column, incident.value
+        if incident.kind == "experience":
+            base = getattr(p, incident.driver)
+            event = INCIDENT_EVENTS[incident.driver]
+            sign = -1 if incident.driver in _BAD_NEWS else 1
+            direction = sign * int(np.sign(incident.level - base))
+            metric, detail, effect = "events", event, float(incident.level)
+            meaning = (
+                f"{_MORE[direction]} {event} events: {incident.driver} level "
+                f"{incident.level:.2f} instead of {base:.2f} for orders placed {span} by {who}"
+            )
+        elif incident.kind == "conversion":
+            direction = int(np.sign(incident.shift))
+            metric, detail, effect = "conversion", incident.step, float(incident.shift)
+            meaning = (
+                f"{incident.step.capitalize()} conversion {_MOVES[direction]}: "
+                f"{incident.shift:+.2f} on the log odds of the {incident.step} step taken "
+                f"{span} by {who}"
+            )
+        else:
+            direction = 1
+            metric, detail, effect = "new customers", None, float(incident.customers)
+            column, value = "acquisition_channel", incident.channel
+            intent = "low-intent " if incident.engagement < 0 else ""
+            meaning = (
+                f"A burst of {incident.customers:,} new {intent}customers arrived through "
+                f"{incident.channel} {span} (mean engagement {incident.engagement:+.2f}, "
+                "against 0 for the others)"
+            )
+        rows.append(
+            {
+                "incident": number,
+                "kind": incident.kind,
+                "metric": metric,
+                "detail": detail,
+                "column": column,
+                "value": value,
+                "start": start,
+                "end": end,
+                "direction": direction,
+                "effect": effect,
+                "meaning": meaning,
+            }
+        )
+    columns = ["incident", "kind", "metric", "detail", "column", "value", "start", "end"]
+    table = pd.DataFrame(rows, columns=[*columns, "direction", "effect", "meaning"])
+    dtypes = {"incident": "int64", "direction": "int64", "effect": "float64"}
+    dtypes |= {c: "str" for c in ("kind", "metric", "detail", "column", "value", "meaning")}
+    dtypes |= {"start": "datetime64[us, UTC]", "end": "datetime64[us, UTC]"}
+    return table.astype(dtypes)
+
+
 def _check_keys(name: str, mapping: Mapping[str, float], allowed: tuple[str, ...]) -> None:
     if set(mapping) != set(allowed):
         raise JourneyParameterError(
@@ -948,6 +1418,24 @@ def _timestamps(days: np.ndarray, origin: pd.Timestamp) -> pd.Series:
 
 def _stamp(days: float, origin: pd.Timestamp) -> pd.Timestamp:
     return origin + pd.Timedelta(days=days)
+
+
+def _utc_instant(name: str, value: Any) -> pd.Timestamp:
+    """``value`` as a UTC timestamp (naive is read as UTC), or a clear error naming ``name``."""
+    try:
+        stamp = pd.Timestamp(value)
+    except (TypeError, ValueError):
+        stamp = pd.NaT
+    if stamp is pd.NaT:
+        raise JourneyParameterError(
+            f"{name} must be a date or timestamp (e.g. '2024-05-06'), got {value!r}"
+        )
+    return stamp.tz_localize("UTC") if stamp.tzinfo is None else stamp.tz_convert("UTC")
+
+
+def _finite(value: Any) -> bool:
+    """A real number (not a bool) that is neither infinite nor NaN."""
+    return isinstance(value, numbers.Real) and not isinstance(value, bool) and math.isfinite(value)
 
 
 def _days(stamp: pd.Timestamp, origin: pd.Timestamp) -> float:
