@@ -42,6 +42,7 @@ from .io import load_events, read_events, read_table, write_table
 from .io.adapters import from_customer_table, from_transactions, validate_customers
 from .io.profile import LogProfile, profile
 from .io.validate import CANONICAL_COLUMNS, REQUIRED_COLUMNS, ValidationReport, validate_events
+from .monitor import Changes, changes, find_changes, monitor_series
 from .scenarios import outcomes, what_if
 from .simulator import (
     GroundTruth,
@@ -61,6 +62,7 @@ __all__ = [
     "CANONICAL_COLUMNS",
     "FRAMEWORKS",
     "REQUIRED_COLUMNS",
+    "Changes",
     "Drivers",
     "GroundTruth",
     "Incident",
@@ -84,6 +86,7 @@ __all__ = [
     "attribute_stages",
     "attribution",
     "calibration_holdout",
+    "changes",
     "churn",
     "churn_rate",
     "clv",
@@ -93,6 +96,7 @@ __all__ = [
     "customer_segments",
     "drivers",
     "example_incidents",
+    "find_changes",
     "flow_nodes",
     "from_customer_table",
     "from_transactions",
@@ -103,6 +107,7 @@ __all__ = [
     "lifecycle",
     "load_events",
     "loyalty",
+    "monitor_series",
     "outcomes",
     "path_flows",
     "paths",

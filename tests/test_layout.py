@@ -246,6 +246,7 @@ LAYERS = {
     "churn": 3,
     "attribution": 3,
     "clv": 3,
+    "monitor": 3,
     "scenarios": 3,
     "teach": 3,
     "plots": 4,

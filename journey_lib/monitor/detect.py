@@ -1,0 +1,511 @@
+"""What changed, where and since when: :func:`changes` and its result, :class:`Changes`.
+
+:func:`changes` builds every series of :func:`journey_lib.monitor_series` and hands them to
+:func:`find_changes`, which fits each one's baseline
+(:mod:`journey_lib.monitor.baseline`), scans its windows against it under one false-alarm
+budget (:mod:`journey_lib.monitor.scan`) and describes each change found: where, from when
+to when, the level before and during with 95% intervals, the size and the score. A change
+of the whole log can then be split over each segment column (:meth:`Changes.breakdown`,
+:mod:`journey_lib.monitor.breakdown`).
+
+Levels
+------
+A change's **during** level is the window's own: events (customers) per period for counts,
+the share of the base for rates, money per active customer for revenue. **before** is the
+same over the periods just before the window (as many as it has, at least
+:data:`journey_lib.monitor.scan.MIN_BEFORE`, whole weeks for daily series, never reaching
+before the series' first used period). Intervals widen binomial (Wilson) and Poisson
+(Garwood) ones by the series' dispersion. ``expected`` is the baseline's level in the
+window. ``relative`` is ``during / before - 1``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from narwhals.typing import IntoFrame
+from scipy import stats
+
+from ..analytics.segments import Segments
+from ..errors import JourneyDataError, JourneyParameterError, check_choice
+from ..io.profile import LogProfile
+from .baseline import design, fit_baseline
+from .breakdown import decompose
+from .scan import MIN_BEFORE, Found, scan, threshold, windows
+from .series import FAMILY, MONITOR_PERIODS, SERIES_COLUMNS, monitor_series
+
+__all__ = ["CHANGE_COLUMNS", "Changes", "changes", "find_changes"]
+
+#: The columns of :attr:`Changes.table`.
+CHANGE_COLUMNS: tuple[str, ...] = (
+    "metric",
+    "detail",
+    "column",
+    "value",
+    "kind",
+    "start",
+    "end",
+    "ongoing",
+    "periods",
+    "before_from",
+    "before",
+    "before_low",
+    "before_high",
+    "during",
+    "during_low",
+    "during_high",
+    "expected",
+    "change",
+    "relative",
+    "score",
+    "p_value",
+    "part_of",
+)
+_KEYS = ["metric", "detail", "column", "value"]
+_Z95 = float(stats.norm.isf(0.025))
+_ADVERB = {"day": "daily", "week": "weekly"}
+
+
+@dataclass(frozen=True)
+class Changes:
+    """The changes found in a log's series (see :func:`changes`).
+
+    Attributes
+    ----------
+    table : pandas.DataFrame
+        One row per change, by score (highest first), with :data:`CHANGE_COLUMNS`:
+        ``metric``, ``detail``, ``column`` and ``value`` (the place; missing for the whole
+        log), ``kind`` (``"spike"``: one period; ``"shift"``), ``start`` and ``end`` (first
+        and last period affected; ``end`` missing when ``ongoing``: the change lasts to the
+        last period the series uses), ``periods``, ``before_from`` (the first period of the
+        before window, which ends where the change starts), ``before``, ``during`` and their
+        95% intervals, ``expected`` (the baseline's level), ``change`` (``during -
+        before``), ``relative``, ``score`` (the window's standardised score, signed by
+        direction), ``p_value`` (Bonferroni-adjusted over every window tested) and
+        ``part_of`` (for a segment's change, the row of the whole log's change on the same
+        metric whose window overlaps it; missing otherwise).
+    series : pandas.DataFrame
+        Every series scanned (:func:`journey_lib.monitor_series`'s rows) with ``expected``
+        (the baseline's level in each used period), ``phi`` (the series' dispersion) and
+        ``best`` (its highest absolute score over every window, 0 when not scanned).
+    period : str
+    alpha, min_size : float
+        The false-alarm budget and the smallest relative size reported.
+    tests : int
+        Windows tested, over every series.
+    threshold : float
+        The absolute score a window needed: the normal quantile of ``alpha / (2 tests)``.
+    """
+
+    table: pd.DataFrame
+    series: pd.DataFrame
+    period: str
+    alpha: float
+    min_size: float
+    tests: int
+    threshold: float
+
+    def __len__(self) -> int:
+        return len(self.table)
+
+    def __repr__(self) -> str:
+        scanned = self.series.groupby(_KEYS, dropna=False).ngroups
+        return (
+            f"<Changes: {len(self.table)} found in {scanned} {_ADVERB[self.period]} series "
+            f"({self.tests:,} windows; |score| >= {self.threshold:.2f} for alpha={self.alpha})>"
+        )
+
+    def breakdown(self, change: int) -> pd.DataFrame:
+        """Where change ``change`` (a row of :attr:`table`) happened: the whole log's series
+        of its metric over the change's before and during windows, split over every segment
+        column's values (:func:`journey_lib.monitor.breakdown.decompose`). Each column's
+        ``effect`` adds up to the whole log's change over the same windows."""
+        if not 0 <= change < len(self.table):
+            raise JourneyParameterError(
+                f"change must be a row of the table, 0 to {len(self.table) - 1}; got {change!r}"
+            )
+        row = self.table.iloc[change]
+        rows = self.series_of(change, every_place=True)
+        end = rows["period"].max() if row["ongoing"] else row["end"]
+        before = (row["before_from"], row["start"] - _step(self.period))
+        return decompose(rows, FAMILY[row["metric"]], before, (row["start"], end))
+
+    def series_of(self, change: int, *, every_place: bool = False) -> pd.DataFrame:
+        """The series of change ``change``: its place's rows, or with ``every_place`` the
+        rows of every place of its metric and detail."""
+        row = self.table.iloc[change]
+        s = self.series
+        same = (s["metric"] == row["metric"]) & _same(s["detail"], row["detail"])
+        if not every_place:
+            same &= _same(s["column"], row["column"]) & _same(s["value"], row["value"])
+        return s[same].reset_index(drop=True)
+
+
+def changes(
+    events: IntoFrame,
+    profile: LogProfile | None = None,
+    *,
+    period: str = "week",
+    metrics: Sequence[str] | None = None,
+    by: str | Sequence[str] | Segments | None = None,
+    by_rule: str = "first",
+    top: int | None = 6,
+    steps: Sequence[str] | None = None,
+    window: Any = "14D",
+    inactivity: Any = None,
+    alpha: float = 0.05,
+    min_size: float = 0.1,
+    max_per_series: int = 3,
+) -> Changes:
+    """Find what changed in a touchpoint log, where and since when.
+
+    Every series of :func:`journey_lib.monitor_series` (active and new customers, each
+    event's volume, each funnel step's conversion, churn rate, first-period retention,
+    revenue per customer; for the whole log and each segment value of ``by``) is fitted a
+    baseline that follows its trend and weekdays, and every window of consecutive periods is
+    scored against it. The definitions are in :mod:`journey_lib.monitor.series`,
+    :mod:`~journey_lib.monitor.baseline`, :mod:`~journey_lib.monitor.scan` and
+    :mod:`~journey_lib.monitor.detect`.
+
+    Parameters
+    ----------
+    events : DataFrame
+        A touchpoint log of any engine; only per-period tables leave the engine.
+    profile, period, metrics, by, by_rule, top, steps, window, inactivity
+        As for :func:`journey_lib.monitor_series`.
+    alpha : float, default 0.05
+        The false-alarm budget: on a log where nothing changed, the chance of reporting
+        any change at all is at most ``alpha`` (see :mod:`journey_lib.monitor.scan`).
+    min_size : float, default 0.1
+        Smallest change reported, relative to the baseline (0.1: ten percent).
+    max_per_series : int, default 3
+        Changes kept per series, the highest-scoring windows that do not overlap.
+
+    Returns
+    -------
+    Changes
+        ``.table`` (one row per change), ``.series`` (every series with its baseline),
+        ``.breakdown(i)`` (where a change happened).
+
+    Examples
+    --------
+    Purchases halve for three weeks from the 13th week of a weekly log:
+
+    >>> import numpy as np, pandas as pd
+    >>> rng = np.random.default_rng(0)
+    >>> days = pd.date_range("2024-01-01", periods=30 * 7, freq="D", tz="UTC")
+    >>> per_day = np.where((np.arange(30 * 7) >= 12 * 7) & (np.arange(30 * 7) < 15 * 7), 20, 40)
+    >>> stamps = np.repeat(days, rng.poisson(per_day)) + pd.Timedelta(hours=12)
+    >>> log = pd.DataFrame({"customer_id": np.arange(len(stamps)), "timestamp": stamps,
+    ...                     "event": "purchase"})
+    >>> found = changes(log, metrics=["events"])
+    >>> found.table[["detail", "start", "end", "ongoing"]]
+         detail                     start                       end  ongoing
+    0  purchase 2024-03-25 00:00:00+00:00 2024-04-08 00:00:00+00:00    False
+    >>> found.table[["before", "during", "relative"]].round(2)  # purchases a week
+       before  during  relative
+    0  291.75  150.33     -0.48
+    """
+    check_choice("period", period, MONITOR_PERIODS)
+    series = monitor_series(
+        events,
+        profile,
+        period=period,
+        metrics=metrics,
+        by=by,
+        by_rule=by_rule,
+        top=top,
+        steps=steps,
+        window=window,
+        inactivity=inactivity,
+    )
+    return find_changes(
+        series, period=period, alpha=alpha, min_size=min_size, max_per_series=max_per_series
+    )
+
+
+def find_changes(
+    series: pd.DataFrame,
+    *,
+    period: str = "week",
+    alpha: float = 0.05,
+    min_size: float = 0.1,
+    max_per_series: int = 3,
+) -> Changes:
+    """Scan series already built (by :func:`journey_lib.monitor_series`, or by hand with
+    its columns) for changes; the scan of :func:`changes`.
+
+    Every series must have a row for every period of one grid, as
+    :func:`~journey_lib.monitor_series` gives them. ``alpha``, ``min_size`` and
+    ``max_per_series`` are as for :func:`changes`.
+
+    Examples
+    --------
+    A conversion that falls from 60% to 30% for three weeks, on 400 customers a week:
+
+    >>> import numpy as np, pandas as pd
+    >>> weeks = pd.date_range("2024-01-01", periods=30, freq="7D", tz="UTC")
+    >>> rate = np.where((np.arange(30) >= 12) & (np.arange(30) < 15), 0.3, 0.6)
+    >>> series = pd.DataFrame({"metric": "conversion", "detail": "cart → purchase",
+    ...     "column": None, "value": None, "period": weeks, "count": 400 * rate,
+    ...     "base": 400.0, "used": True})
+    >>> t = find_changes(series).table
+    >>> t[["start", "end", "ongoing", "before", "during"]]
+                          start                       end  ongoing  before  during
+    0 2024-03-25 00:00:00+00:00 2024-04-08 00:00:00+00:00    False     0.6     0.3
+    """
+    check_choice("period", period, MONITOR_PERIODS)
+    _check_scan(alpha, min_size, max_per_series)
+    missing = [c for c in SERIES_COLUMNS if c not in series]
+    if missing:
+        raise JourneyDataError(
+            f"series lack column(s) {missing}; they need {list(SERIES_COLUMNS)} "
+            "(journey_lib.monitor_series makes them)"
+        )
+    unknown = sorted(set(series["metric"]) - set(FAMILY))
+    if unknown:
+        raise JourneyDataError(f"series name unknown metric(s) {unknown}; known: {list(FAMILY)}")
+    rows = series.sort_values([*_KEYS, "period"], na_position="first").reset_index(drop=True)
+    periods = np.sort(rows["period"].unique())
+    meta = rows.drop_duplicates(_KEYS)[_KEYS].reset_index(drop=True)
+    t = len(periods)
+    if (
+        len(rows) != len(meta) * t
+        or not (rows["period"].to_numpy().reshape(-1, t) == periods[None, :]).all()
+    ):
+        raise JourneyDataError(
+            "every series needs one row for each period of the same grid "
+            f"({len(meta)} series, {t} periods, {len(rows)} rows)"
+        )
+    count = rows["count"].to_numpy(dtype="float64").reshape(-1, t)
+    base = np.nan_to_num(rows["base"].to_numpy(dtype="float64")).reshape(-1, t)
+    used = rows["used"].to_numpy(dtype=bool).reshape(-1, t)
+    days = (pd.DatetimeIndex(periods).as_unit("us").asi8 // 86_400_000_000).astype("int64")
+    x = design(days, period)
+    family = meta["metric"].map(FAMILY).to_numpy()
+    scanned = used & ((base > 0) | (family == "count")[:, None])
+    live = np.where((family == "count")[:, None], count, base)
+    scanned &= (np.where(scanned, live, 0.0).sum(axis=1) > 0)[:, None]
+    ranges = _ranges(scanned)
+    tests = sum(len(windows(int(lo), int(hi), period)[0]) for lo, hi in ranges if lo <= hi)
+    z_star = threshold(alpha, tests)
+
+    expected = np.full_like(count, np.nan)
+    phi, best = np.ones(len(meta)), np.zeros(len(meta))
+    picked = []
+    for fam in ("count", "rate", "money"):
+        rows_f = np.flatnonzero(family == fam)
+        if not len(rows_f):
+            continue
+        fit = fit_baseline(count[rows_f], base[rows_f], scanned[rows_f], x, fam)
+        level = (
+            fit.mean
+            if fam == "count"
+            else fit.mean / np.where(base[rows_f] > 0, base[rows_f], np.nan)
+        )
+        expected[rows_f] = np.where(scanned[rows_f], level, np.nan)
+        phi[rows_f] = fit.phi
+        found = scan(
+            count[rows_f],
+            base[rows_f],
+            scanned[rows_f],
+            x,
+            fit,
+            fam,
+            period,
+            ranges[rows_f],
+            z_star,
+            min_size,
+        )
+        best[rows_f] = found.best
+        picked.append(_pick(found, rows_f, max_per_series))
+    chosen = pd.concat(picked, ignore_index=True) if picked else pd.DataFrame()
+    table = _describe(chosen, meta, periods, count, base, ranges, phi, tests, period)
+    out = rows.assign(expected=expected.reshape(-1), phi=np.repeat(phi, t), best=np.repeat(best, t))
+    return Changes(
+        table=table,
+        series=out,
+        period=period,
+        alpha=alpha,
+        min_size=min_size,
+        tests=tests,
+        threshold=z_star,
+    )
+
+
+def _check_scan(alpha: float, min_size: float, max_per_series: int) -> None:
+    if not (isinstance(alpha, float | int) and 0 < alpha < 1):
+        raise JourneyParameterError(f"alpha must be a probability in (0, 1); got {alpha!r}")
+    if not (isinstance(min_size, float | int) and min_size >= 0):
+        raise JourneyParameterError(f"min_size must be a share >= 0 (0.1 is 10%); got {min_size!r}")
+    if (
+        isinstance(max_per_series, bool)
+        or not isinstance(max_per_series, int)
+        or max_per_series < 1
+    ):
+        raise JourneyParameterError(
+            f"max_per_series must be a whole number >= 1; got {max_per_series!r}"
+        )
+
+
+def _ranges(scanned: np.ndarray) -> np.ndarray:
+    """First and last scanned period of each series (``lo > hi`` when none)."""
+    t = scanned.shape[1]
+    any_ = scanned.any(axis=1)
+    lo = np.where(any_, scanned.argmax(axis=1), t)
+    hi = np.where(any_, t - 1 - scanned[:, ::-1].argmax(axis=1), -1)
+    return np.column_stack([lo, hi])
+
+
+def _pick(found: Found, rows: np.ndarray, most: int) -> pd.DataFrame:
+    """In each series, the best window, then the best not overlapping it, ... (``most``)."""
+    order = np.lexsort((-np.abs(found.score), found.series))
+    chosen = []
+    series = found.series[order]
+    for block in np.split(order, np.flatnonzero(np.diff(series)) + 1):
+        if not len(block):
+            continue
+        start, end = found.start[block], found.end[block]
+        free = np.ones(len(block), bool)
+        for _ in range(most):
+            if not free.any():
+                break
+            first = np.argmax(free)  # the block is sorted by score: the first free is best
+            chosen.append(block[first])
+            free &= (start > end[first]) | (end < start[first])
+    chosen = np.asarray(chosen, dtype="int64")
+    return pd.DataFrame(
+        {
+            "row": found.series[chosen],
+            "start": found.start[chosen],
+            "end": found.end[chosen],
+            "score": found.score[chosen],
+            "observed": found.observed[chosen],
+            "expected": found.expected[chosen],
+            "base": found.base[chosen],
+        }
+    ).assign(row=lambda f: rows[f["row"].to_numpy()] if len(f) else f["row"])
+
+
+def _describe(
+    chosen: pd.DataFrame,
+    meta: pd.DataFrame,
+    periods: np.ndarray,
+    count: np.ndarray,
+    base: np.ndarray,
+    ranges: np.ndarray,
+    phi: np.ndarray,
+    tests: int,
+    period: str,
+) -> pd.DataFrame:
+    """The table of changes: places, windows, levels before and during, size and score."""
+    if chosen.empty:
+        empty = pd.DataFrame({c: pd.Series(dtype="object") for c in CHANGE_COLUMNS})
+        return empty
+    r = chosen["row"].to_numpy()
+    s, e = chosen["start"].to_numpy(), chosen["end"].to_numpy()
+    family = meta["metric"].map(FAMILY).to_numpy()[r]
+    length = e - s + 1
+    lo = ranges[r, 0]
+    reach = np.maximum(length, MIN_BEFORE[period])
+    if period == "day":
+        reach = -(-reach // 7) * 7  # whole weeks, so weekdays weigh alike before and during
+    b0 = np.maximum(lo, s - reach)
+    running_c = np.concatenate([np.zeros((len(count), 1)), np.cumsum(count, axis=1)], axis=1)
+    running_b = np.concatenate([np.zeros((len(base), 1)), np.cumsum(base, axis=1)], axis=1)
+    y_b = running_c[r, s] - running_c[r, b0]
+    n_b = running_b[r, s] - running_b[r, b0]
+    y_d, n_d = chosen["observed"].to_numpy(), chosen["base"].to_numpy()
+    f = phi[r]
+    before, before_low, before_high = _level(family, y_b, n_b, s - b0, f)
+    during, during_low, during_high = _level(family, y_d, n_d, length, f)
+    m = chosen["expected"].to_numpy()
+    expected = np.where(family == "count", m / length, m / np.where(n_d > 0, n_d, np.nan))
+    z = chosen["score"].to_numpy()
+    stamps = pd.DatetimeIndex(periods)
+    ongoing = e == ranges[r, 1]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        relative = np.where(before > 0, during / before - 1.0, np.nan)
+    table = pd.DataFrame(
+        {
+            **{k: meta[k].to_numpy()[r] for k in _KEYS},
+            "kind": np.where(length == 1, "spike", "shift"),
+            "start": stamps[s],
+            "end": stamps[e].where(~ongoing),
+            "ongoing": ongoing,
+            "periods": length,
+            "before_from": stamps[b0],
+            "before": before,
+            "before_low": before_low,
+            "before_high": before_high,
+            "during": during,
+            "during_low": during_low,
+            "during_high": during_high,
+            "expected": expected,
+            "change": during - before,
+            "relative": relative,
+            "score": z,
+            "p_value": np.minimum(1.0, 2.0 * tests * stats.norm.sf(np.abs(z))),
+        }
+    )
+    table = table.sort_values("score", key=np.abs, ascending=False, kind="stable")
+    table = table.reset_index(drop=True)
+    table["part_of"] = _part_of(table)
+    return table.loc[:, list(CHANGE_COLUMNS)]
+
+
+def _level(
+    family: np.ndarray, y: np.ndarray, n: np.ndarray, periods: np.ndarray, phi: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Level and 95% interval of a window's totals: Garwood (counts) or Wilson (rates) on
+    the counts divided by the dispersion, a normal one for money."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        # Counts: per period, from a Poisson total y / phi scaled back.
+        k = y / phi
+        low_c = np.where(k > 0, stats.chi2.ppf(0.025, 2 * k) / 2, 0.0) * phi / periods
+        high_c = stats.chi2.ppf(0.975, 2 * k + 2) / 2 * phi / periods
+        # Rates: Wilson with n / phi customers.
+        m = n / phi
+        p = np.where(n > 0, y / n, np.nan)
+        centre = (p + _Z95**2 / (2 * m)) / (1 + _Z95**2 / m)
+        half = _Z95 * np.sqrt(p * (1 - p) / m + _Z95**2 / (4 * m**2)) / (1 + _Z95**2 / m)
+        # Money per customer: quasi-Poisson on the amount.
+        money_half = _Z95 * np.sqrt(phi * np.maximum(y, 0.0)) / n
+    level = np.where(family == "count", y / periods, p)
+    low = np.select(
+        [family == "count", family == "rate"], [low_c, centre - half], level - money_half
+    )
+    high = np.select(
+        [family == "count", family == "rate"], [high_c, centre + half], level + money_half
+    )
+    return level, low, high
+
+
+def _part_of(table: pd.DataFrame) -> pd.Series:
+    """For each segment's change, the whole log's change it belongs to (same metric and
+    detail, overlapping windows)."""
+    whole = table[table["column"].isna()]
+    last = table["start"].max() + pd.Timedelta(days=3650)
+    ends = table["end"].fillna(last)
+    parent = pd.Series(pd.NA, index=table.index, dtype="Int64")
+    for i in table.index[table["column"].notna()]:
+        same = (whole["metric"] == table.at[i, "metric"]) & _same(
+            whole["detail"], table.at[i, "detail"]
+        )
+        overlap = (whole["start"] <= ends[i]) & (ends[whole.index] >= table.at[i, "start"])
+        hits = whole.index[same & overlap]
+        if len(hits):
+            parent[i] = int(hits[0])
+    return parent
+
+
+def _same(column: pd.Series, value: Any) -> pd.Series:
+    return column.isna() if pd.isna(value) else column == value
+
+
+def _step(period: str) -> pd.Timedelta:
+    return pd.Timedelta(days=1 if period == "day" else 7)

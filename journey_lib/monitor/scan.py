@@ -1,0 +1,207 @@
+"""Scanning series for changes against their baselines, with one false-alarm budget.
+
+**Windows.** A change is a window of consecutive used periods ``[s, e]`` whose level differs
+from the baseline's (:mod:`journey_lib.monitor.baseline`). Tested windows: every start at
+least :data:`MIN_BEFORE` used periods into the series (a change needs a before), with
+lengths on the grid :data:`LENGTHS` (one period is a *spike*), plus every window that runs to
+the last used period (an *ongoing* change, whatever its length).
+
+**Score.** For a window with observed total ``Y`` and baseline total ``M`` (rates: out of
+``N`` customers), the signed root of the likelihood ratio of "the window's level is its own"
+against "the window follows the baseline" (Poisson for counts and money, binomial for
+rates), divided by the root of the dispersion ``phi``. Without a change it is close to a
+standard normal, or narrower: the baseline was fitted on the same periods, so it followed
+part of any chance excess. A window the trend could follow almost wholly (less than
+:data:`_LEAST_LEFT` of its variance left after projecting out the baseline's columns,
+``(V - a' (X'VX)^-1 a) / V``, the score test's own measure) is not tested: there the
+baseline cannot tell a change from a trend.
+
+**False alarms.** A window is a change when its score exceeds ``z*``, the two-sided normal
+quantile of ``alpha / tests``, ``tests`` being every window of every series scanned
+(Bonferroni). On an unchanged log, the probability of reporting *any* change is then at most
+``alpha`` however many series are scanned, as far as the baseline describes the series. A
+change must also move the level by at least ``min_size`` of the baseline (relative), so a
+very large log does not report a 2% wobble that no one would act on.
+
+**Which windows.** In each series the highest-scoring window beyond ``z*`` is where the change
+lies; windows overlapping it are dropped, and so on, up to ``max_per_series``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from scipy import special, stats
+
+from .baseline import Baseline
+
+__all__ = ["LENGTHS", "MIN_BEFORE", "Found", "scan", "threshold", "windows"]
+
+#: Window lengths tested, in periods (every window reaching the last period is tested too).
+LENGTHS: tuple[int, ...] = (1, 2, 3, 4, 5, 7, 10, 14, 21, 28, 42, 56, 84, 112, 168, 252, 365)
+#: Used periods a window must have before it: two weeks of days, four weeks.
+MIN_BEFORE: dict[str, int] = {"day": 14, "week": 4}
+#: Below this share of its variance left after the baseline, a window is not tested: the
+#: trend can follow it, so the baseline cannot tell a change there.
+_LEAST_LEFT = 0.05
+_CHUNK = 4_000_000  # floats per block of window sums
+
+
+def windows(lo: int, hi: int, period: str) -> tuple[np.ndarray, np.ndarray]:
+    """First and last period (inclusive) of every window tested in used periods
+    ``lo..hi``.
+
+    Examples
+    --------
+    >>> s, e = windows(0, 6, "week")
+    >>> sorted(zip(s.tolist(), e.tolist()))
+    [(4, 4), (4, 5), (4, 6), (5, 5), (5, 6), (6, 6)]
+    """
+    first = lo + MIN_BEFORE[period]
+    if first > hi:
+        return np.empty(0, "int64"), np.empty(0, "int64")
+    starts, ends = [], []
+    for length in LENGTHS:
+        s = np.arange(first, hi - length + 2)
+        starts.append(s)
+        ends.append(s + length - 1)
+    ongoing = np.arange(first, hi + 1)
+    starts.append(ongoing)
+    ends.append(np.full(len(ongoing), hi))
+    pairs = np.unique(np.column_stack([np.concatenate(starts), np.concatenate(ends)]), axis=0)
+    return pairs[:, 0].astype("int64"), pairs[:, 1].astype("int64")
+
+
+def threshold(alpha: float, tests: int) -> float:
+    """``z*``: the score a window needs when ``tests`` windows share a false-alarm budget
+    ``alpha`` (two-sided, Bonferroni).
+
+    Examples
+    --------
+    >>> round(threshold(0.05, 1), 2), round(threshold(0.05, 100_000), 2)
+    (1.96, 5.03)
+    """
+    return float(stats.norm.isf(alpha / (2.0 * max(tests, 1))))
+
+
+@dataclass(frozen=True)
+class Found:
+    """The windows that passed, one entry each: ``series`` (row of the stacked series),
+    ``start``, ``end`` (period positions, inclusive), ``score`` (signed), ``observed``,
+    ``expected`` and ``base`` (the window's totals); and ``best``, every series' highest
+    absolute score (0 where nothing could be tested)."""
+
+    series: np.ndarray
+    start: np.ndarray
+    end: np.ndarray
+    score: np.ndarray
+    observed: np.ndarray
+    expected: np.ndarray
+    base: np.ndarray
+    best: np.ndarray
+
+
+def scan(
+    count: np.ndarray,
+    base: np.ndarray,
+    used: np.ndarray,
+    x: np.ndarray,
+    fit: Baseline,
+    family: str,
+    period: str,
+    ranges: np.ndarray,
+    z_star: float,
+    min_size: float,
+) -> Found:
+    """Score every window of every series (rows of ``count``, one family, daily or weekly
+    ``period``) and keep those
+    beyond ``z_star`` that move the level by ``min_size`` or more.
+
+    ``ranges`` holds each series' first and last used period (``S x 2``; a series with
+    ``lo > hi`` is skipped); used periods are consecutive.
+    """
+    y = np.where(used, count, 0.0)
+    n = np.where(used, base, 0.0)
+    keep: list[tuple[np.ndarray, ...]] = []
+    best = np.zeros(len(y))
+    info = fit.information + 1e-9 * (1.0 + np.einsum("spp->s", fit.information))[
+        :, None, None
+    ] * np.eye(x.shape[1])
+    # a' (X'VX)^-1 a is |G a|^2 with G the inverse of the Cholesky factor of X'VX.
+    whiten = np.linalg.inv(np.linalg.cholesky(info))
+    for lo, hi in np.unique(ranges, axis=0):
+        if lo > hi:
+            continue
+        rows = np.flatnonzero((ranges[:, 0] == lo) & (ranges[:, 1] == hi))
+        s, e = windows(int(lo), int(hi), period)
+        if not len(s):
+            continue
+        size = max(1, _CHUNK // (len(s) * x.shape[1]))
+        for chunk in np.array_split(rows, max(1, -(-len(rows) // size))):
+            found = _score(y[chunk], n[chunk], fit, chunk, x, whiten[chunk], family, s, e)
+            z, observed, expected, total = found
+            absolute = np.abs(z)
+            best[chunk] = absolute.max(axis=1)
+            with np.errstate(divide="ignore", invalid="ignore"):
+                moved = np.abs(observed / expected - 1.0) >= min_size
+            hit = np.nonzero((absolute >= z_star) & moved)
+            keep.append(
+                (
+                    chunk[hit[0]],
+                    s[hit[1]],
+                    e[hit[1]],
+                    z[hit],
+                    observed[hit],
+                    expected[hit],
+                    total[hit],
+                )
+            )
+    if keep:
+        parts = [np.concatenate(column) for column in zip(*keep, strict=True)]
+    else:
+        parts = [np.empty(0, "int64")] * 3 + [np.empty(0)] * 4
+    return Found(*parts, best=best)
+
+
+def _score(
+    y: np.ndarray,
+    n: np.ndarray,
+    fit: Baseline,
+    rows: np.ndarray,
+    x: np.ndarray,
+    whiten: np.ndarray,
+    family: str,
+    s: np.ndarray,
+    e: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Signed scores and window totals (observed, expected, base) for every series of
+    ``rows`` and window ``(s, e)``: ``len(rows) x len(s)`` arrays."""
+
+    def window_sums(values: np.ndarray) -> np.ndarray:
+        running = np.concatenate([np.zeros_like(values[:, :1]), np.cumsum(values, axis=1)], axis=1)
+        return running[:, e + 1] - running[:, s]
+
+    mean, variance = fit.mean[rows], fit.variance[rows]
+    observed, expected, raw = window_sums(y), window_sums(mean), window_sums(variance)
+    total = window_sums(n)
+    # Cumulative V x_t, whitened: rows of (T + 1) x p per series.
+    running = np.concatenate(
+        [np.zeros((len(rows), 1, x.shape[1])), np.cumsum(variance[:, :, None] * x[None], axis=1)],
+        axis=1,
+    )
+    running = np.einsum("stp,sqp->stq", running, whiten)
+    absorbed = np.sum((running[:, e + 1] - running[:, s]) ** 2, axis=2)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        left = np.where(raw > 0, (raw - absorbed) / raw, 0.0)
+        if family == "rate":
+            p0 = np.clip(expected / total, 1e-12, 1 - 1e-12)
+            ratio = special.xlogy(observed, observed / (total * p0)) + special.xlogy(
+                total - observed, (total - observed) / (total * (1 - p0))
+            )
+        else:
+            ratio = special.xlogy(observed, observed / expected) - (observed - expected)
+        root = np.sign(observed - expected) * np.sqrt(np.maximum(2.0 * ratio, 0.0))
+        z = root / np.sqrt(fit.phi[rows])[:, None]
+    z = np.where((left >= _LEAST_LEFT) & (expected > 0) & np.isfinite(z), z, 0.0)
+    return z, observed, expected, total
