@@ -19,7 +19,9 @@ baseline cannot tell a change from a trend.
 **False alarms.** A window is a change when its score exceeds ``z*``, the two-sided normal
 quantile of ``alpha / tests``, ``tests`` being every window of every series scanned
 (Bonferroni). On an unchanged log, the probability of reporting *any* change is then at most
-``alpha`` however many series are scanned, as far as the baseline describes the series. A
+``alpha`` however many series are scanned, if the baseline and its dispersion describe the
+series; where they do not (clustered, overdispersed, trending series), the realised rate is
+higher, and that is measured rather than assumed (issue 18). A
 change must also move the level by at least ``min_size`` of the baseline (relative), so a
 very large log does not report a 2% wobble that no one would act on.
 

@@ -1,0 +1,176 @@
+"""Change detection (journey_lib.changes): planted incidents found where and when they
+happened, false alarms within the stated budget on unchanged series, window scores against a
+brute-force reference, and breakdowns that add up."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import journey_lib as jl
+from journey_lib.errors import JourneyDataError, JourneyParameterError
+from journey_lib.monitor.breakdown import decompose
+
+
+@pytest.fixture(scope="module")
+def planted():
+    sim = jl.simulate(20000, seed=1, incidents=jl.example_incidents())
+    events = sim.events.merge(sim.customers[["customer_id", "segment", "acquisition_channel"]])
+    found = jl.changes(
+        events, jl.profile(events), period="week", by=["segment", "acquisition_channel"]
+    )
+    return sim, found
+
+
+def test_each_planted_incident_is_found_where_and_when(planted):
+    sim, found = planted
+    t = found.table
+    for incident in sim.truth.incidents.itertuples():
+        rows = t[(t["metric"] == incident.metric) & (np.sign(t["score"]) == incident.direction)]
+        if incident.metric == "events":
+            rows = rows[rows["detail"] == incident.detail]
+        elif incident.metric == "conversion":
+            rows = rows[rows["detail"].str.endswith(f"→ {incident.detail}")]
+        place = (
+            rows["column"].isna()
+            if pd.isna(incident.column)
+            else (rows["column"] == incident.column) & (rows["value"] == incident.value)
+        )
+        rows = rows[place]
+        assert len(rows), f"incident {incident.incident} ({incident.meaning}) not found"
+        lag = (rows["start"] - incident.start).abs().min()
+        assert lag <= pd.Timedelta(weeks=2), (incident.meaning, rows["start"].tolist())
+
+
+def test_segment_changes_point_to_the_whole_log_change_they_belong_to(planted):
+    _, found = planted
+    t = found.table
+    late = t[(t["detail"] == "delivery_late") & t["column"].notna() & t["part_of"].notna()]
+    assert len(late)
+    for parent in late["part_of"]:
+        row = t.loc[int(parent)]
+        assert pd.isna(row["column"]) and row["detail"] == "delivery_late"
+
+
+def test_breakdowns_add_up_to_the_whole_log_change(planted):
+    _, found = planted
+    whole = found.table.index[found.table["column"].isna()]
+    assert len(whole)
+    for i in whole:
+        split = found.breakdown(int(i))
+        change = found.table.at[i, "change"]
+        for _, part in split.groupby("column"):
+            assert part["effect"].sum() == pytest.approx(change, rel=1e-9, abs=1e-12)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.lists(
+        st.tuples(st.integers(0, 50), st.integers(1, 60), st.integers(0, 50), st.integers(1, 60)),
+        min_size=1,
+        max_size=5,
+    )
+)
+def test_rate_decomposition_adds_up_exactly(groups):
+    t = pd.to_datetime(["2024-01-01", "2024-01-08"], utc=True)
+    rows = []
+    for g, (k0, n0, k1, n1) in enumerate(groups):
+        rows += [
+            ("plan", f"v{g}", t[0], float(min(k0, n0)), float(n0)),
+            ("plan", f"v{g}", t[1], float(min(k1, n1)), float(n1)),
+        ]
+    parts = pd.DataFrame(rows, columns=["column", "value", "period", "count", "base"])
+    whole = parts.groupby("period", as_index=False)[["count", "base"]].sum()
+    whole = whole.assign(column=None, value=None)
+    split = decompose(pd.concat([whole, parts]), "rate", (t[0], t[0]), (t[1], t[1]))
+    before = whole["count"].iloc[0] / whole["base"].iloc[0]
+    after = whole["count"].iloc[1] / whole["base"].iloc[1]
+    assert split["effect"].sum() == pytest.approx(after - before, abs=1e-12)
+    assert (split["within"] + split["mix"]).to_numpy() == pytest.approx(split["effect"])
+
+
+def _null_series(rng, n, t, *, daily=False):
+    """Unchanged series: a slow trend, weekdays (daily), negative-binomial noise."""
+    periods = pd.date_range("2024-01-01", periods=t, freq="D" if daily else "7D", tz="UTC")
+    level = 80 * np.exp(np.linspace(0, rng.uniform(-0.5, 0.5), t))
+    if daily:
+        level = level * np.where(periods.day_of_week >= 5, 0.5, 1.0)
+    rows = []
+    for i in range(n):
+        mean = level * rng.gamma(20, 1 / 20, t)  # overdispersed: phi about 1 + mean / 20
+        rows.append(
+            pd.DataFrame(
+                {
+                    "metric": "events",
+                    "detail": f"e{i}",
+                    "column": None,
+                    "value": None,
+                    "period": periods,
+                    "count": rng.poisson(mean).astype(float),
+                    "base": np.nan,
+                    "used": True,
+                }
+            )
+        )
+    return pd.concat(rows, ignore_index=True)
+
+
+def test_weekdays_are_expected_not_flagged():
+    rng = np.random.default_rng(5)
+    series = _null_series(rng, 20, 140, daily=True)
+    found = jl.find_changes(series, period="day")
+    assert len(found) == 0, found.table
+    # The baseline carries the weekend dip: Saturdays expected at about half of Mondays.
+    s = found.series[found.series["detail"] == "e0"]
+    ratio = (
+        s.loc[s["period"].dt.day_of_week == 5, "expected"].mean()
+        / s.loc[s["period"].dt.day_of_week == 0, "expected"].mean()
+    )
+    assert ratio == pytest.approx(0.5, abs=0.08)
+
+
+def test_a_fall_on_few_customers_is_not_a_fall_on_many():
+    weeks = pd.date_range("2024-01-01", periods=30, freq="7D", tz="UTC")
+    rate = np.where((np.arange(30) >= 15) & (np.arange(30) < 18), 0.4, 0.5)
+
+    def series(customers):
+        return pd.DataFrame(
+            {
+                "metric": "conversion",
+                "detail": "a → b",
+                "column": None,
+                "value": None,
+                "period": weeks,
+                "count": np.round(customers * rate),
+                "base": float(customers),
+                "used": True,
+            }
+        )
+
+    assert len(jl.find_changes(series(20))) == 0
+    many = jl.find_changes(series(20_000)).table
+    assert len(many) == 1 and many.at[0, "before"] == pytest.approx(0.5)
+    assert many.at[0, "during"] == pytest.approx(0.4)
+
+
+def test_bad_arguments_get_clear_errors():
+    series = _null_series(np.random.default_rng(0), 1, 30)
+    with pytest.raises(JourneyParameterError, match="alpha must be"):
+        jl.find_changes(series, alpha=1.5)
+    with pytest.raises(JourneyParameterError, match="min_size must be"):
+        jl.find_changes(series, min_size=-1)
+    with pytest.raises(JourneyParameterError, match="max_per_series"):
+        jl.find_changes(series, max_per_series=0)
+    with pytest.raises(JourneyDataError, match="lack column"):
+        jl.find_changes(series.drop(columns="base"))
+    two = _null_series(np.random.default_rng(0), 2, 30)
+    with pytest.raises(JourneyDataError, match="one row for each period"):
+        jl.find_changes(two.iloc[1:])
+    with pytest.raises(JourneyDataError, match="unknown metric"):
+        jl.find_changes(series.assign(metric="sales"))
+    found = jl.find_changes(series)
+    with pytest.raises(JourneyParameterError, match="change must be a row"):
+        found.breakdown(5)
