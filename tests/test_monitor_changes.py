@@ -9,9 +9,11 @@ import pandas as pd
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from scipy import stats
 
 import journey_lib as jl
 from journey_lib.errors import JourneyDataError, JourneyParameterError
+from journey_lib.monitor import baseline, scan
 from journey_lib.monitor.breakdown import decompose
 
 
@@ -92,6 +94,44 @@ def test_rate_decomposition_adds_up_exactly(groups):
     assert (split["within"] + split["mix"]).to_numpy() == pytest.approx(split["effect"])
 
 
+def test_window_scores_match_a_brute_force_reference():
+    """Every window's totals, variance left after the trend and tail score, recomputed one
+    window at a time with scipy's negative binomial and explicit matrices."""
+    rng = np.random.default_rng(3)
+    t = 40
+    days = 19_723 + 7 * np.arange(t)
+    y = rng.poisson(np.linspace(50, 80, t) * rng.gamma(10, 0.1, t))[None, :].astype(float)
+    y[0, 20:23] = np.round(y[0, 20:23] * 1.6)
+    used = np.ones_like(y, bool)
+    x = baseline.design(days, "week")
+    fit = baseline.fit_baseline(y, np.ones_like(y), used, x, "count")
+    assert fit.phi[0] > 1.5  # overdispersed: the negative binomial is in play
+    found = scan.scan(
+        y, np.ones_like(y), used, x, fit, "count", "week", np.array([[0, t - 1]]), 0.0, 0.0
+    )
+    mean, var, phi = fit.mean[0], fit.variance[0], fit.phi[0]
+    info_inv = np.linalg.inv(x.T @ np.diag(var) @ x)
+    starts, ends = scan.windows(0, t - 1, "week")
+    tested = 0
+    for s, e in zip(starts, ends, strict=True):
+        y_i, m_i = y[0, s : e + 1].sum(), mean[s : e + 1].sum()
+        a = (var[s : e + 1, None] * x[s : e + 1]).sum(axis=0)
+        left = (var[s : e + 1].sum() - a @ info_inv @ a) / var[s : e + 1].sum()
+        hit = (found.start == s) & (found.end == e)
+        if left < 0.05:
+            assert not hit.any()
+            continue
+        size = m_i / (phi - 1)
+        law = stats.nbinom(size, size / (size + m_i))
+        tail = min(law.cdf(y_i), law.sf(y_i - 1), 0.5)
+        want = np.sign(y_i - m_i) * stats.norm.isf(tail)
+        assert hit.sum() == 1
+        assert found.score[hit][0] == pytest.approx(want, rel=1e-6, abs=1e-9)
+        assert found.observed[hit][0] == y_i and found.expected[hit][0] == pytest.approx(m_i)
+        tested += 1
+    assert tested > 100
+
+
 def _null_series(rng, n, t, *, daily=False):
     """Unchanged series: a slow trend, weekdays (daily), negative-binomial noise."""
     periods = pd.date_range("2024-01-01", periods=t, freq="D" if daily else "7D", tz="UTC")
@@ -116,6 +156,18 @@ def _null_series(rng, n, t, *, daily=False):
             )
         )
     return pd.concat(rows, ignore_index=True)
+
+
+def test_false_alarms_on_unchanged_series_stay_within_alpha():
+    """Forty logs of 25 unchanged weekly series each (trend, long-tailed noise): the share of
+    logs reporting any change stays within alpha (Bonferroni makes it lower)."""
+    rng = np.random.default_rng(11)
+    alpha, logs = 0.2, 40
+    alarmed = sum(
+        len(jl.find_changes(_null_series(rng, 25, 52), alpha=alpha, min_size=0.0)) > 0
+        for _ in range(logs)
+    )
+    assert alarmed <= alpha * logs, alarmed
 
 
 def test_weekdays_are_expected_not_flagged():

@@ -18,11 +18,11 @@ The fit is **robust**, so an incident inside the series does not drag its own ba
 it: one round of Huber weights (cut at :data:`HUBER` standard deviations), then two of
 Tukey's bisquare (:data:`BISQUARE`), which give a period far off the rest no weight, all on
 deviance residuals (nearly symmetric even for small counts, where down-weighting the long tail
-of Pearson residuals would bias the baseline low). The **dispersion** ``phi`` is the mean squared
-Pearson residual over the lower nine tenths of them, over the same mean for a chi-square with
-one degree of freedom (0.6230): real series vary more than Poisson or binomial chance, and
-``phi`` says how much; for counts and rates it is at least 1. For money it is the plain mean
-squared Pearson residual: an amount can rest on a few large orders, and that tail matters.
+of Pearson residuals would bias the baseline low). The **dispersion**
+``phi`` is Pearson's chi-square over its degrees of freedom, on the periods not far off the
+rest (within :data:`_FAR` standard deviations of a first, trimmed estimate): real series vary
+more than Poisson or binomial chance, and ``phi`` says how much, tail included; an
+incident's periods do not count as noise. For counts and rates it is at least 1.
 
 All series are fitted at once (iteratively reweighted least squares on stacked arrays).
 """
@@ -43,7 +43,8 @@ KNOT_SPACING: dict[str, int] = {"day": 56, "week": 8}
 HUBER = 2.5
 #: Where Tukey's bisquare gives a period no weight, in standard deviations (95% efficiency).
 BISQUARE = 4.685
-_TRIM = 0.1  # the largest tenth of squared residuals is left out of the dispersion
+_TRIM = 0.1  # the largest tenth of squared residuals is left out of the first estimate
+_FAR = 6.0  # residuals beyond this many first-estimate deviations do not count as noise
 # The mean of a chi-square with one degree of freedom below its 90% quantile:
 # chi2(3).cdf(q) / 0.9 with q = chi2(1).ppf(0.9).
 _TRIMMED_CHI2_1 = 0.6230
@@ -95,9 +96,16 @@ class Baseline:
 
 
 def fit_baseline(
-    count: np.ndarray, base: np.ndarray, used: np.ndarray, x: np.ndarray, family: str
+    count: np.ndarray,
+    base: np.ndarray,
+    used: np.ndarray,
+    x: np.ndarray,
+    family: str,
+    *,
+    fit_on: np.ndarray | None = None,
 ) -> Baseline:
-    """Fit the baseline of each row of ``count`` (``S x T``) on its ``used`` periods.
+    """Fit the baseline of each row of ``count`` (``S x T``) on its ``used`` periods, or
+    on ``fit_on`` of them (say, all but a change's), predicting it for every used period.
 
     ``family`` is ``"count"``, ``"rate"`` or ``"money"`` (see the module docstring);
     ``base`` is the rates' customers and money's exposure (ignored for counts).
@@ -115,6 +123,7 @@ def fit_baseline(
     y = np.asarray(count, dtype="float64")
     n = np.asarray(base, dtype="float64")
     w_used = np.asarray(used, dtype=bool) & (n > 0 if family != "count" else True)
+    w_fit = w_used if fit_on is None else w_used & np.asarray(fit_on, dtype=bool)
     offset = np.log(np.where(w_used, n, 1.0)) if family == "money" else 0.0
     if family == "rate":
         share = (y + 0.5) / (n + 1.0)
@@ -123,17 +132,19 @@ def fit_baseline(
         eta = np.log(y + 0.5)  # with the offset: money's exposure is in it
     robust = np.ones_like(y)
     for round_ in range(_ROBUST_ROUNDS + 1):
-        beta = _irls(y, n, w_used * robust, x, family, eta - offset, offset)
+        beta = _irls(y, n, w_fit * robust, x, family, eta - offset, offset)
         eta = np.einsum("tp,sp->st", x, beta) + offset
         mean, variance = _moments(eta, n, family)
         pearson = (y - mean) / np.sqrt(np.maximum(variance, 1e-12))
-        phi = _dispersion(pearson, w_used, family)
+        phi = _dispersion(pearson, w_fit, family, x.shape[1])
         scaled = np.abs(_deviance_residual(y, mean, n, family)) / np.sqrt(phi)[:, None]
         if round_ == 0:
             robust = np.minimum(1.0, HUBER / np.maximum(scaled, 1e-12))
         else:
             robust = np.clip(1.0 - (scaled / BISQUARE) ** 2, 0.0, None) ** 2
     weights = np.where(w_used, variance, 0.0)
+    # Over every used period, fitted or not: the scan asks whether the trend *could*
+    # follow a window, which does not depend on what this fit left out.
     information = np.einsum("tp,st,tq->spq", x, weights, x)
     return Baseline(
         mean=np.where(w_used, mean, 0.0), variance=weights, phi=phi, information=information
@@ -192,18 +203,22 @@ def _irls(
     return beta
 
 
-def _dispersion(pearson: np.ndarray, used: np.ndarray, family: str) -> np.ndarray:
-    """Each series' dispersion. Counts and rates: the mean squared Pearson residual over the
-    lower ``1 - _TRIM`` of them, over what that mean is under the model (robust to the few
-    periods of an incident, yet, unlike a median, it sees the heavy tails of clustered
-    events), at least 1. Money: the plain mean, since a period's amount can rest on a few
-    large orders and its tail is what matters."""
+def _dispersion(pearson: np.ndarray, used: np.ndarray, family: str, columns: int) -> np.ndarray:
+    """Each series' dispersion: the sum of squared Pearson residuals over the residual
+    degrees of freedom (periods less the baseline's ``columns``), over the periods not far
+    off the rest (at most :data:`_FAR` times a first, trimmed estimate's standard deviation:
+    the lower ``1 - _TRIM`` of the squares, over what their mean is for a chi-square with
+    one degree of freedom). The trimmed estimate alone would run low for the long-tailed
+    counts real logs have; the plain mean would count an incident as noise. At least 1 for
+    counts and rates."""
     squared = np.where(used, pearson**2, np.nan)
     with np.errstate(all="ignore"):
-        if family == "money":
-            phi = np.nanmean(squared, axis=1)
-        else:
-            cut = np.nanquantile(squared, 1.0 - _TRIM, axis=1, keepdims=True)
-            phi = np.nanmean(np.where(squared <= cut, squared, np.nan), axis=1) / _TRIMMED_CHI2_1
+        cut = np.nanquantile(squared, 1.0 - _TRIM, axis=1, keepdims=True)
+        first = np.nanmean(np.where(squared <= cut, squared, np.nan), axis=1) / _TRIMMED_CHI2_1
+        first = np.where(np.isfinite(first) & (first > 0), first, 1.0)
+        kept = squared <= _FAR**2 * first[:, None]
+        # Over the residual degrees of freedom: the fit's own columns took some variance.
+        freedom = np.maximum(kept.sum(axis=1) - columns, 1)
+        phi = np.where(kept, squared, 0.0).sum(axis=1) / freedom
     phi = np.where(np.isfinite(phi) & (phi > 0), phi, 1.0)
     return phi if family == "money" else np.maximum(phi, 1.0)

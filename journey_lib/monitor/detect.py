@@ -301,28 +301,20 @@ def find_changes(
         rows_f = np.flatnonzero(family == fam)
         if not len(rows_f):
             continue
-        fit = fit_baseline(count[rows_f], base[rows_f], scanned[rows_f], x, fam)
-        level = (
-            fit.mean
-            if fam == "count"
-            else fit.mean / np.where(base[rows_f] > 0, base[rows_f], np.nan)
-        )
-        expected[rows_f] = np.where(scanned[rows_f], level, np.nan)
-        phi[rows_f] = fit.phi
-        found = scan(
+        level, phi[rows_f], best[rows_f], picks = _scan_family(
             count[rows_f],
             base[rows_f],
             scanned[rows_f],
             x,
-            fit,
             fam,
             period,
             ranges[rows_f],
             z_star,
             min_size,
+            max_per_series,
         )
-        best[rows_f] = found.best
-        picked.append(_pick(found, rows_f, max_per_series))
+        expected[rows_f] = np.where(scanned[rows_f], level, np.nan)
+        picked.append(picks.assign(row=rows_f[picks["row"].to_numpy()]))
     chosen = pd.concat(picked, ignore_index=True) if picked else pd.DataFrame()
     table = _describe(chosen, meta, periods, count, base, ranges, phi, tests, period)
     out = rows.assign(expected=expected.reshape(-1), phi=np.repeat(phi, t), best=np.repeat(best, t))
@@ -359,6 +351,62 @@ def _ranges(scanned: np.ndarray) -> np.ndarray:
     lo = np.where(any_, scanned.argmax(axis=1), t)
     hi = np.where(any_, t - 1 - scanned[:, ::-1].argmax(axis=1), -1)
     return np.column_stack([lo, hi])
+
+
+def _scan_family(
+    count: np.ndarray,
+    base: np.ndarray,
+    scanned: np.ndarray,
+    x: np.ndarray,
+    family: str,
+    period: str,
+    ranges: np.ndarray,
+    z_star: float,
+    min_size: float,
+    most: int,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, pd.DataFrame]:
+    """Fit and scan the series of one family: their baseline levels, dispersions, best
+    scores and picked windows (``row`` counts within these series).
+
+    Two passes: the series that changed are fitted again without their changes' periods,
+    and scanned again, so an incident neither bends its own baseline nor counts as noise."""
+    fit = fit_baseline(count, base, scanned, x, family)
+    found = scan(count, base, scanned, x, fit, family, period, ranges, z_star, min_size)
+    picks = _pick(found, np.arange(len(count)), most)
+    mean, phi, best = fit.mean, fit.phi.copy(), found.best.copy()
+    again = np.unique(picks["row"].to_numpy())
+    if len(again):
+        fit_on = scanned[again] & ~_covered(picks, (len(count), count.shape[1]))[again]
+        refit = fit_baseline(count[again], base[again], scanned[again], x, family, fit_on=fit_on)
+        second = scan(
+            count[again],
+            base[again],
+            scanned[again],
+            x,
+            refit,
+            family,
+            period,
+            ranges[again],
+            z_star,
+            min_size,
+        )
+        mean = mean.copy()
+        mean[again], phi[again], best[again] = refit.mean, refit.phi, second.best
+        repicked = _pick(second, again, most)
+        picks = pd.concat([picks[~picks["row"].isin(again)], repicked], ignore_index=True)
+    level = mean if family == "count" else mean / np.where(base > 0, base, np.nan)
+    return level, phi, best, picks
+
+
+def _covered(picks: pd.DataFrame, shape: tuple[int, int]) -> np.ndarray:
+    """``S x T``: which periods of which series lie inside a picked window."""
+    inside = np.zeros(shape, bool)
+    if len(picks):
+        t = np.arange(shape[1])
+        rows = picks["row"].to_numpy()
+        hit = (t >= picks["start"].to_numpy()[:, None]) & (t <= picks["end"].to_numpy()[:, None])
+        np.logical_or.at(inside, rows, hit)
+    return inside
 
 
 def _pick(found: Found, rows: np.ndarray, most: int) -> pd.DataFrame:

@@ -6,15 +6,24 @@ least :data:`MIN_BEFORE` used periods into the series (a change needs a before),
 lengths on the grid :data:`LENGTHS` (one period is a *spike*), plus every window that runs to
 the last used period (an *ongoing* change, whatever its length).
 
-**Score.** For a window with observed total ``Y`` and baseline total ``M`` (rates: out of
-``N`` customers), the signed root of the likelihood ratio of "the window's level is its own"
-against "the window follows the baseline" (Poisson for counts and money, binomial for
-rates), divided by the root of the dispersion ``phi``. Without a change it is close to a
-standard normal, or narrower: the baseline was fitted on the same periods, so it followed
-part of any chance excess. A window the trend could follow almost wholly (less than
-:data:`_LEAST_LEFT` of its variance left after projecting out the baseline's columns,
-``(V - a' (X'VX)^-1 a) / V``, the score test's own measure) is not tested: there the
-baseline cannot tell a change from a trend.
+**Score.** A window's observed total ``Y`` is set against the distribution its baseline total
+``M`` (rates: out of ``N`` customers) and the series' dispersion ``phi`` give it, with mean
+``M`` and variance ``phi`` times the model's:
+
+* counts: negative binomial with size ``M / (phi - 1)`` (Poisson when ``phi`` is 1), the
+  law of counts whose rate itself wanders from period to period, with its long right tail;
+* rates: binomial on the effective numbers ``Y / phi`` of ``N / phi`` (quasi-binomial);
+* money: ``Y / phi`` Poisson with mean ``M / phi``, the law of an amount made of a Poisson
+  number of orders of about ``phi`` each (a day with no order is then no surprise).
+
+The two-sided tail probability ``p`` of ``Y`` becomes the **score**, the normal quantile
+with that tail, signed by direction (beyond the range of floating point, the signed root of
+the likelihood ratio over the root of ``phi`` takes over, so huge changes still rank). The
+baseline was fitted on the same periods and followed part of any chance excess, so without a
+change the score is, if anything, narrower than a standard normal. A window the trend could
+follow almost wholly (less than :data:`_LEAST_LEFT` of its variance left after projecting out
+the baseline's columns, ``(V - a' (X'VX)^-1 a) / V``, the score test's own measure) is not
+tested: there the baseline cannot tell a change from a trend.
 
 **False alarms.** A window is a change when its score exceeds ``z*``, the two-sided normal
 quantile of ``alpha / tests``, ``tests`` being every window of every series scanned
@@ -38,7 +47,7 @@ from scipy import special, stats
 
 from .baseline import Baseline
 
-__all__ = ["LENGTHS", "MIN_BEFORE", "Found", "scan", "threshold", "windows"]
+__all__ = ["LENGTHS", "MIN_BEFORE", "Found", "scan", "tail_score", "threshold", "windows"]
 
 #: Window lengths tested, in periods (every window reaching the last period is tested too).
 LENGTHS: tuple[int, ...] = (1, 2, 3, 4, 5, 7, 10, 14, 21, 28, 42, 56, 84, 112, 168, 252, 365)
@@ -48,6 +57,7 @@ MIN_BEFORE: dict[str, int] = {"day": 14, "week": 4}
 #: trend can follow it, so the baseline cannot tell a change there.
 _LEAST_LEFT = 0.05
 _CHUNK = 4_000_000  # floats per block of window sums
+_FLOOR_Z = float(stats.norm.isf(1e-300))
 
 
 def windows(lo: int, hi: int, period: str) -> tuple[np.ndarray, np.ndarray]:
@@ -142,12 +152,12 @@ def scan(
         size = max(1, _CHUNK // (len(s) * x.shape[1]))
         for chunk in np.array_split(rows, max(1, -(-len(rows) // size))):
             found = _score(y[chunk], n[chunk], fit, chunk, x, whiten[chunk], family, s, e)
-            z, observed, expected, total = found
+            z, tested, observed, expected, total = found
             absolute = np.abs(z)
             best[chunk] = absolute.max(axis=1)
             with np.errstate(divide="ignore", invalid="ignore"):
                 moved = np.abs(observed / expected - 1.0) >= min_size
-            hit = np.nonzero((absolute >= z_star) & moved)
+            hit = np.nonzero(tested & (absolute >= z_star) & moved)
             keep.append(
                 (
                     chunk[hit[0]],
@@ -176,9 +186,10 @@ def _score(
     family: str,
     s: np.ndarray,
     e: np.ndarray,
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Signed scores and window totals (observed, expected, base) for every series of
-    ``rows`` and window ``(s, e)``: ``len(rows) x len(s)`` arrays."""
+) -> tuple[np.ndarray, ...]:
+    """Signed scores, whether each window was tested, and window totals (observed,
+    expected, base) for every series of ``rows`` and window ``(s, e)``: ``len(rows) x
+    len(s)`` arrays."""
 
     def window_sums(values: np.ndarray) -> np.ndarray:
         running = np.concatenate([np.zeros_like(values[:, :1]), np.cumsum(values, axis=1)], axis=1)
@@ -196,14 +207,56 @@ def _score(
     absorbed = np.sum((running[:, e + 1] - running[:, s]) ** 2, axis=2)
     with np.errstate(divide="ignore", invalid="ignore"):
         left = np.where(raw > 0, (raw - absorbed) / raw, 0.0)
+    tested = (left >= _LEAST_LEFT) & (expected > 0)
+    phi = np.broadcast_to(fit.phi[rows][:, None], observed.shape)
+    z = tail_score(family, observed, np.where(tested, expected, 1.0), total, phi)
+    return np.where(tested, z, 0.0), tested, observed, expected, total
+
+
+def tail_score(
+    family: str, observed: np.ndarray, expected: np.ndarray, total: np.ndarray, phi: np.ndarray
+) -> np.ndarray:
+    """The signed normal score of window totals ``observed`` under the baseline's law (see
+    the module docstring): ``expected`` totals, ``total`` customers (rates) and dispersion
+    ``phi``, all arrays of one shape.
+
+    Examples
+    --------
+    Twenty events where five were expected: a Poisson tail of 3.5e-7; with dispersion 2 the
+    negative binomial's longer tail makes it 7.7e-4.
+
+    >>> import numpy as np
+    >>> one = np.ones(1)
+    >>> float(tail_score("count", 20 * one, 5 * one, one, one)[0]).__round__(2)
+    4.96
+    >>> float(tail_score("count", 20 * one, 5 * one, one, 2 * one)[0]).__round__(2)
+    3.17
+    """
+    y, m, n = observed, expected, total
+    with np.errstate(all="ignore"):
+        if family == "count":
+            wanders = phi > 1.0 + 1e-9
+            k = m / np.where(wanders, phi - 1.0, 1.0)  # negative binomial size
+            q = k / (k + m)
+            lower = np.where(wanders, special.betainc(k, y + 1, q), special.gammaincc(y + 1, m))
+            upper = np.where(wanders, special.betainc(y, k, 1 - q), special.gammainc(y, m))
+            upper = np.where(y <= 0, 1.0, upper)
+        elif family == "rate":
+            yy, nn, p0 = y / phi, n / phi, np.clip(m / n, 1e-12, 1 - 1e-12)
+            lower = np.where(yy >= nn, 1.0, special.betainc(nn - yy, yy + 1, 1 - p0))
+            upper = np.where(yy <= 0, 1.0, special.betainc(yy, nn - yy + 1, p0))
+        else:  # money: Y / phi is Poisson with mean M / phi (compound Poisson)
+            k, mu = y / phi, m / phi
+            lower = special.gammaincc(k + 1, mu)
+            upper = np.where(k <= 0, 1.0, special.gammainc(k, mu))
+        tail = np.clip(np.minimum(lower, upper), 0.0, 0.5)
+        direction = np.sign(y - m)
+        z = direction * stats.norm.isf(tail)
+        # Past floating point (a tail below 1e-300), rank by the likelihood ratio instead.
         if family == "rate":
-            p0 = np.clip(expected / total, 1e-12, 1 - 1e-12)
-            ratio = special.xlogy(observed, observed / (total * p0)) + special.xlogy(
-                total - observed, (total - observed) / (total * (1 - p0))
-            )
+            ratio = special.xlogy(y, y / m) + special.xlogy(n - y, (n - y) / (n - m))
         else:
-            ratio = special.xlogy(observed, observed / expected) - (observed - expected)
-        root = np.sign(observed - expected) * np.sqrt(np.maximum(2.0 * ratio, 0.0))
-        z = root / np.sqrt(fit.phi[rows])[:, None]
-    z = np.where((left >= _LEAST_LEFT) & (expected > 0) & np.isfinite(z), z, 0.0)
-    return z, observed, expected, total
+            ratio = special.xlogy(y, y / m) - (y - m)
+        root = np.sqrt(np.maximum(2.0 * ratio, 0.0) / phi)
+        z = np.where(tail < 1e-300, direction * np.maximum(root, _FLOOR_Z), z)
+    return np.where(np.isfinite(z), z, 0.0)
