@@ -13,7 +13,7 @@ from scipy import stats
 
 import journey_lib as jl
 from journey_lib.errors import JourneyDataError, JourneyParameterError
-from journey_lib.monitor import baseline, scan
+from journey_lib.monitor import baseline, recent, scan
 from journey_lib.monitor.breakdown import decompose
 
 
@@ -130,6 +130,52 @@ def test_window_scores_match_a_brute_force_reference():
         assert found.observed[hit][0] == y_i and found.expected[hit][0] == pytest.approx(m_i)
         tested += 1
     assert tested > 100
+
+
+@pytest.mark.parametrize(("weeks", "since"), [(30, 22), (30, 26), (52, 44), (52, 48)])
+def test_a_fall_that_lasts_to_the_end_is_found_with_its_start(weeks, since):
+    """The change a report most needs: volume halves in the latest weeks and stays there.
+    Judged against a forecast from before it, not a trend that could bend toward it."""
+    rng = np.random.default_rng(0)
+    days = pd.date_range("2024-01-01", periods=weeks * 7, freq="D", tz="UTC")
+    per_day = np.where(np.arange(weeks * 7) >= since * 7, 20, 40)
+    stamps = np.repeat(days, rng.poisson(per_day)) + pd.Timedelta(hours=12)
+    log = pd.DataFrame(
+        {"customer_id": np.arange(len(stamps)), "timestamp": stamps, "event": "purchase"}
+    )
+    t = jl.changes(log, metrics=["events"]).table
+    assert len(t) == 1
+    assert t.at[0, "start"] == days[since * 7] and bool(t.at[0, "ongoing"])
+    assert t.at[0, "during"] / t.at[0, "before"] == pytest.approx(0.5, abs=0.06)
+
+
+def test_recent_windows_are_judged_against_a_forecast_from_before_them():
+    rng = np.random.default_rng(8)
+    t = 40
+    days = 19_723 + 7 * np.arange(t)
+    y = rng.poisson(np.linspace(60, 90, t))[None, :].astype(float)
+    y[0, 34:] = np.round(y[0, 34:] * 0.6)
+    used = np.ones_like(y, bool)
+    found = recent.scan_recent(
+        y, np.ones_like(y), used, used, days, "count", "week", np.array([[0, t - 1]]), 0.0, 0.0
+    )
+    cut = recent.first_recent(0, t - 1, "week")
+    assert cut == t - recent.RECENT["week"]
+    assert found.start.min() == cut and found.end.max() == t - 1
+    for start in (cut, 34, t - 1):
+        before = np.arange(t) < start
+        x = baseline.design(days, "week", span=(0, start - 1))
+        fit = baseline.fit_baseline(y, np.ones_like(y), used, x, "count", fit_on=before[None, :])
+        # The forecast knows nothing after the window starts: changing those periods
+        # changes nothing in it.
+        later = y.copy()
+        later[0, start:] *= 3
+        again = baseline.fit_baseline(
+            later, np.ones_like(y), used, x, "count", fit_on=before[None, :]
+        )
+        np.testing.assert_allclose(again.mean, fit.mean)
+        hit = (found.start == start) & (found.end == t - 1)
+        assert found.expected[hit][0] == pytest.approx(fit.mean[0, start:].sum())
 
 
 def _null_series(rng, n, t, *, daily=False):

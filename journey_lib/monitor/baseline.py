@@ -12,13 +12,16 @@ The linear predictor is a **piecewise-linear trend** (hat functions on knots spr
 one per :data:`KNOT_SPACING` periods of data: eight weeks, so growth and slow drift are not
 changes; a series under sixteen weeks gets a constant level) plus, for daily series, a
 **weekday effect** (six indicators, Monday the reference), so a quiet Sunday is expected
-rather than flagged.
+rather than flagged. The knots stop one spacing before the series' end and the last piece
+runs on straight: a change in the latest weeks, the one a report most needs to see, cannot
+be absorbed by the trend bending at the end.
 
 The fit is **robust**, so an incident inside the series does not drag its own baseline after
-it: one round of Huber weights (cut at :data:`HUBER` standard deviations), then two of
+it: one round of Huber weights (cut at :data:`HUBER` standard deviations), then three of
 Tukey's bisquare (:data:`BISQUARE`), which give a period far off the rest no weight, all on
 deviance residuals (nearly symmetric even for small counts, where down-weighting the long tail
-of Pearson residuals would bias the baseline low). The **dispersion**
+of Pearson residuals would bias the baseline low) measured against their median absolute
+deviation (which an incident cannot inflate, as it inflates a mean). The **dispersion**
 ``phi`` is Pearson's chi-square over its degrees of freedom, on the periods not far off the
 rest (within :data:`_FAR` standard deviations of a first, trimmed estimate): real series vary
 more than Poisson or binomial chance, and ``phi`` says how much, tail included; an
@@ -49,13 +52,16 @@ _FAR = 6.0  # residuals beyond this many first-estimate deviations do not count 
 # chi2(3).cdf(q) / 0.9 with q = chi2(1).ppf(0.9).
 _TRIMMED_CHI2_1 = 0.6230
 _ITERATIONS = 30
-_ROBUST_ROUNDS = 3
+_ROBUST_ROUNDS = 4
 
 
-def design(days: np.ndarray, period: str) -> np.ndarray:
+def design(days: np.ndarray, period: str, span: tuple[int, int] | None = None) -> np.ndarray:
     """The baseline's columns for periods starting on ``days`` (days since 1970-01-01):
     the trend's hat functions (which sum to one, so they hold the level too), then for
     daily series six weekday indicators (Tuesday to Sunday).
+
+    ``span`` (first and last position, inclusive) is the stretch the trend is fitted on,
+    all of ``days`` by default; outside it the trend runs on straight.
 
     Examples
     --------
@@ -66,13 +72,26 @@ def design(days: np.ndarray, period: str) -> np.ndarray:
     [[0.0, 0.0, 0.0, 0.0, 0.0, 0.0], [1.0, 0.0, 0.0, 0.0, 0.0, 0.0]]
     """
     t = np.arange(len(days), dtype="float64")
-    # One trend parameter per KNOT_SPACING periods of data: under two spacings the level is
-    # constant, since a short series cannot tell a step from a trend.
-    knots = np.linspace(0.0, max(len(days) - 1, 1), max(1, len(days) // KNOT_SPACING[period]))
-    if len(knots) == 1:
+    first, last = (0, len(days) - 1) if span is None else span
+    spacing = KNOT_SPACING[period]
+    # One trend parameter per spacing of data; under two spacings the level is constant,
+    # since a short series cannot tell a step from a trend.
+    count = max(1, (last - first + 1) // spacing)
+    if count == 1:
         trend = np.ones((len(days), 1))
     else:
-        trend = np.column_stack([np.interp(t, knots, row) for row in np.eye(len(knots))])
+        # The knots stop a spacing short of the end and the last piece runs on straight, so
+        # the trend cannot bend to follow a change in the latest weeks: it would have to
+        # tilt a line of two spacings or more.
+        knots = np.linspace(float(first), float(max(last - spacing, first + 1)), count)
+        trend = np.column_stack([np.interp(t, knots, row) for row in np.eye(count)])
+        for side, (k0, k1, j0, j1) in (
+            (t > knots[-1], (knots[-2], knots[-1], count - 2, count - 1)),
+            (t < knots[0], (knots[1], knots[0], 1, 0)),
+        ):
+            run = (t[side] - k1) / (k1 - k0)
+            trend[side, j1] = 1.0 + run
+            trend[side, j0] = -run
     if period != "day":
         return trend
     weekday = (np.asarray(days) + 3) % 7  # 1970-01-05 (day 4) was a Monday
@@ -103,9 +122,14 @@ def fit_baseline(
     family: str,
     *,
     fit_on: np.ndarray | None = None,
+    late: int = 0,
 ) -> Baseline:
     """Fit the baseline of each row of ``count`` (``S x T``) on its ``used`` periods, or
     on ``fit_on`` of them (say, all but a change's), predicting it for every used period.
+
+    With ``late``, the robust fit is started twice, from all periods and from all but the
+    last ``late``, and each series keeps the fit whose residuals spread least: a change in
+    the latest periods then cannot pull the trend's end toward itself.
 
     ``family`` is ``"count"``, ``"rate"`` or ``"money"`` (see the module docstring);
     ``base`` is the rates' customers and money's exposure (ignored for counts).
@@ -125,23 +149,18 @@ def fit_baseline(
     w_used = np.asarray(used, dtype=bool) & (n > 0 if family != "count" else True)
     w_fit = w_used if fit_on is None else w_used & np.asarray(fit_on, dtype=bool)
     offset = np.log(np.where(w_used, n, 1.0)) if family == "money" else 0.0
-    if family == "rate":
-        share = (y + 0.5) / (n + 1.0)
-        eta = np.log(share / (1.0 - share))
-    else:
-        eta = np.log(y + 0.5)  # with the offset: money's exposure is in it
-    robust = np.ones_like(y)
-    for round_ in range(_ROBUST_ROUNDS + 1):
-        beta = _irls(y, n, w_fit * robust, x, family, eta - offset, offset)
-        eta = np.einsum("tp,sp->st", x, beta) + offset
-        mean, variance = _moments(eta, n, family)
-        pearson = (y - mean) / np.sqrt(np.maximum(variance, 1e-12))
-        phi = _dispersion(pearson, w_fit, family, x.shape[1])
-        scaled = np.abs(_deviance_residual(y, mean, n, family)) / np.sqrt(phi)[:, None]
-        if round_ == 0:
-            robust = np.minimum(1.0, HUBER / np.maximum(scaled, 1e-12))
-        else:
-            robust = np.clip(1.0 - (scaled / BISQUARE) ** 2, 0.0, None) ** 2
+    starts = [w_fit]
+    if late:
+        starts.append(w_fit & (np.arange(y.shape[1]) < y.shape[1] - late))
+    fits = [_robust_fit(y, n, w_fit, start, x, family, offset) for start in starts]
+    # Per series, the fit whose residuals spread least (an S-estimate's rule): from the
+    # start without the latest periods, a change there stays outside the baseline.
+    pick = np.argmin(np.stack([f[3] for f in fits]), axis=0)
+    mean, variance, phi = (
+        np.choose(pick[:, None], [f[0] for f in fits]),
+        np.choose(pick[:, None], [f[1] for f in fits]),
+        np.choose(pick, [f[2] for f in fits]),
+    )
     weights = np.where(w_used, variance, 0.0)
     # Over every used period, fitted or not: the scan asks whether the trend *could*
     # follow a window, which does not depend on what this fit left out.
@@ -149,6 +168,53 @@ def fit_baseline(
     return Baseline(
         mean=np.where(w_used, mean, 0.0), variance=weights, phi=phi, information=information
     )
+
+
+def _robust_fit(
+    y: np.ndarray,
+    n: np.ndarray,
+    fitted: np.ndarray,
+    start: np.ndarray,
+    x: np.ndarray,
+    family: str,
+    offset: np.ndarray | float,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """One robust fit (see the module docstring) whose first round uses the ``start``
+    periods only: expected counts, their variance, the dispersion and the final spread of
+    the deviance residuals over the ``fitted`` periods."""
+    if family == "rate":
+        share = (y + 0.5) / (n + 1.0)
+        eta = np.log(share / (1.0 - share))
+    else:
+        eta = np.log(y + 0.5)  # with the offset: money's exposure is in it
+    weight = start.astype("float64")
+    for round_ in range(_ROBUST_ROUNDS + 1):
+        beta = _irls(y, n, weight, x, family, eta - offset, offset)
+        eta = np.einsum("tp,sp->st", x, beta) + offset
+        mean, variance = _moments(eta, n, family)
+        deviance = _deviance_residual(y, mean, n, family)
+        spread = _spread(deviance, fitted)
+        floor = spread if family == "money" else np.maximum(spread, 1.0)
+        scaled = np.abs(deviance) / floor[:, None]
+        if round_ == 0:
+            robust = np.minimum(1.0, HUBER / np.maximum(scaled, 1e-12))
+        else:
+            robust = np.clip(1.0 - (scaled / BISQUARE) ** 2, 0.0, None) ** 2
+        weight = fitted * robust
+    pearson = (y - mean) / np.sqrt(np.maximum(variance, 1e-12))
+    phi = _dispersion(pearson, fitted, family, x.shape[1])
+    return mean, variance, phi, spread
+
+
+def _spread(deviance: np.ndarray, fitted: np.ndarray) -> np.ndarray:
+    """The spread of each series' deviance residuals that the robust weights measure
+    against: 1.4826 times their median absolute deviation, which the periods of an
+    incident (and a trend bent toward it) cannot inflate as they inflate a mean."""
+    centred = np.where(fitted, deviance, np.nan)
+    with np.errstate(all="ignore"):
+        middle = np.nanmedian(centred, axis=1, keepdims=True)
+        spread = 1.4826 * np.nanmedian(np.abs(centred - middle), axis=1)
+    return np.where(np.isfinite(spread) & (spread > 0), spread, 1.0)
 
 
 def _deviance_residual(y: np.ndarray, mean: np.ndarray, n: np.ndarray, family: str) -> np.ndarray:

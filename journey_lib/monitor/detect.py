@@ -35,6 +35,7 @@ from ..errors import JourneyDataError, JourneyParameterError, check_choice
 from ..io.profile import LogProfile
 from .baseline import design, fit_baseline
 from .breakdown import decompose
+from .recent import RECENT, first_recent, scan_recent
 from .scan import MIN_BEFORE, Found, scan, threshold, windows
 from .series import FAMILY, MONITOR_PERIODS, SERIES_COLUMNS, monitor_series
 
@@ -306,6 +307,7 @@ def find_changes(
             base[rows_f],
             scanned[rows_f],
             x,
+            days,
             fam,
             period,
             ranges[rows_f],
@@ -358,6 +360,7 @@ def _scan_family(
     base: np.ndarray,
     scanned: np.ndarray,
     x: np.ndarray,
+    days: np.ndarray,
     family: str,
     period: str,
     ranges: np.ndarray,
@@ -368,34 +371,66 @@ def _scan_family(
     """Fit and scan the series of one family: their baseline levels, dispersions, best
     scores and picked windows (``row`` counts within these series).
 
-    Two passes: the series that changed are fitted again without their changes' periods,
-    and scanned again, so an incident neither bends its own baseline nor counts as noise."""
-    fit = fit_baseline(count, base, scanned, x, family)
-    found = scan(count, base, scanned, x, fit, family, period, ranges, z_star, min_size)
-    picks = _pick(found, np.arange(len(count)), most)
+    Recent windows that last to the end are scored against a forecast
+    (:mod:`journey_lib.monitor.recent`), the others against the whole series' baseline. Two
+    passes: the series that changed are fitted again without their changes' periods, and
+    scanned again, so an incident neither bends its own baseline nor counts as noise."""
+    recent_from = np.array([first_recent(int(lo), int(hi), period) for lo, hi in ranges])
+
+    def both(rows: np.ndarray, fit_on: np.ndarray) -> tuple[Any, Found]:
+        fit = fit_baseline(
+            count[rows], base[rows], scanned[rows], x, family, fit_on=fit_on, late=RECENT[period]
+        )
+        older = scan(
+            count[rows],
+            base[rows],
+            scanned[rows],
+            x,
+            fit,
+            family,
+            period,
+            ranges[rows],
+            z_star,
+            min_size,
+            recent_from=recent_from[rows],
+        )
+        latest = scan_recent(
+            count[rows],
+            base[rows],
+            scanned[rows],
+            fit_on,
+            days,
+            family,
+            period,
+            ranges[rows],
+            z_star,
+            min_size,
+        )
+        return fit, _joined(older, latest)
+
+    every = np.arange(len(count))
+    fit, found = both(every, scanned)
+    picks = _pick(found, every, most)
     mean, phi, best = fit.mean, fit.phi.copy(), found.best.copy()
     again = np.unique(picks["row"].to_numpy())
     if len(again):
         fit_on = scanned[again] & ~_covered(picks, (len(count), count.shape[1]))[again]
-        refit = fit_baseline(count[again], base[again], scanned[again], x, family, fit_on=fit_on)
-        second = scan(
-            count[again],
-            base[again],
-            scanned[again],
-            x,
-            refit,
-            family,
-            period,
-            ranges[again],
-            z_star,
-            min_size,
-        )
+        refit, second = both(again, fit_on)
         mean = mean.copy()
         mean[again], phi[again], best[again] = refit.mean, refit.phi, second.best
         repicked = _pick(second, again, most)
         picks = pd.concat([picks[~picks["row"].isin(again)], repicked], ignore_index=True)
     level = mean if family == "count" else mean / np.where(base > 0, base, np.nan)
     return level, phi, best, picks
+
+
+def _joined(a: Found, b: Found) -> Found:
+    """The windows of both, and each series' best score of either."""
+    fields = ("series", "start", "end", "score", "strength", "observed", "expected", "base")
+    return Found(
+        *(np.concatenate([getattr(a, f), getattr(b, f)]) for f in fields),
+        best=np.maximum(a.best, b.best),
+    )
 
 
 def _covered(picks: pd.DataFrame, shape: tuple[int, int]) -> np.ndarray:
@@ -410,8 +445,9 @@ def _covered(picks: pd.DataFrame, shape: tuple[int, int]) -> np.ndarray:
 
 
 def _pick(found: Found, rows: np.ndarray, most: int) -> pd.DataFrame:
-    """In each series, the best window, then the best not overlapping it, ... (``most``)."""
-    order = np.lexsort((-np.abs(found.score), found.series))
+    """In each series, the strongest window, then the strongest not overlapping it, ...
+    (``most``; see :mod:`journey_lib.monitor.scan`)."""
+    order = np.lexsort((-found.strength, found.series))
     chosen = []
     series = found.series[order]
     for block in np.split(order, np.flatnonzero(np.diff(series)) + 1):
@@ -422,7 +458,7 @@ def _pick(found: Found, rows: np.ndarray, most: int) -> pd.DataFrame:
         for _ in range(most):
             if not free.any():
                 break
-            first = np.argmax(free)  # the block is sorted by score: the first free is best
+            first = np.argmax(free)  # the block is sorted by strength: the first free wins
             chosen.append(block[first])
             free &= (start > end[first]) | (end < start[first])
     chosen = np.asarray(chosen, dtype="int64")

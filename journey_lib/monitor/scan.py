@@ -34,8 +34,10 @@ higher, and that is measured rather than assumed (issue 18). A
 change must also move the level by at least ``min_size`` of the baseline (relative), so a
 very large log does not report a 2% wobble that no one would act on.
 
-**Which windows.** In each series the highest-scoring window beyond ``z*`` is where the change
-lies; windows overlapping it are dropped, and so on, up to ``max_per_series``.
+**Which windows.** Of a series' windows beyond ``z*``, the one with the largest likelihood
+ratio (over ``phi``) is where the change lies: a longer window around a change can pass
+with as high a score, but it mixes changed and unchanged periods, which the ratio penalises.
+Windows overlapping it are dropped, and so on, up to ``max_per_series``.
 """
 
 from __future__ import annotations
@@ -47,7 +49,16 @@ from scipy import special, stats
 
 from .baseline import Baseline
 
-__all__ = ["LENGTHS", "MIN_BEFORE", "Found", "scan", "tail_score", "threshold", "windows"]
+__all__ = [
+    "LENGTHS",
+    "MIN_BEFORE",
+    "Found",
+    "likelihood_root",
+    "scan",
+    "tail_score",
+    "threshold",
+    "windows",
+]
 
 #: Window lengths tested, in periods (every window reaching the last period is tested too).
 LENGTHS: tuple[int, ...] = (1, 2, 3, 4, 5, 7, 10, 14, 21, 28, 42, 56, 84, 112, 168, 252, 365)
@@ -100,14 +111,17 @@ def threshold(alpha: float, tests: int) -> float:
 @dataclass(frozen=True)
 class Found:
     """The windows that passed, one entry each: ``series`` (row of the stacked series),
-    ``start``, ``end`` (period positions, inclusive), ``score`` (signed), ``observed``,
-    ``expected`` and ``base`` (the window's totals); and ``best``, every series' highest
+    ``start``, ``end`` (period positions, inclusive), ``score`` (signed), ``strength`` (the
+    root of the likelihood ratio over the root of the series' dispersion: where, among
+    overlapping windows that all pass, the change lies), ``observed``, ``expected`` and
+    ``base`` (the window's totals); and ``best``, every series' highest
     absolute score (0 where nothing could be tested)."""
 
     series: np.ndarray
     start: np.ndarray
     end: np.ndarray
     score: np.ndarray
+    strength: np.ndarray
     observed: np.ndarray
     expected: np.ndarray
     base: np.ndarray
@@ -125,13 +139,16 @@ def scan(
     ranges: np.ndarray,
     z_star: float,
     min_size: float,
+    *,
+    recent_from: np.ndarray | None = None,
 ) -> Found:
     """Score every window of every series (rows of ``count``, one family, daily or weekly
     ``period``) and keep those
     beyond ``z_star`` that move the level by ``min_size`` or more.
 
     ``ranges`` holds each series' first and last used period (``S x 2``; a series with
-    ``lo > hi`` is skipped); used periods are consecutive.
+    ``lo > hi`` is skipped); used periods are consecutive. Windows starting at or after a
+    series' ``recent_from`` are left to :func:`journey_lib.monitor.recent.scan_recent`.
     """
     y = np.where(used, count, 0.0)
     n = np.where(used, base, 0.0)
@@ -153,10 +170,17 @@ def scan(
         for chunk in np.array_split(rows, max(1, -(-len(rows) // size))):
             found = _score(y[chunk], n[chunk], fit, chunk, x, whiten[chunk], family, s, e)
             z, tested, observed, expected, total = found
+            strength = (
+                np.abs(likelihood_root(family, observed, expected, total))
+                / np.sqrt(fit.phi[chunk])[:, None]
+            )
             absolute = np.abs(z)
-            best[chunk] = absolute.max(axis=1)
             with np.errstate(divide="ignore", invalid="ignore"):
                 moved = np.abs(observed / expected - 1.0) >= min_size
+            if recent_from is not None:
+                later = s[None, :] >= recent_from[chunk][:, None]
+                tested &= ~later
+            best[chunk] = np.where(tested, absolute, 0.0).max(axis=1)
             hit = np.nonzero(tested & (absolute >= z_star) & moved)
             keep.append(
                 (
@@ -164,6 +188,7 @@ def scan(
                     s[hit[1]],
                     e[hit[1]],
                     z[hit],
+                    strength[hit],
                     observed[hit],
                     expected[hit],
                     total[hit],
@@ -172,7 +197,7 @@ def scan(
     if keep:
         parts = [np.concatenate(column) for column in zip(*keep, strict=True)]
     else:
-        parts = [np.empty(0, "int64")] * 3 + [np.empty(0)] * 4
+        parts = [np.empty(0, "int64")] * 3 + [np.empty(0)] * 5
     return Found(*parts, best=best)
 
 
@@ -211,6 +236,27 @@ def _score(
     phi = np.broadcast_to(fit.phi[rows][:, None], observed.shape)
     z = tail_score(family, observed, np.where(tested, expected, 1.0), total, phi)
     return np.where(tested, z, 0.0), tested, observed, expected, total
+
+
+def likelihood_root(
+    family: str, observed: np.ndarray, expected: np.ndarray, total: np.ndarray
+) -> np.ndarray:
+    """The signed root of the likelihood ratio of a window's own level against the
+    baseline's (Poisson for counts and money, binomial for rates), before dispersion.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> round(float(likelihood_root("count", np.array([20.0]), np.array([5.0]), None)[0]), 3)
+    5.045
+    """
+    y, m, n = observed, expected, total
+    with np.errstate(all="ignore"):
+        if family == "rate":
+            ratio = special.xlogy(y, y / m) + special.xlogy(n - y, (n - y) / (n - m))
+        else:
+            ratio = special.xlogy(y, y / m) - (y - m)
+        return np.sign(y - m) * np.sqrt(np.maximum(2.0 * ratio, 0.0))
 
 
 def tail_score(
@@ -253,10 +299,6 @@ def tail_score(
         direction = np.sign(y - m)
         z = direction * stats.norm.isf(tail)
         # Past floating point (a tail below 1e-300), rank by the likelihood ratio instead.
-        if family == "rate":
-            ratio = special.xlogy(y, y / m) + special.xlogy(n - y, (n - y) / (n - m))
-        else:
-            ratio = special.xlogy(y, y / m) - (y - m)
-        root = np.sqrt(np.maximum(2.0 * ratio, 0.0) / phi)
+        root = np.abs(likelihood_root(family, y, m, n)) / np.sqrt(phi)
         z = np.where(tail < 1e-300, direction * np.maximum(root, _FLOOR_Z), z)
     return np.where(np.isfinite(z), z, 0.0)

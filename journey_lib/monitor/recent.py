@@ -1,0 +1,111 @@
+"""Recent changes, judged against a forecast.
+
+A baseline fitted on the whole series (:mod:`journey_lib.monitor.baseline`) can tilt its last
+trend piece toward a change in the latest weeks, and then hide the one change a scheduled
+report most needs to show. So a window that starts within :data:`RECENT` of the series' last
+used period (the last quarter), with two trend spacings of data or more before it, is judged
+the way a monitoring tool judges the present: against the baseline **fitted only on the
+periods before the window** and run forward (its trend straight on, its weekdays as they
+were).
+
+The forecast is uncertain, the more so the further it runs; its variance (the delta method:
+``g' (X'VX)^-1 g`` times the dispersion, ``g`` the window's sum of ``V x_t`` and ``X'VX`` over
+the fitted periods) is added to the window's own, widening the law the score is taken from
+(:func:`journey_lib.monitor.scan.tail_score`). Daily series refit every seventh day: a
+window uses the fit made on the periods before the first day of its seven-day block (before
+its start, never after). The windows are the scan's
+(:func:`journey_lib.monitor.scan.windows`), so the false-alarm budget is unchanged: these are
+scored here instead of there.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .baseline import KNOT_SPACING, design, fit_baseline
+from .scan import Found, likelihood_root, tail_score, windows
+
+__all__ = ["RECENT", "first_recent", "scan_recent"]
+
+#: How far back an ongoing window may start and be judged against a forecast: a quarter.
+RECENT: dict[str, int] = {"day": 91, "week": 13}
+_REFIT = {"day": 7, "week": 1}  # periods between forecasts
+
+
+def first_recent(lo: int, hi: int, period: str) -> int:
+    """The first start of a window judged against a forecast, in used periods ``lo..hi``:
+    within :data:`RECENT` of the end, and with two trend spacings of data before it, so the
+    forecast carries a trend rather than a flat level."""
+    return max(lo + 2 * KNOT_SPACING[period], hi - RECENT[period] + 1)
+
+
+def scan_recent(
+    count: np.ndarray,
+    base: np.ndarray,
+    scanned: np.ndarray,
+    fit_on: np.ndarray,
+    days: np.ndarray,
+    family: str,
+    period: str,
+    ranges: np.ndarray,
+    z_star: float,
+    min_size: float,
+) -> Found:
+    """Score every recent window of every series (rows of ``count``, one family) against a
+    forecast from the periods before it, fitted on ``fit_on``; keep those beyond
+    ``z_star`` that move the level by ``min_size`` or more (as
+    :func:`journey_lib.monitor.scan.scan` does for the other windows)."""
+    y_all = np.where(scanned, count, 0.0)
+    n_all = np.where(scanned, base, 0.0)
+    t = np.arange(count.shape[1])
+    keep: list[tuple[np.ndarray, ...]] = []
+    best = np.zeros(len(count))
+    for lo, hi in np.unique(ranges, axis=0):
+        if lo > hi:
+            continue
+        rows = np.flatnonzero((ranges[:, 0] == lo) & (ranges[:, 1] == hi))
+        first = first_recent(int(lo), int(hi), period)
+        for cut in range(first, int(hi) + 1, _REFIT[period]):
+            x = design(days, period, span=(int(lo), cut - 1))
+            before = fit_on[rows] & (t < cut)
+            fit = fit_baseline(count[rows], base[rows], scanned[rows], x, family, fit_on=before)
+            s_all, e_all = windows(int(lo), int(hi), period)
+            block = (s_all >= cut) & (s_all < cut + _REFIT[period])
+            starts, ends = s_all[block], e_all[block]
+            if not len(starts):
+                continue
+            inside = (t[None, :] >= starts[:, None]) & (t[None, :] <= ends[:, None])  # w x T
+            y = y_all[rows] @ inside.T
+            m = fit.mean @ inside.T
+            n = n_all[rows] @ inside.T
+            v = fit.variance @ inside.T
+            # Delta-method variance of the forecast total, before dispersion.
+            g = np.einsum("st,wt,tp->swp", fit.variance, inside, x)
+            info = np.einsum("tp,st,tq->spq", x, np.where(before, fit.variance, 0.0), x)
+            info += 1e-9 * (1.0 + np.einsum("spp->s", info))[:, None, None] * np.eye(x.shape[1])
+            spread = np.einsum("swp,spq,swq->sw", g, np.linalg.inv(info), g)
+            with np.errstate(divide="ignore", invalid="ignore"):
+                phi = fit.phi[:, None] * (1.0 + np.where(v > 0, spread / v, 0.0))
+                z = tail_score(family, y, np.where(m > 0, m, 1.0), n, phi)
+                z = np.where(m > 0, z, 0.0)
+                moved = np.abs(y / m - 1.0) >= min_size
+            best[rows] = np.maximum(best[rows], np.abs(z).max(axis=1))
+            strength = np.abs(likelihood_root(family, y, m, n)) / np.sqrt(fit.phi)[:, None]
+            hit = np.nonzero((np.abs(z) >= z_star) & moved)
+            keep.append(
+                (
+                    rows[hit[0]],
+                    starts[hit[1]],
+                    ends[hit[1]],
+                    z[hit],
+                    strength[hit],
+                    y[hit],
+                    m[hit],
+                    n[hit],
+                )
+            )
+    if keep:
+        parts = [np.concatenate(column) for column in zip(*keep, strict=True)]
+    else:
+        parts = [np.empty(0, "int64")] * 3 + [np.empty(0)] * 5
+    return Found(*parts, best=best)
