@@ -104,10 +104,18 @@ def test_window_scores_match_a_brute_force_reference():
     y[0, 20:23] = np.round(y[0, 20:23] * 1.6)
     used = np.ones_like(y, bool)
     x = baseline.design(days, "week")
-    fit = baseline.fit_baseline(y, np.ones_like(y), used, x, "count")
+    fit = baseline.fit_baseline(y, np.ones_like(y), used, x, "count", "week")
     assert fit.phi[0] > 1.5  # overdispersed: the negative binomial is in play
     found = scan.scan(
-        y, np.ones_like(y), used, x, fit, "count", "week", np.array([[0, t - 1]]), 0.0, 0.0
+        y,
+        np.ones_like(y),
+        used,
+        x,
+        fit,
+        "count",
+        "week",
+        np.array([[0, t - 1]]),
+        scan.Limits(0.0, 0.0, 0.0),
     )
     mean, var, phi = fit.mean[0], fit.variance[0], fit.phi[0]
     info_inv = np.linalg.inv(x.T @ np.diag(var) @ x)
@@ -157,7 +165,15 @@ def test_recent_windows_are_judged_against_a_forecast_from_before_them():
     y[0, 34:] = np.round(y[0, 34:] * 0.6)
     used = np.ones_like(y, bool)
     found = recent.scan_recent(
-        y, np.ones_like(y), used, used, days, "count", "week", np.array([[0, t - 1]]), 0.0, 0.0
+        y,
+        np.ones_like(y),
+        used,
+        used,
+        days,
+        "count",
+        "week",
+        np.array([[0, t - 1]]),
+        scan.Limits(0.0, 0.0, 0.0),
     )
     cut = recent.first_recent(0, t - 1, "week")
     assert cut == t - recent.RECENT["week"]
@@ -165,13 +181,15 @@ def test_recent_windows_are_judged_against_a_forecast_from_before_them():
     for start in (cut, 34, t - 1):
         before = np.arange(t) < start
         x = baseline.design(days, "week", span=(0, start - 1))
-        fit = baseline.fit_baseline(y, np.ones_like(y), used, x, "count", fit_on=before[None, :])
+        fit = baseline.fit_baseline(
+            y, np.ones_like(y), used, x, "count", "week", fit_on=before[None, :]
+        )
         # The forecast knows nothing after the window starts: changing those periods
         # changes nothing in it.
         later = y.copy()
         later[0, start:] *= 3
         again = baseline.fit_baseline(
-            later, np.ones_like(y), used, x, "count", fit_on=before[None, :]
+            later, np.ones_like(y), used, x, "count", "week", fit_on=before[None, :]
         )
         np.testing.assert_allclose(again.mean, fit.mean)
         hit = (found.start == start) & (found.end == t - 1)
@@ -260,6 +278,8 @@ def test_bad_arguments_get_clear_errors():
         jl.find_changes(series, alpha=1.5)
     with pytest.raises(JourneyParameterError, match="min_size must be"):
         jl.find_changes(series, min_size=-1)
+    with pytest.raises(JourneyParameterError, match="min_count must be"):
+        jl.find_changes(series, min_count=-2)
     with pytest.raises(JourneyParameterError, match="max_per_series"):
         jl.find_changes(series, max_per_series=0)
     with pytest.raises(JourneyDataError, match="lack column"):

@@ -14,7 +14,8 @@ changes; a series under sixteen weeks gets a constant level) plus, for daily ser
 **weekday effect** (six indicators, Monday the reference), so a quiet Sunday is expected
 rather than flagged. The knots stop one spacing before the series' end and the last piece
 runs on straight: a change in the latest weeks, the one a report most needs to see, cannot
-be absorbed by the trend bending at the end.
+be absorbed by the trend bending at the end. The trend is penalised (:data:`SMOOTH`) toward
+steadiness, which only a sparse series notices.
 
 The fit is **robust**, so an incident inside the series does not drag its own baseline after
 it: one round of Huber weights (cut at :data:`HUBER` standard deviations), then three of
@@ -37,11 +38,24 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import special
 
-__all__ = ["BISQUARE", "HUBER", "KNOT_SPACING", "Baseline", "design", "fit_baseline"]
+__all__ = [
+    "BISQUARE",
+    "HUBER",
+    "KNOT_SPACING",
+    "SMOOTH",
+    "Baseline",
+    "design",
+    "fit_baseline",
+]
 
 #: Periods of data per trend parameter: eight weeks. The knots are spread evenly over the
 #: series; a series shorter than two spacings gets a constant level.
 KNOT_SPACING: dict[str, int] = {"day": 56, "week": 8}
+#: Penalty on the squared change of the trend (log or logit scale) from one knot to the
+#: next: a prior standard deviation of 1 / sqrt(2), about a doubling per eight weeks. Long
+#: series outweigh it; a sparse series (a rare event, a small segment) keeps a steady
+#: trend instead of one that dives toward zero where it saw nothing.
+SMOOTH = 2.0
 #: Where robust fitting starts to down-weight a period, in standard deviations.
 HUBER = 2.5
 #: Where Tukey's bisquare gives a period no weight, in standard deviations (95% efficiency).
@@ -61,7 +75,8 @@ def design(days: np.ndarray, period: str, span: tuple[int, int] | None = None) -
     daily series six weekday indicators (Tuesday to Sunday).
 
     ``span`` (first and last position, inclusive) is the stretch the trend is fitted on,
-    all of ``days`` by default; outside it the trend runs on straight.
+    all of ``days`` by default; past its last knot the trend runs on straight to the span's
+    end, and outside the span it holds its level there.
 
     Examples
     --------
@@ -85,11 +100,14 @@ def design(days: np.ndarray, period: str, span: tuple[int, int] | None = None) -
         # tilt a line of two spacings or more.
         knots = np.linspace(float(first), float(max(last - spacing, first + 1)), count)
         trend = np.column_stack([np.interp(t, knots, row) for row in np.eye(count)])
+        # Past the span the trend holds its level: a forecast compares the present with
+        # the level before it, not with where a slope would have taken it.
+        held = np.clip(t, first, last)
         for side, (k0, k1, j0, j1) in (
             (t > knots[-1], (knots[-2], knots[-1], count - 2, count - 1)),
             (t < knots[0], (knots[1], knots[0], 1, 0)),
         ):
-            run = (t[side] - k1) / (k1 - k0)
+            run = (held[side] - k1) / (k1 - k0)
             trend[side, j1] = 1.0 + run
             trend[side, j0] = -run
     if period != "day":
@@ -120,6 +138,7 @@ def fit_baseline(
     used: np.ndarray,
     x: np.ndarray,
     family: str,
+    period: str,
     *,
     fit_on: np.ndarray | None = None,
     late: int = 0,
@@ -140,7 +159,8 @@ def fit_baseline(
 
     >>> days = np.arange(19_723, 19_723 + 84)
     >>> y = np.where((days + 3) % 7 == 6, 50.0, 100.0)[None, :]
-    >>> fit = fit_baseline(y, np.ones_like(y), np.ones_like(y, bool), design(days, "day"), "count")
+    >>> x = design(days, "day")
+    >>> fit = fit_baseline(y, np.ones_like(y), np.ones_like(y, bool), x, "count", "day")
     >>> np.round(fit.mean[0, 4:7], 3).tolist(), float(fit.phi[0])
     ([100.0, 100.0, 50.0], 1.0)
     """
@@ -152,7 +172,8 @@ def fit_baseline(
     starts = [w_fit]
     if late:
         starts.append(w_fit & (np.arange(y.shape[1]) < y.shape[1] - late))
-    fits = [_robust_fit(y, n, w_fit, start, x, family, offset) for start in starts]
+    penalty = _smoothing(x.shape[1] - (6 if period == "day" else 0), x.shape[1])
+    fits = [_robust_fit(y, n, w_fit, start, x, family, offset, penalty) for start in starts]
     # Per series, the fit whose residuals spread least (an S-estimate's rule): from the
     # start without the latest periods, a change there stays outside the baseline.
     pick = np.argmin(np.stack([f[3] for f in fits]), axis=0)
@@ -178,6 +199,7 @@ def _robust_fit(
     x: np.ndarray,
     family: str,
     offset: np.ndarray | float,
+    penalty: np.ndarray,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """One robust fit (see the module docstring) whose first round uses the ``start``
     periods only: expected counts, their variance, the dispersion and the final spread of
@@ -189,7 +211,7 @@ def _robust_fit(
         eta = np.log(y + 0.5)  # with the offset: money's exposure is in it
     weight = start.astype("float64")
     for round_ in range(_ROBUST_ROUNDS + 1):
-        beta = _irls(y, n, weight, x, family, eta - offset, offset)
+        beta = _irls(y, n, weight, x, family, eta - offset, offset, penalty)
         eta = np.einsum("tp,sp->st", x, beta) + offset
         mean, variance = _moments(eta, n, family)
         deviance = _deviance_residual(y, mean, n, family)
@@ -209,11 +231,13 @@ def _robust_fit(
 def _spread(deviance: np.ndarray, fitted: np.ndarray) -> np.ndarray:
     """The spread of each series' deviance residuals that the robust weights measure
     against: 1.4826 times their median absolute deviation, which the periods of an
-    incident (and a trend bent toward it) cannot inflate as they inflate a mean."""
-    centred = np.where(fitted, deviance, np.nan)
-    with np.errstate(all="ignore"):
-        middle = np.nanmedian(centred, axis=1, keepdims=True)
-        spread = 1.4826 * np.nanmedian(np.abs(centred - middle), axis=1)
+    incident (and a trend bent toward it) cannot inflate as they inflate a mean. 1 for a
+    series with no fitted period."""
+    spread = np.ones(len(deviance))
+    some = fitted.any(axis=1)
+    centred = np.where(fitted[some], deviance[some], np.nan)
+    middle = np.nanmedian(centred, axis=1, keepdims=True)
+    spread[some] = 1.4826 * np.nanmedian(np.abs(centred - middle), axis=1)
     return np.where(np.isfinite(spread) & (spread > 0), spread, 1.0)
 
 
@@ -236,6 +260,15 @@ def _moments(eta: np.ndarray, n: np.ndarray, family: str) -> tuple[np.ndarray, n
     return mean, mean
 
 
+def _smoothing(trend: int, columns: int) -> np.ndarray:
+    """The penalty :data:`SMOOTH` times the squared differences of neighbouring trend
+    coefficients, as a ``columns x columns`` matrix (zero on the weekday columns)."""
+    difference = np.diff(np.eye(trend), axis=0)
+    penalty = np.zeros((columns, columns))
+    penalty[:trend, :trend] = SMOOTH * difference.T @ difference
+    return penalty
+
+
 def _irls(
     y: np.ndarray,
     n: np.ndarray,
@@ -244,9 +277,10 @@ def _irls(
     family: str,
     start: np.ndarray,
     offset: np.ndarray | float,
+    penalty: np.ndarray,
 ) -> np.ndarray:
-    """Iteratively reweighted least squares for every series at once, from the linear
-    predictor ``start`` (without offset); returns the coefficients, ``S x p``."""
+    """Penalised iteratively reweighted least squares for every series at once, from the
+    linear predictor ``start`` (without offset); returns the coefficients, ``S x p``."""
     p = x.shape[1]
     # A whisker of ridge keeps a knot with no used period (say the log's first weeks of a
     # churn series) solvable; its coefficient then never reaches a used period.
@@ -259,7 +293,7 @@ def _irls(
         working = eta - offset + (y - mean) / v
         w = weight * v
         xtwx = np.einsum("tp,st,tq->spq", x, w, x)
-        lhs = xtwx + ridge * (1.0 + np.einsum("spp->s", xtwx))[:, None, None]
+        lhs = xtwx + penalty + ridge * (1.0 + np.einsum("spp->s", xtwx))[:, None, None]
         rhs = np.einsum("tp,st->sp", x, w * working)
         new = np.linalg.solve(lhs, rhs[..., None])[..., 0]
         eta = np.einsum("tp,sp->st", x, new) + offset
@@ -277,14 +311,15 @@ def _dispersion(pearson: np.ndarray, used: np.ndarray, family: str, columns: int
     one degree of freedom). The trimmed estimate alone would run low for the long-tailed
     counts real logs have; the plain mean would count an incident as noise. At least 1 for
     counts and rates."""
-    squared = np.where(used, pearson**2, np.nan)
-    with np.errstate(all="ignore"):
-        cut = np.nanquantile(squared, 1.0 - _TRIM, axis=1, keepdims=True)
-        first = np.nanmean(np.where(squared <= cut, squared, np.nan), axis=1) / _TRIMMED_CHI2_1
-        first = np.where(np.isfinite(first) & (first > 0), first, 1.0)
-        kept = squared <= _FAR**2 * first[:, None]
-        # Over the residual degrees of freedom: the fit's own columns took some variance.
-        freedom = np.maximum(kept.sum(axis=1) - columns, 1)
-        phi = np.where(kept, squared, 0.0).sum(axis=1) / freedom
+    phi = np.ones(len(pearson))
+    some = used.any(axis=1)
+    squared = np.where(used[some], pearson[some] ** 2, np.nan)
+    cut = np.nanquantile(squared, 1.0 - _TRIM, axis=1, keepdims=True)
+    first = np.nanmean(np.where(squared <= cut, squared, np.nan), axis=1) / _TRIMMED_CHI2_1
+    first = np.where(np.isfinite(first) & (first > 0), first, 1.0)
+    kept = squared <= _FAR**2 * first[:, None]
+    # Over the residual degrees of freedom: the fit's own columns took some variance.
+    freedom = np.maximum(kept.sum(axis=1) - columns, 1)
+    phi[some] = np.where(kept, squared, 0.0).sum(axis=1) / freedom
     phi = np.where(np.isfinite(phi) & (phi > 0), phi, 1.0)
     return phi if family == "money" else np.maximum(phi, 1.0)

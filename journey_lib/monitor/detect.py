@@ -36,7 +36,7 @@ from ..io.profile import LogProfile
 from .baseline import design, fit_baseline
 from .breakdown import decompose
 from .recent import RECENT, first_recent, scan_recent
-from .scan import MIN_BEFORE, Found, scan, threshold, windows
+from .scan import MIN_BEFORE, Found, Limits, scan, threshold, windows
 from .series import FAMILY, MONITOR_PERIODS, SERIES_COLUMNS, monitor_series
 
 __all__ = ["CHANGE_COLUMNS", "Changes", "changes", "find_changes"]
@@ -94,8 +94,9 @@ class Changes:
         (the baseline's level in each used period), ``phi`` (the series' dispersion) and
         ``best`` (its highest absolute score over every window, 0 when not scanned).
     period : str
-    alpha, min_size : float
-        The false-alarm budget and the smallest relative size reported.
+    alpha, min_size, min_count : float
+        The false-alarm budget, the smallest relative size reported and the fewest events
+        (counts) or customers (rates, money) a change may rest on.
     tests : int
         Windows tested, over every series.
     threshold : float
@@ -107,6 +108,7 @@ class Changes:
     period: str
     alpha: float
     min_size: float
+    min_count: float
     tests: int
     threshold: float
 
@@ -131,8 +133,9 @@ class Changes:
             )
         row = self.table.iloc[change]
         rows = self.series_of(change, every_place=True)
-        end = rows["period"].max() if row["ongoing"] else row["end"]
-        before = (row["before_from"], row["start"] - _step(self.period))
+        step = _step(self.period)
+        end = row["start"] + (int(row["periods"]) - 1) * step  # also for an ongoing change
+        before = (row["before_from"], row["start"] - step)
         return decompose(rows, FAMILY[row["metric"]], before, (row["start"], end))
 
     def series_of(self, change: int, *, every_place: bool = False) -> pd.DataFrame:
@@ -160,6 +163,7 @@ def changes(
     inactivity: Any = None,
     alpha: float = 0.05,
     min_size: float = 0.1,
+    min_count: float = 10,
     max_per_series: int = 3,
 ) -> Changes:
     """Find what changed in a touchpoint log, where and since when.
@@ -183,6 +187,9 @@ def changes(
         any change at all is at most ``alpha`` (see :mod:`journey_lib.monitor.scan`).
     min_size : float, default 0.1
         Smallest change reported, relative to the baseline (0.1: ten percent).
+    min_count : float, default 10
+        Fewest events (for counts, observed or expected in the window) or customers (for
+        rates and money) a change may rest on.
     max_per_series : int, default 3
         Changes kept per series, the highest-scoring windows that do not overlap.
 
@@ -225,7 +232,12 @@ def changes(
         inactivity=inactivity,
     )
     return find_changes(
-        series, period=period, alpha=alpha, min_size=min_size, max_per_series=max_per_series
+        series,
+        period=period,
+        alpha=alpha,
+        min_size=min_size,
+        min_count=min_count,
+        max_per_series=max_per_series,
     )
 
 
@@ -235,14 +247,15 @@ def find_changes(
     period: str = "week",
     alpha: float = 0.05,
     min_size: float = 0.1,
+    min_count: float = 10,
     max_per_series: int = 3,
 ) -> Changes:
     """Scan series already built (by :func:`journey_lib.monitor_series`, or by hand with
     its columns) for changes; the scan of :func:`changes`.
 
     Every series must have a row for every period of one grid, as
-    :func:`~journey_lib.monitor_series` gives them. ``alpha``, ``min_size`` and
-    ``max_per_series`` are as for :func:`changes`.
+    :func:`~journey_lib.monitor_series` gives them. ``alpha``, ``min_size``,
+    ``min_count`` and ``max_per_series`` are as for :func:`changes`.
 
     Examples
     --------
@@ -260,7 +273,7 @@ def find_changes(
     0 2024-03-25 00:00:00+00:00 2024-04-08 00:00:00+00:00    False     0.6     0.3
     """
     check_choice("period", period, MONITOR_PERIODS)
-    _check_scan(alpha, min_size, max_per_series)
+    _check_scan(alpha, min_size, min_count, max_per_series)
     missing = [c for c in SERIES_COLUMNS if c not in series]
     if missing:
         raise JourneyDataError(
@@ -311,14 +324,13 @@ def find_changes(
             fam,
             period,
             ranges[rows_f],
-            z_star,
-            min_size,
+            Limits(z_star, min_size, min_count),
             max_per_series,
         )
         expected[rows_f] = np.where(scanned[rows_f], level, np.nan)
         picked.append(picks.assign(row=rows_f[picks["row"].to_numpy()]))
     chosen = pd.concat(picked, ignore_index=True) if picked else pd.DataFrame()
-    table = _describe(chosen, meta, periods, count, base, ranges, phi, tests, period)
+    table = _describe(chosen, meta, periods, count, base, ranges, phi, tests, period, min_size)
     out = rows.assign(expected=expected.reshape(-1), phi=np.repeat(phi, t), best=np.repeat(best, t))
     return Changes(
         table=table,
@@ -326,16 +338,19 @@ def find_changes(
         period=period,
         alpha=alpha,
         min_size=min_size,
+        min_count=min_count,
         tests=tests,
         threshold=z_star,
     )
 
 
-def _check_scan(alpha: float, min_size: float, max_per_series: int) -> None:
+def _check_scan(alpha: float, min_size: float, min_count: float, max_per_series: int) -> None:
     if not (isinstance(alpha, float | int) and 0 < alpha < 1):
         raise JourneyParameterError(f"alpha must be a probability in (0, 1); got {alpha!r}")
     if not (isinstance(min_size, float | int) and min_size >= 0):
         raise JourneyParameterError(f"min_size must be a share >= 0 (0.1 is 10%); got {min_size!r}")
+    if not (isinstance(min_count, float | int) and min_count >= 0):
+        raise JourneyParameterError(f"min_count must be a number >= 0; got {min_count!r}")
     if (
         isinstance(max_per_series, bool)
         or not isinstance(max_per_series, int)
@@ -364,8 +379,7 @@ def _scan_family(
     family: str,
     period: str,
     ranges: np.ndarray,
-    z_star: float,
-    min_size: float,
+    limits: Limits,
     most: int,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, pd.DataFrame]:
     """Fit and scan the series of one family: their baseline levels, dispersions, best
@@ -379,7 +393,14 @@ def _scan_family(
 
     def both(rows: np.ndarray, fit_on: np.ndarray) -> tuple[Any, Found]:
         fit = fit_baseline(
-            count[rows], base[rows], scanned[rows], x, family, fit_on=fit_on, late=RECENT[period]
+            count[rows],
+            base[rows],
+            scanned[rows],
+            x,
+            family,
+            period,
+            fit_on=fit_on,
+            late=RECENT[period],
         )
         older = scan(
             count[rows],
@@ -390,8 +411,7 @@ def _scan_family(
             family,
             period,
             ranges[rows],
-            z_star,
-            min_size,
+            limits,
             recent_from=recent_from[rows],
         )
         latest = scan_recent(
@@ -403,8 +423,7 @@ def _scan_family(
             family,
             period,
             ranges[rows],
-            z_star,
-            min_size,
+            limits,
         )
         return fit, _joined(older, latest)
 
@@ -485,8 +504,10 @@ def _describe(
     phi: np.ndarray,
     tests: int,
     period: str,
+    min_size: float,
 ) -> pd.DataFrame:
-    """The table of changes: places, windows, levels before and during, size and score."""
+    """The table of changes: places, windows, levels before and during, size and score;
+    only those whose levels before and during show the move, by ``min_size`` or more."""
     if chosen.empty:
         empty = pd.DataFrame({c: pd.Series(dtype="object") for c in CHANGE_COLUMNS})
         return empty
@@ -536,7 +557,13 @@ def _describe(
             "p_value": np.minimum(1.0, 2.0 * tests * stats.norm.sf(np.abs(z))),
         }
     )
-    table = table.sort_values("score", key=np.abs, ascending=False, kind="stable")
+    # A reader compares during with before: a window beyond its baseline whose levels do
+    # not show the move (a forecast that expected growth the periods before never had)
+    # would read "fell from 55 to 55". It is not reported.
+    shows = (np.sign(table["change"]) == np.sign(table["score"])) & (
+        (table["before"] == 0) | (table["relative"].abs() >= min_size)
+    )
+    table = table[shows].sort_values("score", key=np.abs, ascending=False, kind="stable")
     table = table.reset_index(drop=True)
     table["part_of"] = _part_of(table)
     return table.loc[:, list(CHANGE_COLUMNS)]

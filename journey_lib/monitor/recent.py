@@ -5,8 +5,10 @@ trend piece toward a change in the latest weeks, and then hide the one change a 
 report most needs to show. So a window that starts within :data:`RECENT` of the series' last
 used period (the last quarter), with two trend spacings of data or more before it, is judged
 the way a monitoring tool judges the present: against the baseline **fitted only on the
-periods before the window** and run forward (its trend straight on, its weekdays as they
-were).
+periods before the window** and run forward: its level where the trend left it, its
+weekdays as they were. Holding the level rather than running a slope on is what a reader
+means by "before": a series that kept growing at its old pace is not reported as a change
+because a steeper line fitted to a few weeks would have predicted more.
 
 The forecast is uncertain, the more so the further it runs; its variance (the delta method:
 ``g' (X'VX)^-1 g`` times the dispersion, ``g`` the window's sum of ``V x_t`` and ``X'VX`` over
@@ -23,7 +25,7 @@ from __future__ import annotations
 import numpy as np
 
 from .baseline import KNOT_SPACING, design, fit_baseline
-from .scan import Found, likelihood_root, tail_score, windows
+from .scan import Found, Limits, likelihood_root, supported, tail_score, windows
 
 __all__ = ["RECENT", "first_recent", "scan_recent"]
 
@@ -48,13 +50,11 @@ def scan_recent(
     family: str,
     period: str,
     ranges: np.ndarray,
-    z_star: float,
-    min_size: float,
+    limits: Limits,
 ) -> Found:
     """Score every recent window of every series (rows of ``count``, one family) against a
-    forecast from the periods before it, fitted on ``fit_on``; keep those beyond
-    ``z_star`` that move the level by ``min_size`` or more (as
-    :func:`journey_lib.monitor.scan.scan` does for the other windows)."""
+    forecast from the periods before it, fitted on ``fit_on``; keep those within
+    ``limits`` (as :func:`journey_lib.monitor.scan.scan` does for the other windows)."""
     y_all = np.where(scanned, count, 0.0)
     n_all = np.where(scanned, base, 0.0)
     t = np.arange(count.shape[1])
@@ -68,7 +68,9 @@ def scan_recent(
         for cut in range(first, int(hi) + 1, _REFIT[period]):
             x = design(days, period, span=(int(lo), cut - 1))
             before = fit_on[rows] & (t < cut)
-            fit = fit_baseline(count[rows], base[rows], scanned[rows], x, family, fit_on=before)
+            fit = fit_baseline(
+                count[rows], base[rows], scanned[rows], x, family, period, fit_on=before
+            )
             s_all, e_all = windows(int(lo), int(hi), period)
             block = (s_all >= cut) & (s_all < cut + _REFIT[period])
             starts, ends = s_all[block], e_all[block]
@@ -88,10 +90,11 @@ def scan_recent(
                 phi = fit.phi[:, None] * (1.0 + np.where(v > 0, spread / v, 0.0))
                 z = tail_score(family, y, np.where(m > 0, m, 1.0), n, phi)
                 z = np.where(m > 0, z, 0.0)
-                moved = np.abs(y / m - 1.0) >= min_size
+                moved = np.abs(y / m - 1.0) >= limits.min_size
             best[rows] = np.maximum(best[rows], np.abs(z).max(axis=1))
             strength = np.abs(likelihood_root(family, y, m, n)) / np.sqrt(fit.phi)[:, None]
-            hit = np.nonzero((np.abs(z) >= z_star) & moved)
+            enough = supported(family, y, m, n, limits.min_count)
+            hit = np.nonzero((np.abs(z) >= limits.z_star) & moved & enough)
             keep.append(
                 (
                     rows[hit[0]],

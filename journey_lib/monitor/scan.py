@@ -32,7 +32,8 @@ quantile of ``alpha / tests``, ``tests`` being every window of every series scan
 series; where they do not (clustered, overdispersed, trending series), the realised rate is
 higher, and that is measured rather than assumed (issue 18). A
 change must also move the level by at least ``min_size`` of the baseline (relative), so a
-very large log does not report a 2% wobble that no one would act on.
+very large log does not report a 2% wobble that no one would act on, and rest on at least
+``min_count`` events (counts) or customers (rates, money) (:func:`supported`).
 
 **Which windows.** Of a series' windows beyond ``z*``, the one with the largest likelihood
 ratio (over ``phi``) is where the change lies: a longer window around a change can pass
@@ -53,8 +54,10 @@ __all__ = [
     "LENGTHS",
     "MIN_BEFORE",
     "Found",
+    "Limits",
     "likelihood_root",
     "scan",
+    "supported",
     "tail_score",
     "threshold",
     "windows",
@@ -109,6 +112,16 @@ def threshold(alpha: float, tests: int) -> float:
 
 
 @dataclass(frozen=True)
+class Limits:
+    """What a window must pass to be a change: ``|score| >= z_star``, a move of at least
+    ``min_size`` of the baseline, and ``min_count`` behind it (:func:`supported`)."""
+
+    z_star: float
+    min_size: float
+    min_count: float
+
+
+@dataclass(frozen=True)
 class Found:
     """The windows that passed, one entry each: ``series`` (row of the stacked series),
     ``start``, ``end`` (period positions, inclusive), ``score`` (signed), ``strength`` (the
@@ -137,14 +150,12 @@ def scan(
     family: str,
     period: str,
     ranges: np.ndarray,
-    z_star: float,
-    min_size: float,
+    limits: Limits,
     *,
     recent_from: np.ndarray | None = None,
 ) -> Found:
     """Score every window of every series (rows of ``count``, one family, daily or weekly
-    ``period``) and keep those
-    beyond ``z_star`` that move the level by ``min_size`` or more.
+    ``period``) and keep those within ``limits``.
 
     ``ranges`` holds each series' first and last used period (``S x 2``; a series with
     ``lo > hi`` is skipped); used periods are consecutive. Windows starting at or after a
@@ -176,12 +187,17 @@ def scan(
             )
             absolute = np.abs(z)
             with np.errstate(divide="ignore", invalid="ignore"):
-                moved = np.abs(observed / expected - 1.0) >= min_size
+                moved = np.abs(observed / expected - 1.0) >= limits.min_size
             if recent_from is not None:
                 later = s[None, :] >= recent_from[chunk][:, None]
                 tested &= ~later
             best[chunk] = np.where(tested, absolute, 0.0).max(axis=1)
-            hit = np.nonzero(tested & (absolute >= z_star) & moved)
+            hit = np.nonzero(
+                tested
+                & (absolute >= limits.z_star)
+                & moved
+                & supported(family, observed, expected, total, limits.min_count)
+            )
             keep.append(
                 (
                     chunk[hit[0]],
@@ -236,6 +252,24 @@ def _score(
     phi = np.broadcast_to(fit.phi[rows][:, None], observed.shape)
     z = tail_score(family, observed, np.where(tested, expected, 1.0), total, phi)
     return np.where(tested, z, 0.0), tested, observed, expected, total
+
+
+def supported(
+    family: str, observed: np.ndarray, expected: np.ndarray, total: np.ndarray, least: float
+) -> np.ndarray:
+    """Whether a window rests on enough to report: for counts ``least`` events (observed or
+    expected), for rates and money ``least`` customers. A rare event going from nothing to
+    two is a real surprise to a model and no news to a reader.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> supported("count", np.array([2.0, 12.0]), np.array([0.1, 3.0]), None, 10).tolist()
+    [False, True]
+    """
+    if family == "count":
+        return np.maximum(observed, expected) >= least
+    return total >= least
 
 
 def likelihood_root(
