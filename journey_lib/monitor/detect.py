@@ -52,6 +52,7 @@ CHANGE_COLUMNS: tuple[str, ...] = (
     "end",
     "ongoing",
     "periods",
+    "behind",
     "before_from",
     "before",
     "before_low",
@@ -82,13 +83,14 @@ class Changes:
         ``metric``, ``detail``, ``column`` and ``value`` (the place; missing for the whole
         log), ``kind`` (``"spike"``: one period; ``"shift"``), ``start`` and ``end`` (first
         and last period affected; ``end`` missing when ``ongoing``: the change lasts to the
-        last period the series uses), ``periods``, ``before_from`` (the first period of the
-        before window, which ends where the change starts), ``before``, ``during`` and their
-        95% intervals, ``expected`` (the baseline's level), ``change`` (``during -
-        before``), ``relative``, ``score`` (the window's standardised score, signed by
-        direction), ``p_value`` (Bonferroni-adjusted over every window tested) and
-        ``part_of`` (for a segment's change, the row of the whole log's change on the same
-        metric whose window overlaps it; missing otherwise).
+        last period the series uses), ``periods``, ``behind`` (what the during level rests
+        on: events for counts, customers for rates and money), ``before_from`` (the first
+        period of the before window, which ends where the change starts), ``before``,
+        ``during`` and their 95% intervals, ``expected`` (the baseline's level),
+        ``change`` (``during - before``), ``relative``, ``score`` (the window's
+        standardised score, signed by direction), ``p_value`` (Bonferroni-adjusted over
+        every window tested) and ``part_of`` (for a segment's change, the row of the whole
+        log's change on the same metric whose window overlaps it; missing otherwise).
     series : pandas.DataFrame
         Every series scanned (:func:`journey_lib.monitor_series`'s rows) with ``expected``
         (the baseline's level in each used period), ``phi`` (the series' dispersion) and
@@ -543,6 +545,7 @@ def _describe(
             "end": stamps[e].where(~ongoing),
             "ongoing": ongoing,
             "periods": length,
+            "behind": np.where(family == "count", y_d, n_d),
             "before_from": stamps[b0],
             "before": before,
             "before_low": before_low,
