@@ -259,6 +259,7 @@ LAYERS = {
 UPWARD = {
     ("journey_lib.churn.explain", "journey_lib.plots"),
     ("journey_lib.churn.targeting", "journey_lib.plots"),
+    ("journey_lib.monitor.detect", "journey_lib.plots"),
     ("journey_lib.cli", "journey_lib"),
 }
 

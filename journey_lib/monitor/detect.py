@@ -23,7 +23,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -38,6 +38,10 @@ from .breakdown import decompose
 from .recent import RECENT, first_recent, scan_recent
 from .scan import MIN_BEFORE, Found, Limits, scan, threshold, windows
 from .series import FAMILY, MONITOR_PERIODS, SERIES_COLUMNS, monitor_series
+
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
+    from matplotlib.figure import Figure
 
 __all__ = ["CHANGE_COLUMNS", "Changes", "changes", "find_changes"]
 
@@ -149,6 +153,14 @@ class Changes:
         if not every_place:
             same &= _same(s["column"], row["column"]) & _same(s["value"], row["value"])
         return s[same].reset_index(drop=True)
+
+    def plot(self, change: int = 0, *, ax: Axes | None = None) -> Figure:
+        """The series of change ``change`` (a row of :attr:`table`) with the change marked:
+        see :func:`journey_lib.plots.change_series`, which draws it."""
+        # plots imports monitor, so monitor reaches plots only when a figure is drawn.
+        from .. import plots
+
+        return plots.change_series(self, change, ax=ax)
 
 
 def changes(
