@@ -805,6 +805,7 @@ FIGURES = sorted(name for name in plots.__all__ if callable(getattr(plots, name)
 
 def test_all_lists_every_figure_of_every_module():
     from journey_lib.plots import (
+        changes,
         cohorts,
         credit,
         drivers,
@@ -816,14 +817,50 @@ def test_all_lists_every_figure_of_every_module():
         teaching,
     )
 
-    modules = (cohorts, credit, drivers, flows, journeys, models, segments, summary, teaching)
+    modules = (
+        changes,
+        cohorts,
+        credit,
+        drivers,
+        flows,
+        journeys,
+        models,
+        segments,
+        summary,
+        teaching,
+    )
     defined = {n for m in modules for n in m.__all__ if callable(getattr(m, n))}
+    defined -= {"series_label"}  # a series in words, for titles and pages: not a figure
     assert set(FIGURES) == defined
     # The figures __all__ used to leave out.
     assert {"attribution", "attribution_models", "customer_value", "loyalty", "what_if"} <= set(
         FIGURES
     )
     assert "roc_points" not in plots.__all__ and "pr_points" not in plots.__all__
+
+
+def _changes():
+    """Changes of a hand-made weekly series: purchases on the web halve for three weeks,
+    those in the app stay (the whole log and each platform scanned)."""
+    weeks = pd.date_range("2024-01-01", periods=30, freq="7D", tz="UTC")
+    web = np.where((np.arange(30) >= 12) & (np.arange(30) < 15), 100.0, 200.0)
+    places = {(None, None): web + 100, ("platform", "web"): web, ("platform", "app"): 100.0}
+    series = [
+        pd.DataFrame(
+            {
+                "metric": "events",
+                "detail": "purchase",
+                "column": column,
+                "value": value,
+                "period": weeks,
+                "count": count,
+                "base": np.nan,
+                "used": True,
+            }
+        )
+        for (column, value), count in places.items()
+    ]
+    return jl.find_changes(pd.concat(series))
 
 
 @pytest.fixture(scope="module")
@@ -838,6 +875,9 @@ def twins(events, churn_model):
         "attribution": lambda: (jl.attribute(events),),
         "attribution_models": lambda: (jl.compare_attribution(events),),
         "calibration": lambda: (model.evaluate(X, y, n_bootstraps=20),),
+        "change_breakdown": lambda: (_changes(),),
+        "change_series": lambda: (_changes(),),
+        "changes_heatmap": lambda: (_changes(),),
         "churn_rate": lambda: (jl.churn_rate(events),),
         "customer_value": lambda: (
             clv.value_table(clv.BetaGeo().fit(buyers), clv.GammaGamma().fit(buyers), buyers),

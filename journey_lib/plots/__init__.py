@@ -47,6 +47,7 @@ import warnings
 from typing import Any
 
 from ._style import MARKERS, PALETTE
+from .changes import change_breakdown, change_series, changes_heatmap
 from .cohorts import (
     LOYALTY_RATES,
     churn_rate,
@@ -91,6 +92,9 @@ __all__ = [
     "attribution",
     "attribution_models",
     "calibration",
+    "change_breakdown",
+    "change_series",
+    "changes_heatmap",
     "churn_rate",
     "customer_value",
     "drivers_forest",
