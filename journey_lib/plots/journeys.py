@@ -175,6 +175,7 @@ def timeline(
     result: pd.DataFrame,
     *,
     framework: Any = "customer_journey",
+    marks: pd.DataFrame | None = None,
     ax: Axes | None = None,
 ) -> Figure:
     """Each chosen customer's touchpoints along a line, coloured and shaped by stage.
@@ -182,6 +183,15 @@ def timeline(
     Data twin: :func:`journey_lib.timeline`. One row per customer, in the twin's order (the
     first on top), at the days since the customer's first touchpoint; ``framework`` (the one
     the twin used) orders the legend.
+
+    With ``marks`` (the change windows of :class:`journey_lib.widgets.CustomerTimeline`'s
+    ``.windows``: ``customer_id``, ``start``, ``end``, instants, the end excluded), the twin
+    needs a boolean ``in_change`` column (the widget's ``.marked``): its touchpoints where
+    ``in_change`` is True are ringed in black, and each window is shaded on its customer's
+    row from ``start`` to ``end`` in days since that customer's first touchpoint, cut to
+    the drawn x range so that a long window does not squeeze the customer's touchpoints.
+    The legend adds "inside a detected change" and "detected change window". Windows of
+    customers not in the twin are left out. Without ``marks`` nothing of this is drawn.
 
     Examples
     --------
@@ -213,6 +223,8 @@ def timeline(
             edgecolors="white",
             **point_style(i),
         )
+    if marks is not None:
+        _change_marks(ax, frame, row, marks)
     ax.set_yticks(range(len(customers)), [str(c) for c in customers])
     ax.set_ylim(len(customers) - 0.5, -0.5)  # the first customer on top
     ax.legend(
@@ -228,6 +240,55 @@ def timeline(
         "days since the customer's first touchpoint",
         "customer",
     )
+
+
+def _change_marks(ax: Axes, frame: pd.DataFrame, row: pd.Series, marks: pd.DataFrame) -> None:
+    """Ring the touchpoints inside a change and shade the change windows (see
+    :func:`timeline`)."""
+    if "in_change" not in frame.columns or "timestamp" not in frame.columns:
+        raise JourneyDataError(
+            "marks need the touchpoints' in_change and timestamp columns (CustomerTimeline's "
+            f".marked); the frame has {list(frame.columns)}"
+        )
+    missing = [c for c in ("customer_id", "start", "end") if c not in marks.columns]
+    if missing:
+        raise JourneyDataError(
+            f"marks must be change windows with customer_id, start and end; they lack {missing}"
+        )
+    inside = frame["in_change"].to_numpy(dtype=bool)
+    if inside.any():
+        ax.scatter(
+            frame["days_since_first"][inside],
+            row[inside],
+            s=170,
+            zorder=3,
+            facecolors="none",
+            edgecolors=PALETTE[6],
+            linewidths=1.6,
+            label="inside a detected change",
+        )
+    # Each customer's own origin: a window in days since that customer's first touchpoint.
+    first = naive_utc(frame["timestamp"]).groupby(frame["customer_id"]).min()
+    shown = marks[marks["customer_id"].isin(first.index)]
+    if shown.empty:
+        return
+    origin = first.reindex(shown["customer_id"]).to_numpy()
+    day = np.timedelta64(1, "D")
+    left, right = ax.get_xlim()  # the touchpoints' range, before the windows widen it
+    start = np.maximum((naive_utc(shown["start"]).to_numpy() - origin) / day, left)
+    end = np.minimum((naive_utc(shown["end"]).to_numpy() - origin) / day, right)
+    rows = shown["customer_id"].map(dict(zip(frame["customer_id"], row, strict=False)))
+    ax.barh(
+        rows.to_numpy(),
+        np.maximum(end - start, 0.0),
+        left=start,
+        height=0.8,
+        color=PALETTE[3],
+        alpha=0.15,
+        zorder=0,
+        label="detected change window",
+    )
+    ax.set_xlim(left, right)
 
 
 # --------------------------------------------------------------------------------------------
