@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from ..report import ReportInterrupted, copy_suite, read_parameters, run_report
+from ..report.summary import CHANGES_ALERT
 from ._common import EXIT_ALERT, EXIT_OK, add_profile_hints, fail, profile_hints
 
 
@@ -23,7 +24,8 @@ def add_commands(sub: Any) -> None:
         "checked before anything runs; besides the notebooks' own, 'alerts' (thresholds by "
         "headline figure) and 'min_cell' (hide counts below it). Exit 0 when every "
         "notebook ran, 1 when one failed or timed out, 2 when the input is unusable, 3 with "
-        "--alert-exit when a headline figure moved beyond its alert threshold, 143 "
+        "--alert-exit when a headline figure moved beyond its alert threshold or a new change "
+        "is at least the size set for 'changes', 143 "
         "or 130 when SIGTERM or Ctrl-C stopped the run (its folder is finished all the same, "
         "but OUT/latest is not moved).",
     )
@@ -86,8 +88,9 @@ def add_commands(sub: Any) -> None:
         "--alert-exit",
         action="store_true",
         help="exit 3 when every notebook ran but a headline figure moved beyond its "
-        "threshold in the alerts parameter (e.g. -p 'alerts={churn_rate: 0.02}'), so cron "
-        "mails it",
+        "threshold in the alerts parameter (e.g. -p 'alerts={churn_rate: 0.02}'), or the "
+        "changes notebook found a change the last run did not report, of at least the "
+        "relative size set for 'changes' (e.g. -p 'alerts={changes: 0.5}'), so cron mails it",
     )
     rep.add_argument(
         "--notebooks",
@@ -145,10 +148,12 @@ def _report(args: argparse.Namespace) -> int:
     elif summary.get("status") == "failed":
         fail(f"the summary could not be built: {summary['reason']}")
     if result.exit_code == EXIT_OK and args.alert_exit and result.alerts:
-        moved = ", ".join(alert["figure"] for alert in result.alerts)
+        moved = ", ".join(a["figure"] for a in result.alerts if a["figure"] != CHANGES_ALERT)
+        new = [a["sentence"] for a in result.alerts if a["figure"] == CHANGES_ALERT]
+        said = [f"{moved} moved beyond the alert threshold"] if moved else []
+        said += [f"new change: {sentence}" for sentence in new]
         print(
-            f"journey: alert: {moved} moved beyond the alert threshold; see "
-            f"{result.folder / 'summary.html'}",
+            f"journey: alert: {'; '.join(said)}; see {result.folder / 'summary.html'}",
             file=sys.stderr,
         )
         return EXIT_ALERT

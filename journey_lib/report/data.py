@@ -839,6 +839,7 @@ REQUIREMENTS: dict[str, tuple[str, tuple[Check, ...]]] = {
     "churn_labels": ("The churn model", (_two_classes,)),
     "targeting": ("Planning retention offers", (_has_offer_value,)),
     "segments": ("Comparing segments", (_is_log, _has_segments)),
+    "changes": ("What changed", (_is_log,)),
     "conversion_drivers": ("What goes with conversion", (_is_log, _has_conversion)),
     "churn_drivers": ("What goes with churn", (_is_log, _churn_window)),
 }

@@ -18,7 +18,7 @@ import pandas as pd
 
 from ..errors import JourneyParameterError
 
-__all__ = ["SUMMARY_KEY", "check_alerts", "earlier_runs", "raised_alerts"]
+__all__ = ["SUMMARY_KEY", "check_alerts", "earlier_runs", "last_changes", "raised_alerts"]
 
 #: Where a run's ``metrics.json`` keeps the summary's figures and alerts.
 SUMMARY_KEY = "summary"
@@ -50,15 +50,7 @@ def earlier_runs(
         as ``"<10"``, else None).
     """
     rows = []
-    names = (
-        sorted(
-            p.name
-            for p in out.iterdir()
-            if p.is_dir() and _RUN_NAME.match(p.name) and p.name < current
-        )
-        if out.is_dir()
-        else []
-    )
+    names = _runs_before(out, current)
     for name in names:
         summary = _summary(out / name / "metrics.json")
         if source is not None and summary.get("source", source) != source:
@@ -74,6 +66,33 @@ def earlier_runs(
     frame = pd.DataFrame(rows, columns=["run", "figure", "value", "text"])
     kept = sorted(frame["run"].unique())[-keep:]
     return frame[frame["run"].isin(kept)].reset_index(drop=True)
+
+
+def last_changes(
+    out: Path, current: str, *, source: str | None = None, period: str | None = None
+) -> set[str]:
+    """The keys of the headline changes the last run before ``current`` reported (of the
+    same data and period, as :func:`earlier_runs` picks runs; empty when there is none)."""
+    names = _runs_before(out, current)
+    for name in reversed(names):
+        summary = _summary(out / name / "metrics.json")
+        if not summary:
+            continue
+        if source is not None and summary.get("source", source) != source:
+            continue
+        if period is not None and summary.get("period", period) != period:
+            continue
+        return {c.get("key") for c in summary.get("changes") or [] if isinstance(c, Mapping)}
+    return set()
+
+
+def _runs_before(out: Path, current: str) -> list[str]:
+    """The run folders in ``out`` named before ``current``, oldest first."""
+    if not out.is_dir():
+        return []
+    return sorted(
+        p.name for p in out.iterdir() if p.is_dir() and _RUN_NAME.match(p.name) and p.name < current
+    )
 
 
 def _summary(path: Path) -> dict[str, Any]:

@@ -22,7 +22,7 @@ from .headlines import DEFINITIONS
 from .history import SUMMARY_KEY, check_alerts
 from .parameters import CommandLineValue
 from .privacy import check_min_cell
-from .summary import build_summary
+from .summary import CHANGES_ALERT, build_summary
 from .summary_page import summary_html, summary_sections
 from .tables import hide_recorded
 from .text import shorten
@@ -31,8 +31,8 @@ __all__ = ["RUN_PARAMETERS", "RunOptions", "SummaryOutcome", "run_options", "sum
 
 #: Parameters of the run itself, with what they do.
 RUN_PARAMETERS = {
-    "alerts": "thresholds by headline figure, e.g. {churn_rate: 0.02} (flagged, exit 3 "
-    "with --alert-exit)",
+    "alerts": "thresholds by headline figure, e.g. {churn_rate: 0.02}, and {changes: 0.5} for "
+    "a new change of 50% or more (flagged, exit 3 with --alert-exit)",
     "min_cell": "hide counts below it and rates from fewer customers (0 = off)",
 }
 #: The summary's page.
@@ -78,7 +78,7 @@ def run_options(given: dict[str, Any], declared: set[str]) -> RunOptions:
             raw = given[name] if name in declared else given.pop(name)
             found[name] = raw.value if isinstance(raw, CommandLineValue) else raw
     alerts = found.get("alerts") or {}
-    check_alerts(alerts, DEFINITIONS)
+    check_alerts(alerts, {**DEFINITIONS, CHANGES_ALERT: None})
     return RunOptions(dict(alerts), check_min_cell(found.get("min_cell", 0)), found)
 
 

@@ -34,7 +34,7 @@ from .actions import contact_action, credit_action, funnel_action, segment_churn
 from .data import ReportData, open_data
 from .formatting import duration_text, figure_text, period_label
 from .headlines import DEFINITIONS, Headline, headline
-from .history import check_alerts, earlier_runs, raised_alerts
+from .history import check_alerts, earlier_runs, last_changes, raised_alerts
 from .privacy import check_min_cell, suppressed
 from .readings import (
     change_sentence,
@@ -46,7 +46,15 @@ from .readings import (
 from .run_profile import CUSTOMERS_PATH
 from .tables import private
 
-__all__ = ["AT_RISK_FILE", "RISK_FIGURES", "Summary", "build_summary", "value_by_segment"]
+__all__ = [
+    "AT_RISK_FILE",
+    "CHANGES_ALERT",
+    "RISK_FIGURES",
+    "Summary",
+    "build_summary",
+    "change_alerts",
+    "value_by_segment",
+]
 
 #: The list of customers to contact that the churn notebook leaves in the run folder.
 AT_RISK_FILE = "at_risk.parquet"
@@ -61,7 +69,11 @@ _TOPICS = {
     "churn": "churn",
     "attribution": "attribution",
     "segments": "segment",
+    "changes": "change",
 }
+#: The ``alerts`` parameter's key for new changes (a relative size, see
+#: :func:`change_alerts`), beside the headline figures'.
+CHANGES_ALERT = "changes"
 # Where each headline figure is shown in full.
 _FIGURE_TOPIC = {
     "active_customers": "touchpoints",
@@ -104,6 +116,12 @@ class Summary:
     definitions: list[tuple[str, str, str | None]]
     history: pd.DataFrame
     alerts: list[dict[str, Any]]
+    #: "What changed": the monitoring notebook's headline changes, recorded as
+    #: ``{"sentence", "key", "size"}`` (see
+    #: :func:`journey_lib.report.change_readings.recorded_changes`).
+    changes: list[dict[str, Any]] = dataclasses.field(default_factory=list)
+    #: The page of the monitoring notebook, which "What changed" links to.
+    changes_link: str | None = None
 
     def text(self, figure: str, column: str = "value") -> str:
         """A headline figure (or its ``previous`` value) as the page writes it: under
@@ -154,6 +172,7 @@ class Summary:
             "min_cell": self.min_cell,
             "figures": figures,
             "alerts": self.alerts,
+            "changes": self.changes,
         }
 
 
@@ -201,7 +220,8 @@ def build_summary(
     Summary
     """
     min_cell = check_min_cell(min_cell)
-    thresholds = check_alerts(alerts, DEFINITIONS)
+    thresholds = check_alerts(alerts, {**DEFINITIONS, CHANGES_ALERT: None})
+    change_threshold = thresholds.pop(CHANGES_ALERT, None)
     given = dict(parameters or {})
     links = _links(pages or {})
     with warnings.catch_warnings(record=True) as caught:
@@ -250,6 +270,8 @@ def build_summary(
         ],
         history=history,
         alerts=[],
+        changes=_recorded_changes(recorded),
+        changes_link=links.get("changes"),
     )
     # A hidden figure raises no alert: the alert would carry its value.
     shown = [k for k in figures.index if not (summary.hidden(k) or summary.hidden(k, "previous"))]
@@ -259,7 +281,61 @@ def build_summary(
         figures.loc[shown, "previous"].to_dict(),
         thresholds,
     )
+    if change_threshold is not None:
+        seen = last_changes(folder.parent, run, source=report.source, period=parts.period)
+        summary.alerts += change_alerts(summary.changes, seen, change_threshold[0])
     return summary
+
+
+def _recorded_changes(recorded: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """The headline changes the monitoring notebook recorded (empty when it did not run)."""
+    figures = next(
+        (f for f in recorded.values() if isinstance(f, Mapping) and "changes_found" in f), {}
+    )
+    found = []
+    for k in range(1, 10):
+        sentence = figures.get(f"what_changed_{k}")
+        if not sentence:
+            break
+        found.append(
+            {
+                "sentence": sentence,
+                "key": figures.get(f"change_{k}_key"),
+                "size": figures.get(f"change_{k}_size"),
+            }
+        )
+    return found
+
+
+def change_alerts(
+    changes: list[dict[str, Any]], seen: set[str], threshold: float
+) -> list[dict[str, Any]]:
+    """Alerts for new changes: a headline change at least ``threshold`` in relative size
+    (something that appeared from nothing always is), not among those the last run reported
+    (``seen``, by key), so a lasting change alerts once.
+
+    Examples
+    --------
+    >>> changes = [{"sentence": "Payment errors rose from 0 to 30 a week since 13 May.",
+    ...             "key": "events|payment_error|||2024-05-13", "size": None},
+    ...            {"sentence": "Search fell from 88 to 50 a week since 27 May.",
+    ...             "key": "events|search|||2024-05-27", "size": 0.42}]
+    >>> [a["key"] for a in change_alerts(changes, set(), 0.5)]
+    ['events|payment_error|||2024-05-13']
+    >>> change_alerts(changes, {"events|payment_error|||2024-05-13"}, 0.5)
+    []
+    """
+    return [
+        {
+            "figure": CHANGES_ALERT,
+            "sentence": change["sentence"],
+            "key": change["key"],
+            "size": change["size"],
+            "threshold": threshold,
+        }
+        for change in changes
+        if change["key"] not in seen and (change["size"] is None or change["size"] >= threshold)
+    ]
 
 
 @dataclasses.dataclass

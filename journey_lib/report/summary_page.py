@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 
 from .formatting import change_text, figure_text, period_label
-from .summary import RISK_FIGURES, Summary
+from .summary import CHANGES_ALERT, RISK_FIGURES, Summary
 
 __all__ = ["STYLE", "summary_html", "summary_sections"]
 
@@ -92,6 +92,7 @@ def summary_sections(summary: Summary, *, title: str = "Customer journey summary
         f'<p class="sub">{esc(summary.source)} · figures per {esc(summary.period)} · '
         f"run {esc(_run_time(summary.run))}</p></header>",
         _alerts(summary),
+        _what_changed(summary),
         '<section id="headline"><h2>Headline figures</h2>',
         f'<div class="cards">{"".join(_card(summary, key) for key in summary.figures.index)}</div>',
         "</section>",
@@ -139,11 +140,26 @@ def _inline_code(text: str) -> str:
     return "".join(f"<code>{s}</code>" if i % 2 else s for i, s in enumerate(pieces))
 
 
+def _what_changed(summary: Summary) -> str:
+    """The page's opening: the monitoring notebook's largest changes, in words, linking to
+    its page; nothing when it did not run."""
+    if not summary.changes:
+        return ""
+    items = "".join(
+        f"<li>{esc(change['sentence'])}{_more(summary.changes_link, 'see it')}</li>"
+        for change in summary.changes
+    )
+    return f'<section id="changes"><h2>What changed</h2><ul class="changes">{items}</ul></section>'
+
+
 def _alerts(summary: Summary) -> str:
     if not summary.alerts:
         return ""
     items = []
     for alert in summary.alerts:
+        if alert["figure"] == CHANGES_ALERT:
+            items.append(f"<li><strong>A new change</strong>: {esc(alert['sentence'])}</li>")
+            continue
         row = summary.figures.loc[alert["figure"]]
         unit = row["unit"]
         money = {"currency": summary.currency}

@@ -1,0 +1,159 @@
+"""What changed, in words (journey_lib.report.change_readings) and on the summary page:
+sentences built from hand-made series, where a change happened, which changes lead, what the
+monitoring notebook records, and the alert a new change raises once."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import journey_lib as jl
+from journey_lib.report import change_readings as cr
+from journey_lib.report.summary import change_alerts
+
+WEEKS = pd.date_range("2024-01-01", periods=30, freq="7D", tz="UTC")
+DIP = (np.arange(30) >= 12) & (np.arange(30) < 15)
+
+
+def _rate_rows(value, column, rate, customers):
+    return pd.DataFrame(
+        {
+            "metric": "conversion",
+            "detail": "cart → purchase",
+            "column": column,
+            "value": value,
+            "period": WEEKS,
+            "count": np.round(customers * rate),
+            "base": float(customers),
+            "used": True,
+        }
+    )
+
+
+def _split(mobile_rate, web_rate, mobile=400, web=400):
+    parts = [
+        _rate_rows("mobile", "platform", mobile_rate, mobile),
+        _rate_rows("web", "platform", web_rate, web),
+    ]
+    whole = parts[0].copy()
+    whole["column"] = whole["value"] = None
+    whole["count"] = parts[0]["count"] + parts[1]["count"]
+    whole["base"] = parts[0]["base"] + parts[1]["base"]
+    return jl.find_changes(pd.concat([whole, *parts], ignore_index=True))
+
+
+def test_a_fall_on_every_platform_reads_so():
+    found = _split(np.where(DIP, 0.3, 0.6), np.where(DIP, 0.3, 0.6))
+    whole = found.table.index[found.table["column"].isna()][0]
+    assert cr.change_reading(found, whole) == (
+        "Conversion from cart to purchase fell from 60.0% to 30.0% from 25 Mar to "
+        "14 Apr 2024, on every platform."
+    )
+    # The platforms' own changes belong to it and do not lead.
+    assert cr.headline_changes(found) == [whole]
+
+
+def test_a_fall_on_one_platform_reads_mostly_there():
+    found = _split(np.where(DIP, 0.1, 0.6), np.full(30, 0.6))
+    t = found.table
+    whole = t.index[t["column"].isna()][0]
+    text = cr.where_text(found, whole)
+    assert text == "mostly for platform mobile (all of the change)"
+    mobile = t.index[t["value"] == "mobile"][0]
+    assert cr.where_text(found, mobile) == "for platform mobile"
+
+
+def test_a_segment_carrying_only_its_share_is_not_where_it_happened():
+    # Seven in ten customers on mobile, both platforms halving: mobile carries about 70% of
+    # the fall, no more than its share, so the fall is "on every platform".
+    found = _split(np.where(DIP, 0.3, 0.6), np.where(DIP, 0.3, 0.6), mobile=700, web=300)
+    whole = found.table.index[found.table["column"].isna()][0]
+    assert cr.where_text(found, whole) == "on every platform"
+
+
+def test_levels_when_and_labels_in_words():
+    row = pd.Series(
+        {"start": WEEKS[3], "ongoing": True, "periods": 5, "end": pd.NaT, "metric": "events"}
+    )
+    assert cr.when_text(row, "week") == "since 22 Jan 2024"
+    once = pd.Series({**row.to_dict(), "ongoing": False, "periods": 1, "end": WEEKS[3]})
+    assert cr.when_text(once, "week") == "in the week of 22 Jan 2024"
+    assert cr.when_text(once, "day") == "on 22 Jan 2024"
+    assert cr.level_text(0.0, "events", "day") == "0 a day"
+    assert cr.level_text(12345.4, "new customers", "week") == "12,345 a week"
+    assert cr.level_text(12.5, "revenue per customer", "week", "EUR") == "€12.50"
+    assert cr.change_label(pd.Series({"metric": "churn rate", "detail": None})) == (
+        "The churn rate"
+    )
+
+
+def test_headlines_lead_with_what_appeared_then_the_largest_one_per_series():
+    series = []
+    for name, level in (("payment_error", np.where(DIP, 40.0, 0.0)), ("search", None)):
+        counts = level if level is not None else np.where(DIP, 300.0, 500.0)
+        series.append(
+            pd.DataFrame(
+                {
+                    "metric": "events",
+                    "detail": name,
+                    "column": None,
+                    "value": None,
+                    "period": WEEKS,
+                    "count": counts,
+                    "base": np.nan,
+                    "used": True,
+                }
+            )
+        )
+    found = jl.find_changes(pd.concat(series, ignore_index=True))
+    order = [found.table.at[i, "detail"] for i in cr.headline_changes(found)]
+    assert order == ["payment_error", "search"]
+    sentences = cr.what_changed(found)
+    assert (
+        sentences[0] == "Payment error events rose from 0 to 40 a week from 25 Mar to 14 Apr 2024."
+    )
+    assert sentences[1].startswith("Search events fell from 500 to 300 a week")
+    # Under min_cell, a change resting on fewer events is not told (3 weeks x 40 = 120).
+    assert [found.table.at[i, "detail"] for i in cr.headline_changes(found, min_cell=500)] == [
+        "search"
+    ]
+
+
+def test_what_the_notebook_records_for_the_summary():
+    found = _split(np.where(DIP, 0.3, 0.6), np.where(DIP, 0.3, 0.6))
+    recorded = cr.recorded_changes(found)
+    assert recorded["changes_found"] == len(found.table)
+    assert recorded["what_changed_1"] == cr.what_changed(found)[0]
+    assert recorded["change_1_key"] == "conversion|cart → purchase|||2024-03-25 00:00:00+00:00"
+    assert recorded["change_1_size"] == pytest.approx(0.5)
+    assert "what_changed_2" not in recorded
+
+
+def test_a_new_change_alerts_once_and_a_small_one_never():
+    changes = [
+        {"sentence": "A rose.", "key": "a", "size": None},
+        {"sentence": "B fell.", "key": "b", "size": 0.3},
+        {"sentence": "C rose.", "key": "c", "size": 0.8},
+    ]
+    assert [a["key"] for a in change_alerts(changes, set(), 0.5)] == ["a", "c"]
+    assert [a["key"] for a in change_alerts(changes, {"a"}, 0.5)] == ["c"]
+    assert change_alerts(changes, {"a", "c"}, 0.5) == []
+    assert [a["key"] for a in change_alerts(changes, set(), 0.2)] == ["a", "b", "c"]
+
+
+def test_nothing_changed_says_how_much_was_looked_at():
+    flat = _rate_rows(None, None, np.full(30, 0.5), 400)
+    found = jl.find_changes(flat)
+    assert len(found) == 0
+    assert cr.what_changed(found) == []
+    assert cr.nothing_changed(found).startswith("Nothing changed beyond chance: 1 weekly series")
+    assert list(cr.changes_table(found).columns) == [
+        "change",
+        "where",
+        "when",
+        "before",
+        "during",
+        "size",
+        "score",
+    ]
