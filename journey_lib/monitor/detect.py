@@ -35,7 +35,7 @@ from ..errors import JourneyDataError, JourneyParameterError, check_choice
 from ..io.profile import LogProfile
 from .baseline import design, fit_baseline
 from .breakdown import decompose
-from .recent import RECENT, first_recent, scan_recent
+from .recent import RECENT, cut_for, first_recent, forecast, scan_recent
 from .scan import MIN_BEFORE, Found, Limits, scan, threshold, windows
 from .series import FAMILY, MONITOR_PERIODS, SERIES_COLUMNS, monitor_series
 
@@ -453,6 +453,22 @@ def _scan_family(
         mean[again], phi[again], best[again] = refit.mean, refit.phi, second.best
         repicked = _pick(second, again, most)
         picks = pd.concat([picks[~picks["row"].isin(again)], repicked], ignore_index=True)
+        fit_on_all = scanned.copy()
+        fit_on_all[again] = fit_on
+    else:
+        fit_on_all = scanned
+    # A recent change was judged against a forecast: that is its series' baseline there.
+    for r, start in picks.loc[
+        picks["start"] >= recent_from[picks["row"]], ["row", "start"]
+    ].to_numpy():
+        lo, hi = (int(v) for v in ranges[r])
+        cut = cut_for(int(start), lo, hi, period)
+        one = slice(r, r + 1)
+        _, ahead = forecast(
+            count[one], base[one], scanned[one], fit_on_all[one], days, family, period, lo, cut
+        )
+        mean = mean.copy() if mean is fit.mean else mean
+        mean[r, cut : hi + 1] = ahead.mean[0, cut : hi + 1]
     level = mean if family == "count" else mean / np.where(base > 0, base, np.nan)
     return level, phi, best, picks
 

@@ -24,10 +24,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from .baseline import KNOT_SPACING, design, fit_baseline
+from .baseline import KNOT_SPACING, Baseline, design, fit_baseline
 from .scan import Found, Limits, likelihood_root, supported, tail_score, windows
 
-__all__ = ["RECENT", "first_recent", "scan_recent"]
+__all__ = ["RECENT", "cut_for", "first_recent", "forecast", "scan_recent"]
 
 #: How far back an ongoing window may start and be judged against a forecast: a quarter.
 RECENT: dict[str, int] = {"day": 91, "week": 13}
@@ -39,6 +39,37 @@ def first_recent(lo: int, hi: int, period: str) -> int:
     within :data:`RECENT` of the end, and with two trend spacings of data before it, so the
     forecast carries a trend rather than a flat level."""
     return max(lo + 2 * KNOT_SPACING[period], hi - RECENT[period] + 1)
+
+
+def cut_for(start: int, lo: int, hi: int, period: str) -> int:
+    """The period a recent window starting at ``start`` is forecast from: the first of its
+    block (every period for weekly series, every seventh day for daily ones).
+
+    Examples
+    --------
+    >>> first_recent(0, 200, "day"), cut_for(120, 0, 200, "day"), cut_for(190, 0, 200, "week")
+    (112, 119, 190)
+    """
+    first = first_recent(lo, hi, period)
+    return first + (start - first) // _REFIT[period] * _REFIT[period]
+
+
+def forecast(
+    count: np.ndarray,
+    base: np.ndarray,
+    scanned: np.ndarray,
+    fit_on: np.ndarray,
+    days: np.ndarray,
+    family: str,
+    period: str,
+    lo: int,
+    cut: int,
+) -> tuple[np.ndarray, Baseline]:
+    """The design and the baseline fitted on the ``fit_on`` periods before ``cut`` (from
+    ``lo``), held on past it: the forecast a window starting at ``cut`` is judged against."""
+    x = design(days, period, span=(lo, cut - 1))
+    before = fit_on & (np.arange(count.shape[1]) < cut)
+    return x, fit_baseline(count, base, scanned, x, family, period, fit_on=before)
 
 
 def scan_recent(
@@ -66,10 +97,16 @@ def scan_recent(
         rows = np.flatnonzero((ranges[:, 0] == lo) & (ranges[:, 1] == hi))
         first = first_recent(int(lo), int(hi), period)
         for cut in range(first, int(hi) + 1, _REFIT[period]):
-            x = design(days, period, span=(int(lo), cut - 1))
-            before = fit_on[rows] & (t < cut)
-            fit = fit_baseline(
-                count[rows], base[rows], scanned[rows], x, family, period, fit_on=before
+            x, fit = forecast(
+                count[rows],
+                base[rows],
+                scanned[rows],
+                fit_on[rows],
+                days,
+                family,
+                period,
+                int(lo),
+                cut,
             )
             s_all, e_all = windows(int(lo), int(hi), period)
             block = (s_all >= cut) & (s_all < cut + _REFIT[period])
@@ -83,6 +120,7 @@ def scan_recent(
             v = fit.variance @ inside.T
             # Delta-method variance of the forecast total, before dispersion.
             g = np.einsum("st,wt,tp->swp", fit.variance, inside, x)
+            before = fit_on[rows] & (t < cut)
             info = np.einsum("tp,st,tq->spq", x, np.where(before, fit.variance, 0.0), x)
             info += 1e-9 * (1.0 + np.einsum("spp->s", info))[:, None, None] * np.eye(x.shape[1])
             spread = np.einsum("swp,spq,swq->sw", g, np.linalg.inv(info), g)
