@@ -3,12 +3,13 @@ logs and customer tables, and logs made here in awkward shapes. Each must give a
 report (no failed notebook), with figures that match a hand computation of the profile's
 definitions, and pages a reader can take: no traceback, warning text, path or repr.
 
-A report runs six notebooks in kernels of their own (about 40 to 75 s a log); the churn
+A report runs seven notebooks in kernels of their own (about 50 to 90 s a log); the churn
 model is the logistic one and the credit has no bootstrap, to keep the suite's time down
 (the default model and intervals run in tests/test_notebooks.py on the sample)."""
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import re
 import subprocess
@@ -29,7 +30,7 @@ from journey_lib.report.run_profile import run_profile
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = ROOT / "notebooks"
-SUITE = ["01", "02", "03", "04", "05", "06"]
+SUITE = ["01", "02", "03", "04", "05", "06", "07"]
 FAST = {"n_boot": 0, "model": "logistic"}
 # What must never reach a page: tracebacks, raw warnings, reprs, kernel file paths.
 LEAKS = re.compile(
@@ -173,6 +174,23 @@ def test_clickstream_report(reports):
     for name in ["platform", *sorted(raw["platform"].unique())]:
         assert f"<th>{name}</th>" in page, name  # the scorecard: a column per platform
     assert "segment by platform" in page.lower()  # its reading
+    # What changed: the authors' payment outage leads. payment_error events exist only from
+    # 19 May to 8 June; by week (Mondays), from the week of 13 May to the week ending 9 June,
+    # 119 events in 4 weeks, none before.
+    errors = pd.to_datetime(raw.loc[raw["event"] == "payment_error", "timestamp"])
+    weeks = errors.dt.to_period("W-SUN")
+    first, last = weeks.min().start_time, weeks.max().end_time
+    assert (first.date(), last.date()) == (dt.date(2024, 5, 13), dt.date(2024, 6, 9))
+    per_week = len(errors) / weeks.nunique()
+    changed = metrics["07_changes"]
+    assert changed["what_changed_1"] == (
+        f"Payment error events rose from 0 to {per_week:.0f} a week from {first.day} "
+        f"{first:%b} to {last.day} {last:%b %Y}, on every channel."
+    )
+    assert changed["change_1_size"] is None  # from nothing: always news
+    summary = (folder / "summary.html").read_text()
+    assert summary.index('id="changes"') < summary.index('id="headline"')
+    assert changed["what_changed_1"] in summary
     assert "associations, not causes" in page
     assert_readable(folder)
 

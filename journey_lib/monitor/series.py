@@ -196,7 +196,8 @@ def monitor_series(
     inactivity = from_profile(profile, "inactivity", inactivity, "90D")
     memory_us = duration_us(inactivity, "inactivity")
     window_us = duration_us(window, "window")
-    spec = segments_of(by, by_rule, top)
+    # A Segments carries its own rule and top (this function's defaults are not a second say).
+    spec = by if isinstance(by, Segments) else segments_of(by, by_rule, top)
     columns = [] if spec is None else spec.columns
     log = with_microseconds(
         frame.select("customer_id", "timestamp", "event", money(schema).alias("_v")), "_us"

@@ -6,10 +6,11 @@ platform": the series (:func:`change_label`), the direction and the levels befor
 during (:func:`level_text`), when (:func:`when_text`) and where (:func:`where_text`).
 
 The **headline changes** (:func:`headline_changes`) are those the summary opens with: one per
-metric and detail, not already part of a whole-log change, the largest first. "Largest" is
-the relative size, ``|during / before - 1|``, with something that appeared from nothing
-(``before`` 0) first of all; ties by score. Under ``min_cell`` a change resting on fewer
-events or customers than that is not told.
+metric and detail, not already part of a whole-log change, the whole log's before segments',
+the largest first. "Largest" is the relative size, ``|during / before - 1|``, with something
+that appeared from nothing (``before`` 0) first of all; ties by score. A segment that had no
+active customer before its change (a cohort that began) is not a change within it. Under
+``min_cell`` a change resting on fewer events or customers than that is not told.
 """
 
 from __future__ import annotations
@@ -175,16 +176,34 @@ def change_reading(changes: Changes, change: int, *, currency: str | None = None
 
 
 def headline_changes(changes: Changes, *, top: int = 3, min_cell: int = 0) -> list[int]:
-    """The rows of the changes the summary opens with (see the module docstring)."""
+    """The rows of the changes the summary opens with (see the module docstring): the whole
+    log's first, then segments' own; a segment that had no customer before its change (a
+    cohort that began, say) is not a change within it and is left out."""
     t = changes.table
     if t.empty:
         return []
     size = np.where(t["before"] > 0, (t["during"] / t["before"] - 1).abs(), math.inf)
-    ranked = t.assign(_size=size, _score=t["score"].abs())
-    ranked = ranked[ranked["part_of"].isna() & (ranked["behind"] >= max(min_cell, 0))]
-    ranked = ranked.sort_values(["_size", "_score"], ascending=False, kind="stable")
+    ranked = t.assign(_size=size, _score=t["score"].abs(), _segment=t["column"].notna())
+    keep = ranked["part_of"].isna() & (ranked["behind"] >= max(min_cell, 0))
+    ranked = ranked[keep & ~_began(changes, ranked)]
+    ranked = ranked.sort_values(
+        ["_segment", "_size", "_score"], ascending=[True, False, False], kind="stable"
+    )
     ranked = ranked.drop_duplicates(["metric", "detail"])
     return [int(i) for i in ranked.index[:top]]
+
+
+def _began(changes: Changes, rows: pd.DataFrame) -> pd.Series:
+    """Which segment changes are of a segment with no active customer before them."""
+    s = changes.series
+    active = s[(s["metric"] == "active customers") & s["column"].notna()]
+    began = pd.Series(False, index=rows.index)
+    for i in rows.index[rows["column"].notna()]:
+        row = rows.loc[i]
+        mine = active[(active["column"] == row["column"]) & (active["value"] == row["value"])]
+        before = mine[(mine["period"] >= row["before_from"]) & (mine["period"] < row["start"])]
+        began[i] = len(mine) > 0 and before["count"].sum() == 0
+    return began
 
 
 def what_changed(
