@@ -75,8 +75,8 @@ def design(days: np.ndarray, period: str, span: tuple[int, int] | None = None) -
     daily series six weekday indicators (Tuesday to Sunday).
 
     ``span`` (first and last position, inclusive) is the stretch the trend is fitted on,
-    all of ``days`` by default; past its last knot the trend runs on straight to the span's
-    end, and outside the span it holds its level there.
+    all of ``days`` by default; past its last knot the trend runs on straight, through the
+    span's end and beyond (a forecast), and before the span it holds its first level.
 
     Examples
     --------
@@ -100,9 +100,9 @@ def design(days: np.ndarray, period: str, span: tuple[int, int] | None = None) -
         # tilt a line of two spacings or more.
         knots = np.linspace(float(first), float(max(last - spacing, first + 1)), count)
         trend = np.column_stack([np.interp(t, knots, row) for row in np.eye(count)])
-        # Past the span the trend holds its level: a forecast compares the present with
-        # the level before it, not with where a slope would have taken it.
-        held = np.clip(t, first, last)
+        # Past the span the trend runs on at its last slope: growth that simply goes on is
+        # not a change. (Before the span it holds its level; nothing is fitted there.)
+        held = np.maximum(t, first)
         for side, (k0, k1, j0, j1) in (
             (t > knots[-1], (knots[-2], knots[-1], count - 2, count - 1)),
             (t < knots[0], (knots[1], knots[0], 1, 0)),

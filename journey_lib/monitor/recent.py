@@ -5,10 +5,8 @@ trend piece toward a change in the latest weeks, and then hide the one change a 
 report most needs to show. So a window that starts within :data:`RECENT` of the series' last
 used period (the last quarter), with two trend spacings of data or more before it, is judged
 the way a monitoring tool judges the present: against the baseline **fitted only on the
-periods before the window** and run forward: its level where the trend left it, its
-weekdays as they were. Holding the level rather than running a slope on is what a reader
-means by "before": a series that kept growing at its old pace is not reported as a change
-because a steeper line fitted to a few weeks would have predicted more.
+periods before the window** and run forward: its trend straight on at its last slope (growth
+that simply goes on is not a change), its weekdays as they were.
 
 The forecast is uncertain, the more so the further it runs; its variance (the delta method:
 ``g' (X'VX)^-1 g`` times the dispersion, ``g`` the window's sum of ``V x_t`` and ``X'VX`` over
