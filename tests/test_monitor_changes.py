@@ -18,9 +18,15 @@ from journey_lib.monitor.breakdown import decompose
 
 
 @pytest.fixture(scope="module")
-def planted():
+def simulated():
     sim = jl.simulate(20000, seed=1, incidents=jl.example_incidents())
     events = sim.events.merge(sim.customers[["customer_id", "segment", "acquisition_channel"]])
+    return sim, events
+
+
+@pytest.fixture(scope="module")
+def planted(simulated):
+    sim, events = simulated
     found = jl.changes(
         events, jl.profile(events), period="week", by=["segment", "acquisition_channel"]
     )
@@ -28,7 +34,18 @@ def planted():
 
 
 def test_each_planted_incident_is_found_where_and_when(planted):
-    sim, found = planted
+    _assert_found(*planted, slack=pd.Timedelta(weeks=2))
+
+
+def test_each_planted_incident_is_found_by_day_too(simulated):
+    sim, events = simulated
+    found = jl.changes(
+        events, jl.profile(events), period="day", by=["segment", "acquisition_channel"]
+    )
+    _assert_found(sim, found, slack=pd.Timedelta(days=10))
+
+
+def _assert_found(sim, found, *, slack):
     t = found.table
     for incident in sim.truth.incidents.itertuples():
         rows = t[(t["metric"] == incident.metric) & (np.sign(t["score"]) == incident.direction)]
@@ -44,7 +61,7 @@ def test_each_planted_incident_is_found_where_and_when(planted):
         rows = rows[place]
         assert len(rows), f"incident {incident.incident} ({incident.meaning}) not found"
         lag = (rows["start"] - incident.start).abs().min()
-        assert lag <= pd.Timedelta(weeks=2), (incident.meaning, rows["start"].tolist())
+        assert lag <= slack, (incident.meaning, rows["start"].tolist())
 
 
 def test_segment_changes_point_to_the_whole_log_change_they_belong_to(planted):
