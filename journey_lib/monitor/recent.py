@@ -64,7 +64,7 @@ def forecast(
     cut: int,
 ) -> tuple[np.ndarray, Baseline]:
     """The design and the baseline fitted on the ``fit_on`` periods before ``cut`` (from
-    ``lo``), held on past it: the forecast a window starting at ``cut`` is judged against."""
+    ``lo``), run on past it: the forecast a window starting at ``cut`` is judged against."""
     x = design(days, period, span=(lo, cut - 1))
     before = fit_on & (np.arange(count.shape[1]) < cut)
     return x, fit_baseline(count, base, scanned, x, family, period, fit_on=before)

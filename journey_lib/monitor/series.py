@@ -66,10 +66,12 @@ from ..io.profile import LogProfile, from_profile
 __all__ = [
     "FAMILY",
     "METRICS",
+    "METRIC_WORDS",
     "MONITOR_PERIODS",
     "SERIES_COLUMNS",
     "monitor_series",
     "period_index",
+    "series_words",
 ]
 
 #: The metrics scanned, in the order they are listed.
@@ -106,6 +108,33 @@ SERIES_COLUMNS: tuple[str, ...] = (
     "used",
 )
 _ALL = ""  # the place "whole log" while series are assembled (None in the result)
+#: The metrics named by themselves, in words (events and conversions name their detail).
+METRIC_WORDS: dict[str, str] = {
+    "active customers": "Active customers",
+    "new customers": "New customers",
+    "churn rate": "The churn rate",
+    "retention": "First-period retention",
+    "revenue per customer": "Revenue per active customer",
+}
+
+
+def series_words(metric: str, detail: Any = None) -> str:
+    """A series' metric and detail in words, capitalised, as figures and readings name it.
+
+    Examples
+    --------
+    >>> series_words("events", "payment_error"), series_words("churn rate")
+    ('Payment error events', 'The churn rate')
+    >>> series_words("conversion", "cart → purchase")
+    'Conversion from cart to purchase'
+    """
+    if metric == "events":
+        words = str(detail).replace("_", " ")
+        return f"{words[:1].upper()}{words[1:]} events"
+    if metric == "conversion":
+        a, _, b = str(detail).partition(" → ")
+        return f"Conversion from {a.replace('_', ' ')} to {b.replace('_', ' ')}"
+    return METRIC_WORDS.get(metric, str(metric))
 
 
 def monitor_series(

@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import JourneyParameterError
-from ..monitor.series import FAMILY
+from ..monitor.series import FAMILY, series_words
 from ._style import (
     GREY,
     NOTE,
@@ -42,13 +42,6 @@ if TYPE_CHECKING:
 
 __all__ = ["change_breakdown", "change_series", "changes_heatmap", "series_label"]
 
-_METRIC_WORDS = {
-    "active customers": "Active customers",
-    "new customers": "New customers",
-    "churn rate": "The churn rate",
-    "retention": "First-period retention",
-    "revenue per customer": "Revenue per active customer",
-}
 # What the y axis of a series counts or measures, per metric ("{period}": day or week).
 _AXIS_WORDS = {
     "active customers": "active customers a {period}",
@@ -460,14 +453,7 @@ def _row(changes: Changes, change: Any) -> pd.Series:
 
 def _what(row: Mapping[str, Any] | pd.Series) -> str:
     """The metric and detail in words, capitalised."""
-    metric, detail = row["metric"], row.get("detail")
-    if metric == "events":
-        words = _words(detail)
-        return f"{words[:1].upper()}{words[1:]} events"
-    if metric == "conversion":
-        a, _, b = str(detail).partition(" → ")
-        return f"Conversion from {_words(a)} to {_words(b)}"
-    return _METRIC_WORDS.get(metric, str(metric))
+    return series_words(row["metric"], row.get("detail"))
 
 
 def _place(row: Mapping[str, Any] | pd.Series) -> str:
@@ -477,10 +463,6 @@ def _place(row: Mapping[str, Any] | pd.Series) -> str:
 
 def _missing(value: Any) -> bool:
     return value is None or (not isinstance(value, str) and bool(pd.isna(value)))
-
-
-def _words(name: Any) -> str:
-    return str(name).replace("_", " ")
 
 
 def _key(values: Any) -> tuple[Any, ...]:

@@ -22,7 +22,7 @@ import numpy as np
 import pandas as pd
 
 from ..monitor.detect import Changes, changes
-from ..monitor.series import FAMILY
+from ..monitor.series import FAMILY, series_words
 from .data import ReportData
 from .formatting import figure_text
 
@@ -40,13 +40,6 @@ __all__ = [
     "where_text",
 ]
 
-_METRIC_WORDS = {
-    "active customers": "Active customers",
-    "new customers": "New customers",
-    "churn rate": "The churn rate",
-    "retention": "First-period retention",
-    "revenue per customer": "Revenue per active customer",
-}
 _PER = {"day": "a day", "week": "a week"}
 # A segment value carrying at least this share of a whole-log change, and this many times
 # its share of the level before, is where it happened.
@@ -65,14 +58,7 @@ def change_label(row: pd.Series) -> str:
     >>> change_label(pd.Series({"metric": "conversion", "detail": "cart → purchase"}))
     'Conversion from cart to purchase'
     """
-    metric, detail = row["metric"], row["detail"]
-    if metric == "events":
-        words = str(detail).replace("_", " ")
-        return f"{words[:1].upper()}{words[1:]} events"
-    if metric == "conversion":
-        a, _, b = str(detail).partition(" → ")
-        return f"Conversion from {a.replace('_', ' ')} to {b.replace('_', ' ')}"
-    return _METRIC_WORDS[metric]
+    return series_words(row["metric"], row["detail"])
 
 
 def level_text(value: float, metric: str, period: str, currency: str | None = None) -> str:
