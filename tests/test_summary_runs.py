@@ -179,3 +179,34 @@ def test_report_kernels_run_one_openmp_thread_unless_told(tmp_path, monkeypatch)
     assert child_env(tmp_path / "a")["OMP_NUM_THREADS"] == "1"
     monkeypatch.setenv("OMP_NUM_THREADS", "4")
     assert child_env(tmp_path / "b")["OMP_NUM_THREADS"] == "4"
+
+
+def test_a_new_change_alerts_once_from_cron(tmp_path):
+    """The simulator's planted incidents, run as cron would: the first run finds the late
+    deliveries and the burst, opens its summary with them and exits 3 naming the changes;
+    the second, on the same data, has nothing new to say and exits 0."""
+    import journey_lib as jl
+
+    sim = jl.simulate(5000, seed=1, incidents=jl.example_incidents())
+    data = tmp_path / "incidents.csv"
+    sim.events.to_csv(data, index=False)
+    out = tmp_path / "reports"
+    args = ("report", "--data", str(data), "--only", "07", "--out", str(out),
+            "-p", "alerts={changes: 0.5}", "--alert-exit")  # fmt: skip
+    first = journey(*args, cwd=tmp_path)
+    assert first.returncode == 3, first.stderr
+    (line,) = [line for line in first.stderr.splitlines() if line.strip()]
+    assert line.startswith("journey: alert: new change: ")
+    (run1,) = _runs(out)
+    summary = json.loads((run1 / "metrics.json").read_text())["summary"]
+    told = [change["sentence"] for change in summary["changes"]]
+    assert told and all(f"new change: {sentence}" in line for sentence in told)
+    assert [a["figure"] for a in summary["alerts"]] == ["changes"] * len(told)
+    assert any(s.startswith("Delivery late events rose") for s in told), told
+    page = (run1 / "summary.html").read_text()
+    assert page.index('id="changes"') < page.index('id="headline"')
+    assert all(sentence in page for sentence in told)
+    # The same data again: the same changes, none new, so no alert.
+    second = journey(*args, cwd=tmp_path)
+    assert second.returncode == 0, second.stderr
+    assert json.loads((_runs(out)[-1] / "metrics.json").read_text())["summary"]["alerts"] == []
