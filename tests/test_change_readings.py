@@ -147,7 +147,21 @@ def test_nothing_changed_says_how_much_was_looked_at():
     found = jl.find_changes(flat)
     assert len(found) == 0
     assert cr.what_changed(found) == []
-    assert cr.nothing_changed(found).startswith("Nothing changed beyond chance: 1 weekly series")
+    assert cr.nothing_changed(found) == (
+        f"Nothing changed beyond chance: 1 weekly series scanned, {found.tests:,} windows of "
+        f"time tested; a change needed a score of {found.threshold:.1f} or more (at most a 5% "
+        "chance of any false alarm over them all)."
+    )
+    table = cr.series_table(found)
+    assert table.to_dict("records") == [
+        {
+            "series": "Conversion from cart to purchase",
+            "where": "whole log",
+            "periods used": 30,
+            "best score": f"{found.series['best'].iloc[0]:.1f}",
+            "changes": 0,
+        }
+    ]
     assert list(cr.changes_table(found).columns) == [
         "change",
         "where",

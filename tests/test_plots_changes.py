@@ -355,8 +355,11 @@ def reference_overview(found, top):
         family = FAMILY[key[0]]
         base = block["base"].where(block["base"] > 0)
         level = block["count"] / (1.0 if family == "count" else base)
+        expected = block["expected"].to_numpy()
+        # Counts: against at least one event (a rare event's quiet period is no fall).
+        scale = np.maximum(expected, 1.0) if family == "count" else expected
         with np.errstate(divide="ignore", invalid="ignore"):
-            gap = np.clip(level.to_numpy() / block["expected"].to_numpy() - 1, -1, 1)
+            gap = np.clip((level.to_numpy() - expected) / scale, -1, 1)
         cells = np.where(block["used"], gap, np.nan)
         mine = np.ones(len(table), bool)
         for k, v in zip(KEYS, key, strict=True):

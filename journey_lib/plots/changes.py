@@ -323,7 +323,9 @@ def changes_heatmap(changes: Changes, *, top: int = 20, ax: Axes | None = None) 
     series: those with a change first, each group by its ``best`` score (highest first;
     ties in the series' order), the first ``top`` drawn, labelled by
     :func:`series_label`. One column per period. Each cell is coloured by the observed
-    level against the baseline, ``observed / expected - 1`` clipped to +/-100%, on a
+    level against the baseline, ``observed / expected - 1`` clipped to +/-100% (for counts
+    ``(observed - expected) / max(expected, 1)``: a quiet period of a rare event, expected
+    below one, is not a 100% fall), on a
     diverging map (orange above, purple below, white on the baseline); grey where the
     period is not scanned (``used`` False, or no ``expected``) or has no base. Each change
     of a drawn series is a black rectangle around its window's cells (an ongoing change
@@ -369,8 +371,12 @@ def changes_heatmap(changes: Changes, *, top: int = 20, ax: Axes | None = None) 
     column = periods.get_indexer(pd.DatetimeIndex(s["period"]))
     family = s["metric"].map(FAMILY).to_numpy()
     observed = np.where(family == "count", s["count"], _share(s["count"], s["base"]))
+    expected = s["expected"].to_numpy(dtype="float64")
+    # A count expected below one event a period is set against one: a quiet period of a
+    # rare event is not a 100% fall.
+    scale = np.where(family == "count", np.maximum(expected, 1.0), expected)
     with np.errstate(divide="ignore", invalid="ignore"):
-        gap = observed / s["expected"].to_numpy(dtype="float64") - 1.0
+        gap = (observed - expected) / scale
     gap = np.where(s["used"].to_numpy(dtype=bool), np.clip(gap, -1.0, 1.0), np.nan)
     cells = np.full((len(meta), len(periods)), np.nan)
     cells[ids, column] = gap

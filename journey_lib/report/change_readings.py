@@ -35,6 +35,8 @@ __all__ = [
     "nothing_changed",
     "recorded_changes",
     "report_changes",
+    "scan_reading",
+    "series_table",
     "what_changed",
     "when_text",
     "where_text",
@@ -255,8 +257,8 @@ def report_changes(
     return changes(report.events, report.profile, period=period, by=segments, **scan)
 
 
-def nothing_changed(found: Changes) -> str:
-    """The reading when the scan found nothing.
+def scan_reading(found: Changes) -> str:
+    """What was scanned, and what a change needed.
 
     Examples
     --------
@@ -265,15 +267,23 @@ def nothing_changed(found: Changes) -> str:
     >>> flat = pd.DataFrame({"metric": "events", "detail": "visit", "column": None,
     ...     "value": None, "period": weeks, "count": 100.0, "base": np.nan, "used": True})
     >>> from journey_lib import find_changes
-    >>> nothing_changed(find_changes(flat))
-    'Nothing changed beyond chance: 1 weekly series scanned, 98 windows of time tested.'
+    >>> print(scan_reading(find_changes(flat)))  # doctest: +NORMALIZE_WHITESPACE
+    1 weekly series scanned, 98 windows of time tested; a change needed a score of 3.5 or
+    more (at most a 5% chance of any false alarm over them all).
     """
     scanned = found.series.groupby(["metric", "detail", "column", "value"], dropna=False).ngroups
     kind = "daily" if found.period == "day" else "weekly"
     return (
-        f"Nothing changed beyond chance: {scanned:,} {kind} series scanned, "
-        f"{found.tests:,} windows of time tested."
+        f"{scanned:,} {kind} series scanned, {found.tests:,} windows of time tested; a change "
+        f"needed a score of {found.threshold:.1f} or more (at most a {found.alpha:.0%} chance "
+        "of any false alarm over them all)."
     )
+
+
+def nothing_changed(found: Changes) -> str:
+    """The reading when the scan found nothing: ``"Nothing changed beyond chance: "`` and
+    :func:`scan_reading`."""
+    return "Nothing changed beyond chance: " + scan_reading(found)
 
 
 def recorded_changes(
@@ -291,3 +301,45 @@ def recorded_changes(
         out[f"change_{k}_key"] = "|".join("" if pd.isna(v) else str(v) for v in key)
         out[f"change_{k}_size"] = None if row["before"] == 0 else abs(float(row["relative"]))
     return out
+
+
+def series_table(found: Changes) -> pd.DataFrame:
+    """Every series scanned, for the monitoring page: the series and place in words, the
+    periods it used, how far its most telling window came (``best``, the highest absolute
+    score, against the ``threshold`` a change needed) and its changes; those with changes
+    first, then by ``best``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> weeks = pd.date_range("2024-01-01", periods=20, freq="7D", tz="UTC")
+    >>> flat = pd.DataFrame({"metric": "events", "detail": "visit", "column": None,
+    ...     "value": None, "period": weeks, "count": 100.0, "base": np.nan, "used": True})
+    >>> from journey_lib import find_changes
+    >>> series_table(find_changes(flat))
+             series      where  periods used best score  changes
+    0  Visit events  whole log            20        0.0        0
+    """
+    keys = ["metric", "detail", "column", "value"]
+    s = found.series
+    each = s.groupby(keys, dropna=False, sort=False).agg(
+        used=("used", "sum"), best=("best", "first")
+    )
+    t = found.table
+    counted = t.groupby(keys, dropna=False).size() if len(t) else pd.Series(dtype="int64")
+    each["changes"] = counted.reindex(each.index).fillna(0).astype(int).to_numpy()
+    each = each.reset_index().sort_values(["changes", "best"], ascending=False, kind="stable")
+    return pd.DataFrame(
+        {
+            "series": [
+                series_words(m, d) for m, d in zip(each["metric"], each["detail"], strict=True)
+            ],
+            "where": [
+                "whole log" if pd.isna(c) else f"{c} {v}"
+                for c, v in zip(each["column"], each["value"], strict=True)
+            ],
+            "periods used": each["used"].astype(int).to_numpy(),
+            "best score": [f"{b:.1f}" for b in each["best"]],
+            "changes": each["changes"].to_numpy(),
+        }
+    ).reset_index(drop=True)
