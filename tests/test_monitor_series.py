@@ -134,3 +134,12 @@ def test_no_money_no_revenue_series():
     s = jl.monitor_series(SMALL.assign(value=0.0), period="week")
     assert "revenue per customer" not in set(s["metric"])
     assert np.isnan(_one(s, "active customers")["base"]).all()
+
+
+def test_spark_gives_the_pandas_series(spark):
+    sim = jl.simulate(300, seed=2, days=90)
+    events = sim.events[list(jl.CANONICAL_COLUMNS)].merge(sim.customers[["customer_id", "segment"]])
+    profile = jl.profile(events)
+    want = jl.monitor_series(events, profile, period="week", by="segment")
+    got = jl.monitor_series(spark.createDataFrame(events), profile, period="week", by="segment")
+    pd.testing.assert_frame_equal(got, want, check_dtype=False)
