@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .baseline import KNOT_SPACING, Baseline, design, fit_baseline
+from .baseline import KNOT_SPACING, Baseline, design, fit_baseline, weighted_gram
 from .scan import Found, Limits, likelihood_root, supported, tail_score, windows
 
 __all__ = ["RECENT", "cut_for", "first_recent", "forecast", "scan_recent"]
@@ -116,12 +116,17 @@ def scan_recent(
             m = fit.mean @ inside.T
             n = n_all[rows] @ inside.T
             v = fit.variance @ inside.T
-            # Delta-method variance of the forecast total, before dispersion.
-            g = np.einsum("st,wt,tp->swp", fit.variance, inside, x)
+            # Delta-method variance of the forecast total, before dispersion: g is each
+            # window's sum of V x_t, from running sums.
+            running = np.concatenate(
+                [np.zeros((len(rows), 1, x.shape[1])), np.cumsum(fit.variance[:, :, None] * x, 1)],
+                axis=1,
+            )
+            g = running[:, ends + 1] - running[:, starts]
             before = fit_on[rows] & (t < cut)
-            info = np.einsum("tp,st,tq->spq", x, np.where(before, fit.variance, 0.0), x)
+            info = weighted_gram(x, np.where(before, fit.variance, 0.0))
             info += 1e-9 * (1.0 + np.einsum("spp->s", info))[:, None, None] * np.eye(x.shape[1])
-            spread = np.einsum("swp,spq,swq->sw", g, np.linalg.inv(info), g)
+            spread = np.sum((g @ np.linalg.inv(info)) * g, axis=2)
             with np.errstate(divide="ignore", invalid="ignore"):
                 phi = fit.phi[:, None] * (1.0 + np.where(v > 0, spread / v, 0.0))
                 z = tail_score(family, y, np.where(m > 0, m, 1.0), n, phi)

@@ -43,6 +43,7 @@ Windows overlapping it are dropped, and so on, up to ``max_per_series``.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 import numpy as np
@@ -74,6 +75,7 @@ _CHUNK = 4_000_000  # floats per block of window sums
 _FLOOR_Z = float(stats.norm.isf(1e-300))
 
 
+@functools.lru_cache(maxsize=256)
 def windows(lo: int, hi: int, period: str) -> tuple[np.ndarray, np.ndarray]:
     """First and last period (inclusive) of every window tested in used periods
     ``lo..hi``.
@@ -96,7 +98,9 @@ def windows(lo: int, hi: int, period: str) -> tuple[np.ndarray, np.ndarray]:
     starts.append(ongoing)
     ends.append(np.full(len(ongoing), hi))
     pairs = np.unique(np.column_stack([np.concatenate(starts), np.concatenate(ends)]), axis=0)
-    return pairs[:, 0].astype("int64"), pairs[:, 1].astype("int64")
+    first_periods, last_periods = pairs[:, 0].astype("int64"), pairs[:, 1].astype("int64")
+    first_periods.flags.writeable = last_periods.flags.writeable = False  # cached: shared
+    return first_periods, last_periods
 
 
 def threshold(alpha: float, tests: int) -> float:
@@ -244,7 +248,7 @@ def _score(
         [np.zeros((len(rows), 1, x.shape[1])), np.cumsum(variance[:, :, None] * x[None], axis=1)],
         axis=1,
     )
-    running = np.einsum("stp,sqp->stq", running, whiten)
+    running = running @ whiten.transpose(0, 2, 1)
     absorbed = np.sum((running[:, e + 1] - running[:, s]) ** 2, axis=2)
     with np.errstate(divide="ignore", invalid="ignore"):
         left = np.where(raw > 0, (raw - absorbed) / raw, 0.0)
