@@ -306,7 +306,9 @@ def main() -> None:
         raise SystemExit(f"periods: some of {PERIODS}; got {periods}")
     folder = Path(args.data) if args.data else Path(tempfile.mkdtemp(prefix="jl-chg-bench-"))
     folder.mkdir(parents=True, exist_ok=True)
-    print(base._versions(), flush=True)
+    import journey_lib
+
+    print(base._versions(), f"journey_lib from {Path(journey_lib.__file__).parent}", flush=True)
     print(f"load average at start: {os.getloadavg()}", flush=True)
     for n in (int(float(s)) for s in args.sizes.split(",") if s):
         got = base._run(
