@@ -171,26 +171,33 @@ def parts(stats: pstats.Stats) -> dict[str, float]:
         return None
 
     def cum(module: str, name: str, caller: str | None = None) -> float:
+        """Cumulative seconds of ``name`` in ``module``, or of its calls from functions
+        of the module ``caller`` only."""
         row = find(module, name)
         if row is None:
             return 0.0
         if caller is None:
             return row[3]
-        return sum(c[3] for f, c in row[4].items() if f[2] == caller)
+        return sum(c[3] for f, c in row[4].items() if f[0].endswith(caller))
 
     total = cum("detect.py", "find_changes")
     out = {
         "find_changes": total,
-        "baseline fits (fit_baseline from the scan)": cum("baseline.py", "fit_baseline", "both"),
-        "older windows (scan)": cum("scan.py", "scan"),
-        "  of which tail scores (tail_score from _score)": cum("scan.py", "tail_score", "_score"),
-        "recent windows (scan_recent)": cum("recent.py", "scan_recent"),
-        "  of which forecast fits (fit_baseline)": cum(
-            "baseline.py", "fit_baseline", "scan_recent"
+        "baseline fits (fit_baseline from detect.py)": cum(
+            "baseline.py", "fit_baseline", "detect.py"
         ),
-        "  of which tail scores (tail_score)": cum("scan.py", "tail_score", "scan_recent"),
+        "older windows (scan)": cum("scan.py", "scan"),
+        "  of which tail scores (tail_score from scan.py)": cum("scan.py", "tail_score", "scan.py"),
+        "recent windows (scan_recent)": cum("recent.py", "scan_recent"),
+        "  of which forecast fits (fit_baseline from recent.py)": cum(
+            "baseline.py", "fit_baseline", "recent.py"
+        ),
+        "  of which tail scores (tail_score from recent.py)": cum(
+            "scan.py", "tail_score", "recent.py"
+        ),
         "describing changes (_describe)": cum("detect.py", "_describe"),
         "picking windows (_pick)": cum("detect.py", "_pick"),
+        "X'WX products (weighted_gram, every caller)": cum("baseline.py", "weighted_gram"),
     }
     tail = find("scan.py", "tail_score")
     out["tail_score's own time (scipy special ufuncs inside)"] = tail[2] if tail else 0.0
