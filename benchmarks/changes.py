@@ -160,7 +160,7 @@ def _label(func: tuple[str, int, str]) -> str:
 
 def parts(stats: pstats.Stats) -> dict[str, float]:
     """Cumulative seconds of the scan's parts, each function split by who called it (the
-    same ``fit_baseline`` fits the baselines and, in ``scan_recent``, the forecasts).
+    same ``forecast`` serves ``scan_recent`` and, afterwards, each recent change's level).
     scipy's special functions are ufuncs, invisible to cProfile: their time is inside
     ``tail_score``'s own time."""
 
@@ -189,11 +189,14 @@ def parts(stats: pstats.Stats) -> dict[str, float]:
         "older windows (scan)": cum("scan.py", "scan"),
         "  of which tail scores (tail_score from scan.py)": cum("scan.py", "tail_score", "scan.py"),
         "recent windows (scan_recent)": cum("recent.py", "scan_recent"),
-        "  of which forecast fits (fit_baseline from recent.py)": cum(
-            "baseline.py", "fit_baseline", "recent.py"
+        "  of which forecast fits (forecast from recent.py)": cum(
+            "recent.py", "forecast", "recent.py"
         ),
         "  of which tail scores (tail_score from recent.py)": cum(
             "scan.py", "tail_score", "recent.py"
+        ),
+        "each recent change's forecast again, for its expected (forecast from detect.py)": cum(
+            "recent.py", "forecast", "detect.py"
         ),
         "describing changes (_describe)": cum("detect.py", "_describe"),
         "picking windows (_pick)": cum("detect.py", "_pick"),
