@@ -18,11 +18,13 @@ be absorbed by the trend bending at the end. The trend is penalised (:data:`SMOO
 steadiness, which only a sparse series notices.
 
 The fit is **robust**, so an incident inside the series does not drag its own baseline after
-it: one round of Huber weights (cut at :data:`HUBER` standard deviations), then three of
-Tukey's bisquare (:data:`BISQUARE`), which give a period far off the rest no weight, all on
-deviance residuals (nearly symmetric even for small counts, where down-weighting the long tail
-of Pearson residuals would bias the baseline low) measured against their median absolute
-deviation (which an incident cannot inflate, as it inflates a mean). The **dispersion**
+it: a round of Huber's weights (:data:`HUBER`), then rounds of Tukey's bisquare
+(:data:`BISQUARE`) find the periods far off the rest, measured in spreads of the deviance
+residuals (1.4826 times their median absolute deviation, at least chance's 1, which an
+incident cannot inflate as it inflates a mean; for money, whose days are skewed, their root
+mean square). The final fit leaves those periods out and weighs every other one fully:
+down-weighting the long side of a skewed or sparse series would bias its baseline low and
+make its ordinary days look like rises. The **dispersion**
 ``phi`` is Pearson's chi-square over its degrees of freedom, on the periods not far off the
 rest (within :data:`_FAR` standard deviations of a first, trimmed estimate): real series vary
 more than Poisson or binomial chance, and ``phi`` says how much, tail included; an
@@ -57,9 +59,10 @@ KNOT_SPACING: dict[str, int] = {"day": 56, "week": 8}
 #: series outweigh it; a sparse series (a rare event, a small segment) keeps a steady
 #: trend instead of one that dives toward zero where it saw nothing.
 SMOOTH = 2.0
-#: Where robust fitting starts to down-weight a period, in standard deviations.
+#: Where the robust start down-weights a period, in spreads of the residuals.
 HUBER = 2.5
-#: Where Tukey's bisquare gives a period no weight, in standard deviations (95% efficiency).
+#: Where Tukey's bisquare gives a period no weight, in spreads of the residuals; the final
+#: fit leaves out exactly those periods and weighs all others fully.
 BISQUARE = 4.685
 _TRIM = 0.1  # the largest tenth of squared residuals is left out of the first estimate
 _FAR = 6.0  # residuals beyond this many first-estimate deviations do not count as noise
@@ -211,19 +214,29 @@ def _robust_fit(
     else:
         eta = np.log(y + 0.5)  # with the offset: money's exposure is in it
     weight = start.astype("float64")
-    for round_ in range(_ROBUST_ROUNDS + 1):
+    for round_ in range(_ROBUST_ROUNDS + 2):
         beta = _irls(y, n, weight, x, family, eta - offset, offset, penalty)
         eta = beta @ x.T + offset
         mean, variance = _moments(eta, n, family)
+        if round_ == _ROBUST_ROUNDS + 1:
+            break
         deviance = _deviance_residual(y, mean, n, family)
         spread = _spread(deviance, fitted)
-        floor = spread if family == "money" else np.maximum(spread, 1.0)
-        scaled = np.abs(deviance) / floor[:, None]
-        if round_ == 0:
-            robust = np.minimum(1.0, HUBER / np.maximum(scaled, 1e-12))
+        if family == "money":
+            # An amount's days are skewed (many quiet, a few large orders): its scale is
+            # the residuals' root mean square, which sees that tail; a MAD would not.
+            scale = np.sqrt(np.nanmean(np.where(fitted, deviance**2, np.nan), axis=1))
         else:
-            robust = np.clip(1.0 - (scaled / BISQUARE) ** 2, 0.0, None) ** 2
-        weight = fitted * robust
+            scale = np.maximum(spread, 1.0)
+        scaled = np.abs(deviance) / np.nan_to_num(scale, nan=1.0)[:, None]
+        if round_ == 0:
+            weight = fitted * np.minimum(1.0, HUBER / np.maximum(scaled, 1e-12))
+        elif round_ < _ROBUST_ROUNDS:
+            weight = fitted * np.clip(1.0 - (scaled / BISQUARE) ** 2, 0.0, None) ** 2
+        else:
+            # The last fit gives every period the robust rounds kept its full weight:
+            # down-weighting a skewed series' long side would bias its baseline low.
+            weight = (fitted & (scaled < BISQUARE)).astype("float64")
     pearson = (y - mean) / np.sqrt(np.maximum(variance, 1e-12))
     phi = _dispersion(pearson, fitted, family, x.shape[1])
     return mean, variance, phi, spread

@@ -458,17 +458,31 @@ def _scan_family(
     else:
         fit_on_all = scanned
     # A recent change was judged against a forecast: that is its series' baseline there.
-    for r, start in picks.loc[
-        picks["start"] >= recent_from[picks["row"]], ["row", "start"]
-    ].to_numpy():
-        lo, hi = (int(v) for v in ranges[r])
-        cut = cut_for(int(start), lo, hi, period)
-        one = slice(r, r + 1)
-        _, ahead = forecast(
-            count[one], base[one], scanned[one], fit_on_all[one], days, family, period, lo, cut
-        )
-        mean = mean.copy() if mean is fit.mean else mean
-        mean[r, cut : hi + 1] = ahead.mean[0, cut : hi + 1]
+    # The changes forecast from the same cut (and span) are fitted together.
+    recent = picks[picks["start"].to_numpy() >= recent_from[picks["row"].to_numpy()]]
+    if len(recent):
+        mean = mean.copy()
+        rows = recent["row"].to_numpy()
+        lo, hi = ranges[rows, 0], ranges[rows, 1]
+        cuts = [
+            cut_for(int(s), int(a), int(b), period)
+            for s, a, b in zip(recent["start"], lo, hi, strict=True)
+        ]
+        groups = pd.DataFrame({"row": rows, "lo": lo, "hi": hi, "cut": cuts})
+        for (a, b, cut), group in groups.groupby(["lo", "hi", "cut"]):
+            these = np.unique(group["row"].to_numpy())
+            _, ahead = forecast(
+                count[these],
+                base[these],
+                scanned[these],
+                fit_on_all[these],
+                days,
+                family,
+                period,
+                int(a),
+                int(cut),
+            )
+            mean[these, cut : b + 1] = ahead.mean[:, cut : b + 1]
     level = mean if family == "count" else mean / np.where(base > 0, base, np.nan)
     return level, phi, best, picks
 

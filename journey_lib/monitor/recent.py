@@ -11,9 +11,9 @@ that simply goes on is not a change), its weekdays as they were.
 The forecast is uncertain, the more so the further it runs; its variance (the delta method:
 ``g' (X'VX)^-1 g`` times the dispersion, ``g`` the window's sum of ``V x_t`` and ``X'VX`` over
 the fitted periods) is added to the window's own, widening the law the score is taken from
-(:func:`journey_lib.monitor.scan.tail_score`). Daily series refit every seventh day: a
-window uses the fit made on the periods before the first day of its seven-day block (before
-its start, never after). The windows are the scan's
+(:func:`journey_lib.monitor.scan.tail_score`). Daily series refit every fourteenth day: a
+window uses the fit made on the periods before the first day of its two-week block (before
+its start, never after; the forecast's variance grows with the distance). The windows are the scan's
 (:func:`journey_lib.monitor.scan.windows`), so the false-alarm budget is unchanged: these are
 scored here instead of there.
 """
@@ -29,7 +29,7 @@ __all__ = ["RECENT", "cut_for", "first_recent", "forecast", "scan_recent"]
 
 #: How far back an ongoing window may start and be judged against a forecast: a quarter.
 RECENT: dict[str, int] = {"day": 91, "week": 13}
-_REFIT = {"day": 7, "week": 1}  # periods between forecasts
+_REFIT = {"day": 14, "week": 1}  # periods between forecasts
 
 
 def first_recent(lo: int, hi: int, period: str) -> int:
@@ -41,12 +41,12 @@ def first_recent(lo: int, hi: int, period: str) -> int:
 
 def cut_for(start: int, lo: int, hi: int, period: str) -> int:
     """The period a recent window starting at ``start`` is forecast from: the first of its
-    block (every period for weekly series, every seventh day for daily ones).
+    block (every period for weekly series, every fourteenth day for daily ones).
 
     Examples
     --------
-    >>> first_recent(0, 200, "day"), cut_for(120, 0, 200, "day"), cut_for(190, 0, 200, "week")
-    (112, 119, 190)
+    >>> first_recent(0, 200, "day"), cut_for(130, 0, 200, "day"), cut_for(190, 0, 200, "week")
+    (112, 126, 190)
     """
     first = first_recent(lo, hi, period)
     return first + (start - first) // _REFIT[period] * _REFIT[period]
