@@ -329,3 +329,31 @@ def test_unchanged_simulations_rarely_report_a_change():
         alarmed.append(len(found) > 0)
     # alpha = 0.05: about 0.8 of 16 expected; 4 or more has a chance under 1%.
     assert sum(alarmed) <= 3, alarmed
+
+
+def test_a_sunday_spike_is_found_against_the_sundays_before():
+    """One Sunday at 800 where Sundays run at 500 and weekdays at 1000: a spike of that day,
+    read against the Sundays before it (not the week's mean, which it is below)."""
+    rng = np.random.default_rng(1)
+    days = pd.date_range("2024-01-01", periods=140, freq="D", tz="UTC")
+    y = rng.poisson(np.where(days.day_of_week >= 5, 500.0, 1000.0)).astype(float)
+    sunday = np.flatnonzero(days.day_of_week == 6)[10]
+    y[sunday] = 800.0
+    series = pd.DataFrame(
+        {
+            "metric": "events",
+            "detail": "visit",
+            "column": None,
+            "value": None,
+            "period": days,
+            "count": y,
+            "base": np.nan,
+            "used": True,
+        }
+    )
+    t = jl.find_changes(series, period="day").table
+    assert len(t) == 1 and t.at[0, "kind"] == "spike" and t.at[0, "start"] == days[sunday]
+    before = t.at[0, "before_from"]
+    sundays = (days >= before) & (days < days[sunday]) & (days.day_of_week == 6)
+    assert t.at[0, "before"] == pytest.approx(y[sundays].mean())
+    assert t.at[0, "during"] == 800.0 and t.at[0, "change"] > 0

@@ -571,6 +571,12 @@ def _describe(
     y_d, n_d = chosen["observed"].to_numpy(), chosen["base"].to_numpy()
     f = phi[r]
     before, before_low, before_high = _level(family, y_b, n_b, s - b0, f)
+    if period == "day":
+        # A window of part of a week is compared with the same weekdays before it.
+        matched = _weekday_matched(count[r], base[r], family, b0, s, e, periods)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            factor = np.where(before > 0, matched / before, 1.0)
+        before, before_low, before_high = matched, before_low * factor, before_high * factor
     during, during_low, during_high = _level(family, y_d, n_d, length, f)
     m = chosen["expected"].to_numpy()
     expected = np.where(family == "count", m / length, m / np.where(n_d > 0, n_d, np.nan))
@@ -612,6 +618,40 @@ def _describe(
     table = table.reset_index(drop=True)
     table["part_of"] = _part_of(table)
     return table.loc[:, list(CHANGE_COLUMNS)]
+
+
+def _weekday_matched(
+    count: np.ndarray,
+    base: np.ndarray,
+    family: np.ndarray,
+    b0: np.ndarray,
+    s: np.ndarray,
+    e: np.ndarray,
+    periods: np.ndarray,
+) -> np.ndarray:
+    """Each change's level before, on the weekdays of its window: the before days' level of
+    each weekday, weighted by the window's share of that weekday (by days for counts, by
+    customers for rates and money). A Sunday spike is so compared with the Sundays before."""
+    weekday = pd.DatetimeIndex(periods).day_of_week.to_numpy()
+    levels = np.empty(len(s))
+    for k in range(len(s)):  # a loop over the changes found, a handful
+        before = np.arange(b0[k], s[k])
+        during = np.arange(s[k], e[k] + 1)
+        counts = family[k] == "count"
+        weights = np.bincount(
+            weekday[during], weights=None if counts else base[k, during], minlength=7
+        )
+        total_b = np.bincount(weekday[before], weights=count[k, before], minlength=7)
+        per_b = np.bincount(
+            weekday[before], weights=None if counts else base[k, before], minlength=7
+        )
+        with np.errstate(divide="ignore", invalid="ignore"):
+            level_b = np.where(per_b > 0, total_b / per_b, np.nan)
+        seen = (weights > 0) & np.isfinite(level_b)
+        levels[k] = (
+            np.sum(weights[seen] * level_b[seen]) / weights[seen].sum() if seen.any() else np.nan
+        )
+    return levels
 
 
 def _level(
