@@ -2,7 +2,8 @@
 
 :mod:`~journey_lib.monitor.series` builds the per-period series, :mod:`~journey_lib.monitor.
 baseline` fits what each would be without a change, :mod:`~journey_lib.monitor.scan` scores
-every window against it under one false-alarm budget, :mod:`~journey_lib.monitor.breakdown`
+every window against it under one false-alarm budget, :mod:`~journey_lib.monitor.recent`
+judges the latest quarter's windows against a forecast, :mod:`~journey_lib.monitor.breakdown`
 splits a change over segments and :mod:`~journey_lib.monitor.detect` puts them together.
 """
 

@@ -399,7 +399,7 @@ def _scan_family(
     """Fit and scan the series of one family: their baseline levels, dispersions, best
     scores and picked windows (``row`` counts within these series).
 
-    Recent windows that last to the end are scored against a forecast
+    Windows starting in the last quarter are scored against a forecast
     (:mod:`journey_lib.monitor.recent`), the others against the whole series' baseline. Two
     passes: the series that changed are fitted again without their changes' periods, and
     scanned again, so an incident neither bends its own baseline nor counts as noise."""

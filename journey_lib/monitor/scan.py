@@ -16,14 +16,15 @@ the last used period (an *ongoing* change, whatever its length).
 * money: ``Y / phi`` Poisson with mean ``M / phi``, the law of an amount made of a Poisson
   number of orders of about ``phi`` each (a day with no order is then no surprise).
 
-The two-sided tail probability ``p`` of ``Y`` becomes the **score**, the normal quantile
-with that tail, signed by direction (beyond the range of floating point, the signed root of
-the likelihood ratio over the root of ``phi`` takes over, so huge changes still rank). The
-baseline was fitted on the same periods and followed part of any chance excess, so without a
-change the score is, if anything, narrower than a standard normal. A window the trend could
-follow almost wholly (less than :data:`_LEAST_LEFT` of its variance left after projecting out
-the baseline's columns, ``(V - a' (X'VX)^-1 a) / V``, the score test's own measure) is not
-tested: there the baseline cannot tell a change from a trend.
+The smaller one-sided tail probability ``p`` of ``Y`` becomes the **score**: the normal
+quantile with that tail, signed by direction (the threshold below halves ``alpha`` for the
+two sides). Beyond the range of floating point, the signed root of the likelihood ratio over
+the root of ``phi`` takes over, so huge changes still rank. Without a change the score is
+close to a standard normal; the tests measure how close (the baseline was fitted on the same
+periods, which narrows it; periods the robust fit left out do not). A window the trend could
+follow almost wholly (less than :data:`_LEAST_LEFT` of its variance left after projecting
+out the baseline's columns, ``(V - a' (X'VX)^-1 a) / V``, the score test's own measure) is
+not tested: there the baseline cannot tell a change from a trend.
 
 **False alarms.** A window is a change when its score exceeds ``z*``, the two-sided normal
 quantile of ``alpha / tests``, ``tests`` being every window of every series scanned

@@ -6,11 +6,12 @@ platform": the series (:func:`change_label`), the direction and the levels befor
 during (:func:`level_text`), when (:func:`when_text`) and where (:func:`where_text`).
 
 The **headline changes** (:func:`headline_changes`) are those the summary opens with: one per
-metric and detail, not already part of a whole-log change, the whole log's before segments',
-the largest first. "Largest" is the relative size, ``|during / before - 1|``, with something
-that appeared from nothing (``before`` 0) first of all; ties by score. A segment that had no
-active customer before its change (a cohort that began) is not a change within it. Under
-``min_cell`` a change resting on fewer events or customers than that is not told.
+metric and detail, not already part of a whole-log change, the whole log's changes before
+those of segments, the largest first. "Largest" is the relative size, ``|during / before -
+1|``, with something that appeared from nothing (``before`` 0) first of all; ties by score.
+A segment that had no active customer before its change (a cohort that began) is not a change
+within it. Under ``min_cell`` a change resting on fewer events or customers than that is not
+told.
 """
 
 from __future__ import annotations
@@ -85,7 +86,8 @@ def level_text(value: float, metric: str, period: str, currency: str | None = No
 
 def when_text(row: pd.Series, period: str) -> str:
     """When a change happened: ``"since 13 May 2024"`` (ongoing), ``"in the week of 13 May
-    2024"`` (one period), ``"from 13 May to 3 Jun 2024"``.
+    2024"`` (one period), ``"from 13 May to 9 Jun 2024"`` (to the last day of its last
+    period).
 
     Examples
     --------
