@@ -125,21 +125,27 @@ def test_what_the_notebook_records_for_the_summary():
     recorded = cr.recorded_changes(found)
     assert recorded["changes_found"] == len(found.table)
     assert recorded["what_changed_1"] == cr.what_changed(found)[0]
-    assert recorded["change_1_key"] == "conversion|cart → purchase|||2024-03-25 00:00:00+00:00"
+    assert recorded["change_1_key"] == "conversion|cart → purchase||"
+    assert (recorded["change_1_from"], recorded["change_1_to"]) == ("2024-03-25", "2024-04-08")
     assert recorded["change_1_size"] == pytest.approx(0.5)
     assert "what_changed_2" not in recorded
 
 
 def test_a_new_change_alerts_once_and_a_small_one_never():
-    changes = [
-        {"sentence": "A rose.", "key": "a", "size": None},
-        {"sentence": "B fell.", "key": "b", "size": 0.3},
-        {"sentence": "C rose.", "key": "c", "size": 0.8},
-    ]
-    assert [a["key"] for a in change_alerts(changes, set(), 0.5)] == ["a", "c"]
-    assert [a["key"] for a in change_alerts(changes, {"a"}, 0.5)] == ["c"]
-    assert change_alerts(changes, {"a", "c"}, 0.5) == []
-    assert [a["key"] for a in change_alerts(changes, set(), 0.2)] == ["a", "b", "c"]
+    def change(key, size, start="2024-05-13", end="2024-06-03"):
+        return {"sentence": f"{key} moved.", "key": key, "from": start, "to": end, "size": size}
+
+    changes = [change("a", None), change("b", 0.3), change("c", 0.8)]
+    assert [a["key"] for a in change_alerts(changes, [], 0.5)] == ["a", "c"]
+    assert [a["key"] for a in change_alerts(changes, [change("a", None)], 0.5)] == ["c"]
+    assert change_alerts(changes, [change("a", None), change("c", 0.8)], 0.5) == []
+    assert [a["key"] for a in change_alerts(changes, [], 0.2)] == ["a", "b", "c"]
+    # The same series whose start moved as data came in is the same change (windows overlap);
+    # the same series months earlier is another one.
+    moved = [change("a", None, "2024-05-20", "2024-05-27")]
+    assert [a["key"] for a in change_alerts(changes, moved, 0.5)] == ["c"]
+    earlier = [change("a", None, "2024-01-01", "2024-01-29")]
+    assert [a["key"] for a in change_alerts(changes, earlier, 0.5)] == ["a", "c"]
 
 
 def test_nothing_changed_says_how_much_was_looked_at():
@@ -171,3 +177,27 @@ def test_nothing_changed_says_how_much_was_looked_at():
         "size",
         "score",
     ]
+
+
+def test_the_summary_says_when_nothing_changed_and_when_the_scan_did_not_run(tmp_path):
+    from journey_lib.report.summary import build_summary
+    from journey_lib.report.summary_page import summary_sections
+
+    log = jl.simulate(300, seed=3, days=120).events
+    pages = {"07_changes": "07_changes.html"}
+    ran = build_summary(
+        tmp_path / "20261205-060000",
+        data=log,
+        profile=jl.profile(log),
+        pages=pages,
+        recorded={"07_changes": {"changes_found": 0}},
+    )
+    page = summary_sections(ran)
+    assert ran.changes_scanned and ran.changes == []
+    assert 'id="changes"' in page and "Nothing changed beyond chance" in page
+    assert 'href="07_changes.html"' in page
+    # Without the notebook's record the page says nothing about changes.
+    not_run = build_summary(
+        tmp_path / "20261205-060000", data=log, profile=jl.profile(log), pages=pages
+    )
+    assert not not_run.changes_scanned and 'id="changes"' not in summary_sections(not_run)

@@ -105,15 +105,11 @@ def design(days: np.ndarray, period: str, span: tuple[int, int] | None = None) -
         knots = np.linspace(float(first), float(max(last - spacing, first + 1)), count)
         trend = np.column_stack([np.interp(t, knots, row) for row in np.eye(count)])
         # Past the span the trend runs on at its last slope: growth that simply goes on is
-        # not a change. (Before the span it holds its level; nothing is fitted there.)
-        held = np.maximum(t, first)
-        for side, (k0, k1, j0, j1) in (
-            (t > knots[-1], (knots[-2], knots[-1], count - 2, count - 1)),
-            (t < knots[0], (knots[1], knots[0], 1, 0)),
-        ):
-            run = (held[side] - k1) / (k1 - k0)
-            trend[side, j1] = 1.0 + run
-            trend[side, j0] = -run
+        # not a change. (Before the first knot np.interp already holds the first level.)
+        beyond = t > knots[-1]
+        run = (t[beyond] - knots[-1]) / (knots[-1] - knots[-2])
+        trend[beyond, -1] = 1.0 + run
+        trend[beyond, -2] = -run
     if period != "day":
         return trend
     weekday = (np.asarray(days) + 3) % 7  # 1970-01-05 (day 4) was a Monday

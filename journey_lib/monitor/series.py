@@ -118,8 +118,9 @@ METRIC_WORDS: dict[str, str] = {
 }
 
 
-def series_words(metric: str, detail: Any = None) -> str:
-    """A series' metric and detail in words, capitalised, as figures and readings name it.
+def series_words(metric: str, detail: Any = None, period: str | None = None) -> str:
+    """A series' metric and detail in words, capitalised, as figures and readings name it;
+    with ``period`` ("day" or "week"), the churn rate and retention say their period.
 
     Examples
     --------
@@ -127,6 +128,8 @@ def series_words(metric: str, detail: Any = None) -> str:
     ('Payment error events', 'The churn rate')
     >>> series_words("conversion", "cart → purchase")
     'Conversion from cart to purchase'
+    >>> series_words("churn rate", period="week"), series_words("retention", period="day")
+    ('The weekly churn rate', 'First-day retention')
     """
     if metric == "events":
         words = str(detail).replace("_", " ")
@@ -134,6 +137,10 @@ def series_words(metric: str, detail: Any = None) -> str:
     if metric == "conversion":
         a, _, b = str(detail).partition(" → ")
         return f"Conversion from {a.replace('_', ' ')} to {b.replace('_', ' ')}"
+    if period in ("day", "week") and metric == "churn rate":
+        return f"The {'daily' if period == 'day' else 'weekly'} churn rate"
+    if period in ("day", "week") and metric == "retention":
+        return f"First-{period} retention"
     return METRIC_WORDS.get(metric, str(metric))
 
 

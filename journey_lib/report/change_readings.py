@@ -7,8 +7,9 @@ during (:func:`level_text`), when (:func:`when_text`) and where (:func:`where_te
 
 The **headline changes** (:func:`headline_changes`) are those the summary opens with: one per
 metric and detail, not already part of a whole-log change, the whole log's changes before
-those of segments, the largest first. "Largest" is the relative size, ``|during / before -
-1|``, with something that appeared from nothing (``before`` 0) first of all; ties by score.
+those of segments, the largest first. "Largest" is the size of the ratio,
+``|log(during / before)|`` (a halving weighs as much as a doubling), with something that
+appeared from nothing or fell to nothing first of all; ties by score.
 A segment that had no active customer before its change (a cohort that began) is not a change
 within it. Under ``min_cell`` a change resting on fewer events or customers than that is not
 told.
@@ -50,7 +51,7 @@ _MOSTLY = 0.6
 _OVER = 1.5
 
 
-def change_label(row: pd.Series) -> str:
+def change_label(row: pd.Series, period: str | None = None) -> str:
     """The series of a change in words, capitalised: ``"Payment error events"``,
     ``"Conversion from cart to purchase"``, ``"The churn rate"``.
 
@@ -61,7 +62,7 @@ def change_label(row: pd.Series) -> str:
     >>> change_label(pd.Series({"metric": "conversion", "detail": "cart → purchase"}))
     'Conversion from cart to purchase'
     """
-    return series_words(row["metric"], row["detail"])
+    return series_words(row["metric"], row["detail"], period)
 
 
 def level_text(value: float, metric: str, period: str, currency: str | None = None) -> str:
@@ -160,7 +161,8 @@ def change_reading(changes: Changes, change: int, *, currency: str | None = None
     if before.endswith(unit):  # the unit once: "from 13 to 52 a week"
         before = before[: -len(unit)]
     levels = f"from {before} to {during}"
-    parts = [f"{change_label(row)} {verb} {levels} {when_text(row, changes.period)}"]
+    label = change_label(row, changes.period)
+    parts = [f"{label} {verb} {levels} {when_text(row, changes.period)}"]
     where = where_text(changes, change)
     return ", ".join(parts + ([where] if where else [])) + "."
 
@@ -172,7 +174,10 @@ def headline_changes(changes: Changes, *, top: int = 3, min_cell: int = 0) -> li
     t = changes.table
     if t.empty:
         return []
-    size = np.where(t["before"] > 0, (t["during"] / t["before"] - 1).abs(), math.inf)
+    # |log(during / before)|: a halving weighs as a doubling; from or to nothing, infinite.
+    with np.errstate(divide="ignore", invalid="ignore"):
+        size = np.abs(np.log(t["during"].to_numpy(float) / t["before"].to_numpy(float)))
+    size = np.where(np.isnan(size), math.inf, size)
     ranked = t.assign(_size=size, _score=t["score"].abs(), _segment=t["column"].notna())
     keep = ranked["part_of"].isna() & (ranked["behind"] >= max(min_cell, 0))
     ranked = ranked[keep & ~_began(changes, ranked)]
@@ -221,7 +226,7 @@ def changes_table(
 
     rows: list[dict[str, Any]] = [
         {
-            "change": change_label(row),
+            "change": change_label(row, period),
             "where": "whole log" if pd.isna(row["column"]) else f"{row['column']} {row['value']}",
             "when": when_text(row, period),
             "before": level(row, "before"),
@@ -292,15 +297,21 @@ def recorded_changes(
     found: Changes, *, top: int = 3, currency: str | None = None, min_cell: int = 0
 ) -> dict[str, Any]:
     """What the monitoring notebook records for the summary: ``changes_found``, and for the
-    headline changes ``what_changed_1``... (sentences), ``change_1_key``... (metric, detail,
-    place and start, joined by ``|``: the same change in the next run has the same key) and
+    headline changes ``what_changed_1``... (sentences), ``change_1_key``... (the series:
+    metric, detail and place joined by ``|``), ``change_1_from`` and ``change_1_to``... (the
+    first and last period, ISO dates: a change in the next run is the same when its key
+    matches and its window overlaps, even if more data moved its start) and
     ``change_1_size``... (``|relative|``; null for something that appeared from nothing)."""
     out: dict[str, Any] = {"changes_found": int((found.table["behind"] >= min_cell).sum())}
+    step = pd.Timedelta(days=1 if found.period == "day" else 7)
     for k, i in enumerate(headline_changes(found, top=top, min_cell=min_cell), start=1):
         row = found.table.iloc[i]
-        key = [row["metric"], row["detail"], row["column"], row["value"], row["start"]]
+        key = [row["metric"], row["detail"], row["column"], row["value"]]
+        last = row["start"] + (int(row["periods"]) - 1) * step
         out[f"what_changed_{k}"] = change_reading(found, i, currency=currency)
         out[f"change_{k}_key"] = "|".join("" if pd.isna(v) else str(v) for v in key)
+        out[f"change_{k}_from"] = f"{row['start']:%Y-%m-%d}"
+        out[f"change_{k}_to"] = f"{last:%Y-%m-%d}"
         out[f"change_{k}_size"] = None if row["before"] == 0 else abs(float(row["relative"]))
     return out
 

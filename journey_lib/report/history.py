@@ -70,9 +70,10 @@ def earlier_runs(
 
 def last_changes(
     out: Path, current: str, *, source: str | None = None, period: str | None = None
-) -> set[str]:
-    """The keys of the headline changes the last run before ``current`` reported (of the
-    same data and period, as :func:`earlier_runs` picks runs; empty when there is none)."""
+) -> list[dict[str, Any]]:
+    """The headline changes the last run before ``current`` reported (of the same data and
+    period, as :func:`earlier_runs` picks runs; empty when there is none), as recorded:
+    ``{"sentence", "key", "from", "to", "size"}``."""
     names = _runs_before(out, current)
     for name in reversed(names):
         summary = _summary(out / name / "metrics.json")
@@ -82,8 +83,8 @@ def last_changes(
             continue
         if period is not None and summary.get("period", period) != period:
             continue
-        return {c.get("key") for c in summary.get("changes") or [] if isinstance(c, Mapping)}
-    return set()
+        return [dict(c) for c in summary.get("changes") or [] if isinstance(c, Mapping)]
+    return []
 
 
 def _runs_before(out: Path, current: str) -> list[str]:

@@ -117,11 +117,13 @@ class Summary:
     history: pd.DataFrame
     alerts: list[dict[str, Any]]
     #: "What changed": the monitoring notebook's headline changes, recorded as
-    #: ``{"sentence", "key", "size"}`` (see
+    #: ``{"sentence", "key", "from", "to", "size"}`` (see
     #: :func:`journey_lib.report.change_readings.recorded_changes`).
     changes: list[dict[str, Any]] = dataclasses.field(default_factory=list)
     #: The page of the monitoring notebook, which "What changed" links to.
     changes_link: str | None = None
+    #: Whether the monitoring notebook ran (it may have found nothing).
+    changes_scanned: bool = False
 
     def text(self, figure: str, column: str = "value") -> str:
         """A headline figure (or its ``previous`` value) as the page writes it: under
@@ -272,6 +274,9 @@ def build_summary(
         alerts=[],
         changes=_recorded_changes(recorded),
         changes_link=links.get("changes"),
+        changes_scanned=any(
+            isinstance(f, Mapping) and "changes_found" in f for f in recorded.values()
+        ),
     )
     # A hidden figure raises no alert: the alert would carry its value.
     shown = [k for k in figures.index if not (summary.hidden(k) or summary.hidden(k, "previous"))]
@@ -301,6 +306,8 @@ def _recorded_changes(recorded: Mapping[str, Any]) -> list[dict[str, Any]]:
             {
                 "sentence": sentence,
                 "key": figures.get(f"change_{k}_key"),
+                "from": figures.get(f"change_{k}_from"),
+                "to": figures.get(f"change_{k}_to"),
                 "size": figures.get(f"change_{k}_size"),
             }
         )
@@ -308,21 +315,25 @@ def _recorded_changes(recorded: Mapping[str, Any]) -> list[dict[str, Any]]:
 
 
 def change_alerts(
-    changes: list[dict[str, Any]], seen: set[str], threshold: float
+    changes: list[dict[str, Any]], seen: list[dict[str, Any]], threshold: float
 ) -> list[dict[str, Any]]:
     """Alerts for new changes: a headline change at least ``threshold`` in relative size
-    (something that appeared from nothing always is), not among those the last run reported
-    (``seen``, by key), so a lasting change alerts once.
+    (something that appeared from nothing always is) that the last run did not report. A
+    change was reported when one of ``seen`` has its key (the series) and a window
+    overlapping its own, so a lasting change alerts once even as more data moves its start.
 
     Examples
     --------
     >>> changes = [{"sentence": "Payment errors rose from 0 to 30 a week since 13 May.",
-    ...             "key": "events|payment_error|||2024-05-13", "size": None},
+    ...             "key": "events|payment_error||", "from": "2024-05-13",
+    ...             "to": "2024-06-03", "size": None},
     ...            {"sentence": "Search fell from 88 to 50 a week since 27 May.",
-    ...             "key": "events|search|||2024-05-27", "size": 0.42}]
-    >>> [a["key"] for a in change_alerts(changes, set(), 0.5)]
-    ['events|payment_error|||2024-05-13']
-    >>> change_alerts(changes, {"events|payment_error|||2024-05-13"}, 0.5)
+    ...             "key": "events|search||", "from": "2024-05-27", "to": "2024-06-03",
+    ...             "size": 0.42}]
+    >>> [a["key"] for a in change_alerts(changes, [], 0.5)]
+    ['events|payment_error||']
+    >>> before = [{"key": "events|payment_error||", "from": "2024-05-20", "to": "2024-05-27"}]
+    >>> change_alerts(changes, before, 0.5)
     []
     """
     return [
@@ -334,8 +345,19 @@ def change_alerts(
             "threshold": threshold,
         }
         for change in changes
-        if change["key"] not in seen and (change["size"] is None or change["size"] >= threshold)
+        if not _reported(change, seen) and (change["size"] is None or change["size"] >= threshold)
     ]
+
+
+def _reported(change: Mapping[str, Any], seen: list[dict[str, Any]]) -> bool:
+    """Whether ``seen`` has the same series over an overlapping window (ISO dates compare
+    as text)."""
+    return any(
+        old.get("key") == change["key"]
+        and str(old.get("from")) <= str(change["to"])
+        and str(change["from"]) <= str(old.get("to"))
+        for old in seen
+    )
 
 
 @dataclasses.dataclass

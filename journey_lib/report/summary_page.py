@@ -144,7 +144,11 @@ def _what_changed(summary: Summary) -> str:
     """The page's opening: the monitoring notebook's largest changes, in words, linking to
     its page; nothing when it did not run."""
     if not summary.changes:
-        return ""
+        if not summary.changes_scanned:
+            return ""
+        said = "Nothing changed beyond chance in any series scanned."
+        more = _more(summary.changes_link, "see")
+        return f'<section id="changes"><h2>What changed</h2><p>{said}{more}</p></section>'
     items = "".join(
         f"<li>{esc(change['sentence'])}{_more(summary.changes_link, 'see it')}</li>"
         for change in summary.changes
