@@ -213,6 +213,26 @@ def test_recent_windows_are_judged_against_a_forecast_from_before_them():
         assert found.expected[hit][0] == pytest.approx(fit.mean[0, start:].sum())
 
 
+def test_rate_and_money_scores_match_scipy_without_dispersion():
+    """With a dispersion of 1 the rate's law is the binomial and money's the Poisson (an
+    amount of one-unit orders): tail_score against scipy, window by window."""
+    rng = np.random.default_rng(4)
+    n = rng.integers(20, 400, 200).astype(float)
+    p0 = rng.uniform(0.05, 0.95, 200)
+    y = rng.binomial(n.astype(int), rng.uniform(0.05, 0.95, 200)).astype(float)
+    one = np.ones_like(n)
+    got = scan.tail_score("rate", y, n * p0, n, one)
+    tail = np.minimum(stats.binom.cdf(y, n, p0), stats.binom.sf(y - 1, n, p0)).clip(max=0.5)
+    want = np.sign(y - n * p0) * stats.norm.isf(tail)
+    np.testing.assert_allclose(got, np.where(np.isfinite(want), want, 0.0), rtol=1e-6)
+    m = rng.uniform(1, 200, 200)
+    k = rng.poisson(m * rng.uniform(0.5, 1.5, 200)).astype(float)
+    got = scan.tail_score("money", k, m, one, one)
+    tail = np.minimum(stats.poisson.cdf(k, m), stats.poisson.sf(k - 1, m)).clip(max=0.5)
+    want = np.sign(k - m) * stats.norm.isf(tail)
+    np.testing.assert_allclose(got, want, rtol=1e-6)
+
+
 def _null_series(rng, n, t, *, daily=False):
     """Unchanged series: a slow trend, weekdays (daily), negative-binomial noise."""
     periods = pd.date_range("2024-01-01", periods=t, freq="D" if daily else "7D", tz="UTC")

@@ -147,8 +147,8 @@ def fit_baseline(
     on ``fit_on`` of them (say, all but a change's), predicting it for every used period.
 
     With ``late``, the robust fit is started twice, from all periods and from all but the
-    last ``late``, and each series keeps the fit whose residuals spread least: a change in
-    the latest periods then cannot pull the trend's end toward itself.
+    series' last ``late`` used periods, and each series keeps the fit whose residuals spread
+    least: a change in the latest periods then cannot pull the trend's end toward itself.
 
     ``family`` is ``"count"``, ``"rate"`` or ``"money"`` (see the module docstring);
     ``base`` is the rates' customers and money's exposure (ignored for counts).
@@ -171,7 +171,11 @@ def fit_baseline(
     offset = np.log(np.where(w_used, n, 1.0)) if family == "money" else 0.0
     starts = [w_fit]
     if late:
-        starts.append(w_fit & (np.arange(y.shape[1]) < y.shape[1] - late))
+        # All but the last ``late`` of each series' own used periods (a conversion series
+        # ends before the log does).
+        t = np.arange(y.shape[1])
+        last = y.shape[1] - 1 - np.argmax(w_used[:, ::-1], axis=1)
+        starts.append(w_fit & (t[None, :] <= (last - late)[:, None]))
     penalty = _smoothing(x.shape[1] - (6 if period == "day" else 0), x.shape[1])
     fits = [_robust_fit(y, n, w_fit, start, x, family, offset, penalty) for start in starts]
     # Per series, the fit whose residuals spread least (an S-estimate's rule): from the
