@@ -124,12 +124,15 @@ class Baseline:
     expected share; money: expected amount); ``variance`` the model's variance of it before
     dispersion; ``phi`` each series' dispersion; ``information`` the ``S x p x p`` matrices
     ``X' V X`` over used periods, which the scan needs to allow for the baseline having been
-    fitted on the same data."""
+    fitted on the same data; ``covariance`` the coefficients' ``S x p x p`` covariance
+    before dispersion, ``(X' W V X + P)^-1``: ``W`` the periods the final robust fit weighed,
+    ``P`` the smoothing penalty (:data:`SMOOTH`)."""
 
     mean: np.ndarray
     variance: np.ndarray
     phi: np.ndarray
     information: np.ndarray
+    covariance: np.ndarray
 
 
 def fit_baseline(
@@ -181,17 +184,29 @@ def fit_baseline(
     # Per series, the fit whose residuals spread least (an S-estimate's rule): from the
     # start without the latest periods, a change there stays outside the baseline.
     pick = np.argmin(np.stack([f[3] for f in fits]), axis=0)
-    mean, variance, phi = (
+    mean, variance, phi, kept = (
         np.choose(pick[:, None], [f[0] for f in fits]),
         np.choose(pick[:, None], [f[1] for f in fits]),
         np.choose(pick, [f[2] for f in fits]),
+        np.choose(pick[:, None], [f[4] for f in fits]),
     )
     weights = np.where(w_used, variance, 0.0)
     # Over every used period, fitted or not: the scan asks whether the trend *could*
     # follow a window, which does not depend on what this fit left out.
     information = weighted_gram(x, weights)
+    # The Bayesian covariance of a penalised fit (mgcv's Vp), not the frequentist sandwich
+    # H^-1 X'WVX H^-1: the penalty is the trend's prior, and H^-1 is the sandwich plus the
+    # squared bias that prior expects (a sparse series' slope shrunk toward steady), which a
+    # forecast's error carries as much as its variance (tests/test_monitor_forecast.py
+    # holds it to replicate forecasts). Only the periods the final fit weighed inform it:
+    # an incident the robust rounds left out adds nothing.
+    covariance = np.linalg.inv(_penalised(weighted_gram(x, kept * variance), penalty))
     return Baseline(
-        mean=np.where(w_used, mean, 0.0), variance=weights, phi=phi, information=information
+        mean=np.where(w_used, mean, 0.0),
+        variance=weights,
+        phi=phi,
+        information=information,
+        covariance=covariance,
     )
 
 
@@ -204,10 +219,11 @@ def _robust_fit(
     family: str,
     offset: np.ndarray | float,
     penalty: np.ndarray,
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """One robust fit (see the module docstring) whose first round uses the ``start``
-    periods only: expected counts, their variance, the dispersion and the final spread of
-    the deviance residuals over the ``fitted`` periods."""
+    periods only: expected counts, their variance, the dispersion, the final spread of
+    the deviance residuals over the ``fitted`` periods and the final fit's weights (1 for
+    each period it weighed, else 0)."""
     if family == "rate":
         share = (y + 0.5) / (n + 1.0)
         eta = np.log(share / (1.0 - share))
@@ -239,7 +255,7 @@ def _robust_fit(
             weight = (fitted & (scaled < BISQUARE)).astype("float64")
     pearson = (y - mean) / np.sqrt(np.maximum(variance, 1e-12))
     phi = _dispersion(pearson, fitted, family, x.shape[1])
-    return mean, variance, phi, spread
+    return mean, variance, phi, spread, weight
 
 
 def _spread(deviance: np.ndarray, fitted: np.ndarray) -> np.ndarray:
@@ -296,6 +312,14 @@ def _smoothing(trend: int, columns: int) -> np.ndarray:
     return penalty
 
 
+def _penalised(gram: np.ndarray, penalty: np.ndarray) -> np.ndarray:
+    """``X'WX + P`` and a whisker of ridge, which keeps a knot with no used period (say the
+    log's first weeks of a churn series) solvable; its coefficient then never reaches a
+    used period."""
+    ridge = 1e-8 * (1.0 + np.einsum("spp->s", gram))[:, None, None] * np.eye(gram.shape[1])
+    return gram + penalty + ridge
+
+
 def _irls(
     y: np.ndarray,
     n: np.ndarray,
@@ -308,19 +332,14 @@ def _irls(
 ) -> np.ndarray:
     """Penalised iteratively reweighted least squares for every series at once, from the
     linear predictor ``start`` (without offset); returns the coefficients, ``S x p``."""
-    p = x.shape[1]
-    # A whisker of ridge keeps a knot with no used period (say the log's first weeks of a
-    # churn series) solvable; its coefficient then never reaches a used period.
-    ridge = 1e-8 * np.eye(p)
     eta = start + offset
-    beta = np.zeros((y.shape[0], p))
+    beta = np.zeros((y.shape[0], x.shape[1]))
     for _ in range(_ITERATIONS):
         mean, variance = _moments(eta, n, family)
         v = np.maximum(variance, 1e-10)
         working = eta - offset + (y - mean) / v
         w = weight * v
-        xtwx = weighted_gram(x, w)
-        lhs = xtwx + penalty + ridge * (1.0 + np.einsum("spp->s", xtwx))[:, None, None]
+        lhs = _penalised(weighted_gram(x, w), penalty)
         rhs = (w * working) @ x
         new = np.linalg.solve(lhs, rhs[..., None])[..., 0]
         eta = new @ x.T + offset

@@ -9,8 +9,10 @@ periods before the window** and run forward: its trend straight on at its last s
 that simply goes on is not a change), its weekdays as they were.
 
 The forecast is uncertain, the more so the further it runs; its variance (the delta method:
-``g' (X'VX)^-1 g`` times the dispersion, ``g`` the window's sum of ``V x_t`` and ``X'VX`` over
-the fitted periods) is added to the window's own, widening the law the score is taken from
+``g' (X'WVX + P)^-1 g`` times the dispersion, ``g`` the window's sum of ``V x_t``, ``W`` the
+periods the final robust fit weighed and ``P`` the smoothing penalty: the penalised fit's
+Bayesian covariance, :func:`forecast_variance`) is added to the window's own, widening the
+law the score is taken from
 (:func:`journey_lib.monitor.scan.tail_score`). Daily series refit every fourteenth day: a
 window uses the fit made on the periods before the first day of its two-week block (before
 its start, never after; the forecast's variance grows with the distance). The windows are the scan's
@@ -22,10 +24,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from .baseline import KNOT_SPACING, Baseline, design, fit_baseline, weighted_gram
+from .baseline import KNOT_SPACING, Baseline, design, fit_baseline
 from .scan import Found, Limits, likelihood_root, supported, tail_score, windows
 
-__all__ = ["RECENT", "cut_for", "first_recent", "forecast", "scan_recent"]
+__all__ = ["RECENT", "cut_for", "first_recent", "forecast", "forecast_variance", "scan_recent"]
 
 #: How far back an ongoing window may start and be judged against a forecast: a quarter.
 RECENT: dict[str, int] = {"day": 91, "week": 13}
@@ -68,6 +70,36 @@ def forecast(
     x = design(days, period, span=(lo, cut - 1))
     before = fit_on & (np.arange(count.shape[1]) < cut)
     return x, fit_baseline(count, base, scanned, x, family, period, fit_on=before)
+
+
+def forecast_variance(
+    fit: Baseline, x: np.ndarray, starts: np.ndarray, ends: np.ndarray
+) -> np.ndarray:
+    """The variance of each forecast window total ``fit.mean[s:e+1].sum()`` (rows of ``fit``
+    by windows ``starts``, ``ends``), before dispersion, by the delta method: ``g' C g``,
+    ``g`` the window's sum of ``V x_t`` (the total's gradient in the coefficients, for the
+    log and logit links alike) and ``C`` the fit's penalised covariance
+    (:attr:`journey_lib.monitor.baseline.Baseline.covariance`).
+
+    Examples
+    --------
+    A weekly series of 10, forecast from its first ten weeks (a level, too short for a
+    trend): the level's variance is 10 / 10 events a week (Poisson), two weeks' total's
+    four times that.
+
+    >>> days = 19_723 + 7 * np.arange(30)
+    >>> y = np.full((1, 30), 10.0)
+    >>> x = design(days, "week", span=(0, 9))
+    >>> fit = fit_baseline(y, y, y > 0, x, "count", "week", fit_on=days[None, :] < days[10])
+    >>> np.round(forecast_variance(fit, x, np.array([10, 20]), np.array([10, 21])), 3).tolist()
+    [[1.0, 4.0]]
+    """
+    running = np.concatenate(
+        [np.zeros((len(fit.mean), 1, x.shape[1])), np.cumsum(fit.variance[:, :, None] * x, 1)],
+        axis=1,
+    )
+    g = running[:, ends + 1] - running[:, starts]
+    return np.sum((g @ fit.covariance) * g, axis=2)
 
 
 def scan_recent(
@@ -116,17 +148,7 @@ def scan_recent(
             m = fit.mean @ inside.T
             n = n_all[rows] @ inside.T
             v = fit.variance @ inside.T
-            # Delta-method variance of the forecast total, before dispersion: g is each
-            # window's sum of V x_t, from running sums.
-            running = np.concatenate(
-                [np.zeros((len(rows), 1, x.shape[1])), np.cumsum(fit.variance[:, :, None] * x, 1)],
-                axis=1,
-            )
-            g = running[:, ends + 1] - running[:, starts]
-            before = fit_on[rows] & (t < cut)
-            info = weighted_gram(x, np.where(before, fit.variance, 0.0))
-            info += 1e-9 * (1.0 + np.einsum("spp->s", info))[:, None, None] * np.eye(x.shape[1])
-            spread = np.sum((g @ np.linalg.inv(info)) * g, axis=2)
+            spread = forecast_variance(fit, x, starts, ends)
             with np.errstate(divide="ignore", invalid="ignore"):
                 phi = fit.phi[:, None] * (1.0 + np.where(v > 0, spread / v, 0.0))
                 z = tail_score(family, y, np.where(m > 0, m, 1.0), n, phi)
