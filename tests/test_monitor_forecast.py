@@ -4,7 +4,10 @@ simulations, and the levels before and during a change over used periods only.""
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
+import pytest
 
+import journey_lib as jl
 from journey_lib.monitor import baseline, recent
 
 
@@ -72,3 +75,73 @@ def test_forecast_covariance_leaves_out_what_the_robust_fit_left_out():
     np.testing.assert_allclose(
         recent.forecast_variance(fit, x, *window), recent.forecast_variance(told, x, *window)
     )
+
+
+def _weekly(count, used, *, metric="events", base=np.nan):
+    weeks = pd.date_range("2024-01-01", periods=len(count), freq="7D", tz="UTC")
+    return pd.DataFrame(
+        {
+            "metric": metric,
+            "detail": "purchase" if metric == "events" else "cart → purchase",
+            "column": None,
+            "value": None,
+            "period": weeks,
+            "count": np.asarray(count, dtype="float64"),
+            "base": base,
+            "used": used,
+        }
+    )
+
+
+def test_levels_count_only_the_used_periods_of_a_weekly_count():
+    """Purchases fall from about 100 a week to about 40 for weeks 20 to 23; week 18 (in the
+    before window, weeks 16 to 19) and week 22 (in the change) are unused, a caller's
+    missing weeks, one with a stray partial count. Each level is the mean over used weeks."""
+    rng = np.random.default_rng(2)
+    count = rng.poisson(100, 30).astype("float64")
+    count[20:24] = [41.0, 38.0, 0.0, 43.0]
+    count[18] = 37.0  # a partial week: not to be counted
+    used = np.ones(30, bool)
+    used[[18, 22]] = False
+    t = jl.find_changes(_weekly(count, used)).table
+    assert len(t) == 1
+    row = t.iloc[0]
+    weeks = pd.date_range("2024-01-01", periods=30, freq="7D", tz="UTC")
+    assert (row["start"], row["end"], row["before_from"]) == (weeks[20], weeks[23], weeks[16])
+    assert row["before"] == pytest.approx((count[16] + count[17] + count[19]) / 3)
+    assert row["during"] == pytest.approx((41 + 38 + 43) / 3)
+    assert row["behind"] == 41 + 38 + 43
+    assert row["periods"] == 4
+
+
+def test_levels_count_only_the_used_periods_of_a_rate():
+    """A conversion falling from 60% to 30% for three weeks from week 12 on 400 customers a
+    week; week 10 (in the before window, weeks 8 to 11) is unused with a stray 90 of 100."""
+    rate = np.where((np.arange(30) >= 12) & (np.arange(30) < 15), 0.3, 0.6)
+    base = np.full(30, 400.0)
+    count = 400 * rate
+    count[9] = 250.0  # 62.5% in a used week of the before window
+    base[10], count[10] = 100.0, 90.0
+    used = np.arange(30) != 10
+    t = jl.find_changes(_weekly(count, used, metric="conversion", base=base)).table
+    assert len(t) == 1
+    assert t.at[0, "before"] == pytest.approx((240 + 250 + 240) / 1200)
+    assert t.at[0, "during"] == pytest.approx(0.3)
+
+
+def test_a_daily_level_on_matched_weekdays_counts_only_used_days():
+    """One Sunday at 800 where Sundays run at 500 and weekdays at 1000; one Sunday of the
+    before weeks is unused (a stray 5): the spike is read against the used Sundays only."""
+    rng = np.random.default_rng(1)
+    days = pd.date_range("2024-01-01", periods=140, freq="D", tz="UTC")
+    y = rng.poisson(np.where(days.day_of_week >= 5, 500.0, 1000.0)).astype(float)
+    sundays = np.flatnonzero(days.day_of_week == 6)
+    spike, missing = sundays[10], sundays[9]
+    y[spike], y[missing] = 800.0, 5.0
+    used = np.arange(140) != missing
+    series = _weekly(y, used).assign(period=days)
+    t = jl.find_changes(series, period="day").table
+    assert len(t) == 1 and t.at[0, "start"] == days[spike]
+    before = (days >= t.at[0, "before_from"]) & (days < days[spike]) & (days.day_of_week == 6)
+    assert before.sum() == 2 and used[before].sum() == 1
+    assert t.at[0, "before"] == pytest.approx(y[before & used].mean())

@@ -10,9 +10,10 @@ of the whole log can then be split over each segment column (:meth:`Changes.brea
 
 Levels
 ------
-A change's **during** level is the window's own: events (customers) per period for counts,
-the share of the base for rates, money per active customer for revenue. **before** is the
-same over the periods just before the window (as many as it has, at least
+A change's **during** level is the window's own: events (customers) per used period for
+counts, the share of the base for rates, money per active customer for revenue, each over
+the window's used periods only (a period unused inside a series' range adds nothing).
+**before** is the same over the periods just before the window (as many as it has, at least
 :data:`journey_lib.monitor.scan.MIN_BEFORE`, whole weeks for daily series, never reaching
 before the series' first used period). Intervals widen binomial (Wilson) and Poisson
 (Garwood) ones by the series' dispersion. ``expected`` is the baseline's level in the
@@ -344,7 +345,9 @@ def find_changes(
         expected[rows_f] = np.where(scanned[rows_f], level, np.nan)
         picked.append(picks.assign(row=rows_f[picks["row"].to_numpy()]))
     chosen = pd.concat(picked, ignore_index=True) if picked else pd.DataFrame()
-    table = _describe(chosen, meta, periods, count, base, ranges, phi, tests, period, min_size)
+    table = _describe(
+        chosen, meta, periods, count, base, scanned, ranges, phi, tests, period, min_size
+    )
     out = rows.assign(expected=expected.reshape(-1), phi=np.repeat(phi, t), best=np.repeat(best, t))
     return Changes(
         table=table,
@@ -544,6 +547,7 @@ def _describe(
     periods: np.ndarray,
     count: np.ndarray,
     base: np.ndarray,
+    scanned: np.ndarray,
     ranges: np.ndarray,
     phi: np.ndarray,
     tests: int,
@@ -551,7 +555,11 @@ def _describe(
     min_size: float,
 ) -> pd.DataFrame:
     """The table of changes: places, windows, levels before and during, size and score;
-    only those whose levels before and during show the move, by ``min_size`` or more."""
+    only those whose levels before and during show the move, by ``min_size`` or more.
+
+    The levels rest on the ``scanned`` periods alone: a period unused inside a series'
+    range (a churn period the log could not close, a caller's missing week) adds neither
+    its count nor its base, and counts' levels are per used period."""
     if chosen.empty:
         empty = pd.DataFrame({c: pd.Series(dtype="object") for c in CHANGE_COLUMNS})
         return empty
@@ -564,22 +572,28 @@ def _describe(
     if period == "day":
         reach = -(-reach // 7) * 7  # whole weeks, so weekdays weigh alike before and during
     b0 = np.maximum(lo, s - reach)
-    running_c = np.concatenate([np.zeros((len(count), 1)), np.cumsum(count, axis=1)], axis=1)
-    running_b = np.concatenate([np.zeros((len(base), 1)), np.cumsum(base, axis=1)], axis=1)
+    count, base = np.where(scanned, count, 0.0), np.where(scanned, base, 0.0)
+    zero = np.zeros((len(count), 1))
+    running_c = np.concatenate([zero, np.cumsum(count, axis=1)], axis=1)
+    running_b = np.concatenate([zero, np.cumsum(base, axis=1)], axis=1)
+    running_u = np.concatenate([zero, np.cumsum(scanned, axis=1)], axis=1)
     y_b = running_c[r, s] - running_c[r, b0]
     n_b = running_b[r, s] - running_b[r, b0]
+    used_b = running_u[r, s] - running_u[r, b0]
+    used_d = running_u[r, e + 1] - running_u[r, s]
+    # The scan's window totals, over the same used periods.
     y_d, n_d = chosen["observed"].to_numpy(), chosen["base"].to_numpy()
     f = phi[r]
-    before, before_low, before_high = _level(family, y_b, n_b, s - b0, f)
+    before, before_low, before_high = _level(family, y_b, n_b, used_b, f)
     if period == "day":
         # A window of part of a week is compared with the same weekdays before it.
-        matched = _weekday_matched(count[r], base[r], family, b0, s, e, periods)
+        matched = _weekday_matched(count[r], base[r], scanned[r], family, b0, s, e, periods)
         with np.errstate(divide="ignore", invalid="ignore"):
             factor = np.where(before > 0, matched / before, 1.0)
         before, before_low, before_high = matched, before_low * factor, before_high * factor
-    during, during_low, during_high = _level(family, y_d, n_d, length, f)
+    during, during_low, during_high = _level(family, y_d, n_d, used_d, f)
     m = chosen["expected"].to_numpy()
-    expected = np.where(family == "count", m / length, m / np.where(n_d > 0, n_d, np.nan))
+    expected = np.where(family == "count", m / used_d, m / np.where(n_d > 0, n_d, np.nan))
     z = chosen["score"].to_numpy()
     stamps = pd.DatetimeIndex(periods)
     ongoing = e == ranges[r, 1]
@@ -623,6 +637,7 @@ def _describe(
 def _weekday_matched(
     count: np.ndarray,
     base: np.ndarray,
+    used: np.ndarray,
     family: np.ndarray,
     b0: np.ndarray,
     s: np.ndarray,
@@ -630,21 +645,19 @@ def _weekday_matched(
     periods: np.ndarray,
 ) -> np.ndarray:
     """Each change's level before, on the weekdays of its window: the before days' level of
-    each weekday, weighted by the window's share of that weekday (by days for counts, by
-    customers for rates and money). A Sunday spike is so compared with the Sundays before."""
+    each weekday, weighted by the window's share of that weekday (by used days for counts,
+    by customers for rates and money). A Sunday spike is so compared with the Sundays
+    before. ``count`` and ``base`` are zero on the days not ``used``."""
     weekday = pd.DatetimeIndex(periods).day_of_week.to_numpy()
     levels = np.empty(len(s))
     for k in range(len(s)):  # a loop over the changes found, a handful
         before = np.arange(b0[k], s[k])
         during = np.arange(s[k], e[k] + 1)
         counts = family[k] == "count"
-        weights = np.bincount(
-            weekday[during], weights=None if counts else base[k, during], minlength=7
-        )
+        per = used[k].astype("float64") if counts else base[k]
+        weights = np.bincount(weekday[during], weights=per[during], minlength=7)
         total_b = np.bincount(weekday[before], weights=count[k, before], minlength=7)
-        per_b = np.bincount(
-            weekday[before], weights=None if counts else base[k, before], minlength=7
-        )
+        per_b = np.bincount(weekday[before], weights=per[before], minlength=7)
         with np.errstate(divide="ignore", invalid="ignore"):
             level_b = np.where(per_b > 0, total_b / per_b, np.nan)
         seen = (weights > 0) & np.isfinite(level_b)
@@ -657,8 +670,9 @@ def _weekday_matched(
 def _level(
     family: np.ndarray, y: np.ndarray, n: np.ndarray, periods: np.ndarray, phi: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Level and 95% interval of a window's totals: Garwood (counts) or Wilson (rates) on
-    the counts divided by the dispersion, a normal one for money."""
+    """Level and 95% interval of a window's totals over its ``periods`` used periods
+    (counts' level is per used period): Garwood (counts) or Wilson (rates) on the counts
+    divided by the dispersion, a normal one for money."""
     with np.errstate(divide="ignore", invalid="ignore"):
         # Counts: per period, from a Poisson total y / phi scaled back.
         k = y / phi
