@@ -198,6 +198,11 @@ def test_clickstream_report(reports):
     summary = (folder / "summary.html").read_text()
     assert summary.index('id="changes"') < summary.index('id="headline"')
     assert all(sentence in summary for sentence in told)
+    # Each sentence links to its change's heading on the monitoring page.
+    changes_page = (folder / "07_changes.html").read_text()
+    for k in range(1, len(told) + 1):
+        assert f'href="07_changes.html#change-{k}"' in summary
+        assert f'id="change-{k}"' in changes_page
     assert "associations, not causes" in page
     assert_readable(folder)
 

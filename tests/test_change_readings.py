@@ -4,11 +4,13 @@ monitoring notebook records, and the alert a new change raises once."""
 
 from __future__ import annotations
 
+import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 import pytest
 
 import journey_lib as jl
+from journey_lib.monitor import words
 from journey_lib.report import change_readings as cr
 from journey_lib.report.summary import change_alerts
 
@@ -76,15 +78,56 @@ def test_levels_when_and_labels_in_words():
     row = pd.Series(
         {"start": WEEKS[3], "ongoing": True, "periods": 5, "end": pd.NaT, "metric": "events"}
     )
-    assert cr.when_text(row, "week") == "since 22 Jan 2024"
+    assert words.when_words(row, "week") == "since 22 Jan 2024"
     once = pd.Series({**row.to_dict(), "ongoing": False, "periods": 1, "end": WEEKS[3]})
-    assert cr.when_text(once, "week") == "in the week of 22 Jan 2024"
-    assert cr.when_text(once, "day") == "on 22 Jan 2024"
-    assert cr.level_text(0.0, "events", "day") == "0 a day"
-    assert cr.level_text(12345.4, "new customers", "week") == "12,345 a week"
-    assert cr.level_text(12.5, "revenue per customer", "week", "EUR") == "€12.50"
+    assert words.when_words(once, "week") == "in the week of 22 Jan 2024"
+    assert words.when_words(once, "day") == "on 22 Jan 2024"
+    # Five weeks from Monday 22 January run to Sunday 25 February.
+    five = pd.Series({**once.to_dict(), "periods": 5})
+    assert words.when_words(five, "week") == "from 22 Jan to 25 Feb 2024"
+    assert words.level_words(0.0, "events", "day") == "0 a day"
+    assert words.level_words(12345.4, "new customers", "week") == "12,345 a week"
+    assert words.level_words(0.43, "events", "day") == "0.4 a day"
+    assert words.level_words(0.6124, "retention", "week") == "61.2%"
+    assert words.level_words(12.5, "revenue per customer", "week") == "12.50"
     assert cr.change_label(pd.Series({"metric": "churn rate", "detail": None})) == (
         "The churn rate"
+    )
+
+
+def test_a_reading_a_figure_and_a_timeline_label_say_when_alike():
+    found = _split(np.where(DIP, 0.3, 0.6), np.full(30, 0.6), mobile=700, web=300)
+    i = int(found.table.index[found.table["column"].isna()][0])
+    row = found.table.iloc[i]
+    when = words.when_words(row, "week")
+    assert when == "from 25 Mar to 14 Apr 2024"
+    assert when in cr.change_reading(found, i)
+    figure = jl.plots.change_series(found, i)
+    assert figure.axes[0].get_title().endswith(when)
+    plt.close(figure)
+    move = words.move_words(row, "week")
+    assert move.startswith("down from 60.0% to ")
+    labels = jl.widgets.timeline.change_labels(found)
+    assert labels[i] == f"Conversion from cart to purchase {move} {when}"
+
+
+def test_money_levels_carry_the_currency_sign():
+    weeks = WEEKS
+    revenue = pd.DataFrame(
+        {
+            "metric": "revenue per customer",
+            "detail": None,
+            "column": None,
+            "value": None,
+            "period": weeks,
+            "count": np.where(DIP, 2000.0, 1250.0) * 100,
+            "base": 100.0,
+            "used": True,
+        }
+    )
+    found = jl.find_changes(revenue)
+    assert cr.change_reading(found, 0, currency="EUR").startswith(
+        "Revenue per active customer rose from €1,250 to €2,000 from 25 Mar"
     )
 
 
@@ -196,6 +239,26 @@ def test_the_summary_says_when_nothing_changed_and_when_the_scan_did_not_run(tmp
     assert ran.changes_scanned and ran.changes == []
     assert 'id="changes"' in page and "Nothing changed beyond chance" in page
     assert 'href="07_changes.html"' in page
+    # Each change told links to its own heading on the monitoring page.
+    recorded = {"changes_found": 2}
+    for k, key in ((1, "events|payment_error||"), (2, "active customers|||")):
+        recorded |= {
+            f"what_changed_{k}": f"Change {k}.",
+            f"change_{k}_key": key,
+            f"change_{k}_from": "2024-05-13",
+            f"change_{k}_to": "2024-06-03",
+            f"change_{k}_size": None,
+        }
+    told = build_summary(
+        tmp_path / "20261205-070000",
+        data=log,
+        profile=jl.profile(log),
+        pages=pages,
+        recorded={"07_changes": recorded},
+    )
+    page = summary_sections(told)
+    for k in (1, 2):
+        assert f'Change {k}. <a href="07_changes.html#change-{k}">see it</a>' in page
     # Without the notebook's record the page says nothing about changes.
     not_run = build_summary(
         tmp_path / "20261205-060000", data=log, profile=jl.profile(log), pages=pages

@@ -43,8 +43,11 @@ def hand_changes() -> Changes:
             "start": pd.to_datetime(["2024-01-01", "2024-01-08", "2024-01-15", "2024-01-01"]),
             "periods": [2, 1, 1, 3],
             "ongoing": [False, False, True, False],
+            "before": [5.0, 0.5, 0.0, 8.0],
+            "during": [10.0, 0.3, 0.1, 10.0],
             "change": [5.0, -0.2, 0.1, 2.0],
             "relative": [1.0, -0.4, np.nan, 0.25],
+            "score": [6.0, -5.0, 4.5, 4.2],
         }
     )
     table["start"] = table["start"].dt.tz_localize("UTC")
@@ -73,9 +76,11 @@ def hand_log() -> pd.DataFrame:
     return log
 
 
-BUY = "buy events up 100% from 1 Jan 2024"
-CONVERSION = "visit → buy conversion down 40% from 8 Jan 2024 (plan basic)"
-CHURN = "churn rate up (from zero) from 15 Jan 2024 (plan (other))"
+BUY = "Buy events up 100% from 1 Jan to 14 Jan 2024"
+CONVERSION = (
+    "Conversion from visit to buy down from 50.0% to 30.0% in the week of 8 Jan 2024 (plan basic)"
+)
+CHURN = "The weekly churn rate up from 0.0% to 10.0% since 15 Jan 2024 (plan (other))"
 # Worked by hand: the buy window is 1-15 January (the 15th excluded), the conversion one 8-15
 # January for plan basic (customer 1), the churn one 15-22 January for (other): customer 2,
 # whose plan gold the series do not list. The region change marks nobody: no column.
@@ -232,7 +237,7 @@ def test_marks_agree_with_a_brute_force_loop(events, found, sim):
         LATE_FROM, LATE_TO, inclusive="left"
     )
     assert late.any() and view.marked.loc[late, "in_change"].all()
-    assert view.marked.loc[late, "change"].str.contains("delivery_late events up").all()
+    assert view.marked.loc[late, "change"].str.contains("Delivery late events up").all()
     assert labels_of(view) == brute_force(view.data, found, customers)
     assert view.marked["in_change"].tolist() == [bool(h) for h in labels_of(view)]
     assert_frame_equal(view.marked.drop(columns=["in_change", "change"]), view.data)
@@ -300,7 +305,7 @@ def test_the_figure_rings_the_marked_touchpoints_and_shades_the_windows(events, 
     np.testing.assert_allclose([p.get_y() + p.get_height() / 2 for p in ax.patches], 0, atol=1e-12)
     legend = [t.get_text() for t in ax.get_legend().get_texts()]
     assert legend[-2:] == [RING, "detected change window"]
-    assert "inside detected changes" in view.text() and "delivery_late events up" in view.text()
+    assert "inside detected changes" in view.text() and "Delivery late events up" in view.text()
     plt.close(figure)
 
 

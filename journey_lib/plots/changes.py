@@ -21,6 +21,7 @@ import pandas as pd
 
 from ..errors import JourneyParameterError
 from ..monitor.series import FAMILY, series_words
+from ..monitor.words import move_words, number_words, when_words
 from ._style import (
     GREY,
     NOTE,
@@ -192,8 +193,8 @@ def change_series(changes: Changes, change: int = 0, *, ax: Axes | None = None) 
         ax.set_ylim(bottom=0)
     _date_axis(ax)
     ax.legend(fontsize=NOTE, frameon=False, loc="upper center", bbox_to_anchor=(0.5, -0.14), ncol=3)
-    move = _move(row, family, changes.period)
-    title = f"{series_label(row)}\n{move[:1].upper()}{move[1:]} {_when(row, changes.period)}"
+    move = move_words(row, changes.period)
+    title = f"{series_label(row)}\n{move[:1].upper()}{move[1:]} {when_words(row, changes.period)}"
     axis = _AXIS_WORDS[row["metric"]].format(period=changes.period)
     return decorate(ax, title, f"{changes.period} starting (UTC)", axis)
 
@@ -311,7 +312,7 @@ def change_breakdown(
         "rate": "percentage points",
         "money": "revenue per active customer",
     }[family]
-    xlabel = f"change {_when(row, changes.period)} ({unit})"
+    xlabel = f"change {when_words(row, changes.period)} ({unit})"
     return decorate(ax, title, xlabel, column)
 
 
@@ -490,46 +491,13 @@ def _observed(rows: pd.DataFrame, family: str) -> np.ndarray:
     return _share(rows["count"], rows["base"])
 
 
-def _move(row: pd.Series, family: str, period: str) -> str:
-    """The move in words: a rate's levels, else the size relative to before (from 0: the
-    level during)."""
-    word = "up" if row["change"] > 0 else "down"
-    if family == "rate":
-        return f"{word} from {row['before']:.1%} to {row['during']:.1%}"
-    if row["before"] > 0:
-        return f"{word} {abs(row['relative']):,.0%}"
-    return f"up from 0 to {_number(row['during'])} a {period}"
-
-
-def _number(value: float) -> str:
-    """A level: whole above ten, one decimal below (0.4 a day is not "0")."""
-    return f"{value:,.0f}" if abs(value) >= 10 or value == 0 else f"{value:.1f}"
-
-
 def _amount(total: float, family: str, changes: Changes) -> str:
     """A signed change in its unit."""
     if family == "rate":
         return f"{total * 100:+.1f} percentage points"
     if family == "money":
         return f"{total:+,.2f} per active customer"
-    return f"{'+' if total > 0 else ''}{_number(total)} a {changes.period}"
-
-
-def _when(row: pd.Series, period: str) -> str:
-    """When, as the report's readings say it: "since 13 May 2024", "in the week of 13 May
-    2024", "on 13 May 2024", "from 13 May to 9 Jun 2024" (to the last day of the window)."""
-    start = pd.Timestamp(row["start"])
-    if row["ongoing"]:
-        return f"since {_date(start)}"
-    if int(row["periods"]) == 1:
-        return f"in the week of {_date(start)}" if period == "week" else f"on {_date(start)}"
-    last = start + int(row["periods"]) * _step(period) - pd.Timedelta(days=1)
-    first = f"{start.day} {start:%b}" if start.year == last.year else _date(start)
-    return f"from {first} to {_date(last)}"
-
-
-def _date(t: pd.Timestamp) -> str:
-    return f"{t.day} {t:%b %Y}"
+    return f"{'+' if total > 0 else ''}{number_words(total)} a {changes.period}"
 
 
 def _step(period: str) -> pd.Timedelta:

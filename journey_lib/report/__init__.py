@@ -58,6 +58,7 @@ The rules a run follows:
 # constants.
 from ..errors import ReportInterrupted
 from . import model_readings, readings, segment_readings, views
+from .change_privacy import private_changes
 from .data import ReportData, open_data
 from .execute import KERNEL as KERNEL
 from .execute import NotebookRun
@@ -90,6 +91,7 @@ __all__ = [
     "open_data",
     "packaged_notebooks",
     "private",
+    "private_changes",
     "read_parameters",
     "readings",
     "record_metrics",

@@ -3,7 +3,10 @@ readings of :func:`journey_lib.changes`.
 
 A change reads "Payment error events rose from 0 to 30 a week since 13 May 2024, on every
 platform": the series (:func:`change_label`), the direction and the levels before and
-during (:func:`level_text`), when (:func:`when_text`) and where (:func:`where_text`).
+during, when (both in :mod:`journey_lib.monitor.words`, which figures and the customer
+timeline share) and where (:func:`where_text`). A level the page may not show
+(:func:`journey_lib.report.private_changes`) is left out of the sentence ("rose to 30 a
+week") and written ``<min_cell`` in the table.
 
 The **headline changes** (:func:`headline_changes`) are those the summary opens with: one per
 metric and detail, not already part of a whole-log change, the whole log's changes before
@@ -25,26 +28,26 @@ import pandas as pd
 
 from ..monitor.detect import Changes, changes
 from ..monitor.series import FAMILY, series_words
+from ..monitor.words import PER, level_words, when_words
+from .change_privacy import HIDDEN, PrivateChanges, private_changes
 from .data import ReportData
 from .formatting import figure_text
 
 __all__ = [
+    "change_heading",
     "change_label",
     "change_reading",
     "changes_table",
     "headline_changes",
-    "level_text",
     "nothing_changed",
     "recorded_changes",
     "report_changes",
     "scan_reading",
     "series_table",
     "what_changed",
-    "when_text",
     "where_text",
 ]
 
-_PER = {"day": "a day", "week": "a week"}
 # A segment value carrying at least this share of a whole-log change, and this many times
 # its share of the level before, is where it happened.
 _MOSTLY = 0.6
@@ -65,49 +68,6 @@ def change_label(row: pd.Series, period: str | None = None) -> str:
     return series_words(row["metric"], row["detail"], period)
 
 
-def level_text(value: float, metric: str, period: str, currency: str | None = None) -> str:
-    """A change's level as a reader takes it: events or customers per period (to one
-    decimal below ten, so 0.4 a day is not "0"), a percentage, money per customer.
-
-    Examples
-    --------
-    >>> level_text(29.75, "events", "week"), level_text(0.43, "events", "day")
-    ('30 a week', '0.4 a day')
-    >>> level_text(0.612, "conversion", "week")
-    '61.2%'
-    """
-    family = FAMILY[metric]
-    if family == "rate":
-        return figure_text(value, "rate")
-    if family == "money":
-        return figure_text(value, "money", currency=currency)
-    number = f"{value:,.0f}" if value >= 10 or value == 0 else f"{value:.1f}"
-    return f"{number} {_PER[period]}"
-
-
-def when_text(row: pd.Series, period: str) -> str:
-    """When a change happened: ``"since 13 May 2024"`` (ongoing), ``"in the week of 13 May
-    2024"`` (one period), ``"from 13 May to 9 Jun 2024"`` (to the last day of its last
-    period).
-
-    Examples
-    --------
-    >>> row = pd.Series({"start": pd.Timestamp("2024-05-13", tz="UTC"), "ongoing": False,
-    ...                  "periods": 4, "end": pd.Timestamp("2024-06-03", tz="UTC")})
-    >>> when_text(row, "week")
-    'from 13 May to 9 Jun 2024'
-    """
-    start = pd.Timestamp(row["start"])
-    if row["ongoing"]:
-        return f"since {_date(start)}"
-    if int(row["periods"]) == 1:
-        return f"in the week of {_date(start)}" if period == "week" else f"on {_date(start)}"
-    # The last day of the last period, so a weekly window reads to its Sunday.
-    last = pd.Timestamp(row["end"]) + pd.Timedelta(days=6 if period == "week" else 0)
-    first = f"{start.day} {start:%b}" if start.year == last.year else _date(start)
-    return f"from {first} to {_date(last)}"
-
-
 def where_text(changes: Changes, change: int) -> str:
     """Where a change happened, from its place or its breakdown: ``"for platform mobile"``
     (a segment's change), ``"on every platform"`` (a whole-log change that moved the same
@@ -118,16 +78,23 @@ def where_text(changes: Changes, change: int) -> str:
     if pd.notna(row["column"]):
         return f"for {row['column']} {row['value']}"
     split = changes.breakdown(change)
-    if split.empty or not row["change"]:
+    if split.empty or not row["score"]:
         return ""
-    direction = np.sign(row["change"])
+    direction = np.sign(row["score"])
     for column, part in split.groupby("column", sort=False):
-        share = part["effect"] / row["change"]
+        # Over the column's effects, which add up to the whole change (a change a page may
+        # not show is missing from the row).
+        total = part["effect"].sum()
+        if not total or not np.isfinite(total):
+            continue
+        share = part["effect"] / total
         # Its share of the change, against its share of the level before: a segment of
         # seven customers in ten carrying seven tenths of a change is no more than its size.
         before = part["before_weight"] if FAMILY[row["metric"]] != "count" else part["before"]
         weight = before / before.sum() if before.sum() else before * np.nan
         top = share.idxmax()
+        if part.at[top, "value"] == HIDDEN:
+            continue
         if len(part) > 1 and share[top] >= _MOSTLY and share[top] >= _OVER * weight[top]:
             of = "all" if share[top] >= 0.995 else f"{share[top]:.0%}"
             return f"mostly for {column} {part.at[top, 'value']} ({of} of the change)"
@@ -154,23 +121,57 @@ def change_reading(changes: Changes, change: int, *, currency: str | None = None
     'Conversion from cart to purchase fell from 60.0% to 30.0% from 25 Mar to 14 Apr 2024.'
     """
     row = changes.table.iloc[change]
-    verb = "rose" if row["change"] > 0 else "fell"
-    before = level_text(row["before"], row["metric"], changes.period, currency)
-    during = level_text(row["during"], row["metric"], changes.period, currency)
-    unit = f" {_PER[changes.period]}"
-    if before.endswith(unit):  # the unit once: "from 13 to 52 a week"
-        before = before[: -len(unit)]
-    levels = f"from {before} to {during}"
+    verb = "rose" if row["score"] > 0 else "fell"
+    during = _level(row["during"], row["metric"], changes.period, currency)
+    if pd.isna(row["before"]):  # not for the page to show
+        levels = f"to {during}"
+    else:
+        before = _level(row["before"], row["metric"], changes.period, currency)
+        unit = f" {PER[changes.period]}"
+        if before.endswith(unit):  # the unit once: "from 13 to 52 a week"
+            before = before[: -len(unit)]
+        levels = f"from {before} to {during}"
     label = change_label(row, changes.period)
-    parts = [f"{label} {verb} {levels} {when_text(row, changes.period)}"]
+    parts = [f"{label} {verb} {levels} {when_words(row, changes.period)}"]
     where = where_text(changes, change)
     return ", ".join(parts + ([where] if where else [])) + "."
+
+
+def _level(value: float, metric: str, period: str, currency: str | None) -> str:
+    return level_words(
+        value, metric, period, money=lambda v: figure_text(v, "money", currency=currency)
+    )
+
+
+def change_heading(changes: Changes, change: int, number: int) -> str:
+    """The heading a monitoring page gives its ``number``-th change drawn: an anchor
+    ``change-<number>`` the summary's "What changed" links to (its ``number``-th sentence
+    is the same change: both follow :func:`headline_changes`), then the series and place.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> weeks = pd.date_range("2024-01-01", periods=30, freq="7D", tz="UTC")
+    >>> count = np.where((np.arange(30) >= 12) & (np.arange(30) < 15), 150.0, 300.0)
+    >>> series = pd.DataFrame({"metric": "events", "detail": "purchase", "column": None,
+    ...     "value": None, "period": weeks, "count": count, "base": np.nan, "used": True})
+    >>> from journey_lib import find_changes
+    >>> change_heading(find_changes(series), 0, 1)
+    '<a id="change-1"></a>**1. Purchase events, whole log**'
+    """
+    row = changes.table.iloc[change]
+    where = "whole log" if pd.isna(row["column"]) else f"{row['column']} {row['value']}"
+    label = change_label(row, changes.period)
+    return f'<a id="change-{number}"></a>**{number}. {label}, {where}**'
 
 
 def headline_changes(changes: Changes, *, top: int = 3, min_cell: int = 0) -> list[int]:
     """The rows of the changes the summary opens with (see the module docstring): the whole
     log's first, then segments' own; a segment that had no customer before its change (a
-    cohort that began, say) is not a change within it and is left out."""
+    cohort that began, say) is not a change within it and is left out. Ranked on the whole
+    result, also when ``changes`` is private (:func:`private_changes`)."""
+    if isinstance(changes, PrivateChanges):
+        changes = changes.whole
     t = changes.table
     if t.empty:
         return []
@@ -204,9 +205,11 @@ def _began(changes: Changes, rows: pd.DataFrame) -> pd.Series:
 def what_changed(
     changes: Changes, *, top: int = 3, currency: str | None = None, min_cell: int = 0
 ) -> list[str]:
-    """The summary's "What changed": the headline changes as sentences, largest first."""
+    """The summary's "What changed": the headline changes as sentences, largest first, as a
+    page may show them under ``min_cell`` (:func:`private_changes`)."""
+    shown = private_changes(changes, min_cell)
     return [
-        change_reading(changes, i, currency=currency)
+        change_reading(shown, i, currency=currency)
         for i in headline_changes(changes, top=top, min_cell=min_cell)
     ]
 
@@ -216,22 +219,30 @@ def changes_table(
 ) -> pd.DataFrame:
     """The changes as a page shows them: the series and place in words, when, the levels
     before and during, the size and the score; those resting on fewer than ``min_cell``
-    events or customers left out."""
-    t = changes.table
+    events or customers left out, and levels a page may not show written ``<min_cell``
+    (:func:`private_changes`)."""
+    t = private_changes(changes, min_cell).table
     kept = t[t["behind"] >= max(min_cell, 0)]
     period = changes.period
 
     def level(row: pd.Series, column: str) -> str:
-        return level_text(row[column], row["metric"], period, currency)
+        if pd.isna(row[column]):  # not for the page to show
+            return f"<{min_cell}"
+        return _level(row[column], row["metric"], period, currency)
+
+    def size(row: pd.Series) -> str:
+        if row["before"] == 0:
+            return "new"
+        return "–" if pd.isna(row["relative"]) else f"{row['relative']:+.0%}"
 
     rows: list[dict[str, Any]] = [
         {
             "change": change_label(row, period),
             "where": "whole log" if pd.isna(row["column"]) else f"{row['column']} {row['value']}",
-            "when": when_text(row, period),
+            "when": when_words(row, period),
             "before": level(row, "before"),
             "during": level(row, "during"),
-            "size": "new" if row["before"] == 0 else f"{row['relative']:+.0%}",
+            "size": size(row),
             "score": f"{abs(row['score']):.1f}",
         }
         for _, row in kept.iterrows()
@@ -239,10 +250,6 @@ def changes_table(
     return pd.DataFrame(
         rows, columns=["change", "where", "when", "before", "during", "size", "score"]
     )
-
-
-def _date(t: pd.Timestamp) -> str:
-    return f"{t.day} {t:%b %Y}"
 
 
 def report_changes(
@@ -301,18 +308,22 @@ def recorded_changes(
     metric, detail and place joined by ``|``), ``change_1_from`` and ``change_1_to``... (the
     first and last period, ISO dates: a change in the next run is the same when its key
     matches and its window overlaps, even if more data moved its start) and
-    ``change_1_size``... (``|relative|``; null for something that appeared from nothing)."""
+    ``change_1_size``... (``|relative|``; null for something that appeared from nothing, or
+    whose level before a page may not show: an alert then treats it as large)."""
     out: dict[str, Any] = {"changes_found": int((found.table["behind"] >= min_cell).sum())}
+    shown = private_changes(found, min_cell)
     step = pd.Timedelta(days=1 if found.period == "day" else 7)
     for k, i in enumerate(headline_changes(found, top=top, min_cell=min_cell), start=1):
-        row = found.table.iloc[i]
+        row = shown.table.iloc[i]
         key = [row["metric"], row["detail"], row["column"], row["value"]]
         last = row["start"] + (int(row["periods"]) - 1) * step
-        out[f"what_changed_{k}"] = change_reading(found, i, currency=currency)
+        out[f"what_changed_{k}"] = change_reading(shown, i, currency=currency)
         out[f"change_{k}_key"] = "|".join("" if pd.isna(v) else str(v) for v in key)
         out[f"change_{k}_from"] = f"{row['start']:%Y-%m-%d}"
         out[f"change_{k}_to"] = f"{last:%Y-%m-%d}"
-        out[f"change_{k}_size"] = None if row["before"] == 0 else abs(float(row["relative"]))
+        # None (as large as can be) from nothing, or when the page may not show it.
+        size = abs(float(row["relative"]))
+        out[f"change_{k}_size"] = size if np.isfinite(size) else None
     return out
 
 

@@ -131,7 +131,11 @@ def _run_time(name: str, *, seconds: bool = False) -> str:
 
 
 def _more(link: str | None, label: str = "why") -> str:
-    return f' <a href="{esc(quote(link))}">{label}</a>' if link else ""
+    return f' <a href="{esc(quote(link, safe="/#"))}">{label}</a>' if link else ""
+
+
+def _at(link: str | None, k: int) -> str | None:
+    return f"{link}#change-{k}" if link else None
 
 
 def _inline_code(text: str) -> str:
@@ -149,9 +153,10 @@ def _what_changed(summary: Summary) -> str:
         said = "Nothing changed beyond chance in any series scanned."
         more = _more(summary.changes_link, "see")
         return f'<section id="changes"><h2>What changed</h2><p>{said}{more}</p></section>'
+    # The k-th sentence is the k-th change the monitoring page draws, under its anchor.
     items = "".join(
-        f"<li>{esc(change['sentence'])}{_more(summary.changes_link, 'see it')}</li>"
-        for change in summary.changes
+        f"<li>{esc(change['sentence'])}{_more(_at(summary.changes_link, k), 'see it')}</li>"
+        for k, change in enumerate(summary.changes, start=1)
     )
     return f'<section id="changes"><h2>What changed</h2><ul class="changes">{items}</ul></section>'
 

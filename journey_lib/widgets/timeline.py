@@ -17,6 +17,8 @@ from ..analytics.touchpoints import chosen_customers, timeline
 from ..errors import JourneyParameterError
 from ..io.profile import LogProfile
 from ..monitor.detect import Changes
+from ..monitor.series import series_words
+from ..monitor.words import move_words, when_words
 from .base import JourneyWidget
 
 if TYPE_CHECKING:
@@ -25,7 +27,7 @@ if TYPE_CHECKING:
     from ..churn.dataset import ChurnFeatures
     from ..churn.model import ChurnModel
 
-__all__ = ["WINDOW_COLUMNS", "CustomerTimeline", "mark_changes"]
+__all__ = ["WINDOW_COLUMNS", "CustomerTimeline", "change_labels", "mark_changes"]
 
 #: Most customer ids offered in the search box's list; any id in the log can be typed.
 MAX_OPTIONS = 1000
@@ -296,9 +298,8 @@ def mark_changes(
     -------
     marked : pandas.DataFrame
         ``rows`` with ``in_change`` (bool) and ``change`` (text: the labels of the changes
-        it is inside, by score, joined by ``"; "``; missing outside every change). A label
-        reads ``"delivery_late events up 270% from 6 May 2024"``, with ``" (segment
-        consumer)"`` for a segment's change.
+        it is inside, by score, joined by ``"; "``; missing outside every change): each
+        change's :func:`change_labels`.
     windows : pandas.DataFrame
         One row per customer and change that marks at least one of its touchpoints, in the
         table's order: :data:`WINDOW_COLUMNS` (``change`` is the row of ``changes.table``;
@@ -322,7 +323,7 @@ def mark_changes(
     >>> marked["in_change"].tolist()  # the cart is step a; the visit is no step
     [True, False, False]
     >>> marked["change"].iloc[0]  # the purchase on 20 April is after the window
-    'cart → purchase conversion down 50% from 25 Mar 2024'
+    'Conversion from cart to purchase down from 60.0% to 30.0% from 25 Mar to 14 Apr 2024'
     >>> windows[["customer_id", "start", "end"]]
        customer_id                     start                       end
     0            7 2024-03-25 00:00:00+00:00 2024-04-15 00:00:00+00:00
@@ -340,7 +341,7 @@ def mark_changes(
     event = rows["event"].astype("str").to_numpy()
     places = _places(rows, table, changes.series, segments)
     starts, ends = _window(table, changes.period)
-    labels = _labels(table)
+    labels = change_labels(changes)
     inside = np.zeros(len(rows), bool)
     text = np.full(len(rows), "", dtype=object)
     windows = []
@@ -374,21 +375,30 @@ def _window(table: pd.DataFrame, period: str) -> tuple[np.ndarray, np.ndarray]:
     return starts, starts + table["periods"].to_numpy(dtype="int64") * step
 
 
-def _labels(table: pd.DataFrame) -> list[str]:
-    """A change in a few words: ``"delivery_late events up 270% from 6 May 2024"``."""
+def change_labels(changes: Changes) -> list[str]:
+    """Each change of ``changes.table`` in a few words, as the timeline marks it: the series
+    (:func:`journey_lib.monitor.series.series_words`), the move and when
+    (:mod:`journey_lib.monitor.words`, as the report's figures say them) and, for a
+    segment's change, its place: ``"Delivery late events up 270% from 6 May to 26 May 2024
+    (platform mobile)"``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import journey_lib as jl
+    >>> weeks = pd.date_range("2024-01-01", periods=30, freq="7D", tz="UTC")
+    >>> count = np.where((np.arange(30) >= 12) & (np.arange(30) < 15), 150.0, 300.0)
+    >>> series = pd.DataFrame({"metric": "events", "detail": "purchase", "column": None,
+    ...     "value": None, "period": weeks, "count": count, "base": np.nan, "used": True})
+    >>> change_labels(jl.find_changes(series))
+    ['Purchase events down 50% from 25 Mar to 14 Apr 2024']
+    """
+    period = changes.period
     labels = []
-    for change in table.itertuples(index=False):
-        if change.metric == "events":
-            what = f"{change.detail} events"
-        elif change.metric == "conversion":
-            what = f"{change.detail} conversion"
-        else:
-            what = str(change.metric)
-        way = "up" if change.change > 0 else "down"
-        size = f" {abs(change.relative):.0%}" if np.isfinite(change.relative) else " (from zero)"
-        start = pd.Timestamp(change.start)
-        where = "" if pd.isna(change.column) else f" ({change.column} {change.value})"
-        labels.append(f"{what} {way}{size} from {start.day} {start:%b %Y}{where}")
+    for _, change in changes.table.iterrows():  # a handful of changes
+        where = "" if pd.isna(change["column"]) else f" ({change['column']} {change['value']})"
+        what = series_words(change["metric"], change["detail"], period)
+        labels.append(f"{what} {move_words(change, period)} {when_words(change, period)}{where}")
     return labels
 
 
