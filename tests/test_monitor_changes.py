@@ -377,3 +377,30 @@ def test_a_sunday_spike_is_found_against_the_sundays_before():
     sundays = (days >= before) & (days < days[sunday]) & (days.day_of_week == 6)
     assert t.at[0, "before"] == pytest.approx(y[sundays].mean())
     assert t.at[0, "during"] == 800.0 and t.at[0, "change"] > 0
+
+
+@pytest.mark.slow
+@pytest.mark.xfail(
+    strict=True,
+    reason="daily scans of unchanged simulations alarm far above alpha: 5 of these 16 "
+    "seeds report a change (10 of seeds 700-723, 9 of those also before the forecast's "
+    "penalised covariance): one-day revenue per customer spikes of a channel's large order "
+    "and multi-week shifts of active customers, ad views and sparse conversions, which the "
+    "per-day dispersion does not describe",
+)
+def test_unchanged_simulations_rarely_report_a_change_by_day():
+    """Sixteen simulated years without an incident, scanned by day by segment and channel
+    (1.6 million windows each; the weekly check above on other seeds): the share of logs
+    reporting any change stays near alpha. At alpha = 0.05 about 0.8 of 16 is expected; 4 or
+    more has a chance under 1% (0.7%, binomial), so at most 3 may report anything."""
+    alarmed = []
+    for seed in range(16):
+        sim = jl.simulate(6000, seed=700 + seed, days=455)
+        events = sim.events[sim.events["timestamp"] >= sim.start + pd.Timedelta(days=90)]
+        events = events.merge(sim.customers[["customer_id", "segment", "acquisition_channel"]])
+        found = jl.changes(
+            events, jl.profile(events), period="day", by=["segment", "acquisition_channel"]
+        )
+        assert found.tests > 1_000_000
+        alarmed.append(len(found) > 0)
+    assert sum(alarmed) <= 3, alarmed
