@@ -22,9 +22,11 @@ it: a round of Huber's weights (:data:`HUBER`), then rounds of Tukey's bisquare
 (:data:`BISQUARE`) find the periods far off the rest, measured in spreads of the deviance
 residuals (1.4826 times their median absolute deviation, at least chance's 1, which an
 incident cannot inflate as it inflates a mean; for money, whose days are skewed, their root
-mean square). The final fit leaves those periods out and weighs every other one fully:
-down-weighting the long side of a skewed or sparse series would bias its baseline low and
-make its ordinary days look like rises. The **dispersion**
+mean square). The final fit leaves those periods out, and **runs** of two or more
+neighbouring periods :data:`RUN` spreads or more off on the same side (an incident of a few
+weeks, each week within the bisquare's reach of a trend already bent toward it), and weighs
+every other one fully: down-weighting the long side of a skewed or sparse series would bias
+its baseline low and make its ordinary days look like rises. The **dispersion**
 ``phi`` is Pearson's chi-square over its degrees of freedom, on the periods not far off the
 rest (within :data:`_FAR` standard deviations of a first, trimmed estimate): real series vary
 more than Poisson or binomial chance, and ``phi`` says how much, tail included; an
@@ -44,6 +46,7 @@ __all__ = [
     "BISQUARE",
     "HUBER",
     "KNOT_SPACING",
+    "RUN",
     "SMOOTH",
     "Baseline",
     "design",
@@ -64,6 +67,9 @@ HUBER = 2.5
 #: Where Tukey's bisquare gives a period no weight, in spreads of the residuals; the final
 #: fit leaves out exactly those periods and weighs all others fully.
 BISQUARE = 4.685
+#: Where a run of neighbouring periods on one side is left out of the final fit, in spreads
+#: of the residuals: two in a row beyond it by chance is about one pair in two thousand.
+RUN = 2.0
 _TRIM = 0.1  # the largest tenth of squared residuals is left out of the first estimate
 _FAR = 6.0  # residuals beyond this many first-estimate deviations do not count as noise
 # The mean of a chi-square with one degree of freedom below its 90% quantile:
@@ -252,10 +258,32 @@ def _robust_fit(
         else:
             # The last fit gives every period the robust rounds kept its full weight:
             # down-weighting a skewed series' long side would bias its baseline low.
-            weight = (fitted & (scaled < BISQUARE)).astype("float64")
+            # Runs far off on one side are left out too (see _runs).
+            run = _runs(deviance, scaled, fitted)
+            weight = (fitted & (scaled < BISQUARE) & ~run).astype("float64")
     pearson = (y - mean) / np.sqrt(np.maximum(variance, 1e-12))
     phi = _dispersion(pearson, fitted, family, x.shape[1])
     return mean, variance, phi, spread, weight
+
+
+def _runs(deviance: np.ndarray, scaled: np.ndarray, fitted: np.ndarray) -> np.ndarray:
+    """The periods in a run: two or more neighbouring periods at least :data:`RUN` spreads
+    off the rest on the same side. One such period is noise a trend must live with; a
+    run of them is a level that moved for a while, an incident, which a flexible trend
+    would otherwise bend toward (a few weeks at twice the level, each within
+    :data:`BISQUARE` spreads of a trend already bent). The dispersion still counts them
+    (see :func:`_dispersion`): leaving out the far pairs that long-tailed noise has too
+    would make it run low."""
+    high = fitted & (scaled >= RUN)
+    out = np.zeros_like(high)
+    for side in (deviance > 0, deviance < 0):
+        far = high & side
+        before = np.zeros_like(far)
+        before[:, 1:] = far[:, :-1]
+        after = np.zeros_like(far)
+        after[:, :-1] = far[:, 1:]
+        out |= far & (before | after)
+    return out
 
 
 def _spread(deviance: np.ndarray, fitted: np.ndarray) -> np.ndarray:

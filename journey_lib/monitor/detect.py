@@ -90,7 +90,8 @@ class Changes:
         and last period affected; ``end`` missing when ``ongoing``: the change lasts to the
         last period the series uses), ``periods``, ``behind`` (what the during level rests
         on: events for counts, customers for rates and money), ``before_from`` (the first
-        period of the before window, which ends where the change starts), ``before``,
+        period of the before window, which ends where the change starts and leaves out
+        the periods of the series' other changes: :meth:`windows`), ``before``,
         ``during`` and their 95% intervals, ``expected`` (the baseline's level),
         ``change`` (``during - before``), ``relative``, ``score`` (the window's
         standardised score, signed by direction), ``p_value`` (Bonferroni-adjusted over
@@ -139,11 +140,32 @@ class Changes:
                 f"change must be a row of the table, 0 to {len(self.table) - 1}; got {change!r}"
             )
         row = self.table.iloc[change]
+        before, during = self.windows(change)
         rows = self.series_of(change, every_place=True)
+        rows = rows[rows["period"].isin(before.union(during))]
+        spans = [
+            (w[0], w[-1]) if len(w) else (row["start"], row["start"]) for w in (before, during)
+        ]
+        return decompose(rows, FAMILY[row["metric"]], *spans)
+
+    def windows(self, change: int) -> tuple[pd.DatetimeIndex, pd.DatetimeIndex]:
+        """The periods change ``change``'s levels were read over: before it, the used
+        periods from ``before_from`` to its start less those of its series' other changes;
+        during it, its used periods from ``start`` to its last (also when ongoing)."""
+        row = self.table.iloc[change]
+        rows = self.series_of(change)
+        used = pd.DatetimeIndex(rows.loc[rows["used"].astype(bool), "period"])
         step = _step(self.period)
-        end = row["start"] + (int(row["periods"]) - 1) * step  # also for an ongoing change
-        before = (row["before_from"], row["start"] - step)
-        return decompose(rows, FAMILY[row["metric"]], before, (row["start"], end))
+        last = row["start"] + (int(row["periods"]) - 1) * step
+        t = self.table
+        mine = (t["metric"] == row["metric"]) & _same(t["detail"], row["detail"])
+        mine &= _same(t["column"], row["column"]) & _same(t["value"], row["value"])
+        others = t[mine & (np.arange(len(t)) != change)]
+        other = np.zeros(len(used), bool)
+        for start, periods in zip(others["start"], others["periods"], strict=True):
+            other |= (used >= start) & (used <= start + (int(periods) - 1) * step)
+        before = used[(used >= row["before_from"]) & (used < row["start"]) & ~other]
+        return before, used[(used >= row["start"]) & (used <= last)]
 
     def series_of(self, change: int, *, every_place: bool = False) -> pd.DataFrame:
         """The series of change ``change``: its place's rows, or with ``every_place`` the
@@ -563,6 +585,43 @@ def _describe(
     if chosen.empty:
         empty = pd.DataFrame({c: pd.Series(dtype="object") for c in CHANGE_COLUMNS})
         return empty
+    count, base = np.where(scanned, count, 0.0), np.where(scanned, base, 0.0)
+
+    def shown(table: pd.DataFrame) -> pd.Series:
+        # A reader compares during with before: a window beyond its baseline whose levels
+        # do not show the move (a forecast that expected growth the periods before never
+        # had) would read "fell from 55 to 55". It is not reported.
+        return (np.sign(table["change"]) == np.sign(table["score"])) & (
+            (table["before"] == 0) | (table["relative"].abs() >= min_size)
+        )
+
+    data = (meta, periods, count, base, scanned, ranges, phi, tests, period)
+    table = _tabled(chosen, chosen, *data)
+    shows = shown(table).to_numpy()
+    if not shows.all():  # the levels before then leave out only the changes reported
+        table = _tabled(chosen, chosen[shows], *data)
+        shows = shows & shown(table).to_numpy()
+    table = table[shows].sort_values("score", key=np.abs, ascending=False, kind="stable")
+    table = table.reset_index(drop=True)
+    table["part_of"] = _part_of(table)
+    return table.loc[:, list(CHANGE_COLUMNS)]
+
+
+def _tabled(
+    chosen: pd.DataFrame,
+    skip: pd.DataFrame,
+    meta: pd.DataFrame,
+    periods: np.ndarray,
+    count: np.ndarray,
+    base: np.ndarray,
+    scanned: np.ndarray,
+    ranges: np.ndarray,
+    phi: np.ndarray,
+    tests: int,
+    period: str,
+) -> pd.DataFrame:
+    """Every chosen window's row of the table (``count`` and ``base`` zero where not
+    ``scanned``), its level before leaving out the periods of the windows in ``skip``."""
     r = chosen["row"].to_numpy()
     s, e = chosen["start"].to_numpy(), chosen["end"].to_numpy()
     family = meta["metric"].map(FAMILY).to_numpy()[r]
@@ -571,23 +630,36 @@ def _describe(
     reach = np.maximum(length, MIN_BEFORE[period])
     if period == "day":
         reach = -(-reach // 7) * 7  # whole weeks, so weekdays weigh alike before and during
-    b0 = np.maximum(lo, s - reach)
-    count, base = np.where(scanned, count, 0.0), np.where(scanned, base, 0.0)
+    # The level before leaves out the periods of the series' other changes (a month at
+    # twice the level just before is not what this change moved from): it reaches back
+    # over as many periods as it would span without them.
+    clean = scanned & ~_covered(skip, count.shape)
     zero = np.zeros((len(count), 1))
-    running_c = np.concatenate([zero, np.cumsum(count, axis=1)], axis=1)
-    running_b = np.concatenate([zero, np.cumsum(base, axis=1)], axis=1)
-    running_u = np.concatenate([zero, np.cumsum(scanned, axis=1)], axis=1)
-    y_b = running_c[r, s] - running_c[r, b0]
-    n_b = running_b[r, s] - running_b[r, b0]
-    used_b = running_u[r, s] - running_u[r, b0]
+
+    def running(values: np.ndarray) -> np.ndarray:
+        return np.concatenate([zero, np.cumsum(values, axis=1)], axis=1)
+
+    running_u, running_k = running(scanned), running(clean)
+    # As many clean periods as the window holds used ones without the other changes.
+    reach = running_u[r, s] - running_u[r, np.maximum(lo, s - reach)]
+    b0 = np.array(
+        [  # the latest first period leaving that many clean periods before s (few changes)
+            max(int(a), int(np.searchsorted(running_k[i], running_k[i, j] - k, side="right")) - 1)
+            for i, j, k, a in zip(r, s, reach, lo, strict=True)
+        ],
+        dtype="int64",
+    )
     used_d = running_u[r, e + 1] - running_u[r, s]
+    sums = [running(np.where(clean, v, 0.0)) for v in (count, base, clean)]
+    y_b, n_b, used_b = (t[r, s] - t[r, b0] for t in sums)
+    kept_b = clean[r]
     # The scan's window totals, over the same used periods.
     y_d, n_d = chosen["observed"].to_numpy(), chosen["base"].to_numpy()
     f = phi[r]
     before, before_low, before_high = _level(family, y_b, n_b, used_b, f)
     if period == "day":
         # A window of part of a week is compared with the same weekdays before it.
-        matched = _weekday_matched(count[r], base[r], scanned[r], family, b0, s, e, periods)
+        matched = _weekday_matched(count[r], base[r], scanned[r], kept_b, family, b0, s, e, periods)
         with np.errstate(divide="ignore", invalid="ignore"):
             factor = np.where(before > 0, matched / before, 1.0)
         before, before_low, before_high = matched, before_low * factor, before_high * factor
@@ -599,7 +671,7 @@ def _describe(
     ongoing = e == ranges[r, 1]
     with np.errstate(divide="ignore", invalid="ignore"):
         relative = np.where(before > 0, during / before - 1.0, np.nan)
-    table = pd.DataFrame(
+    return pd.DataFrame(
         {
             **{k: meta[k].to_numpy()[r] for k in _KEYS},
             "kind": np.where(length == 1, "spike", "shift"),
@@ -622,22 +694,13 @@ def _describe(
             "p_value": np.minimum(1.0, 2.0 * tests * stats.norm.sf(np.abs(z))),
         }
     )
-    # A reader compares during with before: a window beyond its baseline whose levels do
-    # not show the move (a forecast that expected growth the periods before never had)
-    # would read "fell from 55 to 55". It is not reported.
-    shows = (np.sign(table["change"]) == np.sign(table["score"])) & (
-        (table["before"] == 0) | (table["relative"].abs() >= min_size)
-    )
-    table = table[shows].sort_values("score", key=np.abs, ascending=False, kind="stable")
-    table = table.reset_index(drop=True)
-    table["part_of"] = _part_of(table)
-    return table.loc[:, list(CHANGE_COLUMNS)]
 
 
 def _weekday_matched(
     count: np.ndarray,
     base: np.ndarray,
     used: np.ndarray,
+    kept: np.ndarray,
     family: np.ndarray,
     b0: np.ndarray,
     s: np.ndarray,
@@ -647,7 +710,8 @@ def _weekday_matched(
     """Each change's level before, on the weekdays of its window: the before days' level of
     each weekday, weighted by the window's share of that weekday (by used days for counts,
     by customers for rates and money). A Sunday spike is so compared with the Sundays
-    before. ``count`` and ``base`` are zero on the days not ``used``."""
+    before. ``count`` and ``base`` are zero on the days not ``used``; the days before
+    count only where ``kept``."""
     weekday = pd.DatetimeIndex(periods).day_of_week.to_numpy()
     levels = np.empty(len(s))
     for k in range(len(s)):  # a loop over the changes found, a handful
@@ -656,8 +720,9 @@ def _weekday_matched(
         counts = family[k] == "count"
         per = used[k].astype("float64") if counts else base[k]
         weights = np.bincount(weekday[during], weights=per[during], minlength=7)
-        total_b = np.bincount(weekday[before], weights=count[k, before], minlength=7)
-        per_b = np.bincount(weekday[before], weights=per[before], minlength=7)
+        mine = kept[k, before]
+        total_b = np.bincount(weekday[before], weights=count[k, before] * mine, minlength=7)
+        per_b = np.bincount(weekday[before], weights=per[before] * mine, minlength=7)
         with np.errstate(divide="ignore", invalid="ignore"):
             level_b = np.where(per_b > 0, total_b / per_b, np.nan)
         seen = (weights > 0) & np.isfinite(level_b)

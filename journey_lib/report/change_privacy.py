@@ -56,7 +56,7 @@ class PrivateChanges(Changes):
         if split.empty:
             return split
         row = self.table.iloc[change]
-        before, during = _windows(self.whole, change)
+        before, during = self.whole.windows(change)
         rows = self.whole.series_of(change, every_place=True)
         rows = rows[rows["column"].notna()]
         family = FAMILY[row["metric"]]
@@ -127,7 +127,7 @@ def private_changes(found: Changes, min_cell: int) -> Changes:
         return found
     table = found.table.copy()
     for i in range(len(table)):
-        before, during = _windows(found, i)
+        before, during = found.windows(i)
         rows = found.series_of(i)
         family = FAMILY[table["metric"].iloc[i]]
         for window, columns in ((before, _BEFORE), (during, _DURING)):
@@ -177,17 +177,8 @@ def _small(values: np.ndarray | pd.Series, min_cell: int) -> np.ndarray:
     return (v > 0) & (v < min_cell)
 
 
-def _windows(found: Changes, change: int) -> tuple[tuple[pd.Timestamp, pd.Timestamp], ...]:
-    """A change's before and during windows, first and last period (inclusive), as
-    :meth:`~journey_lib.monitor.Changes.breakdown` reads them."""
-    row = found.table.iloc[change]
-    step = pd.Timedelta(days=1 if found.period == "day" else 7)
-    end = row["start"] + (int(row["periods"]) - 1) * step
-    return (row["before_from"], row["start"] - step), (row["start"], end)
-
-
-def _small_window(rows: pd.DataFrame, family: str, window: tuple, min_cell: int) -> bool:
-    inside = rows[rows["period"].between(*window) & rows["used"]]
+def _small_window(rows: pd.DataFrame, family: str, window: pd.DatetimeIndex, min_cell: int) -> bool:
+    inside = rows[rows["period"].isin(window)]
     count, base = inside["count"].sum(), inside["base"].sum()
     unit = count if family == "count" else base
     return bool(_small(np.array([unit]), min_cell)[0]) or (
@@ -195,10 +186,12 @@ def _small_window(rows: pd.DataFrame, family: str, window: tuple, min_cell: int)
     )
 
 
-def _hidden_values(rows: pd.DataFrame, family: str, window: tuple, min_cell: int) -> pd.Series:
-    """Which values of one column a page may not show over ``window``, complements
-    included, by value."""
-    inside = rows[rows["period"].between(*window)]
+def _hidden_values(
+    rows: pd.DataFrame, family: str, window: pd.DatetimeIndex, min_cell: int
+) -> pd.Series:
+    """Which values of one column a page may not show over ``window``'s periods,
+    complements included, by value."""
+    inside = rows[rows["period"].isin(window)]
     totals = inside.groupby(inside["value"].astype(str))[["count", "base"]].sum()
     hide = suppressed(totals["count"] if family == "count" else totals["base"], min_cell)
     if family == "rate":  # the converted customers are cells too
