@@ -32,15 +32,16 @@ def test_forecast_variance_matches_replicate_forecasts():
 
     The delta variance at a replicate's own fit grows with that fit's level (about as its
     square), so its mean is pulled up by the high fits; the median replicate's sits at about
-    the truth and is compared. The unpenalised ``(X'VX)^-1`` over every fitted period (the
-    formula before this test) overstates it by 16% to 24% here, beyond the tolerance."""
+    the truth and is compared (0.95 and 1.03 of it). The unpenalised ``(X'VX)^-1`` over
+    every fitted period (the formula before this test) overstates it by 13% and 20% here,
+    beyond the tolerance."""
     t, replicates = 40, 20_000
     x, fit, cut = _forecast_replicates(1.5, 0.5, t, replicates, seed=0)
     starts, ends = np.array([cut, cut]), np.array([t - 1, cut + 3])
     running = np.concatenate([np.zeros((replicates, 1)), np.cumsum(fit.mean, axis=1)], axis=1)
     empirical = (running[:, ends + 1] - running[:, starts]).var(axis=0)
     delta = np.median(recent.forecast_variance(fit, x, starts, ends), axis=0)
-    np.testing.assert_allclose(delta / empirical, 1.0, atol=0.1)
+    np.testing.assert_allclose(delta / empirical, 1.0, atol=0.08)
     # The formula this replaced, for the record of the test's power: g' (X'VX)^-1 g over
     # every period before the cut, without the penalty.
     g = np.stack(
@@ -52,7 +53,7 @@ def test_forecast_variance_matches_replicate_forecasts():
     )
     gram = baseline.weighted_gram(x, np.where(np.arange(t) < cut, fit.variance, 0.0))
     old = np.median(np.einsum("swp,spq,swq->sw", g, np.linalg.inv(gram), g), axis=0)
-    assert (old / empirical > 1.12).all(), old / empirical
+    assert (old / empirical > 1.1).all(), old / empirical
 
 
 def test_forecast_covariance_leaves_out_what_the_robust_fit_left_out():
