@@ -1,12 +1,15 @@
 """An incident of a few weeks in a short log: the baseline does not bend toward it (runs far
 off on one side are left out of the final fit), and the level before a later change leaves
-out an earlier change's weeks. Each test failed on the code before (numbers in the asserts'
-comments)."""
+out an earlier change's weeks; each of those tests failed on the code before (numbers in the
+asserts' comments). Days that move together: a window's dispersion grows with its length as
+the residuals show (against a window-by-window count), and not for independent days."""
 
 from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import journey_lib as jl
 from journey_lib.monitor.baseline import design, fit_baseline
@@ -90,3 +93,67 @@ def test_the_level_before_a_change_leaves_out_an_earlier_change():
         assert change["before_from"] == start + pd.Timedelta(weeks=16)
         assert change["before"] == count[16:20].mean()
     assert later["during"] == count[24:28].mean()
+
+
+def _growth_by_hand(pearson: np.ndarray, kept: np.ndarray, variance: np.ndarray) -> np.ndarray:
+    """baseline._growth written out window by window."""
+    from journey_lib.monitor.baseline import LENGTHS
+
+    out = np.ones((len(kept), len(LENGTHS)))
+    for i in range(len(kept)):
+        r, k = pearson[i] * kept[i], kept[i].astype(float)
+        single = max((r**2).sum() / max(k.sum(), 1), 1e-6)
+        for j, length in enumerate(LENGTHS[1:], start=1):
+            out[i, j] = out[i, j - 1]
+            if length >= len(r) or k.sum() < 3 * length:
+                continue
+            squares = [r[t : t + length].sum() ** 2 for t in range(len(r) - length + 1)]
+            sizes = [k[t : t + length].sum() for t in range(len(r) - length + 1)]
+            ratio = sum(squares) / sum(sizes) / single
+            shown = ratio - 2 * np.sqrt(2 * length / max(k.sum(), 1))
+            if np.isfinite(ratio):
+                out[i, j] = max(shown, out[i, j - 1])
+        if not np.median(variance[i][kept[i]]) >= 5.0:  # sparse: no growth
+            out[i] = 1.0
+    return np.maximum(out, 1.0)
+
+
+@given(
+    st.integers(1, 3),
+    st.integers(2, 80),
+    st.integers(0, 2**32 - 1),
+)
+@settings(max_examples=60, deadline=None)
+def test_growth_of_variance_matches_a_window_by_window_count(series, periods, seed):
+    from journey_lib.monitor.baseline import _growth
+
+    rng = np.random.default_rng(seed)
+    pearson = rng.normal(size=(series, periods)) * rng.uniform(0.5, 3.0, (series, 1))
+    pearson = np.repeat(pearson, rng.integers(1, 4), axis=1)[:, :periods]  # neighbours alike
+    kept = rng.random((series, periods)) > 0.2
+    kept[:, 0] = True
+    pearson = np.where(kept, pearson, 0.0)
+    variance = rng.choice([1.0, 50.0], size=(series, 1)) * rng.uniform(0.5, 2.0, (series, periods))
+    got = _growth(pearson, kept, variance)
+    assert np.allclose(got, _growth_by_hand(pearson, kept, variance))
+
+
+def test_days_that_move_together_vary_more_as_a_window():
+    """Counts whose days come in equal pairs (an order's events over two days): a window of
+    two days varies about 1.5 times as much as its days one by one would (half the windows
+    hold a pair, twice the variance), less the allowance for chance; independent days do
+    not grow at all in nearly every series."""
+    rng = np.random.default_rng(5)
+    days = np.arange(19_723, 19_723 + 400)
+    x = design(days, "day")
+    alone = rng.poisson(100.0, (200, 400)).astype("float64")
+    paired = np.repeat(rng.poisson(100.0, (200, 200)), 2, axis=1).astype("float64")
+    ones = np.ones((200, 400))
+    grown = {}
+    for name, y in (("alone", alone), ("paired", paired)):
+        fit = fit_baseline(y, ones, ones.astype(bool), x, "count", "day")
+        grown[name] = fit.growth
+    assert (grown["alone"][:, 1] == 1.0).mean() > 0.95
+    # 1.5 less twice sqrt(2 x 2 / 400), 0.2: about 1.3.
+    assert abs(np.median(grown["paired"][:, 1]) - 1.3) < 0.08
+    assert np.all(np.diff(grown["paired"], axis=1) >= 0)

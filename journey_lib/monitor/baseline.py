@@ -30,7 +30,12 @@ its baseline low and make its ordinary days look like rises. The **dispersion**
 ``phi`` is Pearson's chi-square over its degrees of freedom, on the periods not far off the
 rest (within :data:`_FAR` standard deviations of a first, trimmed estimate): real series vary
 more than Poisson or binomial chance, and ``phi`` says how much, tail included; an
-incident's periods do not count as noise. For counts and rates it is at least 1.
+incident's periods do not count as noise (money's far days do: one large order is how an
+amount varies). For counts and rates it is at least 1. Its **growth** with a window's length
+(:data:`LENGTHS`) is measured from the kept periods' residuals: the squared sums over every
+window of that length against the periods one by one, counted only beyond what chance gives
+an independent series (twice its spread), never shrinking with length
+(:meth:`Baseline.dispersion`).
 
 All series are fitted at once (iteratively reweighted least squares on stacked arrays).
 """
@@ -46,6 +51,7 @@ __all__ = [
     "BISQUARE",
     "HUBER",
     "KNOT_SPACING",
+    "LENGTHS",
     "RUN",
     "SMOOTH",
     "Baseline",
@@ -70,6 +76,9 @@ BISQUARE = 4.685
 #: Where a run of neighbouring periods on one side is left out of the final fit, in spreads
 #: of the residuals: two in a row beyond it by chance is about one pair in two thousand.
 RUN = 2.0
+#: The window lengths, in periods, at which each series' growth of variance is measured.
+LENGTHS = 2 ** np.arange(9)
+_DENSE = 5.0  # the model variance a period needs for its series' growth to be measured
 _TRIM = 0.1  # the largest tenth of squared residuals is left out of the first estimate
 _FAR = 6.0  # residuals beyond this many first-estimate deviations do not count as noise
 # The mean of a chi-square with one degree of freedom below its 90% quantile:
@@ -132,13 +141,42 @@ class Baseline:
     ``X' V X`` over used periods, which the scan needs to allow for the baseline having been
     fitted on the same data; ``covariance`` the coefficients' ``S x p x p`` covariance
     before dispersion, ``(X' W V X + P)^-1``: ``W`` the periods the final robust fit weighed,
-    ``P`` the smoothing penalty (:data:`SMOOTH`)."""
+    ``P`` the smoothing penalty (:data:`SMOOTH`); ``growth`` the ``S x`` :data:`LENGTHS`
+    factors by which a window of that many periods varies more than its periods one by one
+    (see :meth:`dispersion`)."""
 
     mean: np.ndarray
     variance: np.ndarray
     phi: np.ndarray
     information: np.ndarray
     covariance: np.ndarray
+    growth: np.ndarray
+
+    def dispersion(self, lengths: np.ndarray, rows: np.ndarray | None = None) -> np.ndarray:
+        """Each series' (or each of ``rows``') dispersion for windows of ``lengths``
+        periods (``S x W``): ``phi`` times the growth at that length, interpolated on the
+        log of :data:`LENGTHS` and held beyond the last.
+
+        A window's total varies as its periods' sum: when neighbouring periods move
+        together (an order's deliveries and tickets over the next days, customers who
+        stay a while), a month of days varies more than thirty days one by one would, and
+        ``phi`` alone, measured period by period, would read that as a change.
+
+        Examples
+        --------
+        >>> fit = Baseline(np.zeros((1, 1)), np.zeros((1, 1)), np.array([2.0]),
+        ...                np.zeros((1, 1, 1)), np.zeros((1, 1, 1)),
+        ...                np.array([[1.0, 1.0, 1.5, 2.0, 2.0, 2.0, 2.0, 2.0, 2.0]]))
+        >>> fit.dispersion(np.array([1, 4, 6, 300])).round(3).tolist()
+        [[2.0, 3.0, 3.585, 4.0]]
+        """
+        where = np.log2(np.clip(np.asarray(lengths, dtype="float64"), 1.0, LENGTHS[-1]))
+        lower = np.minimum(np.floor(where).astype("int64"), len(LENGTHS) - 2)
+        part = where - lower
+        mine = self.growth if rows is None else self.growth[rows]
+        phi = self.phi if rows is None else self.phi[rows]
+        growth = mine[:, lower] * (1.0 - part) + mine[:, lower + 1] * part
+        return phi[:, None] * growth
 
 
 def fit_baseline(
@@ -207,13 +245,49 @@ def fit_baseline(
     # holds it to replicate forecasts). Only the periods the final fit weighed inform it:
     # an incident the robust rounds left out adds nothing.
     covariance = np.linalg.inv(_penalised(weighted_gram(x, kept * variance), penalty))
+    pearson = np.where(kept > 0, (y - mean) / np.sqrt(np.maximum(variance, 1e-12)), 0.0)
     return Baseline(
         mean=np.where(w_used, mean, 0.0),
         variance=weights,
         phi=phi,
         information=information,
         covariance=covariance,
+        growth=_growth(pearson, kept > 0, variance),
     )
+
+
+def _growth(pearson: np.ndarray, kept: np.ndarray, variance: np.ndarray) -> np.ndarray:
+    """How much more a window of each of :data:`LENGTHS` periods varies than its periods
+    one by one, per series: over every window of that length, the squared sum of its kept
+    periods' Pearson residuals over the number of them, against the same for single
+    periods; at least 1, and never less than at a shorter length. A length needs three
+    times as many kept periods to be measured (else the last measured one holds): fewer
+    windows than that say little about it. A sparse series (a model variance under
+    :data:`_DENSE` in its typical kept period: a rare event, a small segment's rate) does
+    not grow: its residuals are far from normal, a stretch of quiet periods sums to a
+    steady negative and a few busy ones, an incident's, dominate."""
+    running = np.concatenate([np.zeros((len(kept), 1)), np.cumsum(pearson, axis=1)], axis=1)
+    counted = np.concatenate([np.zeros((len(kept), 1)), np.cumsum(kept, axis=1)], axis=1)
+    single = np.maximum((pearson**2).sum(axis=1) / np.maximum(kept.sum(axis=1), 1), 1e-6)
+    growth = np.ones((len(kept), len(LENGTHS)))
+    for j, length in enumerate(LENGTHS[1:], start=1):
+        if length >= kept.shape[1]:
+            growth[:, j] = growth[:, j - 1]
+            continue
+        sums = running[:, length:] - running[:, :-length]
+        sizes = counted[:, length:] - counted[:, :-length]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            ratio = (sums**2).sum(axis=1) / sizes.sum(axis=1) / single
+        periods = kept.sum(axis=1)
+        # Under independence the ratio is about 1 give or take sqrt(2 length / periods)
+        # (the periods make that many windows' worth of independent sums): only growth
+        # beyond twice that counts, so chance does not cost an ordinary series its power.
+        shown = ratio - 2.0 * np.sqrt(2.0 * length / np.maximum(periods, 1))
+        measured = (periods >= 3 * length) & np.isfinite(ratio)
+        growth[:, j] = np.where(measured, np.maximum(shown, growth[:, j - 1]), growth[:, j - 1])
+    typical = np.nanmedian(np.where(kept, variance, np.nan), axis=1)
+    growth[~(typical >= _DENSE)] = 1.0
+    return np.maximum(growth, 1.0)
 
 
 def _robust_fit(
@@ -383,15 +457,17 @@ def _dispersion(pearson: np.ndarray, used: np.ndarray, family: str, columns: int
     off the rest (at most :data:`_FAR` times a first, trimmed estimate's standard deviation:
     the lower ``1 - _TRIM`` of the squares, over what their mean is for a chi-square with
     one degree of freedom). The trimmed estimate alone would run low for the long-tailed
-    counts real logs have; the plain mean would count an incident as noise. At least 1 for
-    counts and rates."""
+    counts real logs have; the plain mean would count an incident as noise. Money keeps
+    every period: its far days (one large order) are how it varies. At least 1 for counts
+    and rates."""
     phi = np.ones(len(pearson))
     some = used.any(axis=1)
     squared = np.where(used[some], pearson[some] ** 2, np.nan)
     cut = np.nanquantile(squared, 1.0 - _TRIM, axis=1, keepdims=True)
     first = np.nanmean(np.where(squared <= cut, squared, np.nan), axis=1) / _TRIMMED_CHI2_1
     first = np.where(np.isfinite(first) & (first > 0), first, 1.0)
-    kept = squared <= _FAR**2 * first[:, None]
+    # An amount's tail is its noise (a day with one large order): money keeps every period.
+    kept = np.isfinite(squared) & ((squared <= _FAR**2 * first[:, None]) | (family == "money"))
     # Over the residual degrees of freedom: the fit's own columns took some variance.
     freedom = np.maximum(kept.sum(axis=1) - columns, 1)
     phi[some] = np.where(kept, squared, 0.0).sum(axis=1) / freedom

@@ -150,12 +150,15 @@ def scan_recent(
             v = fit.variance @ inside.T
             spread = forecast_variance(fit, x, starts, ends)
             with np.errstate(divide="ignore", invalid="ignore"):
-                phi = fit.phi[:, None] * (1.0 + np.where(v > 0, spread / v, 0.0))
+                # The forecast's own uncertainty adds to the periods' (their dispersion
+                # grown to the window's length).
+                grown = fit.dispersion(ends - starts + 1)
+                phi = grown + fit.phi[:, None] * np.where(v > 0, spread / v, 0.0)
                 z = tail_score(family, y, np.where(m > 0, m, 1.0), n, phi)
                 z = np.where(m > 0, z, 0.0)
                 moved = np.abs(y / m - 1.0) >= limits.min_size
             best[rows] = np.maximum(best[rows], np.abs(z).max(axis=1))
-            strength = np.abs(likelihood_root(family, y, m, n)) / np.sqrt(fit.phi)[:, None]
+            strength = np.abs(likelihood_root(family, y, m, n)) / np.sqrt(grown)
             enough = supported(family, y, m, n, limits.min_count)
             hit = np.nonzero((np.abs(z) >= limits.z_star) & moved & enough)
             keep.append(

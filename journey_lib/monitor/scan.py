@@ -7,8 +7,11 @@ lengths on the grid :data:`LENGTHS` (one period is a *spike*), plus every window
 the last used period (an *ongoing* change, whatever its length).
 
 **Score.** A window's observed total ``Y`` is set against the distribution its baseline total
-``M`` (rates: out of ``N`` customers) and the series' dispersion ``phi`` give it, with mean
-``M`` and variance ``phi`` times the model's:
+``M`` (rates: out of ``N`` customers) and the series' dispersion ``phi`` at the window's
+length give it (:meth:`~journey_lib.monitor.baseline.Baseline.dispersion`: where
+neighbouring periods move together, as an order's deliveries and tickets over the next days
+do, a month of days varies more than its days one by one), with mean ``M`` and variance
+``phi`` times the model's:
 
 * counts: negative binomial with size ``M / (phi - 1)`` (Poisson when ``phi`` is 1), the
   law of counts whose rate itself wanders from period to period, with its long right tail;
@@ -185,11 +188,8 @@ def scan(
         size = max(1, _CHUNK // (len(s) * x.shape[1]))
         for chunk in np.array_split(rows, max(1, -(-len(rows) // size))):
             found = _score(y[chunk], n[chunk], fit, chunk, x, whiten[chunk], family, s, e)
-            z, tested, observed, expected, total = found
-            strength = (
-                np.abs(likelihood_root(family, observed, expected, total))
-                / np.sqrt(fit.phi[chunk])[:, None]
-            )
+            z, tested, observed, expected, total, phi = found
+            strength = np.abs(likelihood_root(family, observed, expected, total)) / np.sqrt(phi)
             absolute = np.abs(z)
             with np.errstate(divide="ignore", invalid="ignore"):
                 moved = np.abs(observed / expected - 1.0) >= limits.min_size
@@ -233,9 +233,9 @@ def _score(
     s: np.ndarray,
     e: np.ndarray,
 ) -> tuple[np.ndarray, ...]:
-    """Signed scores, whether each window was tested, and window totals (observed,
-    expected, base) for every series of ``rows`` and window ``(s, e)``: ``len(rows) x
-    len(s)`` arrays."""
+    """Signed scores, whether each window was tested, window totals (observed, expected,
+    base) and the dispersion at the window's length for every series of ``rows`` and
+    window ``(s, e)``: ``len(rows) x len(s)`` arrays."""
 
     def window_sums(values: np.ndarray) -> np.ndarray:
         running = np.concatenate([np.zeros_like(values[:, :1]), np.cumsum(values, axis=1)], axis=1)
@@ -254,9 +254,9 @@ def _score(
     with np.errstate(divide="ignore", invalid="ignore"):
         left = np.where(raw > 0, (raw - absorbed) / raw, 0.0)
     tested = (left >= _LEAST_LEFT) & (expected > 0)
-    phi = np.broadcast_to(fit.phi[rows][:, None], observed.shape)
+    phi = np.broadcast_to(fit.dispersion(e - s + 1, rows), observed.shape)
     z = tail_score(family, observed, np.where(tested, expected, 1.0), total, phi)
-    return np.where(tested, z, 0.0), tested, observed, expected, total
+    return np.where(tested, z, 0.0), tested, observed, expected, total, phi
 
 
 def supported(
