@@ -381,14 +381,14 @@ def test_a_sunday_spike_is_found_against_the_sundays_before():
 
 @pytest.mark.slow
 def test_unchanged_simulations_rarely_report_a_change_by_day():
-    """Sixteen simulated years without an incident, scanned by day by segment and channel
+    """Eight simulated years without an incident, scanned by day by segment and channel
     (1.6 million windows each; the weekly check above on other seeds): the share of logs
-    reporting any change stays near alpha. At alpha = 0.05 about 0.8 of 16 is expected; 4 or
-    more has a chance under 1% (0.7%, binomial), so at most 3 may report anything. (2 do;
-    7 did while a window's dispersion was its days' one by one and money's far days did
-    not count as its noise.)"""
+    reporting any change stays near alpha. At alpha = 0.05 about 0.4 of 8 is expected; 3 or
+    more has a chance under 1% (0.6%, binomial), so at most 2 may report anything. (2 do,
+    seeds 701 and 704; of 16 seeds 3 do, and 7 did while a window's dispersion was its
+    days' one by one and money's far days did not count as its noise. Eight keep CI's time.)"""
     alarmed = []
-    for seed in range(16):
+    for seed in range(8):
         sim = jl.simulate(6000, seed=700 + seed, days=455)
         events = sim.events[sim.events["timestamp"] >= sim.start + pd.Timedelta(days=90)]
         events = events.merge(sim.customers[["customer_id", "segment", "acquisition_channel"]])
@@ -397,4 +397,4 @@ def test_unchanged_simulations_rarely_report_a_change_by_day():
         )
         assert found.tests > 1_000_000
         alarmed.append(len(found) > 0)
-    assert sum(alarmed) <= 3, alarmed
+    assert sum(alarmed) <= 2, alarmed
