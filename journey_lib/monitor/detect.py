@@ -89,7 +89,10 @@ class Changes:
         log), ``kind`` (``"spike"``: one period; ``"shift"``), ``start`` and ``end`` (first
         and last period affected; ``end`` missing when ``ongoing``: the change lasts to the
         last period the series uses), ``periods``, ``behind`` (what the during level rests
-        on: events for counts, customers for rates and money), ``before_from`` (the first
+        on, summed over the window's used periods: for counts the count itself, events for
+        an event's volume and customer-periods for active customers; for rates and money
+        the base, a customer counted once for each period whose base they are in),
+        ``before_from`` (the first
         period of the before window, which ends where the change starts and leaves out
         the periods of the series' other changes: :meth:`windows`), ``before``,
         ``during`` and their 95% intervals, ``expected`` (the baseline's level),
