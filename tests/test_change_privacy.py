@@ -199,3 +199,45 @@ def test_figures_of_a_private_result_draw_nothing_hidden(small_app, rate_fall):
     assert HIDDEN in [t.get_text() for t in bars.axes[0].get_yticklabels()]
     assert "nan" not in bars.axes[0].get_title()
     plt.close(bars)
+
+
+def test_a_level_that_would_give_away_a_hidden_week_is_hidden():
+    """Payment errors at 200 a week fall to 5, 25, 25, 25 for four weeks. Under 20 the week
+    of 5 is hidden; the level during (80 over four weeks, 20 a week) less the three weeks
+    shown would give it away, so the level goes too, though the four weeks hold 80."""
+    n = np.full(52, 200.0)
+    n[20:24] = [5, 25, 25, 25]
+    found = jl.find_changes(_counts({"web": n}, detail="payment_error"), min_count=1)
+    whole = int(found.table.index[found.table["column"].isna()][0])
+    assert found.table.at[whole, "during"] == 20.0
+    shown = private_changes(found, 20)
+    assert np.isnan(shown.table.at[whole, "during"]) and np.isnan(shown.table.at[whole, "behind"])
+    assert shown.table.at[whole, "before"] == found.table.at[whole, "before"]
+    assert cr.what_changed(found, min_cell=20)[0] == (
+        "Payment error events fell from 200 a week to a level too small to show from 20 May "
+        "to 16 Jun 2024."
+    )
+    figure = jl.plots.change_series(shown, whole)
+    levels = {line.get_label(): line for line in figure.axes[0].get_lines()}
+    assert np.isnan(levels["level during (95% interval)"].get_ydata()).all()
+    plt.close(figure)
+    # Under 5 no week is hidden, and the level is shown.
+    assert private_changes(found, 5).table.at[whole, "during"] == 20.0
+
+
+def test_a_rate_from_too_few_conversions_reads_without_its_level():
+    """Conversion falls from 60% to 1% of 400 customers a week for three weeks: 12
+    conversions, under 20, so its level during is not shown, though 1,200 customers are
+    behind it; the change is still told, and listed."""
+    rate = np.where((np.arange(52) >= 12) & (np.arange(52) < 15), 0.01, 0.6)
+    found = jl.find_changes(_rates({"web": (rate, 400)}))
+    whole = int(found.table.index[found.table["column"].isna()][0])
+    sentence = cr.what_changed(found, min_cell=20)[0]
+    assert sentence.startswith(
+        "Conversion from cart to purchase fell from 60.0% to a level too small to show from 25 Mar"
+    )
+    table = cr.changes_table(found, min_cell=20)
+    assert table.loc[table["where"] == "whole log", "during"].tolist() == ["<20"]
+    title = jl.plots.change_series(private_changes(found, 20), whole).axes[0].get_title()
+    assert "Down from 60.0% to a level too small to show" in title
+    plt.close("all")

@@ -157,3 +157,16 @@ def test_days_that_move_together_vary_more_as_a_window():
     # 1.5 less twice sqrt(2 x 2 / 400), 0.2: about 1.3.
     assert abs(np.median(grown["paired"][:, 1]) - 1.3) < 0.08
     assert np.all(np.diff(grown["paired"], axis=1) >= 0)
+
+
+def test_a_gap_just_before_a_change_is_reached_past():
+    """Six unused weeks right before six weeks at 900 (300 before): the level before is read
+    over the four used weeks before the gap (it indexed past the series' end, or read 0 of
+    0, before)."""
+    count = np.where(np.arange(60) >= 54, 900.0, 300.0)
+    series = _weekly(count).assign(used=~((np.arange(60) >= 48) & (np.arange(60) < 54)))
+    table = jl.find_changes(series).table
+    weeks = pd.date_range("2024-01-01", periods=60, freq="7D", tz="UTC")
+    assert len(table) == 1 and table.at[0, "start"] == weeks[54] and table.at[0, "ongoing"]
+    assert table.at[0, "before_from"] == weeks[44]
+    assert (table.at[0, "before"], table.at[0, "during"]) == (300.0, 900.0)

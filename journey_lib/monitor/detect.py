@@ -146,9 +146,9 @@ class Changes:
         before, during = self.windows(change)
         rows = self.series_of(change, every_place=True)
         rows = rows[rows["period"].isin(before.union(during))]
-        spans = [
-            (w[0], w[-1]) if len(w) else (row["start"], row["start"]) for w in (before, during)
-        ]
+        # An empty window spans a period no row is left in.
+        none = (row["start"] - _step(self.period),) * 2
+        spans = [(w[0], w[-1]) if len(w) else none for w in (before, during)]
         return decompose(rows, FAMILY[row["metric"]], *spans)
 
     def windows(self, change: int) -> tuple[pd.DatetimeIndex, pd.DatetimeIndex]:
@@ -601,9 +601,12 @@ def _describe(
     data = (meta, periods, count, base, scanned, ranges, phi, tests, period)
     table = _tabled(chosen, chosen, *data)
     shows = shown(table).to_numpy()
-    if not shows.all():  # the levels before then leave out only the changes reported
+    while not shows.all():  # the levels before then leave out only the changes reported
         table = _tabled(chosen, chosen[shows], *data)
-        shows = shows & shown(table).to_numpy()
+        again = shows & shown(table).to_numpy()
+        if (again == shows).all():
+            break
+        shows = again
     table = table[shows].sort_values("score", key=np.abs, ascending=False, kind="stable")
     table = table.reset_index(drop=True)
     table["part_of"] = _part_of(table)
@@ -643,8 +646,10 @@ def _tabled(
         return np.concatenate([zero, np.cumsum(values, axis=1)], axis=1)
 
     running_u, running_k = running(scanned), running(clean)
-    # As many clean periods as the window holds used ones without the other changes.
+    # As many clean periods as the window holds used ones without the other changes; a
+    # window with none (a gap just before the change) reaches past it for MIN_BEFORE.
     reach = running_u[r, s] - running_u[r, np.maximum(lo, s - reach)]
+    reach = np.where(reach > 0, reach, MIN_BEFORE[period])
     b0 = np.array(
         [  # the latest first period leaving that many clean periods before s (few changes)
             max(int(a), int(np.searchsorted(running_k[i], running_k[i, j] - k, side="right")) - 1)

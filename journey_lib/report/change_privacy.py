@@ -11,8 +11,10 @@ result with:
   (:func:`journey_lib.report.privacy.suppressed`, by what the cells rest on and, for rates,
   by their converted customers too: two or more hidden cells only reveal their sum);
 - **a change's level before or during** missing when the events or customers its window
-  rests on (over the whole window) are that few, and with it the change and its relative
-  size; the direction stays, as the score's sign;
+  rests on (over the whole window) are that few, or when it would give away the window's
+  hidden cells (its total less the cells shown: safe only for two or more hidden cells
+  holding ``min_cell`` or more), and with it the change, its relative size and (during)
+  what it rests on; the direction stays, as the score's sign;
 - **the breakdown** with the values hidden over either window (with their complements) put
   together in one row, :data:`HIDDEN`, so that the parts still add up to the whole change.
 
@@ -22,6 +24,7 @@ at all is the readings' choice (:func:`journey_lib.report.change_readings.headli
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, fields
 
 import numpy as np
@@ -37,7 +40,7 @@ __all__ = ["HIDDEN", "PrivateChanges", "private_changes"]
 HIDDEN = "(small values together)"
 _KEYS = ["metric", "detail", "column", "value"]
 _BEFORE = ["before", "before_low", "before_high"]
-_DURING = ["during", "during_low", "during_high", "expected"]
+_DURING = ["during", "during_low", "during_high", "expected", "behind"]
 
 
 @dataclass(frozen=True, repr=False)
@@ -125,17 +128,20 @@ def private_changes(found: Changes, min_cell: int) -> Changes:
         found = found.whole
     if not min_cell:
         return found
-    table = found.table.copy()
-    for i in range(len(table)):
-        before, during = found.windows(i)
-        rows = found.series_of(i)
-        family = FAMILY[table["metric"].iloc[i]]
-        for window, columns in ((before, _BEFORE), (during, _DURING)):
-            if _small_window(rows, family, window, min_cell):
-                table.loc[table.index[i], [*columns, "change", "relative"]] = np.nan
     kept = {f.name: getattr(found, f.name) for f in fields(Changes)}
-    kept.update(table=table, series=_private_series(found.series, min_cell))
-    return PrivateChanges(**kept, whole=found, min_cell=min_cell)
+    kept.update(series=_private_series(found.series, min_cell))
+    page = PrivateChanges(**kept, whole=found, min_cell=min_cell)
+    table = page.table.copy()
+    for i in range(len(table)):
+        rows, shown = found.series_of(i), page.series_of(i)  # the same rows, in order
+        family = FAMILY[table["metric"].iloc[i]]
+        for window, columns in zip(found.windows(i), (_BEFORE, _DURING), strict=True):
+            inside = rows["period"].isin(window).to_numpy()
+            if _small_window(rows[inside], family, min_cell) or _gives_away(
+                rows[inside], shown[inside], family, min_cell
+            ):
+                table.loc[table.index[i], [*columns, "change", "relative"]] = np.nan
+    return dataclasses.replace(page, table=table)
 
 
 def _private_series(series: pd.DataFrame, min_cell: int) -> pd.DataFrame:
@@ -177,12 +183,29 @@ def _small(values: np.ndarray | pd.Series, min_cell: int) -> np.ndarray:
     return (v > 0) & (v < min_cell)
 
 
-def _small_window(rows: pd.DataFrame, family: str, window: pd.DatetimeIndex, min_cell: int) -> bool:
-    inside = rows[rows["period"].isin(window)]
-    count, base = inside["count"].sum(), inside["base"].sum()
+def _small_window(rows: pd.DataFrame, family: str, min_cell: int) -> bool:
+    """Whether a window's periods (``rows``) rest on too few in all."""
+    count, base = rows["count"].sum(), rows["base"].sum()
     unit = count if family == "count" else base
     return bool(_small(np.array([unit]), min_cell)[0]) or (
         family == "rate" and bool(_small(np.array([count]), min_cell)[0])
+    )
+
+
+def _gives_away(rows: pd.DataFrame, shown: pd.DataFrame, family: str, min_cell: int) -> bool:
+    """Whether a window's level, its total over its periods, would give away the periods
+    the figure hides (``rows`` as found, ``shown`` as the page shows them): the total less
+    the cells shown is the hidden cells' sum, safe only as a group of two or more holding
+    ``min_cell`` or more (for a rate, its converted customers too, unless none)."""
+    hidden = (shown["count"].isna() & rows["count"].notna()).to_numpy()
+    if not hidden.any():
+        return False
+    unit = rows["count"] if family == "count" else rows["base"]
+    converted = rows["count"].to_numpy()[hidden].sum()
+    return (
+        hidden.sum() < 2
+        or unit.to_numpy()[hidden].sum() < min_cell
+        or (family == "rate" and 0 < converted < min_cell)
     )
 
 

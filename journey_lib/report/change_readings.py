@@ -28,7 +28,7 @@ import pandas as pd
 
 from ..monitor.detect import Changes, changes
 from ..monitor.series import FAMILY, series_words
-from ..monitor.words import PER, level_words, when_words
+from ..monitor.words import PER, TOO_SMALL, level_words, when_words
 from .change_privacy import HIDDEN, PrivateChanges, private_changes
 from .data import ReportData
 from .formatting import figure_text
@@ -122,17 +122,21 @@ def change_reading(changes: Changes, change: int, *, currency: str | None = None
     """
     row = changes.table.iloc[change]
     verb = "rose" if row["score"] > 0 else "fell"
-    during = _level(row["during"], row["metric"], changes.period, currency)
-    if pd.isna(row["before"]):  # not for the page to show
-        levels = f"to {during}"
-    else:
-        before = _level(row["before"], row["metric"], changes.period, currency)
-        unit = f" {PER[changes.period]}"
-        if before.endswith(unit):  # the unit once: "from 13 to 52 a week"
-            before = before[: -len(unit)]
-        levels = f"from {before} to {during}"
+    # A level the page may not show is left out: "rose to 52 a week", "fell from 61.0% to a
+    # level too small to show".
+    before, during = (
+        None if pd.isna(row[k]) else _level(row[k], row["metric"], changes.period, currency)
+        for k in ("before", "during")
+    )
+    during = during or TOO_SMALL
+    unit = f" {PER[changes.period]}"
+    if before and before.endswith(unit) and during.endswith(unit):  # "from 13 to 52 a week"
+        before = before[: -len(unit)]
+    levels = "".join(
+        f" {word} {level}" for word, level in (("from", before), ("to", during)) if level
+    )
     label = change_label(row, changes.period)
-    parts = [f"{label} {verb} {levels} {when_words(row, changes.period)}"]
+    parts = [f"{label} {verb}{levels} {when_words(row, changes.period)}"]
     where = where_text(changes, change)
     return ", ".join(parts + ([where] if where else [])) + "."
 
@@ -221,8 +225,9 @@ def changes_table(
     before and during, the size and the score; those resting on fewer than ``min_cell``
     events or customers left out, and levels a page may not show written ``<min_cell``
     (:func:`private_changes`)."""
-    t = private_changes(changes, min_cell).table
-    kept = t[t["behind"] >= max(min_cell, 0)]
+    page = private_changes(changes, min_cell)
+    whole = page.whole if isinstance(page, PrivateChanges) else page
+    kept = page.table[whole.table["behind"] >= max(min_cell, 0)]
     period = changes.period
 
     def level(row: pd.Series, column: str) -> str:
