@@ -214,7 +214,7 @@ def test_a_level_that_would_give_away_a_hidden_week_is_hidden():
     assert np.isnan(shown.table.at[whole, "during"]) and np.isnan(shown.table.at[whole, "behind"])
     assert shown.table.at[whole, "before"] == found.table.at[whole, "before"]
     assert cr.what_changed(found, min_cell=20)[0] == (
-        "Payment error events fell from 200 a week to a level too small to show from 20 May "
+        "Payment error events fell from 200 a week to a level not shown for privacy from 20 May "
         "to 16 Jun 2024."
     )
     figure = jl.plots.change_series(shown, whole)
@@ -234,10 +234,11 @@ def test_a_rate_from_too_few_conversions_reads_without_its_level():
     whole = int(found.table.index[found.table["column"].isna()][0])
     sentence = cr.what_changed(found, min_cell=20)[0]
     assert sentence.startswith(
-        "Conversion from cart to purchase fell from 60.0% to a level too small to show from 25 Mar"
+        "Conversion from cart to purchase fell from 60.0% to a level not shown for privacy from "
+        "25 Mar"
     )
     table = cr.changes_table(found, min_cell=20)
     assert table.loc[table["where"] == "whole log", "during"].tolist() == ["<20"]
     title = jl.plots.change_series(private_changes(found, 20), whole).axes[0].get_title()
-    assert "Down from 60.0% to a level too small to show" in title
+    assert "Down from 60.0% to a level not shown for privacy" in title
     plt.close("all")

@@ -11,7 +11,7 @@ timeline say it: one implementation of each part.
   from 61.0% to 33.0%"), a count's or money's size against before ("up 270%"), from nothing
   the level during ("up from 0 to 30 a week"). A level a page may not show (missing, see
   :func:`journey_lib.report.private_changes`) is left out: "down to 33.0%", "down from
-  61.0% to a level too small to show" (:data:`TOO_SMALL`).
+  61.0% to a level not shown for privacy" (:data:`NOT_SHOWN`).
 
 The direction is the sign of the change's score, which a page always shows.
 """
@@ -27,8 +27,8 @@ import pandas as pd
 from .series import FAMILY
 
 __all__ = [
+    "NOT_SHOWN",
     "PER",
-    "TOO_SMALL",
     "date_words",
     "level_words",
     "move_words",
@@ -39,7 +39,7 @@ __all__ = [
 #: "per period" in words.
 PER: dict[str, str] = {"day": "a day", "week": "a week"}
 #: A level during a change that a page may not show, in words.
-TOO_SMALL = "a level too small to show"
+NOT_SHOWN = "a level not shown for privacy"
 
 
 def number_words(value: float) -> str:
@@ -127,7 +127,7 @@ def move_words(row: Mapping[str, Any] | pd.Series, period: str) -> str:
     >>> move_words(row, "week"), move_words({**row, "before": float("nan")}, "week")
     ('down from 61.0% to 33.0%', 'down to 33.0%')
     >>> move_words({**row, "during": float("nan")}, "week")
-    'down from 61.0% to a level too small to show'
+    'down from 61.0% to a level not shown for privacy'
     >>> count = {"metric": "events", "score": 8.0, "before": 8.0, "during": 29.6, "relative": 2.7}
     >>> move_words(count, "week"), move_words({**count, "before": 0.0}, "week")
     ('up 270%', 'up from 0 to 30 a week')
@@ -136,7 +136,7 @@ def move_words(row: Mapping[str, Any] | pd.Series, period: str) -> str:
     before, during = float(row["before"]), float(row["during"])
     if math.isnan(during):
         shown = "" if math.isnan(before) else f" from {level_words(before, row['metric'], period)}"
-        return f"{way}{shown} to {TOO_SMALL}"
+        return f"{way}{shown} to {NOT_SHOWN}"
     level = level_words(during, row["metric"], period)
     if math.isnan(before):
         return f"{way} to {level}"

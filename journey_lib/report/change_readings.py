@@ -28,7 +28,7 @@ import pandas as pd
 
 from ..monitor.detect import Changes, changes
 from ..monitor.series import FAMILY, series_words
-from ..monitor.words import PER, TOO_SMALL, level_words, when_words
+from ..monitor.words import NOT_SHOWN, PER, level_words, when_words
 from .change_privacy import HIDDEN, PrivateChanges, private_changes
 from .data import ReportData
 from .formatting import figure_text
@@ -128,7 +128,7 @@ def change_reading(changes: Changes, change: int, *, currency: str | None = None
         None if pd.isna(row[k]) else _level(row[k], row["metric"], changes.period, currency)
         for k in ("before", "during")
     )
-    during = during or TOO_SMALL
+    during = during or NOT_SHOWN
     unit = f" {PER[changes.period]}"
     if before and before.endswith(unit) and during.endswith(unit):  # "from 13 to 52 a week"
         before = before[: -len(unit)]
