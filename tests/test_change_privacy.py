@@ -221,6 +221,9 @@ def test_a_level_that_would_give_away_a_hidden_week_is_hidden():
     levels = {line.get_label(): line for line in figure.axes[0].get_lines()}
     assert np.isnan(levels["level during (95% interval)"].get_ydata()).all()
     plt.close(figure)
+    # Nor is a breakdown: its values' parts add up to the whole change.
+    assert shown.breakdown(whole).empty and not found.breakdown(whole).empty
+    assert cr.where_text(shown, whole) == ""
     # Under 5 no week is hidden, and the level is shown.
     assert private_changes(found, 5).table.at[whole, "during"] == 20.0
 

@@ -16,7 +16,8 @@ result with:
   holding ``min_cell`` or more), and with it the change, its relative size and (during)
   what it rests on; the direction stays, as the score's sign;
 - **the breakdown** with the values hidden over either window (with their complements) put
-  together in one row, :data:`HIDDEN`, so that the parts still add up to the whole change.
+  together in one row, :data:`HIDDEN`, so that the parts still add up to the whole change;
+  none at all for a change whose level is hidden (its parts would add up to it).
 
 Rows are neither added nor removed, so a change keeps its row number; which changes are told
 at all is the readings' choice (:func:`journey_lib.report.change_readings.headline_changes`).
@@ -54,11 +55,14 @@ class PrivateChanges(Changes):
     def breakdown(self, change: int) -> pd.DataFrame:
         """The whole result's breakdown with the values a page may not show one by one
         together in one row, :data:`HIDDEN` (their parts summed, their levels the weighted
-        mean), so that each column's effects still add up to the whole change."""
+        mean), so that each column's effects still add up to the whole change; empty when
+        the change's level before or during is hidden."""
         split = self.whole.breakdown(change)
-        if split.empty:
-            return split
         row = self.table.iloc[change]
+        if split.empty or pd.isna(row["before"]) or pd.isna(row["during"]):
+            # The values' parts add up to the whole change: they would give a hidden level
+            # away, so a change whose level is hidden has no breakdown to show.
+            return split.iloc[0:0]
         before, during = self.whole.windows(change)
         rows = self.whole.series_of(change, every_place=True)
         rows = rows[rows["column"].notna()]
