@@ -269,6 +269,7 @@ def _growth(pearson: np.ndarray, kept: np.ndarray, variance: np.ndarray) -> np.n
     running = np.concatenate([np.zeros((len(kept), 1)), np.cumsum(pearson, axis=1)], axis=1)
     counted = np.concatenate([np.zeros((len(kept), 1)), np.cumsum(kept, axis=1)], axis=1)
     single = np.maximum((pearson**2).sum(axis=1) / np.maximum(kept.sum(axis=1), 1), 1e-6)
+    periods = kept.sum(axis=1)
     growth = np.ones((len(kept), len(LENGTHS)))
     for j, length in enumerate(LENGTHS[1:], start=1):
         if length >= kept.shape[1]:
@@ -278,7 +279,6 @@ def _growth(pearson: np.ndarray, kept: np.ndarray, variance: np.ndarray) -> np.n
         sizes = counted[:, length:] - counted[:, :-length]
         with np.errstate(divide="ignore", invalid="ignore"):
             ratio = (sums**2).sum(axis=1) / sizes.sum(axis=1) / single
-        periods = kept.sum(axis=1)
         # Under independence the ratio is about 1 give or take sqrt(2 length / periods)
         # (the periods make that many windows' worth of independent sums): only growth
         # beyond twice that counts, so chance does not cost an ordinary series its power.

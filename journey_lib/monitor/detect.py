@@ -92,9 +92,9 @@ class Changes:
         on, summed over the window's used periods: for counts the count itself, events for
         an event's volume and customer-periods for active customers; for rates and money
         the base, a customer counted once for each period whose base they are in),
-        ``before_from`` (the first
-        period of the before window, which ends where the change starts and leaves out
-        the periods of the series' other changes: :meth:`windows`), ``before``,
+        ``before_from`` (the first period of the before window, which ends where the
+        change starts and leaves out the periods of the series' other changes:
+        :meth:`windows`), ``before``,
         ``during`` and their 95% intervals, ``expected`` (the baseline's level),
         ``change`` (``during - before``), ``relative``, ``score`` (the window's
         standardised score, signed by direction), ``p_value`` (Bonferroni-adjusted over

@@ -39,7 +39,7 @@ __all__ = ["HIDDEN", "PrivateChanges", "private_changes"]
 
 #: The breakdown's row for the values a page may not show one by one.
 HIDDEN = "(small values together)"
-_KEYS = ["metric", "detail", "column", "value"]
+_PLACE = ["metric", "detail", "column"]  # a segment column of one series, all its values
 _BEFORE = ["before", "before_low", "before_high"]
 _DURING = ["during", "during_low", "during_high", "expected", "behind"]
 
@@ -158,7 +158,7 @@ def _private_series(series: pd.DataFrame, min_cell: int) -> pd.DataFrame:
     places = series["column"].notna().to_numpy()
     if (hide & places).any():
         # Complements within each column's values of one period, whose whole log is shown.
-        group = series[places].groupby([*_KEYS[:3], "period"], dropna=False, sort=False).ngroup()
+        group = series[places].groupby([*_PLACE, "period"], dropna=False, sort=False).ngroup()
         hit = pd.Series(hide[places], index=group.index).groupby(group).transform("any")
         chosen = hit.to_numpy()
         inside = group[chosen]
@@ -182,18 +182,16 @@ def _unit(series: pd.DataFrame, family: np.ndarray) -> np.ndarray:
     return np.where(family == "count", count, series["base"].to_numpy(dtype="float64"))
 
 
-def _small(values: np.ndarray | pd.Series, min_cell: int) -> np.ndarray:
+def _small(values: float | np.ndarray | pd.Series, min_cell: int) -> np.ndarray:
     v = np.asarray(values, dtype="float64")
     return (v > 0) & (v < min_cell)
 
 
 def _small_window(rows: pd.DataFrame, family: str, min_cell: int) -> bool:
     """Whether a window's periods (``rows``) rest on too few in all."""
-    count, base = rows["count"].sum(), rows["base"].sum()
-    unit = count if family == "count" else base
-    return bool(_small(np.array([unit]), min_cell)[0]) or (
-        family == "rate" and bool(_small(np.array([count]), min_cell)[0])
-    )
+    count = rows["count"].sum()
+    unit = count if family == "count" else rows["base"].sum()
+    return bool(_small(unit, min_cell)) or (family == "rate" and bool(_small(count, min_cell)))
 
 
 def _gives_away(rows: pd.DataFrame, shown: pd.DataFrame, family: str, min_cell: int) -> bool:

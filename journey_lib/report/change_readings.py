@@ -82,8 +82,8 @@ def where_text(changes: Changes, change: int) -> str:
         return ""
     direction = np.sign(row["score"])
     for column, part in split.groupby("column", sort=False):
-        # Over the column's effects, which add up to the whole change (a change a page may
-        # not show is missing from the row).
+        # Shares of the column's effects, which add up to the change over the breakdown's
+        # windows (a daily level before is weekday-matched; the effects are not).
         total = part["effect"].sum()
         if not total or not np.isfinite(total):
             continue
@@ -123,7 +123,7 @@ def change_reading(changes: Changes, change: int, *, currency: str | None = None
     row = changes.table.iloc[change]
     verb = "rose" if row["score"] > 0 else "fell"
     # A level the page may not show is left out: "rose to 52 a week", "fell from 61.0% to a
-    # level too small to show".
+    # level not shown for privacy".
     before, during = (
         None if pd.isna(row[k]) else _level(row[k], row["metric"], changes.period, currency)
         for k in ("before", "during")
