@@ -199,8 +199,16 @@ def test_nothing_changed_says_how_much_was_looked_at():
     assert cr.nothing_changed(found) == (
         f"Nothing changed beyond chance: 1 weekly series scanned, {found.tests:,} windows of "
         f"time tested; a change needed a score of {found.threshold:.1f} or more (at most a 5% "
-        "chance of any false alarm over them all)."
+        "chance of any false alarm over them all). Each baseline follows its series' trend, "
+        "which may bend every 8 weeks: a change lasting about as long or longer can read as "
+        "trend."
     )
+    slow = cr.scan_reading(jl.find_changes(flat, trend="182D"))
+    assert slow.endswith(
+        "may bend every 26 weeks: a change lasting about as long or longer can read as trend."
+    )
+    rounded = cr.scan_reading(jl.find_changes(flat, trend="20D"))
+    assert "may bend every 3 weeks" in rounded  # 20 days are 3 whole weeks, by week
     table = cr.series_table(found)
     assert table.to_dict("records") == [
         {

@@ -331,31 +331,38 @@ def test_bad_arguments_get_clear_errors():
         found.breakdown(5)
 
 
-def _alarmed(seeds: range, period: str, *, tests: int) -> list[bool]:
+def _alarmed(
+    seeds: range, period: str, *, tests: int, trends: tuple[str, ...] = ("8W",)
+) -> dict[str, list[bool]]:
     """Whether each unchanged simulated year (6,000 customers, its first quarter left
-    out), scanned by segment and channel, reports any change."""
-    alarmed = []
+    out), scanned by segment and channel with each of ``trends``, reports any change."""
+    alarmed: dict[str, list[bool]] = {trend: [] for trend in trends}
     for seed in seeds:
         sim = jl.simulate(6000, seed=seed, days=455)
         events = sim.events[sim.events["timestamp"] >= sim.start + pd.Timedelta(days=90)]
         events = events.merge(sim.customers[["customer_id", "segment", "acquisition_channel"]])
-        found = jl.changes(
+        series = jl.monitor_series(
             events, jl.profile(events), period=period, by=["segment", "acquisition_channel"]
         )
-        assert found.tests > tests
-        alarmed.append(len(found) > 0)
+        for trend in trends:
+            found = jl.find_changes(series, period=period, trend=trend)
+            assert found.tests > tests
+            alarmed[trend].append(len(found) > 0)
     return alarmed
 
 
 @pytest.mark.slow
 def test_unchanged_simulations_rarely_report_a_change():
     """Sixteen simulated years without an incident, scanned weekly by segment and channel
-    (hundreds of series each): the share of logs reporting any change stays near alpha.
+    (hundreds of series each), with the default trend and a 26-week one: the share of logs
+    reporting any change stays near alpha.
     The simulated business starts from nothing, so its first quarter (a ramp no real
     export has) is left out, as a log of a running business would begin."""
-    alarmed = _alarmed(range(500, 516), "week", tests=50_000)
-    # alpha = 0.05: about 0.8 of 16 expected; 4 or more has a chance under 1%.
-    assert sum(alarmed) <= 3, alarmed
+    alarmed = _alarmed(range(500, 516), "week", tests=50_000, trends=("8W", "26W"))
+    # alpha = 0.05: about 0.8 of 16 expected; 4 or more has a chance under 1%. With the
+    # default trend 1 does (seed 500); with a 26-week one, none.
+    for trend, logs in alarmed.items():
+        assert sum(logs) <= 3, (trend, logs)
 
 
 def test_a_sunday_spike_is_found_against_the_sundays_before():
@@ -394,5 +401,5 @@ def test_unchanged_simulations_rarely_report_a_change_by_day():
     more has a chance under 1% (0.6%, binomial), so at most 2 may report anything. (2 do,
     seeds 701 and 704; of 16 seeds 3 do, and 7 did while a window's dispersion was its
     days' one by one and money's far days did not count as its noise. Eight keep CI's time.)"""
-    alarmed = _alarmed(range(700, 708), "day", tests=1_000_000)
+    alarmed = _alarmed(range(700, 708), "day", tests=1_000_000)["8W"]
     assert sum(alarmed) <= 2, alarmed

@@ -8,10 +8,13 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import journey_lib as jl
+from journey_lib.errors import JourneyParameterError
+from journey_lib.monitor import recent
 from journey_lib.monitor.baseline import design, fit_baseline
 
 
@@ -169,3 +172,61 @@ def test_a_gap_just_before_a_change_is_reached_past():
     assert len(table) == 1 and table.at[0, "start"] == weeks[54] and table.at[0, "ongoing"]
     assert table.at[0, "before_from"] == weeks[44]
     assert (table.at[0, "before"], table.at[0, "during"]) == (300.0, 900.0)
+
+
+def _fall(seed: int, length: int, level: float = 100.0) -> np.ndarray:
+    """A year of ``level`` purchases a week, at 60% of it for ``length`` weeks from week
+    20, Poisson."""
+    t = np.arange(52)
+    mean = np.where((t >= 20) & (t < 20 + length), 0.6 * level, level)
+    return np.random.default_rng(seed).poisson(mean).astype("float64")
+
+
+def test_a_slower_trend_keeps_a_long_fall_out_of_the_baseline():
+    """Two months at 60% in a year: the default trend (a knot every eight weeks) bends to
+    follow them, a 26-week trend (a straight line over the year) cannot. The fall is then
+    found, with its levels, in every one of eight logs (the default finds it, from
+    within two weeks of its start, in 3 of 10; README, "What changed")."""
+    weeks = pd.date_range("2024-01-01", periods=52, freq="7D", tz="UTC")
+    for seed in range(8):
+        found = jl.find_changes(_weekly(_fall(seed, 8)), min_count=1, trend="26W")
+        assert found.trend == pd.Timedelta(weeks=26)
+        expected = found.series["expected"].to_numpy()
+        # The baseline through the fall stays within 10% of the level around it.
+        assert np.all(np.abs(expected[20:28] / 100.0 - 1) < 0.1), (seed, expected[20:28])
+        table = found.table
+        first = (pd.to_datetime(table["start"], utc=True) - weeks[0]).dt.days // 7
+        # Windows are tested on a grid of lengths (7 and 10 weeks around 8): the one found
+        # starts within a week of the fall and spans it on that grid.
+        hit = ((first - 20).abs() <= 1) & table["periods"].between(7, 10)
+        assert hit.sum() == 1, (seed, table[["start", "periods"]])
+        row = table[hit].iloc[0]
+        assert 0.55 < row["during"] / row["before"] < 0.72, (seed, row)
+
+
+def test_the_trend_sets_the_knots_and_where_forecasts_begin():
+    """Knots one per ``trend`` of data; a forecast needs two of them before it, so a
+    straight-line trend over a year scans the latest weeks against the line itself, and a
+    fall that lasts to the end is found there, with its start."""
+    days = (pd.date_range("2024-01-01", periods=52, freq="7D") - pd.Timestamp(0)).days
+    assert design(days.to_numpy(), "week").shape[1] == 6  # 52 // 8
+    assert design(days.to_numpy(), "week", spacing=26).shape[1] == 2  # a straight line
+    assert recent.first_recent(0, 51, "week") == 39  # the last quarter
+    assert recent.first_recent(0, 51, "week", spacing=26) == 52  # none: no two spans
+    t = np.arange(52)
+    count = np.random.default_rng(4).poisson(np.where(t >= 44, 60.0, 100.0)).astype(float)
+    table = jl.find_changes(_weekly(count), min_count=1, trend="26W").table
+    assert len(table) == 1 and table.at[0, "ongoing"], table
+    late = table.at[0, "start"] - pd.Timestamp("2024-01-01", tz="UTC") - pd.Timedelta(weeks=44)
+    assert pd.Timedelta(0) <= late <= pd.Timedelta(weeks=1), late
+
+
+@pytest.mark.parametrize("trend", ["1W", "13D", "soon", 8, None])
+def test_a_trend_that_is_not_a_span_of_two_weeks_or_more_is_refused(trend):
+    with pytest.raises(JourneyParameterError, match=r"trend must be a span of two weeks"):
+        jl.find_changes(_weekly(_fall(0, 8)), trend=trend)
+    log = pd.DataFrame(
+        {"customer_id": [1], "timestamp": pd.Timestamp("2024-01-01", tz="UTC"), "event": ["a"]}
+    )
+    with pytest.raises(JourneyParameterError, match=r"trend must be a span of two weeks"):
+        jl.changes(log, trend=trend)

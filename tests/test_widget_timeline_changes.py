@@ -55,7 +55,7 @@ def hand_changes() -> Changes:
     series = pd.DataFrame(
         {"metric": "churn rate", "column": "plan", "value": ["basic", "(other)"]}
     ).reindex(columns=["metric", "detail", "column", "value", "period", "count", "base", "used"])
-    return Changes(table, series, "week", 0.05, 0.1, 10, 1, 3.0)
+    return Changes(table, series, "week", 0.05, 0.1, 10, 1, 3.0, pd.Timedelta(weeks=8))
 
 
 def hand_log() -> pd.DataFrame:

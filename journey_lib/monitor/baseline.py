@@ -88,7 +88,13 @@ _ITERATIONS = 30
 _ROBUST_ROUNDS = 4
 
 
-def design(days: np.ndarray, period: str, span: tuple[int, int] | None = None) -> np.ndarray:
+def design(
+    days: np.ndarray,
+    period: str,
+    span: tuple[int, int] | None = None,
+    *,
+    spacing: int | None = None,
+) -> np.ndarray:
     """The baseline's columns for periods starting on ``days`` (days since 1970-01-01):
     the trend's hat functions (which sum to one, so they hold the level too), then for
     daily series six weekday indicators (Tuesday to Sunday).
@@ -96,6 +102,8 @@ def design(days: np.ndarray, period: str, span: tuple[int, int] | None = None) -
     ``span`` (first and last position, inclusive) is the stretch the trend is fitted on,
     all of ``days`` by default; past its last knot the trend runs on straight, through the
     span's end and beyond (a forecast), and before the span it holds its first level.
+    ``spacing`` is the periods of data per trend parameter (:data:`KNOT_SPACING` by
+    default).
 
     Examples
     --------
@@ -107,7 +115,7 @@ def design(days: np.ndarray, period: str, span: tuple[int, int] | None = None) -
     """
     t = np.arange(len(days), dtype="float64")
     first, last = (0, len(days) - 1) if span is None else span
-    spacing = KNOT_SPACING[period]
+    spacing = KNOT_SPACING[period] if spacing is None else spacing
     # One trend parameter per spacing of data; under two spacings the level is constant,
     # since a short series cannot tell a step from a trend.
     count = max(1, (last - first + 1) // spacing)

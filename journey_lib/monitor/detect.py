@@ -112,6 +112,8 @@ class Changes:
         Windows tested, over every series.
     threshold : float
         The absolute score a window needed: the normal quantile of ``alpha / (2 tests)``.
+    trend : pandas.Timedelta
+        How far apart the baseline's trend could bend (see :func:`changes`).
     """
 
     table: pd.DataFrame
@@ -122,6 +124,7 @@ class Changes:
     min_count: float
     tests: int
     threshold: float
+    trend: pd.Timedelta
 
     def __len__(self) -> int:
         return len(self.table)
@@ -205,6 +208,7 @@ def changes(
     min_size: float = 0.1,
     min_count: float = 10,
     max_per_series: int = 3,
+    trend: str | pd.Timedelta = "8W",
 ) -> Changes:
     """Find what changed in a touchpoint log, where and since when.
 
@@ -232,6 +236,16 @@ def changes(
         rates and money) a change may rest on.
     max_per_series : int, default 3
         Changes kept per series, the highest-scoring windows that do not overlap.
+    trend : str or pandas.Timedelta, default "8W"
+        How far apart the baseline's trend may bend: one knot per ``trend`` of data, so
+        growth and drift over that span are followed rather than reported. A change much
+        shorter than ``trend`` is found; one about as long or longer partly reads as
+        trend, at any volume (a fall to 60% of 100 events a week lasting 8 weeks in the
+        middle of a year is found in 3 logs of 10 at "8W", 10 of 10 at "26W"; to 80% of
+        1,000 a week, 4 and 10; README, "What changed"). A slower trend ("26W") suits a
+        steady business with a year of data or more and finds changes of a quarter; a
+        business that grows in spurts needs the default or faster (at least "2W"). A
+        series shorter than two spans gets a constant level.
 
     Returns
     -------
@@ -259,6 +273,7 @@ def changes(
     0  291.75  150.33     -0.48
     """
     check_choice("period", period, MONITOR_PERIODS)
+    _spacing(trend, period)  # a bad span fails before the series are built
     series = monitor_series(
         events,
         profile,
@@ -278,6 +293,7 @@ def changes(
         min_size=min_size,
         min_count=min_count,
         max_per_series=max_per_series,
+        trend=trend,
     )
 
 
@@ -289,13 +305,14 @@ def find_changes(
     min_size: float = 0.1,
     min_count: float = 10,
     max_per_series: int = 3,
+    trend: str | pd.Timedelta = "8W",
 ) -> Changes:
     """Scan series already built (by :func:`journey_lib.monitor_series`, or by hand with
     its columns) for changes; the scan of :func:`changes`.
 
     Every series must have a row for every period of one grid, as
     :func:`~journey_lib.monitor_series` gives them. ``alpha``, ``min_size``,
-    ``min_count`` and ``max_per_series`` are as for :func:`changes`.
+    ``min_count``, ``max_per_series`` and ``trend`` are as for :func:`changes`.
 
     Examples
     --------
@@ -314,6 +331,7 @@ def find_changes(
     """
     check_choice("period", period, MONITOR_PERIODS)
     _check_scan(alpha, min_size, min_count, max_per_series)
+    spacing = _spacing(trend, period)
     missing = [c for c in SERIES_COLUMNS if c not in series]
     if missing:
         raise JourneyDataError(
@@ -339,7 +357,7 @@ def find_changes(
     base = np.nan_to_num(rows["base"].to_numpy(dtype="float64")).reshape(-1, t)
     used = rows["used"].to_numpy(dtype=bool).reshape(-1, t)
     days = (pd.DatetimeIndex(periods).as_unit("us").asi8 // 86_400_000_000).astype("int64")
-    x = design(days, period)
+    x = design(days, period, spacing=spacing)
     family = meta["metric"].map(FAMILY).to_numpy()
     scanned = used & ((base > 0) | (family == "count")[:, None])
     live = np.where((family == "count")[:, None], count, base)
@@ -366,6 +384,7 @@ def find_changes(
             ranges[rows_f],
             Limits(z_star, min_size, min_count),
             max_per_series,
+            spacing,
         )
         expected[rows_f] = np.where(scanned[rows_f], level, np.nan)
         picked.append(picks.assign(row=rows_f[picks["row"].to_numpy()]))
@@ -383,6 +402,7 @@ def find_changes(
         min_count=min_count,
         tests=tests,
         threshold=z_star,
+        trend=pd.Timedelta(days=spacing * (7 if period == "week" else 1)),
     )
 
 
@@ -401,6 +421,27 @@ def _check_scan(alpha: float, min_size: float, min_count: float, max_per_series:
         raise JourneyParameterError(
             f"max_per_series must be a whole number >= 1; got {max_per_series!r}"
         )
+
+
+def _spacing(trend: str | pd.Timedelta, period: str) -> int:
+    """Periods of data per trend parameter: ``trend`` (a span pandas reads, such as "8W"
+    or "182D") in whole periods.
+
+    Examples
+    --------
+    >>> _spacing("8W", "week"), _spacing("8W", "day"), _spacing("26W", "week")
+    (8, 56, 26)
+    """
+    try:
+        span = pd.Timedelta(trend)
+    except (TypeError, ValueError):
+        span = pd.NaT
+    if pd.isna(span) or span < pd.Timedelta(weeks=2):
+        raise JourneyParameterError(
+            "trend must be a span of two weeks or more, such as '8W' or '182D' (how far "
+            f"apart the baseline may bend); got {trend!r}"
+        )
+    return max(2, round(span / pd.Timedelta(days=7 if period == "week" else 1)))
 
 
 def _ranges(scanned: np.ndarray) -> np.ndarray:
@@ -423,15 +464,19 @@ def _scan_family(
     ranges: np.ndarray,
     limits: Limits,
     most: int,
+    spacing: int,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, pd.DataFrame]:
-    """Fit and scan the series of one family: their baseline levels, dispersions, best
-    scores and picked windows (``row`` counts within these series).
+    """Fit and scan the series of one family (``x`` has a trend parameter per ``spacing``
+    periods): their baseline levels, dispersions, best scores and picked windows (``row``
+    counts within these series).
 
     Windows starting in the last quarter are scored against a forecast
     (:mod:`journey_lib.monitor.recent`), the others against the whole series' baseline. Two
     passes: the series that changed are fitted again without their changes' periods, and
     scanned again, so an incident neither bends its own baseline nor counts as noise."""
-    recent_from = np.array([first_recent(int(lo), int(hi), period) for lo, hi in ranges])
+    recent_from = np.array(
+        [first_recent(int(lo), int(hi), period, spacing=spacing) for lo, hi in ranges]
+    )
 
     def both(rows: np.ndarray, fit_on: np.ndarray) -> tuple[Any, Found]:
         fit = fit_baseline(
@@ -466,6 +511,7 @@ def _scan_family(
             period,
             ranges[rows],
             limits,
+            spacing=spacing,
         )
         return fit, _joined(older, latest)
 
@@ -493,7 +539,7 @@ def _scan_family(
         rows = recent["row"].to_numpy()
         lo, hi = ranges[rows, 0], ranges[rows, 1]
         cuts = [
-            cut_for(int(s), int(a), int(b), period)
+            cut_for(int(s), int(a), int(b), period, spacing=spacing)
             for s, a, b in zip(recent["start"], lo, hi, strict=True)
         ]
         groups = pd.DataFrame({"row": rows, "lo": lo, "hi": hi, "cut": cuts})
@@ -509,6 +555,7 @@ def _scan_family(
                 period,
                 int(a),
                 int(cut),
+                spacing=spacing,
             )
             mean[these, cut : b + 1] = ahead.mean[:, cut : b + 1]
     level = mean if family == "count" else mean / np.where(base > 0, base, np.nan)

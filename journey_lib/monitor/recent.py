@@ -34,14 +34,16 @@ RECENT: dict[str, int] = {"day": 91, "week": 13}
 _REFIT = {"day": 14, "week": 1}  # periods between forecasts
 
 
-def first_recent(lo: int, hi: int, period: str) -> int:
+def first_recent(lo: int, hi: int, period: str, *, spacing: int | None = None) -> int:
     """The first start of a window judged against a forecast, in used periods ``lo..hi``:
-    within :data:`RECENT` of the end, and with two trend spacings of data before it, so the
-    forecast carries a trend rather than a flat level."""
-    return max(lo + 2 * KNOT_SPACING[period], hi - RECENT[period] + 1)
+    within :data:`RECENT` of the end, and with two trend spacings (``spacing`` periods,
+    :data:`~journey_lib.monitor.baseline.KNOT_SPACING` by default) of data before it, so
+    the forecast carries a trend rather than a flat level."""
+    spacing = KNOT_SPACING[period] if spacing is None else spacing
+    return max(lo + 2 * spacing, hi - RECENT[period] + 1)
 
 
-def cut_for(start: int, lo: int, hi: int, period: str) -> int:
+def cut_for(start: int, lo: int, hi: int, period: str, *, spacing: int | None = None) -> int:
     """The period a recent window starting at ``start`` is forecast from: the first of its
     block (every period for weekly series, every fourteenth day for daily ones).
 
@@ -50,7 +52,7 @@ def cut_for(start: int, lo: int, hi: int, period: str) -> int:
     >>> first_recent(0, 200, "day"), cut_for(130, 0, 200, "day"), cut_for(190, 0, 200, "week")
     (112, 126, 190)
     """
-    first = first_recent(lo, hi, period)
+    first = first_recent(lo, hi, period, spacing=spacing)
     return first + (start - first) // _REFIT[period] * _REFIT[period]
 
 
@@ -64,10 +66,13 @@ def forecast(
     period: str,
     lo: int,
     cut: int,
+    *,
+    spacing: int | None = None,
 ) -> tuple[np.ndarray, Baseline]:
-    """The design and the baseline fitted on the ``fit_on`` periods before ``cut`` (from
-    ``lo``), run on past it: the forecast a window starting at ``cut`` is judged against."""
-    x = design(days, period, span=(lo, cut - 1))
+    """The design (a trend parameter per ``spacing`` periods) and the baseline fitted on the
+    ``fit_on`` periods before ``cut`` (from ``lo``), run on past it: the forecast a window
+    starting at ``cut`` is judged against."""
+    x = design(days, period, span=(lo, cut - 1), spacing=spacing)
     before = fit_on & (np.arange(count.shape[1]) < cut)
     return x, fit_baseline(count, base, scanned, x, family, period, fit_on=before)
 
@@ -112,10 +117,13 @@ def scan_recent(
     period: str,
     ranges: np.ndarray,
     limits: Limits,
+    *,
+    spacing: int | None = None,
 ) -> Found:
     """Score every recent window of every series (rows of ``count``, one family) against a
-    forecast from the periods before it, fitted on ``fit_on``; keep those within
-    ``limits`` (as :func:`journey_lib.monitor.scan.scan` does for the other windows)."""
+    forecast from the periods before it, fitted on ``fit_on`` with a trend parameter per
+    ``spacing`` periods; keep those within ``limits`` (as
+    :func:`journey_lib.monitor.scan.scan` does for the other windows)."""
     y_all = np.where(scanned, count, 0.0)
     n_all = np.where(scanned, base, 0.0)
     t = np.arange(count.shape[1])
@@ -125,7 +133,7 @@ def scan_recent(
         if lo > hi:
             continue
         rows = np.flatnonzero((ranges[:, 0] == lo) & (ranges[:, 1] == hi))
-        first = first_recent(int(lo), int(hi), period)
+        first = first_recent(int(lo), int(hi), period, spacing=spacing)
         for cut in range(first, int(hi) + 1, _REFIT[period]):
             x, fit = forecast(
                 count[rows],
@@ -137,6 +145,7 @@ def scan_recent(
                 period,
                 int(lo),
                 cut,
+                spacing=spacing,
             )
             s_all, e_all = windows(int(lo), int(hi), period)
             block = (s_all >= cut) & (s_all < cut + _REFIT[period])

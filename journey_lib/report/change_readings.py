@@ -288,14 +288,19 @@ def scan_reading(found: Changes) -> str:
     >>> from journey_lib import find_changes
     >>> print(scan_reading(find_changes(flat)))  # doctest: +NORMALIZE_WHITESPACE
     1 weekly series scanned, 98 windows of time tested; a change needed a score of 3.5 or
-    more (at most a 5% chance of any false alarm over them all).
+    more (at most a 5% chance of any false alarm over them all). Each baseline follows its
+    series' trend, which may bend every 8 weeks: a change lasting about as long or longer
+    can read as trend.
     """
     scanned = found.series.groupby(["metric", "detail", "column", "value"], dropna=False).ngroups
     kind = "daily" if found.period == "day" else "weekly"
+    days = found.trend.days
+    every = f"{days // 7} weeks" if days % 7 == 0 else f"{days} days"
     return (
         f"{scanned:,} {kind} series scanned, {found.tests:,} windows of time tested; a change "
         f"needed a score of {found.threshold:.1f} or more (at most a {found.alpha:.0%} chance "
-        "of any false alarm over them all)."
+        "of any false alarm over them all). Each baseline follows its series' trend, which "
+        f"may bend every {every}: a change lasting about as long or longer can read as trend."
     )
 
 
