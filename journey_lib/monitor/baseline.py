@@ -20,22 +20,26 @@ steadiness, which only a sparse series notices.
 The fit is **robust**, so an incident inside the series does not drag its own baseline after
 it: a round of Huber's weights (:data:`HUBER`), then rounds of Tukey's bisquare
 (:data:`BISQUARE`) find the periods far off the rest, measured in spreads of the deviance
-residuals (1.4826 times their median absolute deviation, at least chance's 1, which an
-incident cannot inflate as it inflates a mean; for money, whose days are skewed, their root
-mean square). The final fit leaves those periods out, and **runs** of two or more
-neighbouring periods :data:`RUN` spreads or more off on the same side (an incident of a few
-weeks, each week within the bisquare's reach of a trend already bent toward it), and weighs
-every other one fully: down-weighting the long side of a skewed or sparse series would bias
-its baseline low and make its ordinary days look like rises. The **dispersion**
-``phi`` is Pearson's chi-square over its degrees of freedom, on the periods not far off the
-rest (within :data:`_FAR` standard deviations of a first, trimmed estimate): real series vary
-more than Poisson or binomial chance, and ``phi`` says how much, tail included; an
-incident's periods do not count as noise (money's far days do: one large order is how an
-amount varies). For counts and rates it is at least 1. Its **growth** with a window's length
-(:data:`LENGTHS`) is measured from the kept periods' residuals: the squared sums over every
-window of that length against the periods one by one, counted only beyond what chance gives
-an independent series (twice its spread), never shrinking with length
-(:meth:`Baseline.dispersion`).
+residuals (1.4826 times their median absolute deviation, at least chance's 1, which an incident
+cannot inflate as it inflates a mean; for money, whose days are skewed, their root mean
+square). The final fit leaves those periods out, and **runs** of two or more neighbouring
+periods :data:`RUN` spreads or more off on the same side (an incident of a few weeks, each week
+within the bisquare's reach of a trend already bent toward it), and weighs every other one
+fully: down-weighting the long side of a skewed or sparse series would bias its baseline low
+and make its ordinary days look like rises. A change about as long as the knots are apart can
+bend the trend before any round sees it (a trend through six weeks at twice the level sits so
+high that the weeks after them look like the change), so runs are also found against a
+**running median** over a knot spacing on either side (per weekday for days), which a change
+shorter than the spacing cannot move and a rising or falling trend does not upset; every robust
+round leaves those periods out (:func:`_local_runs`). The **dispersion** ``phi`` is Pearson's
+chi-square over its degrees of freedom, on the periods not far off the rest (within
+:data:`_FAR` standard deviations of a first, trimmed estimate): real series vary more than
+Poisson or binomial chance, and ``phi`` says how much, tail included; an incident's periods do
+not count as noise (money's far days do: one large order is how an amount varies). For counts
+and rates it is at least 1. Its **growth** with a window's length (:data:`LENGTHS`) is measured
+from the kept periods' residuals: the squared sums over every window of that length against the
+periods one by one, counted only beyond what chance gives an independent series (twice its
+spread), never shrinking with length (:meth:`Baseline.dispersion`).
 
 All series are fitted at once (iteratively reweighted least squares on stacked arrays).
 """
@@ -45,6 +49,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+import pandas as pd
 from scipy import special
 
 __all__ = [
@@ -197,6 +202,7 @@ def fit_baseline(
     *,
     fit_on: np.ndarray | None = None,
     late: int = 0,
+    spacing: int | None = None,
 ) -> Baseline:
     """Fit the baseline of each row of ``count`` (``S x T``) on its ``used`` periods, or
     on ``fit_on`` of them (say, all but a change's), predicting it for every used period.
@@ -204,6 +210,8 @@ def fit_baseline(
     With ``late``, the robust fit is started twice, from all periods and from all but the
     series' last ``late`` used periods, and each series keeps the fit whose residuals spread
     least: a change in the latest periods then cannot pull the trend's end toward itself.
+    ``spacing`` is the periods per trend parameter ``x`` was made with
+    (:data:`KNOT_SPACING` by default): the running median's reach on either side.
 
     ``family`` is ``"count"``, ``"rate"`` or ``"money"`` (see the module docstring);
     ``base`` is the rates' customers and money's exposure (ignored for counts).
@@ -232,7 +240,12 @@ def fit_baseline(
         last = y.shape[1] - 1 - np.argmax(w_used[:, ::-1], axis=1)
         starts.append(w_fit & (t[None, :] <= (last - late)[:, None]))
     penalty = _smoothing(x.shape[1] - (6 if period == "day" else 0), x.shape[1])
-    fits = [_robust_fit(y, n, w_fit, start, x, family, offset, penalty) for start in starts]
+    reach = KNOT_SPACING[period] if spacing is None else spacing
+    banned = _local_runs(y, n, w_fit, family, period, reach)
+    fits = [
+        _robust_fit(y, n, w_fit, start & ~banned, x, family, offset, penalty, banned)
+        for start in starts
+    ]
     # Per series, the fit whose residuals spread least (an S-estimate's rule): from the
     # start without the latest periods, a change there stays outside the baseline.
     pick = np.argmin(np.stack([f[3] for f in fits]), axis=0)
@@ -307,11 +320,13 @@ def _robust_fit(
     family: str,
     offset: np.ndarray | float,
     penalty: np.ndarray,
+    banned: np.ndarray,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """One robust fit (see the module docstring) whose first round uses the ``start``
-    periods only: expected counts, their variance, the dispersion, the final spread of
-    the deviance residuals over the ``fitted`` periods and the final fit's weights (1 for
-    each period it weighed, else 0)."""
+    periods only and no round the ``banned`` ones: expected counts, their variance, the
+    dispersion and final spread of the deviance residuals over the ``fitted`` periods
+    (banned ones included: they may be noise), and the final fit's weights (1 for each
+    period it weighed, else 0)."""
     if family == "rate":
         share = (y + 0.5) / (n + 1.0)
         eta = np.log(share / (1.0 - share))
@@ -343,6 +358,7 @@ def _robust_fit(
             # Runs far off on one side are left out too (see _runs).
             run = _runs(deviance, scaled, fitted)
             weight = (fitted & (scaled < BISQUARE) & ~run).astype("float64")
+        weight = np.where(banned, 0.0, weight)
     pearson = (y - mean) / np.sqrt(np.maximum(variance, 1e-12))
     phi = _dispersion(pearson, fitted, family, x.shape[1])
     return mean, variance, phi, spread, weight
@@ -366,6 +382,58 @@ def _runs(deviance: np.ndarray, scaled: np.ndarray, fitted: np.ndarray) -> np.nd
         after[:, :-1] = far[:, 1:]
         out |= far & (before | after)
     return out
+
+
+def _local_runs(
+    y: np.ndarray, n: np.ndarray, fitted: np.ndarray, family: str, period: str, reach: int
+) -> np.ndarray:
+    """The periods in a run (:func:`_runs`) against a running median of the series' level
+    (counts; rates' shares), ``reach`` periods on either side (for days, the same weekday
+    within ``reach`` days, so a quiet Sunday is set against Sundays), measured in spreads of
+    the deviance residuals from it. The median ignores a change shorter than ``reach`` and
+    follows a level that rises or falls steadily, where a fitted trend would already bend
+    toward the one and could not be told from the other.
+
+    Only dense series (a model variance of :data:`_DENSE` or more in a typical period) have
+    such runs: a rare event's or small segment's busy stretches are how it varies. Nor does
+    money: one large order is its noise.
+
+    Examples
+    --------
+    Six weeks at twice the level of a steady year; the weeks just after are not in a run:
+
+    >>> y = np.where((np.arange(52) >= 20) & (np.arange(52) < 26), 100.0, 50.0)
+    >>> y = y + np.tile([3.0, -3.0], 26)
+    >>> runs = _local_runs(y[None, :], np.ones((1, 52)), np.ones((1, 52), bool), "count",
+    ...                    "week", 8)
+    >>> np.flatnonzero(runs[0]).tolist()
+    [20, 21, 22, 23, 24, 25]
+    """
+    none = np.zeros_like(fitted)
+    if family == "money" or not fitted.any():
+        return none
+    with np.errstate(divide="ignore", invalid="ignore"):
+        level = np.where(fitted, y if family == "count" else y / n, np.nan)
+    step = 7 if period == "day" else 1
+    local = np.full_like(level, np.nan)
+    for day in range(step):
+        part = pd.DataFrame(level[:, day::step].T)
+        rolled = part.rolling(2 * (reach // step) + 1, center=True, min_periods=1).median()
+        local[:, day::step] = rolled.to_numpy().T
+    some = fitted.any(axis=1)
+    local[some] = np.where(
+        np.isfinite(local[some]), local[some], np.nanmedian(level[some], axis=1, keepdims=True)
+    )
+    if family == "rate":
+        share = np.clip(np.nan_to_num(local), 1e-6, 1 - 1e-6)
+        mean, variance = n * share, n * share * (1.0 - share)
+    else:
+        mean = variance = np.maximum(np.nan_to_num(local), 1e-6)
+    deviance = _deviance_residual(y, mean, n, family)
+    scaled = np.abs(deviance) / np.maximum(_spread(deviance, fitted), 1.0)[:, None]
+    typical = np.full(len(y), np.nan)
+    typical[some] = np.nanmedian(np.where(fitted[some], variance[some], np.nan), axis=1)
+    return _runs(deviance, scaled, fitted) & (typical >= _DENSE)[:, None]
 
 
 def _spread(deviance: np.ndarray, fitted: np.ndarray) -> np.ndarray:

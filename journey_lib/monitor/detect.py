@@ -34,10 +34,10 @@ from scipy import stats
 from ..analytics.segments import Segments
 from ..errors import JourneyDataError, JourneyParameterError, check_choice
 from ..io.profile import LogProfile
-from .baseline import design, fit_baseline
+from .baseline import Baseline, design, fit_baseline
 from .breakdown import decompose
 from .recent import RECENT, cut_for, first_recent, forecast, scan_recent
-from .scan import MIN_BEFORE, Found, Limits, scan, threshold, windows
+from .scan import MIN_BEFORE, Found, Limits, refine, scan, threshold, windows
 from .series import FAMILY, MONITOR_PERIODS, SERIES_COLUMNS, monitor_series
 
 if TYPE_CHECKING:
@@ -240,9 +240,9 @@ def changes(
         How far apart the baseline's trend may bend: one knot per ``trend`` of data, so
         growth and drift over that span are followed rather than reported. A change much
         shorter than ``trend`` is found; one about as long or longer partly reads as
-        trend, at any volume (a fall to 60% of 100 events a week lasting 8 weeks in the
+        trend, at any volume (a fall to 60% of 100 events a week lasting 12 weeks in the
         middle of a year is found in 3 logs of 10 at "8W", 10 of 10 at "26W"; to 80% of
-        1,000 a week, 4 and 10; README, "What changed"). A slower trend ("26W") suits a
+        1,000 a week, 3 and 10; README, "What changed"). A slower trend ("26W") suits a
         steady business with a year of data or more and finds changes of a quarter; a
         business that grows in spurts needs the default or faster (at least "2W"). A
         series shorter than two spans gets a constant level.
@@ -488,6 +488,7 @@ def _scan_family(
             period,
             fit_on=fit_on,
             late=RECENT[period],
+            spacing=spacing,
         )
         older = scan(
             count[rows],
@@ -527,6 +528,20 @@ def _scan_family(
         mean[again], phi[again], best[again] = refit.mean, refit.phi, second.best
         repicked = _pick(second, again, most)
         picks = pd.concat([picks[~picks["row"].isin(again)], repicked], ignore_index=True)
+        picks = _refined(
+            picks,
+            count,
+            base,
+            scanned,
+            mean,
+            refit,
+            again,
+            family,
+            ranges,
+            recent_from,
+            limits,
+            period,
+        )
         fit_on_all = scanned.copy()
         fit_on_all[again] = fit_on
     else:
@@ -560,6 +575,57 @@ def _scan_family(
             mean[these, cut : b + 1] = ahead.mean[:, cut : b + 1]
     level = mean if family == "count" else mean / np.where(base > 0, base, np.nan)
     return level, phi, best, picks
+
+
+def _refined(
+    picks: pd.DataFrame,
+    count: np.ndarray,
+    base: np.ndarray,
+    scanned: np.ndarray,
+    mean: np.ndarray,
+    refit: Baseline,
+    again: np.ndarray,
+    family: str,
+    ranges: np.ndarray,
+    recent_from: np.ndarray,
+    limits: Limits,
+    period: str,
+) -> pd.DataFrame:
+    """Each picked window judged against its series' baseline (not a forecast, not running
+    to the end) moved to where its change lies (:func:`journey_lib.monitor.scan.refine`),
+    clear of the series' other changes. Every picked series is in ``again``, fitted
+    ``refit``."""
+    picks = picks.sort_values(["row", "start"], ignore_index=True)
+    t = count.shape[1]
+    lengths = np.arange(1, t + 1)
+    for i in range(len(picks)):  # a few per changed series, not one per period
+        row, start, end = (int(picks.at[i, k]) for k in ("row", "start", "end"))
+        lo, hi = ranges[row]
+        if start >= recent_from[row] or end >= hi:
+            continue
+        same = picks["row"].to_numpy() == row
+        before = picks["end"].to_numpy()[same & (picks["start"].to_numpy() < start)]
+        after = picks["start"].to_numpy()[same & (picks["start"].to_numpy() > start)]
+        first = max(lo + MIN_BEFORE[period], before.max() + 1 if len(before) else 0)
+        last = min(hi, after.min() - 1 if len(after) else hi)
+        at = int(np.searchsorted(again, row))
+        moved = refine(
+            np.where(scanned[row], count[row], 0.0),
+            np.where(scanned[row], base[row], 0.0),
+            mean[row],
+            refit.dispersion(lengths, np.array([at]))[0],
+            family,
+            start,
+            end,
+            (first, int(recent_from[row]) - 1, last),
+            limits,
+        )
+        if moved is not None:
+            for k, value in zip(
+                ("start", "end", "score", "observed", "expected", "base"), moved, strict=True
+            ):
+                picks.at[i, k] = value
+    return picks
 
 
 def _joined(a: Found, b: Found) -> Found:

@@ -74,7 +74,8 @@ def forecast(
     starting at ``cut`` is judged against."""
     x = design(days, period, span=(lo, cut - 1), spacing=spacing)
     before = fit_on & (np.arange(count.shape[1]) < cut)
-    return x, fit_baseline(count, base, scanned, x, family, period, fit_on=before)
+    fit = fit_baseline(count, base, scanned, x, family, period, fit_on=before, spacing=spacing)
+    return x, fit
 
 
 def forecast_variance(

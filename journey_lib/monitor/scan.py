@@ -43,6 +43,13 @@ very large log does not report a 2% wobble that no one would act on, and rest on
 ratio (over ``phi``) is where the change lies: a longer window around a change can pass
 with as high a score, but it mixes changed and unchanged periods, which the ratio penalises.
 Windows overlapping it are dropped, and so on, up to ``max_per_series``.
+
+**Where it lies, to the period.** The grid of lengths tests whether something changed; it
+does not say where a long change ends (an 8-week fall is tested as 7 or 10 weeks). So a
+window that passed is moved (:func:`refine`) to the nearby window with the largest
+likelihood ratio (over ``phi``): its start within two periods, its length anywhere between
+the grid's neighbours of its own, as long as that window passes too. This estimates the
+change's span; it is not another test, so the false-alarm budget is unchanged.
 """
 
 from __future__ import annotations
@@ -61,6 +68,7 @@ __all__ = [
     "Found",
     "Limits",
     "likelihood_root",
+    "refine",
     "scan",
     "supported",
     "tail_score",
@@ -257,6 +265,74 @@ def _score(
     phi = np.broadcast_to(fit.dispersion(e - s + 1, rows), observed.shape)
     z = tail_score(family, observed, np.where(tested, expected, 1.0), total, phi)
     return np.where(tested, z, 0.0), tested, observed, expected, total, phi
+
+
+def refine(
+    count: np.ndarray,
+    base: np.ndarray,
+    mean: np.ndarray,
+    dispersion: np.ndarray,
+    family: str,
+    start: int,
+    end: int,
+    bounds: tuple[int, int, int],
+    limits: Limits,
+) -> tuple[int, int, float, float, float, float] | None:
+    """The window near ``start..end`` (a window of one series that passed) where its change
+    lies (see the module docstring): its start, end, score, observed, expected and base
+    totals, or None when no nearby window is stronger and passes too.
+
+    ``count``, ``base`` and ``mean`` are the series' values, base and baseline (0 where
+    unused); ``dispersion`` its dispersion at every length from 1 to ``len(count)``;
+    ``bounds`` the first and last start and the last end a window may take (the series'
+    range less its other changes, and starts before its recent quarter, which is judged
+    against forecasts).
+
+    Examples
+    --------
+    Eight weeks at 60 in a series at 100, tested on the grid as ten weeks:
+
+    >>> y = np.where((np.arange(40) >= 20) & (np.arange(40) < 28), 60.0, 100.0)
+    >>> m, phi = np.full(40, 100.0), np.ones(40)
+    >>> s, e, z, *totals = refine(y, m, m, phi, "count", 20, 29, (4, 26, 39), Limits(3.0, 0.1, 10))
+    >>> s, e, round(z, 1), totals
+    (20, 27, -12.2, [480.0, 800.0, 800.0])
+    """
+    length = end - start + 1
+    grid = np.asarray(LENGTHS)
+    shorter, longer = grid[grid < length], grid[grid > length]
+    lengths = np.arange(
+        shorter.max() + 1 if len(shorter) else 1, longer.min() if len(longer) else length + 1
+    )
+    starts = np.arange(max(start - 2, bounds[0]), min(start + 2, bounds[1]) + 1)
+    s = np.repeat(starts, len(lengths))
+    e = s + np.tile(lengths, len(starts)) - 1
+    fits = e <= bounds[2]
+    s, e = s[fits], e[fits]
+
+    def sums(values: np.ndarray) -> np.ndarray:
+        running = np.concatenate([[0.0], np.cumsum(values)])
+        return running[e + 1] - running[s]
+
+    y, m, n = sums(count), sums(mean), sums(base)
+    phi = dispersion[e - s]
+    strength = np.abs(likelihood_root(family, y, m, n)) / np.sqrt(phi)
+    z = tail_score(family, y, np.where(m > 0, m, 1.0), n, phi)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        moved = np.abs(y / m - 1.0) >= limits.min_size
+    passes = (m > 0) & (np.abs(z) >= limits.z_star) & moved
+    passes &= supported(family, y, m, n, limits.min_count)
+    if not passes.any():
+        return None
+    best = int(np.argmax(np.where(passes, strength, -np.inf)))
+    return (
+        int(s[best]),
+        int(e[best]),
+        float(z[best]),
+        float(y[best]),
+        float(m[best]),
+        float(n[best]),
+    )
 
 
 def supported(
