@@ -6,6 +6,8 @@ the residuals show (against a window-by-window count), and not for independent d
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -275,3 +277,18 @@ def test_runs_against_the_running_median_are_changes_not_trend_or_noise():
     assert not _local_runs(
         daily[None], np.ones((1, 364)), np.ones((1, 364), bool), "count", "day", 56
     ).any()
+
+
+def test_a_series_with_every_period_left_out_fits_without_a_warning():
+    """A report shows no raw warning text: a series the fit may not use at all (every period
+    left out) gets the plain baseline of none, quietly, beside one that fits."""
+    days = (pd.date_range("2024-01-01", periods=30, freq="7D") - pd.Timestamp(0)).days
+    x = design(days.to_numpy(), "week")
+    y = np.vstack([_bump(0), _bump(1)])
+    ones = np.ones_like(y)
+    fit_on = np.ones_like(y, bool)
+    fit_on[1] = False
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        fit = fit_baseline(y, ones, ones.astype(bool), x, "count", "week", fit_on=fit_on, late=13)
+    assert np.isfinite(fit.mean[0]).all() and fit.growth[1].tolist() == [1.0] * 9

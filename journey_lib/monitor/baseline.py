@@ -306,9 +306,24 @@ def _growth(pearson: np.ndarray, kept: np.ndarray, variance: np.ndarray) -> np.n
         shown = ratio - 2.0 * np.sqrt(2.0 * length / np.maximum(periods, 1))
         measured = (periods >= 3 * length) & np.isfinite(ratio)
         growth[:, j] = np.where(measured, np.maximum(shown, growth[:, j - 1]), growth[:, j - 1])
-    typical = np.nanmedian(np.where(kept, variance, np.nan), axis=1)
-    growth[~(typical >= _DENSE)] = 1.0
+    growth[~(_typical(variance, kept) >= _DENSE)] = 1.0
     return np.maximum(growth, 1.0)
+
+
+def _typical(variance: np.ndarray, periods: np.ndarray) -> np.ndarray:
+    """Each series' model variance in a typical one of ``periods`` (their median); NaN for
+    a series with none (every period left out), which is then not dense.
+
+    Examples
+    --------
+    >>> _typical(np.array([[1.0, 9.0, 4.0], [2.0, 2.0, 2.0]]),
+    ...          np.array([[True, True, True], [False, False, False]])).tolist()
+    [4.0, nan]
+    """
+    typical = np.full(len(variance), np.nan)
+    some = periods.any(axis=1)
+    typical[some] = np.nanmedian(np.where(periods[some], variance[some], np.nan), axis=1)
+    return typical
 
 
 def _robust_fit(
@@ -431,9 +446,7 @@ def _local_runs(
         mean = variance = np.maximum(np.nan_to_num(local), 1e-6)
     deviance = _deviance_residual(y, mean, n, family)
     scaled = np.abs(deviance) / np.maximum(_spread(deviance, fitted), 1.0)[:, None]
-    typical = np.full(len(y), np.nan)
-    typical[some] = np.nanmedian(np.where(fitted[some], variance[some], np.nan), axis=1)
-    return _runs(deviance, scaled, fitted) & (typical >= _DENSE)[:, None]
+    return _runs(deviance, scaled, fitted) & (_typical(variance, fitted) >= _DENSE)[:, None]
 
 
 def _spread(deviance: np.ndarray, fitted: np.ndarray) -> np.ndarray:
