@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 import journey_lib as jl
 from journey_lib.errors import JourneyParameterError
 from journey_lib.monitor import recent
-from journey_lib.monitor.baseline import _local_runs, design, fit_baseline
+from journey_lib.monitor.baseline import _local_runs, _running_median, design, fit_baseline
 
 
 def _weekly(count: np.ndarray, start: str = "2024-01-01") -> pd.DataFrame:
@@ -292,3 +292,26 @@ def test_a_series_with_every_period_left_out_fits_without_a_warning():
         warnings.simplefilter("error")
         fit = fit_baseline(y, ones, ones.astype(bool), x, "count", "week", fit_on=fit_on, late=13)
     assert np.isfinite(fit.mean[0]).all() and fit.growth[1].tolist() == [1.0] * 9
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    rows=st.integers(1, 4),
+    periods=st.integers(1, 60),
+    step=st.sampled_from([1, 7]),
+    half=st.integers(0, 9),
+    seed=st.integers(0, 2**31),
+)
+def test_the_running_median_matches_pandas_rolling_median(rows, periods, step, half, seed):
+    """_running_median against pandas' centred rolling median, each weekday's periods on
+    their own for days, with missing values anywhere."""
+    rng = np.random.default_rng(seed)
+    level = rng.poisson(20, (rows, periods)).astype(float)
+    level[rng.random((rows, periods)) < 0.3] = np.nan
+    want = np.full_like(level, np.nan)
+    for day in range(step):
+        part = pd.DataFrame(level[:, day::step].T)
+        rolled = part.rolling(2 * half + 1, center=True, min_periods=1).median()
+        want[:, day::step] = rolled.to_numpy().T
+    got = _running_median(level, step, half)
+    np.testing.assert_allclose(got, want, equal_nan=True)

@@ -49,7 +49,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-import pandas as pd
 from scipy import special
 
 __all__ = [
@@ -84,6 +83,7 @@ RUN = 2.0
 #: The window lengths, in periods, at which each series' growth of variance is measured.
 LENGTHS = 2 ** np.arange(9)
 _DENSE = 5.0  # the model variance a period needs for its series' growth to be measured
+_CHUNK = 4_000_000  # floats per block of running-median windows
 _TRIM = 0.1  # the largest tenth of squared residuals is left out of the first estimate
 _FAR = 6.0  # residuals beyond this many first-estimate deviations do not count as noise
 # The mean of a chi-square with one degree of freedom below its 90% quantile:
@@ -430,11 +430,7 @@ def _local_runs(
     with np.errstate(divide="ignore", invalid="ignore"):
         level = np.where(fitted, y if family == "count" else y / n, np.nan)
     step = 7 if period == "day" else 1
-    local = np.full_like(level, np.nan)
-    for day in range(step):
-        part = pd.DataFrame(level[:, day::step].T)
-        rolled = part.rolling(2 * (reach // step) + 1, center=True, min_periods=1).median()
-        local[:, day::step] = rolled.to_numpy().T
+    local = _running_median(level, step, reach // step)
     some = fitted.any(axis=1)
     local[some] = np.where(
         np.isfinite(local[some]), local[some], np.nanmedian(level[some], axis=1, keepdims=True)
@@ -447,6 +443,41 @@ def _local_runs(
     deviance = _deviance_residual(y, mean, n, family)
     scaled = np.abs(deviance) / np.maximum(_spread(deviance, fitted), 1.0)[:, None]
     return _runs(deviance, scaled, fitted) & (_typical(variance, fitted) >= _DENSE)[:, None]
+
+
+def _running_median(level: np.ndarray, step: int, half: int) -> np.ndarray:
+    """Each period's median of the finite ``level`` values ``half`` steps of ``step``
+    periods on either side and itself (for days with ``step`` 7, the same weekday's), as
+    pandas' centred rolling median with ``min_periods=1``; NaN where all are missing.
+
+    Examples
+    --------
+    >>> _running_median(np.array([[1.0, 9.0, 2.0, np.nan, 4.0]]), 1, 1).tolist()
+    [[5.0, 2.0, 5.5, 3.0, 4.0]]
+    """
+    rows, t = level.shape
+    blocks = -(-t // step)
+    grid = np.full((rows, blocks * step), np.nan)
+    grid[:, :t] = level
+    grid = np.pad(
+        grid.reshape(rows, blocks, step), ((0, 0), (half, half), (0, 0)), constant_values=np.nan
+    )
+    out = np.empty((rows, blocks, step))
+    chunk = max(1, _CHUNK // (blocks * step * (2 * half + 1)))
+    for first in range(0, rows, chunk):
+        # Sorted windows hold their missing values last: the median is the middle of the
+        # first k, k being how many are there.
+        sorted_ = np.sort(
+            np.lib.stride_tricks.sliding_window_view(
+                grid[first : first + chunk], 2 * half + 1, axis=1
+            ),
+            axis=-1,
+        )
+        k = np.isfinite(sorted_).sum(axis=-1)
+        low = np.take_along_axis(sorted_, np.maximum((k - 1) // 2, 0)[..., None], -1)[..., 0]
+        high = np.take_along_axis(sorted_, (k // 2)[..., None], -1)[..., 0]
+        out[first : first + chunk] = np.where(k > 0, (low + high) / 2.0, np.nan)
+    return out.reshape(rows, blocks * step)[:, :t]
 
 
 def _spread(deviance: np.ndarray, fitted: np.ndarray) -> np.ndarray:
