@@ -178,6 +178,27 @@ def test_a_rate_from_few_conversions_is_hidden_though_its_base_is_large():
     assert web["count"].isna().tolist() == (~BUMP).tolist()
 
 
+def test_a_rate_nearly_everyone_meets_is_hidden_for_the_few_who_do_not():
+    """200 customers a week of whom 198 convert (the 2 who do not are a small cell), then
+    160 for four weeks: hidden in the usual weeks, with the other value as complement, shown
+    in the four. The level before, over the four weeks before them, is shown: their 2s
+    together are 8, which singles out no one."""
+    rate = np.where(BUMP, 0.8, 0.99)
+    found = jl.find_changes(_rates({"web": (rate, 200), "mobile": (np.full(52, 0.5), 200)}))
+    shown = private_changes(found, 5)
+    web = shown.series[shown.series["value"] == "web"]
+    assert web["count"].isna().tolist() == (~BUMP).tolist()
+    mobile = shown.series[shown.series["value"] == "mobile"]
+    assert mobile["count"].isna().tolist() == (~BUMP).tolist()
+    row = found.table.index[found.table["value"] == "web"][0]
+    before, weeks = found.windows(row)[0], found.table.at[row, "periods"]
+    assert len(before) == 4 and weeks == 4
+    assert shown.table.at[row, "before"] == pytest.approx(0.99)
+    assert shown.table.at[row, "during"] == pytest.approx(0.8)
+    # Under the rule before it (converted customers only), web's usual weeks were shown.
+    assert not private_changes(found, 2).series["count"].isna().any()
+
+
 def test_figures_of_a_private_result_draw_nothing_hidden(small_app, rate_fall):
     shown = private_changes(small_app, 20)
     i = int(small_app.table.index[small_app.table["value"] == "app"][0])

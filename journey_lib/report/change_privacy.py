@@ -2,14 +2,16 @@
 
 A series' cell in one period rests on a number of customers or events: the events for a
 count (active customers, an event's volume), the customers behind the rate for a rate (those
-entering a step, the active customers a churn rate or retention is over) and the converted
-ones too, the active customers for revenue per customer. :func:`private_changes` returns the
+entering a step, the active customers a churn rate or retention is over) and those who
+converted and those who did not too (a 98% from 100 singles out the 2), the active customers
+for revenue per customer. :func:`private_changes` returns the
 result with:
 
 - **the series' cells** from 1 to ``min_cell - 1`` missing (a gap in a figure), and, in each
   period, complements among the values of the same segment column, whose whole log is shown
   (:func:`journey_lib.report.privacy.suppressed`, by what the cells rest on and, for rates,
-  by their converted customers too: two or more hidden cells only reveal their sum);
+  by their converted and not converted customers too: two or more hidden cells only reveal
+  their sum);
 - **a change's level before or during** missing when the events or customers its window
   rests on (over the whole window) are that few, or when it would give away the window's
   hidden cells (its total less the cells shown: safe only for two or more hidden cells
@@ -154,7 +156,8 @@ def _private_series(series: pd.DataFrame, min_cell: int) -> pd.DataFrame:
     unit = _unit(series, family)
     rate = family == "rate"
     converted = np.where(rate, series["count"].to_numpy(dtype="float64"), 0.0)
-    hide = _small(unit, min_cell) | _small(converted, min_cell)
+    missed = np.where(rate, unit - converted, 0.0)  # customers behind a rate who did not
+    hide = _small(unit, min_cell) | _small(converted, min_cell) | _small(missed, min_cell)
     places = series["column"].notna().to_numpy()
     if (hide & places).any():
         # Complements within each column's values of one period, whose whole log is shown.
@@ -163,7 +166,7 @@ def _private_series(series: pd.DataFrame, min_cell: int) -> pd.DataFrame:
         chosen = hit.to_numpy()
         inside = group[chosen]
         more = np.zeros(int(chosen.sum()), bool)
-        for counts in (unit, converted):
+        for counts in (unit, converted, missed):
             held = pd.Series(counts[places][chosen], index=inside.index)
             more |= (
                 held.groupby(inside, sort=False)
@@ -191,23 +194,27 @@ def _small_window(rows: pd.DataFrame, family: str, min_cell: int) -> bool:
     """Whether a window's periods (``rows``) rest on too few in all."""
     count = rows["count"].sum()
     unit = count if family == "count" else rows["base"].sum()
-    return bool(_small(unit, min_cell)) or (family == "rate" and bool(_small(count, min_cell)))
+    return bool(_small(unit, min_cell)) or (
+        family == "rate" and bool(_small(count, min_cell) | _small(unit - count, min_cell))
+    )
 
 
 def _gives_away(rows: pd.DataFrame, shown: pd.DataFrame, family: str, min_cell: int) -> bool:
     """Whether a window's level, its total over its periods, would give away the periods
     the figure hides (``rows`` as found, ``shown`` as the page shows them): the total less
     the cells shown is the hidden cells' sum, safe only as a group of two or more holding
-    ``min_cell`` or more (for a rate, its converted customers too, unless none)."""
+    ``min_cell`` or more (for a rate, its converted and not converted customers too, unless
+    none)."""
     hidden = (shown["count"].isna() & rows["count"].notna()).to_numpy()
     if not hidden.any():
         return False
     unit = rows["count"] if family == "count" else rows["base"]
     converted = rows["count"].to_numpy()[hidden].sum()
+    missed = unit.to_numpy()[hidden].sum() - converted
     return (
         hidden.sum() < 2
         or unit.to_numpy()[hidden].sum() < min_cell
-        or (family == "rate" and 0 < converted < min_cell)
+        or (family == "rate" and (0 < converted < min_cell or 0 < missed < min_cell))
     )
 
 
@@ -219,8 +226,9 @@ def _hidden_values(
     inside = rows[rows["period"].isin(window)]
     totals = inside.groupby(inside["value"].astype(str))[["count", "base"]].sum()
     hide = suppressed(totals["count"] if family == "count" else totals["base"], min_cell)
-    if family == "rate":  # the converted customers are cells too
+    if family == "rate":  # those who converted and those who did not are cells too
         hide |= suppressed(totals["count"], min_cell)
+        hide |= suppressed(totals["base"] - totals["count"], min_cell)
     return hide
 
 
