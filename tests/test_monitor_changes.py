@@ -7,7 +7,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 from scipy import special, stats
 
@@ -164,9 +164,12 @@ def test_window_scores_match_a_brute_force_reference():
     length=st.sampled_from([3, 5, 6, 7, 8, 9, 10, 12, 14, 17, 21, 25]),
     family=st.sampled_from(["count", "rate"]),
 )
+@example(seed=2032739217, start=10, length=21, family="rate")  # a tail below 1e-300
 def test_a_window_is_moved_to_the_strongest_nearby_window_that_passes(seed, start, length, family):
     """refine against a loop over every start within two periods and every length between
-    the grid's neighbours, each window's strength and score taken from scipy's laws."""
+    the grid's neighbours, inside random bounds, starting and ending on used periods, each
+    window's strength and score taken from scipy's laws (past floating point, the root of
+    the likelihood ratio, as the scan ranks them)."""
     rng = np.random.default_rng(seed)
     t = 60
     n = rng.integers(20, 400, t).astype(float)
@@ -177,21 +180,27 @@ def test_a_window_is_moved_to_the_strongest_nearby_window_that_passes(seed, star
     truth = np.where(inside, rng.choice([0.6, 1.0, 1.5], p=[0.4, 0.2, 0.4]), 1.0) * m
     truth = np.minimum(truth, 0.95 * n) if family == "rate" else truth
     y = rng.binomial(n.astype(int), truth / n) if family == "rate" else rng.poisson(truth)
-    y = y.astype(float)
+    used = rng.random(t) > 0.15  # gaps, as unused periods
+    y, n, m = (np.where(used, v, 0.0).astype(float) for v in (y, n, m))
     phi = np.linspace(1.0, rng.uniform(1.0, 3.0), t)
     end = min(start + length - 1, t - 1)
     limits = scan.Limits(float(rng.uniform(0.5, 3.0)), 0.05, 10.0)
-    bounds = (4, 40, 55)
-    got = scan.refine(y, n, m, phi, family, start, end, bounds, limits)
+    bounds = (
+        int(rng.integers(start - 4, start + 1)),
+        int(rng.integers(start, start + 4)),
+        int(rng.integers(end - 2, t)),
+    )
+    got = scan.refine(y, n, m, used, phi, family, start, end, bounds, limits)
     grid = np.asarray(scan.LENGTHS)
     size = end - start + 1
     shorter, longer = grid[grid < size], grid[grid > size]
+    floor = stats.norm.isf(1e-300)
     best, want = -np.inf, None
     for s in range(max(start - 2, bounds[0]), min(start + 2, bounds[1]) + 1):
         lo = shorter.max() + 1 if len(shorter) else 1
         for ell in range(lo, longer.min() if len(longer) else size + 1):
             e = s + ell - 1
-            if e > bounds[2]:
+            if e > bounds[2] or s < 0 or not (used[s] and used[e]):
                 continue
             yy, mm, nn, ph = (
                 y[s : e + 1].sum(),
@@ -216,8 +225,8 @@ def test_a_window_is_moved_to_the_strongest_nearby_window_that_passes(seed, star
                     0.5,
                 )
                 enough = nn >= limits.min_count
-            z = np.sign(yy - mm) * stats.norm.isf(tail)
             strength = np.sqrt(max(2 * ratio, 0.0)) / np.sqrt(ph)
+            z = np.sign(yy - mm) * (max(strength, floor) if tail < 1e-300 else stats.norm.isf(tail))
             if abs(z) >= limits.z_star and abs(yy / mm - 1) >= 0.05 and enough:
                 if strength > best + 1e-9:
                     best, want = strength, (s, e, z, yy, mm, nn)

@@ -315,3 +315,39 @@ def test_the_running_median_matches_pandas_rolling_median(rows, periods, step, h
         want[:, day::step] = rolled.to_numpy().T
     got = _running_median(level, step, half)
     np.testing.assert_allclose(got, want, equal_nan=True)
+
+
+def test_a_change_beside_an_unused_week_is_reported_on_the_weeks_it_covers():
+    """A fall to half for seven weeks from week 20 with week 19 unused: reported from week
+    20 for seven weeks. (Moving the window could take the unused week in for nothing, its
+    totals the same, and did: from week 19 for eight weeks in four draws of four.)"""
+    weeks = pd.date_range("2024-01-01", periods=52, freq="7D", tz="UTC")
+    t = np.arange(52)
+    for seed in range(4):
+        count = np.random.default_rng(seed).poisson(np.where((t >= 20) & (t < 27), 50.0, 100.0))
+        series = _weekly(count.astype(float))
+        series.loc[19, "used"] = False
+        table = jl.find_changes(series, min_count=1).table
+        first = (pd.to_datetime(table["start"], utc=True) - weeks[0]).dt.days // 7
+        assert ((first == 20) & (table["periods"] == 7)).sum() == 1, (seed, table)
+
+
+def test_one_change_picked_in_two_pieces_is_reported_whole():
+    """Six weeks at twice the level from week 5 (default trend) and nine weeks at 60% from
+    week 20 (a 26-week trend): each one change spanning its weeks, in ten draws each. (The
+    strongest window can leave a neighbouring piece of the same change to be picked as a
+    second one: (5, 1) and (6, 5) in three draws of ten, (20, 7) and (27, 1) in one.)"""
+    weeks = pd.date_range("2024-01-01", periods=52, freq="7D", tz="UTC")
+    t = np.arange(52)
+    cases = [(5, 6, 2.0, 50.0, "8W"), (20, 9, 0.6, 100.0, "26W")]
+    for at, length, factor, level, trend in cases:
+        for seed in range(10):
+            mean = np.where((t >= at) & (t < at + length), factor * level, level)
+            count = np.random.default_rng(seed).poisson(mean).astype(float)
+            table = jl.find_changes(_weekly(count), min_count=1, trend=trend).table
+            first = (pd.to_datetime(table["start"], utc=True) - weeks[0]).dt.days // 7
+            last = first + table["periods"] - 1
+            inside = (last >= at) & (first < at + length)
+            assert inside.sum() == 1, (at, seed, table[["start", "periods"]])
+            assert abs(first[inside].iloc[0] - at) <= 1, (at, seed, table)
+            assert abs(table.loc[inside, "periods"].iloc[0] - length) <= 1, (at, seed, table)

@@ -451,6 +451,7 @@ def changes(events, profile, s: dict) -> dict:
         alpha=s["alpha"],
         min_size=s["min_size"],
         min_count=max(s["min_count"], s["min_cell"]),
+        trend=s["trend"],
     )
     assert len(found) == 0, found.table
     assert found.tests > 10_000  # every series scanned, not none

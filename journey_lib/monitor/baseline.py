@@ -8,14 +8,14 @@ Each series is fitted, on its used periods, by a generalised linear model of its
 * **money** (revenue per customer): quasi-Poisson with a log link and the period's
   customers as exposure (``log(base)`` as offset).
 
-The linear predictor is a **piecewise-linear trend** (hat functions on knots spread evenly,
-one per :data:`KNOT_SPACING` periods of data: eight weeks, so growth and slow drift are not
-changes; a series under sixteen weeks gets a constant level) plus, for daily series, a
-**weekday effect** (six indicators, Monday the reference), so a quiet Sunday is expected
-rather than flagged. The knots stop one spacing before the series' end and the last piece
-runs on straight: a change in the latest weeks, the one a report most needs to see, cannot
-be absorbed by the trend bending at the end. The trend is penalised (:data:`SMOOTH`) toward
-steadiness, which only a sparse series notices.
+The linear predictor is a **piecewise-linear trend** (hat functions on knots spread evenly, one
+per :data:`KNOT_SPACING` periods of data, the ``trend`` of :func:`journey_lib.changes`: eight
+weeks by default, so growth and slow drift are not changes; a series under two spacings gets a
+constant level) plus, for daily series, a **weekday effect** (six indicators, Monday the
+reference), so a quiet Sunday is expected rather than flagged. The knots stop one spacing
+before the series' end and the last piece runs on straight: a change in the latest weeks, the
+one a report most needs to see, cannot be absorbed by the trend bending at the end. The trend
+is penalised (:data:`SMOOTH`) toward steadiness, which only a sparse series notices.
 
 The fit is **robust**, so an incident inside the series does not drag its own baseline after
 it: a round of Huber's weights (:data:`HUBER`), then rounds of Tukey's bisquare
@@ -30,16 +30,17 @@ and make its ordinary days look like rises. A change about as long as the knots 
 bend the trend before any round sees it (a trend through six weeks at twice the level sits so
 high that the weeks after them look like the change), so runs are also found against a
 **running median** over a knot spacing on either side (per weekday for days), which a change
-shorter than the spacing cannot move and a rising or falling trend does not upset; every robust
-round leaves those periods out (:func:`_local_runs`). The **dispersion** ``phi`` is Pearson's
-chi-square over its degrees of freedom, on the periods not far off the rest (within
-:data:`_FAR` standard deviations of a first, trimmed estimate): real series vary more than
-Poisson or binomial chance, and ``phi`` says how much, tail included; an incident's periods do
-not count as noise (money's far days do: one large order is how an amount varies). For counts
-and rates it is at least 1. Its **growth** with a window's length (:data:`LENGTHS`) is measured
-from the kept periods' residuals: the squared sums over every window of that length against the
-periods one by one, counted only beyond what chance gives an independent series (twice its
-spread), never shrinking with length (:meth:`Baseline.dispersion`).
+shorter than the spacing cannot move (within a spacing of the series' ends or of unused periods
+the window is cut short, and half that is enough) and a rising or falling trend does not upset;
+every robust round leaves those periods out (:func:`_local_runs`). The **dispersion** ``phi``
+is Pearson's chi-square over its degrees of freedom, on the periods not far off the rest
+(within :data:`_FAR` standard deviations of a first, trimmed estimate): real series vary more
+than Poisson or binomial chance, and ``phi`` says how much, tail included; an incident's
+periods do not count as noise (money's far days do: one large order is how an amount varies).
+For counts and rates it is at least 1. Its **growth** with a window's length (:data:`LENGTHS`)
+is measured from the kept periods' residuals: the squared sums over every window of that length
+against the periods one by one, counted only beyond what chance gives an independent series
+(twice its spread), never shrinking with length (:meth:`Baseline.dispersion`).
 
 All series are fitted at once (iteratively reweighted least squares on stacked arrays).
 """
@@ -405,9 +406,10 @@ def _local_runs(
     """The periods in a run (:func:`_runs`) against a running median of the series' level
     (counts; rates' shares), ``reach`` periods on either side (for days, the same weekday
     within ``reach`` days, so a quiet Sunday is set against Sundays), measured in spreads of
-    the deviance residuals from it. The median ignores a change shorter than ``reach`` and
-    follows a level that rises or falls steadily, where a fitted trend would already bend
-    toward the one and could not be told from the other.
+    the deviance residuals from it. The median ignores a change shorter than ``reach``
+    (near the series' ends or unused periods, where its window is cut short, one shorter
+    than half of that) and follows a level that rises or falls steadily, where a fitted
+    trend would already bend toward the one and could not be told from the other.
 
     Only dense series (a model variance of :data:`_DENSE` or more in a typical period) have
     such runs: a rare event's or small segment's busy stretches are how it varies. Nor does

@@ -591,41 +591,94 @@ def _refined(
     limits: Limits,
     period: str,
 ) -> pd.DataFrame:
-    """Each picked window judged against its series' baseline (not a forecast, not running
-    to the end) moved to where its change lies (:func:`journey_lib.monitor.scan.refine`),
-    clear of the series' other changes. Every picked series is in ``again``, fitted
-    ``refit``."""
-    picks = picks.sort_values(["row", "start"], ignore_index=True)
-    t = count.shape[1]
-    lengths = np.arange(1, t + 1)
-    for i in range(len(picks)):  # a few per changed series, not one per period
-        row, start, end = (int(picks.at[i, k]) for k in ("row", "start", "end"))
-        lo, hi = ranges[row]
-        if start >= recent_from[row] or end >= hi:
-            continue
-        same = picks["row"].to_numpy() == row
-        before = picks["end"].to_numpy()[same & (picks["start"].to_numpy() < start)]
-        after = picks["start"].to_numpy()[same & (picks["start"].to_numpy() > start)]
-        first = max(lo + MIN_BEFORE[period], before.max() + 1 if len(before) else 0)
-        last = min(hi, after.min() - 1 if len(after) else hi)
-        at = int(np.searchsorted(again, row))
-        moved = refine(
-            np.where(scanned[row], count[row], 0.0),
-            np.where(scanned[row], base[row], 0.0),
-            mean[row],
-            refit.dispersion(lengths, np.array([at]))[0],
+    """The picked windows judged against their series' baseline (not a forecast, not
+    running to the end) moved to where their changes lie
+    (:func:`journey_lib.monitor.scan.refine`), clear of the series' other changes: first two
+    neighbouring windows of one sign are taken together where that passes (one change the
+    pick split in two), then each window is moved. Every picked series is in ``again``,
+    fitted ``refit``."""
+    lengths = np.arange(1, count.shape[1] + 1)
+    out = []
+    for row, group in picks.sort_values(["row", "start"]).groupby("row", sort=True):
+        row = int(row)  # a few changes per changed series: these loops are short
+        series = _Series(
+            y=np.where(scanned[row], count[row], 0.0),
+            n=np.where(scanned[row], base[row], 0.0),
+            mean=mean[row],
+            used=scanned[row],
+            phi=refit.dispersion(lengths, np.array([int(np.searchsorted(again, row))]))[0],
+            lo=int(ranges[row, 0]) + MIN_BEFORE[period],
+            hi=int(ranges[row, 1]),
+            recent=int(recent_from[row]),
+        )
+        windows = group.to_dict("records")
+        joined: list[dict[str, Any]] = []
+        for k, w in enumerate(windows):
+            prev = joined[-1] if joined else None
+            if (
+                prev is not None
+                and w["start"] == prev["end"] + 1
+                and np.sign(w["score"]) == np.sign(prev["score"])
+                and series.inside(prev)
+                and series.inside(w)
+            ):
+                before = joined[-2]["end"] if len(joined) > 1 else -1
+                after = windows[k + 1]["start"] if k + 1 < len(windows) else series.hi + 1
+                union = series.moved(prev["start"], w["end"], before, after, family, limits)
+                if union is not None:
+                    joined[-1] = {**prev, **union}
+                    continue
+            joined.append(dict(w))
+        for k, w in enumerate(joined):
+            if series.inside(w):
+                before = joined[k - 1]["end"] if k else -1
+                after = joined[k + 1]["start"] if k + 1 < len(joined) else series.hi + 1
+                better = series.moved(w["start"], w["end"], before, after, family, limits)
+                joined[k] = w if better is None else {**w, **better}
+        out.extend(joined)
+    return pd.DataFrame(out, columns=picks.columns) if out else picks
+
+
+@dataclass(frozen=True)
+class _Series:
+    """One changed series as :func:`_refined` moves its windows: values, base, baseline,
+    used periods and dispersion by length (1, 2, ...); ``lo`` the first start a change may
+    take, ``hi`` the last used period, ``recent`` the first start judged by forecast."""
+
+    y: np.ndarray
+    n: np.ndarray
+    mean: np.ndarray
+    used: np.ndarray
+    phi: np.ndarray
+    lo: int
+    hi: int
+    recent: int
+
+    def inside(self, window: dict[str, Any]) -> bool:
+        """Whether a window was judged against the series' baseline and ends before its
+        last period."""
+        return bool(window["start"] < self.recent and window["end"] < self.hi)
+
+    def moved(
+        self, start: int, end: int, before: int, after: int, family: str, limits: Limits
+    ) -> dict[str, Any] | None:
+        """:func:`~journey_lib.monitor.scan.refine` of ``start..end`` between the end of
+        the change ``before`` it and the start of the one ``after`` it."""
+        bounds = (max(self.lo, int(before) + 1), self.recent - 1, min(self.hi, int(after) - 1))
+        found = refine(
+            self.y,
+            self.n,
+            self.mean,
+            self.used,
+            self.phi,
             family,
-            start,
-            end,
-            (first, int(recent_from[row]) - 1, last),
+            int(start),
+            int(end),
+            bounds,
             limits,
         )
-        if moved is not None:
-            for k, value in zip(
-                ("start", "end", "score", "observed", "expected", "base"), moved, strict=True
-            ):
-                picks.at[i, k] = value
-    return picks
+        keys = ("start", "end", "score", "observed", "expected", "base")
+        return None if found is None else dict(zip(keys, found, strict=True))
 
 
 def _joined(a: Found, b: Found) -> Found:

@@ -271,6 +271,7 @@ def refine(
     count: np.ndarray,
     base: np.ndarray,
     mean: np.ndarray,
+    used: np.ndarray,
     dispersion: np.ndarray,
     family: str,
     start: int,
@@ -278,15 +279,19 @@ def refine(
     bounds: tuple[int, int, int],
     limits: Limits,
 ) -> tuple[int, int, float, float, float, float] | None:
-    """The window near ``start..end`` (a window of one series that passed) where its change
-    lies (see the module docstring): its start, end, score, observed, expected and base
-    totals, or None when no nearby window is stronger and passes too.
+    """The window near ``start..end`` (one series' window, or two neighbouring ones of one
+    sign taken together) where its change lies (see the module docstring): the start, end,
+    score, observed, expected and base totals of the strongest window that passes, which may
+    be ``start..end`` itself; None when none passes.
 
     ``count``, ``base`` and ``mean`` are the series' values, base and baseline (0 where
-    unused); ``dispersion`` its dispersion at every length from 1 to ``len(count)``;
-    ``bounds`` the first and last start and the last end a window may take (the series'
-    range less its other changes, and starts before its recent quarter, which is judged
-    against forecasts).
+    unused); ``used`` its used periods: a window starts and ends on one, so that it does not
+    reach over a gap it would gain nothing from; ``dispersion`` its dispersion at every
+    length from 1 to ``len(count)``; ``bounds`` the first and last start and the last end a
+    window may take (the series' range less its other changes, and starts before its recent
+    quarter, which is judged against forecasts). The candidates are not held to the scan's
+    least variance left after the trend (``_LEAST_LEFT``): they lie within two periods and
+    a grid step of a window that was.
 
     Examples
     --------
@@ -294,7 +299,9 @@ def refine(
 
     >>> y = np.where((np.arange(40) >= 20) & (np.arange(40) < 28), 60.0, 100.0)
     >>> m, phi = np.full(40, 100.0), np.ones(40)
-    >>> s, e, z, *totals = refine(y, m, m, phi, "count", 20, 29, (4, 26, 39), Limits(3.0, 0.1, 10))
+    >>> used = np.ones(40, bool)
+    >>> limits = Limits(3.0, 0.1, 10)
+    >>> s, e, z, *totals = refine(y, m, m, used, phi, "count", 20, 29, (4, 26, 39), limits)
     >>> s, e, round(z, 1), totals
     (20, 27, -12.2, [480.0, 800.0, 800.0])
     """
@@ -307,8 +314,10 @@ def refine(
     starts = np.arange(max(start - 2, bounds[0]), min(start + 2, bounds[1]) + 1)
     s = np.repeat(starts, len(lengths))
     e = s + np.tile(lengths, len(starts)) - 1
-    fits = e <= bounds[2]
+    fits = (e <= bounds[2]) & (s >= 0)
     s, e = s[fits], e[fits]
+    ends_used = used[s] & used[e]
+    s, e = s[ends_used], e[ends_used]
 
     def sums(values: np.ndarray) -> np.ndarray:
         running = np.concatenate([[0.0], np.cumsum(values)])
@@ -393,27 +402,74 @@ def tail_score(
     >>> float(tail_score("count", 20 * one, 5 * one, one, 2 * one)[0]).__round__(2)
     3.17
     """
-    y, m, n = observed, expected, total
+    arrays = np.broadcast_arrays(observed, expected, observed if total is None else total, phi)
+    shape = arrays[0].shape
+    y, m, n, phi = (np.ravel(np.asarray(a, dtype="float64")) for a in arrays)
+    direction = np.sign(y - m)
+    tail = np.full(y.shape, 0.5)
+    # Only the tail on the window's side is computed: the two tails add up to one or more,
+    # so the other is the smaller only where this one is half or more (near the mean).
+    for side, upper in ((direction > 0, True), (direction < 0, False)):
+        if side.any():
+            tail[side] = _tail(family, y[side], m[side], n[side], phi[side], upper=upper)
+    near = (tail >= 0.5) & (direction != 0)
+    if near.any():
+        other = _tail(
+            family, y[near], m[near], n[near], phi[near], upper=None, side=direction[near]
+        )
+        tail[near] = np.minimum(tail[near], other)
+    tail = np.clip(np.nan_to_num(tail, nan=0.5), 0.0, 0.5)
+    z = direction * stats.norm.isf(tail)
+    # Past floating point (a tail below 1e-300), rank by the likelihood ratio instead.
+    far = tail < 1e-300
+    if far.any():
+        root = np.abs(likelihood_root(family, y[far], m[far], n[far])) / np.sqrt(phi[far])
+        z[far] = direction[far] * np.maximum(root, _FLOOR_Z)
+    return np.where(np.isfinite(z), z, 0.0).reshape(shape)
+
+
+def _tail(
+    family: str,
+    y: np.ndarray,
+    m: np.ndarray,
+    n: np.ndarray,
+    phi: np.ndarray,
+    *,
+    upper: bool | None,
+    side: np.ndarray | None = None,
+) -> np.ndarray:
+    """One tail probability of each window total under its law (see :func:`tail_score`):
+    ``P(Y >= y)`` when ``upper``, else ``P(Y <= y)``; with ``upper=None``, the tail away
+    from each window's ``side`` (the sign of ``y - m``)."""
+    if upper is None:
+        out = np.empty(len(y))
+        for flip, want in ((side > 0, False), (side < 0, True)):
+            out[flip] = _tail(family, y[flip], m[flip], n[flip], phi[flip], upper=want)
+        return out
+    out = np.ones(len(y))
     with np.errstate(all="ignore"):
         if family == "count":
             wanders = phi > 1.0 + 1e-9
-            k = m / np.where(wanders, phi - 1.0, 1.0)  # negative binomial size
-            q = k / (k + m)
-            lower = np.where(wanders, special.betainc(k, y + 1, q), special.gammaincc(y + 1, m))
-            upper = np.where(wanders, special.betainc(y, k, 1 - q), special.gammainc(y, m))
-            upper = np.where(y <= 0, 1.0, upper)
+            w, p = wanders, ~wanders
+            k = m[w] / (phi[w] - 1.0)  # negative binomial size
+            q = k / (k + m[w])
+            if upper:
+                out[w] = special.betainc(y[w], k, 1 - q)
+                out[p] = special.gammainc(y[p], m[p])
+                out[y <= 0] = 1.0
+            else:
+                out[w] = special.betainc(k, y[w] + 1, q)
+                out[p] = special.gammaincc(y[p] + 1, m[p])
         elif family == "rate":
             yy, nn, p0 = y / phi, n / phi, np.clip(m / n, 1e-12, 1 - 1e-12)
-            lower = np.where(yy >= nn, 1.0, special.betainc(nn - yy, yy + 1, 1 - p0))
-            upper = np.where(yy <= 0, 1.0, special.betainc(yy, nn - yy + 1, p0))
+            if upper:
+                out = np.where(yy <= 0, 1.0, special.betainc(yy, nn - yy + 1, p0))
+            else:
+                out = np.where(yy >= nn, 1.0, special.betainc(nn - yy, yy + 1, 1 - p0))
         else:  # money: Y / phi is Poisson with mean M / phi (compound Poisson)
             k, mu = y / phi, m / phi
-            lower = special.gammaincc(k + 1, mu)
-            upper = np.where(k <= 0, 1.0, special.gammainc(k, mu))
-        tail = np.clip(np.minimum(lower, upper), 0.0, 0.5)
-        direction = np.sign(y - m)
-        z = direction * stats.norm.isf(tail)
-        # Past floating point (a tail below 1e-300), rank by the likelihood ratio instead.
-        root = np.abs(likelihood_root(family, y, m, n)) / np.sqrt(phi)
-        z = np.where(tail < 1e-300, direction * np.maximum(root, _FLOOR_Z), z)
-    return np.where(np.isfinite(z), z, 0.0)
+            if upper:
+                out = np.where(k <= 0, 1.0, special.gammainc(k, mu))
+            else:
+                out = special.gammaincc(k + 1, mu)
+    return out

@@ -270,7 +270,7 @@ def report_changes(
     """:func:`journey_lib.changes` as a report runs it: on the data's log and profile, by
     the segment columns the report compares (:meth:`ReportData.compared_columns`: those in
     ``by``, else the first ``limit`` the data offers, each split on its own with its ``top``
-    largest values), ``scan`` passed on (``alpha``, ``min_size``, ``min_count``)."""
+    largest values), ``scan`` passed on (``alpha``, ``min_size``, ``min_count``, ``trend``)."""
     columns = report.compared_columns(by, limit=limit)
     segments = report.segments(columns, by_rule, top) if columns else None
     return changes(report.events, report.profile, period=period, by=segments, **scan)
