@@ -162,7 +162,7 @@ def parts(stats: pstats.Stats) -> dict[str, float]:
     """Cumulative seconds of the scan's parts, each function split by who called it (the
     same ``forecast`` serves ``scan_recent`` and, afterwards, each recent change's level).
     scipy's special functions are ufuncs, invisible to cProfile: their time is inside
-    ``tail_score``'s own time."""
+    ``tail_score``'s and ``_tail``'s own time."""
 
     def find(module: str, name: str) -> tuple[Any, ...] | None:
         for func, row in stats.stats.items():
@@ -202,8 +202,10 @@ def parts(stats: pstats.Stats) -> dict[str, float]:
         "picking windows (_pick)": cum("detect.py", "_pick"),
         "X'WX products (weighted_gram, every caller)": cum("baseline.py", "weighted_gram"),
     }
-    tail = find("scan.py", "tail_score")
-    out["tail_score's own time (scipy special ufuncs inside)"] = tail[2] if tail else 0.0
+    own = [find("scan.py", name) for name in ("tail_score", "_tail")]
+    out["tail scores' own time (tail_score and _tail; scipy special ufuncs inside)"] = sum(
+        row[2] for row in own if row
+    )
     return out
 
 
