@@ -478,13 +478,11 @@ def test_a_sunday_spike_is_found_against_the_sundays_before():
 @pytest.mark.slow
 def test_unchanged_simulations_rarely_report_a_change_by_day():
     """Eight simulated years without an incident, scanned by day by segment and channel
-    (1.6 million windows each; the weekly check above on other seeds). By day the rate is
-    above alpha, and this test holds it where it was measured rather than at alpha: of 16
-    seeds (700-715) 4 report anything (3 before the running median's runs, which added seed
-    703's borderline conversion, score 5.6 against 5.4; 7 while a window's dispersion was
-    its days' one by one and money's far days did not count as its noise); of these 8, 3
-    (701, 703, 704), and at most those 3 may. Seeds are fixed, so this holds the code to
-    what was measured: a rate back at the 7 in 16 of before gives 4 or more of 8 in 49% of
-    seed sets. Eight keep CI's time; README, "What changed"."""
+    (1.6 million windows each; the weekly check above on other seeds): the share of logs
+    reporting any change stays near alpha. At alpha = 0.05 about 0.4 of 8 is expected; 3 or
+    more has a chance under 1% (0.6%, binomial), so at most 2 may report anything. (1 does,
+    seed 704; of 16 seeds (700-715) 2 do. 4 of 16 did while a window's growth of variance
+    counted only beyond twice chance's spread, 7 while its dispersion was its days' one by
+    one and money's far days did not count as its noise. Eight keep CI's time.)"""
     alarmed = _alarmed(range(700, 708), "day", tests=1_000_000)["8W"]
-    assert sum(alarmed) <= 3, alarmed
+    assert sum(alarmed) <= 2, alarmed

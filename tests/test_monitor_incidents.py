@@ -115,7 +115,7 @@ def _growth_by_hand(pearson: np.ndarray, kept: np.ndarray, variance: np.ndarray)
             squares = [r[t : t + length].sum() ** 2 for t in range(len(r) - length + 1)]
             sizes = [k[t : t + length].sum() for t in range(len(r) - length + 1)]
             ratio = sum(squares) / sum(sizes) / single
-            shown = ratio - 2 * np.sqrt(2 * length / max(k.sum(), 1))
+            shown = ratio - np.sqrt(2 * length / max(k.sum(), 1))
             if np.isfinite(ratio):
                 out[i, j] = max(shown, out[i, j - 1])
         if not np.median(variance[i][kept[i]]) >= 5.0:  # sparse: no growth

@@ -40,7 +40,7 @@ periods do not count as noise (money's far days do: one large order is how an am
 For counts and rates it is at least 1. Its **growth** with a window's length (:data:`LENGTHS`)
 is measured from the kept periods' residuals: the squared sums over every window of that length
 against the periods one by one, counted only beyond what chance gives an independent series
-(twice its spread), never shrinking with length (:meth:`Baseline.dispersion`).
+(one spread of it), never shrinking with length (:meth:`Baseline.dispersion`).
 
 All series are fitted at once (iteratively reweighted least squares on stacked arrays).
 """
@@ -303,8 +303,10 @@ def _growth(pearson: np.ndarray, kept: np.ndarray, variance: np.ndarray) -> np.n
             ratio = (sums**2).sum(axis=1) / sizes.sum(axis=1) / single
         # Under independence the ratio is about 1 give or take sqrt(2 length / periods)
         # (the periods make that many windows' worth of independent sums): only growth
-        # beyond twice that counts, so chance does not cost an ordinary series its power.
-        shown = ratio - 2.0 * np.sqrt(2.0 * length / np.maximum(periods, 1))
+        # beyond that counts, so chance costs an ordinary series little power. (Beyond
+        # twice that, as before, a year of days read 1.4 as 1.0 at eight days and alarmed
+        # four unchanged simulated years in 16, not 2; README, "What changed".)
+        shown = ratio - np.sqrt(2.0 * length / np.maximum(periods, 1))
         measured = (periods >= 3 * length) & np.isfinite(ratio)
         growth[:, j] = np.where(measured, np.maximum(shown, growth[:, j - 1]), growth[:, j - 1])
     growth[~(_typical(variance, kept) >= _DENSE)] = 1.0
