@@ -13,7 +13,7 @@ from scipy import special, stats
 
 import journey_lib as jl
 from journey_lib.errors import JourneyDataError, JourneyParameterError
-from journey_lib.monitor import baseline, recent, scan
+from journey_lib.monitor import baseline, recent, scan, span
 from journey_lib.monitor.breakdown import decompose
 
 
@@ -190,7 +190,7 @@ def test_a_window_is_moved_to_the_strongest_nearby_window_that_passes(seed, star
         int(rng.integers(start, start + 4)),
         int(rng.integers(end - 2, t)),
     )
-    got = scan.refine(y, n, m, used, phi, family, start, end, bounds, limits)
+    got = span.refine(y, n, m, used, phi, family, start, end, bounds, limits)
     grid = np.asarray(scan.LENGTHS)
     size = end - start + 1
     shorter, longer = grid[grid < size], grid[grid > size]

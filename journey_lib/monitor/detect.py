@@ -34,11 +34,12 @@ from scipy import stats
 from ..analytics.segments import Segments
 from ..errors import JourneyDataError, JourneyParameterError, check_choice
 from ..io.profile import LogProfile
-from .baseline import Baseline, design, fit_baseline
+from .baseline import design, fit_baseline
 from .breakdown import decompose
 from .recent import RECENT, cut_for, first_recent, forecast, scan_recent
-from .scan import MIN_BEFORE, Found, Limits, refine, scan, threshold, windows
+from .scan import MIN_BEFORE, Found, Limits, scan, threshold, windows
 from .series import FAMILY, MONITOR_PERIODS, SERIES_COLUMNS, monitor_series
+from .span import refined
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -528,7 +529,7 @@ def _scan_family(
         mean[again], phi[again], best[again] = refit.mean, refit.phi, second.best
         repicked = _pick(second, again, most)
         picks = pd.concat([picks[~picks["row"].isin(again)], repicked], ignore_index=True)
-        picks = _refined(
+        picks = refined(
             picks,
             count,
             base,
@@ -575,110 +576,6 @@ def _scan_family(
             mean[these, cut : b + 1] = ahead.mean[:, cut : b + 1]
     level = mean if family == "count" else mean / np.where(base > 0, base, np.nan)
     return level, phi, best, picks
-
-
-def _refined(
-    picks: pd.DataFrame,
-    count: np.ndarray,
-    base: np.ndarray,
-    scanned: np.ndarray,
-    mean: np.ndarray,
-    refit: Baseline,
-    again: np.ndarray,
-    family: str,
-    ranges: np.ndarray,
-    recent_from: np.ndarray,
-    limits: Limits,
-    period: str,
-) -> pd.DataFrame:
-    """The picked windows judged against their series' baseline (not a forecast, not
-    running to the end) moved to where their changes lie
-    (:func:`journey_lib.monitor.scan.refine`), clear of the series' other changes: first two
-    neighbouring windows of one sign are taken together where that passes (one change the
-    pick split in two), then each window is moved. Every picked series is in ``again``,
-    fitted ``refit``."""
-    lengths = np.arange(1, count.shape[1] + 1)
-    out = []
-    for row, group in picks.sort_values(["row", "start"]).groupby("row", sort=True):
-        row = int(row)  # a few changes per changed series: these loops are short
-        series = _Series(
-            y=np.where(scanned[row], count[row], 0.0),
-            n=np.where(scanned[row], base[row], 0.0),
-            mean=mean[row],
-            used=scanned[row],
-            phi=refit.dispersion(lengths, np.array([int(np.searchsorted(again, row))]))[0],
-            lo=int(ranges[row, 0]) + MIN_BEFORE[period],
-            hi=int(ranges[row, 1]),
-            recent=int(recent_from[row]),
-        )
-        windows = group.to_dict("records")
-        joined: list[dict[str, Any]] = []
-        for k, w in enumerate(windows):
-            prev = joined[-1] if joined else None
-            if (
-                prev is not None
-                and w["start"] == prev["end"] + 1
-                and np.sign(w["score"]) == np.sign(prev["score"])
-                and series.inside(prev)
-                and series.inside(w)
-            ):
-                before = joined[-2]["end"] if len(joined) > 1 else -1
-                after = windows[k + 1]["start"] if k + 1 < len(windows) else series.hi + 1
-                union = series.moved(prev["start"], w["end"], before, after, family, limits)
-                if union is not None:
-                    joined[-1] = {**prev, **union}
-                    continue
-            joined.append(dict(w))
-        for k, w in enumerate(joined):
-            if series.inside(w):
-                before = joined[k - 1]["end"] if k else -1
-                after = joined[k + 1]["start"] if k + 1 < len(joined) else series.hi + 1
-                better = series.moved(w["start"], w["end"], before, after, family, limits)
-                joined[k] = w if better is None else {**w, **better}
-        out.extend(joined)
-    return pd.DataFrame(out, columns=picks.columns) if out else picks
-
-
-@dataclass(frozen=True)
-class _Series:
-    """One changed series as :func:`_refined` moves its windows: values, base, baseline,
-    used periods and dispersion by length (1, 2, ...); ``lo`` the first start a change may
-    take, ``hi`` the last used period, ``recent`` the first start judged by forecast."""
-
-    y: np.ndarray
-    n: np.ndarray
-    mean: np.ndarray
-    used: np.ndarray
-    phi: np.ndarray
-    lo: int
-    hi: int
-    recent: int
-
-    def inside(self, window: dict[str, Any]) -> bool:
-        """Whether a window was judged against the series' baseline and ends before its
-        last period."""
-        return bool(window["start"] < self.recent and window["end"] < self.hi)
-
-    def moved(
-        self, start: int, end: int, before: int, after: int, family: str, limits: Limits
-    ) -> dict[str, Any] | None:
-        """:func:`~journey_lib.monitor.scan.refine` of ``start..end`` between the end of
-        the change ``before`` it and the start of the one ``after`` it."""
-        bounds = (max(self.lo, int(before) + 1), self.recent - 1, min(self.hi, int(after) - 1))
-        found = refine(
-            self.y,
-            self.n,
-            self.mean,
-            self.used,
-            self.phi,
-            family,
-            int(start),
-            int(end),
-            bounds,
-            limits,
-        )
-        keys = ("start", "end", "score", "observed", "expected", "base")
-        return None if found is None else dict(zip(keys, found, strict=True))
 
 
 def _joined(a: Found, b: Found) -> Found:

@@ -44,12 +44,7 @@ ratio (over ``phi``) is where the change lies: a longer window around a change c
 with as high a score, but it mixes changed and unchanged periods, which the ratio penalises.
 Windows overlapping it are dropped, and so on, up to ``max_per_series``.
 
-**Where it lies, to the period.** The grid of lengths tests whether something changed; it
-does not say where a long change ends (an 8-week fall is tested as 7 or 10 weeks). So a
-window that passed is moved (:func:`refine`) to the nearby window with the largest
-likelihood ratio (over ``phi``): its start within two periods, its length anywhere between
-the grid's neighbours of its own, as long as that window passes too. This estimates the
-change's span; it is not another test, so the false-alarm budget is unchanged.
+Where a change that passed lies, to the period, is :mod:`journey_lib.monitor.span`'s.
 """
 
 from __future__ import annotations
@@ -68,7 +63,6 @@ __all__ = [
     "Found",
     "Limits",
     "likelihood_root",
-    "refine",
     "scan",
     "supported",
     "tail_score",
@@ -265,83 +259,6 @@ def _score(
     phi = np.broadcast_to(fit.dispersion(e - s + 1, rows), observed.shape)
     z = tail_score(family, observed, np.where(tested, expected, 1.0), total, phi)
     return np.where(tested, z, 0.0), tested, observed, expected, total, phi
-
-
-def refine(
-    count: np.ndarray,
-    base: np.ndarray,
-    mean: np.ndarray,
-    used: np.ndarray,
-    dispersion: np.ndarray,
-    family: str,
-    start: int,
-    end: int,
-    bounds: tuple[int, int, int],
-    limits: Limits,
-) -> tuple[int, int, float, float, float, float] | None:
-    """The window near ``start..end`` (one series' window, or two neighbouring ones of one
-    sign taken together) where its change lies (see the module docstring): the start, end,
-    score, observed, expected and base totals of the strongest window that passes, which may
-    be ``start..end`` itself; None when none passes.
-
-    ``count``, ``base`` and ``mean`` are the series' values, base and baseline (0 where
-    unused); ``used`` its used periods: a window starts and ends on one, so that it does not
-    reach over a gap it would gain nothing from; ``dispersion`` its dispersion at every
-    length from 1 to ``len(count)``; ``bounds`` the first and last start and the last end a
-    window may take (the series' range less its other changes, and starts before its recent
-    quarter, which is judged against forecasts). The candidates are not held to the scan's
-    least variance left after the trend (``_LEAST_LEFT``): they lie within two periods and
-    a grid step of a window that was.
-
-    Examples
-    --------
-    Eight weeks at 60 in a series at 100, tested on the grid as ten weeks:
-
-    >>> y = np.where((np.arange(40) >= 20) & (np.arange(40) < 28), 60.0, 100.0)
-    >>> m, phi = np.full(40, 100.0), np.ones(40)
-    >>> used = np.ones(40, bool)
-    >>> limits = Limits(3.0, 0.1, 10)
-    >>> s, e, z, *totals = refine(y, m, m, used, phi, "count", 20, 29, (4, 26, 39), limits)
-    >>> s, e, round(z, 1), totals
-    (20, 27, -12.2, [480.0, 800.0, 800.0])
-    """
-    length = end - start + 1
-    grid = np.asarray(LENGTHS)
-    shorter, longer = grid[grid < length], grid[grid > length]
-    lengths = np.arange(
-        shorter.max() + 1 if len(shorter) else 1, longer.min() if len(longer) else length + 1
-    )
-    starts = np.arange(max(start - 2, bounds[0]), min(start + 2, bounds[1]) + 1)
-    s = np.repeat(starts, len(lengths))
-    e = s + np.tile(lengths, len(starts)) - 1
-    fits = (e <= bounds[2]) & (s >= 0)
-    s, e = s[fits], e[fits]
-    ends_used = used[s] & used[e]
-    s, e = s[ends_used], e[ends_used]
-
-    def sums(values: np.ndarray) -> np.ndarray:
-        running = np.concatenate([[0.0], np.cumsum(values)])
-        return running[e + 1] - running[s]
-
-    y, m, n = sums(count), sums(mean), sums(base)
-    phi = dispersion[e - s]
-    strength = np.abs(likelihood_root(family, y, m, n)) / np.sqrt(phi)
-    z = tail_score(family, y, np.where(m > 0, m, 1.0), n, phi)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        moved = np.abs(y / m - 1.0) >= limits.min_size
-    passes = (m > 0) & (np.abs(z) >= limits.z_star) & moved
-    passes &= supported(family, y, m, n, limits.min_count)
-    if not passes.any():
-        return None
-    best = int(np.argmax(np.where(passes, strength, -np.inf)))
-    return (
-        int(s[best]),
-        int(e[best]),
-        float(z[best]),
-        float(y[best]),
-        float(m[best]),
-        float(n[best]),
-    )
 
 
 def supported(
