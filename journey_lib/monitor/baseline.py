@@ -62,6 +62,7 @@ __all__ = [
     "Baseline",
     "design",
     "fit_baseline",
+    "knot_spacing",
     "weighted_gram",
 ]
 
@@ -94,6 +95,18 @@ _ITERATIONS = 30
 _ROBUST_ROUNDS = 4
 
 
+def knot_spacing(period: str, spacing: int | None = None) -> int:
+    """Periods of data per trend parameter: ``spacing``, or :data:`KNOT_SPACING`'s for
+    ``period`` when None.
+
+    Examples
+    --------
+    >>> knot_spacing("day"), knot_spacing("week", 26)
+    (56, 26)
+    """
+    return KNOT_SPACING[period] if spacing is None else spacing
+
+
 def design(
     days: np.ndarray,
     period: str,
@@ -121,7 +134,7 @@ def design(
     """
     t = np.arange(len(days), dtype="float64")
     first, last = (0, len(days) - 1) if span is None else span
-    spacing = KNOT_SPACING[period] if spacing is None else spacing
+    spacing = knot_spacing(period, spacing)
     # One trend parameter per spacing of data; under two spacings the level is constant,
     # since a short series cannot tell a step from a trend.
     count = max(1, (last - first + 1) // spacing)
@@ -241,8 +254,7 @@ def fit_baseline(
         last = y.shape[1] - 1 - np.argmax(w_used[:, ::-1], axis=1)
         starts.append(w_fit & (t[None, :] <= (last - late)[:, None]))
     penalty = _smoothing(x.shape[1] - (6 if period == "day" else 0), x.shape[1])
-    reach = KNOT_SPACING[period] if spacing is None else spacing
-    banned = _local_runs(y, n, w_fit, family, period, reach)
+    banned = _local_runs(y, n, w_fit, family, period, knot_spacing(period, spacing))
     fits = [
         _robust_fit(y, n, w_fit, start & ~banned, x, family, offset, penalty, banned)
         for start in starts
@@ -428,9 +440,8 @@ def _local_runs(
     >>> np.flatnonzero(runs[0]).tolist()
     [20, 21, 22, 23, 24, 25]
     """
-    none = np.zeros_like(fitted)
     if family == "money" or not fitted.any():
-        return none
+        return np.zeros_like(fitted)
     with np.errstate(divide="ignore", invalid="ignore"):
         level = np.where(fitted, y if family == "count" else y / n, np.nan)
     step = 7 if period == "day" else 1

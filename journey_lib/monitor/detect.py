@@ -242,8 +242,8 @@ def changes(
         growth and drift over that span are followed rather than reported. A change much
         shorter than ``trend`` is found; one about as long or longer partly reads as
         trend, at any volume (a fall to 60% of 100 events a week lasting 12 weeks in the
-        middle of a year is found in 3 logs of 10 at "8W", 10 of 10 at "26W"; to 80% of
-        1,000 a week, 3 and 10; README, "What changed"). A slower trend ("26W") suits a
+        middle of a year is found in 3 logs of 10 at "8W", 9 at "26W"; to 80% of 1,000 a
+        week, 3 and 10; README, "What changed"). A slower trend ("26W") suits a
         steady business with a year of data or more and finds changes of a quarter; a
         business that grows in spurts needs the default or faster (at least "2W"). A
         series shorter than two spans gets a constant level.
@@ -403,7 +403,7 @@ def find_changes(
         min_count=min_count,
         tests=tests,
         threshold=z_star,
-        trend=pd.Timedelta(days=spacing * (7 if period == "week" else 1)),
+        trend=spacing * _step(period),
     )
 
 
@@ -442,7 +442,7 @@ def _spacing(trend: str | pd.Timedelta, period: str) -> int:
             "trend must be a span of two weeks or more, such as '8W' or '182D' (how far "
             f"apart the baseline may bend); got {trend!r}"
         )
-    return max(2, round(span / pd.Timedelta(days=7 if period == "week" else 1)))
+    return max(2, round(span / _step(period)))
 
 
 def _ranges(scanned: np.ndarray) -> np.ndarray:

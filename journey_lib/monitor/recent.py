@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .baseline import KNOT_SPACING, Baseline, design, fit_baseline
+from .baseline import Baseline, design, fit_baseline, knot_spacing
 from .scan import Found, Limits, likelihood_root, supported, tail_score, windows
 
 __all__ = ["RECENT", "cut_for", "first_recent", "forecast", "forecast_variance", "scan_recent"]
@@ -39,8 +39,7 @@ def first_recent(lo: int, hi: int, period: str, *, spacing: int | None = None) -
     within :data:`RECENT` of the end, and with two trend spacings (``spacing`` periods,
     :data:`~journey_lib.monitor.baseline.KNOT_SPACING` by default) of data before it, so
     the forecast carries a trend rather than a flat level."""
-    spacing = KNOT_SPACING[period] if spacing is None else spacing
-    return max(lo + 2 * spacing, hi - RECENT[period] + 1)
+    return max(lo + 2 * knot_spacing(period, spacing), hi - RECENT[period] + 1)
 
 
 def cut_for(start: int, lo: int, hi: int, period: str, *, spacing: int | None = None) -> int:

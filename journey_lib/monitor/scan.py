@@ -329,12 +329,10 @@ def tail_score(
     for side, upper in ((direction > 0, True), (direction < 0, False)):
         if side.any():
             tail[side] = _tail(family, y[side], m[side], n[side], phi[side], upper=upper)
-    near = (tail >= 0.5) & (direction != 0)
-    if near.any():
-        other = _tail(
-            family, y[near], m[near], n[near], phi[near], upper=None, side=direction[near]
-        )
-        tail[near] = np.minimum(tail[near], other)
+        near = side & (tail >= 0.5)
+        if near.any():
+            other = _tail(family, y[near], m[near], n[near], phi[near], upper=not upper)
+            tail[near] = np.minimum(tail[near], other)
     tail = np.clip(np.nan_to_num(tail, nan=0.5), 0.0, 0.5)
     z = direction * stats.norm.isf(tail)
     # Past floating point (a tail below 1e-300), rank by the likelihood ratio instead.
@@ -346,23 +344,10 @@ def tail_score(
 
 
 def _tail(
-    family: str,
-    y: np.ndarray,
-    m: np.ndarray,
-    n: np.ndarray,
-    phi: np.ndarray,
-    *,
-    upper: bool | None,
-    side: np.ndarray | None = None,
+    family: str, y: np.ndarray, m: np.ndarray, n: np.ndarray, phi: np.ndarray, *, upper: bool
 ) -> np.ndarray:
     """One tail probability of each window total under its law (see :func:`tail_score`):
-    ``P(Y >= y)`` when ``upper``, else ``P(Y <= y)``; with ``upper=None``, the tail away
-    from each window's ``side`` (the sign of ``y - m``)."""
-    if upper is None:
-        out = np.empty(len(y))
-        for flip, want in ((side > 0, False), (side < 0, True)):
-            out[flip] = _tail(family, y[flip], m[flip], n[flip], phi[flip], upper=want)
-        return out
+    ``P(Y >= y)`` when ``upper``, else ``P(Y <= y)``."""
     out = np.ones(len(y))
     with np.errstate(all="ignore"):
         if family == "count":

@@ -118,11 +118,10 @@ def refined(
     period: str,
 ) -> pd.DataFrame:
     """The picked windows judged against their series' baseline (not a forecast, not
-    running to the end) moved to where their changes lie
-    (:func:`refine`), clear of the series' other changes: first two
-    neighbouring windows of one sign are taken together where that passes (one change the
-    pick split in two), then each window is moved. Every picked series is in ``again``,
-    fitted ``refit``."""
+    running to the end) moved to where their changes lie (:func:`refine`), clear of the
+    series' other changes: first two neighbouring windows of one sign are taken together
+    where that passes (one change the pick split in two), then each window is moved. Every
+    picked series is in ``again``, fitted ``refit``."""
     lengths = np.arange(1, count.shape[1] + 1)
     out = []
     for row, group in picks.sort_values(["row", "start"]).groupby("row", sort=True):
