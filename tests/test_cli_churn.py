@@ -152,6 +152,18 @@ def test_a_customer_table_trains_scores_and_evaluates_by_its_label(tmp_path):
     model = load(tmp_path / "t.skops")
     assert model.card["built_from"] == {"label": "Churn", "id": "customerID"}
     assert "labels from column `Churn`" in model.describe()
+    assert model.training["settings"] == "small"
+    # --settings large on the same table: calibrated on a held-out tenth of the 450 trained.
+    large = journey(
+        "churn", "train", tmp_path / "table.csv", "--label", "Churn", "--settings", "large",
+        "--out", tmp_path / "large.skops",
+    )  # fmt: skip
+    assert large.returncode == 0, large.stderr
+    training = load(tmp_path / "large.skops").training
+    assert (training["settings"], training["calibration_rows"]) == ("large", 45)
+    wrong = journey("churn", "train", tmp_path / "table.csv", "--label", "Churn",
+                    "--settings", "huge", "--out", tmp_path / "x.skops")  # fmt: skip
+    assert wrong.returncode == 2 and "--settings" in wrong.stderr and "huge" in wrong.stderr
     scored = journey(
         "churn", "score", tmp_path / "t.skops", tmp_path / "table.csv",
         "--out", tmp_path / "s.csv",

@@ -34,6 +34,7 @@ from ..churn import (
     train,
 )
 from ..churn._inputs import binary_labels, looks_like_id
+from ..churn.fitting import LARGE, SETTINGS
 from ..errors import JourneyDataError, JourneyParameterError
 from ..io import read_events, read_table, write_table
 from ..io.profile import profile as infer_profile
@@ -78,6 +79,12 @@ def add_commands(sub: Any) -> None:
         choices=(*CALIBRATIONS, "none"),
         default="sigmoid",
         help="probability calibration (default sigmoid)",
+    )
+    fit.add_argument(
+        "--settings",
+        choices=SETTINGS,
+        default="auto",
+        help=f"fit for a small or a large table (default auto: large from {LARGE:,} rows)",
     )
     fit.add_argument(
         "--holdout",
@@ -230,6 +237,7 @@ def _train(args: argparse.Namespace) -> int:
         recipe=recipe,
         model=args.model,
         calibrate=calibrate,
+        settings=args.settings,
         random_state=args.seed,
     )
     if note:
