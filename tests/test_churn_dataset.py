@@ -10,6 +10,8 @@ import warnings
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import strategies as st
 
 import journey_lib as jl
 from journey_lib.churn import FeatureRecipe, build_dataset
@@ -428,3 +430,53 @@ def test_the_functions_take_every_setting_of_the_recipe_with_its_default():
             given = parameters[name].default
             assert (tuple(given) if isinstance(given, list) else given) == default, name
         assert {"recipe", "cutoff", "customers", "profile"} <= set(parameters)
+
+
+@given(
+    st.lists(
+        st.tuples(
+            st.integers(1, 6),  # customer
+            st.integers(0, 199),  # day
+            st.sampled_from(["visit", "purchase", "support_ticket", "review"]),
+            st.sampled_from(["web", "app", None]),
+        ),
+        min_size=1,
+        max_size=60,
+    )
+)
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+def test_window_counts_equal_a_brute_force_count(rows):
+    """Every windowed count is the number of the customer's events (of that name or
+    channel) strictly before the cutoff and at most the window's length before it."""
+    # Customer 9 spans the log, so that the cutoff and its horizon lie inside it.
+    rows = [*rows, (9, 0, "visit", "web"), (9, 212, "visit", "web")]
+    log = pd.DataFrame(rows, columns=["customer_id", "day", "event", "channel"])
+    log["timestamp"] = pd.Timestamp("2024-01-01", tz="UTC") + pd.to_timedelta(log.pop("day"), "D")
+    cut = pd.Timestamp("2024-04-10", tz="UTC")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", jl.JourneyDataWarning)
+        try:
+            X, _ = build_dataset(
+                log,
+                cutoff=cut,
+                horizon="30D",
+                inactivity="60D",
+                windows=["7D", "30D", "90D"],
+                acquisition_event=None,
+            )
+        except jl.JourneyDataError as exc:
+            assume("no customer is acquired and still active" not in str(exc))
+            raise
+    before = log[log["timestamp"] < cut]
+    for customer in X.index:
+        mine = before[before["customer_id"] == customer]
+        for days in (7, 30, 90):
+            inside = mine[cut - mine["timestamp"] <= pd.Timedelta(days=days)]
+            assert X.loc[customer, f"events_{days}D"] == len(inside)
+            for name, count in inside["event"].value_counts().items():
+                assert X.loc[customer, f"event_{name}_{days}D"] == count
+            for name in set(log["event"]) - set(inside["event"]):
+                column = f"event_{name}_{days}D"
+                assert column not in X or X.loc[customer, column] == 0
+            for name, count in inside["channel"].value_counts().items():
+                assert X.loc[customer, f"channel_{name}_{days}D"] == count

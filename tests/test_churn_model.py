@@ -7,12 +7,14 @@ import warnings
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from sklearn.metrics import brier_score_loss, roc_auc_score
 from sklearn.model_selection import train_test_split
 
 import journey_lib as jl
 from journey_lib.churn import build_dataset, train
-from journey_lib.churn._inputs import binary_labels, tidy_features
+from journey_lib.churn._inputs import _numbers_if_numeric, binary_labels, tidy_features
 from tests.engines import SHARED_DATA, missing
 
 TELCO = SHARED_DATA / "churn" / "telco_customer_churn.csv"
@@ -230,3 +232,23 @@ def test_train_takes_a_dataset_with_its_recipe_or_features_with_one():
         train(X, y, recipe=jl.churn.FeatureRecipe())
     with pytest.raises(jl.JourneyParameterError, match="recipe must be a FeatureRecipe"):
         train(X, y, recipe=dataset.recipe.to_dict())
+
+
+@given(
+    st.lists(
+        st.one_of(st.none(), st.sampled_from(["", " ", "1", " 2.5", "3 ", "-4e2", "a", " b"])),
+        min_size=1,
+        max_size=30,
+    ),
+    st.sampled_from([object, "str", "category"]),
+)
+@settings(max_examples=150, deadline=None)
+def test_text_is_read_as_numbers_per_distinct_value_as_row_by_row(values, dtype):
+    """Text is parsed once per distinct value; the answer is the row-by-row reading's."""
+    column = pd.Series(values, dtype=dtype, index=range(100, 100 + len(values)), name="c")
+    text = column.astype("str").str.strip().where(column.notna())
+    text = text.where(text != "")
+    numbers = pd.to_numeric(text, errors="coerce").astype("float64")
+    parses = text.notna().any() and numbers.notna().sum() == text.notna().sum()
+    expected = numbers if parses else text
+    pd.testing.assert_series_equal(_numbers_if_numeric(column), expected)

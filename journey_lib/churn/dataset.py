@@ -696,6 +696,7 @@ def _build(
         recipe.framework,
         recipe.ticket_event,
         recipe.resolved_event,
+        population,
     )
     X = X.reindex(population)
     if purchase_event in names:
