@@ -151,6 +151,46 @@ def unpivot(
     return nw.from_native(frame.to_native().query(source, query))
 
 
+def join_asof_forward(
+    left: nw.LazyFrame, right: nw.LazyFrame, *, left_on: str, right_on: str, by: str
+) -> nw.LazyFrame:
+    """``left.join_asof(right, ..., strategy="forward")`` that also works on relations of any
+    DuckDB connection: each ``left`` row with the first ``right`` row of the same ``by``
+    whose ``right_on`` is at least its ``left_on`` (missing when there is none).
+
+    Narwhals runs DuckDB's as-of join through the default connection, which cannot read a
+    relation of another; here ``ASOF LEFT JOIN`` runs on ``left``'s own connection, with
+    ``right``'s query inlined (both sides must come from that connection).
+
+    Examples
+    --------
+    On a connection of one's own:
+
+    >>> import duckdb, narwhals.stable.v2 as nw
+    >>> con = duckdb.connect()
+    >>> left = nw.from_native(con.sql("FROM (VALUES (1, 10), (1, 30), (2, 5)) t(c, k)"))
+    >>> right = nw.from_native(con.sql("FROM (VALUES (1, 12), (1, 25)) t(c, r)"))
+    >>> joined = join_asof_forward(left, right, left_on="k", right_on="r", by="c")
+    >>> sorted(joined.to_native().fetchall(), key=str)
+    [(1, 10, 12), (1, 30, None), (2, 5, None)]
+    """
+    if not left.implementation.is_duckdb():
+        return left.join_asof(right, left_on=left_on, right_on=right_on, by=by, strategy="forward")
+
+    def quoted(name: str) -> str:
+        return '"' + name.replace('"', '""') + '"'
+
+    kept = [f"_jl_left.{quoted(c)}" for c in left.columns]
+    kept += [f"_jl_right.{quoted(c)}" for c in right.columns if c != by]
+    query = (
+        f"SELECT {', '.join(kept)} FROM _jl_left ASOF LEFT JOIN "
+        f"({right.to_native().sql_query()}) AS _jl_right "
+        f"ON _jl_left.{quoted(by)} = _jl_right.{quoted(by)} "
+        f"AND _jl_left.{quoted(left_on)} <= _jl_right.{quoted(right_on)}"
+    )
+    return nw.from_native(left.to_native().query("_jl_left", query))
+
+
 def money(schema: Any, column: str = "value") -> nw.Expr:
     """The log's ``value`` as Float64 with a missing one (null or NaN, or no column at all)
     read as 0, as the touchpoint log defines it; NaN is filled too because Polars, DuckDB

@@ -50,3 +50,36 @@ def test_relations_of_another_connection_give_the_pandas_answer(name):
     columns = list(want.columns)
     assert_same_frame(collect(got), want, sort_by=columns[: min(3, len(columns))])
     con.close()
+
+
+def test_ordered_funnels_follow_chains_with_as_of_joins_on_any_connection(monkeypatch):
+    """The fast path, not a fallback: with the window-function chain disabled, an ordered
+    funnel on a relation of a user's own connection still gives the pandas answer."""
+    from journey_lib.analytics import funnels
+
+    def no_fallback(*args, **kwargs):
+        raise AssertionError("followed chains with window functions")
+
+    want = collect(jl.funnel(EVENTS, STEPS, window="14D", entry="first"))
+    monkeypatch.setattr(funnels, "_sequence_attempts", no_fallback)
+    con = duckdb.connect()
+    con.execute("SET TimeZone = 'UTC'")
+    relation = con.from_arrow(nw.from_native(EVENTS).to_arrow())
+    got = jl.funnel(relation, STEPS, window="14D", entry="first")
+    assert_same_frame(collect(got), want, sort_by=["step"])
+    con.close()
+
+
+def test_a_pandas_customer_table_joins_a_log_of_another_connection():
+    """Segments from a customer table given as pandas are read onto the log's own
+    connection, so a user's connection needs no table of its own."""
+    sim = jl.simulate(150, seed=4, progress=False)
+    by = jl.Segments("segment", customers=sim.customers)
+    want = collect(jl.churn_rate(sim.events, by=by))
+    con = duckdb.connect()
+    con.execute("SET TimeZone = 'UTC'")
+    relation = con.from_arrow(nw.from_native(sim.events).to_arrow())
+    got = jl.churn_rate(relation, by=by)
+    assert isinstance(got, duckdb.DuckDBPyRelation)
+    assert_same_frame(collect(got), want, sort_by=list(want.columns[:2]))
+    con.close()

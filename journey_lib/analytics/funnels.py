@@ -62,11 +62,11 @@ number of segments.
 
 How chains are followed: an ordered funnel whose steps can never match the same row and
 that has no breakdown (``by`` does not matter) uses forward as-of joins on pandas, Polars
-and DuckDB (DuckDB relations of the default connection: Narwhals runs the join there);
-every other funnel, and every funnel on PySpark, uses window functions (running minima from
-the end). Both give the same answers (tests hold them to a brute-force reference).
-Collecting such a funnel from a Polars LazyFrame may print Polars' notice that it "cannot
-check sortedness" within customers: harmless, both sides are sorted.
+and DuckDB (relations of any connection, not only the default one); every other funnel, and
+every funnel on PySpark, uses window functions (running minima from the end). Both give the
+same answers (tests hold them to a brute-force reference). Collecting such a funnel from a
+Polars LazyFrame may print Polars' notice that it "cannot check sortedness" within
+customers: harmless, both sides are sorted.
 """
 
 from __future__ import annotations
@@ -81,7 +81,15 @@ from typing import Any
 import narwhals.stable.v2 as nw
 from narwhals.typing import IntoFrameT
 
-from .._engine import DIGIT, finish, in_utc, lazy_events, small_range, with_microseconds
+from .._engine import (
+    DIGIT,
+    finish,
+    in_utc,
+    join_asof_forward,
+    lazy_events,
+    small_range,
+    with_microseconds,
+)
 from .._time import PERIODS, duration_us, period_start, utc_datetime
 from ..errors import JourneyDataError, JourneyParameterError, check_choice
 from ..io.profile import LogProfile, from_profile
@@ -980,8 +988,8 @@ def _as_of_attempts(frame: nw.LazyFrame, spec: _Spec) -> nw.LazyFrame:
             left = attempts.with_columns(_probe=probe.fill_null(_FOREVER).cast(nw.Int64))
             if not presorted:
                 left, later = left.sort("_probe"), later.sort("_k")
-            joined = left.join_asof(
-                later, left_on="_probe", right_on="_k", by="customer_id", strategy="forward"
+            joined = join_asof_forward(
+                left, later, left_on="_probe", right_on="_k", by="customer_id"
             )
         steps_so_far = (c for r in range(2, s + 1) for c in (f"p{r}", f"t{r}"))
         attempts = joined.select(*spec.keys, "b", "p1", "t1", *steps_so_far)
@@ -1272,17 +1280,8 @@ def _counted_attempts(frame: nw.LazyFrame, spec: _Spec) -> nw.LazyFrame:
     """The counted attempt of each customer (per period in a trend) with ``level`` and step
     times ``t1..tk``, exclusions applied and the breakdown value attributed as ``b``."""
     if _as_of_joins_apply(frame, spec):
-        try:
-            attempts = _as_of_attempts(frame, spec)
-        except Exception as exc:
-            # Narwhals runs DuckDB's as-of join on the default connection, so relations of
-            # another connection cannot take part (it fails while building the plan, before
-            # any work): follow the chains with window functions instead.
-            if "duckdb" not in type(exc).__module__:
-                raise
-        else:
-            counted = _counted(attempts, spec.keys, spec.k, first="t1")
-            return _exclude(counted, frame, spec, spec.keys)
+        counted = _counted(_as_of_attempts(frame, spec), spec.keys, spec.k, first="t1")
+        return _exclude(counted, frame, spec, spec.keys)
     rows = _rows(frame, spec)
     if spec.order == "any":
         groups = _groups(spec)

@@ -470,11 +470,10 @@ def _customer_table(customers: Any, frame: nw.LazyFrame) -> nw.LazyFrame:
         pandas = nw.from_native(customers).lazy().collect().to_pandas()
         return nw.from_native(pandas).lazy()
     if impl.is_duckdb():
-        import duckdb
-
-        arrow = nw.from_native(customers).lazy().collect().to_arrow()
-        # The default connection: a log of another connection cannot join it (caught below).
-        return nw.from_native(duckdb.from_arrow(arrow))
+        # On the log's own connection, whichever it is: DuckDB's replacement scan reads this
+        # local Arrow table while the query is bound (and keeps it).
+        _jl_table = nw.from_native(customers).lazy().collect().to_arrow()
+        return nw.from_native(frame.to_native().query("_jl_log", "SELECT * FROM _jl_table"))
     if impl.is_spark_like() and hasattr(frame.to_native(), "sparkSession"):
         pandas = nw.from_native(customers).lazy().collect().to_pandas()
         return nw.from_native(frame.to_native().sparkSession.createDataFrame(pandas))
