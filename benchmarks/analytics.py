@@ -303,9 +303,9 @@ def load(engine: str, source: str) -> tuple[Any, Any]:
     if engine in ("duckdb", "sql"):
         import duckdb
 
-        # journey-lab reads the default connection, as `duckdb.read_parquet(...)` users do:
-        # Narwhals runs DuckDB's as-of joins there.
-        con = duckdb.default_connection() if engine == "duckdb" else duckdb.connect()
+        # A connection of its own, as a user's `duckdb.connect("warehouse.db")` is (since
+        # issue 19 the as-of joins run on any connection, not only the default one).
+        con = duckdb.connect()
         con.execute("set TimeZone = 'UTC'")
         scratch = tempfile.mkdtemp(prefix="duckdb-", dir=os.path.dirname(source))
         con.execute(f"set temp_directory = '{scratch}'")

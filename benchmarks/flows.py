@@ -327,7 +327,7 @@ def _load_named(engine: str, source: str, index: int) -> Any:
         return base.load(engine, source)[0]
     import duckdb
 
-    con = duckdb.default_connection()
+    con = duckdb.connect()
     con.execute("set TimeZone = 'UTC'")
     con.execute(f"create table events_{index} as select * from read_parquet('{source}')")
     return con.table(f"events_{index}")
