@@ -153,14 +153,20 @@ def test_a_customer_table_trains_scores_and_evaluates_by_its_label(tmp_path):
     assert model.card["built_from"] == {"label": "Churn", "id": "customerID"}
     assert "labels from column `Churn`" in model.describe()
     assert model.training["settings"] == "small"
-    # --settings large on the same table: calibrated on a held-out tenth of the 450 trained.
+    # --settings large on the same table: too few churners in a held-out tenth of the 450
+    # trained to calibrate on, said in one line; without calibration it trains.
     large = journey(
         "churn", "train", tmp_path / "table.csv", "--label", "Churn", "--settings", "large",
         "--out", tmp_path / "large.skops",
     )  # fmt: skip
+    assert_one_line_error(large, 2, "rarer label (44 in 450 rows), fewer than 20")
+    large = journey(
+        "churn", "train", tmp_path / "table.csv", "--label", "Churn", "--settings", "large",
+        "--calibrate", "none", "--out", tmp_path / "large.skops",
+    )  # fmt: skip
     assert large.returncode == 0, large.stderr
     training = load(tmp_path / "large.skops").training
-    assert (training["settings"], training["calibration_rows"]) == ("large", 45)
+    assert (training["settings"], training["calibration_rows"]) == ("large", 0)
     wrong = journey("churn", "train", tmp_path / "table.csv", "--label", "Churn",
                     "--settings", "huge", "--out", tmp_path / "x.skops")  # fmt: skip
     assert wrong.returncode == 2 and "--settings" in wrong.stderr and "huge" in wrong.stderr

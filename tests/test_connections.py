@@ -83,3 +83,32 @@ def test_a_pandas_customer_table_joins_a_log_of_another_connection():
     assert isinstance(got, duckdb.DuckDBPyRelation)
     assert_same_frame(collect(got), want, sort_by=list(want.columns[:2]))
     con.close()
+
+
+def test_a_relation_with_query_parameters_gives_the_pandas_answer():
+    """Its query cannot be inlined into the as-of join, so its chains are followed with
+    window functions."""
+    con = duckdb.connect()
+    con.execute("SET TimeZone = 'UTC'")
+    con.register("ev", nw.from_native(EVENTS).to_arrow())
+    relation = con.sql("SELECT * FROM ev WHERE customer_id > ?", params=[3])
+    want = collect(jl.funnel(EVENTS[EVENTS["customer_id"] > 3], STEPS, window="14D"))
+    got = jl.funnel(relation, STEPS, window="14D")
+    assert_same_frame(collect(got), want, sort_by=["step"])
+    con.close()
+
+
+def test_a_customer_table_that_cannot_be_read_onto_the_connection_is_a_clear_error():
+    """A table of the scan's name on the connection would be read instead of the customer
+    table (wrong segments), and replacement scans can be switched off: both refused."""
+    sim = jl.simulate(150, seed=4, progress=False)
+    by = jl.Segments("segment", customers=sim.customers)
+    setups = ("CREATE TABLE _jl_table AS SELECT 1 AS x", "SET python_enable_replacements = false")
+    for setup in setups:
+        con = duckdb.connect()
+        con.execute("SET TimeZone = 'UTC'")
+        con.execute(setup)
+        relation = con.from_arrow(nw.from_native(sim.events).to_arrow())
+        with pytest.raises(jl.JourneyParameterError, match=r"con.from_df\(table\)"):
+            jl.churn_rate(relation, by=by)
+        con.close()

@@ -1280,8 +1280,18 @@ def _counted_attempts(frame: nw.LazyFrame, spec: _Spec) -> nw.LazyFrame:
     """The counted attempt of each customer (per period in a trend) with ``level`` and step
     times ``t1..tk``, exclusions applied and the breakdown value attributed as ``b``."""
     if _as_of_joins_apply(frame, spec):
-        counted = _counted(_as_of_attempts(frame, spec), spec.keys, spec.k, first="t1")
-        return _exclude(counted, frame, spec, spec.keys)
+        try:
+            attempts = _as_of_attempts(frame, spec)
+        except Exception as exc:
+            # A DuckDB relation whose query cannot run again as text (one with prepared
+            # parameters) cannot take part in the as-of join, which inlines it; DuckDB says
+            # so while the plan is built, before any work: follow the chains with window
+            # functions instead.
+            if "duckdb" not in type(exc).__module__:
+                raise
+        else:
+            counted = _counted(attempts, spec.keys, spec.k, first="t1")
+            return _exclude(counted, frame, spec, spec.keys)
     rows = _rows(frame, spec)
     if spec.order == "any":
         groups = _groups(spec)

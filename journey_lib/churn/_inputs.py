@@ -125,13 +125,17 @@ def tidy_features(X: Any, *, stacklevel: int = 3) -> pd.DataFrame:
 def _numbers_if_numeric(column: pd.Series) -> pd.Series:
     """Text whose every non-blank value parses as a number (as TotalCharges in the IBM telco
     table) becomes numbers, blanks missing; other text stays categorical, as strings."""
-    # Parsed once per distinct value: a million rows of a few plans parse in milliseconds,
-    # not seconds.
-    codes, uniques = pd.factorize(column)
+    # Strings are parsed once per distinct value (a million rows of a few plans in
+    # milliseconds, not seconds); other objects row by row, as factorising would take
+    # True, 1 and 1.0 for one value.
+    strings = pd.api.types.infer_dtype(column, skipna=True) in ("string", "empty")
+    codes, uniques = pd.factorize(column) if strings else (None, column)
     text = as_text(pd.Series(uniques, dtype=column.dtype))
     numbers = as_numbers(text)
     parses = text.notna().any() and numbers.notna().sum() == text.notna().sum()
     chosen = numbers if parses else text
+    if codes is None:
+        return chosen
     values = pd.api.extensions.take(chosen.array, codes, allow_fill=True)
     return pd.Series(values, index=column.index, name=column.name)
 

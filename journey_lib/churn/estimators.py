@@ -100,7 +100,8 @@ def model_pipeline(
         estimator = RandomForestClassifier(
             n_estimators=300,
             min_samples_leaf=5,
-            max_samples=None if large is None else min(large, _FOREST_SAMPLE),
+            # A share, not a count: calibration fits the forest on part of the rows.
+            max_samples=None if large is None else min(1.0, _FOREST_SAMPLE / large),
             n_jobs=-1,
             random_state=random_state,
         )

@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 from sklearn.calibration import CalibratedClassifierCV
+from sklearn.frozen import FrozenEstimator
 from sklearn.model_selection import StratifiedKFold, train_test_split
 from sklearn.pipeline import Pipeline
 
@@ -33,6 +34,8 @@ SETTINGS: tuple[str, ...] = ("auto", "small", "large")
 _CALIBRATION_SHARE, _CALIBRATION_ROWS = 0.1, 100_000
 #: Rows of a large table the logistic baseline learns from.
 _BASELINE_ROWS = 100_000
+#: Fewest customers of the rarer label the held-out share must hold to calibrate on.
+_CALIBRATION_RARER = 20
 
 
 def fit(
@@ -57,7 +60,9 @@ def fit(
     calibration : {"sigmoid", "isotonic"} or None
         How to calibrate, or not at all.
     settings : {"auto", "small", "large"}
-        ``"auto"`` is ``"large"`` from :data:`LARGE` rows, ``"small"`` below.
+        ``"auto"`` is ``"large"`` from :data:`LARGE` rows, ``"small"`` below, and also
+        ``"small"`` when calibrating on a held-out share would leave fewer than 20
+        customers of the rarer label to calibrate on.
     numeric, categorical : tuple of str
         The columns to treat as numbers and as categories.
     random_state : int
@@ -80,48 +85,52 @@ def fit(
     >>> details
     {'settings': 'large', 'calibration_rows': 200, 'baseline_rows': 2000}
     """
-    large = settings == "large" or (settings == "auto" and len(frame) >= LARGE)
     rarer = int(min(labels.sum(), len(labels) - labels.sum()))
+    share = min(_CALIBRATION_SHARE, _CALIBRATION_ROWS / len(frame))
+    too_few = calibration is not None and rarer * share < _CALIBRATION_RARER
+    large = settings == "large" or (settings == "auto" and len(frame) >= LARGE and not too_few)
+    if large and too_few:
+        raise JourneyDataError(
+            f"the large-table settings calibrate on a held-out {share:.1%} of the rows, which "
+            f"would hold about {rarer * share:.0f} customer(s) of the rarer label ({rarer:,} in "
+            f"{len(frame):,} rows), fewer than {_CALIBRATION_RARER}; train with "
+            f"settings='small' or calibrate=False"
+        )
     estimator: Any = model_pipeline(
         model, numeric, categorical, random_state, large=len(frame) if large else None
     )
     calibration_rows = 0
-    if calibration is not None:
-        if large:
-            share = min(_CALIBRATION_SHARE, _CALIBRATION_ROWS / len(frame))
-            if rarer * share < 1:
-                raise JourneyDataError(
-                    f"the large-table settings calibrate on a held-out {share:.0%} of the "
-                    f"rows, which would hold no customer of the rarer label ({rarer:,} in "
-                    f"{len(frame):,} rows); train with settings='small'"
-                )
-            kept, held = train_test_split(
-                np.arange(len(frame)),
-                test_size=share,
-                stratify=labels,
-                random_state=random_state,
-            )
-            folds: Any = [(kept, held)]
-            calibration_rows = len(held)
-        else:
-            folds = StratifiedKFold(n_splits=min(5, rarer), shuffle=True, random_state=random_state)
-            calibration_rows = len(frame)
+    if calibration is not None and large:
+        kept, held = _split(labels, test_size=share, random_state=random_state)
+        estimator.fit(frame.iloc[kept], labels.iloc[kept])
+        # Frozen, the fitted model is calibrated on the held-out rows alone (and the saved
+        # file holds no split indices).
+        estimator = CalibratedClassifierCV(FrozenEstimator(estimator), method=calibration)
+        estimator.fit(frame.iloc[held], labels.iloc[held])
+        calibration_rows = len(held)
+    elif calibration is not None:
+        folds = StratifiedKFold(n_splits=min(5, rarer), shuffle=True, random_state=random_state)
         estimator = CalibratedClassifierCV(estimator, method=calibration, cv=folds)
-    estimator.fit(frame, labels)
-    baseline = model_pipeline("logistic", numeric, categorical, random_state)
-    if large and len(frame) > _BASELINE_ROWS:
-        sample, _ = train_test_split(
-            np.arange(len(frame)),
-            train_size=_BASELINE_ROWS,
-            stratify=labels,
-            random_state=random_state,
-        )
-        baseline.fit(frame.iloc[np.sort(sample)], labels.iloc[np.sort(sample)])
+        estimator.fit(frame, labels)
+        calibration_rows = len(frame)
     else:
-        baseline.fit(frame, labels)
+        estimator.fit(frame, labels)
+    baseline = model_pipeline("logistic", numeric, categorical, random_state)
+    rows = np.arange(len(frame))
+    # A stratified sample needs two rows left out and two of each label; short of that the
+    # table is barely over the sample's size and the baseline takes it all.
+    if large and len(frame) - _BASELINE_ROWS >= 2 and rarer >= 2:
+        rows, _ = _split(labels, train_size=_BASELINE_ROWS, random_state=random_state)
+    baseline.fit(frame.iloc[rows], labels.iloc[rows])
     details = {
         "settings": "large" if large else "small",
         "calibration_rows": calibration_rows,
-        "baseline_rows": min(len(frame), _BASELINE_ROWS) if large else len(frame),
+        "baseline_rows": len(rows),
     }
     return estimator, baseline, details
+
+
+def _split(labels: pd.Series, **size: Any) -> tuple[np.ndarray, np.ndarray]:
+    """Row positions of a stratified split of ``labels``, each side in row order."""
+    first, second = train_test_split(np.arange(len(labels)), stratify=labels, **size)
+    return np.sort(first), np.sort(second)

@@ -137,11 +137,12 @@ class ChurnModel:
             f"- training data fingerprint (SHA-256): `{training['fingerprint']}`",
         ]
         if training.get("settings") == "large":
-            lines.append(
-                f"- fitted with the large-table settings: calibrated on "
-                f"{training['calibration_rows']:,} held-out rows, logistic baseline on a "
-                f"sample of {training['baseline_rows']:,}"
-            )
+            how = ["fitted with the large-table settings"]
+            if training["calibration_rows"]:
+                how.append(f"calibrated on {training['calibration_rows']:,} held-out rows")
+            if training["baseline_rows"] < training["rows"]:
+                how.append(f"logistic baseline on a sample of {training['baseline_rows']:,}")
+            lines.append("- " + ", ".join(how))
         built = card["built_from"]
         if "cutoff" in built:
             rule = (
@@ -628,12 +629,14 @@ def train(
         (:data:`journey_lib.churn.fitting.LARGE`). Small: the booster learns slowly
         (rate 0.03, trees of depth 3, up to 1,000 of them) and is calibrated over five
         folds. Large: trees of 31 leaves at rate 0.1, at most 200, fitted once and
-        calibrated on a held-out 10% (at most 100,000 rows); a forest grows each tree on
-        100,000 rows; the logistic baseline learns from a stratified sample of 100,000
-        rows. At a million rows that trains in 2.5 times one default
-        ``HistGradientBoostingClassifier`` instead of 33 times; on 200,000 rows it ranks as
-        the small settings do, at a tenth of the time (benchmarks/README.md, "Churn
-        model"). The card records which was used.
+        calibrated on a held-out 10% (at most 100,000 rows); each tree of a forest draws
+        at most 100,000 rows; the logistic baseline learns from a stratified sample of
+        100,000 rows. Too few customers of the rarer label to calibrate on (under 20 in
+        the held-out share) keep ``"auto"`` small and make ``"large"`` an error. At a
+        million rows the large settings train in 2.5 times one default
+        ``HistGradientBoostingClassifier`` (on the numeric columns) instead of 33 times;
+        on 200,000 rows they rank as the small settings do, at a tenth of the time
+        (benchmarks/README.md, "Churn model"). The card records which was used.
     random_state : int, default 0
         Seeds everything random, so that training is repeatable.
 
