@@ -191,6 +191,36 @@ def join_asof_forward(
     return nw.from_native(left.to_native().query("_jl_left", query))
 
 
+def on_connection_of(log: Any, table: Any) -> Any:
+    """``table`` (a frame of any engine) as a DuckDB relation of ``log``'s connection,
+    whichever it is; a :class:`JourneyParameterError` where DuckDB cannot read it there."""
+    import duckdb
+
+    _jl_table = nw.from_native(table).lazy().collect().to_arrow()
+    default = duckdb.from_arrow(_jl_table)
+    try:
+        log.limit(0).cross(default.limit(0))  # a plan only: which connection is it?
+    except duckdb.InvalidInputException:
+        pass
+    else:
+        return default
+    # Another connection: DuckDB's replacement scan reads the local Arrow table while the
+    # query is bound (and keeps it), unless the connection has a table of that name or
+    # replacement scans are off.
+    check = (
+        "SELECT current_setting('python_enable_replacements') AND NOT EXISTS (SELECT 1 FROM "
+        "duckdb_tables() WHERE table_name = '_jl_table' UNION ALL SELECT 1 FROM "
+        "duckdb_views() WHERE view_name = '_jl_table')"
+    )
+    if not log.query("_jl_log", check).fetchall()[0][0]:
+        raise JourneyParameterError(
+            "the table cannot be read onto the log's DuckDB connection (it has "
+            "replacement scans off or a table named _jl_table); make the table on that "
+            "connection (con.from_df(table)) and pass the relation"
+        )
+    return log.query("_jl_log", "SELECT * FROM _jl_table")
+
+
 def money(schema: Any, column: str = "value") -> nw.Expr:
     """The log's ``value`` as Float64 with a missing one (null or NaN, or no column at all)
     read as 0, as the touchpoint log defines it; NaN is filled too because Polars, DuckDB

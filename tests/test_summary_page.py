@@ -337,3 +337,19 @@ def test_runs_of_other_data_are_not_compared(sample_run, tmp_path):
         reports / "20261213-060000", data=str(SAMPLE), profile=None, parameters={"period": "week"}
     )
     assert weekly.history.empty  # the same data by month before, by week now
+
+
+def test_value_at_risk_worth_nothing_draws_an_axis_without_a_warning():
+    """Customers at risk worth 0 (a log without money): the axis runs 0 to 1, silently."""
+    import warnings
+
+    import matplotlib.pyplot as plt
+
+    from journey_lib.plots.summary import value_at_risk
+
+    table = pd.DataFrame({"segment": ["all"], "value_at_risk": [0.0], "at_risk_customers": [1]})
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        figure = value_at_risk(table)
+    assert figure.axes[0].get_xlim() == (0.0, 1.0)
+    plt.close(figure)

@@ -62,7 +62,7 @@ import narwhals.stable.v2 as nw
 import pandas as pd
 from narwhals.typing import IntoFrameT
 
-from .._engine import finish, lazy_events, with_microseconds
+from .._engine import finish, lazy_events, on_connection_of, with_microseconds
 from .._time import instant_us
 from ..errors import JourneyDataError, JourneyParameterError, check_choice
 
@@ -470,7 +470,7 @@ def _customer_table(customers: Any, frame: nw.LazyFrame) -> nw.LazyFrame:
         pandas = nw.from_native(customers).lazy().collect().to_pandas()
         return nw.from_native(pandas).lazy()
     if impl.is_duckdb():
-        return nw.from_native(_on_connection_of(frame.to_native(), customers))
+        return nw.from_native(on_connection_of(frame.to_native(), customers))
     if impl.is_spark_like() and hasattr(frame.to_native(), "sparkSession"):
         pandas = nw.from_native(customers).lazy().collect().to_pandas()
         return nw.from_native(frame.to_native().sparkSession.createDataFrame(pandas))
@@ -479,35 +479,6 @@ def _customer_table(customers: Any, frame: nw.LazyFrame) -> nw.LazyFrame:
         "table as a frame of the log's own engine (a DuckDB relation of the same connection, "
         "a Spark frame of the same session)"
     )
-
-
-def _on_connection_of(log: Any, customers: Any) -> Any:
-    """The customer table as a DuckDB relation of ``log``'s connection, whichever it is."""
-    import duckdb
-
-    _jl_table = nw.from_native(customers).lazy().collect().to_arrow()
-    default = duckdb.from_arrow(_jl_table)
-    try:
-        log.limit(0).cross(default.limit(0))  # a plan only: which connection is it?
-    except duckdb.InvalidInputException:
-        pass
-    else:
-        return default
-    # Another connection: DuckDB's replacement scan reads the local Arrow table while the
-    # query is bound (and keeps it), unless the connection has a table of that name or
-    # replacement scans are off.
-    check = (
-        "SELECT current_setting('python_enable_replacements') AND NOT EXISTS (SELECT 1 FROM "
-        "duckdb_tables() WHERE table_name = '_jl_table' UNION ALL SELECT 1 FROM "
-        "duckdb_views() WHERE view_name = '_jl_table')"
-    )
-    if not log.query("_jl_log", check).fetchall()[0][0]:
-        raise JourneyParameterError(
-            "the customer table cannot be read onto the log's DuckDB connection (it has "
-            "replacement scans off or a table named _jl_table); make the table on that "
-            "connection (con.from_df(table)) and pass the relation"
-        )
-    return log.query("_jl_log", "SELECT * FROM _jl_table")
 
 
 def _kind(column: str, dtype: Any) -> str:

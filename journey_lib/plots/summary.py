@@ -112,6 +112,8 @@ def value_at_risk(
     for y, (value, customers) in enumerate(pairs):
         count = "hidden" if pd.isna(customers) else f"{round(customers):,}"
         ax.annotate(f" {count} at risk", (value, y), va="center", fontsize=NOTE)
-    ax.set_xlim(0, frame["value_at_risk"].max() * 1.3 if len(frame) else 1)
+    # Room for the labels; customers at risk worth nothing still get an axis, not 0 to 0.
+    top = frame["value_at_risk"].max() if len(frame) else 0
+    ax.set_xlim(0, top * 1.3 if top > 0 else 1)
     unit = f" ({currency.upper()})" if currency else ""
     return decorate(ax, "Value at risk by segment", f"expected value lost to churn{unit}", "")
