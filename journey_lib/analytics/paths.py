@@ -31,7 +31,7 @@ import narwhals.stable.v2 as nw
 import pandas as pd
 from narwhals.typing import IntoFrameT
 
-from .._engine import finish, lazy_events, to_pandas, with_microseconds
+from .._engine import DIGIT, finish, lazy_events, small_range, to_pandas, with_microseconds
 from .._time import duration_us
 from ..errors import JourneyDataError, JourneyParameterError, check_choice, check_count
 from .segments import Segments, segment_table, segments_of
@@ -218,18 +218,36 @@ def transition_matrix(
     frame, eager, keys, segments = segmented_rows(events, of, within, spec, reserved=reserved)
     order = [SEQ_TIME, SEQ_STATE]
     state = nw.col(SEQ_STATE)
-    linked = frame.with_columns(
-        state.shift(1).over(*keys, order_by=order).fill_null(START).alias("from"),
-        state.shift(-1).over(*keys, order_by=order).alias("_jl_next"),
-    )
-    steps = linked.select(*segments, "from", state.alias("to"))
-    ends = linked.filter(nw.col("_jl_next").is_null()).select(
-        *segments, state.alias("from"), nw.lit(END, dtype=nw.String()).alias("to")
-    )
-    counts = (
-        nw.concat([steps, ends], how="vertical")
+    moves = (
+        frame.select(
+            *segments,
+            state.shift(1).over(*keys, order_by=order).fill_null(START).alias("from"),
+            state.alias("to"),
+        )
         .group_by(*segments, "from", "to")
         .agg(nw.len().alias("count"))
+        .with_columns(nw.col("count").cast(nw.Int64))  # signed: departures are negated
+    )
+    # Transitions into the end, without a second pass over the log: every touchpoint of a
+    # state is entered once and left once, to the next touchpoint or to the end, so the
+    # ends of a state are its entries less its departures to touchpoints. Each counted
+    # move is read three times (side 0: itself; 1: an entry of its `to`; 2: a departure
+    # of its `from`), so the log's moves are computed once on engines that inline a frame
+    # at each use (DuckDB).
+    side = nw.col(DIGIT)
+    end = nw.lit(END, dtype=nw.String())
+    counts = (
+        moves.join(small_range(frame, 3), how="cross")
+        .filter((side < 2) | (nw.col("from") != START))
+        .select(
+            *segments,
+            nw.when(side == 1).then(nw.col("to")).otherwise(nw.col("from")).alias("from"),
+            nw.when(side == 0).then(nw.col("to")).otherwise(end).alias("to"),
+            nw.when(side == 2).then(-nw.col("count")).otherwise(nw.col("count")).alias("count"),
+        )
+        .group_by(*segments, "from", "to")
+        .agg(nw.col("count").sum())
+        .filter(nw.col("count") > 0)  # states never last have no move to the end
         .with_columns(nw.col("count").cast(nw.Int64))
     )
     if normalize:
