@@ -19,7 +19,16 @@ import narwhals.stable.v2 as nw
 import pandas as pd
 from narwhals.typing import IntoFrame
 
-from ._time import DAY, EPOCH, EPOCH_NAIVE, calendar_number, first_day, period_number
+from ._time import (
+    DAY,
+    EPOCH,
+    EPOCH_NAIVE,
+    calendar_number,
+    days_from_march,
+    first_day,
+    march_year,
+    period_number,
+)
 from .errors import JourneyDataError, JourneyParameterError
 
 #: Names of the UTC time zone.
@@ -116,11 +125,68 @@ def with_microseconds(frame: nw.LazyFrame, name: str, column: str = "timestamp")
 def in_utc(frame: nw.LazyFrame, column: str = "timestamp") -> nw.LazyFrame:
     """``frame`` with zoned times in ``column`` converted to UTC (the same instants), so
     calendar periods are UTC periods whatever zone the log was given in; naive and UTC
-    times are left as they are."""
+    times are left as they are.
+
+    On DuckDB zoned times become naive UTC wall-clock times instead: a DuckDB timestamp
+    with time zone is read in the *connection's* zone by every calendar function (the
+    machine's zone unless set), so periods would move with the connection. The wall clock
+    is ``make_timestamp(epoch_us(t))``, exact, and plain arithmetic where the zone's
+    conversions go through ICU. Results built from it get their zone back with
+    :func:`zoned_again`.
+    """
     zone = getattr(frame.collect_schema()[column], "time_zone", None)
+    if frame.implementation.is_duckdb():
+        if zone is None:
+            return frame
+        name = _quoted(column)
+        return _projected(frame, f"* REPLACE (make_timestamp(epoch_us({name})) AS {name})")
     if zone is None or zone in UTC_NAMES:
         return frame
     return frame.with_columns(nw.col(column).dt.convert_time_zone("UTC"))
+
+
+def zoned_again(result: nw.LazyFrame, log: nw.LazyFrame, column: str = "timestamp") -> nw.LazyFrame:
+    """``result``, computed from ``in_utc(log)``, with the UTC zone given back to its
+    datetime columns where :func:`in_utc` took it away: on DuckDB, for a log whose
+    ``column`` is zoned, every naive datetime column of ``result`` is read as UTC wall clock
+    (``timezone('UTC', t)``: an instant, the same on any connection). Other engines, and
+    naive logs, are left as they are.
+
+    Examples
+    --------
+    On a connection in New York's zone, a month starts at midnight UTC all the same:
+
+    >>> import duckdb, narwhals.stable.v2 as nw
+    >>> con = duckdb.connect()
+    >>> _ = con.execute("SET TimeZone = 'America/New_York'")
+    >>> log = nw.from_native(con.sql("SELECT TIMESTAMPTZ '2024-07-01 02:00+00' AS timestamp"))
+    >>> months = in_utc(log).select(nw.col("timestamp").dt.truncate("1mo"))
+    >>> _ = con.execute("SET TimeZone = 'UTC'")
+    >>> zoned_again(months, log).to_native().fetchall()[0][0].isoformat()
+    '2024-07-01T00:00:00+00:00'
+    """
+    if not result.implementation.is_duckdb():
+        return result
+    if getattr(log.collect_schema()[column], "time_zone", None) is None:
+        return result
+    naive = [
+        _quoted(name)
+        for name, dtype in result.collect_schema().items()
+        if isinstance(dtype, nw.Datetime) and dtype.time_zone is None
+    ]
+    if not naive:
+        return result
+    zoned = ", ".join(f"timezone('UTC', {c}) AS {c}" for c in naive)
+    return _projected(result, f"* REPLACE ({zoned})")
+
+
+def _quoted(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def _projected(frame: nw.LazyFrame, projection: str) -> nw.LazyFrame:
+    """A DuckDB ``frame`` through one projection of SQL text (on its own connection)."""
+    return nw.from_native(frame.to_native().project(projection))
 
 
 def unpivot(
@@ -283,8 +349,8 @@ def count_up(frame: nw.LazyFrame, upper: str, name: str, log: nw.LazyFrame) -> n
 class Calendar:
     """Calendar periods as consecutive integers and back, in one engine's expressions.
 
-    :meth:`index` numbers the period holding each time and :meth:`start` turns a number back
-    into the period's first instant, with the arithmetic of :mod:`journey_lib._time` (days
+    :meth:`index` numbers the period holding each time and :meth:`with_start` turns a number
+    back into the period's first instant, with the arithmetic of :mod:`journey_lib._time` (days
     and weeks from the epoch, months as ``year * 12 + month - 1``, ...). What differs by
     engine is here: how a time becomes microseconds, and the zone of the starts (UTC when
     the log's times are zoned, naive otherwise; Spark's times are always zoned).
@@ -294,8 +360,8 @@ class Calendar:
     >>> import pandas as pd, narwhals.stable.v2 as nw
     >>> frame = nw.from_native(pd.DataFrame({"t": pd.to_datetime(["2024-05-20 10:00"], utc=True)}))
     >>> cal = Calendar.of(frame.lazy(), "quarter", column="t")
-    >>> n = cal.index(nw.col("t"))
-    >>> out = frame.select(n=n, start=cal.start(n))
+    >>> numbered = frame.lazy().select(n=cal.index(nw.col("t")))
+    >>> out = cal.with_start(numbered, "n", "start").collect()
     >>> int(out["n"].item()), str(out["start"].item())
     (8097, '2024-04-01 00:00:00+00:00')
     """
@@ -315,8 +381,8 @@ class Calendar:
     def index(self, ts: nw.Expr, plus: dt.timedelta | None = None) -> nw.Expr:
         """The number of the period holding ``ts`` (shifted by ``plus`` first), Int64."""
         if not self.spark and self.aware:
-            # Zoned times (UTC by now) as naive wall-clock ones: cheaper on DuckDB, where
-            # arithmetic on zoned timestamps goes through ICU.
+            # Zoned times (UTC by now) as naive wall-clock ones (DuckDB's are naive already:
+            # see in_utc).
             ts = ts.dt.replace_time_zone(None)
         if plus is not None:
             ts = ts + nw.lit(plus)
@@ -324,10 +390,34 @@ class Calendar:
             return period_number(_microseconds(ts, spark=self.spark), self.period)
         return calendar_number(_i64(ts.dt.year()), _i64(ts.dt.month()), self.period)
 
-    def start(self, index: nw.Expr) -> nw.Expr:
-        """The first instant of the period numbered ``index``."""
-        epoch = EPOCH if self.aware else EPOCH_NAIVE
-        return nw.lit(epoch) + first_day(index, self.period) * nw.lit(DAY)
+    def with_start(self, frame: nw.LazyFrame, index: str, name: str) -> nw.LazyFrame:
+        """``frame`` with a column ``name``: the first instant of the period numbered in its
+        column ``index``.
+
+        Months, quarters and years are reckoned in steps, through working columns: as one
+        expression the calendar arithmetic repeats each operand's text at every use (a
+        floor division alone uses it five times in SQL), and DuckDB took about a second to
+        plan the 77 KB that the start of a month came to.
+        """
+        epoch = nw.lit(EPOCH if self.aware else EPOCH_NAIVE)
+        number = nw.col(index)
+        if self.period in ("day", "week"):
+            return frame.with_columns(
+                (epoch + first_day(number, self.period) * nw.lit(DAY)).alias(name)
+            )
+        year, month, days = "_jl_cal_year", "_jl_cal_month", "_jl_cal_days"
+        per_year = {"month": 12, "quarter": 4, "year": 1}[self.period]
+        if per_year == 1:
+            out = frame.with_columns(number.alias(year), nw.lit(1).alias(month))
+        else:
+            out = frame.with_columns((number // per_year).alias(year)).with_columns(
+                ((number - nw.col(year) * per_year) * (12 // per_year) + 1).alias(month)
+            )
+        march = march_year(nw.col(year), nw.col(month))
+        out = out.with_columns(march[0].alias(year), march[1].alias(month))
+        out = out.with_columns(days_from_march(nw.col(year), nw.col(month)).alias(days))
+        start = epoch + nw.col(days) * nw.lit(DAY)
+        return out.with_columns(start.alias(name)).drop(year, month, days)
 
 
 def _microseconds(expr: nw.Expr, *, spark: bool) -> nw.Expr:

@@ -285,13 +285,34 @@ def days_from_civil(year: Any, month: Any) -> Any:
     >>> days_from_civil(1970, 1), days_from_civil(2000, 3), days_from_civil(1969, 12)
     (0, 11017, -31)
     """
-    # Years are counted from March, so a leap day ends the year: January and February
-    # (march_based 10 and 11) belong to the year before.
+    return days_from_march(*march_year(year, month))
+
+
+def march_year(year: Any, month: Any) -> tuple[Any, Any]:
+    """``year`` and ``month`` (1-12) counted from March, the first half of
+    :func:`days_from_civil`: the year (January and February belong to the year before, so
+    a leap day ends it) and the month (March 0, ..., February 11).
+
+    Examples
+    --------
+    >>> march_year(2024, 1), march_year(2024, 3)
+    ((2023, 10), (2024, 0))
+    """
     before_march = (14 - month) // 12
-    y = year - before_march
-    march_based = month + 12 * before_march - 3
-    day_of_year = (153 * march_based + 2) // 5
-    return y * 365 + y // 4 - y // 100 + y // 400 + day_of_year - _DAYS_TO_EPOCH
+    return year - before_march, month + 12 * before_march - 3
+
+
+def days_from_march(year: Any, month: Any) -> Any:
+    """Days from 1970-01-01 to the first day of ``month`` of ``year``, both counted from
+    March (:func:`march_year`): the second half of :func:`days_from_civil`.
+
+    Examples
+    --------
+    >>> days_from_march(*march_year(2000, 3))
+    11017
+    """
+    day_of_year = (153 * month + 2) // 5
+    return year * 365 + year // 4 - year // 100 + year // 400 + day_of_year - _DAYS_TO_EPOCH
 
 
 def period_start(expr: nw.Expr, period: str) -> nw.Expr:

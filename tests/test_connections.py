@@ -38,17 +38,68 @@ CALLS = {
 }
 
 
-@pytest.mark.parametrize("name", list(CALLS))
-def test_relations_of_another_connection_give_the_pandas_answer(name):
-    events, call = CALLS[name]
+CUTOFF = jl.Segments("channel", rule="at_cutoff", cutoff="2024-06-01")
+# Analytics over calendar periods, which a connection's time zone must not move.
+CALLS |= {
+    "retention by week": (EVENTS, lambda e: jl.retention(e, period="week")),
+    "churn_rate by day, segments at a cutoff": (
+        EVENTS,
+        lambda e: jl.churn_rate(e, period="day", inactivity="30D", by=CUTOFF),
+    ),
+    "funnel_trend by week, segments at a cutoff": (
+        EVENTS,
+        lambda e: jl.funnel_trend(e, STEPS[:2], period="week", by=CUTOFF),
+    ),
+    "stage_flows": (EVENTS, lambda e: jl.stage_flows(e, unmapped="ignore")),
+    "volumes": (EVENTS, lambda e: jl.volumes(e, period="month", unmapped="ignore")),
+}
+#: DuckDB reads a timestamp with time zone in the connection's zone, the machine's unless
+#: set: UTC, and zones behind and ahead of it (half an hour off, as Kolkata).
+ZONES = ["UTC", "America/New_York", "Asia/Kolkata"]
+
+
+def connection(zone: str) -> duckdb.DuckDBPyConnection:
     con = duckdb.connect()
-    con.execute("SET TimeZone = 'UTC'")
+    con.execute(f"SET TimeZone = '{zone}'")
+    return con
+
+
+@pytest.mark.parametrize("zone", ZONES)
+@pytest.mark.parametrize("name", list(CALLS))
+def test_relations_of_another_connection_give_the_pandas_answer(name, zone):
+    """On a connection of its own, in any time zone: periods are UTC periods, as pandas'
+    (before, a zone other than UTC was an error from Narwhals or moved the periods)."""
+    events, call = CALLS[name]
+    con = connection(zone)
     relation = con.from_arrow(nw.from_native(events).to_arrow())
     got = call(relation)
     assert isinstance(got, duckdb.DuckDBPyRelation)
     want = collect(call(events))
     columns = list(want.columns)
     assert_same_frame(collect(got), want, sort_by=columns[: min(3, len(columns))])
+    con.close()
+
+
+@pytest.mark.parametrize("zone", ZONES[1:])
+def test_eager_answers_from_a_relation_in_another_zone_are_the_pandas_answers(zone):
+    """Functions that answer in pandas whatever the log: loyalty's tables, the report's
+    headline and the monitor's series, on a relation of a connection in another zone."""
+    con = connection(zone)
+    relation = con.from_arrow(nw.from_native(EVENTS).to_arrow())
+
+    def utc(frame):
+        return collect(frame)
+
+    got, want = jl.loyalty(relation, period="month"), jl.loyalty(EVENTS, period="month")
+    assert_same_frame(utc(got.by_period), utc(want.by_period))
+    assert_same_frame(utc(got.advocates), utc(want.advocates), sort_by=["customer_id"])
+    assert_same_frame(utc(got.referrals), utc(want.referrals))
+    got, want = jl.monitor_series(relation), jl.monitor_series(EVENTS)
+    assert_same_frame(utc(got), utc(want), sort_by=list(want.columns[:3]))
+    got = jl.report.headline(relation, period="month")
+    want = jl.report.headline(EVENTS, period="month")
+    assert_same_frame(utc(got.table), utc(want.table))
+    assert_same_frame(utc(got.trend), utc(want.trend))
     con.close()
 
 

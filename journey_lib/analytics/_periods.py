@@ -17,7 +17,7 @@ import narwhals.stable.v2 as nw
 import pandas as pd
 import pyarrow as pa
 
-from .._engine import Calendar, finish, in_utc, lazy_events, money
+from .._engine import Calendar, finish, in_utc, lazy_events, money, zoned_again
 from ..errors import JourneyDataError, JourneyParameterError
 from .segments import Segments, segment_table, segments_of, working_names
 
@@ -46,7 +46,8 @@ class Opened:
     :data:`VALUE` when asked for); ``eager`` says whether the input was eager; ``calendar``
     numbers its periods. For a breakdown, ``segments`` is one row per customer of the whole
     log with ``customer_id`` and the segment columns under the internal names ``keys``
-    (None and ``[]`` without one); ``spec`` is the breakdown.
+    (None and ``[]`` without one); ``spec`` is the breakdown. ``given`` is the log as given,
+    whose zone :meth:`finish` gives the result's times back.
     """
 
     log: nw.LazyFrame
@@ -55,6 +56,12 @@ class Opened:
     segments: nw.LazyFrame | None
     keys: list[str]
     spec: Segments | None
+    given: nw.LazyFrame
+
+    def finish(self, result: nw.LazyFrame) -> Any:
+        """``result`` as the caller's kind of frame (:func:`finish_numpy`), its times zoned
+        as the log's (:func:`journey_lib._engine.zoned_again`)."""
+        return finish_numpy(zoned_again(result, self.given), self.eager)
 
     @property
     def columns(self) -> list[str]:
@@ -99,7 +106,7 @@ def open_log(
     if spec is not None:
         segments, names = working_names(segment_table(frame, spec, reserved=reserved, check=eager))
         keys = list(names)
-    return Opened(log, eager, Calendar.of(log, period), segments, keys, spec)
+    return Opened(log, eager, Calendar.of(log, period), segments, keys, spec, frame)
 
 
 def key_names(opened: Opened) -> list[nw.Expr]:

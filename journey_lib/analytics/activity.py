@@ -28,7 +28,6 @@ from ..errors import check_choice
 from ..io.profile import LogProfile, from_profile
 from ._periods import (
     event_names,
-    finish_numpy,
     flag,
     key_names,
     only,
@@ -235,8 +234,8 @@ def churn_rate(
         )
     )
     result = (
-        grid.with_columns(
-            cal.start(nw.col("_j")).alias("period"),
+        cal.with_start(grid, "_j", "period")
+        .with_columns(
             nw.when(nw.col("active_start") > 0)
             .then(nw.col("lost") / nw.col("active_start"))
             .cast(nw.Float64)
@@ -247,7 +246,7 @@ def churn_rate(
         .select(*key_names(opened), *CHURN_COLUMNS)
         .sort(*opened.columns, "period")
     )
-    return finish_numpy(result, opened.eager)
+    return opened.finish(result)
 
 
 # --------------------------------------------------------------------------------------------
@@ -396,12 +395,9 @@ def lifecycle(
         segment_grid(opened, periods)
         .join(statuses, on=[*keys, "_j"], how="left")
         .with_columns(nw.col(counts).fill_null(0).cast(nw.Int64))
-        .with_columns(-nw.col("dormant"))
-        .with_columns(
-            cal.start(nw.col("_j")).alias("period"),
-            (nw.col("_j") < nw.col("_now_idx")).alias("complete"),
-        )
+        .with_columns(-nw.col("dormant"), (nw.col("_j") < nw.col("_now_idx")).alias("complete"))
     )
+    wide = cal.with_start(wide, "_j", "period")
     order = {status: rank for rank, status in enumerate(LIFECYCLE_STATUSES)}
     result = (
         unpivot(
@@ -420,4 +416,4 @@ def lifecycle(
         .sort(*keys, "period", "_rank")
         .select(*key_names(opened), *LIFECYCLE_COLUMNS)
     )
-    return finish_numpy(result, opened.eager)
+    return opened.finish(result)

@@ -89,6 +89,7 @@ from .._engine import (
     lazy_events,
     small_range,
     with_microseconds,
+    zoned_again,
 )
 from .._time import PERIODS, duration_us, period_start, utc_datetime
 from ..errors import JourneyDataError, JourneyParameterError, check_choice
@@ -379,8 +380,8 @@ def funnel_trend(
     0 2024-01-01 00:00:00+00:00          2          1              0.5      True
     1 2024-01-08 00:00:00+00:00          1          1              1.0      True
     """
-    frame, eager = lazy_events(events)
-    frame = in_utc(frame)  # periods are UTC periods
+    given, eager = lazy_events(events)
+    frame = in_utc(given)  # periods are UTC periods
     period = from_profile(profile, "period", period, "week")
     check_choice("period", period, PERIODS)
     spec = _spec(
@@ -395,7 +396,7 @@ def funnel_trend(
         period=period,
     )
     reserved = ("period", "customers", "converted", "conversion_rate", "complete")
-    segments = _by(frame, by, by_rule, top, eager, reserved)
+    segments = _by(given, by, by_rule, top, eager, reserved)
     counted = _counted_attempts(frame, spec)
     k = spec.k
     done = counted.with_columns(_done=(nw.col("level") >= k).cast(nw.Int64))
@@ -423,7 +424,7 @@ def funnel_trend(
         conversion_rate=nw.col("converted").fill_null(0) / nw.col("customers"),
         complete=(nw.col("period") < nw.col("_settled")).fill_null(value=False),
     )
-    return _finish(_named(table.sort(*keys, "period"), segments), eager)
+    return _finish(zoned_again(_named(table.sort(*keys, "period"), segments), given), eager)
 
 
 def time_to_convert(

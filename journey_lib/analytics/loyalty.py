@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 from narwhals.typing import IntoFrame
 
-from .._engine import in_utc, lazy_events, money, to_pandas
+from .._engine import in_utc, lazy_events, money, to_pandas, zoned_again
 from .._time import period_start
 from ..errors import JourneyDataError, JourneyDataWarning, JourneyParameterError, check_choice
 from ..io.profile import LogProfile, from_profile
@@ -288,7 +288,8 @@ def loyalty(
         table = segment_table(raw, spec, reserved=_RESERVED, check=eager)
         table = table.rename({c: k for k, c in names.items()})
         keys = list(names)
-    lf = in_utc(lazy_events(assign_stages(events, fw, unmapped="ignore"))[0])
+    given = lazy_events(assign_stages(events, fw, unmapped="ignore"))[0]
+    lf = in_utc(given)
     # Only the columns read: another of the log's (say one named like a working column,
     # _first_buy) cannot clash with the counting.
     lf = lf.select(c for c in _READ if c in lf.collect_schema())
@@ -329,9 +330,12 @@ def loyalty(
             nw.col(flags).fill_null(0)
         )
     by_period = to_pandas(
-        active.group_by(*keys, "period")
-        .agg(nw.len().alias("customers"), nw.col(flags).sum())
-        .sort(*keys, "period")
+        zoned_again(
+            active.group_by(*keys, "period")
+            .agg(nw.len().alias("customers"), nw.col(flags).sum())
+            .sort(*keys, "period"),
+            given,
+        )
     )
     counted = grouped(buyers, keys, nw.col("_buyer").count().alias("buyers"), nw.col(flags).sum())
     overall_counts = to_pandas(counted.sort(*keys) if keys else counted)
@@ -340,11 +344,12 @@ def loyalty(
             f"no {purchase_event!r} events in the log, so there is no customer base to measure "
             f"loyalty in; pass purchase_event= if purchases are named otherwise"
         )
-    last = to_pandas(lf.select(period_start(nw.col("timestamp").max(), period).alias("now")))
+    now = lf.select(period_start(nw.col("timestamp").max(), period).alias("now"))
+    last = to_pandas(zoned_again(now, given))
     by_period = _rates(by_period, "customers").assign(
         complete=lambda t: t["period"] < last["now"].iloc[0]
     )
-    advocates = _advocates(rows, schema, table, keys)
+    advocates = _advocates(rows, schema, table, keys, given)
     if keys:
         per_segment = advocates.groupby(keys).size().rename("advocates").reset_index()
         overall = _rates(overall_counts, "buyers").merge(per_segment, on=keys, how="left")
@@ -354,13 +359,12 @@ def loyalty(
         overall["advocates"] = float(len(advocates))
     referrals = None
     if "referred_id" in schema:
-        referrals = _chains(
-            to_pandas(
-                lf.filter((nw.col("event") == referral_event) & ~nw.col("referred_id").is_null())
-                .select("customer_id", "referred_id", "timestamp")
-                .sort("timestamp")
-            )
+        referred = (
+            lf.filter((nw.col("event") == referral_event) & ~nw.col("referred_id").is_null())
+            .select("customer_id", "referred_id", "timestamp")
+            .sort("timestamp")
         )
+        referrals = _chains(to_pandas(zoned_again(referred, given)))
         advocates = _networks(advocates, referrals)
         if table is not None:
             referrals = _segmented(referrals, table, keys)
@@ -395,10 +399,14 @@ def _rates(counts: pd.DataFrame, base: str) -> pd.DataFrame:
 
 
 def _advocates(
-    rows: nw.LazyFrame, schema: Any, table: nw.LazyFrame | None, keys: list[str]
+    rows: nw.LazyFrame,
+    schema: Any,
+    table: nw.LazyFrame | None,
+    keys: list[str],
+    given: nw.LazyFrame,
 ) -> pd.DataFrame:
     """One row per customer with an advocacy event, with their purchases (and segment,
-    from ``table``) joined."""
+    from ``table``) joined; times zoned as in the log ``given``."""
     extra = [nw.col("rating").mean().alias("rating")] if "rating" in schema else []
     advocacy = (
         rows.filter(nw.col("_advocacy") == 1)
@@ -421,7 +429,7 @@ def _advocates(
     joined = advocacy.join(spend, on="customer_id", how="left")
     if table is not None:
         joined = joined.join(table, on="customer_id", how="left")
-    out = to_pandas(joined)
+    out = to_pandas(zoned_again(joined, given))
     out["purchases"] = out["purchases"].fillna(0).astype("int64")
     out["value"] = out["value"].fillna(0.0).astype("float64")
     for column in ("advocacy_events", "reviews", "referrals"):

@@ -60,7 +60,7 @@ from .._engine import count_up, to_pandas
 from .._time import PERIODS
 from ..errors import JourneyDataError, JourneyParameterError, check_choice
 from ..io.profile import LogProfile, from_profile
-from ._periods import VALUE, event_names, finish_numpy, key_names, only, open_log, span
+from ._periods import VALUE, event_names, key_names, only, open_log, span
 
 # churn_rate and lifecycle live in .activity; importing them here keeps the import path
 # journey_lib.analytics.retention.churn_rate (and LIFECYCLE_STATUSES) that modules use.
@@ -364,15 +364,15 @@ def retention(
         base = nw.col(f"cohort_{measure}")
         rate = nw.when(base > 0).then(nw.col(measure) / base)
     result = (
-        grid.with_columns(
-            cal.start(nw.col("_cohort_idx")).alias("cohort"),
+        cal.with_start(grid, "_cohort_idx", "cohort")
+        .with_columns(
             rate.cast(nw.Float64).alias("rate"),
             (nw.col("_cohort_idx") + nw.col("period") < nw.col("_now_idx")).alias("complete"),
         )
         .select(*key_names(opened), *columns)
         .sort(*opened.columns, "cohort", "period")
     )
-    return finish_numpy(result, opened.eager)
+    return opened.finish(result)
 
 
 def _measured(grid: nw.LazyFrame, measure: str, cohort_keys: list[str]) -> nw.LazyFrame:

@@ -20,6 +20,7 @@ from .._engine import (
     in_utc,
     lazy_events,
     small_range,
+    zoned_again,
 )
 from .._time import PERIODS
 from ..errors import JourneyParameterError, check_choice
@@ -290,8 +291,8 @@ def stage_flows(
         .otherwise(nw.lit("back"))
     )
     result = (
-        counted.with_columns(
-            cal.start(nw.col("_jl_p")).alias("period"),
+        cal.with_start(counted, "_jl_p", "period")
+        .with_columns(
             *(
                 nw.col(rank)
                 .replace_strict(
@@ -306,7 +307,7 @@ def stage_flows(
         .select(*keys, *_FLOW_COLUMNS)
         .rename(segment_names)
     )
-    return finish_numpy(result, eager)
+    return finish_numpy(zoned_again(result, raw), eager)
 
 
 def _active_periods(log: nw.LazyFrame, cal: Calendar, fw: StageFramework) -> nw.LazyFrame:

@@ -35,7 +35,7 @@ import narwhals.stable.v2 as nw
 import pandas as pd
 from narwhals.typing import IntoFrame, IntoFrameT
 
-from .._engine import finish, in_utc, lazy_events, to_pandas
+from .._engine import finish, in_utc, lazy_events, to_pandas, zoned_again
 from .._time import PERIODS, period_start
 from ..errors import JourneyDataError, JourneyParameterError, check_choice
 from ..io.profile import LogProfile, from_profile
@@ -170,7 +170,7 @@ def volumes(
         .sort("period", *([] if by is None else [_RANK, _MISSING, _KEY]))
         .select("period", *([] if by is None else [_restored(by)]), *_COUNTS, "complete")
     )
-    return finish(result, eager)
+    return finish(zoned_again(result, lf), eager)
 
 
 def touchpoints_per_customer(

@@ -226,8 +226,8 @@ def monitor_series(
     """
     check_choice("period", period, MONITOR_PERIODS)
     chosen = _metrics(metrics)
-    frame, _ = lazy_events(events)
-    frame = in_utc(frame)
+    given, _ = lazy_events(events)
+    frame = in_utc(given)
     schema = frame.collect_schema()
     inactivity = from_profile(profile, "inactivity", inactivity, "90D")
     memory_us = duration_us(inactivity, "inactivity")
@@ -242,7 +242,7 @@ def monitor_series(
     grid = _Grid(period, first_us, last_us)
 
     if spec is not None:
-        segments = _segments(frame, spec)
+        segments = _segments(given, spec)
         tagged = log.join(segments, on="customer_id", how="left")
         assigned: Segments | None = Segments.assigned(segments.to_native())
     else:

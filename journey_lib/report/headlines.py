@@ -36,7 +36,7 @@ import narwhals.stable.v2 as nw
 import numpy as np
 import pandas as pd
 
-from .._engine import in_utc, lazy_events, to_pandas
+from .._engine import in_utc, lazy_events, to_pandas, zoned_again
 from .._intervals import count_difference, mean_difference, rate_difference
 from .._time import period_start
 from ..analytics.funnels import funnel_trend
@@ -308,7 +308,7 @@ def _spend(events: Any, period: str) -> pd.DataFrame | None:
         .group_by("period", "customer_id")
         .agg(nw.col("value").sum())
     )
-    return to_pandas(per.collect().to_native())
+    return to_pandas(zoned_again(per, lf).collect().to_native())
 
 
 def _money_rows(spend: pd.DataFrame, active: pd.Series) -> list[dict[str, Any]]:
