@@ -31,8 +31,6 @@ from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any, TypeVar
 
-import skops.io as sio
-
 from ..errors import JourneyDataError, JourneyDataWarning
 
 __all__ = ["created", "read", "versions", "write"]
@@ -99,7 +97,7 @@ def write(
     handle, temporary = tempfile.mkstemp(dir=target.parent, suffix=".partial")
     os.close(handle)
     try:
-        sio.dump(payload, temporary)
+        _skops().dump(payload, temporary)
         os.replace(temporary, target)
     finally:
         if os.path.exists(temporary):
@@ -118,7 +116,7 @@ def read(path: str | os.PathLike[str], build: Callable[[Any, Any, dict[str, Any]
     if not source.is_file():
         raise JourneyDataError(f"no model file at {source}")
     try:
-        present = sio.get_untrusted_types(file=source)
+        present = _skops().get_untrusted_types(file=source)
     except Exception as error:
         raise JourneyDataError(
             f"{source} is not a journey-lab churn model: it cannot be read as a skops file "
@@ -132,7 +130,7 @@ def read(path: str | os.PathLike[str], build: Callable[[Any, Any, dict[str, Any]
             f"nothing was loaded from it"
         )
     try:
-        payload = sio.load(source, trusted=present)
+        payload = _skops().load(source, trusted=present)
     except Exception as error:
         raise JourneyDataError(
             f"{source} is damaged and cannot be loaded ({type(error).__name__}: {error}); "
@@ -180,3 +178,11 @@ def _trusted(name: str) -> bool:
     except (ImportError, AttributeError):
         return False
     return inspect.isclass(found)
+
+
+def _skops() -> Any:
+    """skops.io, imported when a model is saved or loaded: it imports pytest, which
+    ``import journey_lib`` need not pay for."""
+    import skops.io
+
+    return skops.io

@@ -15,8 +15,6 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
-from nbformat import NotebookNode
-
 from .execute import NotebookRun
 from .files import read_notebook
 from .metrics import RESERVED, TEACHING
@@ -101,6 +99,10 @@ def readable_outputs(outputs: list[Any]) -> list[Any]:
     >>> [o["traceback"] for o in readable_outputs([error, noise])]
     [["The notebook stopped here: KeyError: 'x'"]]
     """
+    # Imported here: nbformat brings jsonschema's format checkers, about 2 s, which every
+    # kernel and command importing journey_lib would pay otherwise.
+    from nbformat import NotebookNode
+
     shown = []
     for output in outputs:
         if output.get("output_type") == "stream" and output.get("name") == "stderr":
