@@ -287,12 +287,13 @@ def test_nothing_imports_upward():
 def test_importing_the_package_leaves_the_heavy_machinery_for_when_it_is_used():
     """Every notebook kernel and every ``journey`` command imports journey_lib; the report
     machinery (nbformat, whose jsonschema compiles grammars at import, about 2 s; papermill),
-    model files (skops, which imports pytest), figures and the other engines are imported
-    where they are used. Checked in a fresh interpreter, where nothing is loaded yet."""
+    model files (skops, which imports pytest), scikit-learn (about a second), figures and the
+    other engines are imported where they are used. Checked in a fresh interpreter, where
+    nothing is loaded yet."""
     import subprocess
 
     heavy = ["nbformat", "jsonschema", "papermill", "skops", "pytest", "matplotlib"]
-    heavy += ["polars", "duckdb", "pyspark", "ipywidgets"]
+    heavy += ["sklearn", "polars", "duckdb", "pyspark", "ipywidgets"]
     code = f"import sys, journey_lib; print([m for m in {heavy!r} if m in sys.modules])"
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert done.stdout.strip() == "[]", done.stdout

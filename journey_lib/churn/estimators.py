@@ -3,15 +3,12 @@ which estimator, with which settings, learns from them."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-from sklearn.compose import ColumnTransformer
-from sklearn.ensemble import HistGradientBoostingClassifier, RandomForestClassifier
-from sklearn.impute import SimpleImputer
-from sklearn.linear_model import LogisticRegression
-from sklearn.pipeline import Pipeline, make_pipeline
-from sklearn.preprocessing import OneHotEncoder, OrdinalEncoder, StandardScaler
+
+if TYPE_CHECKING:
+    from sklearn.pipeline import Pipeline
 
 __all__ = ["model_pipeline"]
 
@@ -42,6 +39,15 @@ def model_pipeline(
     >>> model_pipeline("hgb", ("tenure_days",), (), 0, large=10**6)[-1].learning_rate
     0.1
     """
+    # scikit-learn is imported when a model is built: about a second that importing
+    # journey_lib (every notebook kernel and command) need not pay for.
+    from sklearn.compose import ColumnTransformer
+    from sklearn.ensemble import HistGradientBoostingClassifier, RandomForestClassifier
+    from sklearn.impute import SimpleImputer
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import Pipeline, make_pipeline
+    from sklearn.preprocessing import OneHotEncoder, OrdinalEncoder, StandardScaler
+
     if model == "hgb":
         # Categories as codes that the booster splits natively; unseen and missing ones as
         # missing, which it also handles. At most 255 categories per column (the rarest

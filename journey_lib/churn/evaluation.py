@@ -34,7 +34,6 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from sklearn.metrics import precision_recall_curve, roc_curve
 
 from ..errors import JourneyDataError, JourneyParameterError
 from ._inputs import binary_labels
@@ -317,6 +316,8 @@ def roc_points(y: Any, scores: Any) -> pd.DataFrame:
     4   coin        0.5                  1.0                 1.0
     """
 
+    from sklearn.metrics import roc_curve
+
     def points(labels: np.ndarray, values: np.ndarray) -> pd.DataFrame:
         fpr, tpr, thresholds = roc_curve(labels, values)
         return pd.DataFrame(
@@ -358,6 +359,8 @@ def pr_points(y: Any, scores: Any) -> pd.DataFrame:
     3       0.35     1.0      0.667
     4       0.10     1.0      0.500
     """
+
+    from sklearn.metrics import precision_recall_curve
 
     def points(labels: np.ndarray, values: np.ndarray) -> pd.DataFrame:
         precision, recall, thresholds = precision_recall_curve(labels, values)

@@ -36,7 +36,6 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 from narwhals.typing import IntoFrame
-from sklearn.metrics import brier_score_loss, log_loss, roc_auc_score
 
 from ..errors import JourneyDataError, JourneyParameterError, check_choice
 from ._inputs import binary_labels
@@ -50,12 +49,8 @@ if TYPE_CHECKING:
 
 __all__ = ["LOSS_WORDS", "Importance", "PartialDependence", "feature_groups"]
 
-#: Importance scorings: the metric, and whether higher is better.
-SCORINGS: dict[str, tuple[Any, bool]] = {
-    "roc_auc": (roc_auc_score, True),
-    "brier": (brier_score_loss, False),
-    "log_loss": (lambda y, p: log_loss(y, p, labels=[0, 1]), False),
-}
+#: Importance scorings: whether higher is better (the metric: :func:`_metric`).
+SCORINGS: dict[str, bool] = {"roc_auc": True, "brier": False, "log_loss": False}
 #: How each scoring's importance is worded: the change in the metric when a group is shuffled.
 LOSS_WORDS: dict[str, str] = {
     "roc_auc": "drop in ROC AUC",
@@ -248,7 +243,7 @@ def permutation_importance(
         kept = np.sort(rng.choice(len(frame), size=max_rows, replace=False))
         frame, labels = frame.iloc[kept], labels[kept]
     n = len(frame)
-    metric, higher_is_better = SCORINGS[scoring]
+    metric, higher_is_better = _metric(scoring), SCORINGS[scoring]
     draws = rng.integers(0, n, size=(n_repeats, n))
     # Resamples lacking a class cannot be scored by ROC AUC; redraw them (rare above a few
     # dozen customers of each class).
@@ -457,3 +452,12 @@ def _as_text(values: pd.Series) -> pd.Series:
     else:
         text = values.astype(str)
     return text.where(values.notna(), "missing").astype(object)
+
+
+def _metric(scoring: str) -> Any:
+    """The scikit-learn metric of a scoring, imported when an importance is computed."""
+    from sklearn.metrics import brier_score_loss, log_loss, roc_auc_score
+
+    if scoring == "log_loss":
+        return lambda y, p: log_loss(y, p, labels=[0, 1])
+    return {"roc_auc": roc_auc_score, "brier": brier_score_loss}[scoring]

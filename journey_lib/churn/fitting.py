@@ -12,17 +12,16 @@ the logistic baseline, a reference rather than the model, learns from a stratifi
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
-from sklearn.calibration import CalibratedClassifierCV
-from sklearn.frozen import FrozenEstimator
-from sklearn.model_selection import StratifiedKFold, train_test_split
-from sklearn.pipeline import Pipeline
 
 from ..errors import JourneyDataError
 from .estimators import model_pipeline
+
+if TYPE_CHECKING:
+    from sklearn.pipeline import Pipeline
 
 __all__ = ["LARGE", "SETTINGS", "fit"]
 
@@ -105,10 +104,16 @@ def fit(
         estimator.fit(frame.iloc[kept], labels.iloc[kept])
         # Frozen, the fitted model is calibrated on the held-out rows alone (and the saved
         # file holds no split indices).
+        from sklearn.calibration import CalibratedClassifierCV
+        from sklearn.frozen import FrozenEstimator
+
         estimator = CalibratedClassifierCV(FrozenEstimator(estimator), method=calibration)
         estimator.fit(frame.iloc[held], labels.iloc[held])
         calibration_rows = len(held)
     elif calibration is not None:
+        from sklearn.calibration import CalibratedClassifierCV
+        from sklearn.model_selection import StratifiedKFold
+
         folds = StratifiedKFold(n_splits=min(5, rarer), shuffle=True, random_state=random_state)
         estimator = CalibratedClassifierCV(estimator, method=calibration, cv=folds)
         estimator.fit(frame, labels)
@@ -132,5 +137,7 @@ def fit(
 
 def _split(labels: pd.Series, **size: Any) -> tuple[np.ndarray, np.ndarray]:
     """Row positions of a stratified split of ``labels``, each side in row order."""
+    from sklearn.model_selection import train_test_split
+
     first, second = train_test_split(np.arange(len(labels)), stratify=labels, **size)
     return np.sort(first), np.sort(second)

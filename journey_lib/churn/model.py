@@ -15,12 +15,11 @@ import os
 import warnings
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 from narwhals.typing import IntoFrame
-from sklearn.pipeline import Pipeline
 
 from ..errors import (
     JourneyDataError,
@@ -36,6 +35,9 @@ from .dataset import ChurnDataset, ChurnFeatures, FeatureRecipe
 from .evaluation import Evaluation, evaluate_scores
 from .explain import Importance, PartialDependence
 from .targeting import Targeting
+
+if TYPE_CHECKING:
+    from sklearn.pipeline import Pipeline
 
 __all__ = ["CALIBRATIONS", "MODELS", "ChurnModel", "load", "train"]
 

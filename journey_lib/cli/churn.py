@@ -20,7 +20,6 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
-from sklearn.model_selection import train_test_split
 
 from ..churn import (
     CALIBRATIONS,
@@ -227,6 +226,8 @@ def _train(args: argparse.Namespace) -> int:
         print(dataset.report.summary())
         X, y = dataset
         recipe = dataset.recipe
+    from sklearn.model_selection import train_test_split
+
     X_train, X_test, y_train, y_test = train_test_split(
         X, y, test_size=args.holdout, stratify=y, random_state=args.seed
     )
