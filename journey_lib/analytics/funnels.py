@@ -160,14 +160,18 @@ class Step:
         return f"{self.event}[{', '.join(parts)}]"
 
     def matches(self) -> nw.Expr:
-        """Boolean expression: the row matches this step."""
+        """Boolean expression: the row matches this step (False where a value is missing)."""
+        return self.condition().fill_null(value=False)
+
+    def condition(self) -> nw.Expr:
+        """The step's condition as a filter takes it: missing where a value compared is."""
         condition = nw.col("event") == self.event
         for column, values in self.filters:
             if len(values) == 1:
                 condition = condition & (nw.col(column) == values[0])
             else:
                 condition = condition & nw.col(column).is_in(list(values))
-        return condition.fill_null(value=False)
+        return condition
 
     def disjoint_from(self, other: Step) -> bool:
         """True when no row can match both steps (different events, or a shared filter
@@ -956,19 +960,16 @@ def _as_of_attempts(frame: nw.LazyFrame, spec: _Spec) -> nw.LazyFrame:
     k = spec.k
     # pandas and Polars join sorted frames; DuckDB's ASOF JOIN sorts for itself.
     presorted = frame.implementation.is_duckdb()
-    rows = _step_rows(frame, spec).with_columns(
-        _key=nw.col("us") * (_MAX_AS_OF_STEPS + 1) + nw.col("first_step")
-    )
     # Start rows are step-1 rows, keyed time x 16 + 1. Simultaneous ones make identical
     # attempts, so one per key (a plain group-by; unique() would number rows).
-    starts = rows.filter(nw.col("start"))
+    starts = _step_matches(frame, spec, 1)
+    # pandas loses the key types grouping an empty frame: they are cast back.
+    types = starts.collect_schema()
     if spec.entry == "first":
         starts = starts.group_by(*spec.keys).agg(nw.col("_key").min())
     else:
         # (An aggregation, even unused: Narwhals groups pandas frames slowly without one.)
         starts = starts.group_by(*spec.keys, "_key").agg(nw.len().alias("_rows"))
-    # pandas loses the key types grouping an empty frame: they are cast back.
-    types = rows.collect_schema()
     key = nw.col("_key").cast(nw.Int64())
     attempts = starts.select(
         *(nw.col(c).cast(types[c]) for c in spec.keys),
@@ -977,7 +978,7 @@ def _as_of_attempts(frame: nw.LazyFrame, spec: _Spec) -> nw.LazyFrame:
         t1=(key - 1) // (_MAX_AS_OF_STEPS + 1),
     )
     for s in range(2, k + 1):
-        later = rows.filter(nw.col(f"m{s}")).select(
+        later = _step_matches(frame, spec, s).select(
             nw.col("customer_id").cast(types["customer_id"]),  # as the starts were cast
             _k=nw.col("_key"),
             **{f"p{s}": nw.col("_key"), f"t{s}": nw.col("us")},
@@ -995,6 +996,25 @@ def _as_of_attempts(frame: nw.LazyFrame, spec: _Spec) -> nw.LazyFrame:
         steps_so_far = (c for r in range(2, s + 1) for c in (f"p{r}", f"t{r}"))
         attempts = joined.select(*spec.keys, "b", "p1", "t1", *steps_so_far)
     return _level(attempts, spec)
+
+
+def _step_matches(frame: nw.LazyFrame, spec: _Spec, s: int) -> nw.LazyFrame:
+    """The rows of step ``s`` for the as-of joins: ``customer_id``, ``us``, ``_key`` (time x
+    16 + s: with no row matching two steps, ``s`` is the row's first step) and the funnel's
+    keys (``period`` in a trend). Step 1's rows are the rows that may start an attempt.
+
+    Read from the log with the step's condition alone (a missing value drops the row, as a
+    filter does), which DuckDB pushes into its scan; :func:`_step_rows` would test every
+    row for every step first."""
+    in_range = s == 1 or spec.completion_in_range
+    rows = with_microseconds(frame.filter(spec.steps[s - 1].condition()), "us")
+    if in_range and spec.range_start is not None:
+        rows = rows.filter(nw.col("us") >= spec.range_start, nw.col("us") < spec.range_end)
+    if spec.period:
+        rows = rows.with_columns(period=period_start(nw.col("timestamp"), spec.period))
+    return rows.select(
+        *spec.keys, "us", _key=nw.col("us") * (_MAX_AS_OF_STEPS + 1) + nw.lit(s, nw.Int64())
+    )
 
 
 def _level(attempts: nw.LazyFrame, spec: _Spec, *, rows: bool = True) -> nw.LazyFrame:
@@ -1291,8 +1311,10 @@ def _counted_attempts(frame: nw.LazyFrame, spec: _Spec) -> nw.LazyFrame:
             if "duckdb" not in type(exc).__module__:
                 raise
         else:
-            counted = _counted(attempts, spec.keys, spec.k, first="t1")
-            return _exclude(counted, frame, spec, spec.keys)
+            # With entry="first" the joins followed one attempt per key: it is the one.
+            if spec.entry != "first":
+                attempts = _counted(attempts, spec.keys, spec.k, first="t1")
+            return _exclude(attempts, frame, spec, spec.keys)
     rows = _rows(frame, spec)
     if spec.order == "any":
         groups = _groups(spec)
