@@ -124,14 +124,14 @@ def with_microseconds(frame: nw.LazyFrame, name: str, column: str = "timestamp")
 
 def in_utc(frame: nw.LazyFrame, column: str = "timestamp") -> nw.LazyFrame:
     """``frame`` with zoned times in ``column`` converted to UTC (the same instants), so
-    calendar periods are UTC periods whatever zone the log was given in; naive and UTC
-    times are left as they are.
+    calendar periods are UTC periods whatever zone the log was given in; naive times, and
+    UTC times except on DuckDB, are left as they are.
 
-    On DuckDB zoned times become naive UTC wall-clock times instead: a DuckDB timestamp
-    with time zone is read in the *connection's* zone by every calendar function (the
-    machine's zone unless set), so periods would move with the connection. The wall clock
-    is ``make_timestamp(epoch_us(t))``, exact, and plain arithmetic where the zone's
-    conversions go through ICU. Results built from it get their zone back with
+    On DuckDB zoned times (UTC ones too) become naive UTC wall-clock times instead: a
+    DuckDB timestamp with time zone is read in the *connection's* zone by every calendar
+    function (the machine's zone unless set), so periods would move with the connection.
+    The wall clock is ``make_timestamp(epoch_us(t))``, exact, and plain arithmetic where
+    the zone's conversions go through ICU. Results built from it get their zone back with
     :func:`zoned_again`.
     """
     zone = getattr(frame.collect_schema()[column], "time_zone", None)
@@ -353,7 +353,9 @@ class Calendar:
     back into the period's first instant, with the arithmetic of :mod:`journey_lib._time` (days
     and weeks from the epoch, months as ``year * 12 + month - 1``, ...). What differs by
     engine is here: how a time becomes microseconds, and the zone of the starts (UTC when
-    the log's times are zoned, naive otherwise; Spark's times are always zoned).
+    the log's times are zoned, naive otherwise; Spark's times are always zoned). Times go
+    through :func:`in_utc` first: a zoned DuckDB log has naive UTC times after it, and its
+    results get their zone back from :func:`zoned_again`.
 
     Examples
     --------

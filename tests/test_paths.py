@@ -139,6 +139,22 @@ def test_transition_counts_by_hand():
     assert pairs == sorted(pairs)
 
 
+def test_a_touchpoint_named_like_the_start_state_still_ends_once_per_sequence_it_ends():
+    """Transitions into the end are worked out from the counted moves (entries less
+    departures); a touchpoint valued "(start)" is a state like any other there, not the
+    start of a sequence (its departures were once taken for openings)."""
+    log = pd.DataFrame(
+        {
+            "customer_id": [1, 1, 2],
+            "timestamp": pd.to_datetime(["2024-01-01", "2024-01-02", "2024-01-01"], utc=True),
+            "event": [START, "b", START],
+        }
+    )
+    counts = as_dict(transition_matrix(log, normalize=False), "count")
+    # Customer 1: (start) -> "(start)" -> b -> (end); customer 2: (start) -> "(start)" -> (end).
+    assert counts == {(START, START): 2, (START, "b"): 1, ("b", END): 1, (START, END): 1}
+
+
 def test_transition_probabilities_by_hand():
     probabilities = transition_matrix(JOURNEYS)
     assert probabilities.columns.tolist() == ["from", "to", "probability"]

@@ -218,13 +218,17 @@ def transition_matrix(
     frame, eager, keys, segments = segmented_rows(events, of, within, spec, reserved=reserved)
     order = [SEQ_TIME, SEQ_STATE]
     state = nw.col(SEQ_STATE)
+    previous = nw.col("_jl_previous")
     moves = (
-        frame.select(
+        frame.with_columns(state.shift(1).over(*keys, order_by=order).alias("_jl_previous"))
+        .select(
             *segments,
-            state.shift(1).over(*keys, order_by=order).fill_null(START).alias("from"),
+            previous.fill_null(START).alias("from"),
             state.alias("to"),
+            # A sequence's opening move, told apart from a touchpoint valued "(start)".
+            previous.is_null().alias("_jl_opens"),
         )
-        .group_by(*segments, "from", "to")
+        .group_by(*segments, "from", "to", "_jl_opens")
         .agg(nw.len().alias("count"))
         .with_columns(nw.col("count").cast(nw.Int64))  # signed: departures are negated
     )
@@ -238,7 +242,7 @@ def transition_matrix(
     end = nw.lit(END, dtype=nw.String())
     counts = (
         moves.join(small_range(frame, 3), how="cross")
-        .filter((side < 2) | (nw.col("from") != START))
+        .filter((side < 2) | ~nw.col("_jl_opens"))
         .select(
             *segments,
             nw.when(side == 1).then(nw.col("to")).otherwise(nw.col("from")).alias("from"),
