@@ -26,8 +26,9 @@ def funnel_steps_sql(steps: list[str]) -> str:
 
 # -- the 4-step windowed funnel --------------------------------------------------------------
 #
-# Semantics (journey_lib.funnel's, for steps naming distinct events, order="ordered",
-# entry="any"): every step-1 row starts an attempt; each next step is the earliest row of that
+# Semantics (journey_lib.funnel's, for steps naming distinct events, order="ordered"): with
+# entry="any" every step-1 row starts an attempt, with entry="first" only each customer's
+# first; each next step is the earliest row of that
 # step at or after the previous step's time (rows at one instant are ordered by step, so a
 # later step may share the previous step's timestamp); a step counts when it falls within
 # `window` of the attempt's first row, inclusive; a customer counts at the furthest step any
@@ -36,7 +37,7 @@ def funnel_steps_sql(steps: list[str]) -> str:
 # the window and the customers left after join s are those reaching step s+1.
 
 
-def funnel_sql_asof(steps: list[str], window_us: int) -> str:
+def funnel_sql_asof(steps: list[str], window_us: int, entry: str = "any") -> str:
     """The funnel as ASOF joins: nearest next-step row at or after the previous step."""
     parts = [
         "with s as (\n"
@@ -46,7 +47,10 @@ def funnel_sql_asof(steps: list[str], window_us: int) -> str:
     ]
     for i, step in enumerate(steps, start=1):
         parts.append(f"s{i} as (select customer_id, us as t{i} from s where event = '{step}')")
-    parts.append("a1 as (select customer_id, t1 from s1)")
+    if entry == "first":
+        parts.append("a1 as (select customer_id, min(t1) as t1 from s1 group by customer_id)")
+    else:
+        parts.append("a1 as (select customer_id, t1 from s1)")
     for i in range(2, len(steps) + 1):
         carried = ", ".join(f"a.t{j}" for j in range(1, i))
         parts.append(
@@ -64,9 +68,11 @@ def funnel_sql_asof(steps: list[str], window_us: int) -> str:
     return ",\n".join(parts) + f"\n{counts}\norder by step"
 
 
-def funnel_sql_window(steps: list[str], window_us: int) -> str:
+def funnel_sql_window(steps: list[str], window_us: int, entry: str = "any") -> str:
     """The funnel with window functions: the greedy chain followed backwards, one running
-    minimum per step over the customer's later rows (what journey_lib does, in SQL)."""
+    minimum per step over the customer's later rows (what journey_lib does, in SQL). With
+    entry="first" the level is the one of the customer's first step-1 row (step-1 rows at one
+    instant carry the same chain, so any of them will do)."""
     k = len(steps)
     cases = " ".join(f"when '{s}' then {i}" for i, s in enumerate(steps, start=1))
     frame = (
@@ -93,8 +99,9 @@ def funnel_sql_window(steps: list[str], window_us: int) -> str:
     reached = " + ".join(
         f"coalesce({c} - us <= {window_us}, false)::int" for c in (f"n{j}" for j in range(2, k + 1))
     )
+    level = f"arg_min(1 + {reached}, us)" if entry == "first" else f"max(1 + {reached})"
     ctes.append(
-        f"lv as (\n  select customer_id, max(1 + {reached}) as level\n"
+        f"lv as (\n  select customer_id, {level} as level\n"
         f"  from c{k - 1} where step = 1 group by customer_id\n)"
     )
     return (
@@ -108,7 +115,9 @@ def _us_numpy(timestamps: pd.Series) -> np.ndarray:
     return timestamps.dt.tz_convert("UTC").dt.as_unit("us").array.asi8
 
 
-def funnel_pandas(events: pd.DataFrame, steps: list[str], window_us: int) -> list[int]:
+def funnel_pandas(
+    events: pd.DataFrame, steps: list[str], window_us: int, entry: str = "any"
+) -> list[int]:
     """The funnel with pandas.merge_asof (direction="forward"), one merge per step."""
     selected = events.loc[events["event"].isin(steps), ["customer_id", "timestamp", "event"]]
     us = _us_numpy(selected["timestamp"])
@@ -121,6 +130,8 @@ def funnel_pandas(events: pd.DataFrame, steps: list[str], window_us: int) -> lis
             pd.DataFrame({"customer_id": customer[mask], f"t{i}": us[mask]}).sort_values(f"t{i}")
         )
     attempts = tables[0]
+    if entry == "first":
+        attempts = attempts.groupby("customer_id", as_index=False, sort=False)["t1"].min()
     counts = [attempts["customer_id"].nunique()]
     for i in range(2, len(steps) + 1):
         attempts = pd.merge_asof(
@@ -137,7 +148,9 @@ def funnel_pandas(events: pd.DataFrame, steps: list[str], window_us: int) -> lis
     return counts
 
 
-def funnel_polars(events: pl.LazyFrame, steps: list[str], window_us: int) -> list[int]:
+def funnel_polars(
+    events: pl.LazyFrame, steps: list[str], window_us: int, entry: str = "any"
+) -> list[int]:
     """The funnel with Polars join_asof (strategy="forward"), one join per step, lazily."""
     epoch = pl.datetime(1970, 1, 1, time_zone="UTC")
     rows = events.filter(pl.col("event").is_in(steps)).select(
@@ -150,6 +163,8 @@ def funnel_polars(events: pl.LazyFrame, steps: list[str], window_us: int) -> lis
         for i, step in enumerate(steps, start=1)
     ]
     attempts = tables[0]
+    if entry == "first":
+        attempts = attempts.group_by("customer_id").agg(pl.col("t1").min())
     counted = [attempts.select(pl.col("customer_id").n_unique().alias("n"))]
     for i in range(2, len(steps) + 1):
         attempts = (
