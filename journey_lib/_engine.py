@@ -11,6 +11,7 @@ means (durations, instants, period numbers and starts) is :mod:`journey_lib._tim
 from __future__ import annotations
 
 import datetime as dt
+import warnings
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -217,6 +218,13 @@ def unpivot(
     return nw.from_native(frame.to_native().query(source, query))
 
 
+def has_as_of_joins(frame: nw.LazyFrame) -> bool:
+    """Whether ``frame``'s engine joins as of a key (:func:`join_asof_forward`): pandas,
+    Polars and DuckDB; not Spark."""
+    impl = frame.implementation
+    return impl.is_pandas() or impl.is_polars() or impl.is_duckdb()
+
+
 def join_asof_forward(
     left: nw.LazyFrame, right: nw.LazyFrame, *, left_on: str, right_on: str, by: str
 ) -> nw.LazyFrame:
@@ -224,9 +232,11 @@ def join_asof_forward(
     DuckDB connection: each ``left`` row with the first ``right`` row of the same ``by``
     whose ``right_on`` is at least its ``left_on`` (missing when there is none).
 
-    Narwhals runs DuckDB's as-of join through the default connection, which cannot read a
-    relation of another; here ``ASOF LEFT JOIN`` runs on ``left``'s own connection, with
-    ``right``'s query inlined (both sides must come from that connection).
+    pandas and Polars join frames sorted by the keys, which they are here; DuckDB's ASOF
+    JOIN sorts for itself. Narwhals runs DuckDB's as-of join through the default
+    connection, which cannot read a relation of another; here ``ASOF LEFT JOIN`` runs on
+    ``left``'s own connection, with ``right``'s query inlined (both sides must come from
+    that connection).
 
     Examples
     --------
@@ -241,7 +251,12 @@ def join_asof_forward(
     [(1, 10, 12), (1, 30, None), (2, 5, None)]
     """
     if not left.implementation.is_duckdb():
-        return left.join_asof(right, left_on=left_on, right_on=right_on, by=by, strategy="forward")
+        with warnings.catch_warnings():
+            # Polars cannot check sortedness within groups; both sides are sorted here.
+            warnings.filterwarnings("ignore", "Sortedness of columns cannot be checked")
+            return left.sort(left_on).join_asof(
+                right.sort(right_on), left_on=left_on, right_on=right_on, by=by, strategy="forward"
+            )
 
     def quoted(name: str) -> str:
         return '"' + name.replace('"', '""') + '"'
@@ -255,6 +270,40 @@ def join_asof_forward(
         f"AND _jl_left.{quoted(left_on)} <= _jl_right.{quoted(right_on)}"
     )
     return nw.from_native(left.to_native().query("_jl_left", query))
+
+
+def on_engine_of(frame: nw.LazyFrame, table: Any) -> nw.LazyFrame:
+    """``table`` (a frame of any engine) as a LazyFrame of ``frame``'s engine: the same
+    Polars, pandas, DuckDB connection (:func:`on_connection_of`) or Spark session.
+
+    Raises
+    ------
+    JourneyParameterError
+        For an engine it cannot be brought to (a Spark frame without its session), or a
+        DuckDB connection that cannot read it.
+    """
+    if isinstance(table, (nw.DataFrame, nw.LazyFrame)):
+        table = table.to_native()
+    native = nw.from_native(table)
+    impl = frame.implementation
+    if native.implementation == impl:
+        return native.lazy() if isinstance(native, nw.DataFrame) else native
+    if impl.is_polars():
+        import polars as pl
+
+        return nw.from_native(pl.from_arrow(native.lazy().collect().to_arrow())).lazy()
+    if impl.is_pandas():
+        return nw.from_native(native.lazy().collect().to_pandas()).lazy()
+    if impl.is_duckdb():
+        return nw.from_native(on_connection_of(frame.to_native(), table))
+    if impl.is_spark_like() and hasattr(frame.to_native(), "sparkSession"):
+        pandas = native.lazy().collect().to_pandas()
+        return nw.from_native(frame.to_native().sparkSession.createDataFrame(pandas))
+    raise JourneyParameterError(
+        f"the customer table is {native.implementation} but the log is {impl}; give the "
+        "table as a frame of the log's own engine (a DuckDB relation of the same connection, "
+        "a Spark frame of the same session)"
+    )
 
 
 def on_connection_of(log: Any, table: Any) -> Any:

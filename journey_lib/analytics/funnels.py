@@ -84,6 +84,7 @@ from narwhals.typing import IntoFrameT
 from .._engine import (
     DIGIT,
     finish,
+    has_as_of_joins,
     in_utc,
     join_asof_forward,
     lazy_events,
@@ -938,12 +939,11 @@ def _as_of_joins_apply(frame: nw.LazyFrame, spec: _Spec) -> bool:
     faster than window functions: on engines with as-of joins, when no row can match two
     steps (so a row's time and first step order it exactly) and no breakdown value has to
     break ties between simultaneous rows."""
-    impl = frame.implementation
     return (
         spec.order == "ordered"
         and 2 <= spec.k <= _MAX_AS_OF_STEPS
         and spec.breakdown is None
-        and (impl.is_pandas() or impl.is_polars() or impl.is_duckdb())
+        and has_as_of_joins(frame)
         and all(a.disjoint_from(b) for i, a in enumerate(spec.steps) for b in spec.steps[i + 1 :])
     )
 
@@ -958,8 +958,6 @@ def _as_of_attempts(frame: nw.LazyFrame, spec: _Spec) -> nw.LazyFrame:
     K is the first step-s row with a key above K: a forward as-of join.
     """
     k = spec.k
-    # pandas and Polars join sorted frames; DuckDB's ASOF JOIN sorts for itself.
-    presorted = frame.implementation.is_duckdb()
     # Start rows are step-1 rows, keyed time x 16 + 1. Simultaneous ones make identical
     # attempts, so one per key (a plain group-by; unique() would number rows).
     starts = _step_matches(frame, spec, 1)
@@ -984,15 +982,8 @@ def _as_of_attempts(frame: nw.LazyFrame, spec: _Spec) -> nw.LazyFrame:
             **{f"p{s}": nw.col("_key"), f"t{s}": nw.col("us")},
         )
         probe = nw.when(~nw.col(f"p{s - 1}").is_null()).then(nw.col(f"p{s - 1}") + 1)
-        with warnings.catch_warnings():
-            # Polars cannot check sortedness within groups; both sides are sorted here.
-            warnings.filterwarnings("ignore", "Sortedness of columns cannot be checked")
-            left = attempts.with_columns(_probe=probe.fill_null(_FOREVER).cast(nw.Int64))
-            if not presorted:
-                left, later = left.sort("_probe"), later.sort("_k")
-            joined = join_asof_forward(
-                left, later, left_on="_probe", right_on="_k", by="customer_id"
-            )
+        left = attempts.with_columns(_probe=probe.fill_null(_FOREVER).cast(nw.Int64))
+        joined = join_asof_forward(left, later, left_on="_probe", right_on="_k", by="customer_id")
         steps_so_far = (c for r in range(2, s + 1) for c in (f"p{r}", f"t{r}"))
         attempts = joined.select(*spec.keys, "b", "p1", "t1", *steps_so_far)
     return _level(attempts, spec)

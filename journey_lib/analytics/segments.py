@@ -62,7 +62,7 @@ import narwhals.stable.v2 as nw
 import pandas as pd
 from narwhals.typing import IntoFrameT
 
-from .._engine import finish, lazy_events, on_connection_of, with_microseconds
+from .._engine import finish, lazy_events, on_engine_of, with_microseconds
 from .._time import instant_us
 from ..errors import JourneyDataError, JourneyParameterError, check_choice
 
@@ -452,33 +452,12 @@ def _customer_table(customers: Any, frame: nw.LazyFrame) -> nw.LazyFrame:
     """The customer table as a LazyFrame of the log's engine."""
     if isinstance(customers, (nw.DataFrame, nw.LazyFrame)):
         customers = customers.to_native()
-    impl = frame.implementation
-    native = nw.from_native(customers)
-    if "customer_id" not in native.collect_schema():
+    schema = nw.from_native(customers).collect_schema()
+    if "customer_id" not in schema:
         raise JourneyDataError(
-            "the customer table has no 'customer_id' column; it has "
-            f"{list(native.collect_schema())}"
+            f"the customer table has no 'customer_id' column; it has {list(schema)}"
         )
-    if native.implementation == impl:
-        return native.lazy() if isinstance(native, nw.DataFrame) else native
-    if impl.is_polars():
-        import polars as pl
-
-        arrow = nw.from_native(customers).lazy().collect().to_arrow()
-        return nw.from_native(pl.from_arrow(arrow)).lazy()
-    if impl.is_pandas():
-        pandas = nw.from_native(customers).lazy().collect().to_pandas()
-        return nw.from_native(pandas).lazy()
-    if impl.is_duckdb():
-        return nw.from_native(on_connection_of(frame.to_native(), customers))
-    if impl.is_spark_like() and hasattr(frame.to_native(), "sparkSession"):
-        pandas = nw.from_native(customers).lazy().collect().to_pandas()
-        return nw.from_native(frame.to_native().sparkSession.createDataFrame(pandas))
-    raise JourneyParameterError(
-        f"the customer table is {native.implementation} but the log is {impl}; give the "
-        "table as a frame of the log's own engine (a DuckDB relation of the same connection, "
-        "a Spark frame of the same session)"
-    )
+    return on_engine_of(frame, customers)
 
 
 def _kind(column: str, dtype: Any) -> str:
