@@ -108,11 +108,8 @@ def with_microseconds(frame: nw.LazyFrame, name: str, column: str = "timestamp")
     """
     impl = frame.implementation
     if impl.is_duckdb():
-        relation = frame.to_native()
-        source, target = ('"' + c.replace('"', '""') + '"' for c in (column, name))
-        us = f"epoch_us({source}) AS {target}"
-        projection = f"* REPLACE ({us})" if name in relation.columns else f"*, {us}"
-        return nw.from_native(relation.project(projection))
+        us = f"epoch_us({_quoted(column)}) AS {_quoted(name)}"
+        return _projected(frame, f"* REPLACE ({us})" if name in frame.columns else f"*, {us}")
     expr = nw.col(column)
     spark = impl.is_spark_like()
     zone = None if spark else getattr(frame.collect_schema()[column], "time_zone", None)
@@ -206,14 +203,11 @@ def unpivot(
     if not frame.implementation.is_duckdb():
         return frame.unpivot(on=on, index=index, variable_name=variable_name, value_name=value_name)
 
-    def quoted(name: str) -> str:
-        return '"' + name.replace('"', '""') + '"'
-
-    kept = ", ".join(quoted(c) for c in [*(index or []), variable_name, value_name])
+    kept = ", ".join(_quoted(c) for c in [*(index or []), variable_name, value_name])
     source = "_jl_unpivot_source"
     query = (
-        f"SELECT {kept} FROM (UNPIVOT {source} ON {', '.join(quoted(c) for c in on)} "
-        f"INTO NAME {quoted(variable_name)} VALUE {quoted(value_name)})"
+        f"SELECT {kept} FROM (UNPIVOT {source} ON {', '.join(_quoted(c) for c in on)} "
+        f"INTO NAME {_quoted(variable_name)} VALUE {_quoted(value_name)})"
     )
     return nw.from_native(frame.to_native().query(source, query))
 
@@ -258,16 +252,13 @@ def join_asof_forward(
                 right.sort(right_on), left_on=left_on, right_on=right_on, by=by, strategy="forward"
             )
 
-    def quoted(name: str) -> str:
-        return '"' + name.replace('"', '""') + '"'
-
-    kept = [f"_jl_left.{quoted(c)}" for c in left.columns]
-    kept += [f"_jl_right.{quoted(c)}" for c in right.columns if c != by]
+    kept = [f"_jl_left.{_quoted(c)}" for c in left.columns]
+    kept += [f"_jl_right.{_quoted(c)}" for c in right.columns if c != by]
     query = (
         f"SELECT {', '.join(kept)} FROM _jl_left ASOF LEFT JOIN "
         f"({right.to_native().sql_query()}) AS _jl_right "
-        f"ON _jl_left.{quoted(by)} = _jl_right.{quoted(by)} "
-        f"AND _jl_left.{quoted(left_on)} <= _jl_right.{quoted(right_on)}"
+        f"ON _jl_left.{_quoted(by)} = _jl_right.{_quoted(by)} "
+        f"AND _jl_left.{_quoted(left_on)} <= _jl_right.{_quoted(right_on)}"
     )
     return nw.from_native(left.to_native().query("_jl_left", query))
 

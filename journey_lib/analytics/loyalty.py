@@ -8,7 +8,7 @@ themselves, and the referral chains (who brought whom) when the log records them
 from __future__ import annotations
 
 import warnings
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -290,6 +290,11 @@ def loyalty(
         keys = list(names)
     given = lazy_events(assign_stages(events, fw, unmapped="ignore"))[0]
     lf = in_utc(given)
+
+    def collected(frame: nw.LazyFrame) -> pd.DataFrame:
+        """A table of the counting as pandas, its times zoned as the log's."""
+        return to_pandas(zoned_again(frame, given))
+
     # Only the columns read: another of the log's (say one named like a working column,
     # _first_buy) cannot clash with the counting.
     lf = lf.select(c for c in _READ if c in lf.collect_schema())
@@ -329,13 +334,10 @@ def loyalty(
         buyers = table.join(buyers, on="customer_id", how="left").with_columns(
             nw.col(flags).fill_null(0)
         )
-    by_period = to_pandas(
-        zoned_again(
-            active.group_by(*keys, "period")
-            .agg(nw.len().alias("customers"), nw.col(flags).sum())
-            .sort(*keys, "period"),
-            given,
-        )
+    by_period = collected(
+        active.group_by(*keys, "period")
+        .agg(nw.len().alias("customers"), nw.col(flags).sum())
+        .sort(*keys, "period")
     )
     counted = grouped(buyers, keys, nw.col("_buyer").count().alias("buyers"), nw.col(flags).sum())
     overall_counts = to_pandas(counted.sort(*keys) if keys else counted)
@@ -344,12 +346,11 @@ def loyalty(
             f"no {purchase_event!r} events in the log, so there is no customer base to measure "
             f"loyalty in; pass purchase_event= if purchases are named otherwise"
         )
-    now = lf.select(period_start(nw.col("timestamp").max(), period).alias("now"))
-    last = to_pandas(zoned_again(now, given))
+    last = collected(lf.select(period_start(nw.col("timestamp").max(), period).alias("now")))
     by_period = _rates(by_period, "customers").assign(
         complete=lambda t: t["period"] < last["now"].iloc[0]
     )
-    advocates = _advocates(rows, schema, table, keys, given)
+    advocates = _advocates(rows, schema, table, keys, collected)
     if keys:
         per_segment = advocates.groupby(keys).size().rename("advocates").reset_index()
         overall = _rates(overall_counts, "buyers").merge(per_segment, on=keys, how="left")
@@ -364,7 +365,7 @@ def loyalty(
             .select("customer_id", "referred_id", "timestamp")
             .sort("timestamp")
         )
-        referrals = _chains(to_pandas(zoned_again(referred, given)))
+        referrals = _chains(collected(referred))
         advocates = _networks(advocates, referrals)
         if table is not None:
             referrals = _segmented(referrals, table, keys)
@@ -403,10 +404,10 @@ def _advocates(
     schema: Any,
     table: nw.LazyFrame | None,
     keys: list[str],
-    given: nw.LazyFrame,
+    collected: Callable[[nw.LazyFrame], pd.DataFrame],
 ) -> pd.DataFrame:
     """One row per customer with an advocacy event, with their purchases (and segment,
-    from ``table``) joined; times zoned as in the log ``given``."""
+    from ``table``) joined, as ``collected`` gives it (as pandas, times zoned as the log's)."""
     extra = [nw.col("rating").mean().alias("rating")] if "rating" in schema else []
     advocacy = (
         rows.filter(nw.col("_advocacy") == 1)
@@ -429,7 +430,7 @@ def _advocates(
     joined = advocacy.join(spend, on="customer_id", how="left")
     if table is not None:
         joined = joined.join(table, on="customer_id", how="left")
-    out = to_pandas(zoned_again(joined, given))
+    out = collected(joined)
     out["purchases"] = out["purchases"].fillna(0).astype("int64")
     out["value"] = out["value"].fillna(0.0).astype("float64")
     for column in ("advocacy_events", "reviews", "referrals"):
