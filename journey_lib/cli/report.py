@@ -66,6 +66,13 @@ def add_commands(sub: Any) -> None:
     )
     add_profile_hints(rep)
     rep.add_argument(
+        "--engine",
+        choices=("auto", "pandas", "polars", "duckdb"),
+        help="where the log stays while the notebooks analyse it: pandas, polars or duckdb; "
+        "auto (the default) is pandas up to 2,000,000 usable rows and DuckDB above. The log "
+        "is read and validated once either way",
+    )
+    rep.add_argument(
         "--out",
         type=Path,
         default=Path("reports"),
@@ -135,6 +142,7 @@ def _report(args: argparse.Namespace) -> int:
             fail_fast=args.fail_fast,
             timeout=args.timeout,
             progress=lambda line: print(line, flush=True),
+            engine=args.engine,
         )
     except ReportInterrupted as stopped:
         print(stopped.result.summary())

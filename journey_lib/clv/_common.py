@@ -136,19 +136,39 @@ def maximise(
         # Scaled to a mean, as lifetimes does: tolerances then mean the same at any size.
         return -ll / customers + penalty, -grad / customers + 2 * penalizer_coef * params**2
 
-    result = minimize(
-        objective,
-        start,
-        jac=True,
-        method="L-BFGS-B",
-        bounds=[(-LOG_BOUND, LOG_BOUND)] * len(start),
-        options={"maxiter": 5000, "ftol": 1e-14, "gtol": 1e-9},
-    )
-    theta = result.x
+    def run(theta0: np.ndarray) -> Any:
+        return minimize(
+            objective,
+            theta0,
+            jac=True,
+            method="L-BFGS-B",
+            bounds=[(-LOG_BOUND, LOG_BOUND)] * len(start),
+            options={"maxiter": 5000, "ftol": 1e-14, "gtol": 1e-9},
+        )
+
+    def optimum(result: Any) -> bool:
+        """Whether no step downhill from where the optimiser stopped does better by more
+        than rounding: the optimum, to the precision the likelihood is computed with."""
+        inside = np.abs(result.x) < LOG_BOUND
+        if np.max(np.abs(result.jac)[inside], initial=0.0) < 1e-5:
+            return True
+        downhill = -np.where(inside, result.jac, 0.0) / np.linalg.norm(result.jac[inside])
+        tolerance = 1e-12 * max(1.0, abs(result.fun))
+        for step in (1e-2, 1e-4, 1e-6, 1e-8):
+            trial = np.clip(result.x + step * downhill, -LOG_BOUND, LOG_BOUND)
+            if objective(trial)[0] < result.fun - tolerance:
+                return False
+        return True
+
+    result = run(start)
     # L-BFGS-B also stops "abnormally" when a line search cannot improve on a point that is
-    # already the optimum to rounding; what matters is that the gradient is flat there.
-    flat = np.max(np.abs(result.jac)[np.abs(theta) < LOG_BOUND], initial=0.0)
-    if not result.success and not flat < 1e-5:
+    # already the optimum to rounding. On a ridge (a likelihood that keeps rising as two
+    # parameters run off together) rounding in the gradient leaves it steeper than the
+    # likelihood is: the point is an optimum all the same when no step along it improves
+    # on it. Judging by the gradient alone let a fit turn on the last digit of a sum that
+    # another engine added in another order.
+    theta = result.x
+    if not result.success and not optimum(result):
         reached = _shown(names, np.exp(theta) * unscale)
         raise JourneyError(
             f"{model} did not converge: the optimiser stopped at {reached} without a flat "

@@ -53,13 +53,15 @@ def null_text(text: pd.Series) -> np.ndarray:
     return (text.isna() | text.str.lower().isin(NULL_TOKENS)).to_numpy()
 
 
-def parse_ids(raw: pd.Series) -> tuple[pd.Series, np.ndarray]:
+def parse_ids(raw: pd.Series, *, as_text: bool = False) -> tuple[pd.Series, np.ndarray]:
     """Customer ids, and where they are missing.
 
     Integer ids (integers, whole floats such as ``7.0``, or text such as ``"7"`` without a
     leading zero) become int64 when every present id is one; otherwise every id is stripped
     text, so ``"007"`` and ``"7"`` stay different customers. Missing ids (null, NaN,
     infinite, or text spelling a null) are flagged; their parsed value is a placeholder.
+    ``as_text=True`` keeps text ids as text even when every one is an integer (a log read in
+    parts, some of whose ids are not, decides once for every part).
 
     Returns
     -------
@@ -86,13 +88,13 @@ def parse_ids(raw: pd.Series) -> tuple[pd.Series, np.ndarray]:
         integral = bool((present == np.floor(present)).all()) and bool(
             (present.abs() < 2**53).all()
         )
-        if integral:
+        if integral and not as_text:
             return raw.where(~missing, 0).astype("int64"), missing
         return raw.astype("str").str.strip(), missing
     text = raw.astype("str").str.strip()
     missing = null_text(text)
     present = text[~missing]
-    if len(present) and present.str.fullmatch(_CANONICAL_INT).all():
+    if not as_text and len(present) and present.str.fullmatch(_CANONICAL_INT).all():
         # Arrow's kernels: pandas' own text-to-int conversion is ten times slower.
         digits = pa.array(text.where(~missing, "0"), type=pa.large_string())
         digits = pc.replace_substring_regex(digits, r"\.0*$", "")

@@ -105,6 +105,16 @@ class ValidationReport:
     reason_column: str = "reason"
 
     @property
+    def usable(self) -> int:
+        """Clean rows."""
+        return len(self.clean)
+
+    @property
+    def set_aside(self) -> int:
+        """Quarantined rows."""
+        return len(self.quarantine)
+
+    @property
     def ok(self) -> bool:
         """True when no row was quarantined (dropped duplicates do not count against it)."""
         return len(self.quarantine) == 0
@@ -166,6 +176,7 @@ def validate_events(
     *,
     columns: Mapping[str, str] | None = None,
     as_of: Any = None,
+    text_ids: bool = False,
 ) -> ValidationReport:
     """Check a touchpoint log and split it into clean rows, quarantine and duplicates.
 
@@ -179,6 +190,9 @@ def validate_events(
     as_of : str or datetime-like, optional
         Latest plausible time (naive means UTC); later rows are quarantined, which catches
         clock errors and events from the future.
+    text_ids : bool, default False
+        Keep customer ids given as text as text even when every one is an integer (a log
+        validated in parts decides once for all of them, :mod:`journey_lib.report.prepare`).
 
     Returns
     -------
@@ -232,7 +246,7 @@ def validate_events(
     data = raw.rename(columns=mapping)
     n = len(data)
 
-    customer_id, no_id = parse_ids(data["customer_id"])
+    customer_id, no_id = parse_ids(data["customer_id"], as_text=text_ids)
     timestamp, no_time, bad_time = parse_timestamps(data["timestamp"])
     event, no_event = parse_text(data["event"])
     if "channel" in data.columns:

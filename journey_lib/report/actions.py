@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from .._engine import to_pandas
 from .._intervals import rate_difference
 from ..analytics.activity import CHURN_COLUMNS, churn_rate
 from ..analytics.funnels import funnel
@@ -59,7 +60,7 @@ def weakest_step(table: pd.DataFrame) -> int | None:
 
 
 def funnel_action(
-    events: pd.DataFrame, steps: list[Any], window: Any, link: str | None, min_cell: int = 0
+    events: Any, steps: list[Any], window: Any, link: str | None, min_cell: int = 0
 ) -> list[Action]:
     """The step of the funnel (:func:`journey_lib.funnel`) that loses the most customers.
 
@@ -74,7 +75,7 @@ def funnel_action(
     Work on the step from visit to buy: it loses the most customers, 2 of 3 (66.7%) within
     30 days.
     """
-    table = funnel(events, steps, window=window)
+    table = to_pandas(funnel(events, steps, window=window))
     k = weakest_step(table)
     if k is None:
         return []
@@ -168,11 +169,13 @@ def segment_churn_action(
         if column in CHURN_COLUMNS:
             continue
         try:
-            table = churn_rate(
-                data.events,
-                period=period,
-                inactivity=inactivity,
-                by=data.segments(column, by_rule="first", top=_SEGMENTS),
+            table = to_pandas(
+                churn_rate(
+                    data.events,
+                    period=period,
+                    inactivity=inactivity,
+                    by=data.segments(column, by_rule="first", top=_SEGMENTS),
+                )
             )
         except JourneyDataError as error:
             warnings.warn(

@@ -4,10 +4,17 @@ and what to tell the reader about it.
 A notebook opens its data with one call, asks before each section whether the section
 applies, and ends with the notes a reader should know::
 
-    data = jl.report.open_data(data_path, profile, start=start, end=end)
+    data = jl.report.open_data(data_path, profile, start=start, end=end, engine=engine)
     if data.supports("attribution"):
+        credit = data.collect(jl.attribute(data.events))
         ...
     data.about()
+
+The log is a frame of the engine chosen (:data:`ENGINES`): a pandas DataFrame, a Polars
+LazyFrame or a DuckDB relation, which journey_lib's functions take alike. A notebook hands
+it to them and collects only their results (:meth:`ReportData.collect`: tables of periods,
+steps, segments), never the log; what the requirements ask of the log (its events, its
+span, which columns hold values) is asked of the engine once and kept.
 
 A section that cannot apply (no channel column for attribution, no money values for
 customer value, too short a span for a churn horizon, a customer table for a funnel) is
@@ -20,6 +27,7 @@ never reach the page.
 from __future__ import annotations
 
 import contextlib
+import functools
 import os
 import re
 import warnings
@@ -28,9 +36,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import narwhals.stable.v2 as nw
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
+from .._engine import lazy_events, to_pandas, with_microseconds
+from .._time import DAY_US
 from ..analytics.dates import within
 from ..analytics.segments import Segments, customer_segments
 from ..analytics.stages import profile_framework
@@ -43,11 +55,12 @@ from ..io.read import read_table
 from ..io.validate import ValidationReport
 from ..widgets.base import OFFERED_RULES, is_time, table_segment_columns
 from .formatting import figure_text
+from .prepare import ENGINES, Reading, is_prepared, read_prepared
 from .privacy import check_min_cell, suppressed
 from .tables import formatted, private
 from .views import show_reading
 
-__all__ = ["REQUIREMENTS", "ReportData", "open_data"]
+__all__ = ["ENGINES", "REQUIREMENTS", "ReportData", "open_data"]
 
 #: Fewest customers on each side of a churn label for a model to be worth training.
 MIN_CLASS = 10
@@ -63,10 +76,12 @@ class ReportData:
     Attributes
     ----------
     profile : LogProfile
-    read : ValidationReport
-        Validation of the whole file (a customer table's is a ``CustomerReport``).
-    events : pandas.DataFrame or None
-        The clean log within ``start`` and ``end``; None for a customer table.
+    read : ValidationReport or Reading
+        Validation of the whole file (a customer table's is a ``CustomerReport``; a log
+        prepared by ``journey report``'s is a :class:`journey_lib.report.prepare.Reading`).
+    events : DataFrame or None
+        The clean log within ``start`` and ``end``, in the engine chosen (a pandas
+        DataFrame, a Polars LazyFrame or a DuckDB relation); None for a customer table.
     table : pandas.DataFrame or None
         The clean customer table when the data is one; None for a log.
     customers : pandas.DataFrame or None
@@ -84,11 +99,16 @@ class ReportData:
     min_cell : int
         The privacy threshold of the pages (see :mod:`journey_lib.report.privacy`): what
         :meth:`formatted` and :meth:`private` hide.
+    log : DataFrame or None
+        The whole clean log, every date, in the engine chosen: what a widget whose dates
+        can be changed reads.
+    engine : str
+        The engine of :attr:`events` and :attr:`log` (:data:`ENGINES`).
     """
 
     profile: LogProfile
-    read: ValidationReport
-    events: pd.DataFrame | None
+    read: ValidationReport | Reading
+    events: Any
     table: pd.DataFrame | None
     customers: pd.DataFrame | None
     source: str
@@ -97,6 +117,73 @@ class ReportData:
     shown: set[str] = field(default_factory=set)
     failed: dict[str, str] = field(default_factory=dict)
     min_cell: int = 0
+    log: Any = None
+    engine: str = "pandas"
+
+    def collect(self, result: Any) -> pd.DataFrame:
+        """``result`` (a journey_lib function's answer on :attr:`events`, in the engine) as
+        a pandas DataFrame, computed once; pandas results are returned as they are.
+
+        Examples
+        --------
+        >>> raw = pd.DataFrame({"user": ["a", "b"], "event": ["visit", "buy"],
+        ...                     "ts": ["2024-01-01", "2024-01-02"]})
+        >>> data = open_data(raw, quiet=False, engine="polars")
+        >>> type(data.events).__name__, type(data.collect(data.events)).__name__
+        ('LazyFrame', 'DataFrame')
+        """
+        return to_pandas(result, what="the result")
+
+    @functools.cached_property
+    def facts(self) -> dict[str, Any]:
+        """What the requirements ask of the log within the dates, asked of its engine once:
+        ``rows``, ``customers``, ``first`` and ``last`` times, ``filled`` (column -> rows
+        with a value), ``events`` (event -> rows, a Series), ``spend`` (whether any money
+        value is not zero) and ``schema`` (column -> Narwhals dtype).
+
+        Examples
+        --------
+        >>> raw = pd.DataFrame({"user": ["a", "a", "b"], "event": ["visit", "buy", "visit"],
+        ...                     "ts": ["2024-01-01", "2024-01-02", "2024-01-03"]})
+        >>> facts = open_data(raw, quiet=False, engine="duckdb").facts
+        >>> facts["rows"], facts["customers"], facts["events"].to_dict()
+        (3, 2, {'buy': 1, 'visit': 2})
+        """
+        return _log_facts(self.events)
+
+    def log_size(self) -> dict[str, int]:
+        """The log's ``customers`` and ``touchpoints`` within the dates, for a report's
+        metrics.
+
+        Examples
+        --------
+        >>> raw = pd.DataFrame({"user": ["a", "a", "b"], "event": ["visit", "buy", "visit"],
+        ...                     "ts": ["2024-01-01", "2024-01-02", "2024-01-03"]})
+        >>> open_data(raw, quiet=False).log_size()
+        {'customers': 2, 'touchpoints': 3}
+        """
+        return {"customers": self.facts["customers"], "touchpoints": self.facts["rows"]}
+
+    def first_customers(self, n: int) -> list[Any]:
+        """The ``n`` customers of the log within the dates with the smallest ids: the ones a
+        page's timelines show (the log is sorted by customer, so they come first in it).
+
+        Examples
+        --------
+        >>> raw = pd.DataFrame({"user": [3, 1, 2, 1], "event": ["visit"] * 4,
+        ...                     "ts": ["2024-01-01", "2024-01-02", "2024-01-03", "2024-01-04"]})
+        >>> open_data(raw, quiet=False, engine="duckdb").first_customers(2)
+        [1, 2]
+        """
+        lf, _ = lazy_events(self.events, required=("customer_id",))
+        ids = lf.select("customer_id").unique().sort("customer_id").head(n).collect()
+        return ids["customer_id"].to_list()
+
+    @property
+    def last_time(self) -> pd.Timestamp:
+        """The time of the log's last touchpoint within the dates (UTC): where an RFM table
+        observes its customers."""
+        return self.facts["last"]
 
     def formatted(self, frame: pd.DataFrame) -> pd.DataFrame:
         """``frame`` as the page shows it: numbers written for a reader, in the profile's
@@ -195,7 +282,7 @@ class ReportData:
     def breakdown(self, column: str) -> str:
         """``column`` when the log has it with a value somewhere, else ``""`` (no breakdown):
         a report's default breakdown may not exist in someone else's log."""
-        if self.events is None or column not in self.events or self.events[column].isna().all():
+        if self.events is None or not self.facts["filled"].get(column):
             return ""
         return column
 
@@ -228,11 +315,11 @@ class ReportData:
         if self.customers is not None and "customer_id" in self.customers:
             found += table_segment_columns(self.customers)
         found += ["channel", *self.profile.properties]
+        filled, schema = self.facts["filled"], self.facts["schema"]
         usable = [
             c
             for c in dict.fromkeys(found)
-            if self._in_table(c)
-            or (c in self.events and self.events[c].notna().any() and not is_time(self.events[c]))
+            if self._in_table(c) or (filled.get(c) and not is_time(schema[c]))
         ]
         return usable[:limit] if limit is not None else usable
 
@@ -476,7 +563,7 @@ class ReportData:
 
         A small table for the page, in place of a printed summary.
         """
-        rows = [("rows read", self.read.n_input), ("usable", len(self.read.clean))]
+        rows = [("rows read", self.read.n_input), ("usable", self.read.usable)]
         rows += [(f"set aside: {r}", int(n)) for r, n in self.read.reason_counts().items()]
         rows.append(("exact duplicates, counted once", self.read.duplicates))
         return pd.DataFrame(rows, columns=["", "rows"]).set_index("")
@@ -494,7 +581,7 @@ class ReportData:
         set_aside = read.reason_counts()
         if len(set_aside):
             listed = ", ".join(f"{int(n):,} {reason}" for reason, n in set_aside.items())
-            lines.append(f"{len(read.quarantine):,} rows were set aside: {listed}.")
+            lines.append(f"{read.set_aside:,} rows were set aside: {listed}.")
         if read.duplicates:
             lines.append(f"{read.duplicates:,} exact duplicate rows were counted once.")
         roles = ", ".join(
@@ -543,13 +630,15 @@ def open_data(
     customers_path: str = "",
     quiet: bool = False,
     min_cell: int = 0,
+    engine: str = "pandas",
 ) -> ReportData:
     """Read a report's data as its profile says.
 
     Parameters
     ----------
     data : str, path-like or DataFrame
-        The log or customer table.
+        The log or customer table, or a folder ``journey report`` prepared from a log
+        (:func:`journey_lib.report.prepare.prepare_log`), read as it was validated there.
     profile : mapping, LogProfile, path or None
         The run's profile (``journey report`` passes it as a mapping), a YAML file, or
         None / ``{}`` to infer one from the data.
@@ -566,20 +655,48 @@ def open_data(
     min_cell : int, default 0
         Privacy threshold of the pages: :meth:`ReportData.formatted` and
         :meth:`ReportData.private` hide counts below it (0 hides nothing).
+    engine : {"pandas", "polars", "duckdb"}, default "pandas"
+        The engine the log stays in (``""`` is pandas): a pandas DataFrame, a Polars
+        LazyFrame over the prepared Parquet file, or a DuckDB relation on a connection of
+        its own. A log read here rather than prepared is validated in pandas and handed to
+        the engine. A customer table is always pandas.
 
     Returns
     -------
     ReportData
     """
     min_cell = check_min_cell(min_cell)
+    engine = engine or "pandas"
+    check_choice("engine", engine, ENGINES)
     notes: list[str] = []
     technical: list[str] = []
     if quiet:
         _collect_warnings(notes, technical)
+    customers = read_table(customers_path)[0] if customers_path else None
+    if is_prepared(data):
+        if not isinstance(profile, LogProfile) and not (isinstance(profile, Mapping) and profile):
+            raise JourneyParameterError(
+                "a prepared log is read with the profile it was prepared with; pass it"
+            )
+        found = _as_profile(profile, data)
+        path, reading = read_prepared(data)
+        log = _open_parquet(path, engine, reading.dtypes)
+        return _dated(
+            found,
+            reading,
+            log,
+            customers,
+            reading.source,
+            notes,
+            technical,
+            min_cell,
+            engine,
+            start,
+            end,
+        )
     found = _as_profile(profile, data)
     read = found.read(data)
     source = Path(data).name if isinstance(data, str | os.PathLike) else "the data frame"
-    customers = read_table(customers_path)[0] if customers_path else None
     if found.shape == "customers":
         if start or end or customers_path:
             notes.append(
@@ -589,14 +706,104 @@ def open_data(
         return ReportData(
             found, read, None, read.clean, customers, source, notes, technical, min_cell=min_cell
         )
-    events = within(read.clean, start or None, end or None)
-    left_out = len(read.clean) - len(events)
+    log = _in_engine(read.clean, engine)
+    return _dated(
+        found, read, log, customers, source, notes, technical, min_cell, engine, start, end
+    )
+
+
+def _dated(
+    found: LogProfile,
+    read: ValidationReport | Reading,
+    log: Any,
+    customers: pd.DataFrame | None,
+    source: str,
+    notes: list[str],
+    technical: list[str],
+    min_cell: int,
+    engine: str,
+    start: str,
+    end: str,
+) -> ReportData:
+    """The report's data with the log kept within ``start`` and ``end`` (said when rows
+    lie outside)."""
+    events = within(log, start or None, end or None)
+    data = ReportData(
+        found,
+        read,
+        events,
+        None,
+        customers,
+        source,
+        notes,
+        technical,
+        min_cell=min_cell,
+        log=log,
+        engine=engine,
+    )
+    left_out = read.usable - data.facts["rows"] if start or end else 0
     if left_out:
         span = f"from {start or 'the start'} to {end or 'the end'}"
         notes.append(f"{left_out:,} usable rows lie outside the dates chosen ({span}).")
-    return ReportData(
-        found, read, events, None, customers, source, notes, technical, min_cell=min_cell
-    )
+    return data
+
+
+def _open_parquet(path: Path, engine: str, dtypes: Mapping[str, str]) -> Any:
+    """The prepared log in ``engine``: read whole into pandas (its other columns typed as
+    reading the data whole types them), or scanned lazily."""
+    if engine == "pandas":
+        frame = pd.read_parquet(path)
+        changed = {c: t for c, t in dtypes.items() if str(frame[c].dtype) != t}
+        return frame.astype(changed) if changed else frame
+    if engine == "polars":
+        import polars as pl
+
+        return pl.scan_parquet(path)
+    import duckdb
+
+    return duckdb.connect().read_parquet(str(path))
+
+
+def _in_engine(clean: pd.DataFrame, engine: str) -> Any:
+    """A log validated in pandas, handed to ``engine``."""
+    if engine == "pandas":
+        return clean
+    table = pa.Table.from_pandas(clean, preserve_index=False)
+    if engine == "polars":
+        import polars as pl
+
+        return pl.from_arrow(table).lazy()
+    import duckdb
+
+    return duckdb.connect().from_arrow(table)
+
+
+def _log_facts(events: Any) -> dict[str, Any]:
+    """What :attr:`ReportData.facts` holds, in two queries of the log's engine."""
+    lf, _ = lazy_events(events)
+    schema = dict(lf.collect_schema())
+    aggregates = [
+        nw.len().alias("_rows"),
+        nw.col("customer_id").n_unique().alias("_customers"),
+        nw.col("timestamp").min().alias("_first"),
+        nw.col("timestamp").max().alias("_last"),
+        *(nw.col(c).count().alias(c) for c in schema),
+    ]
+    if "value" in schema:
+        aggregates.append((nw.col("value").fill_null(0) != 0).any().alias("_spend"))
+    row = to_pandas(lf.select(*aggregates).collect().to_native()).iloc[0]
+    counts = to_pandas(lf.group_by("event").agg(nw.len().alias("n")).collect().to_native())
+    times = [pd.Timestamp(row[k]) for k in ("_first", "_last")]
+    return {
+        "rows": int(row["_rows"]),
+        "customers": int(row["_customers"]),
+        "first": None if pd.isna(times[0]) else times[0].tz_convert("UTC"),
+        "last": None if pd.isna(times[1]) else times[1].tz_convert("UTC"),
+        "filled": {c: int(row[c]) for c in schema},
+        "events": counts.set_index("event")["n"].astype("int64").sort_index(),
+        "spend": bool(row.get("_spend", False)),
+        "schema": schema,
+    }
 
 
 def _as_profile(profile: Any, data: Any) -> LogProfile:
@@ -652,9 +859,9 @@ def _days(days: float) -> str:
 def _is_log(data: ReportData, given: dict) -> str | None:
     if data.events is None:
         return "it is a customer table, one row per customer, with no touchpoints over time"
-    if data.read.clean.empty:
+    if data.read.usable == 0:
         return "no row of it could be used"
-    if data.events.empty:
+    if data.facts["rows"] == 0:
         return "no touchpoint lies in the chosen dates"
     return None
 
@@ -665,7 +872,7 @@ def _is_table(data: ReportData, given: dict) -> str | None:
 
 def _has_stages(data: ReportData, given: dict) -> str | None:
     framework = profile_framework(data.profile)
-    if data.events["event"].isin(list(framework.events)).any():
+    if data.facts["events"].index.isin(list(framework.events)).any():
         return None
     return "no event of this log belongs to a journey stage by the profile's rules"
 
@@ -675,7 +882,7 @@ def _has_funnel(data: ReportData, given: dict) -> str | None:
     if len(steps) < 2:
         return "no conversion event was found, so there is no default funnel (give --conversion)"
     names = [s[0] if isinstance(s, list | tuple) else s for s in steps]
-    absent = [s for s in dict.fromkeys(names) if s not in set(data.events["event"])]
+    absent = [s for s in dict.fromkeys(names) if s not in data.facts["events"].index]
     if absent:
         return f"the funnel's step {absent[0]!r} never happens in the chosen dates"
     return None
@@ -683,8 +890,7 @@ def _has_funnel(data: ReportData, given: dict) -> str | None:
 
 def _several_periods(data: ReportData, given: dict) -> str | None:
     period = given.get("period") or data.profile.period
-    times = data.events["timestamp"]
-    span = (times.max() - times.min()) / pd.Timedelta(days=1)
+    span = (data.facts["last"] - data.facts["first"]) / pd.Timedelta(days=1)
     if span < 2 * PERIODS.get(period, 1.0):
         return f"the log spans {_days(span)}, less than two {period}s"
     return None
@@ -693,7 +899,7 @@ def _several_periods(data: ReportData, given: dict) -> str | None:
 def _has_channel(data: ReportData, given: dict) -> str | None:
     if data.profile.column("channel") is None:
         return "the log has no channel column"
-    if data.events["channel"].isna().all():
+    if not data.facts["filled"].get("channel"):
         return "its channel column is empty"
     return None
 
@@ -702,7 +908,7 @@ def _has_conversion(data: ReportData, given: dict) -> str | None:
     conversion = given.get("conversion") or data.profile.conversion
     if conversion is None:
         return "no event was found to be a conversion (give --conversion)"
-    if not (data.events["event"] == conversion).any():
+    if conversion not in data.facts["events"].index:
         return f"no {conversion!r} event lies in the chosen dates"
     return None
 
@@ -710,16 +916,18 @@ def _has_conversion(data: ReportData, given: dict) -> str | None:
 def _has_value(data: ReportData, given: dict) -> str | None:
     if data.profile.column("value") is None and data.profile.shape != "transactions":
         return "the log has no money column"
-    if not (data.events["value"] != 0).any():
+    if not data.facts["spend"]:
         return "every money value is zero"
     return None
 
 
 def _repeat_buyers(data: ReportData, given: dict) -> str | None:
     conversion = given.get("conversion") or data.profile.conversion
-    bought = data.events.loc[data.events["event"] == conversion]
-    days = bought["timestamp"].dt.floor("D").groupby(bought["customer_id"]).nunique()
-    repeat = int((days > 1).sum())
+    lf, _ = lazy_events(data.events)
+    bought = with_microseconds(lf.filter(nw.col("event") == conversion), "_us")
+    days = bought.select("customer_id", (nw.col("_us") // DAY_US).alias("_day")).unique()
+    per = days.group_by("customer_id").agg(nw.len().alias("_days"))
+    repeat = int(per.filter(nw.col("_days") > 1).select(nw.len()).collect().item())
     if repeat < MIN_REPEAT_BUYERS:
         return (
             f"the purchase models need at least {MIN_REPEAT_BUYERS} customers who bought on "
@@ -734,7 +942,7 @@ def _churn_window(data: ReportData, given: dict) -> str | None:
         return "no cutoff was given and the profile has none"
     cutoff = pd.Timestamp(given.get("cutoff") or p.cutoff, tz="UTC")
     horizon = pd.Timedelta(given.get("horizon") or p.horizon)
-    first, last = data.events["timestamp"].min(), data.events["timestamp"].max()
+    first, last = data.facts["first"], data.facts["last"]
     if cutoff <= first + horizon:
         return (
             f"the cutoff {cutoff:%Y-%m-%d} leaves less than one horizon "
@@ -782,7 +990,7 @@ def _has_label(data: ReportData, given: dict) -> str | None:
 
 
 def _several_events(data: ReportData, given: dict) -> str | None:
-    if data.events["event"].nunique() < 2:
+    if len(data.facts["events"]) < 2:
         return "the log has one event type only"
     return None
 
@@ -795,19 +1003,15 @@ def _has_segments(data: ReportData, given: dict) -> str | None:
             "no column of the log or of a customer table divides the customers into segments "
             "(a channel, a plan, a region, ...)"
         )
-    events = data.events
-    absent = [
-        c
-        for c in columns
-        if not data._in_table(c) and not (c in events and events[c].notna().any())
-    ]
+    filled, schema = data.facts["filled"], data.facts["schema"]
+    absent = [c for c in columns if not data._in_table(c) and not filled.get(c)]
     if absent:
         return (
             f"the segment column {absent[0]!r} is in neither the log nor the customer table, "
             "or holds no value"
         )
     # The rule segment_columns applies: a date or time gives nearly every customer a segment.
-    timed = [c for c in columns if is_time(data.customers[c] if data._in_table(c) else events[c])]
+    timed = [c for c in columns if is_time(data.customers[c] if data._in_table(c) else schema[c])]
     if timed:
         return (
             f"the segment column {timed[0]!r} holds dates or times, which give nearly every "

@@ -31,6 +31,8 @@ __all__ = [
 
 #: Parameters the runner fills in itself for the notebooks that declare them.
 RUN_FOLDER, DATA_PATH = "run_folder", "data_path"
+#: The log the runner read once for every notebook (a prepared folder), and its engine.
+PREPARED, ENGINE = "prepared", "engine"
 
 
 # --------------------------------------------------------------------------------------------

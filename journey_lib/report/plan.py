@@ -17,6 +17,7 @@ from .files import read_notebook
 from .fingerprint import data_fingerprint
 from .parameters import (
     DATA_PATH,
+    PREPARED,
     RUN_FOLDER,
     CommandLineValue,
     NotebookParameter,
@@ -166,8 +167,8 @@ def assign_parameters(planned: list[Planned], given: dict[str, Any]) -> None:
             declared.setdefault(name, []).append((plan.name, parameter))
     problems = []
     for name, raw in given.items():
-        if name == RUN_FOLDER:
-            problems.append(f"parameter {RUN_FOLDER!r} is set by the runner, not given")
+        if name in (RUN_FOLDER, PREPARED):
+            problems.append(f"parameter {name!r} is set by the runner, not given")
         elif name not in declared:
             close = difflib.get_close_matches(name, declared, n=1)
             hint = f" (did you mean {close[0]!r}?)" if close else ""
@@ -182,7 +183,7 @@ def assign_parameters(planned: list[Planned], given: dict[str, Any]) -> None:
         valid = ", ".join(
             f"{name} ({entries[0][1].describe()})"
             for name, entries in sorted(declared.items())
-            if name != RUN_FOLDER
+            if name not in (RUN_FOLDER, PREPARED)
         )
         raise JourneyParameterError(
             f"{'; '.join(problems)}; the selected notebooks declare: {valid or 'nothing'}"

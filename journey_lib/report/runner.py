@@ -21,6 +21,7 @@ from typing import Any
 from ..errors import JourneyParameterError, ReportInterrupted
 from .execute import Interruption, NotebookRun, child_env, run_notebook, skipped_run
 from .files import read_json, write_json, write_text
+from .parameters import ENGINE, PREPARED
 from .plan import (
     Planned,
     assign_parameters,
@@ -30,6 +31,7 @@ from .plan import (
     given_data,
     plan_notebooks,
 )
+from .prepare import asked_engine, choose_engine, prepare_run
 from .render import build_manifest, html_exporter, render_notebook, write_index
 from .run_profile import CUSTOMERS_PATH, PROFILE_FILE, run_profile
 from .suite import packaged_notebooks
@@ -113,6 +115,7 @@ def run_report(
     fail_fast: bool = False,
     timeout: float = 600,
     progress: Callable[[str], None] | None = None,
+    engine: str | None = None,
 ) -> RunResult:
     """Run the notebooks of a folder with papermill into a new run folder under ``out``.
 
@@ -173,6 +176,14 @@ def run_report(
     progress : callable, optional
         Called with one line as each notebook starts and finishes, and for each folder
         swept (``print`` will do).
+    engine : {"auto", "pandas", "polars", "duckdb"}, optional
+        Where the log stays while the notebooks and the summary analyse it (the same as an
+        ``engine`` parameter). ``"auto"`` (the default) is pandas up to
+        :data:`journey_lib.report.prepare.AUTO_ROWS` usable rows and DuckDB above. Either
+        way the log is read and validated once, before any notebook runs
+        (:func:`journey_lib.report.prepare.prepare_log`), and every notebook declaring a
+        ``prepared`` parameter opens that instead of reading the file again; the engine
+        chosen is recorded as the ``engine`` parameter.
 
     Returns
     -------
@@ -216,6 +227,7 @@ def run_report(
         )
         options = run_options(given, declared)
         given_customers(given)
+        asked = asked_engine(engine, given)
         assign_parameters(planned, given)
         # The summary reads the customer table the notebooks read.
         customers = {CUSTOMERS_PATH: customers_used(given, planned, notebooks)}
@@ -223,18 +235,30 @@ def run_report(
 
         started = utcnow()
         out = Path(out)
-        with _signals_caught() as interruption:
+        with (
+            _signals_caught() as interruption,
+            tempfile.TemporaryDirectory(prefix="journey-report-") as scratch,
+        ):
+            read = data_path or _default_data(data_info)
+            prepared = prepare_run(found, read, planned, Path(scratch), say)
+            chosen = choose_engine(asked, prepared)
+            for plan in planned:
+                if ENGINE in plan.declared:
+                    plan.parameters[ENGINE] = chosen
+                if PREPARED in plan.declared and prepared is not None:
+                    plan.parameters[PREPARED] = str(prepared[0])
+            given[ENGINE] = chosen
             swept = _sweep(out, say)
             name, partial = _reserve(out, started.strftime("%Y%m%d-%H%M%S"))
             if found is not None:
                 found.to_yaml(partial / PROFILE_FILE)
             runs = _run_notebooks(
-                planned, partial, notebooks, timeout, fail_fast, interruption, say
+                planned, partial, notebooks, timeout, fail_fast, interruption, say, Path(scratch)
             )
             summary = (
                 summarise(
                     partial,
-                    data_path or _default_data(data_info),
+                    prepared[0] if prepared is not None else read,
                     found,
                     {**given, **customers},
                     runs,
@@ -281,26 +305,26 @@ def _run_notebooks(
     fail_fast: bool,
     interruption: Interruption,
     say: Callable[[str], None],
+    scratch: Path,
 ) -> dict[str, NotebookRun]:
     """Run and render each notebook in turn; after a signal (or a failure under
     ``fail_fast``) the rest are skipped."""
     runs: dict[str, NotebookRun] = {}
     exporter = html_exporter()
-    with tempfile.TemporaryDirectory(prefix="journey-report-") as scratch:
-        env = child_env(Path(scratch))
-        failed = False
-        for number, plan in enumerate(planned, start=1):
-            step = f"[{number}/{len(planned)}] {plan.name}"
-            if failed or interruption.signum is not None:
-                runs[plan.name] = skipped_run(plan, interruption.name)
-                say(f"{step}: skipped")
-                continue
-            say(f"{step}: running")
-            run = run_notebook(plan, partial, notebooks, timeout, env, Path(scratch), interruption)
-            render_notebook(exporter, partial, plan, run, notebooks)
-            runs[plan.name] = run
-            say(f"{step}: {run.status} in {run.duration:.1f} s")
-            failed = fail_fast and run.status != "ok"
+    env = child_env(scratch)
+    failed = False
+    for number, plan in enumerate(planned, start=1):
+        step = f"[{number}/{len(planned)}] {plan.name}"
+        if failed or interruption.signum is not None:
+            runs[plan.name] = skipped_run(plan, interruption.name)
+            say(f"{step}: skipped")
+            continue
+        say(f"{step}: running")
+        run = run_notebook(plan, partial, notebooks, timeout, env, scratch, interruption)
+        render_notebook(exporter, partial, plan, run, notebooks)
+        runs[plan.name] = run
+        say(f"{step}: {run.status} in {run.duration:.1f} s")
+        failed = fail_fast and run.status != "ok"
     return runs
 
 

@@ -21,6 +21,7 @@ from typing import Any
 
 import pandas as pd
 
+from .._engine import to_pandas
 from ..analytics.progression import stage_funnel
 from ..analytics.retention import retention
 from ..analytics.stages import profile_framework
@@ -35,6 +36,7 @@ from .data import ReportData, open_data
 from .formatting import duration_text, figure_text, period_label
 from .headlines import DEFINITIONS, Headline, headline
 from .history import check_alerts, earlier_runs, last_changes, raised_alerts
+from .parameters import ENGINE
 from .privacy import check_min_cell, suppressed
 from .readings import (
     change_sentence,
@@ -205,9 +207,10 @@ def build_summary(
         The run's profile (inferred when None).
     parameters : mapping, optional
         The run's parameters; ``start``, ``end``, ``period``, ``inactivity``, ``steps``,
-        ``window`` and ``customers_path`` (the customer table beside the log, whose
-        columns the segments compared for churn include; a relative path is read from the
-        current folder) are read as the notebooks read them.
+        ``window``, ``engine`` (where the log stays, pandas by default) and
+        ``customers_path`` (the customer table beside the log, whose columns the segments
+        compared for churn include; a relative path is read from the current folder) are
+        read as the notebooks read them.
     pages : mapping, optional
         Notebook name to the HTML page it rendered, for links.
     recorded : mapping, optional
@@ -235,6 +238,7 @@ def build_summary(
             end=given.get("end") or "",
             customers_path=given.get(CUSTOMERS_PATH) or "",
             quiet=False,
+            engine=given.get(ENGINE) or "pandas",
         )
         parts = _log_parts(report, given, links, min_cell)
     parts.notes += [
@@ -390,7 +394,7 @@ def _log_parts(
     points to, with the settings used (the run's parameters over the profile's)."""
     p = report.profile
     events = report.events
-    if events is None or events.empty:
+    if events is None or report.facts["rows"] == 0:
         raise JourneyError(
             "the summary needs a touchpoint log with usable rows; "
             + ("this is a customer table" if events is None else "no row could be used")
@@ -401,7 +405,7 @@ def _log_parts(
     steps = list(given.get("steps") or p.funnel)
     notes = []
     names = [s for s in steps if isinstance(s, str)]
-    absent = [s for s in dict.fromkeys(names) if s not in set(events["event"])]
+    absent = [s for s in dict.fromkeys(names) if s not in report.facts["events"].index]
     if absent:
         notes.append(
             f"The funnel's step `{absent[0]}` never occurs in the log, so there is no "
@@ -414,7 +418,7 @@ def _log_parts(
     rows = head.table.set_index("figure")
     churn = rows.loc["churn_rate"]
     panels = [
-        _journey_panel(events, p, links, min_cell),
+        _journey_panel(report, links, min_cell),
         _trend_panel(head, period, links, min_cell),
         _retention_panel(events, period, links, min_cell),
     ]
@@ -445,14 +449,13 @@ def _small_rate(row: pd.Series, min_cell: int) -> bool:
     return bool(min_cell) and any(pd.notna(n) and 0 < round(n) < min_cell for n in counts)
 
 
-def _journey_panel(
-    events: pd.DataFrame, p: LogProfile, links: Mapping[str, str], min_cell: int
-) -> Panel | None:
+def _journey_panel(report: ReportData, links: Mapping[str, str], min_cell: int) -> Panel | None:
     """The stage funnel from the first stage anyone reached (logs rarely record the
     awareness stage), small stages hidden; None when no event has a stage."""
-    if not events["event"].isin(list(profile_framework(p).events)).any():
+    p = report.profile
+    if not report.facts["events"].index.isin(list(profile_framework(p).events)).any():
         return None
-    journey = stage_funnel(events, profile=p, unmapped="ignore")
+    journey = report.collect(stage_funnel(report.events, profile=p, unmapped="ignore"))
     reached = journey["customers"].to_numpy() > 0
     if not reached.any():
         return None
@@ -486,9 +489,9 @@ def _trend_panel(
 
 
 def _retention_panel(
-    events: pd.DataFrame, period: str, links: Mapping[str, str], min_cell: int
+    events: Any, period: str, links: Mapping[str, str], min_cell: int
 ) -> Panel | None:
-    cohorts = retention(events, period=period)
+    cohorts = to_pandas(retention(events, period=period))
     latest = sorted(cohorts["cohort"].unique())[-_COHORTS_SHOWN:]
     cohorts = cohorts[cohorts["cohort"].isin(latest)]
     if min_cell:
@@ -640,9 +643,9 @@ def _about(report: ReportData, parts: _Parts) -> list[str]:
     """What a reader should know: rows read and set aside, the span, the settings used."""
     p, period = report.profile, parts.period
     lines = report.about_lines()
-    times = report.events["timestamp"]
+    first, last = report.facts["first"], report.facts["last"]
     complete = parts.head.table.set_index("figure").loc["active_customers", "period"]
-    span = f"The log runs from {times.min():%-d %b %Y} to {times.max():%-d %b %Y}"
+    span = f"The log runs from {first:%-d %b %Y} to {last:%-d %b %Y}"
     if pd.isna(complete):
         lines.append(
             f"{span}: less than one complete {period}, so no figure has a period to report "
