@@ -241,7 +241,7 @@ def test_reweighting_customers_equals_duplicating_them(order):
     rows = journey_rows(base, [], 30 * 86_400_000_000)
     table = markov.transition_table(rows, [], order, per_customer=True).collect().to_pandas()
     labels, _, credit_of = markov.credit_function(table, [], order)
-    customers = pd.factorize(table["customer_id"])[1]
+    customers = pd.factorize(table["customer_id"], sort=True)[1]  # units: sorted ids
     w = np.array([[weights[c] for c in customers]], dtype=float)
     conversions, value = credit_of(w)
     got = {label: (c, v) for (_, label), c, v in zip(labels, conversions[0], value[0], strict=True)}

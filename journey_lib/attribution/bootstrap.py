@@ -19,10 +19,13 @@ _CHUNK_CELLS = 2_000_000
 
 def customer_units(table: pd.DataFrame) -> tuple[np.ndarray, int]:
     """Each row's customer as a code 0..n-1, and n: the units a replicate draws. A table
-    aggregated over customers (no ``customer_id``) is one unit."""
+    aggregated over customers (no ``customer_id``) is one unit.
+
+    Codes follow the sorted ids, not the rows' order, so a seed draws the same customers
+    whichever engine built the table (and in whatever order it returned its rows)."""
     if "customer_id" not in table.columns:
         return np.zeros(len(table), dtype=np.int64), 1
-    codes, customers = pd.factorize(table["customer_id"])
+    codes, customers = pd.factorize(table["customer_id"], sort=True)
     return codes, len(customers)
 
 
