@@ -361,14 +361,22 @@ def reasons(
     named = resolve_groups(model, groups)
     names = list(named)
     scores = model.predict_aligned(frame)
-    effects = np.empty((len(frame), len(names)))
+    effects = np.zeros((len(frame), len(names)))
     for j, name in enumerate(names):
-        typical = frame.copy()
+        # A customer already typical in the group's columns (no tickets, say, where the
+        # typical customer has none) is unchanged by setting them so: the effect is exactly
+        # zero, and only the others are scored again (most, for rare events' counts).
+        changed = np.zeros(len(frame), dtype=bool)
+        for column in named[name]:
+            changed |= ~_is_reference(frame[column], model.reference[column])
+        if not changed.any():
+            continue
+        typical = frame.loc[changed].copy()
         for column in named[name]:
             typical[column] = pd.Series(
-                model.reference[column], index=frame.index, dtype=frame[column].dtype
+                model.reference[column], index=typical.index, dtype=frame[column].dtype
             )
-        effects[:, j] = scores - model.predict_aligned(typical)
+        effects[changed, j] = scores[changed] - model.predict_aligned(typical)
     keep = min(top, len(names))
     order = np.argsort(-effects, axis=1, kind="stable")[:, :keep]
     chosen = np.take_along_axis(effects, order, axis=1)
@@ -390,6 +398,13 @@ def reasons(
     )
     result.attrs["method"] = REASONS_METHOD
     return result
+
+
+def _is_reference(column: pd.Series, reference: Any) -> np.ndarray:
+    """Where ``column`` holds ``reference`` (missing where the reference is missing)."""
+    if pd.isna(reference):
+        return column.isna().to_numpy()
+    return (column == reference).fillna(False).to_numpy(dtype=bool)
 
 
 def resolve_groups(
