@@ -340,3 +340,20 @@ def test_the_command_s_errors_are_one_line(simulated, tmp_path):
         2,
         "--seed applies to the at-risk list, without MODEL",
     )  # fmt: skip
+
+
+def test_a_training_sample_scores_every_customer_all_the_same(hand):
+    # Learning from a stratified sample of the customers at the training cutoff leaves the
+    # list the same customers, each scored; the model saw only the sample.
+    events, risk = hand
+    sampled = at_risk(
+        events, horizon=HORIZON, inactivity=HORIZON, model="logistic", max_train=20, **OFFER
+    )
+    assert sampled.model.training["rows"] == 20 < len(AT_TRAINING_CUTOFF)
+    assert set(sampled.table["customer_id"]) == set(risk.table["customer_id"]) == ACTIVE_AT_END
+    assert sampled.table["churn_probability"].notna().all()
+    # The sample keeps the churn share: as many churned customers as the stratified split
+    # gives (the whole cutoff's share, rounded).
+    whole = risk.model.training
+    share = whole["churned"] / whole["rows"]
+    assert abs(sampled.model.training["churned"] - 20 * share) <= 1

@@ -4,6 +4,7 @@ data, the sentence shown instead of one that does not, and the notes for the rea
 from __future__ import annotations
 
 import warnings
+from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -286,3 +287,19 @@ def test_segment_a_wrong_rule_fails_the_notebook():
     for rule in ("at_cutoff", "frist"):
         with pytest.raises(JourneyParameterError, match="by_rule must be one of 'first', 'last'"):
             data.segment("channel", by_rule=rule)
+
+
+def test_a_large_churn_dataset_is_learnt_from_a_stratified_sample_and_says_so():
+    data = open_data(str(Path(__file__).resolve().parents[1] / "data/sample/events.csv.gz"))
+    whole = data.churn_dataset()
+    assert "learnt from" not in data.dataset_summary(whole).index
+    data.train_customers = 300
+    X, y = sampled = data.churn_dataset()
+    assert len(X) == len(y) == 300 < len(whole[1])
+    assert X.index.isin(whole[0].index).all() and X.index.is_monotonic_increasing
+    # Stratified: the churn share of the whole dataset, to one customer.
+    assert abs(int(y.sum()) - 300 * whole[1].mean()) <= 1
+    summary = data.dataset_summary(sampled)
+    assert summary.loc["learnt from", "value"] == "a sample of 300, in the same churn share"
+    # The population counts stay the whole dataset's.
+    assert summary.loc["customers in the dataset", "value"] == f"{len(whole[1]):,}"

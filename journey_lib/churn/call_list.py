@@ -205,6 +205,7 @@ def at_risk(
     save_rate: float = 0.3,
     budget: int | None = None,
     value: Any = None,
+    max_train: int | None = None,
 ) -> AtRisk:
     """Who to call today: train at the latest labelled cutoff and score every customer
     active at the log's end, with reasons in words and the offer's decision.
@@ -235,7 +236,11 @@ def at_risk(
     model : {"hgb", "logistic", "forest"}, default "hgb"
         The model family, as in :func:`~journey_lib.churn.train`.
     seed : int, default 0
-        Seeds the model.
+        Seeds the model (and the sample of ``max_train``).
+    max_train : int, optional
+        Train on a stratified sample of at most this many customers
+        (:meth:`~journey_lib.churn.ChurnDataset.sample`); every customer is scored all the
+        same. None trains on all of them.
     offer_cost, save_rate, budget, value
         The retention offer, as in :meth:`~journey_lib.churn.ChurnModel.target`; the
         defaults (5 per offer, 30% of would-be churners kept, no budget, past spend as the
@@ -302,6 +307,8 @@ def at_risk(
                 **options,
             )
             _check_classes(dataset.report)
+            if max_train is not None:
+                dataset = dataset.sample(max_train, random_state=seed)
             fitted = train(dataset, model=model, random_state=seed)
         except JourneyDataError as exc:
             raise JourneyDataError(

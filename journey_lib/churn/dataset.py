@@ -327,6 +327,30 @@ class ChurnDataset(tuple):
     def y(self) -> pd.Series:
         return self[1]
 
+    def sample(self, n: int, random_state: int = 0) -> ChurnDataset:
+        """At most ``n`` of its customers, drawn within each label in proportion (a
+        stratified sample, so the churn share stays), in their order, with the same report
+        and recipe; the dataset itself when it has no more.
+
+        Examples
+        --------
+        >>> X = pd.DataFrame({"tickets": range(10)}, index=pd.Index(range(10), name="customer_id"))
+        >>> y = pd.Series([1, 0, 0, 0, 0] * 2, index=X.index, name="churned")
+        >>> part = ChurnDataset(X, y, None, None).sample(5)
+        >>> len(part.X), int(part.y.sum()), part.X.index.is_monotonic_increasing
+        (5, 1, True)
+        """
+        X, y = self
+        if len(y) <= n:
+            return self
+        from sklearn.model_selection import train_test_split
+
+        rows = train_test_split(
+            np.arange(len(y)), train_size=n, stratify=y.to_numpy(), random_state=random_state
+        )[0]
+        rows = np.sort(rows)
+        return ChurnDataset(X.iloc[rows], y.iloc[rows], self.report, self.recipe)
+
 
 @dataclasses.dataclass(frozen=True, eq=False)
 class ChurnFeatures:

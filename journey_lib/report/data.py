@@ -66,6 +66,9 @@ __all__ = ["ENGINES", "REQUIREMENTS", "ReportData", "open_data"]
 MIN_CLASS = 10
 #: Fewest repeat buyers for the buy-till-you-die models.
 MIN_REPEAT_BUYERS = 10
+#: Most customers a report's churn models learn from: above it they train (and the page
+#: evaluates) on a stratified sample of this many, and the call list still scores everyone.
+TRAIN_CUSTOMERS = 20_000
 
 
 @dataclass
@@ -104,6 +107,10 @@ class ReportData:
         can be changed reads.
     engine : str
         The engine of :attr:`events` and :attr:`log` (:data:`ENGINES`).
+    train_customers : int
+        Most customers the churn models learn from (:data:`TRAIN_CUSTOMERS`): a larger
+        churn dataset is sampled, stratified by label (:meth:`churn_dataset`, and the call
+        list's ``max_train``).
     """
 
     profile: LogProfile
@@ -119,6 +126,7 @@ class ReportData:
     min_cell: int = 0
     log: Any = None
     engine: str = "pandas"
+    train_customers: int = TRAIN_CUSTOMERS
 
     def collect(self, result: Any) -> pd.DataFrame:
         """``result`` (a journey_lib function's answer on :attr:`events`, in the engine) as
@@ -456,7 +464,10 @@ class ReportData:
 
         On a log: :func:`journey_lib.churn.build_dataset` at ``cutoff`` with ``horizon``
         (the profile's when not given), churn as the profile's inactivity, the profile's
-        acquisition and conversion events and stages, and the customer table beside it.
+        acquisition and conversion events and stages, and the customer table beside it;
+        with more customers than :attr:`train_customers`, a stratified sample of that many
+        (:meth:`journey_lib.churn.ChurnDataset.sample`), which :meth:`dataset_summary`
+        says.
         On a customer table: its columns as features (dates as days before the latest one)
         and its churn label, indexed by customer.
         """
@@ -472,13 +483,14 @@ class ReportData:
             return table, y
         if not self.supports("churn_window", cutoff=cutoff, horizon=horizon):
             return None
-        return build_dataset(
+        dataset = build_dataset(
             self.events,
             profile=p,
             cutoff=cutoff or None,
             horizon=horizon or p.horizon,
             customers=self.customers,
         )
+        return dataset.sample(self.train_customers)
 
     def dataset_summary(self, dataset: Any) -> pd.DataFrame:
         """Who is in a churn dataset, as a small table for the page; counts below
@@ -517,6 +529,13 @@ class ReportData:
                 ("of whom churned", self._share(report.churned, report.included)),
                 ("features", f"{len(report.features):,}"),
             ]
+            if len(dataset[1]) < report.included:
+                rows.append(
+                    (
+                        "learnt from",
+                        f"a sample of {len(dataset[1]):,}, in the same churn share",
+                    )
+                )
             rows += [("note", note) for note in report.notes]
         return pd.DataFrame(rows, columns=["", "value"]).set_index("")
 
