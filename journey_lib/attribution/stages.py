@@ -9,6 +9,7 @@ import narwhals.stable.v2 as nw
 import pandas as pd
 from narwhals.typing import IntoFrame
 
+from .._engine import DIGIT, small_range
 from ..analytics.stages import StageFramework, assign_stages, resolve_framework
 from ..errors import JourneyDataError, JourneyParameterError, check_choice
 from ..io.profile import LogProfile
@@ -128,17 +129,27 @@ def attribute_stages(
     frame = open_log(events, by)
     staged = nw.from_native(assign_stages(frame.to_native(), fw, unmapped=unmapped)).lazy()
     stage, t = nw.col("stage"), nw.col("timestamp")
-    # The customer's first instant in each stage; every row of that instant converts.
-    first = staged.with_columns((t == t.min().over("customer_id", "stage")).alias("_jl_first"))
-    goals = [
-        base_rows(
-            first.with_columns(nw.lit(fw.stages.index(s), dtype=nw.Int64()).alias(GOAL)),
-            (stage == s) & nw.col("_jl_first"),
-            by,
-        )
-        for s in chosen
-    ]
-    rows = journey_rows(nw.concat(goals, how="vertical"), [GOAL], settings.lookback_us, once=True)
+
+    # The customer's first instant in each stage; every row of that instant converts. Each
+    # stage's journeys are the whole log again, one copy per stage: a cross join with the
+    # stages' numbers, so the window over the log is worked out once, not once a stage.
+    def numbered(column: nw.Expr, codes: dict[Any, int]) -> nw.Expr:
+        # -1 where no code applies: no stage's number is negative.
+        out = nw.lit(-1, dtype=nw.Int64())
+        for key, number in codes.items():
+            out = nw.when(column == key).then(nw.lit(number, dtype=nw.Int64())).otherwise(out)
+        return out
+
+    first = staged.with_columns(
+        (t == t.min().over("customer_id", "stage")).alias("_jl_first"),
+        numbered(stage, {s: fw.stages.index(s) for s in chosen}).alias("_jl_stage"),
+    )
+    goals = small_range(first, len(chosen)).select(
+        numbered(nw.col(DIGIT), {k: fw.stages.index(s) for k, s in enumerate(chosen)}).alias(GOAL)
+    )
+    copies = first.join(goals, how="cross")
+    is_entry = (nw.col("_jl_stage") == nw.col(GOAL)) & nw.col("_jl_first")
+    rows = journey_rows(base_rows(copies, is_entry, by), [GOAL], settings.lookback_us, once=True)
     credit = credit_frame(rows, [GOAL], model, settings)
     if len(credit) == 0:
         raise JourneyDataError(f"no customer reached any of the stages {chosen}")

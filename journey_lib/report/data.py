@@ -778,9 +778,7 @@ def _open_parquet(path: Path, engine: str, dtypes: Mapping[str, str]) -> Any:
         import polars as pl
 
         return pl.scan_parquet(path)
-    import duckdb
-
-    return duckdb.connect().read_parquet(str(path))
+    return _connection().read_parquet(str(path))
 
 
 def _in_engine(clean: pd.DataFrame, engine: str) -> Any:
@@ -792,9 +790,15 @@ def _in_engine(clean: pd.DataFrame, engine: str) -> Any:
         import polars as pl
 
         return pl.from_arrow(table).lazy()
+    return _connection().from_arrow(table)
+
+
+def _connection() -> Any:
+    """A DuckDB connection of the report's own, without the progress bar DuckDB draws for
+    long queries (in a notebook, as a widget that would land on the page)."""
     import duckdb
 
-    return duckdb.connect().from_arrow(table)
+    return duckdb.connect(config={"enable_progress_bar": False})
 
 
 def _log_facts(events: Any) -> dict[str, Any]:
