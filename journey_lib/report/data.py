@@ -798,7 +798,9 @@ def _connection() -> Any:
     long queries (in a notebook, as a widget that would land on the page)."""
     import duckdb
 
-    return duckdb.connect(config={"enable_progress_bar": False})
+    con = duckdb.connect()
+    con.execute("SET enable_progress_bar = false")
+    return con
 
 
 def _log_facts(events: Any) -> dict[str, Any]:
