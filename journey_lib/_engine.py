@@ -52,6 +52,41 @@ def to_pandas(frame: IntoFrame, *, what: str = "events") -> pd.DataFrame:
     return native.to_pandas()
 
 
+def open_parquet(path: Any, engine: str) -> Any:
+    """The Parquet file ``path`` as a frame of ``engine``: read whole into pandas, a Polars
+    LazyFrame scanning it, or a DuckDB relation on a connection of its own (without the
+    progress bar DuckDB draws for long queries, which a notebook shows as a widget)."""
+    if engine == "pandas":
+        return pd.read_parquet(path)
+    if engine == "polars":
+        import polars as pl
+
+        return pl.scan_parquet(path)
+    return _duckdb_connection().read_parquet(str(path))
+
+
+def from_pandas(frame: pd.DataFrame, engine: str) -> Any:
+    """The pandas ``frame`` as a frame of ``engine`` (lazy for Polars and DuckDB)."""
+    if engine == "pandas":
+        return frame
+    import pyarrow as pa
+
+    table = pa.Table.from_pandas(frame, preserve_index=False)
+    if engine == "polars":
+        import polars as pl
+
+        return pl.from_arrow(table).lazy()
+    return _duckdb_connection().from_arrow(table)
+
+
+def _duckdb_connection() -> Any:
+    import duckdb
+
+    con = duckdb.connect()
+    con.execute("SET enable_progress_bar = false")
+    return con
+
+
 def lazy_events(
     events: IntoFrame,
     *,

@@ -26,7 +26,7 @@ import pyarrow.json as pa_json
 from ..errors import JourneyDataError, JourneyDataWarning, JourneyError, JourneyParameterError
 from .validate import MALFORMED, ValidationReport, validate_events
 
-__all__ = ["load_events", "read_events", "read_table", "write_table"]
+__all__ = ["format_of", "load_events", "read_events", "read_table", "write_table"]
 
 _COMPRESSIONS = (".gz", ".bz2", ".xz", ".zst", ".zip")
 _FORMATS = {
@@ -145,7 +145,7 @@ def read_table(path: str | os.PathLike, **read_options: Any) -> tuple[pd.DataFra
         raise JourneyDataError(f"{path} is a folder, not a file")
     if path.stat().st_size == 0:
         raise JourneyDataError(f"{path} is empty (0 bytes)")
-    kind = _format_of(path)
+    kind = format_of(path)
     try:
         if kind == "csv":
             frame, malformed = _read_csv(path, dict(read_options))
@@ -278,7 +278,20 @@ def load_events(
     return report.clean
 
 
-def _format_of(path: Path) -> str:
+def format_of(path: Path) -> str:
+    """The format a file's extension names: ``"csv"``, ``"parquet"``, ``"jsonl"``,
+    ``"json"`` or ``"excel"`` (a compression suffix is looked through).
+
+    Raises
+    ------
+    JourneyDataError
+        For an extension none of them has, or a compressed workbook.
+
+    Examples
+    --------
+    >>> format_of(Path("log.csv.gz")), format_of(Path("log.parquet"))
+    ('csv', 'parquet')
+    """
     suffixes = [s.lower() for s in path.suffixes]
     if suffixes and suffixes[-1] in _COMPRESSIONS:
         suffixes = suffixes[:-1]
@@ -304,7 +317,7 @@ def _with_id_as_text(
     decides)."""
     path = Path(source)
     # A missing path or a folder is left to read_table, whose message names the problem.
-    if not path.is_file() or _format_of(path) not in ("csv", "excel") or "dtype" in options:
+    if not path.is_file() or format_of(path) not in ("csv", "excel") or "dtype" in options:
         return options
     return {**options, "dtype": {id_column or "customer_id": "str"}}
 
@@ -511,7 +524,7 @@ def _other_sheets(source: str | os.PathLike, options: Mapping[str, Any]) -> str:
     """For a workbook whose sheet lacked the log's columns: which sheet was read and which
     others there are; empty for other files."""
     path = Path(source)
-    if _format_of(path) != "excel":
+    if format_of(path) != "excel":
         return ""
     with pd.ExcelFile(path, engine="calamine") as book:
         names = book.sheet_names
@@ -569,7 +582,7 @@ def write_table(frame: pd.DataFrame, path: str | os.PathLike) -> Path:
     [1]
     """
     path = Path(path)
-    kind = _format_of(path)
+    kind = format_of(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     compression: Any = "infer"
     if path.suffix.lower() == ".gz":

@@ -31,7 +31,7 @@ import functools
 import os
 import re
 import warnings
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -39,16 +39,12 @@ from typing import Any
 import narwhals.stable.v2 as nw
 import numpy as np
 import pandas as pd
-import pyarrow as pa
 
-from .._engine import lazy_events, to_pandas, with_microseconds
-from .._time import DAY_US
+from .._engine import from_pandas, lazy_events, open_parquet, to_pandas
 from ..analytics.dates import within
 from ..analytics.segments import Segments, customer_segments
-from ..analytics.stages import profile_framework
 from ..churn.dataset import build_dataset
 from ..errors import JourneyDataWarning, JourneyError, JourneyParameterError, check_choice
-from ..io.event_roles import PERIODS
 from ..io.profile import LogProfile
 from ..io.profile import profile as infer_profile
 from ..io.read import read_table
@@ -57,15 +53,12 @@ from ..widgets.base import OFFERED_RULES, is_time, table_segment_columns
 from .formatting import figure_text
 from .prepare import ENGINES, Reading, is_prepared, read_prepared
 from .privacy import check_min_cell, suppressed
+from .requirements import MIN_CLASS, MIN_REPEAT_BUYERS, REQUIREMENTS
 from .tables import formatted, private
 from .views import show_reading
 
-__all__ = ["ENGINES", "REQUIREMENTS", "ReportData", "open_data"]
+__all__ = ["ENGINES", "MIN_CLASS", "MIN_REPEAT_BUYERS", "REQUIREMENTS", "ReportData", "open_data"]
 
-#: Fewest customers on each side of a churn label for a model to be worth training.
-MIN_CLASS = 10
-#: Fewest repeat buyers for the buy-till-you-die models.
-MIN_REPEAT_BUYERS = 10
 #: Most customers a report's churn models learn from: above it they train (and the page
 #: evaluates) on a stratified sample of this many, and the call list still scores everyone.
 TRAIN_CUSTOMERS = 20_000
@@ -725,7 +718,7 @@ def open_data(
         return ReportData(
             found, read, None, read.clean, customers, source, notes, technical, min_cell=min_cell
         )
-    log = _in_engine(read.clean, engine)
+    log = from_pandas(read.clean, engine)
     return _dated(
         found, read, log, customers, source, notes, technical, min_cell, engine, start, end
     )
@@ -770,37 +763,11 @@ def _dated(
 def _open_parquet(path: Path, engine: str, dtypes: Mapping[str, str]) -> Any:
     """The prepared log in ``engine``: read whole into pandas (its other columns typed as
     reading the data whole types them), or scanned lazily."""
-    if engine == "pandas":
-        frame = pd.read_parquet(path)
-        changed = {c: t for c, t in dtypes.items() if str(frame[c].dtype) != t}
-        return frame.astype(changed) if changed else frame
-    if engine == "polars":
-        import polars as pl
-
-        return pl.scan_parquet(path)
-    return _connection().read_parquet(str(path))
-
-
-def _in_engine(clean: pd.DataFrame, engine: str) -> Any:
-    """A log validated in pandas, handed to ``engine``."""
-    if engine == "pandas":
-        return clean
-    table = pa.Table.from_pandas(clean, preserve_index=False)
-    if engine == "polars":
-        import polars as pl
-
-        return pl.from_arrow(table).lazy()
-    return _connection().from_arrow(table)
-
-
-def _connection() -> Any:
-    """A DuckDB connection of the report's own, without the progress bar DuckDB draws for
-    long queries (in a notebook, as a widget that would land on the page)."""
-    import duckdb
-
-    con = duckdb.connect()
-    con.execute("SET enable_progress_bar = false")
-    return con
+    frame = open_parquet(path, engine)
+    if engine != "pandas":
+        return frame
+    changed = {c: t for c, t in dtypes.items() if str(frame[c].dtype) != t}
+    return frame.astype(changed) if changed else frame
 
 
 def _log_facts(events: Any) -> dict[str, Any]:
@@ -865,210 +832,3 @@ def _first_sentence(text: str, limit: int = 240) -> str:
     if len(line) > limit:
         line = line[: limit - 3].rsplit(" ", 1)[0] + "..."
     return line if line.endswith((".", "...")) else line + "."
-
-
-def _days(days: float) -> str:
-    """A span in plain words: minutes, hours or days."""
-    if days < 1 / 24:
-        minutes = round(days * 1440)
-        return f"{minutes} minute{'s' * (minutes != 1)}"
-    if days < 2:
-        hours = round(days * 24)
-        return f"{hours} hour{'s' * (hours != 1)}"
-    return f"{days:,.0f} days"
-
-
-# --- requirements ----------------------------------------------------------------------
-
-
-def _is_log(data: ReportData, given: dict) -> str | None:
-    if data.events is None:
-        return "it is a customer table, one row per customer, with no touchpoints over time"
-    if data.read.usable == 0:
-        return "no row of it could be used"
-    if data.facts["rows"] == 0:
-        return "no touchpoint lies in the chosen dates"
-    return None
-
-
-def _is_table(data: ReportData, given: dict) -> str | None:
-    return None if data.table is not None else "it is a log, not a customer table"
-
-
-def _has_stages(data: ReportData, given: dict) -> str | None:
-    framework = profile_framework(data.profile)
-    if data.facts["events"].index.isin(list(framework.events)).any():
-        return None
-    return "no event of this log belongs to a journey stage by the profile's rules"
-
-
-def _has_funnel(data: ReportData, given: dict) -> str | None:
-    steps = data.steps(given.get("steps"))
-    if len(steps) < 2:
-        return "no conversion event was found, so there is no default funnel (give --conversion)"
-    names = [s[0] if isinstance(s, list | tuple) else s for s in steps]
-    absent = [s for s in dict.fromkeys(names) if s not in data.facts["events"].index]
-    if absent:
-        return f"the funnel's step {absent[0]!r} never happens in the chosen dates"
-    return None
-
-
-def _several_periods(data: ReportData, given: dict) -> str | None:
-    period = given.get("period") or data.profile.period
-    span = (data.facts["last"] - data.facts["first"]) / pd.Timedelta(days=1)
-    if span < 2 * PERIODS.get(period, 1.0):
-        return f"the log spans {_days(span)}, less than two {period}s"
-    return None
-
-
-def _has_channel(data: ReportData, given: dict) -> str | None:
-    if data.profile.column("channel") is None:
-        return "the log has no channel column"
-    if not data.facts["filled"].get("channel"):
-        return "its channel column is empty"
-    return None
-
-
-def _has_conversion(data: ReportData, given: dict) -> str | None:
-    conversion = given.get("conversion") or data.profile.conversion
-    if conversion is None:
-        return "no event was found to be a conversion (give --conversion)"
-    if conversion not in data.facts["events"].index:
-        return f"no {conversion!r} event lies in the chosen dates"
-    return None
-
-
-def _has_value(data: ReportData, given: dict) -> str | None:
-    if data.profile.column("value") is None and data.profile.shape != "transactions":
-        return "the log has no money column"
-    if not data.facts["spend"]:
-        return "every money value is zero"
-    return None
-
-
-def _repeat_buyers(data: ReportData, given: dict) -> str | None:
-    conversion = given.get("conversion") or data.profile.conversion
-    lf, _ = lazy_events(data.events)
-    bought = with_microseconds(lf.filter(nw.col("event") == conversion), "_us")
-    days = bought.select("customer_id", (nw.col("_us") // DAY_US).alias("_day")).unique()
-    per = days.group_by("customer_id").agg(nw.len().alias("_days"))
-    repeat = int(per.filter(nw.col("_days") > 1).select(nw.len()).collect().item())
-    if repeat < MIN_REPEAT_BUYERS:
-        return (
-            f"the purchase models need at least {MIN_REPEAT_BUYERS} customers who bought on "
-            f"more than one day, and {repeat} did"
-        )
-    return None
-
-
-def _churn_window(data: ReportData, given: dict) -> str | None:
-    p = data.profile
-    if not (given.get("cutoff") or p.cutoff):
-        return "no cutoff was given and the profile has none"
-    cutoff = pd.Timestamp(given.get("cutoff") or p.cutoff, tz="UTC")
-    horizon = pd.Timedelta(given.get("horizon") or p.horizon)
-    first, last = data.facts["first"], data.facts["last"]
-    if cutoff <= first + horizon:
-        return (
-            f"the cutoff {cutoff:%Y-%m-%d} leaves less than one horizon "
-            f"({_days(horizon / pd.Timedelta(days=1))}) of history after the log's start "
-            f"({first:%Y-%m-%d})"
-        )
-    if cutoff + horizon > last:
-        return (
-            f"the log ends {last:%Y-%m-%d}, before the cutoff {cutoff:%Y-%m-%d} plus the "
-            f"horizon ({_days(horizon / pd.Timedelta(days=1))}), so no churn label is known yet"
-        )
-    return None
-
-
-def _two_classes(data: ReportData, given: dict) -> str | None:
-    y = given.get("y")
-    if y is None:
-        return None
-    churned = int(pd.Series(y).astype(bool).sum())
-    kept = len(y) - churned
-    if min(churned, kept) < MIN_CLASS:
-        return (
-            f"a model needs at least {MIN_CLASS} customers who churned and {MIN_CLASS} who "
-            f"stayed; here {churned:,} churned and {kept:,} stayed"
-        )
-    return None
-
-
-def _has_offer_value(data: ReportData, given: dict) -> str | None:
-    if given.get("value") not in (None, ""):
-        return None
-    X = given.get("X")
-    if X is not None and "value_total" in X.columns:
-        return None
-    return (
-        "there is no value per customer to weigh an offer against (give -p value=COLUMN, a "
-        "column of the data, or value=AMOUNT)"
-    )
-
-
-def _has_label(data: ReportData, given: dict) -> str | None:
-    if data.profile.column("churn") is None:
-        return "the table has no churn column"
-    return None
-
-
-def _several_events(data: ReportData, given: dict) -> str | None:
-    if len(data.facts["events"]) < 2:
-        return "the log has one event type only"
-    return None
-
-
-def _has_segments(data: ReportData, given: dict) -> str | None:
-    by = given.get("by")
-    columns = ([by] if isinstance(by, str) else list(by)) if by else data.segment_columns(limit=1)
-    if not columns:
-        return (
-            "no column of the log or of a customer table divides the customers into segments "
-            "(a channel, a plan, a region, ...)"
-        )
-    filled, schema = data.facts["filled"], data.facts["schema"]
-    absent = [c for c in columns if not data._in_table(c) and not filled.get(c)]
-    if absent:
-        return (
-            f"the segment column {absent[0]!r} is in neither the log nor the customer table, "
-            "or holds no value"
-        )
-    # The rule segment_columns applies: a date or time gives nearly every customer a segment.
-    timed = [c for c in columns if is_time(data.customers[c] if data._in_table(c) else schema[c])]
-    if timed:
-        return (
-            f"the segment column {timed[0]!r} holds dates or times, which give nearly every "
-            "customer a segment of their own (derive a period first, such as a month)"
-        )
-    return None
-
-
-Check = Callable[[ReportData, dict], str | None]
-
-#: Requirement -> (section title, checks in order). A section applies when every check
-#: passes; the first failing check's reason is what the reader sees.
-REQUIREMENTS: dict[str, tuple[str, tuple[Check, ...]]] = {
-    "log": ("This section", (_is_log,)),
-    "table": ("This section", (_is_table,)),
-    "stages": ("The journey by stage", (_is_log, _has_stages)),
-    "paths": ("Paths between touchpoints", (_is_log, _several_events)),
-    "channels": ("The channel breakdown", (_is_log, _has_channel)),
-    "funnel": ("The funnel", (_is_log, _has_funnel)),
-    "trend": ("The trend over time", (_is_log, _has_funnel, _several_periods)),
-    "retention": ("Retention over time", (_is_log, _several_periods)),
-    "conversion": ("This section", (_is_log, _has_conversion)),
-    "attribution": ("Attribution", (_is_log, _has_conversion, _has_channel)),
-    "value": ("Customer value", (_is_log, _has_conversion, _has_value, _repeat_buyers)),
-    "purchases": ("The purchase model", (_is_log, _has_conversion, _repeat_buyers)),
-    "loyalty": ("Loyalty and advocacy", (_is_log, _has_conversion, _several_periods)),
-    "churn_window": ("A churn model on this log", (_is_log, _churn_window)),
-    "churn_table": ("A churn model on this table", (_is_table, _has_label)),
-    "churn_labels": ("The churn model", (_two_classes,)),
-    "targeting": ("Planning retention offers", (_has_offer_value,)),
-    "segments": ("Comparing segments", (_is_log, _has_segments)),
-    "changes": ("What changed", (_is_log,)),
-    "conversion_drivers": ("What goes with conversion", (_is_log, _has_conversion)),
-    "churn_drivers": ("What goes with churn", (_is_log, _churn_window)),
-}

@@ -34,7 +34,7 @@ import pyarrow.parquet as pq
 
 from ..errors import JourneyDataError, JourneyParameterError, check_choice
 from ..io.profile import LogProfile
-from ..io.read import _format_of
+from ..io.read import format_of
 from ..io.validate import CANONICAL_COLUMNS, REASONS, validate_events
 from .parameters import ENGINE, PREPARED, CommandLineValue
 from .plan import Planned
@@ -274,7 +274,7 @@ def _installed(module: str) -> bool:
 
 def _parquet_rows(source: Path) -> int | None:
     """Rows of a Parquet file from its footer; None for other formats."""
-    if not source.is_file() or _format_of(source) != "parquet":
+    if not source.is_file() or format_of(source) != "parquet":
         return None
     return pq.ParquetFile(source).metadata.num_rows
 
