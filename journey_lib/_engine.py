@@ -65,13 +65,29 @@ def open_parquet(path: Any, engine: str) -> Any:
     return _duckdb_connection().read_parquet(str(path))
 
 
+def arrow_table(frame: pd.DataFrame) -> Any:
+    """``frame`` as an Arrow table; a column mixing types Arrow cannot hold in one (numbers
+    and text from a workbook, say) is kept as text."""
+    import pyarrow as pa
+
+    errors = (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError)
+    try:
+        return pa.Table.from_pandas(frame, preserve_index=False)
+    except errors:
+        mixed = {}
+        for name in frame.columns:
+            try:
+                pa.array(frame[name], from_pandas=True)
+            except errors:
+                mixed[name] = frame[name].astype("str").where(frame[name].notna())
+        return pa.Table.from_pandas(frame.assign(**mixed), preserve_index=False)
+
+
 def from_pandas(frame: pd.DataFrame, engine: str) -> Any:
     """The pandas ``frame`` as a frame of ``engine`` (lazy for Polars and DuckDB)."""
     if engine == "pandas":
         return frame
-    import pyarrow as pa
-
-    table = pa.Table.from_pandas(frame, preserve_index=False)
+    table = arrow_table(frame)
     if engine == "polars":
         import polars as pl
 

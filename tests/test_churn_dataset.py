@@ -485,3 +485,27 @@ def test_window_counts_equal_a_brute_force_count(rows, text_ids):
                 column = f"channel_{name}_{days}D"
                 count = int((inside["channel"] == name).sum())
                 assert X.loc[customer, column] == count if column in X else count == 0
+
+
+@pytest.mark.parametrize(
+    ("churned", "stayed", "n", "kept"),
+    [
+        (40, 99_960, 20_000, 40),  # rare churn: every churned customer stays in the sample
+        (500, 99_500, 20_000, 100),  # the churn share, 0.5%
+        (300, 20_001 - 300, 20_000, 300),  # one customer too many: no split error
+        (1, 30, 30, 1),  # a label with one customer
+    ],
+)
+def test_a_sample_keeps_the_churn_share_and_enough_of_each_label(churned, stayed, n, kept):
+    from journey_lib.churn.dataset import SAMPLE_MIN_CLASS, ChurnDataset
+
+    ids = pd.Index(np.arange(churned + stayed) * 7, name="customer_id")
+    y = pd.Series([1] * churned + [0] * stayed, index=ids, name="churned")
+    X = pd.DataFrame({"f": np.arange(len(y))}, index=ids)
+    part = ChurnDataset(X, y, None, None).sample(n, random_state=3)
+    assert len(part.X) == len(part.y) == n
+    assert int(part.y.sum()) == max(kept, min(churned, SAMPLE_MIN_CLASS))
+    assert part.X.index.is_monotonic_increasing and part.X.index.is_unique
+    assert (part.y.index == part.X.index).all() and part.X.index.isin(X.index).all()
+    # The same seed, the same customers.
+    assert part.X.index.equals(ChurnDataset(X, y, None, None).sample(n, random_state=3).X.index)

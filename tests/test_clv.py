@@ -744,3 +744,19 @@ def test_bad_arguments_raise_clear_errors(call, message):
     spend = GammaGamma.from_params(**CDNOW_SPEND)
     with pytest.raises(jl.JourneyParameterError, match=message):
         call(purchases, spend)
+
+
+def test_a_search_stalled_away_from_the_optimum_is_an_error():
+    # The likelihood peaks at theta = 1, but the gradient given points away from it: the
+    # line search stalls at once, and a step along a parameter does better, so the stall
+    # is no optimum and the fit says so.
+    from journey_lib.clv._common import maximise
+    from journey_lib.errors import JourneyError
+
+    def misleading(theta):
+        return -float(np.sum((theta - 1) ** 2)), 2 * (theta - 1)
+
+    with pytest.raises(JourneyError, match="did not converge"):
+        maximise(
+            misleading, np.zeros(2), ("a", "b"), customers=1.0, penalizer_coef=0.0, model="Toy"
+        )

@@ -159,7 +159,7 @@ def test_a_text_log_is_read_whole_once(tmp_path):
         "duplicates": 1,
         "set_aside": 1,
         "reasons": {"missing timestamp": 1},
-        "dtypes": {},
+        "pandas_columns": [],
     }
     assert reading.reason_counts().to_dict() == {"missing timestamp": 1}
 
@@ -282,3 +282,101 @@ def test_the_log_in_parts_takes_no_more_rows_into_memory_than_a_part(tmp_path, m
     raw.to_parquet(tmp_path / "log.parquet", index=False)
     prepare_log(tmp_path / "log.parquet", _profile(raw), tmp_path / "p", batch_rows=10)
     assert seen == [10, 10, 5]
+
+
+def _log(n: int = 6, **extra) -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "user": [1, 1, 2, 2, 3, 3][:n],
+            "when": pd.date_range("2024-01-01", periods=n, freq="D", tz="UTC"),
+            "what": ["visit", "buy"] * (n // 2),
+            "amount": [0.0, 5.0] * (n // 2),
+            **extra,
+        }
+    )
+
+
+def test_the_index_pandas_saved_is_not_a_column_and_hides_no_duplicate(tmp_path):
+    # Saved with its index (a filtered or shuffled frame), the file has an index column;
+    # read whole it is the index, and the report drops it. Rows 0 and 2 are copies.
+    raw = _log(4).assign(user=[1, 1, 1, 2], what=["visit", "buy", "visit", "visit"])
+    raw.loc[2] = raw.loc[0]
+    raw = raw.iloc[[0, 2, 1, 3]]
+    raw.to_parquet(tmp_path / "log.parquet")
+    reading = prepare_log(tmp_path / "log.parquet", _profile(raw), tmp_path / "p", batch_rows=2)
+    whole = _profile(raw).read(tmp_path / "log.parquet")
+    assert (reading.usable, reading.duplicates) == (len(whole.clean), whole.duplicates) == (3, 1)
+    log = jl.report.open_data(tmp_path / "p", _profile(raw)).log
+    assert "__index_level_0__" not in log.columns
+    pd.testing.assert_frame_equal(log, whole.clean)
+
+
+@pytest.mark.parametrize(
+    ("change", "why"),
+    [
+        ({"when": ["05/03/2024", "06/03/2024", "18/03/2024", "19/03/2024"]}, "day or month"),
+        ({"Amount": [1, 2, 3, 4]}, "columns alike but for case"),
+    ],
+)
+def test_logs_whose_reading_needs_the_whole_file_are_read_whole(tmp_path, change, why):
+    # Times as text are read by a rule decided on the whole column (here: day first, as
+    # only 18/03 and 19/03 can say); columns named alike but for case are not told apart
+    # by DuckDB. Either way the log is validated whole, as the whole file says.
+    raw = _log(4).assign(**change)
+    raw.to_parquet(tmp_path / "log.parquet", index=False)
+    p = _profile(raw)
+    reading = prepare_log(tmp_path / "log.parquet", p, tmp_path / "p", batch_rows=2)
+    assert not (tmp_path / "p" / "parts").exists(), why
+    whole = p.read(tmp_path / "log.parquet")
+    pd.testing.assert_frame_equal(jl.report.open_data(tmp_path / "p", p).log, whole.clean)
+    assert reading.usable == len(whole.clean)
+
+
+def test_other_columns_come_back_as_a_whole_read_types_them(tmp_path):
+    # Written by pandas: a nullable integer stays Int64, an ordered category keeps its order.
+    # Written without pandas' description (Polars, Spark, DuckDB): an integer column with a
+    # missing value reads as float, a boolean one as objects, as a whole read gives them.
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    levels = pd.CategoricalDtype(["low", "medium", "high"], ordered=True)
+    raw = _log(6, rating=pd.array([None, 2, 3, 4, 5, 6], dtype="Int64"))
+    raw["level"] = pd.Series(["low", "high"] * 3, dtype=levels)
+    raw.to_parquet(tmp_path / "pandas.parquet", index=False)
+    table = pa.Table.from_pandas(_log(6), preserve_index=False).replace_schema_metadata(None)
+    table = table.append_column("count", pa.array([None, 1, 2, 3, 4, 5], type=pa.int64()))
+    table = table.append_column("flag", pa.array([True, None, False] * 2, type=pa.bool_()))
+    pq.write_table(table, tmp_path / "plain.parquet")
+    for name in ("pandas", "plain"):
+        source = tmp_path / f"{name}.parquet"
+        p = _profile(raw)
+        prepare_log(source, p, tmp_path / name, batch_rows=2)
+        got, whole = jl.report.open_data(tmp_path / name, p).log, p.read(source).clean
+        pd.testing.assert_frame_equal(got, whole)
+    assert str(whole["count"].dtype) == "float64" and whole["flag"].tolist()[1] is None
+
+
+def test_a_folder_with_quotes_and_brackets_in_its_name(tmp_path):
+    folder = tmp_path / "o'brien [2024]"
+    folder.mkdir()
+    raw = _log(6)
+    raw.to_parquet(folder / "log.parquet", index=False)
+    reading = prepare_log(folder / "log.parquet", _profile(raw), folder / "p", batch_rows=2)
+    assert reading.usable == 6
+
+
+@pytest.mark.parametrize("engine", ["pandas", "polars", "duckdb"])
+def test_dates_that_leave_no_row_are_said_on_every_engine(tmp_path, engine):
+    if engine != "pandas":
+        require_module(engine, "the report's log stays in this engine")
+    raw = _log(6).assign(score=float("nan"))
+    raw.to_parquet(tmp_path / "log.parquet", index=False)
+    prepare_log(tmp_path / "log.parquet", _profile(raw), tmp_path / "p")
+    data = jl.report.open_data(tmp_path / "p", _profile(raw), engine=engine, start="2025-01-01")
+    assert (data.facts["rows"], data.facts["customers"]) == (0, 0)
+    assert data.why_not("log") == "no touchpoint lies in the chosen dates"
+    # A float column of NaN holds no value on any engine, as pandas counts it.
+    assert (
+        jl.report.open_data(tmp_path / "p", _profile(raw), engine=engine).facts["filled"]["score"]
+        == 0
+    )

@@ -304,6 +304,10 @@ class DatasetReport:
         return "\n".join(lines)
 
 
+#: Fewest customers of each label :meth:`ChurnDataset.sample` keeps (all, when fewer).
+SAMPLE_MIN_CLASS = 50
+
+
 class ChurnDataset(tuple):
     """``(X, y)``, which unpacks as a pair, with the :class:`DatasetReport` as ``.report``
     and the :class:`FeatureRecipe` that built it as ``.recipe``."""
@@ -332,6 +336,10 @@ class ChurnDataset(tuple):
         stratified sample, so the churn share stays), in their order, with the same report
         and recipe; the dataset itself when it has no more.
 
+        Each label keeps at least :data:`SAMPLE_MIN_CLASS` customers (all it has, if
+        fewer), so rare churn still leaves a model something to learn from; the other
+        label gives way.
+
         Examples
         --------
         >>> X = pd.DataFrame({"tickets": range(10)}, index=pd.Index(range(10), name="customer_id"))
@@ -343,11 +351,24 @@ class ChurnDataset(tuple):
         X, y = self
         if len(y) <= n:
             return self
-        from sklearn.model_selection import train_test_split
-
-        rows = train_test_split(
-            np.arange(len(y)), train_size=n, stratify=y.to_numpy(), random_state=random_state
-        )[0]
+        labels = y.to_numpy()
+        values, counts = np.unique(labels, return_counts=True)
+        # Largest remainders: shares of n that add up to n exactly.
+        exact = n * counts / counts.sum()
+        taken = np.floor(exact).astype(int)
+        taken[np.argsort(-(exact - taken), kind="stable")[: n - taken.sum()]] += 1
+        floor = np.minimum(counts, SAMPLE_MIN_CLASS)
+        short = np.maximum(floor - taken, 0)
+        taken = taken + short
+        # What the small labels gained, the largest gives back.
+        taken[np.argmax(counts)] -= short.sum()
+        rng = np.random.default_rng(random_state)
+        rows = np.concatenate(
+            [
+                rng.choice(np.flatnonzero(labels == value), size=k, replace=False)
+                for value, k in zip(values, taken, strict=True)
+            ]
+        )
         rows = np.sort(rows)
         return ChurnDataset(X.iloc[rows], y.iloc[rows], self.report, self.recipe)
 

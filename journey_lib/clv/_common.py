@@ -147,17 +147,27 @@ def maximise(
         )
 
     def optimum(result: Any) -> bool:
-        """Whether no step downhill from where the optimiser stopped does better by more
-        than rounding: the optimum, to the precision the likelihood is computed with."""
+        """Whether the point is the optimum to the precision the likelihood is computed
+        with: the gradient flat there, or (after a line search that could not go on) no
+        step downhill, nor along any parameter either way, doing better by more than
+        rounding."""
         inside = np.abs(result.x) < LOG_BOUND
         if np.max(np.abs(result.jac)[inside], initial=0.0) < 1e-5:
             return True
-        downhill = -np.where(inside, result.jac, 0.0) / np.linalg.norm(result.jac[inside])
+        if "ABNORMAL" not in str(result.message):  # out of iterations, say: not a stall
+            return False
+        norm = np.linalg.norm(result.jac[inside])
+        directions = [-np.where(inside, result.jac, 0.0) / norm] if norm > 0 else []
+        for k in np.flatnonzero(inside):
+            unit = np.zeros_like(result.x)
+            unit[k] = 1.0
+            directions += [unit, -unit]
         tolerance = 1e-12 * max(1.0, abs(result.fun))
-        for step in (1e-2, 1e-4, 1e-6, 1e-8):
-            trial = np.clip(result.x + step * downhill, -LOG_BOUND, LOG_BOUND)
-            if objective(trial)[0] < result.fun - tolerance:
-                return False
+        for direction in directions:
+            for step in (1e-1, 1e-2, 1e-4, 1e-6, 1e-8):
+                trial = np.clip(result.x + step * direction, -LOG_BOUND, LOG_BOUND)
+                if objective(trial)[0] < result.fun - tolerance:
+                    return False
         return True
 
     result = run(start)

@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import json
 import os
 import re
 import warnings
@@ -40,7 +41,7 @@ import narwhals.stable.v2 as nw
 import numpy as np
 import pandas as pd
 
-from .._engine import from_pandas, lazy_events, open_parquet, to_pandas
+from .._engine import arrow_table, from_pandas, lazy_events, open_parquet, to_pandas
 from ..analytics.dates import within
 from ..analytics.segments import Segments, customer_segments
 from ..churn.dataset import build_dataset
@@ -692,7 +693,7 @@ def open_data(
             )
         found = _as_profile(profile, data)
         path, reading = read_prepared(data)
-        log = _open_parquet(path, engine, reading.dtypes)
+        log = _open_parquet(path, engine, reading.pandas_columns)
         return _dated(
             found,
             reading,
@@ -760,26 +761,47 @@ def _dated(
     return data
 
 
-def _open_parquet(path: Path, engine: str, dtypes: Mapping[str, str]) -> Any:
-    """The prepared log in ``engine``: read whole into pandas (its other columns typed as
-    reading the data whole types them), or scanned lazily."""
-    frame = open_parquet(path, engine)
-    if engine != "pandas":
-        return frame
-    changed = {c: t for c, t in dtypes.items() if str(frame[c].dtype) != t}
-    return frame.astype(changed) if changed else frame
+def _open_parquet(path: Path, engine: str, described: list[dict[str, Any]]) -> Any:
+    """The prepared log in ``engine``. Read whole into pandas, the other columns of a log
+    prepared in parts are typed by the data file's own pandas metadata (``described``),
+    as reading that file whole types them."""
+    if engine != "pandas" or not described:
+        return open_parquet(path, engine)
+    import pyarrow.parquet as pq
+
+    table = pq.read_table(path)
+    named = {c["name"] for c in described}
+    own = [n for n in table.column_names if n not in named]
+    # pandas' description of the other columns, as pandas would write them.
+    meta = arrow_table(table.select(own).slice(0, 0).to_pandas()).schema.pandas_metadata
+    entries = [{k: v for k, v in c.items() if k != "categories"} for c in described]
+    meta["columns"] = meta["columns"] + entries
+    frame = table.replace_schema_metadata({b"pandas": json.dumps(meta).encode()}).to_pandas()
+    for c in described:
+        if "categories" in c:
+            ordered = bool((c.get("metadata") or {}).get("ordered"))
+            kind = pd.CategoricalDtype(c["categories"], ordered=ordered)
+            frame[c["name"]] = frame[c["name"]].astype(kind)
+    return frame
 
 
 def _log_facts(events: Any) -> dict[str, Any]:
     """What :attr:`ReportData.facts` holds, in two queries of the log's engine."""
     lf, _ = lazy_events(events)
     schema = dict(lf.collect_schema())
+
+    def filled(column: str) -> nw.Expr:
+        # A float NaN is no value, as pandas counts it (Polars and DuckDB count it as one).
+        if schema[column].is_float():
+            return (~nw.col(column).is_nan()).sum().alias(column)
+        return nw.col(column).count().alias(column)
+
     aggregates = [
         nw.len().alias("_rows"),
         nw.col("customer_id").n_unique().alias("_customers"),
         nw.col("timestamp").min().alias("_first"),
         nw.col("timestamp").max().alias("_last"),
-        *(nw.col(c).count().alias(c) for c in schema),
+        *(filled(c) for c in schema),
     ]
     if "value" in schema:
         aggregates.append((nw.col("value").fill_null(0) != 0).any().alias("_spend"))
@@ -788,10 +810,11 @@ def _log_facts(events: Any) -> dict[str, Any]:
     times = [pd.Timestamp(row[k]) for k in ("_first", "_last")]
     return {
         "rows": int(row["_rows"]),
-        "customers": int(row["_customers"]),
+        # Some engines count no customers of an empty log as missing, not as 0.
+        "customers": 0 if pd.isna(row["_customers"]) else int(row["_customers"]),
         "first": None if pd.isna(times[0]) else times[0].tz_convert("UTC"),
         "last": None if pd.isna(times[1]) else times[1].tz_convert("UTC"),
-        "filled": {c: int(row[c]) for c in schema},
+        "filled": {c: 0 if pd.isna(row[c]) else int(row[c]) for c in schema},
         "events": counts.set_index("event")["n"].astype("int64").sort_index(),
         "spend": bool(row.get("_spend", False)),
         "schema": schema,

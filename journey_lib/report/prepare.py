@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -30,8 +31,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.dataset as ds
 import pyarrow.parquet as pq
 
+from .._engine import arrow_table
 from ..errors import JourneyDataError, JourneyParameterError, check_choice
 from ..io.profile import LogProfile
 from ..io.read import format_of
@@ -88,10 +91,11 @@ class Reading:
         Reason -> rows set aside for it; a row with several reasons counts under each.
     set_aside : int
         Rows set aside (each once).
-    dtypes : dict
-        For a log read in parts, its other columns' pandas types as a whole read gives
-        them (a file written by pandas says, say, ``Int64``), which the pandas engine
-        restores; empty for a log read whole, whose file says so itself.
+    pandas_columns : list of dict
+        For a log read in parts from a file pandas wrote, the file's own description of
+        its other columns (pandas metadata: a nullable ``Int64``, say; a category column's
+        categories too), by which the pandas engine reads them as a whole read does; empty
+        otherwise.
     """
 
     source: str
@@ -100,7 +104,7 @@ class Reading:
     duplicates: int
     set_aside: int
     reasons: Mapping[str, int] = field(default_factory=dict)
-    dtypes: Mapping[str, str] = field(default_factory=dict)
+    pandas_columns: list[dict[str, Any]] = field(default_factory=list)
 
     def reason_counts(self) -> pd.Series:
         """Rows set aside per reason, in :data:`journey_lib.io.validate.REASONS` order, as
@@ -170,16 +174,10 @@ def prepare_log(
         raise JourneyDataError("a customer table is not a touchpoint log; it is read whole")
     source, folder = Path(source), Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
-    rows = _parquet_rows(source)
-    in_parts = (
-        rows is not None
-        and rows > batch_rows
-        and profile.shape in ("events", "process")
-        and profile.column("event") is not None
-    )
-    if in_parts:
+    reading = None
+    if _in_parts(source, profile, batch_rows):
         reading = _prepare_in_parts(source, profile, folder, batch_rows)
-    else:
+    if reading is None:
         report = profile.read(source)
         _write_clean(report.clean, folder / EVENTS)
         reading = Reading(
@@ -199,16 +197,21 @@ def prepare_run(
     found: LogProfile | None,
     data: Path | None,
     planned: list[Planned],
+    data_info: Mapping[str, Any],
     scratch: Path,
     say: Any,
 ) -> tuple[Path, Reading] | None:
     """Prepare a run's log once in ``scratch`` for the notebooks declaring ``prepared``:
     the folder and its :class:`Reading`, or None when there is nothing to prepare (no
-    profile, a customer table, no data file, no notebook taking it)."""
-    wanted = any(PREPARED in plan.declared for plan in planned)
-    if found is None or found.shape == "customers" or data is None or not wanted:
+    profile, a customer table, no data file, no notebook taking it, or notebooks whose
+    own default data differ: each then reads its own, as ``data_info`` records)."""
+    taking = [plan.name for plan in planned if PREPARED in plan.declared]
+    if found is None or found.shape == "customers" or data is None or not taking:
         return None
     if not Path(data).is_file():
+        return None
+    read = data_info.get("per_notebook", {})
+    if any(read.get(name) != str(data) for name in taking):
         return None
     say(f"reading {Path(data).name} once for every notebook")
     folder = scratch / "prepared"
@@ -272,14 +275,38 @@ def _installed(module: str) -> bool:
     return importlib.util.find_spec(module) is not None
 
 
-def _parquet_rows(source: Path) -> int | None:
-    """Rows of a Parquet file from its footer; None for other formats."""
+def _in_parts(source: Path, profile: LogProfile, batch_rows: int) -> bool:
+    """Whether ``source`` is validated in parts: a Parquet log of more than ``batch_rows``
+    rows, with an event column, whose times are stored as times (text or numbers are read
+    by rules decided on the whole column: day or month first, an epoch's unit), and no
+    two columns named alike but for case (DuckDB, which sorts the parts, tells them not
+    apart)."""
     if not source.is_file() or format_of(source) != "parquet":
-        return None
-    return pq.ParquetFile(source).metadata.num_rows
+        return False
+    file = pq.ParquetFile(source)
+    time_column = profile.column("timestamp")
+    names = [n for n in file.schema_arrow.names if n not in _index_columns(file.schema_arrow)]
+    renamed = [profile.renames.get(n, n) for n in names]
+    return (
+        file.metadata.num_rows > batch_rows
+        and profile.shape in ("events", "process")
+        and profile.column("event") is not None
+        and time_column in file.schema_arrow.names
+        and pa.types.is_timestamp(file.schema_arrow.field(time_column).type)
+        and len({n.lower() for n in renamed}) == len(renamed)
+    )
 
 
-def _prepare_in_parts(source: Path, profile: LogProfile, folder: Path, batch_rows: int) -> Reading:
+def _index_columns(schema: pa.Schema) -> list[str]:
+    """The columns pandas wrote for a frame's index (a whole read makes them the index
+    again, and the report drops it)."""
+    meta = schema.pandas_metadata or {}
+    return [c for c in meta.get("index_columns", []) if isinstance(c, str)]
+
+
+def _prepare_in_parts(
+    source: Path, profile: LogProfile, folder: Path, batch_rows: int
+) -> Reading | None:
     try:
         import duckdb
     except ImportError:  # pragma: no cover - the scale extra is part of `make test`
@@ -292,19 +319,28 @@ def _prepare_in_parts(source: Path, profile: LogProfile, folder: Path, batch_row
     counts = _validate_parts(source, profile, parts, batch_rows, text_ids=False)
     if counts is None:  # one part's ids were all integers and another's were not
         counts = _validate_parts(source, profile, parts, batch_rows, text_ids=True)
+    if counts is None:  # ids no rule reads alike in every part: read the log whole
+        shutil.rmtree(parts)
+        return None
     n_input, set_aside, reasons = counts
-    columns = pq.read_schema(next(iter(sorted(parts.glob("*.parquet"))))).names
+    written = sorted(parts.glob("*.parquet"))
+    columns = pq.read_schema(written[0]).names
     kept = [c for c in columns if c != _ROW]
     listed = ", ".join(_quoted(c) for c in kept)
     con = duckdb.connect()
     # Sorting spills to disk beyond this, so memory follows the part, not the log.
     con.execute(f"SET memory_limit = '{MERGE_MEMORY}'")
-    con.execute(f"SET temp_directory = '{folder / 'spill'}'")
-    rows = f"read_parquet('{parts}/*.parquet')"
-    # A clean part holds no exact duplicate of its own rows, but one part can repeat
-    # another's. Duplicates share customer and time, so the window that finds them reads
-    # only rows sharing both (a few, in a log with times to the second); the first copy in
-    # the file stays. Ties in time keep the file's order through each row's place in it.
+    con.execute(f"SET temp_directory = {_text(folder / 'spill')}")
+    con.execute("SET enable_progress_bar = false")
+    # The parts as one Arrow dataset: no path goes into the SQL, where quotes or brackets
+    # in a folder's name would be read as SQL or as a pattern.
+    con.register("_jl_parts", ds.dataset([str(p) for p in written], format="parquet"))
+    rows = "_jl_parts"
+    # Validation saw each row's place in the file, so it dropped no duplicate: exact
+    # duplicates, within a part or across parts, are found here. They share customer and
+    # time, so the window that finds them reads only rows sharing both (a few, in a log
+    # with times to the second); the first copy in the file stays. Ties in time keep the
+    # file's order through each row's place in it.
     con.execute(
         f"""
         COPY (
@@ -317,18 +353,22 @@ def _prepare_in_parts(source: Path, profile: LogProfile, folder: Path, batch_row
             )
             SELECT {listed} FROM {rows} ANTI JOIN repeated USING ({_ROW})
             ORDER BY customer_id, timestamp, {_ROW}
-        ) TO '{folder / EVENTS}' (FORMAT parquet)
+        ) TO {_text(folder / EVENTS)} (FORMAT parquet)
         """
     )
-    usable = con.execute(f"SELECT count(*) FROM read_parquet('{folder / EVENTS}')").fetchone()[0]
     con.close()
-    for part in parts.glob("*.parquet"):
-        part.unlink()
-    parts.rmdir()
+    shutil.rmtree(parts)
+    shutil.rmtree(folder / "spill", ignore_errors=True)
+    usable = pq.ParquetFile(folder / EVENTS).metadata.num_rows
     clean = n_input - set_aside
-    # Read whole, pandas would type the other columns by the file's own pandas metadata.
-    empty = pq.read_schema(source).empty_table().to_pandas()
-    kept_as = {c: str(empty[c].dtype) for c in kept if c in empty and c not in CANONICAL_COLUMNS}
+    # Read whole, pandas types the other columns by the file's own pandas metadata (a
+    # nullable Int64, say): the pandas engine reads them by the same entries.
+    described = (pq.read_schema(source).pandas_metadata or {}).get("columns", [])
+    others = [
+        _with_categories(source, c)
+        for c in described
+        if c.get("name") in kept and c["name"] not in CANONICAL_COLUMNS
+    ]
     return Reading(
         source=source.name,
         n_input=n_input,
@@ -336,8 +376,18 @@ def _prepare_in_parts(source: Path, profile: LogProfile, folder: Path, batch_row
         duplicates=clean - int(usable),
         set_aside=set_aside,
         reasons=reasons,
-        dtypes=kept_as,
+        pandas_columns=others,
     )
+
+
+def _with_categories(source: Path, described: dict[str, Any]) -> dict[str, Any]:
+    """A column's pandas description, with a category column's categories (which DuckDB's
+    sort does not keep: it writes the values as text) under ``categories``."""
+    if described.get("pandas_type") != "categorical":
+        return described
+    column = pq.ParquetFile(source).read_row_group(0, columns=[described["name"]]).column(0)
+    dictionary = column.chunk(0).dictionary if column.num_chunks else pa.array([])
+    return {**described, "categories": dictionary.to_pylist()}
 
 
 def _validate_parts(
@@ -349,7 +399,8 @@ def _validate_parts(
     renames = profile.renames
     roles = [c for c, r in profile.columns.items() if r in CANONICAL_COLUMNS]
     # Every other column (a session id too) is kept as the file has it, in its order.
-    properties = [c for c in file.schema_arrow.names if c not in roles]
+    index = _index_columns(file.schema_arrow)
+    properties = [c for c in file.schema_arrow.names if c not in roles and c not in index]
     n_input = set_aside = 0
     reasons: dict[str, int] = {}
     id_types: set[str] = set()
@@ -378,7 +429,7 @@ def _validate_parts(
         # Properties straight from Arrow, by each clean row's place in the part: their types
         # are the file's, as reading it whole would give.
         taken = batch.select(properties).take(pa.array(clean[_ROW].to_numpy() - first))
-        table = _as_arrow(clean)
+        table = arrow_table(clean)
         for name, column in zip(taken.column_names, taken.columns, strict=True):
             table = table.append_column(name, column)
         pq.write_table(table, parts / f"part-{number:05d}.parquet")
@@ -387,23 +438,13 @@ def _validate_parts(
 
 
 def _write_clean(clean: pd.DataFrame, path: Path) -> None:
-    pq.write_table(_as_arrow(clean), path)
-
-
-def _as_arrow(frame: pd.DataFrame) -> pa.Table:
-    """``frame`` as an Arrow table; a column mixing types Arrow cannot hold in one (numbers
-    and text from a workbook, say) is kept as text."""
-    try:
-        return pa.Table.from_pandas(frame, preserve_index=False)
-    except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError):
-        mixed = {}
-        for name in frame.columns:
-            try:
-                pa.array(frame[name], from_pandas=True)
-            except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError):
-                mixed[name] = frame[name].astype("str").where(frame[name].notna())
-        return pa.Table.from_pandas(frame.assign(**mixed), preserve_index=False)
+    pq.write_table(arrow_table(clean), path)
 
 
 def _quoted(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
+
+
+def _text(path: Path) -> str:
+    """``path`` as an SQL string literal."""
+    return "'" + str(path).replace("'", "''") + "'"

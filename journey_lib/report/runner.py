@@ -235,12 +235,12 @@ def run_report(
 
         started = utcnow()
         out = Path(out)
-        with (
-            _signals_caught() as interruption,
-            tempfile.TemporaryDirectory(prefix="journey-report-") as scratch,
-        ):
+        with contextlib.ExitStack() as stack:
+            scratch = stack.enter_context(tempfile.TemporaryDirectory(prefix="journey-report-"))
             read = data_path or _default_data(data_info)
-            prepared = prepare_run(found, read, planned, Path(scratch), say)
+            # Before the run's signal handlers: Ctrl-C or SIGTERM stop a long read at once,
+            # before any run folder is made.
+            prepared = prepare_run(found, read, planned, data_info, Path(scratch), say)
             chosen = choose_engine(asked, prepared)
             for plan in planned:
                 if ENGINE in plan.declared:
@@ -248,6 +248,7 @@ def run_report(
                 if PREPARED in plan.declared and prepared is not None:
                     plan.parameters[PREPARED] = str(prepared[0])
             given[ENGINE] = chosen
+            interruption = stack.enter_context(_signals_caught())
             swept = _sweep(out, say)
             name, partial = _reserve(out, started.strftime("%Y%m%d-%H%M%S"))
             if found is not None:
