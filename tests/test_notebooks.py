@@ -495,14 +495,19 @@ def test_every_notebook_runs_on_the_bundled_sample(run):
 
 
 def test_each_notebook_is_given_the_settings_saved_and_nothing_else(run, given, sample):
-    """Besides the run folder and the profile the notebooks would infer, the report hands
-    each notebook the saved settings it declares. Only a log given to `journey report`
-    would lose the sample's customer table: on its own sample, 04 keeps it."""
+    """Besides the run folder, the log it read once with its engine, and the profile the
+    notebooks would infer, the report hands each notebook the saved settings it declares.
+    Only a log given to `journey report` would lose the sample's customer table: on its
+    own sample, 04 keeps it."""
     _, profile = sample
     for name, path in zip(NAMES, SUITE, strict=True):
         declared = notebook_parameters(path)
         received = dict(run.notebooks[name].parameters)
         received.pop("run_folder")  # the folder the run was built in, before its renaming
+        if "prepared" in declared:  # the log read once, in the run's scratch folder
+            assert Path(received.pop("prepared")).name == "prepared", name
+            # The engine "auto" chose: pandas, for a log of 2,000 customers.
+            assert received.pop("engine") == "pandas", name
         if "profile" in declared:
             assert received.pop("profile") == profile.to_dict(), name
         assert received == {key: value for key, value in given.items() if key in declared}, name
