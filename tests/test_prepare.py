@@ -160,6 +160,7 @@ def test_a_text_log_is_read_whole_once(tmp_path):
         "set_aside": 1,
         "reasons": {"missing timestamp": 1},
         "pandas_columns": [],
+        "notes": [],
     }
     assert reading.reason_counts().to_dict() == {"missing timestamp": 1}
 
@@ -380,3 +381,20 @@ def test_dates_that_leave_no_row_are_said_on_every_engine(tmp_path, engine):
         jl.report.open_data(tmp_path / "p", _profile(raw), engine=engine).facts["filled"]["score"]
         == 0
     )
+
+
+def test_what_reading_warns_of_reaches_every_page(tmp_path):
+    # A Windows-1252 export: the read warns once, in the runner; every page says it.
+    source = tmp_path / "crm.csv"
+    source.write_bytes(
+        "user;when;what\nJosé;2024-01-01;visit\nJosé;2024-01-02;buy\n".encode("cp1252")
+    )
+    p = jl.LogProfile(columns={"user": "customer_id", "when": "timestamp", "what": "event"})
+    with pytest.warns(jl.errors.JourneyDataWarning, match="not valid UTF-8"):
+        reading = prepare_log(source, p, tmp_path / "p")
+    assert reading.notes and "read it as Windows-1252" in reading.notes[0]
+    lines = jl.report.open_data(tmp_path / "p", p, engine="pandas").about_lines()
+    assert "crm.csv is not valid UTF-8; read it as Windows-1252 (pass encoding= to choose)." in (
+        lines
+    )
+    assert not any(str(tmp_path) in line for line in lines)  # no folder on a page

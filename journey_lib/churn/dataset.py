@@ -344,9 +344,9 @@ class ChurnDataset(tuple):
         --------
         >>> X = pd.DataFrame({"tickets": range(10)}, index=pd.Index(range(10), name="customer_id"))
         >>> y = pd.Series([1, 0, 0, 0, 0] * 2, index=X.index, name="churned")
-        >>> part = ChurnDataset(X, y, None, None).sample(5)
+        >>> part = ChurnDataset(X, y, None, None).sample(5)  # both who churned stay in it
         >>> len(part.X), int(part.y.sum()), part.X.index.is_monotonic_increasing
-        (5, 1, True)
+        (5, 2, True)
         """
         X, y = self
         if len(y) <= n:

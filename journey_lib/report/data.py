@@ -693,6 +693,7 @@ def open_data(
             )
         found = _as_profile(profile, data)
         path, reading = read_prepared(data)
+        notes += [_first_sentence(note) for note in reading.notes]
         log = _open_parquet(path, engine, reading.pandas_columns)
         return _dated(
             found,

@@ -20,9 +20,11 @@ ids as text, as a whole read would have them.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import shutil
+import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -35,7 +37,7 @@ import pyarrow.dataset as ds
 import pyarrow.parquet as pq
 
 from .._engine import arrow_table
-from ..errors import JourneyDataError, JourneyParameterError, check_choice
+from ..errors import JourneyDataError, JourneyDataWarning, JourneyParameterError, check_choice
 from ..io.profile import LogProfile
 from ..io.read import format_of
 from ..io.validate import CANONICAL_COLUMNS, REASONS, validate_events
@@ -96,6 +98,9 @@ class Reading:
         its other columns (pandas metadata: a nullable ``Int64``, say; a category column's
         categories too), by which the pandas engine reads them as a whole read does; empty
         otherwise.
+    notes : list of str
+        What reading the data warned of (:class:`journey_lib.errors.JourneyDataWarning`:
+        a file that is not UTF-8, say), for every page's notes.
     """
 
     source: str
@@ -105,6 +110,7 @@ class Reading:
     set_aside: int
     reasons: Mapping[str, int] = field(default_factory=dict)
     pandas_columns: list[dict[str, Any]] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
 
     def reason_counts(self) -> pd.Series:
         """Rows set aside per reason, in :data:`journey_lib.io.validate.REASONS` order, as
@@ -174,6 +180,20 @@ def prepare_log(
         raise JourneyDataError("a customer table is not a touchpoint log; it is read whole")
     source, folder = Path(source), Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
+    # What the read warns of (a file that is not UTF-8, say) is kept for every page.
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", JourneyDataWarning)
+        reading = _prepare(source, profile, folder, batch_rows)
+    notes = [str(w.message) for w in caught if issubclass(w.category, JourneyDataWarning)]
+    for w in caught:  # and said where the caller sees warnings (journey report's console)
+        warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
+    reading = dataclasses.replace(reading, notes=list(dict.fromkeys(notes)))
+    record = {k: dict(v) if isinstance(v, Mapping) else v for k, v in vars(reading).items()}
+    (folder / READING).write_text(json.dumps(record, indent=1), encoding="utf-8")
+    return reading
+
+
+def _prepare(source: Path, profile: LogProfile, folder: Path, batch_rows: int) -> Reading:
     reading = None
     if _in_parts(source, profile, batch_rows):
         reading = _prepare_in_parts(source, profile, folder, batch_rows)
@@ -188,8 +208,6 @@ def prepare_log(
             set_aside=len(report.quarantine),
             reasons={str(r): int(n) for r, n in report.reason_counts().items()},
         )
-    record = {k: dict(v) if isinstance(v, Mapping) else v for k, v in vars(reading).items()}
-    (folder / READING).write_text(json.dumps(record, indent=1), encoding="utf-8")
     return reading
 
 
