@@ -60,7 +60,8 @@ __all__ = [
 #: The engines a report's log can stay in.
 ENGINES = ("pandas", "polars", "duckdb")
 #: Usable rows up to which ``journey report --engine auto`` keeps the log in pandas; a
-#: larger log stays in DuckDB (benchmarks/README.md, "Reports that stay in the engine").
+#: larger log stays in DuckDB. At 1M events the three engines take about the same time
+#: and pandas the most memory (benchmarks/README.md, "Reports that stay in the engine").
 AUTO_ROWS = 2_000_000
 
 #: Rows of a Parquet log validated at a time: a larger log is read in parts of this size
