@@ -840,3 +840,23 @@ def test_flow_anchor_turns_notebook_01_s_parameters_into_path_flows_arguments():
         flow_anchor("", "backwards")
     with pytest.raises(JourneyParameterError, match="flow_direction must be one of"):
         flow_anchor("cart", "sideways")
+
+
+def test_credit_equal_but_for_rounding_is_a_tie_the_channels_order_settles():
+    # Two channels with the same credit, one model's sums added in another order (as
+    # another engine adds them): the reading is the same whichever way the rounding fell.
+    from journey_lib.report.readings import attribution_models_reading
+
+    def table(markov_organic: float, markov_paid: float) -> pd.DataFrame:
+        return pd.DataFrame(
+            {
+                "channel": ["organic", "paid_search", "email"],
+                "first_touch": [161.0, 161.0, 75.0],
+                "markov": [markov_organic, markov_paid, 75.0],
+            }
+        )
+
+    here = attribution_models_reading(table(161.00000000000011, 160.99999999999989))
+    there = attribution_models_reading(table(160.99999999999989, 161.00000000000011))
+    assert here == there
+    assert here.startswith("Every model gives organic the most credit")

@@ -647,6 +647,9 @@ def attribution_models_reading(table: pd.DataFrame) -> str:
     shares = (credit / credit.sum().replace(0, np.nan)).dropna(axis=1, how="all")
     if shares.empty:
         return "No model credits any conversion."
+    # Credit equal but for rounding (sums an engine added in another order) is a tie, which
+    # the channels' order settles: the sentence must not turn on the last digit.
+    shares = shares.round(12)
     tops = shares.idxmax().value_counts(sort=False).sort_values(ascending=False, kind="stable")
     top, agree = tops.index[0], tops.iloc[0]
     words = {m: m.replace("_", " ") for m in shares.columns}
