@@ -39,6 +39,7 @@ from narwhals.typing import IntoFrame
 
 from ..errors import JourneyDataError, JourneyParameterError, check_choice
 from ._inputs import binary_labels
+from .variants import VariantScorer
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -63,6 +64,8 @@ REASONS_METHOD = (
     "probability points; the largest positive differences first. One group at a time, not "
     "a Shapley value"
 )
+#: Customers whose reasons are found together (the inputs kept per booster grow with it).
+_REASONS_BLOCK = 32_768
 _WINDOWED = re.compile(r"^(?P<base>.+)_(?P<window>\d+[A-Za-z]+)$")
 
 
@@ -251,15 +254,13 @@ def permutation_importance(
         while labels[draws[r]].min() == labels[draws[r]].max():
             draws[r] = rng.integers(0, n, size=n)
     donors = rng.permuted(draws, axis=1)
-    scores = model.predict_aligned(frame)
+    # Kept leaves make customers who reach the same leaves tie exactly, as ROC AUC needs.
+    scorer = VariantScorer(model, frame, leaves=True)
+    scores = scorer.base
     base = np.array([metric(labels[d], scores[d]) for d in draws])
-    stacked = frame.iloc[draws.ravel()].reset_index(drop=True)
     rows = []
     for name, columns in named.items():
-        shuffled = stacked.copy()
-        for column in columns:
-            shuffled[column] = frame[column].iloc[donors.ravel()].reset_index(drop=True)
-        permuted = model.predict_aligned(shuffled).reshape(n_repeats, n)
+        permuted = scorer.mixed(draws.ravel(), columns, donors.ravel()).reshape(n_repeats, n)
         after = np.array([metric(labels[d], p) for d, p in zip(draws, permuted, strict=True)])
         drops = base - after if higher_is_better else after - base
         tail = (1 - confidence) / 2
@@ -306,6 +307,7 @@ def partial_dependence(
     if max_rows is not None and len(frame) > max_rows:
         frame = frame.sample(max_rows, random_state=random_state)
     groups = feature_groups(model.features)
+    scorer = VariantScorer(model, frame)
     parts = []
     for feature in features:
         column = _column_of(model, groups, feature)
@@ -321,10 +323,15 @@ def partial_dependence(
             if len(values) > grid:
                 values = np.unique(np.quantile(present, np.linspace(0.05, 0.95, grid)))
             share = np.searchsorted(np.sort(present), values, side="right") / len(observed)
-        # One prediction over the stacked grid: a copy of the customers per grid value.
-        stacked = frame.iloc[np.tile(np.arange(len(frame)), len(values))].reset_index(drop=True)
-        stacked[column] = pd.Series(np.repeat(values, len(frame)), dtype=observed.dtype)
-        probability = model.predict_aligned(stacked).reshape(len(values), len(frame))
+        # The customers once per grid value, each taking the column from the grid's row.
+        grid_rows = frame.iloc[np.zeros(len(values), dtype=int)].reset_index(drop=True)
+        grid_rows[column] = pd.Series(values, dtype=observed.dtype)
+        probability = scorer.mixed(
+            np.tile(np.arange(len(frame)), len(values)),
+            [column],
+            np.repeat(np.arange(len(values)), len(frame)),
+            grid_rows,
+        ).reshape(len(values), len(frame))
         parts.append(
             pd.DataFrame(
                 {
@@ -360,23 +367,31 @@ def reasons(
     frame = model.align(X)
     named = resolve_groups(model, groups)
     names = list(named)
-    scores = model.predict_aligned(frame)
+    scores = np.empty(len(frame))
     effects = np.zeros((len(frame), len(names)))
-    for j, name in enumerate(names):
-        # A customer already typical in the group's columns (no tickets, say, where the
-        # typical customer has none) is unchanged by setting them so: the effect is exactly
-        # zero, and only the others are scored again (most, for rare events' counts).
-        changed = np.zeros(len(frame), dtype=bool)
-        for column in named[name]:
-            changed |= ~_is_reference(frame[column], model.reference[column])
-        if not changed.any():
-            continue
-        typical = frame.loc[changed].copy()
-        for column in named[name]:
-            typical[column] = pd.Series(
-                model.reference[column], index=typical.index, dtype=frame[column].dtype
-            )
-        effects[changed, j] = scores[changed] - model.predict_aligned(typical)
+    # The typical customer, as one row to take each group's columns from.
+    typical = frame.iloc[:1].copy()
+    for column in frame.columns:
+        typical[column] = pd.Series(
+            [model.reference[column]], index=typical.index, dtype=frame[column].dtype
+        )
+    # Customers a block at a time: the scorer keeps each block's inputs per booster.
+    for start in range(0, len(frame), _REASONS_BLOCK):
+        block = frame.iloc[start : start + _REASONS_BLOCK]
+        scorer = VariantScorer(model, block)
+        scores[start : start + len(block)] = scorer.base
+        for j, name in enumerate(names):
+            # A customer already typical in the group's columns (no tickets, say, where the
+            # typical customer has none) is unchanged by setting them so: the effect is
+            # exactly zero, and only the others are scored again (most, for rare events).
+            changed = np.zeros(len(block), dtype=bool)
+            for column in named[name]:
+                changed |= ~_is_reference(block[column], model.reference[column])
+            at = np.flatnonzero(changed)
+            if len(at):
+                effects[start + at, j] = scorer.base[at] - scorer.mixed(
+                    at, named[name], np.zeros(len(at), dtype=int), typical
+                )
     keep = min(top, len(names))
     order = np.argsort(-effects, axis=1, kind="stable")[:, :keep]
     chosen = np.take_along_axis(effects, order, axis=1)

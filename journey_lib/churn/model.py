@@ -373,8 +373,12 @@ class ChurnModel:
 
         The drop in ROC AUC (or rise in Brier score or log loss) on held-out customers when
         a group's columns are shuffled together; see :mod:`journey_lib.churn.explain` for
-        the definitions. It costs ``groups x n_repeats x max_rows`` predictions: about two
-        minutes for the default booster on 150 features and two cores.
+        the definitions. It costs ``groups x n_repeats x max_rows`` predictions; a gradient
+        boosting model walks again only the trees that split on the shuffled group
+        (:mod:`journey_lib.churn.variants`), with the same result: 7 seconds for the default
+        booster on 135 features of a million-event log and two cores, against 32 s scoring
+        every shuffled copy whole. It keeps each sampled customer's leaf values:
+        ``max_rows`` x trees x 8 bytes (48 MB for 2,000 customers and 3,000 trees).
 
         Parameters
         ----------
@@ -483,7 +487,9 @@ class ChurnModel:
         the group's columns set to a typical training customer's (:attr:`reference`); the
         top reasons are the largest positive effects. A one-at-a-time comparison, not a
         Shapley value (see :mod:`journey_lib.churn.explain`). It costs one prediction of
-        ``X`` per feature group.
+        ``X`` per feature group, of the customers not already typical in it; a gradient
+        boosting model walks only the trees that split on the group
+        (:mod:`journey_lib.churn.variants`).
 
         Parameters
         ----------
