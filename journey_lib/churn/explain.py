@@ -64,8 +64,8 @@ REASONS_METHOD = (
     "probability points; the largest positive differences first. One group at a time, not "
     "a Shapley value"
 )
-#: Customers whose reasons are found together (the inputs kept per booster grow with it).
-_REASONS_BLOCK = 32_768
+#: Customers whose reasons are found together (the scorer keeps a leaf per tree for each).
+_REASONS_BLOCK = 4096
 _WINDOWED = re.compile(r"^(?P<base>.+)_(?P<window>\d+[A-Za-z]+)$")
 
 
@@ -254,8 +254,7 @@ def permutation_importance(
         while labels[draws[r]].min() == labels[draws[r]].max():
             draws[r] = rng.integers(0, n, size=n)
     donors = rng.permuted(draws, axis=1)
-    # Kept leaves make customers who reach the same leaves tie exactly, as ROC AUC needs.
-    scorer = VariantScorer(model, frame, leaves=True)
+    scorer = VariantScorer(model, frame)
     scores = scorer.base
     base = np.array([metric(labels[d], scores[d]) for d in draws])
     rows = []
