@@ -38,7 +38,18 @@ def _table(n: int = 1200, seed: int = 0) -> tuple[pd.DataFrame, pd.Series]:
     )
     X.loc[rng.random(n) < 0.1, "spend"] = np.nan
     X.loc[rng.random(n) < 0.05, "plan"] = None
-    logit = -1.5 + 0.9 * X["tickets"] - 0.3 * X["visits"] + (X["plan"] == "basic") * 1.0
+    # Rare events' counts, each weakly tied to churn: a tree reads few of the columns, as
+    # on a real churn table, so that variants are walked tree by tree.
+    rare = rng.poisson(0.3, (n, 10)).astype(float)
+    for k in range(10):
+        X[f"rare_{k}"] = rare[:, k]
+    logit = (
+        -1.5
+        + 0.9 * X["tickets"]
+        - 0.3 * X["visits"]
+        + (X["plan"] == "basic") * 1.0
+        + rare @ np.linspace(0.1, 0.5, 10)
+    )
     y = pd.Series((rng.random(n) < 1 / (1 + np.exp(-logit))).astype(int))
     return X, y
 
@@ -100,6 +111,7 @@ def test_variants_score_as_if_built_whole(models, kind, data):
                     "visits": [-3.0, 2.0, 1e6],
                     "spend": [np.nan, 0.0, 5e5],
                     "plan": ["plus", "platinum", None],
+                    **{f"rare_{k}": [np.nan, 0.0, 9.0 + k] for k in range(10)},
                 }
             )
         )
@@ -125,6 +137,25 @@ def test_a_customer_given_their_own_values_keeps_their_score_to_the_bit(models):
     tickets = frame["tickets"].to_numpy()
     same = np.flatnonzero(tickets == 1.0)
     np.testing.assert_array_equal(scorer.mixed(same, ["tickets"], same[::-1]), scorer.base[same])
+
+
+def test_columns_few_trees_read_are_walked_through_those_trees_only(models, monkeypatch):
+    fitted, X = models
+    model = fitted[("hgb", True, "small")]
+    frame = model.align(X.head(400))
+    scorer = VariantScorer(model, frame)
+    rng = np.random.default_rng(3)
+    rows, donors = rng.integers(0, 400, 900), rng.integers(0, 400, 900)
+    for columns in (["plan"], ["rare_0"], ["rare_3", "rare_7"]):  # each read by few trees
+        whole = _whole(model, frame, rows, columns, donors, frame)
+
+        def refused(*args, **kwargs):
+            raise AssertionError("scored whole")
+
+        with monkeypatch.context() as patched:
+            patched.setattr(type(model), "predict_aligned", refused)
+            got = scorer.mixed(rows, columns, donors)
+        np.testing.assert_array_equal(got, whole)
 
 
 def _importance_whole(model, X, y, n_repeats, random_state):
