@@ -14,8 +14,6 @@ import os
 import platform
 import re
 import shutil
-import subprocess
-import time
 from importlib import metadata
 from pathlib import Path
 
@@ -228,23 +226,17 @@ def sleeping_cell_running(out: Path) -> bool:
 
 
 def test_a_notebook_over_its_timeout_is_stopped_and_reported(notebooks, tmp_path, monkeypatch):
-    """The runner's clock is replaced by an event: its wait for the child "times out" once
-    the sleeping cell runs, however long the kernel took to start, so every check below
-    holds on a fast or a slow machine and none depends on a duration."""
+    """The runner's clock is replaced by an event: a notebook's time is up once the
+    sleeping cell runs, however long the kernel took to start, so every check below holds
+    on a fast or a slow machine and none depends on a duration."""
     out, children = tmp_path / "out", []
-    wait = subprocess.Popen.wait
 
-    def wait_until_sleeping(child, timeout=None):
-        if timeout != 15:  # the stop's grace period, and the waits of anything else
-            return wait(child, timeout)
-        children.append(child)
-        while not sleeping_cell_running(out):
-            if child.poll() is not None:  # ended before sleeping: the asserts below say how
-                return child.returncode
-            time.sleep(0.1)
-        raise subprocess.TimeoutExpired(child.args, timeout)
+    def elapsed(started):
+        if started.child not in children:
+            children.append(started.child)
+        return 16.0 if sleeping_cell_running(out) else 0.0
 
-    monkeypatch.setattr(subprocess.Popen, "wait", wait_until_sleeping)
+    monkeypatch.setattr(report.execute.Started, "elapsed", elapsed)
     result = run_report(notebooks, only=["03"], parameters={"seconds": 120}, out=out, timeout=15)
     run = result.notebooks["03_sleep"]
     assert result.statuses == {"03_sleep": "timeout"} and result.exit_code == 1
@@ -595,3 +587,44 @@ def test_the_customer_table_the_notebooks_read_is_the_summary_s(tmp_path, monkey
     assert customers_used(empty, planned, suite) == ""
     with pytest.raises(JourneyDataError, match=r"customers_path 'absent\.csv': no such file"):
         given_customers({"customers_path": "absent.csv"})
+
+
+def test_notebooks_run_at_once_record_every_figure(tmp_path):
+    """Two notebooks at once (jobs=2), each recording figure after figure: their runs
+    overlap, and metrics.json holds every figure of both (each merge is under a lock)."""
+    folder = tmp_path / "notebooks"
+    folder.mkdir()
+    for name in ("01_first", "02_second"):
+        cells = [
+            nbformat.v4.new_code_cell('run_folder: str = ""'),
+            nbformat.v4.new_code_cell(
+                "import time\n"
+                "from journey_lib.report import record_metrics\n"
+                "began = time.time()\n"
+                "while time.time() - began < 3:\n"
+                "    record_metrics({f'at_{time.time_ns()}': 1}, "
+                f"notebook='{name}', run_folder=run_folder)\n"
+                "record_metrics({'began': began, 'ended': time.time()}, "
+                f"notebook='{name}', run_folder=run_folder)"
+            ),
+        ]
+        cells[0].metadata["tags"] = ["parameters"]
+        nbformat.write(nbformat.v4.new_notebook(cells=cells), folder / f"{name}.ipynb")
+    result = run_report(folder, out=tmp_path / "out", jobs=2)
+    assert result.statuses == {"01_first": "ok", "02_second": "ok"}
+    assert result.manifest["jobs"] == 2
+    metrics = json.loads((result.folder / "metrics.json").read_text())
+    first, second = metrics["01_first"], metrics["02_second"]
+    assert first["began"] < second["ended"] and second["began"] < first["ended"]  # overlap
+    # Every figure each notebook recorded is there: a lost merge would drop the last ones.
+    for figures in (first, second):
+        assert len(figures) > 10 and {"began", "ended"} <= set(figures)
+    assert not (result.folder / ".metrics.json.lock").exists()
+
+
+def test_fail_fast_runs_one_notebook_at_a_time(notebooks, tmp_path):
+    with pytest.raises(JourneyParameterError, match="fail_fast runs one notebook at a time"):
+        run_report(notebooks, out=tmp_path / "out", fail_fast=True, jobs=2)
+    with pytest.raises(JourneyParameterError, match="jobs must be a whole number"):
+        run_report(notebooks, out=tmp_path / "out", jobs=0)
+    assert not (tmp_path / "out").exists()

@@ -75,7 +75,7 @@ def test_a_signal_finishes_the_run_as_interrupted(notebooks, tmp_path, signum, c
     (out / "20200101-000000").mkdir(parents=True)  # the last finished run
     point_latest(out, "20200101-000000")
     runner = subprocess.Popen(
-        [str(JOURNEY), "report", "--notebooks", str(notebooks), "--out", str(out)],
+        [str(JOURNEY), "report", "--notebooks", str(notebooks), "--out", str(out), "--jobs", "1"],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
@@ -131,6 +131,57 @@ def test_a_signal_finishes_the_run_as_interrupted(notebooks, tmp_path, signum, c
     while alive(kernel) and time.monotonic() < deadline:
         time.sleep(0.1)
     assert not alive(kernel)
+
+
+def test_a_signal_stops_every_notebook_running_at_once(tmp_path):
+    """Two notebooks at once (--jobs 2): SIGTERM stops both, kernels and all; the third,
+    not started, is skipped."""
+    notebooks = tmp_path / "notebooks"
+    notebooks.mkdir()
+    for name in ("01_sleep", "02_sleep"):
+        write_notebook(
+            notebooks / f"{name}.ipynb",
+            'run_folder: str = ""',
+            "import os, pathlib, time\n"
+            f"pathlib.Path(run_folder, '{name}.pid').write_text(str(os.getpid()))\n"
+            "time.sleep(60)",
+        )
+    write_notebook(notebooks / "03_after.ipynb", 'run_folder: str = ""', "after = 1")
+    out = tmp_path / "reports"
+    runner = subprocess.Popen(
+        [str(JOURNEY), "report", "--notebooks", str(notebooks), "--out", str(out), "--jobs", "2"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    kernels: dict[str, int] = {}
+    deadline = time.monotonic() + 120
+    while len(kernels) < 2 and time.monotonic() < deadline:
+        assert runner.poll() is None, runner.communicate()
+        for marker in out.glob(".*.partial/*.pid"):
+            if text := marker.read_text():
+                kernels[marker.stem] = int(text)
+        time.sleep(0.1)
+    assert set(kernels) == {"01_sleep", "02_sleep"}  # both sleeping at the same time
+    runner.send_signal(signal.SIGTERM)
+    stdout, stderr = runner.communicate(timeout=60)
+
+    assert runner.returncode == 143, stderr
+    (folder,) = (p for p in out.iterdir() if p.name != "latest")
+    assert "after 0 of 3 notebooks" in stderr
+    assert "[3/3] 03_after: running" not in stdout and "[3/3] 03_after: skipped" in stdout
+    manifest = json.loads((folder / "manifest.json").read_text())
+    assert manifest["jobs"] == 2
+    assert {n: run["status"] for n, run in manifest["notebooks"].items()} == {
+        "01_sleep": "interrupted",
+        "02_sleep": "interrupted",
+        "03_after": "skipped",
+    }
+    assert list(manifest["notebooks"]) == ["01_sleep", "02_sleep", "03_after"]
+    deadline = time.monotonic() + 10
+    while any(map(alive, kernels.values())) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not any(map(alive, kernels.values()))
 
 
 def test_the_error_carries_the_run_and_the_handlers_are_put_back(notebooks, tmp_path):

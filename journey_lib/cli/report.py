@@ -82,7 +82,8 @@ def add_commands(sub: Any) -> None:
     rep.add_argument(
         "--fail-fast",
         action="store_true",
-        help="stop at the first failure; the notebooks after it are recorded as skipped",
+        help="stop at the first failure; the notebooks after it are recorded as skipped "
+        "(they run one at a time)",
     )
     rep.add_argument(
         "--timeout",
@@ -90,6 +91,14 @@ def add_commands(sub: Any) -> None:
         default=600.0,
         metavar="S",
         help="seconds each notebook may take, kernel start included (default 600)",
+    )
+    rep.add_argument(
+        "--jobs",
+        type=_whole_number,
+        metavar="N",
+        help="notebooks run at once, each in its own kernel (default: the cores, at most "
+        "4; 1 with --fail-fast); each holds what it reads of the log, so run fewer for a "
+        "log near the memory's size with the pandas engine",
     )
     rep.add_argument(
         "--alert-exit",
@@ -143,6 +152,7 @@ def _report(args: argparse.Namespace) -> int:
             timeout=args.timeout,
             progress=lambda line: print(line, flush=True),
             engine=args.engine,
+            jobs=args.jobs,
         )
     except ReportInterrupted as stopped:
         print(stopped.result.summary())
@@ -185,4 +195,14 @@ def _positive_seconds(text: str) -> float:
         raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds") from None
     if not value > 0 or value == float("inf"):
         raise argparse.ArgumentTypeError(f"must be a positive number of seconds, got {text}")
+    return value
+
+
+def _whole_number(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {text}")
     return value

@@ -73,10 +73,11 @@ class _Interrupted(Exception):
 class Interruption:
     """The signal handler of a run: notes the first SIGTERM or SIGINT it receives.
 
-    While :func:`run_notebook` waits for a notebook's child, the signal also cuts that wait
-    short, so the child is stopped at once (its kernel shut down) instead of when it ends;
-    anywhere else it is only noted, and the runner skips the notebooks not started yet. The
-    runner installs it (:func:`signal.signal`) for the length of a run.
+    While the runner waits on the notebooks' children (:meth:`pause`), the signal also cuts
+    that wait short, so the children are stopped at once (their kernels shut down) instead
+    of when they end; anywhere else it is only noted, and acted on at the next wait. The
+    runner skips the notebooks not started yet, and installs it (:func:`signal.signal`) for
+    the length of a run.
     """
 
     def __init__(self) -> None:
@@ -105,6 +106,15 @@ class Interruption:
 
     def __exit__(self, *exc_info: object) -> None:
         self._waiting = False
+
+    def pause(self, seconds: float) -> bool:
+        """Wait ``seconds``, cut short by a signal; whether one has come (now or before)."""
+        try:
+            with self:
+                time.sleep(seconds)
+        except _Interrupted:
+            pass
+        return self.signum is not None
 
 
 @dataclasses.dataclass
@@ -185,18 +195,31 @@ def skipped_run(plan: Planned, interrupted_by: str | None) -> NotebookRun:
     return run
 
 
-def run_notebook(
-    plan: Planned,
-    folder: Path,
-    cwd: Path,
-    timeout: float,
-    env: dict[str, str],
-    scratch: Path,
-    interruption: Interruption,
-) -> NotebookRun:
-    """Execute one planned notebook in a child process, stopped after ``timeout`` seconds
-    or when ``interruption`` receives a signal; the outcome (status, times, the cell that
-    failed or was running) as a NotebookRun."""
+@dataclasses.dataclass
+class Started:
+    """A notebook whose child process is running: what it was given and where it writes."""
+
+    plan: Planned
+    run: NotebookRun
+    child: subprocess.Popen[bytes]
+    began: float  # time.monotonic() at the start
+    output: Path
+    result: Path
+    log: Path
+
+    def ended(self) -> bool:
+        """Whether the child has ended by itself."""
+        return self.child.poll() is not None
+
+    def elapsed(self) -> float:
+        return time.monotonic() - self.began
+
+
+def start_notebook(
+    plan: Planned, folder: Path, cwd: Path, env: dict[str, str], scratch: Path
+) -> Started:
+    """Start executing one planned notebook in a child process (papermill, in a process
+    group of its own), its output going to a log in ``scratch``."""
     run = planned_run(plan, "failed", folder)
     run.started_at = iso_time(utcnow())
     output = folder / plan.path.name
@@ -211,34 +234,6 @@ def run_notebook(
     }
     (spec_file := scratch / f"{plan.name}.spec.json").write_text(json.dumps(spec), "utf-8")
     log = scratch / f"{plan.name}.log"
-    start = time.monotonic()
-    stopped = _execute(spec_file, log, timeout, env, interruption)
-    run.duration = time.monotonic() - start
-    run.finished_at = iso_time(utcnow())
-    run.executed = output.name if output.exists() else None
-    outcome = read_json(result) if result.exists() else None
-    if stopped == "timeout":
-        run.status = "timeout"
-        after = f"after {timeout:g} s"
-        run.error = _stopped_error(
-            output, "Timeout", f"stopped {after}", f"journey report stopped this notebook {after}"
-        )
-    elif stopped == "interrupted":
-        run.status = "interrupted"
-        by = f"interrupted by {interruption.name}"
-        run.error = _stopped_error(output, "Interrupted", by, f"journey report was {by}")
-    elif outcome is not None and outcome["status"] == "ok":
-        run.status = "ok"
-    else:
-        run.error = _failure(output, outcome, log)
-    return run
-
-
-def _execute(
-    spec_file: Path, log: Path, timeout: float, env: dict[str, str], interruption: Interruption
-) -> str | None:
-    """Run the worker on ``spec_file``: None when it ended by itself, else why it was
-    stopped, ``"timeout"`` or ``"interrupted"``."""
     # The child's output (papermill, kernel warnings) goes to a log, not the screen: the
     # runner prints one line per notebook instead of papermill's progress bar.
     with log.open("wb") as sink:
@@ -250,22 +245,42 @@ def _execute(
             env=env,
             start_new_session=True,  # its own process group, so it can be stopped as a whole
         )
-        try:
-            with interruption:
-                child.wait(timeout=timeout)
-            return None
-        except subprocess.TimeoutExpired:
-            return "timeout"
-        except _Interrupted:
-            return "interrupted"
-        finally:
-            # Also on KeyboardInterrupt (a run without signal handlers). Should the child be
-            # killed before it shut its kernel down, the kernel, in a session of its own,
-            # exits by itself once its parent is gone (ipykernel's parent poller).
-            _stop(child)
+    return Started(plan, run, child, time.monotonic(), output, result, log)
 
 
-def _stop(child: subprocess.Popen[bytes]) -> None:
+def finish_notebook(
+    started: Started, stopped: str | None, timeout: float, interrupted_by: str | None
+) -> NotebookRun:
+    """The outcome of a started notebook (status, times, the cell that failed or was
+    running): its child stopped first, when ``stopped`` says why (``"timeout"`` or
+    ``"interrupted"``), else ended by itself."""
+    # Should the child be killed before it shut its kernel down, the kernel, in a session
+    # of its own, exits by itself once its parent is gone (ipykernel's parent poller).
+    stop(started.child)
+    run, output = started.run, started.output
+    run.duration = started.elapsed()
+    run.finished_at = iso_time(utcnow())
+    run.executed = output.name if output.exists() else None
+    outcome = read_json(started.result) if started.result.exists() else None
+    if stopped == "timeout":
+        run.status = "timeout"
+        after = f"after {timeout:g} s"
+        run.error = _stopped_error(
+            output, "Timeout", f"stopped {after}", f"journey report stopped this notebook {after}"
+        )
+    elif stopped == "interrupted":
+        run.status = "interrupted"
+        by = f"interrupted by {interrupted_by}"
+        run.error = _stopped_error(output, "Interrupted", by, f"journey report was {by}")
+    elif outcome is not None and outcome["status"] == "ok":
+        run.status = "ok"
+    else:
+        run.error = _failure(output, outcome, started.log)
+    return run
+
+
+def stop(child: subprocess.Popen[bytes]) -> None:
+    """Stop a child and its process group: SIGTERM, then SIGKILL after :data:`GRACE` s."""
     if child.poll() is not None:
         return
     _signal(child, signal.SIGTERM)
@@ -274,6 +289,12 @@ def _stop(child: subprocess.Popen[bytes]) -> None:
     except subprocess.TimeoutExpired:
         _signal(child, signal.SIGKILL if hasattr(signal, "SIGKILL") else signal.SIGTERM)
         child.wait()
+
+
+def terminate(child: subprocess.Popen[bytes]) -> None:
+    """Send SIGTERM to a running child's process group, without waiting for it."""
+    if child.poll() is None:
+        _signal(child, signal.SIGTERM)
 
 
 def _signal(child: subprocess.Popen[bytes], signum: int) -> None:

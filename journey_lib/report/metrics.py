@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from filelock import FileLock
 
 from ..errors import JourneyParameterError
 from .files import read_json, write_json
@@ -20,6 +21,8 @@ __all__ = ["record_metrics"]
 TEACHING = "teaching"
 #: Top-level names of metrics.json that are not a notebook's.
 RESERVED = frozenset({"summary", TEACHING})
+#: The lock file beside metrics.json while notebooks record (the runner removes it).
+METRICS_LOCK = ".metrics.json.lock"
 
 
 def record_metrics(
@@ -95,10 +98,13 @@ def record_metrics(
     if not folder.is_dir():
         raise JourneyParameterError(f"run_folder {str(folder)!r}: no such folder")
     path = folder / "metrics.json"
-    recorded = read_json(path) if path.exists() else {}
-    section = recorded.setdefault(TEACHING, {}) if teaching else recorded
-    section.setdefault(notebook, {}).update(cleaned)
-    write_json(path, recorded)
+    # Notebooks of one run record at once (journey report runs several together): each
+    # reads, merges and writes under the lock, so none loses another's figures.
+    with FileLock(folder / METRICS_LOCK):
+        recorded = read_json(path) if path.exists() else {}
+        section = recorded.setdefault(TEACHING, {}) if teaching else recorded
+        section.setdefault(notebook, {}).update(cleaned)
+        write_json(path, recorded)
     return cleaned
 
 

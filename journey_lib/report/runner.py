@@ -19,8 +19,19 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import JourneyParameterError, ReportInterrupted
-from .execute import Interruption, NotebookRun, child_env, run_notebook, skipped_run
+from .execute import (
+    Interruption,
+    NotebookRun,
+    Started,
+    child_env,
+    finish_notebook,
+    skipped_run,
+    start_notebook,
+    stop,
+    terminate,
+)
 from .files import read_json, write_json, write_text
+from .metrics import METRICS_LOCK
 from .parameters import ENGINE, PREPARED
 from .plan import (
     Planned,
@@ -50,6 +61,11 @@ _SIGNALS = (signal.SIGTERM, signal.SIGINT)
 # A .partial folder untouched for this long (seconds) was left by a runner that was killed
 # (SIGKILL, a power cut) and is removed by the next run; a younger one may be a run going on.
 STALE = 24 * 3600
+# Seconds between looks at the running notebooks: how late an ending is noticed.
+_POLL = 0.1
+#: Most notebooks run at once by default, whatever the cores: each kernel holds its own
+#: share of the log.
+MAX_JOBS = 4
 
 
 @dataclasses.dataclass
@@ -116,6 +132,7 @@ def run_report(
     timeout: float = 600,
     progress: Callable[[str], None] | None = None,
     engine: str | None = None,
+    jobs: int | None = None,
 ) -> RunResult:
     """Run the notebooks of a folder with papermill into a new run folder under ``out``.
 
@@ -171,6 +188,7 @@ def run_report(
         Where run folders go (default ``reports``).
     fail_fast : bool
         Stop at the first notebook that fails or times out; the rest are ``"skipped"``.
+        The notebooks then run one at a time.
     timeout : float
         Seconds each notebook may take, kernel start included (default 600).
     progress : callable, optional
@@ -184,6 +202,12 @@ def run_report(
         (:func:`journey_lib.report.prepare.prepare_log`), and every notebook declaring a
         ``prepared`` parameter opens that instead of reading the file again; the engine
         chosen is recorded as the ``engine`` parameter.
+    jobs : int, optional
+        Notebooks run at once, each in its own kernel with one OpenMP thread, started in
+        number order as others end (default: the cores this process may use, at most
+        :data:`MAX_JOBS`; 1 with ``fail_fast``). Every kernel holds what it reads of the
+        log: with the pandas engine and a log near the memory's size, run fewer. Recorded
+        in the manifest.
 
     Returns
     -------
@@ -210,6 +234,15 @@ def run_report(
     """
     if not timeout > 0:
         raise JourneyParameterError(f"timeout must be a positive number of seconds, got {timeout}")
+    if jobs is None:
+        jobs = 1 if fail_fast else default_jobs()
+    if not isinstance(jobs, int) or isinstance(jobs, bool) or jobs < 1:
+        raise JourneyParameterError(f"jobs must be a whole number of at least 1, got {jobs!r}")
+    if fail_fast and jobs > 1:
+        raise JourneyParameterError(
+            f"fail_fast runs one notebook at a time, so that none starts after a failure; "
+            f"jobs must be 1 with it, got {jobs}"
+        )
     suite = "packaged" if notebooks_dir is None else "folder"
     with _notebooks_folder(notebooks_dir) as notebooks:
         planned = plan_notebooks(notebooks, only)
@@ -254,7 +287,15 @@ def run_report(
             if found is not None:
                 found.to_yaml(partial / PROFILE_FILE)
             runs = _run_notebooks(
-                planned, partial, notebooks, timeout, fail_fast, interruption, say, Path(scratch)
+                planned,
+                partial,
+                notebooks,
+                timeout,
+                fail_fast,
+                interruption,
+                say,
+                Path(scratch),
+                jobs,
             )
             summary = (
                 summarise(
@@ -279,6 +320,7 @@ def run_report(
             manifest.update(
                 timeout=timeout,
                 fail_fast=fail_fast,
+                jobs=jobs,
                 only=list(only) if only else None,
                 swept=swept,
                 summary=summary.record,
@@ -307,26 +349,66 @@ def _run_notebooks(
     interruption: Interruption,
     say: Callable[[str], None],
     scratch: Path,
+    jobs: int,
 ) -> dict[str, NotebookRun]:
-    """Run and render each notebook in turn; after a signal (or a failure under
-    ``fail_fast``) the rest are skipped."""
+    """Run and render the notebooks, up to ``jobs`` at once, each started in turn as
+    another ends. After a signal the running ones are stopped and the rest skipped, as
+    after a failure under ``fail_fast`` (which runs one at a time)."""
     runs: dict[str, NotebookRun] = {}
     exporter = html_exporter()
     env = child_env(scratch)
+    waiting = list(enumerate(planned, start=1))
+    running: list[tuple[str, Started]] = []
     failed = False
-    for number, plan in enumerate(planned, start=1):
-        step = f"[{number}/{len(planned)}] {plan.name}"
-        if failed or interruption.signum is not None:
-            runs[plan.name] = skipped_run(plan, interruption.name)
-            say(f"{step}: skipped")
-            continue
-        say(f"{step}: running")
-        run = run_notebook(plan, partial, notebooks, timeout, env, scratch, interruption)
-        render_notebook(exporter, partial, plan, run, notebooks)
-        runs[plan.name] = run
-        say(f"{step}: {run.status} in {run.duration:.1f} s")
-        failed = fail_fast and run.status != "ok"
-    return runs
+    try:
+        while waiting or running:
+            while waiting and len(running) < jobs and not failed and interruption.signum is None:
+                number, plan = waiting.pop(0)
+                step = f"[{number}/{len(planned)}] {plan.name}"
+                say(f"{step}: running")
+                running.append((step, start_notebook(plan, partial, notebooks, env, scratch)))
+            if not running:
+                break
+            interrupted = interruption.pause(_POLL)
+            if interrupted:  # every child told at once, then each waited for in turn
+                for _, started in running:
+                    terminate(started.child)
+            for step, started in list(running):
+                if interrupted:
+                    stopped: str | None = "interrupted"
+                elif started.ended():
+                    stopped = None
+                elif started.elapsed() > timeout:
+                    stopped = "timeout"
+                else:
+                    continue
+                running.remove((step, started))
+                run = finish_notebook(started, stopped, timeout, interruption.name)
+                render_notebook(exporter, partial, started.plan, run, notebooks)
+                runs[started.plan.name] = run
+                say(f"{step}: {run.status} in {run.duration:.1f} s")
+                failed = failed or (fail_fast and run.status != "ok")
+    finally:
+        # Also on KeyboardInterrupt (a run from another thread, without signal handlers).
+        for _, started in running:
+            stop(started.child)
+    for number, plan in waiting:
+        runs[plan.name] = skipped_run(plan, interruption.name)
+        say(f"[{number}/{len(planned)}] {plan.name}: skipped")
+    return {plan.name: runs[plan.name] for plan in planned}
+
+
+def default_jobs() -> int:
+    """Notebooks run at once by default: the cores this process may use, at most
+    :data:`MAX_JOBS`.
+
+    Examples
+    --------
+    >>> 1 <= default_jobs() <= MAX_JOBS
+    True
+    """
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    return max(1, min(cores or 1, MAX_JOBS))
 
 
 def _finish(
@@ -340,6 +422,7 @@ def _finish(
     """Write the run's records and page, rename its folder into place and, unless it was
     interrupted, point ``latest`` at it (an interrupted run leaves it on the last whole one)."""
     metrics = partial / "metrics.json"
+    (partial / METRICS_LOCK).unlink(missing_ok=True)  # every notebook has ended
     if not metrics.exists():
         write_json(metrics, {})
     write_json(partial / "manifest.json", manifest)
