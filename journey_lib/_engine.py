@@ -11,6 +11,7 @@ means (durations, instants, period numbers and starts) is :mod:`journey_lib._tim
 from __future__ import annotations
 
 import datetime as dt
+import os
 import warnings
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -95,11 +96,21 @@ def from_pandas(frame: pd.DataFrame, engine: str) -> Any:
     return _duckdb_connection().from_arrow(table)
 
 
+#: Environment variables that cap the memory of each DuckDB connection opened here
+#: (DuckDB's own setting, such as ``2GB``) and name the folder it spills to beyond that;
+#: ``journey report`` sets both for its notebooks.
+DUCKDB_MEMORY, DUCKDB_SPILL = "JOURNEY_DUCKDB_MEMORY", "JOURNEY_DUCKDB_SPILL"
+
+
 def _duckdb_connection() -> Any:
     import duckdb
 
     con = duckdb.connect()
     con.execute("SET enable_progress_bar = false")
+    if limit := os.environ.get(DUCKDB_MEMORY):
+        con.execute("SET memory_limit = ?", [limit])
+    if spill := os.environ.get(DUCKDB_SPILL):
+        con.execute("SET temp_directory = ?", [spill])
     return con
 
 

@@ -181,6 +181,37 @@ def test_report_kernels_run_one_openmp_thread_unless_told(tmp_path, monkeypatch)
     assert child_env(tmp_path / "b")["OMP_NUM_THREADS"] == "4"
 
 
+def test_report_kernels_keep_duckdb_to_a_share_of_memory_unless_told(tmp_path, monkeypatch):
+    """Each notebook's DuckDB connections are capped and spill into the run's scratch
+    folder; a user's own settings win."""
+    from journey_lib import _engine
+    from journey_lib.report.execute import KERNEL_DUCKDB_MEMORY, child_env
+
+    monkeypatch.delenv("JOURNEY_DUCKDB_MEMORY", raising=False)
+    monkeypatch.delenv("JOURNEY_DUCKDB_SPILL", raising=False)
+    env = child_env(tmp_path / "a")
+    assert env["JOURNEY_DUCKDB_MEMORY"] == KERNEL_DUCKDB_MEMORY
+    assert env["JOURNEY_DUCKDB_SPILL"] == str(tmp_path / "a" / "duckdb")
+    monkeypatch.setenv("JOURNEY_DUCKDB_MEMORY", "700MB")
+    assert child_env(tmp_path / "b")["JOURNEY_DUCKDB_MEMORY"] == "700MB"
+
+    def settings():
+        con = _engine._duckdb_connection()
+        query = "SELECT current_setting('memory_limit'), current_setting('temp_directory')"
+        return con.sql(query).fetchall()[0]
+
+    monkeypatch.setenv("JOURNEY_DUCKDB_SPILL", str(tmp_path / "spill"))
+    limit, spill = settings()
+    assert limit in ("667.5 MiB", "700.0 MB") and spill == str(tmp_path / "spill")
+    # Outside a report nothing is capped: DuckDB's own defaults.
+    monkeypatch.delenv("JOURNEY_DUCKDB_MEMORY")
+    monkeypatch.delenv("JOURNEY_DUCKDB_SPILL")
+    import duckdb
+
+    default = duckdb.connect().sql("SELECT current_setting('memory_limit')").fetchall()[0][0]
+    assert settings()[0] == default
+
+
 def test_a_new_change_alerts_once_from_cron(tmp_path):
     """The simulator's planted incidents, run as cron would: the first run finds the late
     deliveries and the burst, opens its summary with them and exits 3 naming the changes;

@@ -128,6 +128,7 @@ class VariantScorer:
         if found is None:
             self.base = model.predict_aligned(frame)
             return
+        self._sources: dict[int, tuple[pd.DataFrame, list[np.ndarray]]] = {}
         self._inputs = [b.transform(frame) for b in found]
         self._leaves = [
             np.ascontiguousarray(b.leaves(range(len(b.trees)), inputs))
@@ -172,10 +173,16 @@ class VariantScorer:
                 variant[column] = donor_frame[column].iloc[donors].reset_index(drop=True)
             return self.model.predict_aligned(variant)
         raws = []
-        for booster, inputs, leaves, running, reader in zip(
-            self._boosters, self._inputs, self._leaves, self._running, readers, strict=True
+        sources = self._inputs if source is None else self._transformed(source)
+        for booster, inputs, leaves, running, reader, taken in zip(
+            self._boosters,
+            self._inputs,
+            self._leaves,
+            self._running,
+            readers,
+            sources,
+            strict=True,
         ):
-            taken = inputs if source is None else booster.transform(source)
             at = [booster.position[column] for column in columns]
             reading = np.flatnonzero(reader)
             scores = running[rows, -1]
@@ -200,6 +207,19 @@ class VariantScorer:
                     scores[moved[other]] = np.add.accumulate(tail, axis=1, out=tail)[:, -1]
             raws.append(scores)
         return self._average(raws)
+
+    def _transformed(self, source: pd.DataFrame) -> list[np.ndarray]:
+        """``source`` as each booster's inputs, worked out once per source frame (the
+        reasons take every group's values from the same typical customer)."""
+        assert self._boosters is not None
+        kept = self._sources.get(id(source))
+        if kept is None:
+            # The frame is kept with its inputs, so that its id is not another's later.
+            kept = self._sources[id(source)] = (
+                source,
+                [b.transform(source) for b in self._boosters],
+            )
+        return kept[1]
 
     def _average(self, raws: list[np.ndarray]) -> np.ndarray:
         """The model's probability from each booster's raw scores, averaged as scikit-learn's

@@ -17,6 +17,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from .._engine import DUCKDB_MEMORY, DUCKDB_SPILL
 from ..errors import JourneyDataError
 from .files import read_json, read_notebook
 from .parameters import RUN_FOLDER
@@ -28,6 +29,9 @@ __all__ = ["NotebookRun"]
 
 #: The kernel every notebook runs on; the runner points it at the current interpreter.
 KERNEL = "python3"
+#: The memory each notebook's DuckDB may hold before it spills to disk (the report's
+#: default; the environment's JOURNEY_DUCKDB_MEMORY wins).
+KERNEL_DUCKDB_MEMORY = "1.5GB"
 
 # Cells papermill (and a stop) add to an executed notebook; cell indices in messages count
 # only the author's cells, so that "cell 2" is the cell the author sees in their notebook.
@@ -150,7 +154,8 @@ class NotebookRun:
 
 def child_env(scratch: Path) -> dict[str, str]:
     """The child's environment: a ``python3`` kernel spec running this very interpreter,
-    inline figures, and one OpenMP thread unless ``OMP_NUM_THREADS`` is set."""
+    inline figures, one OpenMP thread unless ``OMP_NUM_THREADS`` is set, and DuckDB kept
+    to :data:`KERNEL_DUCKDB_MEMORY` unless ``JOURNEY_DUCKDB_MEMORY`` is set."""
     spec_dir = scratch / "jupyter" / "kernels" / KERNEL
     spec_dir.mkdir(parents=True)
     spec = {
@@ -172,6 +177,10 @@ def child_env(scratch: Path) -> dict[str, str]:
     # on a small shared machine (the churn notebook's permutation importance took 274 s with
     # two threads and 20 s with one, to the same figures; benchmarks/README.md).
     env.setdefault("OMP_NUM_THREADS", "1")
+    # Each kernel's DuckDB keeps to a share of the memory and spills beyond it into the
+    # run's scratch folder (not a .tmp folder beside the notebooks), unless the user chose.
+    env.setdefault(DUCKDB_MEMORY, KERNEL_DUCKDB_MEMORY)
+    env.setdefault(DUCKDB_SPILL, str(scratch / "duckdb"))
     return env
 
 
