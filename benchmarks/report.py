@@ -102,6 +102,7 @@ def report(path: Path, engine: str, out: Path, profile: Path | None) -> dict[str
     latest = out / "latest"
     manifest = json.loads((latest / "manifest.json").read_text())
     run["notebooks"] = {k: v["duration"] for k, v in manifest["notebooks"].items()}
+    run["jobs"] = manifest["jobs"]
     run["metrics"] = json.loads((latest / "metrics.json").read_text())
     return run
 
@@ -160,10 +161,10 @@ def main() -> None:
             rows.append((size, engine, run, ref))
     print()
     print(
-        "| events | engine | whole run | churn notebook | slowest other | peak memory "
+        "| events | engine | jobs | whole run | churn notebook | slowest other | peak memory "
         "| pandas validation | run / validation | DuckDB scan | target |"
     )
-    print("|---:|---|---:|---:|---:|---:|---:|---:|---:|---|")
+    print("|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---|")
     for size, engine, run, ref in rows:
         seconds, gb = TARGETS.get(size, (None, None))
         verdicts = []
@@ -179,7 +180,8 @@ def main() -> None:
         validate = ref.get("validate")
         ratio = f"{run['seconds'] / validate:.1f}" if validate else "n/a"
         print(
-            f"| {size:,} | {engine} | {run['seconds']:.0f} s | {churn:.0f} s | {other:.0f} s "
+            f"| {size:,} | {engine} | {run['jobs']} | {run['seconds']:.0f} s "
+            f"| {churn:.0f} s | {other:.0f} s "
             f"| {run['peak_gb']:.2f} GB | {f'{validate:.1f} s' if validate else 'n/a'} "
             f"| {ratio} "
             f"| {ref['scan']:.2f} s | {'; '.join(verdicts) or '-'} |"

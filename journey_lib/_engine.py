@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import uuid
 import warnings
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -108,9 +109,19 @@ def _duckdb_connection() -> Any:
     con = duckdb.connect()
     con.execute("SET enable_progress_bar = false")
     if limit := os.environ.get(DUCKDB_MEMORY):
-        con.execute("SET memory_limit = ?", [limit])
+        try:
+            con.execute("SET memory_limit = ?", [limit])
+        except duckdb.Error as exc:
+            raise JourneyParameterError(
+                f"{DUCKDB_MEMORY}={limit!r} is no DuckDB memory size (such as 2GB): {exc}"
+            ) from None
     if spill := os.environ.get(DUCKDB_SPILL):
-        con.execute("SET temp_directory = ?", [spill])
+        # A folder of each connection's own, which DuckDB makes and removes: its spill files
+        # are named alike in every instance, so two sharing a folder would overwrite, and
+        # on closing delete, each other's.
+        os.makedirs(spill, exist_ok=True)
+        own = os.path.join(spill, f"{os.getpid()}-{uuid.uuid4().hex[:12]}")
+        con.execute("SET temp_directory = ?", [own])
     return con
 
 

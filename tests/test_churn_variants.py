@@ -224,3 +224,16 @@ def test_reasons_equal_scoring_each_typical_copy_whole(models, monkeypatch):
     # every customer with a positive effect has a reason
     positive = (expected > 0).any(axis=1)
     assert set(got[got.columns[0]]) == set(expected.index[positive])
+
+
+def test_no_customers_have_no_reasons(models):
+    fitted, X = models
+    model = fitted[("hgb", True, "small")]
+    got = model.reasons(model.align(X.head(0)))
+    assert len(got) == 0 and list(got.columns)[1:] == [
+        "rank",
+        "feature",
+        "effect",
+        "values",
+        "churn_probability",
+    ]

@@ -600,11 +600,12 @@ def test_notebooks_run_at_once_record_every_figure(tmp_path):
             nbformat.v4.new_code_cell(
                 "import time\n"
                 "from journey_lib.report import record_metrics\n"
-                "began = time.time()\n"
+                "began, count = time.time(), 0\n"
                 "while time.time() - began < 3:\n"
-                "    record_metrics({f'at_{time.time_ns()}': 1}, "
+                "    count += 1\n"
+                "    record_metrics({f'figure_{count}': count}, "
                 f"notebook='{name}', run_folder=run_folder)\n"
-                "record_metrics({'began': began, 'ended': time.time()}, "
+                "record_metrics({'began': began, 'ended': time.time(), 'count': count}, "
                 f"notebook='{name}', run_folder=run_folder)"
             ),
         ]
@@ -616,9 +617,14 @@ def test_notebooks_run_at_once_record_every_figure(tmp_path):
     metrics = json.loads((result.folder / "metrics.json").read_text())
     first, second = metrics["01_first"], metrics["02_second"]
     assert first["began"] < second["ended"] and second["began"] < first["ended"]  # overlap
-    # Every figure each notebook recorded is there: a lost merge would drop the last ones.
+    # Every figure each notebook recorded is there: a lost merge would drop some.
     for figures in (first, second):
-        assert len(figures) > 10 and {"began", "ended"} <= set(figures)
+        count = figures["count"]
+        assert count > 10 and set(figures) == {f"figure_{k}" for k in range(1, count + 1)} | {
+            "began",
+            "ended",
+            "count",
+        }
     assert not (result.folder / ".metrics.json.lock").exists()
 
 

@@ -184,6 +184,42 @@ def test_a_signal_stops_every_notebook_running_at_once(tmp_path):
     assert not any(map(alive, kernels.values()))
 
 
+def test_a_notebook_that_ended_before_the_signal_keeps_its_own_status(tmp_path, monkeypatch):
+    """Two at once: the quick one has ended (unseen yet) when the signal comes; it is
+    recorded as it ended, "ok", and only the one still running as interrupted."""
+    from journey_lib.report import runner
+    from journey_lib.report.execute import Interruption
+
+    notebooks = tmp_path / "notebooks"
+    notebooks.mkdir()
+    write_notebook(notebooks / "01_quick.ipynb", 'run_folder: str = ""', "x = 1")
+    write_notebook(
+        notebooks / "02_sleep.ipynb", 'run_folder: str = ""', "import time; time.sleep(60)"
+    )
+    started = []
+    start = runner.start_notebook
+
+    def recorded(*args):
+        started.append(start(*args))
+        return started[-1]
+
+    def pause(self, seconds):
+        if len(started) == 2:
+            started[0].child.wait()  # the quick one has ended, not yet seen by the runner
+            self.signum = signal.SIGINT
+            return True
+        time.sleep(seconds)
+        return False
+
+    monkeypatch.setattr(runner, "start_notebook", recorded)
+    monkeypatch.setattr(Interruption, "pause", pause)
+    with pytest.raises(ReportInterrupted) as caught:
+        run_report(notebooks, out=tmp_path / "out", jobs=2)
+    result = caught.value.result
+    assert result.statuses == {"01_quick": "ok", "02_sleep": "interrupted"}
+    assert str(caught.value).startswith("report interrupted by SIGINT after 1 of 2 notebooks")
+
+
 def test_the_error_carries_the_run_and_the_handlers_are_put_back(notebooks, tmp_path):
     """In-process: SIGINT comes as the first notebook starts (its child is stopped before
     the kernel is up); the caller's own handlers are back afterwards, never called."""

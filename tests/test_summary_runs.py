@@ -14,6 +14,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from journey_lib.errors import JourneyParameterError
 from journey_lib.report.summary import build_summary
 from journey_lib.report.summary_page import summary_html
 
@@ -201,8 +202,15 @@ def test_report_kernels_keep_duckdb_to_a_share_of_memory_unless_told(tmp_path, m
         return con.sql(query).fetchall()[0]
 
     monkeypatch.setenv("JOURNEY_DUCKDB_SPILL", str(tmp_path / "spill"))
-    limit, spill = settings()
-    assert limit in ("667.5 MiB", "700.0 MB") and spill == str(tmp_path / "spill")
+    (limit, spill), (_, other) = settings(), settings()
+    assert limit in ("667.5 MiB", "700.0 MB")
+    # Each connection spills into a folder of its own inside it: DuckDB names its spill
+    # files alike in every instance, and removes them on closing.
+    assert Path(spill).parent == Path(other).parent == tmp_path / "spill" and spill != other
+    monkeypatch.setenv("JOURNEY_DUCKDB_MEMORY", "lots")
+    with pytest.raises(JourneyParameterError, match="JOURNEY_DUCKDB_MEMORY='lots'"):
+        settings()
+    monkeypatch.setenv("JOURNEY_DUCKDB_MEMORY", "700MB")
     # Outside a report nothing is capped: DuckDB's own defaults.
     monkeypatch.delenv("JOURNEY_DUCKDB_MEMORY")
     monkeypatch.delenv("JOURNEY_DUCKDB_SPILL")

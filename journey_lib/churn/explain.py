@@ -369,11 +369,9 @@ def reasons(
     scores = np.empty(len(frame))
     effects = np.zeros((len(frame), len(names)))
     # The typical customer, as one row to take each group's columns from.
-    typical = frame.iloc[:1].copy()
-    for column in frame.columns:
-        typical[column] = pd.Series(
-            [model.reference[column]], index=typical.index, dtype=frame[column].dtype
-        )
+    typical = pd.DataFrame(
+        {c: pd.Series([model.reference[c]], dtype=frame[c].dtype) for c in frame.columns}
+    )
     # Customers a block at a time: the scorer keeps each block's inputs per booster.
     for start in range(0, len(frame), _REASONS_BLOCK):
         block = frame.iloc[start : start + _REASONS_BLOCK]

@@ -231,8 +231,8 @@ class ChurnModel:
         """Churn probabilities of rows already aligned by :meth:`align`, as an array.
 
         The fast path for scoring many variants of one aligned frame (shuffled, set to a
-        grid value, set to the typical customer), as the explanations do: ``X`` is not
-        aligned again.
+        grid value, set to the typical customer), as the explanations do where they score a
+        variant whole (:mod:`journey_lib.churn.variants`): ``X`` is not aligned again.
 
         Parameters
         ----------
@@ -375,10 +375,10 @@ class ChurnModel:
         a group's columns are shuffled together; see :mod:`journey_lib.churn.explain` for
         the definitions. It costs ``groups x n_repeats x max_rows`` predictions; a gradient
         boosting model walks again only the trees that split on the shuffled group
-        (:mod:`journey_lib.churn.variants`), with the same result: 7 seconds for the default
+        (:mod:`journey_lib.churn.variants`), to the same bit: 12 s for the default
         booster on 135 features of a million-event log and two cores, against 32 s scoring
-        every shuffled copy whole. It keeps each sampled customer's leaf values:
-        ``max_rows`` x trees x 8 bytes (48 MB for 2,000 customers and 3,000 trees).
+        every shuffled copy whole. It keeps each sampled customer's leaf values and running
+        scores: ``max_rows`` x trees x 16 bytes (96 MB for 2,000 customers and 3,000 trees).
 
         Parameters
         ----------

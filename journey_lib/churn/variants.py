@@ -87,8 +87,8 @@ class VariantScorer:
     model : ChurnModel
     frame : pandas.DataFrame
         Customers aligned by :meth:`ChurnModel.align`. A gradient boosting model keeps
-        each tree's leaf value for each of them: rows x trees x 8 bytes (2,000 customers
-        and 3,000 trees: 48 MB).
+        each tree's leaf value for each of them, and the running score after each tree:
+        rows x trees x 16 bytes (2,000 customers and 3,000 trees: 96 MB).
 
     Attributes
     ----------
@@ -96,7 +96,8 @@ class VariantScorer:
         ``frame``'s own churn probabilities, equal to ``model.predict_aligned(frame)``.
     treewise : bool
         Whether variants walk only the trees that read a changed column (a gradient
-        boosting model) or are scored whole (any other).
+        boosting model; columns that most of its trees read are still scored whole, which
+        is quicker for them) or are scored whole (any other model).
 
     Examples
     --------

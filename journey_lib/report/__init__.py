@@ -1,7 +1,8 @@
 """Scheduled report runs: every notebook re-run with papermill into a dated run folder.
 
-:func:`run_report` (and ``journey report``) runs the notebooks of a folder, in name order,
-each with the parameters it declares, and writes one run folder. The folder is by default the
+:func:`run_report` (and ``journey report``) runs the notebooks of a folder, started in name
+order and several at once (``jobs``), each with the parameters it declares, and writes one
+run folder. The folder is by default the
 suite shipped with journey-lab (:func:`packaged_notebooks`), so a run works from any current
 folder; :func:`copy_suite` (``journey init``) copies it out to edit::
 
@@ -40,8 +41,8 @@ The rules a run follows:
 * **Run folders are named by the UTC start time**, with ``-2``, ``-3`` ... when runs start in
   the same second.
 * **A run stopped by SIGTERM or SIGINT is finished all the same** (when :func:`run_report`
-  runs in the main thread, the only one Python lets handle signals): the notebook running
-  is stopped, its kernel shut down, and recorded as ``"interrupted"``, those not started as
+  runs in the main thread, the only one Python lets handle signals): the notebooks running
+  are stopped, their kernels shut down, and recorded as ``"interrupted"``, those not started as
   ``"skipped"``; the manifest says ``"status": "interrupted"`` with the signal and the exit
   code (143 for SIGTERM, 130 for SIGINT), the folder is renamed into place but ``latest``
   stays on the last run that finished, and :class:`ReportInterrupted` is raised. A

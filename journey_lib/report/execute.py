@@ -1,6 +1,6 @@
-"""Running one notebook with papermill in a child process, under a wall-clock timeout and
-the run's :class:`Interruption`, and reading from its executed copy where and why it failed
-or was stopped.
+"""Running a notebook with papermill in a child process (started, then finished once it
+ends or the runner stops it: a timeout, or a signal its :class:`Interruption` caught), and
+reading from its executed copy where and why it failed or was stopped.
 """
 
 from __future__ import annotations
@@ -215,13 +215,25 @@ class Started:
     output: Path
     result: Path
     log: Path
+    finished: float | None = None  # time.monotonic() when its end was first seen
+    terminated: bool = False  # sent SIGTERM already
 
     def ended(self) -> bool:
-        """Whether the child has ended by itself."""
-        return self.child.poll() is not None
+        """Whether the child has ended (by itself, or stopped); the moment it is first seen
+        so is its end."""
+        if self.finished is None and self.child.poll() is not None:
+            self.finished = time.monotonic()
+        return self.finished is not None
 
     def elapsed(self) -> float:
-        return time.monotonic() - self.began
+        """Seconds from its start to its end, or to now while it runs."""
+        return (self.finished or time.monotonic()) - self.began
+
+    def terminate(self) -> None:
+        """Send SIGTERM to its process group, once, without waiting."""
+        if not self.terminated and not self.ended():
+            self.terminated = True
+            _signal(self.child, signal.SIGTERM)
 
 
 def start_notebook(
@@ -265,7 +277,8 @@ def finish_notebook(
     ``"interrupted"``), else ended by itself."""
     # Should the child be killed before it shut its kernel down, the kernel, in a session
     # of its own, exits by itself once its parent is gone (ipykernel's parent poller).
-    stop(started.child)
+    stop(started.child, signalled=started.terminated)
+    started.ended()
     run, output = started.run, started.output
     run.duration = started.elapsed()
     run.finished_at = iso_time(utcnow())
@@ -288,22 +301,18 @@ def finish_notebook(
     return run
 
 
-def stop(child: subprocess.Popen[bytes]) -> None:
-    """Stop a child and its process group: SIGTERM, then SIGKILL after :data:`GRACE` s."""
+def stop(child: subprocess.Popen[bytes], *, signalled: bool = False) -> None:
+    """Stop a child and its process group: SIGTERM (unless ``signalled`` already: a second
+    one would cut short its kernel's shutdown), then SIGKILL after :data:`GRACE` s."""
     if child.poll() is not None:
         return
-    _signal(child, signal.SIGTERM)
+    if not signalled:
+        _signal(child, signal.SIGTERM)
     try:
         child.wait(timeout=GRACE)
     except subprocess.TimeoutExpired:
         _signal(child, signal.SIGKILL if hasattr(signal, "SIGKILL") else signal.SIGTERM)
         child.wait()
-
-
-def terminate(child: subprocess.Popen[bytes]) -> None:
-    """Send SIGTERM to a running child's process group, without waiting for it."""
-    if child.poll() is None:
-        _signal(child, signal.SIGTERM)
 
 
 def _signal(child: subprocess.Popen[bytes], signum: int) -> None:

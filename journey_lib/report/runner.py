@@ -28,7 +28,6 @@ from .execute import (
     skipped_run,
     start_notebook,
     stop,
-    terminate,
 )
 from .files import read_json, write_json, write_text
 from .metrics import METRICS_LOCK
@@ -144,7 +143,7 @@ def run_report(
     folder, whichever notebooks run.
 
     A run stopped by SIGTERM (cron's ``timeout``, a service manager) or SIGINT (Ctrl-C) is
-    finished all the same: the notebook running is stopped, its kernel shut down, and
+    finished all the same: the notebooks running are stopped, their kernels shut down, and
     recorded as ``"interrupted"``, those not started as ``"skipped"``; the run folder gets
     its manifest (status ``"interrupted"``, the signal, exit code 143 or 130) and page and
     is renamed into place, but ``latest`` stays on the last run that finished. Then
@@ -159,7 +158,7 @@ def run_report(
     Parameters
     ----------
     notebooks_dir : path, optional
-        The folder whose ``*.ipynb`` files are run, in name order. Without it, the suite
+        The folder whose ``*.ipynb`` files are run, started in name order. Without it, the suite
         shipped with journey-lab (:func:`packaged_notebooks`), from any current folder. The
         manifest records which ran: ``suite`` is ``"packaged"`` or ``"folder"``, and
         ``notebooks_dir`` the folder.
@@ -219,7 +218,9 @@ def run_report(
     ------
     JourneyParameterError
         No or unknown notebooks, a notebook without exactly one ``parameters`` cell, an
-        unknown parameter or one of the wrong type (the message lists the valid ones).
+        unknown parameter or one of the wrong type (the message lists the valid ones), a
+        ``timeout`` that is not positive, ``jobs`` under 1, or ``jobs`` over 1 with
+        ``fail_fast``.
     JourneyDataError
         ``data`` does not exist, or a notebook cannot be read.
     ReportInterrupted
@@ -370,18 +371,20 @@ def _run_notebooks(
             if not running:
                 break
             interrupted = interruption.pause(_POLL)
-            if interrupted:  # every child told at once, then each waited for in turn
-                for _, started in running:
-                    terminate(started.child)
-            for step, started in list(running):
-                if interrupted:
-                    stopped: str | None = "interrupted"
-                elif started.ended():
-                    stopped = None
+            # Who ended is seen (and their end noted) before anything is stopped, so that a
+            # notebook that ended by itself is never recorded as stopped.
+            due = []
+            for step, started in running:
+                if started.ended():
+                    due.append((step, started, None))
+                elif interrupted:
+                    due.append((step, started, "interrupted"))
                 elif started.elapsed() > timeout:
-                    stopped = "timeout"
-                else:
-                    continue
+                    due.append((step, started, "timeout"))
+            for _, started, stopped in due:  # every child told at once, then waited for
+                if stopped is not None:
+                    started.terminate()
+            for step, started, stopped in due:
                 running.remove((step, started))
                 run = finish_notebook(started, stopped, timeout, interruption.name)
                 render_notebook(exporter, partial, started.plan, run, notebooks)
@@ -389,9 +392,12 @@ def _run_notebooks(
                 say(f"{step}: {run.status} in {run.duration:.1f} s")
                 failed = failed or (fail_fast and run.status != "ok")
     finally:
-        # Also on KeyboardInterrupt (a run from another thread, without signal handlers).
+        # On any error of the runner's own (or Ctrl-C without the run's handlers): no child
+        # outlives it. All are told first, then each is waited for.
         for _, started in running:
-            stop(started.child)
+            started.terminate()
+        for _, started in running:
+            stop(started.child, signalled=True)
     for number, plan in waiting:
         runs[plan.name] = skipped_run(plan, interruption.name)
         say(f"[{number}/{len(planned)}] {plan.name}: skipped")
