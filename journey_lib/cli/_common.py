@@ -31,6 +31,17 @@ def usage(parser: argparse.ArgumentParser) -> int:
     return EXIT_UNUSABLE
 
 
+def positive_int(text: str) -> int:
+    """An argparse type: a whole number of at least 1."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return value
+
+
 def column_map(text: str) -> dict[str, str]:
     """``OLD=NEW,...`` as a mapping (an argparse type).
 

@@ -20,6 +20,7 @@ from ._common import (
     add_profile_hints,
     column_map,
     fail,
+    positive_int,
     profile_hints,
 )
 
@@ -33,14 +34,14 @@ def add_commands(sub: Any) -> None:
     )
     sim.add_argument(
         "--customers",
-        type=_positive_int,
+        type=positive_int,
         default=2000,
         metavar="N",
         help="customers reached (default 2000)",
     )
     sim.add_argument("--seed", type=int, default=0, metavar="S", help="random seed (default 0)")
     sim.add_argument("--start", default="2024-01-01", help="first day, UTC (default 2024-01-01)")
-    sim.add_argument("--days", type=_positive_int, default=365, help="window length in days")
+    sim.add_argument("--days", type=positive_int, default=365, help="window length in days")
     sim.add_argument(
         "--out",
         required=True,
@@ -170,13 +171,3 @@ def _parameter(item: str) -> tuple[str, Any]:
         return name, json.loads(raw)
     except json.JSONDecodeError:
         raise JourneyError(f"--set {item!r}: {raw!r} is not a number or JSON value") from None
-
-
-def _positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
-    return value

@@ -10,7 +10,7 @@ from typing import Any
 
 from ..report import ReportInterrupted, copy_suite, read_parameters, run_report
 from ..report.summary import CHANGES_ALERT
-from ._common import EXIT_ALERT, EXIT_OK, add_profile_hints, fail, profile_hints
+from ._common import EXIT_ALERT, EXIT_OK, add_profile_hints, fail, positive_int, profile_hints
 
 
 def add_commands(sub: Any) -> None:
@@ -94,7 +94,7 @@ def add_commands(sub: Any) -> None:
     )
     rep.add_argument(
         "--jobs",
-        type=_whole_number,
+        type=positive_int,
         metavar="N",
         help="notebooks run at once, each in its own kernel (default: the cores, at most "
         "4; 1 with --fail-fast); each holds what it reads of the log, so run fewer for a "
@@ -195,14 +195,4 @@ def _positive_seconds(text: str) -> float:
         raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds") from None
     if not value > 0 or value == float("inf"):
         raise argparse.ArgumentTypeError(f"must be a positive number of seconds, got {text}")
-    return value
-
-
-def _whole_number(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1, got {text}")
     return value
