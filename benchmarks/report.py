@@ -7,10 +7,9 @@ kernel together, sampled every tenth of a second).
 
 Each size's reports are checked before their times are shown: every figure every notebook
 recorded (``metrics.json``) must equal the first engine's (pandas first when it runs), to
-1e-6 relative (engines add sums in other orders), the churn model's figures and customer
-value to 1e-4 (a split of the model can fall between two feature values the engines' sums
-make differ in their last bits; the Gamma-Gamma fit stops at another point of a flat
-ridge); the script stops with the difference otherwise. The reference, timed in the same
+1e-6 relative (engines add sums in other orders; the churn model's and customer value's
+inputs are summed exactly, so their figures agree to the bit); the script stops with the
+difference otherwise. The reference, timed in the same
 run, is one read of the log: validating it whole in pandas (``LogProfile.read``, what every
 notebook did before the log was read once per run) where it fits in memory, and one DuckDB
 scan counting each event's rows and customers at every size.
@@ -124,13 +123,7 @@ def check(first: str, want: dict, engine: str, got: dict) -> None:
     for key, value in a.items():
         other = b[key]
         if isinstance(value, float) and isinstance(other, float):
-            # A churn model's figures move when a split falls between two feature values
-            # that the engines' sums make differ in their last bits (value_total by 1.8e-12
-            # at 10M events moved ROC AUC by 2.4e-6 relative); customer value stops at
-            # another point of a flat ridge.
-            loose = key.endswith("mean_clv") or key.startswith("04_churn_model.")
-            tolerance = 1e-4 if loose else 1e-6
-            if not math.isclose(value, other, rel_tol=tolerance, abs_tol=1e-12):
+            if not math.isclose(value, other, rel_tol=1e-6, abs_tol=1e-12):
                 raise SystemExit(f"{key}: {first} {value!r}, {engine} {other!r}")
         elif value != other:
             raise SystemExit(f"{key}: {first} {value!r}, {engine} {other!r}")

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import importlib
+import json
+import math
 import os
 from collections.abc import Callable
 from pathlib import Path
@@ -127,3 +129,59 @@ def parity(
     result = func(to_engine(events, engine, spark), *args, **kwargs)
     assert is_kind(result, engine), f"{engine} gave back {type(result)}"
     return collect(result)
+
+
+def flat_metrics(mapping: dict, prefix: str = "") -> dict:
+    """A run's ``metrics.json`` on one level: ``"notebook.figure"`` -> value."""
+    out = {}
+    for key, value in mapping.items():
+        if isinstance(value, dict):
+            out.update(flat_metrics(value, f"{prefix}{key}."))
+        else:
+            out[f"{prefix}{key}"] = value
+    return out
+
+
+def page_outputs(run: Path) -> dict[str, list[str]]:
+    """Each page's text outputs (readings, tables, notes), in order."""
+    pages = {}
+    for notebook in sorted(run.glob("0*.ipynb")):
+        texts = []
+        for cell in json.loads(notebook.read_text())["cells"]:
+            for output in cell.get("outputs", []):
+                data = output.get("data", {})
+                for kind in ("text/markdown", "text/plain"):
+                    text = "".join(data.get(kind, ""))
+                    if text and "Widget" not in text and "<Figure" not in text:
+                        texts.append(text)
+                if output.get("output_type") == "stream":
+                    texts.append("".join(output["text"]))
+        pages[notebook.stem] = texts
+    return pages
+
+
+def assert_same_figures(got: Path, want: Path) -> int:
+    """Every figure the run folder ``got`` recorded equals the run ``want``'s (floats to
+    1e-9: engines add sums in other orders); the number compared. The churn model and
+    customer value, fitted on spend summed exactly, agree to the bit."""
+    expected = flat_metrics(json.loads((want / "metrics.json").read_text()))
+    found = flat_metrics(json.loads((got / "metrics.json").read_text()))
+    assert set(found) == set(expected)
+    for key, value in expected.items():
+        if isinstance(value, float) and isinstance(found[key], float):
+            assert math.isclose(found[key], value, rel_tol=1e-9, abs_tol=1e-12), key
+        else:
+            assert found[key] == value, key
+    return len(expected)
+
+
+def assert_same_pages(got: Path, want: Path) -> int:
+    """Every reading, table and note of every page of the run folder ``got`` is the text of
+    the run ``want``'s; the characters compared."""
+    expected, found = page_outputs(want), page_outputs(got)
+    assert list(found) == list(expected)
+    for page, texts in expected.items():
+        assert len(found[page]) == len(texts), page
+        for ours, theirs in zip(found[page], texts, strict=True):
+            assert ours == theirs, page
+    return sum(len(t) for t in expected.values())

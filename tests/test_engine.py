@@ -2,12 +2,23 @@
 
 from __future__ import annotations
 
+import math
+
 import narwhals.stable.v2 as nw
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import journey_lib as jl
-from journey_lib._engine import Calendar, lazy_events, to_pandas, with_microseconds
+from journey_lib._engine import (
+    Calendar,
+    exact_terms,
+    exact_total,
+    lazy_events,
+    to_pandas,
+    with_microseconds,
+)
 from journey_lib._time import PERIODS, calendar_number, first_day, period_number
 from tests.engines import ENGINES, collect, to_engine
 
@@ -160,3 +171,47 @@ def test_calendar_index_shifts_by_a_duration_first(engine):
     # 12:00 on 28 February plus 36 hours is 00:00 on 1 March 2024 (a leap year)
     assert shifted["n"].tolist() == [(pd.Timestamp("2024-03-01") - pd.Timestamp("1970-01-01")).days]
     assert shifted["start"].tolist() == [pd.Timestamp("2024-03-01", tz="UTC")]
+
+
+def _exact_sum(values: list[float], engine: str, spark=None) -> float:
+    frame = nw.from_native(to_engine(pd.DataFrame({"g": 0, "v": values}), engine, spark)).lazy()
+    summed = (
+        frame.with_columns(**exact_terms(nw.col("v"), "v"))
+        .group_by("g")
+        .agg(nw.col("v_whole", "v_parts").sum())
+        .select(exact_total("v"))
+    )
+    return float(collect(summed.to_native())["v"].iloc[0])
+
+
+# Money-like values: cents, refunds, and values with more digits than a billionth holds.
+MONEY = st.one_of(
+    st.integers(-(10**8), 10**8).map(lambda cents: cents / 100),
+    st.floats(-1e6, 1e6, allow_nan=False),
+)
+
+
+@settings(max_examples=60, deadline=None)
+@given(values=st.lists(MONEY, min_size=1, max_size=40), order=st.randoms(use_true_random=False))
+@pytest.mark.parametrize("engine", ENGINES)
+def test_exact_sums_are_the_same_bits_in_any_order_and_engine(engine, values, order):
+    shuffled = list(values)
+    order.shuffle(shuffled)
+    want = _exact_sum(values, "pandas")
+    assert _exact_sum(shuffled, engine) == want
+    # Each term is kept to the nearest billionth (half a billionth off at most), and the
+    # last two additions round once each.
+    assert abs(want - math.fsum(values)) <= 5e-10 * len(values) + 4 * math.ulp(abs(want) + 1)
+
+
+def test_exact_sums_keep_cents_as_written():
+    assert _exact_sum([12.34, 0.1, 0.2], "pandas") == 12.64
+    # 2**-10 is 976,562.5 billionths: the tie rounds up on every engine (pandas' own
+    # round() goes to even, DuckDB's away from zero).
+    tie = [-3.25, 2**-10]
+    assert {_exact_sum(tie, engine) for engine in ENGINES} == {-4 + 0.750976563}
+
+
+def test_exact_sums_on_spark(spark):
+    values = [0.1] * 7 + [1e6 + 0.3, -2.675]
+    assert _exact_sum(values, "pyspark", spark) == _exact_sum(values[::-1], "pandas")

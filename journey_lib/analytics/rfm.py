@@ -31,7 +31,7 @@ import narwhals.stable.v2 as nw
 import pandas as pd
 from narwhals.typing import IntoFrameT
 
-from .._engine import finish, lazy_events, money, with_microseconds
+from .._engine import exact_terms, exact_total, finish, lazy_events, money, with_microseconds
 from .._time import PERIOD_US, fixed_period, instant_us, period_number, period_or_freq
 from ..errors import JourneyDataError, JourneyParameterError
 from ..io.profile import LogProfile, from_profile
@@ -111,8 +111,10 @@ def rfm(
       0 when ``frequency`` is 0.
 
     These are the definitions of lifetimes' ``summary_data_from_transaction_data`` with
-    ``monetary_value_col`` and ``freq_multiplier=1``, and the numbers agree with it exactly
-    whenever ``observation_end`` is the start of a period (a date with ``period="day"``, a
+    ``monetary_value_col`` and ``freq_multiplier=1``, and the numbers agree with it (values
+    to the billionth: they are summed exactly in billionths, so that every engine gives the
+    same bits, see :func:`journey_lib._engine.exact_terms`) whenever ``observation_end`` is
+    the start of a period (a date with ``period="day"``, a
     Monday with ``"week"``). lifetimes also keeps purchases later in ``observation_end``'s
     own period; here nothing after ``observation_end`` counts, so the summary never sees the
     future (lifetimes' ``calibration_and_holdout_data`` cuts its calibration data the same
@@ -315,10 +317,17 @@ def calibration_holdout(
     )
     holdout = (
         purchases.filter(us > cal_us, us <= end_us)
+        .with_columns(**exact_terms(nw.col("value"), "_value"))
         .group_by("customer_id")
         .agg(
             nw.col("_period").n_unique().alias("frequency_holdout"),
-            nw.col("value").mean().alias("monetary_value_holdout"),
+            nw.col("_value_whole", "_value_parts").sum(),
+            nw.len().alias("_n"),
+        )
+        .select(
+            "customer_id",
+            "frequency_holdout",
+            (exact_total("_value") / nw.col("_n")).alias("monetary_value_holdout"),
         )
     )
     duration = float(period_number(end_us, period) - period_number(cal_us, period))
@@ -479,16 +488,16 @@ def _summary(purchases: nw.LazyFrame, end_period: int) -> nw.LazyFrame:
     number of those periods.
     """
     first = nw.col("_period").min().over("customer_id")
+    repeat_value = nw.when(nw.col("_period") > nw.col("_first")).then(nw.col("value"))
+    # Summed exactly, so that every engine gives a churn model the same feature.
     rows = purchases.with_columns(_first=first).with_columns(
-        _repeat_value=nw.when(nw.col("_period") > nw.col("_first"))
-        .then(nw.col("value"))
-        .otherwise(0.0)
+        **exact_terms(repeat_value.otherwise(0.0), "_repeat_value")
     )
     per_customer = rows.group_by("customer_id").agg(
         nw.col("_period").n_unique().alias("_n"),
         nw.col("_first").min(),
         nw.col("_period").max().alias("_last"),
-        nw.col("_repeat_value").sum(),
+        nw.col("_repeat_value_whole", "_repeat_value_parts").sum(),
     )
     repeats = nw.col("_n") - 1
     return per_customer.select(
@@ -497,7 +506,7 @@ def _summary(purchases: nw.LazyFrame, end_period: int) -> nw.LazyFrame:
         (nw.col("_last") - nw.col("_first")).cast(nw.Float64).alias("recency"),
         (end_period - nw.col("_first")).cast(nw.Float64).alias("T"),
         nw.when(repeats > 0)
-        .then(nw.col("_repeat_value") / repeats)
+        .then(exact_total("_repeat_value") / repeats)
         .otherwise(0.0)
         .cast(nw.Float64)
         .alias("monetary_value"),

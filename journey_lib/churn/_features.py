@@ -18,7 +18,7 @@ import narwhals.stable.v2 as nw
 import numpy as np
 import pandas as pd
 
-from .._engine import to_pandas
+from .._engine import exact_terms, exact_total, to_pandas
 from .._time import DAY_US, EPOCH, duration_us
 from ..analytics.rfm import rfm
 from ..analytics.stages import assign_stages, get_framework
@@ -164,6 +164,9 @@ def log_features(
         .fill_null(0),
         **{f"_num_{name}": nw.col(name).cast(nw.Float64).fill_nan(None) for name in numeric},
     )
+    # Totals and means are summed exactly, so that every engine trains the same model.
+    for name in numeric:
+        prepared = prepared.with_columns(**exact_terms(nw.col(f"_num_{name}"), f"_num_{name}"))
     aggregations = [
         t.min().alias("_first"),
         t.max().alias("_last"),
@@ -173,14 +176,20 @@ def log_features(
         nw.col("_stage").max().alias("stage_reached"),
     ]
     for name in numeric:
-        column = nw.col(f"_num_{name}")
-        if name == "value":
-            aggregations.append(column.sum().alias("value_total"))
-        else:
-            aggregations.append(column.mean().alias(f"{name}_mean"))
-    totals = to_pandas(prepared.group_by("customer_id").agg(*aggregations).collect()).set_index(
-        "customer_id"
-    )
+        aggregations.append(nw.col(f"_num_{name}_whole", f"_num_{name}_parts").sum())
+        if name != "value":
+            aggregations.append(nw.col(f"_num_{name}").count().alias(f"_n_{name}"))
+    # The sum of nothing is 0 in pandas and null in others: no value is no spend. A mean of
+    # nothing stays missing.
+    combined = [
+        exact_total(f"_num_{name}").fill_null(0.0).alias("value_total")
+        if name == "value"
+        else (exact_total(f"_num_{name}") / nw.col(f"_n_{name}")).alias(f"{name}_mean")
+        for name in numeric
+    ]
+    grouped = prepared.group_by("customer_id").agg(*aggregations)
+    kept = [n for n in grouped.collect_schema().names() if not n.startswith(("_num_", "_n_"))]
+    totals = to_pandas(grouped.select(*kept, *combined).collect()).set_index("customer_id")
     totals = totals[totals.index.isin(population)]
     if channel:
         used = (
