@@ -16,6 +16,7 @@ import uuid
 import warnings
 from collections.abc import Iterable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import narwhals.stable.v2 as nw
@@ -56,14 +57,17 @@ def to_pandas(frame: IntoFrame, *, what: str = "events") -> pd.DataFrame:
 
 def open_parquet(path: Any, engine: str) -> Any:
     """The Parquet file ``path`` as a frame of ``engine``: read whole into pandas, a Polars
-    LazyFrame scanning it, or a DuckDB relation on a connection of its own (without the
-    progress bar DuckDB draws for long queries, which a notebook shows as a widget)."""
+    LazyFrame scanning it, a DuckDB relation on a connection of its own (without the
+    progress bar DuckDB draws for long queries, which a notebook shows as a widget), or a
+    Spark DataFrame of :func:`spark_session`."""
     if engine == "pandas":
         return pd.read_parquet(path)
     if engine == "polars":
         import polars as pl
 
         return pl.scan_parquet(path)
+    if engine == "spark":
+        return spark_session().read.parquet(str(path))
     return _duckdb_connection().read_parquet(str(path))
 
 
@@ -86,7 +90,7 @@ def arrow_table(frame: pd.DataFrame) -> Any:
 
 
 def from_pandas(frame: pd.DataFrame, engine: str) -> Any:
-    """The pandas ``frame`` as a frame of ``engine`` (lazy for Polars and DuckDB)."""
+    """The pandas ``frame`` as a frame of ``engine`` (lazy for Polars, DuckDB and Spark)."""
     if engine == "pandas":
         return frame
     table = arrow_table(frame)
@@ -94,7 +98,56 @@ def from_pandas(frame: pd.DataFrame, engine: str) -> Any:
         import polars as pl
 
         return pl.from_arrow(table).lazy()
+    if engine == "spark":
+        return spark_session().createDataFrame(table)
     return _duckdb_connection().from_arrow(table)
+
+
+#: The environment variable naming the Spark master :func:`spark_session` starts a session
+#: on (``local[2]``, ``spark://host:7077``, ``yarn``, ...); ``journey report --spark-master``
+#: sets it for its notebooks.
+SPARK_MASTER = "JOURNEY_SPARK_MASTER"
+#: The master used when none is named: every core of this machine.
+LOCAL_MASTER = "local[*]"
+
+
+def spark_session() -> Any:
+    """The Spark session a report's log is read into: the one already active in this
+    process (a notebook on a cluster, say), or a new one on the master named by
+    :data:`SPARK_MASTER` (:data:`LOCAL_MASTER` when unset).
+
+    A new session reads times in UTC, as every engine here does, and has no web UI (each
+    report kernel would take a port for one) and no progress bars. Unless
+    ``SPARK_CONF_DIR`` names the user's own configuration, it logs errors only
+    (``spark-log4j2.properties`` beside this module): Spark's default prints warnings and
+    notices into every run's console.
+    """
+    from pyspark.sql import SparkSession
+
+    active = SparkSession.getActiveSession()
+    if active is not None:
+        return active
+    master = os.environ.get(SPARK_MASTER) or LOCAL_MASTER
+    builder = (
+        SparkSession.builder.master(master)
+        .appName("journey-lab")
+        .config("spark.sql.session.timeZone", "UTC")
+        .config("spark.ui.enabled", "false")
+        .config("spark.ui.showConsoleProgress", "false")
+    )
+    if not os.environ.get("SPARK_CONF_DIR"):
+        logging = Path(__file__).with_name("spark-log4j2.properties")
+        builder = builder.config(
+            "spark.driver.extraJavaOptions", f"-Dlog4j2.configurationFile={logging.as_uri()}"
+        )
+    if master.startswith("local"):
+        # Spark's 200 shuffle partitions suit a cluster; on one machine a report's hundreds
+        # of small queries each pay for 200 tasks. A cluster keeps its own setting.
+        cores = os.cpu_count() or 1
+        builder = builder.config("spark.sql.shuffle.partitions", str(2 * cores))
+    session = builder.getOrCreate()
+    session.sparkContext.setLogLevel("ERROR")
+    return session
 
 
 #: Environment variables that cap the memory of each DuckDB connection opened here

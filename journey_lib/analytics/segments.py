@@ -542,7 +542,8 @@ def _check_values(
         nw.len().alias(_N),
         *(_valued(c, kinds[c]).count().alias(f"n{i}") for i, c in enumerate(columns)),
         *(
-            nw.col(c).cast(nw.String()).is_in([MISSING, OTHER]).sum().alias(f"r{i}")
+            # Counted as numbers: Spark sums no booleans.
+            nw.col(c).cast(nw.String()).is_in([MISSING, OTHER]).cast(nw.Int64).sum().alias(f"r{i}")
             for i, c in enumerate(reserved)
         ),
     ).collect()

@@ -67,10 +67,18 @@ def add_commands(sub: Any) -> None:
     add_profile_hints(rep)
     rep.add_argument(
         "--engine",
-        choices=("auto", "pandas", "polars", "duckdb"),
-        help="where the log stays while the notebooks analyse it: pandas, polars or duckdb; "
-        "auto (the default) is pandas up to 2,000,000 usable rows and DuckDB above. The log "
-        "is read and validated once either way",
+        choices=("auto", "pandas", "polars", "duckdb", "spark"),
+        help="where the log stays while the notebooks analyse it: pandas, polars, duckdb or "
+        "spark; auto (the default) is pandas up to 2,000,000 usable rows and DuckDB above. "
+        "The log is read and validated once either way",
+    )
+    rep.add_argument(
+        "--spark-master",
+        metavar="URL",
+        help="with --engine spark, the master of the notebooks' Spark sessions: local[2], "
+        "spark://host:7077, yarn, ... (default: $JOURNEY_SPARK_MASTER, else local[*], every "
+        "core here); executors elsewhere must share the system's temporary folder (TMPDIR), "
+        "where the log is prepared",
     )
     rep.add_argument(
         "--out",
@@ -153,6 +161,7 @@ def _report(args: argparse.Namespace) -> int:
             progress=lambda line: print(line, flush=True),
             engine=args.engine,
             jobs=args.jobs,
+            spark_master=args.spark_master,
         )
     except ReportInterrupted as stopped:
         print(stopped.result.summary())

@@ -668,11 +668,12 @@ def open_data(
     min_cell : int, default 0
         Privacy threshold of the pages: :meth:`ReportData.formatted` and
         :meth:`ReportData.private` hide counts below it (0 hides nothing).
-    engine : {"pandas", "polars", "duckdb"}, default "pandas"
+    engine : {"pandas", "polars", "duckdb", "spark"}, default "pandas"
         The engine the log stays in (``""`` is pandas): a pandas DataFrame, a Polars
-        LazyFrame over the prepared Parquet file, or a DuckDB relation on a connection of
-        its own. A log read here rather than prepared is validated in pandas and handed to
-        the engine. A customer table is always pandas.
+        LazyFrame over the prepared Parquet file, a DuckDB relation on a connection of
+        its own, or a Spark DataFrame (:func:`journey_lib._engine.spark_session`). A log
+        read here rather than prepared is validated in pandas and handed to the engine. A
+        customer table is always pandas.
 
     Returns
     -------
@@ -794,7 +795,7 @@ def _log_facts(events: Any) -> dict[str, Any]:
     def filled(column: str) -> nw.Expr:
         # A float NaN is no value, as pandas counts it (Polars and DuckDB count it as one).
         if schema[column].is_float():
-            return (~nw.col(column).is_nan()).sum().alias(column)
+            return (~nw.col(column).is_nan()).cast(nw.Int64).sum().alias(column)
         return nw.col(column).count().alias(column)
 
     aggregates = [

@@ -58,7 +58,7 @@ __all__ = [
 ]
 
 #: The engines a report's log can stay in.
-ENGINES = ("pandas", "polars", "duckdb")
+ENGINES = ("pandas", "polars", "duckdb", "spark")
 #: Usable rows up to which ``journey report --engine auto`` keeps the log in pandas; a
 #: larger log stays in DuckDB. At 1M events the three engines take about the same time
 #: and pandas the most memory (benchmarks/README.md, "Reports that stay in the engine").
@@ -281,11 +281,26 @@ def choose_engine(asked: str, prepared: tuple[Path, Reading] | None) -> str:
     if asked == "auto":
         rows = prepared[1].usable if prepared is not None else 0
         return "duckdb" if rows > AUTO_ROWS and _installed("duckdb") else "pandas"
-    if asked != "pandas" and not _installed(asked):
+    module = _MODULES.get(asked)
+    if module is not None and not _installed(module):
         raise JourneyParameterError(
             f"engine {asked!r} is not installed: pip install 'journey-lab[scale]'"
         )
+    if asked == "spark" and not _java():
+        raise JourneyParameterError(
+            "engine 'spark' needs a Java runtime (17 or later) and none was found on PATH "
+            "or in JAVA_HOME; install one (apt-get install default-jre-headless)"
+        )
     return asked
+
+
+# The package each engine needs beyond pandas.
+_MODULES = {"polars": "polars", "duckdb": "duckdb", "spark": "pyspark"}
+
+
+def _java() -> bool:
+    home = os.environ.get("JAVA_HOME")
+    return shutil.which("java") is not None or bool(home and (Path(home) / "bin/java").is_file())
 
 
 def _installed(module: str) -> bool:

@@ -18,6 +18,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from .._engine import LOCAL_MASTER, SPARK_MASTER
 from ..errors import JourneyParameterError, ReportInterrupted
 from .execute import (
     Interruption,
@@ -132,6 +133,7 @@ def run_report(
     progress: Callable[[str], None] | None = None,
     engine: str | None = None,
     jobs: int | None = None,
+    spark_master: str | None = None,
 ) -> RunResult:
     """Run the notebooks of a folder with papermill into a new run folder under ``out``.
 
@@ -193,10 +195,12 @@ def run_report(
     progress : callable, optional
         Called with one line as each notebook starts and finishes, and for each folder
         swept (``print`` will do).
-    engine : {"auto", "pandas", "polars", "duckdb"}, optional
+    engine : {"auto", "pandas", "polars", "duckdb", "spark"}, optional
         Where the log stays while the notebooks and the summary analyse it (the same as an
         ``engine`` parameter). ``"auto"`` (the default) is pandas up to
-        :data:`journey_lib.report.prepare.AUTO_ROWS` usable rows and DuckDB above. Either
+        :data:`journey_lib.report.prepare.AUTO_ROWS` usable rows and DuckDB above; Spark
+        only when asked for (each notebook then starts a Spark session on
+        ``spark_master``, :func:`journey_lib._engine.spark_session`). Either
         way the log is read and validated once, before any notebook runs
         (:func:`journey_lib.report.prepare.prepare_log`), and every notebook declaring a
         ``prepared`` parameter opens that instead of reading the file again; the engine
@@ -207,6 +211,13 @@ def run_report(
         :data:`MAX_JOBS`; 1 with ``fail_fast``). Every kernel holds what it reads of the
         log: with the pandas engine and a log near the memory's size, run fewer. Recorded
         in the manifest.
+    spark_master : str, optional
+        With ``engine="spark"``, the master URL of every notebook's Spark session and the
+        summary's (``local[2]``, ``spark://host:7077``, ``yarn``, ...; default the
+        ``JOURNEY_SPARK_MASTER`` environment variable, else ``local[*]``: every core here).
+        Executors on other machines read the log the runner prepared in its scratch folder
+        (under the system's temporary folder, ``TMPDIR``), which must then be a folder
+        they share. Recorded in the manifest.
 
     Returns
     -------
@@ -219,8 +230,9 @@ def run_report(
     JourneyParameterError
         No or unknown notebooks, a notebook without exactly one ``parameters`` cell, an
         unknown parameter or one of the wrong type (the message lists the valid ones), a
-        ``timeout`` that is not positive, ``jobs`` under 1, or ``jobs`` over 1 with
-        ``fail_fast``.
+        ``timeout`` that is not positive, ``jobs`` under 1, ``jobs`` over 1 with
+        ``fail_fast``, ``spark_master`` without the Spark engine, or the Spark engine
+        without pyspark or Java.
     JourneyDataError
         ``data`` does not exist, or a notebook cannot be read.
     ReportInterrupted
@@ -262,6 +274,17 @@ def run_report(
         options = run_options(given, declared)
         given_customers(given)
         asked = asked_engine(engine, given)
+        if spark_master is not None and asked != "spark":
+            raise JourneyParameterError(
+                f"spark_master ({spark_master!r}) is the master of the Spark engine's "
+                f"sessions; the engine asked for is {asked!r}: add --engine spark"
+            )
+        if spark_master is not None and not (isinstance(spark_master, str) and spark_master):
+            raise JourneyParameterError(
+                f"spark_master must be a master URL such as local[2], got {spark_master!r}"
+            )
+        if asked != "auto":
+            choose_engine(asked, None)  # installed? Said before a long read of the log.
         assign_parameters(planned, given)
         # The summary reads the customer table the notebooks read.
         customers = {CUSTOMERS_PATH: customers_used(given, planned, notebooks)}
@@ -270,6 +293,9 @@ def run_report(
         started = utcnow()
         out = Path(out)
         with contextlib.ExitStack() as stack:
+            if spark_master is not None:
+                # Kernels inherit it, and the summary's session in this process reads it.
+                stack.enter_context(_environment(SPARK_MASTER, spark_master))
             scratch = stack.enter_context(tempfile.TemporaryDirectory(prefix="journey-report-"))
             read = data_path or _default_data(data_info)
             # Before the run's signal handlers: Ctrl-C or SIGTERM stop a long read at once,
@@ -323,6 +349,9 @@ def run_report(
                 fail_fast=fail_fast,
                 jobs=jobs,
                 only=list(only) if only else None,
+                spark_master=(os.environ.get(SPARK_MASTER) or LOCAL_MASTER)
+                if chosen == "spark"
+                else None,
                 swept=swept,
                 summary=summary.record,
             )
@@ -451,6 +480,20 @@ def _interrupted(result: RunResult) -> ReportInterrupted:
         signal=signal_name,
         exit_code=result.exit_code,
     )
+
+
+@contextlib.contextmanager
+def _environment(name: str, value: str) -> Iterator[None]:
+    """``name`` set to ``value`` in this process's environment for the block."""
+    before = os.environ.get(name)
+    os.environ[name] = value
+    try:
+        yield
+    finally:
+        if before is None:
+            os.environ.pop(name, None)
+        else:
+            os.environ[name] = before
 
 
 @contextlib.contextmanager
