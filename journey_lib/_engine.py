@@ -67,7 +67,8 @@ def open_parquet(path: Any, engine: str) -> Any:
 
         return pl.scan_parquet(path)
     if engine == "spark":
-        return spark_session().read.parquet(str(path))
+        # A URI: a bare path would be looked for on the cluster's default file system.
+        return spark_session().read.parquet(Path(path).resolve().as_uri())
     return _duckdb_connection().read_parquet(str(path))
 
 
@@ -112,7 +113,7 @@ LOCAL_MASTER = "local[*]"
 
 
 def spark_session() -> Any:
-    """The Spark session a report's log is read into: the one already active in this
+    """The Spark session a report's log is read into: the one already running in this
     process (a notebook on a cluster, say), or a new one on the master named by
     :data:`SPARK_MASTER` (:data:`LOCAL_MASTER` when unset).
 
@@ -120,14 +121,26 @@ def spark_session() -> Any:
     report kernel would take a port for one) and no progress bars. Unless
     ``SPARK_CONF_DIR`` names the user's own configuration, it logs errors only
     (``spark-log4j2.properties`` beside this module): Spark's default prints warnings and
-    notices into every run's console.
+    notices into every run's console. A session already running is used as it is, once
+    checked.
+
+    Raises
+    ------
+    JourneyParameterError
+        When the session already running is on another master than :data:`SPARK_MASTER`
+        names, or reads times in another zone than UTC (periods would shift).
     """
+    from pyspark.errors import PySparkRuntimeError
     from pyspark.sql import SparkSession
 
-    active = SparkSession.getActiveSession()
-    if active is not None:
-        return active
-    master = os.environ.get(SPARK_MASTER) or LOCAL_MASTER
+    asked = os.environ.get(SPARK_MASTER)
+    try:
+        running = SparkSession.active()
+    except PySparkRuntimeError:  # no session in this process
+        running = None
+    if running is not None:
+        return _checked_session(running, asked)
+    master = asked or LOCAL_MASTER
     builder = (
         SparkSession.builder.master(master)
         .appName("journey-lab")
@@ -135,7 +148,8 @@ def spark_session() -> Any:
         .config("spark.ui.enabled", "false")
         .config("spark.ui.showConsoleProgress", "false")
     )
-    if not os.environ.get("SPARK_CONF_DIR"):
+    own_logging = not os.environ.get("SPARK_CONF_DIR")
+    if own_logging:
         logging = Path(__file__).with_name("spark-log4j2.properties")
         builder = builder.config(
             "spark.driver.extraJavaOptions", f"-Dlog4j2.configurationFile={logging.as_uri()}"
@@ -146,7 +160,26 @@ def spark_session() -> Any:
         cores = os.cpu_count() or 1
         builder = builder.config("spark.sql.shuffle.partitions", str(2 * cores))
     session = builder.getOrCreate()
-    session.sparkContext.setLogLevel("ERROR")
+    if own_logging:
+        session.sparkContext.setLogLevel("ERROR")
+    return session
+
+
+def _checked_session(session: Any, asked: str | None) -> Any:
+    """``session``, unless it is on another master than ``asked`` or not in UTC."""
+    master = session.conf.get("spark.master", None)
+    if asked and master and master != asked:
+        raise JourneyParameterError(
+            f"a Spark session on {master} is already running in this process, and "
+            f"{SPARK_MASTER} asks for {asked}; stop it first (spark.stop()) or ask for {master}"
+        )
+    zone = session.conf.get("spark.sql.session.timeZone", None)
+    if zone not in UTC_NAMES:
+        raise JourneyParameterError(
+            f"the Spark session running in this process reads times in {zone}, and "
+            f"journey-lab counts periods in UTC: "
+            f'spark.conf.set("spark.sql.session.timeZone", "UTC") first'
+        )
     return session
 
 
@@ -478,35 +511,53 @@ EXACT_PARTS = 1_000_000_000
 
 
 def exact_terms(expr: nw.Expr, name: str) -> dict[str, nw.Expr]:
-    """Two columns whose sums give the sum of ``expr`` to the nearest billionth, the same
-    to the bit in every engine; :func:`exact_total` joins them after the aggregation.
+    """Two Float64 columns, ``{name}_whole`` and ``{name}_parts``, whose sums give the sum
+    of ``expr`` to the nearest billionth, the same to the bit in every engine: sum both
+    in the aggregation, then join them with :func:`exact_mean` in the engine or
+    :func:`exact_sum` once collected.
 
     A float sum depends on the order its terms are added in, which differs between
     engines (and between runs of a parallel one): a churn model trained on such totals
     can split differently on a last-bit difference. Whole units (``floor``) and the
     billionths of the rest (rounded half up) are whole numbers, whose float sums are
-    exact in any order while they stay below 2**53: up to 9 million terms a group.
+    exact in any order while they stay below 2**53: up to 9 million terms a group. A value
+    of 2**52 or more (a whole number already), an infinity or a NaN is kept whole as it
+    is, so the sum is what a float sum gives.
 
     Examples
     --------
     >>> import pandas as pd
     >>> frame = nw.from_native(pd.DataFrame({"c": ["a", "a", "b"], "v": [12.34, -0.5, 4e-10]}))
-    >>> totals = (
+    >>> sums = (
     ...     frame.with_columns(**exact_terms(nw.col("v"), "v"))
-    ...     .group_by("c").agg(nw.col("v_whole", "v_parts").sum())
-    ...     .select("c", exact_total("v")).sort("c")
+    ...     .group_by("c").agg(nw.col("v_whole", "v_parts").sum(), nw.len().alias("n"))
+    ...     .with_columns(exact_mean("v", nw.col("n")).alias("mean")).sort("c").to_native()
     ... )
-    >>> totals["v"].to_list()
-    [11.84, 0.0]
+    >>> exact_sum(sums, "v").tolist(), sums["mean"].tolist()
+    ([11.84, 0.0], [5.92, 0.0])
     """
-    whole = expr.floor()
-    parts = ((expr - whole) * EXACT_PARTS + 0.5).floor()
-    return {f"{name}_whole": whole, f"{name}_parts": parts}
+    # Compared as a float: NaN and the infinities are not small, nor is a missing value.
+    small = expr.abs() < float(2**52)
+    # Spark's floor is a 64-bit integer; every engine's is a float here.
+    whole = nw.when(small).then(expr.floor().cast(nw.Float64)).otherwise(expr)
+    parts = nw.when(small).then(((expr - whole) * EXACT_PARTS + 0.5).floor()).otherwise(0.0)
+    return {f"{name}_whole": whole, f"{name}_parts": parts.cast(nw.Float64)}
 
 
-def exact_total(name: str) -> nw.Expr:
-    """The sum of :func:`exact_terms`' two columns for ``name``, as ``name``."""
-    return (nw.col(f"{name}_whole") + nw.col(f"{name}_parts") / EXACT_PARTS).alias(name)
+def exact_mean(name: str, count: nw.Expr) -> nw.Expr:
+    """The summed :func:`exact_terms` of ``name`` over ``count`` terms, rounded once: the
+    billionths over the count's billionths. A division by a column, not by a number:
+    Polars divides a column by a number as a product with its reciprocal, which is not
+    always the quotient's nearest float."""
+    billionths = nw.col(f"{name}_whole") * EXACT_PARTS + nw.col(f"{name}_parts")
+    return billionths / (count.cast(nw.Float64) * EXACT_PARTS)
+
+
+def exact_sum(frame: pd.DataFrame, name: str) -> pd.Series:
+    """The sum of :func:`exact_terms`' two summed columns for ``name`` in a collected
+    ``frame``, rounded once (exact while the total stays within 9 million), as ``name``."""
+    billionths = frame[f"{name}_whole"] * EXACT_PARTS + frame[f"{name}_parts"]
+    return (billionths / EXACT_PARTS).rename(name)
 
 
 #: The column :func:`small_range` numbers.

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from fractions import Fraction
 
 import narwhals.stable.v2 as nw
 import pandas as pd
@@ -12,14 +13,18 @@ from hypothesis import strategies as st
 
 import journey_lib as jl
 from journey_lib._engine import (
+    SPARK_MASTER,
     Calendar,
+    exact_mean,
+    exact_sum,
     exact_terms,
-    exact_total,
     lazy_events,
+    spark_session,
     to_pandas,
     with_microseconds,
 )
 from journey_lib._time import PERIODS, calendar_number, first_day, period_number
+from journey_lib.errors import JourneyParameterError
 from tests.engines import ENGINES, collect, to_engine
 
 # 2024-03-01 12:00:00.000250 UTC, and the Unix epoch itself.
@@ -173,22 +178,34 @@ def test_calendar_index_shifts_by_a_duration_first(engine):
     assert shifted["start"].tolist() == [pd.Timestamp("2024-03-01", tz="UTC")]
 
 
-def _exact_sum(values: list[float], engine: str, spark=None) -> float:
-    frame = nw.from_native(to_engine(pd.DataFrame({"g": 0, "v": values}), engine, spark)).lazy()
+def _exact_sum(values: list[float | None], engine: str, spark=None) -> float:
+    if engine == "pyspark":  # None as null, not NaN
+        native = spark.createDataFrame([(0, v) for v in values], "g long, v double")
+    else:
+        native = to_engine(pd.DataFrame({"g": 0, "v": values}), engine)
+    frame = nw.from_native(native).lazy()
     summed = (
         frame.with_columns(**exact_terms(nw.col("v"), "v"))
         .group_by("g")
         .agg(nw.col("v_whole", "v_parts").sum())
-        .select(exact_total("v"))
     )
-    return float(collect(summed.to_native())["v"].iloc[0])
+    return float(exact_sum(collect(summed.to_native()), "v").iloc[0])
+
+
+def _exact_mean(values: list[float], engine: str) -> float:
+    frame = nw.from_native(to_engine(pd.DataFrame({"g": 0, "v": values}), engine)).lazy()
+    averaged = (
+        frame.with_columns(**exact_terms(nw.col("v"), "v"))
+        .group_by("g")
+        .agg(nw.col("v_whole", "v_parts").sum(), nw.len().alias("n"))
+        .select(exact_mean("v", nw.col("n")).alias("mean"))
+    )
+    return float(collect(averaged.to_native())["mean"].iloc[0])
 
 
 # Money-like values: cents, refunds, and values with more digits than a billionth holds.
-MONEY = st.one_of(
-    st.integers(-(10**8), 10**8).map(lambda cents: cents / 100),
-    st.floats(-1e6, 1e6, allow_nan=False),
-)
+CENTS = st.integers(-(10**7), 10**7)
+MONEY = st.one_of(CENTS.map(lambda cents: cents / 100), st.floats(-1e6, 1e6, allow_nan=False))
 
 
 @settings(max_examples=60, deadline=None)
@@ -200,18 +217,70 @@ def test_exact_sums_are_the_same_bits_in_any_order_and_engine(engine, values, or
     want = _exact_sum(values, "pandas")
     assert _exact_sum(shuffled, engine) == want
     # Each term is kept to the nearest billionth (half a billionth off at most), and the
-    # last two additions round once each.
-    assert abs(want - math.fsum(values)) <= 5e-10 * len(values) + 4 * math.ulp(abs(want) + 1)
+    # total is rounded once more.
+    assert abs(want - math.fsum(values)) <= 5e-10 * len(values) + math.ulp(want)
+
+
+@settings(max_examples=40, deadline=None)
+@given(cents=st.lists(CENTS, min_size=1, max_size=40))
+def test_exact_sums_of_cents_are_the_nearest_float_to_the_true_sum(cents):
+    # Whole billionths, counted exactly and divided once: refunds and all.
+    assert _exact_sum([c / 100 for c in cents], "pandas") == float(Fraction(sum(cents), 100))
+
+
+@settings(max_examples=30, deadline=None)
+@given(cents=st.lists(CENTS, min_size=1, max_size=40))
+@pytest.mark.parametrize("engine", ENGINES)
+def test_exact_means_of_cents_are_the_nearest_float_on_every_engine(engine, cents):
+    # Divided by a column: Polars divides by a number as a product with its reciprocal.
+    want = float(Fraction(sum(cents), 100 * len(cents)))
+    assert _exact_mean([c / 100 for c in cents], engine) == want
 
 
 def test_exact_sums_keep_cents_as_written():
     assert _exact_sum([12.34, 0.1, 0.2], "pandas") == 12.64
+    assert _exact_sum([-0.1], "pandas") == -0.1
+    assert _exact_sum([0.3, -0.2], "duckdb") == 0.1
     # 2**-10 is 976,562.5 billionths: the tie rounds up on every engine (pandas' own
     # round() goes to even, DuckDB's away from zero).
     tie = [-3.25, 2**-10]
-    assert {_exact_sum(tie, engine) for engine in ENGINES} == {-4 + 0.750976563}
+    assert {_exact_sum(tie, engine) for engine in ENGINES} == {-3.249023437}
+
+
+# Kept whole, as a float sum has them: infinities, values beyond 2**52, missing values.
+SPECIAL = [
+    ([math.inf, 1.5], math.inf),
+    ([-math.inf, 2.25], -math.inf),
+    ([2.0**60, 0.25, 1.5], 2.0**60 + 1.5),
+    ([None, 1.25, None], 1.25),
+]
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+@pytest.mark.parametrize(("values", "want"), SPECIAL)
+def test_exact_sums_keep_infinities_huge_values_and_gaps(engine, values, want):
+    assert _exact_sum(values, engine) == want
 
 
 def test_exact_sums_on_spark(spark):
-    values = [0.1] * 7 + [1e6 + 0.3, -2.675]
+    values = [0.1] * 7 + [1e6 + 0.3, -2.675, 2**-10]
     assert _exact_sum(values, "pyspark", spark) == _exact_sum(values[::-1], "pandas")
+    # Spark's floor is a 64-bit integer: values beyond it must not be clamped or overflow.
+    for special, want in [*SPECIAL, ([2.0**70, 2.0**70], 2.0**71)]:
+        assert _exact_sum(special, "pyspark", spark) == want, special
+
+
+def test_spark_session_uses_the_running_session_once_checked(spark, monkeypatch):
+    monkeypatch.delenv(SPARK_MASTER, raising=False)
+    assert spark_session() is spark
+    monkeypatch.setenv(SPARK_MASTER, "local[3]")
+    with pytest.raises(JourneyParameterError, match=r"already running.*local\[1\]"):
+        spark_session()
+    monkeypatch.setenv(SPARK_MASTER, "local[1]")
+    spark.conf.set("spark.sql.session.timeZone", "Europe/Paris")
+    try:
+        with pytest.raises(JourneyParameterError, match="reads times in Europe/Paris"):
+            spark_session()
+    finally:
+        spark.conf.set("spark.sql.session.timeZone", "UTC")
+    assert spark_session() is spark

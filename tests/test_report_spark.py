@@ -11,7 +11,13 @@ import sys
 from pathlib import Path
 
 import pytest
-from engines import assert_same_figures, assert_same_pages, missing, require_module
+from engines import (
+    assert_same_figures,
+    assert_same_pages,
+    flat_metrics,
+    missing,
+    require_module,
+)
 
 from journey_lib.errors import JourneyParameterError
 from journey_lib.report import prepare, run_report
@@ -45,6 +51,9 @@ def runs(tmp_path_factory):
 def test_every_figure_equals_the_pandas_report(runs):
     pandas, spark, _ = runs
     assert assert_same_figures(spark, pandas) > 80
+    # The churn model's figures and customer value among them, held to the bit.
+    recorded = flat_metrics(json.loads((spark / "metrics.json").read_text()))
+    assert {"04_churn_model.brier", "05_attribution_and_value.mean_clv"} <= set(recorded)
 
 
 def test_every_reading_and_table_equals_the_pandas_report(runs):
@@ -78,6 +87,7 @@ def test_a_master_without_the_spark_engine_is_refused_at_once(tmp_path):
 
 
 def test_spark_without_java_is_refused_before_the_log_is_read(tmp_path, monkeypatch):
+    require_module("pyspark", "the check for Java comes after the one for pyspark")
     monkeypatch.setattr(prepare, "_java", lambda: False)
     read = []
     monkeypatch.setattr(prepare, "prepare_log", lambda *a, **k: read.append(a))

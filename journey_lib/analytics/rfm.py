@@ -31,7 +31,7 @@ import narwhals.stable.v2 as nw
 import pandas as pd
 from narwhals.typing import IntoFrameT
 
-from .._engine import exact_terms, exact_total, finish, lazy_events, money, with_microseconds
+from .._engine import exact_mean, exact_terms, finish, lazy_events, money, with_microseconds
 from .._time import PERIOD_US, fixed_period, instant_us, period_number, period_or_freq
 from ..errors import JourneyDataError, JourneyParameterError
 from ..io.profile import LogProfile, from_profile
@@ -327,7 +327,7 @@ def calibration_holdout(
         .select(
             "customer_id",
             "frequency_holdout",
-            (exact_total("_value") / nw.col("_n")).alias("monetary_value_holdout"),
+            exact_mean("_value", nw.col("_n")).alias("monetary_value_holdout"),
         )
     )
     duration = float(period_number(end_us, period) - period_number(cal_us, period))
@@ -506,7 +506,7 @@ def _summary(purchases: nw.LazyFrame, end_period: int) -> nw.LazyFrame:
         (nw.col("_last") - nw.col("_first")).cast(nw.Float64).alias("recency"),
         (end_period - nw.col("_first")).cast(nw.Float64).alias("T"),
         nw.when(repeats > 0)
-        .then(exact_total("_repeat_value") / repeats)
+        .then(exact_mean("_repeat_value", repeats))
         .otherwise(0.0)
         .cast(nw.Float64)
         .alias("monetary_value"),

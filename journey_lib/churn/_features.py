@@ -18,7 +18,7 @@ import narwhals.stable.v2 as nw
 import numpy as np
 import pandas as pd
 
-from .._engine import exact_terms, exact_total, to_pandas
+from .._engine import exact_mean, exact_sum, exact_terms, to_pandas
 from .._time import DAY_US, EPOCH, duration_us
 from ..analytics.rfm import rfm
 from ..analytics.stages import assign_stages, get_framework
@@ -162,11 +162,12 @@ def log_features(
             return_dtype=nw.Int64(),
         )
         .fill_null(0),
-        **{f"_num_{name}": nw.col(name).cast(nw.Float64).fill_nan(None) for name in numeric},
     )
-    # Totals and means are summed exactly, so that every engine trains the same model.
-    for name in numeric:
-        prepared = prepared.with_columns(**exact_terms(nw.col(f"_num_{name}"), f"_num_{name}"))
+    # Each numeric column by its place, not its name (a log may name columns anything),
+    # summed exactly, so that every engine trains the same model.
+    for i, name in enumerate(numeric):
+        value = nw.col(name).cast(nw.Float64).fill_nan(None)
+        prepared = prepared.with_columns(**exact_terms(value, f"_jl_v{i}"), **{f"_jl_v{i}": value})
     aggregations = [
         t.min().alias("_first"),
         t.max().alias("_last"),
@@ -175,21 +176,34 @@ def log_features(
         nw.col("_resolved").sum().alias("_resolved"),
         nw.col("_stage").max().alias("stage_reached"),
     ]
-    for name in numeric:
-        aggregations.append(nw.col(f"_num_{name}_whole", f"_num_{name}_parts").sum())
-        if name != "value":
-            aggregations.append(nw.col(f"_num_{name}").count().alias(f"_n_{name}"))
-    # The sum of nothing is 0 in pandas and null in others: no value is no spend. A mean of
-    # nothing stays missing.
-    combined = [
-        exact_total(f"_num_{name}").fill_null(0.0).alias("value_total")
-        if name == "value"
-        else (exact_total(f"_num_{name}") / nw.col(f"_n_{name}")).alias(f"{name}_mean")
-        for name in numeric
+    kept = [
+        "customer_id",
+        "_first",
+        "_last",
+        "events_total",
+        "tickets",
+        "_resolved",
+        "stage_reached",
     ]
+    for i in range(len(numeric)):
+        aggregations.append(nw.col(f"_jl_v{i}_whole", f"_jl_v{i}_parts").sum())
+        aggregations.append(nw.col(f"_jl_v{i}").count().alias(f"_jl_n{i}"))
+    # Spend is summed once collected; means are taken in the engine (a mean of nothing
+    # stays missing).
+    means = [
+        exact_mean(f"_jl_v{i}", nw.col(f"_jl_n{i}")).alias(f"{name}_mean")
+        for i, name in enumerate(numeric)
+        if name != "value"
+    ]
+    spend = f"_jl_v{numeric.index('value')}" if "value" in numeric else None
+    sums = [f"{spend}_whole", f"{spend}_parts"] if spend else []
     grouped = prepared.group_by("customer_id").agg(*aggregations)
-    kept = [n for n in grouped.collect_schema().names() if not n.startswith(("_num_", "_n_"))]
-    totals = to_pandas(grouped.select(*kept, *combined).collect()).set_index("customer_id")
+    totals = to_pandas(grouped.select(*kept, *sums, *means).collect()).set_index("customer_id")
+    if spend:
+        # The sum of nothing is 0 in pandas and null in others: no value is no spend.
+        totals["value_total"] = exact_sum(totals, spend).fillna(0.0)
+    named = [("value_total" if name == "value" else f"{name}_mean") for name in numeric]
+    totals = totals[kept[1:] + named]
     totals = totals[totals.index.isin(population)]
     if channel:
         used = (

@@ -11,10 +11,11 @@ applies, and ends with the notes a reader should know::
     data.about()
 
 The log is a frame of the engine chosen (:data:`ENGINES`): a pandas DataFrame, a Polars
-LazyFrame or a DuckDB relation, which journey_lib's functions take alike. A notebook hands
-it to them and collects only their results (:meth:`ReportData.collect`: tables of periods,
-steps, segments), never the log; what the requirements ask of the log (its events, its
-span, which columns hold values) is asked of the engine once and kept.
+LazyFrame, a DuckDB relation or a Spark DataFrame, which journey_lib's functions take
+alike. A notebook hands it to them and collects only their results
+(:meth:`ReportData.collect`: tables of periods, steps, segments), never the log; what the
+requirements ask of the log (its events, its span, which columns hold values) is asked of
+the engine once and kept.
 
 A section that cannot apply (no channel column for attribution, no money values for
 customer value, too short a span for a churn horizon, a customer table for a funnel) is
@@ -78,7 +79,8 @@ class ReportData:
         prepared by ``journey report``'s is a :class:`journey_lib.report.prepare.Reading`).
     events : DataFrame or None
         The clean log within ``start`` and ``end``, in the engine chosen (a pandas
-        DataFrame, a Polars LazyFrame or a DuckDB relation); None for a customer table.
+        DataFrame, a Polars LazyFrame, a DuckDB relation or a Spark DataFrame); None for a
+        customer table.
     table : pandas.DataFrame or None
         The clean customer table when the data is one; None for a log.
     customers : pandas.DataFrame or None

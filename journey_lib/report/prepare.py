@@ -271,7 +271,8 @@ def choose_engine(asked: str, prepared: tuple[Path, Reading] | None) -> str:
     Raises
     ------
     JourneyParameterError
-        When the engine asked for is not installed.
+        When the engine asked for is not installed, or is Spark and no Java runtime is
+        found.
 
     Examples
     --------
