@@ -180,7 +180,7 @@ def assert_same_figures(got: Path, want: Path) -> int:
 
 def assert_same_pages(got: Path, want: Path) -> int:
     """Every reading, table and note of every page of the run folder ``got`` is the text of
-    the run ``want``'s; the characters compared."""
+    the run ``want``'s; the number of outputs compared."""
     expected, found = page_outputs(want), page_outputs(got)
     assert list(found) == list(expected)
     for page, texts in expected.items():

@@ -1,6 +1,13 @@
 """The same report on Spark: ``journey report --engine spark --spark-master local[2]`` runs
-every notebook against Spark sessions in local mode, and every figure, reading and table
-equals the pandas report's on the same log."""
+the notebooks against Spark sessions in local mode, and every figure, reading and table
+equals the pandas report's on the same log.
+
+CI runs the notebooks 01 to 05 (touchpoints, funnels, retention, the churn model,
+attribution and customer value) and the summary. The segments and changes notebooks (06,
+07) pass too but are left out for CI's time: on Spark they ask a few hundred small queries
+at about a second each (185 s of a whole report's 460 s of notebook time; see
+benchmarks/README.md, "On Spark"); their functions' Spark answers are held to pandas in
+tests/test_segments*.py and tests/test_monitor*.py."""
 
 from __future__ import annotations
 
@@ -23,6 +30,7 @@ from journey_lib.errors import JourneyParameterError
 from journey_lib.report import prepare, run_report
 
 MASTER = "local[2]"
+ONLY = "01,02,03,04,05"
 JVM_NOTICE = "WARNING: Using incubator modules: jdk.incubator.vector\n"
 
 
@@ -41,16 +49,16 @@ def runs(tmp_path_factory):
     if shutil.which("java") is None:
         missing("PySpark needs a Java runtime and none is on PATH (make test installs one)")
     base = tmp_path_factory.mktemp("spark")
-    pandas = run_report(out=base / "pandas", engine="pandas")
+    pandas = run_report(out=base / "pandas", engine="pandas", only=ONLY.split(","))
     assert pandas.ok, pandas.summary()
-    done = _report(base / "spark", "--engine", "spark", "--spark-master", MASTER)
+    done = _report(base / "spark", "--engine", "spark", "--spark-master", MASTER, "--only", ONLY)
     assert done.returncode == 0, done.stdout + done.stderr
     return base / "pandas" / "latest", base / "spark" / "latest", done
 
 
 def test_every_figure_equals_the_pandas_report(runs):
     pandas, spark, _ = runs
-    assert assert_same_figures(spark, pandas) > 80
+    assert assert_same_figures(spark, pandas) > 120
     # The churn model's figures and customer value among them, held to the bit.
     recorded = flat_metrics(json.loads((spark / "metrics.json").read_text()))
     assert {"04_churn_model.brier", "05_attribution_and_value.mean_clv"} <= set(recorded)
@@ -58,7 +66,7 @@ def test_every_figure_equals_the_pandas_report(runs):
 
 def test_every_reading_and_table_equals_the_pandas_report(runs):
     pandas, spark, _ = runs
-    assert assert_same_pages(spark, pandas) >= 140
+    assert assert_same_pages(spark, pandas) >= 80
     summary = (spark / "summary.html").read_text()
     assert "33,304 rows read from events.csv.gz." in summary
 

@@ -87,6 +87,8 @@ def test_the_wheel_carries_the_notebooks_and_the_sample(wheel):
         assert f"journey_lib/notebooks/{path.name}" in members
     for path in [ROOT / "data/README.md", *(ROOT / "data/sample").iterdir()]:
         assert f"journey_lib/{path.relative_to(ROOT).as_posix()}" in members
+    # The Spark sessions' logging, read from beside the module that starts them.
+    assert "journey_lib/spark-log4j2.properties" in members
     # pyproject.toml lists the packages one by one: none may be left out of the wheel.
     modules = {p.relative_to(ROOT).as_posix() for p in (ROOT / "journey_lib").rglob("*.py")}
     missing = sorted(modules - members)

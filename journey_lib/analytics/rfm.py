@@ -114,8 +114,8 @@ def rfm(
     ``monetary_value_col`` and ``freq_multiplier=1``, and the numbers agree with it (values
     to the billionth: they are summed exactly in billionths, so that every engine gives the
     same bits, see :func:`journey_lib._engine.exact_terms`) whenever ``observation_end`` is
-    the start of a period (a date with ``period="day"``, a
-    Monday with ``"week"``). lifetimes also keeps purchases later in ``observation_end``'s
+    the start of a period (a date with ``period="day"``, a Monday with ``"week"``).
+    lifetimes also keeps purchases later in ``observation_end``'s
     own period; here nothing after ``observation_end`` counts, so the summary never sees the
     future (lifetimes' ``calibration_and_holdout_data`` cuts its calibration data the same
     way).
