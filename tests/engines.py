@@ -131,15 +131,11 @@ def parity(
     return collect(result)
 
 
-def flat_metrics(mapping: dict, prefix: str = "") -> dict:
-    """A run's ``metrics.json`` on one level: ``"notebook.figure"`` -> value."""
-    out = {}
-    for key, value in mapping.items():
-        if isinstance(value, dict):
-            out.update(flat_metrics(value, f"{prefix}{key}."))
-        else:
-            out[f"{prefix}{key}"] = value
-    return out
+def recorded_figures(run: Path) -> dict:
+    """The run folder's ``metrics.json`` on one level: ``"notebook.figure"`` -> value."""
+    return pd.json_normalize(json.loads((run / "metrics.json").read_text()), sep=".").to_dict(
+        "records"
+    )[0]
 
 
 def page_outputs(run: Path) -> dict[str, list[str]]:
@@ -164,8 +160,7 @@ def assert_same_figures(got: Path, want: Path) -> int:
     """Every figure the run folder ``got`` recorded equals the run ``want``'s; the number
     compared. Floats agree to 1e-9 (engines add sums in other orders), but the churn
     model's and customer value's, fitted on spend summed exactly: those to the bit."""
-    expected = flat_metrics(json.loads((want / "metrics.json").read_text()))
-    found = flat_metrics(json.loads((got / "metrics.json").read_text()))
+    expected, found = recorded_figures(want), recorded_figures(got)
     assert set(found) == set(expected)
     exact = [k for k in expected if k.startswith("04_churn_model.") or k.endswith("mean_clv")]
     for key, value in expected.items():
