@@ -79,7 +79,7 @@ def arrow_table(frame: pd.DataFrame) -> Any:
 
     errors = (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError)
     try:
-        return pa.Table.from_pandas(frame, preserve_index=False)
+        return in_microseconds(pa.Table.from_pandas(frame, preserve_index=False))
     except errors:
         mixed = {}
         for name in frame.columns:
@@ -87,7 +87,24 @@ def arrow_table(frame: pd.DataFrame) -> Any:
                 pa.array(frame[name], from_pandas=True)
             except errors:
                 mixed[name] = frame[name].astype("str").where(frame[name].notna())
-        return pa.Table.from_pandas(frame.assign(**mixed), preserve_index=False)
+        return in_microseconds(pa.Table.from_pandas(frame.assign(**mixed), preserve_index=False))
+
+
+def in_microseconds(table: Any) -> Any:
+    """The Arrow ``table`` with its times in microseconds, the unit every engine holds
+    (pandas reads text into nanoseconds; Spark's Parquet reader refuses them): a part of a
+    time finer than a microsecond is dropped, as the log's own times are read."""
+    import pyarrow as pa
+
+    fields = [
+        f.with_type(pa.timestamp("us", f.type.tz))
+        if pa.types.is_timestamp(f.type) and f.type.unit == "ns"
+        else f
+        for f in table.schema
+    ]
+    if all(f.type == g.type for f, g in zip(fields, table.schema, strict=True)):
+        return table
+    return table.cast(pa.schema(fields, metadata=table.schema.metadata), safe=False)
 
 
 def from_pandas(frame: pd.DataFrame, engine: str) -> Any:

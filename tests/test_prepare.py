@@ -398,3 +398,40 @@ def test_what_reading_warns_of_reaches_every_page(tmp_path):
         lines
     )
     assert not any(str(tmp_path) in line for line in lines)  # no folder on a page
+
+
+def _finer_than_microseconds(tmp_path, batch_rows: int):
+    """A log whose other time column has nanoseconds (as pandas reads text), prepared whole
+    or in parts; the times as written and the prepared folder."""
+    deadline = pd.to_datetime(
+        [f"2024-02-0{d} 10:00:00.12345678{d}" for d in range(1, 7)], utc=True
+    ).as_unit("ns")
+    raw = _log(deadline=deadline)
+    source = tmp_path / "log.parquet"
+    raw.to_parquet(source, index=False)
+    folder = tmp_path / f"prepared-{batch_rows}"
+    prepare_log(source, _profile(raw), folder, batch_rows=batch_rows)
+    return deadline, folder
+
+
+@pytest.mark.parametrize("batch_rows", [2, 100], ids=["in parts", "whole"])
+def test_times_finer_than_a_microsecond_are_prepared_to_the_microsecond(tmp_path, batch_rows):
+    import pyarrow.parquet as pq
+
+    deadline, folder = _finer_than_microseconds(tmp_path, batch_rows)
+    assert str(pq.read_schema(folder / EVENTS).field("deadline").type) == "timestamp[us, tz=UTC]"
+    opened = jl.report.open_data(folder, _profile(_log())).log
+    expected = pd.Series(deadline.as_unit("us"), name="deadline")
+    assert str(expected.iloc[0]) == "2024-02-01 10:00:00.123456+00:00"
+    pd.testing.assert_series_equal(opened["deadline"], expected, check_dtype=False)
+
+
+@pytest.mark.parametrize("batch_rows", [2, 100], ids=["in parts", "whole"])
+def test_spark_opens_a_prepared_log_whose_times_had_nanoseconds(tmp_path, batch_rows, spark):
+    # Spark's Parquet reader refuses nanosecond times (PARQUET_TYPE_ILLEGAL): the receipt
+    # process log's case dates stopped a Spark report before they were kept to microseconds.
+    deadline, folder = _finer_than_microseconds(tmp_path, batch_rows)
+    data = jl.report.open_data(folder, _profile(_log()), engine="spark")
+    assert data.log_size() == {"customers": 3, "touchpoints": 6}
+    got = data.log.select("deadline").toPandas()["deadline"]
+    assert got.dt.tz_localize("UTC").tolist() == list(deadline.as_unit("us"))

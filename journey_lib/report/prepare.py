@@ -36,7 +36,7 @@ import pyarrow as pa
 import pyarrow.dataset as ds
 import pyarrow.parquet as pq
 
-from .._engine import arrow_table
+from .._engine import arrow_table, in_microseconds
 from ..errors import JourneyDataError, JourneyDataWarning, JourneyParameterError, check_choice
 from ..io.profile import LogProfile
 from ..io.read import format_of
@@ -467,7 +467,7 @@ def _validate_parts(
         table = arrow_table(clean)
         for name, column in zip(taken.column_names, taken.columns, strict=True):
             table = table.append_column(name, column)
-        pq.write_table(table, parts / f"part-{number:05d}.parquet")
+        pq.write_table(in_microseconds(table), parts / f"part-{number:05d}.parquet")
         written += 1
     return n_input, set_aside, reasons
 
