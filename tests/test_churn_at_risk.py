@@ -318,6 +318,26 @@ def test_the_command_writes_the_function_s_list(simulated):
         assert_same_rows(read, risk.table)
 
 
+def test_the_command_limits_reasons_to_the_customers_acted_on_first(simulated):
+    folder, _ = simulated
+    log = folder / "log.parquet"
+    options = ["--model-family", "logistic", "--offer-cost", 4, "--save-rate", 0.4]
+    lists = {}
+    for limit in ("25", "all"):
+        out = folder / f"limited-{limit}.csv"
+        result = journey("churn", "score", log, *options, "--max-reasons", limit, "--out", out)
+        assert result.returncode == 0, result.stderr
+        lists[limit] = pd.read_csv(out)
+        acted_on = "reasons for the 25 acted on first" in result.stdout
+        assert acted_on == (limit == "25"), result.stdout
+    limited, every = lists["25"], lists["all"]
+    assert len(every) > 25 and every["reason_1"].notna().all()
+    given = limited["reason_1"].notna()
+    assert set(limited.loc[given, "customer_id"]) == _acted_on_first(limited, 25)
+    assert given.sum() == 25
+    pd.testing.assert_frame_equal(limited[given], every[given])
+
+
 def test_the_command_s_errors_are_one_line(simulated, tmp_path):
     folder, _ = simulated
     short = tmp_path / "short.csv"
@@ -340,6 +360,12 @@ def test_the_command_s_errors_are_one_line(simulated, tmp_path):
         2,
         "--seed applies to the at-risk list, without MODEL",
     )  # fmt: skip
+    assert_one_line_error(
+        journey("churn", "score", folder / "log.parquet", "--max-reasons", "some",
+                "--out", tmp_path / "a.csv"),
+        2,
+        "--max-reasons: 'some' is neither a whole number nor 'all'",
+    )  # fmt: skip
 
 
 def test_a_training_sample_scores_every_customer_all_the_same(hand):
@@ -355,3 +381,49 @@ def test_a_training_sample_scores_every_customer_all_the_same(hand):
     # A label with fewer customers than a sample keeps of each (SAMPLE_MIN_CLASS) stays
     # whole: all 12 who lapsed, and 8 of those who stayed.
     assert risk.model.training["churned"] == sampled.model.training["churned"] == len(LAPSE)
+
+
+def _acted_on_first(table: pd.DataFrame, k: int) -> set:
+    """By hand: the contacted customers, then the others by risk, the first ``k``."""
+    contacted = table[table["contact"]].sort_values("churn_probability", ascending=False)
+    others = table[~table["contact"]].sort_values("churn_probability", ascending=False)
+    return set(pd.concat([contacted, others])["customer_id"].head(k))
+
+
+@pytest.mark.parametrize("k", [0, 1, 4, 9, len(ACTIVE_AT_END), None])
+def test_reasons_go_to_the_customers_acted_on_first(hand, k):
+    # The least risky customer is worth so much that the offer goes to them first: a list
+    # limited to k reasons gives them one, where the k riskiest alone would not.
+    events, _ = hand
+    worth = pd.Series(100.0, index=sorted(ACTIVE_AT_END))
+    worth["stay07"] = 1e6
+    options = {**OFFER, "value": worth}
+    every = at_risk(events, horizon=HORIZON, inactivity=HORIZON, model="logistic", **options)
+    limited = at_risk(
+        events, horizon=HORIZON, inactivity=HORIZON, model="logistic", max_reasons=k, **options
+    )
+    table = limited.table
+    assert table["customer_id"].iloc[-1] == "stay07" and "stay07" in set(
+        table.loc[table["contact"], "customer_id"]
+    )
+    n = len(table) if k is None else k
+    given = set(table.loc[table["reason_1"].notna(), "customer_id"])
+    assert given == _acted_on_first(table, n)
+    # stay07 comes after the contacted customers riskier than them, before everyone else.
+    assert ("stay07" in given) == (n >= OFFER["budget"])
+    assert limited.metrics()["customers_with_reasons"] == len(given) == n
+    # The reasons found are the ones the whole list has; everything else is the same too.
+    reasons = ["reason_1", "reason_2", "reason_3"]
+    pd.testing.assert_frame_equal(table.drop(columns=reasons), every.table.drop(columns=reasons))
+    pd.testing.assert_frame_equal(
+        table.loc[table["customer_id"].isin(given), reasons],
+        every.table.loc[every.table["customer_id"].isin(given), reasons],
+    )
+    assert table.loc[~table["customer_id"].isin(given), reasons].isna().all().all()
+
+
+@pytest.mark.parametrize("k", [-1, 2.5, "10"])
+def test_max_reasons_must_be_a_count(hand, k):
+    events, _ = hand
+    with pytest.raises(jl.errors.JourneyParameterError, match="max_reasons"):
+        at_risk(events, horizon=HORIZON, inactivity=HORIZON, max_reasons=k, **OFFER)

@@ -24,6 +24,7 @@ from sklearn.model_selection import train_test_split
 
 import journey_lib as jl
 from journey_lib import clv, widgets
+from journey_lib.churn.call_list import MAX_REASONS
 from journey_lib.report import notebook_parameters, read_parameters, run_report
 from journey_lib.report.execute import KERNEL, child_env
 
@@ -306,6 +307,7 @@ def churn_model(events, profile, s: dict) -> dict:
         "value_at_risk": (listed["churn_probability"] * listed["value"]).sum(),
         "contacts": int(chosen.sum()),
         "expected_profit": listed.loc[chosen, "expected_value"].sum(),
+        "customers_with_reasons": min(len(listed), MAX_REASONS),
         "scored_at": f"{end:%Y-%m-%d}",
         "trained_at": f"{risk.trained_at:%Y-%m-%d}",
         "horizon": risk.horizon,

@@ -29,6 +29,10 @@ Definitions (``H`` the horizon)
   the group's column where the customer stands furthest from a typical training customer
   (relative to the typical value), with both values. Fewer than three groups raise the
   risk of some customers; their later reasons are missing.
+* Reasons cost the model a few hundred rows a second, so they are found for at most
+  ``max_reasons`` customers (:data:`MAX_REASONS`), the ones acted on first: the contacted
+  customers, then the others, each highest risk first. Below that many customers scored,
+  everyone has them; above, the others' reasons are missing.
 """
 
 from __future__ import annotations
@@ -49,12 +53,11 @@ from .._engine import lazy_events, to_pandas, with_microseconds
 from .._time import DAY_US, EPOCH, duration_us
 from ..analytics.rfm import rfm, rfm_segments
 from ..analytics.stages import get_framework
-from ..errors import JourneyDataError, check_choice
+from ..errors import JourneyDataError, check_choice, check_count
 from ..io.profile import LogProfile
 from ..io.read import write_table
 from ._features import clean_names
 from .dataset import (
-    ChurnFeatures,
     DatasetReport,
     FeatureRecipe,
     build_dataset,
@@ -64,7 +67,7 @@ from .explain import feature_groups
 from .model import MODELS, ChurnModel, train
 from .targeting import Targeting, plan_offers
 
-__all__ = ["AT_RISK", "COLUMNS", "AtRisk", "at_risk", "reason_text"]
+__all__ = ["AT_RISK", "COLUMNS", "MAX_REASONS", "AtRisk", "at_risk", "reason_text"]
 
 #: The churn probability from which a customer counts as at risk.
 AT_RISK = 0.5
@@ -80,6 +83,9 @@ COLUMNS = (
     "contact",
     "segment",
 )
+#: Most customers given reasons (those acted on first): a larger list gets reasons for
+#: its contacted and riskiest customers, whom a team calls first, in about a minute.
+MAX_REASONS = 50_000
 #: Fewest customers who churned, and who stayed, at the training cutoff.
 MIN_CLASS = 10
 _REASONS = 3
@@ -98,7 +104,8 @@ class AtRisk:
     table : pandas.DataFrame
         One row per customer active at the log's end, highest churn probability first, with
         exactly :data:`COLUMNS`: ``customer_id``, ``churn_probability``, ``reason_1`` to
-        ``reason_3`` (in words; missing when fewer groups raise the risk), ``value`` (of
+        ``reason_3`` (in words; missing when fewer groups raise the risk, and for the
+        customers beyond ``max_reasons``), ``value`` (of
         keeping the customer), ``expected_value`` (of an offer), ``contact`` (the plan's
         choice) and ``segment``.
     trained_at : pandas.Timestamp
@@ -110,6 +117,9 @@ class AtRisk:
         The fitted model, with its recipe.
     plan : Targeting
         The offer plan behind ``contact`` (its profit curve, ``.plot()``).
+    reasoned : int
+        How many customers reasons were sought for: everyone, or the ``max_reasons``
+        acted on first.
     """
 
     table: pd.DataFrame
@@ -118,13 +128,16 @@ class AtRisk:
     horizon: str
     model: ChurnModel
     plan: Targeting
+    reasoned: int
 
     def metrics(self) -> dict[str, Any]:
         """The list's figures in plain values (JSON-ready), for a report's metrics.
 
         ``customers_scored``; ``at_risk_customers`` (churn probability at least
         :data:`AT_RISK`); ``value_at_risk`` (sum of churn probability times value);
-        ``contacts`` and ``expected_profit`` of the plan; ``scored_at`` and ``trained_at``
+        ``contacts`` and ``expected_profit`` of the plan; ``customers_with_reasons`` (how
+        many reasons were sought for: everyone, or the ``max_reasons`` acted on first);
+        ``scored_at`` and ``trained_at``
         as ISO dates; ``horizon``; and the offer: ``offer_cost``, ``save_rate``, ``budget``.
         """
         probability = self.table["churn_probability"]
@@ -134,6 +147,7 @@ class AtRisk:
             "value_at_risk": float((probability * self.table["value"]).sum()),
             "contacts": int(self.table["contact"].sum()),
             "expected_profit": self.plan.expected_profit,
+            "customers_with_reasons": self.reasoned,
             "scored_at": self.scored_at.date().isoformat(),
             "trained_at": self.trained_at.date().isoformat(),
             "horizon": self.horizon,
@@ -146,13 +160,16 @@ class AtRisk:
         """The list in one line, for logs and the command line."""
         m = self.metrics()
         budget = "" if m["budget"] is None else f", budget {m['budget']:,}"
+        limited = ""
+        if m["customers_with_reasons"] < m["customers_scored"]:
+            limited = f"; reasons for the {m['customers_with_reasons']:,} acted on first"
         return (
             f"{m['customers_scored']:,} customers active at {m['scored_at']} scored by a "
             f"{self.model.model} model trained at {m['trained_at']} (horizon {self.horizon}): "
             f"{m['at_risk_customers']:,} at risk (churn probability {AT_RISK:.0%} or more), "
             f"value at risk {m['value_at_risk']:,.2f}; contact {m['contacts']:,} (offer cost "
             f"{m['offer_cost']:,.2f}, save rate {m['save_rate']:.0%}{budget}), expected "
-            f"profit {m['expected_profit']:,.2f}"
+            f"profit {m['expected_profit']:,.2f}{limited}"
         )
 
     def formatted(self, n: int = 10, *, ids: bool = True) -> pd.DataFrame:
@@ -206,6 +223,7 @@ def at_risk(
     budget: int | None = None,
     value: Any = None,
     max_train: int | None = None,
+    max_reasons: int | None = MAX_REASONS,
 ) -> AtRisk:
     """Who to call today: train at the latest labelled cutoff and score every customer
     active at the log's end, with reasons in words and the offer's decision.
@@ -241,6 +259,10 @@ def at_risk(
         Train on a stratified sample of at most this many customers
         (:meth:`~journey_lib.churn.ChurnDataset.sample`); every customer is scored all the
         same. None trains on all of them.
+    max_reasons : int or None, default :data:`MAX_REASONS`
+        Find reasons for at most this many customers: the contacted ones, then the others,
+        each highest risk first; the rest have none. None finds them for everyone (some
+        seven hundred customers a second on one core).
     offer_cost, save_rate, budget, value
         The retention offer, as in :meth:`~journey_lib.churn.ChurnModel.target`; the
         defaults (5 per offer, 30% of would-be churners kept, no budget, past spend as the
@@ -280,6 +302,8 @@ def at_risk(
     (True, True)
     """
     check_choice("model", model, MODELS)
+    if max_reasons is not None:
+        check_count("max_reasons", max_reasons, minimum=0)
     first, last = _extent(events)
     if horizon is None:
         horizon = profile.horizon if profile is not None else "90D"
@@ -336,15 +360,27 @@ def at_risk(
         budget=budget,
     )
     decided = plan.contacts.reindex(probability.index)
-    reasons = _reasons_in_words(fitted, scoring, dataset.recipe)
+    contact = decided["contact"].to_numpy(dtype=bool)
+    # The customers acted on first: the contacted ones, then the rest, highest risk first.
+    first_acted = np.lexsort((-probability.to_numpy(), ~contact))[:max_reasons]
+    reasons = pd.DataFrame(
+        {
+            f"reason_{k + 1}": pd.Series(None, index=probability.index, dtype="str")
+            for k in range(_REASONS)
+        }
+    )
+    reasoned = np.sort(first_acted)
+    if reasoned.size:
+        found = _reasons_in_words(fitted, scoring.X.iloc[reasoned], dataset.recipe)
+        reasons.iloc[reasoned] = found.to_numpy()
     table = pd.DataFrame(
         {
             "customer_id": probability.index.to_numpy(),
             "churn_probability": probability.to_numpy(),
-            **{name: reasons[name].to_numpy() for name in reasons.columns},
+            **{name: pd.array(reasons[name], dtype="str") for name in reasons.columns},
             "value": decided["value"].to_numpy(),
             "expected_value": decided["expected_value"].to_numpy(),
-            "contact": decided["contact"].to_numpy(dtype=bool),
+            "contact": contact,
             "segment": _segments(events, customers, probability.index, dataset.recipe, scored_at),
         }
     )
@@ -358,6 +394,7 @@ def at_risk(
         horizon=str(dataset.recipe.horizon),
         model=fitted,
         plan=plan,
+        reasoned=len(first_acted),
     )
 
 
@@ -422,7 +459,7 @@ def _segments(
 
 
 def _reasons_in_words(
-    model: ChurnModel, scoring: ChurnFeatures, recipe: FeatureRecipe
+    model: ChurnModel, scoring: pd.DataFrame, recipe: FeatureRecipe
 ) -> pd.DataFrame:
     """``reason_1`` to ``reason_3`` per customer of ``scoring``, in its order: the model's
     top reasons, each worded from the column of its group where the customer is least

@@ -33,6 +33,7 @@ from ..churn import (
     train,
 )
 from ..churn._inputs import binary_labels, looks_like_id
+from ..churn.call_list import MAX_REASONS
 from ..churn.fitting import LARGE, SETTINGS
 from ..errors import JourneyDataError, JourneyParameterError
 from ..io import read_events, read_table, write_table
@@ -46,7 +47,15 @@ AT_RISK_DEFAULTS = {
     if name in ("offer_cost", "save_rate")
 }
 #: Options of ``score`` that only the at-risk list (no MODEL) reads.
-_AT_RISK_ONLY = ("horizon", "inactivity", "model_family", "seed", "columns", "conversion")
+_AT_RISK_ONLY = (
+    "horizon",
+    "inactivity",
+    "model_family",
+    "seed",
+    "max_reasons",
+    "columns",
+    "conversion",
+)
 
 
 def add_commands(sub: Any) -> None:
@@ -158,6 +167,14 @@ def add_commands(sub: Any) -> None:
     )
     listing.add_argument("--model-family", choices=MODELS, help="model family (default hgb)")
     listing.add_argument("--seed", type=int, help="random seed of the model (default 0)")
+    listing.add_argument(
+        "--max-reasons",
+        type=_reason_limit,
+        metavar="N|all",
+        help=f"find reasons for at most N customers, those acted on first: the contacted "
+        f"ones, then the riskiest (default {MAX_REASONS:,}; reasons take about a second per "
+        f"700 customers)",
+    )
     add_profile_hints(listing)
     score.add_argument(
         "--out",
@@ -323,11 +340,17 @@ def _at_risk(args: argparse.Namespace) -> int:
         "budget": args.budget,
         "value": _value(args.value),
     }
+    # Not given keeps at_risk's limit; "all" is None to it, no limit.
+    if args.max_reasons is not None:
+        limit = {"max_reasons": None if args.max_reasons == "all" else args.max_reasons}
+    else:
+        limit = {}
     risk = at_risk(
         report.clean,
         profile=found,
         customers=_table(args.customers),
         **{name: value for name, value in chosen.items() if value is not None},
+        **limit,
     )
     write_table(risk.table, args.out)
     print(f"{risk.summary()}; written to {args.out}")
@@ -439,6 +462,19 @@ def _table(path: Path | None) -> pd.DataFrame | None:
             file=sys.stderr,
         )
     return table
+
+
+def _reason_limit(text: str) -> int | str:
+    """``--max-reasons``: a whole number of at least 0, or ``all``."""
+    if text == "all":
+        return text
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is neither a whole number nor 'all'") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be 0 or more, got {value}")
+    return value
 
 
 def _value(text: str | None) -> Any:

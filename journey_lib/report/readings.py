@@ -856,6 +856,12 @@ def call_list_reading(
     505 customers active on 30 Dec 2024 were scored: 130 have a churn probability of 50% or
     more, with 29,590 of value at risk; contacting 175 is expected to earn 7,502. The whole
     list, with each customer's id, is in at_risk.csv.
+    >>> print(call_list_reading({**risk, "customers_with_reasons": 200}))
+    ... # doctest: +NORMALIZE_WHITESPACE
+    505 customers active on 30 Dec 2024 were scored: 130 have a churn probability of 50% or
+    more, with 29,590 of value at risk; contacting 175 is expected to earn 7,502. The whole
+    list, with each customer's id, is in at_risk.csv; it gives reasons for the 200 customers
+    acted on first (those contacted, then the riskiest).
     """
     last_day = pd.Timestamp(risk["scored_at"]) - pd.Timedelta(days=1)
 
@@ -865,10 +871,16 @@ def call_list_reading(
     def money(key: str) -> str:
         return figure_text(risk[key], "money", currency=currency)
 
+    limited = ""
+    if risk.get("customers_with_reasons", risk["customers_scored"]) < risk["customers_scored"]:
+        limited = (
+            f"; it gives reasons for the {count('customers_with_reasons')} customers acted on "
+            "first (those contacted, then the riskiest)"
+        )
     return (
         f"{count('customers_scored')} customers active on {period_label(last_day, 'day')} were "
         f"scored: {count('at_risk_customers')} have a churn probability of 50% or more, with "
         f"{money('value_at_risk')} of value at risk; contacting {count('contacts')} is expected "
         f"to earn {money('expected_profit')}. The whole list, with each customer's id, is in "
-        "at_risk.csv."
+        f"at_risk.csv{limited}."
     )
