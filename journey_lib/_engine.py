@@ -92,19 +92,20 @@ def arrow_table(frame: pd.DataFrame) -> Any:
 
 def in_microseconds(table: Any) -> Any:
     """The Arrow ``table`` with its times in microseconds, the unit every engine holds
-    (pandas reads text into nanoseconds; Spark's Parquet reader refuses them): a part of a
-    time finer than a microsecond is dropped, as the log's own times are read."""
+    (Arrow's CSV reader and some Parquet files give nanoseconds, which Spark's Parquet
+    reader refuses): a time finer than a microsecond is floored to it, as the log's own
+    times are read (``as_unit("us")``; before 1970 too)."""
     import pyarrow as pa
+    import pyarrow.compute as pc
 
-    fields = [
-        f.with_type(pa.timestamp("us", f.type.tz))
-        if pa.types.is_timestamp(f.type) and f.type.unit == "ns"
-        else f
-        for f in table.schema
-    ]
-    if all(f.type == g.type for f, g in zip(fields, table.schema, strict=True)):
-        return table
-    return table.cast(pa.schema(fields, metadata=table.schema.metadata), safe=False)
+    columns = []
+    for field, column in zip(table.schema, table.columns, strict=True):
+        if pa.types.is_timestamp(field.type) and field.type.unit == "ns":
+            floored = pc.floor_temporal(column, unit="microsecond")
+            column = floored.cast(pa.timestamp("us", field.type.tz))
+        columns.append(column)
+    fields = [f.with_type(c.type) for f, c in zip(table.schema, columns, strict=True)]
+    return pa.Table.from_arrays(columns, schema=pa.schema(fields, metadata=table.schema.metadata))
 
 
 def from_pandas(frame: pd.DataFrame, engine: str) -> Any:

@@ -328,7 +328,7 @@ def test_the_command_limits_reasons_to_the_customers_acted_on_first(simulated):
         result = journey("churn", "score", log, *options, "--max-reasons", limit, "--out", out)
         assert result.returncode == 0, result.stderr
         lists[limit] = pd.read_csv(out)
-        acted_on = "reasons for the 25 acted on first" in result.stdout
+        acted_on = "reasons sought for the 25 acted on first" in result.stdout
         assert acted_on == (limit == "25"), result.stdout
     limited, every = lists["25"], lists["all"]
     assert len(every) > 25 and every["reason_1"].notna().all()
@@ -366,6 +366,12 @@ def test_the_command_s_errors_are_one_line(simulated, tmp_path):
         2,
         "--max-reasons: 'some' is neither a whole number nor 'all'",
     )  # fmt: skip
+    assert_one_line_error(
+        journey("churn", "score", tmp_path / "m.skops", folder / "log.parquet",
+                "--max-reasons", 5, "--out", tmp_path / "a.csv"),
+        2,
+        "--max-reasons applies to the at-risk list, without MODEL",
+    )  # fmt: skip
 
 
 def test_a_training_sample_scores_every_customer_all_the_same(hand):
@@ -385,8 +391,13 @@ def test_a_training_sample_scores_every_customer_all_the_same(hand):
 
 def _acted_on_first(table: pd.DataFrame, k: int) -> set:
     """By hand: the contacted customers, then the others by risk, the first ``k``."""
-    contacted = table[table["contact"]].sort_values("churn_probability", ascending=False)
-    others = table[~table["contact"]].sort_values("churn_probability", ascending=False)
+    # Stable sorts: equal probabilities keep the list's order, as at_risk's ties do.
+    contacted = table[table["contact"]].sort_values(
+        "churn_probability", ascending=False, kind="stable"
+    )
+    others = table[~table["contact"]].sort_values(
+        "churn_probability", ascending=False, kind="stable"
+    )
     return set(pd.concat([contacted, others])["customer_id"].head(k))
 
 
@@ -411,7 +422,8 @@ def test_reasons_go_to_the_customers_acted_on_first(hand, k):
     assert given == _acted_on_first(table, n)
     # stay07 comes after the contacted customers riskier than them, before everyone else.
     assert ("stay07" in given) == (n >= OFFER["budget"])
-    assert limited.metrics()["customers_with_reasons"] == len(given) == n
+    # Every customer sought has a reason here: some group raises everyone's risk.
+    assert limited.metrics()["reasons_sought"] == limited.reasons_sought == len(given) == n
     # The reasons found are the ones the whole list has; everything else is the same too.
     reasons = ["reason_1", "reason_2", "reason_3"]
     pd.testing.assert_frame_equal(table.drop(columns=reasons), every.table.drop(columns=reasons))
@@ -422,7 +434,7 @@ def test_reasons_go_to_the_customers_acted_on_first(hand, k):
     assert table.loc[~table["customer_id"].isin(given), reasons].isna().all().all()
 
 
-@pytest.mark.parametrize("k", [-1, 2.5, "10"])
+@pytest.mark.parametrize("k", [-1, 2.5, "10", True])
 def test_max_reasons_must_be_a_count(hand, k):
     events, _ = hand
     with pytest.raises(jl.errors.JourneyParameterError, match="max_reasons"):

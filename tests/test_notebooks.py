@@ -307,7 +307,7 @@ def churn_model(events, profile, s: dict) -> dict:
         "value_at_risk": (listed["churn_probability"] * listed["value"]).sum(),
         "contacts": int(chosen.sum()),
         "expected_profit": listed.loc[chosen, "expected_value"].sum(),
-        "customers_with_reasons": min(len(listed), MAX_REASONS),
+        "reasons_sought": min(len(listed), MAX_REASONS),
         "scored_at": f"{end:%Y-%m-%d}",
         "trained_at": f"{risk.trained_at:%Y-%m-%d}",
         "horizon": risk.horizon,

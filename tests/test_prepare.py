@@ -403,8 +403,10 @@ def test_what_reading_warns_of_reaches_every_page(tmp_path):
 def _finer_than_microseconds(tmp_path, batch_rows: int):
     """A log whose other time column has nanoseconds (as pandas reads text), prepared whole
     or in parts; the times as written and the prepared folder."""
+    # Floored to the microsecond, before 1970 too (where cutting the digits would round up).
+    written = [f"2024-02-0{d} 10:00:00.12345678{d}" for d in range(1, 6)]
     deadline = pd.to_datetime(
-        [f"2024-02-0{d} 10:00:00.12345678{d}" for d in range(1, 7)], utc=True
+        [*written, "1969-12-31 23:59:59.9999995"], utc=True, format="ISO8601"
     ).as_unit("ns")
     raw = _log(deadline=deadline)
     source = tmp_path / "log.parquet"
@@ -423,7 +425,8 @@ def test_times_finer_than_a_microsecond_are_prepared_to_the_microsecond(tmp_path
     opened = jl.report.open_data(folder, _profile(_log())).log
     expected = pd.Series(deadline.as_unit("us"), name="deadline")
     assert str(expected.iloc[0]) == "2024-02-01 10:00:00.123456+00:00"
-    pd.testing.assert_series_equal(opened["deadline"], expected, check_dtype=False)
+    assert str(expected.iloc[5]) == "1969-12-31 23:59:59.999999+00:00"
+    pd.testing.assert_series_equal(opened["deadline"], expected)
 
 
 @pytest.mark.parametrize("batch_rows", [2, 100], ids=["in parts", "whole"])

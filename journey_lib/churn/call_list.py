@@ -31,8 +31,8 @@ Definitions (``H`` the horizon)
   risk of some customers; their later reasons are missing.
 * Reasons cost the model a few hundred rows a second, so they are found for at most
   ``max_reasons`` customers (:data:`MAX_REASONS`), the ones acted on first: the contacted
-  customers, then the others, each highest risk first. Below that many customers scored,
-  everyone has them; above, the others' reasons are missing.
+  customers, then the others, each highest risk first. Up to that many customers scored,
+  everyone's are sought; beyond it, the others' reasons are missing.
 """
 
 from __future__ import annotations
@@ -117,9 +117,9 @@ class AtRisk:
         The fitted model, with its recipe.
     plan : Targeting
         The offer plan behind ``contact`` (its profit curve, ``.plot()``).
-    reasoned : int
+    reasons_sought : int
         How many customers reasons were sought for: everyone, or the ``max_reasons``
-        acted on first.
+        acted on first (one whose risk no feature group raises has none all the same).
     """
 
     table: pd.DataFrame
@@ -128,15 +128,15 @@ class AtRisk:
     horizon: str
     model: ChurnModel
     plan: Targeting
-    reasoned: int
+    reasons_sought: int
 
     def metrics(self) -> dict[str, Any]:
         """The list's figures in plain values (JSON-ready), for a report's metrics.
 
         ``customers_scored``; ``at_risk_customers`` (churn probability at least
         :data:`AT_RISK`); ``value_at_risk`` (sum of churn probability times value);
-        ``contacts`` and ``expected_profit`` of the plan; ``customers_with_reasons`` (how
-        many reasons were sought for: everyone, or the ``max_reasons`` acted on first);
+        ``contacts`` and ``expected_profit`` of the plan; ``reasons_sought`` (how many
+        customers reasons were sought for: everyone, or the ``max_reasons`` acted on first);
         ``scored_at`` and ``trained_at``
         as ISO dates; ``horizon``; and the offer: ``offer_cost``, ``save_rate``, ``budget``.
         """
@@ -147,7 +147,7 @@ class AtRisk:
             "value_at_risk": float((probability * self.table["value"]).sum()),
             "contacts": int(self.table["contact"].sum()),
             "expected_profit": self.plan.expected_profit,
-            "customers_with_reasons": self.reasoned,
+            "reasons_sought": self.reasons_sought,
             "scored_at": self.scored_at.date().isoformat(),
             "trained_at": self.trained_at.date().isoformat(),
             "horizon": self.horizon,
@@ -161,8 +161,10 @@ class AtRisk:
         m = self.metrics()
         budget = "" if m["budget"] is None else f", budget {m['budget']:,}"
         limited = ""
-        if m["customers_with_reasons"] < m["customers_scored"]:
-            limited = f"; reasons for the {m['customers_with_reasons']:,} acted on first"
+        if m["reasons_sought"] == 0:
+            limited = "; no reasons sought"
+        elif m["reasons_sought"] < m["customers_scored"]:
+            limited = f"; reasons sought for the {m['reasons_sought']:,} acted on first"
         return (
             f"{m['customers_scored']:,} customers active at {m['scored_at']} scored by a "
             f"{self.model.model} model trained at {m['trained_at']} (horizon {self.horizon}): "
@@ -272,7 +274,7 @@ def at_risk(
     -------
     AtRisk
         ``.table`` (columns :data:`COLUMNS`, highest risk first), ``.trained_at``,
-        ``.scored_at``, ``.horizon``, ``.model``, ``.plan``, ``.metrics()``,
+        ``.scored_at``, ``.horizon``, ``.model``, ``.plan``, ``.reasons_sought``, ``.metrics()``,
         ``.summary()``, ``.formatted()`` and ``.write(folder)``.
 
     Raises
@@ -283,8 +285,9 @@ def at_risk(
         :data:`MIN_CLASS` who churned or who stayed: the message says which), or no customer
         is active at the log's end.
     JourneyParameterError
-        For an unknown model family or offer setting, or no value of keeping a customer
-        (a log without money needs ``value=``).
+        For an unknown model family or offer setting, a ``max_reasons`` that is not a
+        whole number of at least 0, or no value of keeping a customer (a log without money
+        needs ``value=``).
 
     Examples
     --------
@@ -369,10 +372,10 @@ def at_risk(
             for k in range(_REASONS)
         }
     )
-    reasoned = np.sort(first_acted)
-    if reasoned.size:
-        found = _reasons_in_words(fitted, scoring.X.iloc[reasoned], dataset.recipe)
-        reasons.iloc[reasoned] = found.to_numpy()
+    sought = np.sort(first_acted)  # positions, in the scoring table's order
+    if sought.size:
+        found = _reasons_in_words(fitted, scoring.X.iloc[sought], dataset.recipe)
+        reasons.iloc[sought] = found.to_numpy()
     table = pd.DataFrame(
         {
             "customer_id": probability.index.to_numpy(),
@@ -394,7 +397,7 @@ def at_risk(
         horizon=str(dataset.recipe.horizon),
         model=fitted,
         plan=plan,
-        reasoned=len(first_acted),
+        reasons_sought=len(sought),
     )
 
 

@@ -281,7 +281,8 @@ def _score(args: argparse.Namespace) -> int:
     if given:
         raise JourneyParameterError(
             f"{', '.join(given)} appl{'ies' if len(given) == 1 else 'y'} to the at-risk list, "
-            f"without MODEL; a saved model's recipe fixes them"
+            f"without MODEL; a saved model's recipe fixes the features, and --reasons N adds "
+            f"reasons to its scores"
         )
     model = load(args.model)
     deciding = args.offer_cost is not None or args.save_rate is not None
@@ -466,8 +467,8 @@ def _table(path: Path | None) -> pd.DataFrame | None:
 
 def _reason_limit(text: str) -> int | str:
     """``--max-reasons``: a whole number of at least 0, or ``all``."""
-    if text == "all":
-        return text
+    if text.lower() == "all":
+        return "all"
     try:
         value = int(text)
     except ValueError:

@@ -856,12 +856,12 @@ def call_list_reading(
     505 customers active on 30 Dec 2024 were scored: 130 have a churn probability of 50% or
     more, with 29,590 of value at risk; contacting 175 is expected to earn 7,502. The whole
     list, with each customer's id, is in at_risk.csv.
-    >>> print(call_list_reading({**risk, "customers_with_reasons": 200}))
+    >>> print(call_list_reading({**risk, "reasons_sought": 200}))
     ... # doctest: +NORMALIZE_WHITESPACE
     505 customers active on 30 Dec 2024 were scored: 130 have a churn probability of 50% or
     more, with 29,590 of value at risk; contacting 175 is expected to earn 7,502. The whole
-    list, with each customer's id, is in at_risk.csv; it gives reasons for the 200 customers
-    acted on first (those contacted, then the riskiest).
+    list, with each customer's id, is in at_risk.csv; reasons were sought only for the 200
+    customers acted on first (those contacted, then the riskiest).
     """
     last_day = pd.Timestamp(risk["scored_at"]) - pd.Timedelta(days=1)
 
@@ -872,9 +872,12 @@ def call_list_reading(
         return figure_text(risk[key], "money", currency=currency)
 
     limited = ""
-    if risk.get("customers_with_reasons", risk["customers_scored"]) < risk["customers_scored"]:
+    sought = risk.get("reasons_sought", risk["customers_scored"])
+    if sought == 0:
+        limited = "; no reasons were sought"
+    elif sought < risk["customers_scored"]:
         limited = (
-            f"; it gives reasons for the {count('customers_with_reasons')} customers acted on "
+            f"; reasons were sought only for the {count('reasons_sought')} customers acted on "
             "first (those contacted, then the riskiest)"
         )
     return (

@@ -17,7 +17,6 @@ import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
-from unittest import mock
 
 from .._engine import LOCAL_MASTER, SPARK_MASTER
 from ..errors import JourneyParameterError, ReportInterrupted
@@ -296,7 +295,7 @@ def run_report(
         with contextlib.ExitStack() as stack:
             if spark_master is not None:
                 # Kernels inherit it, and the summary's session in this process reads it.
-                stack.enter_context(mock.patch.dict(os.environ, {SPARK_MASTER: spark_master}))
+                stack.enter_context(_environment(SPARK_MASTER, spark_master))
             scratch = stack.enter_context(tempfile.TemporaryDirectory(prefix="journey-report-"))
             read = data_path or _default_data(data_info)
             # Before the run's signal handlers: Ctrl-C or SIGTERM stop a long read at once,
@@ -481,6 +480,20 @@ def _interrupted(result: RunResult) -> ReportInterrupted:
         signal=signal_name,
         exit_code=result.exit_code,
     )
+
+
+@contextlib.contextmanager
+def _environment(name: str, value: str) -> Iterator[None]:
+    """``name`` set to ``value`` in this process's environment for the block."""
+    before = os.environ.get(name)
+    os.environ[name] = value
+    try:
+        yield
+    finally:
+        if before is None:
+            os.environ.pop(name, None)
+        else:
+            os.environ[name] = before
 
 
 @contextlib.contextmanager
