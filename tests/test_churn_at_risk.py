@@ -401,15 +401,25 @@ def _acted_on_first(table: pd.DataFrame, k: int) -> set:
     return set(pd.concat([contacted, others])["customer_id"].head(k))
 
 
-@pytest.mark.parametrize("k", [0, 1, 4, 9, len(ACTIVE_AT_END), None])
-def test_reasons_go_to_the_customers_acted_on_first(hand, k):
-    # The least risky customer is worth so much that the offer goes to them first: a list
-    # limited to k reasons gives them one, where the k riskiest alone would not.
+@pytest.fixture(scope="module")
+def valued(hand):
+    """The hand log's list where the least risky customer is worth so much that the offer
+    goes to them first; the options and the list with every customer's reasons."""
     events, _ = hand
     worth = pd.Series(100.0, index=sorted(ACTIVE_AT_END))
     worth["stay07"] = 1e6
     options = {**OFFER, "value": worth}
-    every = at_risk(events, horizon=HORIZON, inactivity=HORIZON, model="logistic", **options)
+    return options, at_risk(
+        events, horizon=HORIZON, inactivity=HORIZON, model="logistic", max_reasons=None, **options
+    )
+
+
+@pytest.mark.parametrize("k", [0, 1, 4, 9, len(ACTIVE_AT_END), None])
+def test_reasons_go_to_the_customers_acted_on_first(hand, valued, k):
+    # A list limited to k reasons gives stay07 (contacted, least risky) one, where the k
+    # riskiest alone would not.
+    events, _ = hand
+    options, every = valued
     limited = at_risk(
         events, horizon=HORIZON, inactivity=HORIZON, model="logistic", max_reasons=k, **options
     )
