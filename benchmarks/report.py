@@ -100,7 +100,11 @@ def report(path: Path, engine: str, out: Path, profile: Path | None) -> dict[str
     command += ["--timeout", "7200"] + (["--profile", str(profile)] if profile else [])
     run = sampled(command, out.parent)
     if run["code"] != 0:
-        raise SystemExit(f"{engine}: journey report exited {run['code']}:\n{run['output']}")
+        # What the run measured is worth having even when a notebook failed.
+        raise SystemExit(
+            f"{engine}: journey report exited {run['code']} after {run['seconds']:.0f} s, "
+            f"peak {run['peak_gb']:.2f} GB:\n{run['output']}"
+        )
     latest = out / "latest"
     manifest = json.loads((latest / "manifest.json").read_text())
     run["notebooks"] = {k: v["duration"] for k, v in manifest["notebooks"].items()}
