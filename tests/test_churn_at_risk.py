@@ -364,7 +364,7 @@ def test_the_command_s_errors_are_one_line(simulated, tmp_path):
         journey("churn", "score", folder / "log.parquet", "--max-reasons", "some",
                 "--out", tmp_path / "a.csv"),
         2,
-        "--max-reasons: 'some' is neither a whole number nor 'all'",
+        "--max-reasons: 'some' is not a whole number",
     )  # fmt: skip
     assert_one_line_error(
         journey("churn", "score", tmp_path / "m.skops", folder / "log.parquet",

@@ -33,12 +33,17 @@ def usage(parser: argparse.ArgumentParser) -> int:
 
 def positive_int(text: str) -> int:
     """An argparse type: a whole number of at least 1."""
+    return whole_number(text, minimum=1)
+
+
+def whole_number(text: str, minimum: int = 0) -> int:
+    """``text`` as a whole number of at least ``minimum``, for an argparse type."""
     try:
         value = int(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    if value < minimum:
+        raise argparse.ArgumentTypeError(f"must be at least {minimum}, got {value}")
     return value
 
 

@@ -38,7 +38,7 @@ from ..churn.fitting import LARGE, SETTINGS
 from ..errors import JourneyDataError, JourneyParameterError
 from ..io import read_events, read_table, write_table
 from ..io.profile import profile as infer_profile
-from ._common import Parser, add_profile_hints, profile_hints, usage
+from ._common import Parser, add_profile_hints, profile_hints, usage, whole_number
 
 #: The offer :func:`journey_lib.churn.at_risk` assumes when none is given.
 AT_RISK_DEFAULTS = {
@@ -467,15 +467,7 @@ def _table(path: Path | None) -> pd.DataFrame | None:
 
 def _reason_limit(text: str) -> int | str:
     """``--max-reasons``: a whole number of at least 0, or ``all``."""
-    if text.lower() == "all":
-        return "all"
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is neither a whole number nor 'all'") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"must be 0 or more, got {value}")
-    return value
+    return "all" if text.lower() == "all" else whole_number(text, minimum=0)
 
 
 def _value(text: str | None) -> Any:
