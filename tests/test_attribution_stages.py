@@ -68,6 +68,34 @@ def test_stage_markov_by_hand():
     assert_credit(stage(result, "Aware"), {NONE: 2, "search": 0, "store": 0})
 
 
+def test_an_entry_instant_converts_once_with_the_touches_at_or_before_it():
+    # Customer 1 enters Consider at day 1 with two visits at once (worth 5 and 7), beside an
+    # email at that instant; the social ad after the entry lies on no path into Consider.
+    # Customer 2's tv ad is 40 days before their visit, outside a 30-day lookback.
+    at_once = log(
+        (1, 0, "ad_view", "tv"),
+        (1, DAY, "ad_view", "email"),
+        (1, DAY, "site_visit", "web", 5.0),
+        (1, DAY, "site_visit", "search", 7.0),
+        (1, 2 * DAY, "ad_view", "social"),
+        (2, 0, "ad_view", "tv"),
+        (2, 40 * DAY, "site_visit", "web", 3.0),
+    )
+    for model, expected in [
+        ("last_touch", {"email": 1, NONE: 1}),
+        ("first_touch", {"tv": 1, NONE: 1}),
+        ("linear", {"tv": 0.5, "email": 0.5, NONE: 1}),
+    ]:
+        consider = stage(attribute_stages(at_once, FRAMEWORK, model=model), "Consider")
+        assert_credit(consider, expected)
+        assert consider["conversions"].sum() == 2 and consider["value"].sum() == 15
+        assert "social" not in set(consider["channel"])
+    # Markov: both paths convert and only customer 1's has touches: each is needed.
+    markov = stage(attribute_stages(at_once, FRAMEWORK), "Consider")
+    assert_credit(markov, {"tv": 0.5, "email": 0.5, NONE: 1})
+    assert_credit(markov, {"tv": 6, "email": 6, NONE: 3}, "value")
+
+
 def test_repeat_purchases_enter_retention_in_the_built_in_framework():
     result = attribute_stages(STAGED, model="last_touch", stages=["Purchase", "Retention"])
     assert list(dict.fromkeys(result["stage"])) == ["Purchase", "Retention"]

@@ -185,7 +185,7 @@ def attribute(
     )
     conversion = from_profile(profile, "conversion", conversion, "purchase")
     rows = _conversion_paths(events, conversion, by, settings)
-    credit = credit_frame(rows, [], model, settings)
+    credit = credit_frame(model_table(rows, [], model, settings), [], model, settings)
     if len(credit) == 0:
         raise JourneyDataError(f"no conversions: no row has event == {conversion!r}")
     return present(credit, by)
@@ -316,16 +316,16 @@ def _table(labels: list[tuple[Any, str]], conversions: np.ndarray, value: np.nda
     return table.assign(share=share)
 
 
-def credit_frame(
+def model_table(
     rows: nw.LazyFrame, group: list[str], model: str, settings: Settings
 ) -> pd.DataFrame:
-    """The credit of ``model`` per (goal, label): columns GOAL, the label, conversions,
-    value, share and, with ``settings.n_boot``, the interval bounds. Goals without
-    conversions are left out, so no conversion at all gives an empty frame."""
+    """The paths of :func:`journey_rows` reduced in the engine to what ``model`` credits
+    (Markov: transition counts; rule-based: each label's credit), per goal and, with
+    ``settings.n_boot``, per customer; collected to pandas for :func:`credit_frame`.
+    Tables of disjoint goals can be concatenated before crediting."""
     per_customer = settings.n_boot > 0
     if model == "markov":
         lazy = markov.transition_table(rows, group, settings.order, per_customer=per_customer)
-        labels, n_units, credit = markov.credit_function(to_pandas(lazy), group, settings.order)
     else:
         lazy = heuristic.credit_table(
             rows,
@@ -335,9 +335,22 @@ def credit_frame(
             direct=settings.direct,
             per_customer=per_customer,
         )
-        labels, n_units, credit = heuristic.credit_function(to_pandas(lazy), group, model)
+    return to_pandas(lazy)
+
+
+def credit_frame(
+    table: pd.DataFrame, group: list[str], model: str, settings: Settings
+) -> pd.DataFrame:
+    """The credit of ``model`` per (goal, label) from its :func:`model_table`: columns
+    GOAL, the label, conversions, value, share and, with ``settings.n_boot``, the interval
+    bounds. Goals without conversions are left out, so no conversion at all gives an empty
+    frame."""
+    if model == "markov":
+        labels, n_units, credit = markov.credit_function(table, group, settings.order)
+    else:
+        labels, n_units, credit = heuristic.credit_function(table, group, model)
     table = _point(labels, n_units, credit)
-    if per_customer:
+    if settings.n_boot > 0:
         conversions, value = replicates(credit, n_units, settings.n_boot, settings.seed)
         bounds = percentile_interval(conversions, settings.ci)
         table["conversions_lower"], table["conversions_upper"] = bounds

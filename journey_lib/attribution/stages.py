@@ -9,14 +9,15 @@ import narwhals.stable.v2 as nw
 import pandas as pd
 from narwhals.typing import IntoFrame
 
-from .._engine import DIGIT, small_range
 from ..analytics.stages import StageFramework, assign_stages, resolve_framework
 from ..errors import JourneyDataError, JourneyParameterError, check_choice
 from ..io.profile import LogProfile
-from .core import MODELS, Settings, credit_frame, present
+from .core import MODELS, Settings, credit_frame, model_table, present
 from .journeys import GOAL, base_rows, journey_rows, open_log
 
 __all__ = ["attribute_stages"]
+
+_ENTRY = "_jl_entry"  # the customer's first time in the stage being attributed
 
 
 def attribute_stages(
@@ -49,7 +50,8 @@ def attribute_stages(
     customer who never reached it has one, their touches within ``lookback`` of their
     last. Each stage is attributed on its own; a stage's first events often have no touch
     before them (the first ad a customer saw *is* their Awareness), so its credit goes to
-    ``(none)``. The log is read once per stage, in one pass.
+    ``(none)``. The log is read once per stage, and each stage's paths are reduced to
+    their model's table before the next stage's are built.
 
     Parameters
     ----------
@@ -129,28 +131,25 @@ def attribute_stages(
     frame = open_log(events, by)
     staged = nw.from_native(assign_stages(frame.to_native(), fw, unmapped=unmapped)).lazy()
     stage, t = nw.col("stage"), nw.col("timestamp")
-
-    # The customer's first instant in each stage; every row of that instant converts. Each
-    # stage's journeys are the whole log again, one copy per stage: a cross join with the
-    # stages' numbers, so the window over the log is worked out once, not once a stage.
-    def numbered(column: nw.Expr, codes: dict[Any, int]) -> nw.Expr:
-        # -1 where no code applies: no stage's number is negative.
-        out = nw.lit(-1, dtype=nw.Int64())
-        for key, number in codes.items():
-            out = nw.when(column == key).then(nw.lit(number, dtype=nw.Int64())).otherwise(out)
-        return out
-
-    first = staged.with_columns(
-        (t == t.min().over("customer_id", "stage")).alias("_jl_first"),
-        numbered(stage, {s: fw.stages.index(s) for s in chosen}).alias("_jl_stage"),
-    )
-    goals = small_range(first, len(chosen)).select(
-        numbered(nw.col(DIGIT), {k: fw.stages.index(s) for k, s in enumerate(chosen)}).alias(GOAL)
-    )
-    copies = first.join(goals, how="cross")
-    is_entry = (nw.col("_jl_stage") == nw.col(GOAL)) & nw.col("_jl_first")
-    rows = journey_rows(base_rows(copies, is_entry, by), [GOAL], settings.lookback_us, once=True)
-    credit = credit_frame(rows, [GOAL], model, settings)
+    # One stage at a time, each reduced to its model's small table before the next: the
+    # paths of all stages at once are the log as many times over, more than an engine's
+    # memory holds on a large log. A customer's entry time is joined back from a grouped
+    # minimum, which engines spill, rather than taken by a window over the log.
+    tables = []
+    for name in chosen:
+        entries = staged.filter(stage == name).group_by("customer_id").agg(t.min().alias(_ENTRY))
+        # Rows after a customer's entry belong to no path into the stage: left out here,
+        # before the paths' windows sort them.
+        entry = nw.col(_ENTRY)
+        log = (
+            staged.join(entries, on="customer_id", how="left")
+            .filter(entry.is_null() | (t <= entry))
+            .with_columns(nw.lit(fw.stages.index(name), dtype=nw.Int64()).alias(GOAL))
+        )
+        is_entry = (stage == name) & (t == entry)
+        rows = journey_rows(base_rows(log, is_entry, by), [GOAL], settings.lookback_us, once=True)
+        tables.append(model_table(rows, [GOAL], model, settings))
+    credit = credit_frame(pd.concat(tables, ignore_index=True), [GOAL], model, settings)
     if len(credit) == 0:
         raise JourneyDataError(f"no customer reached any of the stages {chosen}")
     table = present(credit, by, goal="stage")
