@@ -6,6 +6,7 @@ import importlib.metadata
 import math
 import re
 import warnings
+from decimal import Decimal, getcontext
 from pathlib import Path
 
 import numpy as np
@@ -314,6 +315,35 @@ def test_total_log_likelihood_is_the_sum_over_customers(simulated):
         repeat["frequency"], repeat["monetary_value"], **spend.params_
     )
     assert spend.log_likelihood_ == pytest.approx(each.sum(), rel=1e-10)
+
+
+def _decimal_log_likelihood(x, tx, T, r, alpha, a, b) -> Decimal:
+    """BG/NBD's total log-likelihood in 50-digit arithmetic, from the model's terms
+    (Gamma(z + x) / Gamma(z) as a product over k < x, x whole)."""
+    getcontext().prec = 50
+    r, alpha, a, b = (Decimal(v) for v in (r, alpha, a, b))
+    total = Decimal(0)
+    for xi, txi, Ti in zip(x, tx, T, strict=True):
+        xi, txi, Ti = int(xi), Decimal(txi), Decimal(Ti)
+        total += r * alpha.ln() + sum(((r + k) * (b + k) / (a + b + k)).ln() for k in range(xi))
+        alive = (-(r + xi) * (alpha + Ti).ln()).exp()
+        dead = a / (b + xi - 1) * (-(r + xi) * (alpha + txi).ln()).exp() if xi else 0
+        total += (alive + dead).ln()
+    return total
+
+
+@pytest.mark.parametrize("a, b", [(0.8, 2.4), (1.5e9, 4.5e9)])
+def test_total_log_likelihood_keeps_its_digits_where_a_and_b_run_off(a, b):
+    # Where nobody's dropout chance differs, the fit drives a and b to 1e9 and beyond
+    # together; differences of gammaln there lost 1e-9 of the likelihood, enough noise to
+    # stall the optimiser on the machine's last digits.
+    x = np.array([0, 1, 3, 5, 12, 40])
+    T = np.array([0.9, 1.0, 0.7, 0.95, 1.0, 0.99])
+    tx = np.array([0.0, 0.2, 0.5, 0.9, 0.6, 0.98])
+    likelihood = bgnbd_module._Likelihood(x, tx, T, np.ones(len(x)))
+    got = likelihood(np.log([1.2, 1.4, a, b]))[0]
+    want = _decimal_log_likelihood(x, tx, T, 1.2, 1.4, a, b)
+    assert got == pytest.approx(float(want), rel=1e-13)
 
 
 def test_analytic_gradients_match_finite_differences(simulated):

@@ -33,6 +33,7 @@ HISTORY = ("frequency", "recency", "T")
 #: Log-parameters stay within +-30 (e^30 is 1e13): wide enough for any real fit, and it keeps
 #: the optimiser's trial steps from overflowing.
 LOG_BOUND = 30.0
+FLAT = 1e-8  # the smallest curvature of a likelihood, relative to the largest
 
 # A log-likelihood and its gradient in the log-parameters, from the log-parameters.
 Objective = Callable[[np.ndarray], tuple[float, np.ndarray]]
@@ -199,7 +200,8 @@ def standard_errors(
     (the Hessian of the log-likelihood, by central differences of its analytic gradient)
     inverted, then the delta method.
 
-    NaN where the Hessian is not negative definite: the likelihood is flat in some direction
+    NaN where the Hessian is not negative definite (to :data:`FLAT` of its largest
+    curvature, what its central differences resolve): the likelihood is flat in some direction
     (it keeps rising as a parameter runs off to 0 or infinity), so the data cannot pin the
     parameters down. That is warned about (JourneyDataWarning); predictions are then the
     limit the data supports.
@@ -213,9 +215,12 @@ def standard_errors(
         rows.append((upper - lower) / (2 * step))
     information = -np.array(rows)
     information = (information + information.T) / 2
-    try:
-        np.linalg.cholesky(information)
-    except np.linalg.LinAlgError:
+    curvature = np.linalg.eigvalsh(information)
+    # Negative definite to what central differences of the gradient resolve (about 1e-8
+    # of the largest curvature; CDNOW's fits are near 1e-2): a flatter direction is a
+    # likelihood still rising as parameters run off together (a and b of BG/NBD at 1e9
+    # on a log where the dropout chance is the same for everyone: 1e-12).
+    if not curvature[-1] > 0 or curvature[0] <= FLAT * curvature[-1]:
         reached = _shown(names, np.exp(theta) * unscale)
         warnings.warn(
             f"{model}: the likelihood is flat at {reached} (a parameter tends to 0 or "

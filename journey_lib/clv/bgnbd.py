@@ -23,7 +23,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 from numpy.typing import ArrayLike
-from scipy.special import betaln, digamma, expit, gammaln
+from scipy.special import betaln, expit, gammaln
 
 from ..errors import JourneyDataError, JourneyParameterError
 from ._alive import conditional_expected_purchases, log_odds_dead
@@ -362,12 +362,21 @@ class _Likelihood:
     What depends on ``x`` alone (the gamma and beta functions) is summed per distinct
     ``x``, and ``-(r + x) log(alpha + T)`` per distinct ``T``; only the dropout term needs
     one value per distinct history with a repeat purchase.
+
+    ``x`` is whole, so ``log Gamma(z + x) - log Gamma(z)`` is the sum of ``log(z + k)`` over
+    ``k < x``, taken as running sums up to the largest ``x``: differences of ``gammaln``
+    lose their precision where the parameters are large (about 1e-8 of the mean
+    log-likelihood at ``a`` near 1e7), which is where they run when the data holds no
+    dropout, and a likelihood that noisy stalls the optimiser on whichever last digits the
+    machine's arithmetic gives.
     """
 
     def __init__(self, x: np.ndarray, tx: np.ndarray, T: np.ndarray, weight: np.ndarray):
         self.customers = weight.sum()
-        self.xs, at = np.unique(x, return_inverse=True)
+        xs, at = np.unique(x, return_inverse=True)
         self.x_weight = np.bincount(at, weight)
+        self.x_index = xs.astype(np.intp)  # into running sums over k = 0, 1, ...
+        self.k = np.arange(self.x_index[-1], dtype=float)
         self.ages, at = np.unique(T, return_inverse=True)
         self.age_weight = np.bincount(at, weight)
         self.age_purchases = np.bincount(at, weight * x)
@@ -378,18 +387,21 @@ class _Likelihood:
 
     def __call__(self, theta: np.ndarray) -> tuple[float, np.ndarray]:
         r, alpha, a, b = np.exp(theta)
-        xs, n_x = self.xs, self.x_weight
+        n_x = self.x_weight
         n_T, x_T, log_ages = self.age_weight, self.age_purchases, np.log(alpha + self.ages)
-        ll = n_x @ (gammaln(r + xs) + betaln(a, b + xs)) - self.customers * (
-            gammaln(r) + betaln(a, b) - r * np.log(alpha)
-        )
-        ll -= (r * n_T + x_T) @ log_ages
-        d_r = n_x @ digamma(r + xs) - self.customers * (digamma(r) - np.log(alpha))
-        d_r -= n_T @ log_ages
+        k = self.k
+
+        def upto(terms: np.ndarray) -> np.ndarray:
+            """Sums of ``terms`` over k < x, for each distinct x."""
+            return np.concatenate(([0.0], np.cumsum(terms)))[self.x_index]
+
+        # log Gamma(r + x) / Gamma(r) and log B(a, b + x) / B(a, b), and their derivatives.
+        ll = n_x @ (upto(np.log(r + k)) - upto(np.log1p(a / (b + k))))
+        ll += self.customers * r * np.log(alpha) - (r * n_T + x_T) @ log_ages
+        d_r = n_x @ upto(1 / (r + k)) + self.customers * np.log(alpha) - n_T @ log_ages
         d_alpha = self.customers * r / alpha - (r * n_T + x_T) @ (1 / (alpha + self.ages))
-        ab = digamma(a + b) - digamma(a + b + xs)
-        d_a = n_x @ ab
-        d_b = n_x @ (ab + digamma(b + xs) - digamma(b))
+        d_a = -(n_x @ upto(1 / (a + b + k)))
+        d_b = n_x @ upto(a / ((b + k) * (a + b + k)))
 
         # Dropout term of the repeat buyers: log(1 + e^D), D the log-odds of being dead.
         x, w = self.x, self.weight
