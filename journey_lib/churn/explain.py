@@ -390,9 +390,13 @@ def reasons(
                     at, named[name], np.zeros(len(at), dtype=int), typical
                 )
     keep = min(top, len(names))
-    order = np.argsort(-effects, axis=1, kind="stable")[:, :keep]
+    # Ranked on effects rounded to 1e-12: a customer's scores differ in their last digits
+    # with the rows scored beside them (the linear algebra sums a row by the shape of the
+    # block), and a near-tie must not swap two reasons with who else was scored.
+    ranked = np.round(effects, 12)
+    order = np.argsort(-ranked, axis=1, kind="stable")[:, :keep]
     chosen = np.take_along_axis(effects, order, axis=1)
-    customer, rank = np.nonzero(chosen > 0)
+    customer, rank = np.nonzero(np.take_along_axis(ranked, order, axis=1) > 0)
     group = order[customer, rank]
     values = np.empty(len(customer), dtype=object)
     for j in np.unique(group):
