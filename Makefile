@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: report test java browser lint bench data lab clean
+.PHONY: report test test-all java browser lint bench data lab clean
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "journey-lab needs Python 3.11 or newer: make PYTHON=python3.12 ...")'
@@ -18,10 +18,15 @@ report: $(STAMP)
 # One pytest worker per core, a test file to a worker (its module fixtures built once), and
 # one OpenMP thread a worker: two workers' model fits each spinning two threads on two cores
 # run many times slower. The 25 slowest tests are listed at the end, to keep CI's time in view.
-test: $(STAMP) java browser
-	$(BIN)/ruff check journey_lib tests benchmarks
-	$(BIN)/ruff format --check journey_lib tests benchmarks
-	OMP_NUM_THREADS=$${OMP_NUM_THREADS:-1} $(BIN)/python -m pytest -n auto --dist loadfile --durations=25
+# `make test` (what CI runs) leaves out the tests marked slow, about a tenth of the suite's
+# time, and says so at its end; `make test-all` runs them too.
+PYTEST := OMP_NUM_THREADS=$${OMP_NUM_THREADS:-1} $(BIN)/python -m pytest -n auto --dist loadfile --durations=25
+
+test: lint java browser
+	$(PYTEST) -m "not slow"
+
+test-all: lint java browser
+	$(PYTEST)
 
 # PySpark's parity tests need a Java runtime: install one where apt-get can without a prompt
 # (as root, or with password-less sudo); elsewhere say so and go on (those tests then skip,

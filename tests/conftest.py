@@ -50,3 +50,16 @@ def print_pdf(browser, tmp_path):
     """``print_pdf(path) -> int``: the local HTML file printed to PDF (into tmp_path), its
     number of pages."""
     return lambda path: browser.print_pdf(path, tmp_path / "browser")
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus, config):
+    """Say what a run filtered by marker left out (`make test` leaves out the slow tests),
+    so that no check goes missing silently."""
+    expression = config.getoption("markexpr") or ""
+    left_out = len(terminalreporter.stats.get("deselected", []))
+    if "not slow" in expression and left_out:
+        terminalreporter.write_line(
+            f"{left_out} tests marked slow were left out of this run (a gigabyte CSV, "
+            f"false-alarm rates over simulated years, the large churn settings, a summary "
+            f"of a million events): `make test-all` runs every test"
+        )
