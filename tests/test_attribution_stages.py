@@ -96,6 +96,30 @@ def test_an_entry_instant_converts_once_with_the_touches_at_or_before_it():
     assert_credit(markov, {"tv": 6, "email": 6, NONE: 3}, "value")
 
 
+@pytest.mark.parametrize("engine", ["pandas", "duckdb"])
+def test_rows_within_the_entry_s_microsecond_are_at_its_instant(engine):
+    # Nanosecond times (pandas keeps them; DuckDB and Spark hold microseconds): the email
+    # 500 ns after the visit is a touch at the entry's instant, and the second visit 700 ns
+    # after it enters too, with its value, as on an engine that holds microseconds.
+    day = pd.Timestamp("2024-01-02", tz="UTC")
+    nanos = log(
+        (1, 0, "ad_view", "tv"),
+        (1, DAY, "site_visit", "web", 5.0),
+        (1, DAY, "ad_view", "email"),
+        (1, DAY, "site_visit", "search", 7.0),
+        (2, 0, "ad_view", "social"),
+    ).astype({"timestamp": "datetime64[ns, UTC]"})
+    nanos.loc[2, "timestamp"] = day + pd.Timedelta(500, unit="ns")
+    nanos.loc[3, "timestamp"] = day + pd.Timedelta(700, unit="ns")
+    assert nanos.loc[1, "timestamp"] == day
+    if engine != "pandas":  # DuckDB's frames hold the times cut to microseconds
+        nanos = to_engine(nanos.astype({"timestamp": "datetime64[us, UTC]"}), engine)
+    result = attribute_stages(nanos, FRAMEWORK, model="last_touch")
+    consider = stage(result, "Consider")
+    assert_credit(consider, {"email": 1})
+    assert_credit(consider, {"email": 12}, "value")
+
+
 def test_repeat_purchases_enter_retention_in_the_built_in_framework():
     result = attribute_stages(STAGED, model="last_touch", stages=["Purchase", "Retention"])
     assert list(dict.fromkeys(result["stage"])) == ["Purchase", "Retention"]

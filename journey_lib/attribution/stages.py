@@ -9,11 +9,12 @@ import narwhals.stable.v2 as nw
 import pandas as pd
 from narwhals.typing import IntoFrame
 
+from .._engine import with_microseconds
 from ..analytics.stages import StageFramework, assign_stages, resolve_framework
 from ..errors import JourneyDataError, JourneyParameterError, check_choice
 from ..io.profile import LogProfile
 from .core import MODELS, Settings, credit_frame, model_table, present
-from .journeys import GOAL, base_rows, journey_rows, open_log
+from .journeys import GOAL, T, base_rows, journey_rows, open_log
 
 __all__ = ["attribute_stages"]
 
@@ -130,7 +131,10 @@ def attribute_stages(
         )
     frame = open_log(events, by)
     staged = nw.from_native(assign_stages(frame.to_native(), fw, unmapped=unmapped)).lazy()
-    stage, t = nw.col("stage"), nw.col("timestamp")
+    # Times in whole microseconds, as the paths order them (and DuckDB and Spark hold them):
+    # rows within one microsecond of the entry are at its instant on every engine.
+    staged = with_microseconds(staged, T)
+    stage, t = nw.col("stage"), nw.col(T)
     # One stage at a time, each reduced to its model's small table before the next: the
     # paths of all stages at once are the log as many times over, more than an engine's
     # memory holds on a large log. A customer's entry time is joined back from a grouped
