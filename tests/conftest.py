@@ -52,11 +52,34 @@ def print_pdf(browser, tmp_path):
     return lambda path: browser.print_pdf(path, tmp_path / "browser")
 
 
+# How many tests a marker expression left out. Under pytest-xdist only the workers collect
+# (each the whole suite), so each hands its count to the controller, which prints it.
+_LEFT_OUT = pytest.StashKey[int]()
+
+
+def pytest_deselected(items):
+    if items:
+        stash = items[0].config.stash
+        stash[_LEFT_OUT] = stash.get(_LEFT_OUT, 0) + len(items)
+
+
+def pytest_sessionfinish(session):
+    if hasattr(session.config, "workeroutput"):
+        session.config.workeroutput["left_out"] = session.config.stash.get(_LEFT_OUT, 0)
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_testnodedown(node, error):
+    stash = node.config.stash
+    found = getattr(node, "workeroutput", {}).get("left_out", 0)
+    stash[_LEFT_OUT] = max(stash.get(_LEFT_OUT, 0), found)
+
+
 def pytest_terminal_summary(terminalreporter, exitstatus, config):
     """Say what a run filtered by marker left out (`make test` leaves out the slow tests),
     so that no check goes missing silently."""
     expression = config.getoption("markexpr") or ""
-    left_out = len(terminalreporter.stats.get("deselected", []))
+    left_out = config.stash.get(_LEFT_OUT, 0)
     if "not slow" in expression and left_out:
         terminalreporter.write_line(
             f"{left_out} tests marked slow were left out of this run (a gigabyte CSV, "
