@@ -369,6 +369,24 @@ def test_analytic_gradients_match_finite_differences(simulated):
         np.testing.assert_allclose(likelihood(theta)[1], numeric, rtol=1e-4, atol=1e-3)
 
 
+def test_frequencies_beyond_the_running_sums_add_their_tail(simulated, monkeypatch):
+    # The likelihood sums whole frequencies term by term up to RUNNING; above, gammaln
+    # differences add the rest. With RUNNING at 3, most repeat buyers take the tail.
+    sim, _, _ = simulated
+    s = sim.summary.head(3000)
+    monkeypatch.setattr(bgnbd_module, "RUNNING", 3)
+    assert (s["frequency"] > 3).sum() > 100
+    x, tx, T = (s[c].to_numpy() / d for c, d in [("frequency", 1), ("recency", 1500), ("T", 1500)])
+    likelihood = bgnbd_module._Likelihood(x, tx, T, np.ones(len(s)))
+    for params in ([0.3, 0.27, 0.8, 2.5], [2.7, 0.14, 1.6, 0.6]):
+        theta = np.log(params)
+        named = dict(zip(("r", "alpha", "a", "b"), params, strict=True))
+        each = bgnbd_log_likelihood(x, tx, T, **named)
+        assert likelihood(theta)[0] == pytest.approx(each.sum(), rel=1e-10)
+        numeric = approx_fprime(theta, lambda t: likelihood(t)[0], 1e-6)
+        np.testing.assert_allclose(likelihood(theta)[1], numeric, rtol=1e-4, atol=1e-3)
+
+
 def _integrated_expectation(params, t, x, tx, T):
     """E[purchases in (T, T + t] | x, t_x, T] by integrating over p numerically, lambda in
     closed form (gamma integrals), straight from the model: the alive branch of the

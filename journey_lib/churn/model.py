@@ -485,11 +485,12 @@ class ChurnModel:
 
         A group's effect is the customer's churn probability minus the probability with
         the group's columns set to a typical training customer's (:attr:`reference`); the
-        top reasons are the largest positive effects. A one-at-a-time comparison, not a
-        Shapley value (see :mod:`journey_lib.churn.explain`). It costs one prediction of
-        ``X`` per feature group, of the customers not already typical in it; a gradient
-        boosting model walks only the trees that split on the group
-        (:mod:`journey_lib.churn.variants`).
+        top reasons are the largest positive effects, compared to 1e-12 (the last digits of
+        a score vary with the rows scored beside it), ties in the groups' order. A
+        one-at-a-time comparison, not a Shapley value (see :mod:`journey_lib.churn.explain`).
+        It costs one prediction of ``X`` per feature group, of the customers not already
+        typical in it; a gradient boosting model walks only the trees that split on the
+        group (:mod:`journey_lib.churn.variants`).
 
         Parameters
         ----------

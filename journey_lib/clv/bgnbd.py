@@ -23,7 +23,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 from numpy.typing import ArrayLike
-from scipy.special import betaln, expit, gammaln
+from scipy.special import betaln, digamma, expit, gammaln
 
 from ..errors import JourneyDataError, JourneyParameterError
 from ._alive import conditional_expected_purchases, log_odds_dead
@@ -355,6 +355,10 @@ def _window(t: Any) -> float:
     return float(t)
 
 
+#: Frequencies summed term by term in the likelihood (see :class:`_Likelihood`).
+RUNNING = 10_000
+
+
 class _Likelihood:
     """Total log-likelihood of weighted distinct histories and its gradient in the
     log-parameters, as one pass over the data.
@@ -364,8 +368,9 @@ class _Likelihood:
     one value per distinct history with a repeat purchase.
 
     ``x`` is whole, so ``log Gamma(z + x) - log Gamma(z)`` is the sum of ``log(z + k)`` over
-    ``k < x``, taken as running sums up to the largest ``x``: differences of ``gammaln``
-    lose their precision where the parameters are large (about 1e-8 of the mean
+    ``k < x``, taken as running sums up to the largest ``x`` (at most :data:`RUNNING`
+    terms; beyond, a difference of ``gammaln`` adds the rest): differences of ``gammaln``
+    from ``z`` lose their precision where the parameters are large (about 1e-8 of the mean
     log-likelihood at ``a`` near 1e7), which is where they run when the data holds no
     dropout, and a likelihood that noisy stalls the optimiser on whichever last digits the
     machine's arithmetic gives.
@@ -375,8 +380,11 @@ class _Likelihood:
         self.customers = weight.sum()
         xs, at = np.unique(x, return_inverse=True)
         self.x_weight = np.bincount(at, weight)
-        self.x_index = xs.astype(np.intp)  # into running sums over k = 0, 1, ...
+        # Into running sums over k = 0, 1, ..., RUNNING - 1; frequencies beyond add a tail.
+        self.x_index = np.minimum(xs, RUNNING).astype(np.intp)
         self.k = np.arange(self.x_index[-1], dtype=float)
+        self.beyond = np.flatnonzero(xs > RUNNING)
+        self.x_beyond = xs[self.beyond]
         self.ages, at = np.unique(T, return_inverse=True)
         self.age_weight = np.bincount(at, weight)
         self.age_purchases = np.bincount(at, weight * x)
@@ -391,17 +399,25 @@ class _Likelihood:
         n_T, x_T, log_ages = self.age_weight, self.age_purchases, np.log(alpha + self.ages)
         k = self.k
 
-        def upto(terms: np.ndarray) -> np.ndarray:
-            """Sums of ``terms`` over k < x, for each distinct x."""
-            return np.concatenate(([0.0], np.cumsum(terms)))[self.x_index]
+        def upto(terms: np.ndarray, tail: Any) -> np.ndarray:
+            """Sums of ``terms`` over k < x, for each distinct x; ``tail(f)`` is
+            ``f(z + x) - f(z + RUNNING)`` summed alike, for the x beyond RUNNING."""
+            sums = np.concatenate(([0.0], np.cumsum(terms)))[self.x_index]
+            if len(self.beyond):
+                sums[self.beyond] += tail(self.x_beyond) - tail(RUNNING)
+            return sums
 
         # log Gamma(r + x) / Gamma(r) and log B(a, b + x) / B(a, b), and their derivatives.
-        ll = n_x @ (upto(np.log(r + k)) - upto(np.log1p(a / (b + k))))
+        ll = n_x @ (
+            upto(np.log(r + k), lambda x: gammaln(r + x))
+            - upto(np.log1p(a / (b + k)), lambda x: gammaln(a + b + x) - gammaln(b + x))
+        )
         ll += self.customers * r * np.log(alpha) - (r * n_T + x_T) @ log_ages
-        d_r = n_x @ upto(1 / (r + k)) + self.customers * np.log(alpha) - n_T @ log_ages
+        d_r = n_x @ upto(1 / (r + k), lambda x: digamma(r + x))
+        d_r += self.customers * np.log(alpha) - n_T @ log_ages
         d_alpha = self.customers * r / alpha - (r * n_T + x_T) @ (1 / (alpha + self.ages))
-        d_a = -(n_x @ upto(1 / (a + b + k)))
-        d_b = n_x @ upto(a / ((b + k) * (a + b + k)))
+        d_a = -(n_x @ upto(1 / (a + b + k), lambda x: digamma(a + b + x)))
+        d_b = n_x @ upto(a / ((b + k) * (a + b + k)), lambda x: digamma(b + x) - digamma(a + b + x))
 
         # Dropout term of the repeat buyers: log(1 + e^D), D the log-odds of being dead.
         x, w = self.x, self.weight
