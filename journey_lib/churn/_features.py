@@ -140,8 +140,11 @@ def log_features(
     bucket = nw.lit(len(window_us))
     for b in range(len(window_us) - 1, -1, -1):
         bucket = nw.when(age <= window_us[b]).then(nw.lit(b)).otherwise(bucket)
-    staged = assign_stages(before.to_native(), framework, unmapped="ignore")
-    rows = nw.from_native(staged).lazy().with_columns(_bucket=bucket)
+    # Only the stage columns need the stages: assigning them joins the log with each
+    # customer's first repeated events, which the engine would otherwise do for every query.
+    rows = before.with_columns(_bucket=bucket)
+    staged = nw.from_native(assign_stages(before.to_native(), framework, unmapped="ignore"))
+    staged = staged.lazy().with_columns(_bucket=bucket)
     stages = get_framework(framework).stages
 
     # A channel is a name even when a reader typed an empty channel column as numbers.
@@ -152,7 +155,7 @@ def log_features(
     ]
     # Expressions become columns before grouping: Narwhals' pandas backend mishandles
     # anything but a plain column inside a group-by aggregation.
-    prepared = rows.with_columns(
+    prepared = staged.with_columns(
         _ticket=(nw.col("event") == ticket_event).cast(nw.Int64),
         _resolved=(nw.col("event") == resolved_event).cast(nw.Int64),
         _stage=nw.col("stage")
@@ -222,7 +225,7 @@ def log_features(
     parts.append(_windowed(rows, population, "event", "event", labels))
     if channel:
         parts.append(_windowed(rows, population, "channel", "channel", labels))
-    parts.append(_windowed(rows, population, "stage", "stage", labels, categories=stages))
+    parts.append(_windowed(staged, population, "stage", "stage", labels, categories=stages))
     X = pd.concat(parts, axis=1)
     trends = {"trend_events": _trend(X, "events", labels, window_us)}
     for stage in stages:
