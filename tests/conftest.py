@@ -52,11 +52,12 @@ def print_pdf(browser, tmp_path):
     return lambda path: browser.print_pdf(path, tmp_path / "browser")
 
 
-# The longest test files, longest first (test time on the 2-core machine, 2026-12-07: 466,
-# 377, 232, 206 and 166 s for the first five). pytest-xdist hands out whole files (`--dist
-# loadfile`) and by default the files with the most tests first, which left these few-test
-# files to the end: one worker ran them while the other had nothing left. The Makefile turns
-# that order off (--no-loadscope-reorder), so these go first and the many short files fill in.
+# The longest test files, longest first (test time on the 2-core machine, 2026-12-07, before
+# test_any_log ran fewer pages of customer tables: 466, 377, 232, 206 and 166 s for the
+# first five). pytest-xdist hands out whole files (`--dist loadfile`) and by default the
+# files with the most tests first, which left these few-test files to the end: one worker
+# ran them while the other had nothing left. The Makefile turns that order off
+# (--no-loadscope-reorder), so these go first and the many short files fill in.
 LONGEST_FIRST = (
     "test_any_log.py",
     "test_report_spark.py",
