@@ -6,7 +6,7 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 from engines import assert_same_frame, to_engine
-from test_attribution import DAY, NONE, assert_credit, log
+from test_attribution import DAY, NONE, assert_credit, credit, log
 
 import journey_lib as jl
 from journey_lib.attribution import attribute_stages
@@ -94,6 +94,38 @@ def test_an_entry_instant_converts_once_with_the_touches_at_or_before_it():
     markov = stage(attribute_stages(at_once, FRAMEWORK), "Consider")
     assert_credit(markov, {"tv": 0.5, "email": 0.5, NONE: 1})
     assert_credit(markov, {"tv": 6, "email": 6, NONE: 3}, "value")
+
+
+@pytest.mark.parametrize("engine", ["pandas", "duckdb"])
+def test_a_path_that_never_enters_keeps_the_lookback_before_its_last_touch(engine):
+    # Into Consider: customer 1 after social, 2 after tv, 4 after email then social.
+    # Customer 3 never enters: a social ad on day 0, then email and tv on day 50 (and an
+    # unmapped review after), so with a 30-day lookback their path is email, tv -> null.
+    # Markov: start -> social 1/4, tv 1/4, email 1/2; social -> entry; tv -> entry or null
+    # and email -> social or tv, half each. P = 1/4 + 1/8 + 3/8 = 3/4; without social 1/4,
+    # without tv 1/2, without email 3/8: effects 2/3, 1/3, 1/2 share the 3 entries.
+    never = log(
+        (1, 0, "ad_view", "social"),
+        (1, DAY, "site_visit", "web"),
+        (2, 0, "ad_view", "tv"),
+        (2, DAY, "site_visit", "web"),
+        (4, 0, "ad_view", "email"),
+        (4, 10, "ad_view", "social"),
+        (4, DAY, "site_visit", "web"),
+        (3, 0, "ad_view", "social"),
+        (3, 50 * DAY, "ad_view", "email"),
+        (3, 50 * DAY + 10, "ad_view", "tv"),
+        (3, 51 * DAY, "review", None),
+    )
+    frame = to_engine(never, engine)
+    result = attribute_stages(frame, FRAMEWORK, unmapped="ignore")
+    assert_credit(stage(result, "Consider"), {"social": 4 / 3, "tv": 2 / 3, "email": 1})
+    # Neither customer 3's whole history (no lookback) nor no path for them gives that.
+    whole = stage(attribute_stages(frame, FRAMEWORK, lookback=None, unmapped="ignore"), "Consider")
+    assert credit(whole)["social"] == pytest.approx(1.528302, abs=1e-6)
+    without = to_engine(never[never["customer_id"] != 3], engine)
+    alone = stage(attribute_stages(without, FRAMEWORK, unmapped="ignore"), "Consider")
+    assert_credit(alone, {"social": 1.5, "tv": 0.75, "email": 0.75})
 
 
 @pytest.mark.parametrize("engine", ["pandas", "duckdb"])
