@@ -52,33 +52,6 @@ def print_pdf(browser, tmp_path):
     return lambda path: browser.print_pdf(path, tmp_path / "browser")
 
 
-# The longest test files, longest first (test time on the 2-core machine, 2026-12-07, before
-# test_any_log ran fewer pages of customer tables: 466, 377, 232, 206 and 166 s for the
-# first five). pytest-xdist hands out whole files (`--dist loadfile`) and by default the
-# files with the most tests first, which left these few-test files to the end: one worker
-# ran them while the other had nothing left. The Makefile turns that order off
-# (--no-loadscope-reorder), so these go first and the many short files fill in.
-LONGEST_FIRST = (
-    "test_any_log.py",
-    "test_report_spark.py",
-    "test_report_engines.py",
-    "test_notebooks.py",
-    "test_summary_runs.py",
-    "test_segments_retention.py",
-    "test_segments_funnels.py",
-    "test_churn_variants.py",
-    "test_segments_progression.py",
-    "test_churn_model.py",
-    "test_cli_churn.py",
-)
-
-
-def pytest_collection_modifyitems(items):
-    rank = {name: place for place, name in enumerate(LONGEST_FIRST)}
-    # A stable sort: each file's tests, and the other files, keep their order.
-    items.sort(key=lambda item: rank.get(item.path.name, len(rank)))
-
-
 # How many tests a marker expression left out. Under pytest-xdist only the workers collect
 # (each the whole suite), so each hands its count to the controller, which prints it.
 _LEFT_OUT = pytest.StashKey[int]()
