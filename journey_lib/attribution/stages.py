@@ -19,8 +19,6 @@ from .journeys import GOAL, T, base_rows, journey_rows, open_log
 __all__ = ["attribute_stages"]
 
 _ENTRY = "_jl_entry"  # the customer's first time in the stage being attributed
-_LAST = "_jl_last"  # the customer's last touch
-_END = "_jl_path_end"  # where the customer's one path into the stage ends
 
 
 def attribute_stages(
@@ -137,36 +135,22 @@ def attribute_stages(
     # rows within one microsecond of the entry are at its instant on every engine.
     staged = with_microseconds(staged, T)
     stage, t = nw.col("stage"), nw.col(T)
-    # A touch is a row with a value of `by`, as base_rows reads it.
-    touch = ~nw.col(by).cast(nw.String()).is_null()
-    lookback = settings.lookback_us
     # One stage at a time, each reduced to its model's small table before the next: the
     # paths of all stages at once are the log as many times over, more than an engine's
-    # memory holds on a large log. A customer's entry time and last touch are joined back
-    # from a grouped minimum and maximum, which engines spill, rather than taken by windows
-    # over the log.
+    # memory holds on a large log. A customer's entry time is joined back from a grouped
+    # minimum, which engines spill, rather than taken by a window over the log.
     tables = []
     for name in chosen:
-        ends = (
-            staged.with_columns(
-                nw.when(stage == name).then(t).alias(_ENTRY), nw.when(touch).then(t).alias(_LAST)
-            )
-            .group_by("customer_id")
-            .agg(nw.col(_ENTRY).min(), nw.col(_LAST).max())
-            .with_columns(nw.coalesce(_ENTRY, _LAST).alias(_END))
-        )
-        # Each customer has one path into the stage: up to their entry, or for those who
-        # never entered, up to their last touch. Rows after its end, or before it by more
-        # than the lookback, lie on no path: left out here, before the paths' windows sort
-        # the rows (at 100M events most of the log).
-        end = nw.col(_END)
-        kept = t <= end if lookback is None else (t <= end) & (t >= end - lookback)
+        entries = staged.filter(stage == name).group_by("customer_id").agg(t.min().alias(_ENTRY))
+        # Rows after a customer's entry belong to no path into the stage: left out here,
+        # before the paths' windows sort them.
+        entry = nw.col(_ENTRY)
         log = (
-            staged.join(ends, on="customer_id", how="left")
-            .filter(kept)
+            staged.join(entries, on="customer_id", how="left")
+            .filter(entry.is_null() | (t <= entry))
             .with_columns(nw.lit(fw.stages.index(name), dtype=nw.Int64()).alias(GOAL))
         )
-        is_entry = (stage == name) & (t == nw.col(_ENTRY))
+        is_entry = (stage == name) & (t == entry)
         rows = journey_rows(base_rows(log, is_entry, by), [GOAL], settings.lookback_us, once=True)
         tables.append(model_table(rows, [GOAL], model, settings))
     credit = credit_frame(pd.concat(tables, ignore_index=True), [GOAL], model, settings)
