@@ -16,9 +16,9 @@ report: $(STAMP)
 	$(BIN)/journey report
 
 # One pytest worker per core, a test file to a worker (its module fixtures built once, in
-# xdist's default order, the files with most tests first: giving the longest files first ran
-# the long report tests side by side and took 2,561 s against 2,078 s on the 2-core machine), and
-# one OpenMP thread a worker: two workers' model fits each spinning two threads on two cores
+# xdist's default order, the files with most tests first: the longest files first ran the
+# whole-report tests side by side, 2,561 s against 2,078 s on the 2-core machine), and one
+# OpenMP thread a worker: two workers' model fits each spinning two threads on two cores
 # run many times slower. The 25 slowest tests are listed at the end, to keep CI's time in view.
 # `make test` (what CI runs) leaves out the tests marked slow, about a tenth of the suite's
 # time, and says so at its end; `make test-all` runs them too.
