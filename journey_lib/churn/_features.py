@@ -143,8 +143,7 @@ def log_features(
     # Only the stage columns need the stages: assigning them joins the log with each
     # customer's first repeated events, which the engine would otherwise do for every query.
     rows = before.with_columns(_bucket=bucket)
-    staged = nw.from_native(assign_stages(before.to_native(), framework, unmapped="ignore"))
-    staged = staged.lazy().with_columns(_bucket=bucket)
+    staged = nw.from_native(assign_stages(rows.to_native(), framework, unmapped="ignore")).lazy()
     stages = get_framework(framework).stages
 
     # A channel is a name even when a reader typed an empty channel column as numbers.
