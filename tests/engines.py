@@ -19,6 +19,13 @@ import pytest
 #: The real public data sets, next to the project (never copied into it).
 SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 
+#: The settings the whole-report tests run the bundled sample with: the primer on 1,000
+#: customers, 04's logistic model, 05's credit with 20 resamples (200 by default). What an
+#: engine computes (the log's tables, the model's features, the credit's per-customer
+#: tables) is the same as with the defaults; the fits and resamples are pandas' and numpy's
+#: on what the engine collected. The committed defaults run in tests/test_notebooks.py.
+SMALL = {"customers": 1000, "model": "logistic", "n_boot": 20}
+
 #: Set to 1 (CI's .ci/run does) to make a test that would skip for want of Java, ../shared
 #: or an optional package fail instead: what CI is meant to check cannot vanish unseen.
 REQUIRE_ALL = "JOURNEY_REQUIRE_ALL"

@@ -3,10 +3,13 @@ logs and customer tables, and logs made here in awkward shapes. Each must give a
 report (no failed notebook), with figures that match a hand computation of the profile's
 definitions, and pages a reader can take: no traceback, warning text, path or repr.
 
-A report runs seven notebooks in kernels of their own (about 50 to 90 s a log; three of
-the four customer tables run only the three pages a table fills, 01, 03, 04); the churn
-model is the logistic one and the credit has no bootstrap, to keep the suite's time down
-(the default model and intervals run in tests/test_notebooks.py on the sample)."""
+A report runs its notebooks in kernels of their own (about 50 to 90 s a log for all
+seven). The real logs and the first customer table run all seven; the other three tables
+run the three pages a table fills (01, 03, 04); the awkward logs run the pages whose figures
+are checked here (01, 02, 03, 05, and 04 where the log is made to have a churn model), and
+their other pages (04, 06, 07) in a slow test. The churn model is the logistic one and the
+credit has no bootstrap, to keep the suite's time down (the default model and intervals run
+in tests/test_notebooks.py on the sample)."""
 
 from __future__ import annotations
 
@@ -37,6 +40,15 @@ FAST = {"n_boot": 0, "model": "logistic"}
 # not apply, which the first table's whole report checks. The other tables (other labels,
 # columns and types) run those three, for CI's time.
 TABLE_PAGES = ["01", "03", "04"]
+# An awkward log's checked pages: the touchpoints, funnel, retention and credit of every
+# log, and the pages EXPECT names for it (awkward_logs.py).
+CHECKED = {"01", "02", "03", "05"}
+
+
+def checked_pages(name: str) -> list[str]:
+    return sorted(CHECKED | {notebook[:2] for notebook in EXPECT[name]})
+
+
 # What must never reach a page: tracebacks, raw warnings, reprs, kernel file paths.
 LEAKS = re.compile(
     r"Traceback|Warning:|warnings\.warn|<journey_lib\.|object at 0x|site-packages|/tmp/|/work/"
@@ -73,6 +85,8 @@ def reports(tmp_path_factory):
         if name in ("bigml", "bank", "ecommerce"):
             # n_boot is the credit's (05), which these runs leave out
             only, given = TABLE_PAGES, {"model": FAST["model"]}
+        elif name in MAKERS:
+            only, given = checked_pages(name), FAST
         else:
             only, given = SUITE, FAST
         return run_report(NOTEBOOKS, data=jobs[name][1], out=out, only=only, parameters=given)
@@ -148,6 +162,25 @@ def test_awkward_log_gives_a_complete_report(reports, name):
         page = (folder / "05_attribution_and_value.html").read_text()
         assert "Attribution does not apply to this data" in page
     assert_readable(folder)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", sorted(MAKERS))
+def test_awkward_log_gives_its_other_pages(tmp_path, name):
+    """The pages test_awkward_log_gives_a_complete_report leaves out run on each log, and
+    read as well."""
+    made = MAKERS[name](tmp_path)
+    rest = [page for page in SUITE if page not in checked_pages(name)]
+    assert rest
+    given = {"model": FAST["model"]} if "04" in rest else {}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", JourneyDataWarning)
+        result = run_report(
+            NOTEBOOKS, data=made.path, out=tmp_path / "reports", only=rest, parameters=given
+        )
+    assert result.ok, result.summary()
+    assert sorted(p.stem[:2] for p in result.folder.glob("0*.html")) == rest
+    assert_readable(result.folder)
 
 
 def test_clickstream_report(reports):

@@ -3,9 +3,9 @@ written for a reader, no echoed return values, a line of reading under each figu
 warning, path, traceback or stderr text, no repr; and with ``min_cell`` the tables hide
 every count below it.
 
-The packaged suite runs once on the bundled sample with small settings (a 1,000-customer
-primer, the logistic model, no bootstrap of the credit), and 02 and 03 once more with
-``min_cell`` above any count.
+The packaged suite runs once on the bundled sample with small settings (``sample_report`` in
+tests/conftest.py: a 1,000-customer primer, the logistic model, 20 resamples of the credit),
+and 02 and 03 once more with ``min_cell`` above any count.
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ from __future__ import annotations
 import html
 import json
 import re
+from dataclasses import dataclass
 from pathlib import Path
 
 import nbformat
@@ -22,9 +23,6 @@ from test_notebooks import NAMES
 from journey_lib.report import run_report
 from journey_lib.report.tables import COUNT_COLUMNS
 
-#: Small settings: the primer simulates fewer customers, 04 fits the logistic model and 05
-#: draws no resamples.
-SMALL = {"customers": 1000, "model": "logistic", "n_boot": 0}
 HIGH = 10**6
 #: What a page may not show.
 LONG_FLOAT = re.compile(r"\d\.\d{5,}")
@@ -32,12 +30,19 @@ LEAKS = re.compile(r"Warning|warn\(|/tmp/|/home/|/work/|site-packages|Traceback"
 REPR = re.compile(r"^(\{'|[A-Z]\w*\()")
 
 
+@dataclass(frozen=True)
+class Ran:
+    """A run folder and its notebooks' records in the manifest, by name."""
+
+    folder: Path
+    notebooks: dict[str, dict]
+
+
 @pytest.fixture(scope="module")
-def suite(tmp_path_factory):
-    """The packaged suite, run once with small settings."""
-    result = run_report(parameters=SMALL, out=tmp_path_factory.mktemp("pages"), timeout=900)
-    assert set(result.statuses.values()) == {"ok"}, result.summary()
-    return result
+def suite(sample_report):
+    """The packaged suite on the sample, run once with small settings."""
+    manifest = json.loads((sample_report / "manifest.json").read_text())
+    return Ran(sample_report, manifest["notebooks"])
 
 
 @pytest.fixture(scope="module")
@@ -199,7 +204,7 @@ def test_min_cell_hides_every_count_in_the_tables(hidden):
 def test_pages_name_the_parameter(suite):
     """Every notebook of the data declares min_cell; the primer, on simulated customers,
     does not."""
-    for name, run in suite.notebooks.items():
-        declared = set(run.defaults)
+    for name, record in suite.notebooks.items():
+        declared = set(record["defaults"])
         assert ("min_cell" in declared) == (not name.startswith("00")), name
     assert Path(suite.folder / "index.html").is_file()

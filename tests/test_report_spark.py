@@ -7,11 +7,13 @@ attribution and customer value) and the summary. The segments and changes notebo
 07) pass too but are left out for CI's time: on Spark they ask a few hundred small queries
 at about a second each (185 s of a whole report's 460 s of notebook time; see
 benchmarks/README.md, "On Spark"); their functions' Spark answers are held to pandas in
-tests/test_segments*.py and tests/test_monitor*.py."""
+tests/test_segments*.py and tests/test_monitor*.py. Both reports run with the small settings
+(``engines.SMALL``, which says why they leave the engine's work whole)."""
 
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -19,6 +21,7 @@ from pathlib import Path
 
 import pytest
 from engines import (
+    SMALL,
     assert_same_figures,
     assert_same_pages,
     missing,
@@ -31,7 +34,18 @@ from journey_lib.report import prepare, run_report
 
 MASTER = "local[2]"
 ONLY = "01,02,03,04,05"
+# The small settings of every whole-report test, without the primer's (00 does not run here).
+QUICK = {name: value for name, value in SMALL.items() if name != "customers"}
 JVM_NOTICE = "WARNING: Using incubator modules: jdk.incubator.vector\n"
+# The Spark sessions of the notebooks and the summary compile no code, as the session of
+# tests/conftest.py (which says why): on notebook 01's queries over the sample, a third less
+# time once Spark had warmed up (benchmarks/README.md, "On Spark"). PYSPARK_SUBMIT_ARGS is
+# how pyspark hands settings to the Java process it starts; the report's own (UTC, no web UI,
+# quiet logs, partitions) are set on top of them as in any run.
+NO_CODEGEN = (
+    "--conf spark.sql.codegen.wholeStage=false "
+    "--conf spark.sql.codegen.factoryMode=NO_CODEGEN pyspark-shell"
+)
 
 
 def _report(out: Path, *args: str) -> subprocess.CompletedProcess:
@@ -40,6 +54,7 @@ def _report(out: Path, *args: str) -> subprocess.CompletedProcess:
         capture_output=True,
         text=True,
         timeout=1200,
+        env={**os.environ, "PYSPARK_SUBMIT_ARGS": NO_CODEGEN},
     )
 
 
@@ -49,9 +64,14 @@ def runs(tmp_path_factory):
     if shutil.which("java") is None:
         missing("PySpark needs a Java runtime and none is on PATH (make test installs one)")
     base = tmp_path_factory.mktemp("spark")
-    pandas = run_report(out=base / "pandas", engine="pandas", only=ONLY.split(","))
+    pandas = run_report(
+        out=base / "pandas", engine="pandas", only=ONLY.split(","), parameters=QUICK
+    )
     assert pandas.ok, pandas.summary()
-    done = _report(base / "spark", "--engine", "spark", "--spark-master", MASTER, "--only", ONLY)
+    given = [arg for name, value in QUICK.items() for arg in ("-p", f"{name}={value}")]
+    done = _report(
+        base / "spark", "--engine", "spark", "--spark-master", MASTER, "--only", ONLY, *given
+    )
     assert done.returncode == 0, done.stdout + done.stderr
     return base / "pandas" / "latest", base / "spark" / "latest", done
 
