@@ -24,8 +24,9 @@ report: $(STAMP)
 # whole-report tests side by side, 2,561 s against 2,078 s on the 2-core machine), and one
 # OpenMP thread a worker: two workers' model fits each spinning two threads on two cores
 # run many times slower. The 25 slowest tests are listed at the end, to keep CI's time in view.
-# `make test` (what CI runs) leaves out the tests marked slow, about a tenth of the suite's
-# time, and says so at its end; `make test-all` runs them too.
+# `make test` (what CI runs) leaves out the tests marked slow (repeats of a whole report on
+# more inputs of a kind CI already runs, large data, long simulations) and says so at its
+# end; `make test-all` runs them too.
 PYTEST := OMP_NUM_THREADS=$${OMP_NUM_THREADS:-1} $(BIN)/python -m pytest -n auto --dist loadfile --durations=25
 
 test: lint java browser

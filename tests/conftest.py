@@ -116,6 +116,7 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config):
         terminalreporter.write_line(
             f"{left_out} tests marked slow were left out of this run (a gigabyte CSV, "
             f"false-alarm rates over simulated years, the large churn settings, a summary "
-            f"of a million events, Polars' whole report, the awkward logs' unchecked "
-            f"pages): `make test-all` runs every test"
+            f"of a million events, Polars' whole report and Spark's 02, 03 and 05, the "
+            f"awkward logs' unchecked pages, two more customer tables): `make test-all` runs "
+            f"every test"
         )

@@ -2,13 +2,15 @@
 the notebooks against Spark sessions in local mode, and every figure, reading and table
 equals the pandas report's on the same log.
 
-CI runs the notebooks 01 to 05 (touchpoints, funnels, retention, the churn model,
-attribution and customer value) and the summary. The segments and changes notebooks (06,
-07) pass too but are left out for CI's time: on Spark they ask a few hundred small queries
-at about a second each (185 s of a whole report's 460 s of notebook time; see
-benchmarks/README.md, "On Spark"); their functions' Spark answers are held to pandas in
-tests/test_segments*.py and tests/test_monitor*.py. Both reports run with the small settings
-(``engines.SMALL``, which says why they leave the engine's work whole)."""
+CI runs the touchpoints and the churn model (01, 04: the log's tables, and the features of
+every customer at each cutoff, the heaviest of the engine's work) and the summary. The
+funnels, retention and the credit and value (02, 03, 05) are a slow test, for CI's time:
+Spark on one machine pays about a second a query, and a page asks dozens to hundreds
+(benchmarks/README.md, "On Spark"); their functions' Spark answers are held to pandas in
+CI by tests/test_funnels.py, tests/test_retention.py and tests/test_attribution.py. The
+segments and changes notebooks (06, 07) pass too and are left out, their functions held to
+pandas in tests/test_segments*.py and tests/test_monitor*.py. The reports run with the small
+settings (``engines.SMALL``, which says why they leave the engine's work whole)."""
 
 from __future__ import annotations
 
@@ -33,9 +35,16 @@ from journey_lib.errors import JourneyParameterError
 from journey_lib.report import prepare, run_report
 
 MASTER = "local[2]"
-ONLY = "01,02,03,04,05"
-# The small settings of every whole-report test, without the primer's (00 does not run here).
-QUICK = {name: value for name, value in SMALL.items() if name != "customers"}
+ONLY = "01,04"
+SLOW_ONLY = "02,03,05"
+
+
+def quick(only: str) -> dict[str, object]:
+    """The small settings of the notebooks in ``only`` (model is 04's, n_boot 05's)."""
+    declared = {"model": "04", "n_boot": "05"}
+    return {k: v for k, v in SMALL.items() if declared.get(k) in only.split(",")}
+
+
 JVM_NOTICE = "WARNING: Using incubator modules: jdk.incubator.vector\n"
 # The Spark sessions of the notebooks and the summary compile no code, as the session of
 # tests/conftest.py (which says why): on notebook 01's queries over the sample, a third less
@@ -58,37 +67,51 @@ def _report(out: Path, *args: str) -> subprocess.CompletedProcess:
     )
 
 
-@pytest.fixture(scope="module")
-def runs(tmp_path_factory):
+def both_reports(base: Path, only: str) -> tuple[Path, Path, subprocess.CompletedProcess]:
+    """The notebooks ``only`` on the sample in pandas (run_report) and on Spark (the
+    command line): both run folders and the Spark run's console."""
     require_module("pyspark", "a report stays in Spark")
     if shutil.which("java") is None:
         missing("PySpark needs a Java runtime and none is on PATH (make test installs one)")
-    base = tmp_path_factory.mktemp("spark")
+    given = quick(only)
     pandas = run_report(
-        out=base / "pandas", engine="pandas", only=ONLY.split(","), parameters=QUICK
+        out=base / "pandas", engine="pandas", only=only.split(","), parameters=given
     )
     assert pandas.ok, pandas.summary()
-    given = [arg for name, value in QUICK.items() for arg in ("-p", f"{name}={value}")]
+    flags = [arg for name, value in given.items() for arg in ("-p", f"{name}={value}")]
     done = _report(
-        base / "spark", "--engine", "spark", "--spark-master", MASTER, "--only", ONLY, *given
+        base / "spark", "--engine", "spark", "--spark-master", MASTER, "--only", only, *flags
     )
     assert done.returncode == 0, done.stdout + done.stderr
     return base / "pandas" / "latest", base / "spark" / "latest", done
 
 
+@pytest.fixture(scope="module")
+def runs(tmp_path_factory):
+    return both_reports(tmp_path_factory.mktemp("spark"), ONLY)
+
+
 def test_every_figure_equals_the_pandas_report(runs):
     pandas, spark, _ = runs
-    assert assert_same_figures(spark, pandas) > 120
-    # The churn model's figures and customer value among them, held to the bit.
-    recorded = recorded_figures(spark)
-    assert {"04_churn_model.brier", "05_attribution_and_value.mean_clv"} <= set(recorded)
+    assert assert_same_figures(spark, pandas) >= 120
+    # The churn model's figures among them, held to the bit.
+    assert "04_churn_model.brier" in recorded_figures(spark)
 
 
 def test_every_reading_and_table_equals_the_pandas_report(runs):
     pandas, spark, _ = runs
-    assert assert_same_pages(spark, pandas) >= 80
+    assert assert_same_pages(spark, pandas) >= 50
     summary = (spark / "summary.html").read_text()
     assert "33,304 rows read from events.csv.gz." in summary
+
+
+@pytest.mark.slow
+def test_funnels_retention_credit_and_value_equal_the_pandas_report(tmp_path):
+    pandas, spark, _ = both_reports(tmp_path, SLOW_ONLY)
+    assert assert_same_figures(spark, pandas) >= 90
+    # Customer value among them, held to the bit.
+    assert "05_attribution_and_value.mean_clv" in recorded_figures(spark)
+    assert assert_same_pages(spark, pandas) >= 40
 
 
 def test_the_engine_and_master_are_recorded_and_spark_keeps_quiet(runs):
