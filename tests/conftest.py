@@ -28,7 +28,7 @@ def spark():
         .config("spark.sql.shuffle.partitions", "2")
         # Tests ask Spark hundreds of queries over a few hundred rows each; generating and
         # compiling Java code for every plan costs more than it saves there. Without it the
-        # PySpark tests of six test files, in two groups, took 31% and 44% less time (runs on
+        # PySpark tests of six test files, in two groups, took 30% and 44% less time (runs on
         # this machine, 2026-12-07), with the same answers: code generation is how Spark
         # executes a plan, not what the plan computes.
         .config("spark.sql.codegen.wholeStage", "false")

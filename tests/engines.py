@@ -25,6 +25,16 @@ SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 #: tables) is the same as with the defaults; the fits and resamples are pandas' and numpy's
 #: on what the engine collected. The committed defaults run in tests/test_notebooks.py.
 SMALL = {"customers": 1000, "model": "logistic", "n_boot": 20}
+#: The notebook that declares each of those settings: 00 the primer, 04 the churn model, 05
+#: the credit.
+DECLARED_BY = {"customers": "00", "model": "04", "n_boot": "05"}
+
+
+def declared_settings(settings: dict[str, Any], pages: list[str]) -> dict[str, Any]:
+    """The ``settings`` that a notebook in ``pages`` (two-digit prefixes) declares: a run
+    refuses a setting no notebook it runs declares."""
+    return {name: value for name, value in settings.items() if DECLARED_BY[name] in pages}
+
 
 #: Set to 1 (CI's .ci/run does) to make a test that would skip for want of Java, ../shared
 #: or an optional package fail instead: what CI is meant to check cannot vanish unseen.

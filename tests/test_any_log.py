@@ -26,7 +26,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 from awkward_logs import EXPECT, MAKERS, reference_funnel
-from engines import SHARED_DATA, missing, shared_file
+from engines import SHARED_DATA, declared_settings, missing, shared_file
 
 import journey_lib as jl
 from journey_lib.errors import JourneyDataWarning, JourneyParameterError
@@ -50,12 +50,6 @@ CHECKED = {"01", "02", "03", "05"}
 
 def checked_pages(name: str) -> list[str]:
     return sorted(CHECKED | {notebook[:2] for notebook in EXPECT[name]})
-
-
-def fast(pages: list[str]) -> dict[str, object]:
-    """FAST's settings of the notebooks in ``pages``: a run refuses one no notebook it runs
-    declares (model is 04's, n_boot 05's)."""
-    return {k: v for k, v in FAST.items() if {"model": "04", "n_boot": "05"}[k] in pages}
 
 
 # What must never reach a page: tracebacks, raw warnings, reprs, kernel file paths.
@@ -94,7 +88,13 @@ def reports(tmp_path_factory):
         if name == "bigml":
             return table_report(jobs[name][1], out)
         only = checked_pages(name) if name in MAKERS else SUITE
-        return run_report(NOTEBOOKS, data=jobs[name][1], out=out, only=only, parameters=fast(only))
+        return run_report(
+            NOTEBOOKS,
+            data=jobs[name][1],
+            out=out,
+            only=only,
+            parameters=declared_settings(FAST, only),
+        )
 
     # The reader's note on a Windows-1252 file is expected here; the page's copy is checked.
     with warnings.catch_warnings(), ThreadPoolExecutor(max_workers=2) as pool:
@@ -109,7 +109,7 @@ def reports(tmp_path_factory):
 
 def table_report(path: Path, out: Path):
     """The three pages a customer table fills."""
-    given = fast(TABLE_PAGES)
+    given = declared_settings(FAST, TABLE_PAGES)
     return run_report(NOTEBOOKS, data=path, out=out, only=TABLE_PAGES, parameters=given)
 
 
@@ -183,7 +183,7 @@ def test_awkward_log_gives_its_other_pages(tmp_path, name):
     made = MAKERS[name](tmp_path)
     rest = [page for page in SUITE if page not in checked_pages(name)]
     assert rest
-    given = fast(rest)
+    given = declared_settings(FAST, rest)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", JourneyDataWarning)
         result = run_report(

@@ -26,6 +26,7 @@ from engines import (
     SMALL,
     assert_same_figures,
     assert_same_pages,
+    declared_settings,
     missing,
     recorded_figures,
     require_module,
@@ -37,14 +38,6 @@ from journey_lib.report import prepare, run_report
 MASTER = "local[2]"
 ONLY = "01,04"
 SLOW_ONLY = "02,03,05"
-
-
-def quick(only: str) -> dict[str, object]:
-    """The small settings of the notebooks in ``only`` (model is 04's, n_boot 05's)."""
-    declared = {"model": "04", "n_boot": "05"}
-    return {k: v for k, v in SMALL.items() if declared.get(k) in only.split(",")}
-
-
 JVM_NOTICE = "WARNING: Using incubator modules: jdk.incubator.vector\n"
 # The Spark sessions of the notebooks and the summary compile no code, as the session of
 # tests/conftest.py (which says why): on notebook 01's queries over the sample, a third less
@@ -73,7 +66,7 @@ def both_reports(base: Path, only: str) -> tuple[Path, Path, subprocess.Complete
     require_module("pyspark", "a report stays in Spark")
     if shutil.which("java") is None:
         missing("PySpark needs a Java runtime and none is on PATH (make test installs one)")
-    given = quick(only)
+    given = declared_settings(SMALL, only.split(","))
     pandas = run_report(
         out=base / "pandas", engine="pandas", only=only.split(","), parameters=given
     )
