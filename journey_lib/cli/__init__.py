@@ -51,6 +51,13 @@ def build_parser() -> Parser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run ``journey`` with ``argv`` (default: the command line) and return the exit code."""
+    if argv is None:
+        # The process is the `journey` command, so its modules are ours to choose. jsonschema,
+        # under nbformat, would import rfc3987_syntax (as jupyter-events installs it) and
+        # build its grammar as it loads: 1.3 s of every `journey report` on the 2-core
+        # machine, for an "iri" format no notebook schema uses. Without the module jsonschema
+        # leaves that format out; the notebooks' children do the same (report/execute.py).
+        sys.modules.setdefault("rfc3987_syntax", None)
     parser = build_parser()
     args = parser.parse_args(argv)
     if args.command is None:
