@@ -3,12 +3,15 @@ helpers in tests/browser.py."""
 
 import json
 import shutil
+from dataclasses import dataclass
 from pathlib import Path
 
 import browser as pages
 import pytest
 from engines import SMALL, missing, require_module
 from filelock import FileLock
+
+ROOT = Path(__file__).resolve().parents[1]
 
 
 @pytest.fixture(scope="session")
@@ -40,12 +43,60 @@ def spark():
 
 
 @pytest.fixture(scope="session")
-def sample_report(tmp_path_factory, worker_id) -> Path:
-    """The run folder of the packaged suite on the bundled sample in pandas, with the small
-    settings (``engines.SMALL``): the pages tests/test_report_pages.py reads and the report
-    tests/test_report_engines.py holds every engine to. It runs once for the whole session:
-    the first xdist worker to ask runs it, in the workers' shared folder, and the others
-    wait for it and read the same folder."""
+def explored(tmp_path_factory):
+    """Two explorations saved with `.to_report_params()`: the primer's trust what-if on
+    fewer customers, and a funnel of other steps and window on the bundled sample. The
+    widgets, and the settings read back from their files."""
+    import matplotlib
+
+    import journey_lib as jl
+    from journey_lib import widgets
+    from journey_lib.report import read_parameters
+
+    matplotlib.use("Agg")
+    folder = tmp_path_factory.mktemp("explored")
+    trust = widgets.TrustWhatIf(jl.simulate(1500, seed=7), keeping_promises=0.5)
+    events = jl.load_events(ROOT / "data" / "sample" / "events.csv.gz")
+    funnel = widgets.FunnelBuilder(
+        events, ["site_visit", "signup", "purchase"], window="14D", breakdown="channel"
+    )
+    files = [w.to_report_params(folder / f"{n}.yaml") for n, w in (("t", trust), ("f", funnel))]
+    return trust, funnel, [read_parameters(params_file=path) for path in files]
+
+
+@pytest.fixture(scope="session")
+def report_settings(explored) -> dict:
+    """What the sample's report is given: the small settings (``engines.SMALL``), and the
+    widgets' saved settings over them (the primer's 1,500 customers among them)."""
+    *_, saved = explored
+    return SMALL | {name: value for settings in saved for name, value in settings.items()}
+
+
+@dataclass(frozen=True)
+class Ran:
+    """A finished run folder and its manifest."""
+
+    folder: Path
+    manifest: dict
+
+    @property
+    def statuses(self) -> dict[str, str]:
+        return {name: record["status"] for name, record in self.manifest["notebooks"].items()}
+
+    @property
+    def parameters(self) -> dict[str, dict]:
+        """What each notebook was given, by name."""
+        return {name: r["parameters"] for name, r in self.manifest["notebooks"].items()}
+
+
+@pytest.fixture(scope="session")
+def sample_report(tmp_path_factory, worker_id, report_settings) -> Ran:
+    """The packaged suite on the bundled sample in pandas, as a user runs it after exploring
+    with the widgets, with the small settings (``report_settings``): the run
+    tests/test_notebooks.py checks figure by figure, whose pages tests/test_report_pages.py
+    reads and which tests/test_report_engines.py holds every engine to. It runs once for the
+    whole session: the first xdist worker to ask runs it, in the workers' shared folder, and
+    the others wait for it and read the same folder."""
     from journey_lib.report import run_report
 
     shared = tmp_path_factory.getbasetemp()
@@ -54,11 +105,11 @@ def sample_report(tmp_path_factory, worker_id) -> Path:
     out = shared / "sample-report"
     with FileLock(shared / "sample-report.lock"):
         if not (out / "latest").exists():
-            result = run_report(parameters=SMALL, out=out, engine="pandas", timeout=900)
+            result = run_report(parameters=report_settings, out=out, engine="pandas", timeout=900)
             assert result.ok, result.summary()
     manifest = json.loads((out / "latest" / "manifest.json").read_text())
     assert manifest["status"] == "ok", f"the sample's report failed: {out / 'latest'}"
-    return out / "latest"
+    return Ran(out / "latest", manifest)
 
 
 @pytest.fixture(scope="session")
@@ -116,7 +167,7 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config):
         terminalreporter.write_line(
             f"{left_out} tests marked slow were left out of this run (a gigabyte CSV, "
             f"false-alarm rates over simulated years, the large churn settings, a summary "
-            f"of a million events, Polars' whole report and Spark's 02, 03 and 05, the "
-            f"awkward logs' unchecked pages, two more customer tables): `make test-all` runs "
-            f"every test"
+            f"of a million events, Polars' whole report, DuckDB's segmented pages, Spark's "
+            f"02, 03 and 05, the awkward logs' unchecked pages, two more customer tables): "
+            f"`make test-all` runs every test"
         )

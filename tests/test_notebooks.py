@@ -13,7 +13,6 @@ import re
 import warnings
 from pathlib import Path
 
-import matplotlib
 import nbformat
 import numpy as np
 import pandas as pd
@@ -23,9 +22,9 @@ from sklearn.metrics import average_precision_score, brier_score_loss, roc_auc_s
 from sklearn.model_selection import train_test_split
 
 import journey_lib as jl
-from journey_lib import clv, widgets
+from journey_lib import clv
 from journey_lib.churn.call_list import MAX_REASONS
-from journey_lib.report import notebook_parameters, read_parameters, run_report
+from journey_lib.report import notebook_parameters, run_report
 from journey_lib.report.execute import KERNEL, child_env
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -33,8 +32,6 @@ NOTEBOOKS = ROOT / "notebooks"
 SUITE = sorted(NOTEBOOKS.glob("[0-9][0-9]_*.ipynb"))
 NAMES = [path.stem for path in SUITE]
 SAMPLE = ROOT / "data" / "sample" / "events.csv.gz"
-#: What the report run adds to the widgets' settings, to stay quick.
-QUICK = {"model": "logistic", "n_boot": 0}
 
 
 def test_the_suite_is_all_there():
@@ -98,33 +95,17 @@ def test_the_data_notebooks_take_min_cell_as_the_run_describes_it():
 
 
 @pytest.fixture(scope="module")
-def explored(tmp_path_factory):
-    """Two explorations saved with `.to_report_params()`: the primer's trust what-if on
-    fewer customers, and a funnel of other steps and window on the bundled sample."""
-    matplotlib.use("Agg")
-    folder = tmp_path_factory.mktemp("explored")
-    trust = widgets.TrustWhatIf(jl.simulate(1500, seed=7), keeping_promises=0.5)
-    events = jl.load_events(SAMPLE)
-    funnel = widgets.FunnelBuilder(
-        events, ["site_visit", "signup", "purchase"], window="14D", breakdown="channel"
-    )
-    files = [w.to_report_params(folder / f"{n}.yaml") for n, w in (("t", trust), ("f", funnel))]
-    return trust, funnel, [read_parameters(params_file=path) for path in files]
+def given(report_settings):
+    """What the report is given (tests/conftest.py): the widgets' settings, and the quicker
+    model and 20 resamples (the committed hgb and 200 resamples run in `committed`)."""
+    return report_settings
 
 
 @pytest.fixture(scope="module")
-def given(explored):
-    """What the report is given: the widgets' settings, and the quicker model and no
-    bootstrap (the committed hgb and 200 resamples run in `committed`)."""
-    *_, saved = explored
-    return {name: value for settings in saved for name, value in settings.items()} | QUICK
-
-
-@pytest.fixture(scope="module")
-def run(tmp_path_factory, given):
-    """`journey report` as a user runs it after exploring."""
-    out = tmp_path_factory.mktemp("reports")
-    return run_report(NOTEBOOKS, parameters=given, out=out, timeout=900)
+def run(sample_report):
+    """`journey report` as a user runs it after exploring: the session's sample report,
+    whose pages tests/test_report_pages.py reads too."""
+    return sample_report
 
 
 @pytest.fixture(scope="module")
@@ -492,7 +473,7 @@ def assert_recorded(recorded: dict, expected: dict) -> None:
 
 
 def test_every_notebook_runs_on_the_bundled_sample(run):
-    assert run.exit_code == 0, run.summary()
+    assert run.manifest["exit_code"] == 0, run.manifest
     assert run.statuses == dict.fromkeys(NAMES, "ok")
 
 
@@ -504,11 +485,10 @@ def test_each_notebook_is_given_the_settings_saved_and_nothing_else(run, given, 
     _, profile = sample
     for name, path in zip(NAMES, SUITE, strict=True):
         declared = notebook_parameters(path)
-        received = dict(run.notebooks[name].parameters)
+        received = dict(run.parameters[name])
         received.pop("run_folder")  # the folder the run was built in, before its renaming
         if "prepared" in declared:  # the log read once, in the run's scratch folder
             assert Path(received.pop("prepared")).name == "prepared", name
-            # The engine "auto" chose: pandas, for a log of 2,000 customers.
             assert received.pop("engine") == "pandas", name
         if "profile" in declared:
             assert received.pop("profile") == profile.to_dict(), name
@@ -530,7 +510,7 @@ def test_every_figure_the_report_records_is_the_library_s(run, sample):
     metrics = recorded_by_notebook(metrics)
     assert set(metrics) == set(NAMES)
     # With what each notebook was given (the test above checks that against the settings).
-    received = {name: run.notebooks[name].parameters for name in NAMES}
+    received = run.parameters
     expected = expected_figures(*sample, received)
     for name in NAMES:
         assert_recorded(metrics[name], expected[name])
