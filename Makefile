@@ -6,7 +6,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: report test test-all java browser lint bench data lab clean
+.PHONY: report test test-all system lint bench data lab clean
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "journey-lab needs Python 3.11 or newer: make PYTHON=python3.12 ...")'
@@ -29,50 +29,43 @@ report: $(STAMP)
 # end; `make test-all` runs them too.
 PYTEST := OMP_NUM_THREADS=$${OMP_NUM_THREADS:-1} $(BIN)/python -m pytest -n auto --dist loadfile --durations=25
 
-test: lint java browser
+test:
+	@$(MAKE) --no-print-directory -j2 lint system
 	$(PYTEST) -m "not slow"
 
-test-all: lint java browser
+test-all:
+	@$(MAKE) --no-print-directory -j2 lint system
 	$(PYTEST)
 
-# PySpark's parity tests need a Java runtime: install one where apt-get can without a prompt
-# (as root, or with password-less sudo); elsewhere say so and go on (those tests then skip,
-# or fail under JOURNEY_REQUIRE_ALL=1, as in CI). The 'dev' extra brings lifetimes' CDNOW data.
-java:
-	@if command -v java >/dev/null 2>&1; then exit 0; fi; \
+# The system packages the tests drive: a Java runtime for PySpark's parity tests, and Debian's
+# Chromium with a font (so that text renders) for the report pages' browser tests, which
+# drive it through Playwright (tests/browser.py; Playwright's own browser download is not
+# used). What is missing is installed in one apt-get call where that can be done without a
+# prompt (as root, or with password-less sudo), while the virtual environment is made beside
+# it (`-j2` above; on a fresh machine uv's install takes about 2 minutes, and reinstalling
+# these packages took 28 s here, more with their dependencies on a machine without them);
+# elsewhere make says so and goes on, and those tests skip, or fail under
+# JOURNEY_REQUIRE_ALL=1, as in CI. The 'dev' extra brings lifetimes' CDNOW data.
+system:
+	@need=""; \
+	command -v java >/dev/null 2>&1 || need="$$need default-jre-headless"; \
+	[ -x /usr/bin/chromium ] || command -v chromium >/dev/null 2>&1 || \
+	  need="$$need chromium fonts-dejavu-core"; \
+	if [ -z "$$need" ]; then exit 0; fi; \
 	if [ "$$(id -u)" = 0 ]; then sudo=""; \
 	elif command -v sudo >/dev/null 2>&1 && sudo -n true 2>/dev/null; then sudo="sudo -n"; \
 	else sudo=none; fi; \
 	if [ "$$sudo" = none ] || ! command -v apt-get >/dev/null 2>&1; then \
-	  echo "make test: no Java runtime on PATH and no apt-get to install one without a prompt;"; \
-	  echo "  the PySpark tests will skip, or fail under JOURNEY_REQUIRE_ALL=1 (install a JDK 17+)"; \
+	  echo "make: cannot install$$need here without a prompt (no apt-get, or neither root nor"; \
+	  echo "  password-less sudo); the PySpark tests need Java and the browser tests chromium:"; \
+	  echo "  they will skip, or fail under JOURNEY_REQUIRE_ALL=1"; \
 	  exit 0; \
 	fi; \
-	echo "make test: installing a Java runtime for the PySpark tests (default-jre-headless)"; \
+	echo "make: installing$$need for the PySpark and browser tests"; \
 	if ! { $$sudo env DEBIAN_FRONTEND=noninteractive apt-get update -qq && \
 	       $$sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
-	         --no-install-recommends default-jre-headless >/dev/null; }; then \
-	  echo "make test: apt-get could not install default-jre-headless; the PySpark tests will skip or fail"; \
-	fi
-
-# The report pages' browser tests (tests/browser.py) drive Debian's Chromium through Playwright
-# (Playwright's own browser download is not used): install it the same way as Java above, with
-# a font so that text renders; where that cannot be done, say so and go on.
-browser:
-	@if [ -x /usr/bin/chromium ] || command -v chromium >/dev/null 2>&1; then exit 0; fi; \
-	if [ "$$(id -u)" = 0 ]; then sudo=""; \
-	elif command -v sudo >/dev/null 2>&1 && sudo -n true 2>/dev/null; then sudo="sudo -n"; \
-	else sudo=none; fi; \
-	if [ "$$sudo" = none ] || ! command -v apt-get >/dev/null 2>&1; then \
-	  echo "make test: no Chromium on PATH and no apt-get to install one without a prompt;"; \
-	  echo "  the browser tests will skip, or fail under JOURNEY_REQUIRE_ALL=1 (install chromium)"; \
-	  exit 0; \
-	fi; \
-	echo "make test: installing Chromium for the browser tests (chromium, fonts-dejavu-core)"; \
-	if ! { $$sudo env DEBIAN_FRONTEND=noninteractive apt-get update -qq && \
-	       $$sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
-	         --no-install-recommends chromium fonts-dejavu-core >/dev/null; }; then \
-	  echo "make test: apt-get could not install chromium; the browser tests will skip or fail"; \
+	         --no-install-recommends $$need >/dev/null; }; then \
+	  echo "make: apt-get could not install$$need; the tests that need them will skip or fail"; \
 	fi
 
 lint: $(STAMP)
