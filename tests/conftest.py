@@ -80,13 +80,18 @@ class Ran:
     manifest: dict
 
     @property
+    def notebooks(self) -> dict[str, dict]:
+        """Each notebook's record in the manifest, by name."""
+        return self.manifest["notebooks"]
+
+    @property
     def statuses(self) -> dict[str, str]:
-        return {name: record["status"] for name, record in self.manifest["notebooks"].items()}
+        return {name: record["status"] for name, record in self.notebooks.items()}
 
     @property
     def parameters(self) -> dict[str, dict]:
         """What each notebook was given, by name."""
-        return {name: r["parameters"] for name, r in self.manifest["notebooks"].items()}
+        return {name: record["parameters"] for name, record in self.notebooks.items()}
 
 
 @pytest.fixture(scope="session")

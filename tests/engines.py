@@ -25,15 +25,21 @@ SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 #: tables) is the same as with the defaults; the fits and resamples are pandas' and numpy's
 #: on what the engine collected. The committed defaults run in tests/test_notebooks.py.
 SMALL = {"customers": 1000, "model": "logistic", "n_boot": 20}
-#: The notebook that declares each of those settings: 00 the primer, 04 the churn model, 05
-#: the credit.
-DECLARED_BY = {"customers": "00", "model": "04", "n_boot": "05"}
+NOTEBOOKS = Path(__file__).resolve().parents[1] / "notebooks"
 
 
 def declared_settings(settings: dict[str, Any], pages: list[str]) -> dict[str, Any]:
-    """The ``settings`` that a notebook in ``pages`` (two-digit prefixes) declares: a run
-    refuses a setting no notebook it runs declares."""
-    return {name: value for name, value in settings.items() if DECLARED_BY[name] in pages}
+    """The ``settings`` that a notebook in ``pages`` (two-digit prefixes) declares in its
+    parameters cell: a run refuses a setting no notebook it runs declares."""
+    from journey_lib.report import notebook_parameters
+
+    declared = {
+        name
+        for page in pages
+        for path in NOTEBOOKS.glob(f"{page}_*.ipynb")
+        for name in notebook_parameters(path)
+    }
+    return {name: value for name, value in settings.items() if name in declared}
 
 
 #: Set to 1 (CI's .ci/run does) to make a test that would skip for want of Java, ../shared

@@ -46,15 +46,16 @@ def _runs(base: Path, engine: str, cli: bool, *args: str) -> Path:
         assert done.returncode == 0, done.stdout + done.stderr
         assert "reading events.csv.gz once for every notebook" in done.stdout
     else:
-        # The command line's arguments, as the command reads them.
-        options = dict(zip(args[::2], args[1::2], strict=True))
+        # The command line's arguments (option, value), as the command reads them.
+        pairs = list(zip(args[::2], args[1::2], strict=True))
+        options = dict(pairs)
         result = run_report(
             out=out,
             engine=engine,
             only=options["--only"].split(",") if "--only" in options else None,
             parameters=read_parameters(
                 params_file=options.get("--params"),
-                pairs=[v for k, v in zip(args[::2], args[1::2], strict=True) if k == "-p"],
+                pairs=[value for option, value in pairs if option == "-p"],
             ),
         )
         assert result.ok, result.summary()

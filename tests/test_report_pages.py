@@ -13,7 +13,6 @@ from __future__ import annotations
 import html
 import json
 import re
-from dataclasses import dataclass
 from pathlib import Path
 
 import nbformat
@@ -30,18 +29,10 @@ LEAKS = re.compile(r"Warning|warn\(|/tmp/|/home/|/work/|site-packages|Traceback"
 REPR = re.compile(r"^(\{'|[A-Z]\w*\()")
 
 
-@dataclass(frozen=True)
-class Ran:
-    """A run folder and its notebooks' records in the manifest, by name."""
-
-    folder: Path
-    notebooks: dict[str, dict]
-
-
 @pytest.fixture(scope="module")
 def suite(sample_report):
     """The packaged suite on the sample, run once with small settings."""
-    return Ran(sample_report.folder, sample_report.manifest["notebooks"])
+    return sample_report
 
 
 @pytest.fixture(scope="module")
