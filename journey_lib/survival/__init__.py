@@ -1,0 +1,24 @@
+"""Time to churn: when customers leave, not only whether.
+
+:func:`customer_lifetimes` turns a log into one lifetime per customer (:mod:`.lifetimes`);
+:func:`kaplan_meier` gives survival curves and cumulative hazards by segment, with medians,
+restricted means, conditional survival and the log-rank test (:mod:`.curves`);
+:class:`CoxModel` gives hazard ratios, survival and expected remaining lifetime per customer
+(:mod:`.cox`).
+"""
+
+from .cox import CoxModel, concordance
+from .curves import CURVE_COLUMNS, LogRank, SurvivalCurves, kaplan_meier, logrank_test
+from .lifetimes import LIFETIME_COLUMNS, customer_lifetimes
+
+__all__ = [
+    "CURVE_COLUMNS",
+    "LIFETIME_COLUMNS",
+    "CoxModel",
+    "LogRank",
+    "SurvivalCurves",
+    "concordance",
+    "customer_lifetimes",
+    "kaplan_meier",
+    "logrank_test",
+]
