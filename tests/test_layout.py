@@ -246,6 +246,7 @@ LAYERS = {
     "churn": 3,
     "attribution": 3,
     "clv": 3,
+    "survival": 3,
     "monitor": 3,
     "scenarios": 3,
     "teach": 3,
@@ -260,6 +261,8 @@ UPWARD = {
     ("journey_lib.churn.explain", "journey_lib.plots"),
     ("journey_lib.churn.targeting", "journey_lib.plots"),
     ("journey_lib.monitor.detect", "journey_lib.plots"),
+    ("journey_lib.survival.curves", "journey_lib.plots.lifetimes"),
+    ("journey_lib.survival.cox", "journey_lib.plots.lifetimes"),
     ("journey_lib.cli", "journey_lib"),
 }
 

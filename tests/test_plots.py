@@ -800,6 +800,20 @@ def test_attribution_with_hidden_credit_counts_what_is_shown():
 # the public surface: every figure listed, every one a Figure
 # --------------------------------------------------------------------------------------------
 
+def _lives(events):
+    life = jl.survival.customer_lifetimes(events, inactivity="30D")
+    first = events.sort_values("timestamp").groupby("customer_id")["channel"].first()
+    return life.assign(channel=life["customer_id"].map(first))
+
+
+def _curves(events):
+    return jl.survival.kaplan_meier(_lives(events), by="channel")
+
+
+def _cox(events):
+    return jl.survival.CoxModel().fit(_lives(events), features=["channel"])
+
+
 FIGURES = sorted(name for name in plots.__all__ if callable(getattr(plots, name)))
 
 
@@ -811,6 +825,7 @@ def test_all_lists_every_figure_of_every_module():
         drivers,
         flows,
         journeys,
+        lifetimes,
         models,
         segments,
         summary,
@@ -824,6 +839,7 @@ def test_all_lists_every_figure_of_every_module():
         drivers,
         flows,
         journeys,
+        lifetimes,
         models,
         segments,
         summary,
@@ -887,8 +903,10 @@ def twins(events, churn_model):
         "funnel_breakdown": lambda: (jl.funnel(events, steps, breakdown="channel"),),
         "funnel_trend": lambda: (jl.funnel_trend(events, steps, period="month"),),
         "gains": lambda: (model.evaluate(X, y, n_bootstraps=20),),
+        "hazard_ratios": lambda: (_cox(events),),
         "importance": lambda: (model.importance(X, y, n_repeats=2, max_rows=200),),
         "lifecycle": lambda: (jl.lifecycle(events),),
+        "survival_curves": lambda: (_curves(events),),
         "lift": lambda: (model.evaluate(X, y, n_bootstraps=20).gains,),
         "loyalty": lambda: (jl.loyalty(events),),
         "partial_dependence": lambda: (model.partial_dependence(X, ["recency_days"], grid=4),),

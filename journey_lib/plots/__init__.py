@@ -24,7 +24,8 @@ The figures live in one module per domain: ``journeys`` (touchpoints, paths, fun
 the touchpoint graph), ``cohorts`` (retention, churn rate, lifecycle, loyalty, RFM, customer
 value), ``models`` (churn model evaluation, explanation and targeting), ``credit``
 (attribution), ``drivers`` (what goes with an outcome: odds ratios as a
-forest plot), ``segments`` (segment journeys side by side, the segment heatmap),
+forest plot), ``lifetimes`` (time to churn: survival curves, hazard ratios),
+``segments`` (segment journeys side by side, the segment heatmap),
 ``summary`` (a report's summary page) and ``teaching``; the house style is
 in ``_style``, the geometry of flow diagrams in ``_sankey``.
 matplotlib (and seaborn, for heatmaps) are imported when a figure is drawn, not when
@@ -71,6 +72,7 @@ from .journeys import (
     transition_matrix,
     volumes,
 )
+from .lifetimes import hazard_ratios, survival_curves
 from .models import (
     calibration,
     gains,
@@ -102,6 +104,7 @@ __all__ = [
     "funnel_breakdown",
     "funnel_trend",
     "gains",
+    "hazard_ratios",
     "importance",
     "lifecycle",
     "lift",
@@ -120,6 +123,7 @@ __all__ = [
     "segment_retention",
     "segment_stage_funnels",
     "stage_flows",
+    "survival_curves",
     "time_to_convert",
     "timeline",
     "touchpoints_per_customer",

@@ -344,10 +344,10 @@ class SurvivalCurves:
 
     def plot(self, *, ax: Any = None) -> Figure:
         """The curves as steps with their intervals as bands (see
-        :func:`journey_lib.plots.survival`)."""
-        from ..plots.survival import survival
+        :func:`journey_lib.plots.survival_curves`)."""
+        from ..plots.lifetimes import survival_curves
 
-        return survival(self, ax=ax)
+        return survival_curves(self, ax=ax)
 
 
 def _loglog(s: np.ndarray, greenwood: np.ndarray, z: float) -> tuple[np.ndarray, np.ndarray]:
