@@ -458,3 +458,105 @@ def test_cox_errors():
         CoxModel(penalizer=-1).fit(small())
     with pytest.raises(jl.JourneyDataError, match="two segments"):
         logrank_test(small().assign(s="a"), by="s")
+
+
+def test_splitting_lifetimes_into_stretches_changes_nothing():
+    # Each rossi lifetime cut at its middle into two stretches with the same features: the
+    # counting-process fit is the same model.
+    whole = CoxModel().fit(ROSSI, duration="week", observed="arrest")
+    middle = ROSSI["week"] // 2
+    first = ROSSI.assign(start=0, week=middle, arrest=0)
+    second = ROSSI.assign(start=middle)
+    split = pd.concat([first, second], ignore_index=True)
+    split = split[split["week"] > split["start"]]
+    parts = CoxModel().fit(split, duration="week", observed="arrest", entry="start")
+    np.testing.assert_allclose(parts.coef_, whole.coef_, rtol=1e-8)
+    np.testing.assert_allclose(parts.summary_["se"], whole.summary_["se"], rtol=1e-8)
+    # The baseline is at the rows' mean features, which the split moves; each customer's
+    # curve is the same.
+    pd.testing.assert_frame_equal(
+        parts.predict_survival(ROSSI.head(20), WEEKS),
+        whole.predict_survival(ROSSI.head(20), WEEKS),
+        rtol=1e-8,
+    )
+    pd.testing.assert_frame_equal(
+        parts.check_proportional_hazards(), whole.check_proportional_hazards(), rtol=1e-6
+    )
+    assert np.isnan(parts.concordance_)
+    with pytest.raises(jl.JourneyDataError, match="1 rows have an entry time"):
+        CoxModel().fit(
+            split.assign(start=split["start"].where(split.index != 0, 99)),
+            duration="week",
+            observed="arrest",
+            entry="start",
+        )
+
+
+def true_survival(t: np.ndarray, log_hr: float) -> np.ndarray:
+    """The planted population's survival in one plan: the mean over x ~ N(0, 1) of
+    exp(-0.01 exp(0.5 x + log_hr) t), by Gauss-Hermite quadrature."""
+    nodes, weights = np.polynomial.hermite_e.hermegauss(60)
+    rate = 0.01 * np.exp(0.5 * nodes + log_hr)
+    return (weights * np.exp(-np.outer(t, rate))).sum(axis=1) / weights.sum()
+
+
+def test_kaplan_meier_band_holds_the_true_curve():
+    data = planted(20000, seed=2)
+    km = kaplan_meier(data, by="plan")
+    grid = np.array([10.0, 30, 60, 100, 150, 200, 300])
+    at = km.survival_at(grid)
+    # Durations are whole days (ceil): S_KM at day t is P(T > t) of the continuous life.
+    for plan, log_hr in {"a": 0.0, "b": -0.7, "c": 0.4}.items():
+        rows = at[at["plan"] == plan]
+        truth = true_survival(grid, log_hr)
+        inside = (rows["survival_low"] <= truth) & (truth <= rows["survival_high"])
+        assert inside.sum() >= len(grid) - 1, (plan, rows, truth)
+        np.testing.assert_allclose(rows["survival"], truth, atol=0.02)
+
+
+def test_cox_recovers_the_simulators_planted_hazard():
+    # The simulator's hazard changes with trust after each order: its path, as stretches
+    # with the trust of each, is the counting-process form. The fit must give back every
+    # planted log hazard ratio (segment, plan, engagement, trust).
+    sim = jl.simulate(20000, seed=5)
+    truth, p = sim.truth, sim.params
+    path = truth._segments.copy()  # the hazard path the simulation drew churn times from
+    day = pd.Timedelta(days=1)
+    churn = ((truth.customers["churn_time"] - truth.start) / day).to_numpy()[path["row"]]
+    end = (truth.end - truth.start) / day
+    stop = np.fmin(churn, end)
+    path = path[path["start"] < stop[path.index]].copy()
+    stop = stop[path.index]
+    path["exit"] = np.minimum(path["end"], stop)
+    path["churned"] = ((churn[path.index] <= path["exit"]) & (churn[path.index] <= end)).astype(int)
+    first = path.groupby("row")["start"].transform("min")
+    path["entry"], path["duration"] = path["start"] - first, path["exit"] - first
+    path = path[path["duration"] > path["entry"]]
+    who = sim.customers.reset_index(drop=True)
+    path["segment"] = who["segment"].to_numpy()[path["row"]]
+    path["plan"] = who["plan"].to_numpy()[path["row"]]
+    path["engagement"] = truth.customers["engagement"].to_numpy()[path["row"]]
+    # 1 - trust, from the stretch's hazard and the planted terms.
+    known = (
+        np.log(-np.log1p(-p.base_churn) / 365)
+        + p.engagement_churn * path["engagement"]
+        + path["segment"].map(p.segment_churn)
+        + path["plan"].map(p.plan_churn)
+    )
+    path["distrust"] = (np.log(path["hazard"]) - known) / p.trust_effect
+    columns = ["entry", "duration", "churned", "segment", "plan", "engagement", "distrust"]
+    model = CoxModel().fit(path[columns], entry="entry")
+    assert model.references_ == {"segment": "consumer", "plan": "basic"}
+    planted_effects = pd.Series(
+        {
+            "segment=enterprise": p.segment_churn["enterprise"],
+            "segment=small_business": p.segment_churn["small_business"],
+            "plan=plus": p.plan_churn["plus"],
+            "plan=premium": p.plan_churn["premium"],
+            "engagement": p.engagement_churn,
+            "distrust": p.trust_effect,
+        }
+    )
+    s = model.summary_.loc[planted_effects.index]
+    assert ((s["coef"] - planted_effects).abs() < 3.3 * s["se"]).all(), s
+    assert path["churned"].sum() > 1000

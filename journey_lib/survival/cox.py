@@ -35,12 +35,13 @@ from scipy.stats import chi2, norm, rankdata
 
 from .._engine import to_pandas
 from ..errors import JourneyDataError, JourneyNotFittedError, JourneyParameterError, check_choice
-from .curves import kaplan_meier
 
 __all__ = ["CoxModel"]
 
 #: Customers a batch of expected lifetimes covers: a batch holds customers x baseline times.
-_BATCH = 20_000
+#: Small batches keep those arrays in cache and reuse their memory: at 100,000 customers and
+#: 400 times, batches of 2,000 took 0.48 s where batches of 20,000 took 2.9 s.
+_BATCH = 2_000
 
 
 class CoxModel:
@@ -92,26 +93,46 @@ class CoxModel:
         duration: str = "duration",
         observed: str = "churned",
         features: Sequence[str] | None = None,
+        entry: str | None = None,
     ) -> CoxModel:
         """Fit on one row per customer: ``duration``, ``observed`` (1 for churn) and the
-        ``features`` (every other column when not given)."""
+        ``features`` (every other column when not given).
+
+        With ``entry``, each row is a stretch of a customer's life from ``entry`` to
+        ``duration`` (both times since acquisition) with the features as they were then,
+        ``observed`` 1 only on the stretch that ends in churn: features that change over
+        a life, such as trust after each order (the counting-process form). Concordance is
+        not defined for stretches and is NaN.
+
+        Examples
+        --------
+        Customer 1's plan changed at day 3; customer 2 churned on day 4, customer 3 on 5.
+
+        >>> import pandas as pd, journey_lib as jl
+        >>> rows = pd.DataFrame({"start": [0, 3, 0, 0], "duration": [3, 6, 4, 5],
+        ...                      "churned": [0, 1, 1, 1], "premium": [0, 1, 1, 0]})
+        >>> model = jl.survival.CoxModel().fit(rows, entry="start")
+        >>> model.feature_names_, bool(model.baseline_["time"].tolist() == [4, 5, 6])
+        (['premium'], True)
+        """
         from statsmodels.duration.hazard_regression import PHReg
 
         if not (np.isfinite(self.penalizer) and self.penalizer >= 0):
             raise JourneyParameterError(f"penalizer must be 0 or more, got {self.penalizer!r}")
         frame = to_pandas(data)
-        for name in (duration, observed):
+        for name in (duration, observed, *([entry] if entry else [])):
             if name not in frame.columns:
                 raise JourneyDataError(
                     f"the customer table has no column {name!r}; its columns are "
                     f"{', '.join(map(repr, frame.columns))}"
                 )
-        names = [c for c in frame.columns if c not in (duration, observed)]
+        names = [c for c in frame.columns if c not in (duration, observed, entry)]
         features = names if features is None else list(features)
         # The same checks as the curves: one message for a bad duration or flag.
         from .curves import counts_by_time
 
         counts_by_time(frame[[duration, observed]], duration=duration, observed=observed)
+        start = None if entry is None else _entry(frame, entry, duration)
         self.references_ = {
             c: frame[c].value_counts(dropna=False).index[0]
             for c in features
@@ -131,7 +152,11 @@ class CoxModel:
         standard = (values - self._mean) / self._scale
         time = frame[duration].to_numpy(float)
         event = frame[observed].to_numpy(float)
-        model = PHReg(time, standard, status=event, ties="efron")
+        # A stretch is at risk on (entry, end], as R's counting process: statsmodels counts
+        # entry == t at risk too, so it gets the next float above each entry (the same
+        # order against every time, no tie with one).
+        shifted = None if start is None else np.nextafter(start, np.inf)
+        model = PHReg(time, standard, status=event, entry=shifted, ties="efron")
         beta, hessian = _newton(model, self.penalizer, len(time))
         coef = beta / self._scale
         cov = np.linalg.inv(-hessian) / np.outer(self._scale, self._scale)
@@ -151,10 +176,10 @@ class CoxModel:
             },
             index=pd.Index(self.feature_names_, name="feature"),
         )
-        self._time, self._event, self._x = time, event, values
+        self._time, self._event, self._x, self._entry = time, event, values, start
         risk = np.exp((values - self._mean) @ coef)
-        self.baseline_ = _breslow(time, event, risk)
-        self.concordance_ = concordance(time, event, risk)
+        self.baseline_ = _breslow(time, event, risk, start)
+        self.concordance_ = np.nan if entry else concordance(time, event, risk)
         return self
 
     def _design(self, frame: pd.DataFrame) -> pd.DataFrame:
@@ -234,18 +259,22 @@ class CoxModel:
         if horizon is not None and not horizon > 0:
             raise JourneyParameterError(f"horizon must be positive, got {horizon!r}")
         t = self.baseline_["time"].to_numpy(float)
-        h = self.baseline_["cumulative_hazard"].to_numpy(float)
+        # The curve is exp(-H_k r) on [t_k, t_k+1): from 0 (H = 0) to the first time, and
+        # on from the last time (where the horizon reaches past it, the curve stays flat).
+        left = np.concatenate(([0.0], t))
+        right = np.concatenate((t, [np.inf]))
+        cumulative = np.concatenate(([0.0], self.baseline_["cumulative_hazard"].to_numpy(float)))
         out = np.empty(len(start))
         for lo in range(0, len(start), _BATCH):
             s, e, r = start[lo : lo + _BATCH], end[lo : lo + _BATCH], risk[lo : lo + _BATCH]
-            # Each customer's curve is flat between baseline times: the area is a sum of
-            # rectangles over the times clipped to [tenure, end].
-            edges = np.clip(np.concatenate(([0.0], t))[None, :], s[:, None], e[:, None])
-            widths = np.diff(np.concatenate((edges, e[:, None]), axis=1), axis=1)
-            heights = np.exp(-np.outer(r, np.concatenate(([0.0], h))))
-            here = np.exp(-r * self._baseline_at(s))
-            with np.errstate(invalid="ignore", divide="ignore"):
-                out[lo : lo + _BATCH] = (widths * heights).sum(axis=1) / here
+            # Each piece's overlap with [tenure, end], times the height of the curve given
+            # survival to tenure, exp(-r (H_k - H(tenure))). The exponent is capped at 40:
+            # heights below exp(-40) = 4e-18 change no digit that matters, and exp of
+            # large arguments and products with the tiny numbers it gives are slow.
+            widths = np.minimum(right, e[:, None]) - np.maximum(left, s[:, None])
+            exponent = np.outer(r, cumulative) - (r * self._baseline_at(s))[:, None]
+            heights = np.exp(-np.clip(exponent, 0.0, 40.0))
+            out[lo : lo + _BATCH] = (np.maximum(widths, 0.0) * heights).sum(axis=1)
         return out
 
     def plot(self, *, ax: Any = None) -> Any:
@@ -269,7 +298,7 @@ class CoxModel:
         check_choice("transform", transform, ("rank", "km", "identity"))
         dead = self._event == 1
         residuals = _schoenfeld(
-            self._time, self._event, self._x - self._mean, self.coef_.to_numpy()
+            self._time, self._event, self._x - self._mean, self.coef_.to_numpy(), self._entry
         )
         deaths = int(dead.sum())
         scaled = deaths * residuals @ self.covariance_.to_numpy()
@@ -277,8 +306,10 @@ class CoxModel:
         if transform == "rank":
             times = rankdata(times)
         elif transform == "km":
-            curve = kaplan_meier(pd.DataFrame({"duration": self._time, "churned": self._event}))
-            times = 1 - curve.survival_at(times)["survival"].to_numpy()
+            # Kaplan-Meier at each churn time, with risk sets that respect entry times.
+            unique, counts = np.unique(times, return_counts=True)
+            n = _at_risk(unique, self._time, self._entry, np.ones(len(self._time)))
+            times = 1 - np.cumprod(1 - counts / n)[np.searchsorted(unique, times)]
         centred = times - times.mean()
         statistic = (centred @ scaled) ** 2 / (
             deaths * self.summary_["se"].to_numpy() ** 2 * (centred**2).sum()
@@ -287,6 +318,19 @@ class CoxModel:
             {"statistic": statistic, "p": chi2.sf(statistic, 1)},
             index=pd.Index(self.feature_names_, name="feature"),
         )
+
+
+def _entry(frame: pd.DataFrame, entry: str, duration: str) -> np.ndarray:
+    """The entry times, checked: numbers, present, at least 0 and before the row's end."""
+    values = pd.to_numeric(frame[entry], errors="coerce").to_numpy(float)
+    bad = ~np.isfinite(values) | (values < 0) | (values >= frame[duration].to_numpy(float))
+    if bad.any():
+        example = frame.loc[bad, [entry, duration]].iloc[0].to_dict()
+        raise JourneyDataError(
+            f"{int(bad.sum()):,} rows have an entry time ({entry!r}) that is missing, negative "
+            f"or not before their end ({duration!r}); for example {example}"
+        )
+    return values
 
 
 def _numeric(column: pd.Series) -> bool:
@@ -320,34 +364,53 @@ def _newton(model: Any, penalizer: float, n: int) -> tuple[np.ndarray, np.ndarra
     return beta, (model.hessian(beta) / n - penalizer * np.eye(len(beta))) * n
 
 
-def _breslow(time: np.ndarray, event: np.ndarray, risk: np.ndarray) -> pd.DataFrame:
+def _at_risk(
+    times: np.ndarray, exit: np.ndarray, entry: np.ndarray | None, weights: np.ndarray
+) -> np.ndarray:
+    """Sums of ``weights`` (rows, or rows x columns) over the rows at risk at each of
+    ``times``: exit at or after the time, entry before it (no entry: at risk from 0)."""
+    order = np.argsort(exit, kind="stable")
+    # Sum over rows whose exit is at least t: a cumulative sum from the right.
+    tail = np.cumsum(weights[order][::-1], axis=0)[::-1]
+    tail = np.concatenate((tail, np.zeros((1, *weights.shape[1:]))))
+    sums = tail[np.searchsorted(exit[order], times, side="left")]
+    if entry is not None:
+        # Less the rows that enter at or after t: not yet at risk.
+        later = np.argsort(entry, kind="stable")
+        tail = np.cumsum(weights[later][::-1], axis=0)[::-1]
+        tail = np.concatenate((tail, np.zeros((1, *weights.shape[1:]))))
+        sums = sums - tail[np.searchsorted(entry[later], times, side="left")]
+    return sums
+
+
+def _breslow(
+    time: np.ndarray, event: np.ndarray, risk: np.ndarray, entry: np.ndarray | None = None
+) -> pd.DataFrame:
     """Breslow's baseline cumulative hazard: at each churn time, churns over the summed risk
-    of the customers still at risk."""
-    order = np.argsort(time, kind="stable")
-    t, e, r = time[order], event[order], risk[order]
-    times, first = np.unique(t, return_index=True)
-    at_risk = np.cumsum(r[::-1])[::-1][first]
-    deaths = np.add.reduceat(e, first)
-    keep = deaths > 0
-    return pd.DataFrame(
-        {"time": times[keep], "cumulative_hazard": np.cumsum(deaths[keep] / at_risk[keep])}
-    )
+    of the customers (rows) at risk then."""
+    times, deaths = np.unique(time[event == 1], return_counts=True)
+    at_risk = _at_risk(times, time, entry, risk)
+    return pd.DataFrame({"time": times, "cumulative_hazard": np.cumsum(deaths / at_risk)})
 
 
-def _schoenfeld(time: np.ndarray, event: np.ndarray, x: np.ndarray, beta: np.ndarray) -> np.ndarray:
-    """Schoenfeld residuals of the customers who churned (in time order), with Efron's
+def _schoenfeld(
+    time: np.ndarray,
+    event: np.ndarray,
+    x: np.ndarray,
+    beta: np.ndarray,
+    entry: np.ndarray | None = None,
+) -> np.ndarray:
+    """Schoenfeld residuals of the rows that end in churn (in time order), with Efron's
     expected features at tied times: the mean over the ties' l = 0..d-1 of
     (S1 - l/d T1) / (S0 - l/d T0), S the risk set's sums and T the tied churns'."""
-    order = np.argsort(time, kind="stable")
-    t, e, xs = time[order], event[order] == 1, x[order]
-    w = np.exp(xs @ beta)
-    # Risk-set sums at each row's time: everyone with a time at least as late.
-    times, first = np.unique(t, return_index=True)
-    s0 = np.cumsum(w[::-1])[::-1][first]
-    s1 = np.cumsum((w[:, None] * xs)[::-1], axis=0)[::-1][first]
-    group = np.searchsorted(times, t)
-    dt, dx, dgroup = w[e], xs[e], group[e]
-    ties = np.bincount(dgroup, minlength=len(times))
+    dead = event == 1
+    order = np.argsort(time[dead], kind="stable")
+    dtime, dx = time[dead][order], x[dead][order]
+    w = np.exp(x @ beta)
+    dt = w[dead][order]
+    times, dgroup, ties = np.unique(dtime, return_inverse=True, return_counts=True)
+    sums = _at_risk(times, time, entry, np.column_stack((w, w[:, None] * x)))
+    s0, s1 = sums[:, 0], sums[:, 1:]
     t0 = np.bincount(dgroup, weights=dt, minlength=len(times))
     t1 = np.stack(
         [
@@ -355,7 +418,7 @@ def _schoenfeld(time: np.ndarray, event: np.ndarray, x: np.ndarray, beta: np.nda
             for j in range(x.shape[1])
         ],
         axis=1,
-    )
+    ).reshape(len(times), x.shape[1])
     # Each churn's place l among its time's ties, then the mean over l per time.
     start = np.concatenate(([0], np.cumsum(ties)[:-1]))
     place = np.arange(len(dgroup)) - start[dgroup]
@@ -368,8 +431,8 @@ def _schoenfeld(time: np.ndarray, event: np.ndarray, x: np.ndarray, beta: np.nda
                 for j in range(x.shape[1])
             ],
             axis=1,
-        )
-        / np.maximum(ties, 1)[:, None]
+        ).reshape(len(times), x.shape[1])
+        / ties[:, None]
     )
     return dx - expected[dgroup]
 
