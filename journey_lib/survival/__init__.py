@@ -4,11 +4,18 @@
 :func:`kaplan_meier` gives survival curves and cumulative hazards by segment, with medians,
 restricted means, conditional survival and the log-rank test (:mod:`.curves`);
 :class:`CoxModel` gives hazard ratios, survival and expected remaining lifetime per customer
-(:mod:`.cox`).
+(:mod:`.cox`); :func:`compare_predictions`, :func:`time_dependent_auc` and the Brier scores
+judge them on censored holdouts (:mod:`.evaluation`).
 """
 
 from .cox import CoxModel, concordance
 from .curves import CURVE_COLUMNS, LogRank, SurvivalCurves, kaplan_meier, logrank_test
+from .evaluation import (
+    brier_score,
+    compare_predictions,
+    integrated_brier_score,
+    time_dependent_auc,
+)
 from .lifetimes import LIFETIME_COLUMNS, customer_lifetimes
 
 __all__ = [
@@ -17,8 +24,12 @@ __all__ = [
     "CoxModel",
     "LogRank",
     "SurvivalCurves",
+    "brier_score",
+    "compare_predictions",
     "concordance",
     "customer_lifetimes",
+    "integrated_brier_score",
     "kaplan_meier",
     "logrank_test",
+    "time_dependent_auc",
 ]
