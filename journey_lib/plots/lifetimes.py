@@ -111,12 +111,13 @@ def hazard_ratios(model: Any, *, alpha: float = 0.05, ax: Axes | None = None) ->
                 label=label,
             )
     ax.set_xscale("log")
-    from matplotlib.ticker import FuncFormatter
+    from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
 
-    # Plain numbers (0.5, 2) rather than powers of ten on the log axis.
-    plain = FuncFormatter(lambda v, _: f"{v:g}")
-    ax.xaxis.set_major_formatter(plain)
-    ax.xaxis.set_minor_formatter(plain)
+    # Plain numbers at 1, 2 and 5 of each power of ten (0.02, 0.05, 0.1, ...), rather than
+    # powers of ten, and no labels on the minor ticks, which crowd a wide axis.
+    ax.xaxis.set_major_locator(LogLocator(base=10, subs=(1.0, 2.0, 5.0)))
+    ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
+    ax.xaxis.set_minor_formatter(NullFormatter())
     ax.set_yticks(y, shown["feature"].astype(str).tolist())
     ax.set_ylim(-0.6, len(shown) - 0.4)
     ax.legend(fontsize=NOTE, frameon=False, loc="best")

@@ -4,8 +4,9 @@ Each function takes the figure's data twin and returns a sentence a manager can 
 without the figure: what is largest, what changed and whether the change could be noise.
 With ``min_cell``, a count below it, or a rate or amount computed from fewer customers, is
 written ``<min_cell`` (:func:`journey_lib.report.formatting.figure_text`). The readings of
-the churn model's figures live in :mod:`journey_lib.report.model_readings`, and those of the
-journey maps in :mod:`journey_lib.report.flow_readings`; both are available here too.
+the churn model's figures live in :mod:`journey_lib.report.model_readings`, those of the
+journey maps in :mod:`journey_lib.report.flow_readings` and those of time to churn in
+:mod:`journey_lib.report.survival_readings`; all are available here too.
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ from .model_readings import (
     profit_reading,
     roc_reading,
 )
+from .survival_readings import hazard_reading, survival_reading
 from .tables import private
 
 __all__ = [
@@ -50,6 +52,7 @@ __all__ = [
     "funnel_reading",
     "funnel_trend_reading",
     "gains_reading",
+    "hazard_reading",
     "importance_reading",
     "lifecycle_reading",
     "lift_reading",
@@ -63,6 +66,7 @@ __all__ = [
     "roc_reading",
     "segment_reading",
     "stage_flow_reading",
+    "survival_reading",
     "time_to_convert_reading",
     "timeline_reading",
     "touchpoints_reading",

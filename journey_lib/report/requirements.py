@@ -6,6 +6,7 @@ engine once (:attr:`journey_lib.report.ReportData.facts`).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
@@ -21,7 +22,7 @@ from ..widgets.base import is_time
 if TYPE_CHECKING:
     from .data import ReportData
 
-__all__ = ["MIN_CLASS", "MIN_REPEAT_BUYERS", "REQUIREMENTS"]
+__all__ = ["MIN_CLASS", "MIN_REPEAT_BUYERS", "REQUIREMENTS", "tenure_column"]
 
 #: Fewest customers on each side of a churn label for a model to be worth training.
 MIN_CLASS = 10
@@ -173,6 +174,39 @@ def _has_label(data: ReportData, given: dict) -> str | None:
     return None
 
 
+#: Column names that mark a customer table's tenure (how long each has been a customer).
+_TENURE = re.compile(r"tenure|account.?length|months?.?(as|with).?(a.?)?customer", re.IGNORECASE)
+
+
+def tenure_column(table: pd.DataFrame) -> str | None:
+    """A customer table's tenure: the first column of numbers whose name says so
+    (``tenure``, ``Account length``, ``months_as_customer``...), or None.
+
+    Examples
+    --------
+    >>> tenure_column(pd.DataFrame({"plan": ["a"], "Tenure": [3], "tenure_text": ["3"]}))
+    'Tenure'
+    """
+    for column in table.columns:
+        if _TENURE.search(str(column)) and pd.api.types.is_numeric_dtype(table[column]):
+            if not pd.api.types.is_bool_dtype(table[column]):
+                return str(column)
+    return None
+
+
+def _has_lifetimes(data: ReportData, given: dict) -> str | None:
+    if data.table is None:
+        return _is_log(data, given)
+    if "churned" not in data.table.columns:
+        return "the table has no churn column"
+    if tenure_column(data.table) is None:
+        return (
+            "the table has no tenure column (how long each customer has been one, such as "
+            "'tenure' or 'account length'), which time to churn needs"
+        )
+    return None
+
+
 def _several_events(data: ReportData, given: dict) -> str | None:
     if len(data.facts["events"]) < 2:
         return "the log has one event type only"
@@ -230,4 +264,5 @@ REQUIREMENTS: dict[str, tuple[str, tuple[Check, ...]]] = {
     "changes": ("What changed", (_is_log,)),
     "conversion_drivers": ("What goes with conversion", (_is_log, _has_conversion)),
     "churn_drivers": ("What goes with churn", (_is_log, _churn_window)),
+    "survival": ("Time to churn", (_has_lifetimes,)),
 }

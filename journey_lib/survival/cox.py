@@ -25,6 +25,7 @@ at every time.
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Sequence
 from typing import Any
 
@@ -58,13 +59,15 @@ class CoxModel:
     Attributes
     ----------
     summary_ : pandas.DataFrame
-        One row per feature: ``coef``, ``se``, ``hazard_ratio``, ``low``, ``high`` (of the
+        One row per feature: ``customers`` (rows in the level for a level of a categorical
+        feature, else all), ``coef``, ``se``, ``hazard_ratio``, ``low``, ``high`` (of the
         hazard ratio), ``z``, ``p``; categorical features are one column per level but the
         reference level, named ``column=level``.
     baseline_ : pandas.DataFrame
         ``time`` and ``cumulative_hazard`` at the mean features.
     references_ : dict
-        The reference level of each categorical feature: its most common level.
+        The reference level of each categorical feature: its most common level (a missing
+        one only when nothing else is there).
     concordance_ : float
         Harrell's C on the training customers.
 
@@ -133,23 +136,22 @@ class CoxModel:
 
         counts_by_time(frame[[duration, observed]], duration=duration, observed=observed)
         start = None if entry is None else _entry(frame, entry, duration)
-        self.references_ = {
-            c: frame[c].value_counts(dropna=False).index[0]
-            for c in features
-            if c in frame.columns and not _numeric(frame[c])
-        }
+        categorical = [c for c in features if c in frame.columns and not _numeric(frame[c])]
+        self.references_ = {c: _reference(_text(frame[c])) for c in categorical}
         self._columns = features
         self._levels = {
-            c: sorted((v for v in pd.unique(frame[c]) if v != ref), key=str)
-            for c, ref in self.references_.items()
+            c: sorted(v for v in pd.unique(_text(frame[c])) if v != self.references_[c])
+            for c in categorical
         }
         x = self._design(frame)
         self.feature_names_ = list(x.columns)
+        self._level_names = {f"{c}={v}" for c, levels in self._levels.items() for v in levels}
         values = x.to_numpy(float)
         self._mean = values.mean(axis=0)
         self._scale = values.std(axis=0)
         self._scale[self._scale == 0] = 1.0
         standard = (values - self._mean) / self._scale
+        _check_design(standard, self.feature_names_)
         time = frame[duration].to_numpy(float)
         event = frame[observed].to_numpy(float)
         # A stretch is at risk on (entry, end], as R's counting process: statsmodels counts
@@ -157,15 +159,36 @@ class CoxModel:
         # order against every time, no tie with one).
         shifted = None if start is None else np.nextafter(start, np.inf)
         model = PHReg(time, standard, status=event, entry=shifted, ties="efron")
-        beta, hessian = _newton(model, self.penalizer, len(time))
+        try:
+            beta, hessian = _newton(model, self.penalizer, len(time))
+            cov = np.linalg.inv(-hessian)
+        except np.linalg.LinAlgError:
+            beta, cov = np.full(standard.shape[1], np.inf), None
+        # A log hazard ratio of 10 per standard deviation (22,000 times the rate) is no
+        # estimate: the likelihood keeps rising as it grows (the customers of a level all
+        # churn first, or none does), as in R's "coefficient may be infinite".
+        runaway = [n for n, b in zip(self.feature_names_, beta, strict=True) if not abs(b) < 10]
+        if runaway or cov is None:
+            raise JourneyDataError(
+                f"the Cox model has no finite estimate for {', '.join(map(repr, runaway))}: "
+                "its customers' churn is separated from the others' (all at the earliest "
+                "times, or none), so the likelihood keeps rising; leave it out, merge its "
+                "levels, or give penalizer > 0"
+            )
         coef = beta / self._scale
-        cov = np.linalg.inv(-hessian) / np.outer(self._scale, self._scale)
+        cov = cov / np.outer(self._scale, self._scale)
         se = np.sqrt(np.diag(cov))
         z = norm.ppf(0.5 + self.confidence / 2)
         self.coef_ = pd.Series(coef, index=self.feature_names_, name="coef")
         self.covariance_ = pd.DataFrame(cov, index=self.feature_names_, columns=self.feature_names_)
         self.summary_ = pd.DataFrame(
             {
+                # Customers (rows) a coefficient rests on: those in the level, or all.
+                "customers": np.where(
+                    [name in self._level_names for name in self.feature_names_],
+                    (values != 0).sum(axis=0),
+                    len(values),
+                ).astype(np.int64),
                 "coef": coef,
                 "se": se,
                 "hazard_ratio": np.exp(coef),
@@ -193,12 +216,10 @@ class CoxModel:
             column = frame[c]
             if c in self.references_:
                 # The levels seen in fitting; a level new at scoring counts as the reference.
+                text = _text(column)
                 parts.append(
                     pd.DataFrame(
-                        {
-                            f"{c}={v}": (column.astype(str) == str(v)).astype(float)
-                            for v in self._levels[c]
-                        },
+                        {f"{c}={v}": (text == v).to_numpy(float) for v in self._levels[c]},
                         index=frame.index,
                     )
                 )
@@ -333,6 +354,44 @@ def _entry(frame: pd.DataFrame, entry: str, duration: str) -> np.ndarray:
     return values
 
 
+def _check_design(standard: np.ndarray, names: list[str]) -> None:
+    """Refuse features that repeat others (one is a sum of others): no model tells them
+    apart. Named by a pivoted QR, which keeps the first of each set in the given order."""
+    if standard.shape[1] == 0:
+        raise JourneyDataError("the Cox model needs at least one feature")
+    constant = [n for n, c in zip(names, standard.T, strict=True) if not np.any(c)]
+    if constant:
+        raise JourneyDataError(
+            f"feature {constant[0]!r} is the same for every customer, so it says nothing about "
+            "when they leave; leave it out"
+        )
+    from scipy.linalg import qr
+
+    _, r, pivot = qr(standard, mode="economic", pivoting=True)
+    diagonal = np.abs(np.diag(r))
+    rank = int((diagonal > diagonal[0] * 1e-9).sum())
+    if rank < standard.shape[1]:
+        repeated = [names[i] for i in sorted(pivot[rank:])]
+        raise JourneyDataError(
+            f"feature {', '.join(map(repr, repeated))} repeats the others (it is a sum of "
+            "other features' columns, such as two columns that split customers alike), so "
+            "no model tells them apart; leave it out"
+        )
+
+
+def _text(column: pd.Series) -> pd.Series:
+    """A categorical feature's values as text, a missing value as the level ``(missing)``."""
+    return column.astype("string").fillna("(missing)")
+
+
+def _reference(column: pd.Series) -> str:
+    """A categorical feature's reference level: its most common, ``(missing)`` only when
+    there is no other (hazard ratios against "no value" read badly)."""
+    counts = column.value_counts()
+    present = [v for v in counts.index if v != "(missing)"]
+    return str(present[0] if present else counts.index[0])
+
+
 def _numeric(column: pd.Series) -> bool:
     return pd.api.types.is_numeric_dtype(column) or pd.api.types.is_bool_dtype(column)
 
@@ -341,7 +400,13 @@ def _newton(model: Any, penalizer: float, n: int) -> tuple[np.ndarray, np.ndarra
     """Maximise the mean log partial likelihood less the ridge penalty; the coefficients and
     the Hessian of the (total) penalised log likelihood."""
     if penalizer == 0:
-        fit = model.fit()
+        from statsmodels.tools.sm_exceptions import ConvergenceWarning
+
+        # A fit that does not converge is caught by the caller's check of the estimates,
+        # with a message that says why; statsmodels' own warning would only repeat it.
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            fit = model.fit()
         return fit.params, model.hessian(fit.params)
     beta = np.zeros(model.exog.shape[1])
 

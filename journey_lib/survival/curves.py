@@ -334,6 +334,31 @@ class SurvivalCurves:
             )
         return pd.DataFrame(out)
 
+    def private(self, min_cell: int) -> SurvivalCurves:
+        """The curves a page may show under a privacy threshold: segments of fewer than
+        ``min_cell`` customers left out, and each curve cut where fewer than ``min_cell``
+        are still at risk (a step there would be one or two people's own churn). 0 keeps
+        everything.
+
+        Examples
+        --------
+        >>> import pandas as pd, journey_lib as jl
+        >>> c = pd.DataFrame({"duration": [1, 2, 3, 4, 5, 6, 7], "churned": [1] * 7,
+        ...                   "plan": ["a"] * 5 + ["b"] * 2})
+        >>> shown = jl.survival.kaplan_meier(c, by="plan").private(3)
+        >>> shown.table[["plan", "time", "at_risk"]].to_dict("list")
+        {'plan': ['a', 'a', 'a'], 'time': [1, 2, 3], 'at_risk': [5, 4, 3]}
+        """
+        if not min_cell:
+            return self
+        blocks = [
+            rows[rows["at_risk"] >= min_cell]
+            for _, rows in self._blocks()
+            if rows["at_risk"].iloc[0] >= min_cell
+        ]
+        table = pd.concat(blocks, ignore_index=True) if blocks else self.table.iloc[:0]
+        return SurvivalCurves(table=table, by=self.by, confidence=self.confidence)
+
     def logrank(self) -> LogRank:
         """The log-rank test across this object's segments (see :func:`logrank_test`)."""
         if not self.by:

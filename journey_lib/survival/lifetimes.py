@@ -69,8 +69,9 @@ def customer_lifetimes(
     events : frame of any engine
         A touchpoint log (``customer_id``, ``timestamp``, ``event``); lazy stays lazy.
     profile : LogProfile, optional
-        Gives ``acquisition``, ``churn_event``, ``inactivity`` and ``cutoff`` unless they
-        are passed.
+        Gives ``acquisition``, ``churn_event`` and ``inactivity`` unless they are passed
+        (not its ``cutoff``, which is where a churn model is trained: lifetimes run to the
+        log's end unless ``cutoff`` is given).
     acquisition : str, optional
         The event that makes a prospect a customer; the first event when not given.
     churn_event : str or list of str, optional
@@ -118,7 +119,6 @@ def customer_lifetimes(
         from_profile(profile, "churn_event", churn_event, None), "churn_event"
     )
     window = duration_us(from_profile(profile, "inactivity", inactivity, "90D"), "inactivity")
-    cutoff = from_profile(profile, "cutoff", cutoff, None)
     frame, eager = lazy_events(events)
     log = with_microseconds(frame.select("customer_id", "timestamp", "event"), "_us")
     if cutoff is not None:
