@@ -800,6 +800,7 @@ def test_attribution_with_hidden_credit_counts_what_is_shown():
 # the public surface: every figure listed, every one a Figure
 # --------------------------------------------------------------------------------------------
 
+
 def _lives(events):
     life = jl.survival.customer_lifetimes(events, inactivity="30D")
     first = events.sort_values("timestamp").groupby("customer_id")["channel"].first()

@@ -16,7 +16,13 @@ from statsmodels.duration.hazard_regression import PHReg
 from statsmodels.duration.survfunc import SurvfuncRight, survdiff
 
 import journey_lib as jl
-from journey_lib.survival import CoxModel, concordance, kaplan_meier, logrank_test
+from journey_lib.survival import (
+    CoxModel,
+    concordance,
+    kaplan_meier,
+    logrank_test,
+    simulate_lifetimes,
+)
 from journey_lib.survival.cox import _schoenfeld
 
 ROSSI = pd.read_csv(Path(__file__).parent / "reference" / "rossi.csv")
@@ -337,27 +343,9 @@ def test_schoenfeld_residuals_sum_to_the_score():
 # -- Cox on planted effects, scoring ----------------------------------------------------
 
 
-def planted(n: int, seed: int = 0) -> pd.DataFrame:
-    """Exponential lifetimes, hazard 0.01 a day times exp(0.5 x - 0.7 [plan b] + 0.4 [plan
-    c]), censored at a uniform end of observation."""
-    rng = np.random.default_rng(seed)
-    x = rng.normal(size=n)
-    plan = rng.choice(["a", "b", "c"], size=n, p=[0.5, 0.3, 0.2])
-    log_hr = 0.5 * x - 0.7 * (plan == "b") + 0.4 * (plan == "c")
-    life = rng.exponential(1 / (0.01 * np.exp(log_hr)))
-    end = rng.uniform(30, 400, size=n)
-    return pd.DataFrame(
-        {
-            "duration": np.ceil(np.minimum(life, end)),
-            "churned": (life <= end).astype(int),
-            "x": x,
-            "plan": plan,
-        }
-    )
-
-
 def test_cox_recovers_planted_hazard_ratios():
-    model = CoxModel().fit(planted(4000))
+    # Hazard 0.01 a day times exp(0.5 x - 0.7 [plan b] + 0.4 [plan c]) (simulate_lifetimes).
+    model = CoxModel().fit(simulate_lifetimes(4000))
     assert model.references_ == {"plan": "a"}
     truth = pd.Series({"x": 0.5, "plan=b": -0.7, "plan=c": 0.4})
     s = model.summary_
@@ -370,7 +358,7 @@ def test_cox_recovers_planted_hazard_ratios():
 
 
 def test_expected_remaining_is_the_area_under_the_conditional_curve():
-    data = planted(1500, seed=1)
+    data = simulate_lifetimes(1500, seed=1)
     model = CoxModel().fit(data)
     customers = data.head(5).assign(duration=[0, 10, 50, 120, 200])
     got = model.expected_remaining(customers, horizon=100)
@@ -501,7 +489,7 @@ def true_survival(t: np.ndarray, log_hr: float) -> np.ndarray:
 
 
 def test_kaplan_meier_band_holds_the_true_curve():
-    data = planted(20000, seed=2)
+    data = simulate_lifetimes(20000, seed=2)
     km = kaplan_meier(data, by="plan")
     grid = np.array([10.0, 30, 60, 100, 150, 200, 300])
     at = km.survival_at(grid)

@@ -9,7 +9,6 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from sklearn.linear_model import LogisticRegression
-from test_survival import planted
 
 from journey_lib.errors import JourneyDataError
 from journey_lib.survival import (
@@ -18,6 +17,7 @@ from journey_lib.survival import (
     compare_predictions,
     concordance,
     integrated_brier_score,
+    simulate_lifetimes,
     time_dependent_auc,
 )
 from journey_lib.survival.evaluation import censoring_survival
@@ -116,7 +116,7 @@ def test_auc_equals_counting_weighted_pairs(rows, t):
 
 
 def test_a_cox_model_beside_a_classifier_on_one_holdout():
-    data = planted(6000, seed=4)
+    data = simulate_lifetimes(6000, seed=4)
     horizon = 90.0
     train, test = data.iloc[:4000], data.iloc[4000:]
     cox = CoxModel().fit(train, features=["x", "plan"])

@@ -336,3 +336,39 @@ def pct(value: float, decimals: int = 0) -> str:
     ('26%', '25.6%', '–')
     """
     return "–" if pd.isna(value) else f"{value:.{decimals}%}"
+
+
+def ratio_forest(
+    ax: Axes, values: Any, low: Any, high: Any, strong: np.ndarray, strong_label: str
+) -> None:
+    """A forest of ratios (odds or hazard) with their intervals, one row per value from
+    the bottom, on a log axis with a dashed line at 1 (no effect): the ``strong`` ones
+    filled in blue under ``strong_label``, the others hollow in grey as "could be chance".
+    The axis is labelled in plain numbers at 1, 2 and 5 of each power of ten."""
+    from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
+
+    values = np.asarray(values, dtype=float)
+    errors = np.vstack([values - np.asarray(low, float), np.asarray(high, float) - values])
+    errors = errors.clip(min=0)
+    y = np.arange(len(values))
+    ax.axvline(1, color=GREY, linestyle="--", linewidth=1)
+    for chosen, colour, face, label in (
+        (strong, PALETTE[0], PALETTE[0], strong_label),
+        (~strong, GREY, "white", "could be chance"),
+    ):
+        if chosen.any():
+            ax.errorbar(
+                values[chosen],
+                y[chosen],
+                xerr=errors[:, chosen],
+                fmt="o",
+                color=colour,
+                markerfacecolor=face,
+                capsize=3,
+                label=label,
+            )
+    ax.set_xscale("log")
+    ax.xaxis.set_major_locator(LogLocator(base=10, subs=(1.0, 2.0, 5.0)))
+    ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
+    ax.xaxis.set_minor_formatter(NullFormatter())
+    ax.set_ylim(-0.6, len(values) - 0.4)

@@ -14,7 +14,7 @@ import pandas as pd
 from ..analytics.segments import one_segment
 from ..churn.drivers import feature_label
 from ..errors import JourneyDataError, JourneyParameterError
-from ._style import GREY, NOTE, PALETTE, axes_or_new, decorate, twin_table
+from ._style import NOTE, axes_or_new, decorate, ratio_forest, twin_table
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -93,30 +93,11 @@ def drivers_forest(
     y = np.arange(len(shown))
     strong = (pd.to_numeric(shown["p_adjusted"], errors="coerce") < alpha).to_numpy()
     ax = axes_or_new(ax, (8, 1.6 + 0.4 * len(shown)))
-    ax.axvline(1, color=GREY, linestyle="--", linewidth=1)
-    values = shown["odds_ratio"].to_numpy(dtype="float64")
-    bounds = shown[["ci_low", "ci_high"]].to_numpy(dtype="float64")
-    errors = np.vstack([values - bounds[:, 0], bounds[:, 1] - values]).clip(min=0)
-    for chosen, colour, face, label in (
-        (strong, PALETTE[0], PALETTE[0], f"beyond chance (adjusted p < {alpha:g})"),
-        (~strong, GREY, "white", "could be chance"),
-    ):
-        if chosen.any():
-            ax.errorbar(
-                values[chosen],
-                y[chosen],
-                xerr=errors[:, chosen],
-                fmt="o",
-                color=colour,
-                markerfacecolor=face,
-                capsize=3,
-                label=label,
-            )
-    ax.set_xscale("log")
+    label = f"beyond chance (adjusted p < {alpha:g})"
+    ratio_forest(ax, shown["odds_ratio"], shown["ci_low"], shown["ci_high"], strong, label)
     ax.set_yticks(
         y, [feature_label(f, v) for f, v in zip(shown["feature"], shown["value"], strict=True)]
     )
-    ax.set_ylim(-0.6, len(shown) - 0.4)
     ax.legend(fontsize=NOTE, frameon=False, loc="best")
     return decorate(
         ax,

@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import JourneyDataError
-from ._style import GREY, NOTE, PALETTE, axes_or_new, decorate, line_style, percent
+from ._style import NOTE, axes_or_new, decorate, line_style, percent, ratio_forest
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -92,34 +92,9 @@ def hazard_ratios(model: Any, *, alpha: float = 0.05, ax: Axes | None = None) ->
     y = np.arange(len(shown))
     strong = (shown["p"] < alpha).to_numpy()
     ax = axes_or_new(ax, (8, 1.6 + 0.4 * len(shown)))
-    ax.axvline(1, color=GREY, linestyle="--", linewidth=1)
-    values = shown["hazard_ratio"].to_numpy(float)
-    errors = np.vstack([values - shown["low"], shown["high"] - values]).clip(min=0)
-    for chosen, colour, face, label in (
-        (strong, PALETTE[0], PALETTE[0], f"beyond chance (p < {alpha:g})"),
-        (~strong, GREY, "white", "could be chance"),
-    ):
-        if chosen.any():
-            ax.errorbar(
-                values[chosen],
-                y[chosen],
-                xerr=errors[:, chosen],
-                fmt="o",
-                color=colour,
-                markerfacecolor=face,
-                capsize=3,
-                label=label,
-            )
-    ax.set_xscale("log")
-    from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
-
-    # Plain numbers at 1, 2 and 5 of each power of ten (0.02, 0.05, 0.1, ...), rather than
-    # powers of ten, and no labels on the minor ticks, which crowd a wide axis.
-    ax.xaxis.set_major_locator(LogLocator(base=10, subs=(1.0, 2.0, 5.0)))
-    ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
-    ax.xaxis.set_minor_formatter(NullFormatter())
+    label = f"beyond chance (p < {alpha:g})"
+    ratio_forest(ax, shown["hazard_ratio"], shown["low"], shown["high"], strong, label)
     ax.set_yticks(y, shown["feature"].astype(str).tolist())
-    ax.set_ylim(-0.6, len(shown) - 0.4)
     ax.legend(fontsize=NOTE, frameon=False, loc="best")
     return decorate(
         ax,

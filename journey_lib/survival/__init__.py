@@ -5,7 +5,8 @@
 restricted means, conditional survival and the log-rank test (:mod:`.curves`);
 :class:`CoxModel` gives hazard ratios, survival and expected remaining lifetime per customer
 (:mod:`.cox`); :func:`compare_predictions`, :func:`time_dependent_auc` and the Brier scores
-judge them on censored holdouts (:mod:`.evaluation`).
+judge them on censored holdouts (:mod:`.evaluation`); :func:`simulate_lifetimes` makes
+lifetimes with a known hazard (:mod:`.simulate`).
 """
 
 from .cox import CoxModel, concordance
@@ -17,6 +18,7 @@ from .evaluation import (
     time_dependent_auc,
 )
 from .lifetimes import LIFETIME_COLUMNS, customer_lifetimes
+from .simulate import simulate_lifetimes
 
 __all__ = [
     "CURVE_COLUMNS",
@@ -31,5 +33,6 @@ __all__ = [
     "integrated_brier_score",
     "kaplan_meier",
     "logrank_test",
+    "simulate_lifetimes",
     "time_dependent_auc",
 ]
