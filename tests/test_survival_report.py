@@ -9,7 +9,14 @@ from engines import shared_file
 
 import journey_lib as jl
 from journey_lib.report.survival_readings import hazard_reading, survival_reading
-from journey_lib.survival import CoxModel, customer_lifetimes, kaplan_meier
+from journey_lib.survival import (
+    CoxModel,
+    brier_score,
+    customer_lifetimes,
+    kaplan_meier,
+    simulate_lifetimes,
+    time_dependent_auc,
+)
 
 
 def test_a_logs_lifetimes_with_its_segments():
@@ -187,3 +194,101 @@ def test_lifetimes_on_spark_equal_pandas(spark):
         want[["customer_id", "duration", "churned"]],
         check_dtype=False,
     )
+
+
+# -- edges an independent review found (each failed before its fix) ----------------------
+
+
+def test_the_log_rank_test_of_private_curves_is_the_full_one():
+    rng = np.random.default_rng(3)
+    plan = rng.choice(["a", "b"], 200)
+    life = rng.exponential(50, 200) * np.where(plan == "b", 1.4, 1.0)
+    data = pd.DataFrame({"duration": np.ceil(life), "churned": 1, "plan": plan})
+    full = kaplan_meier(data, by="plan")
+    assert full.private(20).logrank().p_value == pytest.approx(full.logrank().p_value)
+    assert len(full.private(20).table) < len(full.table)
+
+
+def test_the_median_at_exactly_one_half():
+    data = pd.DataFrame(
+        {
+            "duration": [10, 1, 18, 17, 1, 9, 13, 11, 1, 7, 3, 7],
+            "churned": [1, 1, 1, 1, 1, 1, 1, 0, 1, 1, 1, 1],
+        }
+    )
+    # 12 at risk: after 1 (3 churn), 3, 7 (2 churn): 6 of 12 left, S = 0.5 exactly.
+    assert kaplan_meier(data).median()["median"].item() == 7.0
+
+
+def test_nobody_left_says_nothing():
+    km = kaplan_meier(pd.DataFrame({"duration": [1, 2, 3, 4], "churned": [1, 0, 1, 0]}))
+    cond = km.conditional(10, 5)
+    assert cond["at_risk"].item() == 0 and np.isnan(cond["survival"].item())
+    # A curve that ends at 4 with customers still there has no mean to 100.
+    assert np.isnan(km.restricted_mean(100)["mean"].item())
+    assert km.restricted_mean(3)["low"].item() >= 0
+
+
+def test_a_log_rank_test_over_two_columns_with_a_missing_value():
+    data = pd.DataFrame(
+        {
+            "duration": [1, 2, 3, 4, 5, 6],
+            "churned": [1] * 6,
+            "plan": ["a", None, "a", "b", "b", None],
+            "x": ["u", "u", "v", "v", "u", "v"],
+        }
+    )
+    test = kaplan_meier(data, by=["plan", "x"]).logrank()
+    assert any("(missing)" in str(s) for s in test.table["segment"])
+
+
+def test_segments_with_missing_values_that_repeat_another_are_skipped():
+    from journey_lib.report.data import _distinct_splits
+
+    a = pd.Series(["x", "y", None] * 20)
+    life = pd.DataFrame({"A": a, "B": np.where(a.isna(), "none", "some")})
+    assert _distinct_splits(life, ["A", "B"], 3) == ["A"]
+
+
+def test_a_table_with_its_own_duration_column():
+    table = pd.DataFrame(
+        {
+            "customer_id": range(60),
+            "Churn": ["Yes", "No", "No"] * 20,
+            "tenure": np.arange(60) % 24 + 1,
+            "duration": 5.0,
+            "Contract": ["m", "y"] * 30,
+        }
+    )
+    data = jl.report.open_data(table, quiet=True)
+    life, _, unit = data.lifetimes()
+    assert unit == "tenure" and life["duration"].tolist() == table["tenure"].tolist()
+
+
+def test_censoring_weights_where_the_curve_is_zero():
+    # Churn and censoring tie at the last time: G is 0 there; that churner weighs 0, as in
+    # scikit-survival, instead of an infinite score.
+    got = brier_score([1, 2, 2], [1, 1, 0], [[0.5], [0.5], [0.5]], [1.5])["brier"].item()
+    assert np.isfinite(got)
+    with pytest.raises(jl.JourneyDataError, match="outside the test customers' follow-up"):
+        time_dependent_auc([1, 2, 3, 4], [1, 1, 0, 1], [0.9, 0.6, 0.5, 0.1], [1.5, 10])
+    # A time with no AUC (no churner by 1.5) counts in neither sum of the mean.
+    table, mean = time_dependent_auc(
+        [1, 2, 3, 4, 6], [0, 1, 0, 1, 0], [0.9, 0.6, 0.5, 0.1, 0.0], [1.5, 3.5]
+    )
+    assert np.isnan(table["auc"].iloc[0]) and np.isfinite(table["auc"].iloc[1])
+    assert mean == pytest.approx(table["auc"].iloc[1])
+
+
+def test_cox_without_churn_and_past_its_data():
+    data = simulate_lifetimes(400, seed=9)
+    with pytest.raises(jl.JourneyDataError, match="no customer has churned"):
+        CoxModel().fit(data.assign(churned=0))
+    model = CoxModel().fit(data)
+    last = model.baseline_["time"].iloc[-1]
+    customers = data.head(3).assign(duration=[10.0, last, last + 50])
+    got = model.expected_remaining(customers)
+    assert np.isfinite(got[0]) and np.isnan(got[1]) and np.isnan(got[2])
+    # A horizon past the data is cut at its last time.
+    capped = model.expected_remaining(customers.head(1), horizon=10 * last)
+    assert capped[0] == pytest.approx(got[0])

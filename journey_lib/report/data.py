@@ -521,7 +521,9 @@ class ReportData:
 
         if self.table is not None:
             column = tenure_column(self.table)
-            life = self.table.rename(columns={column: "duration"})
+            # A column already named duration is not the tenure: it gives way.
+            life = self.table.drop(columns="duration", errors="ignore")
+            life = life.rename(columns={column: "duration"})
             gone = life["duration"].isna() | (life["duration"] < 0)
             if gone.any():
                 show_reading(
@@ -716,7 +718,9 @@ def _distinct_splits(life: pd.DataFrame, ordered: list[str], limit: int) -> list
     for column in ordered:
         if len(chosen) == limit:
             break
-        levels = pd.get_dummies(life[column].astype("string"), drop_first=True).to_numpy(float)
+        # A missing value is a level of its own, as the Cox model reads it.
+        values = life[column].astype("string").fillna("(missing)")
+        levels = pd.get_dummies(values, drop_first=True).to_numpy(float)
         trial = np.column_stack((design, levels))
         if np.linalg.matrix_rank(trial) == trial.shape[1]:
             chosen.append(column)

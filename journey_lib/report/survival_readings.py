@@ -9,6 +9,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from ..survival.curves import HALF
 from .formatting import figure_text
 
 __all__ = ["hazard_reading", "survival_reading"]
@@ -50,7 +51,7 @@ def survival_reading(curves: Any, *, unit: str = "days") -> str:
     found = []
     for keys, rows in curves._blocks():
         name = ", ".join(f"{c} {v}" for c, v in keys.items())
-        below = rows["survival"].to_numpy() <= 0.5
+        below = rows["survival"].to_numpy() <= HALF
         if below.any():
             median = float(rows["time"].to_numpy()[below][0])
             who = f"the customers with {name}" if name else "the customers"

@@ -154,6 +154,11 @@ class CoxModel:
         _check_design(standard, self.feature_names_)
         time = frame[duration].to_numpy(float)
         event = frame[observed].to_numpy(float)
+        if not event.any():
+            raise JourneyDataError(
+                f"no customer has churned ({observed!r} is 0 for all {len(event):,}): a hazard "
+                "model needs churns to learn from"
+            )
         # A stretch is at risk on (entry, end], as R's counting process: statsmodels counts
         # entry == t at risk too, so it gets the next float above each entry (the same
         # order against every time, no tie with one).
@@ -266,8 +271,9 @@ class CoxModel:
         ``tenure`` (a column, in the duration's unit): the area under their survival curve
         from tenure to tenure + horizon, given they are there at tenure.
 
-        ``horizon`` defaults to the last time the baseline is known, less the tenure: what
-        the data can say. Computed in batches of customers.
+        The area stops at the last time the baseline is known (the longest lifetime
+        seen): ``horizon`` defaults to that time less the tenure, and a longer one is cut
+        there; a tenure at or past it gives NaN. Computed in batches of customers.
         """
         self._check()
         frame = to_pandas(data)
@@ -276,9 +282,12 @@ class CoxModel:
         risk = self.predict_risk(frame)
         start = frame[tenure].to_numpy(float)
         last = float(self.baseline_["time"].iloc[-1])
-        end = start + horizon if horizon is not None else np.full_like(start, last)
         if horizon is not None and not horizon > 0:
             raise JourneyParameterError(f"horizon must be positive, got {horizon!r}")
+        # Restricted to the last time the baseline knows: past it the curve is unknown.
+        end = (
+            np.minimum(start + horizon, last) if horizon is not None else np.full_like(start, last)
+        )
         t = self.baseline_["time"].to_numpy(float)
         # The curve is exp(-H_k r) on [t_k, t_k+1): from 0 (H = 0) to the first time, and
         # on from the last time (where the horizon reaches past it, the curve stays flat).
@@ -296,6 +305,8 @@ class CoxModel:
             exponent = np.outer(r, cumulative) - (r * self._baseline_at(s))[:, None]
             heights = np.exp(-np.clip(exponent, 0.0, 40.0))
             out[lo : lo + _BATCH] = (np.maximum(widths, 0.0) * heights).sum(axis=1)
+        # A tenure at or past the last baseline time: nothing is known of what follows.
+        out[start >= last] = np.nan
         return out
 
     def plot(self, *, ax: Any = None) -> Any:

@@ -34,7 +34,7 @@ the table of distinct times comes back.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import narwhals.stable.v2 as nw
@@ -51,6 +51,8 @@ if TYPE_CHECKING:
 
 __all__ = ["CURVE_COLUMNS", "LogRank", "SurvivalCurves", "kaplan_meier", "logrank_test"]
 
+#: Where a curve counts as having reached one half (the median), allowing for rounding.
+HALF = 0.5 + 1e-12
 #: The columns of :attr:`SurvivalCurves.table` (after any segment columns).
 CURVE_COLUMNS: tuple[str, ...] = (
     "time",
@@ -183,6 +185,9 @@ class SurvivalCurves:
     table: pd.DataFrame
     by: tuple[str, ...]
     confidence: float
+    #: The table before :meth:`private` cut it, for the log-rank test, which needs every
+    #: customer's time (the test's statistic is one figure over all of them).
+    uncut: pd.DataFrame | None = field(default=None, repr=False)
 
     def _blocks(self) -> list[tuple[dict[str, Any], pd.DataFrame]]:
         if not self.by:
@@ -227,7 +232,8 @@ class SurvivalCurves:
         """
 
         def first(rows: pd.DataFrame, col: str) -> float:
-            below = rows["time"].to_numpy(float)[rows[col].to_numpy(float) <= 0.5]
+            # The product of the steps can land a hair above an exact 0.5.
+            below = rows["time"].to_numpy(float)[rows[col].to_numpy(float) <= HALF]
             return float(below[0]) if len(below) else np.nan
 
         return pd.DataFrame(
@@ -248,7 +254,9 @@ class SurvivalCurves:
         its standard error and interval.
 
         A mean over lifetimes that censoring cuts short is not known beyond the data, so
-        the mean is restricted: customers who stay past ``horizon`` count ``horizon``.
+        the mean is restricted: customers who stay past ``horizon`` count ``horizon``. It
+        is NaN for a segment whose curve ends before ``horizon`` with customers still
+        there (its follow-up is shorter); the interval's low end is at least 0.
 
         Examples
         --------
@@ -278,13 +286,18 @@ class SurvivalCurves:
             with np.errstate(divide="ignore", invalid="ignore"):
                 terms = np.where(d > 0, after**2 * d / (n * (n - d)), 0.0)
             se = float(np.sqrt(terms[np.isfinite(terms)].sum()))
+            # Past a curve's last time with customers still there it is not known: the
+            # segment's follow-up ends before the horizon.
+            last = rows["time"].iloc[-1]
+            if horizon > last and rows["survival"].iloc[-1] > 0:
+                mean = se = np.nan
             out.append(
                 {
                     **keys,
                     "horizon": horizon,
                     "mean": mean,
                     "se": se,
-                    "low": mean - z * se,
+                    "low": max(mean - z * se, 0.0) if np.isfinite(mean) else np.nan,
                     "high": mean + z * se,
                 }
             )
@@ -318,7 +331,8 @@ class SurvivalCurves:
             start = s[t <= survived][-1] if (t <= survived).any() else 1.0
             still = n[t > survived][0] if (t > survived).any() else 0.0
             with np.errstate(divide="ignore", invalid="ignore"):
-                share = np.prod(1 - d[between] / n[between]) if start > 0 else np.nan
+                # Nobody left at ``survived``: nothing to say about the share, not 100%.
+                share = np.prod(1 - d[between] / n[between]) if start > 0 and still else np.nan
                 greenwood = np.sum(d[between] / (n[between] * (n[between] - d[between])))
             low, high = _loglog(np.array([share]), np.array([greenwood]), z)
             out.append(
@@ -357,15 +371,17 @@ class SurvivalCurves:
             if rows["at_risk"].iloc[0] >= min_cell
         ]
         table = pd.concat(blocks, ignore_index=True) if blocks else self.table.iloc[:0]
-        return SurvivalCurves(table=table, by=self.by, confidence=self.confidence)
+        uncut = self.table if self.uncut is None else self.uncut
+        return SurvivalCurves(table=table, by=self.by, confidence=self.confidence, uncut=uncut)
 
     def logrank(self) -> LogRank:
-        """The log-rank test across this object's segments (see :func:`logrank_test`)."""
+        """The log-rank test across this object's segments (see :func:`logrank_test`), on
+        every customer even after :meth:`private`."""
         if not self.by:
             raise JourneyParameterError(
                 "a log-rank test compares segments: give by= to kaplan_meier"
             )
-        return _logrank(self.table, list(self.by))
+        return _logrank(self.table if self.uncut is None else self.uncut, list(self.by))
 
     def plot(self, *, ax: Any = None) -> Figure:
         """The curves as steps with their intervals as bands (see
@@ -469,7 +485,11 @@ def kaplan_meier(
 
 def _logrank(table: pd.DataFrame, by: list[str]) -> LogRank:
     """The log-rank test from a curves table (at risk and churned per segment and time)."""
-    key = table[by].astype("string").agg(" | ".join, axis=1) if len(by) > 1 else table[by[0]]
+    key = (
+        table[by].astype("string").fillna("(missing)").agg(" | ".join, axis=1)
+        if len(by) > 1
+        else table[by[0]]
+    )
     names = pd.unique(key)
     if len(names) < 2:
         raise JourneyDataError(f"the log-rank test needs two segments or more; {by} has one")

@@ -73,6 +73,16 @@ def censoring_survival(duration, observed, at: Sequence[float] | np.ndarray) -> 
     return np.where(place >= 0, curve[np.maximum(place, 0)], 1.0)
 
 
+def _within(grid: np.ndarray, time: np.ndarray) -> None:
+    """Refuse times outside the test customers' follow-up, where nothing is measured."""
+    outside = (grid < time.min()) | (grid >= time.max())
+    if outside.any():
+        raise JourneyDataError(
+            f"time {grid[outside][0]:g} is outside the test customers' follow-up "
+            f"[{time.min():g}, {time.max():g}); measure within it"
+        )
+
+
 def _weights(train, duration, observed) -> tuple[np.ndarray, np.ndarray, tuple]:
     time, event = _arrays(duration, observed)
     reference = (time, event) if train is None else _arrays(*train)
@@ -98,14 +108,22 @@ def time_dependent_auc(
         Higher for customers likelier to churn: one score per customer, or one column per
         time (a model's ``1 - S(t | x)``).
     times : sequence of float
-        Where to measure; within the test customers' follow-up.
+        Where to measure: within the test customers' follow-up (from their shortest time
+        to before their longest).
     train : (duration, observed), optional
         The training customers, for the censoring curve.
 
     Returns
     -------
     (DataFrame, float)
-        ``time``, ``auc`` per time, and the mean AUC.
+        ``time``, ``auc`` per time (NaN where no one has churned yet or no one is left),
+        and the mean AUC over the times that have one.
+
+    Raises
+    ------
+    JourneyDataError
+        A time outside the follow-up, or a churner whom no censoring weight can stand
+        for (the censoring curve is 0 at their time).
 
     Examples
     --------
@@ -123,9 +141,15 @@ def time_dependent_auc(
         raise JourneyDataError(
             "risk must have one score per customer, or one per customer and time"
         )
+    _within(grid, time)
     g = censoring_survival(*reference, time)
-    with np.errstate(divide="ignore"):
-        w = np.where(event, 1 / g, 0.0)
+    if (event & (g == 0)).any():
+        raise JourneyDataError(
+            "the censoring curve is 0 at some test customers' churn times (every training "
+            "customer was censored by then): no weight can stand for them; measure at "
+            "earlier times or train on a longer follow-up"
+        )
+    w = np.where(event, 1 / np.where(g > 0, g, 1.0), 0.0)
     aucs = np.full(len(grid), np.nan)
     for k, t in enumerate(grid):  # one pass per time asked for, not per customer
         case = event & (time <= t)
@@ -144,7 +168,10 @@ def time_dependent_auc(
     curve = kaplan_meier(pd.DataFrame({"duration": time, "churned": event.astype(int)}))
     s = curve.survival_at(grid)["survival"].to_numpy()
     drop = -np.diff(np.concatenate(([1.0], s)))
-    mean = float(np.nansum(aucs * drop) / (1 - s[-1])) if s[-1] < 1 else float("nan")
+    # Times with no AUC (no churner yet, or no one left) count in neither sum.
+    known = np.isfinite(aucs)
+    weight = drop[known].sum()
+    mean = float((aucs[known] * drop[known]).sum() / weight) if weight > 0 else float("nan")
     return pd.DataFrame({"time": grid, "auc": aucs}), mean
 
 
@@ -165,8 +192,10 @@ def brier_score(
     time, event, reference = _weights(train, duration, observed)
     grid = np.asarray(times, dtype=float)
     s = np.asarray(survival, dtype=float).reshape(len(time), len(grid))
+    # Where the censoring curve is 0 the weight is 0, as scikit-survival does.
     g_own = censoring_survival(*reference, time)
     g_t = censoring_survival(*reference, grid)
+    g_own, g_t = np.where(g_own > 0, g_own, np.inf), np.where(g_t > 0, g_t, np.inf)
     case = event[:, None] & (time[:, None] <= grid[None, :])
     control = time[:, None] > grid[None, :]
     with np.errstate(divide="ignore", invalid="ignore"):
