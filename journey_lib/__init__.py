@@ -12,7 +12,7 @@ from importlib.metadata import PackageNotFoundError, version
 # analytics and io are reachable as jl.analytics and jl.io but stay out of __all__ (the
 # redundant alias marks the re-export), so `from journey_lib import *` keeps the standard io.
 from . import analytics as analytics
-from . import attribution, churn, clv, plots, report, survival, teach
+from . import attribution, churn, clv, plots, report, survival, teach, uplift
 from . import io as io
 from .analytics.activity import churn_rate, lifecycle
 from .analytics.compare import compare_segments, segment_scorecard
@@ -133,6 +133,7 @@ __all__ = [
     "timeline",
     "touchpoints_per_customer",
     "transition_matrix",
+    "uplift",
     "validate_customers",
     "validate_events",
     "volumes",

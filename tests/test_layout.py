@@ -247,6 +247,7 @@ LAYERS = {
     "attribution": 3,
     "clv": 3,
     "survival": 3,
+    "uplift": 3,
     "monitor": 3,
     "scenarios": 3,
     "teach": 3,

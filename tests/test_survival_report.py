@@ -243,7 +243,7 @@ def test_a_log_rank_test_over_two_columns_with_a_missing_value():
 
 
 def test_segments_with_missing_values_that_repeat_another_are_skipped():
-    from journey_lib.report.data import _distinct_splits
+    from journey_lib.report.lifetimes import _distinct_splits
 
     a = pd.Series(["x", "y", None] * 20)
     life = pd.DataFrame({"A": a, "B": np.where(a.isna(), "none", "some")})
