@@ -46,12 +46,7 @@ from .._engine import arrow_table, from_pandas, lazy_events, open_parquet, to_pa
 from ..analytics.dates import within
 from ..analytics.segments import Segments, customer_segments
 from ..churn.dataset import build_dataset
-from ..errors import (
-    JourneyDataWarning,
-    JourneyError,
-    JourneyParameterError,
-    check_choice,
-)
+from ..errors import JourneyDataWarning, JourneyError, JourneyParameterError, check_choice
 from ..io.profile import LogProfile
 from ..io.profile import profile as infer_profile
 from ..io.read import read_table
