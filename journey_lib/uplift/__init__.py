@@ -1,10 +1,23 @@
-"""Whom a retention offer changes: randomised campaigns.
+"""Whom a retention offer changes: randomised campaigns and uplift models.
 
 :func:`campaign_size` says how many customers a campaign needs to detect an effect, and
 :func:`campaign_effect` what a finished one did to churn, with its interval
-(:mod:`.experiment`).
+(:mod:`.experiment`); :func:`fit` learns each customer's uplift with a T-, S- or X-learner
+(:mod:`.models`), and :func:`qini_curve`, :func:`uplift_curve` and
+:func:`qini_coefficient` say how well it ranks them (:mod:`.curves`).
 """
 
+from .curves import qini_coefficient, qini_curve, uplift_curve
 from .experiment import campaign_effect, campaign_size
+from .models import LEARNERS, UpliftModel, fit
 
-__all__ = ["campaign_effect", "campaign_size"]
+__all__ = [
+    "LEARNERS",
+    "UpliftModel",
+    "campaign_effect",
+    "campaign_size",
+    "fit",
+    "qini_coefficient",
+    "qini_curve",
+    "uplift_curve",
+]
