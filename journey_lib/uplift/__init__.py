@@ -9,9 +9,10 @@
 
 from .curves import qini_coefficient, qini_curve, uplift_curve
 from .experiment import campaign_effect, campaign_size
-from .models import LEARNERS, UpliftModel, fit
+from .models import DEFAULT_TREES, LEARNERS, UpliftModel, fit
 
 __all__ = [
+    "DEFAULT_TREES",
     "LEARNERS",
     "UpliftModel",
     "campaign_effect",

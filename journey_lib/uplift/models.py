@@ -43,7 +43,7 @@ from ..errors import (
     check_choice,
 )
 
-__all__ = ["LEARNERS", "UpliftModel", "fit"]
+__all__ = ["DEFAULT_TREES", "LEARNERS", "UpliftModel", "fit"]
 
 #: The learners :func:`fit` knows.
 LEARNERS: tuple[str, ...] = ("t", "s", "x")
@@ -51,11 +51,12 @@ LEARNERS: tuple[str, ...] = ("t", "s", "x")
 IMBALANCE = 0.1
 #: ...when its adjusted p-value is also below this.
 BEYOND_CHANCE = 0.01
-#: The default trees: shallow, at least 50 customers a leaf, a slow rate and early stopping
-#: on a tenth held aside. A campaign is small and an uplift is a small difference of two
-#: noisy probabilities; with scikit-learn's defaults the planted effect in :func:`fit`'s
-#: example came out anywhere from -0.08 to -0.46 where it is -0.4, and -0.24 where it is 0.
-_TREES = {
+#: The learners' default trees, classifier and regressor alike: shallow, at least 50
+#: customers a leaf, a slow rate and early stopping on a tenth held aside. A campaign is
+#: small and an uplift is a small difference of two noisy probabilities; with
+#: scikit-learn's defaults the planted effect in :func:`fit`'s example came out anywhere
+#: from -0.08 to -0.46 where it is -0.4, and -0.24 where it is 0.
+DEFAULT_TREES = {
     "learning_rate": 0.05,
     "max_iter": 300,
     "max_leaf_nodes": 8,
@@ -67,13 +68,13 @@ _TREES = {
 def _default_classifier(seed: int | None) -> Any:
     from sklearn.ensemble import HistGradientBoostingClassifier
 
-    return HistGradientBoostingClassifier(**_TREES, random_state=seed)
+    return HistGradientBoostingClassifier(**DEFAULT_TREES, random_state=seed)
 
 
 def _default_regressor(seed: int | None) -> Any:
     from sklearn.ensemble import HistGradientBoostingRegressor
 
-    return HistGradientBoostingRegressor(**_TREES, random_state=seed)
+    return HistGradientBoostingRegressor(**DEFAULT_TREES, random_state=seed)
 
 
 class UpliftModel:
@@ -84,7 +85,8 @@ class UpliftModel:
     learner : {"t", "s", "x"}
     classifier, regressor : scikit-learn estimators, optional
         Cloned for each part; by default histogram gradient boosting with shallow trees
-        and early stopping (see ``_TREES``). The regressor is used by the X-learner only.
+        and early stopping (:data:`DEFAULT_TREES`). The regressor is used by the X-learner
+        only.
     random_state : int, optional
 
     Attributes
