@@ -165,6 +165,7 @@ def test_window_scores_match_a_brute_force_reference():
     family=st.sampled_from(["count", "rate"]),
 )
 @example(seed=2032739217, start=10, length=21, family="rate")  # a tail below 1e-300
+@example(seed=73, start=12, length=5, family="count")  # two windows of equal totals
 def test_a_window_is_moved_to_the_strongest_nearby_window_that_passes(seed, start, length, family):
     """refine against a loop over every start within two periods and every length between
     the grid's neighbours, inside random bounds, starting and ending on used periods, each

@@ -92,7 +92,11 @@ def refine(
     passes &= supported(family, y, m, n, limits.min_count)
     if not passes.any():
         return None
-    best = int(np.argmax(np.where(passes, strength, -np.inf)))
+    score = np.where(passes, strength, -np.inf)
+    # Windows as strong as the strongest to rounding (the same totals reached two ways, when
+    # a period entering a window equals the one leaving it) go to the earliest and shortest,
+    # not to whichever the running sums' last bits favour.
+    best = int(np.flatnonzero(score >= score.max() - 1e-9)[0])
     return (
         int(s[best]),
         int(e[best]),
