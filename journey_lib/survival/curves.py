@@ -135,9 +135,7 @@ def counts_by_time(
 
 
 def _collect(frame: Any) -> pd.DataFrame:
-    if isinstance(frame, nw.LazyFrame):
-        frame = frame.collect()
-    return to_pandas(frame.to_native())
+    return to_pandas(frame.to_native(), what="the customer table")
 
 
 def _starts(keys: pd.DataFrame) -> np.ndarray:
