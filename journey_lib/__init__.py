@@ -45,6 +45,7 @@ from .io.validate import CANONICAL_COLUMNS, REQUIRED_COLUMNS, ValidationReport, 
 from .monitor import Changes, changes, find_changes, monitor_series
 from .scenarios import outcomes, what_if
 from .simulator import (
+    Campaign,
     GroundTruth,
     Incident,
     Simulation,
@@ -62,6 +63,7 @@ __all__ = [
     "CANONICAL_COLUMNS",
     "FRAMEWORKS",
     "REQUIRED_COLUMNS",
+    "Campaign",
     "Changes",
     "Drivers",
     "GroundTruth",

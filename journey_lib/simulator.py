@@ -85,10 +85,19 @@ import pyarrow as pa
 from tqdm.auto import tqdm
 
 from .errors import JourneyParameterError, check_choice, check_count
+from .retention_campaign import (
+    Campaign,
+    HazardPath,
+    check_campaigns,
+    offers_table,
+    run_campaigns,
+    split_segments,
+)
 
 __all__ = [
     "CHANNELS",
     "EVENTS",
+    "Campaign",
     "GroundTruth",
     "Incident",
     "Simulation",
@@ -582,6 +591,16 @@ class GroundTruth:
         plain-language ``meaning``.
     start, end : pandas.Timestamp
         The simulated window.
+    offers : pandas.DataFrame
+        One row per :class:`~journey_lib.retention_campaign.Campaign` and customer eligible
+        for it (empty, with the same columns, without campaigns): ``campaign`` (its event
+        name), ``date``, ``customer_id``, ``treated``, ``trust`` when it began,
+        ``log_hazard_ratio`` of the offer for this customer, ``uplift`` (the change the
+        offer makes to the probability of churning within the campaign's ``lasts`` days,
+        offered less held out: negative keeps the customer, positive pushes them away),
+        both potential outcomes ``churned_if_offered`` and ``churned_if_held_out`` (within
+        those days) and the churn times behind them, ``churn_time_if_offered`` and
+        ``churn_time_if_held_out``. ``customers``' churn time is the one of the arm drawn.
     """
 
     customers: pd.DataFrame
@@ -589,6 +608,7 @@ class GroundTruth:
     incidents: pd.DataFrame
     start: pd.Timestamp
     end: pd.Timestamp
+    offers: pd.DataFrame
     _segments: pd.DataFrame = field(repr=False)
 
     def churn_probability(self, cutoff: Any, horizon: str | pd.Timedelta = "90D") -> pd.Series:
@@ -677,6 +697,7 @@ def simulate(
     days: int = 365,
     progress: bool | None = None,
     incidents: Sequence[Incident] = (),
+    campaigns: Sequence[Campaign] = (),
     **drivers: Any,
 ) -> Simulation:
     """Simulate customer journeys with known causes of churn and advocacy.
@@ -697,6 +718,12 @@ def simulate(
         Planted incidents (step 9 of the module docstring; :func:`example_incidents` gives
         three); each window must overlap the simulated one. ``truth.incidents`` lists them.
         Without incidents the data are exactly those of earlier versions for every seed.
+    campaigns : sequence of Campaign, default ()
+        Randomised retention campaigns (:mod:`journey_lib.retention_campaign`): their rows
+        join the log with a ``treatment`` column (1 offered, 0 held out, missing on every
+        other row) and ``truth.offers`` keeps each eligible customer's true uplift and both
+        potential outcomes. Without campaigns the log has no ``treatment`` column and is
+        exactly that of earlier versions.
     **drivers
         Any field of :class:`SimulationParameters`, e.g. ``keeping_promises=0.6`` or
         ``trust_effect=0``. The module docstring describes the process they drive.
@@ -733,11 +760,15 @@ def simulate(
     origin = pd.Timestamp(start)
     origin = origin.tz_localize("UTC") if origin.tzinfo is None else origin.tz_convert("UTC")
     planted = _check_incidents(incidents, origin, days)
+    offers = check_campaigns(campaigns, origin, float(days), EVENTS)
     show = n_customers >= 100_000 if progress is None else progress
     with tqdm(total=6, desc="simulate", disable=not show, unit="phase") as bar:
         sim = _Simulator(
             int(n_customers), params, np.random.default_rng(seed), float(days), bar, planted
         )
+        # Campaigns draw from a stream of their own: without them nothing changes.
+        sim.campaigns = offers
+        sim.campaign_rng = np.random.default_rng(np.random.SeedSequence(seed).spawn(1)[0])
         events, customers, truth = sim.run(origin)
     return Simulation(
         events=events,
@@ -767,6 +798,9 @@ class _Simulator:
         # (incident, window start, window end) in days from the origin, in the order given.
         self.incidents = incidents
         self.blocks: list[dict[str, np.ndarray]] = []
+        self.campaigns: tuple[tuple[Campaign, float], ...] = ()
+        self.campaign_rng = rng
+        self.offers: list[dict[str, np.ndarray]] = []
 
     def emit(
         self,
@@ -777,6 +811,7 @@ class _Simulator:
         value: Any = 0.0,
         rating: Any = np.nan,
         referred: Any = -1,
+        treatment: Any = -1,
     ) -> None:
         size = len(row)
         self.blocks.append(
@@ -788,6 +823,7 @@ class _Simulator:
                 "value": np.broadcast_to(np.asarray(value, dtype="float64"), size),
                 "rating": np.broadcast_to(np.asarray(rating, dtype="float64"), size),
                 "referred": np.broadcast_to(np.asarray(referred, dtype="int64"), size),
+                "treatment": np.broadcast_to(np.asarray(treatment, dtype="int8"), size),
             }
         )
 
@@ -1049,6 +1085,41 @@ class _Simulator:
         self.churn_time = np.full(self.n, np.nan)
         self.churn_time[row[o["starts"]]] = churn_time
         o["hazard"], o["seg_start"], o["seg_end"] = hazard, start, end
+        if self.campaigns:
+            self.offer(o)
+
+    def offer(self, o: dict[str, np.ndarray]) -> None:
+        """Run the retention campaigns: move the offered customers' churn times and log
+        both arms (:mod:`journey_lib.retention_campaign`)."""
+        first_order = np.full(self.n, np.nan)
+        first_trust = np.full(self.n, np.nan)
+        buyers = o["row"][o["starts"]]
+        first_order[buyers] = o["time"][o["starts"]]
+        first_trust[buyers] = o["trust"][o["starts"]]
+        path = HazardPath(o["row"], o["seg_start"], o["seg_end"], o["hazard"], self.n)
+        self.offers = run_campaigns(
+            self.campaigns,
+            path,
+            self.churn_time,
+            first_order,
+            o["trust"],
+            first_trust,
+            self.segment,
+            self.campaign_rng,
+        )
+        for number, ((campaign, day), record) in enumerate(
+            zip(self.campaigns, self.offers, strict=True)
+        ):
+            row, treated = record["row"], record["treated"]
+            # Sent in business hours; held-out rows record the draw, with no channel.
+            time = day + self.campaign_rng.uniform(9 / 24, 17 / 24, len(row))
+            self.emit(
+                row,
+                time,
+                np.full(len(row), len(EVENTS) + number),
+                np.where(treated, _CH[campaign.channel], -1),
+                treatment=treated.astype("int8"),
+            )
 
     def life(self, o: dict[str, np.ndarray]) -> None:
         p, rng = self.p, self.rng
@@ -1125,7 +1196,13 @@ class _Simulator:
         churn_days = np.nan_to_num(self.churn_time, nan=np.inf).clip(max=self.days + 1)
         churn = np.rint(churn_days * _SECONDS_PER_DAY).astype("int64")[cols["row"]]
         keep = (seconds >= 0) & (seconds < self.days * _SECONDS_PER_DAY)
-        keep &= (seconds < churn) | (cols["event"] == _EV["cancellation"])
+        # A campaign's rows are kept too: its offers go out whether or not the customer has
+        # just left.
+        keep &= (
+            (seconds < churn)
+            | (cols["event"] == _EV["cancellation"])
+            | (cols["event"] >= len(EVENTS))
+        )
         kept = np.flatnonzero(keep)
         # One stable sort on a packed (customer, second) key: ties keep their block order,
         # so the log is identical on every machine.
@@ -1138,17 +1215,22 @@ class _Simulator:
             same &= ranked[1:] == ranked[:-1]
         order = order[np.concatenate([[True], ~same])] if len(order) else order
         stamps = (origin.value // 1000 + seconds[order] * 1_000_000).astype("datetime64[us]")
-        return pd.DataFrame(
+        names = EVENTS + tuple(campaign.name for campaign, _ in self.campaigns)
+        log = pd.DataFrame(
             {
                 "customer_id": cols["row"][order] + 1,
                 "timestamp": pd.Series(stamps).dt.tz_localize("UTC"),
-                "event": _strings(cols["event"][order], EVENTS),
+                "event": _strings(cols["event"][order], names),
                 "channel": _strings(cols["channel"][order], CHANNELS),
                 "value": cols["value"][order],
                 "rating": cols["rating"][order],
                 "referred_id": _optional_ids(cols["referred"][order]),
             }
         )
+        if self.campaigns:
+            arm = cols["treatment"][order]
+            log["treatment"] = pd.arrays.IntegerArray(arm.astype("int8"), arm < 0)
+        return log
 
     def customer_table(self, origin: pd.Timestamp) -> pd.DataFrame:
         return pd.DataFrame(
@@ -1186,6 +1268,14 @@ class _Simulator:
         segments = pd.DataFrame(
             {"row": row, "start": o["seg_start"], "end": o["seg_end"], "hazard": o["hazard"]}
         )
+        if self.campaigns:
+            segments = split_segments(segments, self.campaigns, self.offers)
+            for (campaign, day), record in zip(self.campaigns, self.offers, strict=True):
+                offered = record["row"][record["treated"]]
+                now = np.fmin(self.churn_time[offered], end)
+                working = (now >= day) & (now < day + campaign.lasts)
+                ratio = np.exp(record["beta"][record["treated"]])
+                hazard[offered] *= np.where(working, ratio, 1.0)
         customers = pd.DataFrame(
             {
                 "customer_id": np.arange(1, self.n + 1),
@@ -1204,6 +1294,7 @@ class _Simulator:
             incidents=_incident_table(self.incidents, p, origin, self.days),
             start=origin,
             end=_stamp(end, origin),
+            offers=offers_table(self.campaigns, self.offers, origin),
             _segments=segments,
         )
         prob = truth.churn_probability(truth.end, "90D").to_numpy()

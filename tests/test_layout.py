@@ -242,6 +242,7 @@ LAYERS = {
     "_intervals": 0,
     "io": 1,
     "simulator": 1,
+    "retention_campaign": 1,
     "analytics": 2,
     "churn": 3,
     "attribution": 3,

@@ -41,6 +41,7 @@ def test_without_incidents_the_simulation_is_unchanged(kwargs, expected):
     # same random numbers in the same order, so every test built on exact values still holds.
     assert _fingerprint(jl.simulate(**kwargs)) == expected
     assert _fingerprint(jl.simulate(**kwargs, incidents=[])) == expected
+    assert _fingerprint(jl.simulate(**kwargs, campaigns=[])) == expected
 
 
 def _deliveries(sim, start=S, end=E):
