@@ -14,6 +14,18 @@ Definitions (``p`` a customer's churn probability, ``v`` the value of keeping th
 * **By cost**, every customer with a positive expected value is contacted, the peak of the
   expected profit curve. **By budget**, at most ``budget`` customers are contacted: the
   top ones, and never one whose contact is expected to lose money.
+
+With an **uplift** ``u`` (:mod:`journey_lib.uplift`: the change an offer makes to the
+customer's churn probability, negative when it keeps them) in place of ``p * save_rate``
+-----------------------------------------------------------------------------------------
+* The expected value of contacting is ``-u * v - offer_cost``: an offer that pushes a
+  customer away (``u > 0``) loses their value on top of its cost, whatever their risk.
+* With the outcomes ``y`` and the arms ``treatment`` of a randomised campaign, the
+  **realised** profit of contacting the top ``k`` is estimated by inverse-probability
+  weighting, ``sum(v * y * ((1 - t) / (1 - e) - t / e)) - k * offer_cost`` over them
+  (``e`` the share offered): unbiased for what contacting them would have saved, whether
+  they were ranked by uplift or by risk. Without arms it is ``save_rate``'s assumption, as
+  above, which only a risk ranking has.
 """
 
 from __future__ import annotations
@@ -49,9 +61,10 @@ class Targeting:
     ----------
     contacts : pandas.DataFrame
         Every customer, best contact first, indexed as ``X``: ``churn_probability``,
-        ``value``, ``break_even`` (the probability above which contacting pays),
-        ``expected_value`` of contacting, ``expected_profit`` (cumulative down the list)
-        and ``contact`` (True for the chosen ones).
+        ``value``, ``break_even`` (the probability above which contacting pays; with an
+        uplift, the uplift below which it pays), ``expected_value`` of contacting,
+        ``expected_profit`` (cumulative down the list) and ``contact`` (True for the chosen
+        ones); with an uplift also ``uplift``.
     curve : pandas.DataFrame
         ``contacted`` (0 to all), ``share`` of the customers, ``cost`` of the offers,
         ``expected_saved`` customers, ``expected_profit`` and, when outcomes were given,
@@ -60,7 +73,9 @@ class Targeting:
         Customers to contact.
     rule : str
         ``"cost"`` or ``"budget"``.
-    offer_cost, save_rate : float
+    offer_cost : float
+    save_rate : float or None
+        None when the plan ranks by uplift.
     budget : int or None
     """
 
@@ -69,7 +84,7 @@ class Targeting:
     chosen: int
     rule: str
     offer_cost: float
-    save_rate: float
+    save_rate: float | None
     budget: int | None
 
     @property
@@ -92,9 +107,12 @@ class Targeting:
             if self.rule == "cost"
             else f"the best of a budget of {self.budget:,} contacts"
         )
+        offer = (
+            "uplift by customer" if self.save_rate is None else f"save rate {self.save_rate:.0%}"
+        )
         lines = [
             f"contact {self.chosen:,} of {total:,} customers ({share:.1%}): {why}",
-            f"  offer cost {self.offer_cost:,.2f}, save rate {self.save_rate:.0%}; expected "
+            f"  offer cost {self.offer_cost:,.2f}, {offer}; expected "
             f"profit {self.expected_profit:,.2f}, expected customers kept "
             f"{self.curve['expected_saved'].iloc[self.chosen]:,.1f}",
         ]
@@ -142,16 +160,26 @@ def plan_offers(
     X: IntoFrame | ChurnFeatures,
     *,
     offer_cost: float,
-    save_rate: float,
+    save_rate: float | None = None,
     value: Any = None,
     budget: int | None = None,
     y: Any = None,
+    uplift: Any = None,
+    treatment: Any = None,
 ) -> Targeting:
-    """:meth:`ChurnModel.target` for churn probabilities already computed.
+    """:meth:`ChurnModel.target` for churn probabilities already computed, or for uplifts.
 
     For re-planning with other costs, save rates or budgets without scoring again (the
     targeting widget does): ``probability`` holds each row of ``X``'s churn probability, in
-    ``X``'s order; everything else is as in :meth:`ChurnModel.target`.
+    ``X``'s order (None when ranking by uplift alone); everything else is as in
+    :meth:`ChurnModel.target`.
+
+    With ``uplift`` (each row's change in churn probability if offered, from
+    :meth:`journey_lib.uplift.UpliftModel.predict_uplift`), customers are ranked by
+    ``-uplift * value - offer_cost`` instead and ``save_rate`` is not used. With ``y`` and
+    ``treatment`` of a randomised campaign, the realised profit is the campaign's
+    inverse-probability-weighted estimate, for either ranking (definitions in
+    :mod:`journey_lib.churn.targeting`).
 
     Examples
     --------
@@ -162,13 +190,46 @@ def plan_offers(
        churn_probability  expected_value  contact
     a                0.5            10.0     True
     b                0.9            -2.3    False
+
+    An offer that keeps ``a`` (uplift -0.2) and pushes ``b`` away (+0.1):
+
+    >>> plan = plan_offers(None, X, offer_cost=5, uplift=[-0.2, 0.1])
+    >>> plan.contacts[["uplift", "expected_value", "contact"]]
+       uplift  expected_value  contact
+    a    -0.2            15.0     True
+    b     0.1            -6.0    False
     """
-    _check_offer(offer_cost, save_rate, budget)
     frame = feature_frame(X)
-    scores = np.asarray(probability, dtype=float)
-    if scores.shape != (len(frame),):
-        raise JourneyDataError(f"X has {len(frame)} rows but {scores.size} probabilities")
-    return _plan(scores, frame, offer_cost, save_rate, value, budget, y)
+    if uplift is not None:
+        if save_rate is not None:
+            raise JourneyParameterError(
+                "give save_rate or uplift, not both: an uplift is each customer's own save "
+                "rate times their churn probability"
+            )
+        _check_offer(offer_cost, 1.0, budget)
+        change = _per_row(uplift, frame, "uplifts")
+        if not np.isfinite(change).all() or (np.abs(change) > 1).any():
+            raise JourneyDataError("every uplift must be a change in probability, -1 to 1")
+        scores = (
+            np.full(len(frame), np.nan)
+            if probability is None
+            else _per_row(probability, frame, "probabilities")
+        )
+        return _plan(scores, frame, offer_cost, None, value, budget, y, change, treatment)
+    if save_rate is None:
+        raise JourneyParameterError(
+            "give save_rate (the share of would-be churners an offer keeps) or uplift"
+        )
+    _check_offer(offer_cost, save_rate, budget)
+    scores = _per_row(probability, frame, "probabilities")
+    return _plan(scores, frame, offer_cost, save_rate, value, budget, y, None, treatment)
+
+
+def _per_row(values: Any, frame: pd.DataFrame, what: str) -> np.ndarray:
+    array = np.asarray(values, dtype=float)
+    if array.shape != (len(frame),):
+        raise JourneyDataError(f"X has {len(frame)} rows but {array.size} {what}")
+    return array
 
 
 def _check_offer(offer_cost: float, save_rate: float, budget: int | None) -> None:
@@ -189,20 +250,29 @@ def _plan(
     probability: np.ndarray,
     frame: pd.DataFrame,
     offer_cost: float,
-    save_rate: float,
+    save_rate: float | None,
     value: Any,
     budget: int | None,
     y: Any,
+    uplift: np.ndarray | None = None,
+    treatment: Any = None,
 ) -> Targeting:
     """The ranking, contact list and profit curves of checked settings."""
     worth = _values(value, frame)
-    expected = probability * save_rate * worth - offer_cost
-    with np.errstate(over="ignore"):
-        break_even = np.divide(
-            offer_cost / save_rate, worth, out=np.full_like(worth, np.inf), where=worth > 0
-        )
+    # What contacting each customer is expected to save, in customers kept.
+    kept = -uplift if uplift is not None else probability * save_rate
+    expected = kept * worth - offer_cost
+    with np.errstate(over="ignore", divide="ignore"):
+        if uplift is not None:
+            break_even = np.divide(
+                -offer_cost, worth, out=np.full_like(worth, -np.inf), where=worth > 0
+            )
+        else:
+            break_even = np.divide(
+                offer_cost / save_rate, worth, out=np.full_like(worth, np.inf), where=worth > 0
+            )
     # Best contact first; equal expected values go to the likelier churner.
-    order = np.lexsort((-probability, -expected))
+    order = np.lexsort((-np.nan_to_num(probability, nan=0.0), -expected))
     ranked_value = expected[order]
     paying = int((ranked_value > 0).sum())
     chosen = paying if budget is None else min(paying, int(budget))
@@ -217,13 +287,15 @@ def _plan(
         },
         index=frame.index[order],
     )
+    if uplift is not None:
+        contacts.insert(1, "uplift", uplift[order])
     contacted = np.arange(len(order) + 1)
     curve = pd.DataFrame(
         {
             "contacted": contacted,
             "share": contacted / max(len(order), 1),
             "cost": contacted * float(offer_cost),
-            "expected_saved": _cumulative(probability[order] * save_rate),
+            "expected_saved": _cumulative(kept[order]),
             "expected_profit": _cumulative(ranked_value),
         }
     )
@@ -231,18 +303,39 @@ def _plan(
         outcome = binary_labels(y).to_numpy()
         if len(outcome) != len(frame):
             raise JourneyDataError(f"X has {len(frame)} rows but y has {len(outcome)}")
-        curve["realised_profit"] = _cumulative(
-            outcome[order] * save_rate * worth[order] - offer_cost
-        )
+        if treatment is not None:
+            saved = _weighted_saves(outcome, treatment, len(frame))
+        elif save_rate is None:
+            raise JourneyParameterError(
+                "the realised profit of an uplift ranking needs the campaign's arms: give "
+                "treatment= beside y"
+            )
+        else:
+            saved = outcome * save_rate
+        curve["realised_profit"] = _cumulative(saved[order] * worth[order] - offer_cost)
     return Targeting(
         contacts=contacts,
         curve=curve,
         chosen=chosen,
         rule="cost" if budget is None else "budget",
         offer_cost=float(offer_cost),
-        save_rate=float(save_rate),
+        save_rate=None if save_rate is None else float(save_rate),
         budget=None if budget is None else int(budget),
     )
+
+
+def _weighted_saves(outcome: np.ndarray, treatment: Any, n: int) -> np.ndarray:
+    """Each customer's inverse-probability-weighted churn saved by an offer: held-out
+    churners count ``1 / (1 - e)``, offered churners ``-1 / e``; summed over any set of
+    customers ranked without looking at the arms, unbiased for the churn the offer saves."""
+    arm = np.asarray(treatment)
+    if arm.shape != (n,) or not np.isin(arm, [0, 1]).all():
+        raise JourneyDataError(f"treatment must be 0 or 1 for each of the {n} rows")
+    arm = arm.astype(float)
+    e = arm.mean()
+    if e in (0.0, 1.0):
+        raise JourneyDataError("treatment needs both offered and held-out customers")
+    return outcome * ((1 - arm) / (1 - e) - arm / e)
 
 
 def _values(value: Any, frame: pd.DataFrame) -> np.ndarray:

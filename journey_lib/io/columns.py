@@ -39,9 +39,12 @@ ROLES: tuple[str, ...] = (
     "quantity",
     "signup",
     "currency",
+    "treatment",
 )
-# Roles of a one-row-per-customer table; the others are a log's.
+# Roles of a one-row-per-customer table; the others are a log's, but for these two, which
+# both shapes may have: the customer and a campaign's treatment flag.
 _TABLE_ROLES = frozenset({"customer_id", "churn", "signup"})
+_BOTH_SHAPES = frozenset({"customer_id", "treatment"})
 #: Rows read to judge a column's content; enough for stable shares, cheap on 10M rows.
 SAMPLE_ROWS = 20_000
 #: Most distinct values a segment-like property may have in the sample.
@@ -200,6 +203,9 @@ def _fits(stats: ColumnStats, role: str) -> bool:
         return stats.time_share >= 0.9
     if role == "currency":
         return stats.text and stats.distinct <= 20
+    if role == "treatment":
+        # Offered or held out; a log carries it on a campaign's rows only.
+        return stats.distinct == 2
     return stats.distinct >= 1  # session_id, invoice: any values
 
 
@@ -253,7 +259,7 @@ def guess_columns(
         else:
             table = not any(_fits(s, "timestamp") for s in stats.values())
     for role in ROLES:
-        if role not in given and role != "customer_id" and (role in _TABLE_ROLES) != table:
+        if role not in given and role not in _BOTH_SHAPES and (role in _TABLE_ROLES) != table:
             # A table's other columns are its features; a log has no label or signup.
             guesses[role] = ColumnGuess(role, None, "not looked for in this shape", "")
             continue

@@ -52,7 +52,15 @@ __all__ = ["FALLBACK_CONVERSION", "SHAPES", "LogProfile", "from_profile", "profi
 #: The shapes of data a profile recognises.
 SHAPES: tuple[str, ...] = ("events", "process", "transactions", "customers")
 # Canonical columns a profile renames input columns to when it reads a log.
-_LOG_ROLES = ("customer_id", "timestamp", "event", "channel", "value", "session_id")
+_LOG_ROLES = (
+    "customer_id",
+    "timestamp",
+    "event",
+    "channel",
+    "value",
+    "session_id",
+    "treatment",
+)
 _HEADER = (
     "# journey-lab log profile: what the columns and events of this log mean.\n"
     "# Edit any entry and pass the file back (journey report --profile journey.yaml);\n"
@@ -74,7 +82,8 @@ class LogProfile:
     columns : mapping
         Input column -> role (``customer_id``, ``timestamp``, ``event``, ``channel``,
         ``value``, ``session_id``; for transactions ``invoice``, ``quantity``; for customer
-        tables ``churn``, ``signup``).
+        tables ``churn``, ``signup``; for either, ``treatment``: a randomised campaign's flag,
+        offered or held out, on the campaign's rows of a log or on a table's customers).
     properties : tuple of str
         Segment-like input columns (a few repeated values), kept for breakdowns.
     conversion, acquisition, churn_event : str or None
@@ -413,7 +422,7 @@ def profile(
     columns : mapping, optional
         Input column -> role (``{"user": "customer_id", "ts": "timestamp"}``), as
         ``columns=`` of :func:`journey_lib.read_events`; roles also ``session_id``,
-        ``invoice``, ``quantity``, ``churn``, ``signup``, ``currency``.
+        ``invoice``, ``quantity``, ``churn``, ``signup``, ``currency``, ``treatment``.
     shape, conversion, acquisition, churn_event, advocacy, kinds, framework, stages : optional
         Hints: each replaces the inference of the same entry of :class:`LogProfile`.
         ``stages`` maps events to stages of the framework (``{event: stage}`` or
@@ -481,7 +490,9 @@ def profile(
                 "shape='customers' needs a churn column, and none was found or named; "
                 f"name it with columns={{COLUMN: 'churn'}} (the columns: {observed_columns})"
             )
-        used = {c: r for c, r in chosen.items() if r in ("customer_id", "churn", "signup")}
+        used = {
+            c: r for c, r in chosen.items() if r in ("customer_id", "churn", "signup", "treatment")
+        }
         base = LogProfile(shape=kind, columns=used, evidence=evidence)
         table = base.read(frame).clean
         kept = tuple(properties(stats, set(used)))

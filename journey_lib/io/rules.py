@@ -192,6 +192,11 @@ COLUMN_WORDS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
         ("end", "enddate"),
     ),
     "currency": (("currency", "cur", "ccy"), ()),
+    # Found by its name only: two values are common (Partner: Yes/No) and say nothing.
+    "treatment": (
+        ("treatment", "treated", "treat", "holdout", "control", "variant", "arm", "offered"),
+        ("id", "time", "date", "reason", "cost", "name", "type"),
+    ),
 }
 
 #: Kind -> exact event names: the simulator's touchpoints and widely used generic names.
@@ -220,6 +225,7 @@ VOCABULARY: dict[str, tuple[str, ...]] = {
         "apology",
         "personalised_offer",
         "generic_offer",
+        "retention_offer",
         "unwanted_contact",
         "loyalty_reward",
         "cancellation",

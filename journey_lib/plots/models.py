@@ -427,9 +427,12 @@ def profit_curve(result: Targeting, *, ax: Axes | None = None) -> Figure:
     ax.axhline(0, color="black", linewidth=0.8)
     percent(ax.xaxis)
     ax.legend(fontsize=NOTE)
+    offer = (
+        "uplift by customer" if result.save_rate is None else f"save rate {result.save_rate:.0%}"
+    )
     title = (
         f"Retention offer: profit by customers contacted (cost {result.offer_cost:,.2f}, "
-        f"save rate {result.save_rate:.0%}; dashed: the choice)"
+        f"{offer}; dashed: the choice)"
     )
     return decorate(
         ax, textwrap.fill(title, 60), "share of customers contacted, best first", "profit"

@@ -36,6 +36,7 @@ from narwhals.typing import IntoFrame
 
 from .._engine import to_pandas
 from .._intervals import benjamini_hochberg
+from ..churn._inputs import as_numbers, as_text, tidy_features
 from ..errors import (
     JourneyDataError,
     JourneyDataWarning,
@@ -63,6 +64,28 @@ DEFAULT_TREES = {
     "min_samples_leaf": 50,
     "early_stopping": True,
 }
+
+
+def _encoded(estimator: Any, numeric: list[str], categorical: list[str]) -> Any:
+    """``estimator`` behind the column encoding the churn models use: numbers as they are,
+    text as category codes (unseen and missing ones as missing, which the trees handle)."""
+    from sklearn.compose import ColumnTransformer
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import OrdinalEncoder
+
+    if not categorical:
+        return estimator
+    encoder = OrdinalEncoder(
+        handle_unknown="use_encoded_value",
+        unknown_value=np.nan,
+        encoded_missing_value=np.nan,
+        max_categories=250,
+    )
+    columns = ColumnTransformer(
+        [("numeric", "passthrough", numeric), ("categorical", encoder, categorical)],
+        verbose_feature_names_out=False,
+    )
+    return make_pipeline(columns, estimator)
 
 
 def _default_classifier(seed: int | None) -> Any:
@@ -115,18 +138,20 @@ class UpliftModel:
     def _classifier(self) -> Any:
         from sklearn.base import clone
 
-        return clone(self.classifier or _default_classifier(self.random_state))
+        model = clone(self.classifier or _default_classifier(self.random_state))
+        return _encoded(model, self.numeric_, self.categorical_)
 
     def _regressor(self) -> Any:
         from sklearn.base import clone
 
-        return clone(self.regressor or _default_regressor(self.random_state))
+        model = clone(self.regressor or _default_regressor(self.random_state))
+        return _encoded(model, self.numeric_, self.categorical_)
 
     def fit(self, X: IntoFrame, treatment: Any, y: Any) -> UpliftModel:
         """Learn the uplift from a randomised campaign's customers: features ``X``,
         ``treatment`` (1 when offered) and outcome ``y`` (1 when it happened)."""
         check_choice("learner", self.learner, LEARNERS)
-        X = to_pandas(X)
+        X = tidy_features(X)
         t = np.asarray(treatment)
         y = np.asarray(y)
         for name, values in (("treatment", t), ("outcome", y)):
@@ -142,6 +167,8 @@ class UpliftModel:
                     "what the offer changed"
                 )
         self.features_ = list(X.columns)
+        self.numeric_ = [c for c in X.columns if pd.api.types.is_numeric_dtype(X[c])]
+        self.categorical_ = [c for c in X.columns if c not in self.numeric_]
         self.treated_share_ = float(t.mean())
         self.balance_ = _balance(X, t)
         unbalanced = self.balance_[self.balance_["unbalanced"]]
@@ -170,13 +197,7 @@ class UpliftModel:
 
     def predict_uplift(self, X: IntoFrame) -> np.ndarray:
         """Each customer's uplift: the offer's change to their chance of the outcome."""
-        if not hasattr(self, "features_"):
-            raise JourneyNotFittedError("this UpliftModel is not fitted yet: call fit first")
-        X = to_pandas(X)
-        missing = [c for c in self.features_ if c not in X.columns]
-        if missing:
-            raise JourneyDataError(f"X lacks the features {missing} the model was fitted on")
-        X = X[self.features_]
+        X = self._features(X)
         if self.learner == "s":
             treated = self.model_.predict_proba(X.assign(_treated=1))[:, 1]
             held = self.model_.predict_proba(X.assign(_treated=0))[:, 1]
@@ -189,6 +210,29 @@ class UpliftModel:
         e = self.treated_share_
         return e * self.effect_holdout_.predict(X) + (1 - e) * self.effect_treated_.predict(X)
 
+    def predict_outcome(self, X: IntoFrame, *, offered: bool = False) -> np.ndarray:
+        """Each customer's chance of the outcome if offered, or (the default) if not: for
+        churn, the risk that today's targeting ranks by, from the same campaign."""
+        X = self._features(X)
+        if self.learner == "s":
+            return self.model_.predict_proba(X.assign(_treated=int(offered)))[:, 1]
+        model = self.treated_model_ if offered else self.holdout_model_
+        return model.predict_proba(X)[:, 1]
+
+    def _features(self, X: IntoFrame) -> pd.DataFrame:
+        if not hasattr(self, "features_"):
+            raise JourneyNotFittedError("this UpliftModel is not fitted yet: call fit first")
+        X = to_pandas(X)
+        missing = [c for c in self.features_ if c not in X.columns]
+        if missing:
+            raise JourneyDataError(f"X lacks the features {missing} the model was fitted on")
+        X = X[self.features_].copy()
+        for name in self.numeric_:
+            X[name] = as_numbers(X[name])
+        for name in self.categorical_:
+            X[name] = as_text(X[name])
+        return X
+
 
 def _balance(X: pd.DataFrame, t: np.ndarray) -> pd.DataFrame:
     """Each numeric feature's arm means, standardised difference and Welch's test."""
@@ -198,7 +242,10 @@ def _balance(X: pd.DataFrame, t: np.ndarray) -> pd.DataFrame:
     a, b = numeric[t], numeric[~t]
     pooled = np.sqrt((a.var(ddof=1) + b.var(ddof=1)) / 2)
     smd = ((a.mean() - b.mean()) / pooled.where(pooled > 0)).fillna(0.0)
-    with np.errstate(invalid="ignore", divide="ignore"):
+    # A feature constant or missing in an arm has no test (its p-value is set to 1 below);
+    # scipy's warnings about it would only reach the page as raw text.
+    with np.errstate(invalid="ignore", divide="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # SmallSampleWarning is one too
         p = ttest_ind(a, b, equal_var=False, nan_policy="omit").pvalue
     # A constant feature has no test: it cannot differ.
     p = np.where(np.isfinite(p), p, 1.0)
