@@ -262,6 +262,7 @@ LAYERS = {
 UPWARD = {
     ("journey_lib.churn.explain", "journey_lib.plots"),
     ("journey_lib.churn.targeting", "journey_lib.plots"),
+    ("journey_lib.uplift.targeting", "journey_lib.plots"),
     ("journey_lib.monitor.detect", "journey_lib.plots"),
     ("journey_lib.survival.curves", "journey_lib.plots.lifetimes"),
     ("journey_lib.survival.cox", "journey_lib.plots.lifetimes"),

@@ -48,6 +48,7 @@ import warnings
 from typing import Any
 
 from ._style import MARKERS, PALETTE
+from .campaigns import campaign_arms, qini_curves, targeting_comparison
 from .changes import change_breakdown, change_series, changes_heatmap
 from .cohorts import (
     LOYALTY_RATES,
@@ -94,6 +95,7 @@ __all__ = [
     "attribution",
     "attribution_models",
     "calibration",
+    "campaign_arms",
     "change_breakdown",
     "change_series",
     "changes_heatmap",
@@ -114,6 +116,7 @@ __all__ = [
     "paths",
     "precision_recall",
     "profit_curve",
+    "qini_curves",
     "rate_trends",
     "retention",
     "rfm_segments",
@@ -124,6 +127,7 @@ __all__ = [
     "segment_stage_funnels",
     "stage_flows",
     "survival_curves",
+    "targeting_comparison",
     "time_to_convert",
     "timeline",
     "touchpoints_per_customer",

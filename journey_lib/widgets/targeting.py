@@ -1,4 +1,5 @@
-"""Churn targeting what-if: offer cost, save rate and budget; the profit curve updates."""
+"""Churn targeting what-if: offer cost, save rate and budget; the profit curve updates. With
+an uplift model, customers are ranked by what the offer changes for each of them."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ if TYPE_CHECKING:
 
     from ..churn.dataset import ChurnFeatures
     from ..churn.model import ChurnModel
+    from ..uplift.models import UpliftModel
 
 __all__ = ["TargetingWhatIf"]
 
@@ -27,6 +29,11 @@ class TargetingWhatIf(JourneyWidget):
     made (scoring is the slow part); each change re-runs only the ranking and the profit
     curve on those cached probabilities.
 
+    Given an :class:`~journey_lib.uplift.UpliftModel` instead, or ``uplift=`` beside a churn
+    model, the ranking is by ``-uplift * value - offer_cost``
+    (:func:`~journey_lib.churn.targeting.plan_offers`): each customer's own change in churn
+    if offered replaces the one save rate, whose slider is then disabled.
+
     Controls (``.controls[name].value``): ``offer_cost`` (>= 0), ``save_rate`` (in (0, 1])
     and ``budget`` (most customers to contact; 0 = as many as pay, as notebook
     ``04_churn_model`` reads it). ``.data`` is the profit curve, ``Targeting.curve``, drawn
@@ -36,12 +43,17 @@ class TargetingWhatIf(JourneyWidget):
 
     Parameters
     ----------
-    model : ChurnModel
+    model : ChurnModel or UpliftModel
         A trained model.
     X : DataFrame
         The customers to rank, as the model takes them.
     y : array-like, optional
         Their outcomes, for the realised profit curve.
+    uplift : array-like, optional
+        Each row's uplift, to rank by it with a churn model's probabilities beside.
+    treatment : array-like, optional
+        The arms of a randomised campaign these customers were in: the realised profit is
+        then the campaign's estimate (needed with ``y`` for an uplift ranking).
     value : float, str or Series, optional
         The value of keeping each customer (see :meth:`ChurnModel.target`).
     offer_cost, save_rate, budget
@@ -59,7 +71,7 @@ class TargetingWhatIf(JourneyWidget):
 
     def __init__(
         self,
-        model: ChurnModel,
+        model: ChurnModel | UpliftModel,
         X: IntoFrame | ChurnFeatures,
         *,
         y: Any = None,
@@ -67,11 +79,18 @@ class TargetingWhatIf(JourneyWidget):
         offer_cost: float = 5.0,
         save_rate: float = 0.3,
         budget: int = 0,
+        uplift: Any = None,
+        treatment: Any = None,
     ) -> None:
         import ipywidgets as w
 
-        self.X, self.y, self.value = X, y, value
-        self.probabilities = model.predict_proba(X)
+        self.X, self.y, self.value, self.treatment = X, y, value, treatment
+        if hasattr(model, "predict_uplift"):
+            self.uplift = model.predict_uplift(X) if uplift is None else uplift
+            self.probabilities = model.predict_outcome(X)
+        else:
+            self.uplift = uplift
+            self.probabilities = model.predict_proba(X)
         self.result: Targeting | None = None
         controls = {
             "offer_cost": w.BoundedFloatText(
@@ -84,6 +103,7 @@ class TargetingWhatIf(JourneyWidget):
                 step=0.01,
                 description="save rate",
                 continuous_update=False,
+                disabled=self.uplift is not None,
             ),
             "budget": w.BoundedIntText(value=budget, min=0, max=10**9, description="budget"),
         }
@@ -91,14 +111,17 @@ class TargetingWhatIf(JourneyWidget):
 
     def compute(self, params: dict[str, Any]) -> pd.DataFrame:
         self.result = None
+        by_uplift = self.uplift is not None
         self.result = plan_offers(
             self.probabilities,
             self.X,
             offer_cost=float(params["offer_cost"]),
-            save_rate=float(params["save_rate"]),
+            save_rate=None if by_uplift else float(params["save_rate"]),
             value=self.value,
             budget=int(params["budget"]) or None,
             y=self.y,
+            uplift=self.uplift,
+            treatment=self.treatment,
         )
         return self.result.curve
 
@@ -111,6 +134,12 @@ class TargetingWhatIf(JourneyWidget):
             return ""
         if not self.result.chosen:
             return f"{self.result.summary()}\n  threshold: none, nobody is worth contacting"
+        if self.uplift is not None:
+            chosen = self.result.contacts["uplift"].iloc[: self.result.chosen]
+            return (
+                f"{self.result.summary()}\n  threshold: contact customers whose churn the "
+                f"offer lowers by {-chosen.max():.1%} or more"
+            )
         return (
             f"{self.result.summary()}\n  threshold: contact customers with a churn "
             f"probability of {self.result.threshold:.1%} or more"
