@@ -149,3 +149,31 @@ def test_the_targeting_widget_takes_an_uplift_model(campaigns):
     whatif.controls["offer_cost"].value = 20.0
     assert whatif.result.chosen < expected.chosen
     assert "lowers by" in whatif.text()
+
+
+def test_who_to_call_follows_the_uplift_after_a_logged_campaign():
+    sim = jl.simulate(20_000, seed=8, campaigns=[jl.Campaign("2024-06-03")])
+    profile = jl.profile(sim.events)
+    learn = jl.uplift.campaign_dataset(sim.events, profile=profile)
+    model = jl.uplift.fit(learn.X, learn.treatment, learn.y)
+    by_risk = jl.churn.at_risk(sim.events, profile=profile, model="logistic", max_reasons=0)
+    by_uplift = jl.churn.at_risk(
+        sim.events, profile=profile, model="logistic", max_reasons=0, uplift=model
+    )
+    table = by_uplift.table
+    assert by_risk.table["uplift"].isna().all() and table["uplift"].notna().all()
+    # The decision is the uplift plan's: -uplift x value - cost > 0, never a push away.
+    expected = -table["uplift"] * table["value"] - 5.0
+    np.testing.assert_allclose(table["expected_value"], expected)
+    assert table["contact"].equals(expected > 0)
+    assert (table.loc[table["contact"], "uplift"] < 0).all()
+    # The same customers in the same order of risk; only the decision differs.
+    assert table["customer_id"].tolist() == by_risk.table["customer_id"].tolist()
+    assert not table["contact"].equals(by_risk.table["contact"])
+    m = by_uplift.metrics()
+    assert m["ranking"] == "uplift" and m["save_rate"] is None
+    assert by_risk.metrics()["ranking"] == "risk"
+    assert "each customer's uplift" in by_uplift.summary()
+    shown = by_uplift.formatted(5, ids=False)
+    assert shown["churn change if offered"].str.fullmatch(r"[+-]?[\d.]+ pts").all()
+    assert "churn change if offered" not in by_risk.formatted(5).columns

@@ -24,6 +24,12 @@ Definitions (``H`` the horizon)
   are those of :mod:`journey_lib.churn.targeting`: by cost every customer with a positive
   expected value is contacted, with a ``budget`` at most the best ``budget`` of them.
   ``expected_profit`` is the sum of the contacted customers' expected values.
+* With an **uplift model** learnt from a randomised campaign
+  (:func:`journey_lib.uplift.fit` on :func:`journey_lib.uplift.campaign_dataset`), each
+  customer's ``uplift`` (the change the offer is expected to make to their churn
+  probability) replaces ``p * save_rate``: ``expected_value`` is ``-uplift * value -
+  offer_cost``, and an offer that would push a customer away is never made. The list stays
+  ordered by churn probability; ``uplift`` is missing without a model.
 * A customer's **reasons** are their three largest risk-raising feature groups by
   :meth:`~journey_lib.churn.ChurnModel.reasons`, each worded by :func:`reason_text` from
   the group's column where the customer stands furthest from a typical training customer
@@ -78,6 +84,7 @@ COLUMNS = (
     "reason_1",
     "reason_2",
     "reason_3",
+    "uplift",
     "value",
     "expected_value",
     "contact",
@@ -105,9 +112,9 @@ class AtRisk:
         One row per customer active at the log's end, highest churn probability first, with
         exactly :data:`COLUMNS`: ``customer_id``, ``churn_probability``, ``reason_1`` to
         ``reason_3`` (in words; missing when fewer groups raise the risk, and for the
-        customers beyond ``max_reasons``), ``value`` (of
-        keeping the customer), ``expected_value`` (of an offer), ``contact`` (the plan's
-        choice) and ``segment``.
+        customers beyond ``max_reasons``), ``uplift`` (missing unless an uplift model
+        decided), ``value`` (of keeping the customer), ``expected_value`` (of an offer),
+        ``contact`` (the plan's choice) and ``segment``.
     trained_at : pandas.Timestamp
         The cutoff the model was trained at: the log's end minus the horizon.
     scored_at : pandas.Timestamp
@@ -138,7 +145,8 @@ class AtRisk:
         ``contacts`` and ``expected_profit`` of the plan; ``reasons_sought`` (how many
         customers reasons were sought for: everyone, or the ``max_reasons`` acted on first);
         ``scored_at`` and ``trained_at``
-        as ISO dates; ``horizon``; and the offer: ``offer_cost``, ``save_rate``, ``budget``.
+        as ISO dates; ``horizon``; and the offer: ``offer_cost``, ``save_rate`` (None when
+        an uplift model decided), ``budget``, and ``ranking`` (``"risk"`` or ``"uplift"``).
         """
         probability = self.table["churn_probability"]
         return {
@@ -154,6 +162,7 @@ class AtRisk:
             "offer_cost": self.plan.offer_cost,
             "save_rate": self.plan.save_rate,
             "budget": self.plan.budget,
+            "ranking": "risk" if self.plan.save_rate is not None else "uplift",
         }
 
     def summary(self) -> str:
@@ -165,12 +174,17 @@ class AtRisk:
             limited = "; no reasons sought"
         elif m["reasons_sought"] < m["customers_scored"]:
             limited = f"; reasons sought for the {m['reasons_sought']:,} acted on first"
+        offer = (
+            "each customer's uplift"
+            if m["save_rate"] is None
+            else f"save rate {m['save_rate']:.0%}"
+        )
         return (
             f"{m['customers_scored']:,} customers active at {m['scored_at']} scored by a "
             f"{self.model.model} model trained at {m['trained_at']} (horizon {self.horizon}): "
             f"{m['at_risk_customers']:,} at risk (churn probability {AT_RISK:.0%} or more), "
             f"value at risk {m['value_at_risk']:,.2f}; contact {m['contacts']:,} (offer cost "
-            f"{m['offer_cost']:,.2f}, save rate {m['save_rate']:.0%}{budget}), expected "
+            f"{m['offer_cost']:,.2f}, {offer}{budget}), expected "
             f"profit {m['expected_profit']:,.2f}{limited}"
         )
 
@@ -185,6 +199,11 @@ class AtRisk:
                 "reason 1": top["reason_1"].fillna(""),
                 "reason 2": top["reason_2"].fillna(""),
                 "reason 3": top["reason_3"].fillna(""),
+                **(
+                    {}
+                    if top["uplift"].isna().all()
+                    else {"churn change if offered": _points(top["uplift"])}
+                ),
                 "value of keeping": _figures(top["value"]),
                 "expected value of an offer": _figures(top["expected_value"]),
                 "contact": np.where(top["contact"], "yes", "no"),
@@ -226,6 +245,7 @@ def at_risk(
     value: Any = None,
     max_train: int | None = None,
     max_reasons: int | None = MAX_REASONS,
+    uplift: Any = None,
 ) -> AtRisk:
     """Who to call today: train at the latest labelled cutoff and score every customer
     active at the log's end, with reasons in words and the offer's decision.
@@ -269,6 +289,11 @@ def at_risk(
         The retention offer, as in :meth:`~journey_lib.churn.ChurnModel.target`; the
         defaults (5 per offer, 30% of would-be churners kept, no budget, past spend as the
         value) are placeholders: give your own.
+    uplift : UpliftModel, optional
+        A fitted :class:`journey_lib.uplift.UpliftModel` (or any object whose
+        ``predict_uplift`` takes the features): the offer's decision then follows each
+        customer's uplift and ``save_rate`` is not used. Features it was fitted on that
+        the scoring table lacks (an event type only the campaign's time had) are missing.
 
     Returns
     -------
@@ -354,13 +379,18 @@ def at_risk(
     _warn_once(caught)
 
     probability = fitted.predict_proba(scoring)
+    change = None
+    if uplift is not None:
+        features = getattr(uplift, "features_", None) or list(scoring.X.columns)
+        change = np.asarray(uplift.predict_uplift(scoring.X.reindex(columns=features)), float)
     plan = plan_offers(
         probability.to_numpy(),
         scoring,
         offer_cost=offer_cost,
-        save_rate=save_rate,
+        save_rate=None if change is not None else save_rate,
         value=value,
         budget=budget,
+        uplift=change,
     )
     decided = plan.contacts.reindex(probability.index)
     contact = decided["contact"].to_numpy(dtype=bool)
@@ -381,6 +411,7 @@ def at_risk(
             "customer_id": probability.index.to_numpy(),
             "churn_probability": probability.to_numpy(),
             **{name: pd.array(reasons[name], dtype="str") for name in reasons.columns},
+            "uplift": np.full(len(probability), np.nan) if change is None else change,
             "value": decided["value"].to_numpy(),
             "expected_value": decided["expected_value"].to_numpy(),
             "contact": contact,
@@ -646,6 +677,12 @@ def _window_words(label: str) -> str:
     number, unit = re.fullmatch(r"(\d+)(\D+)", label).groups()
     noun = {"D": "day", "h": "hour", "min": "minute"}[unit]
     return f"{number} {noun}{'' if number == '1' else 's'}"
+
+
+def _points(change: pd.Series) -> pd.Series:
+    """Changes in probability as signed percentage points, one decimal ("-4.2 pts")."""
+    text = _figures(change * 100, decimals=1)
+    return text.where(change.le(0) | change.isna(), "+" + text) + " pts"
 
 
 def _figures(values: pd.Series, decimals: int = 0) -> pd.Series:

@@ -272,6 +272,15 @@ def contact_action(
     ...                 "save_rate": 0.3}, "EUR")[0][0]  # doctest: +NORMALIZE_WHITESPACE
     'Contact the 175 customers marked for contact in at_risk.csv: the offer plan is
     expected to earn €7,502 (offer cost €5.00, save rate 30.0%).'
+
+    After a logged campaign, the list follows each customer's uplift:
+
+    >>> contact_action({"contacts": 90, "expected_profit": 2100.0, "offer_cost": 5.0,
+    ...                 "save_rate": None, "ranking": "uplift"}, "EUR")[0][0]
+    ... # doctest: +NORMALIZE_WHITESPACE
+    'Contact the 90 customers marked for contact in at_risk.csv: the offer plan is expected
+    to earn €2,100 (offer cost €5.00; chosen by what the offer changed for customers like
+    them in the logged campaign, so nobody it would push away is called).'
     """
     contacts = risk.get("contacts")
     if not isinstance(contacts, int | float) or not contacts:
@@ -280,7 +289,13 @@ def contact_action(
     if count.startswith("<"):
         return []
     terms = ""
-    if risk.get("offer_cost") is not None and risk.get("save_rate") is not None:
+    if risk.get("offer_cost") is not None and risk.get("ranking") == "uplift":
+        terms = (
+            f" (offer cost {figure_text(risk['offer_cost'], 'money', currency=currency)}; "
+            "chosen by what the offer changed for customers like them in the logged campaign, "
+            "so nobody it would push away is called)"
+        )
+    elif risk.get("offer_cost") is not None and risk.get("save_rate") is not None:
         terms = (
             f" (offer cost {figure_text(risk['offer_cost'], 'money', currency=currency)}, "
             f"save rate {figure_text(risk['save_rate'], 'rate')})"
