@@ -20,11 +20,12 @@ import pytest
 SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 
 #: The settings the whole-report tests run the bundled sample with: the primer on 1,000
-#: customers, 04's logistic model, 05's credit with 20 resamples (200 by default). What an
+#: customers, 04's logistic model, 05's credit with 20 resamples (200 by default), 08's
+#: campaign simulated on 20,000 customers (60,000 by default). What an
 #: engine computes (the log's tables, the model's features, the credit's per-customer
 #: tables) is the same as with the defaults; the fits and resamples are pandas' and numpy's
 #: on what the engine collected. The committed defaults run in tests/test_notebooks.py.
-SMALL = {"customers": 1000, "model": "logistic", "n_boot": 20}
+SMALL = {"customers": 1000, "model": "logistic", "n_boot": 20, "simulated_customers": 20_000}
 NOTEBOOKS = Path(__file__).resolve().parents[1] / "notebooks"
 
 

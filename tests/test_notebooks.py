@@ -44,6 +44,7 @@ def test_the_suite_is_all_there():
         "05_attribution_and_value",
         "06_segments",
         "07_changes",
+        "08_campaigns",
     ]
 
 
@@ -295,6 +296,49 @@ def churn_model(events, profile, s: dict) -> dict:
         "offer_cost": s["offer_cost"],
         "save_rate": s["save_rate"],
         "budget": s["budget"] or None,
+        "ranking": "risk",  # the sample logs no campaign
+    }
+
+
+def campaigns(s: dict) -> dict:
+    """The sample logs no campaign: 08 simulates one and reads it back as a log."""
+    sim = jl.simulate(
+        s["simulated_customers"], seed=s["seed"], campaigns=[jl.Campaign("2024-06-03")]
+    )
+    X, t, y = data = jl.uplift.campaign_dataset(sim.events, within="90D", inactivity="90D")
+    effect = jl.uplift.campaign_effect(data.frame()).iloc[0]
+    train, test = train_test_split(
+        X.index, test_size=s["holdout"], stratify=t.astype(str) + y.astype(str),
+        random_state=s["seed"],
+    )  # fmt: skip
+    stay, arm = 1 - y[test], t[test]
+    qini = max(
+        jl.uplift.qini_coefficient(
+            stay, -jl.uplift.fit(X.loc[train], t[train], y[train], learner=k).predict_uplift(
+                X.loc[test]
+            ), arm
+        )["qini"]
+        for k in "tsx"
+    )  # fmt: skip
+    model = jl.uplift.fit(X.loc[train], t[train], y[train], learner=s["learner"])
+    both = jl.uplift.compare_targeting(
+        X.loc[test],
+        uplift=model.predict_uplift(X.loc[test]),
+        risk=model.predict_outcome(X.loc[test]),
+        offer_cost=s["offer_cost"],
+        save_rate=s["save_rate"],
+        budget=s["budget"] or None,
+        y=y[test],
+        treatment=arm,
+    )
+    return {
+        "campaign_logged": False,
+        "campaign_customers": len(X),
+        "campaign_effect": effect["effect"],
+        "campaign_p_value": effect["p_value"],
+        "qini": qini,
+        "profit_by_uplift": both.table.loc["by uplift", "realised_profit"],
+        "profit_by_risk": both.table.loc["by risk", "realised_profit"],
     }
 
 
@@ -457,6 +501,7 @@ def expected_figures(events, profile, given: dict[str, dict]) -> dict:
         "05_attribution_and_value": value(events, profile, of("05_attribution_and_value")),
         "06_segments": segments(events, profile, of("06_segments")),
         "07_changes": changes(events, profile, of("07_changes")),
+        "08_campaigns": campaigns(of("08_campaigns")),
     }
 
 

@@ -820,6 +820,7 @@ FIGURES = sorted(name for name in plots.__all__ if callable(getattr(plots, name)
 
 def test_all_lists_every_figure_of_every_module():
     from journey_lib.plots import (
+        campaigns,
         changes,
         cohorts,
         credit,
@@ -834,6 +835,7 @@ def test_all_lists_every_figure_of_every_module():
     )
 
     modules = (
+        campaigns,
         changes,
         cohorts,
         credit,
@@ -892,6 +894,11 @@ def twins(events, churn_model):
         "attribution": lambda: (jl.attribute(events),),
         "attribution_models": lambda: (jl.compare_attribution(events),),
         "calibration": lambda: (model.evaluate(X, y, n_bootstraps=20),),
+        "campaign_arms": lambda: (
+            jl.uplift.campaign_effect(
+                pd.DataFrame({"treated": [1, 1, 0, 0], "churned": [0, 1, 1, 1]})
+            ),
+        ),
         "change_breakdown": lambda: (_changes(),),
         "change_series": lambda: (_changes(),),
         "changes_heatmap": lambda: (_changes(),),
@@ -915,6 +922,22 @@ def twins(events, churn_model):
         "paths": lambda: (jl.paths(events, top=5),),
         "precision_recall": lambda: (pr_points(y, model.predict_proba(X)),),
         "profit_curve": lambda: (model.target(X, offer_cost=5, save_rate=0.3),),
+        "qini_curves": lambda: (
+            {
+                "model": jl.uplift.qini_curve(
+                    [1, 0, 1, 0, 1], [0.9, 0.1, 0.8, 0.2, 0.5], [1, 1, 0, 0, 1]
+                )
+            },
+        ),
+        "targeting_comparison": lambda: (
+            jl.uplift.compare_targeting(
+                X.head(50),
+                uplift=np.linspace(-0.2, 0.1, 50),
+                risk=model.predict_proba(X.head(50)),
+                offer_cost=5,
+                save_rate=0.3,
+            ),
+        ),
         "rate_trends": lambda: (
             pd.DataFrame(
                 {

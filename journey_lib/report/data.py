@@ -496,6 +496,20 @@ class ReportData:
 
         return report_lifetimes(self, limit)
 
+    def campaign(self, **options: Any) -> Any:
+        """The campaign notebook's campaign: the one the data logs, else a simulated one;
+        see :func:`journey_lib.report.campaigns.report_campaign`."""
+        from .campaigns import report_campaign
+
+        return report_campaign(self, **options)
+
+    def logged_uplift(self, seed: int = 0) -> Any:
+        """An uplift model of the campaign the log holds, or None: see
+        :func:`journey_lib.report.campaigns.logged_uplift`."""
+        from .campaigns import logged_uplift
+
+        return logged_uplift(self, seed=seed)
+
     def dataset_summary(self, dataset: Any) -> pd.DataFrame:
         """Who is in a churn dataset, as a small table for the page; counts below
         :attr:`min_cell` read ``<k`` (the three parts of the log's customers with

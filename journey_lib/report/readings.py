@@ -18,6 +18,7 @@ import pandas as pd
 
 from ..analytics.segments import one_segment
 from ..plots._style import period_name
+from .campaign_readings import campaign_reading, qini_reading, targeting_reading
 from .flow_readings import (
     comparison_reading,
     dropoff_reading,
@@ -43,6 +44,7 @@ __all__ = [
     "breakdown_reading",
     "calibration_reading",
     "call_list_reading",
+    "campaign_reading",
     "change_sentence",
     "churn_rate_reading",
     "comparison_reading",
@@ -61,12 +63,14 @@ __all__ = [
     "paths_reading",
     "pr_reading",
     "profit_reading",
+    "qini_reading",
     "retention_reading",
     "rfm_reading",
     "roc_reading",
     "segment_reading",
     "stage_flow_reading",
     "survival_reading",
+    "targeting_reading",
     "time_to_convert_reading",
     "timeline_reading",
     "touchpoints_reading",

@@ -265,4 +265,7 @@ REQUIREMENTS: dict[str, tuple[str, tuple[Check, ...]]] = {
     "conversion_drivers": ("What goes with conversion", (_is_log, _has_conversion)),
     "churn_drivers": ("What goes with churn", (_is_log, _churn_window)),
     "survival": ("Time to churn", (_has_lifetimes,)),
+    # The campaign notebook always has a campaign (a simulated one without data); only
+    # reading it can fail, which ReportData.attempt records.
+    "campaign": ("The campaign", ()),
 }

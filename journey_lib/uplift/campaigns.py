@@ -60,9 +60,10 @@ class CampaignData:
     y : pandas.Series
         1 churned within the window, aligned with ``X``.
     campaign : str
-        The campaign's event name.
-    start, end : pandas.Timestamp
-        The campaign's start (features before it) and the window's end.
+        The campaign's event name (a customer table's treatment column).
+    start, end : pandas.Timestamp or None
+        The campaign's start (features before it) and the window's end; None for a
+        customer table's campaign, which has no times.
     counts : dict
         ``in_campaign`` (customers with a flag), ``both_arms`` and ``not_customers`` (left
         out, see :mod:`journey_lib.uplift.campaigns`), ``used``, ``offered``, ``held_out``.
@@ -74,8 +75,8 @@ class CampaignData:
     treatment: pd.Series
     y: pd.Series
     campaign: str
-    start: pd.Timestamp
-    end: pd.Timestamp
+    start: pd.Timestamp | None
+    end: pd.Timestamp | None
     counts: dict[str, int]
     example_both_arms: Any = None
 
@@ -89,11 +90,13 @@ class CampaignData:
     def summary(self) -> str:
         """Who is in the campaign's data, and who was left out, in a few lines."""
         c = self.counts
+        when = "" if self.start is None else f" from {self.start:%Y-%m-%d}"
         lines = [
-            f"campaign {self.campaign!r} from {self.start:%Y-%m-%d}: {c['used']:,} customers, "
-            f"{c['offered']:,} offered and {c['held_out']:,} held out",
-            f"  churn counted from {self.start:%Y-%m-%d} to {self.end:%Y-%m-%d}",
+            f"campaign {self.campaign!r}{when}: {c['used']:,} customers, "
+            f"{c['offered']:,} offered and {c['held_out']:,} held out"
         ]
+        if self.start is not None and self.end is not None:
+            lines.append(f"  churn counted from {self.start:%Y-%m-%d} to {self.end:%Y-%m-%d}")
         if c["not_customers"]:
             lines.append(
                 f"  {c['not_customers']:,} of the {c['in_campaign']:,} flagged customers are "

@@ -226,12 +226,10 @@ class UpliftModel:
         missing = [c for c in self.features_ if c not in X.columns]
         if missing:
             raise JourneyDataError(f"X lacks the features {missing} the model was fitted on")
-        X = X[self.features_].copy()
-        for name in self.numeric_:
-            X[name] = as_numbers(X[name])
-        for name in self.categorical_:
-            X[name] = as_text(X[name])
-        return X
+        # One frame built at once: a column set at a time fragments a wide frame.
+        columns = {name: as_numbers(X[name]) for name in self.numeric_}
+        columns |= {name: as_text(X[name]) for name in self.categorical_}
+        return pd.DataFrame(columns, index=X.index)[self.features_]
 
 
 def _balance(X: pd.DataFrame, t: np.ndarray) -> pd.DataFrame:
