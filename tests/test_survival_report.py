@@ -292,3 +292,46 @@ def test_cox_without_churn_and_past_its_data():
     # A horizon past the data is cut at its last time.
     capped = model.expected_remaining(customers.head(1), horizon=10 * last)
     assert capped[0] == pytest.approx(got[0])
+
+
+def test_the_churn_model_and_a_cox_model_side_by_side_on_one_holdout():
+    from sklearn.model_selection import train_test_split
+
+    from journey_lib.report.lifetimes import holdout_comparison, lifetimes_after
+
+    sim = jl.simulate(4000, seed=12)
+    data = jl.report.open_data(sim.events, quiet=True)
+    cutoff = "2024-08-01"
+    X, y = jl.churn.build_dataset(sim.events, profile=data.profile, cutoff=cutoff)
+    X_train, X_test, y_train, y_test = train_test_split(
+        X, y, test_size=0.3, stratify=y, random_state=0
+    )
+    model = jl.churn.train(X_train, y_train, model="logistic", random_state=0)
+    probability = model.predict_proba(X_test)
+    groups = model.importance(X_test, y_test, n_repeats=2, random_state=0).top(10)
+    table = holdout_comparison(data, probability, X_train, X_test, cutoff, "90D", groups)
+    assert table["model"].tolist() == ["churn model", "Cox model"]
+    rows = table.set_index("model")
+    # Both rank who leaves far better than chance; only the Cox model gives whole curves.
+    assert (rows["auc"] > 0.75).all() and (rows["concordance"] > 0.7).all()
+    assert np.isnan(rows.loc["churn model", "integrated_brier"])
+    assert np.isfinite(rows.loc["Cox model", "integrated_brier"])
+    # The churn model's row is compare_predictions' on the lifetimes after the cutoff.
+    after = lifetimes_after(customer_lifetimes(sim.events, profile=data.profile), cutoff)
+    held = after.loc[X_test.index]
+    direct = jl.survival.compare_predictions(
+        held["duration"],
+        held["churned"],
+        {"churn model": probability.to_numpy()},
+        90.0,
+        train=tuple(after.loc[X_train.index, c] for c in ("duration", "churned")),
+    )
+    pd.testing.assert_frame_equal(table.iloc[:1], direct)
+    reading = jl.report.readings.comparison_of_models_reading(table, horizon="90D")
+    assert reading.startswith("On the same held-out customers, the ")
+    assert "within 90 days" in reading
+    # A customer table's label has no horizon to compare at.
+    telco = pd.DataFrame({"customer_id": range(40), "churned": [0, 1] * 20, "tenure": 5})
+    table_data = jl.report.open_data(telco, quiet=True)
+    with pytest.raises(jl.JourneyDataError, match="no horizon"):
+        holdout_comparison(table_data, [0.5] * 12, X_train, X_test, cutoff, "90D", groups)

@@ -58,7 +58,7 @@ The rules a run follows:
 # Names imported "as" themselves are there as before but outside __all__: the documented
 # constants.
 from ..errors import ReportInterrupted
-from . import model_readings, readings, segment_readings, views
+from . import campaigns, lifetimes, model_readings, readings, segment_readings, views
 from .change_privacy import private_changes
 from .data import ReportData, open_data
 from .execute import KERNEL as KERNEL
@@ -83,10 +83,12 @@ __all__ = [
     "ReportData",
     "ReportInterrupted",
     "RunResult",
+    "campaigns",
     "copy_suite",
     "data_fingerprint",
     "formatted",
     "headline",
+    "lifetimes",
     "model_readings",
     "notebook_parameters",
     "open_data",

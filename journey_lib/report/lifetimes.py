@@ -3,14 +3,15 @@ table, with the segment columns that split customers most, each in a way of its 
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 
 from ..analytics.segments import customer_segments
+from ..churn.explain import feature_groups
 from ..errors import JourneyDataError
-from ..survival import customer_lifetimes, logrank_test
+from ..survival import CoxModel, compare_predictions, customer_lifetimes, logrank_test
 from ..widgets.base import table_segment_columns
 from .formatting import figure_text
 from .requirements import tenure_column
@@ -19,7 +20,7 @@ from .views import show_reading
 if TYPE_CHECKING:
     from .data import ReportData
 
-__all__ = ["report_lifetimes"]
+__all__ = ["holdout_comparison", "lifetimes_after", "report_lifetimes"]
 
 
 def report_lifetimes(data: ReportData, limit: int = 3) -> tuple[pd.DataFrame, list[str], str]:
@@ -102,3 +103,110 @@ def _distinct_splits(life: pd.DataFrame, ordered: list[str], limit: int) -> list
             chosen.append(column)
             design = trial
     return chosen
+
+
+def holdout_comparison(
+    data: ReportData,
+    probability: Any,
+    X_train: pd.DataFrame,
+    X_test: pd.DataFrame,
+    cutoff: Any,
+    horizon: Any,
+    groups: list[str],
+    *,
+    features: int = 6,
+) -> pd.DataFrame:
+    """The churn model against a survival model on the page's held-out customers.
+
+    Each customer's time from the cutoff to churn is their lifetime
+    (:func:`journey_lib.survival.customer_lifetimes` with the profile) past the cutoff: a
+    churn dated at the last touchpoint before the inactivity that ended the lifetime may
+    fall before the cutoff, and counts as at once. A Cox model (ridge 0.1) learns it on the
+    training customers from the first column of each of the ``features`` most important
+    feature ``groups`` (the churn model's, most important first; missing values as the
+    training median; a constant column, or one repeating others, skipped); on the held-out
+    ones its
+    ``1 - S(horizon)`` goes beside the churn model's ``probability`` of churning by then, in
+    :func:`journey_lib.survival.compare_predictions` (concordance, time-dependent AUC and
+    Brier score at the horizon; the integrated Brier score of the Cox model's curves).
+
+    Raises
+    ------
+    JourneyDataError
+        On a customer table (its label has no horizon to compare at), or when no feature
+        is left for the Cox model.
+    """
+    if data.events is None:
+        raise JourneyDataError("a customer table's churn label has no horizon to compare at")
+    life = data.collect(customer_lifetimes(data.events, profile=data.profile))
+    outcome = lifetimes_after(life, cutoff)
+    days = float(pd.Timedelta(horizon) / pd.Timedelta(days=1))
+    columns = feature_groups(list(X_train.columns))
+    candidates = [columns[g][0] for g in groups if g in columns]
+    candidates = [c for c in candidates if pd.api.types.is_numeric_dtype(X_train[c])]
+    # Every held-out customer is judged: a missing feature (no purchase yet: no recency)
+    # takes the training customers' median, for the Cox model only.
+    medians = X_train[candidates].median()
+    train = X_train[candidates].fillna(medians).join(outcome, how="inner")
+    test = X_test[candidates].fillna(medians).join(outcome, how="inner")
+    chosen = _independent(train, candidates, features)
+    if not chosen:
+        raise JourneyDataError("no feature varies among the training customers")
+    cox = CoxModel(penalizer=0.1).fit(train[[*chosen, "duration", "churned"]], features=chosen)
+    grid = np.linspace(days / 10, days, 10)  # its last point is the horizon, exactly
+    curves = cox.predict_survival(test, grid.tolist())
+    chance = pd.Series(np.asarray(probability, float), index=X_test.index).loc[test.index]
+    return compare_predictions(
+        test["duration"],
+        test["churned"],
+        {"churn model": chance.to_numpy(), "Cox model": curves},
+        days,
+        train=(train["duration"], train["churned"]),
+    )
+
+
+def _independent(frame: pd.DataFrame, ordered: list[str], limit: int) -> list[str]:
+    """The first ``limit`` of ``ordered`` that are not constant or sums of those before
+    them (and a constant): the Cox model refuses such a feature."""
+    chosen: list[str] = []
+    design = np.ones((len(frame), 1))
+    for column in ordered:
+        if len(chosen) == limit:
+            break
+        values = frame[column].to_numpy(float)
+        spread = values.std()
+        if not spread > 0:
+            continue
+        trial = np.column_stack((design, (values - values.mean()) / spread))
+        if np.linalg.matrix_rank(trial) == trial.shape[1]:
+            chosen.append(column)
+            design = trial
+    return chosen
+
+
+def lifetimes_after(life: pd.DataFrame, cutoff: Any) -> pd.DataFrame:
+    """Each customer's days from ``cutoff`` to the end of their lifetime (churn, or the
+    log's end when still there), at least 0.001 (a churn dated before the cutoff, at the last
+    touchpoint before the inactivity, counts as at once), and whether it ended in churn;
+    indexed by ``customer_id``. ``life`` is :func:`journey_lib.survival.customer_lifetimes`'
+    table.
+
+    Examples
+    --------
+    >>> life = pd.DataFrame({"customer_id": [1, 2, 3],
+    ...     "acquired_at": pd.to_datetime(["2024-01-01", "2024-02-01", "2024-01-15"], utc=True),
+    ...     "duration": [100.0, 200.0, 30.0], "churned": [True, False, True]})
+    >>> after = lifetimes_after(life, "2024-03-01")
+    >>> after["duration"].tolist(), after["churned"].tolist()
+    ([40.0, 171.0, 0.001], [1, 0, 1])
+    """
+    start = pd.Timestamp(cutoff)
+    start = start.tz_localize("UTC") if start.tzinfo is None else start.tz_convert("UTC")
+    since = (life["acquired_at"] - start) / pd.Timedelta(days=1)
+    return pd.DataFrame(
+        {
+            "duration": (since + life["duration"]).clip(lower=1e-3).to_numpy(),
+            "churned": life["churned"].astype(int).to_numpy(),
+        },
+        index=pd.Index(life["customer_id"], name="customer_id"),
+    )

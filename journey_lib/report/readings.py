@@ -36,7 +36,7 @@ from .model_readings import (
     profit_reading,
     roc_reading,
 )
-from .survival_readings import hazard_reading, survival_reading
+from .survival_readings import comparison_of_models_reading, hazard_reading, survival_reading
 from .tables import private
 
 __all__ = [
@@ -47,6 +47,7 @@ __all__ = [
     "campaign_reading",
     "change_sentence",
     "churn_rate_reading",
+    "comparison_of_models_reading",
     "comparison_reading",
     "credit_reading",
     "dropoff_reading",

@@ -12,7 +12,7 @@ import pandas as pd
 from ..survival.curves import HALF
 from .formatting import figure_text
 
-__all__ = ["hazard_reading", "survival_reading"]
+__all__ = ["comparison_of_models_reading", "hazard_reading", "survival_reading"]
 
 
 def _time(value: float, unit: str) -> str:
@@ -138,3 +138,38 @@ def hazard_reading(
     if len(strong) < len(shown):
         sentences.append("The other differences could be chance.")
     return " ".join(sentences)
+
+
+def comparison_of_models_reading(table: pd.DataFrame, *, horizon: str) -> str:
+    """Which of the churn model and the survival model tells better who leaves within the
+    horizon on the same held-out customers: the time-dependent AUC (ranking) and the
+    Brier score (the probabilities' error; lower is better).
+
+    Examples
+    --------
+    >>> table = pd.DataFrame({"model": ["churn model", "Cox model"], "concordance": [0.8, 0.7],
+    ...                       "auc": [0.82, 0.78], "brier": [0.11, 0.12],
+    ...                       "integrated_brier": [np.nan, 0.1]})
+    >>> print(comparison_of_models_reading(table, horizon="90D"))
+    ... # doctest: +NORMALIZE_WHITESPACE
+    On the same held-out customers, the churn model ranks who leaves within 90 days better
+    (AUC 0.82 against 0.78 for the Cox model) and its probabilities are closer to what
+    happened (Brier score 0.110 against 0.120; lower is better).
+    """
+    rows = table.set_index("model")
+    days = f"{pd.Timedelta(horizon) / pd.Timedelta(days=1):,.0f} days"
+    ranks = rows["auc"].idxmax()
+    other = next(m for m in rows.index if m != ranks)
+    closer = rows["brier"].idxmin()
+    text = (
+        f"On the same held-out customers, the {ranks} ranks who leaves within {days} better "
+        f"(AUC {rows.loc[ranks, 'auc']:.2f} against {rows.loc[other, 'auc']:.2f} for the "
+        f"{other})"
+    )
+    brier = (
+        f"(Brier score {rows.loc[closer, 'brier']:.3f} against "
+        f"{rows.loc[rows.index != closer, 'brier'].iloc[0]:.3f}; lower is better)"
+    )
+    if closer == ranks:
+        return f"{text} and its probabilities are closer to what happened {brier}."
+    return f"{text}; the {closer}'s probabilities are closer to what happened {brier}."

@@ -22,6 +22,7 @@ of a few customers can give their count away.
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -86,7 +87,8 @@ def _kind(name: Any, values: pd.Series) -> str:
         return "count"
     if key in MONEY_COLUMNS:
         return "money"
-    if any(word in key for word in ("rate", "share", "probability")):
+    # Whole words: "integrated_brier" holds "rate" but is no rate.
+    if {"rate", "rates", "share", "probability"} & set(re.split(r"[^a-z0-9]+", key)):
         return "rate"
     if key.endswith("_seconds") or key.startswith("median_time"):
         return "seconds"
