@@ -655,6 +655,7 @@ _ROLE_WORDS = {
     "session_id": "sessions",
     "churn": "churn label",
     "signup": "sign-up dates",
+    "treatment": "a campaign's arms",
 }
 
 
