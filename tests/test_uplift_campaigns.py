@@ -5,6 +5,7 @@ and the simulator's truth recovered through a log in another shape."""
 import numpy as np
 import pandas as pd
 import pytest
+from engines import ENGINES, to_engine
 
 import journey_lib as jl
 from journey_lib.errors import JourneyDataError, JourneyParameterError
@@ -189,3 +190,32 @@ def test_an_export_in_another_shape_gives_the_same_campaign(large, tmp_path):
     arms = again.treatment.rename(index=int).sort_index()
     pd.testing.assert_series_equal(arms, data.treatment.sort_index(), check_index_type=False)
     assert again.y.rename(index=int).sort_index().tolist() == data.y.sort_index().tolist()
+
+
+@pytest.fixture(scope="module")
+def small():
+    sim = jl.simulate(5000, seed=3, campaigns=[jl.Campaign("2024-06-03")])
+    profile = jl.profile(sim.events)
+    return sim.events, profile, campaign_dataset(sim.events, profile=profile)
+
+
+def _same(got, want):
+    for name in ("treatment", "y"):
+        pd.testing.assert_series_equal(
+            getattr(got, name).sort_index(), getattr(want, name).sort_index(), check_dtype=False
+        )
+    pd.testing.assert_frame_equal(got.X.sort_index(), want.X.sort_index(), check_dtype=False)
+    assert got.counts == want.counts and got.start == want.start
+
+
+@pytest.mark.parametrize("engine", [e for e in ENGINES if e != "pandas"])
+def test_every_engine_gives_the_pandas_campaign(small, engine):
+    events, profile, want = small
+    _same(campaign_dataset(to_engine(events, engine), profile=profile), want)
+    found = find_campaigns(to_engine(events, engine), profile=profile)
+    assert found["customers"].tolist() == [want.counts["in_campaign"]]
+
+
+def test_spark_gives_the_pandas_campaign(small, spark):
+    events, profile, want = small
+    _same(campaign_dataset(to_engine(events, "pyspark", spark), profile=profile), want)
