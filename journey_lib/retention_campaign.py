@@ -43,6 +43,7 @@ own.
 
 from __future__ import annotations
 
+import numbers
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -67,7 +68,8 @@ class Campaign:
     Attributes
     ----------
     date : str or Timestamp
-        The campaign's day (UTC; its midnight is when it begins).
+        The campaign's day: its UTC midnight is when it begins (a time with another zone is
+        first turned into UTC, then its day taken).
     share : float, default 0.5
         The share of the eligible customers offered; the rest are held out.
     effect : float, default -1.5
@@ -118,6 +120,14 @@ strictly between 0 and 1 so that some are held out; got 1.0
             raise JourneyParameterError(f"date must be a date or time, got {self.date!r}")
         date = date.tz_localize("UTC") if date.tzinfo is None else date.tz_convert("UTC")
         object.__setattr__(self, "date", date.normalize())
+        for name in ("share", "effect", "trust_response", "lasts"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, numbers.Real):
+                raise JourneyParameterError(f"{name} must be a number, got {value!r}")
+        if not isinstance(self.segment_response, Mapping):
+            raise JourneyParameterError(
+                f"segment_response must map each segment to a number, got {self.segment_response!r}"
+            )
         if not 0.0 < self.share < 1.0:
             raise JourneyParameterError(
                 "share is the share of eligible customers offered, strictly between 0 and 1 "
@@ -127,7 +137,7 @@ strictly between 0 and 1 so that some are held out; got 1.0
             if not np.isfinite(getattr(self, name)):
                 raise JourneyParameterError(f"{name} must be a finite number")
         if set(self.segment_response) != set(_SEGMENTS) or not all(
-            np.isfinite(v) for v in self.segment_response.values()
+            isinstance(v, numbers.Real) and np.isfinite(v) for v in self.segment_response.values()
         ):
             raise JourneyParameterError(
                 f"segment_response must give a finite number for each of {list(_SEGMENTS)}; "
@@ -305,7 +315,6 @@ def run_campaigns(
                 "uplift": np.exp(-gained) - np.exp(-ratio * gained),
                 "offered": offered,
                 "held_out": held_out,
-                "day": np.full(len(eligible), day),
                 "end": np.full(len(eligible), end),
             }
         )
@@ -393,7 +402,8 @@ def offers_table(
 
 
 def _stamps(days: np.ndarray, origin: pd.Timestamp) -> pd.Series:
-    """Days from ``origin`` as UTC times to the second; NaT past about 5,000 years."""
+    """Days from ``origin`` as UTC times to the second; NaT past a million days (about
+    2,700 years: never, for a churn that the simulator's path puts beyond reach)."""
     finite = np.isfinite(days) & (days < 1e6)
     seconds = np.where(finite, np.round(days * 86_400), 0).astype("int64")
     stamps = origin + pd.to_timedelta(seconds, unit="s")

@@ -39,6 +39,30 @@ def test_a_logged_campaign_is_read_with_the_profile(logged):
     assert model.features_ == list(jl.churn._inputs.tidy_features(expected.X).columns)
 
 
+def test_of_several_logged_campaigns_the_largest_is_read(logged):
+    sim, _ = logged
+    rows = sim.events[sim.events["treatment"].notna()]
+    small = rows.head(200).assign(
+        event="winback", timestamp=pd.Timestamp("2024-07-01 10:00", tz="UTC")
+    )
+    data = jl.report.open_data(pd.concat([sim.events, small], ignore_index=True), quiet=True)
+    found = report_campaign(data)
+    assert found.data.campaign == "retention_offer"
+    assert report_campaign(data, campaign="winback").data.campaign == "winback"
+
+
+def test_a_table_column_named_holdout_reads_its_ones_as_held_out(tmp_path):
+    rossi = pd.read_csv(ROSSI)
+    table = rossi.rename(columns={"arrest": "churned"}).assign(holdout=1 - rossi["fin"])
+    table = table.drop(columns="fin")
+    table.insert(0, "customer_id", np.arange(len(table)))
+    table.to_csv(tmp_path / "t.csv", index=False)
+    data = jl.report.open_data(str(tmp_path / "t.csv"), quiet=True)
+    assert data.profile.column("treatment") == "holdout"
+    found = report_campaign(data)
+    assert found.data.treatment.tolist() == rossi["fin"].tolist()
+
+
 def test_without_a_campaign_the_page_simulates_one_with_its_truth():
     data = jl.report.open_data(jl.simulate(2000, seed=1).events, quiet=True)
     assert logged_uplift(data) is None
@@ -135,7 +159,7 @@ def test_a_report_on_a_log_with_a_campaign_calls_by_uplift(tmp_path):
     assert metrics["04_churn_model"]["save_rate"] is None
     assert metrics["08_campaigns"]["campaign_logged"] is True
     listed = pd.read_csv(folder / "at_risk.csv")
-    assert listed["uplift"].notna().all()
+    assert listed["uplift"].notna().all() and listed["contact"].any()
     assert (listed.loc[listed["contact"], "uplift"] < 0).all()
     campaign_page = (folder / "08_campaigns.html").read_text()
     assert "The campaign logged as &#x27;retention_offer&#x27;" in campaign_page or (

@@ -245,3 +245,23 @@ def test_two_campaigns_each_keep_their_own_truth():
     still = truth[(truth["first_purchase"] < pd.Timestamp("2024-07-01", tz="UTC"))]
     still = still[still["churn_time"] > pd.Timestamp("2024-07-01", tz="UTC")]
     assert sorted(second["customer_id"]) == sorted(still.index)
+
+
+def test_the_campaigns_names_for_segments_and_channels_are_the_simulators():
+    from journey_lib import retention_campaign, simulator
+
+    assert retention_campaign._SEGMENTS == simulator.SEGMENTS
+    assert set(retention_campaign._CHANNELS) <= set(simulator.CHANNELS)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"share": "0.5"}, "share must be a number"),
+        ({"lasts": "90"}, "lasts must be a number"),
+        ({"segment_response": None}, "must map each segment"),
+    ],
+)
+def test_a_campaign_refuses_settings_of_the_wrong_type(kwargs, message):
+    with pytest.raises(JourneyParameterError, match=message):
+        Campaign("2024-06-01", **kwargs)

@@ -90,8 +90,22 @@ def test_several_campaigns_need_a_name_and_unknown_ones_are_refused(hand):
         campaign_dataset(log, campaign="nope", within="30D", inactivity="30D")
     data = campaign_dataset(log, campaign="winback", within="30D", inactivity="30D")
     assert data.start == pd.Timestamp("2024-03-02", tz="UTC")
-    # The other campaign's rows are activity-free too: dropped with their flag column.
     assert data.y.to_dict() == {1: 0, 2: 0, 3: 1, 4: 0, 5: 1, 6: 1}
+
+
+def test_no_campaigns_rows_count_as_activity_or_features(hand):
+    # A later campaign whose rows fall in the window where churn is read: had they counted
+    # as activity, customers 3, 5 and 6 would have stayed.
+    later = hand[hand["event"] == "retention_offer"].assign(
+        event="winback", timestamp=pd.Timestamp("2024-04-10 09:00", tz="UTC")
+    )
+    earlier = later.assign(event="welcome", timestamp=pd.Timestamp("2024-02-25", tz="UTC"))
+    log = pd.concat([hand, later, earlier], ignore_index=True)
+    data = campaign_dataset(log, campaign="retention_offer", within="30D", inactivity="30D")
+    assert data.y.to_dict() == {1: 0, 2: 0, 3: 1, 4: 0, 5: 1, 6: 1}
+    # The earlier campaign's rows are no features either: two events each, as without them.
+    assert (data.X["events_total"] == 2).all()
+    assert not any("welcome" in c or "treatment" in c for c in data.X.columns)
 
 
 def test_a_log_without_flags_or_arms_says_what_is_missing(hand):
@@ -119,6 +133,27 @@ def test_a_log_without_flags_or_arms_says_what_is_missing(hand):
 )
 def test_treatment_flags_read_the_words_exports_use(values, expected):
     assert treatment_flags(values).tolist() == expected
+
+
+@pytest.mark.parametrize("name", ["holdout", "control_group", "Held Out", "is_control"])
+def test_a_column_named_for_the_held_out_arm_reads_its_ones_as_held_out(name):
+    assert treatment_flags([1, 0, True, False, "yes"], name=name).tolist() == [0, 1, 0, 1, 0]
+    # Words that name an arm keep their meaning whatever the column's name.
+    assert treatment_flags(["offer", "control"], name=name).tolist() == [1, 0]
+    assert treatment_flags([1, 0], name="treatment_arm").tolist() == [1, 0]
+
+
+def test_a_treated_value_is_compared_as_a_number_on_numbers():
+    assert treatment_flags([1.0, 0.0, np.nan], treated_value=1).tolist() == [1, 0, pd.NA]
+    with pytest.raises(JourneyDataError, match="treated_value='B' is on no row"):
+        treatment_flags(["A", "C"], treated_value="B")
+
+
+def test_the_window_is_checked_and_the_start_is_not_to_be_given(hand):
+    with pytest.raises(JourneyParameterError, match="within must be a duration"):
+        campaign_dataset(hand, within="3 months")
+    with pytest.raises(JourneyParameterError, match="campaign_dataset sets cutoff itself"):
+        campaign_dataset(hand, within="30D", inactivity="30D", cutoff="2024-02-01")
 
 
 def test_unknown_flags_are_named_with_their_count():

@@ -94,7 +94,8 @@ class Targeting:
 
     @property
     def threshold(self) -> float:
-        """The lowest churn probability among the chosen customers (NaN when none is)."""
+        """The lowest churn probability among the chosen customers (NaN when none is, and
+        for a plan ranked by uplift alone: its choice follows no probability)."""
         chosen = self.contacts["churn_probability"].iloc[: self.chosen]
         return float(chosen.min()) if self.chosen else float("nan")
 
@@ -225,8 +226,23 @@ def plan_offers(
     return _plan(scores, frame, offer_cost, save_rate, value, budget, y, None, treatment)
 
 
+def _aligned(values: Any, frame: pd.DataFrame, what: str) -> Any:
+    """A Series of ``values`` in ``frame``'s row order, by its index (the customers); any
+    other sequence as it is, in that order already."""
+    if not isinstance(values, pd.Series) or values.index.equals(frame.index):
+        return values
+    missing = frame.index.difference(values.index)
+    if len(missing) or len(values) != len(frame) or not values.index.is_unique:
+        example = missing[0] if len(missing) else values.index[values.index.duplicated()][:1]
+        raise JourneyDataError(
+            f"{what} is indexed by other customers than X ({len(missing):,} of X's missing, "
+            f"e.g. {example!r}); give one value per row of X, by its index or in its order"
+        )
+    return values.reindex(frame.index)
+
+
 def _per_row(values: Any, frame: pd.DataFrame, what: str) -> np.ndarray:
-    array = np.asarray(values, dtype=float)
+    array = np.asarray(_aligned(values, frame, what), dtype=float)
     if array.shape != (len(frame),):
         raise JourneyDataError(f"X has {len(frame)} rows but {array.size} {what}")
     return array
@@ -300,11 +316,11 @@ def _plan(
         }
     )
     if y is not None:
-        outcome = binary_labels(y).to_numpy()
+        outcome = binary_labels(_aligned(y, frame, "y")).to_numpy()
         if len(outcome) != len(frame):
             raise JourneyDataError(f"X has {len(frame)} rows but y has {len(outcome)}")
         if treatment is not None:
-            saved = _weighted_saves(outcome, treatment, len(frame))
+            saved = _weighted_saves(outcome, _aligned(treatment, frame, "treatment"), len(frame))
         elif save_rate is None:
             raise JourneyParameterError(
                 "the realised profit of an uplift ranking needs the campaign's arms: give "

@@ -80,9 +80,10 @@ def report_campaign(
     """The campaign the data logs, else a simulated one.
 
     On a log with the profile's treatment column: :func:`journey_lib.uplift.campaign_dataset`
-    with the profile (``campaign`` names one of several; ``within`` the outcome window, the
-    profile's horizon when empty) and the customer table. On a customer table with one: its
-    other columns as features, the flag as the arm and its churn label as the outcome.
+    with the profile (``campaign`` names one of several, the largest when empty; ``within``
+    the outcome window, the profile's horizon when empty) and the customer table. On a
+    customer table with one: its other columns as features, the flag as the arm and its
+    churn label as the outcome.
     Otherwise :func:`journey_lib.simulate` with ``simulated_customers`` and a
     :class:`~journey_lib.retention_campaign.Campaign` on :data:`CAMPAIGN_DATE`, read back
     through the same path as a logged one.
@@ -96,7 +97,7 @@ def report_campaign(
             chosen = campaign_dataset(
                 data.events,
                 profile=data.profile,
-                campaign=campaign or None,
+                campaign=campaign or str(found["campaign"].iloc[0]),  # the largest
                 within=within or None,
                 customers=data.customers,
             )
@@ -106,9 +107,11 @@ def report_campaign(
                 None,
                 f"The campaign logged as {chosen.campaign!r}, from {chosen.start:%Y-%m-%d}.",
             )
-    sim = simulate(
-        simulated_customers, seed=seed, campaigns=[Campaign(CAMPAIGN_DATE)], progress=False
-    )
+    # The offer works for as long as the outcome window, so the truth's uplift is the
+    # change in churn within it.
+    days = pd.Timedelta(within or "90D") / pd.Timedelta(days=1)
+    offer = Campaign(CAMPAIGN_DATE, lasts=days)
+    sim = simulate(simulated_customers, seed=seed, campaigns=[offer], progress=False)
     chosen = campaign_dataset(sim.events, within=within or "90D", inactivity="90D")
     truth = sim.truth.offers.set_index("customer_id").loc[chosen.X.index]
     why = (
@@ -129,7 +132,7 @@ def _table_campaign(data: ReportData, column: str) -> ReportCampaign:
     table = data.table.set_index("customer_id")
     if "churned" not in table.columns:
         raise JourneyDataError("the table has no churn column to judge the campaign by")
-    arm = treatment_flags(table[column])
+    arm = treatment_flags(table[column], name=column)
     flagged = arm.notna()
     t = arm[flagged].astype("int64").rename("treatment")
     y = table.loc[flagged, "churned"].astype("int64")

@@ -3,6 +3,7 @@ table, with the segment columns that split customers most, each in a way of its 
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -87,22 +88,32 @@ def report_lifetimes(data: ReportData, limit: int = 3) -> tuple[pd.DataFrame, li
     return life[columns].reset_index(drop=True), by, unit
 
 
+def _first_independent(
+    blocks: Iterator[tuple[str, np.ndarray]], rows: int, limit: int
+) -> list[str]:
+    """The names of the first ``limit`` blocks of columns that are neither empty nor sums
+    of the blocks chosen before them (and a constant): what a Cox model can tell apart."""
+    chosen: list[str] = []
+    design = np.ones((rows, 1))
+    for name, block in blocks:
+        if len(chosen) == limit:
+            break
+        trial = np.column_stack((design, block))
+        if block.shape[1] and np.linalg.matrix_rank(trial) == trial.shape[1]:
+            chosen.append(name)
+            design = trial
+    return chosen
+
+
 def _distinct_splits(life: pd.DataFrame, ordered: list[str], limit: int) -> list[str]:
     """The first ``limit`` of ``ordered`` whose levels, as indicator columns, are not sums
     of the chosen ones' (and a constant): each adds a way of splitting customers."""
-    chosen: list[str] = []
-    design = np.ones((len(life), 1))
-    for column in ordered:
-        if len(chosen) == limit:
-            break
-        # A missing value is a level of its own, as the Cox model reads it.
-        values = life[column].astype("string").fillna("(missing)")
-        levels = pd.get_dummies(values, drop_first=True).to_numpy(float)
-        trial = np.column_stack((design, levels))
-        if np.linalg.matrix_rank(trial) == trial.shape[1]:
-            chosen.append(column)
-            design = trial
-    return chosen
+    # A missing value is a level of its own, as the Cox model reads it.
+    levels = (
+        (c, pd.get_dummies(life[c].astype("string").fillna("(missing)"), drop_first=True))
+        for c in ordered
+    )
+    return _first_independent(((c, d.to_numpy(float)) for c, d in levels), len(life), limit)
 
 
 def holdout_comparison(
@@ -168,20 +179,11 @@ def holdout_comparison(
 def _independent(frame: pd.DataFrame, ordered: list[str], limit: int) -> list[str]:
     """The first ``limit`` of ``ordered`` that are not constant or sums of those before
     them (and a constant): the Cox model refuses such a feature."""
-    chosen: list[str] = []
-    design = np.ones((len(frame), 1))
-    for column in ordered:
-        if len(chosen) == limit:
-            break
-        values = frame[column].to_numpy(float)
-        spread = values.std()
-        if not spread > 0:
-            continue
-        trial = np.column_stack((design, (values - values.mean()) / spread))
-        if np.linalg.matrix_rank(trial) == trial.shape[1]:
-            chosen.append(column)
-            design = trial
-    return chosen
+    standard = (
+        (c, ((v - v.mean()) / v.std())[:, None] if v.std() > 0 else np.empty((len(v), 0)))
+        for c, v in ((c, frame[c].to_numpy(float)) for c in ordered)
+    )
+    return _first_independent(standard, len(frame), limit)
 
 
 def lifetimes_after(life: pd.DataFrame, cutoff: Any) -> pd.DataFrame:

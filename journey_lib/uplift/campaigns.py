@@ -14,8 +14,9 @@ first row. For its customers:
   window when they have no event in the ``W`` after it: ``build_dataset``'s label with the
   horizon ``within + W``, so that a customer who left early in the window is counted and one
   still there at its end is not. With churn as an event (``definition="event"``), the event
-  within the window. The campaign's rows never count as activity: an offer is the
-  business's touch, not the customer's.
+  within the window. No flagged row counts as activity or as a feature, this campaign's
+  or another's: an offer, or the record of a customer held out, is the business's touch,
+  not the customer's.
 
 Customers of the campaign whom the features cannot describe (they had churned before it by
 the log's definition, or were not yet customers) are left out and counted, as are customers
@@ -25,6 +26,7 @@ logged in both arms.
 from __future__ import annotations
 
 import dataclasses
+import re
 from typing import Any
 
 import narwhals.stable.v2 as nw
@@ -39,6 +41,10 @@ from ..io.profile import LogProfile
 
 __all__ = ["CampaignData", "campaign_dataset", "find_campaigns", "treatment_flags"]
 
+#: Words of a column's name saying it flags the held-out arm.
+_HELD_OUT_NAMES = frozenset({"holdout", "control", "held", "heldout"})
+#: Values that name no arm themselves: what they mean depends on the column's name.
+_PLAIN = frozenset({"1", "0", "true", "false", "t", "f", "yes", "no", "y", "n"})
 #: Written values read as offered, and as held out (compared in lower case).
 OFFERED = frozenset({"1", "true", "t", "yes", "y", "treatment", "treated", "treat", "offer",
                      "offered", "test", "variant", "contacted"})  # fmt: skip
@@ -110,16 +116,20 @@ class CampaignData:
         return "\n".join(lines)
 
 
-def treatment_flags(values: Any, treated_value: Any = None) -> pd.Series:
+def treatment_flags(values: Any, treated_value: Any = None, *, name: str = "") -> pd.Series:
     """Treatment flags read as 1 (offered), 0 (held out) or missing.
 
-    Numbers 1 and 0, booleans and the words of :data:`OFFERED` and :data:`HELD_OUT` are
-    read; with ``treated_value``, that value is 1 and any other present value 0.
+    Numbers 1 and 0, booleans and yes/no are read as offered and held out, and so are the
+    words of :data:`OFFERED` and :data:`HELD_OUT`; with ``treated_value``, that value (a
+    number compared as a number) is 1 and any other present value 0. A column ``name``d
+    for the held-out arm (``holdout``, ``control``, ``held_out``) turns the numbers, booleans
+    and yes/no around: its 1 means held out.
 
     Raises
     ------
     JourneyDataError
-        When a present value is neither, naming it and how many rows have it.
+        When a present value is neither, naming it and how many rows have it, or when
+        ``treated_value`` is on no row.
 
     Examples
     --------
@@ -127,16 +137,32 @@ def treatment_flags(values: Any, treated_value: Any = None) -> pd.Series:
     [1, 0, <NA>, 1]
     >>> treatment_flags(["B", "A"], treated_value="B").tolist()
     [1, 0]
+    >>> treatment_flags([1, 0], name="holdout").tolist()
+    [0, 1]
     """
     series = pd.Series(values)
     present = series.notna()
     if treated_value is not None:
-        flags = (series.astype("str") == str(treated_value)).astype("Int8")
-        return flags.where(present, pd.NA)
+        numeric = pd.api.types.is_number(treated_value) and not isinstance(treated_value, bool)
+        if numeric and pd.api.types.is_numeric_dtype(series):
+            hit = series == treated_value
+        else:
+            hit = series.astype("str") == str(treated_value)
+        if not (hit & present).any():
+            raise JourneyDataError(
+                f"treated_value={treated_value!r} is on no row of the treatment flag; its "
+                f"values: {sorted(series[present].astype('str').unique().tolist())[:5]}"
+            )
+        return hit.astype("Int8").where(present, pd.NA)
     text = series[present].astype("str").str.strip().str.lower()
     text = text.str.replace(r"\.0$", "", regex=True)  # 1.0 from a column with gaps
     flags = pd.Series(pd.NA, index=series.index, dtype="Int8")
     flags[present] = np.where(text.isin(OFFERED), 1, np.where(text.isin(HELD_OUT), 0, -1))
+    if set(re.split(r"[^a-z]+", name.lower())) & _HELD_OUT_NAMES:
+        # "holdout = 1" is a held-out customer: the unnamed values turn around, the arms'
+        # own words ("offer", "control") do not.
+        plain = text.isin(_PLAIN).to_numpy()
+        flags[present] = np.where(plain, 1 - flags[present], flags[present])
     unknown = series[present][(flags[present] == -1).to_numpy()]
     if len(unknown):
         counts = unknown.astype("str").value_counts().head(3)
@@ -201,6 +227,18 @@ def find_campaigns(
     return table.sort_values(["customers", "campaign"], ascending=[False, True], ignore_index=True)
 
 
+def _span(name: str, value: Any) -> pd.Timedelta:
+    try:
+        span = pd.Timedelta(value)
+    except (TypeError, ValueError) as error:
+        raise JourneyParameterError(
+            f"{name} must be a duration such as '90D' or '12W', got {value!r}"
+        ) from error
+    if not span > pd.Timedelta(0):
+        raise JourneyParameterError(f"{name} must be a positive duration, got {value!r}")
+    return span
+
+
 def campaign_dataset(
     events: IntoFrame,
     *,
@@ -245,9 +283,12 @@ def campaign_dataset(
     Raises
     ------
     JourneyDataError
-        When the log has no flagged rows, several campaigns and none is named, a flag
-        cannot be read, the log ends before the window's outcome is known, or one arm is
-        empty.
+        When the log has no flagged rows, a flag cannot be read, the log ends before the
+        window's outcome is known, or one arm is empty.
+    JourneyParameterError
+        When the log holds several campaigns and none is named (or an unknown one is),
+        there is no treatment column, ``within`` is no duration, or ``cutoff`` or
+        ``horizon`` is given (the campaign sets them).
 
     Examples
     --------
@@ -283,7 +324,7 @@ def campaign_dataset(
     frame = nw.from_native(events)
     is_campaign = (nw.col("event") == campaign) & ~nw.col(column).is_null()
     rows = to_pandas(frame.filter(is_campaign).select("customer_id", "timestamp", column))
-    rows["_arm"] = treatment_flags(rows[column], treated_value).to_numpy()
+    rows["_arm"] = treatment_flags(rows[column], treated_value, name=column).to_numpy()
     start = pd.Timestamp(rows["timestamp"].min())
     start = start.tz_localize("UTC") if start.tzinfo is None else start.tz_convert("UTC")
     start = start.normalize()
@@ -291,14 +332,22 @@ def campaign_dataset(
     both = arms.index[arms["min"] != arms["max"]]
     arm = arms.loc[arms["min"] == arms["max"], "min"].astype("int64")
 
+    taken = sorted({"cutoff", "horizon", "recipe"} & set(options))
+    if taken:
+        raise JourneyParameterError(
+            f"campaign_dataset sets {taken[0]} itself (the campaign's start, and the window "
+            "after it); give within= for the window"
+        )
     definition = options.get("definition", "inactivity")
-    window = pd.Timedelta(within or (profile.horizon if profile is not None else "90D"))
+    window = _span("within", within or (profile.horizon if profile is not None else "90D"))
     horizon = window
     if definition == "inactivity":
         lapse = options.get("inactivity") or (profile.inactivity if profile else "90D")
-        horizon = window + pd.Timedelta(lapse)
-    # The flag is no feature: it would tell the model who was offered in earlier campaigns.
-    rest = frame.filter(~is_campaign).drop(column).to_native()
+        horizon = window + _span("inactivity", lapse)
+    # Every campaign's rows go, not only this one's: an offer or a hold-out record is the
+    # business's, not the customer's activity. The flag goes too: it would tell the model
+    # who was offered before.
+    rest = frame.filter(nw.col(column).is_null()).drop(column).to_native()
     X, y = build_dataset(
         rest, profile=profile, cutoff=start, horizon=horizon, customers=customers, **options
     )

@@ -137,8 +137,8 @@ class TargetingWhatIf(JourneyWidget):
         if self.uplift is not None:
             chosen = self.result.contacts["uplift"].iloc[: self.result.chosen]
             return (
-                f"{self.result.summary()}\n  threshold: contact customers whose churn the "
-                f"offer lowers by {-chosen.max():.1%} or more"
+                f"{self.result.summary()}\n  the customers contacted: the offer is expected "
+                f"to lower their churn by {-chosen.max():.1%} to {-chosen.min():.1%}"
             )
         return (
             f"{self.result.summary()}\n  threshold: contact customers with a churn "
