@@ -13,30 +13,16 @@ it, and the campaign's features are the churn dataset's at its start.
 from __future__ import annotations
 
 import argparse
-import time
-import tracemalloc
 import warnings
-from collections.abc import Callable
-from typing import Any
 
 import numpy as np
 import pandas as pd
+from _timing import timed
 
 import journey_lib as jl
 from journey_lib.churn.targeting import plan_offers
 
 DATE = "2024-06-03"
-
-
-def timed(work: Callable[[], Any]) -> tuple[float, float, Any]:
-    """Time and tracemalloc's peak (GB) of one call, and its answer."""
-    tracemalloc.start()
-    start = time.perf_counter()
-    answer = work()
-    seconds = time.perf_counter() - start
-    peak = tracemalloc.get_traced_memory()[1] / 1e9
-    tracemalloc.stop()
-    return seconds, peak, answer
 
 
 def row(what: str, ours: tuple, reference: tuple) -> str:

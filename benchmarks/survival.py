@@ -25,13 +25,10 @@ it), so it is the call's own memory, not the process's.
 from __future__ import annotations
 
 import argparse
-import time
-import tracemalloc
-from collections.abc import Callable
-from typing import Any
 
 import numpy as np
 import pandas as pd
+from _timing import timed
 from scipy.stats import kendalltau
 from statsmodels.duration.hazard_regression import PHReg
 from statsmodels.duration.survfunc import SurvfuncRight, survdiff
@@ -44,19 +41,6 @@ from journey_lib.survival import (
     logrank_test,
     simulate_lifetimes,
 )
-
-
-def timed(work: Callable[[], Any], repeat: int) -> tuple[float, float, Any]:
-    """Best time of ``repeat`` runs, tracemalloc's peak (GB) of the last, the answer."""
-    best, answer, peak = float("inf"), None, 0.0
-    for _ in range(repeat):
-        tracemalloc.start()
-        start = time.perf_counter()
-        answer = work()
-        best = min(best, time.perf_counter() - start)
-        peak = tracemalloc.get_traced_memory()[1] / 1e9
-        tracemalloc.stop()
-    return best, peak, answer
 
 
 def row(name: str, ours: tuple, reference: tuple, note: str) -> str:

@@ -14,13 +14,10 @@ second campaign is printed beside the true uplift's own (the oracle), as the che
 from __future__ import annotations
 
 import argparse
-import time
-import tracemalloc
-from collections.abc import Callable
-from typing import Any
 
 import numpy as np
 import pandas as pd
+from _timing import timed
 from sklearn.ensemble import HistGradientBoostingClassifier
 from sklearn.metrics import roc_auc_score
 
@@ -37,17 +34,6 @@ def campaign(n: int, seed: int) -> tuple[pd.DataFrame, np.ndarray, np.ndarray, n
     churned = (rng.random(n) < base + truth * t).astype(int)
     noise = {f"noise{i}": rng.normal(size=n) for i in range(8)}
     return pd.DataFrame({"x": x, **noise}), t, churned, truth
-
-
-def timed(work: Callable[[], Any]) -> tuple[float, float, Any]:
-    """Time and tracemalloc's peak (GB) of one call, and its answer."""
-    tracemalloc.start()
-    start = time.perf_counter()
-    answer = work()
-    seconds = time.perf_counter() - start
-    peak = tracemalloc.get_traced_memory()[1] / 1e9
-    tracemalloc.stop()
-    return seconds, peak, answer
 
 
 def main() -> None:

@@ -166,3 +166,18 @@ def test_uplift_errors():
     model = jl.uplift.fit(X, t, churned)
     with pytest.raises(jl.JourneyDataError, match="lacks the features"):
         model.predict_uplift(X[["x"]])
+
+
+def test_text_features_and_empty_columns_are_taken_as_the_churn_models_take_them():
+    X, t, churned, _ = planted_campaign(4000, seed=5)
+    X = X.assign(
+        plan=np.where(X["x"] > 0, "gold", "basic"),
+        empty=np.nan,
+    )
+    with pytest.warns(jl.JourneyDataWarning, match=r"\['empty'\] are missing on every row"):
+        model = jl.uplift.fit(X, t, churned, learner="t")
+    assert model.categorical_ == ["plan"] and "empty" not in model.features_
+    # An unseen category scores as a missing one, not an error.
+    grid = pd.DataFrame({"x": [1.0, 1.0], "noise": 0.0, "plan": ["gold", "platinum"], "empty": 0})
+    assert np.isfinite(model.predict_uplift(grid)).all()
+    assert model.predict_uplift(grid)[0] < -0.2

@@ -37,6 +37,7 @@ from narwhals.typing import IntoFrame
 from .._engine import to_pandas
 from .._intervals import benjamini_hochberg
 from ..churn._inputs import as_numbers, as_text, tidy_features
+from ..churn.estimators import category_codes
 from ..errors import (
     JourneyDataError,
     JourneyDataWarning,
@@ -67,25 +68,13 @@ DEFAULT_TREES = {
 
 
 def _encoded(estimator: Any, numeric: list[str], categorical: list[str]) -> Any:
-    """``estimator`` behind the column encoding the churn models use: numbers as they are,
-    text as category codes (unseen and missing ones as missing, which the trees handle)."""
-    from sklearn.compose import ColumnTransformer
+    """``estimator`` behind the column encoding the churn models' trees use
+    (:func:`journey_lib.churn.estimators.category_codes`)."""
     from sklearn.pipeline import make_pipeline
-    from sklearn.preprocessing import OrdinalEncoder
 
     if not categorical:
         return estimator
-    encoder = OrdinalEncoder(
-        handle_unknown="use_encoded_value",
-        unknown_value=np.nan,
-        encoded_missing_value=np.nan,
-        max_categories=250,
-    )
-    columns = ColumnTransformer(
-        [("numeric", "passthrough", numeric), ("categorical", encoder, categorical)],
-        verbose_feature_names_out=False,
-    )
-    return make_pipeline(columns, estimator)
+    return make_pipeline(category_codes(numeric, categorical), estimator)
 
 
 def _default_classifier(seed: int | None) -> Any:
