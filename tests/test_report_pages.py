@@ -109,7 +109,7 @@ def tables(page: str) -> list[list[list[str]]]:
 
 def test_the_whole_suite_ran(suite):
     # Every notebook of the suite (test_notebooks.py pins which they are) has its page.
-    assert set(pages(suite)) == set(NAMES) and len(NAMES) == 8
+    assert set(pages(suite)) == set(NAMES) and len(NAMES) == 9
 
 
 def test_no_page_shows_long_floats_warnings_paths_or_tracebacks(suite):

@@ -5,13 +5,12 @@ and the simulator's truth recovered through a log in another shape."""
 import numpy as np
 import pandas as pd
 import pytest
-from engines import ENGINES, to_engine
+from engines import ENGINES, shared_file, to_engine
 
 import journey_lib as jl
 from journey_lib.errors import JourneyDataError, JourneyParameterError
 from journey_lib.uplift import campaign_dataset, find_campaigns, treatment_flags
 
-SHARED = "/work/shared/data/churn/telco_customer_churn.csv"
 START = pd.Timestamp("2024-03-01", tz="UTC")
 
 
@@ -180,10 +179,10 @@ def test_the_profile_finds_a_treatment_column_by_its_name_only():
     assert p.shape == "customers" and p.column("treatment") == "holdout_group"
 
 
-@pytest.mark.skipif(not __import__("os").path.exists(SHARED), reason="../shared data absent")
 def test_no_treatment_is_found_in_the_shared_churn_table():
     # Partner, Dependents, PaperlessBilling: two values each, and none is a campaign's flag.
-    assert jl.profile(SHARED).column("treatment") is None
+    path = shared_file("churn", "telco_customer_churn.csv")
+    assert jl.profile(path).column("treatment") is None
 
 
 @pytest.fixture(scope="module")
