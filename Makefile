@@ -91,6 +91,9 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/summary.py
 	$(BIN)/python benchmarks/flows.py
 	$(BIN)/python benchmarks/segments.py
+	$(BIN)/python benchmarks/survival.py
+	$(BIN)/python benchmarks/uplift.py
+	$(BIN)/python benchmarks/campaigns.py
 
 data: $(STAMP)
 	$(BIN)/journey simulate --customers 2000 --seed 0 --out data/sample/events.csv.gz --customers-out data/sample/customers.csv
