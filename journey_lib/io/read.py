@@ -23,6 +23,7 @@ import pyarrow as pa
 import pyarrow.csv as pa_csv
 import pyarrow.json as pa_json
 
+from .._engine import to_pandas
 from ..errors import JourneyDataError, JourneyDataWarning, JourneyError, JourneyParameterError
 from .validate import MALFORMED, ValidationReport, validate_events
 
@@ -40,6 +41,8 @@ _FORMATS = {
     ".json": "json",
     ".xlsx": "excel",
     ".xlsm": "excel",
+    ".duckdb": "duckdb",
+    ".ddb": "duckdb",
 }
 _DELIMITERS = (",", ";", "\t", "|")
 # Byte-order marks and the codec that reads past each; UTF-32's little-endian mark begins
@@ -97,7 +100,8 @@ def read_table(path: str | os.PathLike, **read_options: Any) -> tuple[pd.DataFra
     path : str or path-like
         The file. Its format comes from the extension: ``.csv``, ``.tsv``, ``.txt`` (text with
         delimiters), ``.parquet``/``.pq``, ``.jsonl``/``.ndjson``, ``.json``, each optionally
-        followed by ``.gz``, ``.bz2``, ``.xz``, ``.zst`` or ``.zip``; or ``.xlsx``/``.xlsm``.
+        followed by ``.gz``, ``.bz2``, ``.xz``, ``.zst`` or ``.zip``; ``.xlsx``/``.xlsm``;
+        or a DuckDB database file, ``.duckdb``/``.ddb``.
     **read_options
         For CSV, read by pyarrow's multithreaded reader (no Python per line): ``sep`` (or
         ``delimiter``), ``encoding``, ``quotechar``, ``escapechar``, ``skiprows``,
@@ -105,7 +109,9 @@ def read_table(path: str | os.PathLike, **read_options: Any) -> tuple[pd.DataFra
         For workbooks, read by calamine: ``sheet`` (a name, or a 0-based position; the
         first sheet by default), ``skiprows``, ``usecols``, ``na_values`` and ``dtype``, as
         in :func:`pandas.read_excel`. For JSON, ``encoding`` and the options of
-        :func:`pandas.read_json`; for Parquet, those of :func:`pandas.read_parquet`.
+        :func:`pandas.read_json`; for Parquet, those of :func:`pandas.read_parquet`. For a
+        DuckDB database, ``table`` (a name, ``schema.name`` too) or ``query`` (one
+        ``SELECT``), exactly one; the file is opened read-only.
 
     Returns
     -------
@@ -153,16 +159,62 @@ def read_table(path: str | os.PathLike, **read_options: Any) -> tuple[pd.DataFra
             frame, malformed = _read_excel(path, read_options), []
         elif kind == "parquet":
             frame, malformed = pd.read_parquet(path, **read_options), []
+        elif kind == "duckdb":
+            frame, malformed = _read_duckdb(path, read_options), []
         else:
             frame, malformed = _read_json(path, lines=kind == "jsonl", options=read_options), []
     except JourneyError:
         raise  # already says what is wrong (a JourneyParameterError is a ValueError too)
-    except _READ_ERRORS as exc:
+    except (*_READ_ERRORS, *_duckdb_errors()) as exc:
         detail = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise JourneyDataError(f"could not read {path} as {kind.upper()}: {detail}") from None
     if len(frame) == 0 and not malformed:
+        if kind == "duckdb":
+            what = read_options.get("table") or "the query"
+            raise JourneyDataError(
+                f"{path}: {what} returns no row (columns: {list(frame.columns)[:10]})"
+            )
         raise JourneyDataError(f"{path} has no data rows (header only: {list(frame.columns)[:10]})")
     return frame, malformed
+
+
+def _duckdb_errors() -> tuple[type[BaseException], ...]:
+    """DuckDB's own error class, when DuckDB is installed (it is an optional engine)."""
+    try:
+        import duckdb
+    except ImportError:
+        return ()
+    return (duckdb.Error,)
+
+
+def _read_duckdb(path: Path, options: Mapping[str, Any]) -> pd.DataFrame:
+    """A table or a query's rows from a DuckDB database file, opened read-only."""
+    unknown = sorted(set(options) - {"table", "query"})
+    given = [name for name in ("table", "query") if options.get(name)]
+    if unknown or len(given) != 1:
+        raise JourneyParameterError(
+            f"{path} is a DuckDB database: name the rows with table='events' or "
+            f"query='SELECT ...', one of them"
+            + (f"; {unknown} apply to files, not databases" if unknown else "")
+        )
+    import duckdb
+
+    with duckdb.connect(str(path), read_only=True) as connection:
+        if given == ["table"]:
+            name = str(options["table"])
+            tables = connection.sql(
+                "SELECT table_schema, table_name FROM information_schema.tables"
+            ).fetchall()
+            known = {n for _, n in tables} | {f"{schema}.{n}" for schema, n in tables}
+            if name not in known:
+                listed = sorted(n for _, n in tables)[:10]
+                raise JourneyDataError(f"{path} has no table {name!r}; its tables: {listed}")
+            relation = connection.table(name)
+        else:
+            relation = connection.sql(str(options["query"]))
+            if relation is None:
+                raise JourneyParameterError("query= must be one SELECT that returns rows")
+        return to_pandas(relation)
 
 
 def read_events(
