@@ -18,8 +18,8 @@ $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check uv
 	$(BIN)/python -m uv pip install --quiet --compile-bytecode --python $(BIN)/python \
-	  -e '.[dev,scale]' || \
-	  $(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[dev,scale]'
+	  -e '.[dev,scale,database]' || \
+	  $(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[dev,scale,database]'
 	$(BIN)/python -m compileall -q journey_lib
 	touch $@
 
@@ -44,10 +44,12 @@ test-all:
 	@$(MAKE) --no-print-directory -j2 lint system
 	$(PYTEST)
 
-# The system packages the tests drive: a Java runtime for PySpark's parity tests, and Debian's
-# Chromium with a font (so that text renders) for the report pages' browser tests, which
-# drive it through Playwright (tests/browser.py; Playwright's own browser download is not
-# used). What is missing is installed in one apt-get call where that can be done without a
+# The system packages the tests drive: a Java runtime for PySpark's parity tests; Debian's
+# Chromium with a font (so that text renders) for the browser tests, which drive it through
+# Playwright (tests/browser.py; Playwright's own browser download is not used); and Debian's
+# PostgreSQL server, whose initdb and pg_ctl the database tests make and start a throw-away
+# cluster with (tests/postgres.py; the package's own cluster, if its install starts one, is
+# not used). What is missing is installed in one apt-get call where that can be done without a
 # prompt (as root, or with password-less sudo), while the virtual environment is made beside
 # it (`-j2` above; on a fresh machine uv's install takes about 2 minutes, and reinstalling
 # these packages took 28 s here, more with their dependencies on a machine without them);
@@ -58,17 +60,20 @@ system:
 	command -v java >/dev/null 2>&1 || need="$$need default-jre-headless"; \
 	[ -x /usr/bin/chromium ] || command -v chromium >/dev/null 2>&1 || \
 	  need="$$need chromium fonts-dejavu-core"; \
+	ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || command -v initdb >/dev/null 2>&1 || \
+	  need="$$need postgresql"; \
 	if [ -z "$$need" ]; then exit 0; fi; \
 	if [ "$$(id -u)" = 0 ]; then sudo=""; \
 	elif command -v sudo >/dev/null 2>&1 && sudo -n true 2>/dev/null; then sudo="sudo -n"; \
 	else sudo=none; fi; \
 	if [ "$$sudo" = none ] || ! command -v apt-get >/dev/null 2>&1; then \
 	  echo "make: cannot install$$need here without a prompt (no apt-get, or neither root nor"; \
-	  echo "  password-less sudo); the PySpark tests need Java and the browser tests chromium:"; \
+	  echo "  password-less sudo); the PySpark tests need Java, the browser tests chromium and"; \
+	  echo "  the database tests postgresql:"; \
 	  echo "  they will skip, or fail under JOURNEY_REQUIRE_ALL=1"; \
 	  exit 0; \
 	fi; \
-	echo "make: installing$$need for the PySpark and browser tests"; \
+	echo "make: installing$$need for the PySpark, browser and database tests"; \
 	if ! { $$sudo env DEBIAN_FRONTEND=noninteractive apt-get update -qq && \
 	       $$sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
 	         --no-install-recommends $$need >/dev/null; }; then \

@@ -5,7 +5,10 @@ from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
 from typing import Any
+
+from ..io.database import is_database_url, redact
 
 EXIT_OK, EXIT_QUARANTINED, EXIT_UNUSABLE = 0, 1, 2
 #: ``journey report --alert-exit``: the run went well and a headline figure moved beyond
@@ -81,3 +84,39 @@ def profile_hints(args: argparse.Namespace) -> dict[str, Any]:
     :func:`journey_lib.profile`."""
     hints = {"columns": args.columns, "conversion": args.conversion}
     return {name: value for name, value in hints.items() if value is not None}
+
+
+def data_source(text: str) -> Path | str:
+    """An argparse type for data: a path, or a PostgreSQL URL kept as text (a path would
+    fold its ``//``).
+
+    Examples
+    --------
+    >>> data_source("postgresql://ana@db/crm"), data_source("log.csv")
+    ('postgresql://ana@db/crm', PosixPath('log.csv'))
+    """
+    return text if is_database_url(text) else Path(text)
+
+
+def add_database_options(parser: argparse.ArgumentParser) -> None:
+    """``--table`` and ``--query``: the rows of a database given as the data."""
+    parser.add_argument(
+        "--table",
+        metavar="NAME",
+        help="with a database as the data (postgresql://user@host:port/db, or a .duckdb "
+        "file): the table to read (schema.table too)",
+    )
+    parser.add_argument(
+        "--query", metavar="SQL", help="with a database as the data: one SELECT to read"
+    )
+
+
+def database_options(args: argparse.Namespace) -> dict[str, str]:
+    """The ``table`` and ``query`` the user gave (see :func:`add_database_options`)."""
+    given = {"table": args.table, "query": args.query}
+    return {name: value for name, value in given.items() if value}
+
+
+def shown(where: Path | str) -> str:
+    """A data path or URL as it may be printed: a URL without its password."""
+    return redact(where) if is_database_url(where) else str(where)

@@ -38,7 +38,17 @@ from ..churn.fitting import LARGE, SETTINGS
 from ..errors import JourneyDataError, JourneyParameterError
 from ..io import read_events, read_table, write_table
 from ..io.profile import profile as infer_profile
-from ._common import Parser, add_profile_hints, profile_hints, usage, whole_number
+from ._common import (
+    Parser,
+    add_database_options,
+    add_profile_hints,
+    data_source,
+    database_options,
+    profile_hints,
+    shown,
+    usage,
+    whole_number,
+)
 
 #: The offer :func:`journey_lib.churn.at_risk` assumes when none is given.
 AT_RISK_DEFAULTS = {
@@ -76,7 +86,9 @@ def add_commands(sub: Any) -> None:
         "table, give --label instead. A stratified holdout is evaluated and its metrics "
         "are saved in the model card.",
     )
-    fit.add_argument("data", type=Path, help="touchpoint log, or a customer table with --label")
+    fit.add_argument(
+        "data", type=data_source, help="touchpoint log, or a customer table with --label"
+    )
     source = fit.add_mutually_exclusive_group(required=True)
     source.add_argument("--cutoff", metavar="DATE", help="prediction moment, for a touchpoint log")
     source.add_argument("--label", metavar="COLUMN", help="churn column, for a customer table")
@@ -101,6 +113,7 @@ def add_commands(sub: Any) -> None:
         metavar="SHARE",
         help="share of customers held out for evaluation (default 0.25)",
     )
+    add_database_options(fit)
     fit.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
     fit.add_argument("--out", type=Path, required=True, metavar="MODEL", help="model file (.skops)")
     fit.set_defaults(handler=_train)
@@ -125,7 +138,10 @@ def add_commands(sub: Any) -> None:
         help="a model saved by journey churn train (leave out for the at-risk list)",
     )
     score.add_argument(
-        "data", type=Path, metavar="DATA", help="touchpoint log (or customer table with MODEL)"
+        "data",
+        type=data_source,
+        metavar="DATA",
+        help="touchpoint log (or customer table with MODEL): a file, or a database with --table",
     )
     score.add_argument(
         "--cutoff",
@@ -133,6 +149,7 @@ def add_commands(sub: Any) -> None:
         help="with MODEL: score as of this moment (default: midnight after the log's last event)",
     )
     score.add_argument("--customers", type=Path, metavar="PATH", help="customer table")
+    add_database_options(score)
     score.add_argument(
         "--reasons",
         type=int,
@@ -178,10 +195,11 @@ def add_commands(sub: Any) -> None:
     add_profile_hints(listing)
     score.add_argument(
         "--out",
-        type=Path,
+        type=data_source,
         required=True,
         metavar="PATH",
-        help="scores file (.csv, .parquet, ...); for the at-risk list, at_risk.csv",
+        help="scores file (.csv, .parquet, ...); for the at-risk list, at_risk.csv; or a "
+        "PostgreSQL table, postgresql://user@host:port/db/table, replaced atomically",
     )
     score.set_defaults(handler=_score)
 
@@ -193,9 +211,10 @@ def add_commands(sub: Any) -> None:
         "cutoff plus its horizon, the first moment a fresh test is possible).",
     )
     check.add_argument("model", type=Path, help="a model saved by journey churn train")
-    check.add_argument("data", type=Path, help="touchpoint log or customer table")
+    check.add_argument("data", type=data_source, help="touchpoint log or customer table")
     check.add_argument("--cutoff", metavar="DATE", help="test cutoff, for a touchpoint log")
     check.add_argument("--customers", type=Path, metavar="PATH", help="customer table")
+    add_database_options(check)
     check.add_argument(
         "--bootstraps", type=int, default=200, metavar="B", help="resamples (default 200)"
     )
@@ -227,11 +246,11 @@ def _dataset_options(parser: argparse.ArgumentParser) -> None:
 def _train(args: argparse.Namespace) -> int:
     recipe, note = None, {}
     if args.label is not None:
-        X, y = _labelled_table(args.data, args.label)
+        X, y = _labelled_table(args.data, args.label, options=database_options(args))
         note = {"label": args.label, "id": X.index.name}
     else:
         dataset = build_dataset(
-            _events(args.data),
+            _events(args.data, database_options(args)),
             cutoff=args.cutoff,
             horizon=args.horizon,
             definition=args.definition,
@@ -307,8 +326,8 @@ def _score(args: argparse.Namespace) -> int:
     if args.reasons:
         wide = _wide_reasons(model.reasons(X, top=args.reasons), scores.index)
         scores = scores.join(wide)
-    write_table(scores.rename_axis(scores.index.name or "customer").reset_index(), args.out)
-    print(f"{len(scores):,} customers scored; written to {args.out}")
+    said = write_table(scores.rename_axis(scores.index.name or "customer").reset_index(), args.out)
+    print(f"{len(scores):,} customers scored; written to {said}")
     return 0
 
 
@@ -320,17 +339,18 @@ def _at_risk(args: argparse.Namespace) -> int:
                 f"{option} applies with a saved MODEL; the at-risk list is scored at the log's "
                 f"end, with three reasons"
             )
-    found = infer_profile(args.data, **profile_hints(args))
+    options = database_options(args)
+    found = infer_profile(args.data, **profile_hints(args), **options)
     if found.shape == "customers":
         raise JourneyDataError(
-            f"{args.data} is a customer table, one row per customer: the at-risk list needs a "
-            f"touchpoint log (a customer table is scored with a MODEL trained on one)"
+            f"{shown(args.data)} is a customer table, one row per customer: the at-risk list "
+            f"needs a touchpoint log (a customer table is scored with a MODEL trained on one)"
         )
-    report = found.read(args.data)
+    report = found.read(args.data, **options)
     if not report.ok:
         print(report.summary(), file=sys.stderr)
     if report.clean.empty:
-        raise JourneyDataError(f"{args.data}: no usable row")
+        raise JourneyDataError(f"{shown(args.data)}: no usable row")
     chosen = {
         "horizon": args.horizon,
         "inactivity": args.inactivity,
@@ -353,8 +373,8 @@ def _at_risk(args: argparse.Namespace) -> int:
         **{name: value for name, value in chosen.items() if value is not None},
         **limit,
     )
-    write_table(risk.table, args.out)
-    print(f"{risk.summary()}; written to {args.out}")
+    said = write_table(risk.table, args.out)
+    print(f"{risk.summary()}; written to {said}")
     return 0
 
 
@@ -362,7 +382,9 @@ def _evaluate(args: argparse.Namespace) -> int:
     model = load(args.model)
     note = model.provenance.get("built_from", {})
     if "label" in note:
-        X, y = _labelled_table(args.data, note["label"], index=note.get("id"))
+        X, y = _labelled_table(
+            args.data, note["label"], index=note.get("id"), options=database_options(args)
+        )
     else:
         recipe = _recipe_of(model, args)
         cutoff = args.cutoff
@@ -370,7 +392,7 @@ def _evaluate(args: argparse.Namespace) -> int:
             cutoff = recipe.cutoff + pd.Timedelta(recipe.horizon)
             print(f"testing at {cutoff:%Y-%m-%d} (the model's cutoff plus its horizon)")
         X, y = build_dataset(
-            _events(args.data),
+            _events(args.data, database_options(args)),
             cutoff=cutoff,
             customers=_customers_for(model, args),
             recipe=recipe,
@@ -389,10 +411,16 @@ def _features_for(model: ChurnModel, args: argparse.Namespace) -> pd.DataFrame:
     way the model's were."""
     note = model.provenance.get("built_from", {})
     if "label" in note:
-        X, _ = _labelled_table(args.data, note["label"], index=note.get("id"), to_score=True)
+        X, _ = _labelled_table(
+            args.data,
+            note["label"],
+            index=note.get("id"),
+            to_score=True,
+            options=database_options(args),
+        )
         return X
     recipe = _recipe_of(model, args)
-    events = _events(args.data)
+    events = _events(args.data, database_options(args))
     cutoff = args.cutoff
     if cutoff is None:
         # read_events has parsed the times (UTC).
@@ -423,7 +451,12 @@ def _customers_for(model: ChurnModel, args: argparse.Namespace) -> pd.DataFrame 
 
 
 def _labelled_table(
-    path: Path, label: str, index: str | None = None, *, to_score: bool = False
+    path: Path | str,
+    label: str,
+    index: str | None = None,
+    *,
+    to_score: bool = False,
+    options: dict[str, str] | None = None,
 ) -> tuple[pd.DataFrame, pd.Series | None]:
     """A one-row-per-customer table split into features and labels; its identifier column
     (by name, or the first that looks like one) becomes the index.
@@ -431,10 +464,10 @@ def _labelled_table(
     A table ``to_score`` may lack the label (``y`` is then None), and only an identifier
     column named by ``index`` becomes its index.
     """
-    table = _table(path)
+    table = _table(path, options)
     if label not in table.columns and not to_score:
         raise JourneyDataError(
-            f"{path} has no column {label!r}; its columns are {list(table.columns)[:10]}"
+            f"{shown(path)} has no column {label!r}; its columns are {list(table.columns)[:10]}"
         )
     if index is None and not to_score:
         index = next((c for c in table.columns if c != label and looks_like_id(c)), None)
@@ -444,19 +477,19 @@ def _labelled_table(
     return table, y
 
 
-def _events(path: Path) -> pd.DataFrame:
-    report = read_events(path)
+def _events(path: Path | str, options: dict[str, str]) -> pd.DataFrame:
+    report = read_events(path, **options)
     if not report.ok:
         print(report.summary(), file=sys.stderr)
     if report.clean.empty:
-        raise JourneyDataError(f"{path}: no usable row")
+        raise JourneyDataError(f"{shown(path)}: no usable row")
     return report.clean
 
 
-def _table(path: Path | None) -> pd.DataFrame | None:
+def _table(path: Path | str | None, options: dict[str, str] | None = None) -> pd.DataFrame | None:
     if path is None:
         return None
-    table, malformed = read_table(path)
+    table, malformed = read_table(path, **(options or {}))
     if malformed:
         print(
             f"{path}: {len(malformed)} malformed line(s) skipped, e.g. {malformed[0]}",

@@ -17,11 +17,15 @@ from ._common import (
     EXIT_OK,
     EXIT_QUARANTINED,
     EXIT_UNUSABLE,
+    add_database_options,
     add_profile_hints,
     column_map,
+    data_source,
+    database_options,
     fail,
     positive_int,
     profile_hints,
+    shown,
 )
 
 
@@ -79,7 +83,12 @@ def add_commands(sub: Any) -> None:
         description="Validate a touchpoint log. Exit 0 when every row is clean, 1 when rows "
         "were quarantined, 2 when the input is unusable.",
     )
-    val.add_argument("path", type=Path, help="CSV, Parquet or JSON lines, compressed or not")
+    val.add_argument(
+        "path",
+        type=data_source,
+        help="CSV, Parquet or JSON lines, compressed or not; or a database with --table",
+    )
+    add_database_options(val)
     val.add_argument(
         "--columns",
         type=column_map,
@@ -106,7 +115,13 @@ def add_commands(sub: Any) -> None:
         "period, cutoff and horizon. --out writes it as YAML for journey report --profile. "
         "Exit 2 when no column can be the customer or the time.",
     )
-    pro.add_argument("path", type=Path, help="the log: CSV, TSV, Parquet, JSON lines, Excel")
+    pro.add_argument(
+        "path",
+        type=data_source,
+        help="the log: CSV, TSV, Parquet, JSON lines, Excel; or a database "
+        "(postgresql://user@host:port/db, a .duckdb file) with --table or --query",
+    )
+    add_database_options(pro)
     add_profile_hints(pro)
     pro.add_argument("--sep", help="CSV delimiter (default: guessed from the header)")
     pro.add_argument(
@@ -138,20 +153,20 @@ def _simulate(args: argparse.Namespace) -> int:
 
 
 def _validate(args: argparse.Namespace) -> int:
-    options = {"sep": args.sep} if args.sep else {}
+    options = ({"sep": args.sep} if args.sep else {}) | database_options(args)
     report = read_events(args.path, columns=args.columns, as_of=args.as_of, **options)
     print(report.summary())
     if args.quarantine is not None:
         write_table(report.quarantine, args.quarantine)
         print(f"quarantined rows written to {args.quarantine}")
     if report.clean.empty:
-        fail(f"{args.path}: no usable row")
+        fail(f"{shown(args.path)}: no usable row")
         return EXIT_UNUSABLE
     return EXIT_OK if report.ok else EXIT_QUARANTINED
 
 
 def _profile(args: argparse.Namespace) -> int:
-    options = {"sep": args.sep} if args.sep else {}
+    options = ({"sep": args.sep} if args.sep else {}) | database_options(args)
     found = profile(args.path, **profile_hints(args), **options)
     print(found)
     if args.out is not None:

@@ -10,7 +10,17 @@ from typing import Any
 
 from ..report import ReportInterrupted, copy_suite, read_parameters, run_report
 from ..report.summary import CHANGES_ALERT
-from ._common import EXIT_ALERT, EXIT_OK, add_profile_hints, fail, positive_int, profile_hints
+from ._common import (
+    EXIT_ALERT,
+    EXIT_OK,
+    add_database_options,
+    add_profile_hints,
+    data_source,
+    database_options,
+    fail,
+    positive_int,
+    profile_hints,
+)
 
 
 def add_commands(sub: Any) -> None:
@@ -53,10 +63,14 @@ def add_commands(sub: Any) -> None:
     )
     rep.add_argument(
         "--data",
-        type=Path,
+        type=data_source,
         metavar="PATH",
-        help="data file or folder, passed as data_path (default: each notebook's own)",
+        help="data file or folder, passed as data_path (default: each notebook's own); or a "
+        "database, postgresql://user@host:port/db or a .duckdb file, with --table or "
+        "--query: its rows are read once (the password from the URL, PGPASSWORD or "
+        ".pgpass, never recorded)",
     )
+    add_database_options(rep)
     rep.add_argument(
         "--profile",
         type=Path,
@@ -162,6 +176,7 @@ def _report(args: argparse.Namespace) -> int:
             engine=args.engine,
             jobs=args.jobs,
             spark_master=args.spark_master,
+            **database_options(args),
         )
     except ReportInterrupted as stopped:
         print(stopped.result.summary())

@@ -23,8 +23,8 @@ import pyarrow as pa
 import pyarrow.csv as pa_csv
 import pyarrow.json as pa_json
 
-from .._engine import to_pandas
 from ..errors import JourneyDataError, JourneyDataWarning, JourneyError, JourneyParameterError
+from .database import database_source, is_database_url, redact, write_postgres
 from .validate import MALFORMED, ValidationReport, validate_events
 
 __all__ = ["format_of", "load_events", "read_events", "read_table", "write_table"]
@@ -101,7 +101,9 @@ def read_table(path: str | os.PathLike, **read_options: Any) -> tuple[pd.DataFra
         The file. Its format comes from the extension: ``.csv``, ``.tsv``, ``.txt`` (text with
         delimiters), ``.parquet``/``.pq``, ``.jsonl``/``.ndjson``, ``.json``, each optionally
         followed by ``.gz``, ``.bz2``, ``.xz``, ``.zst`` or ``.zip``; ``.xlsx``/``.xlsm``;
-        or a DuckDB database file, ``.duckdb``/``.ddb``.
+        or a DuckDB database file, ``.duckdb``/``.ddb``; or a PostgreSQL database's URL,
+        ``postgresql://user@host:port/database`` (see :mod:`journey_lib.io.database` for
+        where the password comes from).
     **read_options
         For CSV, read by pyarrow's multithreaded reader (no Python per line): ``sep`` (or
         ``delimiter``), ``encoding``, ``quotechar``, ``escapechar``, ``skiprows``,
@@ -110,8 +112,8 @@ def read_table(path: str | os.PathLike, **read_options: Any) -> tuple[pd.DataFra
         first sheet by default), ``skiprows``, ``usecols``, ``na_values`` and ``dtype``, as
         in :func:`pandas.read_excel`. For JSON, ``encoding`` and the options of
         :func:`pandas.read_json`; for Parquet, those of :func:`pandas.read_parquet`. For a
-        DuckDB database, ``table`` (a name, ``schema.name`` too) or ``query`` (one
-        ``SELECT``), exactly one; the file is opened read-only.
+        database, ``table`` (a name, ``schema.name`` too) or ``query`` (one ``SELECT``),
+        exactly one; a DuckDB file is opened read-only, PostgreSQL's rows are streamed.
 
     Returns
     -------
@@ -144,6 +146,8 @@ def read_table(path: str | os.PathLike, **read_options: Any) -> tuple[pd.DataFra
     >>> malformed
     ['expected 3 fields, found 4: 2;2024-01-02;a;b']
     """
+    if is_database_url(path):
+        return _database_rows(path, read_options), []
     path = Path(path)
     if not path.exists():
         raise JourneyDataError(f"{path}: no such file")
@@ -160,7 +164,7 @@ def read_table(path: str | os.PathLike, **read_options: Any) -> tuple[pd.DataFra
         elif kind == "parquet":
             frame, malformed = pd.read_parquet(path, **read_options), []
         elif kind == "duckdb":
-            frame, malformed = _read_duckdb(path, read_options), []
+            frame, malformed = _database_rows(path, read_options), []
         else:
             frame, malformed = _read_json(path, lines=kind == "jsonl", options=read_options), []
     except JourneyError:
@@ -169,11 +173,6 @@ def read_table(path: str | os.PathLike, **read_options: Any) -> tuple[pd.DataFra
         detail = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise JourneyDataError(f"could not read {path} as {kind.upper()}: {detail}") from None
     if len(frame) == 0 and not malformed:
-        if kind == "duckdb":
-            what = read_options.get("table") or "the query"
-            raise JourneyDataError(
-                f"{path}: {what} returns no row (columns: {list(frame.columns)[:10]})"
-            )
         raise JourneyDataError(f"{path} has no data rows (header only: {list(frame.columns)[:10]})")
     return frame, malformed
 
@@ -187,34 +186,16 @@ def _duckdb_errors() -> tuple[type[BaseException], ...]:
     return (duckdb.Error,)
 
 
-def _read_duckdb(path: Path, options: Mapping[str, Any]) -> pd.DataFrame:
-    """A table or a query's rows from a DuckDB database file, opened read-only."""
+def _database_rows(source: str | os.PathLike, options: Mapping[str, Any]) -> pd.DataFrame:
+    """A database's rows (:mod:`journey_lib.io.database`): ``table=`` or ``query=`` only."""
     unknown = sorted(set(options) - {"table", "query"})
-    given = [name for name in ("table", "query") if options.get(name)]
-    if unknown or len(given) != 1:
+    if unknown:
+        where = redact(str(source)) if is_database_url(source) else source
         raise JourneyParameterError(
-            f"{path} is a DuckDB database: name the rows with table='events' or "
-            f"query='SELECT ...', one of them"
-            + (f"; {unknown} apply to files, not databases" if unknown else "")
+            f"{where} is a database: name the rows with table='events' or query='SELECT "
+            f"...'; {unknown} apply to files, not databases"
         )
-    import duckdb
-
-    with duckdb.connect(str(path), read_only=True) as connection:
-        if given == ["table"]:
-            name = str(options["table"])
-            tables = connection.sql(
-                "SELECT table_schema, table_name FROM information_schema.tables"
-            ).fetchall()
-            known = {n for _, n in tables} | {f"{schema}.{n}" for schema, n in tables}
-            if name not in known:
-                listed = sorted(n for _, n in tables)[:10]
-                raise JourneyDataError(f"{path} has no table {name!r}; its tables: {listed}")
-            relation = connection.table(name)
-        else:
-            relation = connection.sql(str(options["query"]))
-            if relation is None:
-                raise JourneyParameterError("query= must be one SELECT that returns rows")
-        return to_pandas(relation)
+    return database_source(source, **options).read()
 
 
 def read_events(
@@ -258,9 +239,8 @@ def read_events(
         try:
             report = validate_events(frame, columns=columns, as_of=as_of)
         except JourneyDataError as exc:
-            raise JourneyDataError(
-                f"{source}: {exc}{_other_sheets(source, read_options)}"
-            ) from None
+            where = redact(source) if is_database_url(source) else source
+            raise JourneyDataError(f"{where}: {exc}{_other_sheets(source, read_options)}") from None
     else:
         frame, malformed = source, []
         report = validate_events(frame, columns=columns, as_of=as_of)
@@ -367,6 +347,8 @@ def _with_id_as_text(
 ) -> dict[str, Any]:
     """Ask CSV and workbook readers for ids as text, so "007" keeps its zeros (validation
     decides)."""
+    if is_database_url(source):
+        return options
     path = Path(source)
     # A missing path or a folder is left to read_table, whose message names the problem.
     if not path.is_file() or format_of(path) not in ("csv", "excel") or "dtype" in options:
@@ -575,9 +557,9 @@ def _read_excel(path: Path, options: Mapping[str, Any]) -> pd.DataFrame:
 def _other_sheets(source: str | os.PathLike, options: Mapping[str, Any]) -> str:
     """For a workbook whose sheet lacked the log's columns: which sheet was read and which
     others there are; empty for other files."""
-    path = Path(source)
-    if format_of(path) != "excel":
+    if is_database_url(source) or format_of(Path(source)) != "excel":
         return ""
+    path = Path(source)
     with pd.ExcelFile(path, engine="calamine") as book:
         names = book.sheet_names
     if len(names) < 2:
@@ -608,8 +590,9 @@ def add_malformed(report: ValidationReport, malformed: list[str]) -> ValidationR
     )
 
 
-def write_table(frame: pd.DataFrame, path: str | os.PathLike) -> Path:
-    """Write a frame to CSV, Parquet or JSON lines, chosen by the extension.
+def write_table(frame: pd.DataFrame, path: str | os.PathLike) -> Path | str:
+    """Write a frame to CSV, Parquet or JSON lines, chosen by the extension, or to a
+    PostgreSQL table.
 
     Compressed CSV and JSON lines (``.csv.gz``, ...) are written reproducibly: the gzip
     header carries no timestamp, so the same frame always gives the same bytes. Parent
@@ -619,12 +602,14 @@ def write_table(frame: pd.DataFrame, path: str | os.PathLike) -> Path:
     ----------
     frame : pandas.DataFrame
     path : str or path-like
-        ``.parquet``/``.pq``, ``.csv``/``.tsv``, ``.jsonl``/``.ndjson``, optionally compressed.
+        ``.parquet``/``.pq``, ``.csv``/``.tsv``, ``.jsonl``/``.ndjson``, optionally
+        compressed; or ``postgresql://user@host:port/database/table``, a table replaced
+        atomically (see :func:`journey_lib.io.database.write_postgres`).
 
     Returns
     -------
-    pathlib.Path
-        The path written.
+    pathlib.Path or str
+        The path written; for a table, what was written in words (no password).
 
     Examples
     --------
@@ -633,6 +618,8 @@ def write_table(frame: pd.DataFrame, path: str | os.PathLike) -> Path:
     >>> pd.read_csv(out)["a"].tolist()
     [1]
     """
+    if is_database_url(path):
+        return write_postgres(frame, str(path))
     path = Path(path)
     kind = format_of(path)
     path.parent.mkdir(parents=True, exist_ok=True)

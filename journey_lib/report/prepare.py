@@ -83,7 +83,8 @@ class Reading:
     Attributes
     ----------
     source : str
-        The data file's name (never its folder).
+        The data file's name (never its folder), or the database's rows in words
+        (:meth:`journey_lib.io.database.DatabaseSource.describe`).
     n_input : int
         Rows read, malformed lines included.
     usable : int
@@ -142,6 +143,7 @@ def prepare_log(
     folder: str | os.PathLike[str],
     *,
     batch_rows: int = BATCH_ROWS,
+    name: str | None = None,
 ) -> Reading:
     """Validate a log once, as ``profile`` says, into ``folder`` (made if missing).
 
@@ -157,6 +159,8 @@ def prepare_log(
         A Parquet log with more rows than this (of shape ``events`` or ``process``, with an
         event column) is validated in parts of this many rows, which needs DuckDB (the
         ``scale`` extra) to sort the parts together; other logs are validated whole.
+    name : str, optional
+        What the pages call the data (:attr:`Reading.source`); default the file's name.
 
     Returns
     -------
@@ -188,7 +192,9 @@ def prepare_log(
     notes = [str(w.message) for w in caught if issubclass(w.category, JourneyDataWarning)]
     for w in caught:  # and said where the caller sees warnings (journey report's console)
         warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
-    reading = dataclasses.replace(reading, notes=list(dict.fromkeys(notes)))
+    reading = dataclasses.replace(
+        reading, notes=list(dict.fromkeys(notes)), source=name or reading.source
+    )
     record = {k: dict(v) if isinstance(v, Mapping) else v for k, v in vars(reading).items()}
     (folder / READING).write_text(json.dumps(record, indent=1), encoding="utf-8")
     return reading
@@ -219,11 +225,13 @@ def prepare_run(
     data_info: Mapping[str, Any],
     scratch: Path,
     say: Any,
+    name: str | None = None,
 ) -> tuple[Path, Reading] | None:
     """Prepare a run's log once in ``scratch`` for the notebooks declaring ``prepared``:
     the folder and its :class:`Reading`, or None when there is nothing to prepare (no
     profile, a customer table, no data file, no notebook taking it, or notebooks whose
-    own default data differ: each then reads its own, as ``data_info`` records)."""
+    own default data differ: each then reads its own, as ``data_info`` records). ``name``
+    is what the pages call the data (default: the file's name)."""
     taking = [plan.name for plan in planned if PREPARED in plan.declared]
     if found is None or found.shape == "customers" or data is None or not taking:
         return None
@@ -232,9 +240,9 @@ def prepare_run(
     read = data_info.get("per_notebook", {})
     if any(read.get(name) != str(data) for name in taking):
         return None
-    say(f"reading {Path(data).name} once for every notebook")
+    say(f"reading {name or Path(data).name} once for every notebook")
     folder = scratch / "prepared"
-    reading = prepare_log(data, found, folder)
+    reading = prepare_log(data, found, folder, name=name)
     say(
         f"read {reading.n_input:,} rows: {reading.usable:,} usable, {reading.set_aside:,} set "
         f"aside, {reading.duplicates:,} duplicates"

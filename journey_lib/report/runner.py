@@ -20,6 +20,7 @@ from typing import Any
 
 from .._engine import LOCAL_MASTER, SPARK_MASTER
 from ..errors import JourneyParameterError, ReportInterrupted
+from .database_run import database_of, database_record, snapshot
 from .execute import (
     Interruption,
     NotebookRun,
@@ -32,7 +33,7 @@ from .execute import (
 )
 from .files import read_json, write_json, write_text
 from .metrics import METRICS_LOCK
-from .parameters import ENGINE, PREPARED
+from .parameters import DATA_PATH, ENGINE, PREPARED
 from .plan import (
     Planned,
     assign_parameters,
@@ -134,6 +135,8 @@ def run_report(
     engine: str | None = None,
     jobs: int | None = None,
     spark_master: str | None = None,
+    table: str | None = None,
+    query: str | None = None,
 ) -> RunResult:
     """Run the notebooks of a folder with papermill into a new run folder under ``out``.
 
@@ -169,9 +172,13 @@ def run_report(
         selected notebook and fit its type; each notebook receives those it declares.
     only : sequence of str, optional
         Notebooks to run: names with or without ``.ipynb``, or number prefixes (``"01"``).
-    data : path, optional
+    data : path or str, optional
         A data file or folder, passed (made absolute) as ``data_path`` to the notebooks
-        declaring it; a ``data_path`` in ``parameters`` means the same. Without either, they
+        declaring it; a ``data_path`` in ``parameters`` means the same. Or a database, a
+        PostgreSQL URL (``postgresql://user@host:port/database``) or a DuckDB file, with
+        ``table`` or ``query``: its rows are read once into a temporary Parquet file which
+        the run treats as its data file (:mod:`journey_lib.report.database_run`); the
+        manifest names the database without its password. Without either, they
         use their own default. The fingerprint of the data used is recorded either way.
         Given a log, notebooks declaring ``customers_path`` get ``""`` unless it is given
         too: their sample customer table belongs to the sample. A ``customers_path`` given
@@ -218,6 +225,9 @@ def run_report(
         Executors on other machines read the log the runner prepared in its scratch folder
         (under the system's temporary folder, ``TMPDIR``), which must then be a folder
         they share. Recorded in the manifest.
+    table, query : str, optional
+        With a database as ``data``: the table (``schema.table`` too) or one ``SELECT``
+        whose rows the run reads, exactly one.
 
     Returns
     -------
@@ -234,7 +244,8 @@ def run_report(
         ``fail_fast``, ``spark_master`` without the Spark engine, or the Spark engine
         without pyspark or Java.
     JourneyDataError
-        ``data`` does not exist, or a notebook cannot be read.
+        ``data`` does not exist, a database cannot be read (unreachable, refused, no such
+        table, no row), or a notebook cannot be read.
     ReportInterrupted
         SIGTERM or SIGINT stopped the run, whose folder was finished all the same: the
         error carries its RunResult, the signal's name and the exit code (143 or 130).
@@ -257,9 +268,13 @@ def run_report(
             f"jobs must be 1 with it, got {jobs}"
         )
     suite = "packaged" if notebooks_dir is None else "folder"
-    with _notebooks_folder(notebooks_dir) as notebooks:
+    say = progress or (lambda line: None)
+    with _notebooks_folder(notebooks_dir) as notebooks, contextlib.ExitStack() as reading:
         planned = plan_notebooks(notebooks, only)
         given = dict(parameters or {})
+        database = database_of(data, given, planned, table, query)
+        if database is not None:
+            data, rows = reading.enter_context(snapshot(database, say))
         data_path = given_data(data, given, planned)
         declared = {name for plan in planned for name in plan.declared}
         data_info = data_record(planned, notebooks, data_path)
@@ -288,7 +303,6 @@ def run_report(
         assign_parameters(planned, given)
         # The summary reads the customer table the notebooks read.
         customers = {CUSTOMERS_PATH: customers_used(given, planned, notebooks)}
-        say = progress or (lambda line: None)
 
         started = utcnow()
         out = Path(out)
@@ -300,7 +314,8 @@ def run_report(
             read = data_path or _default_data(data_info)
             # Before the run's signal handlers: Ctrl-C or SIGTERM stop a long read at once,
             # before any run folder is made.
-            prepared = prepare_run(found, read, planned, data_info, Path(scratch), say)
+            named = database.describe() if database is not None else None
+            prepared = prepare_run(found, read, planned, data_info, Path(scratch), say, named)
             chosen = choose_engine(asked, prepared)
             for plan in planned:
                 if ENGINE in plan.declared:
@@ -341,9 +356,13 @@ def run_report(
             # Read once, after the summary (which runs in this process and finishes before a
             # signal is acted on): the run is recorded as interrupted or not from here on.
             signum = interruption.signum
+            if database is not None:
+                data_info = database_record(data_info, database, Path(data), rows)
             manifest = build_manifest(
                 name, started, utcnow(), notebooks, suite, given, data_info, runs, signum
             )
+            if database is not None:
+                manifest["parameters"][DATA_PATH] = database.describe()
             manifest.update(
                 timeout=timeout,
                 fail_fast=fail_fast,
