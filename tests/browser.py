@@ -141,6 +141,12 @@ class Chromium:
     def _on_worker(self, function: Callable[..., T], *args: Any) -> T:
         return self._worker.submit(function, *args).result(timeout=WAIT_S)
 
+    def call(self, function: Callable[..., T], *args: Any, wait_s: float = WAIT_S) -> T:
+        """``function(browser, *args)`` on the browser's thread, its result back (at most
+        ``wait_s`` seconds): for drivers of their own, such as tests/lab.py's. Playwright
+        objects it returns may be handed to later calls, never used on the test's thread."""
+        return self._worker.submit(function, self._browser, *args).result(timeout=wait_s)
+
     def _launch(self) -> None:
         from playwright.sync_api import sync_playwright
 

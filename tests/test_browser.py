@@ -11,6 +11,8 @@ import engines
 import pytest
 from PIL import Image
 
+pytestmark = pytest.mark.browser
+
 BLUE = (0, 0, 255)
 RED = (255, 0, 0)
 WHITE = (255, 255, 255)
