@@ -283,11 +283,8 @@ def test_a_report_from_the_database_is_the_report_from_the_csv(
     pg, sample_tables, small_settings, tmp_path
 ):
     from_csv = _report(tmp_path / "csv", small_settings, "--data", str(SAMPLE))
-    # The password from PGPASSWORD: the URL carries none.
-    env = _env(PGPASSWORD=pg.password)
-    from_pg = _report(
-        tmp_path / "pg", small_settings, "--data", pg.url, "--table", "sample", env=env
-    )
+    # The password in the URL: it must be written nowhere in the run folder.
+    from_pg = _report(tmp_path / "pg", small_settings, "--data", pg.secret_url, "--table", "sample")
     said = f"table sample of {pg.url}"
     assert assert_same_figures(from_pg, from_csv, ignore=("summary.source",)) > 20
     assert recorded_figures(from_pg)["summary.source"] == said
@@ -301,6 +298,10 @@ def test_a_report_from_the_database_is_the_report_from_the_csv(
     assert manifest["parameters"]["data_path"] == said
     assert manifest["data"]["fingerprints"][0]["rows"] == len(jl.read_table(SAMPLE)[0])
     assert said in (from_pg / "summary.html").read_text()
+    written = [p for p in from_pg.resolve().rglob("*") if p.is_file()]
+    assert len(written) > 5
+    for path in written:
+        assert pg.password.encode() not in path.read_bytes(), path
     # A DuckDB file goes the same way.
     from_duckdb = _report(
         tmp_path / "duckdb", small_settings, "--data", str(sample_tables), "--table", "events"
@@ -308,21 +309,18 @@ def test_a_report_from_the_database_is_the_report_from_the_csv(
     assert assert_same_figures(from_duckdb, from_csv, ignore=("summary.source",)) > 20
 
 
-def test_a_password_in_the_url_is_written_nowhere(pg, sample_tables, small_settings, tmp_path):
-    run = _report(
-        tmp_path / "run",
-        small_settings,
-        "--data",
-        pg.secret_url,
-        "--query",
-        "SELECT * FROM sample WHERE customer_id < '3'",
-    )
-    written = [p for p in run.resolve().rglob("*") if p.is_file()]
-    assert len(written) > 5
-    for path in written:
-        assert pg.password.encode() not in path.read_bytes(), path
-    manifest = json.loads((run / "manifest.json").read_text())
-    assert manifest["data"]["database"]["query"].startswith("SELECT * FROM sample")
+def test_profile_and_validate_read_a_query(pg, sample_tables):
+    query = "SELECT * FROM sample WHERE customer_id < '3'"
+    profiled = _journey("profile", pg.url, "--query", query, env=_env(PGPASSWORD=pg.password))
+    assert profiled.returncode == 0, profiled.stderr
+    assert "a touchpoint log (events)" in profiled.stdout
+    checked = _journey("validate", pg.secret_url, "--query", query)
+    assert checked.returncode == 0, checked.stderr
+    rows = len(jl.read_table(pg.secret_url, query=query)[0])
+    assert f"{rows:,} rows" in checked.stdout and pg.password not in checked.stdout
+    refused = _journey("validate", str(SAMPLE), "--table", "events")
+    assert refused.returncode == 2
+    assert refused.stderr.startswith("journey: error: ") and refused.stderr.count("\n") == 1
 
 
 @pytest.mark.parametrize("case", ["wrong password", "missing table", "unreachable host"])
