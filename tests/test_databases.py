@@ -79,6 +79,16 @@ def _journey(*args: str, env: dict[str, str] | None = None) -> subprocess.Comple
 # ---- reading ------------------------------------------------------------------------
 
 
+def test_no_password_is_shown_by_what_names_the_rows():
+    source = database_source("postgresql://ana:pw-9@db:5432/crm/events?sslmode=require")
+    shown = [repr(source), source.describe(), json.dumps(source.record()), source.database]
+    assert all("pw-9" not in text for text in shown)
+    assert source.describe() == "table events of postgresql://ana@db:5432/crm?sslmode=require"
+    assert redact("postgresql://ana@db/crm?password=pw-9") == "postgresql://ana@db/crm"
+    with pytest.raises(JourneyParameterError, match="names the table 'events' and table="):
+        database_source("postgresql://ana:pw-9@db/crm/events", table="sales")
+
+
 def test_a_table_reads_as_the_frame_written_and_a_query_and_schema_too(pg, loaded):
     got = jl.load_events(pg.secret_url, table="events")
     pd.testing.assert_frame_equal(got, jl.load_events(loaded), check_dtype=False)

@@ -30,7 +30,7 @@ import re
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
@@ -76,7 +76,7 @@ def is_database_url(source: Any) -> bool:
     """
     return (
         isinstance(source, str)
-        and source.split("://", 1)[0].lower() in SCHEMES
+        and source.partition("://")[0].lower() in SCHEMES
         and ("://" in source)
     )
 
@@ -118,11 +118,12 @@ class DatabaseSource:
     """Rows of a database: a table, or what one ``SELECT`` returns.
 
     Made by :func:`database_source`, which checks the arguments. ``location`` is the URL
-    to connect to (password and all: it is never shown) or the DuckDB file.
+    to connect to (password and all: it is never shown, not even in the repr) or the
+    DuckDB file.
     """
 
     kind: str
-    location: str
+    location: str = field(repr=False)
     table: str | None = None
     query: str | None = None
 
