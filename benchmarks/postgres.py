@@ -1,21 +1,32 @@
-"""Reading a touchpoint log from PostgreSQL into pandas (issue 21): which driver.
+"""Reading a touchpoint log from PostgreSQL into pandas (issue 21): which driver, and
+the suite's own reader.
 
     pip install adbc-driver-postgresql "psycopg[binary]" sqlalchemy
     python benchmarks/postgres.py --url postgresql://bench@127.0.0.1:54329/postgres
     python benchmarks/postgres.py --url ... --rows 1e7 --skip-load   # the table is there
+    python benchmarks/postgres.py --url ... --rows 1e7 --skip-sqlalchemy  # 80 s, 6.5 GB
 
 Loads the simulator's log (repeated to ``--rows``) into a table ``events`` once, then reads
-the whole table into a pandas DataFrame three ways, each in a fresh connection, best of
-``--repeat``:
+the whole table five ways, each in a fresh connection, best of ``--repeat``:
 
 * **COPY** (the reference): psycopg's ``COPY (SELECT ...) TO STDOUT`` as CSV into
   ``pandas.read_csv``: what a careful hand-written reader does;
 * **ADBC**: ``adbc_driver_postgresql`` (the binary COPY protocol into Arrow), then
   ``to_pandas``;
-* **SQLAlchemy + psycopg**: ``pandas.read_sql_table`` through SQLAlchemy 2 and psycopg 3.
+* **SQLAlchemy + psycopg**: ``pandas.read_sql_table`` through SQLAlchemy 2 and psycopg 3
+  (left out with ``--skip-sqlalchemy``);
+* **journey read_table**: the suite's own reader, ``jl.read_table(url, table="events")``
+  (:meth:`journey_lib.io.database.DatabaseSource.read`: ADBC's record batches gathered,
+  then handed to pandas column by column);
+* **journey snapshot**: what ``journey report --data postgresql://... --table events`` does
+  first, :meth:`~journey_lib.io.database.DatabaseSource.snapshot`: the batches streamed
+  into a Parquet file one at a time, no frame made; its memory should stay bounded whatever
+  the table's size (a few of the driver's 16 MB batches, the Parquet writer's buffers and
+  the imports: 0.15 GB at 1M and 10M rows), not grow with the table.
 
 Every reader's rows are first checked to be the reference's (sorted, compared column by
-column). Each reader is then timed in a fresh process of its own; memory is the growth of
+column; the snapshot's file read back with pandas for the check only, outside the measured
+process). Each reader is then timed in a fresh process of its own; memory is the growth of
 that process's peak resident size over its size before the first read (Linux's
 ``VmHWM``), as Arrow's and the drivers' buffers are not Python's.
 """
@@ -24,7 +35,9 @@ from __future__ import annotations
 
 import argparse
 import io
+import tempfile
 import time
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -91,18 +104,33 @@ def by_sqlalchemy(url: str) -> pd.DataFrame:
         engine.dispose()
 
 
-def _child(name: str, url: str, repeat: int, results: Any) -> None:
-    """Run one reader ``repeat`` times in this fresh process: best time, and the growth of
-    the peak resident size over the process's size before the first read (GB)."""
-    reader = READERS[name]
+def by_journey(url: str) -> pd.DataFrame:
+    return jl.read_table(url, table="events")[0]
+
+
+def by_snapshot(url: str, path: Path) -> int:
+    """``journey report``'s read: the table streamed into the Parquet file ``path``."""
+    from journey_lib.io.database import database_source
+
+    return database_source(url, table="events").snapshot(path)
+
+
+def _child(name: str, url: str, repeat: int, results: Any, scratch: str) -> None:
+    """Run one reader ``repeat`` times in this fresh process: best time, the growth of the
+    peak resident size over the process's size before the first read (GB), and the rows
+    (read, or written to a Parquet file in the directory ``scratch``)."""
     before = _high_water()
-    best = float("inf")
+    best, rows = float("inf"), 0
     for _ in range(repeat):
         start = time.perf_counter()
-        frame = reader(url)
+        if name in WRITERS:
+            rows = WRITERS[name](url, Path(scratch) / "events.parquet")
+        else:
+            frame = READERS[name](url)
+            rows = len(frame)
+            del frame
         best = min(best, time.perf_counter() - start)
-        del frame
-    results.put((best, (_high_water() - before) / 1e6))
+    results.put((best, (_high_water() - before) / 1e6, rows))
 
 
 def _high_water() -> int:
@@ -113,20 +141,28 @@ def _high_water() -> int:
     return int(line.split()[1])
 
 
-def timed(name: str, url: str, repeat: int) -> tuple[float, float]:
+def timed(name: str, url: str, repeat: int) -> tuple[float, float, int]:
     """``_child`` in a process of its own, so that each reader's memory is its own."""
     import multiprocessing
 
     context = multiprocessing.get_context("spawn")
     results = context.Queue()
-    process = context.Process(target=_child, args=(name, url, repeat, results))
-    process.start()
-    found = results.get()
-    process.join()
+    with tempfile.TemporaryDirectory() as scratch:
+        process = context.Process(target=_child, args=(name, url, repeat, results, scratch))
+        process.start()
+        found = results.get()
+        process.join()
     return found
 
 
-READERS = {"COPY": by_copy, "ADBC": by_adbc, "SQLAlchemy + psycopg": by_sqlalchemy}
+READERS = {
+    "COPY": by_copy,
+    "ADBC": by_adbc,
+    "SQLAlchemy + psycopg": by_sqlalchemy,
+    "journey read_table": by_journey,
+}
+#: Readers that write the rows to a file (given its path) and return how many.
+WRITERS = {"journey snapshot (journey report's read)": by_snapshot}
 
 
 def same(got: pd.DataFrame, want: pd.DataFrame) -> None:
@@ -152,23 +188,44 @@ def main() -> None:
     parser.add_argument("--rows", type=float, default=1e6)
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--skip-load", action="store_true")
+    parser.add_argument(
+        "--skip-sqlalchemy", action="store_true", help="leave out SQLAlchemy (slow, big)"
+    )
     args = parser.parse_args()
     if not args.skip_load:
         load(args.url, int(args.rows))
+    names = ["ADBC", "SQLAlchemy + psycopg", "journey read_table", *WRITERS]
+    if args.skip_sqlalchemy:
+        names.remove("SQLAlchemy + psycopg")
     # Each reader's answer checked against the reference's first (and the server's cache
     # warmed); then each timed in a fresh process.
     want = by_copy(args.url)
-    for name in ("ADBC", "SQLAlchemy + psycopg"):
-        same(READERS[name](args.url), want)
+    for name in names:
+        if name in WRITERS:
+            with tempfile.TemporaryDirectory() as scratch:
+                path = Path(scratch) / "events.parquet"
+                rows = WRITERS[name](args.url, path)
+                got = pd.read_parquet(path)
+            assert rows == len(got), (rows, len(got))
+        else:
+            got = READERS[name](args.url)
+        same(got, want)
+        del got
     reference = timed("COPY", args.url, args.repeat)
     print(f"{len(want):,} rows")
-    print("| reader | time | peak memory growth | ratio to COPY |")
-    print("|---|---|---|---:|")
-    print(f"| COPY to CSV, read_csv | {reference[0]:.2f} s | {reference[1]:.2f} GB | 1.00 |")
-    for name in ("ADBC", "SQLAlchemy + psycopg"):
+    del want
+    print("| reader | time | peak memory growth | ratio to COPY | rows |")
+    print("|---|---|---|---:|---:|")
+    print(
+        f"| COPY to CSV, read_csv | {reference[0]:.2f} s | {reference[1]:.2f} GB | 1.00 "
+        f"| {reference[2]:,} |"
+    )
+    for name in names:
         result = timed(name, args.url, args.repeat)
         print(
-            f"| {name} | {result[0]:.2f} s | {result[1]:.2f} GB | {result[0] / reference[0]:.2f} |"
+            f"| {name} | {result[0]:.2f} s | {result[1]:.2f} GB "
+            f"| {result[0] / reference[0]:.2f} | {result[2]:,} |",
+            flush=True,
         )
 
 

@@ -91,7 +91,7 @@ class Kernel:
         return json.loads(self.run(_STATE.format(var=variable)))
 
     def run(self, code: str) -> str:
-        """Run ``code`` silently in the kernel; what it printed."""
+        """Run ``code`` in the kernel, outside its history; what it printed."""
         msg_id = self.client.execute(code, silent=False, store_history=False)
         printed = []
         while True:
@@ -350,6 +350,12 @@ def drag(browser: Any, tab: Tab, label: str, pixels: float) -> str:
 def controls_text(browser: Any, tab: Tab, label: str) -> str:
     """The visible text of the control described ``label`` (its readout, say)."""
     return _control(tab, label).inner_text()
+
+
+def settle(browser: Any, tab: Tab) -> None:
+    """Let the page run for half a second: Playwright hands over what a page logged only
+    while a call is waiting on it."""
+    tab.page.wait_for_timeout(500)
 
 
 def close(browser: Any, tab: Tab) -> None:

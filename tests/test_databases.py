@@ -10,6 +10,7 @@ tests/test_io_duckdb_files.py).
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import subprocess
@@ -125,6 +126,16 @@ def test_database_types_arrive_as_numbers_and_times(pg):
         "INSERT INTO typed VALUES (7, 12.50, 1e20, '2024-03-01', '2024-03-01 10:00', 3, "
         """'{"a": 1}'), (8, NULL, NULL, NULL, NULL, NULL, NULL)"""
     )
+    pg.sql(
+        "CREATE TABLE odd AS SELECT 'a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11'::uuid AS id, "
+        "12.34::money AS paid UNION ALL SELECT NULL, NULL"
+    )
+    odd = jl.read_table(pg.secret_url, table="odd")[0]
+    assert odd["id"].iloc[0] == "a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11" and pd.isna(odd["id"][1])
+    assert odd["paid"].iloc[0] == 12.34
+    # A materialized view is a table to read too.
+    pg.sql("CREATE MATERIALIZED VIEW odd_view AS SELECT * FROM odd")
+    assert len(jl.read_table(pg.secret_url, table="odd_view")[0]) == 2
     frame, _ = jl.read_table(pg.secret_url, table="typed")
     assert frame["id"].tolist() == [7, 8] and frame["id"].dtype == "int64"
     assert frame["paid"].dtype == "float64" and frame["paid"].iloc[0] == 12.5
@@ -168,6 +179,12 @@ def test_unreachable_and_refused_servers_say_so(pg):
         jl.read_table(wrong, table="events")
     assert "wrong" not in str(caught.value)
     assert redact(wrong) in str(caught.value)
+    # Passwords urllib would cut in the wrong place, or libpq quotes in its message.
+    for odd in ("s3cret#Pass", "pa/ss?word", "s3cret%zz"):
+        url = f"postgresql://{postgres.USER}:{odd}@127.0.0.1:{pg.port}/{postgres.DATABASE}"
+        with pytest.raises(JourneyDataError, match="could not connect to") as caught:
+            jl.read_table(url, table="events")
+        assert odd.split("#")[0][:5] not in str(caught.value), str(caught.value)
 
 
 # ---- writing ------------------------------------------------------------------------
@@ -206,6 +223,26 @@ def test_a_write_replaces_the_table_whole_and_a_failed_one_changes_nothing(pg):
     assert [n for n in _tables(pg) if "journey" in n] == []
 
 
+def test_an_unqualified_write_stays_in_one_schema(pg):
+    # With a schema named after the user, the search path's first: the table goes there,
+    # replaced there, and the same name in public is left alone.
+    pg.sql(f"CREATE SCHEMA {postgres.USER}")
+    try:
+        jl.write_table(pd.DataFrame({"a": [1]}), pg.secret_url + "/public.twice")
+        for rows in ([1, 2], [3, 4, 5]):
+            jl.write_table(pd.DataFrame({"a": rows}), pg.secret_url + "/twice")
+        listed = pg.sql(
+            "SELECT table_schema, count(*) FROM information_schema.tables "
+            "WHERE table_name = 'twice' GROUP BY 1 ORDER BY 1"
+        )
+        assert listed == [(postgres.USER, 1), ("public", 1)]
+        # Read as PostgreSQL resolves the name: along the search path.
+        assert jl.read_table(pg.secret_url, table="twice")[0]["a"].tolist() == [3, 4, 5]
+        assert jl.read_table(pg.secret_url, table="public.twice")[0]["a"].tolist() == [1]
+    finally:
+        pg.sql(f"DROP SCHEMA {postgres.USER} CASCADE")
+
+
 _WRITER = """
 import sys, numpy as np, pandas as pd, journey_lib as jl
 n = 3_000_000
@@ -215,10 +252,19 @@ jl.write_table(frame, sys.argv[1])
 """
 
 
-def test_killing_the_server_mid_write_leaves_the_old_table(pg, tmp_path):
+@pytest.mark.parametrize("moment", ["copying the rows", "replacing the table"])
+def test_killing_the_server_mid_write_leaves_the_old_table(pg, moment):
+    import adbc_driver_postgresql.dbapi as adbc
+
     url = pg.secret_url + "/kept"
     old = pd.DataFrame({"customer_id": ["a", "b", "c"], "p": [0.1, 0.2, 0.3]})
     jl.write_table(old, url)
+    reader = None
+    if moment == "replacing the table":
+        # A reader holding the old table makes the writer wait at its DROP, after the COPY:
+        # the server is killed inside the window between the rows and the commit.
+        reader = adbc.connect(pg.secret_url)
+        reader.cursor().execute("SELECT * FROM kept")
     writer = subprocess.Popen(
         [sys.executable, "-c", _WRITER, url],
         stdout=subprocess.PIPE,
@@ -226,22 +272,26 @@ def test_killing_the_server_mid_write_leaves_the_old_table(pg, tmp_path):
         text=True,
         env=_env(),
     )
+    # The driver reads by COPY ... TO STDOUT too: this query is told apart by its pid.
+    waiting = {
+        "copying the rows": "query ILIKE 'COPY % FROM STDIN%' AND state = 'active'",
+        "replacing the table": "query ILIKE 'DROP TABLE%' AND wait_event_type = 'Lock'",
+    }[moment]
     try:
-        # The COPY into the new table has begun when the server reports it running (the
-        # driver reads by COPY ... TO STDOUT too, so this query is told apart by its pid).
-        deadline = time.monotonic() + 120
-        copying = []
-        while not copying and time.monotonic() < deadline and writer.poll() is None:
-            copying = pg.sql(
-                "SELECT pid FROM pg_stat_activity WHERE query ILIKE 'COPY % FROM STDIN%' "
-                "AND state = 'active' AND pid <> pg_backend_pid()"
+        deadline, seen = time.monotonic() + 120, []
+        while not seen and time.monotonic() < deadline and writer.poll() is None:
+            seen = pg.sql(
+                f"SELECT pid FROM pg_stat_activity WHERE {waiting} AND pid <> pg_backend_pid()"
             )
             time.sleep(0.05)
-        assert copying, "the write never started its COPY"
+        assert seen, f"the write was never seen {moment}"
         pg.stop("immediate")
         _, stderr = writer.communicate(timeout=120)
     finally:
         writer.kill()
+        if reader is not None:
+            with contextlib.suppress(Exception):
+                reader.close()
         if not (pg.folder / "data" / "postmaster.pid").exists():
             pg.start()
     assert writer.returncode != 0
@@ -280,6 +330,7 @@ def _report(out: Path, settings: Path, *data: str, pages: str = PAGES, env=None)
         "report", "--only", pages, "--params", str(settings), "--out", str(out), *data, env=env
     )
     assert done.returncode == 0, done.stdout + done.stderr
+    assert postgres.PASSWORD not in done.stdout + done.stderr
     return out / "latest"
 
 
@@ -307,6 +358,8 @@ def test_a_report_from_the_database_is_the_report_from_the_csv(
         "table": "sample",
     }
     assert manifest["parameters"]["data_path"] == said
+    # Not the temporary file the notebooks were handed, gone after the run.
+    assert {r["parameters"].get("data_path") for r in manifest["notebooks"].values()} == {said}
     assert manifest["data"]["fingerprints"][0]["rows"] == len(jl.read_table(SAMPLE)[0])
     assert said in (from_pg / "summary.html").read_text()
     written = [p for p in from_pg.resolve().rglob("*") if p.is_file()]
@@ -347,16 +400,23 @@ def test_profile_and_validate_read_a_query(pg, sample_tables):
     assert refused.stderr.startswith("journey: error: ") and refused.stderr.count("\n") == 1
 
 
-@pytest.mark.parametrize("case", ["wrong password", "missing table", "unreachable host"])
+@pytest.mark.parametrize(
+    "case", ["wrong password", "missing table", "unreachable host", "no row", "no table named"]
+)
 def test_the_command_line_says_what_is_wrong_in_one_line(pg, sample_tables, case, tmp_path):
     url, table = pg.secret_url, "sample"
     if case == "wrong password":
         url = url.replace(pg.password, "not-it")
     elif case == "missing table":
         table = "sampel"
-    else:
+    elif case == "unreachable host":
         url = f"postgresql://{postgres.USER}:{pg.password}@127.0.0.1:{postgres.free_port()}/x"
-    done = _journey("report", "--data", url, "--table", table, "--out", str(tmp_path))
+    rows = ["--table", table]
+    if case == "no row":
+        rows = ["--query", "SELECT * FROM sample WHERE false"]
+    elif case == "no table named":
+        url, rows = str(sample_tables), []
+    done = _journey("report", "--data", url, *rows, "--out", str(tmp_path))
     assert done.returncode == 2, done.stderr
     lines = done.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("journey: error: ")
@@ -364,9 +424,10 @@ def test_the_command_line_says_what_is_wrong_in_one_line(pg, sample_tables, case
         "wrong password": "password authentication failed",
         "missing table": "has no table 'sampel'; its tables: [",
         "unreachable host": "Connection refused",
+        "no row": "the query of " + pg.url + " returns no row",
+        "no table named": "name the rows with table='events' or query=",
     }[case]
     assert expected in lines[0] and pg.password not in done.stderr + done.stdout
-    assert case != "missing table" or "'sample'" in lines[0]
     assert case != "missing table" or "'sample'" in lines[0]
     assert not any(tmp_path.iterdir())  # no run folder was begun
 

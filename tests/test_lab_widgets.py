@@ -44,17 +44,19 @@ class Case:
     label: str
     action: str
     setting: str
+    typed: str = ""
 
 
 CASES = {
     "trust what-if": Case(
         "00_customer_journey_primer", "whatif", "keeping promises", "drag", "trust"
     ),
-    # Notebook 01 shows a timeline too; 04's is tested, as 04 is open for its targeting.
-    "customer timeline": Case("04_churn_model", "explorer", "customer", "type", "customer"),
-    "funnel builder": Case("02_funnels", "builder", "window", "type", "window"),
+    "customer timeline": Case("01_touchpoints", "explorer", "customer", "type", "customer"),
+    "funnel builder": Case("02_funnels", "builder", "window", "type", "window", "7D"),
     "cohort explorer": Case("03_retention", "explorer", "period", "pick", "period"),
     "targeting what-if": Case("04_churn_model", "whatif", "save rate", "drag", "save_rate"),
+    # The campaign's targeting, by uplift: its save rate is fixed, its offer's cost is typed.
+    "campaign targeting": Case("08_campaigns", "whatif", "offer cost", "type", "offer_cost", "7.5"),
 }
 
 
@@ -125,8 +127,8 @@ def _act(browser, tab, kernel, case: Case) -> str:
         ).strip()
         browser.call(lab.type_into, tab, case.label, other)
         return other
-    browser.call(lab.type_into, tab, case.label, "7D")
-    return "7D"
+    browser.call(lab.type_into, tab, case.label, case.typed)
+    return case.typed
 
 
 @pytest.mark.parametrize("name", list(CASES))
@@ -145,8 +147,8 @@ def test_a_widget_follows_a_persons_change(name, jupyter, browser, tabs):
     setting = after["params"][case.setting]
     if case.setting == "trust":
         assert setting == {"keeping_promises": float(said)} != before["params"]["trust"]
-    elif case.setting == "save_rate":
-        assert setting == float(said) != before["params"]["save_rate"]
+    elif case.setting in ("save_rate", "offer_cost"):
+        assert setting == float(said) != before["params"][case.setting]
     else:
         assert setting == said != before["params"][case.setting]
     others = {k: v for k, v in after["params"].items() if k != case.setting}
@@ -159,6 +161,8 @@ def test_a_widget_follows_a_persons_change(name, jupyter, browser, tabs):
 def test_no_page_logged_a_javascript_error(jupyter, browser, tabs):
     for name in CASES:
         _open(name, jupyter, browser, tabs)[1].close()
+    for tab in tabs[0].values():
+        browser.call(lab.settle, tab)  # the page's events are delivered while it waits
     assert {name: tab.errors for name, tab in tabs[0].items() if tab.errors} == {}
 
 

@@ -4,6 +4,7 @@ errors, the error line, and the profile hints that ``profile`` and ``report`` bo
 from __future__ import annotations
 
 import argparse
+import re
 import sys
 from pathlib import Path
 from typing import Any
@@ -20,6 +21,8 @@ class Parser(argparse.ArgumentParser):
     """argparse, but a usage error is one line and exit code 2, like every other error."""
 
     def error(self, message: str) -> None:  # type: ignore[override]
+        # An argument it quotes may be a database URL holding a password.
+        message = re.sub(r"(?i)postgres(?:ql)?://\S+", lambda m: redact(m.group()), message)
         self.exit(EXIT_UNUSABLE, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
 
 

@@ -37,6 +37,7 @@ from ..churn.call_list import MAX_REASONS
 from ..churn.fitting import LARGE, SETTINGS
 from ..errors import JourneyDataError, JourneyParameterError
 from ..io import read_events, read_table, write_table
+from ..io.database import is_database
 from ..io.profile import profile as infer_profile
 from ._common import (
     Parser,
@@ -339,14 +340,17 @@ def _at_risk(args: argparse.Namespace) -> int:
                 f"{option} applies with a saved MODEL; the at-risk list is scored at the log's "
                 f"end, with three reasons"
             )
-    options = database_options(args)
-    found = infer_profile(args.data, **profile_hints(args), **options)
+    options, data = database_options(args), args.data
+    if is_database(data):
+        # Read once: profiling and reading would each read the table again.
+        data, options = read_table(data, **options)[0], {}
+    found = infer_profile(data, **profile_hints(args), **options)
     if found.shape == "customers":
         raise JourneyDataError(
             f"{shown(args.data)} is a customer table, one row per customer: the at-risk list "
             f"needs a touchpoint log (a customer table is scored with a MODEL trained on one)"
         )
-    report = found.read(args.data, **options)
+    report = found.read(data, **options)
     if not report.ok:
         print(report.summary(), file=sys.stderr)
     if report.clean.empty:

@@ -4,9 +4,10 @@ A database is named as a file is, and its rows with ``table=`` or ``query=``:
 
 * **PostgreSQL**, ``postgresql://user@host:port/database`` (``postgres://`` too), through
   ADBC's PostgreSQL driver (``adbc-driver-postgresql``, the ``database`` extra), which reads
-  PostgreSQL's binary ``COPY`` stream straight into Arrow: on 1M and 10M rows it took 0.53
-  and 0.37 times as long as ``COPY ... TO STDOUT`` as CSV into pandas, and SQLAlchemy with
-  psycopg 5 times as long (benchmarks/README.md, "Reading from PostgreSQL"). The password
+  PostgreSQL's binary ``COPY`` stream straight into Arrow: :func:`journey_lib.read_table`
+  on 1M and 10M rows took 0.50 and 0.67 times as long as ``COPY ... TO STDOUT`` as CSV into
+  pandas, and SQLAlchemy with psycopg 5.3 times as long (benchmarks/README.md, "Reading
+  from PostgreSQL"). The password
   comes from the URL, ``PGPASSWORD`` or a ``.pgpass`` file (``PGPASSFILE``), as every
   PostgreSQL program finds it (libpq's own rules, with the other ``PG*`` variables); what is
   said or recorded of a URL never holds it (:func:`redact`). A URL's path may name the
@@ -25,6 +26,7 @@ killed write leaves the old table as it was.
 
 from __future__ import annotations
 
+import binascii
 import os
 import re
 import uuid
@@ -33,8 +35,9 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+from urllib.parse import unquote
 
+import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -99,18 +102,41 @@ def is_database(source: Any) -> bool:
 def redact(url: str) -> str:
     """A PostgreSQL URL without its password (in the user part or as ``password=``).
 
+    The URL is taken apart as text, not by :mod:`urllib.parse`, which would cut a password
+    holding an unencoded ``#``, ``/`` or ``?`` in the wrong place and show the rest.
+
     Examples
     --------
     >>> redact("postgresql://ana:s3cret@db.example.com:5432/crm?password=x&sslmode=require")
     'postgresql://ana@db.example.com:5432/crm?sslmode=require'
+    >>> redact("postgresql://ana:pa#ss/?@db/crm")
+    'postgresql://ana@db/crm'
     """
-    parts = urlsplit(url)
-    netloc = parts.netloc
-    if "@" in netloc:
-        user, host = netloc.rsplit("@", 1)
-        netloc = f"{user.split(':', 1)[0]}@{host}"
-    query = urlencode([(k, v) for k, v in parse_qsl(parts.query) if k.lower() != "password"])
-    return urlunsplit((parts.scheme, netloc, parts.path, query, parts.fragment))
+    scheme, user, _, rest = _url_parts(url)
+    rest = re.sub(r"(?i)([?&])password=[^&]*(&|$)", r"\1", rest).replace("?&", "?")
+    rest = rest.rstrip("?&")
+    return f"{scheme}://{user + '@' if user else ''}{rest}"
+
+
+def _url_parts(url: str) -> tuple[str, str, str, str]:
+    """``scheme, user, password, rest`` of a PostgreSQL URL (rest: host, port, path and
+    query). The user part ends at the URL's last ``@``: a password may hold ``@`` unencoded,
+    and taking too much as the user part hides more, never shows a password."""
+    scheme, _, after = url.partition("://")
+    userinfo, at, rest = after.rpartition("@")
+    if not at:
+        return scheme, "", "", after
+    user, _, password = userinfo.partition(":")
+    return scheme, user, password, rest
+
+
+def _scrubbed(text: str, url: str) -> str:
+    """``text`` (what a server or libpq said) without the URL's password, as written or
+    percent-decoded."""
+    password = _url_parts(url)[2]
+    for form in {password, unquote(password)} - {""}:
+        text = text.replace(form, "***")
+    return text
 
 
 @dataclass(frozen=True)
@@ -262,17 +288,23 @@ def database_source(
 
 
 def _split_table(url: str) -> tuple[str, str | None]:
-    """A URL whose path is ``/database/table`` as the database's URL and the table."""
-    parts = urlsplit(url)
-    segments = [s for s in parts.path.split("/") if s]
+    """A URL whose path is ``/database/table`` as the database's URL and the table
+    (percent-decoded); other URLs as they are, with no table. Text operations keep the
+    rest of the URL exactly as written (libpq reads its own escapes; an empty host, for a
+    Unix socket, keeps its ``///``)."""
+    scheme, user, password, rest = _url_parts(url)
+    address, question, query = rest.partition("?")
+    host, slash, path = address.partition("/")
+    segments = [s for s in path.split("/") if s] if slash else []
     if len(segments) < 2:
         return url, None
     if len(segments) > 2:
         raise JourneyParameterError(
             f"{redact(url)}: expected .../DATABASE or .../DATABASE/TABLE after the host"
         )
-    database = urlunsplit(parts._replace(path=f"/{segments[0]}"))
-    return database, segments[1]
+    credentials = f"{user}{':' + password if password else ''}@" if user or password else ""
+    database = f"{scheme}://{credentials}{host}/{segments[0]}{question}{query}"
+    return database, unquote(segments[1])
 
 
 # ---- PostgreSQL -----------------------------------------------------------------------
@@ -284,29 +316,35 @@ def _connect(url: str) -> Any:
         import adbc_driver_postgresql.dbapi as adbc
     except ImportError:
         raise JourneyDataError(f"reading or writing PostgreSQL needs {_INSTALL}") from None
-    parts, given = urlsplit(url), url
-    if "connect_timeout" not in dict(parse_qsl(parts.query)):
-        query = urlencode([*parse_qsl(parts.query), ("connect_timeout", str(CONNECT_TIMEOUT))])
-        url = urlunsplit(parts._replace(query=query))
+    given = url
+    # Appended as text: the URL's own escapes are libpq's to read (a round trip through
+    # urllib would turn %20 into +). PGCONNECT_TIMEOUT, when set, is the user's choice.
+    if "connect_timeout=" not in url and not os.environ.get("PGCONNECT_TIMEOUT"):
+        url += f"{'&' if '?' in url else '?'}connect_timeout={CONNECT_TIMEOUT}"
     try:
         return adbc.connect(url)
     except adbc.Error as exc:
+        said = _server_said(exc, given)
         raise JourneyDataError(
-            f"could not connect to {redact(given)}: {_server_said(exc)}{_hint(exc)}"
+            f"could not connect to {redact(given)}: {said}{_hint(exc)}"
         ) from None
 
 
-def _server_said(exc: BaseException) -> str:
-    """What the server or libpq said, in one line, without the driver's prefixes."""
+def _server_said(exc: BaseException, url: str) -> str:
+    """What the server or libpq said, in one line, without the driver's prefixes (nor the
+    statement it quotes) and without the password of ``url``, which libpq may quote."""
     text = str(exc).strip()
     text = re.sub(r"^[A-Z_]+: (\[libpq\] )?", "", text)
     text = re.sub(
-        r"^(Failed to connect|Failed to prepare query|Failed to execute query): ", "", text
+        r"^(Failed to connect|Failed to prepare query|Failed to execute query)( '.*?')?: ",
+        "",
+        text,
+        flags=re.DOTALL,
     )
     text = re.sub(r'^connection to server at "[^"]*", port \d+ failed: ', "", text)
     text = re.sub(r"^(FATAL|ERROR):\s+", "", text)
     lines = [line.strip() for line in text.splitlines() if line.strip()]
-    return lines[0] if lines else type(exc).__name__
+    return _scrubbed(lines[0], url) if lines else type(exc).__name__
 
 
 def _hint(exc: BaseException) -> str:
@@ -341,7 +379,7 @@ def _postgres_batches(source: DatabaseSource, batch_bytes: int) -> Iterator[pa.R
                 reader = cursor.fetch_record_batch()
             except adbc.Error as exc:
                 raise JourneyDataError(
-                    f"could not read {source.describe()}: {_server_said(exc)}"
+                    f"could not read {source.describe()}: {_server_said(exc, source.location)}"
                 ) from None
             yield reader
     finally:
@@ -349,16 +387,30 @@ def _postgres_batches(source: DatabaseSource, batch_bytes: int) -> Iterator[pa.R
 
 
 def _postgres_table(cursor: Any, source: DatabaseSource) -> str:
-    """The table's quoted, schema-qualified name, found in the catalogue; a name not
-    there is an error listing the tables that are (a bare name matches in any schema, and
-    as PostgreSQL folds unquoted names, in any case when nothing matches exactly)."""
-    cursor.execute(
-        "SELECT table_schema, table_name FROM information_schema.tables WHERE table_schema "
-        f"NOT IN {tuple(_SYSTEM_SCHEMAS)} ORDER BY table_schema = 'public' DESC, 1, 2"
-    )
-    tables = cursor.fetchall()
+    """The table's quoted, schema-qualified name: as PostgreSQL itself finds the name
+    (a bare one along the search path, as a query would), else in the catalogue (a bare
+    name in any schema, public first, and as PostgreSQL folds unquoted names, in any case
+    when nothing matches exactly); a name not there is an error listing the tables."""
     name = str(source.table)
     schema, _, bare = name.rpartition(".")
+    exact = f"{_quoted(schema)}.{_quoted(bare)}" if schema else _quoted(bare)
+    cursor.execute(
+        "SELECT n.nspname, c.relname FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n "
+        "ON n.oid = c.relnamespace WHERE c.oid = to_regclass($1)",
+        (exact,),
+    )
+    resolved = cursor.fetchall()
+    if resolved:
+        return f"{_quoted(resolved[0][0])}.{_quoted(resolved[0][1])}"
+    # The catalogue itself, not information_schema: that leaves out materialized views.
+    # Tables, views, materialized views, foreign and partitioned tables.
+    cursor.execute(
+        "SELECT n.nspname, c.relname FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n "
+        "ON n.oid = c.relnamespace WHERE c.relkind IN ('r', 'v', 'm', 'f', 'p') AND n.nspname "
+        f"NOT IN {tuple(_SYSTEM_SCHEMAS)} AND n.nspname NOT LIKE 'pg_temp%' "
+        "ORDER BY n.nspname = 'public' DESC, 1, 2"
+    )
+    tables = cursor.fetchall()
 
     def matching(fold: Any) -> list[tuple[str, str]]:
         return [
@@ -423,20 +475,28 @@ def write_postgres(frame: pd.DataFrame, url: str) -> str:
         [c.cast(c.type.value_type) if pa.types.is_dictionary(c.type) else c for c in data.columns],
         names=data.column_names,
     )
-    staged = f"{name[:40]}_journey_{uuid.uuid4().hex[:12]}"
-    qualified = f"{_quoted(schema)}." if schema else ""
+    # A name of its own (within PostgreSQL's 63 bytes whatever the table's name), so that
+    # two writers never meet before the rename.
+    staged = f"journey_staged_{uuid.uuid4().hex[:16]}"
     import adbc_driver_postgresql.dbapi as adbc
 
     connection = _connect(database)
     try:
         with connection.cursor() as cursor:
-            cursor.adbc_ingest(staged, data, mode="create", db_schema_name=schema or None)
-            cursor.execute(f"DROP TABLE IF EXISTS {qualified}{_quoted(name)}")
-            cursor.execute(f"ALTER TABLE {qualified}{_quoted(staged)} RENAME TO {_quoted(name)}")
+            if not schema:
+                # Every statement in one schema: an unqualified name would be created in
+                # the search path's first schema but dropped wherever the old table is.
+                cursor.execute("SELECT current_schema()")
+                schema = cursor.fetchone()[0]
+            cursor.adbc_ingest(staged, data, mode="create", db_schema_name=schema)
+            cursor.execute(f"DROP TABLE IF EXISTS {_quoted(schema)}.{_quoted(name)}")
+            cursor.execute(
+                f"ALTER TABLE {_quoted(schema)}.{_quoted(staged)} RENAME TO {_quoted(name)}"
+            )
         connection.commit()
     except adbc.Error as exc:
         raise JourneyDataError(
-            f"could not write table {table} of {redact(database)}: {_server_said(exc)} "
+            f"could not write table {table} of {redact(database)}: {_server_said(exc, url)} "
             f"(nothing was changed)"
         ) from None
     finally:
@@ -509,7 +569,8 @@ def _said(source: DatabaseSource) -> Iterator[None]:
     try:
         yield
     except errors as exc:
-        raise JourneyDataError(f"could not read {source.describe()}: {_server_said(exc)}") from None
+        said = _server_said(exc, source.location)
+        raise JourneyDataError(f"could not read {source.describe()}: {said}") from None
 
 
 # ---- Arrow types fit for pandas ---------------------------------------------------------
@@ -525,16 +586,38 @@ def _plain_stream(reader: pa.RecordBatchReader) -> pa.RecordBatchReader:
 
 
 def _plain_batch(batch: pa.RecordBatch, schema: pa.Schema) -> pa.RecordBatch:
-    columns = [_as(column, field.type) for column, field in zip(batch.columns, schema, strict=True)]
+    columns = [_as(column, field) for column, field in zip(batch.columns, schema, strict=True)]
     return pa.RecordBatch.from_arrays(columns, schema=schema)
 
 
-def _as(column: pa.Array, target: pa.DataType) -> pa.Array:
+def _as(column: pa.Array, field: pa.Field) -> pa.Array:
+    target = field.type
     if column.type == target:
         return column
     if isinstance(column.type, pa.BaseExtensionType):
         column = column.storage
+    if pa.types.is_fixed_size_binary(column.type) and column.type.byte_width == 16:
+        return _uuid_text(column)
+    if _postgres_type(field) == "money":
+        return pc.divide(pc.cast(column, pa.float64()), 100.0)
     return pc.cast(column, target)
+
+
+#: Where a uuid's 32 hex digits go in its 36 characters (8-4-4-4-12, dashes between).
+_UUID_DIGITS = np.array([i for i in range(36) if i not in (8, 13, 18, 23)])
+
+
+def _uuid_text(column: pa.Array) -> pa.Array:
+    """16-byte uuids as their canonical text, ``8-4-4-4-12`` lower-case hex digits: the
+    bytes hex-encoded at once and the dashes put in by position, no Python per value."""
+    size = len(column)
+    start = column.offset * 16
+    raw = np.frombuffer(column.buffers()[1], dtype=np.uint8)[start : start + size * 16]
+    digits = np.frombuffer(binascii.hexlify(raw.tobytes()), dtype=np.uint8).reshape(size, 32)
+    text = np.full((size, 36), ord("-"), dtype=np.uint8)
+    text[:, _UUID_DIGITS] = digits
+    values = text.view("S36").ravel().astype(str)
+    return pa.array(values, type=pa.string(), mask=column.is_null().to_numpy(zero_copy_only=False))
 
 
 def _plain_field(field: pa.Field) -> pa.Field:
@@ -543,9 +626,13 @@ def _plain_field(field: pa.Field) -> pa.Field:
         whole = kind.scale == 0 and kind.precision <= 18
         return field.with_type(pa.int64() if whole else pa.float64())
     # PostgreSQL's numeric arrives as text (an opaque type); its precision and scale in
-    # the field's metadata since ADBC 1.13.
-    if _postgres_type(field) == "numeric":
-        return field.with_type(pa.int64() if _whole_numeric(field) else pa.float64())
+    # the field's metadata since ADBC 1.13. Its money arrives as whole cents.
+    if _postgres_type(field) in ("numeric", "money"):
+        whole = _postgres_type(field) == "numeric" and _whole_numeric(field)
+        return field.with_type(pa.int64() if whole else pa.float64())
+    # A uuid arrives as its 16 bytes: as text, it reads as DuckDB's and a CSV's do.
+    if _postgres_type(field) == "uuid" or getattr(kind, "extension_name", "") == "arrow.uuid":
+        return field.with_type(pa.string())
     if isinstance(kind, pa.BaseExtensionType):
         return field.with_type(kind.storage_type)
     return field

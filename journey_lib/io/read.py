@@ -156,6 +156,12 @@ def read_table(path: str | os.PathLike, **read_options: Any) -> tuple[pd.DataFra
     if path.stat().st_size == 0:
         raise JourneyDataError(f"{path} is empty (0 bytes)")
     kind = format_of(path)
+    named = sorted({"table", "query"} & set(read_options))
+    if named and kind != "duckdb":
+        raise JourneyParameterError(
+            f"{path} is a file; {' and '.join(f'{n}=' for n in named)} name rows of a "
+            f"database (postgresql://... or a .duckdb file)"
+        )
     try:
         if kind == "csv":
             frame, malformed = _read_csv(path, dict(read_options))

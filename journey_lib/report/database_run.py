@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import JourneyDataError, JourneyParameterError
-from ..io.database import DatabaseSource, database_source, is_database
+from ..io.database import DatabaseSource, database_source, is_database, is_database_url
 from .parameters import DATA_PATH, CommandLineValue
 from .plan import Planned
 
@@ -66,7 +66,7 @@ def database_of(
             f"--data: no selected notebook declares a {DATA_PATH} parameter ({names})"
         )
     given.pop(DATA_PATH, None)
-    path = None if str(raw).startswith(("postgres://", "postgresql://")) else Path(raw)
+    path = None if is_database_url(str(raw)) else Path(raw)
     if path is not None and not path.expanduser().is_file():
         raise JourneyDataError(f"--data {str(raw)!r}: no such file")
     source = str(path.expanduser().resolve()) if path is not None else str(raw)

@@ -362,7 +362,11 @@ def run_report(
                 name, started, utcnow(), notebooks, suite, given, data_info, runs, signum
             )
             if database is not None:
+                # What the notebooks were handed was a temporary file, gone after the run.
                 manifest["parameters"][DATA_PATH] = database.describe()
+                for run in manifest["notebooks"].values():
+                    if DATA_PATH in run.get("parameters", {}):
+                        run["parameters"][DATA_PATH] = database.describe()
             manifest.update(
                 timeout=timeout,
                 fail_fast=fail_fast,
