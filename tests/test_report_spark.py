@@ -2,12 +2,14 @@
 the notebooks against Spark sessions in local mode, and every figure, reading and table
 equals the pandas report's on the same log.
 
-CI runs the touchpoints and the churn model (01, 04: the log's tables, and the features of
-every customer at each cutoff, the heaviest of the engine's work) and the summary. The
-funnels, retention and the credit and value (02, 03, 05) are a slow test, for CI's time:
+CI runs the touchpoints (01: the log's tables) and the summary. The funnels, retention,
+the churn model and the credit and value (02, 03, 04, 05) are a slow test, for CI's time:
 Spark on one machine pays about a second a query, and a page asks dozens to hundreds
 (benchmarks/README.md, "On Spark"); their functions' Spark answers are held to pandas in
-CI by tests/test_funnels.py, tests/test_retention.py and tests/test_attribution.py. The
+CI by tests/test_funnels.py, tests/test_retention.py, tests/test_churn_dataset.py (the
+features of every customer at a cutoff, the heaviest of the engine's work) and
+tests/test_attribution.py. The churn model's page left CI's Spark report when the browser
+and database tests of issue 21 came in. The
 segments and changes notebooks (06, 07) pass too and are left out, their functions held to
 pandas in tests/test_segments*.py and tests/test_monitor*.py. The reports run with the small
 settings (``engines.SMALL``, which says why they leave the engine's work whole)."""
@@ -36,8 +38,10 @@ from journey_lib.errors import JourneyParameterError
 from journey_lib.report import prepare, run_report
 
 MASTER = "local[2]"
-ONLY = "01,04"
-SLOW_ONLY = "02,03,05"
+ONLY = "01"
+SLOW_ONLY = "02,03,04,05"
+#: Figures CI's Spark report (01 and the summary) records, each held to pandas's.
+FIGURES_IN_CI = 80
 JVM_NOTICE = "WARNING: Using incubator modules: jdk.incubator.vector\n"
 # The Spark sessions of the notebooks and the summary compile no code, as the session of
 # tests/conftest.py (which says why): on notebook 01's queries over the sample, a third less
@@ -86,14 +90,12 @@ def runs(tmp_path_factory):
 
 def test_every_figure_equals_the_pandas_report(runs):
     pandas, spark, _ = runs
-    assert assert_same_figures(spark, pandas) >= 120
-    # The churn model's figures among them, held to the bit.
-    assert "04_churn_model.brier" in recorded_figures(spark)
+    assert assert_same_figures(spark, pandas) >= FIGURES_IN_CI
 
 
 def test_every_reading_and_table_equals_the_pandas_report(runs):
     pandas, spark, _ = runs
-    assert assert_same_pages(spark, pandas) >= 50
+    assert assert_same_pages(spark, pandas) >= 25
     summary = (spark / "summary.html").read_text()
     assert "33,304 rows read from events.csv.gz." in summary
 
@@ -101,10 +103,11 @@ def test_every_reading_and_table_equals_the_pandas_report(runs):
 @pytest.mark.slow
 def test_funnels_retention_credit_and_value_equal_the_pandas_report(tmp_path):
     pandas, spark, _ = both_reports(tmp_path, SLOW_ONLY)
-    assert assert_same_figures(spark, pandas) >= 90
-    # Customer value among them, held to the bit.
+    assert assert_same_figures(spark, pandas) >= 110
+    # The churn model's and customer value's among them, held to the bit.
+    assert "04_churn_model.brier" in recorded_figures(spark)
     assert "05_attribution_and_value.mean_clv" in recorded_figures(spark)
-    assert assert_same_pages(spark, pandas) >= 40
+    assert assert_same_pages(spark, pandas) >= 55
 
 
 def test_the_engine_and_master_are_recorded_and_spark_keeps_quiet(runs):
