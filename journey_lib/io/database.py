@@ -553,24 +553,23 @@ def _first(exc: BaseException) -> str:
 @contextmanager
 def _said(source: DatabaseSource) -> Iterator[None]:
     """Errors met while the rows stream in (a server gone midway, say), in one line."""
-    errors: tuple[type[BaseException], ...] = (pa.ArrowException,)
-    try:
-        import adbc_driver_manager
-
-        errors += (adbc_driver_manager.Error,)
-    except ImportError:
-        pass
-    try:
-        import duckdb
-
-        errors += (duckdb.Error,)
-    except ImportError:
-        pass
     try:
         yield
-    except errors as exc:
+    except (pa.ArrowException, *driver_errors()) as exc:
         said = _server_said(exc, source.location)
         raise JourneyDataError(f"could not read {source.describe()}: {said}") from None
+
+
+def driver_errors() -> tuple[type[BaseException], ...]:
+    """The error classes of the database drivers installed (both are optional): DuckDB's
+    and ADBC's."""
+    errors: tuple[type[BaseException], ...] = ()
+    for module, name in (("duckdb", "Error"), ("adbc_driver_manager", "Error")):
+        try:
+            errors += (getattr(__import__(module), name),)
+        except ImportError:
+            pass
+    return errors
 
 
 # ---- Arrow types fit for pandas ---------------------------------------------------------

@@ -24,7 +24,7 @@ import pyarrow.csv as pa_csv
 import pyarrow.json as pa_json
 
 from ..errors import JourneyDataError, JourneyDataWarning, JourneyError, JourneyParameterError
-from .database import database_source, is_database_url, redact, write_postgres
+from .database import database_source, driver_errors, is_database_url, redact, write_postgres
 from .validate import MALFORMED, ValidationReport, validate_events
 
 __all__ = ["format_of", "load_events", "read_events", "read_table", "write_table"]
@@ -175,21 +175,12 @@ def read_table(path: str | os.PathLike, **read_options: Any) -> tuple[pd.DataFra
             frame, malformed = _read_json(path, lines=kind == "jsonl", options=read_options), []
     except JourneyError:
         raise  # already says what is wrong (a JourneyParameterError is a ValueError too)
-    except (*_READ_ERRORS, *_duckdb_errors()) as exc:
+    except (*_READ_ERRORS, *driver_errors()) as exc:
         detail = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise JourneyDataError(f"could not read {path} as {kind.upper()}: {detail}") from None
     if len(frame) == 0 and not malformed:
         raise JourneyDataError(f"{path} has no data rows (header only: {list(frame.columns)[:10]})")
     return frame, malformed
-
-
-def _duckdb_errors() -> tuple[type[BaseException], ...]:
-    """DuckDB's own error class, when DuckDB is installed (it is an optional engine)."""
-    try:
-        import duckdb
-    except ImportError:
-        return ()
-    return (duckdb.Error,)
 
 
 def _database_rows(source: str | os.PathLike, options: Mapping[str, Any]) -> pd.DataFrame:
